@@ -1,0 +1,228 @@
+//! Instance data trees bound to a [`Schema`].
+//!
+//! Subtrees are reference counted ([`Arc`]) so a candidate copied from running shares everything it
+//! does not change; an edit copies only the path to what it touches, and a diff skips shared
+//! subtrees, so both cost what changed rather than the size of the datastore.
+//!
+//! Siblings are kept in schema order; list entries of an `ordered-by system` list are kept sorted
+//! by key and leaf-list entries by value (deterministic output whatever the edit history);
+//! `ordered-by user` entries stay in the order given.
+
+mod decode;
+mod defaults;
+mod encode;
+mod error;
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+pub use decode::{decode, decode_elements, DecodeOptions};
+pub use defaults::{add_defaults, WithDefaults};
+pub use encode::{encode, encode_nodes, module_for_prefix, EncodeOptions};
+pub use error::{DataError, ErrorTag};
+
+use crate::schema::{NodeId, NodeKind, Schema};
+
+/// One data node: container, list entry, leaf, leaf-list entry, anydata/anyxml.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataNode {
+    pub schema: NodeId,
+    /// Canonical value of a leaf or leaf-list entry; serialized XML content of anydata/anyxml.
+    pub value: Option<String>,
+    pub children: Vec<Arc<DataNode>>,
+    /// Created by the server for a schema default (RFC 6243 "default node").
+    pub default: bool,
+}
+
+impl DataNode {
+    pub fn inner(schema: NodeId) -> DataNode {
+        DataNode {
+            schema,
+            value: None,
+            children: Vec::new(),
+            default: false,
+        }
+    }
+
+    pub fn leaf(schema: NodeId, value: impl Into<String>) -> DataNode {
+        DataNode {
+            schema,
+            value: Some(value.into()),
+            children: Vec::new(),
+            default: false,
+        }
+    }
+
+    /// Key values of a list entry, in key order.
+    pub fn keys<'a>(&'a self, schema: &Schema) -> Vec<&'a str> {
+        schema
+            .node(self.schema)
+            .keys
+            .iter()
+            .map(|&k| {
+                self.children
+                    .iter()
+                    .find(|c| c.schema == k)
+                    .and_then(|c| c.value.as_deref())
+                    .unwrap_or("")
+            })
+            .collect()
+    }
+
+    /// The children that are instances of schema node `id` (adjacent, as siblings are sorted).
+    pub fn instances(&self, schema: &Schema, id: NodeId) -> &[Arc<DataNode>] {
+        let range = instance_range(&self.children, schema, id);
+        &self.children[range]
+    }
+
+    pub fn child(&self, schema: &Schema, id: NodeId) -> Option<&Arc<DataNode>> {
+        self.instances(schema, id).first()
+    }
+
+    /// Is this node or any descendant explicitly set (not a default)?
+    pub fn has_explicit(&self) -> bool {
+        !self.default || self.children.iter().any(|c| c.has_explicit())
+    }
+
+    /// Number of nodes in this subtree.
+    pub fn count(&self) -> usize {
+        1 + self.children.iter().map(|c| c.count()).sum::<usize>()
+    }
+}
+
+/// A whole data tree: the top-level nodes of every module.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataTree {
+    pub roots: Vec<Arc<DataNode>>,
+}
+
+impl DataTree {
+    pub fn new() -> DataTree {
+        DataTree::default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.roots.is_empty()
+    }
+
+    pub fn instances(&self, schema: &Schema, id: NodeId) -> &[Arc<DataNode>] {
+        let range = instance_range(&self.roots, schema, id);
+        &self.roots[range]
+    }
+
+    /// Number of nodes in the tree.
+    pub fn count(&self) -> usize {
+        self.roots.iter().map(|r| r.count()).sum()
+    }
+}
+
+/// Index range of the instances of `id` among sorted siblings.
+pub(crate) fn instance_range(
+    siblings: &[Arc<DataNode>],
+    schema: &Schema,
+    id: NodeId,
+) -> std::ops::Range<usize> {
+    let key = schema.order(id);
+    let start = siblings.partition_point(|c| schema.order(c.schema) < key);
+    let end = start + siblings[start..].partition_point(|c| c.schema == id);
+    start..end
+}
+
+/// Compare two key (or leaf-list) values: numerically when both are integers, else as text.
+pub fn compare_values(a: &str, b: &str) -> Ordering {
+    match (a.parse::<i128>(), b.parse::<i128>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
+}
+
+fn compare_keys(a: &[&str], b: &[&str]) -> Ordering {
+    for (x, y) in a.iter().zip(b) {
+        match compare_values(x, y) {
+            Ordering::Equal => continue,
+            o => return o,
+        }
+    }
+    Ordering::Equal
+}
+
+/// Where a list entry or leaf-list value sits among the instances of its schema node.
+pub(crate) enum Slot {
+    /// An equal entry exists at this index.
+    Found(usize),
+    /// Not present; insert at this index to keep the order.
+    Insert(usize),
+}
+
+/// Locate an entry with `keys` (list) or `value` (leaf-list) among `siblings`.
+pub(crate) fn find_slot(
+    siblings: &[Arc<DataNode>],
+    schema: &Schema,
+    id: NodeId,
+    keys: &[&str],
+) -> Slot {
+    let range = instance_range(siblings, schema, id);
+    let sn = schema.node(id);
+    let entry_keys = |n: &DataNode| -> Vec<String> {
+        if sn.kind == NodeKind::LeafList {
+            vec![n.value.clone().unwrap_or_default()]
+        } else {
+            n.keys(schema).into_iter().map(str::to_string).collect()
+        }
+    };
+    if sn.ordered_by_user || !matches!(sn.kind, NodeKind::List | NodeKind::LeafList) {
+        for i in range.clone() {
+            let k = entry_keys(&siblings[i]);
+            let k: Vec<&str> = k.iter().map(String::as_str).collect();
+            if k == keys {
+                return Slot::Found(i);
+            }
+        }
+        return Slot::Insert(range.end);
+    }
+    let slice = &siblings[range.clone()];
+    let pos = slice.binary_search_by(|n| {
+        let k = entry_keys(n);
+        let k: Vec<&str> = k.iter().map(String::as_str).collect();
+        compare_keys(&k, keys)
+    });
+    match pos {
+        Ok(i) => Slot::Found(range.start + i),
+        Err(i) => Slot::Insert(range.start + i),
+    }
+}
+
+/// Insert a node among siblings at its ordered place. Returns Err(index) if an equal
+/// node (same leaf/container, same list keys, same leaf-list value) already exists.
+pub(crate) fn insert_sorted(
+    siblings: &mut Vec<Arc<DataNode>>,
+    schema: &Schema,
+    node: Arc<DataNode>,
+) -> Result<usize, usize> {
+    let sn = schema.node(node.schema);
+    match sn.kind {
+        NodeKind::List | NodeKind::LeafList => {
+            let keys: Vec<String> = if sn.kind == NodeKind::LeafList {
+                vec![node.value.clone().unwrap_or_default()]
+            } else {
+                node.keys(schema).into_iter().map(str::to_string).collect()
+            };
+            let k: Vec<&str> = keys.iter().map(String::as_str).collect();
+            match find_slot(siblings, schema, node.schema, &k) {
+                Slot::Found(i) => Err(i),
+                Slot::Insert(i) => {
+                    siblings.insert(i, node);
+                    Ok(i)
+                }
+            }
+        }
+        _ => {
+            let range = instance_range(siblings, schema, node.schema);
+            if !range.is_empty() {
+                return Err(range.start);
+            }
+            siblings.insert(range.start, node);
+            Ok(range.start)
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! The difference between two data trees as an ordered list of changes.
+//!
+//! Subtrees shared between the two trees (the same [`Arc`]) are skipped without being visited,
+//! so diffing a candidate against the running tree it was copied from costs what was edited.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use crate::data::{compare_values, DataNode, DataTree};
+use crate::instance_id::quote;
+use crate::schema::{NodeId, NodeKind, Schema};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeOp {
+    Create,
+    Modify,
+    Delete,
+}
+
+/// One change. A created subtree is listed node by node (pre-order) so consumers see every new
+/// value; a deleted subtree is listed once, at its root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub op: ChangeOp,
+    /// Instance-identifier of the node.
+    pub path: String,
+    pub schema: NodeId,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// Changes that turn `old` into `new`, in document order.
+pub fn diff(schema: &Schema, old: &DataTree, new: &DataTree) -> Vec<Change> {
+    let mut out = Vec::new();
+    diff_siblings(schema, &old.roots, &new.roots, "", &mut out);
+    out
+}
+
+fn step(schema: &Schema, node: &DataNode, parent_path: &str) -> String {
+    let sn = schema.node(node.schema);
+    let mut s = format!(
+        "{parent_path}/{}:{}",
+        schema.module(sn.module).prefix,
+        sn.name
+    );
+    match sn.kind {
+        NodeKind::List => {
+            for (&k, v) in sn.keys.iter().zip(node.keys(schema)) {
+                let kn = schema.node(k);
+                s.push_str(&format!(
+                    "[{}:{}={}]",
+                    schema.module(kn.module).prefix,
+                    kn.name,
+                    quote(v)
+                ));
+            }
+        }
+        NodeKind::LeafList => {
+            s.push_str(&format!(
+                "[.={}]",
+                quote(node.value.as_deref().unwrap_or(""))
+            ));
+        }
+        _ => {}
+    }
+    s
+}
+
+fn identity_cmp(schema: &Schema, a: &DataNode, b: &DataNode) -> Ordering {
+    let sn = schema.node(a.schema);
+    match sn.kind {
+        NodeKind::LeafList => compare_values(
+            a.value.as_deref().unwrap_or(""),
+            b.value.as_deref().unwrap_or(""),
+        ),
+        NodeKind::List => {
+            for (x, y) in a.keys(schema).iter().zip(b.keys(schema)) {
+                match compare_values(x, y) {
+                    Ordering::Equal => continue,
+                    o => return o,
+                }
+            }
+            Ordering::Equal
+        }
+        _ => Ordering::Equal,
+    }
+}
+
+fn diff_siblings(
+    schema: &Schema,
+    old: &[Arc<DataNode>],
+    new: &[Arc<DataNode>],
+    parent_path: &str,
+    out: &mut Vec<Change>,
+) {
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() || j < new.len() {
+        let ord = match (old.get(i), new.get(j)) {
+            (Some(a), Some(b)) => schema
+                .order(a.schema)
+                .cmp(&schema.order(b.schema))
+                .then_with(|| {
+                    if a.schema == b.schema {
+                        identity_cmp(schema, a, b)
+                    } else {
+                        Ordering::Equal
+                    }
+                }),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => break,
+        };
+        // User-ordered entries are not sorted by key: match them by search instead.
+        if let (Some(a), Some(b)) = (old.get(i), new.get(j)) {
+            if a.schema == b.schema && schema.node(a.schema).ordered_by_user {
+                let id = a.schema;
+                let oe = old[i..].iter().take_while(|n| n.schema == id).count();
+                let ne = new[j..].iter().take_while(|n| n.schema == id).count();
+                diff_user_ordered(schema, &old[i..i + oe], &new[j..j + ne], parent_path, out);
+                i += oe;
+                j += ne;
+                continue;
+            }
+        }
+        match ord {
+            Ordering::Less => {
+                let a = &old[i];
+                out.push(Change {
+                    op: ChangeOp::Delete,
+                    path: step(schema, a, parent_path),
+                    schema: a.schema,
+                    old: a.value.clone(),
+                    new: None,
+                });
+                i += 1;
+            }
+            Ordering::Greater => {
+                created(schema, &new[j], parent_path, out);
+                j += 1;
+            }
+            Ordering::Equal => {
+                let (a, b) = (&old[i], &new[j]);
+                if !Arc::ptr_eq(a, b) {
+                    diff_node(schema, a, b, parent_path, out);
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+}
+
+fn diff_user_ordered(
+    schema: &Schema,
+    old: &[Arc<DataNode>],
+    new: &[Arc<DataNode>],
+    parent_path: &str,
+    out: &mut Vec<Change>,
+) {
+    let same = |a: &DataNode, b: &DataNode| identity_cmp(schema, a, b) == Ordering::Equal;
+    for a in old {
+        if !new.iter().any(|b| same(a, b)) {
+            out.push(Change {
+                op: ChangeOp::Delete,
+                path: step(schema, a, parent_path),
+                schema: a.schema,
+                old: a.value.clone(),
+                new: None,
+            });
+        }
+    }
+    for b in new {
+        match old.iter().find(|a| same(a, b)) {
+            Some(a) if Arc::ptr_eq(a, b) => {}
+            Some(a) => diff_node(schema, a, b, parent_path, out),
+            None => created(schema, b, parent_path, out),
+        }
+    }
+}
+
+fn diff_node(
+    schema: &Schema,
+    a: &DataNode,
+    b: &DataNode,
+    parent_path: &str,
+    out: &mut Vec<Change>,
+) {
+    let path = step(schema, b, parent_path);
+    match schema.node(b.schema).kind {
+        NodeKind::Leaf | NodeKind::Anydata | NodeKind::Anyxml => {
+            if a.value != b.value {
+                out.push(Change {
+                    op: ChangeOp::Modify,
+                    path,
+                    schema: b.schema,
+                    old: a.value.clone(),
+                    new: b.value.clone(),
+                });
+            }
+        }
+        NodeKind::LeafList => {}
+        _ => diff_siblings(schema, &a.children, &b.children, &path, out),
+    }
+}
+
+fn created(schema: &Schema, node: &DataNode, parent_path: &str, out: &mut Vec<Change>) {
+    let path = step(schema, node, parent_path);
+    out.push(Change {
+        op: ChangeOp::Create,
+        path: path.clone(),
+        schema: node.schema,
+        old: None,
+        new: node.value.clone(),
+    });
+    for c in &node.children {
+        created(schema, c, &path, out);
+    }
+}

@@ -1,0 +1,99 @@
+//! Finding module source text: the project's embedded modules and user search directories.
+
+use std::path::{Path, PathBuf};
+
+/// Where a module's text came from.
+#[derive(Debug, Clone)]
+pub struct ModuleSource {
+    /// File name or `embedded:NAME.yang`.
+    pub path: String,
+    pub text: String,
+}
+
+/// The project's own modules, compiled into the binary.
+pub fn embedded_modules() -> &'static [(&'static str, &'static str)] {
+    &[
+        ("ne-types", include_str!("../../modules/ne-types.yang")),
+        (
+            "ne-interfaces",
+            include_str!("../../modules/ne-interfaces.yang"),
+        ),
+        (
+            "ne-monitor-group",
+            include_str!("../../modules/ne-monitor-group.yang"),
+        ),
+        ("ne-bfd", include_str!("../../modules/ne-bfd.yang")),
+        ("ne-vrrp", include_str!("../../modules/ne-vrrp.yang")),
+        (
+            "ne-multicast",
+            include_str!("../../modules/ne-multicast.yang"),
+        ),
+    ]
+}
+
+/// Search for `name` (optionally at `revision`): directories first (in order), then the embedded
+/// modules. Without a revision the newest `name@REV.yang` in a directory wins over `name.yang`.
+pub fn find_module(
+    dirs: &[PathBuf],
+    use_embedded: bool,
+    name: &str,
+    revision: Option<&str>,
+) -> Option<ModuleSource> {
+    for dir in dirs {
+        if let Some(found) = find_in_dir(dir, name, revision) {
+            return Some(found);
+        }
+    }
+    if use_embedded {
+        for (n, text) in embedded_modules() {
+            if *n == name {
+                return Some(ModuleSource {
+                    path: format!("embedded:{n}.yang"),
+                    text: (*text).to_string(),
+                });
+            }
+        }
+    }
+    None
+}
+
+fn find_in_dir(dir: &Path, name: &str, revision: Option<&str>) -> Option<ModuleSource> {
+    let read = |p: PathBuf| -> Option<ModuleSource> {
+        let text = std::fs::read_to_string(&p).ok()?;
+        Some(ModuleSource {
+            path: p.display().to_string(),
+            text,
+        })
+    };
+    if let Some(rev) = revision {
+        let p = dir.join(format!("{name}@{rev}.yang"));
+        if p.is_file() {
+            return read(p);
+        }
+    }
+    // Newest revisioned file, else the plain name.
+    let mut best: Option<(String, PathBuf)> = None;
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let fname = e.file_name();
+            let Some(fname) = fname.to_str() else {
+                continue;
+            };
+            let Some(stem) = fname.strip_suffix(".yang") else {
+                continue;
+            };
+            if let Some((n, rev)) = stem.split_once('@') {
+                if n == name && best.as_ref().is_none_or(|(b, _)| rev > b.as_str()) {
+                    best = Some((rev.to_string(), e.path()));
+                }
+            }
+        }
+    }
+    let plain = dir.join(format!("{name}.yang"));
+    let candidate = match best {
+        Some((_, p)) => Some(p),
+        None if plain.is_file() => Some(plain),
+        None => None,
+    }?;
+    read(candidate)
+}

@@ -1,0 +1,490 @@
+//! Whole-tree validation (RFC 7950 §8): mandatory nodes, choices, min/max-elements, unique,
+//! leafref and instance-identifier require-instance, and `must`/`when` through XPath.
+//!
+//! Types were already checked when the tree was built (decode or edit); this pass checks what
+//! needs the whole tree. Every error carries an RFC 7950 §15 / RFC 6241 error-tag and app-tag.
+
+mod doc;
+
+use std::collections::{HashMap, HashSet};
+
+pub use doc::FlatDoc;
+
+use crate::data::{DataError, DataTree, ErrorTag};
+use crate::schema::{Constraint, NodeId, NodeKind, PrefixTableId, Schema, TypeKind};
+use crate::xpath;
+
+#[derive(Debug, Clone, Copy)]
+pub struct ValidateOptions {
+    /// Validate configuration only: `config false` nodes are not required (nor checked).
+    pub config_only: bool,
+    /// Stop after this many errors.
+    pub max_errors: usize,
+}
+
+impl Default for ValidateOptions {
+    fn default() -> Self {
+        ValidateOptions {
+            config_only: true,
+            max_errors: 50,
+        }
+    }
+}
+
+/// Validate a tree; `Err` holds every error found (up to `max_errors`), in document order.
+pub fn validate(
+    schema: &Schema,
+    tree: &DataTree,
+    opts: ValidateOptions,
+) -> Result<(), Vec<DataError>> {
+    let mut v = Validator {
+        doc: FlatDoc::new(schema, tree),
+        schema,
+        opts,
+        errors: Vec::new(),
+        target_values: HashMap::new(),
+        prefix_maps: HashMap::new(),
+    };
+    v.check_children(doc::ROOT, None);
+    for i in 1..v.doc.len() as u32 {
+        if v.errors.len() >= opts.max_errors {
+            break;
+        }
+        v.check_node(i);
+    }
+    if v.errors.is_empty() {
+        Ok(())
+    } else {
+        v.errors.truncate(opts.max_errors);
+        Err(v.errors)
+    }
+}
+
+struct Validator<'s, 't> {
+    doc: FlatDoc<'s, 't>,
+    schema: &'s Schema,
+    opts: ValidateOptions,
+    errors: Vec<DataError>,
+    /// Values present at a leafref target (for paths without predicates), by target schema node.
+    target_values: HashMap<NodeId, HashSet<&'t str>>,
+    prefix_maps: HashMap<u32, HashMap<String, String>>,
+}
+
+impl<'t> Validator<'_, 't> {
+    fn err(&mut self, e: DataError) {
+        if self.errors.len() < self.opts.max_errors {
+            self.errors.push(e);
+        }
+    }
+
+    fn checked(&self, id: NodeId) -> bool {
+        !self.opts.config_only || self.schema.node(id).config
+    }
+
+    fn check_node(&mut self, i: u32) {
+        let Some(d) = self.doc.data(i) else { return };
+        let id = d.schema;
+        if !self.checked(id) {
+            return;
+        }
+        let sn = self.schema.node(id);
+        // when: the node's own, then those of the choices/cases between it and its parent.
+        let mut whens: Vec<(&Constraint, bool)> =
+            sn.whens.iter().map(|w| (w, w.on_parent)).collect();
+        let mut p = sn.parent;
+        while let Some(pid) = p {
+            let pn = self.schema.node(pid);
+            if !matches!(pn.kind, NodeKind::Choice | NodeKind::Case) {
+                break;
+            }
+            whens.extend(pn.whens.iter().map(|w| (w, true)));
+            p = pn.parent;
+        }
+        for (w, on_parent) in whens {
+            let ctx_node = if on_parent {
+                self.doc.nodes[i as usize].parent
+            } else {
+                i
+            };
+            match self.eval(w, id, ctx_node, i) {
+                Ok(true) => {}
+                Ok(false) if d.default => {}
+                Ok(false) => {
+                    let e = DataError::new(
+                        ErrorTag::InvalidValue,
+                        format!(
+                            "'{}' exists although its when condition '{}' is false",
+                            sn.name, w.text
+                        ),
+                    )
+                    .app_tag("when-violation")
+                    .path(self.doc.path(i));
+                    self.err(e);
+                }
+                Err(e) => self.xpath_failure(i, &w.text, e),
+            }
+        }
+        for m in &sn.musts {
+            match self.eval(m, id, i, i) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let msg = m
+                        .error_message
+                        .clone()
+                        .unwrap_or_else(|| format!("must condition '{}' is not satisfied", m.text));
+                    let e = DataError::new(ErrorTag::OperationFailed, msg)
+                        .app_tag(m.error_app_tag.as_deref().unwrap_or("must-violation"))
+                        .path(self.doc.path(i));
+                    self.err(e);
+                }
+                Err(e) => self.xpath_failure(i, &m.text, e),
+            }
+        }
+        match sn.kind {
+            NodeKind::Leaf | NodeKind::LeafList => self.check_reference(i, id),
+            NodeKind::Container | NodeKind::List => self.check_children(i, Some(id)),
+            _ => {}
+        }
+    }
+
+    fn xpath_failure(&mut self, i: u32, text: &str, e: xpath::XPathError) {
+        let err = DataError::new(
+            ErrorTag::OperationFailed,
+            format!("cannot evaluate '{text}': {e}"),
+        )
+        .path(self.doc.path(i));
+        self.err(err);
+    }
+
+    fn prefixes(&mut self, table: PrefixTableId) -> HashMap<String, String> {
+        self.prefix_maps
+            .entry(table.0)
+            .or_insert_with(|| self.schema.xpath_prefixes(table))
+            .clone()
+    }
+
+    fn eval(
+        &mut self,
+        c: &Constraint,
+        id: NodeId,
+        ctx_node: u32,
+        current: u32,
+    ) -> Result<bool, xpath::XPathError> {
+        let prefixes = self.prefixes(c.prefixes);
+        let ns = self.schema.namespace_of(id).to_string();
+        let ctx = xpath::Context::new(&prefixes, &ns);
+        xpath::evaluate_bool(&self.doc, &c.expr, &ctx, ctx_node, current)
+    }
+
+    /// leafref / instance-identifier require-instance.
+    fn check_reference(&mut self, i: u32, id: NodeId) {
+        let Some(ty) = self.schema.node(id).ty.as_ref() else {
+            return;
+        };
+        let Some(value) = self.doc.data(i).and_then(|d| d.value.as_deref()) else {
+            return;
+        };
+        match &ty.kind {
+            TypeKind::Leafref {
+                require_instance: true,
+                target: Some(target),
+                path,
+                prefixes,
+            } => {
+                let found = if is_plain_absolute(path) {
+                    self.target_values_of(*target).contains(value)
+                } else {
+                    self.leafref_by_xpath(i, id, *prefixes, value)
+                };
+                if !found {
+                    let e = DataError::new(
+                        ErrorTag::DataMissing,
+                        format!(
+                            "'{}' refers to '{value}', which does not exist (leafref {path})",
+                            self.schema.node(id).name
+                        ),
+                    )
+                    .app_tag("instance-required")
+                    .path(self.doc.path(i));
+                    self.err(e);
+                }
+            }
+            TypeKind::InstanceIdentifier {
+                require_instance: true,
+            } => {
+                let exists = xpath::parse(value).ok().is_some_and(|expr| {
+                    let prefixes = self.doc.all_prefixes().clone();
+                    let ctx = xpath::Context::new(&prefixes, "");
+                    matches!(
+                        xpath::evaluate(&self.doc, &expr, &ctx, doc::ROOT, doc::ROOT),
+                        Ok(xpath::Value::NodeSet(s)) if !s.is_empty()
+                    )
+                });
+                if !exists {
+                    let e = DataError::new(
+                        ErrorTag::DataMissing,
+                        format!("instance '{value}' does not exist"),
+                    )
+                    .app_tag("instance-required")
+                    .path(self.doc.path(i));
+                    self.err(e);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn leafref_by_xpath(&mut self, i: u32, id: NodeId, table: PrefixTableId, value: &str) -> bool {
+        let Some(expr) = self.doc.leafref_expr(id) else {
+            return false;
+        };
+        let prefixes = self.prefixes(table);
+        let ns = self.schema.namespace_of(id).to_string();
+        let ctx = xpath::Context::new(&prefixes, &ns);
+        match xpath::evaluate(&self.doc, &expr, &ctx, i, i) {
+            Ok(xpath::Value::NodeSet(set)) => set
+                .iter()
+                .any(|&t| xpath::Document::value(&self.doc, t).as_deref() == Some(value)),
+            _ => false,
+        }
+    }
+
+    /// Every value present at `target` anywhere in the tree (absolute paths without predicates).
+    fn target_values_of(&mut self, target: NodeId) -> &HashSet<&'t str> {
+        if !self.target_values.contains_key(&target) {
+            let mut set = HashSet::new();
+            for i in 1..self.doc.len() as u32 {
+                if let Some(d) = self.doc.data(i) {
+                    if d.schema == target {
+                        if let Some(v) = d.value.as_deref() {
+                            set.insert(v);
+                        }
+                    }
+                }
+            }
+            self.target_values.insert(target, set);
+        }
+        &self.target_values[&target]
+    }
+
+    /// Checks on the children of one parent: mandatory nodes, choices, counts, unique.
+    fn check_children(&mut self, parent: u32, parent_schema: Option<NodeId>) {
+        let members: Vec<NodeId> = match parent_schema {
+            Some(p) => self.schema.node(p).children.clone(),
+            None => self
+                .schema
+                .modules
+                .iter()
+                .filter(|m| m.implemented)
+                .flat_map(|m| m.data.iter().copied())
+                .collect(),
+        };
+        let children: Vec<u32> = self.doc.child_range(parent).collect();
+        self.check_members(parent, &members, &children, true);
+    }
+
+    fn instances(&self, children: &[u32], id: NodeId) -> Vec<u32> {
+        children
+            .iter()
+            .copied()
+            .filter(|&c| self.doc.schema_of(c) == Some(id))
+            .collect()
+    }
+
+    /// `required`: false inside a case that is not active or a container that does not exist.
+    fn check_members(&mut self, parent: u32, members: &[NodeId], children: &[u32], required: bool) {
+        for &m in members {
+            if !self.checked(m) {
+                continue;
+            }
+            let sn = self.schema.node(m);
+            // A node with a when condition is only required while the condition holds; to stay
+            // conservative it is never reported missing.
+            let conditional = !sn.whens.is_empty();
+            match sn.kind {
+                NodeKind::Choice => {
+                    let active: Vec<NodeId> = sn
+                        .children
+                        .iter()
+                        .copied()
+                        .filter(|&case| self.case_has_data(case, children))
+                        .collect();
+                    if active.len() > 1 {
+                        let names: Vec<&str> = active
+                            .iter()
+                            .map(|&c| self.schema.node(c).name.as_str())
+                            .collect();
+                        let e = DataError::new(
+                            ErrorTag::InvalidValue,
+                            format!(
+                                "choice '{}' has data from more than one case ({})",
+                                sn.name,
+                                names.join(", ")
+                            ),
+                        )
+                        .path(self.doc.path(parent));
+                        self.err(e);
+                    }
+                    match active.first() {
+                        Some(&case) => {
+                            let case_children = self.schema.node(case).children.clone();
+                            self.check_members(parent, &case_children, children, required);
+                        }
+                        None if sn.mandatory && required && !conditional => {
+                            let e = DataError::new(
+                                ErrorTag::DataMissing,
+                                format!("mandatory choice '{}' has no case set", sn.name),
+                            )
+                            .app_tag("missing-choice")
+                            .info("missing-choice", &sn.name)
+                            .path(self.doc.path(parent));
+                            self.err(e);
+                        }
+                        None => {}
+                    }
+                }
+                NodeKind::Case => {}
+                NodeKind::Leaf | NodeKind::Anydata | NodeKind::Anyxml
+                    if sn.mandatory
+                        && required
+                        && !conditional
+                        && self.instances(children, m).is_empty() =>
+                {
+                    let e = DataError::new(
+                        ErrorTag::DataMissing,
+                        format!("mandatory node '{}' is missing", sn.name),
+                    )
+                    .bad_element(&sn.name)
+                    .path(self.doc.path(parent));
+                    self.err(e);
+                }
+                NodeKind::Container => {
+                    let inst = self.instances(children, m);
+                    if inst.is_empty() && !sn.presence && required && !conditional {
+                        // A non-presence container exists implicitly: its mandatory nodes count.
+                        let inner = sn.children.clone();
+                        self.check_members(parent, &inner, &[], required);
+                    }
+                }
+                NodeKind::List | NodeKind::LeafList => {
+                    let inst = self.instances(children, m);
+                    let n = inst.len() as u32;
+                    if required && !conditional && n < sn.min_elements {
+                        let e = DataError::new(
+                            ErrorTag::OperationFailed,
+                            format!(
+                                "'{}' has {n} entries, fewer than min-elements {}",
+                                sn.name, sn.min_elements
+                            ),
+                        )
+                        .app_tag("too-few-elements")
+                        .path(self.doc.path(parent));
+                        self.err(e);
+                    }
+                    if let Some(max) = sn.max_elements {
+                        if n > max {
+                            let e = DataError::new(
+                                ErrorTag::OperationFailed,
+                                format!(
+                                    "'{}' has {n} entries, more than max-elements {max}",
+                                    sn.name
+                                ),
+                            )
+                            .app_tag("too-many-elements")
+                            .path(self.doc.path(inst[max as usize]));
+                            self.err(e);
+                        }
+                    }
+                    if sn.kind == NodeKind::List && !sn.unique.is_empty() {
+                        self.check_unique(m, &inst);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn case_has_data(&self, case: NodeId, children: &[u32]) -> bool {
+        self.schema
+            .node(case)
+            .children
+            .iter()
+            .any(|&c| match self.schema.node(c).kind {
+                NodeKind::Choice | NodeKind::Case => {
+                    self.schema
+                        .node(c)
+                        .children
+                        .iter()
+                        .any(|&cc| self.case_has_data(cc, children))
+                        || self.case_has_data(c, children)
+                }
+                _ => children.iter().any(|&ch| {
+                    self.doc
+                        .data(ch)
+                        .is_some_and(|d| d.schema == c && d.has_explicit())
+                }),
+            })
+    }
+
+    fn check_unique(&mut self, list: NodeId, entries: &[u32]) {
+        let specs = self.schema.node(list).unique.clone();
+        for spec in specs {
+            let mut seen: HashMap<Vec<&str>, u32> = HashMap::new();
+            for &e in entries {
+                let Some(values) = self.unique_values(e, &spec) else {
+                    continue;
+                };
+                if let Some(&first) = seen.get(&values) {
+                    let names: Vec<String> = spec
+                        .iter()
+                        .map(|&l| self.schema.node(l).name.clone())
+                        .collect();
+                    let mut err = DataError::new(
+                        ErrorTag::OperationFailed,
+                        format!(
+                            "entries {} and {} share the values of unique '{}'",
+                            self.doc.path(first),
+                            self.doc.path(e),
+                            names.join(" ")
+                        ),
+                    )
+                    .app_tag("data-not-unique")
+                    .path(self.doc.path(e));
+                    for p in [first, e] {
+                        err = err.info("non-unique", self.doc.path(p));
+                    }
+                    self.err(err);
+                } else {
+                    seen.insert(values, e);
+                }
+            }
+        }
+    }
+
+    /// Values of the unique leaves under an entry; None if any is missing (then it is exempt).
+    fn unique_values(&self, entry: u32, spec: &[NodeId]) -> Option<Vec<&'t str>> {
+        let mut out = Vec::new();
+        for &leaf in spec {
+            out.push(self.find_descendant_value(entry, leaf)?);
+        }
+        Some(out)
+    }
+
+    fn find_descendant_value(&self, from: u32, leaf: NodeId) -> Option<&'t str> {
+        for c in self.doc.child_range(from) {
+            let d = self.doc.data(c)?;
+            if d.schema == leaf {
+                return d.value.as_deref();
+            }
+            if self.schema.is_ancestor(d.schema, leaf) {
+                return self.find_descendant_value(c, leaf);
+            }
+        }
+        None
+    }
+}
+
+/// An absolute path without predicates, whose targets can be collected once per validation.
+fn is_plain_absolute(path: &str) -> bool {
+    path.trim_start().starts_with('/') && !path.contains('[')
+}

@@ -1,0 +1,244 @@
+//! The project's models against instance data: the seed configurations validate, and each
+//! broken variant is refused with the error the model promises.
+
+use yang::data::{self, DataTree, DecodeOptions, EncodeOptions, ErrorTag, WithDefaults};
+use yang::validate::{validate, ValidateOptions};
+use yang::{Schema, SchemaBuilder};
+
+fn schema() -> Schema {
+    SchemaBuilder::new()
+        .embedded()
+        .build()
+        .expect("embedded models compile")
+}
+
+fn fixture(name: &str) -> String {
+    let p = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
+}
+
+/// Decode the children of a `<config>` document, with defaults added.
+fn load(schema: &Schema, xml: &str) -> Result<DataTree, data::DataError> {
+    let root = yang::xml::parse(xml).expect("well-formed fixture");
+    let mut tree =
+        data::decode_elements(schema, &root.children, DecodeOptions { config_only: true })?;
+    data::add_defaults(schema, &mut tree);
+    Ok(tree)
+}
+
+#[test]
+fn seed_configurations_validate() {
+    let s = schema();
+    for f in [
+        "seed-a.xml",
+        "seed-b.xml",
+        "pos-multicast-off.xml",
+        "pos-misc.xml",
+    ] {
+        let tree = load(&s, &fixture(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        if let Err(errs) = validate(&s, &tree, ValidateOptions::default()) {
+            panic!("{f}: {errs:?}");
+        }
+    }
+}
+
+#[test]
+fn seed_a_defaults_are_filled_in() {
+    let s = schema();
+    let tree = load(&s, &fixture("seed-a.xml")).unwrap();
+    let all = data::encode(
+        &s,
+        &tree,
+        EncodeOptions {
+            with_defaults: WithDefaults::ReportAll,
+            config_only: false,
+        },
+    );
+    // MODELS.md defaults: BFD 10 ms x 3, VRRP v3 preempt on, IGMP v2 query 60 s.
+    for needle in [
+        "<min-tx-interval>10</min-tx-interval>",
+        "<detect-multiplier>3</detect-multiplier>",
+        "<version>3</version>",
+        "<checksum-mode>include-pseudo-header</checksum-mode>",
+        "<query-interval>60</query-interval>",
+        "<enabled>true</enabled>",
+    ] {
+        assert!(all.contains(needle), "report-all lacks {needle}:\n{all}");
+    }
+    let explicit = data::encode(&s, &tree, EncodeOptions::default());
+    assert!(!explicit.contains("<detect-multiplier>"), "{explicit}");
+    let tagged = data::encode(
+        &s,
+        &tree,
+        EncodeOptions {
+            with_defaults: WithDefaults::ReportAllTagged,
+            config_only: false,
+        },
+    );
+    assert!(tagged.contains(r#"<detect-multiplier xmlns:wd="urn:ietf:params:xml:ns:netconf:default:1.0" wd:default="true">3</detect-multiplier>"#), "{tagged}");
+    // trim drops values equal to their default even when set explicitly (priority 100 on B).
+    let b = load(&s, &fixture("seed-b.xml")).unwrap();
+    let trimmed = data::encode(
+        &s,
+        &b,
+        EncodeOptions {
+            with_defaults: WithDefaults::Trim,
+            config_only: false,
+        },
+    );
+    assert!(!trimmed.contains("<priority>100</priority>"), "{trimmed}");
+    assert!(data::encode(&s, &b, EncodeOptions::default()).contains("<priority>100</priority>"));
+}
+
+#[test]
+fn encode_decode_round_trip() {
+    let s = schema();
+    for f in ["seed-a.xml", "seed-b.xml", "pos-misc.xml"] {
+        let tree = load(&s, &fixture(f)).unwrap();
+        let xml = data::encode(
+            &s,
+            &tree,
+            EncodeOptions {
+                with_defaults: WithDefaults::ReportAll,
+                config_only: false,
+            },
+        );
+        let mut again = data::decode(&s, &xml, DecodeOptions::default()).unwrap();
+        data::add_defaults(&s, &mut again);
+        assert_eq!(
+            data::encode(
+                &s,
+                &again,
+                EncodeOptions {
+                    with_defaults: WithDefaults::ReportAll,
+                    config_only: false
+                }
+            ),
+            xml,
+            "{f}"
+        );
+    }
+}
+
+/// (fixture, error-tag, app-tag or "" for none, text the message must contain)
+const NEGATIVE: &[(&str, ErrorTag, &str, &str)] = &[
+    (
+        "neg-track-without-admin-vrrp.xml",
+        ErrorTag::OperationFailed,
+        "track-requires-admin-vrrp",
+        "",
+    ),
+    (
+        "neg-track-mg-without-admin-vrrp.xml",
+        ErrorTag::OperationFailed,
+        "track-requires-admin-vrrp",
+        "",
+    ),
+    (
+        "neg-two-link-monitor-groups.xml",
+        ErrorTag::OperationFailed,
+        "multiple-link-mode-tracks",
+        "",
+    ),
+    (
+        "neg-igmp-without-routing-enable.xml",
+        ErrorTag::OperationFailed,
+        "multicast-routing-disabled",
+        "igmp",
+    ),
+    (
+        "neg-pim-sm-without-routing-enable.xml",
+        ErrorTag::OperationFailed,
+        "multicast-routing-disabled",
+        "pim",
+    ),
+    (
+        "neg-seed-a-without-routing-enable.xml",
+        ErrorTag::OperationFailed,
+        "multicast-routing-disabled",
+        "",
+    ),
+    (
+        "neg-track-admin-vrrp-not-admin.xml",
+        ErrorTag::OperationFailed,
+        "vrid-not-admin-vrrp",
+        "",
+    ),
+    (
+        "neg-track-admin-vrrp-unknown-vrid.xml",
+        ErrorTag::OperationFailed,
+        "vrid-not-admin-vrrp",
+        "",
+    ),
+    (
+        "neg-advertise-interval-105.xml",
+        ErrorTag::OperationFailed,
+        "invalid-advertise-interval",
+        "",
+    ),
+    (
+        "neg-duplicate-local-discriminator.xml",
+        ErrorTag::OperationFailed,
+        "data-not-unique",
+        "local-discriminator",
+    ),
+    (
+        "neg-track-unknown-bfd-session.xml",
+        ErrorTag::DataMissing,
+        "instance-required",
+        "nope",
+    ),
+    (
+        "neg-four-monitor-group-tracks.xml",
+        ErrorTag::OperationFailed,
+        "too-many-elements",
+        "max-elements 3",
+    ),
+    (
+        "neg-ipv4-octet-256.xml",
+        ErrorTag::InvalidValue,
+        "",
+        "does not match pattern",
+    ),
+    (
+        "neg-interface-name-slash.xml",
+        ErrorTag::InvalidValue,
+        "invalid-interface-name",
+        "",
+    ),
+    (
+        "neg-interface-name-too-long.xml",
+        ErrorTag::InvalidValue,
+        "",
+        "length",
+    ),
+    (
+        "neg-vrrp-version-4.xml",
+        ErrorTag::InvalidValue,
+        "",
+        "range",
+    ),
+];
+
+#[test]
+fn broken_configurations_are_refused_for_the_right_reason() {
+    let s = schema();
+    for &(f, tag, app_tag, text) in NEGATIVE {
+        let errors = match load(&s, &fixture(f)) {
+            Err(e) => vec![e],
+            Ok(tree) => validate(&s, &tree, ValidateOptions::default())
+                .err()
+                .unwrap_or_else(|| panic!("{f}: accepted")),
+        };
+        let hit = errors.iter().any(|e| {
+            e.tag == tag
+                && (app_tag.is_empty() || e.app_tag.as_deref() == Some(app_tag))
+                && e.message.contains(text)
+                && e.path.is_some()
+        });
+        assert!(
+            hit,
+            "{f}: expected {tag} {app_tag} '{text}', got {errors:#?}"
+        );
+    }
+}
