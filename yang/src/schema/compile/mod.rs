@@ -1,0 +1,434 @@
+//! Compilation of parsed modules into a [`Schema`].
+//!
+//! Phases: load every file (imports and includes found on the search path), register modules and
+//! their prefix tables, identities, then instantiate data nodes (expanding groupings), apply
+//! top-level augments until no more resolve, apply deviations, and finish with the passes that need
+//! the whole tree: config inheritance, list keys, unique, leafref targets, XPath parsing, defaults.
+
+mod augment;
+mod finish;
+mod nodes;
+mod register;
+mod typeres;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use super::loader::{find_module, ModuleSource};
+use super::types::{ErrorInfo, PatternRestriction, Type, TypeKind};
+use super::{
+    Augment, CompileError, CompileErrors, Constraint, Identity, IdentityId, Module, ModuleId,
+    NodeId, NodeKind, PrefixTable, PrefixTableId, Schema, SchemaNode, SourceFile, Status,
+};
+use crate::pattern::Pattern;
+use crate::stmt::{self, Stmt};
+use crate::xpath;
+
+/// Collects what to compile, then compiles it.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaBuilder {
+    dirs: Vec<PathBuf>,
+    no_embedded: bool,
+    files: Vec<ModuleSource>,
+    modules: Vec<String>,
+    disabled_features: HashMap<String, HashSet<String>>,
+}
+
+impl SchemaBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add a directory to the module search path (searched before the embedded modules).
+    pub fn search_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dirs.push(dir.into());
+        self
+    }
+
+    /// Do not consult the embedded project modules when resolving imports.
+    pub fn without_embedded(mut self) -> Self {
+        self.no_embedded = true;
+        self
+    }
+
+    /// Compile (and implement) the module in this text.
+    pub fn source(mut self, path: impl Into<String>, text: impl Into<String>) -> Self {
+        self.files.push(ModuleSource {
+            path: path.into(),
+            text: text.into(),
+        });
+        self
+    }
+
+    /// Compile (and implement) a module found by name on the search path.
+    pub fn module(mut self, name: impl Into<String>) -> Self {
+        self.modules.push(name.into());
+        self
+    }
+
+    /// The project's own modules, all implemented.
+    pub fn embedded(mut self) -> Self {
+        for (name, _) in super::embedded_modules() {
+            self.modules.push((*name).to_string());
+        }
+        self
+    }
+
+    /// Turn a feature off (all features are on by default).
+    pub fn disable_feature(mut self, module: &str, feature: &str) -> Self {
+        self.disabled_features
+            .entry(module.to_string())
+            .or_default()
+            .insert(feature.to_string());
+        self
+    }
+
+    pub fn build(self) -> Result<Schema, CompileErrors> {
+        let (parsed, implemented) = self.load()?;
+        let mut c = Compiler::new(&parsed, &self.disabled_features);
+        c.register(&implemented);
+        c.identities();
+        c.instantiate_modules();
+        c.augments();
+        c.deviations();
+        c.finish();
+        if c.errors.is_empty() {
+            let mut schema = c.schema;
+            schema.index();
+            Ok(schema)
+        } else {
+            Err(CompileErrors(c.errors))
+        }
+    }
+
+    /// Read and parse every file needed, following imports and includes.
+    fn load(&self) -> Result<(Vec<Parsed>, Vec<String>), CompileErrors> {
+        let mut parsed: Vec<Parsed> = Vec::new();
+        let mut errors = Vec::new();
+        let mut implemented = Vec::new();
+        let mut queue: Vec<(ModuleSource, Option<String>)> = Vec::new();
+        for f in &self.files {
+            queue.push((f.clone(), None));
+        }
+        for m in &self.modules {
+            match find_module(&self.dirs, !self.no_embedded, m, None) {
+                Some(src) => queue.push((src, None)),
+                None => errors.push(CompileError {
+                    file: m.clone(),
+                    line: 0,
+                    statement: String::new(),
+                    message: format!("module '{m}' not found on the search path"),
+                }),
+            }
+        }
+        let explicit = queue.len();
+        let mut idx = 0;
+        while idx < queue.len() {
+            let (src, expected) = queue[idx].clone();
+            idx += 1;
+            let st = match stmt::parse(&src.text) {
+                Ok(s) => s,
+                Err(e) => {
+                    errors.push(CompileError {
+                        file: src.path.clone(),
+                        line: e.line,
+                        statement: String::new(),
+                        message: e.message,
+                    });
+                    continue;
+                }
+            };
+            let name = st.arg().to_string();
+            if let Some(exp) = &expected {
+                if exp != &name {
+                    errors.push(CompileError {
+                        file: src.path.clone(),
+                        line: st.line,
+                        statement: format!("{} {}", st.keyword, name),
+                        message: format!("file was expected to hold '{exp}'"),
+                    });
+                    continue;
+                }
+            }
+            if idx <= explicit && st.keyword == "module" {
+                implemented.push(name.clone());
+            }
+            if parsed.iter().any(|p| p.stmt.arg() == name) {
+                continue;
+            }
+            // Queue imports, includes, and the module a submodule belongs to.
+            for dep in st.substmts.iter() {
+                if dep.keyword != "import"
+                    && dep.keyword != "include"
+                    && dep.keyword != "belongs-to"
+                {
+                    continue;
+                }
+                let dname = dep.arg();
+                let queued = parsed.iter().any(|p| p.stmt.arg() == dname)
+                    || queue.iter().skip(idx).any(|(s, e)| {
+                        e.as_deref() == Some(dname) || s.path.ends_with(&format!("/{dname}.yang"))
+                    });
+                if queued {
+                    continue;
+                }
+                let rev = dep.find_arg("revision-date");
+                match find_module(&self.dirs, !self.no_embedded, dname, rev) {
+                    Some(s) => queue.push((s, Some(dname.to_string()))),
+                    None => errors.push(CompileError {
+                        file: src.path.clone(),
+                        line: dep.line,
+                        statement: format!("{} {}", dep.keyword, dname),
+                        message: format!("module '{dname}' not found on the search path"),
+                    }),
+                }
+            }
+            let revision = st.all("revision").map(|r| r.arg().to_string()).max();
+            parsed.push(Parsed {
+                source: SourceFile {
+                    name: name.clone(),
+                    path: src.path.clone(),
+                    text: src.text.clone(),
+                    module: if st.keyword == "submodule" {
+                        st.find("belongs-to")
+                            .map(|b| b.arg().to_string())
+                            .unwrap_or_default()
+                    } else {
+                        name.clone()
+                    },
+                    revision,
+                    is_submodule: st.keyword == "submodule",
+                },
+                stmt: st,
+            });
+        }
+        if errors.is_empty() {
+            Ok((parsed, implemented))
+        } else {
+            Err(CompileErrors(errors))
+        }
+    }
+}
+
+struct Parsed {
+    source: SourceFile,
+    stmt: Stmt,
+}
+
+/// Lexical scope for typedef/grouping lookup: a chain of enclosing statements.
+#[derive(Clone, Copy)]
+struct Scope<'s, 'a> {
+    file: u32,
+    stmt: &'a Stmt,
+    parent: Option<&'s Scope<'s, 'a>>,
+}
+
+/// A definition found by lookup: either inside an enclosing statement of the current chain, or
+/// at the top level of some module's file.
+enum Found<'s, 'a> {
+    Local(&'s Scope<'s, 'a>, &'a Stmt),
+    Top(u32, &'a Stmt),
+}
+
+const KEYWORDS: &[&str] = &[
+    "action",
+    "anydata",
+    "anyxml",
+    "argument",
+    "augment",
+    "base",
+    "belongs-to",
+    "bit",
+    "case",
+    "choice",
+    "config",
+    "contact",
+    "container",
+    "default",
+    "description",
+    "deviate",
+    "deviation",
+    "enum",
+    "error-app-tag",
+    "error-message",
+    "extension",
+    "feature",
+    "fraction-digits",
+    "grouping",
+    "identity",
+    "if-feature",
+    "import",
+    "include",
+    "input",
+    "key",
+    "leaf",
+    "leaf-list",
+    "length",
+    "list",
+    "mandatory",
+    "max-elements",
+    "min-elements",
+    "modifier",
+    "module",
+    "must",
+    "namespace",
+    "notification",
+    "ordered-by",
+    "organization",
+    "output",
+    "path",
+    "pattern",
+    "position",
+    "prefix",
+    "presence",
+    "range",
+    "reference",
+    "refine",
+    "require-instance",
+    "revision",
+    "revision-date",
+    "rpc",
+    "status",
+    "submodule",
+    "type",
+    "typedef",
+    "unique",
+    "units",
+    "uses",
+    "value",
+    "when",
+    "yang-version",
+    "yin-element",
+];
+
+struct Compiler<'a> {
+    files: &'a [Parsed],
+    disabled: &'a HashMap<String, HashSet<String>>,
+    schema: Schema,
+    errors: Vec<CompileError>,
+    /// Module of each file.
+    file_module: Vec<ModuleId>,
+    typedefs: HashMap<(ModuleId, &'a str), (u32, &'a Stmt)>,
+    groupings: HashMap<(ModuleId, &'a str), (u32, &'a Stmt)>,
+    features: HashMap<(ModuleId, &'a str), (u32, &'a Stmt)>,
+    identity_index: HashMap<(ModuleId, String), IdentityId>,
+    typedef_cache: HashMap<usize, Option<Type>>,
+    explicit_config: Vec<Option<bool>>,
+    pending_keys: Vec<(NodeId, String)>,
+    pending_unique: Vec<(NodeId, String)>,
+}
+
+impl<'a> Compiler<'a> {
+    fn new(files: &'a [Parsed], disabled: &'a HashMap<String, HashSet<String>>) -> Self {
+        Compiler {
+            files,
+            disabled,
+            schema: Schema {
+                modules: Vec::new(),
+                nodes: Vec::new(),
+                identities: Vec::new(),
+                sources: files.iter().map(|p| p.source.clone()).collect(),
+                prefix_tables: vec![PrefixTable::default(); files.len()],
+                module_by_ns: HashMap::new(),
+                module_by_name: HashMap::new(),
+                identity_index: HashMap::new(),
+                data_child_cache: Vec::new(),
+                top_cache: Vec::new(),
+                order: Vec::new(),
+                default_cache: Vec::new(),
+            },
+            errors: Vec::new(),
+            file_module: Vec::new(),
+            typedefs: HashMap::new(),
+            groupings: HashMap::new(),
+            features: HashMap::new(),
+            identity_index: HashMap::new(),
+            typedef_cache: HashMap::new(),
+            explicit_config: Vec::new(),
+            pending_keys: Vec::new(),
+            pending_unique: Vec::new(),
+        }
+    }
+
+    fn error(&mut self, file: u32, st: &Stmt, message: impl Into<String>) {
+        let statement = match &st.arg {
+            Some(a) if a.len() <= 60 && !a.contains('\n') => format!("{} {}", st.keyword, a),
+            _ => st.keyword.clone(),
+        };
+        self.errors.push(CompileError {
+            file: self.files[file as usize].source.path.clone(),
+            line: st.line,
+            statement,
+            message: message.into(),
+        });
+    }
+
+    fn top_scope<'s>(&self, file: u32) -> Scope<'s, 'a> {
+        let files: &'a [Parsed] = self.files;
+        Scope {
+            file,
+            stmt: &files[file as usize].stmt,
+            parent: None,
+        }
+    }
+
+    fn file_stmt(&self, file: usize) -> &'a Stmt {
+        let files: &'a [Parsed] = self.files;
+        &files[file].stmt
+    }
+
+    // ---- lookups ------------------------------------------------------------------------------
+
+    fn lookup<'s>(
+        &self,
+        scope: &'s Scope<'s, 'a>,
+        keyword: &str,
+        qname: &str,
+    ) -> Option<Found<'s, 'a>> {
+        let file = scope.file;
+        let (module, name) = self.resolve_qname(file, qname)?;
+        let table = if keyword == "typedef" {
+            &self.typedefs
+        } else {
+            &self.groupings
+        };
+        if module == self.file_module[file as usize] {
+            // Walk the lexical chain; at the top, any file of the module.
+            let mut cur: Option<&'s Scope<'s, 'a>> = Some(scope);
+            while let Some(sc) = cur {
+                if sc.parent.is_none() {
+                    break;
+                }
+                if let Some(d) = sc
+                    .stmt
+                    .substmts
+                    .iter()
+                    .find(|s| s.keyword == keyword && s.arg() == name)
+                {
+                    return Some(Found::Local(sc, d));
+                }
+                cur = sc.parent;
+            }
+        }
+        table.get(&(module, name)).map(|&(f, s)| Found::Top(f, s))
+    }
+}
+
+pub(super) fn status_of_arg(arg: &str) -> Status {
+    match arg {
+        "deprecated" => Status::Deprecated,
+        "obsolete" => Status::Obsolete,
+        _ => Status::Current,
+    }
+}
+
+pub(super) fn status_of(st: &Stmt) -> Status {
+    st.find_arg("status").map_or(Status::Current, status_of_arg)
+}
+
+pub(super) fn error_info(s: &Stmt) -> ErrorInfo {
+    ErrorInfo {
+        message: s.find_arg("error-message").map(str::to_string),
+        app_tag: s.find_arg("error-app-tag").map(str::to_string),
+    }
+}
