@@ -95,6 +95,14 @@ fn diff_siblings(
 ) {
     let (mut i, mut j) = (0, 0);
     while i < old.len() || j < new.len() {
+        // Shared subtrees are equal: skip them without looking inside.
+        if let (Some(a), Some(b)) = (old.get(i), new.get(j)) {
+            if Arc::ptr_eq(a, b) {
+                i += 1;
+                j += 1;
+                continue;
+            }
+        }
         let ord = match (old.get(i), new.get(j)) {
             (Some(a), Some(b)) => schema
                 .order(a.schema)
