@@ -34,7 +34,9 @@ pub fn default_value(schema: &Schema, id: NodeId) -> Option<String> {
 }
 
 /// Add default leaves, leaf-list defaults and the non-presence containers that hold them, marked
-/// as defaults, wherever the tree lacks them.
+/// as defaults, wherever the tree lacks them. Subtrees shared with another tree (an [`Arc`] with
+/// other owners) are assumed complete and skipped, so filling after an edit costs what the edit
+/// touched.
 pub fn add_defaults(schema: &Schema, tree: &mut DataTree) {
     let top: Vec<NodeId> = schema
         .modules
@@ -77,8 +79,10 @@ fn fill(schema: &Schema, members: &[NodeId], siblings: &mut Vec<Arc<DataNode>>) 
             NodeKind::Container => {
                 let range = super::instance_range(siblings, schema, m);
                 if let Some(i) = range.clone().next() {
-                    let node = Arc::make_mut(&mut siblings[i]);
-                    fill(schema, &sn.children, &mut node.children);
+                    // Shared subtrees (unchanged since defaults were last added) are skipped.
+                    if let Some(node) = Arc::get_mut(&mut siblings[i]) {
+                        fill(schema, &sn.children, &mut node.children);
+                    }
                 } else if !sn.presence {
                     let mut node = DataNode::inner(m);
                     node.default = true;
@@ -91,8 +95,9 @@ fn fill(schema: &Schema, members: &[NodeId], siblings: &mut Vec<Arc<DataNode>>) 
             NodeKind::List => {
                 let range = super::instance_range(siblings, schema, m);
                 for i in range {
-                    let node = Arc::make_mut(&mut siblings[i]);
-                    fill(schema, &sn.children, &mut node.children);
+                    if let Some(node) = Arc::get_mut(&mut siblings[i]) {
+                        fill(schema, &sn.children, &mut node.children);
+                    }
                 }
             }
             NodeKind::Choice => {

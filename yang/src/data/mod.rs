@@ -10,6 +10,7 @@
 
 mod decode;
 mod defaults;
+mod edit;
 mod encode;
 mod error;
 
@@ -18,6 +19,7 @@ use std::sync::Arc;
 
 pub use decode::{decode, decode_elements, DecodeOptions};
 pub use defaults::{add_defaults, WithDefaults};
+pub use edit::{apply_edit, EditOp};
 pub use encode::{encode, encode_nodes, module_for_prefix, EncodeOptions};
 pub use error::{DataError, ErrorTag};
 

@@ -381,8 +381,10 @@ impl fmt::Display for Expr {
                 Ok(())
             }
             Expr::Path { absolute, steps } => {
-                if *absolute && steps.is_empty() {
-                    return f.write_str("/");
+                if steps.is_empty() {
+                    // A relative path without steps (not produced by the
+                    // parser) selects the context node.
+                    return f.write_str(if *absolute { "/" } else { "." });
                 }
                 fmt_steps(f, steps, *absolute)
             }

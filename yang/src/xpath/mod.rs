@@ -52,7 +52,22 @@
 //! `deref()`, `derived-from()`, `derived-from-or-self()`, `re-match()`,
 //! `enum-value()` and `bit-is-set()` (RFC 7950 §10).
 //!
+//! `name()` returns `prefix:local` using a prefix of [`Context::prefixes`]
+//! that maps to the node's namespace (the lexicographically smallest if
+//! several do), or just the local name if none does.
+//!
 //! Variables are parsed but YANG defines none, so evaluating one is an error.
+//!
+//! # Errors and limits
+//!
+//! Parse errors point at the offending token (the earliest error wins when a
+//! lexical error follows a syntax error). Evaluation errors point at the
+//! function name, the prefixed name test, the variable, the first `|` of a
+//! union, or the start of a filtered expression. Nesting of parentheses,
+//! predicates, function arguments and unary minus is limited to
+//! [`MAX_DEPTH`] levels ([`ErrorKind::TooDeep`]) so that no input can
+//! exhaust the stack; long flat chains (`a or b or ...`, `a/b/...`,
+//! `a | b | ...`) are not limited.
 //!
 //! # Example
 //!
@@ -82,6 +97,7 @@ use std::fmt;
 pub use ast::{Axis, BinaryOp, Expr, NodeTest, Step};
 pub use eval::string_value;
 pub use functions::{number_to_string, string_to_number};
+pub use parser::MAX_DEPTH;
 
 /// The data tree an expression is evaluated over.
 pub trait Document {

@@ -14,7 +14,7 @@ use super::{ErrorKind, XPathError};
 /// Maximum nesting of parenthesized expressions, predicates, function
 /// arguments and unary minus signs. Keeps recursion in the parser, the
 /// evaluator and `Drop` well within a small thread stack.
-pub(crate) const MAX_DEPTH: usize = 48;
+pub const MAX_DEPTH: usize = 48;
 
 pub(crate) fn parse(src: &str) -> Result<Expr, XPathError> {
     let (tokens, lex_error) = tokenize(src);
@@ -137,13 +137,13 @@ impl Parser {
     /// Expr ::= OrExpr
     fn expr(&mut self) -> Result<Expr, XPathError> {
         self.enter(1)?;
-        let e = self.binary(1);
+        let e = self.binary();
         self.depth -= 1;
         e
     }
 
-    fn binary_op(&self, level: u8) -> Option<BinaryOp> {
-        let op = match self.peek_tok() {
+    fn binary_op(&self) -> Option<BinaryOp> {
+        Some(match self.peek_tok() {
             Tok::Or => BinaryOp::Or,
             Tok::And => BinaryOp::And,
             Tok::Eq => BinaryOp::Eq,
@@ -158,34 +158,20 @@ impl Parser {
             Tok::Div => BinaryOp::Div,
             Tok::Mod => BinaryOp::Mod,
             _ => return None,
-        };
-        (op.precedence() == level).then_some(op)
+        })
     }
 
-    /// OrExpr, AndExpr, EqualityExpr, RelationalExpr, AdditiveExpr and
-    /// MultiplicativeExpr, by precedence level 1..=6.
-    fn binary(&mut self, level: u8) -> Result<Expr, XPathError> {
-        let operand = |p: &mut Parser| {
-            if level == 6 {
-                p.unary()
-            } else {
-                p.binary(level + 1)
-            }
-        };
-        let first = operand(self)?;
+    /// OrExpr down to MultiplicativeExpr: the unary operands and binary
+    /// operators are read in one loop, then grouped by precedence. This keeps
+    /// the parser's recursion per nesting level small.
+    fn binary(&mut self) -> Result<Expr, XPathError> {
+        let first = self.unary()?;
         let mut rest = Vec::new();
-        while let Some(op) = self.binary_op(level) {
+        while let Some(op) = self.binary_op() {
             self.advance();
-            rest.push((op, operand(self)?));
+            rest.push((op, self.unary()?));
         }
-        if rest.is_empty() {
-            Ok(first)
-        } else {
-            Ok(Expr::Binary {
-                first: Box::new(first),
-                rest,
-            })
-        }
+        Ok(group(1, first, rest))
     }
 
     /// UnaryExpr ::= UnionExpr | '-' UnaryExpr
@@ -459,6 +445,42 @@ impl Parser {
             }
         }
         Ok(Expr::FunctionCall { name, args, pos })
+    }
+}
+
+/// `(operator, operand)` pairs following a first operand.
+type Chain = Vec<(BinaryOp, Expr)>;
+
+/// Group the operator chain `first op1 e1 op2 e2 ...` by precedence,
+/// starting at `level` (1 = `or`): operators of the lowest level split the
+/// chain into operands of the next level. Recursion is bounded by the six
+/// levels.
+fn group(level: u8, first: Expr, rest: Chain) -> Expr {
+    if rest.is_empty() || level > 6 {
+        return first;
+    }
+    let mut head = Vec::new();
+    let mut segments: Vec<(BinaryOp, Expr, Chain)> = Vec::new();
+    for (op, e) in rest {
+        if op.precedence() == level {
+            segments.push((op, e, Vec::new()));
+        } else {
+            match segments.last_mut() {
+                Some(last) => last.2.push((op, e)),
+                None => head.push((op, e)),
+            }
+        }
+    }
+    let first = group(level + 1, first, head);
+    if segments.is_empty() {
+        return first;
+    }
+    Expr::Binary {
+        first: Box::new(first),
+        rest: segments
+            .into_iter()
+            .map(|(op, f, r)| (op, group(level + 1, f, r)))
+            .collect(),
     }
 }
 

@@ -211,6 +211,8 @@ fn all_module_xpath_expressions_parse() {
     let mut files = Vec::new();
     yang_files(root, &mut files);
     files.sort();
+    // Set XPATH_CORPUS_VERBOSE to print every expression and its normal form.
+    let verbose = std::env::var_os("XPATH_CORPUS_VERBOSE").is_some();
     let mut total = 0;
     let mut failures = Vec::new();
     for file in &files {
@@ -223,6 +225,9 @@ fn all_module_xpath_expressions_parse() {
             match parse(&arg) {
                 Ok(e) => {
                     let printed = e.to_string();
+                    if verbose {
+                        println!("{kw} {arg:?}\n  => {printed}");
+                    }
                     match parse(&printed) {
                         Ok(again) => assert_eq!(again.to_string(), printed, "{arg}"),
                         Err(err) => failures.push(format!(

@@ -406,3 +406,36 @@ fn never_panics_on_mangled_input() {
         }
     }
 }
+
+#[test]
+fn hand_built_trees_print_as_valid_xpath() {
+    let cases = [
+        (
+            Expr::Literal("a\"b'c".into()),
+            "concat(\"a\", '\"', \"b'c\")",
+        ),
+        (Expr::Number(f64::NAN), "(0 div 0)"),
+        (Expr::Number(f64::INFINITY), "(1 div 0)"),
+        (Expr::Number(f64::NEG_INFINITY), "(-1 div 0)"),
+        (Expr::Number(-2.5), "(-2.5)"),
+        (Expr::Number(1e22), "10000000000000000000000"),
+        (
+            Expr::Binary {
+                first: Box::new(Expr::Number(1.0)),
+                rest: vec![],
+            },
+            "1",
+        ),
+        (
+            Expr::Path {
+                absolute: false,
+                steps: vec![],
+            },
+            ".",
+        ),
+    ];
+    for (e, want) in cases {
+        assert_eq!(e.to_string(), want);
+        assert!(parse(want).is_ok(), "{want}");
+    }
+}
