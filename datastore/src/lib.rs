@@ -1,2 +1,13 @@
-//! Running, candidate and startup datastores persisted in sled, locks, the commit log and
-//! confirmed-commit state (see ARCHITECTURE.md, "Data flow"). Built by the datastore issue.
+//! Running, candidate and startup datastores persisted in sled, locks, the commit log and the
+//! commit pipeline's contract with the engines (see ARCHITECTURE.md, "Data flow").
+
+mod chunks;
+mod codec;
+pub mod commit;
+mod error;
+pub mod log;
+mod store;
+
+pub use commit::{CommitMeta, CommitOutcome, Subscriber};
+pub use error::StoreError;
+pub use store::{BootSource, Datastore, Target};

@@ -235,3 +235,50 @@ pub fn canonical(
 ) -> Result<String, InstanceIdError> {
     Ok(format(schema, &parse(schema, text, prefixes)?))
 }
+
+/// Split an instance-identifier into its steps' text (`/p:a`, `/p:b[p:k='x/y']`), respecting
+/// quoted predicate values.
+pub fn split_steps(path: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (i, c) in path.char_indices() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' if depth > 0 => quote = Some(c),
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            '/' if depth == 0 => {
+                if let Some(s) = start {
+                    out.push(&path[s..i]);
+                }
+                start = Some(i);
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push(&path[s..]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_steps;
+
+    #[test]
+    fn steps_respect_quotes() {
+        assert_eq!(
+            split_steps("/a:x/a:l[a:k='1/2'][a:j=\"]\"]/a:y"),
+            ["/a:x", "/a:l[a:k='1/2'][a:j=\"]\"]", "/a:y"]
+        );
+        assert!(split_steps("").is_empty());
+    }
+}

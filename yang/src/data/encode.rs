@@ -47,12 +47,24 @@ fn hidden(schema: &Schema, node: &DataNode, opts: EncodeOptions) -> bool {
         WithDefaults::ReportAll | WithDefaults::ReportAllTagged => false,
         WithDefaults::Explicit => !node.has_explicit(),
         WithDefaults::Trim => match sn.kind {
-            NodeKind::Leaf => is_default_value(schema, node),
+            NodeKind::Leaf | NodeKind::LeafList => is_default_node(schema, node),
             NodeKind::Container if !sn.presence => {
                 node.children.iter().all(|c| hidden(schema, c, opts))
             }
             _ => false,
         },
+    }
+}
+
+/// Is this leaf or leaf-list entry a "default" in the RFC 6243 sense (left out by `trim`, tagged
+/// by `report-all-tagged`)? A leaf is when its value equals the schema default; a leaf-list entry
+/// when the server created it from the schema defaults (a leaf-list's defaults apply only as a
+/// whole set, so an explicitly set entry is never one).
+fn is_default_node(schema: &Schema, node: &DataNode) -> bool {
+    match schema.node(node.schema).kind {
+        NodeKind::Leaf => is_default_value(schema, node),
+        NodeKind::LeafList => node.default,
+        _ => false,
     }
 }
 
@@ -90,9 +102,7 @@ fn encode_node(
                 escape_attr_into(&pns, out);
                 out.push('"');
             }
-            if opts.with_defaults == WithDefaults::ReportAllTagged
-                && sn.kind == NodeKind::Leaf
-                && is_default_value(schema, node)
+            if opts.with_defaults == WithDefaults::ReportAllTagged && is_default_node(schema, node)
             {
                 out.push_str(&format!(" xmlns:wd=\"{WD_NS}\" wd:default=\"true\""));
             }

@@ -116,6 +116,35 @@ impl DataTree {
     pub fn count(&self) -> usize {
         self.roots.iter().map(|r| r.count()).sum()
     }
+
+    /// The node at an instance-identifier (module prefixes, as diff and error paths write them).
+    pub fn find(&self, schema: &Schema, path: &str) -> Option<&Arc<DataNode>> {
+        let resolver = |p: &str| module_for_prefix(schema, p);
+        let steps = crate::instance_id::parse(schema, path, &resolver).ok()?;
+        let mut siblings = &self.roots;
+        let mut found = None;
+        for step in &steps {
+            let range = instance_range(siblings, schema, step.node);
+            let hit = siblings[range]
+                .iter()
+                .find(|n| step_matches(schema, n, step))?;
+            found = Some(hit);
+            siblings = &hit.children;
+        }
+        found
+    }
+}
+
+fn step_matches(schema: &Schema, n: &DataNode, step: &crate::instance_id::Step) -> bool {
+    use crate::instance_id::Predicate;
+    step.predicates.iter().all(|p| match p {
+        Predicate::Key { name, value, .. } => n
+            .children
+            .iter()
+            .any(|c| schema.node(c.schema).name == *name && c.value.as_deref() == Some(value)),
+        Predicate::Value(v) => n.value.as_deref() == Some(v),
+        Predicate::Position(_) => true,
+    })
 }
 
 /// Index range of the instances of `id` among sorted siblings.
@@ -130,11 +159,24 @@ pub(crate) fn instance_range(
     start..end
 }
 
-/// Compare two key (or leaf-list) values: numerically when both are integers, else as text.
+/// Compare two key (or leaf-list) values: integers in canonical form first, numerically, then
+/// everything else as text. A total order that is `Equal` only for equal strings: a string key
+/// such as "05" or "+5" is not the same entry as "5", and mixing numbers with text ("9", "10",
+/// "1a") cannot make the order cyclic.
 pub fn compare_values(a: &str, b: &str) -> Ordering {
-    match (a.parse::<i128>(), b.parse::<i128>()) {
-        (Ok(x), Ok(y)) => x.cmp(&y),
-        _ => a.cmp(b),
+    fn canonical_int(s: &str) -> Option<i128> {
+        let digits = s.strip_prefix('-').unwrap_or(s);
+        let canonical = !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (digits == "0" || !digits.starts_with('0'))
+            && s != "-0";
+        canonical.then(|| s.parse().ok()).flatten()
+    }
+    match (canonical_int(a), canonical_int(b)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => a.cmp(b),
     }
 }
 

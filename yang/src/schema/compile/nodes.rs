@@ -180,6 +180,30 @@ impl<'a> Compiler<'a> {
                 _ => {}
             }
         }
+        if let (NodeKind::Choice, Some(d)) = (kind, st.find("default")) {
+            // The default case must exist, unless an if-feature removed it.
+            let exists = self.schema.nodes[id.0 as usize]
+                .children
+                .iter()
+                .any(|&c| self.schema.nodes[c.0 as usize].name == d.arg());
+            let written = st.substmts.iter().any(|s| {
+                s.arg() == d.arg()
+                    && matches!(
+                        s.keyword.as_str(),
+                        "case"
+                            | "container"
+                            | "leaf"
+                            | "leaf-list"
+                            | "list"
+                            | "choice"
+                            | "anydata"
+                            | "anyxml"
+                    )
+            });
+            if !exists && !written {
+                self.error(file, d, format!("default case '{}' not found", d.arg()));
+            }
+        }
         if kind == NodeKind::Leaf && self.schema.nodes[id.0 as usize].ty.is_none() {
             self.error(file, st, "leaf has no type");
         }
@@ -302,7 +326,12 @@ impl<'a> Compiler<'a> {
     ) {
         let file = scope.file;
         let Some(found) = self.lookup(scope, "grouping", st.arg()) else {
-            self.error(file, st, "grouping not found");
+            match st.arg().split_once(':') {
+                Some((p, _)) if self.resolve_qname(file, st.arg()).is_none() => {
+                    self.error(file, st, format!("unknown prefix '{p}'"))
+                }
+                _ => self.error(file, st, "grouping not found"),
+            }
             return;
         };
         let mut created = Vec::new();
@@ -343,6 +372,11 @@ impl<'a> Compiler<'a> {
         };
         for r in st.all("refine") {
             match self.descendant(&created, file, r.arg()) {
+                // A refined if-feature that does not hold removes the node (RFC 7950 §7.13.2).
+                Some(target) if !self.if_features_hold(file, r) => {
+                    self.remove_node(target);
+                    created.retain(|&c| c != target);
+                }
                 Some(target) => self.refine(target, r, &inner),
                 None => self.error(file, r, "refine target not found"),
             }
@@ -384,6 +418,8 @@ impl<'a> Compiler<'a> {
                     | "notification"
             ) {
                 self.data_def(s, gs, parent, module, created);
+            } else if !s.is_extension() && !KEYWORDS.contains(&s.keyword.as_str()) {
+                self.error(gs.file, s, format!("unknown statement '{}'", s.keyword));
             }
         }
     }
@@ -474,6 +510,8 @@ impl<'a> Compiler<'a> {
                     | "notification"
             ) {
                 self.data_def(s, &inner, Some(target), module, &mut created);
+            } else if !s.is_extension() && !KEYWORDS.contains(&keyword) {
+                self.error(file, s, format!("unknown statement '{keyword}'"));
             }
         }
         for w in a.all("when") {

@@ -13,7 +13,13 @@ impl<'a> Compiler<'a> {
             let found = match self.lookup(scope, "typedef", name) {
                 Some(f) => f,
                 None => {
-                    self.error(file, tst, format!("type '{name}' not found"));
+                    let msg = match name.split_once(':') {
+                        Some((p, _)) if self.resolve_qname(file, name).is_none() => {
+                            format!("unknown prefix '{p}' in type '{name}'")
+                        }
+                        _ => format!("type '{name}' not found"),
+                    };
+                    self.error(file, tst, msg);
                     return None;
                 }
             };
@@ -149,6 +155,9 @@ impl<'a> Compiler<'a> {
                         }
                     }
                 }
+                k if !s.is_extension() && !KEYWORDS.contains(&k) => {
+                    self.error(file, s, format!("unknown statement '{k}'"))
+                }
                 _ => {}
             }
         }
@@ -208,7 +217,21 @@ impl<'a> Compiler<'a> {
                     self.error(file, e, "duplicate enum name");
                     continue;
                 }
-                next = value.saturating_add(1);
+                if !(i32::MIN as i64..=i32::MAX as i64).contains(&value) {
+                    self.error(file, e, format!("enum value {value} is not an int32"));
+                    continue;
+                }
+                if out.iter().any(|(_, v)| *v == value) {
+                    self.error(file, e, format!("duplicate enum value {value}"));
+                    continue;
+                }
+                // An implicit value is one more than the highest so far (RFC 7950 §9.6.4.2).
+                let after = value.saturating_add(1);
+                next = if out.is_empty() {
+                    after
+                } else {
+                    next.max(after)
+                };
                 out.push((e.arg().to_string(), value));
             }
             ty.kind = TypeKind::Enumeration(out);
@@ -239,7 +262,20 @@ impl<'a> Compiler<'a> {
                         }
                     },
                 };
-                next = pos.saturating_add(1);
+                if !builtin && !existing.iter().any(|(n, p)| n == b.arg() && *p == pos) {
+                    self.error(file, b, "bit is not in the base type");
+                    continue;
+                }
+                if out.iter().any(|(n, _)| n == b.arg()) {
+                    self.error(file, b, "duplicate bit name");
+                    continue;
+                }
+                if out.iter().any(|(_, p)| *p == pos) {
+                    self.error(file, b, format!("duplicate bit position {pos}"));
+                    continue;
+                }
+                // An implicit position is one more than the highest so far (RFC 7950 §9.7.4.2).
+                next = next.max(pos.saturating_add(1));
                 out.push((b.arg().to_string(), pos));
             }
             ty.kind = TypeKind::Bits(out);

@@ -1,0 +1,508 @@
+//! Running, candidate and startup in one sled database, with locks and the commit log.
+//!
+//! Reads come from in-memory trees. A commit writes only the chunks it changed (see
+//! [`crate::chunks`]), the commit-log entry and the new generation in one sled batch, and flushes
+//! it before returning, so an acknowledged commit survives a crash and an unacknowledged one is
+//! either wholly there or wholly absent.
+//!
+//! Key layout in the one sled tree: `r<chunk>` running, `s<chunk>` startup, `l<id>` commit log
+//! (id as 8 big-endian bytes), `m:generation`, `m:startup` (present when startup exists).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tracing::{info, warn};
+use yang::data::{apply_edit, DataTree, EditOp};
+use yang::diff::{diff, ChangeOp};
+use yang::validate::{validate, ValidateOptions};
+use yang::xml::Element;
+use yang::Schema;
+
+use crate::chunks::{all_chunks, chunk_key, chunk_xml, load};
+use crate::commit::{CommitMeta, CommitOutcome, Subscriber};
+use crate::error::StoreError;
+use crate::log::{ChangeSummary, ChunkImage, CommitRecord, HISTORY};
+
+const GENERATION: &[u8] = b"m:generation";
+const STARTUP_PRESENT: &[u8] = b"m:startup";
+
+/// The three configuration datastores (RFC 6241 §5.1, §8.3, §8.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    Running,
+    Candidate,
+    Startup,
+}
+
+impl Target {
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Running => "running",
+            Target::Candidate => "candidate",
+            Target::Startup => "startup",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// What happened at boot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BootSource {
+    Empty,
+    Running,
+    Startup,
+    /// Startup did not validate; the last good running was used.
+    StartupRefused(String),
+}
+
+struct State {
+    running: DataTree,
+    candidate: DataTree,
+    candidate_dirty: bool,
+    startup: Option<DataTree>,
+    generation: u64,
+    history: VecDeque<CommitRecord>,
+    locks: [Option<u32>; 3],
+}
+
+pub struct Datastore {
+    schema: Arc<Schema>,
+    db: sled::Db,
+    state: Mutex<State>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn prefixed(prefix: u8, key: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(key.len() + 1);
+    k.push(prefix);
+    k.extend_from_slice(key.as_bytes());
+    k
+}
+
+fn log_key(id: u64) -> Vec<u8> {
+    let mut k = vec![b'l'];
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+impl Datastore {
+    /// Open (or create) the database in `dir` and load the datastores.
+    pub fn open(dir: &Path, schema: Arc<Schema>) -> Result<(Datastore, BootSource), StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Storage(format!("cannot create {}: {e}", dir.display())))?;
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .cache_capacity(32 * 1024 * 1024)
+            .open()?;
+        let generation = match db.get(GENERATION)? {
+            Some(v) if v.len() == 8 => {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(&v);
+                u64::from_be_bytes(a)
+            }
+            _ => 0,
+        };
+        let running = load_prefix(&db, &schema, b'r')?;
+        let mut history = VecDeque::new();
+        for kv in db.scan_prefix(b"l") {
+            let (_, v) = kv?;
+            match CommitRecord::decode(&v) {
+                Ok(r) => history.push_back(r),
+                Err(e) => warn!(error = %e, "skipping an unreadable commit-log entry"),
+            }
+        }
+        // A startup that no longer fits the models is refused below, like one that does not
+        // validate; a running that does not load is an error (there is nothing better to use).
+        let startup = if db.contains_key(STARTUP_PRESENT)? {
+            Some(load_prefix(&db, &schema, b's'))
+        } else {
+            None
+        };
+        let store = Datastore {
+            schema: Arc::clone(&schema),
+            db,
+            state: Mutex::new(State {
+                candidate: running.clone(),
+                running,
+                candidate_dirty: false,
+                startup: startup.clone().and_then(Result::ok),
+                generation,
+                history,
+                locks: [None; 3],
+            }),
+        };
+        let mut source = if generation > 0 {
+            BootSource::Running
+        } else {
+            BootSource::Empty
+        };
+        if let Some(startup) = startup {
+            let checked = startup.and_then(|t| {
+                validate(&schema, &t, ValidateOptions::default())
+                    .map(|()| t)
+                    .map_err(StoreError::Invalid)
+            });
+            match checked {
+                Ok(startup) => {
+                    let meta = CommitMeta {
+                        user: "startup".into(),
+                        session: 0,
+                        comment: Some("loaded from startup at boot".into()),
+                    };
+                    store.commit_tree(startup, &meta, &mut [])?;
+                    source = BootSource::Startup;
+                }
+                Err(e) => {
+                    let why = e.to_string();
+                    warn!(reason = %why, "startup configuration no longer validates; starting with the last good running instead");
+                    source = BootSource::StartupRefused(why);
+                }
+            }
+        }
+        info!(generation, source = ?source, "datastores loaded");
+        Ok((store, source))
+    }
+
+    pub fn schema(&self) -> &Arc<Schema> {
+        &self.schema
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave a half-written state behind (every
+        // mutation is a whole-tree swap at the end), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A snapshot of a datastore (cheap: trees share structure). Startup may not exist.
+    pub fn get(&self, target: Target) -> Option<DataTree> {
+        let st = self.state();
+        match target {
+            Target::Running => Some(st.running.clone()),
+            Target::Candidate => Some(st.candidate.clone()),
+            Target::Startup => st.startup.clone(),
+        }
+    }
+
+    /// The id of the last commit (0 before the first).
+    pub fn generation(&self) -> u64 {
+        self.state().generation
+    }
+
+    /// Does the candidate differ from running?
+    pub fn candidate_dirty(&self) -> bool {
+        self.state().candidate_dirty
+    }
+
+    /// The commit log, oldest first.
+    pub fn history(&self) -> Vec<CommitRecord> {
+        self.state().history.iter().cloned().collect()
+    }
+
+    // ---- locks -----------------------------------------------------------------------------------
+
+    pub fn lock_holder(&self, target: Target) -> Option<u32> {
+        self.state().locks[target.index()]
+    }
+
+    /// Lock a datastore for a session (RFC 6241 §7.5).
+    pub fn lock(&self, target: Target, session: u32) -> Result<(), StoreError> {
+        let mut st = self.state();
+        if let Some(holder) = st.locks[target.index()] {
+            return Err(StoreError::Locked { holder });
+        }
+        if target == Target::Candidate && st.candidate_dirty {
+            return Err(StoreError::CandidateDirty);
+        }
+        st.locks[target.index()] = Some(session);
+        Ok(())
+    }
+
+    pub fn unlock(&self, target: Target, session: u32) -> Result<(), StoreError> {
+        let mut st = self.state();
+        if st.locks[target.index()] != Some(session) {
+            return Err(StoreError::NotLockHolder);
+        }
+        st.locks[target.index()] = None;
+        Ok(())
+    }
+
+    /// Is a datastore locked by someone other than `session`?
+    pub fn check_writable(&self, target: Target, session: u32) -> Result<(), StoreError> {
+        match self.state().locks[target.index()] {
+            Some(holder) if holder != session => Err(StoreError::Locked { holder }),
+            _ => Ok(()),
+        }
+    }
+
+    /// A session ended: release its locks; if it held the candidate lock, its uncommitted
+    /// candidate edits are discarded (an automation run that died does not poison the next one).
+    pub fn session_ended(&self, session: u32) {
+        let mut st = self.state();
+        if st.locks[Target::Candidate.index()] == Some(session) && st.candidate_dirty {
+            info!(
+                session,
+                "discarding the uncommitted candidate of a session that ended holding its lock"
+            );
+            st.candidate = st.running.clone();
+            st.candidate_dirty = false;
+        }
+        for l in st.locks.iter_mut() {
+            if *l == Some(session) {
+                *l = None;
+            }
+        }
+    }
+
+    // ---- candidate -------------------------------------------------------------------------------
+
+    /// edit-config on the candidate: atomic, types checked; whole-tree validation waits for
+    /// validate/commit.
+    pub fn edit_candidate(
+        &self,
+        session: u32,
+        config: &[Element],
+        default_op: EditOp,
+    ) -> Result<(), StoreError> {
+        let mut st = self.state();
+        if let Some(holder) = st.locks[Target::Candidate.index()].filter(|&h| h != session) {
+            return Err(StoreError::Locked { holder });
+        }
+        let mut tree = st.candidate.clone();
+        apply_edit(&self.schema, &mut tree, config, default_op).map_err(StoreError::Edit)?;
+        st.candidate_dirty = !diff(&self.schema, &st.running, &tree).is_empty();
+        st.candidate = tree;
+        Ok(())
+    }
+
+    /// Replace the candidate with a whole tree (copy-config to candidate).
+    pub fn set_candidate(&self, session: u32, tree: DataTree) -> Result<(), StoreError> {
+        let mut st = self.state();
+        if let Some(holder) = st.locks[Target::Candidate.index()].filter(|&h| h != session) {
+            return Err(StoreError::Locked { holder });
+        }
+        st.candidate_dirty = !diff(&self.schema, &st.running, &tree).is_empty();
+        st.candidate = tree;
+        Ok(())
+    }
+
+    pub fn discard_changes(&self) {
+        let mut st = self.state();
+        st.candidate = st.running.clone();
+        st.candidate_dirty = false;
+    }
+
+    /// Validate a datastore as a whole.
+    pub fn validate(&self, target: Target) -> Result<(), StoreError> {
+        let tree = self.get(target).unwrap_or_default();
+        validate(&self.schema, &tree, ValidateOptions::default()).map_err(StoreError::Invalid)
+    }
+
+    // ---- commit ----------------------------------------------------------------------------------
+
+    /// Commit the candidate to running.
+    pub fn commit(
+        &self,
+        meta: &CommitMeta,
+        subscribers: &mut [&mut dyn Subscriber],
+    ) -> Result<CommitOutcome, StoreError> {
+        let candidate = self.state().candidate.clone();
+        self.commit_tree(candidate, meta, subscribers)
+    }
+
+    /// Make `new` the running configuration through the whole pipeline.
+    pub fn commit_tree(
+        &self,
+        new: DataTree,
+        meta: &CommitMeta,
+        subscribers: &mut [&mut dyn Subscriber],
+    ) -> Result<CommitOutcome, StoreError> {
+        let mut st = self.state();
+        validate(&self.schema, &new, ValidateOptions::default()).map_err(StoreError::Invalid)?;
+        let changes = diff(&self.schema, &st.running, &new);
+        if changes.is_empty() {
+            st.candidate = new;
+            st.candidate_dirty = false;
+            return Ok(CommitOutcome { id: None, changes });
+        }
+        for s in subscribers.iter_mut() {
+            s.prepare(&changes, &new).map_err(StoreError::Vetoed)?;
+        }
+        let id = st.generation + 1;
+        let chunks = self.changed_chunks(&st.running, &new, &changes)?;
+        let record = CommitRecord {
+            id,
+            time_ms: now_ms(),
+            user: meta.user.clone(),
+            session: meta.session,
+            comment: meta.comment.clone(),
+            changes: changes.iter().map(ChangeSummary::from).collect(),
+            chunks,
+        };
+        let mut batch = sled::Batch::default();
+        for c in &record.chunks {
+            match &c.new {
+                Some(xml) => batch.insert(prefixed(b'r', &c.key), xml.as_bytes()),
+                None => batch.remove(prefixed(b'r', &c.key)),
+            }
+        }
+        batch.insert(log_key(id), record.encode());
+        if id > HISTORY as u64 {
+            batch.remove(log_key(id - HISTORY as u64));
+        }
+        batch.insert(GENERATION, &id.to_be_bytes());
+        self.write(batch)?;
+        st.generation = id;
+        st.running = new.clone();
+        st.candidate = new.clone();
+        st.candidate_dirty = false;
+        st.history.push_back(record);
+        while st.history.len() > HISTORY {
+            st.history.pop_front();
+        }
+        drop(st);
+        for s in subscribers.iter_mut() {
+            s.apply(&changes, &new);
+        }
+        Ok(CommitOutcome {
+            id: Some(id),
+            changes,
+        })
+    }
+
+    /// Apply a batch and flush it to disk.
+    fn write(&self, batch: sled::Batch) -> Result<(), StoreError> {
+        self.db.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Before/after images of every chunk the change set touches.
+    fn changed_chunks(
+        &self,
+        old: &DataTree,
+        new: &DataTree,
+        changes: &[yang::diff::Change],
+    ) -> Result<Vec<ChunkImage>, StoreError> {
+        let mut keys = BTreeSet::new();
+        for c in changes {
+            keys.insert(chunk_key(&c.path));
+            if c.op == ChangeOp::Delete {
+                // A deleted container takes the list-entry chunks below it along.
+                let mut prefix = prefixed(b'r', &c.path);
+                prefix.push(b'/');
+                for kv in self.db.scan_prefix(prefix) {
+                    let (k, _) = kv?;
+                    keys.insert(String::from_utf8_lossy(&k[1..]).into_owned());
+                }
+            }
+        }
+        Ok(keys
+            .into_iter()
+            .map(|key| ChunkImage {
+                old: chunk_xml(&self.schema, old, &key),
+                new: chunk_xml(&self.schema, new, &key),
+                key,
+            })
+            .filter(|c| c.old != c.new)
+            .collect())
+    }
+
+    /// The running configuration as it was right after commit `id`.
+    pub fn tree_at(&self, id: u64) -> Result<DataTree, StoreError> {
+        let st = self.state();
+        if id == st.generation {
+            return Ok(st.running.clone());
+        }
+        if !st.history.iter().any(|r| r.id == id) {
+            return Err(StoreError::UnknownCommit(id));
+        }
+        let mut chunks: BTreeMap<String, String> = all_chunks(&self.schema, &st.running);
+        // Undo newer commits, newest first; the oldest undo of a chunk wins.
+        for r in st.history.iter().rev().filter(|r| r.id > id) {
+            for c in &r.chunks {
+                match &c.old {
+                    Some(x) => chunks.insert(c.key.clone(), x.clone()),
+                    None => chunks.remove(&c.key),
+                };
+            }
+        }
+        load(&self.schema, chunks.values().map(String::as_str)).map_err(StoreError::Edit)
+    }
+
+    /// Roll running back to the state after commit `id`, through the full pipeline.
+    pub fn rollback(
+        &self,
+        id: u64,
+        meta: &CommitMeta,
+        subscribers: &mut [&mut dyn Subscriber],
+    ) -> Result<CommitOutcome, StoreError> {
+        let tree = self.tree_at(id)?;
+        self.commit_tree(tree, meta, subscribers)
+    }
+
+    // ---- startup ---------------------------------------------------------------------------------
+
+    /// copy-config running -> startup.
+    pub fn copy_running_to_startup(&self) -> Result<(), StoreError> {
+        let mut st = self.state();
+        let tree = st.running.clone();
+        self.write_startup(Some(&tree))?;
+        st.startup = Some(tree);
+        Ok(())
+    }
+
+    /// Replace startup with a tree (copy-config with inline config or from candidate).
+    pub fn set_startup(&self, tree: DataTree) -> Result<(), StoreError> {
+        validate(&self.schema, &tree, ValidateOptions::default()).map_err(StoreError::Invalid)?;
+        let mut st = self.state();
+        self.write_startup(Some(&tree))?;
+        st.startup = Some(tree);
+        Ok(())
+    }
+
+    /// delete-config startup.
+    pub fn delete_startup(&self) -> Result<(), StoreError> {
+        let mut st = self.state();
+        self.write_startup(None)?;
+        st.startup = None;
+        Ok(())
+    }
+
+    fn write_startup(&self, tree: Option<&DataTree>) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for kv in self.db.scan_prefix(b"s") {
+            let (k, _) = kv?;
+            batch.remove(k);
+        }
+        match tree {
+            Some(t) => {
+                for (k, v) in all_chunks(&self.schema, t) {
+                    batch.insert(prefixed(b's', &k), v.as_bytes());
+                }
+                batch.insert(STARTUP_PRESENT, b"1".as_slice());
+            }
+            None => batch.remove(STARTUP_PRESENT),
+        }
+        self.write(batch)
+    }
+}
+
+fn load_prefix(db: &sled::Db, schema: &Schema, prefix: u8) -> Result<DataTree, StoreError> {
+    let mut texts = Vec::new();
+    for kv in db.scan_prefix([prefix]) {
+        let (_, v) = kv?;
+        texts.push(String::from_utf8_lossy(&v).into_owned());
+    }
+    load(schema, texts.iter().map(String::as_str)).map_err(StoreError::Edit)
+}

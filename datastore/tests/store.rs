@@ -1,0 +1,388 @@
+//! Datastore rules, against real sled files in temporary directories.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datastore::{BootSource, CommitMeta, Datastore, StoreError, Subscriber, Target};
+use yang::data::{self, DataError, DataTree, EditOp, EncodeOptions, ErrorTag};
+use yang::diff::Change;
+use yang::{Schema, SchemaBuilder};
+
+const BFD: &str = r#"xmlns="urn:ne-agent:yang:ne-bfd""#;
+const NC: &str = r#"xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0""#;
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!(
+            "ne-ds-{tag}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn schema() -> Arc<Schema> {
+    Arc::new(SchemaBuilder::new().embedded().build().unwrap())
+}
+
+fn meta() -> CommitMeta {
+    CommitMeta {
+        user: "admin".into(),
+        session: 1,
+        comment: None,
+    }
+}
+
+fn session(name: &str, disc: u32) -> String {
+    format!(
+        "<session><name>{name}</name><peer-ip>10.0.{}.{}</peer-ip><local-discriminator>{disc}</local-discriminator></session>",
+        disc / 256,
+        disc % 256
+    )
+}
+
+fn edit(ds: &Datastore, sid: u32, xml: &str) -> Result<(), StoreError> {
+    let els = yang::xml::parse_fragment(xml).unwrap();
+    ds.edit_candidate(sid, &els, EditOp::Merge)
+}
+
+fn xml(ds: &Datastore, t: Target) -> String {
+    data::encode(
+        ds.schema(),
+        &ds.get(t).unwrap_or_default(),
+        EncodeOptions::default(),
+    )
+}
+
+#[test]
+fn commits_survive_reopen_and_the_candidate_tracks_changes() {
+    let dir = TempDir::new("reopen");
+    let s = schema();
+    {
+        let (ds, boot) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+        assert_eq!(boot, BootSource::Empty);
+        edit(
+            &ds,
+            1,
+            &format!("<bfd {BFD}>{}{}</bfd>", session("a", 1), session("b", 2)),
+        )
+        .unwrap();
+        assert!(ds.candidate_dirty());
+        assert_eq!(xml(&ds, Target::Running), "");
+        let out = ds.commit(&meta(), &mut []).unwrap();
+        assert_eq!(out.id, Some(1));
+        assert!(!ds.candidate_dirty());
+        // Nothing to commit: no new generation.
+        assert_eq!(ds.commit(&meta(), &mut []).unwrap().id, None);
+        edit(
+            &ds,
+            1,
+            &format!(
+                "<bfd {BFD} {NC}><session nc:operation=\"delete\"><name>a</name></session></bfd>"
+            ),
+        )
+        .unwrap();
+        ds.commit(&meta(), &mut []).unwrap();
+        edit(&ds, 1, &format!("<bfd {BFD}><session><name>c</name><peer-ip>10.9.9.9</peer-ip><local-discriminator>9</local-discriminator></session></bfd>")).unwrap();
+        ds.discard_changes();
+        assert!(!ds.candidate_dirty());
+    }
+    let (ds, boot) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+    assert_eq!(boot, BootSource::Running);
+    assert_eq!(ds.generation(), 2);
+    let x = xml(&ds, Target::Running);
+    assert!(
+        x.contains("<name>b</name>")
+            && !x.contains("<name>a</name>")
+            && !x.contains("<name>c</name>"),
+        "{x}"
+    );
+    assert_eq!(ds.history().len(), 2);
+    assert_eq!(xml(&ds, Target::Candidate), x);
+}
+
+#[test]
+fn deleting_a_container_removes_its_entries_on_disk() {
+    let dir = TempDir::new("container");
+    let s = schema();
+    {
+        let (ds, _) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+        edit(
+            &ds,
+            1,
+            &format!("<bfd {BFD}>{}{}</bfd>", session("a", 1), session("b", 2)),
+        )
+        .unwrap();
+        ds.commit(&meta(), &mut []).unwrap();
+        edit(
+            &ds,
+            1,
+            &format!("<bfd {BFD} {NC} nc:operation=\"delete\"/>"),
+        )
+        .unwrap();
+        ds.commit(&meta(), &mut []).unwrap();
+        assert_eq!(xml(&ds, Target::Running), "");
+    }
+    let (ds, _) = Datastore::open(&dir.0, s).unwrap();
+    assert_eq!(xml(&ds, Target::Running), "");
+}
+
+#[test]
+fn invalid_candidates_are_refused_and_change_nothing() {
+    let dir = TempDir::new("invalid");
+    let (ds, _) = Datastore::open(&dir.0, schema()).unwrap();
+    edit(&ds, 1, &format!("<bfd {BFD}>{}</bfd>", session("a", 1))).unwrap();
+    ds.commit(&meta(), &mut []).unwrap();
+    // Same local discriminator twice: unique violation, found at commit.
+    edit(&ds, 1, &format!("<bfd {BFD}>{}</bfd>", session("b", 1))).unwrap();
+    let before = xml(&ds, Target::Running);
+    let err = ds.commit(&meta(), &mut []).unwrap_err();
+    let StoreError::Invalid(errs) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(errs[0].app_tag.as_deref(), Some("data-not-unique"));
+    assert_eq!(xml(&ds, Target::Running), before);
+    assert_eq!(ds.generation(), 1);
+    assert!(ds.validate(Target::Candidate).is_err());
+    assert!(ds.validate(Target::Running).is_ok());
+}
+
+#[derive(Default)]
+struct Engine {
+    veto: bool,
+    prepared: usize,
+    applied: Vec<Vec<Change>>,
+}
+
+impl Subscriber for Engine {
+    fn prepare(&mut self, _: &[Change], _: &DataTree) -> Result<(), DataError> {
+        self.prepared += 1;
+        if self.veto {
+            Err(DataError::new(
+                ErrorTag::OperationFailed,
+                "cannot open BFD socket: missing CAP_NET_RAW",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+    fn apply(&mut self, changes: &[Change], _: &DataTree) {
+        self.applied.push(changes.to_vec());
+    }
+}
+
+#[test]
+fn an_engine_veto_refuses_the_commit() {
+    let dir = TempDir::new("veto");
+    let s = schema();
+    {
+        let (ds, _) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+        let mut ok = Engine::default();
+        let mut bad = Engine {
+            veto: true,
+            ..Engine::default()
+        };
+        edit(&ds, 1, &format!("<bfd {BFD}>{}</bfd>", session("a", 1))).unwrap();
+        let err = ds.commit(&meta(), &mut [&mut ok, &mut bad]).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Vetoed(e) if e.message.contains("CAP_NET_RAW")),
+            "{err:?}"
+        );
+        assert_eq!((ok.prepared, bad.prepared), (1, 1));
+        assert!(ok.applied.is_empty());
+        assert_eq!(xml(&ds, Target::Running), "");
+        assert!(ds.candidate_dirty(), "the candidate keeps the refused edit");
+        let out = ds.commit(&meta(), &mut [&mut ok]).unwrap();
+        assert_eq!(ok.applied.len(), 1);
+        assert_eq!(ok.applied[0], out.changes);
+    }
+    let (ds, _) = Datastore::open(&dir.0, s).unwrap();
+    assert_eq!(ds.generation(), 1, "the vetoed commit left nothing on disk");
+}
+
+#[test]
+fn locks_follow_rfc_6241() {
+    let dir = TempDir::new("locks");
+    let (ds, _) = Datastore::open(&dir.0, schema()).unwrap();
+    ds.lock(Target::Candidate, 7).unwrap();
+    assert_eq!(
+        ds.lock(Target::Candidate, 8).unwrap_err(),
+        StoreError::Locked { holder: 7 }
+    );
+    let e = &StoreError::Locked { holder: 7 }.to_data_errors()[0];
+    assert_eq!(e.tag, ErrorTag::LockDenied);
+    assert_eq!(e.info, [("session-id".to_string(), "7".to_string())]);
+    assert_eq!(
+        edit(&ds, 8, &format!("<bfd {BFD}>{}</bfd>", session("a", 1))).unwrap_err(),
+        StoreError::Locked { holder: 7 }
+    );
+    edit(&ds, 7, &format!("<bfd {BFD}>{}</bfd>", session("a", 1))).unwrap();
+    assert_eq!(
+        ds.unlock(Target::Candidate, 8).unwrap_err(),
+        StoreError::NotLockHolder
+    );
+    // The holder dies with uncommitted edits: lock released, edits discarded.
+    ds.session_ended(7);
+    assert_eq!(ds.lock_holder(Target::Candidate), None);
+    assert!(!ds.candidate_dirty());
+    // Locking a dirty candidate fails (RFC 6241 §7.5).
+    edit(&ds, 8, &format!("<bfd {BFD}>{}</bfd>", session("a", 1))).unwrap();
+    assert_eq!(
+        ds.lock(Target::Candidate, 8).unwrap_err(),
+        StoreError::CandidateDirty
+    );
+    // A session that ends without the lock does not lose the shared candidate.
+    ds.session_ended(8);
+    assert!(ds.candidate_dirty());
+    ds.lock(Target::Running, 9).unwrap();
+    assert!(ds.check_writable(Target::Running, 10).is_err());
+    assert!(ds.check_writable(Target::Running, 9).is_ok());
+}
+
+#[test]
+fn rollback_restores_an_earlier_commit_through_the_pipeline() {
+    let dir = TempDir::new("rollback");
+    let s = schema();
+    let (ds, _) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+    edit(&ds, 1, &format!("<bfd {BFD}>{}</bfd>", session("a", 1))).unwrap();
+    ds.commit(&meta(), &mut []).unwrap();
+    let after_1 = xml(&ds, Target::Running);
+    edit(&ds, 1, &format!("<bfd {BFD}>{}<session><name>a</name><detect-multiplier>9</detect-multiplier></session></bfd>", session("b", 2))).unwrap();
+    ds.commit(&meta(), &mut []).unwrap();
+    edit(
+        &ds,
+        1,
+        &format!("<bfd {BFD} {NC}><session nc:operation=\"delete\"><name>a</name></session></bfd>"),
+    )
+    .unwrap();
+    ds.commit(&meta(), &mut []).unwrap();
+    let mut engine = Engine::default();
+    let out = ds
+        .rollback(
+            1,
+            &CommitMeta {
+                comment: Some("back to 1".into()),
+                ..meta()
+            },
+            &mut [&mut engine],
+        )
+        .unwrap();
+    assert_eq!(out.id, Some(4));
+    assert_eq!(xml(&ds, Target::Running), after_1);
+    assert_eq!(engine.applied.len(), 1, "rollback ran the pipeline");
+    assert_eq!(
+        ds.history().last().unwrap().comment.as_deref(),
+        Some("back to 1")
+    );
+    assert!(matches!(
+        ds.rollback(99, &meta(), &mut []),
+        Err(StoreError::UnknownCommit(99))
+    ));
+    drop(ds);
+    let (ds, _) = Datastore::open(&dir.0, s).unwrap();
+    assert_eq!(xml(&ds, Target::Running), after_1);
+    assert_eq!(ds.history().len(), 4);
+}
+
+#[test]
+fn the_log_keeps_the_last_fifty_commits() {
+    let dir = TempDir::new("history");
+    let s = schema();
+    let (ds, _) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+    for i in 1..=55u32 {
+        edit(
+            &ds,
+            1,
+            &format!("<bfd {BFD}>{}</bfd>", session(&format!("s{i}"), i)),
+        )
+        .unwrap();
+        ds.commit(&meta(), &mut []).unwrap();
+    }
+    let h = ds.history();
+    assert_eq!((h.len(), h[0].id, h[49].id), (50, 6, 55));
+    assert!(matches!(ds.tree_at(5), Err(StoreError::UnknownCommit(5))));
+    let t6 = ds.tree_at(6).unwrap();
+    let x = data::encode(&s, &t6, EncodeOptions::default());
+    assert!(
+        x.contains("<name>s6</name>") && !x.contains("<name>s7</name>"),
+        "{x}"
+    );
+    drop(ds);
+    let (ds, _) = Datastore::open(&dir.0, s).unwrap();
+    assert_eq!(ds.history().len(), 50);
+}
+
+#[test]
+fn startup_is_loaded_at_boot_and_refused_when_invalid() {
+    let dir = TempDir::new("startup");
+    let s = schema();
+    {
+        let (ds, _) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+        edit(&ds, 1, &format!("<bfd {BFD}>{}</bfd>", session("saved", 1))).unwrap();
+        ds.commit(&meta(), &mut []).unwrap();
+        ds.copy_running_to_startup().unwrap();
+        edit(
+            &ds,
+            1,
+            &format!("<bfd {BFD}>{}</bfd>", session("unsaved", 2)),
+        )
+        .unwrap();
+        ds.commit(&meta(), &mut []).unwrap();
+    }
+    {
+        let (ds, boot) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+        assert_eq!(boot, BootSource::Startup);
+        let x = xml(&ds, Target::Running);
+        assert!(x.contains("saved") && !x.contains("unsaved"), "{x}");
+        ds.delete_startup().unwrap();
+        edit(&ds, 1, &format!("<bfd {BFD}>{}</bfd>", session("later", 3))).unwrap();
+        ds.commit(&meta(), &mut []).unwrap();
+    }
+    {
+        let (ds, boot) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+        assert_eq!(
+            boot,
+            BootSource::Running,
+            "no startup: running as persisted"
+        );
+        assert!(xml(&ds, Target::Running).contains("later"));
+        ds.copy_running_to_startup().unwrap();
+        edit(&ds, 1, &format!("<bfd {BFD} {NC}><session nc:operation=\"delete\"><name>later</name></session></bfd>")).unwrap();
+        ds.commit(&meta(), &mut []).unwrap();
+    }
+    // The models became stricter: the saved startup (discriminator 3) no longer validates,
+    // the running configuration (discriminator 1 only) still does.
+    let strict_bfd = yang::schema::embedded_modules()
+        .iter()
+        .find(|(n, _)| *n == "ne-bfd")
+        .unwrap()
+        .1
+        .replace("range \"1..16384\"", "range \"1..2\"");
+    let mut b = SchemaBuilder::new();
+    for (name, text) in yang::schema::embedded_modules() {
+        let text = if *name == "ne-bfd" {
+            strict_bfd.clone()
+        } else {
+            text.to_string()
+        };
+        b = b.source(format!("{name}.yang"), text);
+    }
+    let strict = Arc::new(b.build().unwrap());
+    let (ds, boot) = Datastore::open(&dir.0, strict).unwrap();
+    assert!(matches!(boot, BootSource::StartupRefused(_)), "{boot:?}");
+    let x = xml(&ds, Target::Running);
+    assert!(
+        x.contains("saved") && !x.contains("later"),
+        "kept the last running: {x}"
+    );
+}
