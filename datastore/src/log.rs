@@ -47,6 +47,30 @@ pub struct CommitRecord {
     pub chunks: Vec<ChunkImage>,
 }
 
+/// A commit-log entry without its change set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub id: u64,
+    pub time_ms: u64,
+    pub user: String,
+    pub session: u32,
+    pub comment: Option<String>,
+    pub change_count: usize,
+}
+
+impl From<&CommitRecord> for CommitInfo {
+    fn from(r: &CommitRecord) -> Self {
+        CommitInfo {
+            id: r.id,
+            time_ms: r.time_ms,
+            user: r.user.clone(),
+            session: r.session,
+            comment: r.comment.clone(),
+            change_count: r.changes.len(),
+        }
+    }
+}
+
 fn op_code(op: ChangeOp) -> u8 {
     match op {
         ChangeOp::Create => 0,

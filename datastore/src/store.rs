@@ -16,14 +16,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tracing::{info, warn};
 use yang::data::{apply_edit, DataTree, EditOp};
 use yang::diff::{diff, ChangeOp};
-use yang::validate::{validate, ValidateOptions};
+use yang::validate::{validate, validate_changes, ValidateOptions};
 use yang::xml::Element;
 use yang::Schema;
 
 use crate::chunks::{all_chunks, chunk_key, chunk_xml, load};
 use crate::commit::{CommitMeta, CommitOutcome, Subscriber};
 use crate::error::StoreError;
-use crate::log::{ChangeSummary, ChunkImage, CommitRecord, HISTORY};
+use crate::log::{ChangeSummary, ChunkImage, CommitInfo, CommitRecord, HISTORY};
 
 const GENERATION: &[u8] = b"m:generation";
 const STARTUP_PRESENT: &[u8] = b"m:startup";
@@ -66,8 +66,11 @@ struct State {
     candidate_dirty: bool,
     startup: Option<DataTree>,
     generation: u64,
-    history: VecDeque<CommitRecord>,
+    /// The commit log without its change sets (those are read from disk when asked for).
+    history: VecDeque<CommitInfo>,
     locks: [Option<u32>; 3],
+    /// Running passed whole-tree validation (checked at boot), so commits validate changes only.
+    running_valid: bool,
 }
 
 pub struct Datastore {
@@ -103,7 +106,7 @@ impl Datastore {
             .map_err(|e| StoreError::Storage(format!("cannot create {}: {e}", dir.display())))?;
         let db = sled::Config::new()
             .path(dir.join("db"))
-            .cache_capacity(32 * 1024 * 1024)
+            .cache_capacity(8 * 1024 * 1024)
             .open()?;
         let generation = match db.get(GENERATION)? {
             Some(v) if v.len() == 8 => {
@@ -114,11 +117,18 @@ impl Datastore {
             _ => 0,
         };
         let running = load_prefix(&db, &schema, b'r')?;
+        let running_valid = match validate(&schema, &running, ValidateOptions::default()) {
+            Ok(()) => true,
+            Err(errs) => {
+                warn!(errors = errs.len(), first = %errs[0], "the stored running configuration does not validate against the models");
+                false
+            }
+        };
         let mut history = VecDeque::new();
         for kv in db.scan_prefix(b"l") {
             let (_, v) = kv?;
             match CommitRecord::decode(&v) {
-                Ok(r) => history.push_back(r),
+                Ok(r) => history.push_back(CommitInfo::from(&r)),
                 Err(e) => warn!(error = %e, "skipping an unreadable commit-log entry"),
             }
         }
@@ -140,6 +150,7 @@ impl Datastore {
                 generation,
                 history,
                 locks: [None; 3],
+                running_valid,
             }),
         };
         let mut source = if generation > 0 {
@@ -205,8 +216,17 @@ impl Datastore {
     }
 
     /// The commit log, oldest first.
-    pub fn history(&self) -> Vec<CommitRecord> {
+    pub fn history(&self) -> Vec<CommitInfo> {
         self.state().history.iter().cloned().collect()
+    }
+
+    /// One commit-log entry with its change set.
+    pub fn record(&self, id: u64) -> Result<CommitRecord, StoreError> {
+        let bytes = self
+            .db
+            .get(log_key(id))?
+            .ok_or(StoreError::UnknownCommit(id))?;
+        CommitRecord::decode(&bytes).map_err(|e| StoreError::Storage(e.to_string()))
     }
 
     // ---- locks -----------------------------------------------------------------------------------
@@ -328,8 +348,14 @@ impl Datastore {
         subscribers: &mut [&mut dyn Subscriber],
     ) -> Result<CommitOutcome, StoreError> {
         let mut st = self.state();
-        validate(&self.schema, &new, ValidateOptions::default()).map_err(StoreError::Invalid)?;
         let changes = diff(&self.schema, &st.running, &new);
+        // Running is known valid, so only what changed (and what depends on it) is checked.
+        if st.running_valid {
+            validate_changes(&self.schema, &new, &changes, ValidateOptions::default())
+        } else {
+            validate(&self.schema, &new, ValidateOptions::default())
+        }
+        .map_err(StoreError::Invalid)?;
         if changes.is_empty() {
             st.candidate = new;
             st.candidate_dirty = false;
@@ -363,10 +389,11 @@ impl Datastore {
         batch.insert(GENERATION, &id.to_be_bytes());
         self.write(batch)?;
         st.generation = id;
+        st.running_valid = true;
         st.running = new.clone();
         st.candidate = new.clone();
         st.candidate_dirty = false;
-        st.history.push_back(record);
+        st.history.push_back(CommitInfo::from(&record));
         while st.history.len() > HISTORY {
             st.history.pop_front();
         }
@@ -429,7 +456,15 @@ impl Datastore {
         }
         let mut chunks: BTreeMap<String, String> = all_chunks(&self.schema, &st.running);
         // Undo newer commits, newest first; the oldest undo of a chunk wins.
-        for r in st.history.iter().rev().filter(|r| r.id > id) {
+        let newer: Vec<u64> = st
+            .history
+            .iter()
+            .rev()
+            .map(|r| r.id)
+            .filter(|&r| r > id)
+            .collect();
+        for rid in newer {
+            let r = self.record(rid)?;
             for c in &r.chunks {
                 match &c.old {
                     Some(x) => chunks.insert(c.key.clone(), x.clone()),

@@ -242,3 +242,36 @@ fn broken_configurations_are_refused_for_the_right_reason() {
         );
     }
 }
+
+/// Incremental validation after a change finds what whole-tree validation finds: each broken
+/// variant, reached from the valid seed by a diff, is refused for the same reason.
+#[test]
+fn incremental_validation_agrees_with_whole_tree_validation() {
+    use yang::validate::validate_changes;
+    let s = schema();
+    let seed = load(&s, &fixture("seed-a.xml")).unwrap();
+    let mut checked = 0;
+    for &(f, _, _, _) in NEGATIVE {
+        let Ok(broken) = load(&s, &fixture(f)) else {
+            continue; // refused while decoding: no tree to validate
+        };
+        let full = validate(&s, &broken, ValidateOptions::default()).unwrap_err();
+        let changes = yang::diff::diff(&s, &seed, &broken);
+        assert!(!changes.is_empty(), "{f}");
+        let incremental = validate_changes(&s, &broken, &changes, ValidateOptions::default())
+            .err()
+            .unwrap_or_else(|| panic!("{f}: incremental validation accepted it"));
+        let key = |e: &yang::data::DataError| (e.tag, e.app_tag.clone());
+        assert!(
+            full.iter()
+                .any(|a| incremental.iter().any(|b| key(a) == key(b))),
+            "{f}: full {full:#?} incremental {incremental:#?}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} fixtures reached validation");
+    // And a valid change validates incrementally.
+    let b = load(&s, &fixture("seed-b.xml")).unwrap();
+    let changes = yang::diff::diff(&s, &seed, &b);
+    validate_changes(&s, &b, &changes, ValidateOptions::default()).unwrap();
+}

@@ -124,10 +124,26 @@ impl DataTree {
         let mut siblings = &self.roots;
         let mut found = None;
         for step in &steps {
-            let range = instance_range(siblings, schema, step.node);
-            let hit = siblings[range]
+            let keys: Vec<&str> = step
+                .predicates
                 .iter()
-                .find(|n| step_matches(schema, n, step))?;
+                .filter_map(|p| match p {
+                    crate::instance_id::Predicate::Key { value, .. } => Some(value.as_str()),
+                    crate::instance_id::Predicate::Value(v) => Some(v.as_str()),
+                    crate::instance_id::Predicate::Position(_) => None,
+                })
+                .collect();
+            let hit = if keys.is_empty() {
+                let range = instance_range(siblings, schema, step.node);
+                siblings[range]
+                    .iter()
+                    .find(|n| step_matches(schema, n, step))?
+            } else {
+                match find_slot(siblings, schema, step.node, &keys) {
+                    Slot::Found(i) => &siblings[i],
+                    Slot::Insert(_) => return None,
+                }
+            };
             found = Some(hit);
             siblings = &hit.children;
         }

@@ -345,8 +345,15 @@ impl Schema {
                 self.flatten_data(n, &mut top);
             }
         }
+        // Positions among a data parent's children (choice and case nodes have flattened lists
+        // of their own, which must not overwrite those positions).
         let mut order = vec![0u32; self.nodes.len()];
-        for list in cache.iter().chain(std::iter::once(&top)) {
+        let parents = cache
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !matches!(self.nodes[*i].kind, NodeKind::Choice | NodeKind::Case))
+            .map(|(_, l)| l);
+        for list in parents.chain(std::iter::once(&top)) {
             for (i, n) in list.iter().enumerate() {
                 order[n.0 as usize] = i as u32;
             }

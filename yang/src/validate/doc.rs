@@ -1,7 +1,9 @@
 //! A flat, index-addressed view of a data tree for XPath evaluation and error paths.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::data::{DataNode, DataTree};
 use crate::instance_id::quote;
@@ -9,17 +11,21 @@ use crate::pattern::Pattern;
 use crate::schema::{NodeId, Schema, TypeKind};
 use crate::xpath::{self, Document};
 
+#[derive(Clone, Copy)]
 pub(crate) struct Flat<'t> {
     pub node: Option<&'t DataNode>,
     pub parent: u32,
-    pub first_child: u32,
-    pub child_count: u32,
+    /// (first, count) once the children have been materialized.
+    pub children: Option<(u32, u32)>,
 }
 
-/// The tree flattened breadth-first, so each node's children are contiguous.
+/// An index-addressed view of a data tree, materialized lazily: a node gets an index when a
+/// walk first reaches it, so evaluating a constraint costs the nodes it visits, not the tree.
+/// Each node's children get contiguous indices.
 pub struct FlatDoc<'s, 't> {
     pub(crate) schema: &'s Schema,
-    pub(crate) nodes: Vec<Flat<'t>>,
+    tree: &'t DataTree,
+    nodes: RefCell<Vec<Flat<'t>>>,
     /// Parsed leafref paths, by leaf schema node.
     leafref_paths: HashMap<NodeId, Option<xpath::Expr>>,
     /// Prefix -> namespace for every module (instance-identifier values, identityref prefixes).
@@ -30,38 +36,11 @@ pub const ROOT: u32 = 0;
 
 impl<'s, 't> FlatDoc<'s, 't> {
     pub fn new(schema: &'s Schema, tree: &'t DataTree) -> Self {
-        let mut nodes = vec![Flat {
+        let nodes = vec![Flat {
             node: None,
             parent: ROOT,
-            first_child: 1,
-            child_count: tree.roots.len() as u32,
+            children: None,
         }];
-        for r in &tree.roots {
-            nodes.push(Flat {
-                node: Some(r),
-                parent: ROOT,
-                first_child: 0,
-                child_count: 0,
-            });
-        }
-        let mut i = 1;
-        while i < nodes.len() {
-            let Some(n) = nodes[i].node else {
-                i += 1;
-                continue;
-            };
-            nodes[i].first_child = nodes.len() as u32;
-            nodes[i].child_count = n.children.len() as u32;
-            for c in &n.children {
-                nodes.push(Flat {
-                    node: Some(c),
-                    parent: i as u32,
-                    first_child: 0,
-                    child_count: 0,
-                });
-            }
-            i += 1;
-        }
         let mut all_prefixes = HashMap::new();
         for m in schema.modules.iter().rev() {
             all_prefixes.insert(m.prefix.clone(), m.namespace.clone());
@@ -71,31 +50,126 @@ impl<'s, 't> FlatDoc<'s, 't> {
         }
         FlatDoc {
             schema,
-            nodes,
+            tree,
+            nodes: RefCell::new(nodes),
             leafref_paths: HashMap::new(),
             all_prefixes,
         }
     }
 
+    /// Materialize every node (for a whole-tree validation).
+    pub fn materialize_all(&self) {
+        let mut i = 0;
+        while i < self.len() as u32 {
+            self.child_range(i);
+            i += 1;
+        }
+    }
+
+    /// Number of nodes materialized so far.
     pub fn len(&self) -> usize {
-        self.nodes.len()
+        self.nodes.borrow().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.nodes.len() <= 1
+        self.tree.roots.is_empty()
     }
 
     pub fn data(&self, i: u32) -> Option<&'t DataNode> {
-        self.nodes[i as usize].node
+        self.nodes.borrow()[i as usize].node
+    }
+
+    pub fn parent_of(&self, i: u32) -> u32 {
+        self.nodes.borrow()[i as usize].parent
     }
 
     pub fn schema_of(&self, i: u32) -> Option<NodeId> {
         self.data(i).map(|n| n.schema)
     }
 
+    /// Indices of the children of `i`, materializing them on first use.
     pub fn child_range(&self, i: u32) -> std::ops::Range<u32> {
-        let f = &self.nodes[i as usize];
-        f.first_child..f.first_child + f.child_count
+        let f = self.nodes.borrow()[i as usize];
+        if let Some((first, count)) = f.children {
+            return first..first + count;
+        }
+        let kids: &'t [Arc<DataNode>] = match f.node {
+            Some(n) => &n.children,
+            None => &self.tree.roots,
+        };
+        let mut nodes = self.nodes.borrow_mut();
+        let first = nodes.len() as u32;
+        for c in kids {
+            nodes.push(Flat {
+                node: Some(c),
+                parent: i,
+                children: None,
+            });
+        }
+        nodes[i as usize].children = Some((first, kids.len() as u32));
+        first..first + kids.len() as u32
+    }
+
+    /// The node at an instance-identifier, if it exists.
+    pub fn locate(&self, path: &str) -> Option<u32> {
+        let resolver = |p: &str| crate::data::module_for_prefix(self.schema, p);
+        let steps = crate::instance_id::parse(self.schema, path, &resolver).ok()?;
+        let mut cur = ROOT;
+        for step in &steps {
+            let range = self.child_range(cur);
+            let siblings: &'t [Arc<DataNode>] = match self.data(cur) {
+                Some(n) => &n.children,
+                None => &self.tree.roots,
+            };
+            // Binary search among sorted siblings; linear only within user-ordered entries.
+            let inst = crate::data::instance_range(siblings, self.schema, step.node);
+            let keys: Vec<&str> = step
+                .predicates
+                .iter()
+                .filter_map(|p| match p {
+                    crate::instance_id::Predicate::Key { value, .. } => Some(value.as_str()),
+                    crate::instance_id::Predicate::Value(v) => Some(v.as_str()),
+                    crate::instance_id::Predicate::Position(_) => None,
+                })
+                .collect();
+            let idx = if keys.is_empty() {
+                inst.clone()
+                    .find(|&i| step_matches(self.schema, &siblings[i], &step.predicates))?
+            } else {
+                match crate::data::find_slot(siblings, self.schema, step.node, &keys) {
+                    crate::data::Slot::Found(i) => i,
+                    crate::data::Slot::Insert(_) => return None,
+                }
+            };
+            cur = range.start + idx as u32;
+        }
+        Some(cur)
+    }
+
+    /// Every instance of a schema node, found by walking down its schema path.
+    pub fn instances_of(&self, id: NodeId) -> Vec<u32> {
+        let mut chain = vec![id];
+        let mut cur = id;
+        while let Some(p) = self.schema.data_parent(cur) {
+            if !self.schema.node(p).kind.is_data() {
+                return Vec::new();
+            }
+            chain.push(p);
+            cur = p;
+        }
+        chain.reverse();
+        let mut level = vec![ROOT];
+        for sid in chain {
+            let mut next = Vec::new();
+            for n in level {
+                next.extend(
+                    self.child_range(n)
+                        .filter(|&c| self.schema_of(c) == Some(sid)),
+                );
+            }
+            level = next;
+        }
+        level
     }
 
     /// Instance-identifier of node `i`.
@@ -125,7 +199,7 @@ impl<'s, 't> FlatDoc<'s, 't> {
                 step.push_str(&format!("[.={}]", quote(n.value.as_deref().unwrap_or(""))));
             }
             parts.push(step);
-            cur = self.nodes[cur as usize].parent;
+            cur = self.parent_of(cur);
         }
         parts.reverse();
         if parts.is_empty() {
@@ -170,7 +244,7 @@ impl Document for FlatDoc<'_, '_> {
     }
 
     fn parent(&self, n: u32) -> Option<u32> {
-        (n != ROOT).then(|| self.nodes[n as usize].parent)
+        (n != ROOT).then(|| self.parent_of(n))
     }
 
     fn children(&self, n: u32) -> Vec<u32> {
@@ -255,4 +329,16 @@ impl FlatDoc<'_, '_> {
             .xpath_prefixes(crate::schema::PrefixTableId(n.file));
         (prefixes, self.schema.namespace_of(id))
     }
+}
+
+fn step_matches(schema: &Schema, n: &DataNode, preds: &[crate::instance_id::Predicate]) -> bool {
+    use crate::instance_id::Predicate;
+    preds.iter().all(|p| match p {
+        Predicate::Key { name, value, .. } => n
+            .children
+            .iter()
+            .any(|c| schema.node(c.schema).name == *name && c.value.as_deref() == Some(value)),
+        Predicate::Value(v) => n.value.as_deref() == Some(v),
+        Predicate::Position(_) => true,
+    })
 }

@@ -44,7 +44,10 @@ pub fn validate(
         errors: Vec::new(),
         target_values: HashMap::new(),
         prefix_maps: HashMap::new(),
+        changed_names: None,
+        touched: None,
     };
+    v.doc.materialize_all();
     v.check_children(doc::ROOT, None);
     for i in 1..v.doc.len() as u32 {
         if v.errors.len() >= opts.max_errors {
@@ -60,6 +63,151 @@ pub fn validate(
     }
 }
 
+/// Validate `tree` after `changes` turned a valid tree into it: only the changed nodes, their
+/// parents' child rules (mandatory, choice, counts, unique), their ancestors' constraints, and the
+/// constraints elsewhere whose expressions name a changed node are checked. The cost follows the
+/// change, not the size of the tree.
+pub fn validate_changes(
+    schema: &Schema,
+    tree: &DataTree,
+    changes: &[crate::diff::Change],
+    opts: ValidateOptions,
+) -> Result<(), Vec<DataError>> {
+    use crate::diff::ChangeOp;
+    use crate::instance_id::split_steps;
+    use std::collections::BTreeSet;
+
+    let mut v = Validator {
+        doc: FlatDoc::new(schema, tree),
+        schema,
+        opts,
+        errors: Vec::new(),
+        target_values: HashMap::new(),
+        prefix_maps: HashMap::new(),
+        changed_names: None,
+        touched: None,
+    };
+    // A large change is cheaper to check as a whole tree.
+    if changes.len() > LARGE_CHANGE {
+        return validate(schema, tree, opts);
+    }
+    let mut nodes = BTreeSet::new();
+    let mut parents = BTreeSet::new();
+    let mut ancestors = BTreeSet::new();
+    let mut changed_names: HashSet<&str> = HashSet::new();
+    let mut changed_qnames: HashSet<(crate::schema::ModuleId, &str)> = HashSet::new();
+    for c in changes {
+        let steps = split_steps(&c.path);
+        for (k, s) in steps.iter().enumerate() {
+            let name = s.trim_start_matches('/').split('[').next().unwrap_or(s);
+            let (prefix, local) = name.split_once(':').unwrap_or(("", name));
+            if k + 1 == steps.len() {
+                // Only the node itself: a leaf changed inside a list entry does not touch the
+                // list's entry set.
+                changed_names.insert(local);
+            }
+            if let Some(m) = crate::data::module_for_prefix(schema, prefix) {
+                changed_qnames.insert((m, local));
+            }
+        }
+        let parent_path: String = steps[..steps.len().saturating_sub(1)].concat();
+        let parent = if parent_path.is_empty() {
+            Some(doc::ROOT)
+        } else {
+            v.doc.locate(&parent_path)
+        };
+        if let Some(p) = parent {
+            parents.insert(p);
+            let mut a = p;
+            while a != doc::ROOT && ancestors.insert(a) {
+                a = v.doc.parent_of(a);
+            }
+        }
+        if c.op != ChangeOp::Delete {
+            if let Some(i) = v.doc.locate(&c.path) {
+                nodes.insert(i);
+            }
+        }
+    }
+    v.changed_names = Some(changed_names.iter().map(|n| n.to_string()).collect());
+    v.touched = Some(nodes.iter().chain(&ancestors).copied().collect());
+    for &p in &parents {
+        let sid = v.doc.schema_of(p);
+        if sid.is_none_or(|id| v.checked(id)) {
+            v.check_children(p, sid);
+        }
+    }
+    for &i in &nodes {
+        v.check_node(i);
+    }
+    for &a in ancestors.difference(&nodes) {
+        v.check_constraints(a);
+    }
+    // Constraints elsewhere that may read what changed.
+    for (idx, n) in schema.nodes.iter().enumerate() {
+        let id = NodeId(idx as u32);
+        if !n.kind.is_data() || !v.checked(id) || !depends_on(schema, n, &changed_qnames) {
+            continue;
+        }
+        for i in v.doc.instances_of(id) {
+            if !nodes.contains(&i) && !ancestors.contains(&i) {
+                v.check_constraints(i);
+            }
+        }
+    }
+    if v.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(v.errors)
+    }
+}
+
+/// Above this many changes, validate_changes checks the whole tree instead.
+const LARGE_CHANGE: usize = 512;
+
+/// Could this node's must/when/leafref read a node named in `changed` ((module, local name))?
+/// Conservative: every name in the expression text counts (prefixes resolved through the
+/// expression's own imports, unprefixed names in the node's module), and a wildcard makes it
+/// depend on everything.
+fn depends_on(
+    schema: &Schema,
+    n: &crate::schema::SchemaNode,
+    changed: &HashSet<(crate::schema::ModuleId, &str)>,
+) -> bool {
+    let mut texts: Vec<(&str, PrefixTableId)> = n
+        .musts
+        .iter()
+        .chain(&n.whens)
+        .map(|c| (c.text.as_str(), c.prefixes))
+        .collect();
+    if let Some((path, table)) = n.ty.as_ref().and_then(leafref_path_and_table) {
+        texts.push((path, table));
+    }
+    texts.iter().any(|&(t, table)| {
+        t.contains('*')
+            || t.split(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')))
+                .filter(|tok| !tok.is_empty())
+                .any(|tok| {
+                    let (module, name) = match tok.split_once(':') {
+                        Some((p, name)) => match schema.resolve_prefix(table, p) {
+                            Some(m) => (m, name),
+                            None => return true,
+                        },
+                        None => (n.module, tok),
+                    };
+                    changed.contains(&(module, name))
+                })
+    })
+}
+
+fn leafref_path_and_table(ty: &crate::schema::Type) -> Option<(&str, PrefixTableId)> {
+    match &ty.kind {
+        TypeKind::Leafref { path, prefixes, .. } => Some((path, *prefixes)),
+        TypeKind::Union(m) => m.iter().find_map(leafref_path_and_table),
+        _ => None,
+    }
+}
+
 struct Validator<'s, 't> {
     doc: FlatDoc<'s, 't>,
     schema: &'s Schema,
@@ -68,6 +216,10 @@ struct Validator<'s, 't> {
     /// Values present at a leafref target (for paths without predicates), by target schema node.
     target_values: HashMap<NodeId, HashSet<&'t str>>,
     prefix_maps: HashMap<u32, HashMap<String, String>>,
+    /// Local names of the nodes a change touched (incremental validation); None: check all.
+    changed_names: Option<HashSet<String>>,
+    /// Nodes the change created or modified, and their ancestors (incremental validation).
+    touched: Option<HashSet<u32>>,
 }
 
 impl<'t> Validator<'_, 't> {
@@ -81,7 +233,23 @@ impl<'t> Validator<'_, 't> {
         !self.opts.config_only || self.schema.node(id).config
     }
 
+    /// Every check of one node: its constraints, and for an interior node its children's.
     fn check_node(&mut self, i: u32) {
+        self.check_constraints(i);
+        if let Some(id) = self.doc.schema_of(i) {
+            if self.checked(id)
+                && matches!(
+                    self.schema.node(id).kind,
+                    NodeKind::Container | NodeKind::List
+                )
+            {
+                self.check_children(i, Some(id));
+            }
+        }
+    }
+
+    /// when, must, leafref and instance-identifier checks of one node.
+    fn check_constraints(&mut self, i: u32) {
         let Some(d) = self.doc.data(i) else { return };
         let id = d.schema;
         if !self.checked(id) {
@@ -101,11 +269,7 @@ impl<'t> Validator<'_, 't> {
             p = pn.parent;
         }
         for (w, on_parent) in whens {
-            let ctx_node = if on_parent {
-                self.doc.nodes[i as usize].parent
-            } else {
-                i
-            };
+            let ctx_node = if on_parent { self.doc.parent_of(i) } else { i };
             match self.eval(w, id, ctx_node, i) {
                 Ok(true) => {}
                 Ok(false) if d.default => {}
@@ -140,10 +304,8 @@ impl<'t> Validator<'_, 't> {
                 Err(e) => self.xpath_failure(i, &m.text, e),
             }
         }
-        match sn.kind {
-            NodeKind::Leaf | NodeKind::LeafList => self.check_reference(i, id),
-            NodeKind::Container | NodeKind::List => self.check_children(i, Some(id)),
-            _ => {}
+        if matches!(sn.kind, NodeKind::Leaf | NodeKind::LeafList) {
+            self.check_reference(i, id);
         }
     }
 
@@ -253,13 +415,9 @@ impl<'t> Validator<'_, 't> {
     fn target_values_of(&mut self, target: NodeId) -> &HashSet<&'t str> {
         if !self.target_values.contains_key(&target) {
             let mut set = HashSet::new();
-            for i in 1..self.doc.len() as u32 {
-                if let Some(d) = self.doc.data(i) {
-                    if d.schema == target {
-                        if let Some(v) = d.value.as_deref() {
-                            set.insert(v);
-                        }
-                    }
+            for i in self.doc.instances_of(target) {
+                if let Some(v) = self.doc.data(i).and_then(|d| d.value.as_deref()) {
+                    set.insert(v);
                 }
             }
             self.target_values.insert(target, set);
@@ -283,11 +441,15 @@ impl<'t> Validator<'_, 't> {
         self.check_members(parent, &members, &children, true);
     }
 
+    /// The instances of `id` among sorted siblings (binary search on schema order).
     fn instances(&self, children: &[u32], id: NodeId) -> Vec<u32> {
-        children
+        let key = self.schema.order(id);
+        let order = |c: u32| self.doc.schema_of(c).map_or(0, |s| self.schema.order(s));
+        let start = children.partition_point(|&c| order(c) < key);
+        children[start..]
             .iter()
             .copied()
-            .filter(|&c| self.doc.schema_of(c) == Some(id))
+            .take_while(|&c| self.doc.schema_of(c) == Some(id))
             .collect()
     }
 
@@ -395,7 +557,8 @@ impl<'t> Validator<'_, 't> {
                             self.err(e);
                         }
                     }
-                    if sn.kind == NodeKind::List && !sn.unique.is_empty() {
+                    if sn.kind == NodeKind::List && !sn.unique.is_empty() && self.unique_affected(m)
+                    {
                         self.check_unique(m, &inst);
                     }
                 }
@@ -426,37 +589,81 @@ impl<'t> Validator<'_, 't> {
             })
     }
 
+    /// Could the change have broken a unique rule of this list (entries or unique leaves touched)?
+    fn unique_affected(&self, list: NodeId) -> bool {
+        let Some(names) = &self.changed_names else {
+            return true;
+        };
+        let sn = self.schema.node(list);
+        names.contains(&sn.name)
+            || sn
+                .unique
+                .iter()
+                .flatten()
+                .any(|&l| names.contains(&self.schema.node(l).name))
+    }
+
     fn check_unique(&mut self, list: NodeId, entries: &[u32]) {
         let specs = self.schema.node(list).unique.clone();
         for spec in specs {
-            let mut seen: HashMap<Vec<&str>, u32> = HashMap::new();
-            for &e in entries {
-                let Some(values) = self.unique_values(e, &spec) else {
-                    continue;
-                };
-                if let Some(&first) = seen.get(&values) {
-                    let names: Vec<String> = spec
+            let mut clashes: Vec<(u32, u32)> = Vec::new();
+            match &self.touched {
+                // After a change only the touched entries can clash: compare them with the rest.
+                Some(touched) => {
+                    let targets: Vec<(u32, Vec<&str>)> = entries
                         .iter()
-                        .map(|&l| self.schema.node(l).name.clone())
+                        .filter(|e| touched.contains(e))
+                        .filter_map(|&e| Some((e, self.unique_values(e, &spec)?)))
                         .collect();
-                    let mut err = DataError::new(
-                        ErrorTag::OperationFailed,
-                        format!(
-                            "entries {} and {} share the values of unique '{}'",
-                            self.doc.path(first),
-                            self.doc.path(e),
-                            names.join(" ")
-                        ),
-                    )
-                    .app_tag("data-not-unique")
-                    .path(self.doc.path(e));
-                    for p in [first, e] {
-                        err = err.info("non-unique", self.doc.path(p));
+                    if targets.is_empty() {
+                        continue;
                     }
-                    self.err(err);
-                } else {
-                    seen.insert(values, e);
+                    for &e in entries {
+                        let Some(values) = self.unique_values(e, &spec) else {
+                            continue;
+                        };
+                        for (t, tv) in &targets {
+                            if *t != e && *tv == values && !clashes.contains(&(e, *t)) {
+                                clashes.push((*t, e));
+                            }
+                        }
+                    }
                 }
+                None => {
+                    let mut seen: HashMap<Vec<&str>, u32> = HashMap::new();
+                    for &e in entries {
+                        let Some(values) = self.unique_values(e, &spec) else {
+                            continue;
+                        };
+                        match seen.get(&values) {
+                            Some(&first) => clashes.push((first, e)),
+                            None => {
+                                seen.insert(values, e);
+                            }
+                        }
+                    }
+                }
+            }
+            let names: Vec<String> = spec
+                .iter()
+                .map(|&l| self.schema.node(l).name.clone())
+                .collect();
+            for (first, e) in clashes {
+                let mut err = DataError::new(
+                    ErrorTag::OperationFailed,
+                    format!(
+                        "entries {} and {} share the values of unique '{}'",
+                        self.doc.path(first),
+                        self.doc.path(e),
+                        names.join(" ")
+                    ),
+                )
+                .app_tag("data-not-unique")
+                .path(self.doc.path(e));
+                for p in [first, e] {
+                    err = err.info("non-unique", self.doc.path(p));
+                }
+                self.err(err);
             }
         }
     }
@@ -470,17 +677,22 @@ impl<'t> Validator<'_, 't> {
         Some(out)
     }
 
+    /// The value of a unique leaf below an entry, read straight from the tree (no
+    /// materialization: a unique check reads every entry of the list).
     fn find_descendant_value(&self, from: u32, leaf: NodeId) -> Option<&'t str> {
-        for c in self.doc.child_range(from) {
-            let d = self.doc.data(c)?;
-            if d.schema == leaf {
-                return d.value.as_deref();
+        let mut node = self.doc.data(from)?;
+        'down: loop {
+            for c in &node.children {
+                if c.schema == leaf {
+                    return c.value.as_deref();
+                }
+                if self.schema.is_ancestor(c.schema, leaf) {
+                    node = c;
+                    continue 'down;
+                }
             }
-            if self.schema.is_ancestor(d.schema, leaf) {
-                return self.find_descendant_value(c, leaf);
-            }
+            return None;
         }
-        None
     }
 }
 
