@@ -4,10 +4,12 @@
 mod chunks;
 mod codec;
 pub mod commit;
+pub mod confirmed;
 mod error;
 pub mod log;
 mod store;
 
 pub use commit::{CommitMeta, CommitOutcome, Subscriber};
+pub use confirmed::{CommitRequest, Pending};
 pub use error::StoreError;
 pub use store::{BootSource, Datastore, Target};

@@ -22,11 +22,24 @@ use yang::Schema;
 
 use crate::chunks::{all_chunks, chunk_key, chunk_xml, load};
 use crate::commit::{CommitMeta, CommitOutcome, Subscriber};
+use crate::confirmed::{CommitRequest, Pending, DEFAULT_TIMEOUT_S};
 use crate::error::StoreError;
 use crate::log::{ChangeSummary, ChunkImage, CommitInfo, CommitRecord, HISTORY};
 
 const GENERATION: &[u8] = b"m:generation";
 const STARTUP_PRESENT: &[u8] = b"m:startup";
+const CONFIRMED: &[u8] = b"m:confirmed";
+
+/// What a commit does to the confirmed-commit state, in the same batch.
+enum Confirm {
+    Keep,
+    /// Arm (first confirmed commit): save the rollback point.
+    Arm(Pending),
+    /// Follow-up confirmed commit: new deadline/persist, same rollback point.
+    Extend(Pending),
+    /// Confirmed, cancelled or timed out: drop the state and the rollback point.
+    Clear,
+}
 
 /// The three configuration datastores (RFC 6241 §5.1, §8.3, §8.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,6 +84,7 @@ struct State {
     locks: [Option<u32>; 3],
     /// Running passed whole-tree validation (checked at boot), so commits validate changes only.
     running_valid: bool,
+    pending: Option<Pending>,
 }
 
 pub struct Datastore {
@@ -124,6 +138,16 @@ impl Datastore {
                 false
             }
         };
+        let pending = match db.get(CONFIRMED)? {
+            Some(v) => match Pending::decode(&v) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    warn!(error = %e, "unreadable confirmed-commit state; ignoring it");
+                    None
+                }
+            },
+            None => None,
+        };
         let mut history = VecDeque::new();
         for kv in db.scan_prefix(b"l") {
             let (_, v) = kv?;
@@ -151,6 +175,7 @@ impl Datastore {
                 history,
                 locks: [None; 3],
                 running_valid,
+                pending,
             }),
         };
         let mut source = if generation > 0 {
@@ -180,6 +205,21 @@ impl Datastore {
                     source = BootSource::StartupRefused(why);
                 }
             }
+        }
+        // A confirmed commit whose deadline passed while the agent was down rolls back now.
+        if store
+            .state()
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.deadline_ms <= now_ms())
+        {
+            warn!("the pending confirmed commit expired while the agent was down; rolling back");
+            let meta = CommitMeta {
+                user: "confirmed-commit".into(),
+                session: 0,
+                comment: Some("confirm-timeout expired while the agent was down".into()),
+            };
+            store.rollback_confirmed(&meta, &mut [])?;
         }
         info!(generation, source = ?source, "datastores loaded");
         Ok((store, source))
@@ -266,8 +306,30 @@ impl Datastore {
     }
 
     /// A session ended: release its locks; if it held the candidate lock, its uncommitted
-    /// candidate edits are discarded (an automation run that died does not poison the next one).
-    pub fn session_ended(&self, session: u32) {
+    /// candidate edits are discarded (an automation run that died does not poison the next one);
+    /// a confirmed commit it issued without `persist` is rolled back (RFC 6241 §8.4.1).
+    pub fn session_ended(
+        &self,
+        session: u32,
+        subscribers: &mut [&mut dyn Subscriber],
+    ) -> Option<Result<CommitOutcome, StoreError>> {
+        self.release_session(session);
+        let owned = self
+            .state()
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.persist.is_none() && p.session == session);
+        owned.then(|| {
+            let meta = CommitMeta {
+                user: "confirmed-commit".into(),
+                session,
+                comment: Some("the session of an unconfirmed commit ended".into()),
+            };
+            self.rollback_confirmed(&meta, subscribers)
+        })
+    }
+
+    fn release_session(&self, session: u32) {
         let mut st = self.state();
         if st.locks[Target::Candidate.index()] == Some(session) && st.candidate_dirty {
             info!(
@@ -347,7 +409,20 @@ impl Datastore {
         meta: &CommitMeta,
         subscribers: &mut [&mut dyn Subscriber],
     ) -> Result<CommitOutcome, StoreError> {
+        self.commit_inner(new, meta, subscribers, |_, _| Ok(Confirm::Keep))
+    }
+
+    /// The pipeline; `confirm` decides, under the state lock, what happens to the
+    /// confirmed-commit state (it may refuse the commit before anything is checked).
+    fn commit_inner(
+        &self,
+        new: DataTree,
+        meta: &CommitMeta,
+        subscribers: &mut [&mut dyn Subscriber],
+        confirm: impl FnOnce(&State, u64) -> Result<Confirm, StoreError>,
+    ) -> Result<CommitOutcome, StoreError> {
         let mut st = self.state();
+        let confirm = confirm(&st, st.generation)?;
         let changes = diff(&self.schema, &st.running, &new);
         // Running is known valid, so only what changed (and what depends on it) is checked.
         if st.running_valid {
@@ -357,6 +432,10 @@ impl Datastore {
         }
         .map_err(StoreError::Invalid)?;
         if changes.is_empty() {
+            let mut batch = sled::Batch::default();
+            self.confirm_ops(&st, &confirm, &mut batch)?;
+            self.write(batch)?;
+            Self::set_pending(&mut st, confirm);
             st.candidate = new;
             st.candidate_dirty = false;
             return Ok(CommitOutcome { id: None, changes });
@@ -387,7 +466,9 @@ impl Datastore {
             batch.remove(log_key(id - HISTORY as u64));
         }
         batch.insert(GENERATION, &id.to_be_bytes());
+        self.confirm_ops(&st, &confirm, &mut batch)?;
         self.write(batch)?;
+        Self::set_pending(&mut st, confirm);
         st.generation = id;
         st.running_valid = true;
         st.running = new.clone();
@@ -405,6 +486,137 @@ impl Datastore {
             id: Some(id),
             changes,
         })
+    }
+
+    /// The batch operations that carry a confirmed-commit state change.
+    fn confirm_ops(
+        &self,
+        st: &State,
+        confirm: &Confirm,
+        batch: &mut sled::Batch,
+    ) -> Result<(), StoreError> {
+        match confirm {
+            Confirm::Keep => {}
+            Confirm::Arm(p) => {
+                for kv in self.db.scan_prefix(b"b") {
+                    batch.remove(kv?.0);
+                }
+                for (k, v) in all_chunks(&self.schema, &st.running) {
+                    batch.insert(prefixed(b'b', &k), v.as_bytes());
+                }
+                batch.insert(CONFIRMED, p.encode());
+            }
+            Confirm::Extend(p) => batch.insert(CONFIRMED, p.encode()),
+            Confirm::Clear => {
+                for kv in self.db.scan_prefix(b"b") {
+                    batch.remove(kv?.0);
+                }
+                batch.remove(CONFIRMED);
+            }
+        }
+        Ok(())
+    }
+
+    fn set_pending(st: &mut State, confirm: Confirm) {
+        match confirm {
+            Confirm::Keep => {}
+            Confirm::Arm(p) | Confirm::Extend(p) => st.pending = Some(p),
+            Confirm::Clear => st.pending = None,
+        }
+    }
+
+    // ---- confirmed commit --------------------------------------------------------------------------
+
+    /// commit, with the confirmed-commit parameters (RFC 6241 §8.4).
+    pub fn commit_request(
+        &self,
+        req: &CommitRequest,
+        meta: &CommitMeta,
+        subscribers: &mut [&mut dyn Subscriber],
+    ) -> Result<CommitOutcome, StoreError> {
+        let candidate = self.state().candidate.clone();
+        let session = meta.session;
+        let timeout_ms = u64::from(req.timeout_s.unwrap_or(DEFAULT_TIMEOUT_S)) * 1000;
+        self.commit_inner(candidate, meta, subscribers, |st, generation| {
+            match (&st.pending, req.confirmed) {
+                (None, false) => Ok(Confirm::Keep),
+                (None, true) => Ok(Confirm::Arm(Pending {
+                    deadline_ms: now_ms() + timeout_ms,
+                    persist: req.persist.clone(),
+                    session,
+                    backup_generation: generation,
+                })),
+                (Some(p), true) => {
+                    p.authorizes(session, req.persist_id.as_deref())
+                        .map_err(StoreError::Confirm)?;
+                    Ok(Confirm::Extend(Pending {
+                        deadline_ms: now_ms() + timeout_ms,
+                        persist: req.persist.clone().or_else(|| p.persist.clone()),
+                        session,
+                        backup_generation: p.backup_generation,
+                    }))
+                }
+                (Some(p), false) => {
+                    p.authorizes(session, req.persist_id.as_deref())
+                        .map_err(StoreError::Confirm)?;
+                    Ok(Confirm::Clear)
+                }
+            }
+        })
+    }
+
+    /// The pending confirmed commit, if any.
+    pub fn pending_confirmed(&self) -> Option<Pending> {
+        self.state().pending.clone()
+    }
+
+    /// cancel-commit (RFC 6241 §8.4.4.1): roll back to before the confirmed commit.
+    pub fn cancel_commit(
+        &self,
+        persist_id: Option<&str>,
+        meta: &CommitMeta,
+        subscribers: &mut [&mut dyn Subscriber],
+    ) -> Result<CommitOutcome, StoreError> {
+        {
+            let st = self.state();
+            let p = st
+                .pending
+                .as_ref()
+                .ok_or_else(|| StoreError::Confirm("no confirmed commit is pending".into()))?;
+            p.authorizes(meta.session, persist_id)
+                .map_err(StoreError::Confirm)?;
+        }
+        self.rollback_confirmed(meta, subscribers)
+    }
+
+    /// Roll back a pending confirmed commit whose deadline has passed (the caller's timer).
+    pub fn expire_confirmed(
+        &self,
+        subscribers: &mut [&mut dyn Subscriber],
+    ) -> Option<Result<CommitOutcome, StoreError>> {
+        let due = self
+            .state()
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.deadline_ms <= now_ms());
+        due.then(|| {
+            let meta = CommitMeta {
+                user: "confirmed-commit".into(),
+                session: 0,
+                comment: Some("confirm-timeout expired".into()),
+            };
+            self.rollback_confirmed(&meta, subscribers)
+        })
+    }
+
+    /// Restore the rollback point saved by the first confirmed commit.
+    fn rollback_confirmed(
+        &self,
+        meta: &CommitMeta,
+        subscribers: &mut [&mut dyn Subscriber],
+    ) -> Result<CommitOutcome, StoreError> {
+        let backup = load_prefix(&self.db, &self.schema, b'b')?;
+        self.commit_inner(backup, meta, subscribers, |_, _| Ok(Confirm::Clear))
     }
 
     /// Apply a batch and flush it to disk.

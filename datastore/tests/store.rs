@@ -232,7 +232,7 @@ fn locks_follow_rfc_6241() {
         StoreError::NotLockHolder
     );
     // The holder dies with uncommitted edits: lock released, edits discarded.
-    ds.session_ended(7);
+    ds.session_ended(7, &mut []);
     assert_eq!(ds.lock_holder(Target::Candidate), None);
     assert!(!ds.candidate_dirty());
     // Locking a dirty candidate fails (RFC 6241 §7.5).
@@ -242,7 +242,7 @@ fn locks_follow_rfc_6241() {
         StoreError::CandidateDirty
     );
     // A session that ends without the lock does not lose the shared candidate.
-    ds.session_ended(8);
+    ds.session_ended(8, &mut []);
     assert!(ds.candidate_dirty());
     ds.lock(Target::Running, 9).unwrap();
     assert!(ds.check_writable(Target::Running, 10).is_err());
