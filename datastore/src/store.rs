@@ -30,6 +30,28 @@ const GENERATION: &[u8] = b"m:generation";
 const STARTUP_PRESENT: &[u8] = b"m:startup";
 const CONFIRMED: &[u8] = b"m:confirmed";
 
+/// Free space a write needs besides its own size: sled writes in segments of up to 512 KiB and
+/// must be able to start new ones.
+const MIN_FREE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// A sled batch and the number of bytes it writes (for the free-space check).
+#[derive(Default)]
+struct Writes {
+    batch: sled::Batch,
+    bytes: u64,
+}
+
+impl Writes {
+    fn insert(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
+        self.bytes += (key.as_ref().len() + value.as_ref().len()) as u64;
+        self.batch.insert(key.as_ref(), value.as_ref());
+    }
+
+    fn remove(&mut self, key: impl AsRef<[u8]>) {
+        self.batch.remove(key.as_ref());
+    }
+}
+
 /// What a commit does to the confirmed-commit state, in the same batch.
 enum Confirm {
     Keep,
@@ -90,6 +112,7 @@ struct State {
 pub struct Datastore {
     schema: Arc<Schema>,
     db: sled::Db,
+    dir: std::path::PathBuf,
     state: Mutex<State>,
 }
 
@@ -166,6 +189,7 @@ impl Datastore {
         let store = Datastore {
             schema: Arc::clone(&schema),
             db,
+            dir: dir.to_path_buf(),
             state: Mutex::new(State {
                 candidate: running.clone(),
                 running,
@@ -432,7 +456,7 @@ impl Datastore {
         }
         .map_err(StoreError::Invalid)?;
         if changes.is_empty() {
-            let mut batch = sled::Batch::default();
+            let mut batch = Writes::default();
             self.confirm_ops(&st, &confirm, &mut batch)?;
             self.write(batch)?;
             Self::set_pending(&mut st, confirm);
@@ -454,7 +478,7 @@ impl Datastore {
             changes: changes.iter().map(ChangeSummary::from).collect(),
             chunks,
         };
-        let mut batch = sled::Batch::default();
+        let mut batch = Writes::default();
         for c in &record.chunks {
             match &c.new {
                 Some(xml) => batch.insert(prefixed(b'r', &c.key), xml.as_bytes()),
@@ -493,7 +517,7 @@ impl Datastore {
         &self,
         st: &State,
         confirm: &Confirm,
-        batch: &mut sled::Batch,
+        batch: &mut Writes,
     ) -> Result<(), StoreError> {
         match confirm {
             Confirm::Keep => {}
@@ -620,8 +644,23 @@ impl Datastore {
     }
 
     /// Apply a batch and flush it to disk.
-    fn write(&self, batch: sled::Batch) -> Result<(), StoreError> {
-        self.db.apply_batch(batch)?;
+    fn write(&self, writes: Writes) -> Result<(), StoreError> {
+        // sled 0.34 does not fail cleanly when the disk fills up (its flusher blocks), so a
+        // write is refused up front unless there is ample room for it and for sled's segments.
+        let free = fs2::available_space(&self.dir).map_err(|e| {
+            StoreError::Storage(format!(
+                "cannot check free space in {}: {e}",
+                self.dir.display()
+            ))
+        })?;
+        let need = MIN_FREE_BYTES + 4 * writes.bytes;
+        if free < need {
+            return Err(StoreError::Storage(format!(
+                "disk full: {free} bytes free in {}, at least {need} needed",
+                self.dir.display()
+            )));
+        }
+        self.db.apply_batch(writes.batch)?;
         self.db.flush()?;
         Ok(())
     }
@@ -727,7 +766,7 @@ impl Datastore {
     }
 
     fn write_startup(&self, tree: Option<&DataTree>) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
+        let mut batch = Writes::default();
         for kv in self.db.scan_prefix(b"s") {
             let (k, _) = kv?;
             batch.remove(k);
