@@ -489,7 +489,7 @@ impl Datastore {
         if id > HISTORY as u64 {
             batch.remove(log_key(id - HISTORY as u64));
         }
-        batch.insert(GENERATION, &id.to_be_bytes());
+        batch.insert(GENERATION, id.to_be_bytes());
         self.confirm_ops(&st, &confirm, &mut batch)?;
         self.write(batch)?;
         Self::set_pending(&mut st, confirm);
