@@ -1,8 +1,9 @@
 //! How a configuration tree is stored: as chunks, so a commit writes what it changed.
 //!
-//! A chunk is either a top-most list entry (`/bfd:bfd/bfd:session[bfd:name='to-b']`, with its
-//! whole subtree) or the "shell" of a top-level node: that node with every list entry below it
-//! left out (those are chunks of their own). Each chunk is kept as XML wrapped in its ancestor
+//! A chunk is either a top-most entry of an `ordered-by system` list reached through containers
+//! only (`/bfd:bfd/bfd:session[bfd:name='to-b']`, with its whole subtree) or the "shell" of a
+//! top-level node: that node with those list entries left out (they are chunks of their own).
+//! Entries of `ordered-by user` lists stay inside their shell or entry, so their order is kept. Each chunk is kept as XML wrapped in its ancestor
 //! containers, so loading a datastore is one merge of all its chunks into an empty tree.
 
 use std::collections::BTreeMap;
@@ -12,14 +13,28 @@ use yang::data::{self, apply_edit, DataError, DataNode, DataTree, EditOp, Encode
 use yang::instance_id::split_steps;
 use yang::{NodeKind, Schema};
 
+/// Is this a list whose entries are chunks of their own?
+fn is_chunk_list(schema: &Schema, id: yang::NodeId) -> bool {
+    let n = schema.node(id);
+    n.kind == NodeKind::List && !n.ordered_by_user
+}
+
 /// The chunk a node (by instance-identifier) belongs to.
-pub fn chunk_key(path: &str) -> String {
+pub fn chunk_key(schema: &Schema, path: &str) -> String {
     let steps = split_steps(path);
+    let resolver = |p: &str| data::module_for_prefix(schema, p);
+    let nodes = yang::instance_id::parse(schema, path, &resolver)
+        .map(|v| v.into_iter().map(|s| s.node).collect::<Vec<_>>())
+        .unwrap_or_default();
     for (i, s) in steps.iter().enumerate() {
-        if let Some(p) = s.find('[') {
-            if !s[p..].starts_with("[.") || i == 0 {
-                return steps[..=i].concat();
-            }
+        let Some(&id) = nodes.get(i) else { break };
+        match schema.node(id).kind {
+            NodeKind::List if is_chunk_list(schema, id) => return steps[..=i].concat(),
+            NodeKind::Container => continue,
+            // A top-level leaf-list entry or user-ordered list entry is its own chunk; deeper
+            // ones belong to the shell.
+            _ if i == 0 => return s.to_string(),
+            _ => break,
         }
     }
     steps.first().map(|s| s.to_string()).unwrap_or_default()
@@ -42,7 +57,7 @@ fn shell(schema: &Schema, node: &DataNode) -> DataNode {
     };
     for c in &node.children {
         match schema.node(c.schema).kind {
-            NodeKind::List => {}
+            NodeKind::List if is_chunk_list(schema, c.schema) => {}
             NodeKind::Container => out.children.push(Arc::new(shell(schema, c))),
             _ => out.children.push(Arc::clone(c)),
         }
@@ -166,19 +181,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_stop_at_the_first_list_entry() {
+    fn keys_stop_at_the_first_system_ordered_entry() {
+        let schema = yang::SchemaBuilder::new()
+            .without_embedded()
+            .source(
+                "x.yang",
+                r#"module x { yang-version 1.1; namespace "urn:x"; prefix x;
+                  container c {
+                    leaf-list tags { type string; }
+                    list rule { key n; ordered-by user; leaf n { type string; }
+                      list inner { key k; leaf k { type string; } } }
+                    list item { key n; leaf n { type string; }
+                      list sub { key k; leaf k { type string; } } }
+                  }
+                  list top { key k; leaf k { type string; } }
+                }"#,
+            )
+            .build()
+            .unwrap();
+        let key = |p: &str| chunk_key(&schema, p);
         assert_eq!(
-            chunk_key("/bfd:bfd/bfd:session[bfd:name='a/b']/bfd:detect-multiplier"),
-            "/bfd:bfd/bfd:session[bfd:name='a/b']"
+            key("/x:c/x:item[x:n='a/b']/x:sub[x:k='1']"),
+            "/x:c/x:item[x:n='a/b']"
         );
-        assert_eq!(
-            chunk_key("/mc:multicast/mc:routing-enable"),
-            "/mc:multicast"
-        );
-        assert_eq!(chunk_key("/x:c/x:tags[.='a']"), "/x:c");
-        assert_eq!(
-            chunk_key("/x:top[x:k='1']/x:inner[x:j='2']"),
-            "/x:top[x:k='1']"
-        );
+        assert_eq!(key("/x:c/x:rule[x:n='r']/x:inner[x:k='1']"), "/x:c");
+        assert_eq!(key("/x:c/x:tags[.='a']"), "/x:c");
+        assert_eq!(key("/x:top[x:k='1']/x:k"), "/x:top[x:k='1']");
     }
 }

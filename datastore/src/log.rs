@@ -76,6 +76,7 @@ fn op_code(op: ChangeOp) -> u8 {
         ChangeOp::Create => 0,
         ChangeOp::Modify => 1,
         ChangeOp::Delete => 2,
+        ChangeOp::Move => 3,
     }
 }
 
@@ -121,6 +122,7 @@ impl CommitRecord {
                 0 => ChangeOp::Create,
                 1 => ChangeOp::Modify,
                 2 => ChangeOp::Delete,
+                3 => ChangeOp::Move,
                 _ => return Err(CodecError("bad change op")),
             };
             changes.push(ChangeSummary {

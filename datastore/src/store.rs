@@ -674,7 +674,7 @@ impl Datastore {
     ) -> Result<Vec<ChunkImage>, StoreError> {
         let mut keys = BTreeSet::new();
         for c in changes {
-            keys.insert(chunk_key(&c.path));
+            keys.insert(chunk_key(&self.schema, &c.path));
             if c.op == ChangeOp::Delete {
                 // A deleted container takes the list-entry chunks below it along.
                 let mut prefix = prefixed(b'r', &c.path);

@@ -386,3 +386,51 @@ fn startup_is_loaded_at_boot_and_refused_when_invalid() {
         "kept the last running: {x}"
     );
 }
+
+#[test]
+fn user_ordered_entries_keep_their_order_across_commits_and_restarts() {
+    let dir = TempDir::new("ordered");
+    let s = Arc::new(
+        SchemaBuilder::new()
+            .without_embedded()
+            .source(
+                "acl.yang",
+                r#"module acl { yang-version 1.1; namespace "urn:acl"; prefix acl;
+                  container acls { list rule { key name; ordered-by user;
+                    leaf name { type string; } leaf action { type string; } } } }"#,
+            )
+            .build()
+            .unwrap(),
+    );
+    let names = |ds: &Datastore| -> Vec<String> {
+        let x = xml(ds, Target::Running);
+        x.split("<name>")
+            .skip(1)
+            .map(|p| p.split('<').next().unwrap().to_string())
+            .collect()
+    };
+    let y = r#"xmlns:yang="urn:ietf:params:xml:ns:yang:1""#;
+    {
+        let (ds, _) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+        edit(&ds, 1, r#"<acls xmlns="urn:acl"><rule><name>c</name></rule><rule><name>a</name></rule><rule><name>b</name></rule></acls>"#).unwrap();
+        ds.commit(&meta(), &mut []).unwrap();
+        assert_eq!(names(&ds), ["c", "a", "b"]);
+        // Move b first: a reorder is a change of its own.
+        edit(&ds, 1, &format!(r#"<acls xmlns="urn:acl" {y}><rule yang:insert="first"><name>b</name></rule></acls>"#)).unwrap();
+        assert!(ds.candidate_dirty());
+        let out = ds.commit(&meta(), &mut []).unwrap();
+        assert!(
+            out.changes
+                .iter()
+                .any(|c| c.op == yang::diff::ChangeOp::Move),
+            "{:?}",
+            out.changes
+        );
+        assert_eq!(names(&ds), ["b", "c", "a"]);
+    }
+    let (ds, _) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+    assert_eq!(names(&ds), ["b", "c", "a"]);
+    let t1 = ds.tree_at(1).unwrap();
+    let x = data::encode(&s, &t1, EncodeOptions::default());
+    assert!(x.find("<name>c</name>") < x.find("<name>a</name>"), "{x}");
+}

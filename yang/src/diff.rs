@@ -15,6 +15,9 @@ pub enum ChangeOp {
     Create,
     Modify,
     Delete,
+    /// An entry of an `ordered-by user` list or leaf-list changed place; `new` holds its new
+    /// position (0-based) among the entries.
+    Move,
 }
 
 /// One change. A created subtree is listed node by node (pre-order) so consumers see every new
@@ -177,10 +180,33 @@ fn diff_user_ordered(
             });
         }
     }
-    for b in new {
+    // Entries kept on both sides, in old and in new order: where the orders differ, the
+    // entries that are out of place are reported as moved.
+    let kept_old: Vec<&Arc<DataNode>> = old
+        .iter()
+        .filter(|a| new.iter().any(|b| same(a, b)))
+        .collect();
+    let kept_new: Vec<&Arc<DataNode>> = new
+        .iter()
+        .filter(|b| old.iter().any(|a| same(a, b)))
+        .collect();
+    for (i, b) in new.iter().enumerate() {
         match old.iter().find(|a| same(a, b)) {
-            Some(a) if Arc::ptr_eq(a, b) => {}
-            Some(a) => diff_node(schema, a, b, parent_path, out),
+            Some(a) => {
+                if !Arc::ptr_eq(a, b) {
+                    diff_node(schema, a, b, parent_path, out);
+                }
+                let pos = kept_new.iter().position(|k| same(k, b));
+                if pos.is_some_and(|p| !same(kept_old[p], b)) {
+                    out.push(Change {
+                        op: ChangeOp::Move,
+                        path: step(schema, b, parent_path),
+                        schema: b.schema,
+                        old: None,
+                        new: Some(i.to_string()),
+                    });
+                }
+            }
             None => created(schema, b, parent_path, out),
         }
     }

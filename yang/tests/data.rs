@@ -1613,7 +1613,6 @@ fn diff_user_ordered_list() {
 }
 
 #[test]
-#[ignore = "diff cannot report a reordering of an ordered-by user list (no Move op)"]
 fn diff_user_ordered_reorder() {
     let s = tu();
     let a = decode(&s, BASE);
@@ -1622,7 +1621,18 @@ fn diff_user_ordered_reorder() {
         &edited("<seq>z</seq><seq>a</seq>", "<seq>a</seq><seq>z</seq>"),
     );
     assert_ne!(a, b);
-    assert!(!diff(&s, &a, &b).is_empty());
+    let changes = diff(&s, &a, &b);
+    assert!(!changes.is_empty());
+    assert!(
+        changes.iter().all(|c| c.op == yang::diff::ChangeOp::Move),
+        "{changes:?}"
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.path.ends_with("[.='a']") && c.new.as_deref() == Some("0")),
+        "{changes:?}"
+    );
 }
 
 #[test]
