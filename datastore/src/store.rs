@@ -5,7 +5,8 @@
 //! it before returning, so an acknowledged commit survives a crash and an unacknowledged one is
 //! either wholly there or wholly absent.
 //!
-//! Key layout in the one sled tree: `r<chunk>` running, `s<chunk>` startup, `l<id>` commit log
+//! Key layout in the one sled tree: `r<chunk>` running, `c<chunk>` candidate chunks that differ
+//! from running (an empty value: absent in the candidate), `s<chunk>` startup, `l<id>` commit log
 //! (id as 8 big-endian bytes), `m:generation`, `m:startup` (present when startup exists).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -154,6 +155,7 @@ impl Datastore {
             _ => 0,
         };
         let running = load_prefix(&db, &schema, b'r')?;
+        let candidate = load_candidate(&db, &schema)?;
         let running_valid = match validate(&schema, &running, ValidateOptions::default()) {
             Ok(()) => true,
             Err(errs) => {
@@ -191,9 +193,11 @@ impl Datastore {
             db,
             dir: dir.to_path_buf(),
             state: Mutex::new(State {
-                candidate: running.clone(),
+                candidate_dirty: candidate
+                    .as_ref()
+                    .is_some_and(|c| !diff(&schema, &running, c).is_empty()),
+                candidate: candidate.unwrap_or_else(|| running.clone()),
                 running,
-                candidate_dirty: false,
                 startup: startup.clone().and_then(Result::ok),
                 generation,
                 history,
@@ -360,6 +364,9 @@ impl Datastore {
                 session,
                 "discarding the uncommitted candidate of a session that ended holding its lock"
             );
+            if let Err(e) = self.clear_candidate_overlay() {
+                warn!(error = %e, "could not clear the stored candidate");
+            }
             st.candidate = st.running.clone();
             st.candidate_dirty = false;
         }
@@ -386,9 +393,7 @@ impl Datastore {
         }
         let mut tree = st.candidate.clone();
         apply_edit(&self.schema, &mut tree, config, default_op).map_err(StoreError::Edit)?;
-        st.candidate_dirty = !diff(&self.schema, &st.running, &tree).is_empty();
-        st.candidate = tree;
-        Ok(())
+        self.store_candidate(&mut st, tree)
     }
 
     /// Replace the candidate with a whole tree (copy-config to candidate).
@@ -397,15 +402,57 @@ impl Datastore {
         if let Some(holder) = st.locks[Target::Candidate.index()].filter(|&h| h != session) {
             return Err(StoreError::Locked { holder });
         }
+        self.store_candidate(&mut st, tree)
+    }
+
+    /// Make `tree` the candidate, persisting the chunks in which it differs from running.
+    fn store_candidate(&self, st: &mut State, tree: DataTree) -> Result<(), StoreError> {
+        let edit = diff(&self.schema, &st.candidate, &tree);
+        let mut keys = BTreeSet::new();
+        for c in &edit {
+            keys.insert(chunk_key(&self.schema, &c.path));
+            if c.op == ChangeOp::Delete {
+                for store in [b'r', b'c'] {
+                    let mut prefix = prefixed(store, &c.path);
+                    prefix.push(b'/');
+                    for kv in self.db.scan_prefix(prefix) {
+                        keys.insert(String::from_utf8_lossy(&kv?.0[1..]).into_owned());
+                    }
+                }
+            }
+        }
+        let mut writes = Writes::default();
+        for key in keys {
+            let in_candidate = chunk_xml(&self.schema, &tree, &key);
+            if in_candidate == chunk_xml(&self.schema, &st.running, &key) {
+                writes.remove(prefixed(b'c', &key));
+            } else {
+                writes.insert(prefixed(b'c', &key), in_candidate.unwrap_or_default());
+            }
+        }
+        if !edit.is_empty() {
+            self.write(writes)?;
+        }
         st.candidate_dirty = !diff(&self.schema, &st.running, &tree).is_empty();
         st.candidate = tree;
         Ok(())
     }
 
-    pub fn discard_changes(&self) {
+    /// discard-changes: the candidate becomes running again.
+    pub fn discard_changes(&self) -> Result<(), StoreError> {
         let mut st = self.state();
+        self.clear_candidate_overlay()?;
         st.candidate = st.running.clone();
         st.candidate_dirty = false;
+        Ok(())
+    }
+
+    fn clear_candidate_overlay(&self) -> Result<(), StoreError> {
+        let mut writes = Writes::default();
+        for kv in self.db.scan_prefix(b"c") {
+            writes.remove(kv?.0);
+        }
+        self.write(writes)
     }
 
     /// Validate a datastore as a whole.
@@ -457,6 +504,9 @@ impl Datastore {
         .map_err(StoreError::Invalid)?;
         if changes.is_empty() {
             let mut batch = Writes::default();
+            for kv in self.db.scan_prefix(b"c") {
+                batch.remove(kv?.0);
+            }
             self.confirm_ops(&st, &confirm, &mut batch)?;
             self.write(batch)?;
             Self::set_pending(&mut st, confirm);
@@ -479,6 +529,10 @@ impl Datastore {
             chunks,
         };
         let mut batch = Writes::default();
+        // After the commit the candidate equals running: its stored differences go.
+        for kv in self.db.scan_prefix(b"c") {
+            batch.remove(kv?.0);
+        }
         for c in &record.chunks {
             match &c.new {
                 Some(xml) => batch.insert(prefixed(b'r', &c.key), xml.as_bytes()),
@@ -781,6 +835,40 @@ impl Datastore {
             None => batch.remove(STARTUP_PRESENT),
         }
         self.write(batch)
+    }
+}
+
+/// The stored candidate (running overlaid with its differing chunks), if it differs.
+fn load_candidate(db: &sled::Db, schema: &Schema) -> Result<Option<DataTree>, StoreError> {
+    let mut overlay = Vec::new();
+    for kv in db.scan_prefix(b"c") {
+        let (k, v) = kv?;
+        overlay.push((String::from_utf8_lossy(&k[1..]).into_owned(), v));
+    }
+    if overlay.is_empty() {
+        return Ok(None);
+    }
+    let mut chunks: BTreeMap<String, String> = BTreeMap::new();
+    for kv in db.scan_prefix(b"r") {
+        let (k, v) = kv?;
+        chunks.insert(
+            String::from_utf8_lossy(&k[1..]).into_owned(),
+            String::from_utf8_lossy(&v).into_owned(),
+        );
+    }
+    for (k, v) in overlay {
+        if v.is_empty() {
+            chunks.remove(&k);
+        } else {
+            chunks.insert(k, String::from_utf8_lossy(&v).into_owned());
+        }
+    }
+    match load(schema, chunks.values().map(String::as_str)) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) => {
+            warn!(error = %e, "the stored candidate no longer loads; starting from running");
+            Ok(None)
+        }
     }
 }
 

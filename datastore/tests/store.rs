@@ -94,7 +94,7 @@ fn commits_survive_reopen_and_the_candidate_tracks_changes() {
         .unwrap();
         ds.commit(&meta(), &mut []).unwrap();
         edit(&ds, 1, &format!("<bfd {BFD}><session><name>c</name><peer-ip>10.9.9.9</peer-ip><local-discriminator>9</local-discriminator></session></bfd>")).unwrap();
-        ds.discard_changes();
+        ds.discard_changes().unwrap();
         assert!(!ds.candidate_dirty());
     }
     let (ds, boot) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
@@ -433,4 +433,56 @@ fn user_ordered_entries_keep_their_order_across_commits_and_restarts() {
     let t1 = ds.tree_at(1).unwrap();
     let x = data::encode(&s, &t1, EncodeOptions::default());
     assert!(x.find("<name>c</name>") < x.find("<name>a</name>"), "{x}");
+}
+
+#[test]
+fn the_candidate_is_persisted_until_committed_or_discarded() {
+    let dir = TempDir::new("candidate");
+    let s = schema();
+    {
+        let (ds, _) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+        edit(
+            &ds,
+            1,
+            &format!("<bfd {BFD}>{}{}</bfd>", session("a", 1), session("b", 2)),
+        )
+        .unwrap();
+        ds.commit(&meta(), &mut []).unwrap();
+        edit(
+            &ds,
+            1,
+            &format!(
+                "<bfd {BFD} {NC}>{}<session nc:operation=\"delete\"><name>a</name></session></bfd>",
+                session("c", 3)
+            ),
+        )
+        .unwrap();
+    }
+    {
+        let (ds, _) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+        assert!(
+            ds.candidate_dirty(),
+            "the uncommitted edit survived the restart"
+        );
+        let cand = xml(&ds, Target::Candidate);
+        assert!(
+            cand.contains("<name>c</name>") && !cand.contains("<name>a</name>"),
+            "{cand}"
+        );
+        assert!(xml(&ds, Target::Running).contains("<name>a</name>"));
+        ds.discard_changes().unwrap();
+    }
+    {
+        let (ds, _) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+        assert!(!ds.candidate_dirty());
+        assert_eq!(xml(&ds, Target::Candidate), xml(&ds, Target::Running));
+        edit(&ds, 1, &format!("<bfd {BFD}>{}</bfd>", session("d", 4))).unwrap();
+        ds.commit(&meta(), &mut []).unwrap();
+    }
+    let (ds, _) = Datastore::open(&dir.0, s).unwrap();
+    assert!(
+        !ds.candidate_dirty(),
+        "a commit clears the stored candidate"
+    );
+    assert!(xml(&ds, Target::Candidate).contains("<name>d</name>"));
 }

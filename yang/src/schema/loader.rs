@@ -31,8 +31,24 @@ pub fn embedded_modules() -> &'static [(&'static str, &'static str)] {
     ]
 }
 
+/// The newest `revision` of a parsed module or submodule.
+pub(crate) fn newest_revision(st: &crate::stmt::Stmt) -> Option<String> {
+    st.all("revision").map(|r| r.arg().to_string()).max()
+}
+
+/// Does this source text hold a module whose newest revision is `revision`?
+fn has_revision(text: &str, revision: &str) -> bool {
+    crate::stmt::parse(text)
+        .ok()
+        .and_then(|st| newest_revision(&st))
+        .as_deref()
+        == Some(revision)
+}
+
 /// Search for `name` (optionally at `revision`): directories first (in order), then the embedded
 /// modules. Without a revision the newest `name@REV.yang` in a directory wins over `name.yang`.
+/// With a revision only a file of that revision is taken: `name@REV.yang`, or a plain `name.yang`
+/// (or embedded module) whose newest `revision` statement is `REV`.
 pub fn find_module(
     dirs: &[PathBuf],
     use_embedded: bool,
@@ -46,7 +62,7 @@ pub fn find_module(
     }
     if use_embedded {
         for (n, text) in embedded_modules() {
-            if *n == name {
+            if *n == name && revision.is_none_or(|rev| has_revision(text, rev)) {
                 return Some(ModuleSource {
                     path: format!("embedded:{n}.yang"),
                     text: (*text).to_string(),
@@ -65,11 +81,18 @@ fn find_in_dir(dir: &Path, name: &str, revision: Option<&str>) -> Option<ModuleS
             text,
         })
     };
+    let plain = dir.join(format!("{name}.yang"));
     if let Some(rev) = revision {
         let p = dir.join(format!("{name}@{rev}.yang"));
         if p.is_file() {
             return read(p);
         }
+        // No file named for the revision: a plain file of that revision will do, but never
+        // another revision (RFC 7950 §7.1.5).
+        if plain.is_file() {
+            return read(plain).filter(|src| has_revision(&src.text, rev));
+        }
+        return None;
     }
     // Newest revisioned file, else the plain name.
     let mut best: Option<(String, PathBuf)> = None;
@@ -89,7 +112,6 @@ fn find_in_dir(dir: &Path, name: &str, revision: Option<&str>) -> Option<ModuleS
             }
         }
     }
-    let plain = dir.join(format!("{name}.yang"));
     let candidate = match best {
         Some((_, p)) => Some(p),
         None if plain.is_file() => Some(plain),

@@ -124,6 +124,10 @@ pub struct SchemaNode {
     pub ty: Option<Type>,
     /// Leaf default (one), leaf-list defaults, or the default case name of a choice.
     pub defaults: Vec<String>,
+    /// The file (and prefix table) where [`SchemaNode::defaults`] are written: the defining
+    /// statement's file, or that of the refine or deviation that set them. Prefixes in the
+    /// defaults resolve there, and an unprefixed identity belongs to that file's module.
+    pub defaults_file: u32,
     pub musts: Vec<Constraint>,
     pub whens: Vec<Constraint>,
     /// if-feature expressions as written, for the tree printer.
@@ -140,6 +144,11 @@ pub struct SchemaNode {
     /// Source position of the defining statement.
     pub file: u32,
     pub line: u32,
+    /// Removed from the tree (by `deviate not-supported` or a refined `if-feature` that does
+    /// not hold), with all its descendants. The node stays in [`Schema::nodes`] so that ids do
+    /// not move, but it is no longer reachable from its parent or module and takes no part in
+    /// anything that follows.
+    pub detached: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -334,6 +343,11 @@ impl Schema {
         let mut cache = Vec::with_capacity(self.nodes.len());
         for i in 0..self.nodes.len() {
             let mut out = Vec::new();
+            if self.nodes[i].detached {
+                // Removed from the tree: nothing below it is data any more.
+                cache.push(out);
+                continue;
+            }
             for &c in &self.nodes[i].children {
                 self.flatten_data(c, &mut out);
             }
@@ -369,23 +383,43 @@ impl Schema {
 
     fn compute_defaults(&self, id: NodeId) -> Vec<String> {
         let n = self.node(id);
-        if !matches!(n.kind, NodeKind::Leaf | NodeKind::LeafList) {
+        if n.detached {
             return Vec::new();
         }
-        let Some(ty) = &n.ty else {
+        let Some((ty, raw, table)) = self.raw_defaults(n) else {
             return Vec::new();
         };
-        let raw: Vec<&str> = if n.defaults.is_empty() {
-            // A leaf-list takes its type's default too (RFC 7950 §7.7.2).
-            ty.default.iter().map(String::as_str).collect()
-        } else {
-            n.defaults.iter().map(String::as_str).collect()
-        };
-        let table = PrefixTableId(n.file);
         let resolver = |p: &str| self.resolve_prefix(table, p);
-        raw.into_iter()
-            .filter_map(|v| ty.canonical(self, v, &resolver, Some(n.module)).ok())
+        let module = self.file_module(table.0);
+        raw.iter()
+            .filter_map(|v| ty.canonical(self, v, &resolver, module).ok())
             .collect()
+    }
+
+    /// A leaf's or leaf-list's defaults as written, with its type and the prefix table of the
+    /// file they are written in: the node's own defaults, else its type's (a leaf-list takes
+    /// its type's default too, RFC 7950 §7.7.2).
+    pub(crate) fn raw_defaults<'n>(
+        &self,
+        n: &'n SchemaNode,
+    ) -> Option<(&'n Type, Vec<&'n str>, PrefixTableId)> {
+        if !matches!(n.kind, NodeKind::Leaf | NodeKind::LeafList) {
+            return None;
+        }
+        let ty = n.ty.as_ref()?;
+        if n.defaults.is_empty() {
+            let table = ty.default_prefixes.unwrap_or(PrefixTableId(n.file));
+            Some((ty, ty.default.iter().map(String::as_str).collect(), table))
+        } else {
+            let raw = n.defaults.iter().map(String::as_str).collect();
+            Some((ty, raw, PrefixTableId(n.defaults_file)))
+        }
+    }
+
+    /// The module a source file belongs to (for a submodule, the module it is part of).
+    pub fn file_module(&self, file: u32) -> Option<ModuleId> {
+        let source = self.sources.get(file as usize)?;
+        self.module_by_name(&source.module)
     }
 
     /// The canonical default of a leaf, if it has one.

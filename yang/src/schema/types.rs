@@ -35,6 +35,9 @@ pub struct Type {
     pub patterns: Vec<PatternRestriction>,
     /// Default inherited from the typedef chain.
     pub default: Option<String>,
+    /// The prefix table of the file whose typedef wrote [`Type::default`]: prefixes in the
+    /// default resolve there, and an unprefixed identity belongs to that file's module.
+    pub default_prefixes: Option<PrefixTableId>,
     pub units: Option<String>,
 }
 
@@ -212,6 +215,7 @@ impl Type {
             length_error: ErrorInfo::default(),
             patterns: Vec::new(),
             default: None,
+            default_prefixes: None,
             units: None,
         }
     }

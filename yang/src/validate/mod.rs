@@ -146,7 +146,11 @@ pub fn validate_changes(
     // Constraints elsewhere that may read what changed.
     for (idx, n) in schema.nodes.iter().enumerate() {
         let id = NodeId(idx as u32);
-        if !n.kind.is_data() || !v.checked(id) || !depends_on(schema, n, &changed_qnames) {
+        if n.detached
+            || !n.kind.is_data()
+            || !v.checked(id)
+            || !depends_on(schema, n, &changed_qnames)
+        {
             continue;
         }
         for i in v.doc.instances_of(id) {

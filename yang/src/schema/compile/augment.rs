@@ -137,6 +137,7 @@ impl<'a> Compiler<'a> {
                                 self.schema.nodes[idx].defaults.clear();
                             }
                             self.schema.nodes[idx].defaults.push(s.arg().to_string());
+                            self.schema.nodes[idx].defaults_file = file;
                         }
                         "type" => {
                             if let Some(ty) = self.resolve_type(s, &scope) {
@@ -168,7 +169,16 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// Take a node out of the tree (`deviate not-supported`, a refined `if-feature` that does not
+    /// hold). It stays in the arena, marked detached with all its descendants, so that the
+    /// finishing passes skip it.
     pub(super) fn remove_node(&mut self, target: NodeId) {
+        let mut stack = vec![target];
+        while let Some(n) = stack.pop() {
+            let node = &mut self.schema.nodes[n.0 as usize];
+            node.detached = true;
+            stack.extend(node.children.iter().copied());
+        }
         let parent = self.schema.nodes[target.0 as usize].parent;
         match parent {
             Some(p) => self.schema.nodes[p.0 as usize]

@@ -75,6 +75,9 @@ impl<'a> Compiler<'a> {
     pub(super) fn resolve_keys(&mut self) {
         let pending = std::mem::take(&mut self.pending_keys);
         for (list, keys) in pending {
+            if self.schema.nodes[list.0 as usize].detached {
+                continue;
+            }
             if keys.is_empty() {
                 if self.schema.nodes[list.0 as usize].config
                     && self.schema.nodes[list.0 as usize].keys.is_empty()
@@ -102,6 +105,9 @@ impl<'a> Compiler<'a> {
     pub(super) fn resolve_unique(&mut self) {
         let pending = std::mem::take(&mut self.pending_unique);
         for (list, spec) in pending {
+            if self.schema.nodes[list.0 as usize].detached {
+                continue;
+            }
             let mut leaves = Vec::new();
             for path in spec.split_whitespace() {
                 let children = self.schema.data_children(list);
@@ -129,6 +135,9 @@ impl<'a> Compiler<'a> {
 
     pub(super) fn resolve_leafrefs(&mut self) {
         for i in 0..self.schema.nodes.len() {
+            if self.schema.nodes[i].detached {
+                continue;
+            }
             let Some(mut ty) = self.schema.nodes[i].ty.take() else {
                 continue;
             };
@@ -163,27 +172,19 @@ impl<'a> Compiler<'a> {
     pub(super) fn check_defaults(&mut self) {
         for i in 0..self.schema.nodes.len() {
             let n = &self.schema.nodes[i];
-            if !matches!(n.kind, NodeKind::Leaf | NodeKind::LeafList) {
+            if n.detached {
                 continue;
             }
-            let Some(ty) = &n.ty else { continue };
-            let mut values = n.defaults.clone();
-            if values.is_empty() {
-                if let Some(d) = &ty.default {
-                    values.push(d.clone());
-                }
-            }
-            let table = PrefixTableId(n.file);
-            let module = n.module;
+            // Defaults resolve in the file they are written in, which for a node from another
+            // module's grouping or typedef is not the node's own module.
+            let Some((ty, values, table)) = self.schema.raw_defaults(n) else {
+                continue;
+            };
+            let module = Some(self.file_module[table.0 as usize]);
+            let resolver = |p: &str| self.schema.resolve_prefix(table, p);
             let mut bad = Vec::new();
-            for v in &values {
-                let resolver = |p: &str| {
-                    self.schema.prefix_tables[table.0 as usize]
-                        .map
-                        .get(p)
-                        .copied()
-                };
-                if let Err(e) = ty.canonical(&self.schema, v, &resolver, Some(module)) {
+            for v in values {
+                if let Err(e) = ty.canonical(&self.schema, v, &resolver, module) {
                     bad.push(format!("default '{v}' is invalid: {e}"));
                 }
             }

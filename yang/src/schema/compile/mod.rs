@@ -14,7 +14,7 @@ mod typeres;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use super::loader::{find_module, ModuleSource};
+use super::loader::{find_module, newest_revision, ModuleSource};
 use super::types::{ErrorInfo, PatternRestriction, Type, TypeKind};
 use super::{
     Augment, CompileError, CompileErrors, Constraint, Identity, IdentityId, Module, ModuleId,
@@ -102,17 +102,36 @@ impl SchemaBuilder {
     }
 
     /// Read and parse every file needed, following imports and includes.
+    ///
+    /// Every file is parsed when it is queued, so an import or include is recognised as already
+    /// queued by the name of the module or submodule a queued file holds, whatever its path and
+    /// wherever it stands in the queue.
     fn load(&self) -> Result<(Vec<Parsed>, Vec<String>), CompileErrors> {
         let mut parsed: Vec<Parsed> = Vec::new();
         let mut errors = Vec::new();
         let mut implemented = Vec::new();
-        let mut queue: Vec<(ModuleSource, Option<String>)> = Vec::new();
+        let mut queue: Vec<Queued> = Vec::new();
+        // Given files that do not parse, by file name (`NAME.yang`, `NAME@REV.yang`): an import
+        // of NAME is not looked up on the search path, which would only add a second error.
+        let mut unparsed: Vec<String> = Vec::new();
         for f in &self.files {
-            queue.push((f.clone(), None));
+            match Queued::parse(f.clone(), None, &mut errors) {
+                Some(q) => queue.push(q),
+                None => unparsed.extend(
+                    std::path::Path::new(&f.path)
+                        .file_stem()
+                        .and_then(|s| s.to_str())
+                        .and_then(|s| s.split('@').next())
+                        .map(str::to_string),
+                ),
+            }
         }
         for m in &self.modules {
+            if queue.iter().any(|q| q.provides(m)) {
+                continue;
+            }
             match find_module(&self.dirs, !self.no_embedded, m, None) {
-                Some(src) => queue.push((src, None)),
+                Some(src) => queue.extend(Queued::parse(src, None, &mut errors)),
                 None => errors.push(CompileError {
                     file: m.clone(),
                     line: 0,
@@ -124,20 +143,13 @@ impl SchemaBuilder {
         let explicit = queue.len();
         let mut idx = 0;
         while idx < queue.len() {
-            let (src, expected) = queue[idx].clone();
+            let item = idx;
             idx += 1;
-            let st = match stmt::parse(&src.text) {
-                Ok(s) => s,
-                Err(e) => {
-                    errors.push(CompileError {
-                        file: src.path.clone(),
-                        line: e.line,
-                        statement: String::new(),
-                        message: e.message,
-                    });
-                    continue;
-                }
-            };
+            let Queued {
+                src,
+                expected,
+                stmt: st,
+            } = queue[item].clone();
             let name = st.arg().to_string();
             if let Some(exp) = &expected {
                 if exp != &name {
@@ -150,7 +162,7 @@ impl SchemaBuilder {
                     continue;
                 }
             }
-            if idx <= explicit && st.keyword == "module" {
+            if item < explicit && st.keyword == "module" {
                 implemented.push(name.clone());
             }
             if parsed.iter().any(|p| p.stmt.arg() == name) {
@@ -165,25 +177,44 @@ impl SchemaBuilder {
                     continue;
                 }
                 let dname = dep.arg();
-                let queued = parsed.iter().any(|p| p.stmt.arg() == dname)
-                    || queue.iter().skip(idx).any(|(s, e)| {
-                        e.as_deref() == Some(dname) || s.path.ends_with(&format!("/{dname}.yang"))
-                    });
-                if queued {
+                let rev = dep.find_arg("revision-date");
+                let dep_error = |message: String| CompileError {
+                    file: src.path.clone(),
+                    line: dep.line,
+                    statement: format!("{} {}", dep.keyword, dname),
+                    message,
+                };
+                // The first queued file holding `dname` is the one compiled.
+                if let Some(q) = queue.iter().find(|q| q.provides(dname)) {
+                    if let Some(rev) = rev {
+                        let have = newest_revision(&q.stmt);
+                        if have.as_deref() != Some(rev) {
+                            let have = match have {
+                                Some(h) => format!("revision {h}"),
+                                None => "no revision".to_string(),
+                            };
+                            errors.push(dep_error(format!(
+                                "revision {rev} of '{dname}' is not available: {} has {have}",
+                                q.src.path
+                            )));
+                        }
+                    }
                     continue;
                 }
-                let rev = dep.find_arg("revision-date");
+                if unparsed.iter().any(|u| u == dname) {
+                    continue;
+                }
                 match find_module(&self.dirs, !self.no_embedded, dname, rev) {
-                    Some(s) => queue.push((s, Some(dname.to_string()))),
-                    None => errors.push(CompileError {
-                        file: src.path.clone(),
-                        line: dep.line,
-                        statement: format!("{} {}", dep.keyword, dname),
-                        message: format!("module '{dname}' not found on the search path"),
-                    }),
+                    Some(s) => queue.extend(Queued::parse(s, Some(dname.to_string()), &mut errors)),
+                    None => errors.push(dep_error(match rev {
+                        Some(rev) => {
+                            format!("module '{dname}' revision {rev} not found on the search path")
+                        }
+                        None => format!("module '{dname}' not found on the search path"),
+                    })),
                 }
             }
-            let revision = st.all("revision").map(|r| r.arg().to_string()).max();
+            let revision = newest_revision(&st);
             parsed.push(Parsed {
                 source: SourceFile {
                     name: name.clone(),
@@ -207,6 +238,47 @@ impl SchemaBuilder {
         } else {
             Err(CompileErrors(errors))
         }
+    }
+}
+
+/// A file waiting to be compiled, parsed already so that its name is known.
+#[derive(Clone)]
+struct Queued {
+    src: ModuleSource,
+    /// The module or submodule the file was looked up for.
+    expected: Option<String>,
+    stmt: Stmt,
+}
+
+impl Queued {
+    /// Parse a source; a syntax error is reported and the file is not queued.
+    fn parse(
+        src: ModuleSource,
+        expected: Option<String>,
+        errors: &mut Vec<CompileError>,
+    ) -> Option<Queued> {
+        match stmt::parse(&src.text) {
+            Ok(stmt) => Some(Queued {
+                src,
+                expected,
+                stmt,
+            }),
+            Err(e) => {
+                errors.push(CompileError {
+                    file: src.path.clone(),
+                    line: e.line,
+                    statement: String::new(),
+                    message: e.message,
+                });
+                None
+            }
+        }
+    }
+
+    /// Will this file be compiled as module or submodule `name`? (A file looked up for another
+    /// name is rejected.)
+    fn provides(&self, name: &str) -> bool {
+        self.stmt.arg() == name && self.expected.as_deref().is_none_or(|e| e == name)
     }
 }
 

@@ -73,6 +73,7 @@ impl<'a> Compiler<'a> {
             unique: Vec::new(),
             ty: None,
             defaults: Vec::new(),
+            defaults_file: file,
             musts: Vec::new(),
             whens: Vec::new(),
             if_features: st.all("if-feature").map(|f| f.arg().to_string()).collect(),
@@ -84,6 +85,7 @@ impl<'a> Compiler<'a> {
             key_arg: st.find_arg("key").map(str::to_string),
             file,
             line: st.line,
+            detached: false,
         });
         self.explicit_config.push(None);
         if let Some(p) = parent {
@@ -429,6 +431,7 @@ impl<'a> Compiler<'a> {
         let defaults: Vec<String> = r.all("default").map(|d| d.arg().to_string()).collect();
         if !defaults.is_empty() {
             self.schema.nodes[idx].defaults = defaults;
+            self.schema.nodes[idx].defaults_file = scope.file;
         }
         for s in &r.substmts {
             match s.keyword.as_str() {

@@ -60,6 +60,7 @@ impl<'a> Compiler<'a> {
             Some(t) => self.resolve_type(t, scope).map(|mut ty| {
                 if let Some(d) = td.find_arg("default") {
                     ty.default = Some(d.to_string());
+                    ty.default_prefixes = Some(PrefixTableId(scope.file));
                 }
                 if let Some(u) = td.find_arg("units") {
                     ty.units = Some(u.to_string());
