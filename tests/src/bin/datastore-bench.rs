@@ -82,6 +82,15 @@ fn main() {
         println!("{} {n}", rss_kib());
         return;
     }
+    // Profiling mode: only one-entry commits against 10,000 entries.
+    if args.len() == 3 && args[1] == "--profile-commit" {
+        let schema = Arc::new(SchemaBuilder::new().embedded().build().unwrap());
+        let (ds, _) = Datastore::open(std::path::Path::new(&args[2]), schema).unwrap();
+        populate(&ds, 10_000);
+        let t = one_entry_commits(&ds, 10_000, 3000);
+        println!("median {:.3} ms", t.as_secs_f64() * 1000.0);
+        return;
+    }
     let base = std::env::args()
         .nth(1)
         .map(PathBuf::from)
