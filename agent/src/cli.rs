@@ -2,13 +2,17 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
 use yang::SchemaBuilder;
 
 pub const USAGE: &str = "\
 usage:
-  ne-agent [run]                          load the embedded models and start the agent
+  ne-agent [run] [OPTIONS]                start the agent (NETCONF over SSH)
+      --listen ADDR:PORT       default 127.0.0.1:8300
+      --data-dir DIR           default ./var/ne-agent
+      --password-file FILE     the admin password (default: generated once into
+                               DATA-DIR/initial-admin-password, mode 0600)
+      --authorized-keys FILE   OpenSSH public keys allowed to log in as admin
   ne-agent yang check [-p DIR]... FILE... compile YANG modules, print errors
   ne-agent yang tree  [-p DIR]... FILE... print RFC 8340 tree diagrams (as pyang -f tree)
   ne-agent --help | --version
@@ -18,11 +22,52 @@ A FILE may also be the name of a module found on the search path or embedded in 
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
-    Run,
+    Run(RunArgs),
     Help,
     Version,
     YangCheck(YangArgs),
     YangTree(YangArgs),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunArgs {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub password_file: Option<PathBuf>,
+    pub authorized_keys: Option<PathBuf>,
+}
+
+impl Default for RunArgs {
+    fn default() -> Self {
+        RunArgs {
+            listen: "127.0.0.1:8300".into(),
+            data_dir: PathBuf::from("./var/ne-agent"),
+            password_file: None,
+            authorized_keys: None,
+        }
+    }
+}
+
+impl RunArgs {
+    fn parse(args: &[&str]) -> Result<RunArgs, String> {
+        let mut out = RunArgs::default();
+        let mut it = args.iter();
+        while let Some(&a) = it.next() {
+            let mut value = || {
+                it.next()
+                    .map(|v| v.to_string())
+                    .ok_or_else(|| format!("{a} needs a value"))
+            };
+            match a {
+                "--listen" => out.listen = value()?,
+                "--data-dir" => out.data_dir = PathBuf::from(value()?),
+                "--password-file" => out.password_file = Some(PathBuf::from(value()?)),
+                "--authorized-keys" => out.authorized_keys = Some(PathBuf::from(value()?)),
+                other => return Err(format!("unknown option '{other}'")),
+            }
+        }
+        Ok(out)
+    }
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -35,7 +80,13 @@ impl Command {
     pub fn parse(args: &[String]) -> Result<Command, String> {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         match args.as_slice() {
-            [] | ["run"] => Ok(Command::Run),
+            ["run", rest @ ..] => Ok(Command::Run(RunArgs::parse(rest)?)),
+            [first, ..]
+                if first.starts_with("--") && *first != "--help" && *first != "--version" =>
+            {
+                Ok(Command::Run(RunArgs::parse(&args)?))
+            }
+            [] => Ok(Command::Run(RunArgs::default())),
             ["-h" | "--help" | "help"] => Ok(Command::Help),
             ["-V" | "--version"] => Ok(Command::Version),
             ["yang", "check", rest @ ..] => Ok(Command::YangCheck(YangArgs::parse(rest)?)),
@@ -76,7 +127,7 @@ impl Command {
                     ExitCode::FAILURE
                 }
             },
-            Command::Run => run_agent(),
+            Command::Run(args) => crate::agent::run(args),
         }
     }
 }
@@ -135,36 +186,6 @@ impl YangArgs {
     }
 }
 
-fn run_agent() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
-    let start = Instant::now();
-    match SchemaBuilder::new().embedded().build() {
-        Ok(schema) => {
-            tracing::info!(
-                modules = schema.modules.len(),
-                nodes = schema.nodes.len(),
-                micros = start.elapsed().as_micros() as u64,
-                "models compiled"
-            );
-            tracing::warn!(
-                "the NETCONF server is not built yet (issue 4); nothing more to run, exiting"
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            tracing::error!(errors = %e, "embedded models do not compile");
-            ExitCode::FAILURE
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,7 +196,19 @@ mod tests {
 
     #[test]
     fn parses_commands() {
-        assert_eq!(Command::parse(&[]).unwrap(), Command::Run);
+        assert_eq!(
+            Command::parse(&[]).unwrap(),
+            Command::Run(RunArgs::default())
+        );
+        assert_eq!(
+            Command::parse(&args("--listen 127.0.0.1:9 --data-dir /x")).unwrap(),
+            Command::Run(RunArgs {
+                listen: "127.0.0.1:9".into(),
+                data_dir: "/x".into(),
+                ..RunArgs::default()
+            })
+        );
+        assert!(Command::parse(&args("run --listen")).is_err());
         assert_eq!(
             Command::parse(&args("yang tree -p a:b -p c x.yang")).unwrap(),
             Command::YangTree(YangArgs {

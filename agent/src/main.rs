@@ -1,6 +1,8 @@
 //! `ne-agent`: the network element agent, and its YANG tooling.
 
+mod agent;
 mod cli;
+mod netconf;
 
 use std::process::ExitCode;
 

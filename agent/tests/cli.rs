@@ -105,17 +105,6 @@ fn yang_tree_matches_pyang_for_the_models() {
 }
 
 #[test]
-fn running_the_agent_compiles_the_embedded_models() {
-    let out = ne_agent().env("RUST_LOG", "info").output().unwrap();
-    let log = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{log}");
-    assert!(
-        log.contains("models compiled") && log.contains("modules=6"),
-        "{log}"
-    );
-}
-
-#[test]
 fn bad_usage_exits_2() {
     for args in [
         &["yang"][..],

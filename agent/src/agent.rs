@@ -1,0 +1,147 @@
+//! `ne-agent run`: models, datastores, the NETCONF/SSH server, timers.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datastore::Datastore;
+use tracing::{error, info, warn};
+use yang::SchemaBuilder;
+
+use crate::cli::RunArgs;
+use crate::netconf::server::{Limits, Server};
+use crate::netconf::ssh::{self, Credentials};
+
+pub fn run(args: RunArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!(error = %e, "ne-agent stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: RunArgs) -> Result<(), String> {
+    let start = Instant::now();
+    let schema = Arc::new(
+        SchemaBuilder::new()
+            .embedded()
+            .build()
+            .map_err(|e| format!("embedded models do not compile: {e}"))?,
+    );
+    info!(
+        modules = schema.modules.len(),
+        nodes = schema.nodes.len(),
+        micros = start.elapsed().as_micros() as u64,
+        "models compiled"
+    );
+    let dir = &args.data_dir;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let (store, boot) =
+        Datastore::open(&dir.join("store"), Arc::clone(&schema)).map_err(|e| e.to_string())?;
+    info!(boot = ?boot, generation = store.generation(), "datastores ready");
+    let store = Arc::new(store);
+    let credentials = credentials(&args)?;
+    let host_key = ssh::host_key(&dir.join("ssh_host_ed25519_key")).map_err(|e| e.to_string())?;
+    let server = Server::new(Arc::clone(&schema), Arc::clone(&store), Limits::default());
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    info!(listen = %bound, "NETCONF over SSH listening (subsystem \"netconf\", user admin)");
+
+    // Confirmed-commit deadlines (re-armed after a restart by the stored state).
+    let timer_store = Arc::clone(&store);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            tick.tick().await;
+            if let Some(r) = timer_store.expire_confirmed(&mut []) {
+                match r {
+                    Ok(_) => warn!("confirmed commit not confirmed in time: rolled back"),
+                    Err(e) => error!(error = %e, "confirmed-commit rollback failed"),
+                }
+            }
+        }
+    });
+    tokio::select! {
+        r = ssh::serve(listener, server, credentials, host_key) => r.map_err(|e| e.to_string()),
+        _ = tokio::signal::ctrl_c() => {
+            info!("interrupted; stopping");
+            Ok(())
+        }
+    }
+}
+
+fn credentials(args: &RunArgs) -> Result<Credentials, String> {
+    let password = match &args.password_file {
+        Some(f) => std::fs::read_to_string(f)
+            .map_err(|e| format!("{}: {e}", f.display()))?
+            .trim_end_matches(['\n', '\r'])
+            .to_string(),
+        None => initial_password(&args.data_dir.join("initial-admin-password"))?,
+    };
+    if password.is_empty() {
+        return Err("the admin password is empty".into());
+    }
+    let mut authorized_keys = Vec::new();
+    if let Some(f) = &args.authorized_keys {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            match russh::keys::PublicKey::from_openssh(line) {
+                Ok(k) => authorized_keys.push(k),
+                Err(e) => {
+                    warn!(file = %f.display(), line = n + 1, error = %e, "skipping an unreadable public key")
+                }
+            }
+        }
+    }
+    Ok(Credentials {
+        user: "admin".into(),
+        password,
+        authorized_keys,
+    })
+}
+
+/// The generated admin password: created once (mode 0600), then reused.
+fn initial_password(path: &Path) -> Result<String, String> {
+    if let Ok(p) = std::fs::read_to_string(path) {
+        return Ok(p.trim().to_string());
+    }
+    use rand::RngExt as _;
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    let password: String = (0..20)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    ssh::write_private(path, format!("{password}\n").as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    info!(path = %path.display(), password = %password, "generated the initial admin password");
+    Ok(password)
+}

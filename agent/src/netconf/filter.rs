@@ -1,0 +1,95 @@
+//! Subtree filtering (RFC 6241 §6) over a data tree.
+
+use std::sync::Arc;
+
+use yang::data::{DataNode, DataTree};
+use yang::xml::Element;
+use yang::Schema;
+
+/// The parts of `tree` the filter selects. Filter elements without a namespace match any
+/// namespace (clients such as Ansible send them that way).
+pub fn apply(schema: &Schema, tree: &DataTree, filter: &[Element]) -> DataTree {
+    DataTree {
+        roots: select(schema, &tree.roots, filter),
+    }
+}
+
+fn matches(schema: &Schema, node: &DataNode, f: &Element) -> bool {
+    let sn = schema.node(node.schema);
+    sn.name == f.name && (f.ns.is_empty() || schema.namespace_of(node.schema) == f.ns)
+}
+
+fn is_content_match(f: &Element) -> bool {
+    f.children.is_empty() && !f.text.trim().is_empty()
+}
+
+/// Select among `nodes` with the sibling filter elements `filters`.
+fn select(schema: &Schema, nodes: &[Arc<DataNode>], filters: &[Element]) -> Vec<Arc<DataNode>> {
+    let mut out = Vec::new();
+    for node in nodes {
+        let mut keep: Option<DataNode> = None;
+        let mut whole = false;
+        for f in filters.iter().filter(|f| matches(schema, node, f)) {
+            if is_content_match(f) {
+                // A content match on a leaf selects it when the value matches.
+                if node.value.as_deref() == Some(f.text.trim()) {
+                    whole = true;
+                }
+                continue;
+            }
+            if f.children.is_empty() {
+                whole = true; // selection node
+                continue;
+            }
+            // Containment node: every content-match child must match.
+            let content: Vec<&Element> =
+                f.children.iter().filter(|c| is_content_match(c)).collect();
+            let ok = content.iter().all(|c| {
+                node.children
+                    .iter()
+                    .any(|d| matches(schema, d, c) && d.value.as_deref() == Some(c.text.trim()))
+            });
+            if !ok {
+                continue;
+            }
+            let others: Vec<Element> = f
+                .children
+                .iter()
+                .filter(|c| !is_content_match(c))
+                .cloned()
+                .collect();
+            if others.is_empty() {
+                whole = true; // only content matches: the whole entry
+                continue;
+            }
+            let mut selected = select(schema, &node.children, &others);
+            if selected.is_empty() {
+                continue; // a containment node appears only with selected children
+            }
+            // Keys and content-match leaves come along with a selected list entry.
+            for d in &node.children {
+                let is_key = schema.node(node.schema).keys.contains(&d.schema);
+                let is_matched = content.iter().any(|c| matches(schema, d, c));
+                if (is_key || is_matched) && !selected.iter().any(|s| Arc::ptr_eq(s, d)) {
+                    selected.push(Arc::clone(d));
+                }
+            }
+            let entry = keep.get_or_insert_with(|| DataNode {
+                children: Vec::new(),
+                ..(**node).clone()
+            });
+            for s in selected {
+                if !entry.children.iter().any(|c| Arc::ptr_eq(c, &s)) {
+                    entry.children.push(s);
+                }
+            }
+        }
+        if whole {
+            out.push(Arc::clone(node));
+        } else if let Some(mut e) = keep {
+            e.children.sort_by_key(|c| schema.order(c.schema));
+            out.push(Arc::new(e));
+        }
+    }
+    out
+}

@@ -1,0 +1,414 @@
+//! RPC dispatch: one `<rpc>` element in, one `<rpc-reply>` out (RFC 6241 §7, §8).
+
+use datastore::{CommitMeta, CommitRequest, StoreError, Target};
+use yang::data::{self, DataTree, DecodeOptions, EditOp, EncodeOptions, ErrorTag, WithDefaults};
+use yang::validate::{validate, ValidateOptions};
+use yang::xml::{escape_attr, Element};
+
+use super::errors::RpcError;
+use super::filter;
+use super::server::Server;
+use super::BASE_NS;
+
+const WD_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults";
+
+/// What the session does after sending a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    Continue,
+    Close,
+}
+
+/// The session calling an RPC.
+pub struct Caller<'a> {
+    pub id: u32,
+    pub user: &'a str,
+}
+
+/// Handle one `<rpc>`; returns the complete `<rpc-reply>` document.
+pub fn handle(server: &Server, caller: &Caller<'_>, rpc: &Element) -> (String, After) {
+    let mut attrs = String::new();
+    for a in &rpc.attrs {
+        if a.ns.is_empty() {
+            attrs.push_str(&format!(" {}=\"{}\"", a.name, escape_attr(&a.value)));
+        } else if a.ns != BASE_NS {
+            attrs.push_str(&format!(
+                " xmlns:e{n}=\"{}\" e{n}:{}=\"{}\"",
+                escape_attr(&a.ns),
+                a.name,
+                escape_attr(&a.value),
+                n = attrs.len()
+            ));
+        }
+    }
+    let reply = |body: String| format!("<rpc-reply xmlns=\"{BASE_NS}\"{attrs}>{body}</rpc-reply>");
+    if rpc.attr("", "message-id").is_none() {
+        let e = RpcError::protocol(
+            ErrorTag::MissingAttribute,
+            "<rpc> has no message-id attribute",
+        )
+        .info("bad-attribute", "message-id")
+        .info("bad-element", "rpc");
+        return (reply(e.to_xml(&server.schema)), After::Continue);
+    }
+    let result = dispatch(server, caller, rpc);
+    match result {
+        Ok((body, after)) => (reply(body), after),
+        Err(errors) => {
+            let body: String = errors.iter().map(|e| e.to_xml(&server.schema)).collect();
+            (reply(body), After::Continue)
+        }
+    }
+}
+
+type RpcResult = Result<(String, After), Vec<RpcError>>;
+
+fn ok() -> RpcResult {
+    Ok(("<ok/>".to_string(), After::Continue))
+}
+
+fn store_err(e: StoreError) -> Vec<RpcError> {
+    e.to_data_errors().into_iter().map(RpcError::from).collect()
+}
+
+fn one(e: RpcError) -> Vec<RpcError> {
+    vec![e]
+}
+
+fn missing(element: &str, parent: &str) -> Vec<RpcError> {
+    one(RpcError::protocol(
+        ErrorTag::MissingElement,
+        format!("<{parent}> needs a <{element}> parameter"),
+    )
+    .info("bad-element", element))
+}
+
+/// A child in the base namespace (or with no namespace, as some clients send).
+fn param<'e>(el: &'e Element, name: &str) -> Option<&'e Element> {
+    el.children
+        .iter()
+        .find(|c| c.name == name && (c.ns == BASE_NS || c.ns.is_empty()))
+}
+
+/// `<target>`/`<source>` naming a datastore.
+fn datastore(el: &Element, which: &str, op: &str) -> Result<Target, Vec<RpcError>> {
+    let p = param(el, which).ok_or_else(|| missing(which, op))?;
+    let Some(d) = p.children.first() else {
+        return Err(missing("running", which));
+    };
+    match d.name.as_str() {
+        "running" => Ok(Target::Running),
+        "candidate" => Ok(Target::Candidate),
+        "startup" => Ok(Target::Startup),
+        other => Err(one(RpcError::protocol(
+            ErrorTag::InvalidValue,
+            format!("'{other}' is not a datastore this server has"),
+        )
+        .info("bad-element", which))),
+    }
+}
+
+fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
+    let Some(op) = rpc.children.first() else {
+        return Err(missing("operation", "rpc"));
+    };
+    if op.ns != BASE_NS {
+        return Err(one(RpcError::protocol(
+            ErrorTag::OperationNotSupported,
+            format!(
+                "operation '{}' in namespace '{}' is not supported",
+                op.name, op.ns
+            ),
+        )
+        .info("bad-element", &op.name)));
+    }
+    let store = &server.store;
+    let meta = || CommitMeta {
+        user: caller.user.to_string(),
+        session: caller.id,
+        comment: None,
+    };
+    match op.name.as_str() {
+        "get-config" => {
+            let source = datastore(op, "source", "get-config")?;
+            let tree = store.get(source).ok_or_else(|| {
+                one(RpcError::application(
+                    ErrorTag::InvalidValue,
+                    "the startup datastore does not exist",
+                ))
+            })?;
+            data_reply(server, op, &tree, true)
+        }
+        "get" => {
+            let tree = store.get(Target::Running).unwrap_or_default();
+            data_reply(server, op, &tree, false)
+        }
+        "edit-config" => edit_config(server, caller, op),
+        "copy-config" => copy_config(server, caller, op),
+        "delete-config" => match datastore(op, "target", "delete-config")? {
+            Target::Startup => store
+                .delete_startup()
+                .map_err(store_err)
+                .and_then(|()| ok()),
+            t => Err(one(RpcError::protocol(
+                ErrorTag::OperationNotSupported,
+                format!("the {} datastore cannot be deleted", t.name()),
+            ))),
+        },
+        "lock" => {
+            let t = datastore(op, "target", "lock")?;
+            store
+                .lock(t, caller.id)
+                .map_err(store_err)
+                .and_then(|()| ok())
+        }
+        "unlock" => {
+            let t = datastore(op, "target", "unlock")?;
+            store
+                .unlock(t, caller.id)
+                .map_err(store_err)
+                .and_then(|()| ok())
+        }
+        "close-session" => Ok(("<ok/>".to_string(), After::Close)),
+        "kill-session" => {
+            let id = param(op, "session-id")
+                .and_then(|s| s.text.trim().parse::<u32>().ok())
+                .ok_or_else(|| missing("session-id", "kill-session"))?;
+            if id == caller.id {
+                return Err(one(RpcError::protocol(
+                    ErrorTag::InvalidValue,
+                    "a session cannot kill itself; use close-session",
+                )));
+            }
+            if server.kill(id) {
+                ok()
+            } else {
+                Err(one(RpcError::protocol(
+                    ErrorTag::InvalidValue,
+                    format!("no session {id}"),
+                )))
+            }
+        }
+        "validate" => {
+            let tree = source_tree(server, op, "validate")?;
+            validate(&server.schema, &tree, ValidateOptions::default())
+                .map_err(|errs| errs.into_iter().map(RpcError::from).collect())
+                .and_then(|()| ok())
+        }
+        "commit" => {
+            let confirmed = param(op, "confirmed").is_some();
+            let timeout_s = match param(op, "confirm-timeout") {
+                Some(t) => Some(
+                    t.text
+                        .trim()
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|&v| v > 0)
+                        .ok_or_else(|| {
+                            one(RpcError::protocol(
+                                ErrorTag::InvalidValue,
+                                "confirm-timeout must be 1..4294967295",
+                            )
+                            .info("bad-element", "confirm-timeout"))
+                        })?,
+                ),
+                None => None,
+            };
+            let req = CommitRequest {
+                confirmed,
+                timeout_s,
+                persist: param(op, "persist").map(|p| p.text.trim().to_string()),
+                persist_id: param(op, "persist-id").map(|p| p.text.trim().to_string()),
+            };
+            store
+                .commit_request(&req, &meta(), &mut [])
+                .map_err(store_err)
+                .and_then(|_| ok())
+        }
+        "cancel-commit" => {
+            let pid = param(op, "persist-id").map(|p| p.text.trim().to_string());
+            store
+                .cancel_commit(pid.as_deref(), &meta(), &mut [])
+                .map_err(store_err)
+                .and_then(|_| ok())
+        }
+        "discard-changes" => store
+            .discard_changes()
+            .map_err(store_err)
+            .and_then(|()| ok()),
+        other => Err(one(RpcError::protocol(
+            ErrorTag::OperationNotSupported,
+            format!("operation '{other}' is not supported"),
+        )
+        .info("bad-element", other))),
+    }
+}
+
+/// `<data>` for get/get-config, with subtree filter and with-defaults.
+fn data_reply(server: &Server, op: &Element, tree: &DataTree, config_only: bool) -> RpcResult {
+    let mode = match op
+        .children
+        .iter()
+        .find(|c| c.name == "with-defaults" && c.ns == WD_NS)
+    {
+        Some(w) => WithDefaults::parse(&w.text).ok_or_else(|| {
+            one(RpcError::protocol(
+                ErrorTag::InvalidValue,
+                format!("with-defaults '{}' is not a retrieval mode", w.text.trim()),
+            )
+            .info("bad-element", "with-defaults"))
+        })?,
+        None => WithDefaults::Explicit,
+    };
+    let selected;
+    let tree = match param(op, "filter") {
+        Some(f) => {
+            match f.attr("", "type").unwrap_or("subtree") {
+                "subtree" => {}
+                other => {
+                    return Err(one(RpcError::protocol(
+                        ErrorTag::OperationNotSupported,
+                        format!("filter type '{other}' is not supported"),
+                    )
+                    .info("bad-attribute", "type")
+                    .info("bad-element", "filter")))
+                }
+            }
+            selected = filter::apply(&server.schema, tree, &f.children);
+            &selected
+        }
+        None => tree,
+    };
+    let body = data::encode(
+        &server.schema,
+        tree,
+        EncodeOptions {
+            with_defaults: mode,
+            config_only,
+        },
+    );
+    Ok((format!("<data>{body}</data>"), After::Continue))
+}
+
+/// `<source>`: a datastore or an inline `<config>`.
+fn source_tree(server: &Server, op: &Element, name: &str) -> Result<DataTree, Vec<RpcError>> {
+    let src = param(op, "source").ok_or_else(|| missing("source", name))?;
+    if let Some(cfg) = param(src, "config") {
+        let mut tree = data::decode_elements(
+            &server.schema,
+            &cfg.children,
+            DecodeOptions { config_only: true },
+        )
+        .map_err(|e| one(e.into()))?;
+        data::add_defaults(&server.schema, &mut tree);
+        return Ok(tree);
+    }
+    let t = datastore(op, "source", name)?;
+    server.store.get(t).ok_or_else(|| {
+        one(RpcError::application(
+            ErrorTag::InvalidValue,
+            "the startup datastore does not exist",
+        ))
+    })
+}
+
+fn edit_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult {
+    let target = datastore(op, "target", "edit-config")?;
+    let default_op = match param(op, "default-operation") {
+        Some(d) => match d.text.trim() {
+            "merge" => EditOp::Merge,
+            "replace" => EditOp::Replace,
+            "none" => EditOp::None,
+            other => {
+                return Err(one(RpcError::protocol(
+                    ErrorTag::InvalidValue,
+                    format!("default-operation '{other}'"),
+                )
+                .info("bad-element", "default-operation")))
+            }
+        },
+        None => EditOp::Merge,
+    };
+    let test_only = match param(op, "test-option").map(|t| t.text.trim().to_string()) {
+        None => false,
+        Some(t) if t == "test-then-set" || t == "set" => false,
+        Some(t) if t == "test-only" => true,
+        Some(t) => {
+            return Err(one(RpcError::protocol(
+                ErrorTag::InvalidValue,
+                format!("test-option '{t}'"),
+            )
+            .info("bad-element", "test-option")))
+        }
+    };
+    // error-option is accepted; every edit is atomic (rollback-on-error).
+    let Some(config) = param(op, "config") else {
+        return Err(missing("config", "edit-config"));
+    };
+    let store = &server.store;
+    let meta = CommitMeta {
+        user: caller.user.to_string(),
+        session: caller.id,
+        comment: None,
+    };
+    match target {
+        Target::Candidate if !test_only => store
+            .edit_candidate(caller.id, &config.children, default_op)
+            .map_err(store_err)
+            .and_then(|()| ok()),
+        Target::Candidate | Target::Running => {
+            store.check_writable(target, caller.id).map_err(store_err)?;
+            let mut tree = store.get(target).unwrap_or_default();
+            data::apply_edit(&server.schema, &mut tree, &config.children, default_op)
+                .map_err(|e| one(e.into()))?;
+            if test_only {
+                validate(&server.schema, &tree, ValidateOptions::default())
+                    .map_err(|errs| errs.into_iter().map(RpcError::from).collect::<Vec<_>>())?;
+                return ok();
+            }
+            store
+                .commit_tree(tree, &meta, &mut [])
+                .map_err(store_err)
+                .and_then(|_| ok())
+        }
+        Target::Startup => Err(one(RpcError::protocol(
+            ErrorTag::OperationNotSupported,
+            "edit-config on startup is not supported; use copy-config",
+        ))),
+    }
+}
+
+fn copy_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult {
+    let target = datastore(op, "target", "copy-config")?;
+    let src = param(op, "source").ok_or_else(|| missing("source", "copy-config"))?;
+    let inline = param(src, "config").is_some();
+    if !inline && datastore(op, "source", "copy-config")? == target {
+        return Err(one(RpcError::protocol(
+            ErrorTag::InvalidValue,
+            "source and target are the same datastore",
+        )));
+    }
+    let tree = source_tree(server, op, "copy-config")?;
+    let store = &server.store;
+    store.check_writable(target, caller.id).map_err(store_err)?;
+    let meta = CommitMeta {
+        user: caller.user.to_string(),
+        session: caller.id,
+        comment: None,
+    };
+    let result = match target {
+        Target::Running => store.commit_tree(tree, &meta, &mut []).map(|_| ()),
+        Target::Candidate => store.set_candidate(caller.id, tree),
+        Target::Startup => store.set_startup(tree),
+    };
+    result.map_err(store_err).and_then(|()| ok())
+}
+
+/// Used by the session on a message that is not an `<rpc>`.
+pub fn malformed_reply(server: &Server, message: &str) -> String {
+    let e = RpcError::protocol(ErrorTag::MalformedMessage, message.to_string());
+    format!(
+        "<rpc-reply xmlns=\"{BASE_NS}\">{}</rpc-reply>",
+        e.to_xml(&server.schema)
+    )
+}

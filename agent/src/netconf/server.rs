@@ -1,0 +1,104 @@
+//! State shared by all NETCONF sessions: the datastores and the session table.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use datastore::Datastore;
+use tokio::sync::watch;
+use yang::Schema;
+
+/// Limits and identity of the server.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_message: usize,
+    pub max_sessions: usize,
+    pub hello_timeout: std::time::Duration,
+    pub idle_timeout: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message: 64 << 20,
+            max_sessions: 64,
+            hello_timeout: std::time::Duration::from_secs(60),
+            idle_timeout: std::time::Duration::from_secs(3600),
+        }
+    }
+}
+
+struct SessionEntry {
+    kill: watch::Sender<bool>,
+}
+
+pub struct Server {
+    pub schema: Arc<Schema>,
+    pub store: Arc<Datastore>,
+    pub limits: Limits,
+    next_id: AtomicU32,
+    sessions: Mutex<HashMap<u32, SessionEntry>>,
+}
+
+/// A registered session; unregisters (and releases what it held) when dropped.
+pub struct SessionGuard {
+    pub id: u32,
+    pub killed: watch::Receiver<bool>,
+    server: Arc<Server>,
+}
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        self.server.end_session(self.id);
+    }
+}
+
+impl Server {
+    pub fn new(schema: Arc<Schema>, store: Arc<Datastore>, limits: Limits) -> Arc<Server> {
+        Arc::new(Server {
+            schema,
+            store,
+            limits,
+            next_id: AtomicU32::new(1),
+            sessions: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<u32, SessionEntry>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Register a new session, unless the session limit is reached.
+    pub fn register(self: &Arc<Self>) -> Option<SessionGuard> {
+        let mut t = self.table();
+        if t.len() >= self.limits.max_sessions {
+            return None;
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = watch::channel(false);
+        t.insert(id, SessionEntry { kill: tx });
+        Some(SessionGuard {
+            id,
+            killed: rx,
+            server: Arc::clone(self),
+        })
+    }
+
+    /// kill-session: ask a session to end. False if there is no such session.
+    pub fn kill(&self, id: u32) -> bool {
+        match self.table().get(&id) {
+            Some(s) => {
+                let _ = s.kill.send(true);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn end_session(&self, id: u32) {
+        self.table().remove(&id);
+        if let Some(Err(e)) = self.store.session_ended(id, &mut []) {
+            tracing::warn!(session = id, error = %e, "rolling back the confirmed commit of an ended session failed");
+        }
+    }
+}

@@ -1,0 +1,104 @@
+"""NETCONF operations through ncclient (the client netconf-console2 and Ansible build on),
+against a running ne-agent. Usage: netconf_ncclient.py PORT PASSWORD. Exits non-zero with a
+message on the first failed check."""
+import sys
+
+from ncclient import manager
+from ncclient.operations import RPCError
+
+PORT, PASSWORD = int(sys.argv[1]), sys.argv[2]
+BFD = "urn:ne-agent:yang:ne-bfd"
+IF = "urn:ne-agent:yang:ne-interfaces"
+
+
+def connect():
+    return manager.connect(host="127.0.0.1", port=PORT, username="admin", password=PASSWORD,
+                           hostkey_verify=False, allow_agent=False, look_for_keys=False,
+                           timeout=20)
+
+
+def check(cond, what):
+    if not cond:
+        sys.exit("FAILED: " + what)
+
+
+def expect_error(fn, tag, what):
+    try:
+        fn()
+    except RPCError as e:
+        check(e.tag == tag, f"{what}: expected error-tag {tag}, got {e.tag} ({e.message})")
+        return e
+    sys.exit(f"FAILED: {what}: no rpc-error")
+
+
+def session(name, disc, extra=""):
+    return (f'<session><name>{name}</name><peer-ip>10.0.0.{disc}</peer-ip>'
+            f'<local-discriminator>{disc}</local-discriminator>{extra}</session>')
+
+
+a = connect()
+b = connect()
+check(a.session_id != b.session_id, "distinct session ids")
+caps = list(a.server_capabilities)
+for c in ["urn:ietf:params:netconf:base:1.1", "urn:ietf:params:netconf:capability:candidate:1.0",
+          "urn:ietf:params:netconf:capability:confirmed-commit:1.1",
+          "urn:ietf:params:netconf:capability:validate:1.1"]:
+    check(c in caps, "capability " + c)
+
+# edit-config + commit, get-config with and without filters.
+a.edit_config(target="candidate", config=f'<config><bfd xmlns="{BFD}">{session("to-b", 2)}{session("to-c", 3)}</bfd></config>')
+a.commit()
+data = a.get_config(source="running").data_xml
+check("<name>to-b</name>" in data and "<name>to-c</name>" in data, "committed sessions in running")
+check("detect-multiplier" not in data, "explicit mode hides defaults")
+data = a.get_config(source="running", filter=("subtree", f'<bfd xmlns="{BFD}"><session><name>to-c</name></session></bfd>')).data_xml
+check("to-c" in data and "to-b" not in data, "content-match filter selects one entry: " + data)
+data = a.get(filter=("subtree", f'<bfd xmlns="{BFD}"><session><name/></session></bfd>')).data_xml
+check("<name>to-b</name>" in data and "peer-ip" not in data, "selection filter")
+data = a.get_config(source="running", with_defaults="report-all").data_xml if hasattr(a, "get_config") else ""
+check("<detect-multiplier>3</detect-multiplier>" in data, "report-all shows defaults")
+
+# Validation errors come back as precise rpc-errors.
+e = expect_error(lambda: a.edit_config(target="candidate", config=f'<config><bfd xmlns="{BFD}"><session><name>x</name><detect-multiplier>99</detect-multiplier></session></bfd></config>'),
+                 "invalid-value", "out-of-range value")
+check("detect-multiplier" in e.message, "message names the leaf")
+expect_error(lambda: a.edit_config(target="candidate", config=f'<config><bfd xmlns="{BFD}"><sessions/></bfd></config>'),
+             "unknown-element", "unknown element")
+a.edit_config(target="candidate", config=f'<config><bfd xmlns="{BFD}">{session("dup", 2)}</bfd></config>')
+expect_error(lambda: a.validate(source="candidate"), "operation-failed", "unique local-discriminator")
+expect_error(lambda: a.commit(), "operation-failed", "commit refuses the invalid candidate")
+a.discard_changes()
+
+# Locks: the second session is refused with lock-denied and the holder's session id.
+a.lock(target="candidate")
+e = expect_error(lambda: b.lock(target="candidate"), "lock-denied", "second lock")
+check(f"<session-id>{a.session_id}</session-id>" in (e.info or ""), "lock-denied names the holder: " + str(e.info))
+expect_error(lambda: b.edit_config(target="candidate", config=f'<config><bfd xmlns="{BFD}">{session("z", 9)}</bfd></config>'),
+             "lock-denied", "edit under someone else's lock")
+a.unlock(target="candidate")
+b.lock(target="candidate")
+b.unlock(target="candidate")
+
+# Confirmed commit, then cancel-commit restores the previous running.
+a.edit_config(target="candidate", config=f'<config><bfd xmlns="{BFD}">{session("temp", 7)}</bfd></config>')
+a.commit(confirmed=True, timeout="300")
+check("temp" in a.get_config(source="running").data_xml, "confirmed commit applied")
+a.cancel_commit()
+check("temp" not in a.get_config(source="running").data_xml, "cancel-commit rolled back")
+
+# writable-running, startup, copy/delete-config.
+a.edit_config(target="running", config=f'<config><interfaces xmlns="{IF}"><interface><name>eth0</name><description>uplink</description></interface></interfaces></config>')
+check("uplink" in a.get_config(source="running").data_xml, "edit-config on running")
+a.copy_config(source="running", target="startup")
+check("uplink" in a.get_config(source="startup").data_xml, "copy-config running -> startup")
+a.delete_config(target="startup")
+expect_error(lambda: a.get_config(source="startup"), "invalid-value", "startup deleted")
+
+# kill-session releases the victim's lock.
+b.lock(target="running")
+a.kill_session(b.session_id)
+a.lock(target="running")
+a.unlock(target="running")
+expect_error(lambda: a.kill_session(a.session_id), "invalid-value", "killing oneself")
+a.close_session()
+print("ncclient: all checks passed")
