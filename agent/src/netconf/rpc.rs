@@ -406,7 +406,12 @@ fn copy_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
 
 /// Used by the session on a message that is not an `<rpc>`.
 pub fn malformed_reply(server: &Server, message: &str) -> String {
-    let e = RpcError::protocol(ErrorTag::MalformedMessage, message.to_string());
+    error_reply(server, ErrorTag::MalformedMessage, message)
+}
+
+/// A reply carrying one protocol error, for messages that never became an RPC.
+pub fn error_reply(server: &Server, tag: ErrorTag, message: &str) -> String {
+    let e = RpcError::protocol(tag, message.to_string());
     format!(
         "<rpc-reply xmlns=\"{BASE_NS}\">{}</rpc-reply>",
         e.to_xml(&server.schema)

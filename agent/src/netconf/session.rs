@@ -5,10 +5,11 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tracing::{debug, info, warn};
 
-use super::framing::{encode, Decoder, Framing};
+use super::framing::{encode, Decoder, Framing, FramingError};
 use super::rpc::{self, After, Caller};
 use super::server::Server;
 use super::{capabilities, BASE_11, BASE_NS};
+use yang::data::ErrorTag;
 
 /// Run a session to its end. `user` is the authenticated SSH user.
 pub async fn run<S>(mut stream: S, server: Arc<Server>, user: String)
@@ -48,7 +49,11 @@ where
                 Ok(None) => break,
                 Err(e) => {
                     warn!(session = id, error = %e, "framing error; closing the session");
-                    let reply = rpc::malformed_reply(&server, &e.to_string());
+                    let tag = match e {
+                        FramingError::TooBig { .. } => ErrorTag::TooBig,
+                        FramingError::BadChunkHeader(_) => ErrorTag::MalformedMessage,
+                    };
+                    let reply = rpc::error_reply(&server, tag, &e.to_string());
                     let _ = stream
                         .write_all(&encode(reply.as_bytes(), decoder.framing()))
                         .await;
@@ -157,4 +162,212 @@ fn client_hello(msg: &[u8]) -> Result<bool, String> {
         return Err("the client supports neither base:1.0 nor base:1.1".into());
     }
     Ok(base11)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::netconf::server::Limits;
+    use tokio::io::{duplex, AsyncReadExt, AsyncWriteExt, DuplexStream};
+
+    const HELLO_10: &str = r#"<hello xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><capabilities><capability>urn:ietf:params:netconf:base:1.0</capability></capabilities></hello>"#;
+    const HELLO_11: &str = r#"<hello xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><capabilities><capability>urn:ietf:params:netconf:base:1.0</capability><capability>urn:ietf:params:netconf:base:1.1</capability></capabilities></hello>"#;
+    const GET: &str = r#"<rpc message-id="7" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><get-config><source><running/></source></get-config></rpc>"#;
+
+    struct Fixture {
+        server: Arc<Server>,
+        dir: std::path::PathBuf,
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn fixture(tag: &str, limits: Limits) -> Fixture {
+        let dir = std::env::temp_dir().join(format!("ne-sess-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let schema = Arc::new(yang::SchemaBuilder::new().embedded().build().unwrap());
+        let (store, _) = datastore::Datastore::open(&dir, Arc::clone(&schema)).unwrap();
+        Fixture {
+            server: Server::new(schema, Arc::new(store), limits),
+            dir,
+        }
+    }
+
+    /// Start a session; returns the client end after reading the server hello.
+    async fn start(f: &Fixture) -> DuplexStream {
+        let (client, server_end) = duplex(1 << 20);
+        tokio::spawn(run(server_end, Arc::clone(&f.server), "admin".into()));
+        let mut client = client;
+        let hello = read_until(&mut client, b"]]>]]>").await;
+        assert!(hello.contains("<session-id>"), "{hello}");
+        client
+    }
+
+    async fn read_until(c: &mut DuplexStream, end: &[u8]) -> String {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !got.ends_with(end) {
+            let n = tokio::time::timeout(std::time::Duration::from_secs(10), c.read(&mut buf))
+                .await
+                .expect("reply in time")
+                .unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8(got).unwrap()
+    }
+
+    async fn eof(c: &mut DuplexStream) -> bool {
+        let mut buf = [0u8; 4096];
+        loop {
+            match tokio::time::timeout(std::time::Duration::from_secs(10), c.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return true,
+                Ok(Ok(_)) => continue,
+                Err(_) => return false,
+            }
+        }
+    }
+
+    fn chunk(msg: &str) -> Vec<u8> {
+        encode(msg.as_bytes(), Framing::Chunked)
+    }
+
+    fn eom(msg: &str) -> Vec<u8> {
+        encode(msg.as_bytes(), Framing::EndOfMessage)
+    }
+
+    #[tokio::test]
+    async fn base_10_end_of_message_framing() {
+        let f = fixture("b10", Limits::default());
+        let mut c = start(&f).await;
+        c.write_all(&eom(HELLO_10)).await.unwrap();
+        c.write_all(&eom(GET)).await.unwrap();
+        let reply = read_until(&mut c, b"]]>]]>").await;
+        assert!(
+            reply.contains(r#"message-id="7""#) && reply.contains("<data"),
+            "{reply}"
+        );
+    }
+
+    #[tokio::test]
+    async fn base_11_chunked_framing_and_a_chunked_hello() {
+        let f = fixture("b11", Limits::default());
+        let mut c = start(&f).await;
+        c.write_all(&eom(HELLO_11)).await.unwrap();
+        c.write_all(&chunk(GET)).await.unwrap();
+        let reply = read_until(&mut c, b"\n##\n").await;
+        assert!(
+            reply.starts_with("\n#") && reply.contains("<data"),
+            "{reply}"
+        );
+        // A client that frames its hello in chunks too.
+        let mut c = start(&f).await;
+        c.write_all(&chunk(HELLO_11)).await.unwrap();
+        c.write_all(&chunk(GET)).await.unwrap();
+        let reply = read_until(&mut c, b"\n##\n").await;
+        assert!(reply.contains("<data"), "{reply}");
+    }
+
+    #[tokio::test]
+    async fn bad_messages_get_precise_errors_and_the_session_carries_on() {
+        let f = fixture("bad", Limits::default());
+        let mut c = start(&f).await;
+        c.write_all(&eom(HELLO_11)).await.unwrap();
+        let cases = [
+            ("this is not xml", "malformed-message"),
+            (
+                r#"<!DOCTYPE rpc [<!ENTITY x "y">]><rpc message-id="1" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><get/></rpc>"#,
+                "malformed-message",
+            ),
+            (
+                r#"<rpc xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><get/></rpc>"#,
+                "missing-attribute",
+            ),
+            (
+                r#"<rpc message-id="2" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><frobnicate/></rpc>"#,
+                "operation-not-supported",
+            ),
+            (
+                r#"<rpc message-id="3" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><edit-config><target><candidate/></target><config><bfd xmlns="urn:ne-agent:yang:ne-bfd"><nope/></bfd></config></edit-config></rpc>"#,
+                "unknown-element",
+            ),
+            (
+                r#"<rpc message-id="4" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><lock/></rpc>"#,
+                "missing-element",
+            ),
+            (
+                r#"<hello xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"/>"#,
+                "malformed-message",
+            ),
+        ];
+        for (msg, tag) in cases {
+            c.write_all(&chunk(msg)).await.unwrap();
+            let reply = read_until(&mut c, b"\n##\n").await;
+            assert!(
+                reply.contains(&format!("<error-tag>{tag}</error-tag>")),
+                "{msg}: {reply}"
+            );
+            assert!(
+                reply.contains("<rpc-reply xmlns=\"urn:ietf:params:xml:ns:netconf:base:1.0\""),
+                "{reply}"
+            );
+        }
+        c.write_all(&chunk(GET)).await.unwrap();
+        assert!(read_until(&mut c, b"\n##\n").await.contains("<data"));
+    }
+
+    #[tokio::test]
+    async fn broken_framing_closes_only_that_session() {
+        let f = fixture(
+            "framing",
+            Limits {
+                max_message: 4096,
+                ..Limits::default()
+            },
+        );
+        let mut other = start(&f).await;
+        other.write_all(&eom(HELLO_11)).await.unwrap();
+
+        let mut c = start(&f).await;
+        c.write_all(&eom(HELLO_11)).await.unwrap();
+        c.write_all(b"\n#abc\n<rpc/>").await.unwrap();
+        let reply = read_until(&mut c, b"\n##\n").await;
+        assert!(reply.contains("malformed-message"), "{reply}");
+        assert!(eof(&mut c).await, "session closed");
+
+        let mut c = start(&f).await;
+        c.write_all(&eom(HELLO_11)).await.unwrap();
+        c.write_all(format!("\n#{}\n", 1 << 20).as_bytes())
+            .await
+            .unwrap();
+        let reply = read_until(&mut c, b"\n##\n").await;
+        assert!(reply.contains("too-big"), "{reply}");
+        assert!(eof(&mut c).await);
+
+        // A client that disconnects in the middle of an RPC.
+        let mut c = start(&f).await;
+        c.write_all(&eom(HELLO_11)).await.unwrap();
+        c.write_all(b"\n#500\n<rpc message-id=").await.unwrap();
+        drop(c);
+
+        // The other session is unaffected.
+        other.write_all(&chunk(GET)).await.unwrap();
+        assert!(read_until(&mut other, b"\n##\n").await.contains("<data"));
+    }
+
+    #[tokio::test]
+    async fn close_session_ends_the_stream() {
+        let f = fixture("close", Limits::default());
+        let mut c = start(&f).await;
+        c.write_all(&eom(HELLO_10)).await.unwrap();
+        c.write_all(&eom(r#"<rpc message-id="9" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><close-session/></rpc>"#)).await.unwrap();
+        let reply = read_until(&mut c, b"]]>]]>").await;
+        assert!(reply.contains("<ok/>"), "{reply}");
+        assert!(eof(&mut c).await);
+    }
 }
