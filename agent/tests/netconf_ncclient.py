@@ -94,6 +94,20 @@ check("uplink" in a.get_config(source="startup").data_xml, "copy-config running 
 a.delete_config(target="startup")
 expect_error(lambda: a.get_config(source="startup"), "invalid-value", "startup deleted")
 
+# Commit history (state) and ne-system:rollback back to the first commit.
+from ncclient.xml_ import to_ele
+SYS = "urn:ne-agent:yang:ne-system"
+hist = a.get(filter=("subtree", f'<commit-history xmlns="{SYS}"/>')).data_xml
+check("<id>1</id>" in hist and "<user>admin</user>" in hist, "commit-history: " + hist)
+reply = a.dispatch(to_ele(f'<rollback xmlns="{SYS}"><id>1</id><comment>back to the start</comment></rollback>'))
+check("commit-id" in reply.xml, "rollback returns the new commit id: " + reply.xml)
+data = a.get_config(source="running").data_xml
+check("<name>to-b</name>" in data and "uplink" not in data, "rollback restored commit 1: " + data)
+hist = a.get(filter=("subtree", f'<commit-history xmlns="{SYS}"/>')).data_xml
+check("back to the start" in hist, "rollback recorded in the history")
+expect_error(lambda: a.dispatch(to_ele(f'<rollback xmlns="{SYS}"><id>999</id></rollback>')),
+             "invalid-value", "rollback to an unknown commit")
+
 # kill-session releases the victim's lock.
 b.lock(target="running")
 a.kill_session(b.session_id)

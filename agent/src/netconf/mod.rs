@@ -7,6 +7,7 @@ pub mod rpc;
 pub mod server;
 pub mod session;
 pub mod ssh;
+pub mod state;
 
 /// The NETCONF base namespace.
 pub const BASE_NS: &str = "urn:ietf:params:xml:ns:netconf:base:1.0";

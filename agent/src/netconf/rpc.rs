@@ -112,6 +112,9 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
     let Some(op) = rpc.children.first() else {
         return Err(missing("operation", "rpc"));
     };
+    if op.ns == super::state::SYSTEM_NS && op.name == "rollback" {
+        return rollback(server, caller, op);
+    }
     if op.ns != BASE_NS {
         return Err(one(RpcError::protocol(
             ErrorTag::OperationNotSupported,
@@ -140,7 +143,10 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
             data_reply(server, op, &tree, true)
         }
         "get" => {
-            let tree = store.get(Target::Running).unwrap_or_default();
+            let mut tree = store.get(Target::Running).unwrap_or_default();
+            let state = super::state::tree(server).map_err(|e| one(e.into()))?;
+            tree.roots.extend(state.roots);
+            tree.roots.sort_by_key(|n| server.schema.order(n.schema));
             data_reply(server, op, &tree, false)
         }
         "edit-config" => edit_config(server, caller, op),
@@ -242,6 +248,41 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
         )
         .info("bad-element", other))),
     }
+}
+
+/// ne-system:rollback: running as it was after a commit of the history, through the pipeline.
+fn rollback(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult {
+    let ns = super::state::SYSTEM_NS;
+    let leaf = |name: &str| op.children.iter().find(|c| c.name == name && c.ns == ns);
+    let id = leaf("id")
+        .ok_or_else(|| missing("id", "rollback"))?
+        .text
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| {
+            one(
+                RpcError::application(ErrorTag::InvalidValue, "id must be a commit number")
+                    .info("bad-element", "id"),
+            )
+        })?;
+    let meta = CommitMeta {
+        user: caller.user.to_string(),
+        session: caller.id,
+        comment: Some(
+            leaf("comment")
+                .map(|c| c.text.clone())
+                .unwrap_or_else(|| format!("rollback to commit {id}")),
+        ),
+    };
+    let out = server
+        .store
+        .rollback(id, &meta, &mut [])
+        .map_err(store_err)?;
+    let body = match out.id {
+        Some(n) => format!("<commit-id xmlns=\"{ns}\">{n}</commit-id>"),
+        None => "<ok/>".to_string(),
+    };
+    Ok((body, After::Continue))
 }
 
 /// `<data>` for get/get-config, with subtree filter and with-defaults.

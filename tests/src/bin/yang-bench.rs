@@ -163,7 +163,7 @@ fn main() {
         )
     });
     report(
-        "compile project models (6 modules)",
+        "compile project models (7 modules)",
         t,
         20.0,
         base.map(|b| ("pyang", b)),

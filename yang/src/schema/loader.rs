@@ -28,6 +28,7 @@ pub fn embedded_modules() -> &'static [(&'static str, &'static str)] {
             "ne-multicast",
             include_str!("../../modules/ne-multicast.yang"),
         ),
+        ("ne-system", include_str!("../../modules/ne-system.yang")),
     ]
 }
 
