@@ -94,6 +94,16 @@ check("uplink" in a.get_config(source="startup").data_xml, "copy-config running 
 a.delete_config(target="startup")
 expect_error(lambda: a.get_config(source="startup"), "invalid-value", "startup deleted")
 
+# get-schema serves the module source as text (RFC 6022).
+src = a.get_schema("ne-bfd", format="yang").data
+check(src.lstrip().startswith("module ne-bfd") and "local-discriminator" in src, "get-schema ne-bfd")
+expect_error(lambda: a.get_schema("no-such-module"), "invalid-value", "get-schema of an unknown module")
+
+# An unqualified operation attribute (Ansible's documented form) and a nested <config> wrapper.
+a.edit_config(target="candidate", config=f'<config><config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><bfd xmlns="{BFD}"><session operation="delete"><name>to-c</name></session></bfd></config></config>')
+check("to-c" not in a.get_config(source="candidate").data_xml, "unqualified operation=delete applied")
+a.discard_changes()
+
 # Commit history (state) and ne-system:rollback back to the first commit.
 from ncclient.xml_ import to_ele
 SYS = "urn:ne-agent:yang:ne-system"

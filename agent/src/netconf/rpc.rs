@@ -11,6 +11,7 @@ use super::server::Server;
 use super::BASE_NS;
 
 const WD_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults";
+const NCM_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring";
 
 /// What the session does after sending a reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +115,9 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
     };
     if op.ns == super::state::SYSTEM_NS && op.name == "rollback" {
         return rollback(server, caller, op);
+    }
+    if op.ns == NCM_NS && op.name == "get-schema" {
+        return get_schema(server, op);
     }
     if op.ns != BASE_NS {
         return Err(one(RpcError::protocol(
@@ -250,6 +254,60 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
     }
 }
 
+/// get-schema (RFC 6022 §3.1): the source text of any module or submodule the server knows.
+fn get_schema(server: &Server, op: &Element) -> RpcResult {
+    let leaf = |name: &str| {
+        op.children
+            .iter()
+            .find(|c| c.name == name && (c.ns == NCM_NS || c.ns.is_empty()))
+            .map(|c| c.text.trim().to_string())
+    };
+    let identifier = leaf("identifier").ok_or_else(|| missing("identifier", "get-schema"))?;
+    let version = leaf("version").filter(|v| !v.is_empty());
+    // The format is an identityref: "yang", or "ncm:yang" with any prefix (libnetconf2#420).
+    if let Some(format) = leaf("format") {
+        if format.rsplit(':').next() != Some("yang") {
+            return Err(one(RpcError::protocol(
+                ErrorTag::InvalidValue,
+                format!("schema format '{format}' is not available; only yang is"),
+            )
+            .info("bad-element", "format")));
+        }
+    }
+    let found: Vec<&yang::schema::SourceFile> = server
+        .schema
+        .sources
+        .iter()
+        .filter(|s| s.name == identifier)
+        .filter(|s| version.is_none() || s.revision == version)
+        .collect();
+    match found.as_slice() {
+        [one_source] => Ok((
+            format!(
+                "<data xmlns=\"{NCM_NS}\">{}</data>",
+                yang::xml::escape_text(&one_source.text)
+            ),
+            After::Continue,
+        )),
+        [] => Err(one(RpcError::protocol(
+            ErrorTag::InvalidValue,
+            format!(
+                "no schema '{identifier}'{}",
+                version
+                    .map(|v| format!(" revision {v}"))
+                    .unwrap_or_default()
+            ),
+        ))),
+        _ => Err(one(RpcError {
+            app_tag: Some("data-not-unique".into()),
+            ..RpcError::protocol(
+                ErrorTag::OperationFailed,
+                "several revisions: give a version",
+            )
+        })),
+    }
+}
+
 /// ne-system:rollback: running as it was after a commit of the history, through the pipeline.
 fn rollback(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult {
     let ns = super::state::SYSTEM_NS;
@@ -383,9 +441,18 @@ fn edit_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
         }
     };
     // error-option is accepted; every edit is atomic (rollback-on-error).
-    let Some(config) = param(op, "config") else {
+    let Some(mut config) = param(op, "config") else {
         return Err(missing("config", "edit-config"));
     };
+    // netconf-console2 and hand-written files often carry their own <config> wrapper inside
+    // the one the client library adds.
+    while let [inner] = config.children.as_slice() {
+        if inner.name == "config" && (inner.ns == BASE_NS || inner.ns.is_empty()) {
+            config = inner;
+        } else {
+            break;
+        }
+    }
     let store = &server.store;
     let meta = CommitMeta {
         user: caller.user.to_string(),

@@ -78,8 +78,15 @@ fn prune_empty(schema: &Schema, siblings: &mut Vec<Arc<DataNode>>) {
     });
 }
 
+/// The `operation` attribute: in the NETCONF base namespace, or unqualified as Ansible's
+/// documented examples write it (accepted and treated the same).
+fn operation_attr(el: &Element) -> Option<&str> {
+    el.attr(NC_NS, "operation")
+        .or_else(|| el.attr("", "operation"))
+}
+
 fn operation(el: &Element, inherited: EditOp, path: &str) -> Result<EditOp, DataError> {
-    match el.attr(NC_NS, "operation") {
+    match operation_attr(el) {
         None => Ok(inherited),
         Some(v) => EditOp::parse(v).ok_or_else(|| {
             DataError::new(ErrorTag::BadAttribute, format!("unknown operation '{v}'"))
@@ -258,7 +265,7 @@ fn edit_in(
 
 /// Does this element (or a descendant) ask for something to be created or changed?
 fn has_creating_descendant(el: &Element) -> bool {
-    match el.attr(NC_NS, "operation").and_then(EditOp::parse) {
+    match operation_attr(el).and_then(EditOp::parse) {
         Some(EditOp::Merge | EditOp::Replace | EditOp::Create) => true,
         Some(EditOp::Delete) => true,
         _ => el.children.iter().any(has_creating_descendant),
