@@ -165,3 +165,94 @@ fn wrong_password_is_refused_and_state_survives_restart() {
     );
     assert_eq!(mode & 0o777, 0o600);
 }
+
+/// netconf-console2 on PATH, or None (a failure when NE_REQUIRE_TOOLS is set).
+fn netconf_console() -> Option<PathBuf> {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join("netconf-console2"))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("NE_REQUIRE_TOOLS").is_none(),
+            "netconf-console2 is required (NE_REQUIRE_TOOLS) but not on PATH"
+        );
+        eprintln!("SKIPPED: netconf-console2 not installed (tests/run installs it)");
+    }
+    found
+}
+
+#[test]
+fn netconf_console2_configures_and_reads_back() {
+    let Some(ncc) = netconf_console() else { return };
+    let agent = Agent::start("ncc");
+    let pw = agent.password();
+    let run = |args: &[&str]| {
+        let out = Command::new(&ncc)
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &agent.port.to_string(),
+                "-u",
+                "admin",
+                "-p",
+                &pw,
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let (ok, hello) = run(&["--hello"]);
+    assert!(
+        ok && hello.contains("urn:ietf:params:netconf:capability:candidate:1.0"),
+        "{hello}"
+    );
+    let file = agent.dir.join("edit.xml");
+    std::fs::write(
+        &file,
+        r#"<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><interfaces xmlns="urn:ne-agent:yang:ne-interfaces"><interface><name>a-up</name><description>uplink</description></interface></interfaces></config>"#,
+    )
+    .unwrap();
+    let (ok, out) = run(&["--db", "candidate", "--edit-config", file.to_str().unwrap()]);
+    assert!(ok && out.contains("<ok"), "{out}");
+    let (ok, out) = run(&["--commit"]);
+    assert!(ok && out.contains("<ok"), "{out}");
+    let (ok, out) = run(&[
+        "--get-config",
+        "--filter",
+        "/if:interfaces/if:interface[if:name='a-up']/if:description",
+        "-N",
+        "if=urn:ne-agent:yang:ne-interfaces",
+    ]);
+    assert!(ok && out.contains("uplink"), "{out}");
+    let (ok, out) = run(&["--get-config", "--with-defaults", "report-all"]);
+    assert!(
+        ok && out.contains("<enabled>true</enabled>"),
+        "defaults reported: {out}"
+    );
+    let (ok, out) = run(&["--get-schema", "ne-vrrp"]);
+    assert!(ok && out.contains("module ne-vrrp"), "{out}");
+    let (ok, out) = run(&["--copy-running-to-startup"]);
+    assert!(ok && out.contains("<ok"), "{out}");
+    let (ok, out) = run(&["--get-config", "--db", "startup"]);
+    assert!(ok && out.contains("uplink"), "{out}");
+    let (ok, out) = run(&["--lock", "--db", "candidate"]);
+    assert!(ok && out.contains("<ok"), "{out}");
+    // A failing edit reports the rpc-error.
+    std::fs::write(
+        &file,
+        r#"<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><bfd xmlns="urn:ne-agent:yang:ne-bfd"><session><name>x</name><min-tx-interval>1</min-tx-interval></session></bfd></config>"#,
+    )
+    .unwrap();
+    let (_, out) = run(&["--db", "candidate", "--edit-config", file.to_str().unwrap()]);
+    assert!(
+        out.contains("invalid-value") && out.contains("min-tx-interval"),
+        "{out}"
+    );
+}
