@@ -55,7 +55,12 @@ data = a.get_config(source="running", filter=("subtree", f'<bfd xmlns="{BFD}"><s
 check("to-c" in data and "to-b" not in data, "content-match filter selects one entry: " + data)
 data = a.get(filter=("subtree", f'<bfd xmlns="{BFD}"><session><name/></session></bfd>')).data_xml
 check("<name>to-b</name>" in data and "peer-ip" not in data, "selection filter")
-data = a.get_config(source="running", with_defaults="report-all").data_xml if hasattr(a, "get_config") else ""
+data = a.get_config(source="running", filter=("xpath", ({"b": BFD}, "/b:bfd/b:session[b:name='to-b']/b:peer-ip"))).data_xml
+check("<peer-ip>10.0.0.2</peer-ip>" in data and "<name>to-b</name>" in data and "to-c" not in data
+      and "local-discriminator" not in data, "xpath filter: " + data)
+expect_error(lambda: a.get_config(source="running", filter=("xpath", ({"b": BFD}, "/b:bfd["))),
+             "invalid-value", "malformed xpath filter")
+data = a.get_config(source="running", with_defaults="report-all").data_xml
 check("<detect-multiplier>3</detect-multiplier>" in data, "report-all shows defaults")
 
 # Validation errors come back as precise rpc-errors.

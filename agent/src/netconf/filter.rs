@@ -93,3 +93,76 @@ fn select(schema: &Schema, nodes: &[Arc<DataNode>], filters: &[Element]) -> Vec<
     }
     out
 }
+
+/// XPath filtering (RFC 6241 §8.9, :xpath): the selected nodes with their whole subtrees, inside
+/// their ancestors (list entries keep their keys). Prefixes come from the filter element's
+/// namespace declarations.
+pub fn apply_xpath(
+    schema: &Schema,
+    tree: &DataTree,
+    select: &str,
+    scope: &[(String, String)],
+) -> Result<DataTree, String> {
+    use std::collections::{HashMap, HashSet};
+    use yang::validate::FlatDoc;
+    use yang::xpath;
+
+    let expr = xpath::parse(select).map_err(|e| format!("invalid XPath '{select}': {e}"))?;
+    let prefixes: HashMap<String, String> = scope
+        .iter()
+        .filter(|(p, _)| !p.is_empty())
+        .cloned()
+        .collect();
+    let ctx = xpath::Context::new(&prefixes, "");
+    let doc = FlatDoc::new(schema, tree);
+    let root = xpath::Document::root(&doc);
+    let selected = match xpath::evaluate(&doc, &expr, &ctx, root, root) {
+        Ok(xpath::Value::NodeSet(s)) => s,
+        Ok(_) => return Err(format!("'{select}' does not select nodes")),
+        Err(e) => return Err(format!("cannot evaluate '{select}': {e}")),
+    };
+    let chosen: HashSet<u32> = selected.iter().copied().collect();
+    let mut on_path: HashSet<u32> = HashSet::new();
+    for &n in &selected {
+        let mut cur = n;
+        while cur != root && on_path.insert(cur) {
+            cur = doc.parent_of(cur);
+        }
+    }
+    fn build(
+        schema: &Schema,
+        doc: &FlatDoc<'_, '_>,
+        i: u32,
+        chosen: &std::collections::HashSet<u32>,
+        on_path: &std::collections::HashSet<u32>,
+    ) -> Option<Arc<DataNode>> {
+        let d = doc.data(i)?;
+        if chosen.contains(&i) {
+            return Some(Arc::new(d.clone()));
+        }
+        if !on_path.contains(&i) {
+            return None;
+        }
+        let keys = &schema.node(d.schema).keys;
+        let children = xpath::Document::children(doc, i)
+            .into_iter()
+            .filter_map(|c| {
+                let cd = doc.data(c)?;
+                if keys.contains(&cd.schema) {
+                    Some(Arc::new(cd.clone()))
+                } else {
+                    build(schema, doc, c, chosen, on_path)
+                }
+            })
+            .collect();
+        Some(Arc::new(DataNode {
+            children,
+            ..d.clone()
+        }))
+    }
+    let roots = xpath::Document::children(&doc, root)
+        .into_iter()
+        .filter_map(|r| build(schema, &doc, r, &chosen, &on_path))
+        .collect();
+    Ok(DataTree { roots })
+}

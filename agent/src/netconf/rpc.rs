@@ -362,18 +362,34 @@ fn data_reply(server: &Server, op: &Element, tree: &DataTree, config_only: bool)
     let selected;
     let tree = match param(op, "filter") {
         Some(f) => {
-            match f.attr("", "type").unwrap_or("subtree") {
-                "subtree" => {}
-                other => {
-                    return Err(one(RpcError::protocol(
-                        ErrorTag::OperationNotSupported,
-                        format!("filter type '{other}' is not supported"),
-                    )
-                    .info("bad-attribute", "type")
-                    .info("bad-element", "filter")))
+            selected = match f.attr("", "type").unwrap_or("subtree") {
+                "subtree" => filter::apply(&server.schema, tree, &f.children),
+                "xpath" => {
+                    let select = f.attr("", "select").ok_or_else(|| {
+                        one(RpcError::protocol(
+                            ErrorTag::MissingAttribute,
+                            "an xpath filter needs a select attribute",
+                        )
+                        .info("bad-attribute", "select")
+                        .info("bad-element", "filter"))
+                    })?;
+                    filter::apply_xpath(&server.schema, tree, select, &f.scope).map_err(|m| {
+                        one(RpcError::protocol(ErrorTag::InvalidValue, m)
+                            .info("bad-attribute", "select")
+                            .info("bad-element", "filter"))
+                    })?
                 }
-            }
-            selected = filter::apply(&server.schema, tree, &f.children);
+                other => {
+                    return Err(one(
+                        RpcError::protocol(
+                            ErrorTag::OperationNotSupported,
+                            format!("filter type '{other}' is not supported"),
+                        )
+                        .info("bad-attribute", "type")
+                        .info("bad-element", "filter"),
+                    ))
+                }
+            };
             &selected
         }
         None => tree,
