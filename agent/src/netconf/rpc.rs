@@ -380,14 +380,12 @@ fn data_reply(server: &Server, op: &Element, tree: &DataTree, config_only: bool)
                     })?
                 }
                 other => {
-                    return Err(one(
-                        RpcError::protocol(
-                            ErrorTag::OperationNotSupported,
-                            format!("filter type '{other}' is not supported"),
-                        )
-                        .info("bad-attribute", "type")
-                        .info("bad-element", "filter"),
-                    ))
+                    return Err(one(RpcError::protocol(
+                        ErrorTag::OperationNotSupported,
+                        format!("filter type '{other}' is not supported"),
+                    )
+                    .info("bad-attribute", "type")
+                    .info("bad-element", "filter")))
                 }
             };
             &selected
