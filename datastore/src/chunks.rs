@@ -119,30 +119,8 @@ pub fn all_chunks(schema: &Schema, tree: &DataTree) -> BTreeMap<String, String> 
         .collect()
 }
 
-fn step_of(schema: &Schema, node: &DataNode, parent: &str) -> String {
-    let sn = schema.node(node.schema);
-    let mut s = format!("{parent}/{}:{}", schema.module(sn.module).prefix, sn.name);
-    if sn.kind == NodeKind::List {
-        for (&k, v) in sn.keys.iter().zip(node.keys(schema)) {
-            let kn = schema.node(k);
-            s.push_str(&format!(
-                "[{}:{}={}]",
-                schema.module(kn.module).prefix,
-                kn.name,
-                yang::instance_id::quote(v)
-            ));
-        }
-    } else if sn.kind == NodeKind::LeafList {
-        s.push_str(&format!(
-            "[.={}]",
-            yang::instance_id::quote(node.value.as_deref().unwrap_or(""))
-        ));
-    }
-    s
-}
-
 fn collect_keys(schema: &Schema, node: &DataNode, parent: &str, out: &mut Vec<String>) {
-    let path = step_of(schema, node, parent);
+    let path = yang::diff::step(schema, node, parent);
     let kind = schema.node(node.schema).kind;
     if parent.is_empty() || kind == NodeKind::List {
         out.push(path.clone());

@@ -39,7 +39,8 @@ pub fn diff(schema: &Schema, old: &DataTree, new: &DataTree) -> Vec<Change> {
     out
 }
 
-fn step(schema: &Schema, node: &DataNode, parent_path: &str) -> String {
+/// The instance-identifier of `node` under `parent_path` (module prefixes, keys quoted).
+pub fn step(schema: &Schema, node: &DataNode, parent_path: &str) -> String {
     let sn = schema.node(node.schema);
     let mut s = format!(
         "{parent_path}/{}:{}",

@@ -124,30 +124,38 @@ impl DataTree {
         let mut siblings = &self.roots;
         let mut found = None;
         for step in &steps {
-            let keys: Vec<&str> = step
-                .predicates
-                .iter()
-                .filter_map(|p| match p {
-                    crate::instance_id::Predicate::Key { value, .. } => Some(value.as_str()),
-                    crate::instance_id::Predicate::Value(v) => Some(v.as_str()),
-                    crate::instance_id::Predicate::Position(_) => None,
-                })
-                .collect();
-            let hit = if keys.is_empty() {
-                let range = instance_range(siblings, schema, step.node);
-                siblings[range]
-                    .iter()
-                    .find(|n| step_matches(schema, n, step))?
-            } else {
-                match find_slot(siblings, schema, step.node, &keys) {
-                    Slot::Found(i) => &siblings[i],
-                    Slot::Insert(_) => return None,
-                }
-            };
+            let hit = &siblings[find_step(siblings, schema, step)?];
             found = Some(hit);
             siblings = &hit.children;
         }
         found
+    }
+}
+
+/// Index among `siblings` of the instance an instance-identifier step names: a binary search
+/// for keyed or valued steps of sorted lists, a scan otherwise.
+pub(crate) fn find_step(
+    siblings: &[Arc<DataNode>],
+    schema: &Schema,
+    step: &crate::instance_id::Step,
+) -> Option<usize> {
+    use crate::instance_id::Predicate;
+    let keys: Vec<&str> = step
+        .predicates
+        .iter()
+        .filter_map(|p| match p {
+            Predicate::Key { value, .. } => Some(value.as_str()),
+            Predicate::Value(v) => Some(v.as_str()),
+            Predicate::Position(_) => None,
+        })
+        .collect();
+    if keys.is_empty() {
+        return instance_range(siblings, schema, step.node)
+            .find(|&i| step_matches(schema, &siblings[i], step));
+    }
+    match find_slot(siblings, schema, step.node, &keys) {
+        Slot::Found(i) => Some(i),
+        Slot::Insert(_) => None,
     }
 }
 

@@ -121,26 +121,7 @@ impl<'s, 't> FlatDoc<'s, 't> {
                 Some(n) => &n.children,
                 None => &self.tree.roots,
             };
-            // Binary search among sorted siblings; linear only within user-ordered entries.
-            let inst = crate::data::instance_range(siblings, self.schema, step.node);
-            let keys: Vec<&str> = step
-                .predicates
-                .iter()
-                .filter_map(|p| match p {
-                    crate::instance_id::Predicate::Key { value, .. } => Some(value.as_str()),
-                    crate::instance_id::Predicate::Value(v) => Some(v.as_str()),
-                    crate::instance_id::Predicate::Position(_) => None,
-                })
-                .collect();
-            let idx = if keys.is_empty() {
-                inst.clone()
-                    .find(|&i| step_matches(self.schema, &siblings[i], &step.predicates))?
-            } else {
-                match crate::data::find_slot(siblings, self.schema, step.node, &keys) {
-                    crate::data::Slot::Found(i) => i,
-                    crate::data::Slot::Insert(_) => return None,
-                }
-            };
+            let idx = crate::data::find_step(siblings, self.schema, step)?;
             cur = range.start + idx as u32;
         }
         Some(cur)
@@ -329,16 +310,4 @@ impl FlatDoc<'_, '_> {
             .xpath_prefixes(crate::schema::PrefixTableId(n.file));
         (prefixes, self.schema.namespace_of(id))
     }
-}
-
-fn step_matches(schema: &Schema, n: &DataNode, preds: &[crate::instance_id::Predicate]) -> bool {
-    use crate::instance_id::Predicate;
-    preds.iter().all(|p| match p {
-        Predicate::Key { name, value, .. } => n
-            .children
-            .iter()
-            .any(|c| schema.node(c.schema).name == *name && c.value.as_deref() == Some(value)),
-        Predicate::Value(v) => n.value.as_deref() == Some(v),
-        Predicate::Position(_) => true,
-    })
 }

@@ -37,16 +37,7 @@ pub fn validate(
     tree: &DataTree,
     opts: ValidateOptions,
 ) -> Result<(), Vec<DataError>> {
-    let mut v = Validator {
-        doc: FlatDoc::new(schema, tree),
-        schema,
-        opts,
-        errors: Vec::new(),
-        target_values: HashMap::new(),
-        prefix_maps: HashMap::new(),
-        changed_names: None,
-        touched: None,
-    };
+    let mut v = Validator::new(schema, tree, opts);
     v.doc.materialize_all();
     v.check_children(doc::ROOT, None);
     for i in 1..v.doc.len() as u32 {
@@ -77,16 +68,7 @@ pub fn validate_changes(
     use crate::instance_id::split_steps;
     use std::collections::BTreeSet;
 
-    let mut v = Validator {
-        doc: FlatDoc::new(schema, tree),
-        schema,
-        opts,
-        errors: Vec::new(),
-        target_values: HashMap::new(),
-        prefix_maps: HashMap::new(),
-        changed_names: None,
-        touched: None,
-    };
+    let mut v = Validator::new(schema, tree, opts);
     // A large change is cheaper to check as a whole tree.
     if changes.len() > LARGE_CHANGE {
         return validate(schema, tree, opts);
@@ -226,7 +208,20 @@ struct Validator<'s, 't> {
     touched: Option<HashSet<u32>>,
 }
 
-impl<'t> Validator<'_, 't> {
+impl<'s, 't> Validator<'s, 't> {
+    fn new(schema: &'s Schema, tree: &'t DataTree, opts: ValidateOptions) -> Self {
+        Validator {
+            doc: FlatDoc::new(schema, tree),
+            schema,
+            opts,
+            errors: Vec::new(),
+            target_values: HashMap::new(),
+            prefix_maps: HashMap::new(),
+            changed_names: None,
+            touched: None,
+        }
+    }
+
     fn err(&mut self, e: DataError) {
         if self.errors.len() < self.opts.max_errors {
             self.errors.push(e);
