@@ -256,3 +256,41 @@ fn netconf_console2_configures_and_reads_back() {
         "{out}"
     );
 }
+
+/// A python3 that can import `module`, or None (a failure when NE_REQUIRE_TOOLS is set).
+fn python_with(module: &str) -> Option<PathBuf> {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(PathBuf::from("python3"));
+    }
+    assert!(
+        std::env::var_os("NE_REQUIRE_TOOLS").is_none(),
+        "{module} is required (NE_REQUIRE_TOOLS) but python3 cannot import it"
+    );
+    eprintln!("SKIPPED: {module} not installed (tests/run installs it)");
+    None
+}
+
+#[test]
+fn scrapli_netconf_over_openssh() {
+    let Some(python) = python_with("scrapli_netconf") else {
+        return;
+    };
+    let agent = Agent::start("scrapli");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/netconf_scrapli.py");
+    let out = Command::new(python)
+        .arg(script)
+        .arg(agent.port.to_string())
+        .arg(agent.password())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("all checks passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
