@@ -123,6 +123,22 @@ check("back to the start" in hist, "rollback recorded in the history")
 expect_error(lambda: a.dispatch(to_ele(f'<rollback xmlns="{SYS}"><id>999</id></rollback>')),
              "invalid-value", "rollback to an unknown commit")
 
+# netconf-state (RFC 6022): datastores with lock holders, schemas, sessions, statistics.
+NCM = "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring"
+a.lock(target="candidate")
+st = a.get(filter=("subtree", f'<netconf-state xmlns="{NCM}"><datastores/></netconf-state>')).data_xml
+check(f"<locked-by-session>{a.session_id}</locked-by-session>" in st and "<schemas>" not in st,
+      "datastores with the lock holder: " + st)
+a.unlock(target="candidate")
+st = a.get(filter=("subtree", f'<netconf-state xmlns="{NCM}"><schemas><schema><identifier>ne-vrrp</identifier></schema></schemas></netconf-state>')).data_xml
+check("<identifier>ne-vrrp</identifier>" in st and "ne-bfd" not in st and "<location>NETCONF</location>" in st,
+      "one schema entry: " + st)
+st = a.get(filter=("subtree", f'<netconf-state xmlns="{NCM}"><sessions/><statistics/></netconf-state>')).data_xml
+check(f"<session-id>{b.session_id}</session-id>" in st and "<username>admin</username>" in st
+      and "<in-rpcs>" in st and "<out-rpc-errors>" in st, "sessions and statistics: " + st)
+check("netconf-state" not in a.get(filter=("subtree", f'<bfd xmlns="{BFD}"/>')).data_xml,
+      "a filter that does not name netconf-state leaves it out")
+
 # kill-session releases the victim's lock.
 b.lock(target="running")
 a.kill_session(b.session_id)

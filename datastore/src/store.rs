@@ -105,6 +105,8 @@ struct State {
     /// The commit log without its change sets (those are read from disk when asked for).
     history: VecDeque<CommitInfo>,
     locks: [Option<u32>; 3],
+    /// When each lock was taken (unix ms).
+    lock_times: [u64; 3],
     /// Running passed whole-tree validation (checked at boot), so commits validate changes only.
     running_valid: bool,
     pending: Option<Pending>,
@@ -202,6 +204,7 @@ impl Datastore {
                 generation,
                 history,
                 locks: [None; 3],
+                lock_times: [0; 3],
                 running_valid,
                 pending,
             }),
@@ -303,6 +306,12 @@ impl Datastore {
         self.state().locks[target.index()]
     }
 
+    /// When the current lock on a datastore was taken (unix ms).
+    pub fn lock_time_ms(&self, target: Target) -> Option<u64> {
+        let st = self.state();
+        st.locks[target.index()].map(|_| st.lock_times[target.index()])
+    }
+
     /// Lock a datastore for a session (RFC 6241 §7.5).
     pub fn lock(&self, target: Target, session: u32) -> Result<(), StoreError> {
         let mut st = self.state();
@@ -313,6 +322,7 @@ impl Datastore {
             return Err(StoreError::CandidateDirty);
         }
         st.locks[target.index()] = Some(session);
+        st.lock_times[target.index()] = now_ms();
         Ok(())
     }
 

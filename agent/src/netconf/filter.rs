@@ -166,3 +166,60 @@ pub fn apply_xpath(
         .collect();
     Ok(DataTree { roots })
 }
+
+/// Subtree filtering of schema-less XML (state the agent builds without a YANG module, such as
+/// netconf-state): the same selection/containment/content-match rules, on elements.
+pub fn apply_elements(el: &Element, filters: &[Element]) -> Option<Element> {
+    let mut keep: Option<Element> = None;
+    for f in filters
+        .iter()
+        .filter(|f| f.name == el.name && (f.ns.is_empty() || f.ns == el.ns))
+    {
+        if is_content_match(f) {
+            if el.text.trim() == f.text.trim() {
+                return Some(el.clone());
+            }
+            continue;
+        }
+        if f.children.is_empty() {
+            return Some(el.clone());
+        }
+        let content: Vec<&Element> = f.children.iter().filter(|c| is_content_match(c)).collect();
+        let ok = content.iter().all(|c| {
+            el.children
+                .iter()
+                .any(|d| d.name == c.name && d.text.trim() == c.text.trim())
+        });
+        if !ok {
+            continue;
+        }
+        let others: Vec<Element> = f
+            .children
+            .iter()
+            .filter(|c| !is_content_match(c))
+            .cloned()
+            .collect();
+        if others.is_empty() {
+            return Some(el.clone());
+        }
+        let mut selected: Vec<Element> = el
+            .children
+            .iter()
+            .filter_map(|c| apply_elements(c, &others))
+            .collect();
+        if selected.is_empty() {
+            continue;
+        }
+        for c in &content {
+            if let Some(d) = el.children.iter().find(|d| d.name == c.name) {
+                selected.insert(0, d.clone());
+            }
+        }
+        let out = keep.get_or_insert_with(|| Element {
+            children: Vec::new(),
+            ..el.clone()
+        });
+        out.children.extend(selected);
+    }
+    keep
+}

@@ -151,7 +151,18 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
             let state = super::state::tree(server).map_err(|e| one(e.into()))?;
             tree.roots.extend(state.roots);
             tree.roots.sort_by_key(|n| server.schema.order(n.schema));
-            data_reply(server, op, &tree, false)
+            let (mut body, after) = data_reply(server, op, &tree, false)?;
+            // netconf-state has no YANG module here: it is built as XML and filtered as such.
+            let monitoring = monitoring_state(server, op);
+            if !monitoring.is_empty() {
+                let at = body.rfind("</data>").unwrap_or(body.len());
+                if body.ends_with("<data/>") {
+                    body = format!("<data>{monitoring}</data>");
+                } else {
+                    body.insert_str(at, &monitoring);
+                }
+            }
+            Ok((body, after))
         }
         "edit-config" => edit_config(server, caller, op),
         "copy-config" => copy_config(server, caller, op),
@@ -341,6 +352,29 @@ fn rollback(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult {
         None => "<ok/>".to_string(),
     };
     Ok((body, After::Continue))
+}
+
+/// netconf-state as XML, subject to the request's subtree filter (an XPath filter selects it
+/// only when it names it).
+fn monitoring_state(server: &Server, op: &Element) -> String {
+    let state = super::state::netconf_state_xml(server);
+    let Ok(el) = yang::xml::parse(&state) else {
+        return String::new();
+    };
+    match param(op, "filter") {
+        None => state,
+        Some(f) if f.attr("", "type") == Some("xpath") => {
+            let select = f.attr("", "select").unwrap_or("");
+            if select.contains("netconf-state") {
+                state
+            } else {
+                String::new()
+            }
+        }
+        Some(f) => filter::apply_elements(&el, &f.children)
+            .map(|e| e.to_xml())
+            .unwrap_or_default(),
+    }
 }
 
 /// `<data>` for get/get-config, with subtree filter and with-defaults.

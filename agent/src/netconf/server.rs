@@ -1,7 +1,7 @@
 //! State shared by all NETCONF sessions: the datastores and the session table.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use datastore::Datastore;
@@ -30,6 +30,37 @@ impl Default for Limits {
 
 struct SessionEntry {
     kill: watch::Sender<bool>,
+    info: Arc<SessionInfo>,
+}
+
+/// What netconf-state reports about a session (RFC 6022 §2.1.4).
+#[derive(Debug, Default)]
+pub struct SessionInfo {
+    pub user: String,
+    pub source_host: String,
+    pub login_ms: u64,
+    pub in_rpcs: AtomicU64,
+    pub in_bad_rpcs: AtomicU64,
+    pub out_rpc_errors: AtomicU64,
+}
+
+/// Server-wide counters (RFC 6022 §2.1.5).
+#[derive(Debug, Default)]
+pub struct Statistics {
+    pub start_ms: u64,
+    pub in_bad_hellos: AtomicU64,
+    pub in_sessions: AtomicU64,
+    pub dropped_sessions: AtomicU64,
+    pub in_rpcs: AtomicU64,
+    pub in_bad_rpcs: AtomicU64,
+    pub out_rpc_errors: AtomicU64,
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 pub struct Server {
@@ -38,12 +69,14 @@ pub struct Server {
     pub limits: Limits,
     next_id: AtomicU32,
     sessions: Mutex<HashMap<u32, SessionEntry>>,
+    pub stats: Statistics,
 }
 
 /// A registered session; unregisters (and releases what it held) when dropped.
 pub struct SessionGuard {
     pub id: u32,
     pub killed: watch::Receiver<bool>,
+    pub info: Arc<SessionInfo>,
     server: Arc<Server>,
 }
 
@@ -61,6 +94,10 @@ impl Server {
             limits,
             next_id: AtomicU32::new(1),
             sessions: Mutex::new(HashMap::new()),
+            stats: Statistics {
+                start_ms: now_ms(),
+                ..Statistics::default()
+            },
         })
     }
 
@@ -69,19 +106,45 @@ impl Server {
     }
 
     /// Register a new session, unless the session limit is reached.
-    pub fn register(self: &Arc<Self>) -> Option<SessionGuard> {
+    pub fn register(self: &Arc<Self>, user: &str, source_host: &str) -> Option<SessionGuard> {
         let mut t = self.table();
         if t.len() >= self.limits.max_sessions {
+            self.stats.dropped_sessions.fetch_add(1, Ordering::Relaxed);
             return None;
         }
+        self.stats.in_sessions.fetch_add(1, Ordering::Relaxed);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = watch::channel(false);
-        t.insert(id, SessionEntry { kill: tx });
+        let info = Arc::new(SessionInfo {
+            user: user.to_string(),
+            source_host: source_host.to_string(),
+            login_ms: now_ms(),
+            ..SessionInfo::default()
+        });
+        t.insert(
+            id,
+            SessionEntry {
+                kill: tx,
+                info: Arc::clone(&info),
+            },
+        );
         Some(SessionGuard {
             id,
             killed: rx,
+            info,
             server: Arc::clone(self),
         })
+    }
+
+    /// Sessions by id, for netconf-state.
+    pub fn sessions(&self) -> Vec<(u32, Arc<SessionInfo>)> {
+        let mut v: Vec<(u32, Arc<SessionInfo>)> = self
+            .table()
+            .iter()
+            .map(|(id, s)| (*id, Arc::clone(&s.info)))
+            .collect();
+        v.sort_by_key(|(id, _)| *id);
+        v
     }
 
     /// kill-session: ask a session to end. False if there is no such session.

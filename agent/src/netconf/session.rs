@@ -7,16 +7,17 @@ use tracing::{debug, info, warn};
 
 use super::framing::{encode, Decoder, Framing, FramingError};
 use super::rpc::{self, After, Caller};
-use super::server::Server;
+use super::server::{Server, SessionInfo};
 use super::{capabilities, BASE_11, BASE_NS};
+use std::sync::atomic::{AtomicU64, Ordering};
 use yang::data::ErrorTag;
 
 /// Run a session to its end. `user` is the authenticated SSH user.
-pub async fn run<S>(mut stream: S, server: Arc<Server>, user: String)
+pub async fn run<S>(mut stream: S, server: Arc<Server>, user: String, source_host: String)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let Some(mut guard) = server.register() else {
+    let Some(mut guard) = server.register(&user, &source_host) else {
         warn!(%user, "session refused: session limit reached");
         let _ = stream.shutdown().await;
         return;
@@ -72,6 +73,7 @@ where
                         continue;
                     }
                     Err(why) => {
+                        server.stats.in_bad_hellos.fetch_add(1, Ordering::Relaxed);
                         warn!(session = id, %why, "bad client hello; closing");
                         let _ = stream.shutdown().await;
                         return;
@@ -79,11 +81,13 @@ where
                 }
             }
             let framing = decoder.framing();
+            let mut bad = true;
             let (reply, after) = match std::str::from_utf8(&msg)
                 .map_err(|e| e.to_string())
                 .and_then(|t| yang::xml::parse(t).map_err(|e| e.to_string()))
             {
                 Ok(el) if el.name == "rpc" && el.ns == BASE_NS => {
+                    bad = false;
                     let caller = Caller {
                         id,
                         user: &caller_user,
@@ -96,6 +100,7 @@ where
                 ),
                 Err(e) => (rpc::malformed_reply(&server, &e), After::Continue),
             };
+            count(&server, &guard.info, bad, reply.contains("<rpc-error>"));
             if stream
                 .write_all(&encode(reply.as_bytes(), framing))
                 .await
@@ -137,6 +142,24 @@ where
     }
     let _ = stream.shutdown().await;
     info!(session = id, "netconf session ended");
+}
+
+/// RFC 6022 counters for one message.
+fn count(server: &Server, info: &SessionInfo, bad: bool, error: bool) {
+    let bump = |a: &AtomicU64| {
+        a.fetch_add(1, Ordering::Relaxed);
+    };
+    if bad {
+        bump(&server.stats.in_bad_rpcs);
+        bump(&info.in_bad_rpcs);
+    } else {
+        bump(&server.stats.in_rpcs);
+        bump(&info.in_rpcs);
+    }
+    if error {
+        bump(&server.stats.out_rpc_errors);
+        bump(&info.out_rpc_errors);
+    }
 }
 
 /// Check the client's hello; Ok(true) when both sides speak base:1.1 (chunked framing).
@@ -199,7 +222,12 @@ mod tests {
     /// Start a session; returns the client end after reading the server hello.
     async fn start(f: &Fixture) -> DuplexStream {
         let (client, server_end) = duplex(1 << 20);
-        tokio::spawn(run(server_end, Arc::clone(&f.server), "admin".into()));
+        tokio::spawn(run(
+            server_end,
+            Arc::clone(&f.server),
+            "admin".into(),
+            "test".into(),
+        ));
         let mut client = client;
         let hello = read_until(&mut client, b"]]>]]>").await;
         assert!(hello.contains("<session-id>"), "{hello}");

@@ -135,7 +135,8 @@ impl russh::server::Handler for Connection {
                 session.channel_success(channel_id)?;
                 let server = Arc::clone(&self.server);
                 let user = self.user.clone().unwrap_or_default();
-                tokio::spawn(session::run(channel.into_stream(), server, user));
+                let source = self.peer.map(|p| p.ip().to_string()).unwrap_or_default();
+                tokio::spawn(session::run(channel.into_stream(), server, user, source));
             }
             _ => {
                 warn!(subsystem = name, "unsupported subsystem requested");

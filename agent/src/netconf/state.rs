@@ -58,6 +58,80 @@ pub fn rfc3339(ms: u64) -> String {
     )
 }
 
+/// The ietf-netconf-monitoring namespace (RFC 6022).
+pub const NCM_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring";
+
+/// `netconf-state` (RFC 6022 §2): capabilities, datastores with their locks, schemas, sessions
+/// and statistics, built from the live server (the IETF module text is not shipped).
+pub fn netconf_state_xml(server: &Server) -> String {
+    use std::sync::atomic::Ordering::Relaxed;
+    use yang::xml::escape_text as esc;
+    let mut x = format!("<netconf-state xmlns=\"{NCM_NS}\"><capabilities>");
+    for c in super::capabilities() {
+        x.push_str(&format!("<capability>{c}</capability>"));
+    }
+    x.push_str("</capabilities><datastores>");
+    for t in [
+        datastore::Target::Running,
+        datastore::Target::Candidate,
+        datastore::Target::Startup,
+    ] {
+        if t == datastore::Target::Startup && server.store.get(t).is_none() {
+            continue;
+        }
+        x.push_str(&format!("<datastore><name>{}</name>", t.name()));
+        if let Some(holder) = server.store.lock_holder(t) {
+            x.push_str(&format!(
+                "<locks><global-lock><locked-by-session>{holder}</locked-by-session><locked-time>{}</locked-time></global-lock></locks>",
+                rfc3339(server.store.lock_time_ms(t).unwrap_or(0))
+            ));
+        }
+        x.push_str("</datastore>");
+    }
+    x.push_str("</datastores><schemas>");
+    for src in &server.schema.sources {
+        let ns = server
+            .schema
+            .module_by_name(&src.module)
+            .map(|m| server.schema.module(m).namespace.clone())
+            .unwrap_or_default();
+        x.push_str(&format!(
+            "<schema><identifier>{}</identifier><version>{}</version><format>yang</format><namespace>{}</namespace><location>NETCONF</location></schema>",
+            esc(&src.name),
+            esc(src.revision.as_deref().unwrap_or("")),
+            esc(&ns)
+        ));
+    }
+    x.push_str("</schemas><sessions>");
+    for (id, s) in server.sessions() {
+        x.push_str(&format!(
+            "<session><session-id>{id}</session-id><transport>netconf-ssh</transport><username>{}</username>{}<login-time>{}</login-time><in-rpcs>{}</in-rpcs><in-bad-rpcs>{}</in-bad-rpcs><out-rpc-errors>{}</out-rpc-errors><out-notifications>0</out-notifications></session>",
+            esc(&s.user),
+            if s.source_host.is_empty() {
+                String::new()
+            } else {
+                format!("<source-host>{}</source-host>", esc(&s.source_host))
+            },
+            rfc3339(s.login_ms),
+            s.in_rpcs.load(Relaxed),
+            s.in_bad_rpcs.load(Relaxed),
+            s.out_rpc_errors.load(Relaxed)
+        ));
+    }
+    let st = &server.stats;
+    x.push_str(&format!(
+        "</sessions><statistics><netconf-start-time>{}</netconf-start-time><in-bad-hellos>{}</in-bad-hellos><in-sessions>{}</in-sessions><dropped-sessions>{}</dropped-sessions><in-rpcs>{}</in-rpcs><in-bad-rpcs>{}</in-bad-rpcs><out-rpc-errors>{}</out-rpc-errors><out-notifications>0</out-notifications></statistics></netconf-state>",
+        rfc3339(st.start_ms),
+        st.in_bad_hellos.load(Relaxed),
+        st.in_sessions.load(Relaxed),
+        st.dropped_sessions.load(Relaxed),
+        st.in_rpcs.load(Relaxed),
+        st.in_bad_rpcs.load(Relaxed),
+        st.out_rpc_errors.load(Relaxed)
+    ));
+    x
+}
+
 #[cfg(test)]
 mod tests {
     use super::rfc3339;
