@@ -294,3 +294,73 @@ fn scrapli_netconf_over_openssh() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// yanglint (libyang, Debian libyang2-tools) accepts what get-config returns for the seed
+/// configuration: our XML is valid instance data for our modules in another implementation.
+#[test]
+fn yanglint_accepts_get_config_output() {
+    let Some(python) = python_with("ncclient") else {
+        return;
+    };
+    let yanglint = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join("yanglint"))
+        .find(|p| p.is_file());
+    let Some(yanglint) = yanglint else {
+        assert!(
+            std::env::var_os("NE_REQUIRE_TOOLS").is_none(),
+            "yanglint is required (NE_REQUIRE_TOOLS) but not on PATH"
+        );
+        eprintln!("SKIPPED: yanglint not installed (.ci/run installs libyang2-tools)");
+        return;
+    };
+    let agent = Agent::start("yanglint");
+    let seed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../yang/tests/fixtures/seed-a.xml"
+    );
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(format!(
+            "from ncclient import manager\nm = manager.connect(host='127.0.0.1', port={}, username='admin', password={:?}, hostkey_verify=False, allow_agent=False, look_for_keys=False, timeout=20)\nm.edit_config(target='candidate', config=open({seed:?}).read())\nm.commit()\nprint(m.get_config(source='running').data_xml)",
+            agent.port,
+            agent.password()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reply = String::from_utf8_lossy(&out.stdout).to_string();
+    // The children of <data> are the instance document yanglint reads.
+    let start = reply
+        .find('>')
+        .map(|i| reply[i + 1..].to_string())
+        .unwrap_or_default();
+    let start = start[start.find('>').map_or(0, |i| i + 1)..].to_string();
+    let body = start.trim().trim_end_matches("</data>").to_string();
+    assert!(body.contains("<bfd"), "{reply}");
+    let file = agent.dir.join("running.xml");
+    std::fs::write(&file, &body).unwrap();
+    let models = concat!(env!("CARGO_MANIFEST_DIR"), "/../yang/modules");
+    let order = [
+        "ne-types",
+        "ne-interfaces",
+        "ne-bfd",
+        "ne-monitor-group",
+        "ne-vrrp",
+        "ne-multicast",
+    ];
+    let lint = Command::new(yanglint)
+        .args(["-t", "config", "-p", models])
+        .args(order.iter().map(|m| format!("{models}/{m}.yang")))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        lint.status.success(),
+        "yanglint refused our get-config output:\n{}\n{body}",
+        String::from_utf8_lossy(&lint.stderr)
+    );
+}
