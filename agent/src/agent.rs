@@ -10,6 +10,7 @@ use tracing::{error, info, warn};
 use yang::SchemaBuilder;
 
 use crate::cli::RunArgs;
+use crate::netconf::notify;
 use crate::netconf::server::{Limits, Server};
 use crate::netconf::ssh::{self, Credentials};
 
@@ -73,14 +74,21 @@ async fn serve(args: RunArgs) -> Result<(), String> {
     info!(listen = %bound, "NETCONF over SSH listening (subsystem \"netconf\", user admin)");
 
     // Confirmed-commit deadlines (re-armed after a restart by the stored state).
-    let timer_store = Arc::clone(&store);
+    let timer_server = Arc::clone(&server);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         loop {
             tick.tick().await;
-            if let Some(r) = timer_store.expire_confirmed(&mut []) {
+            if let Some(r) = timer_server.store.expire_confirmed(&mut []) {
                 match r {
-                    Ok(_) => warn!("confirmed commit not confirmed in time: rolled back"),
+                    Ok(out) => {
+                        warn!("confirmed commit not confirmed in time: rolled back");
+                        let events = &timer_server.events;
+                        events.publish(notify::confirmed_commit("", 0, "timeout", None));
+                        if out.id.is_some() {
+                            events.publish(notify::config_change("", 0, &out.changes));
+                        }
+                    }
                     Err(e) => error!(error = %e, "confirmed-commit rollback failed"),
                 }
             }

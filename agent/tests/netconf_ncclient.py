@@ -145,5 +145,32 @@ a.kill_session(b.session_id)
 a.lock(target="running")
 a.unlock(target="running")
 expect_error(lambda: a.kill_session(a.session_id), "invalid-value", "killing oneself")
+
+# Notifications (RFC 5277): replay from the log, then live events (RFC 6470).
+n = connect()
+n.create_subscription(start_time="2000-01-01T00:00:00Z")
+seen = []
+while True:
+    note = n.take_notification(block=True, timeout=10)
+    check(note is not None, "replay ends with replayComplete; got " + str(seen[-3:]))
+    seen.append(note.notification_xml)
+    if "replayComplete" in note.notification_xml:
+        break
+replayed = "".join(seen)
+check("netconf-session-start" in replayed and "netconf-config-change" in replayed
+      and "<confirm-event>cancel</confirm-event>" in replayed, "replayed events: " + replayed[:600])
+a.edit_config(target="candidate", config=f'<config><bfd xmlns="{BFD}">{session("live", 40)}</bfd></config>')
+a.commit()
+live = ""
+for _ in range(20):
+    note = n.take_notification(block=True, timeout=10)
+    check(note is not None, "live config change arrives")
+    live = note.notification_xml
+    if "netconf-config-change" in live:
+        break
+check("/bfd:bfd/bfd:session[bfd:name='live']" in live and "<operation>create</operation>" in live
+      and f"<session-id>{a.session_id}</session-id>" in live, "live config change: " + live)
+expect_error(lambda: n.create_subscription(), "operation-failed", "second subscription")
+n.close_session()
 a.close_session()
 print("ncclient: all checks passed")

@@ -3,6 +3,7 @@
 pub mod errors;
 pub mod filter;
 pub mod framing;
+pub mod notify;
 pub mod rpc;
 pub mod server;
 pub mod session;
@@ -25,6 +26,8 @@ pub fn capabilities() -> Vec<String> {
         "urn:ietf:params:netconf:capability:validate:1.1",
         "urn:ietf:params:netconf:capability:startup:1.0",
         "urn:ietf:params:netconf:capability:xpath:1.0",
+        "urn:ietf:params:netconf:capability:notification:1.0",
+        "urn:ietf:params:netconf:capability:interleave:1.0",
         "urn:ietf:params:netconf:capability:with-defaults:1.0?basic-mode=explicit&amp;also-supported=report-all,report-all-tagged,trim",
         // netconf-state and get-schema (the module's state is built in code, RFC 6022).
         "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring?module=ietf-netconf-monitoring&amp;revision=2010-10-04",

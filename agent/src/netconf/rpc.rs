@@ -7,6 +7,7 @@ use yang::xml::{escape_attr, Element};
 
 use super::errors::RpcError;
 use super::filter;
+use super::notify;
 use super::server::Server;
 use super::BASE_NS;
 
@@ -18,12 +19,19 @@ const NCM_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring";
 pub enum After {
     Continue,
     Close,
+    /// create-subscription accepted: start sending notifications (with replay from `start_ms`).
+    Subscribe {
+        start_ms: Option<u64>,
+        stop_ms: Option<u64>,
+    },
 }
 
 /// The session calling an RPC.
 pub struct Caller<'a> {
     pub id: u32,
     pub user: &'a str,
+    /// The session already has a notification subscription.
+    pub subscribed: bool,
 }
 
 /// Handle one `<rpc>`; returns the complete `<rpc-reply>` document.
@@ -118,6 +126,9 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
     }
     if op.ns == NCM_NS && op.name == "get-schema" {
         return get_schema(server, op);
+    }
+    if op.ns == notify::NOTIF_NS && op.name == "create-subscription" {
+        return create_subscription(caller, op);
     }
     if op.ns != BASE_NS {
         return Err(one(RpcError::protocol(
@@ -241,17 +252,38 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
                 persist: param(op, "persist").map(|p| p.text.trim().to_string()),
                 persist_id: param(op, "persist-id").map(|p| p.text.trim().to_string()),
             };
-            store
+            let was_pending = store.pending_confirmed().is_some();
+            let out = store
                 .commit_request(&req, &meta(), &mut [])
-                .map_err(store_err)
-                .and_then(|_| ok())
+                .map_err(store_err)?;
+            published(server, caller, &out);
+            let event = match (was_pending, confirmed) {
+                (false, true) => Some("start"),
+                (true, true) => Some("extend"),
+                (true, false) => Some("complete"),
+                (false, false) => None,
+            };
+            if let Some(e) = event {
+                let timeout = confirmed.then(|| timeout_s.unwrap_or(600));
+                server
+                    .events
+                    .publish(notify::confirmed_commit(caller.user, caller.id, e, timeout));
+            }
+            ok()
         }
         "cancel-commit" => {
             let pid = param(op, "persist-id").map(|p| p.text.trim().to_string());
-            store
+            let out = store
                 .cancel_commit(pid.as_deref(), &meta(), &mut [])
-                .map_err(store_err)
-                .and_then(|_| ok())
+                .map_err(store_err)?;
+            published(server, caller, &out);
+            server.events.publish(notify::confirmed_commit(
+                caller.user,
+                caller.id,
+                "cancel",
+                None,
+            ));
+            ok()
         }
         "discard-changes" => store
             .discard_changes()
@@ -263,6 +295,79 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
         )
         .info("bad-element", other))),
     }
+}
+
+/// Announce a change of running (netconf-config-change).
+fn published(server: &Server, caller: &Caller<'_>, out: &datastore::CommitOutcome) {
+    if out.id.is_some() {
+        server
+            .events
+            .publish(notify::config_change(caller.user, caller.id, &out.changes));
+    }
+}
+
+/// create-subscription (RFC 5277 §2.1.1) on the NETCONF stream.
+fn create_subscription(caller: &Caller<'_>, op: &Element) -> RpcResult {
+    let leaf = |name: &str| {
+        op.children
+            .iter()
+            .find(|c| c.name == name && (c.ns == notify::NOTIF_NS || c.ns.is_empty()))
+    };
+    if caller.subscribed {
+        return Err(one(RpcError::protocol(
+            ErrorTag::OperationFailed,
+            "this session already has a subscription",
+        )));
+    }
+    if let Some(s) = leaf("stream") {
+        if s.text.trim() != "NETCONF" {
+            return Err(one(RpcError::protocol(
+                ErrorTag::InvalidValue,
+                format!("no stream '{}'; the server has NETCONF", s.text.trim()),
+            )
+            .info("bad-element", "stream")));
+        }
+    }
+    if leaf("filter").is_some() {
+        return Err(one(RpcError::protocol(
+            ErrorTag::OperationNotSupported,
+            "filters on notification subscriptions are not supported",
+        )
+        .info("bad-element", "filter")));
+    }
+    let time = |name: &str| -> Result<Option<u64>, Vec<RpcError>> {
+        match leaf(name) {
+            None => Ok(None),
+            Some(t) => notify::parse_time(&t.text).map(Some).ok_or_else(|| {
+                one(RpcError::protocol(
+                    ErrorTag::InvalidValue,
+                    format!(
+                        "{name} '{}' is not an RFC 3339 date-and-time",
+                        t.text.trim()
+                    ),
+                )
+                .info("bad-element", name))
+            }),
+        }
+    };
+    let start_ms = time("startTime")?;
+    let stop_ms = time("stopTime")?;
+    let now = super::server::now_ms();
+    if stop_ms.is_some() && start_ms.is_none() {
+        return Err(one(RpcError::protocol(
+            ErrorTag::MissingElement,
+            "stopTime needs a startTime",
+        )
+        .info("bad-element", "startTime")));
+    }
+    if start_ms.is_some_and(|s| s > now) || stop_ms.zip(start_ms).is_some_and(|(e, s)| e < s) {
+        return Err(one(RpcError::protocol(
+            ErrorTag::BadElement,
+            "startTime must not be in the future nor after stopTime",
+        )
+        .info("bad-element", "startTime")));
+    }
+    Ok(("<ok/>".to_string(), After::Subscribe { start_ms, stop_ms }))
 }
 
 /// get-schema (RFC 6022 §3.1): the source text of any module or submodule the server knows.
@@ -347,6 +452,7 @@ fn rollback(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult {
         .store
         .rollback(id, &meta, &mut [])
         .map_err(store_err)?;
+    published(server, caller, &out);
     let body = match out.id {
         Some(n) => format!("<commit-id xmlns=\"{ns}\">{n}</commit-id>"),
         None => "<ok/>".to_string(),
@@ -522,10 +628,9 @@ fn edit_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
                     .map_err(|errs| errs.into_iter().map(RpcError::from).collect::<Vec<_>>())?;
                 return ok();
             }
-            store
-                .commit_tree(tree, &meta, &mut [])
-                .map_err(store_err)
-                .and_then(|_| ok())
+            let out = store.commit_tree(tree, &meta, &mut []).map_err(store_err)?;
+            published(server, caller, &out);
+            ok()
         }
         Target::Startup => Err(one(RpcError::protocol(
             ErrorTag::OperationNotSupported,
@@ -553,7 +658,9 @@ fn copy_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
         comment: None,
     };
     let result = match target {
-        Target::Running => store.commit_tree(tree, &meta, &mut []).map(|_| ()),
+        Target::Running => store
+            .commit_tree(tree, &meta, &mut [])
+            .map(|out| published(server, caller, &out)),
         Target::Candidate => store.set_candidate(caller.id, tree),
         Target::Startup => store.set_startup(tree),
     };

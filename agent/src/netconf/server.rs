@@ -70,11 +70,15 @@ pub struct Server {
     next_id: AtomicU32,
     sessions: Mutex<HashMap<u32, SessionEntry>>,
     pub stats: Statistics,
+    /// The NETCONF event stream (RFC 5277).
+    pub events: super::notify::Stream,
 }
 
 /// A registered session; unregisters (and releases what it held) when dropped.
 pub struct SessionGuard {
     pub id: u32,
+    /// RFC 6470 termination-reason reported when the session ends.
+    pub reason: &'static str,
     pub killed: watch::Receiver<bool>,
     pub info: Arc<SessionInfo>,
     server: Arc<Server>,
@@ -83,6 +87,13 @@ pub struct SessionGuard {
 impl Drop for SessionGuard {
     fn drop(&mut self) {
         self.server.end_session(self.id);
+        self.server.events.publish(super::notify::session_event(
+            false,
+            &self.info.user,
+            self.id,
+            &self.info.source_host,
+            self.reason,
+        ));
     }
 }
 
@@ -98,6 +109,7 @@ impl Server {
                 start_ms: now_ms(),
                 ..Statistics::default()
             },
+            events: super::notify::Stream::default(),
         })
     }
 
@@ -128,8 +140,16 @@ impl Server {
                 info: Arc::clone(&info),
             },
         );
+        self.events.publish(super::notify::session_event(
+            true,
+            user,
+            id,
+            source_host,
+            "",
+        ));
         Some(SessionGuard {
             id,
+            reason: "dropped",
             killed: rx,
             info,
             server: Arc::clone(self),

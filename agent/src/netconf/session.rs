@@ -6,10 +6,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tracing::{debug, info, warn};
 
 use super::framing::{encode, Decoder, Framing, FramingError};
+use super::notify::{Event, NETMOD_NOTIF_NS};
 use super::rpc::{self, After, Caller};
 use super::server::{Server, SessionInfo};
 use super::{capabilities, BASE_11, BASE_NS};
 use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::broadcast;
 use yang::data::ErrorTag;
 
 /// Run a session to its end. `user` is the authenticated SSH user.
@@ -41,6 +43,8 @@ where
     let mut decoder = Decoder::new(Framing::EndOfMessage, server.limits.max_message);
     let mut buf = vec![0u8; 64 * 1024];
     let mut hello_done = false;
+    // Notification subscription: the live receiver and the stopTime, if any.
+    let mut subscription: Option<(broadcast::Receiver<Event>, Option<u64>)> = None;
     let caller_user = user.clone();
     loop {
         // Complete messages already buffered first.
@@ -91,6 +95,7 @@ where
                     let caller = Caller {
                         id,
                         user: &caller_user,
+                        subscribed: subscription.is_some(),
                     };
                     rpc::handle(&server, &caller, &el)
                 }
@@ -109,9 +114,36 @@ where
                 return;
             }
             if after == After::Close {
+                guard.reason = "closed";
                 let _ = stream.shutdown().await;
                 info!(session = id, "netconf session closed");
                 return;
+            }
+            if let After::Subscribe { start_ms, stop_ms } = after {
+                // Subscribe before replaying so nothing falls between the two.
+                let rx = server.events.subscribe();
+                let mut out = Vec::new();
+                if let Some(start) = start_ms {
+                    for e in server.events.replay(start, stop_ms) {
+                        out.push(e.to_xml());
+                    }
+                    out.push(marker("replayComplete"));
+                }
+                let done = stop_ms.is_some_and(|s| s <= super::server::now_ms());
+                if done {
+                    out.push(marker("notificationComplete"));
+                } else {
+                    subscription = Some((rx, stop_ms));
+                }
+                for m in out {
+                    if stream
+                        .write_all(&encode(m.as_bytes(), framing))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
             }
         }
         let timeout = if hello_done {
@@ -124,13 +156,30 @@ where
                 Ok(Ok(0)) | Ok(Err(_)) => break,
                 Ok(Ok(n)) => n,
                 Err(_) => {
+                    guard.reason = "timeout";
                     info!(session = id, hello_done, "session timed out");
                     break;
                 }
             },
             _ = guard.killed.changed() => {
+                guard.reason = "killed";
                 info!(session = id, "session killed");
                 break;
+            }
+            ev = next_event(&mut subscription) => {
+                let framing = decoder.framing();
+                let Some((event, stop)) = ev else { continue };
+                let past_stop = stop.is_some_and(|s| event.time_ms > s);
+                let msg = if past_stop {
+                    subscription = None;
+                    marker("notificationComplete")
+                } else {
+                    event.to_xml()
+                };
+                if stream.write_all(&encode(msg.as_bytes(), framing)).await.is_err() {
+                    break;
+                }
+                continue;
             }
         };
         let chunk = &buf[..n];
@@ -142,6 +191,34 @@ where
     }
     let _ = stream.shutdown().await;
     info!(session = id, "netconf session ended");
+}
+
+/// The next event of a subscription; never resolves without one. A receiver that lagged
+/// behind skips what it lost (the replay log still has it).
+async fn next_event(
+    sub: &mut Option<(broadcast::Receiver<Event>, Option<u64>)>,
+) -> Option<(Event, Option<u64>)> {
+    let Some((rx, stop)) = sub else {
+        return std::future::pending().await;
+    };
+    loop {
+        match rx.recv().await {
+            Ok(e) => return Some((e, *stop)),
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                warn!(lost = n, "a notification subscriber lagged behind");
+            }
+            Err(broadcast::error::RecvError::Closed) => return std::future::pending().await,
+        }
+    }
+}
+
+/// replayComplete / notificationComplete (RFC 5277 §2.2.1, §3.6).
+fn marker(name: &str) -> String {
+    Event {
+        time_ms: super::server::now_ms(),
+        content: format!("<{name} xmlns=\"{NETMOD_NOTIF_NS}\"/>"),
+    }
+    .to_xml()
 }
 
 /// RFC 6022 counters for one message.
