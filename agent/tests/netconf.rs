@@ -364,3 +364,49 @@ fn yanglint_accepts_get_config_output() {
         String::from_utf8_lossy(&lint.stderr)
     );
 }
+
+/// Ansible (`ansible` from PyPI, ansible.netcommon's netconf connection and modules) runs a
+/// playbook against the agent: netconf_config twice (changed, then not changed),
+/// netconf_get of config and state with filters, netconf_rpc.
+#[test]
+fn ansible_playbook_with_netcommon_modules() {
+    let playbook = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join("ansible-playbook"))
+        .find(|p| p.is_file());
+    let Some(playbook) = playbook else {
+        assert!(
+            std::env::var_os("NE_REQUIRE_TOOLS").is_none(),
+            "ansible-playbook is required (NE_REQUIRE_TOOLS) but not on PATH"
+        );
+        eprintln!("SKIPPED: ansible not installed (tests/run installs it)");
+        return;
+    };
+    let agent = Agent::start("ansible");
+    let inventory = agent.dir.join("inventory.ini");
+    std::fs::write(
+        &inventory,
+        format!(
+            "[ne]\ndev ansible_host=127.0.0.1 ansible_port={} ansible_user=admin ansible_password={} ansible_connection=ansible.netcommon.netconf ansible_network_os=ansible.netcommon.default ansible_host_key_checking=false\n",
+            agent.port,
+            agent.password()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(playbook)
+        .arg("-i")
+        .arg(&inventory)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/ansible/netconf.yml"
+        ))
+        .env("ANSIBLE_LOCAL_TEMP", agent.dir.join("ansible-tmp"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("failed=0") && stdout.contains("changed=1"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -130,7 +130,9 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
     if op.ns == notify::NOTIF_NS && op.name == "create-subscription" {
         return create_subscription(caller, op);
     }
-    if op.ns != BASE_NS {
+    // An operation element without a namespace is taken as a base operation (Ansible's
+    // netconf_rpc sends `<discard-changes/>` that way unless told an xmlns).
+    if op.ns != BASE_NS && !op.ns.is_empty() {
         return Err(one(RpcError::protocol(
             ErrorTag::OperationNotSupported,
             format!(
