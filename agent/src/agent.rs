@@ -63,7 +63,10 @@ async fn serve(args: RunArgs) -> Result<(), String> {
     info!(boot = ?boot, generation = store.generation(), "datastores ready");
     let store = Arc::new(store);
     let credentials = credentials(&args)?;
-    let host_key = ssh::host_key(&dir.join("ssh_host_ed25519_key")).map_err(|e| e.to_string())?;
+    let host_keys = vec![
+        ssh::host_key(&dir.join("ssh_host_ed25519_key")).map_err(|e| e.to_string())?,
+        ssh::rsa_host_key(&dir.join("ssh_host_rsa_key")).map_err(|e| e.to_string())?,
+    ];
     let server = Server::new(Arc::clone(&schema), Arc::clone(&store), Limits::default());
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -95,7 +98,7 @@ async fn serve(args: RunArgs) -> Result<(), String> {
         }
     });
     tokio::select! {
-        r = ssh::serve(listener, server, credentials, host_key) => r.map_err(|e| e.to_string()),
+        r = ssh::serve(listener, server, credentials, host_keys) => r.map_err(|e| e.to_string()),
         _ = tokio::signal::ctrl_c() => {
             info!("interrupted; stopping");
             Ok(())

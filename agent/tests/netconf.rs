@@ -16,6 +16,13 @@ impl Agent {
     fn start(tag: &str) -> Agent {
         let dir = std::env::temp_dir().join(format!("ne-agent-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
+        // Generating the 4096-bit RSA host key takes seconds in a debug build; give the agent a
+        // small one made by ssh-keygen (the agent keeps and uses whatever key it finds).
+        std::fs::create_dir_all(&dir).unwrap();
+        let _ = Command::new("ssh-keygen")
+            .args(["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f"])
+            .arg(dir.join("ssh_host_rsa_key"))
+            .status();
         let mut child = Command::new(env!("CARGO_BIN_EXE_ne-agent"))
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&dir)
@@ -409,4 +416,23 @@ fn ansible_playbook_with_netcommon_modules() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Both host keys are offered: ed25519, and RSA for older clients (rsa-sha2 signatures).
+#[test]
+fn ed25519_and_rsa_host_keys_are_offered() {
+    let agent = Agent::start("hostkeys");
+    let scan = |t: &str| {
+        Command::new("ssh-keyscan")
+            .args(["-t", t, "-p", &agent.port.to_string(), "127.0.0.1"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+    };
+    let Ok(ed) = scan("ed25519") else {
+        eprintln!("SKIPPED: ssh-keyscan not available");
+        return;
+    };
+    assert!(ed.contains("ssh-ed25519"), "{ed}");
+    let rsa = scan("rsa").unwrap();
+    assert!(rsa.contains("ssh-rsa"), "{rsa}");
 }

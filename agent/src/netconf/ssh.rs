@@ -149,12 +149,21 @@ impl russh::server::Handler for Connection {
 
 /// Load the host key from `path`, or generate and save one (mode 0600).
 pub fn host_key(path: &Path) -> std::io::Result<PrivateKey> {
+    host_key_of(path, Algorithm::Ed25519)
+}
+
+/// The RSA host key (offered with rsa-sha2-256/512 to older clients), kept like the ed25519 one.
+pub fn rsa_host_key(path: &Path) -> std::io::Result<PrivateKey> {
+    host_key_of(path, Algorithm::Rsa { hash: None })
+}
+
+fn host_key_of(path: &Path, algorithm: Algorithm) -> std::io::Result<PrivateKey> {
     if path.exists() {
         let text = std::fs::read_to_string(path)?;
         return PrivateKey::from_openssh(text)
             .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())));
     }
-    let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519)
+    let key = PrivateKey::random(&mut rand::rng(), algorithm)
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     let text = key
         .to_openssh(russh::keys::ssh_key::LineEnding::LF)
@@ -182,12 +191,12 @@ pub async fn serve(
     listener: TcpListener,
     server: Arc<Server>,
     credentials: Credentials,
-    host_key: PrivateKey,
+    host_keys: Vec<PrivateKey>,
 ) -> std::io::Result<()> {
     let config = russh::server::Config {
         auth_rejection_time: Duration::from_millis(500),
         auth_rejection_time_initial: Some(Duration::from_millis(0)),
-        keys: vec![host_key],
+        keys: host_keys,
         inactivity_timeout: None,
         ..Default::default()
     };
