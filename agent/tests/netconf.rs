@@ -63,26 +63,9 @@ impl Drop for Agent {
     }
 }
 
-/// A python3 that has ncclient, or None (a failure when NE_REQUIRE_TOOLS is set).
-fn python_with_ncclient() -> Option<PathBuf> {
-    let ok = Command::new("python3")
-        .args(["-c", "import ncclient"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(PathBuf::from("python3"));
-    }
-    assert!(
-        std::env::var_os("NE_REQUIRE_TOOLS").is_none(),
-        "ncclient is required (NE_REQUIRE_TOOLS) but python3 cannot import it"
-    );
-    eprintln!("SKIPPED: ncclient not installed (tests/run installs it)");
-    None
-}
-
 #[test]
 fn ncclient_drives_every_operation() {
-    let Some(python) = python_with_ncclient() else {
+    let Some(python) = python_with("ncclient") else {
         return;
     };
     let agent = Agent::start("ncclient");
@@ -101,7 +84,7 @@ fn ncclient_drives_every_operation() {
 
 #[test]
 fn wrong_password_is_refused_and_state_survives_restart() {
-    let Some(python) = python_with_ncclient() else {
+    let Some(python) = python_with("ncclient") else {
         return;
     };
     let mut agent = Agent::start("auth");
@@ -173,24 +156,26 @@ fn wrong_password_is_refused_and_state_survives_restart() {
     assert_eq!(mode & 0o777, 0o600);
 }
 
-/// netconf-console2 on PATH, or None (a failure when NE_REQUIRE_TOOLS is set).
-fn netconf_console() -> Option<PathBuf> {
+/// A program on PATH, or None (a failure when NE_REQUIRE_TOOLS is set).
+fn tool(name: &str) -> Option<PathBuf> {
     let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|d| d.join("netconf-console2"))
+        .map(|d| d.join(name))
         .find(|p| p.is_file());
     if found.is_none() {
         assert!(
             std::env::var_os("NE_REQUIRE_TOOLS").is_none(),
-            "netconf-console2 is required (NE_REQUIRE_TOOLS) but not on PATH"
+            "{name} is required (NE_REQUIRE_TOOLS) but not on PATH"
         );
-        eprintln!("SKIPPED: netconf-console2 not installed (tests/run installs it)");
+        eprintln!("SKIPPED: {name} not installed (tests/run and .ci/run install it)");
     }
     found
 }
 
 #[test]
 fn netconf_console2_configures_and_reads_back() {
-    let Some(ncc) = netconf_console() else { return };
+    let Some(ncc) = tool("netconf-console2") else {
+        return;
+    };
     let agent = Agent::start("ncc");
     let pw = agent.password();
     let run = |args: &[&str]| {
@@ -309,15 +294,7 @@ fn yanglint_accepts_get_config_output() {
     let Some(python) = python_with("ncclient") else {
         return;
     };
-    let yanglint = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|d| d.join("yanglint"))
-        .find(|p| p.is_file());
-    let Some(yanglint) = yanglint else {
-        assert!(
-            std::env::var_os("NE_REQUIRE_TOOLS").is_none(),
-            "yanglint is required (NE_REQUIRE_TOOLS) but not on PATH"
-        );
-        eprintln!("SKIPPED: yanglint not installed (.ci/run installs libyang2-tools)");
+    let Some(yanglint) = tool("yanglint") else {
         return;
     };
     let agent = Agent::start("yanglint");
@@ -377,15 +354,7 @@ fn yanglint_accepts_get_config_output() {
 /// netconf_get of config and state with filters, netconf_rpc.
 #[test]
 fn ansible_playbook_with_netcommon_modules() {
-    let playbook = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|d| d.join("ansible-playbook"))
-        .find(|p| p.is_file());
-    let Some(playbook) = playbook else {
-        assert!(
-            std::env::var_os("NE_REQUIRE_TOOLS").is_none(),
-            "ansible-playbook is required (NE_REQUIRE_TOOLS) but not on PATH"
-        );
-        eprintln!("SKIPPED: ansible not installed (tests/run installs it)");
+    let Some(playbook) = tool("ansible-playbook") else {
         return;
     };
     let agent = Agent::start("ansible");

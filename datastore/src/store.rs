@@ -418,19 +418,7 @@ impl Datastore {
     /// Make `tree` the candidate, persisting the chunks in which it differs from running.
     fn store_candidate(&self, st: &mut State, tree: DataTree) -> Result<(), StoreError> {
         let edit = diff(&self.schema, &st.candidate, &tree);
-        let mut keys = BTreeSet::new();
-        for c in &edit {
-            keys.insert(chunk_key(&self.schema, &c.path));
-            if c.op == ChangeOp::Delete {
-                for store in [b'r', b'c'] {
-                    let mut prefix = prefixed(store, &c.path);
-                    prefix.push(b'/');
-                    for kv in self.db.scan_prefix(prefix) {
-                        keys.insert(String::from_utf8_lossy(&kv?.0[1..]).into_owned());
-                    }
-                }
-            }
-        }
+        let keys = self.touched_chunks(&edit, b"rc")?;
         let mut writes = Writes::default();
         for key in keys {
             let in_candidate = chunk_xml(&self.schema, &tree, &key);
@@ -729,6 +717,30 @@ impl Datastore {
         Ok(())
     }
 
+    /// Keys of the chunks a change set touches. A deleted container also takes along the
+    /// list-entry chunks stored below it under the given key prefixes.
+    fn touched_chunks(
+        &self,
+        changes: &[yang::diff::Change],
+        stores: &[u8],
+    ) -> Result<BTreeSet<String>, StoreError> {
+        let mut keys = BTreeSet::new();
+        for c in changes {
+            keys.insert(chunk_key(&self.schema, &c.path));
+            if c.op != ChangeOp::Delete {
+                continue;
+            }
+            for &store in stores {
+                let mut prefix = prefixed(store, &c.path);
+                prefix.push(b'/');
+                for kv in self.db.scan_prefix(prefix) {
+                    keys.insert(String::from_utf8_lossy(&kv?.0[1..]).into_owned());
+                }
+            }
+        }
+        Ok(keys)
+    }
+
     /// Before/after images of every chunk the change set touches.
     fn changed_chunks(
         &self,
@@ -736,19 +748,7 @@ impl Datastore {
         new: &DataTree,
         changes: &[yang::diff::Change],
     ) -> Result<Vec<ChunkImage>, StoreError> {
-        let mut keys = BTreeSet::new();
-        for c in changes {
-            keys.insert(chunk_key(&self.schema, &c.path));
-            if c.op == ChangeOp::Delete {
-                // A deleted container takes the list-entry chunks below it along.
-                let mut prefix = prefixed(b'r', &c.path);
-                prefix.push(b'/');
-                for kv in self.db.scan_prefix(prefix) {
-                    let (k, _) = kv?;
-                    keys.insert(String::from_utf8_lossy(&k[1..]).into_owned());
-                }
-            }
-        }
+        let keys = self.touched_chunks(changes, b"r")?;
         Ok(keys
             .into_iter()
             .map(|key| ChunkImage {
