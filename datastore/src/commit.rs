@@ -14,6 +14,9 @@ pub trait Subscriber {
     fn prepare(&mut self, changes: &[Change], new: &DataTree) -> Result<(), DataError>;
     /// Apply the change; called only after it is persisted.
     fn apply(&mut self, changes: &[Change], new: &DataTree);
+    /// The commit was refused after this subscriber's `prepare` succeeded (another subscriber
+    /// vetoed, or persisting failed): release what `prepare` reserved.
+    fn abort(&mut self) {}
 }
 
 /// Who commits, for the commit log.

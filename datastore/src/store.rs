@@ -512,11 +512,46 @@ impl Datastore {
             st.candidate_dirty = false;
             return Ok(CommitOutcome { id: None, changes });
         }
-        for s in subscribers.iter_mut() {
-            s.prepare(&changes, &new).map_err(StoreError::Vetoed)?;
+        for i in 0..subscribers.len() {
+            if let Err(e) = subscribers[i].prepare(&changes, &new) {
+                for s in subscribers[..i].iter_mut() {
+                    s.abort();
+                }
+                return Err(StoreError::Vetoed(e));
+            }
         }
+        let persisted = self.persist_commit(&mut st, &new, &changes, meta, confirm);
+        let id = match persisted {
+            Ok(id) => id,
+            Err(e) => {
+                for s in subscribers.iter_mut() {
+                    s.abort();
+                }
+                return Err(e);
+            }
+        };
+        drop(st);
+        for s in subscribers.iter_mut() {
+            s.apply(&changes, &new);
+        }
+        Ok(CommitOutcome {
+            id: Some(id),
+            changes,
+        })
+    }
+
+    /// Write running's changed chunks, the commit-log entry and the generation in one batch,
+    /// then install `new` as running and candidate. Returns the new commit id.
+    fn persist_commit(
+        &self,
+        st: &mut State,
+        new: &DataTree,
+        changes: &[yang::diff::Change],
+        meta: &CommitMeta,
+        confirm: Confirm,
+    ) -> Result<u64, StoreError> {
         let id = st.generation + 1;
-        let chunks = self.changed_chunks(&st.running, &new, &changes)?;
+        let chunks = self.changed_chunks(&st.running, new, changes)?;
         let record = CommitRecord {
             id,
             time_ms: now_ms(),
@@ -542,9 +577,9 @@ impl Datastore {
             batch.remove(log_key(id - HISTORY as u64));
         }
         batch.insert(GENERATION, id.to_be_bytes());
-        self.confirm_ops(&st, &confirm, &mut batch)?;
+        self.confirm_ops(st, &confirm, &mut batch)?;
         self.write(batch)?;
-        Self::set_pending(&mut st, confirm);
+        Self::set_pending(st, confirm);
         st.generation = id;
         st.running_valid = true;
         st.running = new.clone();
@@ -554,14 +589,7 @@ impl Datastore {
         while st.history.len() > HISTORY {
             st.history.pop_front();
         }
-        drop(st);
-        for s in subscribers.iter_mut() {
-            s.apply(&changes, &new);
-        }
-        Ok(CommitOutcome {
-            id: Some(id),
-            changes,
-        })
+        Ok(id)
     }
 
     /// The batch operations that carry a confirmed-commit state change.

@@ -1,0 +1,446 @@
+//! Control-plane sockets: UDP for BFD, raw IP for VRRP, packet sockets for frames sent from a
+//! virtual MAC and for ARP. Thin, typed wrappers over the socket calls the protocol engines need
+//! (TTL on send, TTL/interface/destination on receive, binding to a netdev); everything is
+//! non-blocking and meant to be driven by [`crate::poll`].
+
+use std::ffi::CString;
+use std::io;
+use std::mem;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+/// The netdev index of `name`, or None when it does not exist.
+pub fn ifindex(name: &str) -> Option<u32> {
+    let c = CString::new(name).ok()?;
+    // SAFETY: `c` is a valid NUL-terminated string that outlives the call.
+    let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
+    (i != 0).then_some(i)
+}
+
+fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+fn cvt_size(r: libc::ssize_t) -> io::Result<usize> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r as usize)
+    }
+}
+
+fn new_socket(domain: libc::c_int, ty: libc::c_int, proto: libc::c_int) -> io::Result<OwnedFd> {
+    // SAFETY: plain syscall; the flags make the fd non-blocking and close-on-exec.
+    let fd =
+        cvt(unsafe { libc::socket(domain, ty | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, proto) })?;
+    // SAFETY: `fd` was just returned by socket() and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn setsockopt<T>(fd: RawFd, level: libc::c_int, name: libc::c_int, value: &T) -> io::Result<()> {
+    // SAFETY: `value` points to a live T of the size passed; the kernel only reads it.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (value as *const T).cast(),
+            mem::size_of::<T>() as libc::socklen_t,
+        )
+    })
+    .map(drop)
+}
+
+fn bind_to_device(fd: RawFd, device: &str) -> io::Result<()> {
+    let name = device.as_bytes();
+    // SAFETY: `name` is valid for `name.len()` bytes; the kernel copies at most that many.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_BINDTODEVICE,
+            name.as_ptr().cast(),
+            name.len() as libc::socklen_t,
+        )
+    })
+    .map(drop)
+}
+
+fn sockaddr_in(a: SocketAddrV4) -> libc::sockaddr_in {
+    libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: a.port().to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(*a.ip()).to_be(),
+        },
+        sin_zero: [0; 8],
+    }
+}
+
+/// What came with a received datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvMeta {
+    pub len: usize,
+    pub src: SocketAddrV4,
+    /// Destination address (IP_PKTINFO).
+    pub dst: Option<Ipv4Addr>,
+    /// Receiving interface (IP_PKTINFO).
+    pub ifindex: Option<u32>,
+    /// IP TTL of the datagram (IP_RECVTTL).
+    pub ttl: Option<u8>,
+}
+
+/// An IPv4 datagram socket (UDP, or raw IP for one protocol).
+#[derive(Debug)]
+pub struct Ipv4Socket {
+    fd: OwnedFd,
+}
+
+impl AsFd for Ipv4Socket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for Ipv4Socket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+/// How to open a UDP socket.
+#[derive(Debug, Clone)]
+pub struct UdpOptions<'a> {
+    pub bind: SocketAddrV4,
+    pub device: Option<&'a str>,
+    /// Unicast TTL for what is sent.
+    pub ttl: Option<u8>,
+    /// Report TTL, destination and interface on receive.
+    pub recv_meta: bool,
+    pub reuse_addr: bool,
+}
+
+impl Ipv4Socket {
+    /// A UDP socket bound as `opts` says.
+    pub fn udp(opts: &UdpOptions<'_>) -> io::Result<Ipv4Socket> {
+        let fd = new_socket(libc::AF_INET, libc::SOCK_DGRAM, libc::IPPROTO_UDP)?;
+        let raw = fd.as_raw_fd();
+        if opts.reuse_addr {
+            setsockopt(
+                raw,
+                libc::SOL_SOCKET,
+                libc::SO_REUSEADDR,
+                &1 as &libc::c_int,
+            )?;
+        }
+        if let Some(dev) = opts.device {
+            bind_to_device(raw, dev)?;
+        }
+        if let Some(ttl) = opts.ttl {
+            setsockopt(raw, libc::IPPROTO_IP, libc::IP_TTL, &libc::c_int::from(ttl))?;
+        }
+        let s = Ipv4Socket { fd };
+        if opts.recv_meta {
+            s.enable_recv_meta()?;
+        }
+        let sa = sockaddr_in(opts.bind);
+        // SAFETY: `sa` is a valid sockaddr_in and the length matches it.
+        cvt(unsafe {
+            libc::bind(
+                raw,
+                (&sa as *const libc::sockaddr_in).cast(),
+                mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+            )
+        })?;
+        Ok(s)
+    }
+
+    /// A raw IPv4 socket for `protocol` (the kernel builds the IP header on send; what is
+    /// received starts with the IP header), optionally bound to `device`.
+    pub fn raw(protocol: u8, device: Option<&str>) -> io::Result<Ipv4Socket> {
+        let fd = new_socket(libc::AF_INET, libc::SOCK_RAW, libc::c_int::from(protocol))?;
+        if let Some(dev) = device {
+            bind_to_device(fd.as_raw_fd(), dev)?;
+        }
+        let s = Ipv4Socket { fd };
+        s.enable_recv_meta()?;
+        Ok(s)
+    }
+
+    fn enable_recv_meta(&self) -> io::Result<()> {
+        let raw = self.fd.as_raw_fd();
+        setsockopt(raw, libc::IPPROTO_IP, libc::IP_PKTINFO, &1 as &libc::c_int)?;
+        setsockopt(raw, libc::IPPROTO_IP, libc::IP_RECVTTL, &1 as &libc::c_int)
+    }
+
+    /// Join `group` on the interface `ifindex`.
+    pub fn join_multicast(&self, group: Ipv4Addr, ifindex: u32) -> io::Result<()> {
+        let m = libc::ip_mreqn {
+            imr_multiaddr: libc::in_addr {
+                s_addr: u32::from(group).to_be(),
+            },
+            imr_address: libc::in_addr { s_addr: 0 },
+            imr_ifindex: ifindex as libc::c_int,
+        };
+        setsockopt(
+            self.fd.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_ADD_MEMBERSHIP,
+            &m,
+        )
+    }
+
+    /// Multicast TTL and interface for what is sent to a group; no loopback to ourselves.
+    pub fn multicast_out(&self, ifindex: u32, ttl: u8) -> io::Result<()> {
+        let raw = self.fd.as_raw_fd();
+        let m = libc::ip_mreqn {
+            imr_multiaddr: libc::in_addr { s_addr: 0 },
+            imr_address: libc::in_addr { s_addr: 0 },
+            imr_ifindex: ifindex as libc::c_int,
+        };
+        setsockopt(raw, libc::IPPROTO_IP, libc::IP_MULTICAST_IF, &m)?;
+        setsockopt(
+            raw,
+            libc::IPPROTO_IP,
+            libc::IP_MULTICAST_TTL,
+            &libc::c_int::from(ttl),
+        )?;
+        setsockopt(
+            raw,
+            libc::IPPROTO_IP,
+            libc::IP_MULTICAST_LOOP,
+            &0 as &libc::c_int,
+        )
+    }
+
+    /// The bound local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddrV4> {
+        // SAFETY: an all-zero sockaddr_in is a valid value.
+        let mut sa: libc::sockaddr_in = unsafe { mem::zeroed() };
+        let mut len = mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        // SAFETY: `sa`/`len` describe a writable buffer of the right size.
+        cvt(unsafe {
+            libc::getsockname(
+                self.fd.as_raw_fd(),
+                (&mut sa as *mut libc::sockaddr_in).cast(),
+                &mut len,
+            )
+        })?;
+        Ok(SocketAddrV4::new(
+            Ipv4Addr::from(u32::from_be(sa.sin_addr.s_addr)),
+            u16::from_be(sa.sin_port),
+        ))
+    }
+
+    pub fn send_to(&self, buf: &[u8], dst: SocketAddrV4) -> io::Result<usize> {
+        let sa = sockaddr_in(dst);
+        // SAFETY: `buf` and `sa` are valid for the lengths given.
+        cvt_size(unsafe {
+            libc::sendto(
+                self.fd.as_raw_fd(),
+                buf.as_ptr().cast(),
+                buf.len(),
+                0,
+                (&sa as *const libc::sockaddr_in).cast(),
+                mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+            )
+        })
+    }
+
+    /// Receive one datagram; `Ok(None)` when nothing is waiting.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<Option<RecvMeta>> {
+        // SAFETY: all-zero is a valid sockaddr_in / msghdr.
+        let mut sa: libc::sockaddr_in = unsafe { mem::zeroed() };
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        let mut control = [0u64; 16];
+        // SAFETY: as above.
+        let mut msg: libc::msghdr = unsafe { mem::zeroed() };
+        msg.msg_name = (&mut sa as *mut libc::sockaddr_in).cast();
+        msg.msg_namelen = mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = mem::size_of_val(&control);
+        // SAFETY: every pointer in `msg` refers to a live local buffer of the stated size.
+        let r = unsafe { libc::recvmsg(self.fd.as_raw_fd(), &mut msg, libc::MSG_DONTWAIT) };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            return match e.kind() {
+                io::ErrorKind::WouldBlock => Ok(None),
+                _ => Err(e),
+            };
+        }
+        let mut meta = RecvMeta {
+            len: r as usize,
+            src: SocketAddrV4::new(
+                Ipv4Addr::from(u32::from_be(sa.sin_addr.s_addr)),
+                u16::from_be(sa.sin_port),
+            ),
+            dst: None,
+            ifindex: None,
+            ttl: None,
+        };
+        // SAFETY: `msg` was filled by recvmsg; the CMSG macros walk its control buffer, which
+        // lives in `control`, and each data pointer is read with read_unaligned for its type.
+        unsafe {
+            let mut c = libc::CMSG_FIRSTHDR(&msg);
+            while !c.is_null() {
+                let h = &*c;
+                if h.cmsg_level == libc::IPPROTO_IP && h.cmsg_type == libc::IP_TTL {
+                    let ttl: libc::c_int = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
+                    meta.ttl = Some(ttl as u8);
+                } else if h.cmsg_level == libc::IPPROTO_IP && h.cmsg_type == libc::IP_PKTINFO {
+                    let pi: libc::in_pktinfo = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
+                    meta.ifindex = Some(pi.ipi_ifindex as u32);
+                    meta.dst = Some(Ipv4Addr::from(u32::from_be(pi.ipi_addr.s_addr)));
+                }
+                c = libc::CMSG_NXTHDR(&msg, c);
+            }
+        }
+        Ok(Some(meta))
+    }
+}
+
+/// An AF_PACKET socket bound to one interface: sends whole Ethernet frames (used to send from a
+/// virtual MAC) and, when opened with a protocol, receives frames of that EtherType.
+#[derive(Debug)]
+pub struct PacketSocket {
+    fd: OwnedFd,
+    ifindex: u32,
+}
+
+impl AsRawFd for PacketSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+/// EtherType of ARP.
+pub const ETH_P_ARP: u16 = 0x0806;
+
+impl PacketSocket {
+    /// `ethertype` None: send only (no frames are queued for receive).
+    pub fn open(ifindex: u32, ethertype: Option<u16>) -> io::Result<PacketSocket> {
+        let proto = ethertype.unwrap_or(0).to_be();
+        let fd = new_socket(libc::AF_PACKET, libc::SOCK_RAW, libc::c_int::from(proto))?;
+        // SAFETY: all-zero is a valid sockaddr_ll.
+        let mut sll: libc::sockaddr_ll = unsafe { mem::zeroed() };
+        sll.sll_family = libc::AF_PACKET as u16;
+        sll.sll_protocol = proto;
+        sll.sll_ifindex = ifindex as libc::c_int;
+        // SAFETY: `sll` is a valid sockaddr_ll and the length matches it.
+        cvt(unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                (&sll as *const libc::sockaddr_ll).cast(),
+                mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+            )
+        })?;
+        if ethertype.is_some() {
+            // Frames we send ourselves are not handed back to us.
+            setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                libc::PACKET_IGNORE_OUTGOING,
+                &1 as &libc::c_int,
+            )?;
+        }
+        Ok(PacketSocket { fd, ifindex })
+    }
+
+    pub fn ifindex(&self) -> u32 {
+        self.ifindex
+    }
+
+    /// Send one complete Ethernet frame.
+    pub fn send(&self, frame: &[u8]) -> io::Result<usize> {
+        // SAFETY: `frame` is valid for its length; the socket is bound to the interface.
+        cvt_size(unsafe { libc::send(self.fd.as_raw_fd(), frame.as_ptr().cast(), frame.len(), 0) })
+    }
+
+    /// Receive one frame; `Ok(None)` when nothing is waiting.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+        // SAFETY: `buf` is valid and writable for its length.
+        let r = unsafe {
+            libc::recv(
+                self.fd.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            return match e.kind() {
+                io::ErrorKind::WouldBlock => Ok(None),
+                _ => Err(e),
+            };
+        }
+        Ok(Some(r as usize))
+    }
+}
+
+/// Run the calling thread under SCHED_FIFO at `priority` (1..99) so protocol timers keep their
+/// deadlines when every core is busy. Needs CAP_SYS_NICE.
+pub fn set_realtime(priority: i32) -> io::Result<()> {
+    let p = libc::sched_param {
+        sched_priority: priority,
+    };
+    // SAFETY: `p` is a valid sched_param; pid 0 is the calling thread.
+    cvt(unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &p) }).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_udp_reports_ttl_and_destination() {
+        let rx = Ipv4Socket::udp(&UdpOptions {
+            bind: SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0),
+            device: None,
+            ttl: None,
+            recv_meta: true,
+            reuse_addr: false,
+        })
+        .unwrap();
+        let to = rx.local_addr().unwrap();
+        let tx = Ipv4Socket::udp(&UdpOptions {
+            bind: SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0),
+            device: None,
+            ttl: Some(255),
+            recv_meta: false,
+            reuse_addr: false,
+        })
+        .unwrap();
+        tx.send_to(b"hello", to).unwrap();
+        let mut buf = [0u8; 64];
+        let mut got = None;
+        for _ in 0..100 {
+            if let Some(m) = rx.recv(&mut buf).unwrap() {
+                got = Some(m);
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let m = got.expect("datagram on loopback");
+        assert_eq!(&buf[..m.len], b"hello");
+        assert_eq!(m.ttl, Some(255));
+        assert_eq!(m.dst, Some(Ipv4Addr::LOCALHOST));
+        assert_eq!(m.ifindex, ifindex("lo"));
+        assert_eq!(m.src, tx.local_addr().unwrap());
+    }
+
+    #[test]
+    fn unknown_interface_has_no_index() {
+        assert_eq!(ifindex("ne-no-such-if"), None);
+        assert!(ifindex("lo").is_some());
+    }
+}
