@@ -144,10 +144,7 @@ impl Datastore {
     pub fn open(dir: &Path, schema: Arc<Schema>) -> Result<(Datastore, BootSource), StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Storage(format!("cannot create {}: {e}", dir.display())))?;
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .cache_capacity(8 * 1024 * 1024)
-            .open()?;
+        let db = open_db(&dir.join("db"))?;
         let generation = match db.get(GENERATION)? {
             Some(v) if v.len() == 8 => {
                 let mut a = [0u8; 8];
@@ -877,6 +874,28 @@ impl Datastore {
 }
 
 /// The stored candidate (running overlaid with its differing chunks), if it differs.
+/// Open sled. Its file lock can outlive a closed `Db` for a moment (background threads drop
+/// their handles asynchronously), and a previous agent may still be exiting: a held lock is
+/// retried for up to two seconds before it is reported.
+fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match sled::Config::new()
+            .path(path)
+            .cache_capacity(8 * 1024 * 1024)
+            .open()
+        {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            r => return Ok(r?),
+        }
+    }
+}
+
 fn load_candidate(db: &sled::Db, schema: &Schema) -> Result<Option<DataTree>, StoreError> {
     let mut overlay = Vec::new();
     for kv in db.scan_prefix(b"c") {
