@@ -76,13 +76,33 @@ async fn serve(args: RunArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
     info!(listen = %bound, "NETCONF over SSH listening (subsystem \"netconf\", user admin)");
 
+    // Protocol engines, started from running; their notifications join the NETCONF stream.
+    let (event_tx, event_rx) = std::sync::mpsc::channel::<String>();
+    let running = store.get(datastore::Target::Running).unwrap_or_default();
+    let engines = Arc::new(
+        crate::engines::Engines::start(Arc::clone(&schema), &running, event_tx)
+            .map_err(|e| format!("cannot start the protocol thread: {e}"))?,
+    );
+    let _ = server.engines.set(Arc::clone(&engines));
+    let event_server = Arc::clone(&server);
+    std::thread::Builder::new()
+        .name("protocol-events".into())
+        .spawn(move || {
+            while let Ok(x) = event_rx.recv() {
+                event_server.events.publish(x);
+            }
+        })
+        .map_err(|e| format!("cannot start the event thread: {e}"))?;
+
     // Confirmed-commit deadlines (re-armed after a restart by the stored state).
     let timer_server = Arc::clone(&server);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         loop {
             tick.tick().await;
-            if let Some(r) = timer_server.store.expire_confirmed(&mut []) {
+            let expired =
+                timer_server.with_subscribers(|subs| timer_server.store.expire_confirmed(subs));
+            if let Some(r) = expired {
                 match r {
                     Ok(out) => {
                         warn!("confirmed commit not confirmed in time: rolled back");
@@ -97,13 +117,21 @@ async fn serve(args: RunArgs) -> Result<(), String> {
             }
         }
     });
-    tokio::select! {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
+    let r = tokio::select! {
         r = ssh::serve(listener, server, credentials, host_keys) => r.map_err(|e| e.to_string()),
         _ = tokio::signal::ctrl_c() => {
             info!("interrupted; stopping");
             Ok(())
         }
-    }
+        _ = term.recv() => {
+            info!("terminated; stopping");
+            Ok(())
+        }
+    };
+    engines.stop();
+    r
 }
 
 fn credentials(args: &RunArgs) -> Result<Credentials, String> {

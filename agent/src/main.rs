@@ -2,6 +2,7 @@
 
 mod agent;
 mod cli;
+mod engines;
 mod netconf;
 
 use std::process::ExitCode;

@@ -32,7 +32,7 @@ def expect_error(fn, tag, what):
 
 
 def session(name, disc, extra=""):
-    return (f'<session><name>{name}</name><peer-ip>10.0.0.{disc}</peer-ip>'
+    return (f'<session><name>{name}</name><peer-ip>127.0.0.{disc}</peer-ip>'
             f'<local-discriminator>{disc}</local-discriminator>{extra}</session>')
 
 
@@ -56,7 +56,7 @@ check("to-c" in data and "to-b" not in data, "content-match filter selects one e
 data = a.get(filter=("subtree", f'<bfd xmlns="{BFD}"><session><name/></session></bfd>')).data_xml
 check("<name>to-b</name>" in data and "peer-ip" not in data, "selection filter")
 data = a.get_config(source="running", filter=("xpath", ({"b": BFD}, "/b:bfd/b:session[b:name='to-b']/b:peer-ip"))).data_xml
-check("<peer-ip>10.0.0.2</peer-ip>" in data and "<name>to-b</name>" in data and "to-c" not in data
+check("<peer-ip>127.0.0.2</peer-ip>" in data and "<name>to-b</name>" in data and "to-c" not in data
       and "local-discriminator" not in data, "xpath filter: " + data)
 expect_error(lambda: a.get_config(source="running", filter=("xpath", ({"b": BFD}, "/b:bfd["))),
              "invalid-value", "malformed xpath filter")
@@ -92,7 +92,7 @@ a.cancel_commit()
 check("temp" not in a.get_config(source="running").data_xml, "cancel-commit rolled back")
 
 # writable-running, startup, copy/delete-config.
-a.edit_config(target="running", config=f'<config><interfaces xmlns="{IF}"><interface><name>eth0</name><description>uplink</description></interface></interfaces></config>')
+a.edit_config(target="running", config=f'<config><interfaces xmlns="{IF}"><interface><name>ne-test0</name><description>uplink</description></interface></interfaces></config>')
 check("uplink" in a.get_config(source="running").data_xml, "edit-config on running")
 a.copy_config(source="running", target="startup")
 check("uplink" in a.get_config(source="startup").data_xml, "copy-config running -> startup")

@@ -19,7 +19,7 @@ conn = NetconfDriver(host="127.0.0.1", port=port, auth_username="admin", auth_pa
 conn.open()
 check(str(conn.netconf_version).endswith("1_1"), "base:1.1 negotiated")
 r = conn.edit_config(target="candidate", config=(
-    f'<config><bfd xmlns="{BFD}"><session><name>s1</name><peer-ip>10.0.0.2</peer-ip>'
+    f'<config><bfd xmlns="{BFD}"><session><name>s1</name><peer-ip>127.0.0.2</peer-ip>'
     '<local-discriminator>5</local-discriminator></session></bfd></config>'))
 check(not r.failed, "edit-config: " + r.result)
 check(not conn.commit().failed, "commit")

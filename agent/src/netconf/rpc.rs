@@ -164,6 +164,21 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
             let state = super::state::tree(server).map_err(|e| one(e.into()))?;
             tree.roots.extend(state.roots);
             tree.roots.sort_by_key(|n| server.schema.order(n.schema));
+            if let Some(engines) = server.engines.get() {
+                let protocols = engines.state_xml().ok_or_else(|| {
+                    one(RpcError::application(
+                        ErrorTag::OperationFailed,
+                        "the protocol engines did not answer in time",
+                    ))
+                })?;
+                let state = data::decode(
+                    &server.schema,
+                    &protocols,
+                    DecodeOptions { config_only: false },
+                )
+                .map_err(|e| one(e.into()))?;
+                data::merge(&server.schema, &mut tree, state);
+            }
             let (mut body, after) = data_reply(server, op, &tree, false)?;
             // netconf-state has no YANG module here: it is built as XML and filtered as such.
             let monitoring = monitoring_state(server, op);
@@ -255,8 +270,8 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
                 persist_id: param(op, "persist-id").map(|p| p.text.trim().to_string()),
             };
             let was_pending = store.pending_confirmed().is_some();
-            let out = store
-                .commit_request(&req, &meta(), &mut [])
+            let out = server
+                .with_subscribers(|subs| store.commit_request(&req, &meta(), subs))
                 .map_err(store_err)?;
             published(server, caller, &out);
             let event = match (was_pending, confirmed) {
@@ -275,8 +290,8 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
         }
         "cancel-commit" => {
             let pid = param(op, "persist-id").map(|p| p.text.trim().to_string());
-            let out = store
-                .cancel_commit(pid.as_deref(), &meta(), &mut [])
+            let out = server
+                .with_subscribers(|subs| store.cancel_commit(pid.as_deref(), &meta(), subs))
                 .map_err(store_err)?;
             published(server, caller, &out);
             server.events.publish(notify::confirmed_commit(
@@ -451,8 +466,7 @@ fn rollback(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult {
         ),
     };
     let out = server
-        .store
-        .rollback(id, &meta, &mut [])
+        .with_subscribers(|subs| server.store.rollback(id, &meta, subs))
         .map_err(store_err)?;
     published(server, caller, &out);
     let body = match out.id {
@@ -630,7 +644,9 @@ fn edit_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
                     .map_err(|errs| errs.into_iter().map(RpcError::from).collect::<Vec<_>>())?;
                 return ok();
             }
-            let out = store.commit_tree(tree, &meta, &mut []).map_err(store_err)?;
+            let out = server
+                .with_subscribers(|subs| store.commit_tree(tree, &meta, subs))
+                .map_err(store_err)?;
             published(server, caller, &out);
             ok()
         }
@@ -660,8 +676,8 @@ fn copy_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
         comment: None,
     };
     let result = match target {
-        Target::Running => store
-            .commit_tree(tree, &meta, &mut [])
+        Target::Running => server
+            .with_subscribers(|subs| store.commit_tree(tree, &meta, subs))
             .map(|out| published(server, caller, &out)),
         Target::Candidate => store.set_candidate(caller.id, tree),
         Target::Startup => store.set_startup(tree),

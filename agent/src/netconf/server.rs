@@ -72,6 +72,8 @@ pub struct Server {
     pub stats: Statistics,
     /// The NETCONF event stream (RFC 5277).
     pub events: super::notify::Stream,
+    /// The protocol engines, once started (absent in management-only tests).
+    pub engines: std::sync::OnceLock<Arc<crate::engines::Engines>>,
 }
 
 /// A registered session; unregisters (and releases what it held) when dropped.
@@ -110,7 +112,22 @@ impl Server {
                 ..Statistics::default()
             },
             events: super::notify::Stream::default(),
+            engines: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Run a datastore operation with the engines subscribed to the commit pipeline.
+    pub fn with_subscribers<T>(
+        &self,
+        f: impl FnOnce(&mut [&mut dyn datastore::Subscriber]) -> T,
+    ) -> T {
+        match self.engines.get() {
+            Some(e) => {
+                let mut s = e.subscriber();
+                f(&mut [&mut s])
+            }
+            None => f(&mut []),
+        }
     }
 
     fn table(&self) -> std::sync::MutexGuard<'_, HashMap<u32, SessionEntry>> {
@@ -180,7 +197,7 @@ impl Server {
 
     fn end_session(&self, id: u32) {
         self.table().remove(&id);
-        if let Some(Err(e)) = self.store.session_ended(id, &mut []) {
+        if let Some(Err(e)) = self.with_subscribers(|s| self.store.session_ended(id, s)) {
             tracing::warn!(session = id, error = %e, "rolling back the confirmed commit of an ended session failed");
         }
     }

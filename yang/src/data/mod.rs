@@ -294,3 +294,50 @@ pub(crate) fn insert_sorted(
         }
     }
 }
+
+/// Merge `add` into `base`: containers and list entries (matched by keys) are merged
+/// recursively, leaves and leaf-list entries of `add` are set. Used to lay operational state
+/// over the configuration it belongs to.
+pub fn merge(schema: &Schema, base: &mut DataTree, add: DataTree) {
+    for n in add.roots {
+        merge_into(schema, &mut base.roots, n);
+    }
+}
+
+fn merge_into(schema: &Schema, siblings: &mut Vec<Arc<DataNode>>, n: Arc<DataNode>) {
+    let sn = schema.node(n.schema);
+    let slot = match sn.kind {
+        NodeKind::List => {
+            let keys = n.keys(schema);
+            find_slot(siblings, schema, n.schema, &keys)
+        }
+        NodeKind::LeafList => {
+            let v = n.value.as_deref().unwrap_or("");
+            find_slot(siblings, schema, n.schema, &[v])
+        }
+        _ => {
+            let range = instance_range(siblings, schema, n.schema);
+            if range.is_empty() {
+                Slot::Insert(range.start)
+            } else {
+                Slot::Found(range.start)
+            }
+        }
+    };
+    match slot {
+        Slot::Insert(i) => siblings.insert(i, n),
+        Slot::Found(i) => {
+            if n.children.is_empty() {
+                if n.value.is_some() {
+                    siblings[i] = n;
+                }
+                return;
+            }
+            let target = Arc::make_mut(&mut siblings[i]);
+            let n = Arc::unwrap_or_clone(n);
+            for c in n.children {
+                merge_into(schema, &mut target.children, c);
+            }
+        }
+    }
+}

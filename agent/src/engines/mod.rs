@@ -1,0 +1,144 @@
+//! Protocol engines: sans-I/O cores (`bfd`, `vrrp`, `monitor`, `track`) and the driver thread
+//! that runs them against real sockets. [`Engines`] is their handle: a commit-pipeline
+//! subscriber (prepare may veto, apply reconciles only what changed) and the source of their
+//! operational state for `<get>`.
+
+pub mod bfd;
+pub mod config;
+pub mod driver;
+pub mod monitor;
+pub mod track;
+pub mod vrrp;
+
+use std::os::unix::net::UnixDatagram;
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use datastore::Subscriber;
+use yang::data::{DataError, DataTree, ErrorTag};
+use yang::diff::Change;
+use yang::Schema;
+
+use self::config::Config;
+use self::driver::{Command, Driver};
+
+/// The handle on the protocol thread.
+pub struct Engines {
+    schema: Arc<Schema>,
+    commands: Mutex<Sender<Command>>,
+    wake: UnixDatagram,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// How long a NETCONF request waits for the protocol thread before giving up.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Engines {
+    /// Start the protocol thread with `running` as the initial configuration. Protocol
+    /// notifications (XML) are sent to `events`.
+    pub fn start(
+        schema: Arc<Schema>,
+        running: &DataTree,
+        events: Sender<String>,
+    ) -> std::io::Result<Engines> {
+        let (tx, rx) = mpsc::channel();
+        let (wake, wake_rx) = UnixDatagram::pair()?;
+        wake.set_nonblocking(true)?;
+        wake_rx.set_nonblocking(true)?;
+        let thread = std::thread::Builder::new()
+            .name("protocols".into())
+            .spawn(move || Driver::new(rx, wake_rx, events).run())?;
+        let engines = Engines {
+            schema,
+            commands: Mutex::new(tx),
+            wake,
+            thread: Mutex::new(Some(thread)),
+        };
+        let cfg = Arc::new(Config::from_tree(&engines.schema, running));
+        match engines.request(|r| Command::Prepare(cfg, r)) {
+            Some(Ok(())) => engines.send(Command::Apply),
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "the running configuration cannot start its protocols")
+            }
+            None => tracing::error!("the protocol thread does not answer"),
+        }
+        Ok(engines)
+    }
+
+    fn send(&self, c: Command) {
+        let sent = self
+            .commands
+            .lock()
+            .map(|tx| tx.send(c).is_ok())
+            .unwrap_or(false);
+        if sent {
+            let _ = self.wake.send(&[1]);
+        }
+    }
+
+    fn request<T>(&self, make: impl FnOnce(Sender<T>) -> Command) -> Option<T> {
+        let (tx, rx) = mpsc::channel();
+        self.send(make(tx));
+        rx.recv_timeout(REPLY_TIMEOUT).ok()
+    }
+
+    /// Operational state of interfaces, monitor groups, BFD and VRRP, as XML.
+    pub fn state_xml(&self) -> Option<String> {
+        self.request(Command::State)
+    }
+
+    /// Send the shutdown packets (priority-0 adverts, BFD AdminDown) and stop the thread.
+    pub fn stop(&self) {
+        let _ = self.request(Command::Stop);
+        if let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = t.join();
+        }
+    }
+
+    /// A subscriber view for one commit.
+    pub fn subscriber(&self) -> EngineSubscriber<'_> {
+        EngineSubscriber {
+            engines: self,
+            prepared: false,
+        }
+    }
+}
+
+/// The engines as a commit-pipeline subscriber.
+pub struct EngineSubscriber<'a> {
+    engines: &'a Engines,
+    prepared: bool,
+}
+
+impl Subscriber for EngineSubscriber<'_> {
+    fn prepare(&mut self, changes: &[Change], new: &DataTree) -> Result<(), DataError> {
+        if !config::relevant(changes) {
+            return Ok(());
+        }
+        let cfg = Arc::new(Config::from_tree(&self.engines.schema, new));
+        match self.engines.request(|r| Command::Prepare(cfg, r)) {
+            Some(Ok(())) => {
+                self.prepared = true;
+                Ok(())
+            }
+            Some(Err(e)) => Err(DataError::new(ErrorTag::OperationFailed, e)),
+            None => Err(DataError::new(
+                ErrorTag::OperationFailed,
+                "the protocol engines did not answer in time",
+            )),
+        }
+    }
+
+    fn apply(&mut self, _changes: &[Change], _new: &DataTree) {
+        if std::mem::take(&mut self.prepared) {
+            self.engines.send(Command::Apply);
+        }
+    }
+
+    fn abort(&mut self) {
+        if std::mem::take(&mut self.prepared) {
+            self.engines.send(Command::Abort);
+        }
+    }
+}
