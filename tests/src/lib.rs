@@ -1,2 +1,5 @@
 //! ne-lab: end-to-end tests that drive the real `ne-agent` binary and real tools (pyang today;
 //! the namespace lab, NETCONF clients and protocol peers as they arrive).
+
+pub mod lab;
+pub mod netconf;

@@ -1171,7 +1171,9 @@ impl Driver {
         }
         let esc = yang::xml::escape_text;
         let mut x = String::new();
-        x.push_str("<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\">");
+        if !self.cfg.interfaces.is_empty() {
+            x.push_str("<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\">");
+        }
         for name in self.cfg.interfaces.keys() {
             let _ = write!(x, "<interface><name>{}</name>", esc(name));
             match self.links.get(name) {
@@ -1214,8 +1216,12 @@ impl Driver {
             }
             x.push_str("</interface>");
         }
-        x.push_str("</interfaces>");
-        x.push_str("<monitor-groups xmlns=\"urn:ne-agent:yang:ne-monitor-group\">");
+        if !self.cfg.interfaces.is_empty() {
+            x.push_str("</interfaces>");
+        }
+        if !self.monitors.is_empty() {
+            x.push_str("<monitor-groups xmlns=\"urn:ne-agent:yang:ne-monitor-group\">");
+        }
         for (name, m) in &self.monitors {
             let _ = write!(
                 x,
@@ -1227,8 +1233,12 @@ impl Driver {
                 rfc3339(m.last_change_ms)
             );
         }
-        x.push_str("</monitor-groups>");
-        x.push_str("<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\">");
+        if !self.monitors.is_empty() {
+            x.push_str("</monitor-groups>");
+        }
+        if !self.bfd_ids.is_empty() {
+            x.push_str("<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\">");
+        }
         for id in self.bfd_ids.values() {
             let Some(e) = self.bfd.get(id) else { continue };
             let c = e.core.counters();
@@ -1252,7 +1262,9 @@ impl Driver {
                 c.rx_discarded + e.io_discards
             );
         }
-        x.push_str("</bfd>");
+        if !self.bfd_ids.is_empty() {
+            x.push_str("</bfd>");
+        }
         x
     }
 

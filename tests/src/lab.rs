@@ -1,0 +1,496 @@
+//! The two-device lab of LAB.md, built from network namespaces, veth pairs and Linux bridges
+//! with iproute2, and torn down when the [`Lab`] is dropped (also when a test fails).
+//!
+//! ```text
+//!            ns src (10.1.0.10)
+//!                 |
+//!        ns sw-up: bridge br-up
+//!          |                |
+//!     a-up 10.1.0.1      b-up 10.1.0.2
+//!   [ns a] a-ic 10.0.0.1/29 -- b-ic 10.0.0.2/29 [ns b]
+//!     a-dn 192.168.1.1   b-dn 192.168.1.2
+//!          |                |
+//!        ns sw-dn: bridge br-dn (IGMP snooping off)
+//!                 |
+//!            ns rcv (192.168.1.100)
+//! ```
+//! Every namespace name carries a per-lab prefix, so labs of concurrent tests never meet.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::netconf::{Blocking, Error};
+
+/// Why the lab cannot run here, if it cannot (not root, no iproute2).
+pub fn unavailable() -> Option<String> {
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|v| v.split_whitespace().next().map(str::to_string))
+        })
+        .unwrap_or_default();
+    if uid != "0" {
+        return Some("the namespace lab needs root".into());
+    }
+    if Command::new("ip")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .status()
+        .is_err()
+    {
+        return Some("the namespace lab needs iproute2 (ip)".into());
+    }
+    None
+}
+
+/// Skip (with a visible message) when the lab cannot run, unless NE_REQUIRE_TOOLS=1 (CI).
+pub fn require() -> bool {
+    match unavailable() {
+        None => true,
+        Some(why) if std::env::var("NE_REQUIRE_TOOLS").as_deref() == Ok("1") => {
+            panic!("{why} (NE_REQUIRE_TOOLS=1)")
+        }
+        Some(why) => {
+            eprintln!("SKIPPED: {why}");
+            false
+        }
+    }
+}
+
+/// Run a command, failing with its stderr.
+pub fn run(cmd: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .map_err(|e| format!("{cmd}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{cmd} {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn ip(args: &[&str]) -> Result<(), String> {
+    run("ip", args).map(drop)
+}
+
+/// Poll `cond` every 20 ms until it holds or `limit` passes.
+pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + limit;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= end {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The `ne-agent` binary next to the test executable (target/<profile>/ne-agent).
+pub fn agent_binary() -> PathBuf {
+    if let Ok(p) = std::env::var("NE_AGENT_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let mut dir = exe.parent().expect("exe dir").to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    dir.join("ne-agent")
+}
+
+static LABS: AtomicU32 = AtomicU32::new(0);
+
+/// One agent process inside a device namespace.
+pub struct Agent {
+    pub ns: String,
+    pub data_dir: PathBuf,
+    pub log: PathBuf,
+    password_file: PathBuf,
+    child: Option<Child>,
+    starts: u32,
+}
+
+impl Agent {
+    /// An agent for namespace `ns`, with its data dir, password file and log under `dir`.
+    pub fn new(ns: &str, dir: &Path, name: &str) -> Result<Agent, String> {
+        let data_dir = dir.join(name);
+        std::fs::create_dir_all(&data_dir).map_err(|e| e.to_string())?;
+        let password_file = dir.join(format!("{name}.password"));
+        std::fs::write(&password_file, "lab\n").map_err(|e| e.to_string())?;
+        // A pre-made RSA host key: generating one in a debug build takes seconds.
+        let rsa = data_dir.join("ssh_host_rsa_key");
+        if !rsa.exists() {
+            let _ = Command::new("ssh-keygen")
+                .args(["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f"])
+                .arg(&rsa)
+                .stdout(Stdio::null())
+                .status();
+        }
+        Ok(Agent {
+            ns: ns.to_string(),
+            log: dir.join(format!("{name}.log")),
+            data_dir,
+            password_file,
+            child: None,
+            starts: 0,
+        })
+    }
+
+    /// Start `ne-agent run` in the namespace (listening on its loopback, port 8300).
+    pub fn start(&mut self) -> Result<(), String> {
+        self.starts += 1;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .map_err(|e| e.to_string())?;
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.ns])
+            .arg(agent_binary())
+            .args(["run", "--listen", "127.0.0.1:8300", "--data-dir"])
+            .arg(&self.data_dir)
+            .arg("--password-file")
+            .arg(&self.password_file)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start ne-agent: {e}"))?;
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// SIGKILL (node failure: nothing is sent on the way down).
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait (a clean stop sends priority-0 adverts and BFD AdminDown).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let end = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < end {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// A NETCONF session to this agent (retried until it listens, up to 60 s).
+    pub fn connect(&mut self) -> Result<Blocking, Error> {
+        let end = Instant::now() + Duration::from_secs(60);
+        loop {
+            let ns = self.ns.clone();
+            let open = move || {
+                dataplane::netns::run_in(&ns, || {
+                    std::net::TcpStream::connect_timeout(
+                        &"127.0.0.1:8300".parse().expect("address"),
+                        Duration::from_secs(5),
+                    )
+                })?
+            };
+            match Blocking::connect(open, "admin", "lab") {
+                Ok(c) => return Ok(c),
+                Err(e) if Instant::now() < end && self.running() => {
+                    let _ = e;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => return Err(Error(format!("{e}; agent log:\n{}", self.log_tail(30)))),
+            }
+        }
+    }
+
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// The LAB.md topology with one agent per device.
+pub struct Lab {
+    pub prefix: String,
+    pub dir: PathBuf,
+    namespaces: Vec<String>,
+    pub a: Agent,
+    pub b: Agent,
+}
+
+impl Lab {
+    /// Namespace name of a role ("a", "b", "src", "rcv", "sw-up", "sw-dn").
+    pub fn ns(&self, role: &str) -> String {
+        format!("{}-{role}", self.prefix)
+    }
+
+    /// Build the namespaces and links; agents are created but not started.
+    pub fn build() -> Result<Lab, String> {
+        sweep_stale();
+        let n = LABS.fetch_add(1, Ordering::Relaxed);
+        let prefix = format!("nl{}x{n}", std::process::id());
+        let dir = std::env::temp_dir().join(format!("ne-lab-{prefix}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let ns = |r: &str| format!("{prefix}-{r}");
+        let mut lab = Lab {
+            a: Agent::new(&ns("a"), &dir, "a")?,
+            b: Agent::new(&ns("b"), &dir, "b")?,
+            prefix: prefix.clone(),
+            dir,
+            namespaces: Vec::new(),
+        };
+        for role in ["a", "b", "src", "rcv", "sw-up", "sw-dn"] {
+            let name = ns(role);
+            let _ = ip(&["netns", "del", &name]);
+            ip(&["netns", "add", &name])?;
+            lab.namespaces.push(name.clone());
+            ip(&["-n", &name, "link", "set", "lo", "up"])?;
+        }
+        for (sw, br) in [("sw-up", "br-up"), ("sw-dn", "br-dn")] {
+            let s = ns(sw);
+            ip(&[
+                "-n",
+                &s,
+                "link",
+                "add",
+                br,
+                "type",
+                "bridge",
+                "mcast_snooping",
+                "0",
+            ])?;
+            ip(&["-n", &s, "link", "set", br, "up"])?;
+        }
+        // (device ns, device end, switch ns, switch end, bridge)
+        let ports = [
+            ("a", "a-up", "sw-up", "up-a", "br-up"),
+            ("b", "b-up", "sw-up", "up-b", "br-up"),
+            ("src", "src0", "sw-up", "up-src", "br-up"),
+            ("a", "a-dn", "sw-dn", "dn-a", "br-dn"),
+            ("b", "b-dn", "sw-dn", "dn-b", "br-dn"),
+            ("rcv", "rcv0", "sw-dn", "dn-rcv", "br-dn"),
+        ];
+        for (dev, end, sw, port, br) in ports {
+            let (d, s) = (ns(dev), ns(sw));
+            ip(&[
+                "link", "add", end, "netns", &d, "type", "veth", "peer", "name", port, "netns", &s,
+            ])?;
+            ip(&["-n", &s, "link", "set", port, "master", br])?;
+            ip(&["-n", &s, "link", "set", port, "up"])?;
+        }
+        ip(&[
+            "link",
+            "add",
+            "a-ic",
+            "netns",
+            &ns("a"),
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "b-ic",
+            "netns",
+            &ns("b"),
+        ])?;
+        // Hosts: addresses and default routes are the lab's; the devices' are the agents'.
+        for (h, ifname, addr, gw) in [
+            ("src", "src0", "10.1.0.10/24", "10.1.0.1"),
+            ("rcv", "rcv0", "192.168.1.100/24", "192.168.1.1"),
+        ] {
+            let hn = ns(h);
+            ip(&["-n", &hn, "addr", "add", addr, "dev", ifname])?;
+            ip(&["-n", &hn, "link", "set", ifname, "up"])?;
+            ip(&["-n", &hn, "route", "add", "default", "via", gw])?;
+        }
+        Ok(lab)
+    }
+
+    /// Build, start both agents and configure them with the MODELS.md seed configuration.
+    pub fn seed() -> Result<(Lab, Blocking, Blocking), String> {
+        let mut lab = Lab::build()?;
+        lab.a.start()?;
+        lab.b.start()?;
+        let mut ca = lab.a.connect().map_err(|e| e.to_string())?;
+        let mut cb = lab.b.connect().map_err(|e| e.to_string())?;
+        ca.edit_running(&seed_config('a'))
+            .map_err(|e| format!("configuring A: {e}"))?;
+        cb.edit_running(&seed_config('b'))
+            .map_err(|e| format!("configuring B: {e}"))?;
+        Ok((lab, ca, cb))
+    }
+
+    /// Run a command inside a lab namespace.
+    pub fn exec(&self, role: &str, args: &[&str]) -> Result<String, String> {
+        let ns = self.ns(role);
+        let mut all = vec!["netns", "exec", ns.as_str()];
+        all.extend_from_slice(args);
+        run("ip", &all)
+    }
+
+    /// Set a link in a lab namespace up or down.
+    pub fn link(&self, role: &str, ifname: &str, up: bool) -> Result<(), String> {
+        ip(&[
+            "-n",
+            &self.ns(role),
+            "link",
+            "set",
+            ifname,
+            if up { "up" } else { "down" },
+        ])
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        self.a.kill9();
+        self.b.kill9();
+        for n in &self.namespaces {
+            let _ = ip(&["netns", "del", n]);
+        }
+        if std::env::var("NE_LAB_KEEP").is_err() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Delete lab namespaces left by test processes that no longer exist (a test killed before its
+/// `Drop` ran). Names are `nl<pid>x<n>-<role>`.
+fn sweep_stale() {
+    let Ok(list) = run("ip", &["netns", "list"]) else {
+        return;
+    };
+    for name in list.lines().filter_map(|l| l.split_whitespace().next()) {
+        let pid = name
+            .strip_prefix("nl")
+            .and_then(|r| r.split('x').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = ip(&["netns", "del", name]);
+            }
+        }
+    }
+}
+
+/// The MODELS.md seed configuration for device 'a' (master side) or 'b' (its mirror).
+pub fn seed_config(device: char) -> String {
+    let (me, peer, up_ip, ic_ip, dn_ip, prio, ldisc, rdisc, peer_ic) = if device == 'a' {
+        (
+            "a",
+            "b",
+            "10.1.0.1",
+            "10.0.0.1",
+            "192.168.1.1",
+            120,
+            10,
+            20,
+            "10.0.0.2",
+        )
+    } else {
+        (
+            "b",
+            "a",
+            "10.1.0.2",
+            "10.0.0.2",
+            "192.168.1.2",
+            100,
+            20,
+            10,
+            "10.0.0.1",
+        )
+    };
+    let track = if device == 'a' {
+        "<track><monitor-group><name>uplinks</name><failure-ratio>100</failure-ratio><mode>link</mode></monitor-group></track>".to_string()
+    } else {
+        format!("<track><bfd-session><session>to-{peer}</session><mode>increase</mode><priority-change>40</priority-change></bfd-session></track>")
+    };
+    let monitor = if device == 'a' {
+        format!(
+            "<monitor-groups xmlns=\"urn:ne-agent:yang:ne-monitor-group\"><monitor-group><name>uplinks</name>\
+             <enabled>true</enabled><binding-interface><name>{me}-up</name></binding-interface></monitor-group></monitor-groups>"
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\">\
+           <interface><name>{me}-up</name><ipv4><address><ip>{up_ip}</ip><prefix-length>24</prefix-length></address></ipv4>\
+             <pim xmlns=\"urn:ne-agent:yang:ne-multicast\"><sm>true</sm></pim></interface>\
+           <interface><name>{me}-ic</name><ipv4><address><ip>{ic_ip}</ip><prefix-length>29</prefix-length></address></ipv4>\
+             <vrrp xmlns=\"urn:ne-agent:yang:ne-vrrp\"><group><vrid>1</vrid>\
+               <virtual-ip><address>10.0.0.6</address></virtual-ip><priority>{prio}</priority>\
+               <advertise-interval>100</advertise-interval><admin-vrrp/>{track}</group></vrrp></interface>\
+           <interface><name>{me}-dn</name><ipv4><address><ip>{dn_ip}</ip><prefix-length>24</prefix-length></address></ipv4>\
+             <igmp xmlns=\"urn:ne-agent:yang:ne-multicast\"><enabled>true</enabled></igmp>\
+             <pim xmlns=\"urn:ne-agent:yang:ne-multicast\"><sm>true</sm><ignore-dr-state>true</ignore-dr-state>\
+               <ignore-assert-state>true</ignore-assert-state></pim>\
+             <track-admin-vrrp xmlns=\"urn:ne-agent:yang:ne-multicast\"><interface>{me}-ic</interface><vrid>1</vrid></track-admin-vrrp>\
+           </interface>\
+         </interfaces>{monitor}\
+         <bfd xmlns=\"urn:ne-agent:yang:ne-bfd\"><session><name>to-{peer}</name><peer-ip>{peer_ic}</peer-ip>\
+           <interface>{me}-ic</interface><local-discriminator>{ldisc}</local-discriminator>\
+           <remote-discriminator>{rdisc}</remote-discriminator></session></bfd>\
+         <multicast xmlns=\"urn:ne-agent:yang:ne-multicast\"><routing-enable>true</routing-enable></multicast>"
+    )
+}
+
+/// The text of the first `<name>` element after `anchor` in `xml` (crude, for state checks).
+pub fn leaf_after<'a>(xml: &'a str, anchor: &str, name: &str) -> Option<&'a str> {
+    let at = xml.find(anchor)?;
+    let rest = &xml[at..];
+    let open = format!("<{name}>");
+    let s = rest.find(&open)? + open.len();
+    let e = rest[s..].find('<')?;
+    Some(rest[s..s + e].trim())
+}
+
+/// VRRP state of group `vrid` on `ifname` as `<get>` reports it.
+pub fn vrrp_state(c: &mut Blocking, ifname: &str, vrid: u8) -> Result<String, Error> {
+    let r = c.get(Some(&format!(
+        "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>{ifname}</name>\
+         <vrrp xmlns=\"urn:ne-agent:yang:ne-vrrp\"><group><vrid>{vrid}</vrid></group></vrrp></interface></interfaces>"
+    )))?;
+    Ok(leaf_after(&r, "<group>", "state").unwrap_or("").to_string())
+}
+
+/// BFD session state as `<get>` reports it.
+pub fn bfd_state(c: &mut Blocking, session: &str) -> Result<String, Error> {
+    let r = c.get(Some(&format!(
+        "<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\"><session><name>{session}</name></session></bfd>"
+    )))?;
+    Ok(leaf_after(&r, "<session>", "state")
+        .unwrap_or("")
+        .to_string())
+}
