@@ -1,0 +1,401 @@
+//! `ne-lab`: the two-device lab as a program.
+//!
+//! - `ne-lab bench-failover [--trials N] [--baseline N]`: kill -9 agent A N times and measure,
+//!   on the wire (a packet socket on A's side of the interconnect), how long B takes to send
+//!   BFD Down and its first VRRP advertisement as master; the baseline is the same kill with
+//!   B's BFD tracking removed (plain VRRP master-down timer).
+//! - `ne-lab bench-bfd-load [--seconds S]`: the seed lab with both cores busy (a CPU hog in
+//!   each device namespace) for S seconds; counts BFD flaps.
+//! - `ne-lab bench-bfd-scale [--sessions N] [--seconds S]`: N BFD sessions at 100 ms x 3 between
+//!   the two agents; counts flaps and prints the agents' CPU use.
+//!
+//! Needs root (network namespaces). Run the release build for figures:
+//! `cargo build --release -p agent -p ne-lab && sudo target/release/ne-lab bench-failover`.
+
+use std::net::Ipv4Addr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use dataplane::sock::PacketSocket;
+use ne_lab::lab::{bfd_state, leaf_after, unavailable, vrrp_state, wait_for, Lab};
+use ne_lab::netconf::Blocking;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(why) = unavailable() {
+        eprintln!("ne-lab: {why}");
+        std::process::exit(2);
+    }
+    let flag = |name: &str, default: u64| -> u64 {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let r = match args.first().map(String::as_str) {
+        Some("bench-failover") => bench_failover(flag("--trials", 50), flag("--baseline", 10)),
+        Some("bench-bfd-load") => bench_bfd_load(flag("--seconds", 600)),
+        Some("bench-bfd-scale") => bench_bfd_scale(flag("--sessions", 1000), flag("--seconds", 60)),
+        _ => {
+            eprintln!(
+                "usage: ne-lab bench-failover [--trials N] [--baseline N]\n       \
+                 ne-lab bench-bfd-load [--seconds S]\n       \
+                 ne-lab bench-bfd-scale [--sessions N] [--seconds S]"
+            );
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = r {
+        eprintln!("ne-lab: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn steady(ca: &mut Blocking, cb: &mut Blocking) -> Result<(), String> {
+    let ok = wait_for(Duration::from_secs(60), || {
+        vrrp_state(ca, "a-ic", 1).as_deref() == Ok("master")
+            && vrrp_state(cb, "b-ic", 1).as_deref() == Ok("backup")
+            && bfd_state(ca, "to-b").as_deref() == Ok("up")
+            && bfd_state(cb, "to-a").as_deref() == Ok("up")
+    });
+    ok.then_some(())
+        .ok_or_else(|| "the lab did not reach its steady state".into())
+}
+
+/// A packet socket on `ifname` inside namespace `ns`, receiving IPv4 frames.
+fn capture(ns: &str, ifname: &str) -> Result<PacketSocket, String> {
+    let name = ifname.to_string();
+    dataplane::netns::run_in(ns, move || {
+        let idx = dataplane::sock::ifindex(&name).ok_or("no such interface")?;
+        PacketSocket::open(idx, Some(0x0800)).map_err(|e| e.to_string())
+    })
+    .map_err(|e| e.to_string())?
+    .map_err(|e: String| format!("capture on {ifname}: {e}"))
+}
+
+/// What B sent after the kill, as seen on the wire.
+#[derive(Debug, Default, Clone, Copy)]
+struct Seen {
+    bfd_down: Option<Duration>,
+    master_advert: Option<Duration>,
+}
+
+/// Watch frames from B (10.0.0.2) until its first VRRP advert with a priority above 120 (or
+/// any advert, when `any_advert`: the baseline has no tracking) and its first BFD Down.
+fn watch(sock: &PacketSocket, t0: Instant, limit: Duration, any_advert: bool) -> Seen {
+    let mut s = Seen::default();
+    let mut buf = vec![0u8; 2048];
+    let b = Ipv4Addr::new(10, 0, 0, 2);
+    while t0.elapsed() < limit {
+        let mut ready = Vec::new();
+        let _ = dataplane::poll::wait_readable(
+            &[std::os::fd::AsRawFd::as_raw_fd(sock)],
+            &mut ready,
+            Duration::from_millis(5),
+        );
+        while let Ok(Some(n)) = sock.recv(&mut buf) {
+            let at = t0.elapsed();
+            let f = &buf[..n];
+            if f.len() < 34 || f[12..14] != [0x08, 0x00] {
+                continue;
+            }
+            let ip = &f[14..];
+            let ihl = usize::from(ip[0] & 0x0f) * 4;
+            let src = Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
+            if src != b || ip.len() < ihl + 8 {
+                continue;
+            }
+            let l4 = &ip[ihl..];
+            match ip[9] {
+                112 if s.master_advert.is_none() && (any_advert || l4[2] > 120) => {
+                    s.master_advert = Some(at)
+                }
+                17 if s.bfd_down.is_none() && l4.len() >= 8 + 24 => {
+                    let dport = u16::from_be_bytes([l4[2], l4[3]]);
+                    let state = l4[8 + 1] >> 6;
+                    if dport == 3784 && state == 1 {
+                        s.bfd_down = Some(at);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if s.master_advert.is_some() && (s.bfd_down.is_some() || any_advert) {
+            break;
+        }
+    }
+    s
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let i = ((p / 100.0) * (v.len() as f64 - 1.0)).round() as usize;
+    v[i.min(v.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn trials(
+    lab: &mut Lab,
+    cb: &mut Blocking,
+    n: u64,
+    baseline: bool,
+) -> Result<(Vec<f64>, Vec<f64>), String> {
+    let (mut det, mut take) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let mut ca = lab.a.connect().map_err(|e| e.to_string())?;
+        if baseline {
+            let ok = wait_for(Duration::from_secs(60), || {
+                vrrp_state(&mut ca, "a-ic", 1).as_deref() == Ok("master")
+                    && vrrp_state(cb, "b-ic", 1).as_deref() == Ok("backup")
+            });
+            if !ok {
+                return Err("no steady state".into());
+            }
+        } else {
+            steady(&mut ca, cb)?;
+        }
+        drop(ca);
+        let sock = capture(&lab.ns("a"), "a-ic")?;
+        // Let the capture start clean.
+        while let Ok(Some(_)) = sock.recv(&mut [0u8; 2048]) {}
+        let t0 = Instant::now();
+        lab.a.kill9();
+        let seen = watch(&sock, t0, Duration::from_secs(5), baseline);
+        let Some(t) = seen.master_advert else {
+            return Err(format!("trial {i}: no advert from B as master within 5 s"));
+        };
+        take.push(ms(t));
+        if let Some(d) = seen.bfd_down {
+            det.push(ms(d));
+        }
+        eprintln!(
+            "trial {i:3}: BFD down {:>7} ms, B master advert {:7.1} ms",
+            seen.bfd_down
+                .map_or("-".to_string(), |d| format!("{:.1}", ms(d))),
+            ms(t)
+        );
+        lab.a.start()?;
+    }
+    Ok((det, take))
+}
+
+fn bench_failover(n: u64, baseline_n: u64) -> Result<(), String> {
+    let (mut lab, mut ca, mut cb) = Lab::seed()?;
+    steady(&mut ca, &mut cb)?;
+    drop(ca);
+    eprintln!("== seed configuration (BFD 10 ms x 3, B tracks BFD +40): {n} kills of agent A");
+    let (mut det, mut take) = trials(&mut lab, &mut cb, n, false)?;
+    let mut base = Vec::new();
+    if baseline_n > 0 {
+        eprintln!(
+            "== baseline: B without BFD tracking (VRRP master-down timer only): {baseline_n} kills"
+        );
+        cb.edit_running(
+            "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>b-ic</name>\
+             <vrrp xmlns=\"urn:ne-agent:yang:ne-vrrp\"><group><vrid>1</vrid><track>\
+             <bfd-session xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\" nc:operation=\"remove\">\
+             <session>to-a</session></bfd-session></track></group></vrrp></interface></interfaces>",
+        )
+        .map_err(|e| e.to_string())?;
+        base = trials(&mut lab, &mut cb, baseline_n, true)?.1;
+    }
+    println!(
+        "failover, {} trials (kill -9 of A at t=0, times on the wire at A's side of a-ic)",
+        take.len()
+    );
+    println!(
+        "  BFD detection (B sends Down):      p50 {:6.1} ms  p99 {:6.1} ms  max {:6.1} ms  (target <= 40 ms p99)",
+        percentile(&mut det, 50.0),
+        percentile(&mut det, 99.0),
+        percentile(&mut det, 100.0)
+    );
+    println!(
+        "  mVRRP takeover (B's first advert):  p50 {:6.1} ms  p99 {:6.1} ms  max {:6.1} ms  (target <= 50 ms p99)",
+        percentile(&mut take, 50.0),
+        percentile(&mut take, 99.0),
+        percentile(&mut take, 100.0)
+    );
+    if !base.is_empty() {
+        let b50 = percentile(&mut base, 50.0);
+        println!(
+            "  baseline, plain VRRP (100 ms adverts, master-down timer), {} trials: p50 {:6.1} ms  p99 {:6.1} ms",
+            base.len(),
+            b50,
+            percentile(&mut base, 99.0)
+        );
+        println!(
+            "  ratio baseline/ours at p50: {:.1}x",
+            b50 / percentile(&mut take, 50.0)
+        );
+    }
+    Ok(())
+}
+
+/// Busy loops in a namespace, one per core.
+struct Hog(Vec<Child>);
+
+impl Hog {
+    fn start(lab: &Lab, role: &str, n: usize) -> Result<Hog, String> {
+        let mut v = Vec::new();
+        for _ in 0..n {
+            v.push(
+                Command::new("ip")
+                    .args([
+                        "netns",
+                        "exec",
+                        &lab.ns(role),
+                        "sh",
+                        "-c",
+                        "while :; do :; done",
+                    ])
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        Ok(Hog(v))
+    }
+}
+
+impl Drop for Hog {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn up_transitions(c: &mut Blocking) -> Result<Vec<u64>, String> {
+    let r = c
+        .get(Some("<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\"/>"))
+        .map_err(|e| e.to_string())?;
+    Ok(r.split("<up-transitions>")
+        .skip(1)
+        .filter_map(|s| s.split('<').next()?.parse().ok())
+        .collect())
+}
+
+fn bench_bfd_load(seconds: u64) -> Result<(), String> {
+    let (lab, mut ca, mut cb) = Lab::seed()?;
+    steady(&mut ca, &mut cb)?;
+    let before = (up_transitions(&mut ca)?, up_transitions(&mut cb)?);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let _hog_a = Hog::start(&lab, "a", cores)?;
+    let _hog_b = Hog::start(&lab, "b", cores)?;
+    eprintln!(
+        "BFD 10 ms x 3 for {seconds} s with {} busy loops in the device namespaces",
+        2 * cores
+    );
+    let t0 = Instant::now();
+    let mut downs = 0u64;
+    while t0.elapsed() < Duration::from_secs(seconds) {
+        std::thread::sleep(Duration::from_secs(5));
+        if bfd_state(&mut ca, "to-b").as_deref() != Ok("up") {
+            downs += 1;
+        }
+    }
+    let after = (up_transitions(&mut ca)?, up_transitions(&mut cb)?);
+    let flaps_a = after.0.iter().sum::<u64>() - before.0.iter().sum::<u64>();
+    let flaps_b = after.1.iter().sum::<u64>() - before.1.iter().sum::<u64>();
+    println!(
+        "BFD 10 ms x 3 under CPU load, {seconds} s: flaps (extra up-transitions) A {flaps_a}, B {flaps_b}; samples not up {downs}"
+    );
+    Ok(())
+}
+
+fn cpu_ticks(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit(')').next()?.to_string();
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0)
+}
+
+fn agent_pid(lab: &Lab, role: &str) -> Option<u32> {
+    let out = Command::new("ip")
+        .args(["netns", "pids", &lab.ns(role)])
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse::<u32>().ok())
+        .find(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "ne-agent")
+        })
+}
+
+fn sessions_xml(n: u64, me: char) -> String {
+    let mut x = String::from("<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\">");
+    for i in 0..n {
+        let (l, r) = if me == 'a' {
+            (100 + i, 5000 + i)
+        } else {
+            (5000 + i, 100 + i)
+        };
+        let peer = if me == 'a' { "10.0.0.2" } else { "10.0.0.1" };
+        x.push_str(&format!(
+            "<session><name>s{i}</name><peer-ip>{peer}</peer-ip><interface>{me}-ic</interface>\
+             <local-discriminator>{l}</local-discriminator><remote-discriminator>{r}</remote-discriminator>\
+             <min-tx-interval>100</min-tx-interval><min-rx-interval>100</min-rx-interval></session>"
+        ));
+    }
+    x.push_str("</bfd>");
+    x
+}
+
+fn bench_bfd_scale(n: u64, seconds: u64) -> Result<(), String> {
+    let (lab, mut ca, mut cb) = Lab::seed()?;
+    steady(&mut ca, &mut cb)?;
+    let t = Instant::now();
+    ca.edit_running(&sessions_xml(n, 'a'))
+        .map_err(|e| e.to_string())?;
+    cb.edit_running(&sessions_xml(n, 'b'))
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "{n} sessions configured on each agent in {:.0} ms",
+        ms(t.elapsed())
+    );
+    let up = wait_for(Duration::from_secs(120), || {
+        ca.get(Some("<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\"/>"))
+            .map(|r| r.matches("<state>up</state>").count() as u64 > n)
+            .unwrap_or(false)
+    });
+    if !up {
+        return Err("not every session came up within 120 s".into());
+    }
+    let before = (up_transitions(&mut ca)?, up_transitions(&mut cb)?);
+    let (pa, pb) = (agent_pid(&lab, "a"), agent_pid(&lab, "b"));
+    let ticks0 = (pa.map_or(0, cpu_ticks), pb.map_or(0, cpu_ticks));
+    let t0 = Instant::now();
+    std::thread::sleep(Duration::from_secs(seconds));
+    let el = t0.elapsed().as_secs_f64();
+    let ticks1 = (pa.map_or(0, cpu_ticks), pb.map_or(0, cpu_ticks));
+    let after = (up_transitions(&mut ca)?, up_transitions(&mut cb)?);
+    let hz = 100.0;
+    let cpu = |a: u64, b: u64| (b - a) as f64 / hz / el * 100.0;
+    let flaps = after.0.iter().sum::<u64>() - before.0.iter().sum::<u64>()
+        + after.1.iter().sum::<u64>()
+        - before.1.iter().sum::<u64>();
+    let r = ca
+        .get(Some("<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\"/>"))
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{n} BFD sessions at 100 ms x 3 per agent, {seconds} s: flaps {flaps}; sessions up on A {}; CPU agent A {:.1} %, agent B {:.1} % of one core",
+        r.matches("<state>up</state>").count(),
+        cpu(ticks0.0, ticks1.0),
+        cpu(ticks0.1, ticks1.1)
+    );
+    let _ = leaf_after(&r, "<session>", "state");
+    Ok(())
+}
