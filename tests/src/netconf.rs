@@ -271,6 +271,17 @@ impl Blocking {
         }
     }
 
+    /// The next message that is not an rpc-reply (a notification), or None after `limit`.
+    pub fn next_notification(&mut self, limit: Duration) -> Result<Option<String>, Error> {
+        let c = self.client.as_mut().ok_or_else(|| Error("closed".into()))?;
+        self.rt.block_on(async {
+            match tokio::time::timeout(limit, c.next_message()).await {
+                Ok(r) => r.map(Some),
+                Err(_) => Ok(None),
+            }
+        })
+    }
+
     pub fn session_id(&self) -> u32 {
         self.client.as_ref().map_or(0, |c| c.session_id)
     }

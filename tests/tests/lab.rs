@@ -266,3 +266,103 @@ fn interconnect_cable_pulled_is_reported_as_it_is() {
     lab.link("b", "b-ic", true).unwrap();
     steady(&mut ca, &mut cb);
 }
+
+/// An ARP request for `target` sent out of `ifname` in namespace `ns`; the sender MAC of the
+/// reply, if one comes within `limit`.
+fn arp_who_has(ns: &str, ifname: &str, target: [u8; 4], limit: Duration) -> Option<[u8; 6]> {
+    let name = ifname.to_string();
+    let sock = dataplane::netns::run_in(ns, move || {
+        let idx = dataplane::sock::ifindex(&name)?;
+        dataplane::sock::PacketSocket::open(idx, Some(dataplane::sock::ETH_P_ARP)).ok()
+    })
+    .ok()??;
+    let me = [0x02, 0x00, 0x00, 0x00, 0x00, 0x99];
+    let mut f = Vec::with_capacity(42);
+    f.extend_from_slice(&[0xff; 6]);
+    f.extend_from_slice(&me);
+    f.extend_from_slice(&[0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01]);
+    f.extend_from_slice(&me);
+    f.extend_from_slice(&[10, 0, 0, 5]);
+    f.extend_from_slice(&[0; 6]);
+    f.extend_from_slice(&target);
+    sock.send(&f).ok()?;
+    let end = std::time::Instant::now() + limit;
+    let mut buf = [0u8; 256];
+    while std::time::Instant::now() < end {
+        match sock.recv(&mut buf) {
+            Ok(Some(n)) if n >= 42 && buf[20..22] == [0, 2] && buf[28..32] == target => {
+                let mut mac = [0u8; 6];
+                mac.copy_from_slice(&buf[22..28]);
+                return Some(mac);
+            }
+            Ok(_) => std::thread::sleep(Duration::from_millis(5)),
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+#[test]
+fn arp_for_the_virtual_ip_notifications_and_a_clean_stop() {
+    if !require() {
+        return;
+    }
+    let (mut lab, mut ca, mut cb) = Lab::seed().expect("lab");
+    steady(&mut ca, &mut cb);
+    let vmac = [0x00, 0x00, 0x5e, 0x00, 0x01, 0x01];
+    // The master answers ARP for the virtual IP with the virtual MAC...
+    assert_eq!(
+        arp_who_has(&lab.ns("b"), "b-ic", [10, 0, 0, 6], Duration::from_secs(2)),
+        Some(vmac),
+        "no ARP reply from the master"
+    );
+    // ...the backup does not.
+    assert_eq!(
+        arp_who_has(
+            &lab.ns("a"),
+            "a-ic",
+            [10, 0, 0, 6],
+            Duration::from_millis(500)
+        ),
+        None,
+        "the backup answered ARP for the virtual IP"
+    );
+
+    let r = cb
+        .rpc("<create-subscription xmlns=\"urn:ietf:params:xml:ns:netconf:notification:1.0\"/>")
+        .unwrap();
+    assert!(r.contains("<ok/>"), "{r}");
+
+    // A clean stop: A sends priority 0 and BFD AdminDown. B takes over through the
+    // priority-0 advert; BFD AdminDown must not move B's priority (RFC 5882).
+    lab.a.stop();
+    let mut seen = String::new();
+    let ok = wait_for(SETTLE, || {
+        while let Ok(Some(n)) = cb.next_notification(Duration::from_millis(50)) {
+            seen.push_str(&n);
+        }
+        seen.contains("<new-state>master</new-state>")
+    });
+    assert!(ok, "no VRRP state-change notification: {seen}");
+    assert!(
+        seen.contains("urn:ne-agent:yang:ne-vrrp") && seen.contains("<interface>b-ic</interface>")
+    );
+    assert!(
+        seen.contains("<session-state-change") && seen.contains("<name>to-a</name>"),
+        "no BFD notification: {seen}"
+    );
+    let g = group(&mut cb, "b-ic");
+    assert_eq!(leaf_after(&g, "<group>", "state"), Some("master"), "{g}");
+    assert_eq!(
+        leaf_after(&g, "<group>", "current-priority"),
+        Some("100"),
+        "{g}"
+    );
+    assert!(num(&g, "<statistics>", "priority-zero-received") >= 1);
+    let b = bfd(&mut cb);
+    assert_eq!(
+        leaf_after(&b, "<session>", "remote-state"),
+        Some("admin-down"),
+        "{b}"
+    );
+}
