@@ -468,11 +468,12 @@ impl Group {
                     return out;
                 }
                 self.master = Some((src, adv.priority));
-                if !self.cfg.preempt || adv.priority >= self.priority {
-                    self.master_adver_interval_cs = adv.interval_cs.max(1);
-                    self.master_down_at = Some(now + self.master_down_interval());
-                }
-                // else: RFC 9568 discards it; the vendor rule may preempt.
+                // RFC 9568 discards a lower-priority advert when preempting, letting the
+                // master-down timer take over. Here the vendor rule preempts (after the
+                // preempt delay), so the live master keeps the timer from firing early and a
+                // long preempt delay is honoured.
+                self.master_adver_interval_cs = adv.interval_cs.max(1);
+                self.master_down_at = Some(now + self.master_down_interval());
                 self.evaluate_preempt(now, &mut out);
             }
             State::Master => {
@@ -956,24 +957,29 @@ mod tests {
     }
 
     #[test]
-    fn backup_discards_lower_priority_without_restarting_timer() {
+    fn a_long_preempt_delay_is_honoured_while_the_lower_master_lives() {
         let now = Instant::now();
         let mut c = cfg(100);
-        c.preempt_delay = secs(60.0); // keep the vendor rule out of the way
+        c.preempt_delay = secs(60.0);
         let mut g = Group::new(c, IP_B, now);
         g.set_link(true, false, now);
-        let first = g.next_deadline();
-        assert!(g.receive(&g.advert(90), IP_A, now + secs(1.0)).is_empty());
-        // Master_Down_Timer untouched; the vendor preemption timer armed.
-        assert_eq!(g.master_priority(), Some(90));
-        assert_eq!(g.next_deadline(), first);
-        // Without preempt the same advert restarts the timer.
-        let mut c = cfg(100);
-        c.preempt = false;
-        let mut g = Group::new(c, IP_B, now);
-        g.set_link(true, false, now);
-        g.receive(&g.advert(90), IP_A, now + secs(1.0));
-        assert_eq!(g.next_deadline(), Some(now + secs(4.6)));
+        // The master advertises 90 every second: its adverts keep the master-down timer from
+        // firing, and the vendor rule waits out the 60 s delay.
+        let mut t = now;
+        for _ in 0..59 {
+            t += secs(1.0);
+            assert!(g.receive(&g.advert(90), IP_A, t).is_empty());
+            assert_eq!(g.master_priority(), Some(90));
+            let due: Vec<Action> = g.on_timer(t);
+            assert!(due.is_empty(), "took over early at {:?}", t - now);
+        }
+        assert_eq!(g.state(), State::Backup);
+        let a = g.on_timer(now + secs(61.0));
+        assert!(a.contains(&Action::StateChange {
+            old: State::Backup,
+            new: State::Master,
+            reason: Reason::Preempted
+        }));
     }
 
     #[test]
