@@ -349,6 +349,78 @@ fn yanglint_accepts_get_config_output() {
     );
 }
 
+/// The YANG library (RFC 8525 yang-library and RFC 7895 modules-state) that `<get>` returns is
+/// valid against the ietf-yang-library module pyang installs, by yanglint; the hello announces
+/// it with the same module-set-id.
+#[test]
+fn yang_library_state_is_valid_for_yanglint() {
+    let Some(python) = python_with("ncclient") else {
+        return;
+    };
+    let Some(yanglint) = tool("yanglint") else {
+        return;
+    };
+    let Some(pyang) = tool("pyang") else {
+        return;
+    };
+    let ietf = pyang
+        .canonicalize()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("../share/yang/modules/ietf");
+    let agent = Agent::start("yanglib");
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(format!(
+            "from ncclient import manager\nm = manager.connect(host='127.0.0.1', port={}, username='admin', password={:?}, hostkey_verify=False, allow_agent=False, look_for_keys=False, timeout=20)\n\
+             print([c for c in m.server_capabilities if 'yang-library' in c][0])\n\
+             a = m.get(filter=('subtree', '<yang-library xmlns=\"urn:ietf:params:xml:ns:yang:ietf-yang-library\"/>')).data_xml\n\
+             b = m.get(filter=('subtree', '<modules-state xmlns=\"urn:ietf:params:xml:ns:yang:ietf-yang-library\"/>')).data_xml\n\
+             print(a[:a.rindex('</data>')] + b[b.index('<modules-state'):])",
+            agent.port,
+            agent.password()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (cap, reply) = text.split_once('\n').unwrap();
+    let id = cap.split("module-set-id=").nth(1).unwrap().trim();
+    assert!(
+        reply.contains(&format!("<module-set-id>{id}</module-set-id>")),
+        "{reply}"
+    );
+    assert!(
+        reply.contains(&format!("<content-id>{id}</content-id>")),
+        "{reply}"
+    );
+    assert!(reply.contains("<name>ne-vrrp</name>") && reply.contains("urn:ne-agent:yang:ne-vrrp"));
+    let data = &reply[reply.find("<data").unwrap()..];
+    let body = data[data.find('>').unwrap() + 1..]
+        .trim()
+        .trim_end_matches("</data>");
+    let file = agent.dir.join("yang-library.xml");
+    std::fs::write(&file, body).unwrap();
+    let lint = Command::new(yanglint)
+        .args(["-t", "data", "-p"])
+        .arg(&ietf)
+        .arg(ietf.join("ietf-yang-library.yang"))
+        .arg(ietf.join("ietf-datastores.yang"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        lint.status.success(),
+        "yanglint refused our YANG library:\n{}\n{body}",
+        String::from_utf8_lossy(&lint.stderr)
+    );
+}
+
 /// Ansible (`ansible` from PyPI, ansible.netcommon's netconf connection and modules) runs a
 /// playbook against the agent: netconf_config twice (changed, then not changed),
 /// netconf_get of config and state with filters, netconf_rpc.

@@ -72,6 +72,25 @@ impl Element {
         self.children.iter().find(|c| c.ns == ns && c.name == name)
     }
 
+    /// Prefixes bound in scope that the text uses as `prefix:name`.
+    fn text_prefixes(&self) -> Vec<(&str, &str)> {
+        let mut found: Vec<(&str, &str)> = Vec::new();
+        let t = self.text.as_str();
+        for (i, _) in t.match_indices(':') {
+            let start = t[..i]
+                .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.'))
+                .map_or(0, |j| j + 1);
+            let prefix = &t[start..i];
+            if prefix.is_empty() || found.iter().any(|(p, _)| *p == prefix) {
+                continue;
+            }
+            if let Some(ns) = self.lookup_prefix(prefix) {
+                found.push((prefix, ns));
+            }
+        }
+        found
+    }
+
     /// Serialize back to XML (used for anydata/anyxml content and for tests).
     pub fn to_xml(&self) -> String {
         let mut out = String::new();
@@ -85,6 +104,13 @@ impl Element {
         if self.ns != parent_ns {
             out.push_str(" xmlns=\"");
             escape_attr_into(&self.ns, out);
+            out.push('"');
+        }
+        // Prefixes used in the text (identityref, instance-identifier values) keep their
+        // bindings.
+        for (prefix, ns) in self.text_prefixes() {
+            out.push_str(&format!(" xmlns:{prefix}=\""));
+            escape_attr_into(ns, out);
             out.push('"');
         }
         for a in &self.attrs {

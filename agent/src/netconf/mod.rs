@@ -15,8 +15,8 @@ pub const BASE_NS: &str = "urn:ietf:params:xml:ns:netconf:base:1.0";
 pub const BASE_11: &str = "urn:ietf:params:netconf:base:1.1";
 
 /// Capabilities announced in the server hello: only what is implemented.
-pub fn capabilities() -> Vec<String> {
-    [
+pub fn capabilities(schema: &yang::Schema) -> Vec<String> {
+    let mut caps: Vec<String> = [
         "urn:ietf:params:netconf:base:1.0",
         BASE_11,
         "urn:ietf:params:netconf:capability:writable-running:1.0",
@@ -34,5 +34,22 @@ pub fn capabilities() -> Vec<String> {
     ]
     .iter()
     .map(|s| s.to_string())
-    .collect()
+    .collect();
+    // YANG 1.1 modules are announced through the YANG library (RFC 7950 §5.6.4); YANG 1.0
+    // modules also as module capabilities (RFC 6020 §5.6.4).
+    caps.push(format!(
+        "urn:ietf:params:netconf:capability:yang-library:1.0?revision=2016-06-21&amp;module-set-id={}",
+        state::module_set_id(schema)
+    ));
+    for m in schema.modules.iter().filter(|m| m.yang_version != "1.1") {
+        let mut c = format!("{}?module={}", m.namespace, m.name);
+        if let Some(r) = &m.revision {
+            c.push_str(&format!("&amp;revision={r}"));
+        }
+        if !m.enabled_features.is_empty() {
+            c.push_str(&format!("&amp;features={}", m.enabled_features.join(",")));
+        }
+        caps.push(c);
+    }
+    caps
 }

@@ -479,24 +479,30 @@ fn rollback(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult {
 /// netconf-state as XML, subject to the request's subtree filter (an XPath filter selects it
 /// only when it names it).
 fn monitoring_state(server: &Server, op: &Element) -> String {
-    let state = super::state::netconf_state_xml(server);
-    let Ok(el) = yang::xml::parse(&state) else {
-        return String::new();
-    };
-    match param(op, "filter") {
-        None => state,
-        Some(f) if f.attr("", "type") == Some("xpath") => {
-            let select = f.attr("", "select").unwrap_or("");
-            if select.contains("netconf-state") {
-                state
-            } else {
-                String::new()
+    // Built as XML (no module text for these IETF trees), so filtered as XML.
+    let mut trees = vec![super::state::netconf_state_xml(server)];
+    trees.extend(super::state::yang_library_xml(server));
+    let mut out = String::new();
+    for state in trees {
+        let Ok(el) = yang::xml::parse(&state) else {
+            continue;
+        };
+        match param(op, "filter") {
+            None => out.push_str(&state),
+            Some(f) if f.attr("", "type") == Some("xpath") => {
+                let select = f.attr("", "select").unwrap_or("");
+                if select.contains(&el.name) {
+                    out.push_str(&state);
+                }
+            }
+            Some(f) => {
+                if let Some(e) = filter::apply_elements(&el, &f.children) {
+                    out.push_str(&e.to_xml());
+                }
             }
         }
-        Some(f) => filter::apply_elements(&el, &f.children)
-            .map(|e| e.to_xml())
-            .unwrap_or_default(),
     }
+    out
 }
 
 /// `<data>` for get/get-config, with subtree filter and with-defaults.

@@ -28,7 +28,7 @@ where
     info!(session = id, %user, "netconf session started");
     let hello = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><hello xmlns=\"{BASE_NS}\"><capabilities>{}</capabilities><session-id>{id}</session-id></hello>",
-        capabilities()
+        capabilities(&server.schema)
             .iter()
             .map(|c| format!("<capability>{c}</capability>"))
             .collect::<String>()

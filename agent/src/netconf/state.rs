@@ -67,7 +67,7 @@ pub fn netconf_state_xml(server: &Server) -> String {
     use std::sync::atomic::Ordering::Relaxed;
     use yang::xml::escape_text as esc;
     let mut x = format!("<netconf-state xmlns=\"{NCM_NS}\"><capabilities>");
-    for c in super::capabilities() {
+    for c in super::capabilities(&server.schema) {
         x.push_str(&format!("<capability>{c}</capability>"));
     }
     x.push_str("</capabilities><datastores>");
@@ -142,4 +142,127 @@ mod tests {
         assert_eq!(rfc3339(951_782_400_123), "2000-02-29T00:00:00.123Z");
         assert_eq!(rfc3339(1_795_651_200_000), "2026-11-26T00:00:00.000Z");
     }
+}
+
+pub const YANG_LIBRARY_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-yang-library";
+
+/// IETF modules the server implements in code (their texts are not shipped, so get-schema
+/// does not serve them): name, revision, namespace.
+const BUILT_IN: [(&str, &str, &str); 6] = [
+    (
+        "ietf-datastores",
+        "2018-02-14",
+        "urn:ietf:params:xml:ns:yang:ietf-datastores",
+    ),
+    (
+        "ietf-netconf-monitoring",
+        "2010-10-04",
+        "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring",
+    ),
+    (
+        "ietf-netconf-notifications",
+        "2012-02-06",
+        "urn:ietf:params:xml:ns:yang:ietf-netconf-notifications",
+    ),
+    (
+        "ietf-netconf-with-defaults",
+        "2011-06-01",
+        "urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults",
+    ),
+    (
+        "ietf-yang-library",
+        "2019-01-04",
+        "urn:ietf:params:xml:ns:yang:ietf-yang-library",
+    ),
+    (
+        "notifications",
+        "2008-07-14",
+        "urn:ietf:params:xml:ns:netconf:notification:1.0",
+    ),
+];
+
+/// An identifier of the module set: FNV-1a over every module's name, revision and features.
+pub fn module_set_id(schema: &yang::Schema) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for m in &schema.modules {
+        let text = format!(
+            "{}@{}:{};",
+            m.name,
+            m.revision.as_deref().unwrap_or(""),
+            m.enabled_features.join(",")
+        );
+        for b in text.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// The YANG library (RFC 8525 `yang-library`, and RFC 7895 `modules-state`, which RFC 8525
+/// keeps for clients that predate NMDA): every module the agent knows, implemented or only
+/// imported, with its features and submodules. Built in code; the IETF module text is not
+/// shipped.
+pub fn yang_library_xml(server: &Server) -> Vec<String> {
+    let schema = &server.schema;
+    let id = module_set_id(schema);
+    let mut lib = format!("<yang-library xmlns=\"{YANG_LIBRARY_NS}\"><module-set><name>all</name>");
+    let mut legacy =
+        format!("<modules-state xmlns=\"{YANG_LIBRARY_NS}\"><module-set-id>{id}</module-set-id>");
+    let mut modules: Vec<&yang::schema::Module> = schema.modules.iter().collect();
+    modules.sort_by(|a, b| a.name.cmp(&b.name));
+    for (name, rev, ns) in BUILT_IN {
+        lib.push_str(&format!(
+            "<module><name>{name}</name><revision>{rev}</revision><namespace>{ns}</namespace></module>"
+        ));
+        legacy.push_str(&format!(
+            "<module><name>{name}</name><revision>{rev}</revision><namespace>{ns}</namespace>\
+             <conformance-type>implement</conformance-type></module>"
+        ));
+    }
+    for m in &modules {
+        let rev = m.revision.as_deref().unwrap_or("");
+        let features: String = m
+            .enabled_features
+            .iter()
+            .map(|f| format!("<feature>{}</feature>", escape_text(f)))
+            .collect();
+        let subs: String = m
+            .submodules
+            .iter()
+            .map(|s| format!("<submodule><name>{}</name></submodule>", escape_text(s)))
+            .collect();
+        let tag = if m.implemented {
+            "module"
+        } else {
+            "import-only-module"
+        };
+        lib.push_str(&format!("<{tag}><name>{}</name>", escape_text(&m.name)));
+        if !rev.is_empty() || !m.implemented {
+            lib.push_str(&format!("<revision>{rev}</revision>"));
+        }
+        lib.push_str(&format!(
+            "<namespace>{}</namespace>{subs}",
+            escape_text(&m.namespace)
+        ));
+        if m.implemented {
+            lib.push_str(&features);
+        }
+        lib.push_str(&format!("</{tag}>"));
+        legacy.push_str(&format!(
+            "<module><name>{}</name><revision>{rev}</revision><namespace>{}</namespace>{features}\
+             <conformance-type>{}</conformance-type>{subs}</module>",
+            escape_text(&m.name),
+            escape_text(&m.namespace),
+            if m.implemented { "implement" } else { "import" }
+        ));
+    }
+    lib.push_str("</module-set><schema><name>all</name><module-set>all</module-set></schema>");
+    for ds in ["running", "candidate", "startup"] {
+        lib.push_str(&format!(
+            "<datastore><name xmlns:ds=\"urn:ietf:params:xml:ns:yang:ietf-datastores\">ds:{ds}</name><schema>all</schema></datastore>"
+        ));
+    }
+    lib.push_str(&format!("<content-id>{id}</content-id></yang-library>"));
+    legacy.push_str("</modules-state>");
+    vec![lib, legacy]
 }
