@@ -1,11 +1,8 @@
 //! `ne-agent`: the network element agent, and its YANG tooling.
 
-mod agent;
-mod cli;
-mod engines;
-mod netconf;
-
 use std::process::ExitCode;
+
+use agent::cli;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

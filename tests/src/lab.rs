@@ -110,6 +110,28 @@ pub fn agent_binary() -> PathBuf {
 
 static LABS: AtomicU32 = AtomicU32::new(0);
 
+/// One network namespace, deleted on drop.
+pub struct Netns(pub String);
+
+impl Netns {
+    /// A fresh namespace named `<tag><pid>x<n>` with loopback up.
+    pub fn new(tag: &str) -> Result<Netns, String> {
+        sweep_stale();
+        let n = LABS.fetch_add(1, Ordering::Relaxed);
+        let name = format!("nl{}x{n}-{tag}", std::process::id());
+        ip(&["netns", "add", &name])?;
+        let ns = Netns(name);
+        ip(&["-n", &ns.0, "link", "set", "lo", "up"])?;
+        Ok(ns)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = ip(&["netns", "del", &self.0]);
+    }
+}
+
 /// One agent process inside a device namespace.
 pub struct Agent {
     pub ns: String,
