@@ -115,8 +115,9 @@ pub struct RxRing {
 // sound; the kernel side is synchronised through the block status words.
 unsafe impl Send for RxRing {}
 
-/// Classic BPF: accept untagged IPv4 to 224.0.0.0/4 except 224.0.0.0/24.
-fn multicast_data_filter() -> [libc::sock_filter; 12] {
+/// Classic BPF: accept untagged IPv4 to 224.0.0.0/4 except 224.0.0.0/24 and except IGMP
+/// (a v2 report goes to the group address itself; it is control, not data).
+fn multicast_data_filter() -> [libc::sock_filter; 14] {
     const fn op(code: u32, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
         libc::sock_filter {
             code: code as u16,
@@ -125,26 +126,55 @@ fn multicast_data_filter() -> [libc::sock_filter; 12] {
             k,
         }
     }
-    use libc::{BPF_ABS, BPF_ALU, BPF_AND, BPF_H, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
+    use libc::{
+        BPF_ABS, BPF_ALU, BPF_AND, BPF_B, BPF_H, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W,
+    };
     let vlan = (libc::SKF_AD_OFF + libc::SKF_AD_VLAN_TAG_PRESENT) as u32;
-    // Instruction 11 drops; each jf/jt counts the instructions skipped.
+    // Instruction 13 drops; each jf/jt counts the instructions skipped.
     [
         op(BPF_LD | BPF_W | BPF_ABS, 0, 0, vlan), // 0: A = vlan tag present
-        op(BPF_JMP | BPF_JEQ | BPF_K, 0, 9, 0),   // 1: tagged -> drop
+        op(BPF_JMP | BPF_JEQ | BPF_K, 0, 11, 0),  // 1: tagged -> drop
         op(BPF_LD | BPF_H | BPF_ABS, 0, 0, 12),   // 2: A = EtherType
-        op(BPF_JMP | BPF_JEQ | BPF_K, 0, 7, 0x0800), // 3: not IPv4 -> drop
+        op(BPF_JMP | BPF_JEQ | BPF_K, 0, 9, 0x0800), // 3: not IPv4 -> drop
         op(BPF_LD | BPF_W | BPF_ABS, 0, 0, 30),   // 4: A = IPv4 destination
         op(BPF_ALU | BPF_AND | BPF_K, 0, 0, 0xf000_0000), // 5
-        op(BPF_JMP | BPF_JEQ | BPF_K, 0, 4, 0xe000_0000), // 6: not 224/4 -> drop
+        op(BPF_JMP | BPF_JEQ | BPF_K, 0, 6, 0xe000_0000), // 6: not 224/4 -> drop
         op(BPF_LD | BPF_W | BPF_ABS, 0, 0, 30),   // 7
         op(BPF_ALU | BPF_AND | BPF_K, 0, 0, 0xffff_ff00), // 8
-        op(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 0xe000_0000), // 9: 224.0.0.0/24 -> drop
-        op(BPF_RET | BPF_K, 0, 0, u32::MAX),      // 10: accept the whole frame
-        op(BPF_RET | BPF_K, 0, 0, 0),             // 11: drop
+        op(BPF_JMP | BPF_JEQ | BPF_K, 3, 0, 0xe000_0000), // 9: 224.0.0.0/24 -> drop
+        op(BPF_LD | BPF_B | BPF_ABS, 0, 0, 23),   // 10: A = IP protocol
+        op(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 2),   // 11: IGMP -> drop
+        op(BPF_RET | BPF_K, 0, 0, u32::MAX),      // 12: accept the whole frame
+        op(BPF_RET | BPF_K, 0, 0, 0),             // 13: drop
     ]
 }
 
-fn attach_filter(fd: RawFd, prog: &mut [libc::sock_filter]) -> io::Result<()> {
+/// Classic BPF for a control socket: untagged IPv4 carrying IGMP (2) or PIM (103).
+pub(crate) fn control_filter() -> [libc::sock_filter; 9] {
+    const fn op(code: u32, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
+        libc::sock_filter {
+            code: code as u16,
+            jt,
+            jf,
+            k,
+        }
+    }
+    use libc::{BPF_ABS, BPF_B, BPF_H, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
+    let vlan = (libc::SKF_AD_OFF + libc::SKF_AD_VLAN_TAG_PRESENT) as u32;
+    [
+        op(BPF_LD | BPF_W | BPF_ABS, 0, 0, vlan),    // 0
+        op(BPF_JMP | BPF_JEQ | BPF_K, 0, 6, 0),      // 1: tagged -> drop
+        op(BPF_LD | BPF_H | BPF_ABS, 0, 0, 12),      // 2
+        op(BPF_JMP | BPF_JEQ | BPF_K, 0, 4, 0x0800), // 3: not IPv4 -> drop
+        op(BPF_LD | BPF_B | BPF_ABS, 0, 0, 23),      // 4: A = IP protocol
+        op(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 2),      // 5: IGMP -> accept
+        op(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 103),    // 6: not PIM -> drop
+        op(BPF_RET | BPF_K, 0, 0, u32::MAX),         // 7: accept
+        op(BPF_RET | BPF_K, 0, 0, 0),                // 8: drop
+    ]
+}
+
+pub(crate) fn attach_filter(fd: RawFd, prog: &mut [libc::sock_filter]) -> io::Result<()> {
     let fprog = libc::sock_fprog {
         len: prog.len() as libc::c_ushort,
         filter: prog.as_mut_ptr(),
@@ -467,6 +497,10 @@ mod tests {
                     Some(v) => a = v,
                     None => return 0,
                 },
+                c if c == libc::BPF_LD | libc::BPF_B | libc::BPF_ABS => match load(i.k, 1) {
+                    Some(v) => a = v,
+                    None => return 0,
+                },
                 c if c == libc::BPF_LD | libc::BPF_H | libc::BPF_ABS => match load(i.k, 2) {
                     Some(v) => a = v,
                     None => return 0,
@@ -487,6 +521,22 @@ mod tests {
         f[14] = 0x45;
         f[30..34].copy_from_slice(&dst);
         f
+    }
+
+    #[test]
+    fn data_filter_leaves_igmp_to_the_control_plane() {
+        let prog = multicast_data_filter();
+        let mut f = frame(0x0800, [239, 1, 1, 1]);
+        f[23] = 2;
+        assert_eq!(run_filter(&prog, &f), 0, "an IGMPv2 report is not data");
+        f[23] = 17;
+        assert_ne!(run_filter(&prog, &f), 0);
+        let ctl = control_filter();
+        for (proto, pass) in [(2u8, true), (103, true), (17, false), (112, false)] {
+            f[23] = proto;
+            assert_eq!(run_filter(&ctl, &f) != 0, pass, "protocol {proto}");
+        }
+        assert_eq!(run_filter(&ctl, &frame(0x0806, [239, 1, 1, 1])), 0);
     }
 
     #[test]

@@ -420,6 +420,12 @@ fn sweep_stale() {
             .and_then(|p| p.parse::<u32>().ok());
         if let Some(pid) = pid {
             if !Path::new(&format!("/proc/{pid}")).exists() {
+                // Processes of the dead test (agents, peers) go with their namespace.
+                if let Ok(pids) = run("ip", &["netns", "pids", name]) {
+                    for p in pids.split_whitespace() {
+                        let _ = run("kill", &["-9", p]);
+                    }
+                }
                 let _ = ip(&["netns", "del", name]);
             }
         }
