@@ -364,6 +364,49 @@ impl PacketSocket {
         Ok(PacketSocket { fd, ifindex })
     }
 
+    /// A receive socket for the multicast control protocols on one interface: IPv4 frames
+    /// carrying IGMP or PIM (a classic BPF filter attached before bind, so nothing else is
+    /// queued), whatever their destination group (all-multicast membership: an IGMPv2 report
+    /// goes to the group it reports, which the host itself has not joined).
+    pub fn open_control(ifindex: u32) -> io::Result<PacketSocket> {
+        let proto = 0x0800u16.to_be();
+        let fd = new_socket(libc::AF_PACKET, libc::SOCK_RAW, libc::c_int::from(proto))?;
+        let mut prog = crate::ring::control_filter();
+        crate::ring::attach_filter(fd.as_raw_fd(), &mut prog)?;
+        // SAFETY: all-zero is a valid sockaddr_ll.
+        let mut sll: libc::sockaddr_ll = unsafe { mem::zeroed() };
+        sll.sll_family = libc::AF_PACKET as u16;
+        sll.sll_protocol = proto;
+        sll.sll_ifindex = ifindex as libc::c_int;
+        // SAFETY: `sll` is a valid sockaddr_ll and the length matches it.
+        cvt(unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                (&sll as *const libc::sockaddr_ll).cast(),
+                mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+            )
+        })?;
+        setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_PACKET,
+            libc::PACKET_IGNORE_OUTGOING,
+            &1 as &libc::c_int,
+        )?;
+        let mreq = libc::packet_mreq {
+            mr_ifindex: ifindex as libc::c_int,
+            mr_type: libc::PACKET_MR_ALLMULTI as libc::c_ushort,
+            mr_alen: 0,
+            mr_address: [0; 8],
+        };
+        setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_PACKET,
+            libc::PACKET_ADD_MEMBERSHIP,
+            &mreq,
+        )?;
+        Ok(PacketSocket { fd, ifindex })
+    }
+
     pub fn ifindex(&self) -> u32 {
         self.ifindex
     }
