@@ -463,8 +463,14 @@ impl Group {
         match self.state {
             State::Backup => {
                 if adv.priority == 0 {
-                    // The master is resigning: take over after Skew_Time.
+                    // The master is resigning. RFC 9568: take over after Skew_Time. The vendor
+                    // rule (a preempting backup above the priority last heard from the master
+                    // takes over after its preempt delay) applies to priority 0 as well, so a
+                    // preempting backup does not wait for the skew: that wait only spreads out
+                    // several backups, and an mVRRP pair has one.
+                    self.master = self.master.map(|(ip, _)| (ip, 0)).or(Some((src, 0)));
                     self.master_down_at = Some(now + self.skew_time());
+                    self.evaluate_preempt(now, &mut out);
                     return out;
                 }
                 self.master = Some((src, adv.priority));
@@ -942,9 +948,11 @@ mod tests {
     }
 
     #[test]
-    fn backup_priority_zero_sets_skew_timer() {
+    fn backup_priority_zero_without_preempt_waits_for_skew_time() {
         let now = Instant::now();
-        let mut g = Group::new(cfg(100), IP_B, now);
+        let mut c = cfg(100);
+        c.preempt = false;
+        let mut g = Group::new(c, IP_B, now);
         g.set_link(true, false, now);
         let t = now + secs(2.0);
         g.receive(&g.advert(0), IP_A, t);
@@ -954,6 +962,28 @@ mod tests {
             state_changes(&a),
             vec![(State::Backup, State::Master, Reason::NoResponse)]
         );
+    }
+
+    #[test]
+    fn preempting_backup_takes_over_from_a_resigning_master_after_its_delay() {
+        let now = Instant::now();
+        let mut g = Group::new(cfg(100), IP_B, now);
+        g.set_link(true, false, now);
+        let t = now + secs(2.0);
+        g.receive(&g.advert(120), IP_A, t);
+        let a = g.receive(&g.advert(0), IP_A, t + secs(0.05));
+        assert_eq!(
+            state_changes(&a),
+            vec![(State::Backup, State::Master, Reason::Preempted)]
+        );
+        // With a delay, the delay decides (and the skew timer is the RFC's fallback).
+        let mut c = cfg(100);
+        c.preempt_delay = secs(2.0);
+        let mut g = Group::new(c, IP_B, now);
+        g.set_link(true, false, now);
+        g.receive(&g.advert(120), IP_A, t);
+        assert!(g.receive(&g.advert(0), IP_A, t).is_empty());
+        assert_eq!(g.next_deadline(), Some(t + secs(0.6)));
     }
 
     #[test]
@@ -1274,16 +1304,14 @@ mod tests {
     }
 
     #[test]
-    fn priority_zero_takeover_after_skew_time() {
+    fn priority_zero_hands_over_at_once_to_a_preempting_backup() {
         let mut sim = a_master_b_backup(Duration::ZERO);
         sim.call(0, |g, now| g.shutdown(now));
         assert_eq!(sim.state(0), State::Initialize);
-        let skew = sim.nodes[1].g.skew_time();
-        assert_eq!(skew, secs(0.6));
         sim.run_until(secs(15.0));
         assert_eq!(
             sim.last_change(1),
-            (secs(10.0) + skew, State::Master, Reason::NoResponse)
+            (secs(10.0), State::Master, Reason::Preempted)
         );
         assert_eq!(sim.nodes[0].g.counters().priority_zero_sent, 1);
         assert_eq!(sim.nodes[1].g.counters().priority_zero_received, 1);
@@ -1292,7 +1320,7 @@ mod tests {
     #[test]
     fn tracking_link_failure_then_recovery_preempts() {
         let mut sim = a_master_b_backup(Duration::ZERO);
-        // A's tracked uplink fails: priority 0 advert, B takes over after skew.
+        // A's tracked uplink fails: priority 0 advert, B (preempt, delay 0) takes over.
         sim.call(0, |g, now| g.set_priority(0, now));
         assert_eq!(
             sim.last_change(0),
@@ -1301,7 +1329,7 @@ mod tests {
         sim.run_until(secs(12.0));
         assert_eq!(
             sim.last_change(1),
-            (secs(10.6), State::Master, Reason::NoResponse)
+            (secs(10.0), State::Master, Reason::Preempted)
         );
         // Uplink back: A returns to Backup, hears B at 100 < 120 and, with
         // preempt and delay 0, preempts at once.
@@ -1310,15 +1338,15 @@ mod tests {
             sim.last_change(0),
             (secs(12.0), State::Backup, Reason::Tracking)
         );
-        sim.run_until(secs(13.0));
-        // B advertises at 11.6 and 12.6.
+        sim.run_until(secs(13.5));
+        // B became master at 10.0 and advertises every second: 11.0, 12.0, 13.0.
         assert_eq!(
             sim.last_change(0),
-            (secs(12.6), State::Master, Reason::Preempted)
+            (secs(13.0), State::Master, Reason::Preempted)
         );
         assert_eq!(
             sim.last_change(1),
-            (secs(12.6), State::Backup, Reason::Priority)
+            (secs(13.0), State::Backup, Reason::Priority)
         );
         sim.run_until(secs(30.0));
         assert_eq!(sim.state(0), State::Master);
