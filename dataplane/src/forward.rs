@@ -105,6 +105,40 @@ pub fn classify(frame: &[u8]) -> Class {
     })
 }
 
+/// The UDP checksum of an unfragmented IPv4/UDP packet (RFC 768, pseudo-header included),
+/// with the offset of its field in `ip`; None for other packets. Used for packets whose
+/// checksum the kernel left to be completed (checksum offload on the way in).
+pub fn udp_checksum(ip: &[u8]) -> Option<(usize, u16)> {
+    let ihl = usize::from(ip.first()? & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
+    let fragmented = u16::from_be_bytes([ip[6], ip[7]]) & 0x3fff != 0;
+    if ip[9] != 17 || fragmented || total > ip.len() || total < ihl + 8 {
+        return None;
+    }
+    let udp = &ip[ihl..total];
+    let mut sum: u32 = 0;
+    for w in [&ip[12..16], &ip[16..20]] {
+        sum += u32::from(u16::from_be_bytes([w[0], w[1]]))
+            + u32::from(u16::from_be_bytes([w[2], w[3]]));
+    }
+    sum += 17 + udp.len() as u32;
+    for (i, c) in udp.chunks(2).enumerate() {
+        if i == 3 {
+            continue; // the checksum field itself
+        }
+        sum += if c.len() == 2 {
+            u32::from(u16::from_be_bytes([c[0], c[1]]))
+        } else {
+            u32::from(c[0]) << 8
+        };
+    }
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    let c = !(sum as u16);
+    Some((ihl + 6, if c == 0 { 0xffff } else { c }))
+}
+
 /// RFC 1624, eqn. 3: the checksum `hc` after one 16-bit word of the data changed from `old` to
 /// `new`: HC' = ~(~HC + ~m + m').
 #[inline]
@@ -270,13 +304,16 @@ impl TxQueue {
 
     /// Queue a copy of `frame` rewritten for this interface (TTL and checksum given).
     #[inline]
-    fn push(&mut self, frame: &[u8], ttl: u8, csum: [u8; 2]) {
+    fn push(&mut self, frame: &[u8], ttl: u8, csum: [u8; 2], l4: Option<(usize, [u8; 2])>) {
         let i = self.queued;
         let slot = &mut self.buf[i * self.slot_len..i * self.slot_len + frame.len()];
         slot.copy_from_slice(frame);
         slot[6..12].copy_from_slice(&self.mac);
         slot[ETH_HLEN + 8] = ttl;
         slot[ETH_HLEN + 10..ETH_HLEN + 12].copy_from_slice(&csum);
+        if let Some((at, value)) = l4 {
+            slot[at..at + 2].copy_from_slice(&value);
+        }
         self.lens[i] = frame.len();
         self.queued += 1;
     }
@@ -461,6 +498,11 @@ impl Engine {
         route.counters.add(d.ip_len as u64);
         let bytes = &frame.data[..ETH_HLEN + d.ip_len];
         let (ttl, csum) = ttl_decrement(&bytes[ETH_HLEN..]);
+        let l4 = if frame.csum_not_ready {
+            udp_checksum(&bytes[ETH_HLEN..]).map(|(at, c)| (ETH_HLEN + at, c.to_be_bytes()))
+        } else {
+            None
+        };
         for oif in route.forwarding_oifs() {
             let Some(q) = self.queue_for(oif) else {
                 self.stats.tx_errors += 1;
@@ -474,7 +516,7 @@ impl Engine {
             if q.is_full() {
                 q.flush(&mut self.stats);
             }
-            q.push(bytes, ttl, csum.to_be_bytes());
+            q.push(bytes, ttl, csum.to_be_bytes(), l4);
         }
     }
 
@@ -779,6 +821,30 @@ fn update_ring_stats(
 mod tests {
 
     #[test]
+    fn udp_checksum_matches_a_known_packet() {
+        // 10.1.0.10:52454 -> 239.1.1.1:5000, 4 bytes of payload.
+        let mut ip = vec![
+            0x45, 0, 0, 32, 0, 0, 0x40, 0, 16, 17, 0, 0, 10, 1, 0, 10, 239, 1, 1, 1,
+        ];
+        ip.extend_from_slice(&[0xcc, 0xe6, 0x13, 0x88, 0, 12, 0, 0, 1, 2, 3, 4]);
+        let (at, c) = udp_checksum(&ip).unwrap();
+        assert_eq!(at, 26);
+        // Verify: the one's complement sum over pseudo-header and datagram with the checksum
+        // in place is 0xffff.
+        ip[at..at + 2].copy_from_slice(&c.to_be_bytes());
+        let mut sum: u32 = 0x0a01 + 0x000a + 0xef01 + 0x0101 + 17 + 12;
+        for w in ip[20..].chunks(2) {
+            sum += u32::from(u16::from_be_bytes([w[0], w[1]]));
+        }
+        while sum >> 16 != 0 {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        assert_eq!(sum, 0xffff);
+        ip[9] = 6;
+        assert_eq!(udp_checksum(&ip), None, "UDP only");
+    }
+
+    #[test]
     fn upcalls_report_each_flow_once_per_interval() {
         let (tx, rx) = UnixDatagram::pair().unwrap();
         tx.set_nonblocking(true).unwrap();
@@ -1044,6 +1110,7 @@ mod tests {
                 data: d,
                 wire_len: d.len() as u32,
                 vlan_tci: None,
+                csum_not_ready: false,
             }
         }
 
@@ -1063,6 +1130,7 @@ mod tests {
                 data: &good,
                 wire_len: good.len() as u32,
                 vlan_tci: Some(5),
+                csum_not_ready: false,
             },
         );
         engine.flush();

@@ -93,6 +93,10 @@ pub struct Frame<'a> {
     pub wire_len: u32,
     /// The 802.1Q tag the kernel took out of the frame, if any.
     pub vlan_tci: Option<u16>,
+    /// TP_STATUS_CSUMNOTREADY: the transport checksum is not filled in yet (the packet was
+    /// sent on this host, or through a veth, with checksum offload); whoever sends it on must
+    /// complete it.
+    pub csum_not_ready: bool,
 }
 
 /// A TPACKET_V3 receive ring bound to one interface. Dropping it unmaps the ring and closes the
@@ -469,6 +473,7 @@ impl<'a> Iterator for Frames<'a> {
             data,
             wire_len: h.tp_len,
             vlan_tci,
+            csum_not_ready: h.tp_status & libc::TP_STATUS_CSUMNOTREADY != 0,
         })
     }
 }

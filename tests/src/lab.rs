@@ -522,3 +522,187 @@ pub fn bfd_state(c: &mut Blocking, session: &str) -> Result<String, Error> {
         .unwrap_or("")
         .to_string())
 }
+
+// ---- multicast traffic ---------------------------------------------------------------------
+
+/// The group and port of the lab stream.
+pub const GROUP: std::net::Ipv4Addr = std::net::Ipv4Addr::new(239, 1, 1, 1);
+pub const PORT: u16 = 5000;
+
+/// A sender in ns src: UDP to 239.1.1.1:5000 carrying a sequence number, at `rate` packets/s.
+pub struct Sender {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<u64>>,
+}
+
+impl Sender {
+    pub fn start(lab: &Lab, rate: u32) -> Result<Sender, String> {
+        use dataplane::sock::{Ipv4Socket, UdpOptions};
+        let sock = dataplane::netns::run_in(&lab.ns("src"), || {
+            let s = Ipv4Socket::udp(&UdpOptions {
+                bind: std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(10, 1, 0, 10), 0),
+                device: None,
+                ttl: None,
+                recv_meta: false,
+                reuse_addr: false,
+            })?;
+            let idx = dataplane::sock::ifindex("src0").ok_or(std::io::ErrorKind::NotFound)?;
+            s.multicast_out(idx, 16)?;
+            Ok::<_, std::io::Error>(s)
+        })
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let s2 = std::sync::Arc::clone(&stop);
+        let period = Duration::from_nanos(1_000_000_000 / u64::from(rate.max(1)));
+        let thread = std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut seq: u64 = 0;
+            let mut payload = [0u8; 32];
+            // Bounded: at most one hour of packets.
+            while !s2.load(Ordering::Relaxed) && seq < 3_600 * u64::from(rate) {
+                payload[..8].copy_from_slice(&seq.to_be_bytes());
+                let _ = sock.send_to(&payload, std::net::SocketAddrV4::new(GROUP, PORT));
+                seq += 1;
+                let next = start + period * seq as u32;
+                let now = Instant::now();
+                if next > now {
+                    std::thread::sleep(next - now);
+                }
+            }
+            seq
+        });
+        Ok(Sender {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stop; returns how many packets were sent.
+    pub fn stop(mut self) -> u64 {
+        self.halt()
+    }
+
+    fn halt(&mut self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.take().and_then(|t| t.join().ok()).unwrap_or(0)
+    }
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+/// A receiver in ns rcv that joined 239.1.1.1 through the kernel's IGMP: every sequence
+/// number it gets, with the arrival time.
+pub struct Receiver {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    log: std::sync::Arc<std::sync::Mutex<Vec<(u64, Instant)>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Receiver {
+    pub fn start(lab: &Lab) -> Result<Receiver, String> {
+        use dataplane::sock::{Ipv4Socket, UdpOptions};
+        let sock = dataplane::netns::run_in(&lab.ns("rcv"), || {
+            let s = Ipv4Socket::udp(&UdpOptions {
+                bind: std::net::SocketAddrV4::new(GROUP, PORT),
+                device: None,
+                ttl: None,
+                recv_meta: false,
+                reuse_addr: true,
+            })?;
+            let idx = dataplane::sock::ifindex("rcv0").ok_or(std::io::ErrorKind::NotFound)?;
+            s.join_multicast(GROUP, idx)?;
+            Ok::<_, std::io::Error>(s)
+        })
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (s2, l2) = (std::sync::Arc::clone(&stop), std::sync::Arc::clone(&log));
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            let mut ready = Vec::new();
+            while !s2.load(Ordering::Relaxed) {
+                let _ = dataplane::poll::wait_readable(
+                    &[std::os::fd::AsRawFd::as_raw_fd(&sock)],
+                    &mut ready,
+                    Duration::from_millis(20),
+                );
+                while let Ok(Some(m)) = sock.recv(&mut buf) {
+                    if m.len >= 8 {
+                        let mut b = [0u8; 8];
+                        b.copy_from_slice(&buf[..8]);
+                        if let Ok(mut l) = l2.lock() {
+                            l.push((u64::from_be_bytes(b), Instant::now()));
+                        }
+                    }
+                }
+            }
+        });
+        Ok(Receiver {
+            stop,
+            log,
+            thread: Some(thread),
+        })
+    }
+
+    /// Everything received so far.
+    pub fn received(&self) -> Vec<(u64, Instant)> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    pub fn count(&self) -> usize {
+        self.log.lock().map(|l| l.len()).unwrap_or(0)
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// What a receiver saw in a window: the longest run of missing sequence numbers, and how many
+/// arrived more than once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    pub received: usize,
+    pub lost: u64,
+    pub longest_gap: u64,
+    pub duplicates: usize,
+}
+
+pub fn analyse(log: &[(u64, Instant)], from_seq: u64, to_seq: u64) -> Seen {
+    let mut seqs: Vec<u64> = log
+        .iter()
+        .map(|&(s, _)| s)
+        .filter(|&s| s >= from_seq && s <= to_seq)
+        .collect();
+    let received = seqs.len();
+    seqs.sort_unstable();
+    let before = seqs.len();
+    seqs.dedup();
+    let duplicates = before - seqs.len();
+    let mut longest = 0;
+    let mut lost = 0;
+    let mut prev = from_seq.wrapping_sub(1);
+    for &s in seqs.iter().chain(std::iter::once(&(to_seq + 1))) {
+        let gap = s.saturating_sub(prev).saturating_sub(1);
+        lost += gap;
+        longest = longest.max(gap);
+        prev = s;
+    }
+    Seen {
+        received,
+        lost,
+        longest_gap: longest,
+        duplicates,
+    }
+}

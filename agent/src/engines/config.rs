@@ -15,6 +15,41 @@ pub struct Config {
     pub bfd: BTreeMap<String, BfdSession>,
     /// Keyed by (interface, vrid).
     pub vrrp: BTreeMap<(String, u8), VrrpGroup>,
+    pub multicast: Multicast,
+}
+
+/// `multicast` and the per-interface `igmp`, `pim` and `track-admin-vrrp`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Multicast {
+    pub routing_enable: bool,
+    pub rp: Option<Ipv4Addr>,
+    /// Interfaces with IGMP enabled, PIM-SM, or a gate; keyed by name.
+    pub interfaces: BTreeMap<String, McInterface>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct McInterface {
+    pub igmp: Option<Igmp>,
+    pub pim: Option<Pim>,
+    /// `track-admin-vrrp`: (interface, vrid) of the mVRRP group that gates forwarding.
+    pub gate: Option<(String, u8)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Igmp {
+    pub version: u8,
+    pub query_interval_s: u16,
+    pub max_response_s: u8,
+    pub robustness: u8,
+    pub last_member_interval_s: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pim {
+    pub dr_priority: u32,
+    pub hello_interval_s: u16,
+    pub ignore_dr: bool,
+    pub ignore_assert: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +184,34 @@ impl Config {
                         addrs,
                     },
                 );
+                let mut mc = McInterface::default();
+                if let Some(g) =
+                    kid(schema, i, "igmp").filter(|g| flag(schema, g, "enabled", false))
+                {
+                    mc.igmp = Some(Igmp {
+                        version: parse(schema, g, "version", 2),
+                        query_interval_s: parse(schema, g, "query-interval", 60),
+                        max_response_s: parse(schema, g, "max-response-time", 10),
+                        robustness: parse(schema, g, "robustness", 2),
+                        last_member_interval_s: parse(schema, g, "last-member-query-interval", 1),
+                    });
+                }
+                if let Some(p) = kid(schema, i, "pim").filter(|p| flag(schema, p, "sm", false)) {
+                    mc.pim = Some(Pim {
+                        dr_priority: parse(schema, p, "dr-priority", 1),
+                        hello_interval_s: parse(schema, p, "hello-interval", 30),
+                        ignore_dr: flag(schema, p, "ignore-dr-state", false),
+                        ignore_assert: flag(schema, p, "ignore-assert-state", false),
+                    });
+                }
+                if let Some(t) = kid(schema, i, "track-admin-vrrp") {
+                    if let Some(ifn) = text(schema, t, "interface") {
+                        mc.gate = Some((ifn.to_string(), parse(schema, t, "vrid", 0)));
+                    }
+                }
+                if mc != McInterface::default() {
+                    c.multicast.interfaces.insert(name.to_string(), mc);
+                }
                 if let Some(v) = kid(schema, i, "vrrp") {
                     for g in kids(schema, v, "group") {
                         let vrid: u8 = parse(schema, g, "vrid", 0);
@@ -179,6 +242,10 @@ impl Config {
                     },
                 );
             }
+        }
+        if let Some(m) = root(schema, tree, "multicast") {
+            c.multicast.routing_enable = flag(schema, m, "routing-enable", false);
+            c.multicast.rp = text(schema, m, "rp-address").and_then(|a| a.parse().ok());
         }
         if let Some(bfd) = root(schema, tree, "bfd") {
             for s in kids(schema, bfd, "session") {
@@ -269,4 +336,38 @@ pub fn relevant(changes: &[yang::diff::Change]) -> bool {
     changes
         .iter()
         .any(|c| ROOTS.iter().any(|r| c.path.starts_with(r)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_configuration_reads_into_engine_config() {
+        let schema = yang::SchemaBuilder::new().embedded().build().unwrap();
+        let xml = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../yang/tests/fixtures/seed-a.xml"
+        ))
+        .unwrap();
+        let el = yang::xml::parse(&xml).unwrap();
+        let mut tree = DataTree::new();
+        yang::data::apply_edit(&schema, &mut tree, &el.children, yang::data::EditOp::Merge)
+            .unwrap();
+        let c = Config::from_tree(&schema, &tree);
+        assert_eq!(c.bfd["to-b"].local_disc, 10);
+        assert_eq!(c.bfd["to-b"].remote_disc, Some(20));
+        let g = &c.vrrp[&("a-ic".to_string(), 1)];
+        assert_eq!(
+            (g.priority, g.advertise_interval_ms, g.admin),
+            (120, 100, Some(false))
+        );
+        assert_eq!(g.track_monitor[0].mode, TrackMode::Link);
+        assert!(c.multicast.routing_enable);
+        let dn = &c.multicast.interfaces["a-dn"];
+        assert_eq!(dn.igmp.map(|i| i.query_interval_s), Some(60));
+        assert!(dn.pim.is_some_and(|p| p.ignore_dr && p.ignore_assert));
+        assert_eq!(dn.gate, Some(("a-ic".to_string(), 1)));
+        assert!(c.multicast.interfaces["a-up"].pim.is_some());
+    }
 }

@@ -72,6 +72,9 @@ struct VrrpEntry {
     seen_up: HashSet<String>,
     checksum_errors: u64,
     ttl_errors: u64,
+    /// Preemption held back until this time (IGMP relearning after a start; see
+    /// [`super::mcast::Multicast::gate_ready`]).
+    hold_until: Option<Instant>,
 }
 
 /// Sockets for VRRP on one interface.
@@ -117,6 +120,7 @@ pub struct Driver {
     vrrp_ids: BTreeMap<(String, u8), u32>,
     vrrp_io: HashMap<String, VrrpIo>,
     monitors: BTreeMap<String, MonitorState>,
+    mc: super::mcast::Multicast,
     timers: BinaryHeap<Reverse<(Instant, Timer)>>,
     next_id: u32,
     seed: u64,
@@ -252,6 +256,7 @@ impl Driver {
             vrrp_ids: BTreeMap::new(),
             vrrp_io: HashMap::new(),
             monitors: BTreeMap::new(),
+            mc: super::mcast::Multicast::new(now_ms()),
             timers: BinaryHeap::new(),
             next_id: 1,
             seed: now_ms() ^ u64::from(std::process::id()) << 32,
@@ -283,10 +288,18 @@ impl Driver {
         loop {
             let now = Instant::now();
             self.run_timers(now);
-            let timeout = self
-                .timers
-                .peek()
-                .map(|Reverse((t, _))| t.saturating_duration_since(Instant::now()))
+            if self.mc.next_deadline().is_some_and(|t| t <= now) {
+                self.mc.on_timer(now);
+            }
+            let next = [
+                self.timers.peek().map(|Reverse((t, _))| *t),
+                self.mc.next_deadline(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let timeout = next
+                .map(|t| t.saturating_duration_since(Instant::now()))
                 .unwrap_or(Duration::from_secs(1))
                 .min(Duration::from_secs(1));
             fds.clear();
@@ -300,6 +313,9 @@ impl Driver {
                 fds.push(io.raw.as_raw_fd());
                 fds.push(io.arp.as_raw_fd());
             }
+            let mc_fds = self.mc.fds();
+            let mc_at = fds.len();
+            fds.extend(mc_fds.iter().map(|(fd, _)| *fd));
             if let Err(e) = dataplane::poll::wait_readable(&fds, &mut ready, timeout) {
                 error!(error = %e, "poll failed");
                 std::thread::sleep(Duration::from_millis(10));
@@ -320,6 +336,11 @@ impl Driver {
                 }
                 if ready[5 + 2 * i] {
                     self.read_arp(name);
+                }
+            }
+            for (i, (_, tag)) in mc_fds.iter().enumerate() {
+                if ready[mc_at + i] {
+                    self.mc.readable(tag, Instant::now());
                 }
             }
             if ready[0] {
@@ -525,6 +546,8 @@ impl Driver {
         // Monitor groups.
         self.monitors
             .retain(|n, _| cfg.monitor_groups.contains_key(n));
+        // Multicast (before VRRP: a new mVRRP group asks it whether IGMP is warm).
+        self.mc.apply(&cfg.multicast, &self.links, &self.addrs, now);
         // VRRP groups.
         let gone: Vec<(String, u8)> = self
             .vrrp_ids
@@ -575,9 +598,11 @@ impl Driver {
                             seen_up: HashSet::new(),
                             checksum_errors: 0,
                             ttl_errors: 0,
+                            hold_until: None,
                         },
                     );
                     self.vrrp_ids.insert(key, id);
+                    self.hold_preemption(id, now);
                     info!(interface = %ifname, vrid, "VRRP group created");
                     self.link_to_vrrp(id, now);
                 }
@@ -597,6 +622,48 @@ impl Driver {
         }
         self.remonitor(now);
         self.retrack(now);
+        self.sync_gates(now);
+    }
+
+    /// Tell the multicast engine which mVRRP groups are master.
+    fn sync_gates(&mut self, now: Instant) {
+        let states: Vec<(String, u8, bool)> = self
+            .vrrp
+            .values()
+            .map(|e| {
+                (
+                    e.ifname.clone(),
+                    e.vrid,
+                    e.core.state() == VrrpState::Master,
+                )
+            })
+            .collect();
+        for (i, v, m) in states {
+            self.mc.set_gate(&i, v, m, now);
+        }
+    }
+
+    /// After a start, an mVRRP group whose gated interfaces run IGMP waits before preempting
+    /// until IGMP has had one max-response time to relearn the receivers: preempting earlier
+    /// would take forwarding away from a peer that has them.
+    fn hold_preemption(&mut self, id: u32, now: Instant) {
+        let Some(e) = self.vrrp.get(&id) else { return };
+        if e.cfg.admin.is_none() {
+            return;
+        }
+        let Some(wait) = self.mc.gate_ready(&e.ifname, e.vrid, now) else {
+            return;
+        };
+        let e = self.vrrp.get_mut(&id).expect("checked");
+        let mut c = vrrp_group_config(e.vrid, &e.cfg);
+        if c.preempt_delay >= wait {
+            return;
+        }
+        c.preempt_delay = wait;
+        e.hold_until = Some(now + wait);
+        let actions = e.core.reconfigure(c, now);
+        info!(interface = %e.ifname, vrid = e.vrid, hold_ms = wait.as_millis() as u64, "preemption held while IGMP relearns");
+        self.vrrp_actions(id, actions, now);
     }
 
     fn remove_bfd(&mut self, name: &str) {
@@ -690,7 +757,12 @@ impl Driver {
     fn arm(&mut self, t: Timer) {
         let at = match t {
             Timer::Bfd(id) => self.bfd.get(&id).map(|e| e.core.next_deadline()),
-            Timer::Vrrp(id) => self.vrrp.get(&id).and_then(|e| e.core.next_deadline()),
+            Timer::Vrrp(id) => self.vrrp.get(&id).and_then(|e| {
+                [e.core.next_deadline(), e.hold_until]
+                    .into_iter()
+                    .flatten()
+                    .min()
+            }),
         };
         if let Some(at) = at {
             self.timers.push(Reverse((at, t)));
@@ -715,6 +787,19 @@ impl Driver {
                     self.bfd_actions(id, actions, now);
                 }
                 Timer::Vrrp(id) => {
+                    let Some(e) = self.vrrp.get_mut(&id) else {
+                        continue;
+                    };
+                    if e.hold_until.is_some_and(|h| h <= now) {
+                        e.hold_until = None;
+                        let c = vrrp_group_config(e.vrid, &e.cfg);
+                        let actions = e.core.reconfigure(c, now);
+                        self.vrrp_actions(id, actions, now);
+                        let Some(e) = self.vrrp.get_mut(&id) else {
+                            continue;
+                        };
+                        let _ = e;
+                    }
                     let Some(e) = self.vrrp.get_mut(&id) else {
                         continue;
                     };
@@ -947,6 +1032,12 @@ impl Driver {
                 }
                 VrrpAction::StateChange { old, new, reason } => {
                     e.last_change_ms = now_ms();
+                    let (gi, gv) = (e.ifname.clone(), e.vrid);
+                    self.mc
+                        .set_gate(&gi, gv, new == VrrpState::Master, Instant::now());
+                    let Some(e) = self.vrrp.get_mut(&id) else {
+                        return;
+                    };
                     info!(interface = %e.ifname, vrid = e.vrid, old = old.name(), new = new.name(), reason = reason.name(), "VRRP state change");
                     let _ = self.events.send(format!(
                         "<state-change xmlns=\"urn:ne-agent:yang:ne-vrrp\"><interface>{}</interface>\
@@ -1027,6 +1118,7 @@ impl Driver {
         for name in &appeared {
             self.interface_appeared(name);
         }
+        self.mc.sync_links(&self.links, &self.addrs, now);
         if link_changed || !appeared.is_empty() {
             self.remonitor(now);
             let ids: Vec<u32> = self.vrrp.keys().copied().collect();
@@ -1132,6 +1224,18 @@ impl Driver {
             let p = track::effective_priority(e.cfg.priority, &bfd_in, &mon_in);
             let e = self.vrrp.get_mut(&id).expect("listed");
             e.seen_up = seen;
+            // A failed tracked session means the master is gone: nobody is forwarding, so the
+            // start-up hold on preemption no longer protects anything.
+            if e.hold_until.is_some() && bfd_in.iter().any(|b| b.failed) {
+                e.hold_until = None;
+                let c = vrrp_group_config(e.vrid, &e.cfg);
+                let actions = e.core.reconfigure(c, now);
+                info!(interface = %e.ifname, vrid = e.vrid, "tracked BFD failed: start-up preemption hold lifted");
+                self.vrrp_actions(id, actions, now);
+            }
+            let Some(e) = self.vrrp.get_mut(&id) else {
+                continue;
+            };
             if p != e.core.current_priority() {
                 info!(interface = %e.ifname, vrid = e.vrid, priority = p, "tracking changed the priority");
                 let actions = e.core.set_priority(p, now);
@@ -1156,6 +1260,8 @@ impl Driver {
         for n in names {
             self.remove_bfd(&n);
         }
+        // Last: stopping the forwarder takes a moment, and BFD must not time out first.
+        self.mc.stop();
     }
 
     // ---- state --------------------------------------------------------------------------------
@@ -1202,6 +1308,7 @@ impl Driver {
                 }
                 None => x.push_str("<oper-status>not-present</oper-status>"),
             }
+            self.mc.interface_state(name, &mut x, Instant::now());
             let groups: Vec<&VrrpEntry> = self
                 .vrrp_ids
                 .range((name.clone(), 0)..=(name.clone(), 255))
@@ -1264,6 +1371,11 @@ impl Driver {
         }
         if !self.bfd_ids.is_empty() {
             x.push_str("</bfd>");
+        }
+        if self.mc.has_routes() {
+            x.push_str("<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\">");
+            self.mc.routes_state(&mut x);
+            x.push_str("</multicast>");
         }
         x
     }

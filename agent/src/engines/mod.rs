@@ -6,7 +6,10 @@
 pub mod bfd;
 pub mod config;
 pub mod driver;
+pub mod igmp;
+pub mod mcast;
 pub mod monitor;
+pub mod pim;
 pub mod track;
 pub mod vrrp;
 

@@ -132,18 +132,6 @@ pub fn netconf_state_xml(server: &Server) -> String {
     x
 }
 
-#[cfg(test)]
-mod tests {
-    use super::rfc3339;
-
-    #[test]
-    fn timestamps() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(951_782_400_123), "2000-02-29T00:00:00.123Z");
-        assert_eq!(rfc3339(1_795_651_200_000), "2026-11-26T00:00:00.000Z");
-    }
-}
-
 pub const YANG_LIBRARY_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-yang-library";
 
 /// IETF modules the server implements in code (their texts are not shipped, so get-schema
@@ -265,4 +253,16 @@ pub fn yang_library_xml(server: &Server) -> Vec<String> {
     lib.push_str(&format!("<content-id>{id}</content-id></yang-library>"));
     legacy.push_str("</modules-state>");
     vec![lib, legacy]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(rfc3339(1_795_651_200_000), "2026-11-26T00:00:00.000Z");
+    }
 }

@@ -1,0 +1,915 @@
+//! The multicast engine inside the protocol thread: IGMP and PIM interfaces (their sans-I/O
+//! cores and control sockets), the sources learned from the dataplane's no-route upcalls, the
+//! multicast forwarding table it computes from both, and the mVRRP gates
+//! (`track-admin-vrrp`) that open and close outgoing interfaces in one table swap.
+//!
+//! Route computation (RFC 7761 §4.1.6 with the vendor knobs): a source is accepted on the
+//! interface it arrived on when that interface is its RPF interface (a directly connected
+//! source, or a PIM interface towards it); the outgoing interfaces are the IGMP interfaces
+//! with a listener that wants (S,G) and where this router may forward (I_am_DR, or `pim ignore
+//! dr-state`, or no PIM on the interface); each is `forwarding` unless its gate's mVRRP group
+//! is not master (`blocked-by-vrrp`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::Ipv4Addr;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixDatagram;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dataplane::forward::{decode_upcall, Forwarder, FwdConfig, FwdIf, Ports};
+use dataplane::mfib::{Mfib, Oif, Route, Table};
+use dataplane::netlink::{Addr, Link};
+use dataplane::sock::PacketSocket;
+use tracing::{debug, error, info};
+
+use super::config;
+use super::igmp::iface::{self as igmp, Action as IgmpAction};
+use super::pim::iface::{self as pim, Action as PimAction};
+use super::pim::packet::Message as PimMessage;
+use super::pim::tib::{Tib, TibAction};
+use crate::netconf::server::now_ms;
+
+/// How long a source stays known without fresh data.
+const SOURCE_LIFETIME: Duration = Duration::from_secs(210);
+const IGMP_PROTO: u8 = 2;
+const PIM_PROTO: u8 = 103;
+
+/// One interface with IGMP, PIM or a gate.
+struct McIf {
+    cfg: config::McInterface,
+    index: Option<u32>,
+    mac: [u8; 6],
+    local: Ipv4Addr,
+    prefixes: Vec<(Ipv4Addr, u8)>,
+    up: bool,
+    ctl: Option<PacketSocket>,
+    igmp: Option<igmp::Interface>,
+    pim: Option<pim::Interface>,
+    igmp_since: Option<Instant>,
+}
+
+struct Source {
+    ifindex: u32,
+    last: Instant,
+    packets: u64,
+}
+
+/// What the protocol thread learns from the multicast engine.
+pub enum Event {
+    /// A notification to publish (XML).
+    Notify(String),
+}
+
+pub struct Multicast {
+    cfg: config::Multicast,
+    ifs: BTreeMap<String, McIf>,
+    mfib: Arc<Mfib>,
+    forwarder: Option<Forwarder>,
+    fwd_set: Vec<(u32, [u8; 6])>,
+    upcall_rx: Option<UnixDatagram>,
+    upcall_tx: Option<UnixDatagram>,
+    sources: BTreeMap<(Ipv4Addr, Ipv4Addr), Source>,
+    route_since: HashMap<(Ipv4Addr, Ipv4Addr), u64>,
+    /// (interface, vrid) -> the mVRRP group is master.
+    gates: HashMap<(String, u8), bool>,
+    tib: Tib,
+    seed: u64,
+    buf: Vec<u8>,
+}
+
+fn igmp_config(c: &config::Igmp) -> igmp::Config {
+    igmp::Config {
+        version: c.version,
+        query_interval: Duration::from_secs(u64::from(c.query_interval_s)),
+        max_response: Duration::from_secs(u64::from(c.max_response_s)),
+        robustness: c.robustness,
+        last_member_interval: Duration::from_secs(u64::from(c.last_member_interval_s)),
+    }
+}
+
+fn pim_config(c: &config::Pim) -> pim::Config {
+    pim::Config {
+        dr_priority: c.dr_priority,
+        hello_interval: Duration::from_secs(u64::from(c.hello_interval_s)),
+        ignore_dr: c.ignore_dr,
+        ignore_assert: c.ignore_assert,
+    }
+}
+
+/// The Ethernet multicast address of an IPv4 group (RFC 1112 §6.4).
+fn group_mac(g: Ipv4Addr) -> [u8; 6] {
+    let o = g.octets();
+    [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]]
+}
+
+fn checksum(data: &[u8]) -> u16 {
+    let mut sum: u32 = 0;
+    for c in data.chunks(2) {
+        let w = if c.len() == 2 {
+            u16::from_be_bytes([c[0], c[1]])
+        } else {
+            u16::from(c[0]) << 8
+        };
+        sum += u32::from(w);
+    }
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// An Ethernet frame with an IPv4 header (TTL 1; Router Alert when `alert`) around `payload`.
+fn frame(
+    src_mac: [u8; 6],
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    proto: u8,
+    alert: bool,
+    payload: &[u8],
+) -> Vec<u8> {
+    let ihl = if alert { 24 } else { 20 };
+    let mut f = Vec::with_capacity(14 + ihl + payload.len());
+    f.extend_from_slice(&group_mac(dst));
+    f.extend_from_slice(&src_mac);
+    f.extend_from_slice(&[0x08, 0x00]);
+    let total = (ihl + payload.len()) as u16;
+    let mut ip = vec![
+        0x40 | (ihl / 4) as u8,
+        0xc0,
+        (total >> 8) as u8,
+        total as u8,
+        0,
+        0,
+        0,
+        0,
+        1,
+        proto,
+        0,
+        0,
+    ];
+    ip.extend_from_slice(&src.octets());
+    ip.extend_from_slice(&dst.octets());
+    if alert {
+        ip.extend_from_slice(&[0x94, 0x04, 0x00, 0x00]);
+    }
+    let c = checksum(&ip);
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
+    f.extend_from_slice(&ip);
+    f.extend_from_slice(payload);
+    f
+}
+
+fn in_prefix(a: Ipv4Addr, net: Ipv4Addr, len: u8) -> bool {
+    let mask = if len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(len.min(32)))
+    };
+    u32::from(a) & mask == u32::from(net) & mask
+}
+
+impl Multicast {
+    pub fn new(seed: u64) -> Multicast {
+        Multicast {
+            cfg: config::Multicast::default(),
+            ifs: BTreeMap::new(),
+            mfib: Arc::new(Mfib::new()),
+            forwarder: None,
+            fwd_set: Vec::new(),
+            upcall_rx: None,
+            upcall_tx: None,
+            sources: BTreeMap::new(),
+            route_since: HashMap::new(),
+            gates: HashMap::new(),
+            tib: Tib::new(None, seed),
+            seed,
+            buf: vec![0; 65536],
+        }
+    }
+
+    /// Apply a new multicast configuration.
+    pub fn apply(
+        &mut self,
+        cfg: &config::Multicast,
+        links: &BTreeMap<String, Link>,
+        addrs: &[Addr],
+        now: Instant,
+    ) {
+        if *cfg == self.cfg {
+            return;
+        }
+        self.cfg = cfg.clone();
+        let t = self.tib.set_rp(cfg.rp, now);
+        self.tib_actions(t);
+        let enabled = cfg.routing_enable;
+        self.ifs
+            .retain(|n, _| enabled && cfg.interfaces.contains_key(n));
+        if enabled {
+            for (name, c) in &cfg.interfaces {
+                let e = self.ifs.entry(name.clone()).or_insert_with(|| McIf {
+                    cfg: config::McInterface::default(),
+                    index: None,
+                    mac: [0; 6],
+                    local: Ipv4Addr::UNSPECIFIED,
+                    prefixes: Vec::new(),
+                    up: false,
+                    ctl: None,
+                    igmp: None,
+                    pim: None,
+                    igmp_since: None,
+                });
+                e.cfg = c.clone();
+            }
+        }
+        self.sync_links(links, addrs, now);
+        for name in self.ifs.keys().cloned().collect::<Vec<_>>() {
+            self.sync_cores(&name, now);
+        }
+        self.sync_forwarder();
+        self.recompute(now);
+    }
+
+    /// Interface index, MAC, address and oper state from the kernel's view.
+    pub fn sync_links(&mut self, links: &BTreeMap<String, Link>, addrs: &[Addr], now: Instant) {
+        let names: Vec<String> = self.ifs.keys().cloned().collect();
+        for name in names {
+            let Some(e) = self.ifs.get_mut(&name) else {
+                continue;
+            };
+            match links.get(&name) {
+                Some(l) => {
+                    let appeared = e.index != Some(l.index);
+                    e.index = Some(l.index);
+                    e.mac = l.mac.unwrap_or([0; 6]);
+                    e.up = l.oper_up;
+                    e.prefixes = addrs
+                        .iter()
+                        .filter(|a| a.index == l.index)
+                        .map(|a| (a.ip, a.prefix_len))
+                        .collect();
+                    let local = e.prefixes.first().map_or(Ipv4Addr::UNSPECIFIED, |p| p.0);
+                    if appeared || e.ctl.is_none() {
+                        match PacketSocket::open_control(l.index) {
+                            Ok(s) => e.ctl = Some(s),
+                            Err(err) => {
+                                error!(interface = %name, error = %err, "cannot open the IGMP/PIM socket")
+                            }
+                        }
+                    }
+                    if local != e.local {
+                        e.local = local;
+                        if let Some(i) = e.igmp.as_mut() {
+                            let a = i.set_local(local, now);
+                            self.igmp_actions(&name, a, now);
+                        }
+                    }
+                }
+                None => {
+                    e.index = None;
+                    e.up = false;
+                    e.ctl = None;
+                }
+            }
+        }
+        self.sync_forwarder();
+    }
+
+    /// Create, reconfigure or drop the IGMP and PIM cores of one interface.
+    fn sync_cores(&mut self, name: &str, now: Instant) {
+        let Some(e) = self.ifs.get_mut(name) else {
+            return;
+        };
+        let mut igmp_out = Vec::new();
+        match (&e.cfg.igmp, e.igmp.as_mut()) {
+            (Some(c), Some(i)) => igmp_out = i.reconfigure(igmp_config(c), now),
+            (Some(c), None) => {
+                let mut i = igmp::Interface::new(igmp_config(c), e.local, now);
+                igmp_out = i.on_timer(now);
+                e.igmp = Some(i);
+                e.igmp_since = Some(now);
+                info!(interface = %name, "IGMP enabled");
+            }
+            (None, Some(_)) => {
+                e.igmp = None;
+                e.igmp_since = None;
+            }
+            (None, None) => {}
+        }
+        let mut pim_out = Vec::new();
+        match (&e.cfg.pim, e.pim.as_mut()) {
+            (Some(c), Some(p)) => pim_out = p.reconfigure(pim_config(c), now),
+            (Some(c), None) => {
+                self.seed = self
+                    .seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let p = pim::Interface::new(pim_config(c), e.local, now, (self.seed >> 32) as u32);
+                e.pim = Some(p);
+                info!(interface = %name, "PIM-SM enabled");
+            }
+            (None, Some(p)) => {
+                pim_out = p.shutdown();
+                e.pim = None;
+            }
+            (None, None) => {}
+        }
+        self.igmp_actions(name, igmp_out, now);
+        self.pim_actions(name, pim_out, now);
+    }
+
+    /// (Re)start the forwarder when the set of multicast interfaces changes.
+    fn sync_forwarder(&mut self) {
+        let mut set: Vec<(u32, [u8; 6])> = if self.cfg.routing_enable {
+            self.ifs
+                .values()
+                .filter_map(|e| e.index.map(|i| (i, e.mac)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        set.sort_unstable();
+        if set == self.fwd_set {
+            return;
+        }
+        self.fwd_set = set.clone();
+        if let Some(f) = self.forwarder.take() {
+            let c = f.stop();
+            debug!(forwarded = c.forwarded, "forwarder stopped");
+        }
+        if set.is_empty() {
+            return;
+        }
+        let interfaces: Vec<FwdIf> = self
+            .ifs
+            .iter()
+            .filter_map(|(n, e)| {
+                e.index.map(|i| FwdIf {
+                    ifindex: i,
+                    name: n.clone(),
+                    mac: e.mac,
+                })
+            })
+            .collect();
+        if self.upcall_rx.is_none() {
+            match UnixDatagram::pair() {
+                Ok((tx, rx)) => {
+                    let _ = tx.set_nonblocking(true);
+                    let _ = rx.set_nonblocking(true);
+                    self.upcall_tx = Some(tx);
+                    self.upcall_rx = Some(rx);
+                }
+                Err(e) => error!(error = %e, "no upcall socket"),
+            }
+        }
+        let cfg = FwdConfig::default();
+        let started = Ports::open(&interfaces, &cfg).and_then(|ports| {
+            let up = self.upcall_tx.as_ref().and_then(|t| t.try_clone().ok());
+            Forwarder::spawn_with_upcalls(ports, Arc::clone(&self.mfib), cfg, up)
+        });
+        match started {
+            Ok(f) => {
+                info!(interfaces = interfaces.len(), "multicast forwarder started");
+                self.forwarder = Some(f);
+            }
+            Err(e) => error!(error = %e, "cannot start the multicast forwarder"),
+        }
+    }
+
+    pub fn set_gate(&mut self, ifname: &str, vrid: u8, master: bool, now: Instant) {
+        let key = (ifname.to_string(), vrid);
+        if self.gates.get(&key) == Some(&master) {
+            return;
+        }
+        self.gates.insert(key, master);
+        if self.ifs.values().any(|e| {
+            e.cfg
+                .gate
+                .as_ref()
+                .is_some_and(|(i, v)| i == ifname && *v == vrid)
+        }) {
+            self.recompute(now);
+        }
+    }
+
+    /// Descriptors to poll, with a tag for [`Multicast::readable`].
+    pub fn fds(&self) -> Vec<(RawFd, Option<String>)> {
+        let mut v: Vec<(RawFd, Option<String>)> = self
+            .ifs
+            .iter()
+            .filter_map(|(n, e)| e.ctl.as_ref().map(|s| (s.as_raw_fd(), Some(n.clone()))))
+            .collect();
+        if let Some(u) = &self.upcall_rx {
+            v.push((u.as_raw_fd(), None));
+        }
+        v
+    }
+
+    pub fn readable(&mut self, tag: &Option<String>, now: Instant) {
+        match tag {
+            Some(name) => self.read_control(name, now),
+            None => self.read_upcalls(now),
+        }
+    }
+
+    fn read_upcalls(&mut self, now: Instant) {
+        let mut changed = false;
+        let mut b = [0u8; 64];
+        while let Some(Ok(n)) = self.upcall_rx.as_ref().map(|u| u.recv(&mut b)) {
+            let Some((s, g, ifindex)) = decode_upcall(&b[..n]) else {
+                continue;
+            };
+            let e = self.sources.entry((s, g)).or_insert(Source {
+                ifindex,
+                last: now,
+                packets: 0,
+            });
+            e.last = now;
+            if e.ifindex != ifindex || !changed {
+                e.ifindex = ifindex;
+                changed = true;
+            }
+            debug!(source = %s, group = %g, ifindex, "new multicast flow");
+        }
+        if changed {
+            self.recompute(now);
+        }
+    }
+
+    fn read_control(&mut self, name: &str, now: Instant) {
+        for _ in 0..256 {
+            let Some(e) = self.ifs.get(name) else { return };
+            let Some(sock) = e.ctl.as_ref() else { return };
+            let n = match sock.recv(&mut self.buf) {
+                Ok(Some(n)) => n,
+                _ => return,
+            };
+            let f = &self.buf[..n];
+            if f.len() < 34 {
+                continue;
+            }
+            let ip = &f[14..];
+            let ihl = usize::from(ip[0] & 0x0f) * 4;
+            let total = usize::from(u16::from_be_bytes([ip[2], ip[3]])).min(ip.len());
+            if ip[0] >> 4 != 4 || ihl < 20 || total < ihl {
+                continue;
+            }
+            let src = Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
+            let dst = Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]);
+            let payload = ip[ihl..total].to_vec();
+            match ip[9] {
+                IGMP_PROTO => {
+                    let Ok(msg) = super::igmp::packet::decode(&payload) else {
+                        continue;
+                    };
+                    let Some(i) = self.ifs.get_mut(name).and_then(|e| e.igmp.as_mut()) else {
+                        continue;
+                    };
+                    let a = i.receive(&msg, src, dst, now);
+                    self.igmp_actions(name, a, now);
+                }
+                PIM_PROTO => {
+                    let Ok(msg) = PimMessage::decode(&payload) else {
+                        continue;
+                    };
+                    let Some(p) = self.ifs.get_mut(name).and_then(|e| e.pim.as_mut()) else {
+                        continue;
+                    };
+                    let a = match &msg {
+                        PimMessage::Hello(h) => p.receive_hello(src, h, now),
+                        _ => Vec::new(),
+                    };
+                    self.pim_actions(name, a, now);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn send(&self, name: &str, dst: Ipv4Addr, proto: u8, payload: &[u8]) {
+        let Some(e) = self.ifs.get(name) else { return };
+        let (Some(sock), true) = (e.ctl.as_ref(), e.up) else {
+            return;
+        };
+        if e.local.is_unspecified() {
+            return;
+        }
+        let f = frame(e.mac, e.local, dst, proto, proto == IGMP_PROTO, payload);
+        if let Err(err) = sock.send(&f) {
+            debug!(interface = %name, error = %err, "cannot send");
+        }
+    }
+
+    fn igmp_actions(&mut self, name: &str, actions: Vec<IgmpAction>, now: Instant) {
+        let mut membership = false;
+        for a in actions {
+            match a {
+                IgmpAction::Send { dst, msg } => self.send(name, dst, IGMP_PROTO, &msg.encode()),
+                IgmpAction::Membership { group } => {
+                    debug!(interface = %name, group = %group, "IGMP membership changed");
+                    membership = true;
+                }
+                IgmpAction::QuerierChange {
+                    querier,
+                    is_querier,
+                } => {
+                    info!(interface = %name, querier = ?querier, is_querier, "IGMP querier");
+                }
+            }
+        }
+        if membership {
+            self.recompute(now);
+        }
+    }
+
+    fn pim_actions(&mut self, name: &str, actions: Vec<PimAction>, now: Instant) {
+        let mut recompute = false;
+        for a in actions {
+            match a {
+                PimAction::Send { dst, msg } => self.send(name, dst, PIM_PROTO, &msg.encode()),
+                PimAction::NeighborUp(n) => {
+                    info!(interface = %name, neighbor = %n, "PIM neighbor up");
+                    let t = self.tib.neighbor_restarted(n, now);
+                    self.tib_actions(t);
+                    recompute = true;
+                }
+                PimAction::NeighborDown(n) => {
+                    info!(interface = %name, neighbor = %n, "PIM neighbor down");
+                    recompute = true;
+                }
+                PimAction::DrChange { dr, is_dr } => {
+                    info!(interface = %name, dr = %dr, is_dr, "PIM DR");
+                    recompute = true;
+                }
+                _ => {}
+            }
+        }
+        if recompute {
+            self.recompute(now);
+        }
+    }
+
+    fn tib_actions(&mut self, actions: Vec<TibAction>) {
+        for a in actions {
+            let TibAction::Send { upstream_if, msg } = a;
+            let name = self
+                .ifs
+                .iter()
+                .find(|(_, e)| e.index == Some(upstream_if))
+                .map(|(n, _)| n.clone());
+            if let Some(n) = name {
+                self.send(
+                    &n,
+                    super::pim::packet::ALL_PIM_ROUTERS,
+                    PIM_PROTO,
+                    &msg.encode(),
+                );
+            }
+        }
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let mut d: Option<Instant> = self.tib.next_deadline();
+        for e in self.ifs.values() {
+            for t in [
+                e.igmp.as_ref().and_then(|i| i.next_deadline()),
+                e.pim.as_ref().and_then(|p| p.next_deadline()),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                d = Some(d.map_or(t, |x| x.min(t)));
+            }
+        }
+        d
+    }
+
+    pub fn on_timer(&mut self, now: Instant) {
+        let names: Vec<String> = self.ifs.keys().cloned().collect();
+        for n in &names {
+            let due = self
+                .ifs
+                .get(n)
+                .and_then(|e| e.igmp.as_ref())
+                .and_then(|i| i.next_deadline())
+                .is_some_and(|t| t <= now);
+            if due {
+                let a = self
+                    .ifs
+                    .get_mut(n)
+                    .and_then(|e| e.igmp.as_mut())
+                    .map(|i| i.on_timer(now));
+                self.igmp_actions(n, a.unwrap_or_default(), now);
+            }
+            let due = self
+                .ifs
+                .get(n)
+                .and_then(|e| e.pim.as_ref())
+                .and_then(|p| p.next_deadline())
+                .is_some_and(|t| t <= now);
+            if due {
+                let a = self
+                    .ifs
+                    .get_mut(n)
+                    .and_then(|e| e.pim.as_mut())
+                    .map(|p| p.on_timer(now));
+                self.pim_actions(n, a.unwrap_or_default(), now);
+            }
+        }
+        if self.tib.next_deadline().is_some_and(|t| t <= now) {
+            let a = self.tib.on_timer(now);
+            self.tib_actions(a);
+        }
+        // Sources: data keeps them alive (route counters move), silence expires them.
+        let table = self.mfib.snapshot();
+        let mut expired = false;
+        for ((s, g), src) in self.sources.iter_mut() {
+            if let Some(r) = table.get(*s, *g) {
+                let (p, _) = r.counters.get();
+                if p != src.packets {
+                    src.packets = p;
+                    src.last = now;
+                }
+            }
+        }
+        self.sources.retain(|_, src| {
+            let keep = now.duration_since(src.last) < SOURCE_LIFETIME;
+            expired |= !keep;
+            keep
+        });
+        if expired {
+            self.recompute(now);
+        }
+    }
+
+    /// Is `source` reached through the interface `ifindex` (RPF)?
+    fn rpf_ok(&self, source: Ipv4Addr, ifindex: u32) -> bool {
+        let Some(e) = self.ifs.values().find(|e| e.index == Some(ifindex)) else {
+            return false;
+        };
+        if e.prefixes
+            .iter()
+            .any(|&(net, len)| in_prefix(source, net, len))
+        {
+            return true;
+        }
+        // Not connected anywhere: accept it from a PIM interface (towards an upstream router),
+        // unless another interface has it connected.
+        e.pim.is_some()
+            && !self.ifs.values().any(|o| {
+                o.prefixes
+                    .iter()
+                    .any(|&(net, len)| in_prefix(source, net, len))
+            })
+    }
+
+    /// Rebuild the forwarding table and publish it (one swap).
+    fn recompute(&mut self, now: Instant) {
+        let _ = now;
+        let old = self.mfib.snapshot();
+        let mut t = Table::new();
+        let mut joins: BTreeMap<Ipv4Addr, bool> = BTreeMap::new();
+        if self.cfg.routing_enable {
+            for ((s, g), src) in &self.sources {
+                if !self.rpf_ok(*s, src.ifindex) {
+                    continue;
+                }
+                let mut oifs = Vec::new();
+                for e in self.ifs.values() {
+                    let (Some(idx), Some(i)) = (e.index, e.igmp.as_ref()) else {
+                        continue;
+                    };
+                    if idx == src.ifindex || !i.wants(*s, *g) {
+                        continue;
+                    }
+                    if e.pim.as_ref().is_some_and(|p| !p.i_am_dr_for_oifs()) {
+                        continue;
+                    }
+                    let open = match &e.cfg.gate {
+                        Some((gi, gv)) => {
+                            self.gates.get(&(gi.clone(), *gv)).copied().unwrap_or(false)
+                        }
+                        None => true,
+                    };
+                    oifs.push(Oif::new(idx, open));
+                }
+                t.insert(Route::new(*s, *g, src.ifindex, oifs));
+            }
+            // Groups with receivers: joins towards the RP.
+            for e in self.ifs.values() {
+                if let Some(i) = e.igmp.as_ref() {
+                    for gs in i.groups() {
+                        joins.insert(gs.group, true);
+                    }
+                }
+            }
+        }
+        t.adopt_counters(&old);
+        let now_ms = now_ms();
+        self.route_since.retain(|k, _| t.get(k.0, k.1).is_some());
+        for r in t.routes() {
+            self.route_since
+                .entry((r.source, r.group))
+                .or_insert(now_ms);
+        }
+        self.mfib.publish(t);
+        // (*,G) joins towards a static RP through a PIM interface that has it connected.
+        if let Some(rp) = self.cfg.rp {
+            let up = self.ifs.values().find(|e| {
+                e.pim.is_some() && e.prefixes.iter().any(|&(net, len)| in_prefix(rp, net, len))
+            });
+            if let Some((idx, _)) = up.and_then(|e| e.index.map(|i| (i, e))) {
+                let known: Vec<Ipv4Addr> = self.tib.entries().map(|e| e.group()).collect();
+                for g in known.iter().filter(|g| !joins.contains_key(g)) {
+                    let a = self
+                        .tib
+                        .set_join_desired(None, *g, false, Some(rp), idx, now);
+                    self.tib_actions(a);
+                }
+                for g in joins.keys() {
+                    let a = self
+                        .tib
+                        .set_join_desired(None, *g, true, Some(rp), idx, now);
+                    self.tib_actions(a);
+                }
+            }
+        }
+    }
+
+    /// Gate readiness: IGMP on every interface gated by this group has had one max-response
+    /// time to relearn its receivers (after a restart, preempting earlier would cut them off).
+    pub fn gate_ready(&self, ifname: &str, vrid: u8, now: Instant) -> Option<Duration> {
+        let mut wait: Option<Duration> = None;
+        for e in self.ifs.values() {
+            if e.cfg
+                .gate
+                .as_ref()
+                .is_some_and(|(i, v)| i == ifname && *v == vrid)
+            {
+                if let (Some(c), Some(since)) = (&e.cfg.igmp, e.igmp_since) {
+                    let need = Duration::from_secs(u64::from(c.max_response_s) + 1);
+                    let left = (since + need).saturating_duration_since(now);
+                    if !left.is_zero() {
+                        wait = Some(wait.map_or(left, |w| w.max(left)));
+                    }
+                }
+            }
+        }
+        wait
+    }
+
+    // ---- state --------------------------------------------------------------------------------
+
+    /// `igmp`, `pim` and `track-admin-vrrp` state inside `<interface>`.
+    pub fn interface_state(&self, name: &str, x: &mut String, now: Instant) {
+        use std::fmt::Write as _;
+        let Some(e) = self.ifs.get(name) else { return };
+        let ns = "urn:ne-agent:yang:ne-multicast";
+        if let Some(i) = &e.igmp {
+            let _ = write!(
+                x,
+                "<igmp xmlns=\"{ns}\"><is-querier>{}</is-querier>",
+                i.is_querier()
+            );
+            if let Some(q) = i.querier() {
+                let _ = write!(x, "<querier>{q}</querier>");
+            }
+            for g in i.groups() {
+                let _ = write!(
+                    x,
+                    "<group><address>{}</address><last-reporter>{}</last-reporter><filter-mode>{}</filter-mode><expires>{}</expires>",
+                    g.group,
+                    g.last_reporter,
+                    g.mode.name(),
+                    g.expires.saturating_duration_since(now).as_secs()
+                );
+                for (s, exp) in &g.sources {
+                    let _ = write!(
+                        x,
+                        "<source><address>{s}</address><expires>{}</expires></source>",
+                        exp.saturating_duration_since(now).as_secs()
+                    );
+                }
+                x.push_str("</group>");
+            }
+            x.push_str("</igmp>");
+        }
+        if let Some(p) = &e.pim {
+            let _ = write!(
+                x,
+                "<pim xmlns=\"{ns}\"><dr-address>{}</dr-address><is-dr>{}</is-dr>",
+                p.dr(),
+                p.is_dr()
+            );
+            for n in p.neighbors() {
+                let _ = write!(x, "<neighbor><address>{}</address>", n.address);
+                if let Some(d) = n.dr_priority {
+                    let _ = write!(x, "<dr-priority>{d}</dr-priority>");
+                }
+                if let Some(gid) = n.generation_id {
+                    let _ = write!(x, "<generation-id>{gid}</generation-id>");
+                }
+                if let Some(exp) = n.expires {
+                    let _ = write!(
+                        x,
+                        "<expires>{}</expires>",
+                        exp.saturating_duration_since(now).as_secs()
+                    );
+                }
+                let _ = write!(
+                    x,
+                    "<uptime>{}</uptime></neighbor>",
+                    now.saturating_duration_since(n.since).as_secs()
+                );
+            }
+            x.push_str("</pim>");
+        }
+        if let Some((gi, gv)) = &e.cfg.gate {
+            let open = self.gates.get(&(gi.clone(), *gv)).copied().unwrap_or(false);
+            let _ = write!(x, "<track-admin-vrrp xmlns=\"{ns}\"><forwarding>{open}</forwarding></track-admin-vrrp>");
+        }
+    }
+
+    /// The `multicast/route` list.
+    pub fn routes_state(&self, x: &mut String) {
+        use std::fmt::Write as _;
+        let table = self.mfib.snapshot();
+        let name_of = |idx: u32| {
+            self.ifs
+                .iter()
+                .find(|(_, e)| e.index == Some(idx))
+                .map(|(n, _)| n.clone())
+                .unwrap_or_else(|| format!("if{idx}"))
+        };
+        let mut routes: Vec<&Route> = table.routes().collect();
+        routes.sort_by_key(|r| (u32::from(r.source), u32::from(r.group)));
+        let now = now_ms();
+        for r in routes {
+            let (p, o) = r.counters.get();
+            let since = self
+                .route_since
+                .get(&(r.source, r.group))
+                .copied()
+                .unwrap_or(now);
+            let _ = write!(
+                x,
+                "<route><source>{}</source><group>{}</group><incoming-interface>{}</incoming-interface>",
+                r.source,
+                r.group,
+                name_of(r.iif)
+            );
+            // Every IGMP interface that is not in the route is listed as pruned.
+            let mut names: Vec<(String, &str)> = r
+                .oifs
+                .iter()
+                .map(|o| {
+                    (
+                        name_of(o.ifindex),
+                        if o.forwarding {
+                            "forwarding"
+                        } else {
+                            "blocked-by-vrrp"
+                        },
+                    )
+                })
+                .collect();
+            for (n, e) in &self.ifs {
+                if e.igmp.is_some() && e.index != Some(r.iif) && !names.iter().any(|(m, _)| m == n)
+                {
+                    names.push((n.clone(), "pruned"));
+                }
+            }
+            names.sort();
+            for (n, st) in names {
+                let _ = write!(
+                    x,
+                    "<outgoing-interface><name>{n}</name><state>{st}</state></outgoing-interface>"
+                );
+            }
+            let _ = write!(
+                x,
+                "<packets>{p}</packets><octets>{o}</octets><uptime>{}</uptime></route>",
+                now.saturating_sub(since) / 1000
+            );
+        }
+    }
+
+    pub fn has_routes(&self) -> bool {
+        !self.mfib.snapshot().is_empty()
+    }
+
+    pub fn stop(&mut self) {
+        let names: Vec<String> = self.ifs.keys().cloned().collect();
+        for n in names {
+            let a = self
+                .ifs
+                .get_mut(&n)
+                .and_then(|e| e.pim.as_mut())
+                .map(|p| p.shutdown());
+            self.pim_actions(&n, a.unwrap_or_default(), Instant::now());
+        }
+        if let Some(f) = self.forwarder.take() {
+            let _ = f.stop();
+        }
+    }
+}

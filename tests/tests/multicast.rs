@@ -1,0 +1,142 @@
+//! LAB.md "what the lab must show", items 1 and 2, for real: a kernel IGMP receiver behind both
+//! devices, a 1000 packets/s stream from the source, only the mVRRP master forwarding, and the
+//! receiver's view (gaps, duplicates) through node failure, uplink failure and recovery.
+
+use std::time::Duration;
+
+use ne_lab::lab::{analyse, leaf_after, require, vrrp_state, wait_for, Lab, Receiver, Sender};
+use ne_lab::netconf::Blocking;
+
+fn routes(c: &mut Blocking) -> String {
+    c.get(Some(
+        "<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\"/>",
+    ))
+    .expect("get routes")
+}
+
+fn igmp(c: &mut Blocking, ifname: &str) -> String {
+    c.get(Some(&format!(
+        "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>{ifname}</name>\
+         <igmp xmlns=\"urn:ne-agent:yang:ne-multicast\"/></interface></interfaces>"
+    )))
+    .expect("get igmp")
+}
+
+/// The highest sequence number received so far.
+fn last_seq(r: &Receiver) -> u64 {
+    r.received().iter().map(|&(s, _)| s).max().unwrap_or(0)
+}
+
+#[test]
+fn hot_backup_only_the_master_forwards_and_failures_switch_over() {
+    if !require() {
+        return;
+    }
+    let (mut lab, mut ca, mut cb) = Lab::seed().expect("lab");
+    assert!(wait_for(Duration::from_secs(30), || {
+        vrrp_state(&mut ca, "a-ic", 1).as_deref() == Ok("master")
+            && vrrp_state(&mut cb, "b-ic", 1).as_deref() == Ok("backup")
+    }));
+    let rcv = Receiver::start(&lab).expect("receiver");
+    let src = Sender::start(&lab, 1000).expect("sender");
+    if let Ok(s) = std::env::var("NE_LAB_PAUSE") {
+        eprintln!("PAUSED: lab {}", lab.prefix);
+        std::thread::sleep(Duration::from_secs(s.parse().unwrap_or(60)));
+    }
+    assert!(
+        wait_for(Duration::from_secs(30), || rcv.count() > 500),
+        "the receiver got {} packets; A: {} B: {}\nA log: {}",
+        rcv.count(),
+        routes(&mut ca),
+        routes(&mut cb),
+        lab.a.log_tail(20)
+    );
+
+    // 1. Both devices know the receiver; both have the route; only A forwards.
+    let ia = igmp(&mut ca, "a-dn");
+    let ib = igmp(&mut cb, "b-dn");
+    assert!(ia.contains("<address>239.1.1.1</address>"), "{ia}");
+    assert!(
+        ib.contains("<address>239.1.1.1</address>"),
+        "B keeps the membership: {ib}"
+    );
+    assert_eq!(leaf_after(&ia, "<igmp", "is-querier"), Some("true"), "{ia}");
+    assert_eq!(
+        leaf_after(&ib, "<igmp", "is-querier"),
+        Some("false"),
+        "{ib}"
+    );
+    let ra = routes(&mut ca);
+    let rb = routes(&mut cb);
+    assert!(
+        ra.contains("<source>10.1.0.10</source>") && ra.contains("<group>239.1.1.1</group>"),
+        "{ra}"
+    );
+    assert_eq!(
+        leaf_after(&ra, "<outgoing-interface>", "state"),
+        Some("forwarding"),
+        "{ra}"
+    );
+    assert_eq!(
+        leaf_after(&rb, "<outgoing-interface>", "state"),
+        Some("blocked-by-vrrp"),
+        "{rb}"
+    );
+    assert_eq!(
+        leaf_after(&ra, "<route>", "incoming-interface"),
+        Some("a-up")
+    );
+    let s0 = last_seq(&rcv);
+    std::thread::sleep(Duration::from_secs(2));
+    let s1 = last_seq(&rcv);
+    let steady = analyse(&rcv.received(), s0, s1);
+    assert_eq!(steady.duplicates, 0, "{steady:?}");
+    assert_eq!(steady.lost, 0, "{steady:?}");
+
+    // 2a. Node failure: kill -9 A; B's gate opens.
+    let before = last_seq(&rcv);
+    lab.a.kill9();
+    assert!(wait_for(Duration::from_secs(10), || last_seq(&rcv) > before + 1000));
+    let after = last_seq(&rcv);
+    let node = analyse(&rcv.received(), before, after);
+    eprintln!("node failure: {node:?}");
+    assert_eq!(node.duplicates, 0, "{node:?}");
+    let rb = routes(&mut cb);
+    assert_eq!(
+        leaf_after(&rb, "<outgoing-interface>", "state"),
+        Some("forwarding"),
+        "{rb}"
+    );
+
+    // 2c. Recovery: A restarts, relearns the receiver, then preempts back.
+    lab.a.start().unwrap();
+    let mut ca = lab.a.connect().expect("A back");
+    let before = last_seq(&rcv);
+    assert!(wait_for(Duration::from_secs(60), || {
+        vrrp_state(&mut ca, "a-ic", 1).as_deref() == Ok("master")
+    }));
+    std::thread::sleep(Duration::from_secs(1));
+    let after = last_seq(&rcv);
+    let recovery = analyse(&rcv.received(), before, after);
+    eprintln!("recovery: {recovery:?}");
+    assert_eq!(recovery.lost, 0, "recovery lost packets: {recovery:?}");
+    assert!(recovery.duplicates <= 5, "{recovery:?}");
+    let ra = routes(&mut ca);
+    assert_eq!(
+        leaf_after(&ra, "<outgoing-interface>", "state"),
+        Some("forwarding"),
+        "{ra}"
+    );
+
+    // 2b. Uplink failure: a-up loses carrier; link mode hands over to B.
+    let before = last_seq(&rcv);
+    lab.link("sw-up", "up-a", false).unwrap();
+    assert!(wait_for(Duration::from_secs(10), || last_seq(&rcv) > before + 1000));
+    let after = last_seq(&rcv);
+    let uplink = analyse(&rcv.received(), before, after);
+    eprintln!("uplink failure: {uplink:?}");
+    // A copy already in A's transmit path when B opens its gate may arrive twice.
+    assert!(uplink.duplicates <= 5, "{uplink:?}");
+    assert_eq!(vrrp_state(&mut cb, "b-ic", 1).unwrap(), "master");
+    drop(src);
+}
