@@ -17,7 +17,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dataplane::sock::PacketSocket;
-use ne_lab::lab::{bfd_state, leaf_after, unavailable, vrrp_state, wait_for, Lab};
+use ne_lab::lab::{
+    analyse, bfd_state, leaf_after, unavailable, vrrp_state, wait_for, Lab, Receiver, Sender,
+};
 use ne_lab::netconf::Blocking;
 
 fn main() {
@@ -37,9 +39,13 @@ fn main() {
         Some("bench-failover") => bench_failover(flag("--trials", 50), flag("--baseline", 10)),
         Some("bench-bfd-load") => bench_bfd_load(flag("--seconds", 600)),
         Some("bench-bfd-scale") => bench_bfd_scale(flag("--sessions", 1000), flag("--seconds", 60)),
+        Some("bench-switchover") => bench_switchover(flag("--trials", 20)),
+        Some("demo") => demo(),
         _ => {
             eprintln!(
-                "usage: ne-lab bench-failover [--trials N] [--baseline N]\n       \
+                "usage: ne-lab demo\n       \
+                 ne-lab bench-switchover [--trials N]\n       \
+                 ne-lab bench-failover [--trials N] [--baseline N]\n       \
                  ne-lab bench-bfd-load [--seconds S]\n       \
                  ne-lab bench-bfd-scale [--sessions N] [--seconds S]"
             );
@@ -397,5 +403,200 @@ fn bench_bfd_scale(n: u64, seconds: u64) -> Result<(), String> {
         cpu(ticks0.1, ticks1.1)
     );
     let _ = leaf_after(&r, "<session>", "state");
+    Ok(())
+}
+
+fn last_seq(r: &Receiver) -> u64 {
+    r.received().iter().map(|&(s, _)| s).max().unwrap_or(0)
+}
+
+/// Seed lab with the stream flowing to the receiver through A.
+fn stream_lab() -> Result<(Lab, Blocking, Blocking, Receiver, Sender), String> {
+    let (lab, mut ca, mut cb) = Lab::seed()?;
+    let ok = wait_for(Duration::from_secs(60), || {
+        vrrp_state(&mut ca, "a-ic", 1).as_deref() == Ok("master")
+            && vrrp_state(&mut cb, "b-ic", 1).as_deref() == Ok("backup")
+            && bfd_state(&mut cb, "to-a").as_deref() == Ok("up")
+    });
+    if !ok {
+        return Err("no steady state".into());
+    }
+    let rcv = Receiver::start(&lab)?;
+    let src = Sender::start(&lab, 1000)?;
+    if !wait_for(Duration::from_secs(30), || rcv.count() > 500) {
+        return Err("the receiver gets nothing".into());
+    }
+    Ok((lab, ca, cb, rcv, src))
+}
+
+/// Let the stream run `ms` after a failure and report what the receiver saw since `from`.
+fn window(rcv: &Receiver, from: u64, ms: u64) -> ne_lab::lab::Seen {
+    std::thread::sleep(Duration::from_millis(ms));
+    analyse(&rcv.received(), from + 1, last_seq(rcv))
+}
+
+fn bench_switchover(n: u64) -> Result<(), String> {
+    let (mut lab, ca, mut cb, rcv, _src) = stream_lab()?;
+    drop(ca);
+    let (mut node, mut node_dup, mut rec, mut rec_dup, mut up, mut up_dup) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for i in 0..n {
+        // Node failure.
+        let from = last_seq(&rcv);
+        lab.a.kill9();
+        let s = window(&rcv, from, 1500);
+        node.push(s.longest_gap as f64);
+        node_dup.push(s.duplicates as f64);
+        // Recovery: A restarts, relearns IGMP, preempts back.
+        lab.a.start()?;
+        let mut ca = lab.a.connect().map_err(|e| e.to_string())?;
+        let from = last_seq(&rcv);
+        if !wait_for(Duration::from_secs(60), || {
+            vrrp_state(&mut ca, "a-ic", 1).as_deref() == Ok("master")
+        }) {
+            return Err("A did not take mastership back".into());
+        }
+        let r = window(&rcv, from, 1000);
+        rec.push(r.longest_gap as f64);
+        rec_dup.push(r.duplicates as f64);
+        // Uplink failure: a-up loses carrier, link mode hands over; then it comes back.
+        let from = last_seq(&rcv);
+        lab.link("sw-up", "up-a", false)?;
+        let u = window(&rcv, from, 1000);
+        up.push(u.longest_gap as f64);
+        up_dup.push(u.duplicates as f64);
+        lab.link("sw-up", "up-a", true)?;
+        if !wait_for(Duration::from_secs(30), || {
+            vrrp_state(&mut ca, "a-ic", 1).as_deref() == Ok("master")
+                && vrrp_state(&mut cb, "b-ic", 1).as_deref() == Ok("backup")
+        }) {
+            return Err("A did not come back after the uplink".into());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        eprintln!(
+            "trial {i:2}: node failure gap {:>3} pkts dup {}, recovery gap {} dup {}, uplink failure gap {} dup {}",
+            s.longest_gap, s.duplicates, r.longest_gap, r.duplicates, u.longest_gap, u.duplicates
+        );
+    }
+    println!("switchover at the receiver, 1000 packets/s (1 packet = 1 ms), {n} trials each:");
+    for (name, gap, dup) in [
+        ("node failure (kill -9 A)", &mut node, &mut node_dup),
+        ("uplink failure (a-up carrier lost)", &mut up, &mut up_dup),
+        (
+            "recovery (A restarts, preempts back)",
+            &mut rec,
+            &mut rec_dup,
+        ),
+    ] {
+        println!(
+            "  {name:38} gap p50 {:5.0} ms p99 {:5.0} ms max {:5.0} ms; duplicates p50 {:.0} max {:.0}",
+            percentile(gap, 50.0),
+            percentile(gap, 99.0),
+            percentile(gap, 100.0),
+            percentile(dup, 50.0),
+            percentile(dup, 100.0)
+        );
+    }
+    println!("  baseline (../shared/reference/anchors-measured.md, keepalived + smcroute, same topology): node failure gap median 336 ms");
+    Ok(())
+}
+
+fn demo() -> Result<(), String> {
+    let t0 = Instant::now();
+    let at = || format!("{:7.2} s", t0.elapsed().as_secs_f64());
+    println!("{} building the lab (LAB.md): namespaces src, sw-up, a, b, sw-dn, rcv; agents A and B; configuring both over NETCONF with the MODELS.md seed configuration", at());
+    let (mut lab, mut ca, mut cb, rcv, _src) = stream_lab()?;
+    let ra = ca
+        .get(Some(
+            "<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\"/>",
+        ))
+        .map_err(|e| e.to_string())?;
+    let rb = cb
+        .get(Some(
+            "<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\"/>",
+        ))
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{} A is mVRRP master, B backup; BFD up; the receiver joined 239.1.1.1 and gets 1000 packets/s from 10.1.0.10",
+        at()
+    );
+    println!(
+        "{}   A: (10.1.0.10, 239.1.1.1) a-dn {}; B: b-dn {}",
+        at(),
+        leaf_after(&ra, "<outgoing-interface>", "state").unwrap_or("?"),
+        leaf_after(&rb, "<outgoing-interface>", "state").unwrap_or("?")
+    );
+    let from = last_seq(&rcv);
+    std::thread::sleep(Duration::from_secs(2));
+    let s = analyse(&rcv.received(), from + 1, last_seq(&rcv));
+    println!(
+        "{}   2 s of steady state: {} packets, {} lost, {} duplicated",
+        at(),
+        s.received,
+        s.lost,
+        s.duplicates
+    );
+    let from = last_seq(&rcv);
+    println!("{} kill -9 agent A", at());
+    let k = Instant::now();
+    lab.a.kill9();
+    let mut became = None;
+    wait_for(Duration::from_secs(10), || {
+        let m = vrrp_state(&mut cb, "b-ic", 1).as_deref() == Ok("master");
+        if m && became.is_none() {
+            became = Some(k.elapsed());
+        }
+        m
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let s = analyse(&rcv.received(), from + 1, last_seq(&rcv));
+    println!(
+        "{}   B is master (seen over NETCONF {} ms after the kill); the receiver's gap: {} packets = about {} ms, {} duplicates",
+        at(),
+        became.map_or("?".to_string(), |d| format!("{:.0}", ms(d))),
+        s.longest_gap,
+        s.longest_gap,
+        s.duplicates
+    );
+    println!(
+        "{} restarting agent A (it holds preemption until IGMP has relearned the receiver)",
+        at()
+    );
+    lab.a.start()?;
+    let mut ca = lab.a.connect().map_err(|e| e.to_string())?;
+    let from = last_seq(&rcv);
+    wait_for(Duration::from_secs(60), || {
+        vrrp_state(&mut ca, "a-ic", 1).as_deref() == Ok("master")
+    });
+    std::thread::sleep(Duration::from_millis(1000));
+    let s = analyse(&rcv.received(), from + 1, last_seq(&rcv));
+    println!(
+        "{}   A preempted back: {} packets lost, {} duplicated during the handover",
+        at(),
+        s.lost,
+        s.duplicates
+    );
+    let from = last_seq(&rcv);
+    println!(
+        "{} uplink a-up loses carrier (monitor group 100 %, link mode)",
+        at()
+    );
+    lab.link("sw-up", "up-a", false)?;
+    std::thread::sleep(Duration::from_millis(1500));
+    let s = analyse(&rcv.received(), from + 1, last_seq(&rcv));
+    println!(
+        "{}   B took over: gap {} packets, {} duplicated; B is {}",
+        at(),
+        s.longest_gap,
+        s.duplicates,
+        vrrp_state(&mut cb, "b-ic", 1).unwrap_or_default()
+    );
+    println!("{} cleaning up (agents stopped, namespaces deleted)", at());
     Ok(())
 }
