@@ -995,6 +995,22 @@ impl Driver {
     }
 
     fn vrrp_actions(&mut self, id: u32, actions: Vec<VrrpAction>, _now: Instant) {
+        // Becoming master: open the multicast gate before the advert goes out, so the old
+        // master (which closes when it hears us) never stops before we forward.
+        if actions.iter().any(|a| {
+            matches!(
+                a,
+                VrrpAction::StateChange {
+                    new: VrrpState::Master,
+                    ..
+                }
+            )
+        }) {
+            if let Some(e) = self.vrrp.get(&id) {
+                let (gi, gv) = (e.ifname.clone(), e.vrid);
+                self.mc.set_gate(&gi, gv, true, Instant::now());
+            }
+        }
         for a in actions {
             let Some(e) = self.vrrp.get_mut(&id) else {
                 return;

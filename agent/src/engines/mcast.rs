@@ -33,6 +33,8 @@ use crate::netconf::server::now_ms;
 /// How long a source stays known without fresh data.
 const SOURCE_LIFETIME: Duration = Duration::from_secs(210);
 const IGMP_PROTO: u8 = 2;
+/// How long a closing gate keeps forwarding (see [`Multicast::set_gate`]).
+pub const GATE_CLOSE_GRACE: Duration = Duration::from_millis(2);
 const PIM_PROTO: u8 = 103;
 
 /// One interface with IGMP, PIM or a gate.
@@ -71,8 +73,10 @@ pub struct Multicast {
     upcall_tx: Option<UnixDatagram>,
     sources: BTreeMap<(Ipv4Addr, Ipv4Addr), Source>,
     route_since: HashMap<(Ipv4Addr, Ipv4Addr), u64>,
-    /// (interface, vrid) -> the mVRRP group is master.
+    /// (interface, vrid) -> the gate is open (the mVRRP group is master).
     gates: HashMap<(String, u8), bool>,
+    /// Gates whose group stopped being master, closing at the given time (make before break).
+    closing: HashMap<(String, u8), Instant>,
     tib: Tib,
     seed: u64,
     buf: Vec<u8>,
@@ -182,6 +186,7 @@ impl Multicast {
             sources: BTreeMap::new(),
             route_since: HashMap::new(),
             gates: HashMap::new(),
+            closing: HashMap::new(),
             tib: Tib::new(None, seed),
             seed,
             buf: vec![0; 65536],
@@ -376,18 +381,34 @@ impl Multicast {
         }
     }
 
+    /// The mVRRP group (interface, vrid) is master or not. A gate opens at once; it closes
+    /// [`GATE_CLOSE_GRACE`] later, so that during a handover between two live routers the new
+    /// master is already forwarding when the old one stops (a duplicate or two instead of a
+    /// loss; each packet waits up to a ring's retire timeout before it is forwarded).
     pub fn set_gate(&mut self, ifname: &str, vrid: u8, master: bool, now: Instant) {
         let key = (ifname.to_string(), vrid);
-        if self.gates.get(&key) == Some(&master) {
+        if master {
+            self.closing.remove(&key);
+            self.apply_gate(key, true, now);
+        } else if self.gates.get(&key) == Some(&true) {
+            self.closing.entry(key).or_insert(now + GATE_CLOSE_GRACE);
+        } else {
+            self.apply_gate(key, false, now);
+        }
+    }
+
+    fn apply_gate(&mut self, key: (String, u8), open: bool, now: Instant) {
+        if self.gates.get(&key) == Some(&open) {
             return;
         }
-        self.gates.insert(key, master);
-        if self.ifs.values().any(|e| {
+        let used = self.ifs.values().any(|e| {
             e.cfg
                 .gate
                 .as_ref()
-                .is_some_and(|(i, v)| i == ifname && *v == vrid)
-        }) {
+                .is_some_and(|(i, v)| *i == key.0 && *v == key.1)
+        });
+        self.gates.insert(key, open);
+        if used {
             self.recompute(now);
         }
     }
@@ -570,6 +591,9 @@ impl Multicast {
 
     pub fn next_deadline(&self) -> Option<Instant> {
         let mut d: Option<Instant> = self.tib.next_deadline();
+        if let Some(c) = self.closing.values().min() {
+            d = Some(d.map_or(*c, |x| x.min(*c)));
+        }
         for e in self.ifs.values() {
             for t in [
                 e.igmp.as_ref().and_then(|i| i.next_deadline()),
@@ -585,6 +609,16 @@ impl Multicast {
     }
 
     pub fn on_timer(&mut self, now: Instant) {
+        let due: Vec<(String, u8)> = self
+            .closing
+            .iter()
+            .filter(|(_, t)| **t <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in due {
+            self.closing.remove(&k);
+            self.apply_gate(k, false, now);
+        }
         let names: Vec<String> = self.ifs.keys().cloned().collect();
         for n in &names {
             let due = self

@@ -1,0 +1,948 @@
+//! Interop with FRR `pimd` as the upstream PIM router of both devices (LAB.md item 3): the
+//! source sits behind pimd, which is also the (static) RP; A and B learn the receiver by IGMP,
+//! both send (*,G) Joins to pimd, pimd forwards the stream onto br-up (kernel ipmr), and only
+//! the mVRRP master forwards it down. Then A dies (kill -9) and B carries the stream.
+//!
+//! ```text
+//!   ns src  src0 10.9.0.10/24
+//!              |
+//!   ns up   up-src 10.9.0.1/24   zebra + pimd (ip pim on both, RP 10.1.0.3 for 224.0.0.0/4)
+//!           up-br  10.1.0.3/24
+//!              |
+//!   ns sw-up bridge br-up --- a-up 10.1.0.1 [ns a]   b-up 10.1.0.2 [ns b]   (as LAB.md below)
+//! ```
+//! The lab is lab.rs's (`nl<pid>x<n>-*`, the seed's src link replaced); the extra namespace is
+//! `<prefix>-up`. Everything (daemons, namespaces, temp files) goes when the test ends, also
+//! when it fails. Needs root, zebra/pimd/vtysh and the `frr` user; skips visibly otherwise
+//! (fails instead under NE_REQUIRE_TOOLS=1).
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ne_lab::lab::{
+    analyse, leaf_after, require, run, seed_config, vrrp_state, wait_for, Lab, Receiver, GROUP,
+    PORT,
+};
+use ne_lab::netconf::Blocking;
+
+const ZEBRA: &str = "/usr/lib/frr/zebra";
+const PIMD: &str = "/usr/lib/frr/pimd";
+const VTYSH: &str = "/usr/bin/vtysh";
+/// Where FRR daemons keep their crash-log buffers (`<daemon>.<pid>` directories).
+const FRR_TMP: &str = "/var/tmp/frr";
+
+const RP: &str = "10.1.0.3";
+const SRC_IP: std::net::Ipv4Addr = std::net::Ipv4Addr::new(10, 9, 0, 10);
+const SRC_NET: &str = "10.9.0.0/24";
+/// pimd's interfaces.
+const UP_SRC: &str = "up-src";
+const UP_BR: &str = "up-br";
+
+// ---------------------------------------------------------------------------------------------
+// Plumbing: tools, daemons, the topology
+// ---------------------------------------------------------------------------------------------
+
+fn peers_available() -> bool {
+    let mut missing: Vec<String> = [ZEBRA, PIMD, VTYSH]
+        .iter()
+        .filter(|p| !Path::new(p).exists())
+        .map(|p| p.to_string())
+        .collect();
+    if run("id", &["-u", "frr"]).is_err() {
+        missing.push("user frr".into());
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let why = format!("interop peers missing: {}", missing.join(", "));
+    if std::env::var("NE_REQUIRE_TOOLS").as_deref() == Ok("1") {
+        panic!("{why} (NE_REQUIRE_TOOLS=1)");
+    }
+    eprintln!("SKIPPED: {why}");
+    false
+}
+
+fn signal(sig: &str, target: &str) {
+    let _ = Command::new("kill")
+        .args([sig, "--", target])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// An FRR daemon in the foreground inside a namespace, in its own process group. `ip netns
+/// exec` execs it: the child's pid is the daemon's.
+struct Daemon {
+    name: String,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Daemon {
+    fn spawn(ns: &str, name: &str, args: &[String], log: &Path) -> Result<Daemon, String> {
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|e| format!("{}: {e}", log.display()))?;
+        let program = format!("/usr/lib/frr/{name}");
+        let child = Command::new("ip")
+            .args(["netns", "exec", ns, &program])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().map_err(|e| e.to_string())?)
+            .stderr(out)
+            .process_group(0)
+            .spawn()
+            .map_err(|e| format!("cannot start {program}: {e}"))?;
+        Ok(Daemon {
+            name: name.to_string(),
+            log: log.to_path_buf(),
+            child: Some(child),
+        })
+    }
+
+    fn running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// SIGTERM to its process group, bounded; SIGKILL after 5 s. Its crash-log directory goes.
+    fn stop(&mut self) {
+        let Some(mut c) = self.child.take() else {
+            return;
+        };
+        let pid = c.id();
+        signal("-TERM", &format!("-{pid}"));
+        let end = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < end {
+            if let Ok(Some(_)) = c.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if matches!(c.try_wait(), Ok(None)) {
+            signal("-KILL", &format!("-{pid}"));
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = std::fs::remove_dir_all(format!("{FRR_TMP}/{}.{pid}", self.name));
+    }
+
+    /// The last `lines` lines of its log, without pimd's Register-Stop send errors: as its own
+    /// first-hop router and RP it sends itself a Register-Stop to 10.9.0.1 out of up-br for
+    /// every Register, which fails with EAGAIN and is logged once per data packet.
+    fn log_tail(&self, lines: usize) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let all: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.contains("pim_msg_send_frame: sendto() failure"))
+            .collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+}
+
+/// FRR daemons of test processes that no longer exist (killed before their `Drop` ran) in the
+/// `nl<pid>x<n>-up` namespaces: kill them and remove their crash-log directories. lab.rs's own
+/// sweep (in `Lab::build`) then deletes the namespaces.
+fn sweep_stale_frr() {
+    let Ok(list) = run("ip", &["netns", "list"]) else {
+        return;
+    };
+    for name in list.lines().filter_map(|l| l.split_whitespace().next()) {
+        let dead = name.ends_with("-up")
+            && name
+                .strip_prefix("nl")
+                .and_then(|r| r.split_once('x'))
+                .and_then(|(p, _)| p.parse::<u32>().ok())
+                .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
+        if !dead {
+            continue;
+        }
+        if let Ok(pids) = run("ip", &["netns", "pids", name]) {
+            for p in pids.split_whitespace() {
+                let comm = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+                signal("-KILL", p);
+                if matches!(comm.trim(), "zebra" | "pimd") {
+                    std::thread::sleep(Duration::from_millis(100));
+                    let _ = std::fs::remove_dir_all(format!("{FRR_TMP}/{}.{p}", comm.trim()));
+                }
+            }
+        }
+        let _ = run("ip", &["netns", "del", name]);
+    }
+    let _ = std::fs::remove_dir(FRR_TMP);
+}
+
+/// lab.rs's lab with the source moved behind `<prefix>-up`, where zebra and pimd run.
+struct Topo {
+    daemons: Vec<Daemon>,
+    up_ns: Option<String>,
+    frr_dir: PathBuf,
+    /// Dropped after `Drop::drop` below: agents, lab namespaces and the lab directory go.
+    lab: Lab,
+}
+
+impl Drop for Topo {
+    fn drop(&mut self) {
+        self.lab.a.kill9();
+        self.lab.b.kill9();
+        for d in &mut self.daemons {
+            d.stop();
+        }
+        self.daemons.clear();
+        if let Some(ns) = self.up_ns.take() {
+            let _ = run("ip", &["netns", "del", &ns]);
+        }
+        // Fails (and is left alone) while another FRR daemon still uses it.
+        let _ = std::fs::remove_dir(FRR_TMP);
+    }
+}
+
+impl Topo {
+    fn build() -> Result<Topo, String> {
+        sweep_stale_frr();
+        let lab = Lab::build()?;
+        let frr_dir = lab.dir.join("frr");
+        let mut t = Topo {
+            daemons: Vec::new(),
+            up_ns: None,
+            frr_dir,
+            lab,
+        };
+        let up = t.lab.ns("up");
+        let _ = run("ip", &["netns", "del", &up]);
+        run("ip", &["netns", "add", &up])?;
+        t.up_ns = Some(up.clone());
+        let ip = |args: &[&str]| run("ip", args).map(drop);
+        ip(&["-n", &up, "link", "set", "lo", "up"])?;
+        let (src, sw) = (t.lab.ns("src"), t.lab.ns("sw-up"));
+        // The seed's source port on br-up goes (its peer up-src in sw-up with it).
+        ip(&["-n", &src, "link", "del", "src0"])?;
+        ip(&[
+            "link", "add", "src0", "netns", &src, "type", "veth", "peer", "name", UP_SRC, "netns",
+            &up,
+        ])?;
+        ip(&[
+            "link", "add", UP_BR, "netns", &up, "type", "veth", "peer", "name", "up-rtr", "netns",
+            &sw,
+        ])?;
+        ip(&["-n", &sw, "link", "set", "up-rtr", "master", "br-up"])?;
+        ip(&["-n", &sw, "link", "set", "up-rtr", "up"])?;
+        ip(&["-n", &src, "addr", "add", "10.9.0.10/24", "dev", "src0"])?;
+        ip(&["-n", &src, "link", "set", "src0", "up"])?;
+        ip(&["-n", &src, "route", "add", "default", "via", "10.9.0.1"])?;
+        ip(&["-n", &up, "addr", "add", "10.9.0.1/24", "dev", UP_SRC])?;
+        ip(&["-n", &up, "addr", "add", &format!("{RP}/24"), "dev", UP_BR])?;
+        ip(&["-n", &up, "link", "set", UP_SRC, "up"])?;
+        ip(&["-n", &up, "link", "set", UP_BR, "up"])?;
+        run(
+            "ip",
+            &[
+                "netns",
+                "exec",
+                &up,
+                "sysctl",
+                "-qw",
+                "net.ipv4.ip_forward=1",
+            ],
+        )?;
+        Ok(t)
+    }
+
+    fn up(&self) -> &str {
+        self.up_ns.as_deref().unwrap_or_default()
+    }
+
+    fn frr_path(&self, f: &str) -> String {
+        self.frr_dir.join(f).to_string_lossy().into_owned()
+    }
+
+    /// zebra, then pimd (RP = its own br-up address), every path of theirs under the lab dir
+    /// (owned by the `frr` user they drop privileges to).
+    fn start_frr(&mut self) -> Result<(), String> {
+        std::fs::create_dir_all(&self.frr_dir).map_err(|e| e.to_string())?;
+        run("chown", &["frr:frr", &self.frr_path("")])?;
+        std::fs::write(self.frr_dir.join("zebra.conf"), "").map_err(|e| e.to_string())?;
+        std::fs::write(
+            self.frr_dir.join("pimd.conf"),
+            format!(
+                "debug pim packets joins\n!\nip pim rp {RP} 224.0.0.0/4\n!\n\
+                 interface {UP_SRC}\n ip pim\n!\ninterface {UP_BR}\n ip pim\n!\n"
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        for name in ["zebra", "pimd"] {
+            let args: Vec<String> = [
+                "-u",
+                "frr",
+                "-g",
+                "frr",
+                "-z",
+                &self.frr_path("zserv.api"),
+                "-i",
+                &self.frr_path(&format!("{name}.pid")),
+                "--vty_socket",
+                &self.frr_path(""),
+                "-P",
+                "0",
+                "-f",
+                &self.frr_path(&format!("{name}.conf")),
+                "--log",
+                "stdout",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            let log = self.lab.dir.join(format!("{name}.log"));
+            let d = Daemon::spawn(self.up(), name, &args, &log)?;
+            self.daemons.push(d);
+            if name == "zebra" {
+                let sock = self.frr_dir.join("zserv.api");
+                let z = self.daemon("zebra");
+                if !(wait_for(Duration::from_secs(10), || sock.exists() || !z.running())
+                    && z.running())
+                {
+                    return Err(format!(
+                        "zebra did not open its socket:\n{}",
+                        z.log_tail(20)
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn daemon(&mut self, name: &str) -> &mut Daemon {
+        self.daemons
+            .iter_mut()
+            .find(|d| d.name == name)
+            .unwrap_or_else(|| panic!("no daemon {name}"))
+    }
+
+    /// A pimd show command as JSON (None while pimd does not answer; 5 s at most).
+    fn pimd(&self, cmd: &str) -> Option<Json> {
+        let out = run(
+            "timeout",
+            &[
+                "5",
+                VTYSH,
+                "--vty_socket",
+                &self.frr_path(""),
+                "-d",
+                "pimd",
+                "-c",
+                cmd,
+            ],
+        )
+        .ok()?;
+        Json::parse(&out)
+    }
+
+    fn pimd_text(&self, cmd: &str) -> String {
+        self.pimd(cmd).map(|j| format!("{j:?}")).unwrap_or_default()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A small JSON reader for vtysh's output (no JSON crate in this workspace)
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+enum Json {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(String),
+    Arr(Vec<Json>),
+    Obj(Vec<(String, Json)>),
+}
+
+impl Json {
+    fn parse(text: &str) -> Option<Json> {
+        let b = text.as_bytes();
+        let mut at = 0;
+        let v = Self::value(b, &mut at)?;
+        Self::ws(b, &mut at);
+        (at == b.len()).then_some(v)
+    }
+
+    fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Obj(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// `get` along a path of keys.
+    fn at(&self, path: &[&str]) -> Option<&Json> {
+        path.iter().try_fold(self, |j, k| j.get(k))
+    }
+
+    fn str(&self) -> Option<&str> {
+        match self {
+            Json::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn ws(b: &[u8], at: &mut usize) {
+        while *at < b.len() && b[*at].is_ascii_whitespace() {
+            *at += 1;
+        }
+    }
+
+    fn value(b: &[u8], at: &mut usize) -> Option<Json> {
+        Self::ws(b, at);
+        match *b.get(*at)? {
+            b'{' => {
+                *at += 1;
+                let mut m = Vec::new();
+                loop {
+                    Self::ws(b, at);
+                    if b.get(*at) == Some(&b'}') {
+                        *at += 1;
+                        return Some(Json::Obj(m));
+                    }
+                    if !m.is_empty() {
+                        (b.get(*at) == Some(&b',')).then_some(())?;
+                        *at += 1;
+                        Self::ws(b, at);
+                    }
+                    let Json::Str(k) = Self::value(b, at)? else {
+                        return None;
+                    };
+                    Self::ws(b, at);
+                    (b.get(*at) == Some(&b':')).then_some(())?;
+                    *at += 1;
+                    m.push((k, Self::value(b, at)?));
+                }
+            }
+            b'[' => {
+                *at += 1;
+                let mut v = Vec::new();
+                loop {
+                    Self::ws(b, at);
+                    if b.get(*at) == Some(&b']') {
+                        *at += 1;
+                        return Some(Json::Arr(v));
+                    }
+                    if !v.is_empty() {
+                        (b.get(*at) == Some(&b',')).then_some(())?;
+                        *at += 1;
+                    }
+                    v.push(Self::value(b, at)?);
+                }
+            }
+            b'"' => {
+                *at += 1;
+                let mut s = Vec::new();
+                loop {
+                    match *b.get(*at)? {
+                        b'"' => {
+                            *at += 1;
+                            return Some(Json::Str(String::from_utf8_lossy(&s).into_owned()));
+                        }
+                        b'\\' => {
+                            let e = *b.get(*at + 1)?;
+                            *at += 2;
+                            match e {
+                                b'n' => s.push(b'\n'),
+                                b't' => s.push(b'\t'),
+                                b'r' => s.push(b'\r'),
+                                b'b' => s.push(8),
+                                b'f' => s.push(12),
+                                b'u' => {
+                                    let hex = std::str::from_utf8(b.get(*at..*at + 4)?).ok()?;
+                                    let c = char::from_u32(u32::from_str_radix(hex, 16).ok()?)
+                                        .unwrap_or('?');
+                                    s.extend_from_slice(c.to_string().as_bytes());
+                                    *at += 4;
+                                }
+                                other => s.push(other),
+                            }
+                        }
+                        c => {
+                            s.push(c);
+                            *at += 1;
+                        }
+                    }
+                }
+            }
+            b't' if b[*at..].starts_with(b"true") => {
+                *at += 4;
+                Some(Json::Bool(true))
+            }
+            b'f' if b[*at..].starts_with(b"false") => {
+                *at += 5;
+                Some(Json::Bool(false))
+            }
+            b'n' if b[*at..].starts_with(b"null") => {
+                *at += 4;
+                Some(Json::Null)
+            }
+            _ => {
+                let start = *at;
+                while *at < b.len()
+                    && matches!(b[*at], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    *at += 1;
+                }
+                std::str::from_utf8(&b[start..*at])
+                    .ok()?
+                    .parse()
+                    .ok()
+                    .map(Json::Num)
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Traffic and the wire
+// ---------------------------------------------------------------------------------------------
+
+/// A sender in ns src (10.9.0.10, behind pimd): UDP to 239.1.1.1:5000 carrying a sequence
+/// number, at `rate` packets/s (lab.rs's `Sender` is bound to the seed's 10.1.0.10).
+struct Sender {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<u64>>,
+}
+
+impl Sender {
+    fn start(lab: &Lab, rate: u32) -> Result<Sender, String> {
+        use dataplane::sock::{Ipv4Socket, UdpOptions};
+        let sock = dataplane::netns::run_in(&lab.ns("src"), || {
+            let s = Ipv4Socket::udp(&UdpOptions {
+                bind: std::net::SocketAddrV4::new(SRC_IP, 0),
+                device: None,
+                ttl: None,
+                recv_meta: false,
+                reuse_addr: false,
+            })?;
+            let idx = dataplane::sock::ifindex("src0").ok_or(std::io::ErrorKind::NotFound)?;
+            s.multicast_out(idx, 16)?;
+            Ok::<_, std::io::Error>(s)
+        })
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = Arc::clone(&stop);
+        let period = Duration::from_nanos(1_000_000_000 / u64::from(rate.max(1)));
+        let thread = std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut seq: u64 = 0;
+            let mut payload = [0u8; 32];
+            // Bounded: at most ten minutes of packets.
+            while !s2.load(Ordering::Relaxed) && seq < 600 * u64::from(rate) {
+                payload[..8].copy_from_slice(&seq.to_be_bytes());
+                let _ = sock.send_to(&payload, std::net::SocketAddrV4::new(GROUP, PORT));
+                seq += 1;
+                let next = start + period * seq as u32;
+                let now = Instant::now();
+                if next > now {
+                    std::thread::sleep(next - now);
+                }
+            }
+            seq
+        });
+        Ok(Sender {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// One group record of a PIM Join/Prune: group, joined sources, pruned sources (each source
+/// with its S|W|R flag byte).
+type JpGroup = (
+    std::net::Ipv4Addr,
+    Vec<(std::net::Ipv4Addr, u8)>,
+    Vec<(std::net::Ipv4Addr, u8)>,
+);
+
+/// A Join/Prune seen on the wire: sender, upstream neighbor field, groups.
+#[derive(Debug, Clone)]
+struct SeenJp {
+    from: std::net::Ipv4Addr,
+    upstream: std::net::Ipv4Addr,
+    groups: Vec<JpGroup>,
+}
+
+/// Decode an IPv4 packet carrying a PIMv2 Join/Prune (RFC 7761 §4.9.5); None for anything else.
+fn decode_jp(p: &[u8]) -> Option<SeenJp> {
+    let v4 = |b: &[u8]| std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]);
+    let ihl = usize::from(*p.first()? & 0x0f) * 4;
+    if p.get(9) != Some(&103) || p.len() < ihl + 14 {
+        return None;
+    }
+    let from = v4(&p[12..16]);
+    let m = &p[ihl..];
+    if m[0] != 0x23 || m[4] != 1 || m[5] != 0 {
+        return None; // not version 2 type 3, or not an IPv4 native encoded-unicast upstream
+    }
+    let upstream = v4(&m[6..10]);
+    let ngroups = usize::from(m[11]);
+    let mut at = 14;
+    let mut groups = Vec::new();
+    for _ in 0..ngroups {
+        let g = m.get(at..at + 12)?;
+        let group = v4(&g[4..8]);
+        let nj = usize::from(u16::from_be_bytes([g[8], g[9]]));
+        let np = usize::from(u16::from_be_bytes([g[10], g[11]]));
+        at += 12;
+        let mut srcs = Vec::new();
+        for _ in 0..nj + np {
+            let s = m.get(at..at + 8)?;
+            srcs.push((v4(&s[4..8]), s[2]));
+            at += 8;
+        }
+        let prunes = srcs.split_off(nj);
+        groups.push((group, srcs, prunes));
+    }
+    Some(SeenJp {
+        from,
+        upstream,
+        groups,
+    })
+}
+
+/// Every PIM Join/Prune that reaches pimd's br-up side, read with a raw socket of our own in
+/// ns up (the kernel hands each PIM packet to every raw socket of protocol 103).
+struct JpWatch {
+    stop: Arc<AtomicBool>,
+    seen: Arc<Mutex<Vec<SeenJp>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl JpWatch {
+    fn start(ns: &str) -> Result<JpWatch, String> {
+        let sock =
+            dataplane::netns::run_in(ns, || dataplane::sock::Ipv4Socket::raw(103, Some(UP_BR)))
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (s2, l2) = (Arc::clone(&stop), Arc::clone(&seen));
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 9000];
+            let mut ready = Vec::new();
+            while !s2.load(Ordering::Relaxed) {
+                let _ = dataplane::poll::wait_readable(
+                    &[std::os::fd::AsRawFd::as_raw_fd(&sock)],
+                    &mut ready,
+                    Duration::from_millis(50),
+                );
+                while let Ok(Some(m)) = sock.recv(&mut buf) {
+                    if let Some(jp) = decode_jp(&buf[..m.len.min(buf.len())]) {
+                        if let Ok(mut l) = l2.lock() {
+                            l.push(jp);
+                        }
+                    }
+                }
+            }
+        });
+        Ok(JpWatch {
+            stop,
+            seen,
+            thread: Some(thread),
+        })
+    }
+
+    fn seen(&self) -> Vec<SeenJp> {
+        self.seen.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Has `from` sent a (*,G) Join for `group` to the RP through pimd (upstream neighbor
+    /// pimd's address, joined source = the RP with the WC and RPT bits)?
+    fn star_g_join_from(&self, from: std::net::Ipv4Addr, group: std::net::Ipv4Addr) -> bool {
+        let rp: std::net::Ipv4Addr = RP.parse().expect("RP");
+        self.seen().iter().any(|jp| {
+            jp.from == from
+                && jp.upstream == rp
+                && jp.groups.iter().any(|(g, joins, _)| {
+                    *g == group && joins.iter().any(|&(s, f)| s == rp && f & 0x03 == 0x03)
+                })
+        })
+    }
+}
+
+impl Drop for JpWatch {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agent state
+// ---------------------------------------------------------------------------------------------
+
+fn config(device: char) -> String {
+    seed_config(device).replace(
+        "<routing-enable>true</routing-enable></multicast>",
+        &format!("<routing-enable>true</routing-enable><rp-address>{RP}</rp-address></multicast>"),
+    )
+}
+
+fn pim_state(c: &mut Blocking, ifname: &str) -> String {
+    c.get(Some(&format!(
+        "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>{ifname}</name>\
+         <pim xmlns=\"urn:ne-agent:yang:ne-multicast\"/></interface></interfaces>"
+    )))
+    .unwrap_or_default()
+}
+
+fn has_neighbor(c: &mut Blocking, ifname: &str, addr: &str) -> bool {
+    pim_state(c, ifname).contains(&format!("<neighbor><address>{addr}</address>"))
+}
+
+fn routes(c: &mut Blocking) -> String {
+    c.get(Some(
+        "<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\"/>",
+    ))
+    .unwrap_or_default()
+}
+
+fn last_seq(r: &Receiver) -> u64 {
+    r.received().iter().map(|&(s, _)| s).max().unwrap_or(0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The test
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn frr_pimd_upstream_rp_feeds_both_devices_and_only_the_master_forwards() {
+    if !require() || !peers_available() {
+        return;
+    }
+    let t0 = Instant::now();
+    let mut t = Topo::build().expect("topology");
+    t.start_frr().expect("zebra + pimd");
+    let mut ca;
+    let mut cb;
+    {
+        let lab = &mut t.lab;
+        lab.a.start().expect("start A");
+        lab.b.start().expect("start B");
+        ca = lab.a.connect().expect("NETCONF to A");
+        cb = lab.b.connect().expect("NETCONF to B");
+    }
+    ca.edit_running(&config('a')).expect("configure A");
+    cb.edit_running(&config('b')).expect("configure B");
+    // The agents do not configure unicast routes: the way to the source's network is ours.
+    for (dev, ifname) in [("a", "a-up"), ("b", "b-up")] {
+        let ns = t.lab.ns(dev);
+        let routed = wait_for(Duration::from_secs(15), || {
+            run(
+                "ip",
+                &[
+                    "-n", &ns, "route", "replace", SRC_NET, "via", RP, "dev", ifname,
+                ],
+            )
+            .is_ok()
+        });
+        assert!(
+            routed,
+            "no route to {SRC_NET} in {ns}: {ifname} never got its address"
+        );
+    }
+    let watch = JpWatch::start(t.up()).expect("raw PIM socket in ns up");
+
+    // pimd is its own RP (it logs "No Path to RP" while reading its configuration, before
+    // zebra told it its addresses; the RP resolves right after).
+    let rp_ok = wait_for(Duration::from_secs(10), || {
+        t.pimd("show ip pim rp-info json")
+            .and_then(|j| match j.get(RP) {
+                Some(Json::Arr(v)) => v.first().and_then(|e| e.get("iAmRP")).cloned(),
+                _ => None,
+            })
+            .is_some_and(|v| v == Json::Bool(true))
+    });
+    assert!(
+        rp_ok,
+        "pimd is not the RP: {}",
+        t.pimd_text("show ip pim rp-info json")
+    );
+
+    assert!(
+        wait_for(Duration::from_secs(30), || {
+            vrrp_state(&mut ca, "a-ic", 1).as_deref() == Ok("master")
+                && vrrp_state(&mut cb, "b-ic", 1).as_deref() == Ok("backup")
+        }),
+        "mVRRP: A {:?} B {:?}",
+        vrrp_state(&mut ca, "a-ic", 1),
+        vrrp_state(&mut cb, "b-ic", 1)
+    );
+
+    // (1) PIM adjacencies both ways.
+    let neighbours = wait_for(Duration::from_secs(30), || {
+        let n = t.pimd("show ip pim neighbor json");
+        let pimd_sees = |a: &str| n.as_ref().and_then(|j| j.at(&[UP_BR, a])).is_some();
+        pimd_sees("10.1.0.1")
+            && pimd_sees("10.1.0.2")
+            && has_neighbor(&mut ca, "a-up", RP)
+            && has_neighbor(&mut cb, "b-up", RP)
+    });
+    assert!(
+        neighbours,
+        "PIM adjacencies: pimd {}\nA {}\nB {}\npimd:\n{}",
+        t.pimd_text("show ip pim neighbor json"),
+        pim_state(&mut ca, "a-up"),
+        pim_state(&mut cb, "b-up"),
+        t.daemon("pimd").log_tail(30)
+    );
+    eprintln!("[{:>5.1} s] PIM adjacencies up", t0.elapsed().as_secs_f64());
+    let pa = pim_state(&mut ca, "a-up");
+    assert_eq!(leaf_after(&pa, "<pim", "dr-address"), Some(RP), "{pa}");
+
+    // (2) The receiver joins: both devices join (*,G) towards the RP, pimd has the join state.
+    let rcv = Receiver::start(&t.lab).expect("receiver");
+    let a_ip: std::net::Ipv4Addr = "10.1.0.1".parse().expect("ip");
+    let b_ip: std::net::Ipv4Addr = "10.1.0.2".parse().expect("ip");
+    let group = GROUP.to_string();
+    let joined = wait_for(Duration::from_secs(20), || {
+        watch.star_g_join_from(a_ip, GROUP)
+            && watch.star_g_join_from(b_ip, GROUP)
+            && t.pimd("show ip pim join json")
+                .and_then(|j| {
+                    j.at(&[UP_BR, &group, "*", "channelJoinName"])
+                        .and_then(|s| s.str().map(str::to_string))
+                })
+                .as_deref()
+                == Some("JOIN")
+    });
+    assert!(
+        joined,
+        "(*,G) joins: seen on the wire {:?}\npimd join {}\nA {}\nB {}\npimd:\n{}",
+        watch.seen(),
+        t.pimd_text("show ip pim join json"),
+        lab_log(&t.lab.a),
+        lab_log(&t.lab.b),
+        t.daemon("pimd").log_tail(30)
+    );
+    eprintln!(
+        "[{:>5.1} s] (*,G) joins from A and B",
+        t0.elapsed().as_secs_f64()
+    );
+
+    // (3) The stream: pimd forwards it onto br-up, only A forwards it down.
+    let src = Sender::start(&t.lab, 1000).expect("sender");
+    if let Ok(s) = std::env::var("NE_LAB_PAUSE") {
+        eprintln!("PAUSED: lab {} (up ns {})", t.lab.prefix, t.up());
+        std::thread::sleep(Duration::from_secs(s.parse().unwrap_or(60)));
+    }
+    let flowing = wait_for(Duration::from_secs(20), || rcv.count() > 500);
+    assert!(
+        flowing,
+        "the receiver got {} packets\npimd mroute {}\npimd join {}\nA {}\nB {}\nA log:\n{}\npimd:\n{}",
+        rcv.count(),
+        t.pimd_text("show ip mroute json"),
+        t.pimd_text("show ip pim join json"),
+        routes(&mut ca),
+        routes(&mut cb),
+        t.lab.a.log_tail(20),
+        t.daemon("pimd").log_tail(30)
+    );
+    eprintln!(
+        "[{:>5.1} s] stream at the receiver",
+        t0.elapsed().as_secs_f64()
+    );
+    let mroute = t.pimd("show ip mroute json");
+    let oil_up_br = mroute
+        .as_ref()
+        .and_then(|j| j.at(&[&group, &SRC_IP.to_string(), "oil", UP_BR]))
+        .is_some();
+    let iif = mroute
+        .as_ref()
+        .and_then(|j| j.at(&[&group, &SRC_IP.to_string(), "iif"]))
+        .and_then(Json::str)
+        .map(str::to_string);
+    assert!(
+        oil_up_br && iif.as_deref() == Some(UP_SRC),
+        "pimd's (S,G): {}",
+        t.pimd_text("show ip mroute json")
+    );
+    let ra = routes(&mut ca);
+    let rb = routes(&mut cb);
+    for (r, up) in [(&ra, "a-up"), (&rb, "b-up")] {
+        assert!(
+            r.contains(&format!("<source>{SRC_IP}</source>"))
+                && r.contains(&format!("<group>{GROUP}</group>")),
+            "{r}"
+        );
+        assert_eq!(
+            leaf_after(r, "<route>", "incoming-interface"),
+            Some(up),
+            "{r}"
+        );
+    }
+    assert_eq!(
+        leaf_after(&ra, "<outgoing-interface>", "state"),
+        Some("forwarding"),
+        "{ra}"
+    );
+    assert_eq!(
+        leaf_after(&rb, "<outgoing-interface>", "state"),
+        Some("blocked-by-vrrp"),
+        "{rb}"
+    );
+    let s0 = last_seq(&rcv);
+    std::thread::sleep(Duration::from_secs(2));
+    let s1 = last_seq(&rcv);
+    let steady = analyse(&rcv.received(), s0, s1);
+    eprintln!("steady state over 2 s: {steady:?}");
+    assert!(s1 > s0 + 1500, "stream stalled: {s0} -> {s1}");
+    assert_eq!(steady.duplicates, 0, "{steady:?}");
+    assert_eq!(steady.lost, 0, "{steady:?}");
+
+    // (4) A dies without a word: B's BFD sees it, B becomes master and forwards what it
+    // already receives (its Join is in pimd's state).
+    let before = last_seq(&rcv);
+    t.lab.a.kill9();
+    let resumed = wait_for(Duration::from_secs(10), || last_seq(&rcv) > before + 1000);
+    assert!(
+        resumed,
+        "no stream through B after A died: received up to {} (killed at {before})\nB {}\nB log:\n{}",
+        last_seq(&rcv),
+        routes(&mut cb),
+        t.lab.b.log_tail(20)
+    );
+    let after = last_seq(&rcv);
+    let node = analyse(&rcv.received(), before, after);
+    eprintln!(
+        "node failure (kill -9 A): {node:?}: gap {} ms at 1000 packets/s",
+        node.longest_gap
+    );
+    assert_eq!(node.duplicates, 0, "{node:?}");
+    let rb = routes(&mut cb);
+    assert_eq!(
+        leaf_after(&rb, "<outgoing-interface>", "state"),
+        Some("forwarding"),
+        "{rb}"
+    );
+    assert_eq!(vrrp_state(&mut cb, "b-ic", 1).unwrap_or_default(), "master");
+    drop(src);
+    eprintln!("[{:>5.1} s] done", t0.elapsed().as_secs_f64());
+}
+
+fn lab_log(a: &ne_lab::lab::Agent) -> String {
+    a.log_tail(15)
+}
