@@ -744,6 +744,9 @@ fn run(
     ring_stats: &std::sync::Mutex<Vec<(u32, RingStats)>>,
     upcalls: Option<UnixDatagram>,
 ) {
+    // Below the protocol thread (50), above everything else: forwarding keeps up when the
+    // cores are busy. Without CAP_SYS_NICE it stays a normal thread.
+    let _ = crate::sock::set_realtime(40);
     let slot_len = cfg.max_frame.max(ETH_HLEN + 20);
     let mut engine = Engine::new(
         ports

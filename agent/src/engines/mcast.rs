@@ -34,7 +34,7 @@ use crate::netconf::server::now_ms;
 const SOURCE_LIFETIME: Duration = Duration::from_secs(210);
 const IGMP_PROTO: u8 = 2;
 /// How long a closing gate keeps forwarding (see [`Multicast::set_gate`]).
-pub const GATE_CLOSE_GRACE: Duration = Duration::from_millis(2);
+pub const GATE_CLOSE_GRACE: Duration = Duration::from_millis(1);
 const PIM_PROTO: u8 = 103;
 
 /// One interface with IGMP, PIM or a gate.
