@@ -172,5 +172,24 @@ check("/bfd:bfd/bfd:session[bfd:name='live']" in live and "<operation>create</op
       and f"<session-id>{a.session_id}</session-id>" in live, "live config change: " + live)
 expect_error(lambda: n.create_subscription(), "operation-failed", "second subscription")
 n.close_session()
+
+# A subscription with a subtree filter (RFC 5277 §3.6): only confirmed-commit events, replayed
+# and live; config changes are filtered out.
+NCN = "urn:ietf:params:xml:ns:yang:ietf-netconf-notifications"
+f = connect()
+f.create_subscription(filter=("subtree", f'<netconf-confirmed-commit xmlns="{NCN}"/>'),
+                      start_time="2000-01-01T00:00:00Z")
+got = []
+while True:
+    note = f.take_notification(block=True, timeout=10)
+    check(note is not None, "filtered replay ends with replayComplete")
+    got.append(note.notification_xml)
+    if "replayComplete" in note.notification_xml:
+        break
+check(all("netconf-confirmed-commit" in g or "replayComplete" in g for g in got) and len(got) > 1,
+      "filtered replay holds only confirmed-commit events: " + "".join(got)[:400])
+expect_error(lambda: connect().create_subscription(filter=("xpath", "/x")),
+             "operation-not-supported", "xpath filter on a subscription")
+f.close_session()
 a.close_session()
 print("ncclient: all checks passed")

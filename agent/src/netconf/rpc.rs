@@ -15,7 +15,7 @@ const WD_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults";
 const NCM_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring";
 
 /// What the session does after sending a reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum After {
     Continue,
     Close,
@@ -23,6 +23,8 @@ pub enum After {
     Subscribe {
         start_ms: Option<u64>,
         stop_ms: Option<u64>,
+        /// A subtree filter (the `<filter>` element as XML) the notifications must match.
+        filter: Option<String>,
     },
 }
 
@@ -345,13 +347,28 @@ fn create_subscription(caller: &Caller<'_>, op: &Element) -> RpcResult {
             .info("bad-element", "stream")));
         }
     }
-    if leaf("filter").is_some() {
-        return Err(one(RpcError::protocol(
-            ErrorTag::OperationNotSupported,
-            "filters on notification subscriptions are not supported",
-        )
-        .info("bad-element", "filter")));
-    }
+    // RFC 5277 puts <filter> in the notification namespace; ncclient sends it in the base one.
+    let filter_el = leaf("filter").or_else(|| {
+        op.children
+            .iter()
+            .find(|c| c.name == "filter" && c.ns == BASE_NS)
+    });
+    let filter = match filter_el {
+        None => None,
+        Some(f) => match f.attr("", "type").unwrap_or("subtree") {
+            "subtree" => Some(f.to_xml()),
+            other => {
+                return Err(one(RpcError::protocol(
+                    ErrorTag::OperationNotSupported,
+                    format!(
+                        "'{other}' filters on notification subscriptions are not supported; use a subtree filter"
+                    ),
+                )
+                .info("bad-attribute", "type")
+                .info("bad-element", "filter")))
+            }
+        },
+    };
     let time = |name: &str| -> Result<Option<u64>, Vec<RpcError>> {
         match leaf(name) {
             None => Ok(None),
@@ -384,7 +401,14 @@ fn create_subscription(caller: &Caller<'_>, op: &Element) -> RpcResult {
         )
         .info("bad-element", "startTime")));
     }
-    Ok(("<ok/>".to_string(), After::Subscribe { start_ms, stop_ms }))
+    Ok((
+        "<ok/>".to_string(),
+        After::Subscribe {
+            start_ms,
+            stop_ms,
+            filter,
+        },
+    ))
 }
 
 /// get-schema (RFC 6022 §3.1): the source text of any module or submodule the server knows.
@@ -703,4 +727,17 @@ pub fn error_reply(server: &Server, tag: ErrorTag, message: &str) -> String {
         "<rpc-reply xmlns=\"{BASE_NS}\">{}</rpc-reply>",
         e.to_xml(&server.schema)
     )
+}
+
+/// Does a notification's content pass a subscription's subtree filter (RFC 5277 §3.6)? The
+/// filter selects on the event element (e.g. `<state-change xmlns="urn:ne-agent:yang:ne-vrrp">`
+/// with content-match nodes such as `<interface>b-ic</interface>`).
+pub fn notification_passes(filter: Option<&str>, content: &str) -> bool {
+    let Some(f) = filter else {
+        return true;
+    };
+    let (Ok(f), Ok(event)) = (yang::xml::parse(f), yang::xml::parse(content)) else {
+        return false;
+    };
+    filter::apply_elements(&event, &f.children).is_some()
 }

@@ -45,6 +45,7 @@ where
     let mut hello_done = false;
     // Notification subscription: the live receiver and the stopTime, if any.
     let mut subscription: Option<(broadcast::Receiver<Event>, Option<u64>)> = None;
+    let mut sub_filter: Option<String> = None;
     let caller_user = user.clone();
     loop {
         // Complete messages already buffered first.
@@ -119,13 +120,21 @@ where
                 info!(session = id, "netconf session closed");
                 return;
             }
-            if let After::Subscribe { start_ms, stop_ms } = after {
+            if let After::Subscribe {
+                start_ms,
+                stop_ms,
+                filter,
+            } = after
+            {
                 // Subscribe before replaying so nothing falls between the two.
                 let rx = server.events.subscribe();
+                sub_filter = filter;
                 let mut out = Vec::new();
                 if let Some(start) = start_ms {
                     for e in server.events.replay(start, stop_ms) {
-                        out.push(e.to_xml());
+                        if super::rpc::notification_passes(sub_filter.as_deref(), &e.content) {
+                            out.push(e.to_xml());
+                        }
                     }
                     out.push(marker("replayComplete"));
                 }
@@ -170,6 +179,9 @@ where
                 let framing = decoder.framing();
                 let Some((event, stop)) = ev else { continue };
                 let past_stop = stop.is_some_and(|s| event.time_ms > s);
+                if !past_stop && !super::rpc::notification_passes(sub_filter.as_deref(), &event.content) {
+                    continue;
+                }
                 let msg = if past_stop {
                     subscription = None;
                     marker("notificationComplete")
