@@ -368,9 +368,21 @@ impl PacketSocket {
     /// carrying IGMP or PIM (a classic BPF filter attached before bind, so nothing else is
     /// queued), whatever their destination group (all-multicast membership: an IGMPv2 report
     /// goes to the group it reports, which the host itself has not joined).
-    pub fn open_control(ifindex: u32) -> io::Result<PacketSocket> {
+    pub fn open_control(ifindex: u32, rcvbuf: usize) -> io::Result<PacketSocket> {
         let proto = 0x0800u16.to_be();
         let fd = new_socket(libc::AF_PACKET, libc::SOCK_RAW, libc::c_int::from(proto))?;
+        // A burst of reports must not overflow the queue (SO_RCVBUFFORCE needs CAP_NET_ADMIN).
+        let size = libc::c_int::try_from(rcvbuf).unwrap_or(libc::c_int::MAX);
+        if setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            &size,
+        )
+        .is_err()
+        {
+            setsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_RCVBUF, &size)?;
+        }
         let mut prog = crate::ring::control_filter();
         crate::ring::attach_filter(fd.as_raw_fd(), &mut prog)?;
         // SAFETY: all-zero is a valid sockaddr_ll.

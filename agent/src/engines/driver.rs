@@ -343,6 +343,7 @@ impl Driver {
                     self.mc.readable(tag, Instant::now());
                 }
             }
+            self.mc.flush(Instant::now());
             if ready[0] {
                 let mut b = [0u8; 64];
                 while self.wake.recv(&mut b).is_ok() {}

@@ -80,6 +80,8 @@ pub struct Multicast {
     tib: Tib,
     seed: u64,
     buf: Vec<u8>,
+    /// Memberships or sources changed: the table is rebuilt once, at [`Multicast::flush`].
+    dirty: bool,
 }
 
 fn igmp_config(c: &config::Igmp) -> igmp::Config {
@@ -190,6 +192,7 @@ impl Multicast {
             tib: Tib::new(None, seed),
             seed,
             buf: vec![0; 65536],
+            dirty: false,
         }
     }
 
@@ -255,7 +258,7 @@ impl Multicast {
                         .collect();
                     let local = e.prefixes.first().map_or(Ipv4Addr::UNSPECIFIED, |p| p.0);
                     if appeared || e.ctl.is_none() {
-                        match PacketSocket::open_control(l.index) {
+                        match PacketSocket::open_control(l.index, 4 << 20) {
                             Ok(s) => e.ctl = Some(s),
                             Err(err) => {
                                 error!(interface = %name, error = %err, "cannot open the IGMP/PIM socket")
@@ -453,8 +456,9 @@ impl Multicast {
             debug!(source = %s, group = %g, ifindex, "new multicast flow");
         }
         if changed {
-            self.recompute(now);
+            self.dirty = true;
         }
+        let _ = now;
     }
 
     fn read_control(&mut self, name: &str, now: Instant) {
@@ -539,8 +543,9 @@ impl Multicast {
             }
         }
         if membership {
-            self.recompute(now);
+            self.dirty = true;
         }
+        let _ = now;
     }
 
     fn pim_actions(&mut self, name: &str, actions: Vec<PimAction>, now: Instant) {
@@ -566,8 +571,9 @@ impl Multicast {
             }
         }
         if recompute {
-            self.recompute(now);
+            self.dirty = true;
         }
+        let _ = now;
     }
 
     fn tib_actions(&mut self, actions: Vec<TibAction>) {
@@ -672,6 +678,14 @@ impl Multicast {
             keep
         });
         if expired {
+            self.dirty = true;
+        }
+    }
+
+    /// Rebuild the table if anything changed since the last call (once per pass of the
+    /// protocol thread, however many reports arrived in it).
+    pub fn flush(&mut self, now: Instant) {
+        if std::mem::take(&mut self.dirty) {
             self.recompute(now);
         }
     }
