@@ -162,85 +162,16 @@ impl Config {
         let mut c = Config::default();
         if let Some(ifs) = root(schema, tree, "interfaces") {
             for i in kids(schema, ifs, "interface") {
-                let Some(name) = text(schema, i, "name") else {
-                    continue;
-                };
-                let addrs = kid(schema, i, "ipv4")
-                    .map(|v4| {
-                        kids(schema, v4, "address")
-                            .filter_map(|a| {
-                                Some((
-                                    text(schema, a, "ip")?.parse().ok()?,
-                                    parse(schema, a, "prefix-length", 32),
-                                ))
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                c.interfaces.insert(
-                    name.to_string(),
-                    Interface {
-                        enabled: flag(schema, i, "enabled", true),
-                        addrs,
-                    },
-                );
-                let mut mc = McInterface::default();
-                if let Some(g) =
-                    kid(schema, i, "igmp").filter(|g| flag(schema, g, "enabled", false))
-                {
-                    mc.igmp = Some(Igmp {
-                        version: parse(schema, g, "version", 2),
-                        query_interval_s: parse(schema, g, "query-interval", 60),
-                        max_response_s: parse(schema, g, "max-response-time", 10),
-                        robustness: parse(schema, g, "robustness", 2),
-                        last_member_interval_s: parse(schema, g, "last-member-query-interval", 1),
-                    });
-                }
-                if let Some(p) = kid(schema, i, "pim").filter(|p| flag(schema, p, "sm", false)) {
-                    mc.pim = Some(Pim {
-                        dr_priority: parse(schema, p, "dr-priority", 1),
-                        hello_interval_s: parse(schema, p, "hello-interval", 30),
-                        ignore_dr: flag(schema, p, "ignore-dr-state", false),
-                        ignore_assert: flag(schema, p, "ignore-assert-state", false),
-                    });
-                }
-                if let Some(t) = kid(schema, i, "track-admin-vrrp") {
-                    if let Some(ifn) = text(schema, t, "interface") {
-                        mc.gate = Some((ifn.to_string(), parse(schema, t, "vrid", 0)));
-                    }
-                }
-                if mc != McInterface::default() {
-                    c.multicast.interfaces.insert(name.to_string(), mc);
-                }
-                if let Some(v) = kid(schema, i, "vrrp") {
-                    for g in kids(schema, v, "group") {
-                        let vrid: u8 = parse(schema, g, "vrid", 0);
-                        c.vrrp
-                            .insert((name.to_string(), vrid), vrrp_group(schema, g));
-                    }
+                if let Some((name, parts)) = interface_parts(schema, i) {
+                    c.insert_interface(name, parts);
                 }
             }
         }
         if let Some(mgs) = root(schema, tree, "monitor-groups") {
             for g in kids(schema, mgs, "monitor-group") {
-                let Some(name) = text(schema, g, "name") else {
-                    continue;
-                };
-                let bindings = kids(schema, g, "binding-interface")
-                    .filter_map(|b| {
-                        Some((
-                            text(schema, b, "name")?.to_string(),
-                            parse(schema, b, "down-weight", 10),
-                        ))
-                    })
-                    .collect();
-                c.monitor_groups.insert(
-                    name.to_string(),
-                    MonitorGroup {
-                        enabled: flag(schema, g, "enabled", false),
-                        bindings,
-                    },
-                );
+                if let Some((name, mg)) = monitor_group(schema, g) {
+                    c.monitor_groups.insert(name, mg);
+                }
             }
         }
         if let Some(m) = root(schema, tree, "multicast") {
@@ -248,32 +179,302 @@ impl Config {
             c.multicast.rp = text(schema, m, "rp-address").and_then(|a| a.parse().ok());
         }
         if let Some(bfd) = root(schema, tree, "bfd") {
-            for s in kids(schema, bfd, "session") {
-                let (Some(name), Some(peer)) = (
-                    text(schema, s, "name"),
-                    text(schema, s, "peer-ip").and_then(|p| p.parse().ok()),
-                ) else {
-                    continue;
-                };
-                c.bfd.insert(
-                    name.to_string(),
-                    BfdSession {
-                        peer,
-                        interface: text(schema, s, "interface").map(str::to_string),
-                        source: text(schema, s, "source-ip").and_then(|p| p.parse().ok()),
-                        local_disc: parse(schema, s, "local-discriminator", 0),
-                        remote_disc: text(schema, s, "remote-discriminator")
-                            .and_then(|d| d.parse().ok()),
-                        min_tx_ms: parse(schema, s, "min-tx-interval", 10),
-                        min_rx_ms: parse(schema, s, "min-rx-interval", 10),
-                        multiplier: parse(schema, s, "detect-multiplier", 3),
-                        admin_down: flag(schema, s, "admin-down", false),
-                    },
-                );
+            for n in kids(schema, bfd, "session") {
+                if let Some((name, b)) = bfd_session(schema, n) {
+                    c.bfd.insert(name, b);
+                }
             }
         }
         c
     }
+}
+
+/// Everything the engines read from one `interface` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceParts {
+    pub interface: Interface,
+    pub vrrp: BTreeMap<u8, VrrpGroup>,
+    pub mc: Option<McInterface>,
+}
+
+impl Config {
+    fn insert_interface(&mut self, name: String, p: InterfaceParts) {
+        for (vrid, g) in p.vrrp {
+            self.vrrp.insert((name.clone(), vrid), g);
+        }
+        if let Some(mc) = p.mc {
+            self.multicast.interfaces.insert(name.clone(), mc);
+        }
+        self.interfaces.insert(name, p.interface);
+    }
+
+    fn remove_interface(&mut self, name: &str) {
+        self.interfaces.remove(name);
+        self.multicast.interfaces.remove(name);
+        let keys: Vec<(String, u8)> = self
+            .vrrp
+            .range((name.to_string(), 0)..=(name.to_string(), 255))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in keys {
+            self.vrrp.remove(&k);
+        }
+    }
+
+    /// Apply `delta` in place; returns what it touched.
+    pub fn apply_delta(&mut self, delta: &Delta) -> Touched {
+        if let Some(full) = &delta.full {
+            let t = Touched::between(self, full);
+            *self = full.clone();
+            return t;
+        }
+        let mut t = Touched::default();
+        for (name, parts) in &delta.interfaces {
+            self.remove_interface(name);
+            if let Some(p) = parts {
+                self.insert_interface(name.clone(), p.clone());
+            }
+            t.interfaces.insert(name.clone());
+        }
+        for (name, mg) in &delta.monitor_groups {
+            match mg {
+                Some(m) => self.monitor_groups.insert(name.clone(), m.clone()),
+                None => self.monitor_groups.remove(name),
+            };
+        }
+        for (name, b) in &delta.bfd {
+            match b {
+                Some(b) => self.bfd.insert(name.clone(), b.clone()),
+                None => self.bfd.remove(name),
+            };
+            t.bfd.insert(name.clone());
+        }
+        if let Some((enable, rp)) = delta.multicast_global {
+            self.multicast.routing_enable = enable;
+            self.multicast.rp = rp;
+        }
+        t
+    }
+}
+
+/// A change of the engine configuration: either whole, or the objects a commit touched
+/// (`None` = the object is gone). Built from the commit's change list, so its size follows the
+/// change, not the datastore.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delta {
+    pub full: Option<Config>,
+    pub interfaces: BTreeMap<String, Option<InterfaceParts>>,
+    pub monitor_groups: BTreeMap<String, Option<MonitorGroup>>,
+    pub bfd: BTreeMap<String, Option<BfdSession>>,
+    pub multicast_global: Option<(bool, Option<Ipv4Addr>)>,
+}
+
+/// The interfaces and BFD sessions a delta touched (the objects reconcile must look at).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    pub interfaces: std::collections::BTreeSet<String>,
+    pub bfd: std::collections::BTreeSet<String>,
+}
+
+impl Touched {
+    /// What applying `delta` to `cfg` touches.
+    pub fn of(cfg: &Config, delta: &Delta) -> Touched {
+        match &delta.full {
+            Some(f) => Touched::between(cfg, f),
+            None => Touched {
+                interfaces: delta.interfaces.keys().cloned().collect(),
+                bfd: delta.bfd.keys().cloned().collect(),
+            },
+        }
+    }
+
+    fn between(old: &Config, new: &Config) -> Touched {
+        let mut t = Touched::default();
+        for k in old.interfaces.keys().chain(new.interfaces.keys()) {
+            t.interfaces.insert(k.clone());
+        }
+        for (k, _) in old.vrrp.keys().chain(new.vrrp.keys()) {
+            t.interfaces.insert(k.clone());
+        }
+        for k in old
+            .multicast
+            .interfaces
+            .keys()
+            .chain(new.multicast.interfaces.keys())
+        {
+            t.interfaces.insert(k.clone());
+        }
+        for k in old.bfd.keys().chain(new.bfd.keys()) {
+            t.bfd.insert(k.clone());
+        }
+        t
+    }
+}
+
+impl Delta {
+    pub fn full(c: Config) -> Delta {
+        Delta {
+            full: Some(c),
+            ..Delta::default()
+        }
+    }
+
+    /// The delta of a commit, from its change list and the new tree.
+    pub fn from_changes(schema: &Schema, new: &DataTree, changes: &[yang::diff::Change]) -> Delta {
+        let mut d = Delta::default();
+        for c in changes {
+            let p = c.path.as_str();
+            let key = |list: &str| -> Option<String> {
+                let rest = p.strip_prefix(list)?;
+                let q = rest.chars().next()?;
+                let rest = &rest[q.len_utf8()..];
+                Some(rest[..rest.find(q)?].to_string())
+            };
+            if let Some(name) = key("/if:interfaces/if:interface[if:name=") {
+                d.interfaces.entry(name).or_insert(None);
+            } else if let Some(name) = key("/mg:monitor-groups/mg:monitor-group[mg:name=") {
+                d.monitor_groups.entry(name).or_insert(None);
+            } else if let Some(name) = key("/bfd:bfd/bfd:session[bfd:name=") {
+                d.bfd.entry(name).or_insert(None);
+            } else if p.starts_with("/mc:multicast") {
+                d.multicast_global = Some((false, None));
+            } else if p == "/if:interfaces" || p == "/mg:monitor-groups" || p == "/bfd:bfd" {
+                return Delta::full(Config::from_tree(schema, new));
+            }
+        }
+        let q = |v: &str| {
+            if v.contains('\'') {
+                format!("\"{v}\"")
+            } else {
+                format!("'{v}'")
+            }
+        };
+        for (name, slot) in d.interfaces.iter_mut() {
+            let path = format!("/if:interfaces/if:interface[if:name={}]", q(name));
+            *slot = new
+                .find(schema, &path)
+                .and_then(|n| interface_parts(schema, n))
+                .map(|(_, p)| p);
+        }
+        for (name, slot) in d.monitor_groups.iter_mut() {
+            let path = format!("/mg:monitor-groups/mg:monitor-group[mg:name={}]", q(name));
+            *slot = new
+                .find(schema, &path)
+                .and_then(|n| monitor_group(schema, n))
+                .map(|(_, m)| m);
+        }
+        for (name, slot) in d.bfd.iter_mut() {
+            let path = format!("/bfd:bfd/bfd:session[bfd:name={}]", q(name));
+            *slot = new
+                .find(schema, &path)
+                .and_then(|n| bfd_session(schema, n))
+                .map(|(_, b)| b);
+        }
+        if d.multicast_global.is_some() {
+            let m = root(schema, new, "multicast");
+            d.multicast_global = Some((
+                m.is_some_and(|m| flag(schema, m, "routing-enable", false)),
+                m.and_then(|m| text(schema, m, "rp-address"))
+                    .and_then(|a| a.parse().ok()),
+            ));
+        }
+        d
+    }
+}
+
+fn interface_parts(schema: &Schema, i: &DataNode) -> Option<(String, InterfaceParts)> {
+    let name = text(schema, i, "name")?;
+    let addrs = kid(schema, i, "ipv4")
+        .map(|v4| {
+            kids(schema, v4, "address")
+                .filter_map(|a| {
+                    Some((
+                        text(schema, a, "ip")?.parse().ok()?,
+                        parse(schema, a, "prefix-length", 32),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut mc = McInterface::default();
+    if let Some(g) = kid(schema, i, "igmp").filter(|g| flag(schema, g, "enabled", false)) {
+        mc.igmp = Some(Igmp {
+            version: parse(schema, g, "version", 2),
+            query_interval_s: parse(schema, g, "query-interval", 60),
+            max_response_s: parse(schema, g, "max-response-time", 10),
+            robustness: parse(schema, g, "robustness", 2),
+            last_member_interval_s: parse(schema, g, "last-member-query-interval", 1),
+        });
+    }
+    if let Some(p) = kid(schema, i, "pim").filter(|p| flag(schema, p, "sm", false)) {
+        mc.pim = Some(Pim {
+            dr_priority: parse(schema, p, "dr-priority", 1),
+            hello_interval_s: parse(schema, p, "hello-interval", 30),
+            ignore_dr: flag(schema, p, "ignore-dr-state", false),
+            ignore_assert: flag(schema, p, "ignore-assert-state", false),
+        });
+    }
+    if let Some(t) = kid(schema, i, "track-admin-vrrp") {
+        if let Some(ifn) = text(schema, t, "interface") {
+            mc.gate = Some((ifn.to_string(), parse(schema, t, "vrid", 0)));
+        }
+    }
+    let vrrp = kid(schema, i, "vrrp")
+        .map(|v| {
+            kids(schema, v, "group")
+                .map(|g| (parse(schema, g, "vrid", 0), vrrp_group(schema, g)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((
+        name.to_string(),
+        InterfaceParts {
+            interface: Interface {
+                enabled: flag(schema, i, "enabled", true),
+                addrs,
+            },
+            vrrp,
+            mc: (mc != McInterface::default()).then_some(mc),
+        },
+    ))
+}
+
+fn monitor_group(schema: &Schema, g: &DataNode) -> Option<(String, MonitorGroup)> {
+    let name = text(schema, g, "name")?;
+    let bindings = kids(schema, g, "binding-interface")
+        .filter_map(|b| {
+            Some((
+                text(schema, b, "name")?.to_string(),
+                parse(schema, b, "down-weight", 10),
+            ))
+        })
+        .collect();
+    Some((
+        name.to_string(),
+        MonitorGroup {
+            enabled: flag(schema, g, "enabled", false),
+            bindings,
+        },
+    ))
+}
+
+fn bfd_session(schema: &Schema, s: &DataNode) -> Option<(String, BfdSession)> {
+    let name = text(schema, s, "name")?;
+    let peer = text(schema, s, "peer-ip")?.parse().ok()?;
+    Some((
+        name.to_string(),
+        BfdSession {
+            peer,
+            interface: text(schema, s, "interface").map(str::to_string),
+            source: text(schema, s, "source-ip").and_then(|p| p.parse().ok()),
+            local_disc: parse(schema, s, "local-discriminator", 0),
+            remote_disc: text(schema, s, "remote-discriminator").and_then(|d| d.parse().ok()),
+            min_tx_ms: parse(schema, s, "min-tx-interval", 10),
+            min_rx_ms: parse(schema, s, "min-rx-interval", 10),
+            multiplier: parse(schema, s, "detect-multiplier", 3),
+            admin_down: flag(schema, s, "admin-down", false),
+        },
+    ))
 }
 
 fn vrrp_group(schema: &Schema, g: &DataNode) -> VrrpGroup {
@@ -369,5 +570,44 @@ mod tests {
         assert!(dn.pim.is_some_and(|p| p.ignore_dr && p.ignore_assert));
         assert_eq!(dn.gate, Some(("a-ic".to_string(), 1)));
         assert!(c.multicast.interfaces["a-up"].pim.is_some());
+    }
+
+    /// A commit's delta names only what it touched, and applying it gives the same engine
+    /// configuration as reading the whole new tree.
+    #[test]
+    fn deltas_follow_the_change_and_agree_with_a_full_read() {
+        let schema = yang::SchemaBuilder::new().embedded().build().unwrap();
+        let xml = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../yang/tests/fixtures/seed-a.xml"
+        ))
+        .unwrap();
+        let el = yang::xml::parse(&xml).unwrap();
+        let mut old = DataTree::new();
+        yang::data::apply_edit(&schema, &mut old, &el.children, yang::data::EditOp::Merge).unwrap();
+        let edits = [
+            r#"<interfaces xmlns="urn:ne-agent:yang:ne-interfaces"><interface><name>a-ic</name><vrrp xmlns="urn:ne-agent:yang:ne-vrrp"><group><vrid>1</vrid><priority>110</priority></group></vrrp></interface></interfaces>"#,
+            r#"<bfd xmlns="urn:ne-agent:yang:ne-bfd"><session><name>x'y</name><peer-ip>10.0.0.3</peer-ip><local-discriminator>99</local-discriminator></session></bfd>"#,
+            r#"<interfaces xmlns="urn:ne-agent:yang:ne-interfaces" xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0"><interface nc:operation="delete"><name>a-dn</name></interface></interfaces>"#,
+            r#"<multicast xmlns="urn:ne-agent:yang:ne-multicast"><rp-address>10.1.0.3</rp-address></multicast>"#,
+        ];
+        let mut cfg = Config::from_tree(&schema, &old);
+        for e in edits {
+            let mut new = old.clone();
+            let el = yang::xml::parse(&format!("<config>{e}</config>")).unwrap();
+            yang::data::apply_edit(&schema, &mut new, &el.children, yang::data::EditOp::Merge)
+                .unwrap();
+            let changes = yang::diff::diff(&schema, &old, &new);
+            let d = Delta::from_changes(&schema, &new, &changes);
+            assert!(d.full.is_none(), "{e}");
+            assert!(d.interfaces.len() + d.bfd.len() <= 1, "{d:?}");
+            cfg.apply_delta(&d);
+            assert_eq!(cfg, Config::from_tree(&schema, &new), "{e}");
+            old = new;
+        }
+        assert_eq!(cfg.vrrp[&("a-ic".to_string(), 1)].priority, 110);
+        assert!(cfg.bfd.contains_key("x'y"));
+        assert!(!cfg.multicast.interfaces.contains_key("a-dn"));
+        assert_eq!(cfg.multicast.rp, Some("10.1.0.3".parse().unwrap()));
     }
 }

@@ -18,7 +18,7 @@ use tracing::{debug, error, info, warn};
 
 use super::bfd::packet::{ControlPacket, State as BfdState};
 use super::bfd::session::{Action as BfdAction, ClientState, Session, SessionConfig};
-use super::config::{self, Config};
+use super::config::{self, Config, Delta, Touched};
 use super::vrrp::group::{Action as VrrpAction, Group, GroupConfig, State as VrrpState};
 use super::vrrp::packet::{self as vpkt, Advert, ChecksumMode};
 use super::{monitor, track};
@@ -34,7 +34,7 @@ use vpkt::{
 /// Requests from the commit pipeline and `<get>`.
 pub enum Command {
     /// Check that `Config` can be applied and reserve what it needs; the reply is the veto.
-    Prepare(Arc<Config>, Sender<Result<(), String>>),
+    Prepare(Box<Delta>, Sender<Result<(), String>>),
     /// Apply the prepared configuration.
     Apply,
     /// Forget the prepared configuration.
@@ -91,10 +91,14 @@ struct MonitorState {
     last_change_ms: u64,
 }
 
+/// A touched interface or BFD session with its new configuration (None: removed).
+type TouchedIf = (String, Option<config::InterfaceParts>);
+type TouchedBfd = (String, Option<config::BfdSession>);
+
 /// What prepare reserved for apply.
 #[derive(Default)]
 struct Pending {
-    cfg: Arc<Config>,
+    delta: Delta,
     bfd_tx: HashMap<String, Ipv4Socket>,
     vrrp_io: HashMap<String, VrrpIo>,
     rx_single: Option<Ipv4Socket>,
@@ -368,8 +372,8 @@ impl Driver {
 
     fn command(&mut self, c: Command) {
         match c {
-            Command::Prepare(cfg, reply) => {
-                let r = self.prepare(cfg);
+            Command::Prepare(delta, reply) => {
+                let r = self.prepare(*delta);
                 let _ = reply.send(r);
             }
             Command::Apply => {
@@ -387,16 +391,75 @@ impl Driver {
 
     // ---- prepare / apply ----------------------------------------------------------------------
 
-    fn prepare(&mut self, cfg: Arc<Config>) -> Result<(), String> {
-        let mut p = Pending {
-            cfg: Arc::clone(&cfg),
-            ..Pending::default()
+    /// The BFD sessions after `delta`: the touched ones from it, the others as they are.
+    fn bfd_after<'a>(
+        &'a self,
+        delta: &'a Delta,
+    ) -> Box<dyn Iterator<Item = (&'a String, &'a config::BfdSession)> + 'a> {
+        match &delta.full {
+            Some(f) => Box::new(f.bfd.iter()),
+            None => Box::new(
+                self.cfg
+                    .bfd
+                    .iter()
+                    .filter(|(n, _)| !delta.bfd.contains_key(*n))
+                    .chain(
+                        delta
+                            .bfd
+                            .iter()
+                            .filter_map(|(n, b)| b.as_ref().map(|b| (n, b))),
+                    ),
+            ),
+        }
+    }
+
+    fn prepare(&mut self, delta: Delta) -> Result<(), String> {
+        let mut p = Pending::default();
+        // The touched interfaces and BFD sessions, with their new configuration.
+        let (ifs, sessions): (Vec<TouchedIf>, Vec<TouchedBfd>) = match &delta.full {
+            Some(f) => {
+                let mut ifs: BTreeMap<String, Option<config::InterfaceParts>> = BTreeMap::new();
+                for (name, i) in &f.interfaces {
+                    ifs.insert(
+                        name.clone(),
+                        Some(config::InterfaceParts {
+                            interface: i.clone(),
+                            vrrp: f
+                                .vrrp
+                                .range((name.clone(), 0)..=(name.clone(), 255))
+                                .map(|((_, v), g)| (*v, g.clone()))
+                                .collect(),
+                            mc: f.multicast.interfaces.get(name).cloned(),
+                        }),
+                    );
+                }
+                (
+                    ifs.into_iter().collect(),
+                    f.bfd
+                        .iter()
+                        .map(|(n, b)| (n.clone(), Some(b.clone())))
+                        .collect(),
+                )
+            }
+            None => (
+                delta
+                    .interfaces
+                    .iter()
+                    .map(|(n, i)| (n.clone(), i.clone()))
+                    .collect(),
+                delta
+                    .bfd
+                    .iter()
+                    .map(|(n, b)| (n.clone(), b.clone()))
+                    .collect(),
+            ),
         };
         // Interfaces: changing an existing netdev needs CAP_NET_ADMIN.
-        for (name, ic) in &cfg.interfaces {
-            let Some(link) = self.links.get(name) else {
+        for (name, parts) in &ifs {
+            let (Some(parts), Some(link)) = (parts, self.links.get(name)) else {
                 continue;
             };
+            let ic = &parts.interface;
             let changes_state = ic.enabled != link.admin_up
                 || ic.addrs.iter().any(|&(ip, len)| {
                     !self
@@ -411,21 +474,39 @@ impl Driver {
             }
         }
         // BFD: receive sockets, then one transmit socket per new or re-addressed session.
-        let single = cfg.bfd.values().any(|s| s.interface.is_some());
-        let multi = cfg.bfd.values().any(|s| s.interface.is_none());
+        let single = self.bfd_after(&delta).any(|(_, s)| s.interface.is_some());
+        let multi = self.bfd_after(&delta).any(|(_, s)| s.interface.is_none());
         if single && self.rx_single.is_none() {
             p.rx_single = Some(open_bfd_rx(BFD_SINGLE_HOP_PORT)?);
         }
         if multi && self.rx_multi.is_none() {
             p.rx_multi = Some(open_bfd_rx(BFD_MULTI_HOP_PORT)?);
         }
-        let mut discs = HashMap::new();
-        for (name, s) in &cfg.bfd {
+        let mut discs: HashMap<u32, &String> = HashMap::new();
+        for (name, s) in sessions
+            .iter()
+            .filter_map(|(n, s)| s.as_ref().map(|s| (n, s)))
+        {
             if let Some(other) = discs.insert(s.local_disc, name) {
                 return Err(format!(
                     "BFD sessions {other} and {name} use the same local discriminator {}",
                     s.local_disc
                 ));
+            }
+            // A session this change does not touch may hold the discriminator.
+            if delta.full.is_none() {
+                if let Some(holder) = self
+                    .by_disc
+                    .get(&s.local_disc)
+                    .and_then(|id| self.bfd.get(id))
+                {
+                    if holder.name != *name && !delta.bfd.contains_key(&holder.name) {
+                        return Err(format!(
+                            "BFD sessions {} and {name} use the same local discriminator {}",
+                            holder.name, s.local_disc
+                        ));
+                    }
+                }
             }
             let old = self.bfd_ids.get(name).and_then(|id| self.bfd.get(id));
             let same_transport = old.is_some_and(|o| {
@@ -443,10 +524,9 @@ impl Driver {
             }
         }
         // VRRP: raw and packet sockets per interface that exists.
-        let mut vrrp_ifs: Vec<&String> = cfg.vrrp.keys().map(|(i, _)| i).collect();
-        vrrp_ifs.dedup();
-        for ifname in vrrp_ifs {
-            if self.vrrp_io.contains_key(ifname) {
+        for (ifname, parts) in &ifs {
+            let Some(parts) = parts else { continue };
+            if parts.vrrp.is_empty() || self.vrrp_io.contains_key(ifname) {
                 continue;
             }
             match self.links.get(ifname) {
@@ -462,13 +542,20 @@ impl Driver {
                 None => {}
             }
         }
+        p.delta = delta;
         self.pending = Some(p);
         Ok(())
     }
 
     fn apply(&mut self, p: Pending) {
         let now = Instant::now();
-        let old = std::mem::replace(&mut self.cfg, Arc::clone(&p.cfg));
+        let touched = Touched::of(&self.cfg, &p.delta);
+        let old_ifs: BTreeMap<String, Option<config::Interface>> = touched
+            .interfaces
+            .iter()
+            .map(|n| (n.clone(), self.cfg.interfaces.get(n).cloned()))
+            .collect();
+        Arc::make_mut(&mut self.cfg).apply_delta(&p.delta);
         if p.rx_single.is_some() {
             self.rx_single = p.rx_single;
         }
@@ -477,30 +564,19 @@ impl Driver {
         }
         self.vrrp_io.extend(p.vrrp_io);
         let mut bfd_tx = p.bfd_tx;
+        let cfg = Arc::clone(&self.cfg);
         // Interfaces whose configuration changed.
-        let names: Vec<String> = old
-            .interfaces
-            .keys()
-            .chain(self.cfg.interfaces.keys())
-            .cloned()
-            .collect();
-        for name in names {
-            if old.interfaces.get(&name) != self.cfg.interfaces.get(&name) {
-                self.apply_interface(&name, old.interfaces.get(&name));
+        for (name, old) in &old_ifs {
+            if old.as_ref() != cfg.interfaces.get(name) {
+                self.apply_interface(name, old.as_ref());
             }
         }
         // BFD sessions.
-        let gone: Vec<String> = self
-            .bfd_ids
-            .keys()
-            .filter(|n| !self.cfg.bfd.contains_key(*n))
-            .cloned()
-            .collect();
-        for name in gone {
-            self.remove_bfd(&name);
-        }
-        let cfg = Arc::clone(&self.cfg);
-        for (name, s) in &cfg.bfd {
+        for name in &touched.bfd {
+            let Some(s) = cfg.bfd.get(name) else {
+                self.remove_bfd(name);
+                continue;
+            };
             let tx = bfd_tx.remove(name);
             match self.bfd_ids.get(name).copied() {
                 Some(id) => {
@@ -549,72 +625,81 @@ impl Driver {
             .retain(|n, _| cfg.monitor_groups.contains_key(n));
         // Multicast (before VRRP: a new mVRRP group asks it whether IGMP is warm).
         self.mc.apply(&cfg.multicast, &self.links, &self.addrs, now);
-        // VRRP groups.
-        let gone: Vec<(String, u8)> = self
-            .vrrp_ids
-            .keys()
-            .filter(|k| !cfg.vrrp.contains_key(*k))
-            .cloned()
-            .collect();
-        for key in gone {
-            if let Some(id) = self.vrrp_ids.remove(&key) {
-                let actions = self
-                    .vrrp
-                    .get_mut(&id)
-                    .map(|e| e.core.shutdown(now))
-                    .unwrap_or_default();
-                self.vrrp_actions(id, actions, now);
-                self.vrrp.remove(&id);
-                info!(interface = %key.0, vrid = key.1, "VRRP group removed");
-            }
-        }
-        for ((ifname, vrid), g) in &cfg.vrrp {
-            let key = (ifname.clone(), *vrid);
-            match self.vrrp_ids.get(&key).copied() {
-                Some(id) => {
-                    let e = self.vrrp.get_mut(&id).expect("indexed group");
-                    if e.cfg == *g {
-                        continue;
-                    }
-                    let kept: HashSet<String> =
-                        g.track_bfd.iter().map(|t| t.session.clone()).collect();
-                    e.seen_up.retain(|s| kept.contains(s));
-                    e.cfg = g.clone();
-                    let actions = e.core.reconfigure(vrrp_group_config(*vrid, g), now);
+        // VRRP groups of the touched interfaces.
+        for ifname in &touched.interfaces {
+            let range = (ifname.clone(), 0)..=(ifname.clone(), 255);
+            let gone: Vec<(String, u8)> = self
+                .vrrp_ids
+                .range(range.clone())
+                .map(|(k, _)| k.clone())
+                .filter(|k| !cfg.vrrp.contains_key(k))
+                .collect();
+            for key in gone {
+                if let Some(id) = self.vrrp_ids.remove(&key) {
+                    let actions = self
+                        .vrrp
+                        .get_mut(&id)
+                        .map(|e| e.core.shutdown(now))
+                        .unwrap_or_default();
                     self.vrrp_actions(id, actions, now);
-                }
-                None => {
-                    let id = self.next_id;
-                    self.next_id += 1;
-                    let local = self.local_ip(ifname);
-                    let core = Group::new(vrrp_group_config(*vrid, g), local, now);
-                    self.vrrp.insert(
-                        id,
-                        VrrpEntry {
-                            ifname: ifname.clone(),
-                            vrid: *vrid,
-                            cfg: g.clone(),
-                            core,
-                            last_change_ms: now_ms(),
-                            seen_up: HashSet::new(),
-                            checksum_errors: 0,
-                            ttl_errors: 0,
-                            hold_until: None,
-                        },
-                    );
-                    self.vrrp_ids.insert(key, id);
-                    self.hold_preemption(id, now);
-                    info!(interface = %ifname, vrid, "VRRP group created");
-                    self.link_to_vrrp(id, now);
+                    self.vrrp.remove(&id);
+                    info!(interface = %key.0, vrid = key.1, "VRRP group removed");
                 }
             }
-            if let Some(&id) = self.vrrp_ids.get(&(ifname.clone(), *vrid)) {
-                self.arm(Timer::Vrrp(id));
+            for ((ifname, vrid), g) in cfg.vrrp.range(range) {
+                let key = (ifname.clone(), *vrid);
+                match self.vrrp_ids.get(&key).copied() {
+                    Some(id) => {
+                        let e = self.vrrp.get_mut(&id).expect("indexed group");
+                        if e.cfg == *g {
+                            continue;
+                        }
+                        let kept: HashSet<String> =
+                            g.track_bfd.iter().map(|t| t.session.clone()).collect();
+                        e.seen_up.retain(|s| kept.contains(s));
+                        e.cfg = g.clone();
+                        let actions = e.core.reconfigure(vrrp_group_config(*vrid, g), now);
+                        self.vrrp_actions(id, actions, now);
+                    }
+                    None => {
+                        let id = self.next_id;
+                        self.next_id += 1;
+                        let local = self.local_ip(ifname);
+                        let core = Group::new(vrrp_group_config(*vrid, g), local, now);
+                        self.vrrp.insert(
+                            id,
+                            VrrpEntry {
+                                ifname: ifname.clone(),
+                                vrid: *vrid,
+                                cfg: g.clone(),
+                                core,
+                                last_change_ms: now_ms(),
+                                seen_up: HashSet::new(),
+                                checksum_errors: 0,
+                                ttl_errors: 0,
+                                hold_until: None,
+                            },
+                        );
+                        self.vrrp_ids.insert(key.clone(), id);
+                        self.hold_preemption(id, now);
+                        info!(interface = %ifname, vrid, "VRRP group created");
+                        self.link_to_vrrp(id, now);
+                    }
+                }
+                if let Some(&id) = self.vrrp_ids.get(&key) {
+                    self.arm(Timer::Vrrp(id));
+                }
+            }
+            // Sockets of an interface without VRRP any more.
+            if self
+                .vrrp_ids
+                .range((ifname.clone(), 0)..=(ifname.clone(), 255))
+                .next()
+                .is_none()
+            {
+                self.vrrp_io.remove(ifname);
             }
         }
-        // Sockets of interfaces without VRRP any more.
-        let used: HashSet<&String> = cfg.vrrp.keys().map(|(i, _)| i).collect();
-        self.vrrp_io.retain(|i, _| used.contains(i));
         if !cfg.bfd.values().any(|s| s.interface.is_some()) {
             self.rx_single = None;
         }

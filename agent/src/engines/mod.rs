@@ -58,8 +58,8 @@ impl Engines {
             wake,
             thread: Mutex::new(Some(thread)),
         };
-        let cfg = Arc::new(Config::from_tree(&engines.schema, running));
-        match engines.request(|r| Command::Prepare(cfg, r)) {
+        let delta = config::Delta::full(Config::from_tree(&engines.schema, running));
+        match engines.request(|r| Command::Prepare(Box::new(delta), r)) {
             Some(Ok(())) => engines.send(Command::Apply),
             Some(Err(e)) => {
                 tracing::error!(error = %e, "the running configuration cannot start its protocols")
@@ -119,8 +119,11 @@ impl Subscriber for EngineSubscriber<'_> {
         if !config::relevant(changes) {
             return Ok(());
         }
-        let cfg = Arc::new(Config::from_tree(&self.engines.schema, new));
-        match self.engines.request(|r| Command::Prepare(cfg, r)) {
+        let delta = config::Delta::from_changes(&self.engines.schema, new, changes);
+        match self
+            .engines
+            .request(|r| Command::Prepare(Box::new(delta), r))
+        {
             Some(Ok(())) => {
                 self.prepared = true;
                 Ok(())

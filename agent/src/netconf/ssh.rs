@@ -198,6 +198,9 @@ pub async fn serve(
         auth_rejection_time_initial: Some(Duration::from_millis(0)),
         keys: host_keys,
         inactivity_timeout: None,
+        // Small request/reply messages: Nagle's algorithm against the peer's delayed ACK
+        // costs tens of milliseconds per round trip.
+        nodelay: true,
         ..Default::default()
     };
     let mut l = Listener {

@@ -6,16 +6,42 @@
 //! - one-entry edit-config (candidate) + commit at N entries, sequential;
 //! - C concurrent sessions each doing K edit+commit cycles on running.
 //!
+//! Then, in the same invocation, the same measurements against a baseline: yuma123 `netconfd`
+//! (Debian package `netconfd`) in its own namespace, behind an OpenSSH `sshd` on the namespace's
+//! loopback that spawns `netconf-subsystem` for the `netconf` subsystem. A throwaway user
+//! (`nebench`, random password) is created for the run and removed at the end. netconfd has one
+//! edit target, so it runs with `--target=candidate` for the sequential phases and is restarted
+//! with `--target=running` (N entries in its startup file) for the concurrent phase. Its slow
+//! phases are capped (printed); `--no-baseline` skips it.
+//!
 //! `cargo build --release -p agent -p ne-lab && sudo target/release/netconf-bench
-//! [--entries 10000] [--sessions 50] [--cycles 200]` (root: it creates a namespace).
+//! [--entries 10000] [--sessions 50] [--cycles 200] [--no-baseline]
+//! [--nc-cycles 5] [--nc-sessions 5] [--nc-conc-cycles 5] [--nc-budget 60]`
+//! (root: it creates namespaces; the baseline also needs `apt-get install netconfd openssh-server`).
 
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ne_lab::lab::{unavailable, Agent, Netns};
+use ne_lab::lab::{run as sh, unavailable, Agent, Netns};
 use ne_lab::netconf::{ok, Client};
 
 const IF_NS: &str = "urn:ne-agent:yang:ne-interfaces";
+/// Bound on one RPC (netconfd needs seconds per edit at 10,000 entries).
+const RPC_LIMIT: Duration = Duration::from_secs(300);
+const SETUP_SESSIONS: usize = 50;
+const GET_RUNS: usize = 20;
+
+struct Opts {
+    entries: usize,
+    sessions: usize,
+    cycles: usize,
+    baseline: bool,
+    nc_cycles: usize,
+    nc_sessions: usize,
+    nc_conc_cycles: usize,
+    nc_budget: Duration,
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,25 +56,43 @@ fn main() {
         eprintln!("netconf-bench: {why}");
         std::process::exit(2);
     }
+    let o = Opts {
+        entries: flag("--entries", 10_000),
+        sessions: flag("--sessions", 50),
+        cycles: flag("--cycles", 200),
+        baseline: !args.iter().any(|a| a == "--no-baseline"),
+        nc_cycles: flag("--nc-cycles", 5),
+        nc_sessions: flag("--nc-sessions", 5),
+        nc_conc_cycles: flag("--nc-conc-cycles", 5),
+        nc_budget: Duration::from_secs(flag("--nc-budget", 60) as u64),
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
-    if let Err(e) = rt.block_on(run(
-        flag("--entries", 10_000),
-        flag("--sessions", 50),
-        flag("--cycles", 200),
-    )) {
+    if let Err(e) = rt.block_on(run(o)) {
         eprintln!("netconf-bench: {e}");
         std::process::exit(1);
     }
 }
 
-async fn connect(ns: &str) -> Result<Client, String> {
-    let ns = ns.to_string();
+/// Where and how to log in.
+#[derive(Clone)]
+struct Target {
+    ns: String,
+    port: u16,
+    user: String,
+    password: String,
+}
+
+async fn connect(t: &Target) -> Result<Client, String> {
+    let ns = t.ns.clone();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], t.port));
     let std_stream = tokio::task::spawn_blocking(move || {
-        dataplane::netns::run_in(&ns, || std::net::TcpStream::connect("127.0.0.1:8300"))
+        dataplane::netns::run_in(&ns, move || {
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+        })
     })
     .await
     .map_err(|e| e.to_string())?
@@ -59,19 +103,91 @@ async fn connect(ns: &str) -> Result<Client, String> {
         .map_err(|e| e.to_string())?;
     std_stream.set_nodelay(true).map_err(|e| e.to_string())?;
     let tcp = tokio::net::TcpStream::from_std(std_stream).map_err(|e| e.to_string())?;
-    Client::connect(tcp, "admin", "lab")
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        Client::connect(tcp, &t.user, &t.password),
+    )
+    .await
+    .map_err(|_| "login timed out (30 s)".to_string())?
+    .map_err(|e| e.to_string())
+}
+
+async fn call(c: &mut Client, body: &str) -> Result<String, String> {
+    tokio::time::timeout(RPC_LIMIT, c.rpc(body))
         .await
+        .map_err(|_| format!("no reply within {} s", RPC_LIMIT.as_secs()))?
         .map_err(|e| e.to_string())
 }
 
-fn stats(v: &mut [f64]) -> String {
+async fn call_ok(c: &mut Client, body: &str) -> Result<String, String> {
+    let r = call(c, body).await?;
+    ok(&r).map_err(|e| e.to_string())?;
+    Ok(r)
+}
+
+async fn close(c: Client) -> Result<(), String> {
+    tokio::time::timeout(Duration::from_secs(30), c.close())
+        .await
+        .map_err(|_| "close-session timed out".to_string())?
+        .map_err(|e| e.to_string())
+}
+
+/// Connect until it works, up to `limit`.
+async fn wait_reachable(
+    t: &Target,
+    limit: Duration,
+    alive: &mut dyn FnMut() -> bool,
+) -> Result<(), String> {
+    let end = Instant::now() + limit;
+    loop {
+        match connect(t).await {
+            Ok(c) => return close(c).await,
+            Err(e) if Instant::now() > end || !alive() => {
+                return Err(format!("server not reachable: {e}"))
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v.sort_by(|a, b| a.total_cmp(b));
-    let p = |q: f64| v[((q / 100.0) * (v.len() as f64 - 1.0)).round() as usize];
+    v
+}
+
+fn pct(v: &[f64], q: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v[((q / 100.0) * (v.len() as f64 - 1.0)).round() as usize]
+}
+
+fn stats(v: &[f64]) -> String {
     format!(
         "p50 {:7.2} ms  p99 {:7.2} ms  max {:7.2} ms",
-        p(50.0),
-        p(99.0),
-        p(100.0)
+        pct(v, 50.0),
+        pct(v, 99.0),
+        pct(v, 100.0)
+    )
+}
+
+fn ratio(a: f64, b: f64) -> String {
+    let r = a / b;
+    match r {
+        r if r >= 100.0 => format!("{r:7.0}x"),
+        r if r >= 10.0 => format!("{r:7.1}x"),
+        r if r >= 1.0 => format!("{r:7.2}x"),
+        r => format!("{r:7.3}x"),
+    }
+}
+
+/// netconfd/ours for p50, p99, max.
+fn ratios(ours: &[f64], theirs: &[f64]) -> String {
+    format!(
+        "p50 {}     p99 {}     max {}",
+        ratio(pct(theirs, 50.0), pct(ours, 50.0)),
+        ratio(pct(theirs, 99.0), pct(ours, 99.0)),
+        ratio(pct(theirs, 100.0), pct(ours, 100.0))
     )
 }
 
@@ -97,138 +213,766 @@ fn one_edit(name: &str, value: usize) -> String {
     )
 }
 
-async fn run(entries: usize, sessions: usize, cycles: usize) -> Result<(), String> {
-    let ns = Netns::new("ncb")?;
-    let dir = std::env::temp_dir().join(format!("ne-netconf-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let mut agent = Agent::new(&ns.0, &dir, "agent")?;
-    agent.start()?;
-    // Wait until it listens.
-    let end = Instant::now() + Duration::from_secs(60);
-    loop {
-        match connect(&ns.0).await {
-            Ok(c) => {
-                c.close().await.map_err(|e| e.to_string())?;
-                break;
-            }
-            Err(e) if Instant::now() > end => return Err(format!("agent not reachable: {e}")),
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
+// ---------------------------------------------------------------------------------------------
+// The phases, shared by both servers.
 
-    // Session setup, sequential.
+async fn phase_setup(t: &Target, n: usize) -> Result<Vec<f64>, String> {
     let mut setup = Vec::new();
-    for _ in 0..50 {
-        let t = Instant::now();
-        let mut c = connect(&ns.0).await?;
-        let r = c
-            .rpc(&format!(
-                "<get-config><source><running/></source><filter type=\"subtree\"><interfaces xmlns=\"{IF_NS}\"><interface><name>none</name></interface></interfaces></filter></get-config>"
-            ))
-            .await
-            .map_err(|e| e.to_string())?;
-        setup.push(ms(t.elapsed()));
+    for _ in 0..n {
+        let t0 = Instant::now();
+        let mut c = connect(t).await?;
+        let r = call(&mut c, &format!(
+            "<get-config><source><running/></source><filter type=\"subtree\"><interfaces xmlns=\"{IF_NS}\"><interface><name>none</name></interface></interfaces></filter></get-config>"
+        ))
+        .await?;
+        setup.push(ms(t0.elapsed()));
         ok(&r).map_err(|e| e.to_string())?;
-        c.close().await.map_err(|e| e.to_string())?;
+        close(c).await?;
     }
-    println!(
-        "session setup (TCP connect to first rpc-reply), 50 sessions: {}",
-        stats(&mut setup)
-    );
+    Ok(sorted(setup))
+}
 
-    // Load N entries in one edit + commit.
-    let mut c = connect(&ns.0).await?;
-    let t = Instant::now();
-    ok(&c
-        .rpc(&format!(
+async fn phase_load(c: &mut Client, entries: usize) -> Result<f64, String> {
+    let t0 = Instant::now();
+    call_ok(
+        c,
+        &format!(
             "<edit-config><target><candidate/></target><config>{}</config></edit-config>",
             entries_xml(entries)
-        ))
-        .await
-        .map_err(|e| e.to_string())?)
-    .map_err(|e| e.to_string())?;
-    ok(&c.rpc("<commit/>").await.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-    println!(
-        "{entries} entries in one edit-config + commit: {:.0} ms",
-        ms(t.elapsed())
-    );
+        ),
+    )
+    .await?;
+    call_ok(c, "<commit/>").await?;
+    Ok(ms(t0.elapsed()))
+}
 
-    // get-config of everything.
+async fn phase_get(c: &mut Client, runs: usize) -> Result<(Vec<f64>, usize), String> {
     let mut get = Vec::new();
     let mut size = 0;
-    for _ in 0..20 {
-        let t = Instant::now();
-        let r = c
-            .rpc("<get-config><source><running/></source></get-config>")
-            .await
-            .map_err(|e| e.to_string())?;
-        get.push(ms(t.elapsed()));
+    for _ in 0..runs {
+        let t0 = Instant::now();
+        let r = call_ok(c, "<get-config><source><running/></source></get-config>").await?;
+        get.push(ms(t0.elapsed()));
         size = r.len();
     }
-    println!(
-        "get-config of {entries} entries ({:.1} MB reply), 20 runs: {}",
-        size as f64 / 1e6,
-        stats(&mut get)
-    );
+    Ok((sorted(get), size))
+}
 
-    // One-entry edit + commit, sequential.
+/// Up to `cycles` one-entry edit+commit cycles, stopping early after `budget`.
+async fn phase_edit(
+    c: &mut Client,
+    entries: usize,
+    cycles: usize,
+    budget: Option<Duration>,
+) -> Result<Vec<f64>, String> {
+    let start = Instant::now();
     let mut edit = Vec::new();
     for i in 0..cycles {
-        let t = Instant::now();
-        let r = c
-            .rpc(&format!(
+        if budget.is_some_and(|b| start.elapsed() > b) {
+            break;
+        }
+        let t0 = Instant::now();
+        call_ok(
+            c,
+            &format!(
                 "<edit-config><target><candidate/></target>{}</edit-config>",
                 one_edit(&format!("bench{}", i % entries.max(1)), i)
-            ))
-            .await
-            .map_err(|e| e.to_string())?;
-        ok(&r).map_err(|e| e.to_string())?;
-        ok(&c.rpc("<commit/>").await.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-        edit.push(ms(t.elapsed()));
+            ),
+        )
+        .await?;
+        call_ok(c, "<commit/>").await?;
+        edit.push(ms(t0.elapsed()));
     }
-    println!(
-        "one-entry edit-config + commit at {entries} entries, {cycles} cycles: {}",
-        stats(&mut edit)
-    );
-    c.close().await.map_err(|e| e.to_string())?;
+    Ok(sorted(edit))
+}
 
-    // Concurrent sessions.
-    let ns_name = Arc::new(ns.0.clone());
-    let t = Instant::now();
+struct Conc {
+    sessions: usize,
+    cycles: usize,
+    lat: Vec<f64>,
+    secs: f64,
+}
+
+impl Conc {
+    fn rate(&self) -> f64 {
+        self.lat.len() as f64 / self.secs
+    }
+}
+
+/// `sessions` concurrent sessions x up to `cycles` edit-config(running); with a budget, each
+/// session starts no new edit after it.
+async fn phase_conc(
+    t: &Target,
+    sessions: usize,
+    cycles: usize,
+    budget: Option<Duration>,
+) -> Result<Conc, String> {
+    let t0 = Instant::now();
     let mut tasks = Vec::new();
     for s in 0..sessions {
-        let ns_name = Arc::clone(&ns_name);
+        let t = t.clone();
         tasks.push(tokio::spawn(async move {
-            let mut c = connect(&ns_name).await?;
+            let mut c = connect(&t).await?;
             let mut lat = Vec::with_capacity(cycles);
             for i in 0..cycles {
-                let t = Instant::now();
-                let r = c
-                    .rpc(&format!(
+                if budget.is_some_and(|b| t0.elapsed() > b) {
+                    break;
+                }
+                let t1 = Instant::now();
+                call_ok(
+                    &mut c,
+                    &format!(
                         "<edit-config><target><running/></target>{}</edit-config>",
                         one_edit(&format!("conc{s}"), i)
-                    ))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                ok(&r).map_err(|e| e.to_string())?;
-                lat.push(ms(t.elapsed()));
+                    ),
+                )
+                .await?;
+                lat.push(ms(t1.elapsed()));
             }
-            c.close().await.map_err(|e| e.to_string())?;
+            close(c).await?;
             Ok::<Vec<f64>, String>(lat)
         }));
     }
     let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.map_err(|e| e.to_string())??);
+    let mut first_err = None;
+    for task in tasks {
+        match task.await.map_err(|e| e.to_string()).and_then(|r| r) {
+            Ok(l) => all.extend(l),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
     }
-    let el = t.elapsed().as_secs_f64();
+    if let Some(e) = first_err {
+        return Err(e);
+    }
+    Ok(Conc {
+        sessions,
+        cycles,
+        lat: sorted(all),
+        secs: t0.elapsed().as_secs_f64(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Printing, the same lines for both servers.
+
+struct Figures {
+    setup: Vec<f64>,
+    load_ms: f64,
+    get: Vec<f64>,
+    get_bytes: usize,
+    edit: Vec<f64>,
+    conc: Conc,
+}
+
+fn line_setup(f: &Figures) {
     println!(
-        "{sessions} concurrent sessions x {cycles} edit-config (running) each: {:.0} commits/s; per commit {}",
-        all.len() as f64 / el,
-        stats(&mut all)
+        "session setup (TCP connect to first rpc-reply), {} sessions: {}",
+        f.setup.len(),
+        stats(&f.setup)
     );
-    agent.stop();
+}
+
+fn line_load(entries: usize, f: &Figures) {
+    println!(
+        "{entries} entries in one edit-config + commit: {:.0} ms",
+        f.load_ms
+    );
+}
+
+fn line_get(entries: usize, f: &Figures) {
+    println!(
+        "get-config of {entries} entries ({:.1} MB reply), {} runs: {}",
+        f.get_bytes as f64 / 1e6,
+        f.get.len(),
+        stats(&f.get)
+    );
+}
+
+fn line_edit(entries: usize, f: &Figures) {
+    println!(
+        "one-entry edit-config + commit at {entries} entries, {} cycles: {}",
+        f.edit.len(),
+        stats(&f.edit)
+    );
+}
+
+fn line_conc(c: &Conc) {
+    let done = if c.lat.len() < c.sessions * c.cycles {
+        format!(
+            " ({} of {} done within the budget)",
+            c.lat.len(),
+            c.sessions * c.cycles
+        )
+    } else {
+        String::new()
+    };
+    let prec = if c.rate() < 10.0 { 2 } else { 0 };
+    println!(
+        "{} concurrent sessions x {} edit-config (running) each: {:.prec$} commits/s; per commit {}{done}",
+        c.sessions,
+        c.cycles,
+        c.rate(),
+        stats(&c.lat)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async fn run(o: Opts) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("ne-netconf-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let r = run_in_dir(&o, &dir).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    r
+}
+
+async fn run_in_dir(o: &Opts, dir: &Path) -> Result<(), String> {
+    let entries = o.entries;
+    println!("== ne-agent (ours) ==");
+    let (ours, ours_capped) = {
+        let ns = Netns::new("ncb")?;
+        let mut agent = Agent::new(&ns.0, dir, "agent")?;
+        agent.start()?;
+        let t = Target {
+            ns: ns.0.clone(),
+            port: 8300,
+            user: "admin".into(),
+            password: "lab".into(),
+        };
+        let r = measure_ours(o, &t, &mut agent).await;
+        agent.stop();
+        r.map_err(|e| format!("{e}; agent log:\n{}", agent.log_tail(20)))?
+    };
+    if !o.baseline {
+        return Ok(());
+    }
+
+    println!();
+    let version = sh("dpkg-query", &["-W", "-f", "${Version}", "netconfd"]).unwrap_or_default();
+    println!(
+        "== yuma123 netconfd {version} (baseline, behind OpenSSH sshd + netconf-subsystem) =="
+    );
+    let theirs = {
+        let mut nc = Netconfd::new(dir)?;
+        let r = measure_netconfd(o, &mut nc).await;
+        if r.is_err() {
+            eprintln!("netconfd log tail:\n{}", nc.log_tail(20));
+        }
+        drop(nc);
+        r?
+    };
+
+    println!();
+    println!(
+        "== ratios netconfd / ours (>1: netconfd slower, except commits/s: >1 netconfd faster) =="
+    );
+    println!(
+        "session setup (TCP connect to first rpc-reply): {}",
+        ratios(&ours.setup, &theirs.setup)
+    );
+    println!(
+        "{entries} entries in one edit-config + commit: {}",
+        ratio(theirs.load_ms, ours.load_ms)
+    );
+    println!(
+        "get-config of {entries} entries: {}",
+        ratios(&ours.get, &theirs.get)
+    );
+    println!(
+        "one-entry edit-config + commit at {entries} entries (ours {} cycles, netconfd {}): {}",
+        ours.edit.len(),
+        theirs.edit.len(),
+        ratios(&ours.edit, &theirs.edit)
+    );
+    let same = ours_capped.as_ref().unwrap_or(&ours.conc);
+    println!(
+        "{} concurrent sessions x {} edit-config (running) each (ours at the same shape): commits/s {}; per commit {}",
+        theirs.conc.sessions,
+        theirs.conc.cycles,
+        ratio(theirs.conc.rate(), same.rate()),
+        ratios(&same.lat, &theirs.conc.lat)
+    );
     Ok(())
+}
+
+/// The concurrency shape the baseline gets.
+fn nc_shape(o: &Opts) -> (usize, usize) {
+    (
+        o.sessions.min(o.nc_sessions),
+        o.cycles.min(o.nc_conc_cycles),
+    )
+}
+
+async fn measure_ours(
+    o: &Opts,
+    t: &Target,
+    agent: &mut Agent,
+) -> Result<(Figures, Option<Conc>), String> {
+    let entries = o.entries;
+    wait_reachable(t, Duration::from_secs(60), &mut || agent.running()).await?;
+    let setup = phase_setup(t, SETUP_SESSIONS).await?;
+    let mut c = connect(t).await?;
+    let load_ms = phase_load(&mut c, entries).await?;
+    let (get, get_bytes) = phase_get(&mut c, GET_RUNS).await?;
+    let edit = phase_edit(&mut c, entries, o.cycles, None).await?;
+    close(c).await?;
+    let mut f = Figures {
+        setup,
+        load_ms,
+        get,
+        get_bytes,
+        edit,
+        conc: Conc {
+            sessions: 0,
+            cycles: 0,
+            lat: Vec::new(),
+            secs: 1.0,
+        },
+    };
+    line_setup(&f);
+    line_load(entries, &f);
+    line_get(entries, &f);
+    line_edit(entries, &f);
+    f.conc = phase_conc(t, o.sessions, o.cycles, None).await?;
+    line_conc(&f.conc);
+    // The baseline's concurrency phase is capped: measure ours at that shape too.
+    let (s, k) = nc_shape(o);
+    let capped = if o.baseline && (s, k) != (o.sessions, o.cycles) {
+        let c = phase_conc(t, s, k, None).await?;
+        print!("  same shape as the capped baseline: ");
+        line_conc(&c);
+        Some(c)
+    } else {
+        None
+    };
+    Ok((f, capped))
+}
+
+async fn measure_netconfd(o: &Opts, nc: &mut Netconfd) -> Result<Figures, String> {
+    let entries = o.entries;
+    let seq_cycles = o.cycles.min(o.nc_cycles);
+    let (s, k) = nc_shape(o);
+    println!(
+        "caps: sequential edit+commit {seq_cycles} cycles (ours {}); concurrency {s} sessions x {k} edits \
+         (ours {} x {}); each capped phase also stops starting new edits after {} s",
+        o.cycles,
+        o.sessions,
+        o.cycles,
+        o.nc_budget.as_secs()
+    );
+    nc.start("candidate", "").await?;
+    println!("YANG: {}", nc.yang_note);
+    let t = nc.target();
+    let setup = phase_setup(&t, SETUP_SESSIONS).await?;
+    let mut c = connect(&t).await?;
+    let load_ms = phase_load(&mut c, entries).await?;
+    let (get, get_bytes) = phase_get(&mut c, GET_RUNS).await?;
+    let edit = phase_edit(&mut c, entries, seq_cycles, Some(o.nc_budget)).await?;
+    close(c).await?;
+    let mut f = Figures {
+        setup,
+        load_ms,
+        get,
+        get_bytes,
+        edit,
+        conc: Conc {
+            sessions: 0,
+            cycles: 0,
+            lat: Vec::new(),
+            secs: 1.0,
+        },
+    };
+    line_setup(&f);
+    line_load(entries, &f);
+    line_get(entries, &f);
+    line_edit(entries, &f);
+    // netconfd has a single edit target: restart it on running, with the N entries at startup.
+    let t0 = Instant::now();
+    nc.stop();
+    nc.start("running", &entries_xml(entries)).await?;
+    println!(
+        "(restarted with --target=running and the {entries} entries in its startup file: {:.1} s)",
+        t0.elapsed().as_secs_f64()
+    );
+    f.conc = phase_conc(&nc.target(), s, k, Some(o.nc_budget)).await?;
+    line_conc(&f.conc);
+    Ok(f)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The baseline: netconfd + sshd in a namespace, a throwaway user.
+
+const NC_USER: &str = "nebench";
+const NC_PORT: u16 = 830;
+
+const MINIMAL_YANG: &str = r#"module ne-interfaces {
+  namespace "urn:ne-agent:yang:ne-interfaces";
+  prefix if;
+  description
+    "netconf-bench stand-in for ne-interfaces (YANG 1.0): the same interface list shape,
+     config leaves only.";
+  revision 2026-11-26 { description "Stand-in."; }
+  container interfaces {
+    list interface {
+      key "name";
+      leaf name { type string { length "1..15"; } }
+      leaf description { type string; }
+      leaf enabled { type boolean; default "true"; }
+    }
+  }
+}
+"#;
+
+struct Netconfd {
+    dir: PathBuf,
+    run_dir: PathBuf,
+    log: PathBuf,
+    uid: String,
+    gid: String,
+    password: String,
+    user_made: bool,
+    run_sshd_made: bool,
+    sshd: Option<Child>,
+    netconfd: Option<Child>,
+    /// modpath to use once known (the project's modules, or the stand-in).
+    modpath: Option<PathBuf>,
+    yang_note: String,
+    ns: Netns,
+}
+
+fn project_modules() -> PathBuf {
+    if let Ok(p) = std::env::var("NE_YANG_DIR") {
+        return PathBuf::from(p);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../yang/modules")
+}
+
+fn random_password() -> Result<String, String> {
+    use std::io::Read;
+    let mut b = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .map_err(|e| format!("/dev/urandom: {e}"))?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+fn chown(path: &Path, uid: &str, gid: &str) -> Result<(), String> {
+    let (u, g) = (
+        uid.parse::<u32>().map_err(|e| e.to_string())?,
+        gid.parse::<u32>().map_err(|e| e.to_string())?,
+    );
+    std::os::unix::fs::chown(path, Some(u), Some(g)).map_err(|e| format!("chown {path:?}: {e}"))
+}
+
+fn stop_child(child: &mut Option<Child>) {
+    if let Some(mut c) = child.take() {
+        let _ = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .stderr(Stdio::null())
+            .status();
+        let end = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < end {
+            if let Ok(Some(_)) = c.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
+
+impl Netconfd {
+    /// User, directories, host key, sshd (started); netconfd is started by `start`.
+    fn new(base: &Path) -> Result<Netconfd, String> {
+        for bin in [
+            "/usr/sbin/netconfd",
+            "/usr/sbin/netconf-subsystem",
+            "/usr/sbin/sshd",
+        ] {
+            if !Path::new(bin).exists() {
+                return Err(format!(
+                    "{bin} missing: apt-get install -y netconfd openssh-server (or use --no-baseline)"
+                ));
+            }
+        }
+        let ns = Netns::new("ncd")?;
+        let dir = base.join("netconfd");
+        let run_dir = dir.join("run");
+        let home = dir.join("home");
+        for d in [&dir, &run_dir, &home] {
+            std::fs::create_dir_all(d).map_err(|e| e.to_string())?;
+        }
+        let mut nc = Netconfd {
+            log: dir.join("netconfd.log"),
+            dir: dir.clone(),
+            run_dir: run_dir.clone(),
+            uid: String::new(),
+            gid: String::new(),
+            password: random_password()?,
+            user_made: false,
+            run_sshd_made: false,
+            sshd: None,
+            netconfd: None,
+            modpath: None,
+            yang_note: String::new(),
+            ns,
+        };
+        // A user left by a killed earlier run goes first.
+        if sh("id", &["-u", NC_USER]).is_ok() {
+            sh("userdel", &[NC_USER])
+                .map_err(|e| format!("a user {NC_USER} exists and cannot be removed: {e}"))?;
+        }
+        sh(
+            "useradd",
+            &[
+                "-M",
+                "-U",
+                "-s",
+                "/bin/sh",
+                "-d",
+                &home.to_string_lossy(),
+                NC_USER,
+            ],
+        )?;
+        nc.user_made = true;
+        let mut chpasswd = Command::new("chpasswd")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("chpasswd: {e}"))?;
+        {
+            use std::io::Write;
+            let mut stdin = chpasswd.stdin.take().ok_or("chpasswd stdin")?;
+            writeln!(stdin, "{NC_USER}:{}", nc.password).map_err(|e| e.to_string())?;
+        }
+        if !chpasswd.wait().map_err(|e| e.to_string())?.success() {
+            return Err("chpasswd failed".into());
+        }
+        nc.uid = sh("id", &["-u", NC_USER])?.trim().to_string();
+        nc.gid = sh("id", &["-g", NC_USER])?.trim().to_string();
+        chown(&home, &nc.uid, &nc.gid)?;
+        chown(&run_dir, &nc.uid, &nc.gid)?;
+
+        // sshd: own config, host key, loopback port of the namespace.
+        if !Path::new("/run/sshd").exists() {
+            std::fs::create_dir_all("/run/sshd").map_err(|e| e.to_string())?;
+            nc.run_sshd_made = true;
+        }
+        let key = dir.join("ssh_host_ed25519_key");
+        sh(
+            "ssh-keygen",
+            &[
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-f",
+                &key.to_string_lossy(),
+            ],
+        )?;
+        let sock = run_dir.join("ncxserver.sock");
+        let cfg = dir.join("sshd_config");
+        std::fs::write(
+            &cfg,
+            format!(
+                "Port {NC_PORT}\nListenAddress 127.0.0.1\nHostKey {key}\nPidFile none\n\
+                 UsePAM no\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\n\
+                 PubkeyAuthentication no\nAuthorizedKeysFile none\nPermitRootLogin no\n\
+                 AllowUsers {NC_USER}\nMaxStartups 200:30:400\nMaxSessions 10\nUseDNS no\n\
+                 PrintMotd no\nLogLevel ERROR\n\
+                 Subsystem netconf /usr/sbin/netconf-subsystem --ncxserver-sockname={NC_PORT}@{sock}\n",
+                key = key.display(),
+                sock = sock.display()
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        sh("/usr/sbin/sshd", &["-t", "-f", &cfg.to_string_lossy()])?;
+        let sshd_log = std::fs::File::create(dir.join("sshd.log")).map_err(|e| e.to_string())?;
+        nc.sshd = Some(
+            Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    &nc.ns.0,
+                    "/usr/sbin/sshd",
+                    "-D",
+                    "-e",
+                    "-f",
+                ])
+                .arg(&cfg)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(sshd_log)
+                .spawn()
+                .map_err(|e| format!("sshd: {e}"))?,
+        );
+        Ok(nc)
+    }
+
+    fn target(&self) -> Target {
+        Target {
+            ns: self.ns.0.clone(),
+            port: NC_PORT,
+            user: NC_USER.into(),
+            password: self.password.clone(),
+        }
+    }
+
+    fn log_tail(&self, lines: usize) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
+    fn spawn(&mut self, target: &str, modpath: &Path) -> Result<(), String> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .map_err(|e| e.to_string())?;
+        let sock = self.run_dir.join("ncxserver.sock");
+        let _ = std::fs::remove_file(&sock);
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.ns.0, "setpriv"])
+            .arg(format!("--reuid={}", self.uid))
+            .arg(format!("--regid={}", self.gid))
+            .args(["--clear-groups", "/usr/sbin/netconfd"])
+            .arg(format!("--modpath={}", modpath.display()))
+            .arg("--module=ne-interfaces")
+            .arg(format!("--ncxserver-sockname={}", sock.display()))
+            .arg(format!("--port={NC_PORT}"))
+            .arg(format!("--target={target}"))
+            .arg(format!(
+                "--startup={}",
+                self.run_dir.join("startup-cfg.xml").display()
+            ))
+            .arg("--access-control=off")
+            .arg("--log-level=warn")
+            .env("HOME", self.dir.join("home"))
+            .env("USER", NC_USER)
+            .env("LOGNAME", NC_USER)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("netconfd: {e}"))?;
+        self.netconfd = Some(child);
+        // Ready when the socket exists; a module it cannot load makes it exit.
+        let end = Instant::now() + Duration::from_secs(180);
+        loop {
+            if sock.exists() {
+                return Ok(());
+            }
+            let exited = self
+                .netconfd
+                .as_mut()
+                .is_some_and(|c| !matches!(c.try_wait(), Ok(None)));
+            if exited {
+                self.netconfd = None;
+                return Err(self
+                    .log_tail(40)
+                    .lines()
+                    .filter(|l| l.contains("rror") || l.contains("failed"))
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(" | "));
+            }
+            if Instant::now() > end {
+                stop_child(&mut self.netconfd);
+                return Err("netconfd did not open its socket within 180 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Start netconfd with `target` and `config` (XML inside `<config>`) as its startup.
+    async fn start(&mut self, target: &str, config: &str) -> Result<(), String> {
+        let startup = self.run_dir.join("startup-cfg.xml");
+        std::fs::write(
+            &startup,
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+                 <config xmlns=\"urn:ietf:params:xml:ns:netconf:base:1.0\">{config}</config>\n"
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        chown(&startup, &self.uid, &self.gid)?;
+        let modpath = match self.modpath.clone() {
+            Some(m) => m,
+            None => {
+                let ours = project_modules();
+                match self.spawn(target, &ours) {
+                    Ok(()) => {
+                        self.yang_note =
+                            format!("the project's modules loaded from {}", ours.display());
+                        self.modpath = Some(ours.clone());
+                        ours
+                    }
+                    Err(why) => {
+                        let min = self.dir.join("yang");
+                        std::fs::create_dir_all(&min).map_err(|e| e.to_string())?;
+                        std::fs::write(min.join("ne-interfaces.yang"), MINIMAL_YANG)
+                            .map_err(|e| e.to_string())?;
+                        self.yang_note = format!(
+                            "netconfd could not load the project's YANG 1.1 modules ({why}); \
+                             using a minimal YANG 1.0 module ne-interfaces with the same \
+                             namespace and list shape (interfaces/interface: name key string \
+                             1..15, description, enabled)"
+                        );
+                        self.modpath = Some(min.clone());
+                        min
+                    }
+                }
+            }
+        };
+        if self.netconfd.is_none() {
+            self.spawn(target, &modpath)
+                .map_err(|e| format!("netconfd did not start: {e}"))?;
+        }
+        let t = self.target();
+        let nc = &mut self.netconfd;
+        let sshd = &mut self.sshd;
+        let mut alive = || {
+            [&mut *nc, &mut *sshd]
+                .into_iter()
+                .all(|c| c.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None))))
+        };
+        wait_reachable(&t, Duration::from_secs(60), &mut alive).await
+    }
+
+    fn stop(&mut self) {
+        stop_child(&mut self.netconfd);
+    }
+}
+
+impl Drop for Netconfd {
+    fn drop(&mut self) {
+        stop_child(&mut self.netconfd);
+        stop_child(&mut self.sshd);
+        // Session children of sshd, if any are left: everything in our namespace is ours.
+        if let Ok(pids) = sh("ip", &["netns", "pids", &self.ns.0]) {
+            for p in pids.split_whitespace() {
+                let _ = sh("kill", &["-9", p]);
+            }
+        }
+        if self.user_made {
+            let end = Instant::now() + Duration::from_secs(10);
+            while sh("userdel", &[NC_USER]).is_err() && Instant::now() < end {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            if sh("id", &["-u", NC_USER]).is_ok() {
+                eprintln!("netconf-bench: could not remove user {NC_USER}; run: userdel {NC_USER}");
+            }
+        }
+        if self.run_sshd_made {
+            let _ = std::fs::remove_dir("/run/sshd");
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+        // self.ns (the namespace) is deleted after this.
+    }
 }

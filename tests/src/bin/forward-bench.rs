@@ -1,0 +1,1158 @@
+//! `forward-bench`: the multicast dataplane against the kernel, in one run.
+//!
+//! 1. Zero-loss forwarding rate of 64-byte frames (60 bytes + FCS, UDP payload 18 bytes) with
+//!    1 and 4 outgoing interfaces, for our AF_PACKET forwarder (`dataplane::forward`) and for
+//!    the kernel's ipmr driven by smcroute (a static (S,G)), on the same veth topology:
+//!
+//!    ```text
+//!      ns S: s0 10.0.1.1 ---- r0 10.0.1.254 :ns F: r1 ---- d1 :ns D1
+//!                                              r2 ---- d2 :ns D2
+//!                                              r3 ---- d3 :ns D3
+//!                                              r4 ---- d4 :ns D4
+//!    ```
+//!
+//!    The sender (this binary re-executed as `__send` under `taskset -c 0` in ns S) writes
+//!    prebuilt frames on AF_PACKET sockets, paced to a target rate or flat out; enough sockets
+//!    that no send buffer flow-controls it (see [`SENDER_SOCKETS`]), so an overloaded forwarder
+//!    loses frames, as behind a real link, instead of slowing the sender down. RPS moves the
+//!    receive work of r0 to cpu1, where our forwarding thread is pinned too (SCHED_FIFO 50, as
+//!    the agent's protocol thread that spawns it), so in both cases the forwarding runs on cpu1.
+//!    Receivers are the interface counters of d1..d4 (a veth counts a frame when its peer
+//!    delivered it). Only one of the two forwarders is active at a time: ours runs while no
+//!    mroute socket exists in ns F (checked), ipmr while smcrouted holds one and ours is stopped.
+//! 2. The cost of swapping a 10,000-route MFIB: `Mfib::publish` of a prebuilt table, and a
+//!    rebuild from scratch plus publish, p50/p99 over 100 swaps.
+//!
+//! Needs root, iproute2, util-linux `taskset` and Debian's `smcroute` (the kernel baseline is
+//! skipped, with a message, without it). Figures come from the release build:
+//! `cargo build --release -p ne-lab --bin forward-bench && sudo target/release/forward-bench`.
+//! About 2 minutes with the default 2 s steps and one round (`--rounds N` repeats the
+//! searches, alternating, and reports the median).
+
+use std::io::{BufRead, BufReader};
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dataplane::forward::{ipv4_header_checksum, udp_checksum, Forwarder, FwdConfig, FwdIf, Ports};
+use dataplane::mfib::{Mfib, Oif, Route, Table};
+use dataplane::netlink::{Handle, Link};
+use dataplane::netns::run_in;
+use dataplane::sock::{self, PacketSocket};
+use ne_lab::lab::{run, unavailable, wait_for, Netns};
+
+const SOURCE: Ipv4Addr = Ipv4Addr::new(10, 0, 1, 1);
+const GROUP: Ipv4Addr = Ipv4Addr::new(239, 1, 1, 1);
+/// Frame length without the FCS: 14 Ethernet + 20 IPv4 + 8 UDP + 18 payload.
+const FRAME_LEN: usize = 60;
+const SENDER_CPU: u32 = 0;
+const FORWARDING_CPU: u32 = 1;
+/// The agent's protocol thread runs SCHED_FIFO 50 and the forwarding thread inherits it.
+const FWD_PRIORITY: i32 = 50;
+/// A step passes when every receiver counted at least this share of what was sent.
+const PASS_SHARE: f64 = 0.999;
+/// ... and at most this share of them arrived after the sender stopped: a forwarder slower
+/// than the offered rate could otherwise hide the difference in its ring (about 32,000 small
+/// frames) for a whole short step.
+const QUEUED_SHARE: f64 = 0.005;
+/// The rate of the warm-up step that must pass before a search starts.
+const WARM_RATE: u64 = 20_000;
+/// Rate-limited steps after the flat-out one, repeats of the best pass included.
+const SEARCH_STEPS: usize = 10;
+/// The search stops when the gap between the best pass and the lowest failure is this small.
+const RESOLUTION: f64 = 0.02;
+/// Time for queues (ring, backlogs) to drain after the sender stops, before counters are read.
+const DRAIN: Duration = Duration::from_millis(300);
+/// The largest burst the paced sender sends back to back.
+const MAX_BURST: u64 = 64;
+/// Sockets the sender spreads its frames over. A veth keeps a frame charged to the sending
+/// socket until the frame is freed on the far side (after the forwarding, for ipmr), so one
+/// socket's send buffer (about 270 small frames) would flow-control the sender at the
+/// forwarder's pace, without loss, as no real link does. With 32 of them more frames may be in
+/// flight than the receive backlog holds (net.core.netdev_max_backlog, 1000): overload then
+/// shows as drops, not as a slower sender.
+const SENDER_SOCKETS: usize = 32;
+
+/// Paced steps run, and those whose sender fell short of its target (see [`Step::short`]).
+static STEPS: AtomicUsize = AtomicUsize::new(0);
+static SHORT_STEPS: AtomicUsize = AtomicUsize::new(0);
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("__send") {
+        if let Err(e) = sender_main(&args[1..]) {
+            eprintln!("forward-bench __send: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    let has = |name: &str| args.iter().any(|a| a == name);
+    let flag = |name: &str, default: u64| -> u64 {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    if has("-h") || has("--help") {
+        eprintln!(
+            "usage: forward-bench [--step-ms MS] [--rounds N] [--no-rt] [--rate-only | --swap-only]\n  \
+             --step-ms: length of one search step (default 2000)\n  \
+             --rounds: searches per configuration, alternating ours and ipmr; the median is \
+             reported (default 1, at most 5; about 2 minutes a round)\n  \
+             --no-rt: our forwarding thread at normal priority instead of SCHED_FIFO {FWD_PRIORITY}"
+        );
+        std::process::exit(2);
+    }
+    let opts = Opts {
+        step: Duration::from_millis(flag("--step-ms", 2000).clamp(200, 10_000)),
+        realtime: !has("--no-rt"),
+        rounds: flag("--rounds", 1).clamp(1, 5),
+    };
+    let mut failed = false;
+    if !has("--swap-only") {
+        if let Some(why) = unavailable() {
+            eprintln!("forward-bench: {why}");
+            std::process::exit(2);
+        }
+        if let Err(e) = bench_rates(&opts) {
+            eprintln!("forward-bench: {e}");
+            failed = true;
+        }
+    }
+    if !has("--rate-only") {
+        bench_swap();
+    }
+    if failed {
+        std::process::exit(1);
+    }
+}
+
+struct Opts {
+    step: Duration,
+    realtime: bool,
+    rounds: u64,
+}
+
+// ===== the traffic =====
+
+/// The test frame: 10.0.1.1:5000 -> 239.1.1.1:5000, TTL 16, 18 bytes of payload, valid IPv4
+/// and UDP checksums.
+fn bench_frame() -> [u8; FRAME_LEN] {
+    let mut f = [0u8; FRAME_LEN];
+    let g = GROUP.octets();
+    f[0..6].copy_from_slice(&[0x01, 0x00, 0x5e, g[1] & 0x7f, g[2], g[3]]);
+    f[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 0x01]);
+    f[12..14].copy_from_slice(&[0x08, 0x00]);
+    let ip = &mut f[14..];
+    ip[0] = 0x45;
+    ip[2..4].copy_from_slice(&46u16.to_be_bytes());
+    ip[8] = 16;
+    ip[9] = 17;
+    ip[12..16].copy_from_slice(&SOURCE.octets());
+    ip[16..20].copy_from_slice(&g);
+    let c = ipv4_header_checksum(&ip[..20]);
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
+    ip[20..22].copy_from_slice(&5000u16.to_be_bytes());
+    ip[22..24].copy_from_slice(&5000u16.to_be_bytes());
+    ip[24..26].copy_from_slice(&26u16.to_be_bytes());
+    for (i, b) in ip[28..].iter_mut().enumerate() {
+        *b = 0xa0 | i as u8;
+    }
+    if let Some((at, c)) = udp_checksum(ip) {
+        ip[at..at + 2].copy_from_slice(&c.to_be_bytes());
+    }
+    f
+}
+
+/// `__send IFNAME RATE MILLIS`: send the test frame on IFNAME (in the current namespace) at
+/// RATE packets/s (0: as fast as possible) for MILLIS ms; prints "offered refused blocked
+/// seconds": frames handed to the interface, those of them its veth peer refused (its receive
+/// backlog was full: ENOBUFS, a loss like any other), and sends that would have blocked (the
+/// socket's send buffer was full: not offered).
+fn sender_main(args: &[String]) -> Result<(), String> {
+    let [ifname, rate, millis] = args else {
+        return Err("usage: __send IFNAME RATE MILLIS".into());
+    };
+    let rate: u64 = rate.parse().map_err(|_| "bad rate")?;
+    let millis: u64 = millis.parse().map_err(|_| "bad duration")?;
+    let idx = sock::ifindex(ifname).ok_or_else(|| format!("no interface {ifname}"))?;
+    let socks = (0..SENDER_SOCKETS)
+        .map(|_| PacketSocket::open(idx, None))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let frame = bench_frame();
+    let limit = Duration::from_millis(millis.min(60_000));
+    // `forgiven`: packets not sent when the sender fell behind by more than a burst (it was
+    // preempted), so that it never catches up with a long burst; the rate is what was offered.
+    let (mut offered, mut refused, mut blocked, mut forgiven) = (0u64, 0u64, 0u64, 0u64);
+    let t0 = Instant::now();
+    loop {
+        let elapsed = t0.elapsed();
+        if elapsed >= limit {
+            break;
+        }
+        let burst = if rate == 0 {
+            MAX_BURST
+        } else {
+            let due = (u128::from(rate) * elapsed.as_nanos() / 1_000_000_000) as u64;
+            let owed = due.saturating_sub(offered + blocked + forgiven);
+            if owed == 0 {
+                std::thread::sleep(Duration::from_micros(20));
+                continue;
+            }
+            forgiven += owed.saturating_sub(MAX_BURST);
+            owed.min(MAX_BURST)
+        };
+        for i in 0..burst {
+            match socks[i as usize % socks.len()].send(&frame) {
+                Ok(_) => offered += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => blocked += 1,
+                Err(_) => {
+                    offered += 1;
+                    refused += 1;
+                }
+            }
+        }
+    }
+    println!(
+        "{offered} {refused} {blocked} {}",
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+// ===== the topology =====
+
+/// The namespaces of the figure at the top; deleted (with their veths) on drop.
+struct Topo {
+    s: Netns,
+    f: Netns,
+    d: Vec<Netns>,
+    /// r0 (the ingress) and r1..r4, as our forwarder sees them.
+    r: Vec<FwdIf>,
+    pinning: bool,
+}
+
+fn ip(args: &[&str]) -> Result<(), String> {
+    run("ip", args).map(drop)
+}
+
+fn exec_in(ns: &str, args: &[&str]) -> Result<String, String> {
+    let mut a = vec!["netns", "exec", ns];
+    a.extend_from_slice(args);
+    run("ip", &a)
+}
+
+fn links(ns: &str) -> Result<Vec<Link>, String> {
+    run_in(ns, || Handle::open().and_then(|mut h| h.links()))
+        .and_then(|r| r)
+        .map_err(|e| format!("links of {ns}: {e}"))
+}
+
+fn link<'a>(links: &'a [Link], name: &str) -> Result<&'a Link, String> {
+    links
+        .iter()
+        .find(|l| l.name == name)
+        .ok_or_else(|| format!("no interface {name}"))
+}
+
+impl Topo {
+    fn build(receivers: usize, pinning: bool) -> Result<Topo, String> {
+        let s = Netns::new("fbs")?;
+        let f = Netns::new("fbf")?;
+        let d = (1..=receivers)
+            .map(|i| Netns::new(&format!("fbd{i}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        for ns in std::iter::once(&s).chain([&f]).chain(&d) {
+            // No IPv6: nothing but the test stream crosses the veths (no ND, no MLD).
+            let _ = exec_in(
+                &ns.0,
+                &[
+                    "sysctl",
+                    "-qw",
+                    "net.ipv6.conf.all.disable_ipv6=1",
+                    "net.ipv6.conf.default.disable_ipv6=1",
+                ],
+            );
+        }
+        ip(&[
+            "link", "add", "s0", "netns", &s.0, "type", "veth", "peer", "name", "r0", "netns", &f.0,
+        ])?;
+        for (i, ns) in d.iter().enumerate() {
+            let (r, dn) = (format!("r{}", i + 1), format!("d{}", i + 1));
+            ip(&[
+                "link", "add", &r, "netns", &f.0, "type", "veth", "peer", "name", &dn, "netns",
+                &ns.0,
+            ])?;
+            ip(&["-n", &ns.0, "link", "set", &dn, "up"])?;
+        }
+        ip(&["-n", &s.0, "addr", "add", "10.0.1.1/24", "dev", "s0"])?;
+        ip(&["-n", &f.0, "addr", "add", "10.0.1.254/24", "dev", "r0"])?;
+        ip(&["-n", &s.0, "link", "set", "s0", "up"])?;
+        for i in 0..=receivers {
+            ip(&["-n", &f.0, "link", "set", &format!("r{i}"), "up"])?;
+        }
+        if pinning {
+            // RPS: the receive work of the ingress veth runs on the forwarding CPU, not on the
+            // sender's.
+            let mask = format!("{:x}", 1u32 << FORWARDING_CPU);
+            exec_in(
+                &f.0,
+                &[
+                    "sh",
+                    "-c",
+                    &format!("echo {mask} > /sys/class/net/r0/queues/rx-0/rps_cpus"),
+                ],
+            )?;
+        }
+        let fl = links(&f.0)?;
+        let r = (0..=receivers)
+            .map(|i| {
+                let name = format!("r{i}");
+                let l = link(&fl, &name)?;
+                Ok(FwdIf {
+                    ifindex: l.index,
+                    mac: l.mac.ok_or_else(|| format!("{name} has no MAC"))?,
+                    name,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Topo {
+            s,
+            f,
+            d,
+            r,
+            pinning,
+        })
+    }
+
+    /// rx_packets of d1..d`oifs`, alone: read as soon as the sender stops.
+    fn delivered(&self, oifs: usize) -> Result<Vec<u64>, String> {
+        self.d[..oifs]
+            .iter()
+            .enumerate()
+            .map(|(i, ns)| {
+                Ok(link(&links(&ns.0)?, &format!("d{}", i + 1))?
+                    .stats
+                    .rx_packets)
+            })
+            .collect()
+    }
+
+    /// The counters a step compares.
+    fn counters(
+        &self,
+        oifs: usize,
+        fwd_drops: &dyn Fn() -> Option<u64>,
+    ) -> Result<Counters, String> {
+        let delivered = self.delivered(oifs)?;
+        let ingress = link(&links(&self.f.0)?, "r0")?.stats.rx_packets;
+        // A veth counts a frame its peer's backlog refused as a tx drop.
+        let files: String = (1..=oifs)
+            .map(|i| format!(" /sys/class/net/r{i}/statistics/tx_dropped"))
+            .collect();
+        let egress_drops = exec_in(&self.f.0, &["sh", "-c", &format!("cat{files}")])?
+            .split_whitespace()
+            .filter_map(|v| v.parse::<u64>().ok())
+            .sum();
+        Ok(Counters {
+            ingress,
+            delivered,
+            egress_drops,
+            fwd_drops: fwd_drops(),
+        })
+    }
+
+    /// Fails unless ipmr is off in ns F: no VIF, mc_forwarding 0.
+    fn check_ipmr_off(&self) -> Result<(), String> {
+        let vifs = exec_in(&self.f.0, &["cat", "/proc/net/ip_mr_vif"])?;
+        let mcf = exec_in(
+            &self.f.0,
+            &["cat", "/proc/sys/net/ipv4/conf/all/mc_forwarding"],
+        )?;
+        if vifs.lines().count() > 1 || mcf.trim() != "0" {
+            return Err(format!(
+                "kernel multicast forwarding is still on in ns F (mc_forwarding {}, VIFs:\n{vifs})",
+                mcf.trim()
+            ));
+        }
+        Ok(())
+    }
+
+    /// One step: the sender at `rate` (0: flat out) for `len`, then the counters.
+    fn step(&self, rate: u64, len: Duration, run: &Run<'_>) -> Result<Step, String> {
+        let c0 = self.counters(run.oifs, run.fwd_drops)?;
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let exe = exe.to_string_lossy().into_owned();
+        let (rate_s, ms_s, cpu) = (
+            rate.to_string(),
+            len.as_millis().to_string(),
+            SENDER_CPU.to_string(),
+        );
+        let mut args = vec!["netns", "exec", &self.s.0];
+        if self.pinning {
+            args.extend_from_slice(&["taskset", "-c", &cpu]);
+        }
+        args.extend_from_slice(&[&exe, "__send", "s0", &rate_s, &ms_s]);
+        let child = Command::new("ip")
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start the sender: {e}"))?;
+        let mut child = Reaped(Some(child));
+        // The sender prints its figures as soon as it stops sending (closing its sockets takes
+        // a while longer); what the receivers count right then tells whether the forwarder kept
+        // up or only buffered the excess.
+        let stdout = child
+            .0
+            .as_mut()
+            .and_then(|c| c.stdout.take())
+            .ok_or("no sender output")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(len + Duration::from_secs(10))
+            .map_err(|_| "the sender did not finish in time")?;
+        let at_end = self.delivered(run.oifs)?;
+        if !wait_for(Duration::from_secs(10), || child.exited()) {
+            return Err("the sender did not exit".into());
+        }
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok());
+        let (Some(sent), Some(refused), Some(blocked), Some(secs)) = (
+            num(0),
+            num(1),
+            num(2),
+            f.get(3).and_then(|v| v.parse::<f64>().ok()),
+        ) else {
+            let err = child
+                .0
+                .take()
+                .and_then(|c| c.wait_with_output().ok())
+                .map(|o| String::from_utf8_lossy(&o.stderr).trim().to_string())
+                .unwrap_or_default();
+            return Err(format!("sender: {} {err}", line.trim()));
+        };
+        std::thread::sleep(DRAIN);
+        let c1 = self.counters(run.oifs, run.fwd_drops)?;
+        let step = Step {
+            target: rate,
+            sent,
+            refused,
+            blocked,
+            secs,
+            ingress: c1.ingress.saturating_sub(c0.ingress),
+            delivered: c1
+                .delivered
+                .iter()
+                .zip(&c0.delivered)
+                .map(|(a, b)| a.saturating_sub(*b))
+                .collect(),
+            queued_at_end: c1
+                .delivered
+                .iter()
+                .zip(&at_end)
+                .map(|(a, b)| a.saturating_sub(*b))
+                .max()
+                .unwrap_or(0),
+            egress_drops: c1.egress_drops.saturating_sub(c0.egress_drops),
+            fwd_drops: c1
+                .fwd_drops
+                .zip(c0.fwd_drops)
+                .map(|(a, b)| a.saturating_sub(b)),
+        };
+        STEPS.fetch_add(1, Ordering::Relaxed);
+        if step.short() {
+            SHORT_STEPS.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(step)
+    }
+
+    /// Search the zero-loss rate with whichever forwarder is active now.
+    fn search(&self, run: &Run<'_>, len: Duration) -> Result<Search, String> {
+        let label = run.label;
+        let warm = self.step(WARM_RATE, Duration::from_millis(500), run)?;
+        warm.report(label);
+        if !warm.pass() {
+            return Err(format!(
+                "{label}: packets lost even at {} kpps (warm-up); the route does not work",
+                WARM_RATE / 1000
+            ));
+        }
+        let flat = self.step(0, len, run)?;
+        flat.report(label);
+        if flat.pass() {
+            return Ok(Search {
+                best: flat.clone(),
+                flat,
+                sender_bound: true,
+                lowest_loss: None,
+                confirmed: true,
+            });
+        }
+        let mut passed = vec![warm];
+        let mut bad = flat.offered();
+        // The first probe: a little under what got through while flooded.
+        let mut probe = Some(
+            (flat.min_delivered() as f64 / flat.secs * 0.98).clamp(WARM_RATE as f64, bad * 0.98),
+        );
+        let mut steps = 0;
+        let mut confirmed = false;
+        // Bisect until the bracket is narrow (or one step is left); then the best pass must
+        // pass a second time (near its limit a forwarder may pass once by luck). A failed
+        // repeat counts as a failure at that rate and the bisection goes on below it.
+        while steps < SEARCH_STEPS {
+            let good = best_below(&passed, bad);
+            let narrow = probe.is_none() && (bad - good.offered()) / bad < RESOLUTION;
+            if narrow || steps + 1 == SEARCH_STEPS {
+                if good.target == WARM_RATE {
+                    break;
+                }
+                let again = self.step(good.target, len, run)?;
+                steps += 1;
+                again.report(&format!("{label} again"));
+                if again.pass() {
+                    passed.push(again);
+                    confirmed = true;
+                    break;
+                }
+                bad = bad.min(good.offered()).min(again.offered());
+                continue;
+            }
+            let target = probe.take().unwrap_or((good.offered() + bad) / 2.0);
+            let s = self.step(target as u64, len, run)?;
+            steps += 1;
+            s.report(label);
+            if s.pass() {
+                passed.push(s);
+            } else {
+                bad = bad.min(s.offered());
+            }
+        }
+        Ok(Search {
+            best: best_below(&passed, bad).clone(),
+            flat,
+            sender_bound: false,
+            lowest_loss: Some(bad),
+            confirmed,
+        })
+    }
+}
+
+/// What a search runs against.
+struct Run<'a> {
+    label: &'a str,
+    oifs: usize,
+    /// The forwarder's own drop counter, if it has one.
+    fwd_drops: &'a dyn Fn() -> Option<u64>,
+}
+
+/// Counter readings around a step.
+struct Counters {
+    ingress: u64,
+    delivered: Vec<u64>,
+    egress_drops: u64,
+    fwd_drops: Option<u64>,
+}
+
+/// The passing step with the highest offered rate below `bad` (the warm-up is always there).
+fn best_below(passed: &[Step], bad: f64) -> &Step {
+    passed
+        .iter()
+        .filter(|s| s.offered() < bad)
+        .max_by(|a, b| a.offered().total_cmp(&b.offered()))
+        .unwrap_or(&passed[0])
+}
+
+/// A child process killed and reaped on drop.
+struct Reaped(Option<Child>);
+
+impl Reaped {
+    fn exited(&mut self) -> bool {
+        self.0
+            .as_mut()
+            .is_none_or(|c| matches!(c.try_wait(), Ok(Some(_)) | Err(_)))
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// What one step measured.
+#[derive(Debug, Clone)]
+struct Step {
+    /// Packets/s asked of the sender; 0: flat out.
+    target: u64,
+    /// Frames the sender handed to s0.
+    sent: u64,
+    /// Of those, frames s0's peer refused at once (r0's receive backlog was full).
+    refused: u64,
+    /// Sends that would have blocked (not offered; the sender was flow-controlled).
+    blocked: u64,
+    /// How long it sent.
+    secs: f64,
+    /// Frames counted on r0 (the forwarder's ingress).
+    ingress: u64,
+    /// Frames counted on each receiver interface.
+    delivered: Vec<u64>,
+    /// The most frames one receiver got after the sender had stopped (still queued in the
+    /// forwarder's ring or a backlog then).
+    queued_at_end: u64,
+    /// Copies refused by the receivers' backlogs (tx_dropped of r1..rN).
+    egress_drops: u64,
+    /// Frames our forwarder lost (its ring was full); None for ipmr.
+    fwd_drops: Option<u64>,
+}
+
+impl Step {
+    fn offered(&self) -> f64 {
+        self.sent as f64 / self.secs
+    }
+
+    fn min_delivered(&self) -> u64 {
+        self.delivered.iter().copied().min().unwrap_or(0)
+    }
+
+    fn pass(&self) -> bool {
+        self.sent > 0
+            && self.min_delivered() as f64 >= PASS_SHARE * self.sent as f64
+            && self.queued_at_end as f64 <= QUEUED_SHARE * self.sent as f64
+    }
+
+    /// A paced step whose sender reached less than 90 % of its target: it did not get the CPU
+    /// (other work on the machine).
+    fn short(&self) -> bool {
+        self.target > 0 && self.offered() < 0.9 * self.target as f64
+    }
+
+    fn report(&self, label: &str) {
+        let target = if self.target == 0 {
+            "flat out".to_string()
+        } else {
+            format!("{:.1} kpps", self.target as f64 / 1e3)
+        };
+        let drops = format!(
+            "queued at end {}; drops: into r0 {}, ring {}, out of r1..rN {}{}",
+            self.queued_at_end,
+            self.refused,
+            self.fwd_drops.map_or("-".into(), |d| d.to_string()),
+            self.egress_drops,
+            if self.blocked > 0 {
+                format!("; sender blocked {} times", self.blocked)
+            } else {
+                String::new()
+            }
+        );
+        let short = if self.short() {
+            " [the sender fell short of its target]"
+        } else {
+            ""
+        };
+        eprintln!(
+            "  [{label}] {target:>11}: offered {:6.1} kpps, into r0 {:6.1} kpps, worst receiver {:6.1} kpps ({:6.2} %) {} ({drops}){short}",
+            self.offered() / 1e3,
+            self.ingress as f64 / self.secs / 1e3,
+            self.min_delivered() as f64 / self.secs / 1e3,
+            100.0 * self.min_delivered() as f64 / self.sent.max(1) as f64,
+            if self.pass() { "pass" } else { "LOSS" },
+        );
+    }
+}
+
+/// The outcome of one search.
+#[derive(Debug, Clone)]
+struct Search {
+    /// The highest passing step (below every failing one).
+    best: Step,
+    /// The lowest offered rate that lost packets: the zero-loss rate lies between the two.
+    lowest_loss: Option<f64>,
+    /// `best` passed twice.
+    confirmed: bool,
+    /// The flat-out step.
+    flat: Step,
+    /// Even flat out nothing was lost: the sender, not the forwarder, set the limit.
+    sender_bound: bool,
+}
+
+// ===== the two forwarders =====
+
+/// The search with the median zero-loss rate (the lower middle one of an even number).
+fn median(all: &[Search]) -> Option<Search> {
+    let mut v: Vec<&Search> = all.iter().collect();
+    v.sort_by(|a, b| a.best.offered().total_cmp(&b.best.offered()));
+    v.get(v.len().saturating_sub(1) / 2).map(|s| (*s).clone())
+}
+
+/// The thread of our forwarder, by name, pinned to `cpu`.
+fn pin_thread(name: &str, cpu: u32) -> Result<(), String> {
+    let find = || {
+        std::fs::read_dir("/proc/self/task")
+            .ok()?
+            .flatten()
+            .find_map(|t| {
+                let comm = std::fs::read_to_string(t.path().join("comm")).ok()?;
+                (comm.trim() == name).then(|| t.file_name().to_string_lossy().into_owned())
+            })
+    };
+    // A new thread names itself once it runs: wait for it.
+    let mut tid = None;
+    wait_for(Duration::from_secs(2), || {
+        tid = find();
+        tid.is_some()
+    });
+    let tid = tid.ok_or_else(|| format!("no thread named {name}"))?;
+    run("taskset", &["-pc", &cpu.to_string(), &tid]).map(drop)
+}
+
+fn run_ours(topo: &Topo, oifs: usize, opts: &Opts) -> Result<Search, String> {
+    topo.check_ipmr_off()?;
+    let mfib = Arc::new(Mfib::new());
+    let mut t = Table::new();
+    t.insert(Route::new(
+        SOURCE,
+        GROUP,
+        topo.r[0].ifindex,
+        topo.r[1..=oifs]
+            .iter()
+            .map(|r| Oif::new(r.ifindex, true))
+            .collect(),
+    ));
+    mfib.publish(t);
+    let ifs = topo.r[..=oifs].to_vec();
+    let ports = run_in(&topo.f.0, move || Ports::open(&ifs, &FwdConfig::default()))
+        .and_then(|r| r)
+        .map_err(|e| format!("our forwarder: {e}"))?;
+    // Spawned from a thread with the agent's scheduling policy, which the forwarder inherits.
+    let realtime = opts.realtime;
+    let (fwd, rt) = std::thread::spawn(move || {
+        let rt = realtime && sock::set_realtime(FWD_PRIORITY).is_ok();
+        Forwarder::spawn(ports, mfib, FwdConfig::default()).map(|f| (f, rt))
+    })
+    .join()
+    .map_err(|_| "the forwarder's starter panicked")?
+    .map_err(|e| format!("our forwarder: {e}"))?;
+    if topo.pinning {
+        pin_thread("ne-fwd", FORWARDING_CPU)?;
+    }
+    eprintln!(
+        "== ours, {oifs} oif(s): forwarding thread {}{}",
+        if rt {
+            format!("SCHED_FIFO {FWD_PRIORITY}")
+        } else {
+            "SCHED_OTHER".into()
+        },
+        if topo.pinning {
+            format!(" on cpu{FORWARDING_CPU}")
+        } else {
+            String::new()
+        }
+    );
+    let label = format!("ours {oifs}");
+    let drops = || Some(fwd.counters().ring_drops);
+    let r = topo.search(
+        &Run {
+            label: &label,
+            oifs,
+            fwd_drops: &drops,
+        },
+        opts.step,
+    );
+    let c = fwd.stop();
+    eprintln!(
+        "  forwarder counters: received {}, forwarded {}, ring drops {}, tx errors {}, no route {}",
+        c.received, c.forwarded, c.ring_drops, c.tx_errors, c.no_route
+    );
+    r
+}
+
+/// smcrouted in ns F with its own identity, socket, PID file and configuration; stopped (and
+/// with it ipmr: the kernel drops VIFs and routes when the mroute socket closes) on drop.
+struct Smcroute {
+    child: Reaped,
+    ident: String,
+    sock: PathBuf,
+}
+
+impl Smcroute {
+    fn start(ns: &str, dir: &Path, ifs: &[&str]) -> Result<Smcroute, String> {
+        let ident = format!("fb{}", std::process::id());
+        let conf = dir.join("smcroute.conf");
+        let sock = dir.join("smcroute.sock");
+        let pid = dir.join("smcroute.pid");
+        let _ = std::fs::remove_file(&pid);
+        let _ = std::fs::remove_file(&sock);
+        let phyints: String = ifs.iter().map(|i| format!("phyint {i} enable\n")).collect();
+        std::fs::write(&conf, phyints).map_err(|e| e.to_string())?;
+        let log = std::fs::File::create(dir.join("smcrouted.log")).map_err(|e| e.to_string())?;
+        let child = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                ns,
+                "smcrouted",
+                "-n",
+                "-N",
+                "-i",
+                &ident,
+                "-f",
+            ])
+            .arg(&conf)
+            .arg("-u")
+            .arg(&sock)
+            .arg("-P")
+            .arg(&pid)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start smcrouted: {e}"))?;
+        let mut s = Smcroute {
+            child: Reaped(Some(child)),
+            ident,
+            sock,
+        };
+        // The PID file appears when the daemon is ready for commands.
+        let ready = wait_for(Duration::from_secs(5), || {
+            s.child.exited() || (pid.exists() && s.sock.exists())
+        });
+        if !ready || s.child.exited() {
+            let log = std::fs::read_to_string(dir.join("smcrouted.log")).unwrap_or_default();
+            return Err(format!("smcrouted did not start: {}", log.trim()));
+        }
+        Ok(s)
+    }
+
+    fn ctl(&self, args: &[&str]) -> Result<String, String> {
+        let sock = self.sock.to_string_lossy();
+        let mut a = vec!["-i", &self.ident, "-u", &sock];
+        a.extend_from_slice(args);
+        run("smcroutectl", &a)
+    }
+}
+
+impl Drop for Smcroute {
+    fn drop(&mut self) {
+        if let Some(c) = &self.child.0 {
+            let _ = run("kill", &["-TERM", &c.id().to_string()]);
+            let _ = wait_for(Duration::from_secs(3), || self.child.exited());
+        }
+        // Reaped's drop kills it if SIGTERM was not enough.
+    }
+}
+
+fn run_kernel(topo: &Topo, oifs: usize, opts: &Opts, dir: &Path) -> Result<Search, String> {
+    let names: Vec<String> = (0..=oifs).map(|i| format!("r{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let d = Smcroute::start(&topo.f.0, dir, &names)?;
+    let (src, grp) = (SOURCE.to_string(), GROUP.to_string());
+    let mut add = vec!["add", "r0", &src, &grp];
+    add.extend_from_slice(&names[1..]);
+    d.ctl(&add)?;
+    let cache = exec_in(&topo.f.0, &["cat", "/proc/net/ip_mr_cache"])?;
+    if cache.lines().count() < 2 {
+        return Err(format!("smcroute installed no route:\n{cache}"));
+    }
+    let vifs = exec_in(&topo.f.0, &["cat", "/proc/net/ip_mr_vif"])?;
+    eprintln!(
+        "== kernel ipmr, {oifs} oif(s): smcrouted, {} VIFs, (S,G) {src} -> {grp} from r0 to {}",
+        vifs.lines().count() - 1,
+        names[1..].join(" ")
+    );
+    let label = format!("ipmr {oifs}");
+    let r = topo.search(
+        &Run {
+            label: &label,
+            oifs,
+            fwd_drops: &|| None,
+        },
+        opts.step,
+    );
+    let cache = exec_in(&topo.f.0, &["cat", "/proc/net/ip_mr_cache"]).unwrap_or_default();
+    eprintln!(
+        "  ip_mr_cache: {}",
+        cache.lines().nth(1).unwrap_or("-").trim()
+    );
+    drop(d);
+    r
+}
+
+/// A scratch directory removed on drop.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn kpps(r: f64) -> String {
+    format!("{:.1} kpps", r / 1e3)
+}
+
+fn bench_rates(opts: &Opts) -> Result<(), String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let pinning = cores > FORWARDING_CPU as usize;
+    let smcroute = run("smcrouted", &["-v"]).ok().and_then(|v| {
+        v.lines()
+            .next()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+    });
+    let dir = TempDir(std::env::temp_dir().join(format!("forward-bench-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).map_err(|e| e.to_string())?;
+    let load_before = load_average();
+    let topo = Topo::build(4, pinning)?;
+
+    // (oifs, our searches, the kernel's), one search each per round, alternating.
+    let mut rows: Vec<(usize, Vec<Search>, Vec<Search>)> =
+        vec![(1, Vec::new(), Vec::new()), (4, Vec::new(), Vec::new())];
+    for round in 1..=opts.rounds {
+        if opts.rounds > 1 {
+            eprintln!("=== round {round} of {}", opts.rounds);
+        }
+        for (oifs, ours, kernel) in &mut rows {
+            ours.push(run_ours(&topo, *oifs, opts)?);
+            if smcroute.is_some() {
+                kernel.push(run_kernel(&topo, *oifs, opts, &dir.0)?);
+            }
+        }
+    }
+
+    println!(
+        "forward-bench: 64-byte frames (60 + FCS; IPv4/UDP, 18-byte payload) {SOURCE} -> {GROUP}, \
+         veth pairs S -> F -> D1..D4"
+    );
+    if pinning {
+        println!(
+            "  sender: AF_PACKET send() of a prebuilt frame over {SENDER_SOCKETS} sockets, one \
+             process pinned to cpu{SENDER_CPU}; RPS of the ingress veth r0 on cpu{FORWARDING_CPU}; \
+             our forwarding thread pinned to cpu{FORWARDING_CPU} ({}); ipmr runs in the RPS \
+             softirq on cpu{FORWARDING_CPU}",
+            if opts.realtime {
+                format!("SCHED_FIFO {FWD_PRIORITY} as in the agent")
+            } else {
+                "SCHED_OTHER".into()
+            }
+        );
+    } else {
+        println!("  only {cores} CPU: no pinning, no RPS");
+    }
+    println!(
+        "  kernel baseline: ipmr with a static (S,G) from {}",
+        smcroute
+            .as_deref()
+            .unwrap_or("smcroute: NOT INSTALLED (apt-get install smcroute)")
+    );
+    println!(
+        "  zero-loss rate: the highest offered rate (frames/s the sender handed to s0 during a {:.1} s \
+         step, as it counted them, including those r0's full receive backlog refused at once) at \
+         which every receiver interface d1..dN counted >= {:.1} % of them, and at most {:.1} % \
+         of them after the sender stopped (so that a ring filling up cannot hide a shortfall); \
+         binary search over a paced sender (bursts <= {MAX_BURST}) after one flat-out step, down \
+         to {:.0} % resolution, then the best pass is repeated and must pass again (if not, it \
+         counts as a loss and the search goes on below it); at most {SEARCH_STEPS} steps after \
+         the flat-out one. \"sender-bound\": even flat out \
+         nothing was lost, so the figure is the sender's limit, a lower bound of the forwarder's. \
+         \"lowest loss\": the lowest offered rate that failed; the zero-loss rate lies between",
+        opts.step.as_secs_f64(),
+        PASS_SHARE * 100.0,
+        QUEUED_SHARE * 100.0,
+        RESOLUTION * 100.0
+    );
+    if opts.rounds > 1 {
+        println!(
+            "  {} rounds, ours and the kernel alternating; figures of the median round (the lower \
+             one of the middle two), every round's zero-loss rate in the last column",
+            opts.rounds
+        );
+    }
+    println!(
+        "{:<26} {:>28} {:>14} {:>14} {:>30}",
+        "", "zero-loss rate in", "copies out", "lowest loss", "flat out: offered / per oif"
+    );
+    for (oifs, ours, kernel) in &rows {
+        let line = |name: &str, all: &[Search]| -> Option<Search> {
+            let s = median(all)?;
+            let r = s.best.offered();
+            let rounds = if all.len() > 1 {
+                let v: Vec<String> = all
+                    .iter()
+                    .map(|s| format!("{:.0}", s.best.offered() / 1e3))
+                    .collect();
+                format!("  rounds: {} kpps", v.join(" / "))
+            } else {
+                String::new()
+            };
+            println!(
+                "{:<26} {:>28} {:>14} {:>14} {:>30}{rounds}",
+                format!("{oifs} oif{} {name}", if *oifs > 1 { "s" } else { "" }),
+                if s.sender_bound {
+                    format!(">= {} (sender-bound)", kpps(r))
+                } else if !s.confirmed {
+                    format!("{} (passed once)", kpps(r))
+                } else {
+                    kpps(r)
+                },
+                kpps(r * *oifs as f64),
+                s.lowest_loss.map_or("-".into(), kpps),
+                format!(
+                    "{} / {}",
+                    kpps(s.flat.offered()),
+                    kpps(s.flat.min_delivered() as f64 / s.flat.secs)
+                ),
+            );
+            Some(s)
+        };
+        let Some(ours) = line("ours", ours) else {
+            continue;
+        };
+        let Some(k) = line("kernel ipmr", kernel) else {
+            continue;
+        };
+        let ratio = ours.best.offered() / k.best.offered();
+        let verdict = match (ours.sender_bound, k.sender_bound) {
+            (true, true) => "both sender-bound: no ranking".to_string(),
+            (true, false) => format!(
+                ">= {ratio:.2} (ours sender-bound; goal >= 1.0: {})",
+                if ratio >= 1.0 { "meets" } else { "unknown" }
+            ),
+            (false, true) => format!(
+                "<= {ratio:.2} (kernel sender-bound; goal >= 1.0: {})",
+                if ratio < 1.0 { "misses" } else { "unknown" }
+            ),
+            (false, false) => format!(
+                "{ratio:.2} (goal >= 1.0: {})",
+                if ratio >= 1.0 { "meets" } else { "misses" }
+            ),
+        };
+        println!(
+            "{:<26} {verdict}",
+            format!("{oifs} oif{} ours/kernel", if *oifs > 1 { "s" } else { "" })
+        );
+    }
+    let (short, steps) = (
+        SHORT_STEPS.load(Ordering::Relaxed),
+        STEPS.load(Ordering::Relaxed),
+    );
+    println!(
+        "  machine load average (1 min) {load_before} before, {} after; the sender fell short of \
+         its target in {short} of {steps} steps{}",
+        load_average(),
+        if short > 0 {
+            " (CPU taken by other work: treat these figures with suspicion)"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+/// The 1-minute load average, as /proc/loadavg prints it.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
+// ===== MFIB swap =====
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let i = ((p / 100.0) * (v.len() as f64 - 1.0)).round() as usize;
+    v[i.min(v.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// 10,000 (S,G) routes, 2 oifs each, built from scratch.
+fn build_table(n: u32, version: u32) -> Table {
+    let mut t = Table::new();
+    for i in 0..n {
+        t.insert(Route::new(
+            Ipv4Addr::from(0x0a00_0000 + (i >> 8)),
+            Ipv4Addr::from(0xe800_0000 + i),
+            1,
+            vec![Oif::new(2 + version % 2, true), Oif::new(4, true)],
+        ));
+    }
+    t
+}
+
+fn bench_swap() {
+    const ROUTES: u32 = 10_000;
+    const SWAPS: u32 = 100;
+    let mfib = Mfib::new();
+    mfib.publish(build_table(ROUTES, 0));
+    let mut reader = mfib.reader();
+
+    // Publish of a table built beforehand; the replaced one is kept, then freed untimed.
+    let mut publish = Vec::new();
+    let mut free = Vec::new();
+    for v in 0..SWAPS {
+        let t = build_table(ROUTES, v + 1);
+        let t0 = Instant::now();
+        let old = mfib.publish(t);
+        publish.push(ms(t0.elapsed()));
+        reader.refresh(&mfib);
+        let t0 = Instant::now();
+        drop(old);
+        free.push(ms(t0.elapsed()));
+    }
+    // Rebuild from scratch, carry the counters over, publish, free the old table.
+    let mut rebuild = Vec::new();
+    for v in 0..SWAPS {
+        let t0 = Instant::now();
+        let mut t = build_table(ROUTES, v);
+        t.adopt_counters(&mfib.snapshot());
+        let old = mfib.publish(t);
+        reader.refresh(&mfib);
+        drop(old);
+        rebuild.push(ms(t0.elapsed()));
+    }
+    assert_eq!(reader.table().len(), ROUTES as usize);
+
+    let goal = |p99: f64| if p99 < 5.0 { "meets" } else { "misses" };
+    println!("MFIB swap: {ROUTES} (S,G) routes with 2 oifs each, {SWAPS} swaps");
+    let (p50, p99) = (
+        percentile(&mut publish, 50.0),
+        percentile(&mut publish, 99.0),
+    );
+    println!(
+        "  Mfib::publish of a prebuilt table          p50 {p50:8.4} ms  p99 {p99:8.4} ms  (goal < 5 ms: {})",
+        goal(p99)
+    );
+    let (p50, p99) = (
+        percentile(&mut rebuild, 50.0),
+        percentile(&mut rebuild, 99.0),
+    );
+    println!(
+        "  rebuild + adopt_counters + publish + free  p50 {p50:8.4} ms  p99 {p99:8.4} ms  (goal < 5 ms: {})",
+        goal(p99)
+    );
+    let (p50, p99) = (percentile(&mut free, 50.0), percentile(&mut free, 99.0));
+    println!(
+        "  freeing a replaced table (on whichever thread drops the last Arc)  p50 {p50:8.4} ms  p99 {p99:8.4} ms"
+    );
+}
