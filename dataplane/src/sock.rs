@@ -339,27 +339,9 @@ impl PacketSocket {
     pub fn open(ifindex: u32, ethertype: Option<u16>) -> io::Result<PacketSocket> {
         let proto = ethertype.unwrap_or(0).to_be();
         let fd = new_socket(libc::AF_PACKET, libc::SOCK_RAW, libc::c_int::from(proto))?;
-        // SAFETY: all-zero is a valid sockaddr_ll.
-        let mut sll: libc::sockaddr_ll = unsafe { mem::zeroed() };
-        sll.sll_family = libc::AF_PACKET as u16;
-        sll.sll_protocol = proto;
-        sll.sll_ifindex = ifindex as libc::c_int;
-        // SAFETY: `sll` is a valid sockaddr_ll and the length matches it.
-        cvt(unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                (&sll as *const libc::sockaddr_ll).cast(),
-                mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-            )
-        })?;
+        bind_packet(&fd, ifindex, proto)?;
         if ethertype.is_some() {
-            // Frames we send ourselves are not handed back to us.
-            setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_PACKET,
-                libc::PACKET_IGNORE_OUTGOING,
-                &1 as &libc::c_int,
-            )?;
+            ignore_outgoing(&fd)?;
         }
         Ok(PacketSocket { fd, ifindex })
     }
@@ -385,25 +367,8 @@ impl PacketSocket {
         }
         let mut prog = crate::ring::control_filter();
         crate::ring::attach_filter(fd.as_raw_fd(), &mut prog)?;
-        // SAFETY: all-zero is a valid sockaddr_ll.
-        let mut sll: libc::sockaddr_ll = unsafe { mem::zeroed() };
-        sll.sll_family = libc::AF_PACKET as u16;
-        sll.sll_protocol = proto;
-        sll.sll_ifindex = ifindex as libc::c_int;
-        // SAFETY: `sll` is a valid sockaddr_ll and the length matches it.
-        cvt(unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                (&sll as *const libc::sockaddr_ll).cast(),
-                mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-            )
-        })?;
-        setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_PACKET,
-            libc::PACKET_IGNORE_OUTGOING,
-            &1 as &libc::c_int,
-        )?;
+        bind_packet(&fd, ifindex, proto)?;
+        ignore_outgoing(&fd)?;
         let mreq = libc::packet_mreq {
             mr_ifindex: ifindex as libc::c_int,
             mr_type: libc::PACKET_MR_ALLMULTI as libc::c_ushort,
@@ -449,6 +414,34 @@ impl PacketSocket {
         }
         Ok(Some(r as usize))
     }
+}
+
+/// Bind a packet socket to one interface and EtherType (network order).
+fn bind_packet(fd: &OwnedFd, ifindex: u32, proto_be: u16) -> io::Result<()> {
+    // SAFETY: all-zero is a valid sockaddr_ll.
+    let mut sll: libc::sockaddr_ll = unsafe { mem::zeroed() };
+    sll.sll_family = libc::AF_PACKET as u16;
+    sll.sll_protocol = proto_be;
+    sll.sll_ifindex = ifindex as libc::c_int;
+    // SAFETY: `sll` is a valid sockaddr_ll and the length matches it.
+    cvt(unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&sll as *const libc::sockaddr_ll).cast(),
+            mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    })
+    .map(drop)
+}
+
+/// Frames this socket sends are not handed back to it.
+fn ignore_outgoing(fd: &OwnedFd) -> io::Result<()> {
+    setsockopt(
+        fd.as_raw_fd(),
+        libc::SOL_PACKET,
+        libc::PACKET_IGNORE_OUTGOING,
+        &1 as &libc::c_int,
+    )
 }
 
 /// Run the calling thread under SCHED_FIFO at `priority` (1..99) so protocol timers keep their

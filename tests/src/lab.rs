@@ -537,10 +537,15 @@ pub struct Sender {
 
 impl Sender {
     pub fn start(lab: &Lab, rate: u32) -> Result<Sender, String> {
+        Sender::start_from(lab, std::net::Ipv4Addr::new(10, 1, 0, 10), rate)
+    }
+
+    /// The same from another address of ns src (a variant of the lab).
+    pub fn start_from(lab: &Lab, source: std::net::Ipv4Addr, rate: u32) -> Result<Sender, String> {
         use dataplane::sock::{Ipv4Socket, UdpOptions};
-        let sock = dataplane::netns::run_in(&lab.ns("src"), || {
+        let sock = dataplane::netns::run_in(&lab.ns("src"), move || {
             let s = Ipv4Socket::udp(&UdpOptions {
-                bind: std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(10, 1, 0, 10), 0),
+                bind: std::net::SocketAddrV4::new(source, 0),
                 device: None,
                 ttl: None,
                 recv_meta: false,

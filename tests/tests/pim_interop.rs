@@ -24,8 +24,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ne_lab::lab::{
-    analyse, leaf_after, require, run, seed_config, vrrp_state, wait_for, Lab, Receiver, GROUP,
-    PORT,
+    analyse, leaf_after, require, run, seed_config, vrrp_state, wait_for, Lab, Receiver, Sender,
+    GROUP,
 };
 use ne_lab::netconf::Blocking;
 
@@ -507,66 +507,6 @@ impl Json {
 // Traffic and the wire
 // ---------------------------------------------------------------------------------------------
 
-/// A sender in ns src (10.9.0.10, behind pimd): UDP to 239.1.1.1:5000 carrying a sequence
-/// number, at `rate` packets/s (lab.rs's `Sender` is bound to the seed's 10.1.0.10).
-struct Sender {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<u64>>,
-}
-
-impl Sender {
-    fn start(lab: &Lab, rate: u32) -> Result<Sender, String> {
-        use dataplane::sock::{Ipv4Socket, UdpOptions};
-        let sock = dataplane::netns::run_in(&lab.ns("src"), || {
-            let s = Ipv4Socket::udp(&UdpOptions {
-                bind: std::net::SocketAddrV4::new(SRC_IP, 0),
-                device: None,
-                ttl: None,
-                recv_meta: false,
-                reuse_addr: false,
-            })?;
-            let idx = dataplane::sock::ifindex("src0").ok_or(std::io::ErrorKind::NotFound)?;
-            s.multicast_out(idx, 16)?;
-            Ok::<_, std::io::Error>(s)
-        })
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let s2 = Arc::clone(&stop);
-        let period = Duration::from_nanos(1_000_000_000 / u64::from(rate.max(1)));
-        let thread = std::thread::spawn(move || {
-            let start = Instant::now();
-            let mut seq: u64 = 0;
-            let mut payload = [0u8; 32];
-            // Bounded: at most ten minutes of packets.
-            while !s2.load(Ordering::Relaxed) && seq < 600 * u64::from(rate) {
-                payload[..8].copy_from_slice(&seq.to_be_bytes());
-                let _ = sock.send_to(&payload, std::net::SocketAddrV4::new(GROUP, PORT));
-                seq += 1;
-                let next = start + period * seq as u32;
-                let now = Instant::now();
-                if next > now {
-                    std::thread::sleep(next - now);
-                }
-            }
-            seq
-        });
-        Ok(Sender {
-            stop,
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for Sender {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 /// One group record of a PIM Join/Prune: group, joined sources, pruned sources (each source
 /// with its S|W|R flag byte).
 type JpGroup = (
@@ -844,7 +784,7 @@ fn frr_pimd_upstream_rp_feeds_both_devices_and_only_the_master_forwards() {
     );
 
     // (3) The stream: pimd forwards it onto br-up, only A forwards it down.
-    let src = Sender::start(&t.lab, 1000).expect("sender");
+    let src = Sender::start_from(&t.lab, SRC_IP, 1000).expect("sender");
     if let Ok(s) = std::env::var("NE_LAB_PAUSE") {
         eprintln!("PAUSED: lab {} (up ns {})", t.lab.prefix, t.up());
         std::thread::sleep(Duration::from_secs(s.parse().unwrap_or(60)));

@@ -543,8 +543,8 @@ pub fn relevant(changes: &[yang::diff::Change]) -> bool {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_seed_configuration_reads_into_engine_config() {
+    /// The embedded models and device A's seed configuration as a data tree.
+    fn seed_tree() -> (Schema, DataTree) {
         let schema = yang::SchemaBuilder::new().embedded().build().unwrap();
         let xml = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -555,6 +555,12 @@ mod tests {
         let mut tree = DataTree::new();
         yang::data::apply_edit(&schema, &mut tree, &el.children, yang::data::EditOp::Merge)
             .unwrap();
+        (schema, tree)
+    }
+
+    #[test]
+    fn the_seed_configuration_reads_into_engine_config() {
+        let (schema, tree) = seed_tree();
         let c = Config::from_tree(&schema, &tree);
         assert_eq!(c.bfd["to-b"].local_disc, 10);
         assert_eq!(c.bfd["to-b"].remote_disc, Some(20));
@@ -576,15 +582,7 @@ mod tests {
     /// configuration as reading the whole new tree.
     #[test]
     fn deltas_follow_the_change_and_agree_with_a_full_read() {
-        let schema = yang::SchemaBuilder::new().embedded().build().unwrap();
-        let xml = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../yang/tests/fixtures/seed-a.xml"
-        ))
-        .unwrap();
-        let el = yang::xml::parse(&xml).unwrap();
-        let mut old = DataTree::new();
-        yang::data::apply_edit(&schema, &mut old, &el.children, yang::data::EditOp::Merge).unwrap();
+        let (schema, mut old) = seed_tree();
         let edits = [
             r#"<interfaces xmlns="urn:ne-agent:yang:ne-interfaces"><interface><name>a-ic</name><vrrp xmlns="urn:ne-agent:yang:ne-vrrp"><group><vrid>1</vrid><priority>110</priority></group></vrrp></interface></interfaces>"#,
             r#"<bfd xmlns="urn:ne-agent:yang:ne-bfd"><session><name>x'y</name><peer-ip>10.0.0.3</peer-ip><local-discriminator>99</local-discriminator></session></bfd>"#,

@@ -109,22 +109,6 @@ fn group_mac(g: Ipv4Addr) -> [u8; 6] {
     [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]]
 }
 
-fn checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    for c in data.chunks(2) {
-        let w = if c.len() == 2 {
-            u16::from_be_bytes([c[0], c[1]])
-        } else {
-            u16::from(c[0]) << 8
-        };
-        sum += u32::from(w);
-    }
-    while sum >> 16 != 0 {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
 /// An Ethernet frame with an IPv4 header (TTL 1; Router Alert when `alert`) around `payload`.
 fn frame(
     src_mac: [u8; 6],
@@ -159,7 +143,7 @@ fn frame(
     if alert {
         ip.extend_from_slice(&[0x94, 0x04, 0x00, 0x00]);
     }
-    let c = checksum(&ip);
+    let c = crate::engines::checksum::internet(&ip, 0);
     ip[10..12].copy_from_slice(&c.to_be_bytes());
     f.extend_from_slice(&ip);
     f.extend_from_slice(payload);

@@ -4,6 +4,7 @@
 //! operational state for `<get>`.
 
 pub mod bfd;
+pub mod checksum;
 pub mod config;
 pub mod driver;
 pub mod igmp;

@@ -164,7 +164,7 @@ pub fn decode(payload: &[u8]) -> Result<Message, IgmpError> {
     if payload.len() < MIN_LEN {
         return Err(IgmpError::Truncated);
     }
-    if checksum(payload) != 0 {
+    if crate::engines::checksum::internet(payload, 0) != 0 {
         return Err(IgmpError::Checksum);
     }
     let group = addr(&payload[4..8]);
@@ -296,7 +296,7 @@ impl Message {
                 }
             }
         }
-        let sum = checksum(&out);
+        let sum = crate::engines::checksum::internet(&out, 0);
         out[2..4].copy_from_slice(&sum.to_be_bytes());
         out
     }
@@ -363,23 +363,6 @@ fn addr(b: &[u8]) -> Ipv4Addr {
     Ipv4Addr::new(b[0], b[1], b[2], b[3])
 }
 
-/// Internet checksum (RFC 1071). Over data holding a valid checksum the
-/// result is 0.
-fn checksum(data: &[u8]) -> u16 {
-    let mut chunks = data.chunks_exact(2);
-    let mut sum: u64 = 0;
-    for c in &mut chunks {
-        sum += u64::from(u16::from_be_bytes([c[0], c[1]]));
-    }
-    if let [last] = chunks.remainder() {
-        sum += u64::from(*last) << 8;
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,7 +386,7 @@ mod tests {
     fn seal(mut bytes: Vec<u8>) -> Vec<u8> {
         bytes[2] = 0;
         bytes[3] = 0;
-        let sum = checksum(&bytes);
+        let sum = crate::engines::checksum::internet(&bytes, 0);
         bytes[2..4].copy_from_slice(&sum.to_be_bytes());
         bytes
     }

@@ -292,7 +292,7 @@ impl Message {
             Message::JoinPrune(jp) => encode_join_prune(jp, &mut out),
             Message::Assert(a) => encode_assert(a, &mut out),
         }
-        let sum = checksum(&out);
+        let sum = crate::engines::checksum::internet(&out, 0);
         out[2..4].copy_from_slice(&sum.to_be_bytes());
         out
     }
@@ -311,7 +311,7 @@ impl Message {
         if !matches!(typ, TYPE_HELLO | TYPE_JOIN_PRUNE | TYPE_ASSERT) {
             return Err(PacketError::UnsupportedType(typ));
         }
-        if checksum(bytes) != 0 {
+        if crate::engines::checksum::internet(bytes, 0) != 0 {
             return Err(PacketError::Checksum);
         }
         let mut r = Reader {
@@ -606,23 +606,6 @@ fn decode_assert(r: &mut Reader<'_>) -> Result<Assert, PacketError> {
     })
 }
 
-/// Internet checksum (RFC 1071). Over a message that already holds a valid
-/// checksum the result is 0.
-fn checksum(data: &[u8]) -> u16 {
-    let mut chunks = data.chunks_exact(2);
-    let mut sum: u64 = 0;
-    for c in &mut chunks {
-        sum += u64::from(u16::from_be_bytes([c[0], c[1]]));
-    }
-    if let [last] = chunks.remainder() {
-        sum += u64::from(*last) << 8;
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -782,7 +765,7 @@ mod tests {
         bytes.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
         bytes.extend_from_slice(&[1, 0, 10, 0, 0, 10]);
         bytes[2..4].copy_from_slice(&[0, 0]);
-        let sum = checksum(&bytes);
+        let sum = crate::engines::checksum::internet(&bytes, 0);
         bytes[2..4].copy_from_slice(&sum.to_be_bytes());
         h.secondary_addresses.push(Ipv4Addr::new(10, 0, 0, 10));
         assert_eq!(Message::decode(&bytes), Ok(Message::Hello(h)));
@@ -835,7 +818,7 @@ mod tests {
 
         let fix = |mut b: Vec<u8>| {
             b[2..4].copy_from_slice(&[0, 0]);
-            let sum = checksum(&b);
+            let sum = crate::engines::checksum::internet(&b, 0);
             b[2..4].copy_from_slice(&sum.to_be_bytes());
             b
         };

@@ -135,9 +135,9 @@ impl Advert {
             out.extend_from_slice(&[0; V2_AUTH_LEN]);
         }
         let sum = if v2 || mode == ChecksumMode::ExcludePseudoHeader {
-            checksum(&out, 0)
+            crate::engines::checksum::internet(&out, 0)
         } else {
-            checksum(&out, pseudo_header_sum(src, out.len()))
+            crate::engines::checksum::internet(&out, pseudo_header_sum(src, out.len()))
         };
         out[6..8].copy_from_slice(&sum.to_be_bytes());
         out
@@ -167,13 +167,15 @@ impl Advert {
             return Err(AdvertError::Length);
         }
         let mode = if version == 2 {
-            if checksum(payload, 0) != 0 {
+            if crate::engines::checksum::internet(payload, 0) != 0 {
                 return Err(AdvertError::Checksum);
             }
             ChecksumMode::ExcludePseudoHeader
-        } else if checksum(payload, pseudo_header_sum(src, payload.len())) == 0 {
+        } else if crate::engines::checksum::internet(payload, pseudo_header_sum(src, payload.len()))
+            == 0
+        {
             ChecksumMode::IncludePseudoHeader
-        } else if checksum(payload, 0) == 0 {
+        } else if crate::engines::checksum::internet(payload, 0) == 0 {
             ChecksumMode::ExcludePseudoHeader
         } else {
             return Err(AdvertError::Checksum);
@@ -240,16 +242,6 @@ fn word_sum(data: &[u8]) -> u32 {
         sum += u32::from(*last) << 8;
     }
     sum
-}
-
-/// Internet checksum (RFC 1071) of `data` plus an initial partial sum.
-/// Over data that already holds a valid checksum the result is 0.
-fn checksum(data: &[u8], initial: u32) -> u16 {
-    let mut sum = u64::from(initial) + u64::from(word_sum(data));
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 /// The virtual router MAC for IPv4: 00-00-5E-00-01-{VRID} (RFC 9568 §7.3).
@@ -353,7 +345,7 @@ pub fn ipv4_frame(
     out.extend_from_slice(&[0, 0]); // header checksum
     out.extend_from_slice(&src_ip.octets());
     out.extend_from_slice(&dst_ip.octets());
-    let sum = checksum(&out[ip_start..], 0);
+    let sum = crate::engines::checksum::internet(&out[ip_start..], 0);
     out[ip_start + 10..ip_start + 12].copy_from_slice(&sum.to_be_bytes());
     out.extend_from_slice(payload);
     out
@@ -483,7 +475,7 @@ mod tests {
     fn refix(bytes: &mut [u8]) {
         bytes[6] = 0;
         bytes[7] = 0;
-        let s = checksum(bytes, 0);
+        let s = crate::engines::checksum::internet(bytes, 0);
         bytes[6..8].copy_from_slice(&s.to_be_bytes());
     }
 
@@ -625,7 +617,7 @@ mod tests {
         .concat();
         assert_eq!(f, expect);
         // The header verifies with the generic routine too.
-        assert_eq!(checksum(&f[14..34], 0), 0);
+        assert_eq!(crate::engines::checksum::internet(&f[14..34], 0), 0);
         // And the payload decodes back from the frame.
         let (a, _) = Advert::decode(&f[34..], SRC).unwrap();
         assert_eq!(a, adv(3, 100));
