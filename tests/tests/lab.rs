@@ -15,6 +15,8 @@ fn steady(ca: &mut Blocking, cb: &mut Blocking) {
             && vrrp_state(cb, "b-ic", 1).as_deref() == Ok("backup")
             && bfd_state(ca, "to-b").as_deref() == Ok("up")
             && bfd_state(cb, "to-a").as_deref() == Ok("up")
+            // B has heard A's advert since it last entered Backup.
+            && group(cb, "b-ic").contains("<master-ip>10.0.0.1</master-ip>")
     });
     assert!(
         ok,
