@@ -188,7 +188,7 @@ fn open_bfd_tx(c: &config::BfdSession) -> Result<Ipv4Socket, String> {
             reuse_addr: false,
         }) {
             Ok(s) => return Ok(s),
-            Err(e) if e.raw_os_error() == Some(libc_eaddrinuse()) => last = Some(e),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => last = Some(e),
             Err(e) => {
                 return Err(match c.interface.as_deref() {
                     Some(i) => format!("cannot open the BFD socket on {i} from {ip}: {e}"),
@@ -201,10 +201,6 @@ fn open_bfd_tx(c: &config::BfdSession) -> Result<Ipv4Socket, String> {
         "no free BFD source port in 49152..65535: {}",
         last.map(|e| e.to_string()).unwrap_or_default()
     ))
-}
-
-fn libc_eaddrinuse() -> i32 {
-    98
 }
 
 fn open_bfd_rx(port: u16) -> Result<Ipv4Socket, String> {
@@ -881,10 +877,6 @@ impl Driver {
                         let c = vrrp_group_config(e.vrid, &e.cfg);
                         let actions = e.core.reconfigure(c, now);
                         self.vrrp_actions(id, actions, now);
-                        let Some(e) = self.vrrp.get_mut(&id) else {
-                            continue;
-                        };
-                        let _ = e;
                     }
                     let Some(e) = self.vrrp.get_mut(&id) else {
                         continue;
@@ -1113,13 +1105,14 @@ impl Driver {
                         ChecksumMode::IncludePseudoHeader
                     };
                     let payload = adv.encode(local, mode);
-                    let frame = vpkt::ipv4_frame(
+                    let frame = super::wire::ipv4_frame(
                         vpkt::virtual_mac(e.vrid),
                         VRRP_GROUP_MAC,
                         local,
                         VRRP_GROUP,
                         vpkt::VRRP_TTL,
                         VRRP_PROTO,
+                        &[],
                         &payload,
                     );
                     if let Err(err) = io.tx.send(&frame) {

@@ -109,47 +109,6 @@ fn group_mac(g: Ipv4Addr) -> [u8; 6] {
     [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]]
 }
 
-/// An Ethernet frame with an IPv4 header (TTL 1; Router Alert when `alert`) around `payload`.
-fn frame(
-    src_mac: [u8; 6],
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
-    proto: u8,
-    alert: bool,
-    payload: &[u8],
-) -> Vec<u8> {
-    let ihl = if alert { 24 } else { 20 };
-    let mut f = Vec::with_capacity(14 + ihl + payload.len());
-    f.extend_from_slice(&group_mac(dst));
-    f.extend_from_slice(&src_mac);
-    f.extend_from_slice(&[0x08, 0x00]);
-    let total = (ihl + payload.len()) as u16;
-    let mut ip = vec![
-        0x40 | (ihl / 4) as u8,
-        0xc0,
-        (total >> 8) as u8,
-        total as u8,
-        0,
-        0,
-        0,
-        0,
-        1,
-        proto,
-        0,
-        0,
-    ];
-    ip.extend_from_slice(&src.octets());
-    ip.extend_from_slice(&dst.octets());
-    if alert {
-        ip.extend_from_slice(&[0x94, 0x04, 0x00, 0x00]);
-    }
-    let c = crate::engines::checksum::internet(&ip, 0);
-    ip[10..12].copy_from_slice(&c.to_be_bytes());
-    f.extend_from_slice(&ip);
-    f.extend_from_slice(payload);
-    f
-}
-
 fn in_prefix(a: Ipv4Addr, net: Ipv4Addr, len: u8) -> bool {
     let mask = if len == 0 {
         0
@@ -253,7 +212,7 @@ impl Multicast {
                         e.local = local;
                         if let Some(i) = e.igmp.as_mut() {
                             let a = i.set_local(local, now);
-                            self.igmp_actions(&name, a, now);
+                            self.igmp_actions(&name, a);
                         }
                     }
                 }
@@ -306,7 +265,7 @@ impl Multicast {
             }
             (None, None) => {}
         }
-        self.igmp_actions(name, igmp_out, now);
+        self.igmp_actions(name, igmp_out);
         self.pim_actions(name, pim_out, now);
     }
 
@@ -421,7 +380,6 @@ impl Multicast {
     }
 
     fn read_upcalls(&mut self, now: Instant) {
-        let mut changed = false;
         let mut b = [0u8; 64];
         while let Some(Ok(n)) = self.upcall_rx.as_ref().map(|u| u.recv(&mut b)) {
             let Some((s, g, ifindex)) = decode_upcall(&b[..n]) else {
@@ -433,16 +391,10 @@ impl Multicast {
                 packets: 0,
             });
             e.last = now;
-            if e.ifindex != ifindex || !changed {
-                e.ifindex = ifindex;
-                changed = true;
-            }
+            e.ifindex = ifindex;
+            self.dirty = true;
             debug!(source = %s, group = %g, ifindex, "new multicast flow");
         }
-        if changed {
-            self.dirty = true;
-        }
-        let _ = now;
     }
 
     fn read_control(&mut self, name: &str, now: Instant) {
@@ -475,7 +427,7 @@ impl Multicast {
                         continue;
                     };
                     let a = i.receive(&msg, src, dst, now);
-                    self.igmp_actions(name, a, now);
+                    self.igmp_actions(name, a);
                 }
                 PIM_PROTO => {
                     let Ok(msg) = PimMessage::decode(&payload) else {
@@ -503,13 +455,28 @@ impl Multicast {
         if e.local.is_unspecified() {
             return;
         }
-        let f = frame(e.mac, e.local, dst, proto, proto == IGMP_PROTO, payload);
+        // TTL 1; IGMP carries the Router Alert option (RFC 2113).
+        let options: &[u8] = if proto == IGMP_PROTO {
+            &[0x94, 0x04, 0x00, 0x00]
+        } else {
+            &[]
+        };
+        let f = super::wire::ipv4_frame(
+            e.mac,
+            group_mac(dst),
+            e.local,
+            dst,
+            1,
+            proto,
+            options,
+            payload,
+        );
         if let Err(err) = sock.send(&f) {
             debug!(interface = %name, error = %err, "cannot send");
         }
     }
 
-    fn igmp_actions(&mut self, name: &str, actions: Vec<IgmpAction>, now: Instant) {
+    fn igmp_actions(&mut self, name: &str, actions: Vec<IgmpAction>) {
         let mut membership = false;
         for a in actions {
             match a {
@@ -529,7 +496,6 @@ impl Multicast {
         if membership {
             self.dirty = true;
         }
-        let _ = now;
     }
 
     fn pim_actions(&mut self, name: &str, actions: Vec<PimAction>, now: Instant) {
@@ -557,7 +523,6 @@ impl Multicast {
         if recompute {
             self.dirty = true;
         }
-        let _ = now;
     }
 
     fn tib_actions(&mut self, actions: Vec<TibAction>) {
@@ -623,7 +588,7 @@ impl Multicast {
                     .get_mut(n)
                     .and_then(|e| e.igmp.as_mut())
                     .map(|i| i.on_timer(now));
-                self.igmp_actions(n, a.unwrap_or_default(), now);
+                self.igmp_actions(n, a.unwrap_or_default());
             }
             let due = self
                 .ifs
@@ -697,7 +662,6 @@ impl Multicast {
 
     /// Rebuild the forwarding table and publish it (one swap).
     fn recompute(&mut self, now: Instant) {
-        let _ = now;
         let old = self.mfib.snapshot();
         let mut t = Table::new();
         let mut joins: BTreeMap<Ipv4Addr, bool> = BTreeMap::new();

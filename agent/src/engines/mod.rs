@@ -4,7 +4,6 @@
 //! operational state for `<get>`.
 
 pub mod bfd;
-pub mod checksum;
 pub mod config;
 pub mod driver;
 pub mod igmp;
@@ -13,6 +12,7 @@ pub mod monitor;
 pub mod pim;
 pub mod track;
 pub mod vrrp;
+pub mod wire;
 
 use std::os::unix::net::UnixDatagram;
 use std::sync::mpsc::{self, Sender};

@@ -135,9 +135,9 @@ impl Advert {
             out.extend_from_slice(&[0; V2_AUTH_LEN]);
         }
         let sum = if v2 || mode == ChecksumMode::ExcludePseudoHeader {
-            crate::engines::checksum::internet(&out, 0)
+            crate::engines::wire::internet(&out, 0)
         } else {
-            crate::engines::checksum::internet(&out, pseudo_header_sum(src, out.len()))
+            crate::engines::wire::internet(&out, pseudo_header_sum(src, out.len()))
         };
         out[6..8].copy_from_slice(&sum.to_be_bytes());
         out
@@ -167,15 +167,15 @@ impl Advert {
             return Err(AdvertError::Length);
         }
         let mode = if version == 2 {
-            if crate::engines::checksum::internet(payload, 0) != 0 {
+            if crate::engines::wire::internet(payload, 0) != 0 {
                 return Err(AdvertError::Checksum);
             }
             ChecksumMode::ExcludePseudoHeader
-        } else if crate::engines::checksum::internet(payload, pseudo_header_sum(src, payload.len()))
+        } else if crate::engines::wire::internet(payload, pseudo_header_sum(src, payload.len()))
             == 0
         {
             ChecksumMode::IncludePseudoHeader
-        } else if crate::engines::checksum::internet(payload, 0) == 0 {
+        } else if crate::engines::wire::internet(payload, 0) == 0 {
             ChecksumMode::ExcludePseudoHeader
         } else {
             return Err(AdvertError::Checksum);
@@ -316,41 +316,6 @@ pub fn parse_arp_request(frame: &[u8]) -> Option<([u8; 6], Ipv4Addr, Ipv4Addr)> 
     Some((sha, spa, tpa))
 }
 
-/// A complete Ethernet + IPv4 frame around `payload`: IPv4 header without
-/// options, TOS 0xc0 (precedence "internetwork control", as for other
-/// routing protocols), identification 0, DF clear, no fragmentation, header
-/// checksum computed (RFC 791 §3.1). For advertisements use
-/// [`VRRP_MCAST_MAC`], [`VRRP_MCAST_V4`], [`VRRP_TTL`] and [`IPPROTO_VRRP`]
-/// with the virtual MAC as source (RFC 9568 §7.3).
-pub fn ipv4_frame(
-    src_mac: [u8; 6],
-    dst_mac: [u8; 6],
-    src_ip: Ipv4Addr,
-    dst_ip: Ipv4Addr,
-    ttl: u8,
-    proto: u8,
-    payload: &[u8],
-) -> Vec<u8> {
-    let total = (20 + payload.len()).min(usize::from(u16::MAX)) as u16;
-    let mut out = Vec::with_capacity(ETH_HLEN + 20 + payload.len());
-    ethernet_header(&mut out, dst_mac, src_mac, ETHERTYPE_IPV4);
-    let ip_start = out.len();
-    out.push(0x45); // version 4, IHL 5
-    out.push(0xc0); // TOS
-    out.extend_from_slice(&total.to_be_bytes());
-    out.extend_from_slice(&[0, 0]); // identification
-    out.extend_from_slice(&[0, 0]); // flags + fragment offset
-    out.push(ttl);
-    out.push(proto);
-    out.extend_from_slice(&[0, 0]); // header checksum
-    out.extend_from_slice(&src_ip.octets());
-    out.extend_from_slice(&dst_ip.octets());
-    let sum = crate::engines::checksum::internet(&out[ip_start..], 0);
-    out[ip_start + 10..ip_start + 12].copy_from_slice(&sum.to_be_bytes());
-    out.extend_from_slice(payload);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,7 +440,7 @@ mod tests {
     fn refix(bytes: &mut [u8]) {
         bytes[6] = 0;
         bytes[7] = 0;
-        let s = crate::engines::checksum::internet(bytes, 0);
+        let s = crate::engines::wire::internet(bytes, 0);
         bytes[6..8].copy_from_slice(&s.to_be_bytes());
     }
 
@@ -596,13 +561,14 @@ mod tests {
     #[test]
     fn ipv4_frame_bytes() {
         let payload = adv(3, 100).encode(SRC, ChecksumMode::ExcludePseudoHeader);
-        let f = ipv4_frame(
+        let f = crate::engines::wire::ipv4_frame(
             virtual_mac(1),
             VRRP_MCAST_MAC,
             SRC,
             VRRP_MCAST_V4,
             VRRP_TTL,
             IPPROTO_VRRP,
+            &[],
             &payload,
         );
         let expect: Vec<u8> = [
@@ -617,7 +583,7 @@ mod tests {
         .concat();
         assert_eq!(f, expect);
         // The header verifies with the generic routine too.
-        assert_eq!(crate::engines::checksum::internet(&f[14..34], 0), 0);
+        assert_eq!(crate::engines::wire::internet(&f[14..34], 0), 0);
         // And the payload decodes back from the frame.
         let (a, _) = Advert::decode(&f[34..], SRC).unwrap();
         assert_eq!(a, adv(3, 100));
