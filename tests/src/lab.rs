@@ -513,6 +513,23 @@ pub fn vrrp_state(c: &mut Blocking, ifname: &str, vrid: u8) -> Result<String, Er
     Ok(leaf_after(&r, "<group>", "state").unwrap_or("").to_string())
 }
 
+/// Wait up to `limit` for the seed lab's steady state: A master and B backup on vrid 1, BFD
+/// up on both, and B has heard A's advert since it last entered Backup.
+pub fn steady(ca: &mut Blocking, cb: &mut Blocking, limit: Duration) -> bool {
+    wait_for(limit, || {
+        vrrp_state(ca, "a-ic", 1).as_deref() == Ok("master")
+            && vrrp_state(cb, "b-ic", 1).as_deref() == Ok("backup")
+            && bfd_state(ca, "to-b").as_deref() == Ok("up")
+            && bfd_state(cb, "to-a").as_deref() == Ok("up")
+            && cb
+                .get(Some(
+                    "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>b-ic</name>\
+                     <vrrp xmlns=\"urn:ne-agent:yang:ne-vrrp\"/></interface></interfaces>",
+                ))
+                .is_ok_and(|g| g.contains("<master-ip>10.0.0.1</master-ip>"))
+    })
+}
+
 /// BFD session state as `<get>` reports it.
 pub fn bfd_state(c: &mut Blocking, session: &str) -> Result<String, Error> {
     let r = c.get(Some(&format!(
@@ -662,6 +679,14 @@ impl Receiver {
 
     pub fn count(&self) -> usize {
         self.log.lock().map(|l| l.len()).unwrap_or(0)
+    }
+
+    /// The highest sequence number received so far (0 before any).
+    pub fn last_seq(&self) -> u64 {
+        self.log
+            .lock()
+            .map(|l| l.iter().map(|&(s, _)| s).max().unwrap_or(0))
+            .unwrap_or(0)
     }
 }
 

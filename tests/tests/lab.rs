@@ -10,14 +10,7 @@ use ne_lab::netconf::Blocking;
 const SETTLE: Duration = Duration::from_secs(30);
 
 fn steady(ca: &mut Blocking, cb: &mut Blocking) {
-    let ok = wait_for(SETTLE, || {
-        vrrp_state(ca, "a-ic", 1).as_deref() == Ok("master")
-            && vrrp_state(cb, "b-ic", 1).as_deref() == Ok("backup")
-            && bfd_state(ca, "to-b").as_deref() == Ok("up")
-            && bfd_state(cb, "to-a").as_deref() == Ok("up")
-            // B has heard A's advert since it last entered Backup.
-            && group(cb, "b-ic").contains("<master-ip>10.0.0.1</master-ip>")
-    });
+    let ok = ne_lab::lab::steady(ca, cb, SETTLE);
     assert!(
         ok,
         "no steady state: A {:?} B {:?} BFD {:?}/{:?}",

@@ -22,11 +22,6 @@ fn igmp(c: &mut Blocking, ifname: &str) -> String {
     .expect("get igmp")
 }
 
-/// The highest sequence number received so far.
-fn last_seq(r: &Receiver) -> u64 {
-    r.received().iter().map(|&(s, _)| s).max().unwrap_or(0)
-}
-
 #[test]
 fn hot_backup_only_the_master_forwards_and_failures_switch_over() {
     if !require() {
@@ -89,18 +84,18 @@ fn hot_backup_only_the_master_forwards_and_failures_switch_over() {
         leaf_after(&ra, "<route>", "incoming-interface"),
         Some("a-up")
     );
-    let s0 = last_seq(&rcv);
+    let s0 = rcv.last_seq();
     std::thread::sleep(Duration::from_secs(2));
-    let s1 = last_seq(&rcv);
+    let s1 = rcv.last_seq();
     let steady = analyse(&rcv.received(), s0, s1);
     assert_eq!(steady.duplicates, 0, "{steady:?}");
     assert_eq!(steady.lost, 0, "{steady:?}");
 
     // 2a. Node failure: kill -9 A; B's gate opens.
-    let before = last_seq(&rcv);
+    let before = rcv.last_seq();
     lab.a.kill9();
-    assert!(wait_for(Duration::from_secs(10), || last_seq(&rcv) > before + 1000));
-    let after = last_seq(&rcv);
+    assert!(wait_for(Duration::from_secs(10), || rcv.last_seq() > before + 1000));
+    let after = rcv.last_seq();
     let node = analyse(&rcv.received(), before, after);
     eprintln!("node failure: {node:?}");
     assert_eq!(node.duplicates, 0, "{node:?}");
@@ -114,12 +109,12 @@ fn hot_backup_only_the_master_forwards_and_failures_switch_over() {
     // 2c. Recovery: A restarts, relearns the receiver, then preempts back.
     lab.a.start().unwrap();
     let mut ca = lab.a.connect().expect("A back");
-    let before = last_seq(&rcv);
+    let before = rcv.last_seq();
     assert!(wait_for(Duration::from_secs(60), || {
         vrrp_state(&mut ca, "a-ic", 1).as_deref() == Ok("master")
     }));
     std::thread::sleep(Duration::from_secs(1));
-    let after = last_seq(&rcv);
+    let after = rcv.last_seq();
     let recovery = analyse(&rcv.received(), before, after);
     eprintln!("recovery: {recovery:?}");
     // Make before break: the goal is no loss (bench-switchover measures it over 20 trials:
@@ -134,10 +129,10 @@ fn hot_backup_only_the_master_forwards_and_failures_switch_over() {
     );
 
     // 2b. Uplink failure: a-up loses carrier; link mode hands over to B.
-    let before = last_seq(&rcv);
+    let before = rcv.last_seq();
     lab.link("sw-up", "up-a", false).unwrap();
-    assert!(wait_for(Duration::from_secs(10), || last_seq(&rcv) > before + 1000));
-    let after = last_seq(&rcv);
+    assert!(wait_for(Duration::from_secs(10), || rcv.last_seq() > before + 1000));
+    let after = rcv.last_seq();
     let uplink = analyse(&rcv.received(), before, after);
     eprintln!("uplink failure: {uplink:?}");
     // A copy already in A's transmit path when B opens its gate may arrive twice.

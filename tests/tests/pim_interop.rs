@@ -660,10 +660,6 @@ fn routes(c: &mut Blocking) -> String {
     .unwrap_or_default()
 }
 
-fn last_seq(r: &Receiver) -> u64 {
-    r.received().iter().map(|&(s, _)| s).max().unwrap_or(0)
-}
-
 // ---------------------------------------------------------------------------------------------
 // The test
 // ---------------------------------------------------------------------------------------------
@@ -844,9 +840,9 @@ fn frr_pimd_upstream_rp_feeds_both_devices_and_only_the_master_forwards() {
         Some("blocked-by-vrrp"),
         "{rb}"
     );
-    let s0 = last_seq(&rcv);
+    let s0 = rcv.last_seq();
     std::thread::sleep(Duration::from_secs(2));
-    let s1 = last_seq(&rcv);
+    let s1 = rcv.last_seq();
     let steady = analyse(&rcv.received(), s0, s1);
     eprintln!("steady state over 2 s: {steady:?}");
     assert!(s1 > s0 + 1500, "stream stalled: {s0} -> {s1}");
@@ -855,17 +851,17 @@ fn frr_pimd_upstream_rp_feeds_both_devices_and_only_the_master_forwards() {
 
     // (4) A dies without a word: B's BFD sees it, B becomes master and forwards what it
     // already receives (its Join is in pimd's state).
-    let before = last_seq(&rcv);
+    let before = rcv.last_seq();
     t.lab.a.kill9();
-    let resumed = wait_for(Duration::from_secs(10), || last_seq(&rcv) > before + 1000);
+    let resumed = wait_for(Duration::from_secs(10), || rcv.last_seq() > before + 1000);
     assert!(
         resumed,
         "no stream through B after A died: received up to {} (killed at {before})\nB {}\nB log:\n{}",
-        last_seq(&rcv),
+        rcv.last_seq(),
         routes(&mut cb),
         t.lab.b.log_tail(20)
     );
-    let after = last_seq(&rcv);
+    let after = rcv.last_seq();
     let node = analyse(&rcv.received(), before, after);
     eprintln!(
         "node failure (kill -9 A): {node:?}: gap {} ms at 1000 packets/s",

@@ -61,13 +61,8 @@ fn main() {
 }
 
 fn steady(ca: &mut Blocking, cb: &mut Blocking) -> Result<(), String> {
-    let ok = wait_for(Duration::from_secs(60), || {
-        vrrp_state(ca, "a-ic", 1).as_deref() == Ok("master")
-            && vrrp_state(cb, "b-ic", 1).as_deref() == Ok("backup")
-            && bfd_state(ca, "to-b").as_deref() == Ok("up")
-            && bfd_state(cb, "to-a").as_deref() == Ok("up")
-    });
-    ok.then_some(())
+    ne_lab::lab::steady(ca, cb, Duration::from_secs(60))
+        .then_some(())
         .ok_or_else(|| "the lab did not reach its steady state".into())
 }
 
@@ -408,10 +403,6 @@ fn bench_bfd_scale(n: u64, seconds: u64) -> Result<(), String> {
     Ok(())
 }
 
-fn last_seq(r: &Receiver) -> u64 {
-    r.received().iter().map(|&(s, _)| s).max().unwrap_or(0)
-}
-
 /// Seed lab with the stream flowing to the receiver through A.
 fn stream_lab() -> Result<(Lab, Blocking, Blocking, Receiver, Sender), String> {
     let (lab, mut ca, mut cb) = Lab::seed()?;
@@ -434,7 +425,7 @@ fn stream_lab() -> Result<(Lab, Blocking, Blocking, Receiver, Sender), String> {
 /// Let the stream run `ms` after a failure and report what the receiver saw since `from`.
 fn window(rcv: &Receiver, from: u64, ms: u64) -> ne_lab::lab::Seen {
     std::thread::sleep(Duration::from_millis(ms));
-    analyse(&rcv.received(), from + 1, last_seq(rcv))
+    analyse(&rcv.received(), from + 1, rcv.last_seq())
 }
 
 fn bench_switchover(n: u64) -> Result<(), String> {
@@ -450,7 +441,7 @@ fn bench_switchover(n: u64) -> Result<(), String> {
     );
     for i in 0..n {
         // Node failure.
-        let from = last_seq(&rcv);
+        let from = rcv.last_seq();
         lab.a.kill9();
         let s = window(&rcv, from, 1500);
         node.push(s.longest_gap as f64);
@@ -458,7 +449,7 @@ fn bench_switchover(n: u64) -> Result<(), String> {
         // Recovery: A restarts, relearns IGMP, preempts back.
         lab.a.start()?;
         let mut ca = lab.a.connect().map_err(|e| e.to_string())?;
-        let from = last_seq(&rcv);
+        let from = rcv.last_seq();
         if !wait_for(Duration::from_secs(60), || {
             vrrp_state(&mut ca, "a-ic", 1).as_deref() == Ok("master")
         }) {
@@ -468,7 +459,7 @@ fn bench_switchover(n: u64) -> Result<(), String> {
         rec.push(r.longest_gap as f64);
         rec_dup.push(r.duplicates as f64);
         // Uplink failure: a-up loses carrier, link mode hands over; then it comes back.
-        let from = last_seq(&rcv);
+        let from = rcv.last_seq();
         lab.link("sw-up", "up-a", false)?;
         let u = window(&rcv, from, 1000);
         up.push(u.longest_gap as f64);
@@ -534,9 +525,9 @@ fn demo() -> Result<(), String> {
         leaf_after(&ra, "<outgoing-interface>", "state").unwrap_or("?"),
         leaf_after(&rb, "<outgoing-interface>", "state").unwrap_or("?")
     );
-    let from = last_seq(&rcv);
+    let from = rcv.last_seq();
     std::thread::sleep(Duration::from_secs(2));
-    let s = analyse(&rcv.received(), from + 1, last_seq(&rcv));
+    let s = analyse(&rcv.received(), from + 1, rcv.last_seq());
     println!(
         "{}   2 s of steady state: {} packets, {} lost, {} duplicated",
         at(),
@@ -544,7 +535,7 @@ fn demo() -> Result<(), String> {
         s.lost,
         s.duplicates
     );
-    let from = last_seq(&rcv);
+    let from = rcv.last_seq();
     println!("{} kill -9 agent A", at());
     let k = Instant::now();
     lab.a.kill9();
@@ -557,7 +548,7 @@ fn demo() -> Result<(), String> {
         m
     });
     std::thread::sleep(Duration::from_millis(1500));
-    let s = analyse(&rcv.received(), from + 1, last_seq(&rcv));
+    let s = analyse(&rcv.received(), from + 1, rcv.last_seq());
     println!(
         "{}   B is master (seen over NETCONF {} ms after the kill); the receiver's gap: {} packets = about {} ms, {} duplicates",
         at(),
@@ -572,26 +563,26 @@ fn demo() -> Result<(), String> {
     );
     lab.a.start()?;
     let mut ca = lab.a.connect().map_err(|e| e.to_string())?;
-    let from = last_seq(&rcv);
+    let from = rcv.last_seq();
     wait_for(Duration::from_secs(60), || {
         vrrp_state(&mut ca, "a-ic", 1).as_deref() == Ok("master")
     });
     std::thread::sleep(Duration::from_millis(1000));
-    let s = analyse(&rcv.received(), from + 1, last_seq(&rcv));
+    let s = analyse(&rcv.received(), from + 1, rcv.last_seq());
     println!(
         "{}   A preempted back: {} packets lost, {} duplicated during the handover",
         at(),
         s.lost,
         s.duplicates
     );
-    let from = last_seq(&rcv);
+    let from = rcv.last_seq();
     println!(
         "{} uplink a-up loses carrier (monitor group 100 %, link mode)",
         at()
     );
     lab.link("sw-up", "up-a", false)?;
     std::thread::sleep(Duration::from_millis(1500));
-    let s = analyse(&rcv.received(), from + 1, last_seq(&rcv));
+    let s = analyse(&rcv.received(), from + 1, rcv.last_seq());
     println!(
         "{}   B took over: gap {} packets, {} duplicated; B is {}",
         at(),
