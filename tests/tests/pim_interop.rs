@@ -16,9 +16,7 @@
 //! when it fails. Needs root, zebra/pimd/vtysh and the `frr` user; skips visibly otherwise
 //! (fails instead under NE_REQUIRE_TOOLS=1).
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -28,12 +26,11 @@ use ne_lab::lab::{
     GROUP,
 };
 use ne_lab::netconf::Blocking;
+use ne_lab::peers::{signal, Daemon, FRR_TMP};
 
 const ZEBRA: &str = "/usr/lib/frr/zebra";
 const PIMD: &str = "/usr/lib/frr/pimd";
 const VTYSH: &str = "/usr/bin/vtysh";
-/// Where FRR daemons keep their crash-log buffers (`<daemon>.<pid>` directories).
-const FRR_TMP: &str = "/var/tmp/frr";
 
 const RP: &str = "10.1.0.3";
 const SRC_IP: std::net::Ipv4Addr = std::net::Ipv4Addr::new(10, 9, 0, 10);
@@ -47,104 +44,19 @@ const UP_BR: &str = "up-br";
 // ---------------------------------------------------------------------------------------------
 
 fn peers_available() -> bool {
-    let mut missing: Vec<String> = [ZEBRA, PIMD, VTYSH]
-        .iter()
-        .filter(|p| !Path::new(p).exists())
-        .map(|p| p.to_string())
+    ne_lab::peers::peers_available(&[ZEBRA, PIMD, VTYSH], Some("frr"))
+}
+
+/// The last `lines` lines of a daemon's log, without pimd's Register-Stop send errors: as its
+/// own first-hop router and RP it sends itself a Register-Stop to 10.9.0.1 out of up-br for
+/// every Register, which fails with EAGAIN and is logged once per data packet.
+fn log_tail(d: &Daemon, lines: usize) -> String {
+    let text = d.log_text();
+    let all: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains("pim_msg_send_frame: sendto() failure"))
         .collect();
-    if run("id", &["-u", "frr"]).is_err() {
-        missing.push("user frr".into());
-    }
-    if missing.is_empty() {
-        return true;
-    }
-    let why = format!("interop peers missing: {}", missing.join(", "));
-    if std::env::var("NE_REQUIRE_TOOLS").as_deref() == Ok("1") {
-        panic!("{why} (NE_REQUIRE_TOOLS=1)");
-    }
-    eprintln!("SKIPPED: {why}");
-    false
-}
-
-fn signal(sig: &str, target: &str) {
-    let _ = Command::new("kill")
-        .args([sig, "--", target])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-}
-
-/// An FRR daemon in the foreground inside a namespace, in its own process group. `ip netns
-/// exec` execs it: the child's pid is the daemon's.
-struct Daemon {
-    name: String,
-    log: PathBuf,
-    child: Option<Child>,
-}
-
-impl Daemon {
-    fn spawn(ns: &str, name: &str, args: &[String], log: &Path) -> Result<Daemon, String> {
-        let out = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .map_err(|e| format!("{}: {e}", log.display()))?;
-        let program = format!("/usr/lib/frr/{name}");
-        let child = Command::new("ip")
-            .args(["netns", "exec", ns, &program])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().map_err(|e| e.to_string())?)
-            .stderr(out)
-            .process_group(0)
-            .spawn()
-            .map_err(|e| format!("cannot start {program}: {e}"))?;
-        Ok(Daemon {
-            name: name.to_string(),
-            log: log.to_path_buf(),
-            child: Some(child),
-        })
-    }
-
-    fn running(&mut self) -> bool {
-        self.child
-            .as_mut()
-            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
-    }
-
-    /// SIGTERM to its process group, bounded; SIGKILL after 5 s. Its crash-log directory goes.
-    fn stop(&mut self) {
-        let Some(mut c) = self.child.take() else {
-            return;
-        };
-        let pid = c.id();
-        signal("-TERM", &format!("-{pid}"));
-        let end = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < end {
-            if let Ok(Some(_)) = c.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        if matches!(c.try_wait(), Ok(None)) {
-            signal("-KILL", &format!("-{pid}"));
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        let _ = std::fs::remove_dir_all(format!("{FRR_TMP}/{}.{pid}", self.name));
-    }
-
-    /// The last `lines` lines of its log, without pimd's Register-Stop send errors: as its own
-    /// first-hop router and RP it sends itself a Register-Stop to 10.9.0.1 out of up-br for
-    /// every Register, which fails with EAGAIN and is logged once per data packet.
-    fn log_tail(&self, lines: usize) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let all: Vec<&str> = text
-            .lines()
-            .filter(|l| !l.contains("pim_msg_send_frame: sendto() failure"))
-            .collect();
-        all[all.len().saturating_sub(lines)..].join("\n")
-    }
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// FRR daemons of test processes that no longer exist (killed before their `Drop` ran) in the
@@ -300,7 +212,13 @@ impl Topo {
             .map(|s| s.to_string())
             .collect();
             let log = self.lab.dir.join(format!("{name}.log"));
-            let d = Daemon::spawn(self.up(), name, &args, &log)?;
+            let d = Daemon::spawn(
+                self.up(),
+                name,
+                &format!("/usr/lib/frr/{name}"),
+                &args,
+                &log,
+            )?;
             self.daemons.push(d);
             if name == "zebra" {
                 let sock = self.frr_dir.join("zserv.api");
@@ -310,7 +228,7 @@ impl Topo {
                 {
                     return Err(format!(
                         "zebra did not open its socket:\n{}",
-                        z.log_tail(20)
+                        log_tail(z, 20)
                     ));
                 }
             }
@@ -743,7 +661,7 @@ fn frr_pimd_upstream_rp_feeds_both_devices_and_only_the_master_forwards() {
         t.pimd_text("show ip pim neighbor json"),
         pim_state(&mut ca, "a-up"),
         pim_state(&mut cb, "b-up"),
-        t.daemon("pimd").log_tail(30)
+        log_tail(t.daemon("pimd"), 30)
     );
     eprintln!("[{:>5.1} s] PIM adjacencies up", t0.elapsed().as_secs_f64());
     let pa = pim_state(&mut ca, "a-up");
@@ -772,7 +690,7 @@ fn frr_pimd_upstream_rp_feeds_both_devices_and_only_the_master_forwards() {
         t.pimd_text("show ip pim join json"),
         lab_log(&t.lab.a),
         lab_log(&t.lab.b),
-        t.daemon("pimd").log_tail(30)
+        log_tail(t.daemon("pimd"), 30)
     );
     eprintln!(
         "[{:>5.1} s] (*,G) joins from A and B",
@@ -795,7 +713,7 @@ fn frr_pimd_upstream_rp_feeds_both_devices_and_only_the_master_forwards() {
         routes(&mut ca),
         routes(&mut cb),
         t.lab.a.log_tail(20),
-        t.daemon("pimd").log_tail(30)
+        log_tail(t.daemon("pimd"), 30)
     );
     eprintln!(
         "[{:>5.1} s] stream at the receiver",
