@@ -7,6 +7,7 @@ pub mod commit;
 pub mod confirmed;
 mod error;
 pub mod log;
+mod reclaim;
 mod store;
 
 pub use commit::{CommitMeta, CommitOutcome, Subscriber};

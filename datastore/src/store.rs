@@ -26,6 +26,7 @@ use crate::commit::{CommitMeta, CommitOutcome, Subscriber};
 use crate::confirmed::{CommitRequest, Pending, DEFAULT_TIMEOUT_S};
 use crate::error::StoreError;
 use crate::log::{ChangeSummary, ChunkImage, CommitInfo, CommitRecord, HISTORY};
+use crate::reclaim::Reclaimer;
 
 const GENERATION: &[u8] = b"m:generation";
 const STARTUP_PRESENT: &[u8] = b"m:startup";
@@ -117,6 +118,7 @@ pub struct Datastore {
     db: sled::Db,
     dir: std::path::PathBuf,
     state: Mutex<State>,
+    reclaim: Reclaimer,
 }
 
 fn now_ms() -> u64 {
@@ -191,6 +193,7 @@ impl Datastore {
             schema: Arc::clone(&schema),
             db,
             dir: dir.to_path_buf(),
+            reclaim: Reclaimer::start(),
             state: Mutex::new(State {
                 candidate_dirty: candidate
                     .as_ref()
@@ -429,7 +432,8 @@ impl Datastore {
             self.write(writes)?;
         }
         st.candidate_dirty = !diff(&self.schema, &st.running, &tree).is_empty();
-        st.candidate = tree;
+        let old = std::mem::replace(&mut st.candidate, tree);
+        self.reclaim.release(old);
         Ok(())
     }
 
@@ -579,8 +583,10 @@ impl Datastore {
         Self::set_pending(st, confirm);
         st.generation = id;
         st.running_valid = true;
-        st.running = new.clone();
-        st.candidate = new.clone();
+        let old = std::mem::replace(&mut st.running, new.clone());
+        self.reclaim.release(old);
+        let old = std::mem::replace(&mut st.candidate, new.clone());
+        self.reclaim.release(old);
         st.candidate_dirty = false;
         st.history.push_back(CommitInfo::from(&record));
         while st.history.len() > HISTORY {

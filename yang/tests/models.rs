@@ -275,3 +275,40 @@ fn incremental_validation_agrees_with_whole_tree_validation() {
     let changes = yang::diff::diff(&s, &seed, &b);
     validate_changes(&s, &b, &changes, ValidateOptions::default()).unwrap();
 }
+
+/// In a long list, a change that makes one entry clash with a far-away sibling is still caught
+/// incrementally (the validator reaches entries by binary search, not a walk), and the same
+/// change elsewhere in the list that clashes with nothing passes.
+#[test]
+fn incremental_unique_check_in_a_long_list() {
+    use yang::validate::validate_changes;
+    let s = schema();
+    let ns = r#"xmlns="urn:ne-agent:yang:ne-bfd""#;
+    let session = |i: usize, disc: usize| {
+        format!(
+            "<session><name>s{i:05}</name><peer-ip>10.0.{}.{}</peer-ip><local-discriminator>{disc}</local-discriminator></session>",
+            i / 256,
+            i % 256
+        )
+    };
+    let all: String = (0..2000).map(|i| session(i, i + 1)).collect();
+    let base = load(&s, &format!("<config><bfd {ns}>{all}</bfd></config>")).unwrap();
+    validate(&s, &base, ValidateOptions::default()).unwrap();
+    let edit = |xml: String| {
+        let mut t = base.clone();
+        let els = yang::xml::parse_fragment(&xml).unwrap();
+        yang::data::apply_edit(&s, &mut t, &els, yang::data::EditOp::Merge).unwrap();
+        let changes = yang::diff::diff(&s, &base, &t);
+        validate_changes(&s, &t, &changes, ValidateOptions::default())
+    };
+    // Entry 1500 takes entry 3's discriminator.
+    let errors = edit(format!("<bfd {ns}>{}</bfd>", session(1500, 4))).unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.app_tag.as_deref() == Some("data-not-unique")),
+        "{errors:#?}"
+    );
+    // A free discriminator is fine.
+    edit(format!("<bfd {ns}>{}</bfd>", session(1500, 9000))).unwrap();
+}

@@ -49,21 +49,44 @@ fn edit(ds: &Datastore, xml: &str) {
     ds.edit_candidate(1, &els, EditOp::Merge).unwrap();
 }
 
-/// Median time of `runs` commits, each changing one entry (edit excluded).
-fn one_entry_commits(ds: &Datastore, entries: usize, runs: usize) -> Duration {
-    let mut times = Vec::new();
-    for r in 0..runs {
-        let i = (r * 7919) % entries;
-        edit(
-            ds,
-            &format!("<bfd {BFD}>{}</bfd>", session(i, 11 + r as u32 % 1000)),
-        );
-        let t = Instant::now();
-        ds.commit(&meta(), &mut []).unwrap();
-        times.push(t.elapsed());
+/// Timings of one-entry changes: the edit-config on the candidate and the commit.
+#[derive(Default)]
+struct Samples {
+    edit: Vec<Duration>,
+    commit: Vec<Duration>,
+}
+
+impl Samples {
+    fn median(v: &mut [Duration]) -> Duration {
+        v.sort();
+        v[v.len() / 2]
     }
-    times.sort();
-    times[times.len() / 2]
+    fn p99(v: &mut [Duration]) -> Duration {
+        v.sort();
+        v[(v.len() * 99 / 100).min(v.len() - 1)]
+    }
+}
+
+/// Change one entry (`round` picks which) and commit it, timing both steps.
+fn one_entry_commit(ds: &Datastore, entries: usize, round: usize, out: &mut Samples) {
+    let i = (round * 7919) % entries;
+    let xml = format!("<bfd {BFD}>{}</bfd>", session(i, 11 + round as u32 % 1000));
+    let els = yang::xml::parse_fragment(&xml).unwrap();
+    let t = Instant::now();
+    ds.edit_candidate(1, &els, EditOp::Merge).unwrap();
+    out.edit.push(t.elapsed());
+    let t = Instant::now();
+    ds.commit(&meta(), &mut []).unwrap();
+    out.commit.push(t.elapsed());
+}
+
+/// Median commit time of `runs` one-entry commits.
+fn one_entry_commits(ds: &Datastore, entries: usize, runs: usize) -> Duration {
+    let mut s = Samples::default();
+    for r in 0..runs {
+        one_entry_commit(ds, entries, r, &mut s);
+    }
+    Samples::median(&mut s.commit)
 }
 
 fn populate(ds: &Datastore, n: usize) {
@@ -101,14 +124,19 @@ fn main() {
     let small_dir = base.join("small");
     let (small, _) = Datastore::open(&small_dir, Arc::clone(&schema)).unwrap();
     populate(&small, 100);
-    let t100 = one_entry_commits(&small, 100, 200);
-
     let big_dir = base.join("big");
     let (big, _) = Datastore::open(&big_dir, Arc::clone(&schema)).unwrap();
     let t = Instant::now();
     populate(&big, 10_000);
     let t_populate = t.elapsed();
-    let t10k = one_entry_commits(&big, 10_000, 200);
+    // Alternate between the two datastores so both see the same disk and cache conditions
+    // (the flush dominates and drifts over a run).
+    const RUNS: usize = 1000;
+    let (mut s100, mut s10k) = (Samples::default(), Samples::default());
+    for r in 0..RUNS {
+        one_entry_commit(&small, 100, r, &mut s100);
+        one_entry_commit(&big, 10_000, r, &mut s10k);
+    }
     drop(big);
     let child = std::process::Command::new(std::env::current_exe().unwrap())
         .arg("--rss")
@@ -135,14 +163,32 @@ fn main() {
         "datastore-bench (sled files in {}, flushed per commit)",
         base.display()
     );
+    let (c100, c10k) = (
+        Samples::median(&mut s100.commit),
+        Samples::median(&mut s10k.commit),
+    );
+    let (e100, e10k) = (
+        Samples::median(&mut s100.edit),
+        Samples::median(&mut s10k.edit),
+    );
+    println!("one-entry change, {RUNS} rounds alternating between the two datastores:");
     println!(
-        "one-entry commit, 100 entries (median of 200)        {:>8.3} ms",
-        ms(t100)
+        "  commit, 100 entries      median {:>7.3} ms  p99 {:>7.3} ms",
+        ms(c100),
+        ms(Samples::p99(&mut s100.commit))
     );
     println!(
-        "one-entry commit, 10,000 entries (median of 200)     {:>8.3} ms  (goal < 2 ms; sysrepo ~23 ms)  ratio to 100 entries {:.2}x (goal < 2x)",
-        ms(t10k),
-        ms(t10k) / ms(t100)
+        "  commit, 10,000 entries   median {:>7.3} ms  p99 {:>7.3} ms  (goal < 2 ms; sysrepo ~23 ms)  ratio to 100 entries {:.2}x (goal < 2x)",
+        ms(c10k),
+        ms(Samples::p99(&mut s10k.commit)),
+        ms(c10k) / ms(c100)
+    );
+    println!(
+        "  edit-config, 100 / 10,000 entries  median {:.3} / {:.3} ms  ratio {:.2}x;  edit + commit ratio {:.2}x",
+        ms(e100),
+        ms(e10k),
+        ms(e10k) / ms(e100),
+        ms(e10k + c10k) / ms(e100 + c100)
     );
     println!(
         "10,000 sequential one-entry commits (edit+commit)    {:>8.2} s   (goal < 20 s; netopeer2 published 452 s)",

@@ -1,7 +1,7 @@
 //! A flat, index-addressed view of a data tree for XPath evaluation and error paths.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -11,21 +11,28 @@ use crate::pattern::Pattern;
 use crate::schema::{NodeId, Schema, TypeKind};
 use crate::xpath::{self, Document};
 
+/// The children of one materialized node: they hold the indices `first..first + kids.len()`.
 #[derive(Clone, Copy)]
-pub(crate) struct Flat<'t> {
-    pub node: Option<&'t DataNode>,
-    pub parent: u32,
-    /// (first, count) once the children have been materialized.
-    pub children: Option<(u32, u32)>,
+struct Block<'t> {
+    first: u32,
+    parent: u32,
+    kids: &'t [Arc<DataNode>],
 }
 
-/// An index-addressed view of a data tree, materialized lazily: a node gets an index when a
-/// walk first reaches it, so evaluating a constraint costs the nodes it visits, not the tree.
-/// Each node's children get contiguous indices.
+/// An index-addressed view of a data tree, materialized lazily: a node's children get a block of
+/// contiguous indices when a walk first reaches them. A block records only the slice it stands
+/// for, so reaching one list entry among 10,000 siblings costs the same as among ten.
 pub struct FlatDoc<'s, 't> {
     pub(crate) schema: &'s Schema,
     tree: &'t DataTree,
-    nodes: RefCell<Vec<Flat<'t>>>,
+    /// Blocks in index order (each is allocated past the previous one).
+    blocks: RefCell<Vec<Block<'t>>>,
+    /// Index range of the children of each materialized node.
+    ranges: RefCell<HashMap<u32, (u32, u32)>>,
+    /// The next free index.
+    next: Cell<u32>,
+    /// The block of the last lookup (walks stay local).
+    last: Cell<usize>,
     /// Parsed leafref paths, by leaf schema node.
     leafref_paths: HashMap<NodeId, Option<xpath::Expr>>,
     /// Prefix -> namespace for every module (instance-identifier values, identityref prefixes).
@@ -36,11 +43,6 @@ pub const ROOT: u32 = 0;
 
 impl<'s, 't> FlatDoc<'s, 't> {
     pub fn new(schema: &'s Schema, tree: &'t DataTree) -> Self {
-        let nodes = vec![Flat {
-            node: None,
-            parent: ROOT,
-            children: None,
-        }];
         let mut all_prefixes = HashMap::new();
         for m in schema.modules.iter().rev() {
             all_prefixes.insert(m.prefix.clone(), m.namespace.clone());
@@ -51,7 +53,10 @@ impl<'s, 't> FlatDoc<'s, 't> {
         FlatDoc {
             schema,
             tree,
-            nodes: RefCell::new(nodes),
+            blocks: RefCell::new(Vec::new()),
+            ranges: RefCell::new(HashMap::new()),
+            next: Cell::new(ROOT + 1),
+            last: Cell::new(0),
             leafref_paths: HashMap::new(),
             all_prefixes,
         }
@@ -68,46 +73,72 @@ impl<'s, 't> FlatDoc<'s, 't> {
 
     /// Number of nodes materialized so far.
     pub fn len(&self) -> usize {
-        self.nodes.borrow().len()
+        self.next.get() as usize
     }
 
     pub fn is_empty(&self) -> bool {
         self.tree.roots.is_empty()
     }
 
+    /// The block holding index `i` (not the root).
+    fn block(&self, i: u32) -> Block<'t> {
+        let blocks = self.blocks.borrow();
+        let last = self.last.get();
+        if let Some(b) = blocks.get(last) {
+            if b.first <= i && i < b.first + b.kids.len() as u32 {
+                return *b;
+            }
+        }
+        let at = blocks.partition_point(|b| b.first <= i) - 1;
+        self.last.set(at);
+        blocks[at]
+    }
+
     pub fn data(&self, i: u32) -> Option<&'t DataNode> {
-        self.nodes.borrow()[i as usize].node
+        if i == ROOT {
+            return None;
+        }
+        let b = self.block(i);
+        Some(&b.kids[(i - b.first) as usize])
     }
 
     pub fn parent_of(&self, i: u32) -> u32 {
-        self.nodes.borrow()[i as usize].parent
+        if i == ROOT {
+            return ROOT;
+        }
+        self.block(i).parent
     }
 
     pub fn schema_of(&self, i: u32) -> Option<NodeId> {
         self.data(i).map(|n| n.schema)
     }
 
-    /// Indices of the children of `i`, materializing them on first use.
-    pub fn child_range(&self, i: u32) -> std::ops::Range<u32> {
-        let f = self.nodes.borrow()[i as usize];
-        if let Some((first, count)) = f.children {
-            return first..first + count;
-        }
-        let kids: &'t [Arc<DataNode>] = match f.node {
+    /// The data children of index `i`.
+    fn kids(&self, i: u32) -> &'t [Arc<DataNode>] {
+        match self.data(i) {
             Some(n) => &n.children,
             None => &self.tree.roots,
-        };
-        let mut nodes = self.nodes.borrow_mut();
-        let first = nodes.len() as u32;
-        for c in kids {
-            nodes.push(Flat {
-                node: Some(c),
+        }
+    }
+
+    /// Indices of the children of `i`, materializing them on first use.
+    pub fn child_range(&self, i: u32) -> std::ops::Range<u32> {
+        if let Some(&(first, count)) = self.ranges.borrow().get(&i) {
+            return first..first + count;
+        }
+        let kids = self.kids(i);
+        let first = self.next.get();
+        let count = kids.len() as u32;
+        if count > 0 {
+            self.blocks.borrow_mut().push(Block {
+                first,
                 parent: i,
-                children: None,
+                kids,
             });
         }
-        nodes[i as usize].children = Some((first, kids.len() as u32));
-        first..first + kids.len() as u32
+        self.next.set(first + count);
+        self.ranges.borrow_mut().insert(i, (first, count));
+        first..first + count
     }
 
     /// The node at an instance-identifier, if it exists.
@@ -117,11 +148,7 @@ impl<'s, 't> FlatDoc<'s, 't> {
         let mut cur = ROOT;
         for step in &steps {
             let range = self.child_range(cur);
-            let siblings: &'t [Arc<DataNode>] = match self.data(cur) {
-                Some(n) => &n.children,
-                None => &self.tree.roots,
-            };
-            let idx = crate::data::find_step(siblings, self.schema, step)?;
+            let idx = crate::data::find_step(self.kids(cur), self.schema, step)?;
             cur = range.start + idx as u32;
         }
         Some(cur)

@@ -7,6 +7,7 @@
 mod doc;
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 pub use doc::FlatDoc;
 
@@ -102,7 +103,16 @@ pub fn validate_changes(
             parents.insert(p);
             let mut a = p;
             while a != doc::ROOT && ancestors.insert(a) {
-                a = v.doc.parent_of(a);
+                let up = v.doc.parent_of(a);
+                // A leaf changed inside a list entry can break the list's unique rules, which
+                // are checked with the list's parent.
+                if v.doc
+                    .schema_of(a)
+                    .is_some_and(|id| schema.node(id).kind == NodeKind::List)
+                {
+                    parents.insert(up);
+                }
+                a = up;
             }
         }
         if c.op != ChangeOp::Delete {
@@ -436,24 +446,28 @@ impl<'s, 't> Validator<'s, 't> {
                 .flat_map(|m| m.data.iter().copied())
                 .collect(),
         };
-        let children: Vec<u32> = self.doc.child_range(parent).collect();
-        self.check_members(parent, &members, &children, true);
+        let children = self.doc.child_range(parent);
+        self.check_members(parent, &members, children, true);
     }
 
     /// The instances of `id` among sorted siblings (binary search on schema order).
-    fn instances(&self, children: &[u32], id: NodeId) -> Vec<u32> {
+    /// Two binary searches, so a list's entry count costs O(log n), not a walk.
+    fn instances(&self, children: Range<u32>, id: NodeId) -> Range<u32> {
         let key = self.schema.order(id);
         let order = |c: u32| self.doc.schema_of(c).map_or(0, |s| self.schema.order(s));
-        let start = children.partition_point(|&c| order(c) < key);
-        children[start..]
-            .iter()
-            .copied()
-            .take_while(|&c| self.doc.schema_of(c) == Some(id))
-            .collect()
+        let start = partition_point(children.clone(), |c| order(c) < key);
+        let end = partition_point(start..children.end, |c| order(c) <= key);
+        start..end
     }
 
     /// `required`: false inside a case that is not active or a container that does not exist.
-    fn check_members(&mut self, parent: u32, members: &[NodeId], children: &[u32], required: bool) {
+    fn check_members(
+        &mut self,
+        parent: u32,
+        members: &[NodeId],
+        children: Range<u32>,
+        required: bool,
+    ) {
         for &m in members {
             if !self.checked(m) {
                 continue;
@@ -468,7 +482,7 @@ impl<'s, 't> Validator<'s, 't> {
                         .children
                         .iter()
                         .copied()
-                        .filter(|&case| self.case_has_data(case, children))
+                        .filter(|&case| self.case_has_data(case, children.clone()))
                         .collect();
                     if active.len() > 1 {
                         let names: Vec<&str> = active
@@ -489,7 +503,7 @@ impl<'s, 't> Validator<'s, 't> {
                     match active.first() {
                         Some(&case) => {
                             let case_children = self.schema.node(case).children.clone();
-                            self.check_members(parent, &case_children, children, required);
+                            self.check_members(parent, &case_children, children.clone(), required);
                         }
                         None if sn.mandatory && required && !conditional => {
                             let e = DataError::new(
@@ -509,7 +523,7 @@ impl<'s, 't> Validator<'s, 't> {
                     if sn.mandatory
                         && required
                         && !conditional
-                        && self.instances(children, m).is_empty() =>
+                        && self.instances(children.clone(), m).is_empty() =>
                 {
                     let e = DataError::new(
                         ErrorTag::DataMissing,
@@ -520,15 +534,15 @@ impl<'s, 't> Validator<'s, 't> {
                     self.err(e);
                 }
                 NodeKind::Container => {
-                    let inst = self.instances(children, m);
+                    let inst = self.instances(children.clone(), m);
                     if inst.is_empty() && !sn.presence && required && !conditional {
                         // A non-presence container exists implicitly: its mandatory nodes count.
                         let inner = sn.children.clone();
-                        self.check_members(parent, &inner, &[], required);
+                        self.check_members(parent, &inner, 0..0, required);
                     }
                 }
                 NodeKind::List | NodeKind::LeafList => {
-                    let inst = self.instances(children, m);
+                    let inst = self.instances(children.clone(), m);
                     let n = inst.len() as u32;
                     if required && !conditional && n < sn.min_elements {
                         let e = DataError::new(
@@ -552,13 +566,13 @@ impl<'s, 't> Validator<'s, 't> {
                                 ),
                             )
                             .app_tag("too-many-elements")
-                            .path(self.doc.path(inst[max as usize]));
+                            .path(self.doc.path(inst.start + max));
                             self.err(e);
                         }
                     }
                     if sn.kind == NodeKind::List && !sn.unique.is_empty() && self.unique_affected(m)
                     {
-                        self.check_unique(m, &inst);
+                        self.check_unique(m, inst);
                     }
                 }
                 _ => {}
@@ -566,7 +580,7 @@ impl<'s, 't> Validator<'s, 't> {
         }
     }
 
-    fn case_has_data(&self, case: NodeId, children: &[u32]) -> bool {
+    fn case_has_data(&self, case: NodeId, children: Range<u32>) -> bool {
         self.schema
             .node(case)
             .children
@@ -577,14 +591,12 @@ impl<'s, 't> Validator<'s, 't> {
                         .node(c)
                         .children
                         .iter()
-                        .any(|&cc| self.case_has_data(cc, children))
-                        || self.case_has_data(c, children)
+                        .any(|&cc| self.case_has_data(cc, children.clone()))
+                        || self.case_has_data(c, children.clone())
                 }
-                _ => children.iter().any(|&ch| {
-                    self.doc
-                        .data(ch)
-                        .is_some_and(|d| d.schema == c && d.has_explicit())
-                }),
+                _ => self
+                    .instances(children.clone(), c)
+                    .any(|ch| self.doc.data(ch).is_some_and(|d| d.has_explicit())),
             })
     }
 
@@ -602,22 +614,23 @@ impl<'s, 't> Validator<'s, 't> {
                 .any(|&l| names.contains(&self.schema.node(l).name))
     }
 
-    fn check_unique(&mut self, list: NodeId, entries: &[u32]) {
+    fn check_unique(&mut self, list: NodeId, entries: Range<u32>) {
         let specs = self.schema.node(list).unique.clone();
         for spec in specs {
             let mut clashes: Vec<(u32, u32)> = Vec::new();
             match &self.touched {
                 // After a change only the touched entries can clash: compare them with the rest.
                 Some(touched) => {
-                    let targets: Vec<(u32, Vec<&str>)> = entries
+                    let mut targets: Vec<(u32, Vec<&str>)> = touched
                         .iter()
-                        .filter(|e| touched.contains(e))
+                        .filter(|e| entries.contains(e))
                         .filter_map(|&e| Some((e, self.unique_values(e, &spec)?)))
                         .collect();
                     if targets.is_empty() {
                         continue;
                     }
-                    for &e in entries {
+                    targets.sort_by_key(|t| t.0);
+                    for e in entries.clone() {
                         let Some(values) = self.unique_values(e, &spec) else {
                             continue;
                         };
@@ -630,7 +643,7 @@ impl<'s, 't> Validator<'s, 't> {
                 }
                 None => {
                     let mut seen: HashMap<Vec<&str>, u32> = HashMap::new();
-                    for &e in entries {
+                    for e in entries.clone() {
                         let Some(values) = self.unique_values(e, &spec) else {
                             continue;
                         };
@@ -698,4 +711,18 @@ impl<'s, 't> Validator<'s, 't> {
 /// An absolute path without predicates, whose targets can be collected once per validation.
 fn is_plain_absolute(path: &str) -> bool {
     path.trim_start().starts_with('/') && !path.contains('[')
+}
+
+/// The first index in `range` for which `pred` is false (`pred` holds on a prefix of it).
+fn partition_point(range: Range<u32>, pred: impl Fn(u32) -> bool) -> u32 {
+    let (mut lo, mut hi) = (range.start, range.end);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
