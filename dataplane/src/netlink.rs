@@ -12,6 +12,9 @@ use netlink_packet_core::{
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage, State};
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteType,
+};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 
@@ -47,6 +50,22 @@ pub struct Addr {
     pub index: u32,
     pub ip: Ipv4Addr,
     pub prefix_len: u8,
+}
+
+/// The unicast route the kernel uses toward an address (RTM_GETROUTE with RTM_F_FIB_MATCH: the
+/// matching FIB entry itself, so its protocol and metric are the configured ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    /// Outgoing interface.
+    pub oif: u32,
+    /// Next hop; `None` for a directly connected destination.
+    pub gateway: Option<Ipv4Addr>,
+    /// Prefix length of the matching entry.
+    pub prefix_len: u8,
+    /// The entry's metric (RTA_PRIORITY), 0 when unset.
+    pub metric: u32,
+    /// Who installed it (RTPROT_*): 2 kernel (connected), 3 boot, 4 static, others by daemon.
+    pub protocol: u8,
 }
 
 /// A change the kernel announced.
@@ -294,6 +313,36 @@ impl Handle {
             .collect())
     }
 
+    /// The route toward `dst` in the main table, if there is a unicast one.
+    pub fn route_get(&mut self, dst: Ipv4Addr) -> io::Result<Option<Route>> {
+        let mut m = RouteMessage::default();
+        m.header.address_family = AddressFamily::Inet;
+        m.header.destination_prefix_length = 32;
+        m.header.flags = RouteFlags::FibMatch;
+        m.attributes
+            .push(RouteAttribute::Destination(RouteAddress::Inet(dst)));
+        let replies =
+            match self.request(RouteNetlinkMessage::GetRoute(m), NLM_F_REQUEST | NLM_F_ACK) {
+                Ok(r) => r,
+                // No route at all.
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::ENETUNREACH | libc::EHOSTUNREACH)
+                    ) =>
+                {
+                    return Ok(None)
+                }
+                Err(e) => return Err(e),
+            };
+        Ok(replies.iter().find_map(|r| match r {
+            RouteNetlinkMessage::NewRoute(r) if r.header.kind == RouteType::Unicast => {
+                Some(route_from(r))
+            }
+            _ => None,
+        }))
+    }
+
     /// Set a netdev administratively up or down.
     pub fn set_up(&mut self, index: u32, up: bool) -> io::Result<()> {
         let mut m = LinkMessage::default();
@@ -345,6 +394,25 @@ impl Handle {
     }
 }
 
+fn route_from(r: &RouteMessage) -> Route {
+    let mut out = Route {
+        oif: 0,
+        gateway: None,
+        prefix_len: r.header.destination_prefix_length,
+        metric: 0,
+        protocol: u8::from(r.header.protocol),
+    };
+    for a in &r.attributes {
+        match a {
+            RouteAttribute::Oif(i) => out.oif = *i,
+            RouteAttribute::Gateway(RouteAddress::Inet(g)) => out.gateway = Some(*g),
+            RouteAttribute::Priority(p) => out.metric = *p,
+            _ => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,5 +429,73 @@ mod tests {
                 .iter()
                 .any(|a| a.index == lo.index && a.ip == Ipv4Addr::LOCALHOST && a.prefix_len == 8));
         }
+    }
+
+    /// A namespace of our own (a veth pair) with a connected prefix and a static route.
+    #[test]
+    fn route_get_reports_gateway_metric_and_protocol() {
+        use std::process::Command;
+        let ns = format!("ne-rtget-{}", std::process::id());
+        let ip = |args: &[&str]| {
+            let mut full = vec!["-n", ns.as_str()];
+            full.extend_from_slice(args);
+            Command::new("ip")
+                .args(&full)
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !Command::new("ip")
+            .args(["netns", "add", &ns])
+            .status()
+            .is_ok_and(|s| s.success())
+        {
+            eprintln!("skipped: cannot create a network namespace (not root?)");
+            return;
+        }
+        struct Remove(String);
+        impl Drop for Remove {
+            fn drop(&mut self) {
+                let _ = std::process::Command::new("ip")
+                    .args(["netns", "del", &self.0])
+                    .status();
+            }
+        }
+        let guard = Remove(ns.clone());
+        let ok = ip(&["link", "add", "d0", "type", "veth", "peer", "name", "d1"])
+            && ip(&["link", "set", "d1", "up"])
+            && ip(&["link", "set", "d0", "up"])
+            && ip(&["addr", "add", "10.77.0.1/24", "dev", "d0"])
+            && ip(&[
+                "route",
+                "add",
+                "10.88.0.0/16",
+                "via",
+                "10.77.0.2",
+                "metric",
+                "20",
+                "proto",
+                "static",
+            ]);
+        let got = ok.then(|| {
+            crate::netns::run_in(&ns, || {
+                let mut h = Handle::open().unwrap();
+                (
+                    h.route_get(Ipv4Addr::new(10, 88, 1, 1)).unwrap(),
+                    h.route_get(Ipv4Addr::new(10, 77, 0, 5)).unwrap(),
+                    h.route_get(Ipv4Addr::new(192, 0, 2, 1)).unwrap(),
+                    crate::sock::ifindex("d0"),
+                )
+            })
+        });
+        drop(guard);
+        assert!(ok, "lab setup failed");
+        let (via, connected, none, d0) = got.unwrap().unwrap();
+        let via = via.expect("route via the gateway");
+        assert_eq!(via.gateway, Some(Ipv4Addr::new(10, 77, 0, 2)));
+        assert_eq!((via.metric, via.protocol, via.prefix_len), (20, 4, 16));
+        assert_eq!(Some(via.oif), d0);
+        let connected = connected.expect("connected route");
+        assert_eq!((connected.gateway, connected.protocol), (None, 2));
+        assert_eq!(none, None);
     }
 }
