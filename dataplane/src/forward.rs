@@ -384,7 +384,8 @@ struct Engine {
     upcall: Option<Upcalls>,
 }
 
-/// Reports of data without a route to the control plane (like ipmr's NOCACHE upcall): one
+/// Reports of data without a route (like ipmr's NOCACHE upcall) or on another interface than
+/// its route's incoming one (ipmr's WRONGVIF) to the control plane: one
 /// 12-byte datagram (source, group, ifindex) per flow at most every [`UPCALL_EVERY`], sent
 /// without blocking and without allocating; a full socket drops the report.
 struct Upcalls {
@@ -489,6 +490,11 @@ impl Engine {
         };
         if route.iif != in_ifindex {
             self.stats.rpf_fail += 1;
+            // The control plane wants to know (a switch to the shortest-path tree, or another
+            // router forwarding onto one of our outgoing interfaces: a PIM Assert).
+            if let Some(u) = &mut self.upcall {
+                u.report(d.source, d.group, in_ifindex);
+            }
             return;
         }
         if d.ttl <= 1 {

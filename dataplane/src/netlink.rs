@@ -21,6 +21,7 @@ use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 /// Kernel multicast groups (linux/rtnetlink.h `RTNLGRP_*`).
 const RTNLGRP_LINK: u32 = 1;
 const RTNLGRP_IPV4_IFADDR: u32 = 5;
+const RTNLGRP_IPV4_ROUTE: u32 = 7;
 
 /// Interface counters (IFLA_STATS64).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -72,9 +73,14 @@ pub struct Route {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     Link(Link),
-    LinkRemoved { index: u32, name: String },
+    LinkRemoved {
+        index: u32,
+        name: String,
+    },
     AddrAdded(Addr),
     AddrRemoved(Addr),
+    /// An IPv4 route was added or removed (what changed is not parsed: RPF users look again).
+    RouteChanged,
 }
 
 fn link_from(m: &LinkMessage) -> Link {
@@ -152,7 +158,7 @@ fn decode_all(buf: &[u8], out: &mut Vec<NetlinkMessage<RouteNetlinkMessage>>) ->
     Ok(())
 }
 
-/// A subscription to link and IPv4 address events.
+/// A subscription to link, IPv4 address and IPv4 route events.
 pub struct Monitor {
     sock: Socket,
     buf: Vec<u8>,
@@ -170,6 +176,7 @@ impl Monitor {
         sock.bind(&SocketAddr::new(0, 0))?;
         sock.add_membership(RTNLGRP_LINK)?;
         sock.add_membership(RTNLGRP_IPV4_IFADDR)?;
+        sock.add_membership(RTNLGRP_IPV4_ROUTE)?;
         sock.set_non_blocking(true)?;
         let _ = sock.set_rx_buf_sz(4 << 20);
         Ok(Monitor {
@@ -209,6 +216,11 @@ impl Monitor {
                         }
                         RouteNetlinkMessage::DelAddress(a) => {
                             events.extend(addr_from(&a).map(Event::AddrRemoved))
+                        }
+                        RouteNetlinkMessage::NewRoute(_) | RouteNetlinkMessage::DelRoute(_)
+                            if events.last() != Some(&Event::RouteChanged) =>
+                        {
+                            events.push(Event::RouteChanged)
                         }
                         _ => {}
                     }

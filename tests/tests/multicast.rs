@@ -140,3 +140,93 @@ fn hot_backup_only_the_master_forwards_and_failures_switch_over() {
     assert_eq!(vrrp_state(&mut cb, "b-ic", 1).unwrap(), "master");
     drop(src);
 }
+
+/// PIM Assert (RFC 7761 §4.6) between our two devices: without the mVRRP gate and with
+/// `ignore-dr-state` both would forward onto the receivers' LAN; each sees the other's copies
+/// arrive on an interface it forwards onto, both assert, and the loser stops. Equal metrics
+/// (the source is on a connected subnet of both), so the higher address wins: B (192.168.1.2).
+#[test]
+fn pim_assert_elects_one_forwarder_on_the_lan() {
+    if !require() {
+        return;
+    }
+    let mut lab = Lab::build().expect("lab");
+    lab.a.start().expect("start A");
+    lab.b.start().expect("start B");
+    let mut ca = lab.a.connect().expect("NETCONF A");
+    let mut cb = lab.b.connect().expect("NETCONF B");
+    let no_gate = |dev: char| {
+        let me = if dev == 'a' { "a" } else { "b" };
+        ne_lab::lab::seed_config(dev)
+            .replace("<ignore-assert-state>true</ignore-assert-state>", "")
+            .replace(
+                &format!(
+                    "<track-admin-vrrp xmlns=\"urn:ne-agent:yang:ne-multicast\"><interface>{me}-ic</interface><vrid>1</vrid></track-admin-vrrp>"
+                ),
+                "",
+            )
+    };
+    let (cfg_a, cfg_b) = (no_gate('a'), no_gate('b'));
+    assert!(!cfg_a.contains("track-admin-vrrp") && !cfg_a.contains("ignore-assert"));
+    ca.edit_running(&cfg_a).expect("configure A");
+    cb.edit_running(&cfg_b).expect("configure B");
+    let pim_dn = |c: &mut Blocking, ifname: &str| {
+        c.get(Some(&format!(
+            "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>{ifname}</name>\
+             <pim xmlns=\"urn:ne-agent:yang:ne-multicast\"/></interface></interfaces>"
+        )))
+        .expect("get pim")
+    };
+    // The two must be PIM neighbours on the LAN for the assert winner to count.
+    assert!(
+        wait_for(Duration::from_secs(60), || {
+            pim_dn(&mut ca, "a-dn").contains("<neighbor><address>192.168.1.2</address>")
+                && pim_dn(&mut cb, "b-dn").contains("<neighbor><address>192.168.1.1</address>")
+        }),
+        "no PIM adjacency on the LAN: A {} B {}",
+        pim_dn(&mut ca, "a-dn"),
+        pim_dn(&mut cb, "b-dn")
+    );
+    let rcv = Receiver::start(&lab).expect("receiver");
+    let src = Sender::start(&lab, 1000).expect("sender");
+    assert!(
+        wait_for(Duration::from_secs(30), || rcv.count() > 500),
+        "the receiver got {} packets; A: {} B: {}",
+        rcv.count(),
+        routes(&mut ca),
+        routes(&mut cb)
+    );
+    // Assert state settles: B winner, A loser with B as the winner, A's LAN oif pruned.
+    let settled = wait_for(Duration::from_secs(20), || {
+        let (pa, pb) = (pim_dn(&mut ca, "a-dn"), pim_dn(&mut cb, "b-dn"));
+        pa.contains("<state>loser</state><winner>192.168.1.2</winner>")
+            && pb.contains("<state>winner</state><winner>192.168.1.2</winner>")
+    });
+    let (pa, pb) = (pim_dn(&mut ca, "a-dn"), pim_dn(&mut cb, "b-dn"));
+    assert!(settled, "assert state: A {pa}\nB {pb}");
+    let (ra, rb) = (routes(&mut ca), routes(&mut cb));
+    assert!(
+        ra.contains("<outgoing-interface><name>a-dn</name><state>pruned</state>"),
+        "A still forwards onto the LAN: {ra}"
+    );
+    assert!(
+        rb.contains("<outgoing-interface><name>b-dn</name><state>forwarding</state>"),
+        "{rb}"
+    );
+    // From here on one copy of each packet.
+    std::thread::sleep(Duration::from_millis(300));
+    let s0 = rcv.last_seq();
+    std::thread::sleep(Duration::from_secs(2));
+    let s1 = rcv.last_seq();
+    let steady = analyse(&rcv.received(), s0, s1);
+    eprintln!("after the assert, 2 s: {steady:?}");
+    assert!(s1 > s0 + 1500, "stream stalled: {s0} -> {s1}");
+    assert_eq!(steady.duplicates, 0, "{steady:?}\nA {ra}\nB {rb}");
+    // The forwarding-plane counters show the other router's copies arriving on the LAN.
+    assert!(ra.contains("<forwarding-plane>"), "{ra}");
+    let rpf_failures: u64 = leaf_after(&ra, "<forwarding-plane>", "rpf-failures")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!(rpf_failures > 0, "{ra}");
+    drop(src);
+}

@@ -525,6 +525,24 @@ impl JpWatch {
         self.seen.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
+    /// Has `from` sent an (S,G) Join for (`source`, `group`) to pimd (upstream neighbor pimd's
+    /// address, joined source = `source` with neither the WC nor the RPT bit)?
+    fn sg_join_from(
+        &self,
+        from: std::net::Ipv4Addr,
+        source: std::net::Ipv4Addr,
+        group: std::net::Ipv4Addr,
+    ) -> bool {
+        let rp: std::net::Ipv4Addr = RP.parse().expect("RP");
+        self.seen().iter().any(|jp| {
+            jp.from == from
+                && jp.upstream == rp
+                && jp.groups.iter().any(|(g, joins, _)| {
+                    *g == group && joins.iter().any(|&(s, f)| s == source && f & 0x03 == 0)
+                })
+        })
+    }
+
     /// Has `from` sent a (*,G) Join for `group` to the RP through pimd (upstream neighbor
     /// pimd's address, joined source = the RP with the WC and RPT bits)?
     fn star_g_join_from(&self, from: std::net::Ipv4Addr, group: std::net::Ipv4Addr) -> bool {
@@ -757,6 +775,18 @@ fn frr_pimd_upstream_rp_feeds_both_devices_and_only_the_master_forwards() {
         leaf_after(&rb, "<outgoing-interface>", "state"),
         Some("blocked-by-vrrp"),
         "{rb}"
+    );
+    // Data from the source switches both to the shortest-path tree: each sends an (S,G) Join
+    // to pimd (the RPF neighbour toward 10.9.0.0/24), and the route names it upstream.
+    let sg = wait_for(Duration::from_secs(10), || {
+        watch.sg_join_from(a_ip, SRC_IP, GROUP) && watch.sg_join_from(b_ip, SRC_IP, GROUP)
+    });
+    assert!(sg, "(S,G) joins seen on the wire: {:?}", watch.seen());
+    let ra = routes(&mut ca);
+    assert_eq!(
+        leaf_after(&ra, "<route>", "upstream-neighbor"),
+        Some(RP),
+        "{ra}"
     );
     let s0 = rcv.last_seq();
     std::thread::sleep(Duration::from_secs(2));

@@ -1208,6 +1208,7 @@ impl Driver {
                     }
                 }
                 netlink::Event::AddrRemoved(a) => self.addrs.retain(|x| *x != a),
+                netlink::Event::RouteChanged => self.mc.routes_changed(),
             }
         }
         for name in &appeared {
@@ -1467,8 +1468,9 @@ impl Driver {
         if !self.bfd_ids.is_empty() {
             x.push_str("</bfd>");
         }
-        if self.mc.has_routes() {
+        if self.mc.has_state() {
             x.push_str("<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\">");
+            self.mc.forwarding_state(&mut x);
             self.mc.routes_state(&mut x);
             x.push_str("</multicast>");
         }

@@ -3,12 +3,22 @@
 //! multicast forwarding table it computes from both, and the mVRRP gates
 //! (`track-admin-vrrp`) that open and close outgoing interfaces in one table swap.
 //!
-//! Route computation (RFC 7761 §4.1.6 with the vendor knobs): a source is accepted on the
-//! interface it arrived on when that interface is its RPF interface (a directly connected
-//! source, or a PIM interface towards it); the outgoing interfaces are the IGMP interfaces
-//! with a listener that wants (S,G) and where this router may forward (I_am_DR, or `pim ignore
-//! dr-state`, or no PIM on the interface); each is `forwarding` unless its gate's mVRRP group
-//! is not master (`blocked-by-vrrp`).
+//! Route computation (RFC 7761 §4.1.6 with the vendor knobs): a source's incoming interface
+//! is its RPF interface (a connected subnet, else the kernel's unicast route, looked up over
+//! rtnetlink and forgotten on every route, address or link event), or the RPF interface toward
+//! the RP until its data arrives on the shortest-path tree; a source with no route at all is
+//! accepted from the PIM interface it arrives on. The outgoing interfaces are the IGMP
+//! interfaces with a listener that wants (S,G) where this router may forward (I_am_DR, or `pim
+//! ignore-dr-state`, or no PIM on the interface) and the PIM interfaces with a downstream join,
+//! less those where another router won the Assert; each is `forwarding` unless its gate's
+//! mVRRP group is not master (`blocked-by-vrrp`).
+//!
+//! Upstream, (*,G) Joins go toward the static RP for groups with listeners or downstream (*,G)
+//! joins, and (S,G) Joins toward every routed source we forward, that a downstream router
+//! joined, or that an IGMPv3 listener named. Data of a routed flow on another interface comes
+//! back from the forwarder as an upcall: on the RPF interface toward the source it completes
+//! the SPT switchover; on an outgoing interface it triggers an Assert (unless `pim
+//! ignore-assert-state`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
@@ -19,14 +29,17 @@ use std::time::{Duration, Instant};
 
 use dataplane::forward::{decode_upcall, Forwarder, FwdConfig, FwdIf, Ports};
 use dataplane::mfib::{Mfib, Oif, Route, Table};
-use dataplane::netlink::{Addr, Link};
+use dataplane::netlink::{Addr, Handle as Netlink, Link};
 use dataplane::sock::PacketSocket;
 use tracing::{debug, error, info};
 
 use super::config;
 use super::igmp::iface::{self as igmp, Action as IgmpAction};
-use super::pim::iface::{self as pim, Action as PimAction};
-use super::pim::packet::Message as PimMessage;
+use super::pim::downstream::{
+    Action as DsAction, Downstream, DownstreamState as DsState, DEFAULT_JP_OVERRIDE_INTERVAL,
+};
+use super::pim::iface::{self as pim, Action as PimAction, AssertState, RouteMetric};
+use super::pim::packet::{JoinPrune, Message as PimMessage};
 use super::pim::tib::{Tib, TibAction};
 use crate::netconf::server::now_ms;
 
@@ -36,6 +49,8 @@ const IGMP_PROTO: u8 = 2;
 /// How long a closing gate keeps forwarding (see [`Multicast::set_gate`]).
 pub const GATE_CLOSE_GRACE: Duration = Duration::from_millis(1);
 const PIM_PROTO: u8 = 103;
+/// At most this many (S,G) flows are tracked; data of further flows is not routed (counted).
+pub const MAX_SOURCES: usize = 16384;
 
 /// One interface with IGMP, PIM or a gate.
 struct McIf {
@@ -48,13 +63,41 @@ struct McIf {
     ctl: Option<PacketSocket>,
     igmp: Option<igmp::Interface>,
     pim: Option<pim::Interface>,
+    /// Downstream Join/Prune state (with PIM).
+    ds: Option<Downstream>,
     igmp_since: Option<Instant>,
 }
 
 struct Source {
+    /// Where its data last arrived.
     ifindex: u32,
+    /// Data has arrived on the RPF interface toward the source itself (the SPT bit of RFC 7761
+    /// §4.2.2): from then on only that interface is accepted.
+    spt: bool,
     last: Instant,
     packets: u64,
+}
+
+/// Reverse-path information toward an address: the interface, the PIM neighbor to join
+/// through (`None` when the address is on a connected subnet) and the Assert metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Rpf {
+    ifindex: u32,
+    neighbor: Option<Ipv4Addr>,
+    metric: RouteMetric,
+}
+
+/// The Assert metric preference of a kernel route, by who installed it (the administrative
+/// distances routers use: connected 0, static 1, eBGP 20, OSPF 110, IS-IS 115, RIP 120).
+fn preference(protocol: u8, connected: bool) -> u32 {
+    match protocol {
+        _ if connected => 0,
+        186 => 20,
+        187 => 115,
+        188 => 110,
+        189 => 120,
+        _ => 1,
+    }
 }
 
 /// What the protocol thread learns from the multicast engine.
@@ -82,6 +125,12 @@ pub struct Multicast {
     buf: Vec<u8>,
     /// Memberships or sources changed: the table is rebuilt once, at [`Multicast::flush`].
     dirty: bool,
+    /// rtnetlink requests for RPF lookups (opened on first use).
+    nl: Option<Netlink>,
+    /// RPF lookups, forgotten whenever a route, address or link changes.
+    rpf_cache: HashMap<Ipv4Addr, Option<Rpf>>,
+    /// Upcalls of flows beyond [`MAX_SOURCES`].
+    sources_dropped: u64,
 }
 
 fn igmp_config(c: &config::Igmp) -> igmp::Config {
@@ -101,6 +150,24 @@ fn pim_config(c: &config::Pim) -> pim::Config {
         ignore_dr: c.ignore_dr,
         ignore_assert: c.ignore_assert,
     }
+}
+
+/// J/P_Override_Interval of a LAN (RFC 7761 §4.3.3): from the neighbors' LAN Prune Delay
+/// options when all of them sent one, else the default.
+fn override_interval(p: &pim::Interface) -> Duration {
+    let mut prop = 0u16;
+    let mut over = 0u16;
+    for n in p.neighbors() {
+        let Some(d) = n.lan_prune_delay else {
+            return DEFAULT_JP_OVERRIDE_INTERVAL;
+        };
+        prop = prop.max(d.propagation_delay_ms);
+        over = over.max(d.override_interval_ms);
+    }
+    if prop == 0 && over == 0 {
+        return DEFAULT_JP_OVERRIDE_INTERVAL;
+    }
+    Duration::from_millis(u64::from(prop) + u64::from(over))
 }
 
 /// The Ethernet multicast address of an IPv4 group (RFC 1112 §6.4).
@@ -136,6 +203,9 @@ impl Multicast {
             seed,
             buf: vec![0; 65536],
             dirty: false,
+            nl: None,
+            rpf_cache: HashMap::new(),
+            sources_dropped: 0,
         }
     }
 
@@ -168,6 +238,7 @@ impl Multicast {
                     ctl: None,
                     igmp: None,
                     pim: None,
+                    ds: None,
                     igmp_since: None,
                 });
                 e.cfg = c.clone();
@@ -183,6 +254,7 @@ impl Multicast {
 
     /// Interface index, MAC, address and oper state from the kernel's view.
     pub fn sync_links(&mut self, links: &BTreeMap<String, Link>, addrs: &[Addr], now: Instant) {
+        self.routes_changed();
         let names: Vec<String> = self.ifs.keys().cloned().collect();
         for name in names {
             let Some(e) = self.ifs.get_mut(&name) else {
@@ -210,16 +282,23 @@ impl Multicast {
                     }
                     if local != e.local {
                         e.local = local;
-                        if let Some(i) = e.igmp.as_mut() {
-                            let a = i.set_local(local, now);
-                            self.igmp_actions(&name, a);
+                        if let Some(d) = e.ds.as_mut() {
+                            d.set_local(local);
                         }
+                        let pim_out = e.pim.as_mut().map(|p| p.set_local(local));
+                        let igmp_out = e.igmp.as_mut().map(|i| i.set_local(local, now));
+                        self.pim_actions(&name, pim_out.unwrap_or_default(), now);
+                        self.igmp_actions(&name, igmp_out.unwrap_or_default());
                     }
                 }
                 None => {
                     e.index = None;
                     e.up = false;
                     e.ctl = None;
+                    if let Some(d) = e.ds.as_mut() {
+                        d.clear();
+                        self.dirty = true;
+                    }
                 }
             }
         }
@@ -257,11 +336,14 @@ impl Multicast {
                     .wrapping_add(1442695040888963407);
                 let p = pim::Interface::new(pim_config(c), e.local, now, (self.seed >> 32) as u32);
                 e.pim = Some(p);
+                e.ds = Some(Downstream::new(e.local));
                 info!(interface = %name, "PIM-SM enabled");
             }
             (None, Some(p)) => {
                 pim_out = p.shutdown();
                 e.pim = None;
+                e.ds = None;
+                self.dirty = true;
             }
             (None, None) => {}
         }
@@ -379,14 +461,30 @@ impl Multicast {
         }
     }
 
+    /// Upcalls from the forwarder: data of a flow without a route (a new source), or data of a
+    /// routed flow on another interface than its incoming one (the SPT taking over, or another
+    /// router forwarding onto one of our outgoing interfaces: an Assert).
     fn read_upcalls(&mut self, now: Instant) {
         let mut b = [0u8; 64];
+        let table = self.mfib.snapshot();
         while let Some(Ok(n)) = self.upcall_rx.as_ref().map(|u| u.recv(&mut b)) {
             let Some((s, g, ifindex)) = decode_upcall(&b[..n]) else {
                 continue;
             };
+            if let Some(r) = table.get(s, g) {
+                if r.iif != ifindex {
+                    let on_oif = r.oifs.iter().any(|o| o.ifindex == ifindex && o.forwarding);
+                    self.wrong_interface(s, g, ifindex, on_oif, now);
+                }
+                continue;
+            }
+            if !self.sources.contains_key(&(s, g)) && self.sources.len() >= MAX_SOURCES {
+                self.sources_dropped += 1;
+                continue;
+            }
             let e = self.sources.entry((s, g)).or_insert(Source {
                 ifindex,
+                spt: false,
                 last: now,
                 packets: 0,
             });
@@ -395,6 +493,42 @@ impl Multicast {
             self.dirty = true;
             debug!(source = %s, group = %g, ifindex, "new multicast flow");
         }
+    }
+
+    /// Data of the routed flow (s, g) arrived on `ifindex`, not its incoming interface.
+    fn wrong_interface(
+        &mut self,
+        s: Ipv4Addr,
+        g: Ipv4Addr,
+        ifindex: u32,
+        on_oif: bool,
+        now: Instant,
+    ) {
+        let rpf = self.rpf(s);
+        if rpf.is_some_and(|r| r.ifindex == ifindex) {
+            // On the shortest-path tree now: accept it there from here on (RFC 7761 §4.2.2).
+            if let Some(src) = self.sources.get_mut(&(s, g)) {
+                if !src.spt || src.ifindex != ifindex {
+                    src.spt = true;
+                    src.ifindex = ifindex;
+                    src.last = now;
+                    self.dirty = true;
+                    debug!(source = %s, group = %g, ifindex, "switched to the shortest-path tree");
+                }
+            }
+            return;
+        }
+        let (Some(rpf), true) = (rpf, on_oif) else {
+            return;
+        };
+        // Another router forwards the flow onto a LAN we forward it onto (§4.6.1).
+        let Some((name, e)) = self.ifs.iter_mut().find(|(_, e)| e.index == Some(ifindex)) else {
+            return;
+        };
+        let Some(p) = e.pim.as_mut() else { return };
+        let name = name.clone();
+        let a = p.data_on_outgoing(Some(s), g, rpf.metric, now);
+        self.pim_actions(&name, a, now);
     }
 
     fn read_control(&mut self, name: &str, now: Instant) {
@@ -438,11 +572,96 @@ impl Multicast {
                     };
                     let a = match &msg {
                         PimMessage::Hello(h) => p.receive_hello(src, h, now),
-                        _ => Vec::new(),
+                        PimMessage::Assert(a) => {
+                            let a = *a;
+                            let mine = self.assert_metric(name, &a);
+                            match self.ifs.get_mut(name).and_then(|e| e.pim.as_mut()) {
+                                Some(p) => p.receive_assert(src, &a, mine, now),
+                                None => Vec::new(),
+                            }
+                        }
+                        PimMessage::JoinPrune(jp) => {
+                            self.join_prune(name, src, jp, now);
+                            Vec::new()
+                        }
                     };
                     self.pim_actions(name, a, now);
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// Our Assert metric for the route an Assert on `name` is about, if we forward it onto that
+    /// interface (CouldAssert, §4.6): toward the source for an (S,G) Assert, toward the RP for
+    /// a (*,G) one (any source of the group forwarded there counts).
+    fn assert_metric(&mut self, name: &str, a: &super::pim::packet::Assert) -> Option<RouteMetric> {
+        let ifindex = self.ifs.get(name)?.index?;
+        let table = self.mfib.snapshot();
+        let group = a.group.address;
+        let forwards = |r: &Route| r.oifs.iter().any(|o| o.ifindex == ifindex && o.forwarding);
+        if a.rpt {
+            let rp = self.cfg.rp?;
+            if !table.routes().any(|r| r.group == group && forwards(r)) {
+                return None;
+            }
+            return self.rpf(rp).map(|r| RouteMetric {
+                rpt: true,
+                ..r.metric
+            });
+        }
+        if !table.get(a.source, group).is_some_and(forwards) {
+            return None;
+        }
+        self.rpf(a.source).map(|r| r.metric)
+    }
+
+    /// A Join/Prune from neighbor `src` on `name`: ours to act on when it names us as the
+    /// upstream neighbor (downstream state, §4.5.1-§4.5.2), otherwise seen for prune override
+    /// of our own joins toward the same neighbor (§4.5.5-§4.5.6).
+    fn join_prune(&mut self, name: &str, src: Ipv4Addr, jp: &JoinPrune, now: Instant) {
+        let Some(e) = self.ifs.get_mut(name) else {
+            return;
+        };
+        let (Some(p), Some(idx)) = (e.pim.as_ref(), e.index) else {
+            return;
+        };
+        // Only from PIM neighbors (§4.5).
+        if p.neighbor_primary(src).is_none() {
+            debug!(interface = %name, from = %src, "Join/Prune from a non-neighbor ignored");
+            return;
+        }
+        if jp.upstream_neighbor == e.local {
+            let neighbors = p.neighbors().count();
+            let interval = override_interval(p);
+            let a =
+                e.ds.as_mut()
+                    .map(|d| d.receive_join_prune(jp, neighbors, interval, now))
+                    .unwrap_or_default();
+            self.ds_actions(name, a);
+        } else {
+            let t = self.tib.observe_join_prune(idx, jp, now);
+            self.tib_actions(t);
+        }
+    }
+
+    fn ds_actions(&mut self, name: &str, actions: Vec<DsAction>) {
+        for a in actions {
+            match a {
+                DsAction::Changed {
+                    source,
+                    group,
+                    joined,
+                } => {
+                    debug!(interface = %name, source = ?source, group = %group, joined, "PIM downstream join state");
+                    self.dirty = true;
+                }
+                DsAction::Send(jp) => self.send(
+                    name,
+                    super::pim::packet::ALL_PIM_ROUTERS,
+                    PIM_PROTO,
+                    &PimMessage::JoinPrune(jp).encode(),
+                ),
             }
         }
     }
@@ -517,7 +736,22 @@ impl Multicast {
                     info!(interface = %name, dr = %dr, is_dr, "PIM DR");
                     recompute = true;
                 }
-                _ => {}
+                PimAction::AssertWon { source, group } => {
+                    info!(interface = %name, source = ?source, group = %group, "PIM assert won");
+                    recompute = true;
+                }
+                PimAction::AssertLost {
+                    source,
+                    group,
+                    winner,
+                } => {
+                    info!(interface = %name, source = ?source, group = %group, winner = %winner, "PIM assert lost");
+                    recompute = true;
+                }
+                PimAction::AssertCleared { source, group } => {
+                    debug!(interface = %name, source = ?source, group = %group, "PIM assert cleared");
+                    recompute = true;
+                }
             }
         }
         if recompute {
@@ -553,6 +787,7 @@ impl Multicast {
             for t in [
                 e.igmp.as_ref().and_then(|i| i.next_deadline()),
                 e.pim.as_ref().and_then(|p| p.next_deadline()),
+                e.ds.as_ref().and_then(|d| d.next_deadline()),
             ]
             .into_iter()
             .flatten()
@@ -604,6 +839,20 @@ impl Multicast {
                     .map(|p| p.on_timer(now));
                 self.pim_actions(n, a.unwrap_or_default(), now);
             }
+            let due = self
+                .ifs
+                .get(n)
+                .and_then(|e| e.ds.as_ref())
+                .and_then(|d| d.next_deadline())
+                .is_some_and(|t| t <= now);
+            if due {
+                let a = self
+                    .ifs
+                    .get_mut(n)
+                    .and_then(|e| e.ds.as_mut())
+                    .map(|d| d.on_timer(now));
+                self.ds_actions(n, a.unwrap_or_default());
+            }
         }
         if self.tib.next_deadline().is_some_and(|t| t <= now) {
             let a = self.tib.on_timer(now);
@@ -639,6 +888,70 @@ impl Multicast {
         }
     }
 
+    /// Routes, addresses or links changed: RPF answers are looked up again.
+    pub fn routes_changed(&mut self) {
+        if !self.rpf_cache.is_empty() {
+            self.rpf_cache.clear();
+            self.dirty = true;
+        }
+    }
+
+    /// Reverse path toward `addr` (cached until [`Multicast::routes_changed`]).
+    fn rpf(&mut self, addr: Ipv4Addr) -> Option<Rpf> {
+        if let Some(r) = self.rpf_cache.get(&addr) {
+            return *r;
+        }
+        let r = self.lookup_rpf(addr);
+        if self.rpf_cache.len() >= 2 * MAX_SOURCES {
+            self.rpf_cache.clear();
+        }
+        self.rpf_cache.insert(addr, r);
+        r
+    }
+
+    /// A connected subnet of one of our multicast interfaces, else the kernel's unicast route
+    /// if it leaves through one of them.
+    fn lookup_rpf(&mut self, addr: Ipv4Addr) -> Option<Rpf> {
+        let connected = RouteMetric {
+            rpt: false,
+            preference: 0,
+            metric: 0,
+        };
+        for e in self.ifs.values() {
+            if let Some(idx) = e.index {
+                if e.prefixes.iter().any(|&(n, l)| in_prefix(addr, n, l)) {
+                    return Some(Rpf {
+                        ifindex: idx,
+                        neighbor: None,
+                        metric: connected,
+                    });
+                }
+            }
+        }
+        if self.nl.is_none() {
+            self.nl = Netlink::open()
+                .map_err(|e| error!(error = %e, "no rtnetlink socket for RPF lookups"))
+                .ok();
+        }
+        let route = match self.nl.as_mut()?.route_get(addr) {
+            Ok(r) => r?,
+            Err(e) => {
+                debug!(address = %addr, error = %e, "RPF lookup failed");
+                return None;
+            }
+        };
+        self.ifs.values().find(|e| e.index == Some(route.oif))?;
+        Some(Rpf {
+            ifindex: route.oif,
+            neighbor: route.gateway,
+            metric: RouteMetric {
+                rpt: false,
+                preference: preference(route.protocol, route.gateway.is_none()),
+                metric: route.metric,
+            },
+        })
+    }
+
     /// Is `source` reached through the interface `ifindex` (RPF)?
     fn rpf_ok(&self, source: Ipv4Addr, ifindex: u32) -> bool {
         let Some(e) = self.ifs.values().find(|e| e.index == Some(ifindex)) else {
@@ -660,45 +973,133 @@ impl Multicast {
             })
     }
 
-    /// Rebuild the forwarding table and publish it (one swap).
+    /// The reverse path toward the RP for (*,G) joins: a PIM interface and neighbor (the RP
+    /// itself when it is on a connected subnet). `None` when we are the RP or it is not
+    /// reached through PIM.
+    fn rp_path(&mut self, rp: Ipv4Addr) -> Option<Rpf> {
+        if self
+            .ifs
+            .values()
+            .any(|e| e.prefixes.iter().any(|&(a, _)| a == rp))
+        {
+            return None;
+        }
+        let r = self.rpf(rp)?;
+        Some(Rpf {
+            neighbor: Some(r.neighbor.unwrap_or(rp)),
+            ..r
+        })
+    }
+
+    /// Is `ifindex` a PIM interface of ours?
+    fn is_pim(&self, ifindex: u32) -> bool {
+        self.ifs
+            .values()
+            .any(|e| e.index == Some(ifindex) && e.pim.is_some())
+    }
+
+    /// Outgoing interfaces of (s, g) arriving on `iif` (RFC 7761 §4.1.6, with the vendor
+    /// knobs): IGMP listeners where we may forward (I_am_DR, `ignore-dr-state`, or no PIM)
+    /// and PIM downstream joins ((S,G) or (*,G)), less the interfaces where another router won
+    /// the Assert; each is forwarding unless its mVRRP gate is closed.
+    fn oifs_for(&self, s: Ipv4Addr, g: Ipv4Addr, iif: u32) -> Vec<Oif> {
+        let mut oifs = Vec::new();
+        for e in self.ifs.values() {
+            let Some(idx) = e.index else { continue };
+            if idx == iif {
+                continue;
+            }
+            let pim = e.pim.as_ref();
+            let lost = pim.is_some_and(|p| {
+                p.lost_assert(Some(s), g)
+                    || (p.lost_assert(None, g) && p.assert_state(Some(s), g) != AssertState::Winner)
+            });
+            if lost {
+                continue;
+            }
+            let by_igmp = e.igmp.as_ref().is_some_and(|i| i.wants(s, g))
+                && pim.is_none_or(|p| p.i_am_dr_for_oifs());
+            let by_pim = e.ds.as_ref().is_some_and(|d| d.forwards(s, g));
+            if !(by_igmp || by_pim) {
+                continue;
+            }
+            let open = match &e.cfg.gate {
+                Some((gi, gv)) => self.gates.get(&(gi.clone(), *gv)).copied().unwrap_or(false),
+                None => true,
+            };
+            oifs.push(Oif::new(idx, open));
+        }
+        oifs
+    }
+
+    /// Rebuild the forwarding table and publish it (one swap), then bring the upstream joins
+    /// in line: (*,G) toward the RP for groups with listeners or downstream (*,G) joins, and
+    /// (S,G) toward each source that is not on a connected subnet and that we forward, that a
+    /// downstream router joined, or that an IGMPv3 listener asked for by name (the SPT
+    /// switchover of §4.2.1 with a threshold of zero, as most routers default to).
     fn recompute(&mut self, now: Instant) {
         let old = self.mfib.snapshot();
         let mut t = Table::new();
-        let mut joins: BTreeMap<Ipv4Addr, bool> = BTreeMap::new();
+        let mut want: BTreeMap<(Option<Ipv4Addr>, Ipv4Addr), Rpf> = BTreeMap::new();
         if self.cfg.routing_enable {
-            for ((s, g), src) in &self.sources {
-                if !self.rpf_ok(*s, src.ifindex) {
-                    continue;
-                }
-                let mut oifs = Vec::new();
-                for e in self.ifs.values() {
-                    let (Some(idx), Some(i)) = (e.index, e.igmp.as_ref()) else {
-                        continue;
-                    };
-                    if idx == src.ifindex || !i.wants(*s, *g) {
-                        continue;
-                    }
-                    if e.pim.as_ref().is_some_and(|p| !p.i_am_dr_for_oifs()) {
-                        continue;
-                    }
-                    let open = match &e.cfg.gate {
-                        Some((gi, gv)) => {
-                            self.gates.get(&(gi.clone(), *gv)).copied().unwrap_or(false)
-                        }
-                        None => true,
-                    };
-                    oifs.push(Oif::new(idx, open));
-                }
-                t.insert(Route::new(*s, *g, src.ifindex, oifs));
-            }
-            // Groups with receivers: joins towards the RP.
+            let rp_path = self.cfg.rp.and_then(|rp| self.rp_path(rp));
+            let mut star: Vec<Ipv4Addr> = Vec::new();
+            let mut named: Vec<(Ipv4Addr, Ipv4Addr)> = Vec::new();
             for e in self.ifs.values() {
                 if let Some(i) = e.igmp.as_ref() {
                     for gs in i.groups() {
-                        joins.insert(gs.group, true);
+                        star.push(gs.group);
+                        if gs.mode == super::igmp::iface::FilterMode::Include {
+                            named.extend(gs.sources.iter().map(|(s, _)| (*s, gs.group)));
+                        }
+                    }
+                }
+                if let Some(d) = e.ds.as_ref() {
+                    for en in d.entries() {
+                        match en.source() {
+                            None => star.push(en.group()),
+                            Some(s) => named.push((s, en.group())),
+                        }
                     }
                 }
             }
+            if let Some(r) = rp_path.filter(|r| self.is_pim(r.ifindex)) {
+                for g in star {
+                    want.insert((None, g), r);
+                }
+            }
+            let flows: Vec<((Ipv4Addr, Ipv4Addr), u32, bool)> = self
+                .sources
+                .iter()
+                .map(|(k, v)| (*k, v.ifindex, v.spt))
+                .collect();
+            for ((s, g), arrived, spt) in flows {
+                let rpf = self.rpf(s);
+                let iif = match rpf {
+                    // Still on the RP tree: accepted where the RP's path comes in.
+                    Some(r)
+                        if !spt
+                            && r.ifindex != arrived
+                            && rp_path.is_some_and(|rp| rp.ifindex == arrived) =>
+                    {
+                        arrived
+                    }
+                    Some(r) => r.ifindex,
+                    None if self.rpf_ok(s, arrived) => arrived,
+                    None => continue,
+                };
+                let oifs = self.oifs_for(s, g, iif);
+                if let Some(r) = rpf.filter(|r| r.neighbor.is_some() && !oifs.is_empty()) {
+                    want.insert((Some(s), g), r);
+                }
+                t.insert(Route::new(s, g, iif, oifs));
+            }
+            for (s, g) in named {
+                if let Some(r) = self.rpf(s).filter(|r| r.neighbor.is_some()) {
+                    want.insert((Some(s), g), r);
+                }
+            }
+            want.retain(|_, r| self.is_pim(r.ifindex));
         }
         t.adopt_counters(&old);
         let now_ms = now_ms();
@@ -709,26 +1110,21 @@ impl Multicast {
                 .or_insert(now_ms);
         }
         self.mfib.publish(t);
-        // (*,G) joins towards a static RP through a PIM interface that has it connected.
-        if let Some(rp) = self.cfg.rp {
-            let up = self.ifs.values().find(|e| {
-                e.pim.is_some() && e.prefixes.iter().any(|&(net, len)| in_prefix(rp, net, len))
-            });
-            if let Some((idx, _)) = up.and_then(|e| e.index.map(|i| (i, e))) {
-                let known: Vec<Ipv4Addr> = self.tib.entries().map(|e| e.group()).collect();
-                for g in known.iter().filter(|g| !joins.contains_key(g)) {
-                    let a = self
-                        .tib
-                        .set_join_desired(None, *g, false, Some(rp), idx, now);
-                    self.tib_actions(a);
-                }
-                for g in joins.keys() {
-                    let a = self
-                        .tib
-                        .set_join_desired(None, *g, true, Some(rp), idx, now);
-                    self.tib_actions(a);
-                }
-            }
+        let stale: Vec<(Option<Ipv4Addr>, Ipv4Addr)> = self
+            .tib
+            .entries()
+            .map(|e| (e.source(), e.group()))
+            .filter(|k| !want.contains_key(k))
+            .collect();
+        for (s, g) in stale {
+            let a = self.tib.set_join_desired(s, g, false, None, 0, now);
+            self.tib_actions(a);
+        }
+        for ((s, g), r) in want {
+            let a = self
+                .tib
+                .set_join_desired(s, g, true, r.neighbor, r.ifindex, now);
+            self.tib_actions(a);
         }
     }
 
@@ -818,6 +1214,39 @@ impl Multicast {
                     now.saturating_duration_since(n.since).as_secs()
                 );
             }
+            let any = Ipv4Addr::UNSPECIFIED;
+            for j in e.ds.iter().flat_map(|d| d.entries()) {
+                let st = match j.state() {
+                    DsState::PrunePending => "prune-pending",
+                    _ => "join",
+                };
+                let _ = write!(
+                    x,
+                    "<join><source>{}</source><group>{}</group><state>{st}</state>",
+                    j.source().unwrap_or(any),
+                    j.group()
+                );
+                if let Some(exp) = j.expires() {
+                    let _ = write!(
+                        x,
+                        "<expires>{}</expires>",
+                        exp.saturating_duration_since(now).as_secs()
+                    );
+                }
+                x.push_str("</join>");
+            }
+            for (s, g, st) in p.asserts() {
+                let (st, winner) = match st {
+                    AssertState::Winner => ("winner", e.local),
+                    AssertState::Loser { winner } => ("loser", winner),
+                    AssertState::NoInfo => continue,
+                };
+                let _ = write!(
+                    x,
+                    "<assert><source>{}</source><group>{g}</group><state>{st}</state><winner>{winner}</winner></assert>",
+                    s.unwrap_or(any)
+                );
+            }
             x.push_str("</pim>");
         }
         if let Some((gi, gv)) = &e.cfg.gate {
@@ -854,6 +1283,15 @@ impl Multicast {
                 r.group,
                 name_of(r.iif)
             );
+            let upstream = [Some(r.source), None].into_iter().find_map(|s| {
+                self.tib
+                    .entry(s, r.group)
+                    .filter(|e| e.upstream_if() == r.iif)
+                    .and_then(|e| e.upstream_neighbor())
+            });
+            if let Some(n) = upstream {
+                let _ = write!(x, "<upstream-neighbor>{n}</upstream-neighbor>");
+            }
             // Every IGMP interface that is not in the route is listed as pruned.
             let mut names: Vec<(String, &str)> = r
                 .oifs
@@ -890,8 +1328,50 @@ impl Multicast {
         }
     }
 
-    pub fn has_routes(&self) -> bool {
-        !self.mfib.snapshot().is_empty()
+    /// Is there multicast state to report (a forwarder or routes)?
+    pub fn has_state(&self) -> bool {
+        self.forwarder.is_some() || !self.mfib.snapshot().is_empty()
+    }
+
+    /// The `multicast/forwarding-plane` counters.
+    pub fn forwarding_state(&self, x: &mut String) {
+        use std::fmt::Write as _;
+        let Some(f) = &self.forwarder else { return };
+        let c = f.counters();
+        let _ = write!(
+            x,
+            "<forwarding-plane><received>{}</received><forwarded>{}</forwarded><rpf-failures>{}</rpf-failures><no-route>{}</no-route><ttl-expired>{}</ttl-expired><malformed>{}</malformed><tx-errors>{}</tx-errors><sources-dropped>{}</sources-dropped>",
+            c.received,
+            c.forwarded,
+            c.rpf_fail,
+            c.no_route,
+            c.ttl_expired,
+            c.malformed,
+            c.tx_errors,
+            self.sources_dropped
+        );
+        let mut ports: Vec<(String, dataplane::ring::RingStats)> = f
+            .ring_stats()
+            .into_iter()
+            .map(|(idx, st)| {
+                let name = self
+                    .ifs
+                    .iter()
+                    .find(|(_, e)| e.index == Some(idx))
+                    .map(|(n, _)| n.clone())
+                    .unwrap_or_else(|| format!("if{idx}"));
+                (name, st)
+            })
+            .collect();
+        ports.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, st) in ports {
+            let _ = write!(
+                x,
+                "<port><name>{name}</name><packets>{}</packets><ring-drops>{}</ring-drops><ring-freezes>{}</ring-freezes></port>",
+                st.packets, st.drops, st.freeze_q_cnt
+            );
+        }
+        x.push_str("</forwarding-plane>");
     }
 
     pub fn stop(&mut self) {

@@ -325,6 +325,13 @@ impl Interface {
         }
     }
 
+    /// Every route with assert state, in (source, group) order.
+    pub fn asserts(&self) -> impl Iterator<Item = (Option<Ipv4Addr>, Ipv4Addr, AssertState)> + '_ {
+        self.asserts
+            .keys()
+            .map(|&(s, g)| (s, g, self.assert_state(s, g)))
+    }
+
     /// The Hello we send now (with our current holdtime).
     pub fn hello(&self) -> Hello {
         self.make_hello(hello_holdtime(self.cfg.hello_interval))
@@ -341,6 +348,27 @@ impl Interface {
     }
 
     // ---- events ----------------------------------------------------------
+
+    /// Our address on the interface changed (or became known: an interface is often created
+    /// before its address is configured). The DR election runs again; assert state, which was
+    /// won or lost with the old address, is dropped.
+    pub fn set_local(&mut self, local: Ipv4Addr) -> Vec<Action> {
+        let mut out = Vec::new();
+        if local == self.local {
+            return out;
+        }
+        if self.dr == self.local {
+            self.dr = local;
+        }
+        self.local = local;
+        for (source, group) in std::mem::take(&mut self.asserts).into_keys() {
+            out.push(Action::AssertCleared { source, group });
+        }
+        if !self.shut {
+            self.update_dr(&mut out);
+        }
+        out
+    }
 
     /// Applies a new configuration. An identical one does nothing. A DR
     /// priority or hello interval change sends a Hello at once (and restarts
@@ -1396,5 +1424,26 @@ mod tests {
             .receive_assert(HIGH, &assert_from(metric(1, 1)), None, t0)
             .is_empty());
         assert_eq!(i.assert_state(Some(SRC), GROUP), AssertState::NoInfo);
+    }
+
+    #[test]
+    fn an_address_learned_late_reruns_the_dr_election() {
+        let t0 = Instant::now();
+        let mut i = Interface::new(Config::default(), Ipv4Addr::UNSPECIFIED, t0, 7);
+        let h = Hello {
+            holdtime: Some(105),
+            dr_priority: Some(1),
+            generation_id: Some(9),
+            ..Hello::default()
+        };
+        i.receive_hello(Ipv4Addr::new(192, 168, 1, 1), &h, t0);
+        assert_eq!(i.dr(), Ipv4Addr::new(192, 168, 1, 1));
+        let out = i.set_local(Ipv4Addr::new(192, 168, 1, 2));
+        assert!(i.is_dr());
+        assert!(out.contains(&Action::DrChange {
+            dr: Ipv4Addr::new(192, 168, 1, 2),
+            is_dr: true
+        }));
+        assert!(i.set_local(Ipv4Addr::new(192, 168, 1, 2)).is_empty());
     }
 }

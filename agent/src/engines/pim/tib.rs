@@ -1,5 +1,5 @@
 //! Upstream join state of one router (the upstream half of the tree
-//! information base): RFC 7761 §4.5.7 for (*,G) and §4.5.8 for (S,G),
+//! information base): RFC 7761 §4.5.5 for (*,G) and §4.5.6 for (S,G),
 //! simplified.
 //!
 //! Per route the caller states JoinDesired (it knows the local receivers
@@ -24,9 +24,9 @@
 //!
 //! Not implemented: Join suppression (seeing another router's Join does not
 //! delay ours), (S,G,rpt) state and prunes, the SPT bit and switchover,
-//! RPF' taken from an assert winner, and downstream state (Joins received
-//! from other routers). The caller must feed only other routers' messages
-//! to [`Tib::observe_join_prune`].
+//! and RPF' taken from an assert winner. Downstream state (Joins received
+//! from other routers) is [`super::downstream`]. The caller must feed only
+//! other routers' messages to [`Tib::observe_join_prune`].
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -234,7 +234,7 @@ impl Tib {
 
     /// The upstream neighbor `neighbor` restarted (its Generation ID
     /// changed, or it reappeared): every route joined to it re-sends its
-    /// Join within t_override (§4.5.7 "GenID change"). The Joins go out from
+    /// Join within t_override (§4.5.5 "GenID change"). The Joins go out from
     /// [`Tib::on_timer`]; this returns nothing today.
     pub fn neighbor_restarted(&mut self, neighbor: Ipv4Addr, now: Instant) -> Vec<TibAction> {
         let keys: Vec<Key> = self
@@ -251,7 +251,7 @@ impl Tib {
 
     /// A Join/Prune from another router seen on `upstream_if`. A Prune of
     /// one of our joined routes sent to our RPF neighbor there is
-    /// overridden: our Join goes out within t_override (§4.5.7, §4.5.8:
+    /// overridden: our Join goes out within t_override (§4.5.5, §4.5.6:
     /// Prune(*,G) for (*,G); Prune(S,G), Prune(S,G,rpt) or Prune(*,G) for
     /// (S,G)). Joins seen are ignored (no Join suppression). Returns nothing
     /// today; the Joins go out from [`Tib::on_timer`].
