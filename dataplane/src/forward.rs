@@ -5,11 +5,12 @@
 //! current [`Table`] ((S,G), then (*,G)), checks RPF (the frame's interface must be the route's
 //! iif) and TTL, and queues one copy per forwarding oif: TTL decremented with an incremental
 //! checksum update (RFC 1624), source MAC set to the oif's, destination MAC left as is. Copies go
-//! out in `sendmmsg` batches on a per-interface AF_PACKET socket. On veth, `sendmmsg` was as fast
-//! as a TX ring (shared/reference/dataplane-and-style.md, section 2).
+//! out per interface either in `sendmmsg` batches on an AF_PACKET socket ([`TxMode::Sendmmsg`],
+//! the default) or written in place into a TPACKET_V3 transmit ring with one kick per batch
+//! ([`TxMode::Ring`], [`crate::txring`]); BENCHMARKS.md compares the two.
 //!
-//! Nothing on the per-frame path allocates: TX slots, `iovec`s and `mmsghdr`s are allocated
-//! once when the thread starts, and the table is re-read once per turn of the loop.
+//! Nothing on the per-frame path allocates: TX slots, `iovec`s and `mmsghdr`s (or the ring) are
+//! allocated once when the thread starts, and the table is re-read once per turn of the loop.
 
 use std::io;
 use std::mem;
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 use crate::mfib::{Mfib, Table};
 use crate::ring::{Frame, RingConfig, RingStats, RxRing};
 use crate::sock::{setsockopt, PacketSocket};
+use crate::txring::{TxRing, TxRingConfig};
 
 const ETH_HLEN: usize = 14;
 
@@ -262,65 +264,186 @@ impl SharedStats {
 
 // ===== transmit queues =====
 
-/// Copies waiting for one output interface, sent with `sendmmsg`.
+/// How copies are handed to the kernel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TxMode {
+    /// Copies gathered in a buffer per output interface, sent with one `sendmmsg` per batch.
+    #[default]
+    Sendmmsg,
+    /// Copies written in place into a TPACKET_V3 transmit ring per output interface, one
+    /// `send` kick per batch ([`crate::txring`]).
+    Ring,
+}
+
+/// Write the copy of `frame` for an output interface into `slot` (same length): source MAC,
+/// TTL and header checksum, and the UDP checksum when it had to be completed.
+#[inline]
+fn write_copy(
+    slot: &mut [u8],
+    frame: &[u8],
+    mac: &[u8; 6],
+    ttl: u8,
+    csum: [u8; 2],
+    l4: Option<(usize, [u8; 2])>,
+) {
+    slot.copy_from_slice(frame);
+    slot[6..12].copy_from_slice(mac);
+    slot[ETH_HLEN + 8] = ttl;
+    slot[ETH_HLEN + 10..ETH_HLEN + 12].copy_from_slice(&csum);
+    if let Some((at, value)) = l4 {
+        slot[at..at + 2].copy_from_slice(&value);
+    }
+}
+
+/// Copies waiting for one output interface.
 struct TxQueue {
-    fd: RawFd,
     ifindex: u32,
     mac: [u8; 6],
+    /// The largest copy the queue takes.
     slot_len: usize,
+    /// Copies per `sendmmsg` or per kick.
+    batch: usize,
+    /// Copies queued since the last send or kick.
+    queued: usize,
+    out: TxOut,
+}
+
+enum TxOut {
+    Mmsg(Mmsg),
+    Ring(TxRing),
+}
+
+/// The `sendmmsg` buffers: `batch` slots of `slot_len` bytes and their headers.
+struct Mmsg {
+    fd: RawFd,
+    /// The socket behind `fd`, when the queue owns it.
+    _sock: Option<PacketSocket>,
     buf: Vec<u8>,
     lens: Vec<usize>,
     iovs: Vec<libc::iovec>,
     msgs: Vec<libc::mmsghdr>,
-    queued: usize,
 }
 
 impl TxQueue {
-    /// `fd` must stay open as long as the queue is used.
+    /// A `sendmmsg` queue on `fd`, which must stay open as long as the queue is used.
     fn new(fd: RawFd, ifindex: u32, mac: [u8; 6], batch: usize, slot_len: usize) -> TxQueue {
         let batch = batch.max(1);
         TxQueue {
-            fd,
             ifindex,
             mac,
             slot_len,
-            buf: vec![0; batch * slot_len],
-            lens: vec![0; batch],
-            iovs: (0..batch)
-                .map(|_| libc::iovec {
-                    iov_base: std::ptr::null_mut(),
-                    iov_len: 0,
-                })
-                .collect(),
-            // SAFETY: all-zero is a valid mmsghdr (null pointers, zero lengths).
-            msgs: (0..batch).map(|_| unsafe { mem::zeroed() }).collect(),
+            batch,
             queued: 0,
+            out: TxOut::Mmsg(Mmsg {
+                fd,
+                _sock: None,
+                buf: vec![0; batch * slot_len],
+                lens: vec![0; batch],
+                iovs: (0..batch)
+                    .map(|_| libc::iovec {
+                        iov_base: std::ptr::null_mut(),
+                        iov_len: 0,
+                    })
+                    .collect(),
+                // SAFETY: all-zero is a valid mmsghdr (null pointers, zero lengths).
+                msgs: (0..batch).map(|_| unsafe { mem::zeroed() }).collect(),
+            }),
         }
     }
 
-    fn is_full(&self) -> bool {
-        self.queued == self.lens.len()
+    /// A `sendmmsg` queue that owns its socket.
+    fn owning(sock: PacketSocket, mac: [u8; 6], batch: usize, slot_len: usize) -> TxQueue {
+        let mut q = TxQueue::new(sock.as_raw_fd(), sock.ifindex(), mac, batch, slot_len);
+        if let TxOut::Mmsg(m) = &mut q.out {
+            m._sock = Some(sock);
+        }
+        q
     }
 
-    /// Queue a copy of `frame` rewritten for this interface (TTL and checksum given).
+    /// A queue on a transmit ring: copies go straight into its slots.
+    fn ring(ring: TxRing, mac: [u8; 6], batch: usize, max_frame: usize) -> TxQueue {
+        TxQueue {
+            ifindex: ring.ifindex(),
+            mac,
+            slot_len: max_frame.min(ring.max_frame_len()),
+            batch: batch.max(1),
+            queued: 0,
+            out: TxOut::Ring(ring),
+        }
+    }
+
+    /// Queue a copy of `frame` rewritten for this interface (TTL and checksum given); sends
+    /// a full batch first.
     #[inline]
-    fn push(&mut self, frame: &[u8], ttl: u8, csum: [u8; 2], l4: Option<(usize, [u8; 2])>) {
-        let i = self.queued;
-        let slot = &mut self.buf[i * self.slot_len..i * self.slot_len + frame.len()];
-        slot.copy_from_slice(frame);
-        slot[6..12].copy_from_slice(&self.mac);
-        slot[ETH_HLEN + 8] = ttl;
-        slot[ETH_HLEN + 10..ETH_HLEN + 12].copy_from_slice(&csum);
-        if let Some((at, value)) = l4 {
-            slot[at..at + 2].copy_from_slice(&value);
+    fn push(
+        &mut self,
+        frame: &[u8],
+        ttl: u8,
+        csum: [u8; 2],
+        l4: Option<(usize, [u8; 2])>,
+        stats: &mut FwdStats,
+    ) {
+        if self.queued >= self.batch {
+            self.flush(stats);
         }
-        self.lens[i] = frame.len();
-        self.queued += 1;
+        let mac = self.mac;
+        match &mut self.out {
+            TxOut::Mmsg(m) => {
+                let i = self.queued;
+                let at = i * self.slot_len;
+                write_copy(&mut m.buf[at..at + frame.len()], frame, &mac, ttl, csum, l4);
+                m.lens[i] = frame.len();
+                self.queued += 1;
+            }
+            TxOut::Ring(r) => {
+                let fill = |slot: &mut [u8]| write_copy(slot, frame, &mac, ttl, csum, l4);
+                if r.push(frame.len(), fill) {
+                    self.queued += 1;
+                    stats.forwarded += 1;
+                    return;
+                }
+                // Full: have the kernel send what it has (on a veth that also frees the
+                // slots), then try once more.
+                if self.queued > 0 || r.unsent() {
+                    let _ = r.kick();
+                    self.queued = 0;
+                }
+                let fill = |slot: &mut [u8]| write_copy(slot, frame, &mac, ttl, csum, l4);
+                if r.push(frame.len(), fill) {
+                    self.queued += 1;
+                    stats.forwarded += 1;
+                } else {
+                    stats.tx_errors += 1;
+                }
+            }
+        }
     }
 
-    /// Send everything queued; counts what went out and what failed.
+    /// Frames requested from a ring that no kick has sent yet (the last one failed).
+    fn unsent(&self) -> bool {
+        matches!(&self.out, TxOut::Ring(r) if r.unsent())
+    }
+
+    /// Send everything queued; counts what went out and what failed (for a ring, copies count
+    /// as forwarded when they are written, and those the device refuses are sent again by
+    /// the next kick).
     fn flush(&mut self, stats: &mut FwdStats) {
         let n = self.queued;
+        self.queued = 0;
+        match &mut self.out {
+            TxOut::Ring(r) => {
+                if n > 0 || r.unsent() {
+                    let _ = r.kick();
+                }
+            }
+            TxOut::Mmsg(m) => m.send(n, self.slot_len, stats),
+        }
+    }
+}
+
+impl Mmsg {
+    /// `sendmmsg` the first `n` slots.
+    fn send(&mut self, n: usize, slot_len: usize, stats: &mut FwdStats) {
         if n == 0 {
             return;
         }
@@ -328,7 +451,7 @@ impl TxQueue {
         for i in 0..n {
             self.iovs[i] = libc::iovec {
                 // SAFETY: slot i lies inside `buf` (i < batch, buf holds batch slots).
-                iov_base: unsafe { base.add(i * self.slot_len) }.cast(),
+                iov_base: unsafe { base.add(i * slot_len) }.cast(),
                 iov_len: self.lens[i],
             };
             let h = &mut self.msgs[i].msg_hdr;
@@ -369,7 +492,6 @@ impl TxQueue {
                 }
             }
         }
-        self.queued = 0;
     }
 }
 
@@ -519,10 +641,7 @@ impl Engine {
                 self.stats.tx_errors += 1;
                 continue;
             }
-            if q.is_full() {
-                q.flush(&mut self.stats);
-            }
-            q.push(bytes, ttl, csum.to_be_bytes(), l4);
+            q.push(bytes, ttl, csum.to_be_bytes(), l4, &mut self.stats);
         }
     }
 
@@ -530,6 +649,11 @@ impl Engine {
         for q in &mut self.txq {
             q.flush(&mut self.stats);
         }
+    }
+
+    /// Whether a ring holds copies that its last kick could not send.
+    fn unsent(&self) -> bool {
+        self.txq.iter().any(TxQueue::unsent)
     }
 }
 
@@ -549,7 +673,12 @@ pub struct FwdIf {
 #[derive(Debug, Clone)]
 pub struct FwdConfig {
     pub ring: RingConfig,
-    /// Copies queued per output interface before a `sendmmsg`.
+    /// How copies are sent: `sendmmsg` batches or a transmit ring per output interface. Chosen
+    /// when the [`Ports`] are opened.
+    pub tx: TxMode,
+    /// Geometry of each transmit ring ([`TxMode::Ring`]).
+    pub tx_ring: TxRingConfig,
+    /// Copies queued per output interface before a `sendmmsg` (or a ring's kick).
     pub tx_batch: usize,
     /// The largest frame forwarded (Ethernet header included); larger ones count as tx_errors.
     pub max_frame: usize,
@@ -568,6 +697,8 @@ impl Default for FwdConfig {
     fn default() -> FwdConfig {
         FwdConfig {
             ring: RingConfig::default(),
+            tx: TxMode::default(),
+            tx_ring: TxRingConfig::default(),
             tx_batch: 64,
             max_frame: 1522,
             blocks_per_turn: 4,
@@ -578,12 +709,27 @@ impl Default for FwdConfig {
     }
 }
 
+/// The transmit side of a port.
+enum Tx {
+    Socket(PacketSocket),
+    Ring(TxRing),
+}
+
+impl Tx {
+    fn raw_fd(&self) -> RawFd {
+        match self {
+            Tx::Socket(s) => s.as_raw_fd(),
+            Tx::Ring(r) => r.as_raw_fd(),
+        }
+    }
+}
+
 struct Port {
     ifindex: u32,
     name: String,
     mac: [u8; 6],
     ring: RxRing,
-    tx: PacketSocket,
+    tx: Tx,
 }
 
 /// The rings and transmit sockets of a forwarder, opened in the calling thread's network
@@ -607,8 +753,11 @@ impl Ports {
         for i in interfaces {
             let ctx = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", i.name));
             let ring = RxRing::open(i.ifindex, cfg.ring).map_err(ctx)?;
-            let tx = PacketSocket::open(i.ifindex, None).map_err(ctx)?;
-            let raw = tx.as_raw_fd();
+            let tx = match cfg.tx {
+                TxMode::Sendmmsg => Tx::Socket(PacketSocket::open(i.ifindex, None).map_err(ctx)?),
+                TxMode::Ring => Tx::Ring(TxRing::open(i.ifindex, cfg.tx_ring).map_err(ctx)?),
+            };
+            let raw = tx.raw_fd();
             let sb = libc::c_int::try_from(cfg.send_buffer).unwrap_or(libc::c_int::MAX);
             if setsockopt(raw, libc::SOL_SOCKET, libc::SO_SNDBUFFORCE, &sb).is_err() {
                 setsockopt(raw, libc::SOL_SOCKET, libc::SO_SNDBUF, &sb).map_err(ctx)?;
@@ -741,8 +890,14 @@ impl Drop for Forwarder {
 
 const RING_STATS_EVERY: Duration = Duration::from_millis(100);
 
+/// The receive side of a port, in the thread.
+struct RxPort {
+    ifindex: u32,
+    ring: RxRing,
+}
+
 fn run(
-    mut ports: Vec<Port>,
+    ports: Vec<Port>,
     mfib: &Mfib,
     cfg: &FwdConfig,
     stop: &AtomicBool,
@@ -754,12 +909,21 @@ fn run(
     // cores are busy. Without CAP_SYS_NICE it stays a normal thread.
     let _ = crate::sock::set_realtime(40);
     let slot_len = cfg.max_frame.max(ETH_HLEN + 20);
-    let mut engine = Engine::new(
-        ports
-            .iter()
-            .map(|p| TxQueue::new(p.tx.as_raw_fd(), p.ifindex, p.mac, cfg.tx_batch, slot_len))
-            .collect(),
-    );
+    let mut txq = Vec::with_capacity(ports.len());
+    let mut ports: Vec<RxPort> = ports
+        .into_iter()
+        .map(|p| {
+            txq.push(match p.tx {
+                Tx::Socket(s) => TxQueue::owning(s, p.mac, cfg.tx_batch, slot_len),
+                Tx::Ring(r) => TxQueue::ring(r, p.mac, cfg.tx_batch, slot_len),
+            });
+            RxPort {
+                ifindex: p.ifindex,
+                ring: p.ring,
+            }
+        })
+        .collect();
+    let mut engine = Engine::new(txq);
     engine.upcall = upcalls.map(|sock| Upcalls {
         sock,
         recent: [(0, 0, 0, None); 16],
@@ -797,8 +961,11 @@ fn run(
         shared.store(&engine.stats);
 
         if frames == 0 {
+            // Copies a ring could not send yet (the device refused one) are retried by the
+            // next flush: come back within a millisecond.
+            let wait = if engine.unsent() { 1 } else { idle_ms };
             // SAFETY: `pfds` is a live array of pollfd structs of the length given.
-            unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, idle_ms) };
+            unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, wait) };
         }
     }
     engine.flush();
@@ -807,7 +974,7 @@ fn run(
 }
 
 fn update_ring_stats(
-    ports: &mut [Port],
+    ports: &mut [RxPort],
     rstats: &mut [RingStats],
     stats: &mut FwdStats,
     out: &std::sync::Mutex<Vec<(u32, RingStats)>>,
@@ -1173,6 +1340,126 @@ mod tests {
             assert_eq!(be16(ip, 10), ipv4_header_checksum(ip));
             // Apart from MAC, TTL and checksum, the copy is the original.
             assert_eq!(&copy[ETH_HLEN + 12..], &orig[ETH_HLEN + 12..]);
+        }
+    }
+
+    /// The whole thread on veths, once per transmit mode: ns S sends on s0, the forwarder in
+    /// ns F receives on r0 and sends out of r1 and r2 to ns D (d1, d2); every copy arrives
+    /// once, in order, rewritten (TTL, source MAC, header checksum) and otherwise intact.
+    #[test]
+    fn forwarder_sends_intact_copies_in_both_tx_modes() {
+        use crate::testns::{require_root, Namespaces};
+        if !require_root() {
+            return;
+        }
+        for mode in [TxMode::Sendmmsg, TxMode::Ring] {
+            let lab = Namespaces::new(&format!("fwd{}", mode as u8), &["s", "f", "d"]);
+            lab.veth("s", "s0", "f", "r0");
+            lab.veth("f", "r1", "d", "d1");
+            lab.veth("f", "r2", "d", "d2");
+            let idx = |ns: &str, n: &str| lab.ifindex(ns, n);
+            let (s0, d1, d2) = (idx("s", "s0"), idx("d", "d1"), idx("d", "d2"));
+            let ifs: Vec<FwdIf> = ["r0", "r1", "r2"]
+                .iter()
+                .enumerate()
+                .map(|(i, n)| FwdIf {
+                    ifindex: idx("f", n),
+                    name: n.to_string(),
+                    mac: [2, 0, 0, 0, 0xf0, i as u8],
+                })
+                .collect();
+            let (s, g) = (Ipv4Addr::new(10, 0, 1, 1), Ipv4Addr::new(239, 1, 2, 3));
+            let mfib = Arc::new(Mfib::new());
+            let mut t = Table::new();
+            t.insert(Route::new(
+                s,
+                g,
+                ifs[0].ifindex,
+                vec![
+                    Oif::new(ifs[1].ifindex, true),
+                    Oif::new(ifs[2].ifindex, true),
+                ],
+            ));
+            mfib.publish(t);
+            let cfg = FwdConfig {
+                tx: mode,
+                // Small: 300 frames wrap the rings several times.
+                tx_ring: TxRingConfig {
+                    block_size: 4096,
+                    block_count: 16,
+                    frame_size: 2048,
+                },
+                tx_batch: 8,
+                ..FwdConfig::default()
+            };
+            let ports = {
+                let (ifs, cfg) = (ifs.clone(), cfg.clone());
+                lab.run("f", move || Ports::open(&ifs, &cfg)).unwrap()
+            };
+            let fwd = Forwarder::spawn(ports, mfib, cfg).unwrap();
+            let tx = lab.run("s", move || PacketSocket::open(s0, None)).unwrap();
+            let rx1 = lab
+                .run("d", move || PacketSocket::open(d1, Some(0x0800)))
+                .unwrap();
+            let rx2 = lab
+                .run("d", move || PacketSocket::open(d2, Some(0x0800)))
+                .unwrap();
+
+            let sizes = [0usize, 1, 18, 100, 1000, 1472];
+            let sent: Vec<Vec<u8>> = (0..300usize)
+                .map(|i| {
+                    let mut f = frame([10, 0, 1, 1], [239, 1, 2, 3], 9, sizes[i % sizes.len()] + 4);
+                    let n = f.len();
+                    f[n - 4..].copy_from_slice(&(i as u32).to_be_bytes());
+                    f
+                })
+                .collect();
+            let mut got: [Vec<Vec<u8>>; 2] = [Vec::new(), Vec::new()];
+            let mut buf = [0u8; 2048];
+            let end = Instant::now() + Duration::from_secs(10);
+            for chunk in sent.chunks(20) {
+                for f in chunk {
+                    tx.send(f).unwrap();
+                }
+                // Read each burst before the next: the receive sockets' queues are small.
+                let want = got[0].len() + chunk.len();
+                while (got[0].len() < want || got[1].len() < want) && Instant::now() < end {
+                    let mut idle = true;
+                    for (k, rx) in [&rx1, &rx2].into_iter().enumerate() {
+                        while let Some(n) = rx.recv(&mut buf).unwrap() {
+                            if matches!(classify(&buf[..n]), Class::Data(d) if d.group == g) {
+                                got[k].push(buf[..n].to_vec());
+                                idle = false;
+                            }
+                        }
+                    }
+                    if idle {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                }
+            }
+            let st = fwd.stop();
+            for (k, copies) in got.iter().enumerate() {
+                assert_eq!(copies.len(), sent.len(), "{mode:?}: oif {k}: {st:?}");
+                for (i, (c, o)) in copies.iter().zip(&sent).enumerate() {
+                    assert_eq!(c.len(), o.len(), "{mode:?}: copy {i}");
+                    assert_eq!(&c[..6], &o[..6], "{mode:?}: destination MAC");
+                    assert_eq!(&c[6..12], &ifs[k + 1].mac, "{mode:?}: source MAC");
+                    let ip = &c[ETH_HLEN..ETH_HLEN + 20];
+                    assert_eq!(ip[8], 8, "{mode:?}: TTL");
+                    assert_eq!(be16(ip, 10), ipv4_header_checksum(ip), "{mode:?}: checksum");
+                    assert_eq!(
+                        &c[ETH_HLEN + 12..],
+                        &o[ETH_HLEN + 12..],
+                        "{mode:?}: copy {i}"
+                    );
+                }
+            }
+            assert_eq!(
+                (st.received, st.forwarded, st.tx_errors),
+                (300, 600, 0),
+                "{mode:?}"
+            );
         }
     }
 }

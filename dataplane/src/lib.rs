@@ -1,8 +1,8 @@
 //! The agent's contact with the kernel's network stack: raw control sockets for the protocol
 //! engines, rtnetlink link/address events and changes, `poll(2)`, network namespaces, the
-//! AF_PACKET TPACKET_V3 receive rings, the multicast forwarding table and the forwarding thread
-//! that reads one and the other. The only crate where `unsafe` is allowed: each block carries a
-//! `// SAFETY:` note.
+//! AF_PACKET TPACKET_V3 receive and transmit rings, the multicast forwarding table and the
+//! forwarding thread that reads one and the other. The only crate where `unsafe` is allowed:
+//! each block carries a `// SAFETY:` note.
 
 pub mod forward;
 pub mod mfib;
@@ -11,3 +11,6 @@ pub mod netns;
 pub mod poll;
 pub mod ring;
 pub mod sock;
+#[cfg(test)]
+mod testns;
+pub mod txring;

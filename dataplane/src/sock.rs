@@ -417,7 +417,7 @@ impl PacketSocket {
 }
 
 /// Bind a packet socket to one interface and EtherType (network order).
-fn bind_packet(fd: &OwnedFd, ifindex: u32, proto_be: u16) -> io::Result<()> {
+pub(crate) fn bind_packet(fd: &OwnedFd, ifindex: u32, proto_be: u16) -> io::Result<()> {
     // SAFETY: all-zero is a valid sockaddr_ll.
     let mut sll: libc::sockaddr_ll = unsafe { mem::zeroed() };
     sll.sll_family = libc::AF_PACKET as u16;
