@@ -183,7 +183,10 @@ impl Agent {
             .arg(&self.data_dir)
             .arg("--password-file")
             .arg(&self.password_file)
-            .env("RUST_LOG", "info")
+            .env(
+                "RUST_LOG",
+                std::env::var("NE_LAB_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log)
@@ -559,8 +562,19 @@ impl Sender {
 
     /// The same from another address of ns src (a variant of the lab).
     pub fn start_from(lab: &Lab, source: std::net::Ipv4Addr, rate: u32) -> Result<Sender, String> {
+        Sender::start_in(lab, "src", "src0", source, rate)
+    }
+
+    /// A sender in another lab namespace `role`, out of `ifname` from `source`.
+    pub fn start_in(
+        lab: &Lab,
+        role: &str,
+        ifname: &'static str,
+        source: std::net::Ipv4Addr,
+        rate: u32,
+    ) -> Result<Sender, String> {
         use dataplane::sock::{Ipv4Socket, UdpOptions};
-        let sock = dataplane::netns::run_in(&lab.ns("src"), move || {
+        let sock = dataplane::netns::run_in(&lab.ns(role), move || {
             let s = Ipv4Socket::udp(&UdpOptions {
                 bind: std::net::SocketAddrV4::new(source, 0),
                 device: None,
@@ -568,7 +582,7 @@ impl Sender {
                 recv_meta: false,
                 reuse_addr: false,
             })?;
-            let idx = dataplane::sock::ifindex("src0").ok_or(std::io::ErrorKind::NotFound)?;
+            let idx = dataplane::sock::ifindex(ifname).ok_or(std::io::ErrorKind::NotFound)?;
             s.multicast_out(idx, 16)?;
             Ok::<_, std::io::Error>(s)
         })
@@ -627,8 +641,13 @@ pub struct Receiver {
 
 impl Receiver {
     pub fn start(lab: &Lab) -> Result<Receiver, String> {
+        Receiver::start_in(lab, "rcv", "rcv0")
+    }
+
+    /// A receiver in another lab namespace `role`, joined on `ifname`.
+    pub fn start_in(lab: &Lab, role: &str, ifname: &'static str) -> Result<Receiver, String> {
         use dataplane::sock::{Ipv4Socket, UdpOptions};
-        let sock = dataplane::netns::run_in(&lab.ns("rcv"), || {
+        let sock = dataplane::netns::run_in(&lab.ns(role), move || {
             let s = Ipv4Socket::udp(&UdpOptions {
                 bind: std::net::SocketAddrV4::new(GROUP, PORT),
                 device: None,
@@ -636,7 +655,7 @@ impl Receiver {
                 recv_meta: false,
                 reuse_addr: true,
             })?;
-            let idx = dataplane::sock::ifindex("rcv0").ok_or(std::io::ErrorKind::NotFound)?;
+            let idx = dataplane::sock::ifindex(ifname).ok_or(std::io::ErrorKind::NotFound)?;
             s.join_multicast(GROUP, idx)?;
             Ok::<_, std::io::Error>(s)
         })

@@ -178,14 +178,20 @@ impl Topo {
     /// zebra, then pimd (RP = its own br-up address), every path of theirs under the lab dir
     /// (owned by the `frr` user they drop privileges to).
     fn start_frr(&mut self) -> Result<(), String> {
+        self.start_frr_with(RP, "")
+    }
+
+    /// zebra and pimd with `rp` as the RP of every group and `src_if` (extra lines) on the
+    /// source-side interface.
+    fn start_frr_with(&mut self, rp: &str, src_if: &str) -> Result<(), String> {
         std::fs::create_dir_all(&self.frr_dir).map_err(|e| e.to_string())?;
         run("chown", &["frr:frr", &self.frr_path("")])?;
         std::fs::write(self.frr_dir.join("zebra.conf"), "").map_err(|e| e.to_string())?;
         std::fs::write(
             self.frr_dir.join("pimd.conf"),
             format!(
-                "debug pim packets joins\n!\nip pim rp {RP} 224.0.0.0/4\n!\n\
-                 interface {UP_SRC}\n ip pim\n!\ninterface {UP_BR}\n ip pim\n!\n"
+                "debug pim packets joins\n!\nip pim rp {rp} 224.0.0.0/4\n!\n\
+                 interface {UP_SRC}\n ip pim\n{src_if}!\ninterface {UP_BR}\n ip pim\n!\n"
             ),
         )
         .map_err(|e| e.to_string())?;
@@ -825,6 +831,134 @@ fn frr_pimd_upstream_rp_feeds_both_devices_and_only_the_master_forwards() {
     assert_eq!(vrrp_state(&mut cb, "b-ic", 1).unwrap_or_default(), "master");
     drop(src);
     eprintln!("[{:>5.1} s] done", t0.elapsed().as_secs_f64());
+}
+
+/// FRR pimd as a **downstream** router: the receiver sits behind pimd (kernel IGMP join on
+/// src0, `ip igmp` on pimd's up-src), the source on the devices' LAN, and A is the RP. pimd
+/// joins (*,G) to A, then (S,G) once data flows; A's downstream join state puts a-up in the
+/// route, and pimd's prunes after the receiver leaves take it out again (after the LAN's
+/// override interval: three PIM routers share br-up).
+#[test]
+fn frr_pimd_downstream_joins_through_us() {
+    if !require() || !peers_available() {
+        return;
+    }
+    const OUR_RP: &str = "10.1.0.1";
+    let lan_src: std::net::Ipv4Addr = "192.168.1.100".parse().expect("ip");
+    let mut t = Topo::build().expect("topology");
+    // pimd reaches the LAN through A.
+    run(
+        "ip",
+        &[
+            "-n",
+            t.up(),
+            "route",
+            "add",
+            "192.168.1.0/24",
+            "via",
+            OUR_RP,
+        ],
+    )
+    .expect("route to the LAN in ns up");
+    t.start_frr_with(OUR_RP, " ip igmp\n")
+        .expect("zebra + pimd");
+    let (mut ca, mut cb);
+    {
+        let lab = &mut t.lab;
+        lab.a.start().expect("start A");
+        lab.b.start().expect("start B");
+        ca = lab.a.connect().expect("NETCONF to A");
+        cb = lab.b.connect().expect("NETCONF to B");
+    }
+    let config = |dev: char| {
+        seed_config(dev).replace(
+            "<routing-enable>true</routing-enable></multicast>",
+            &format!(
+                "<routing-enable>true</routing-enable><rp-address>{OUR_RP}</rp-address></multicast>"
+            ),
+        )
+    };
+    ca.edit_running(&config('a')).expect("configure A");
+    cb.edit_running(&config('b')).expect("configure B");
+    assert!(
+        wait_for(Duration::from_secs(30), || has_neighbor(
+            &mut ca, "a-up", RP
+        )),
+        "no adjacency with pimd: {}",
+        pim_state(&mut ca, "a-up")
+    );
+
+    // The receiver behind pimd joins; pimd joins (*,G) to us, the RP.
+    let rcv = Receiver::start_in(&t.lab, "src", "src0").expect("receiver behind pimd");
+    let star_joined = wait_for(Duration::from_secs(30), || {
+        pim_state(&mut ca, "a-up").contains(&format!(
+            "<join><source>0.0.0.0</source><group>{GROUP}</group><state>join</state>"
+        ))
+    });
+    assert!(
+        star_joined,
+        "no (*,G) join from pimd: A {}\npimd join {}\npimd:\n{}",
+        pim_state(&mut ca, "a-up"),
+        t.pimd_text("show ip pim join json"),
+        log_tail(t.daemon("pimd"), 30)
+    );
+
+    // The source on the LAN: A forwards up to pimd, which forwards to the receiver.
+    let src = Sender::start_in(&t.lab, "rcv", "rcv0", lan_src, 500).expect("sender on the LAN");
+    let flowing = wait_for(Duration::from_secs(20), || rcv.count() > 300);
+    let ra = routes(&mut ca);
+    assert!(
+        flowing,
+        "the receiver behind pimd got {} packets\nA {ra}\npimd mroute {}\nA log:\n{}",
+        rcv.count(),
+        t.pimd_text("show ip mroute json"),
+        t.lab.a.log_tail(20)
+    );
+    assert!(
+        ra.contains("<outgoing-interface><name>a-up</name><state>forwarding</state>"),
+        "{ra}"
+    );
+    assert_eq!(
+        leaf_after(&ra, "<route>", "incoming-interface"),
+        Some("a-dn"),
+        "{ra}"
+    );
+    // pimd switches to the shortest-path tree: its RPF neighbour toward the source is A too.
+    let sg_joined = wait_for(Duration::from_secs(20), || {
+        pim_state(&mut ca, "a-up").contains(&format!(
+            "<join><source>{lan_src}</source><group>{GROUP}</group><state>join</state>"
+        ))
+    });
+    assert!(
+        sg_joined,
+        "no (S,G) join from pimd: {}",
+        pim_state(&mut ca, "a-up")
+    );
+    // B is not on pimd's path: no downstream state there.
+    let pb = pim_state(&mut cb, "b-up");
+    assert!(!pb.contains("<join>"), "{pb}");
+
+    // The receiver leaves. pimd prunes (*,G) and (S,G), then (FRR 8.4) sends a last Join(*,G)
+    // carrying an (S,G,rpt) Prune for the source: A keeps the (*,G) state until its holdtime,
+    // but leaves the source out of it, so a-up goes out of the route.
+    drop(rcv);
+    let pruned = wait_for(Duration::from_secs(30), || {
+        let p = pim_state(&mut ca, "a-up");
+        !p.contains(&format!("<join><source>{lan_src}</source>"))
+            && routes(&mut ca)
+                .contains("<outgoing-interface><name>a-up</name><state>pruned</state>")
+    });
+    assert!(
+        pruned,
+        "still forwarding to pimd after the receiver left: {}\n{}\npimd igmp {}\npimd upstream {}\nA log:\n{}\npimd:\n{}",
+        pim_state(&mut ca, "a-up"),
+        routes(&mut ca),
+        t.pimd_text("show ip igmp groups json"),
+        t.pimd_text("show ip pim upstream json"),
+        t.lab.a.log_tail(60),
+        log_tail(t.daemon("pimd"), 40)
+    );
+    drop(src);
 }
 
 fn lab_log(a: &ne_lab::lab::Agent) -> String {

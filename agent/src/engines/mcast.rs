@@ -631,6 +631,7 @@ impl Multicast {
             debug!(interface = %name, from = %src, "Join/Prune from a non-neighbor ignored");
             return;
         }
+        debug!(interface = %name, from = %src, upstream = %jp.upstream_neighbor, message = ?jp, "Join/Prune");
         if jp.upstream_neighbor == e.local {
             let neighbors = p.neighbors().count();
             let interval = override_interval(p);
@@ -653,7 +654,15 @@ impl Multicast {
                     group,
                     joined,
                 } => {
-                    debug!(interface = %name, source = ?source, group = %group, joined, "PIM downstream join state");
+                    info!(interface = %name, source = ?source, group = %group, joined, "PIM downstream join state");
+                    self.dirty = true;
+                }
+                DsAction::RptChanged {
+                    source,
+                    group,
+                    pruned,
+                } => {
+                    info!(interface = %name, source = %source, group = %group, pruned, "PIM (S,G,rpt) prune state");
                     self.dirty = true;
                 }
                 DsAction::Send(jp) => self.send(
@@ -1307,8 +1316,16 @@ impl Multicast {
                     )
                 })
                 .collect();
+            // Every IGMP interface, and every PIM interface with downstream state for the group,
+            // that is not in the route is listed as pruned.
             for (n, e) in &self.ifs {
-                if e.igmp.is_some() && e.index != Some(r.iif) && !names.iter().any(|(m, _)| m == n)
+                let downstream = e.ds.as_ref().is_some_and(|d| {
+                    d.entries().any(|j| j.group() == r.group)
+                        || d.rpt_prunes().any(|(_, g)| g == r.group)
+                });
+                if (e.igmp.is_some() || downstream)
+                    && e.index != Some(r.iif)
+                    && !names.iter().any(|(m, _)| m == n)
                 {
                     names.push((n.clone(), "pruned"));
                 }

@@ -35,8 +35,13 @@
 //! prunes, in message order):
 //! * W and R set: (*,G); the address is the RP the sender uses;
 //! * W and R clear: (S,G);
-//! * R set, W clear: (S,G,rpt), not implemented: skipped and counted in
-//!   [`Counters::ignored_rpt`];
+//! * R set, W clear: (S,G,rpt) (§4.5.3, simplified): a Prune puts the
+//!   source in Prune-Pending (for the override interval on a LAN), then
+//!   Pruned until its holdtime runs out; a Join(S,G,rpt) ends it, and so
+//!   does a Join(*,G) whose message does not repeat the Prune (PruneTmp).
+//!   Pruned sources are left out of the (*,G) forwarding
+//!   ([`Downstream::forwards`], [`Action::RptChanged`]). No PruneEcho is
+//!   sent for them;
 //! * W set, R clear (meaningless), a source mask length other than 32, or an
 //!   (S,G) source that is not a unicast address: skipped, counted in
 //!   [`Counters::ignored`]. A group record whose group mask length is not 32
@@ -53,9 +58,8 @@
 //! (§4.5.1; [`Entry::rp`] tells which RP the last one named), computing J/P_Override_Interval
 //! from the neighbors' LAN Prune Delay options (§4.3.3), combining (*,G)
 //! and (S,G) state into outgoing interfaces ([`Downstream::forwards`]), and
-//! DR / assert conditions. Not implemented: (S,G,rpt) state (§4.5.3), so
-//! (*,G) Joins and Prunes have no effect on (S,G,rpt) machines; matching
-//! the upstream neighbor field against secondary addresses.
+//! DR / assert conditions. Not implemented: matching the upstream neighbor
+//! field against secondary addresses.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -109,6 +113,14 @@ pub enum Action {
     /// Send this PruneEcho out of the interface to ALL-PIM-ROUTERS (its
     /// upstream neighbor field is our own address).
     Send(JoinPrune),
+    /// The (S,G,rpt) Prune state of a source changed (`pruned`: the routers
+    /// behind this interface that joined (*,G) do not want this source's
+    /// data from the RP tree): recompute the route's outgoing interfaces.
+    RptChanged {
+        source: Ipv4Addr,
+        group: Ipv4Addr,
+        pruned: bool,
+    },
 }
 
 /// Statistics.
@@ -116,7 +128,8 @@ pub enum Action {
 pub struct Counters {
     /// Joins for new routes refused because [`MAX_ROUTES`] routes were kept.
     pub dropped: u64,
-    /// (S,G,rpt) Join and Prune entries addressed to us, skipped.
+    /// (S,G,rpt) Prunes for new sources refused because [`MAX_ROUTES`]
+    /// (S,G,rpt) entries were kept.
     pub ignored_rpt: u64,
     /// Malformed group records and entries addressed to us, skipped (see
     /// the module documentation).
@@ -210,8 +223,8 @@ enum Target {
     StarG(Ipv4Addr),
     /// (S,G) for this source.
     Source(Ipv4Addr),
-    /// (S,G,rpt), not handled.
-    Rpt,
+    /// (S,G,rpt) for this source.
+    Rpt(Ipv4Addr),
     /// Malformed.
     Invalid,
 }
@@ -223,7 +236,7 @@ fn classify(s: &EncodedSource) -> Target {
     match (s.wildcard, s.rpt) {
         (true, true) => Target::StarG(s.address),
         (false, false) if is_unicast(s.address) => Target::Source(s.address),
-        (false, true) => Target::Rpt,
+        (false, true) if is_unicast(s.address) => Target::Rpt(s.address),
         _ => Target::Invalid,
     }
 }
@@ -250,11 +263,29 @@ fn later(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     Some(a?.max(b?))
 }
 
+/// (S,G,rpt) state of one source (§4.5.3): Prune-Pending while `pending`
+/// runs, Pruned after; `tmp` marks PruneTmp during the message that carried
+/// a Join(*,G) (the state ends unless the same message repeats the Prune).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RptEntry {
+    pending: Option<Instant>,
+    expires: Option<Instant>,
+    tmp: bool,
+}
+
+impl RptEntry {
+    fn pruned(&self) -> bool {
+        self.pending.is_none()
+    }
+}
+
 /// The downstream Join/Prune state of one PIM interface.
 #[derive(Debug, Clone)]
 pub struct Downstream {
     local: Ipv4Addr,
     routes: BTreeMap<Key, Entry>,
+    /// (S,G,rpt) Prune state, by (group, source).
+    rpt: BTreeMap<(Ipv4Addr, Ipv4Addr), RptEntry>,
     counters: Counters,
 }
 
@@ -264,6 +295,7 @@ impl Downstream {
         Downstream {
             local,
             routes: BTreeMap::new(),
+            rpt: BTreeMap::new(),
             counters: Counters::default(),
         }
     }
@@ -301,10 +333,25 @@ impl Downstream {
     }
 
     /// Whether (S,G) traffic should go out of this interface as far as
-    /// downstream Join state says: joined for (S,G) or for (*,G) (with no
-    /// (S,G,rpt) Prunes, which are not implemented).
+    /// downstream Join state says (§4.1.6): joined for (S,G), or joined for
+    /// (*,G) without an (S,G,rpt) Prune in effect for the source.
     pub fn forwards(&self, source: Ipv4Addr, group: Ipv4Addr) -> bool {
-        self.joined(Some(source), group) || self.joined(None, group)
+        self.joined(Some(source), group)
+            || (self.joined(None, group) && !self.rpt_pruned(source, group))
+    }
+
+    /// Is an (S,G,rpt) Prune in effect (state Pruned; Prune-Pending still
+    /// forwards)?
+    pub fn rpt_pruned(&self, source: Ipv4Addr, group: Ipv4Addr) -> bool {
+        self.rpt.get(&(group, source)).is_some_and(RptEntry::pruned)
+    }
+
+    /// Sources with an (S,G,rpt) Prune in effect, as (source, group).
+    pub fn rpt_prunes(&self) -> impl Iterator<Item = (Ipv4Addr, Ipv4Addr)> + '_ {
+        self.rpt
+            .iter()
+            .filter(|(_, e)| e.pruned())
+            .map(|(&(g, s), _)| (s, g))
     }
 
     /// One route, when in Join or Prune-Pending.
@@ -331,7 +378,16 @@ impl Downstream {
     /// The earliest instant at which [`Downstream::on_timer`] has work to
     /// do.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.routes.values().filter_map(Entry::deadline).min()
+        let rpt = self
+            .rpt
+            .values()
+            .flat_map(|e| [e.pending, e.expires])
+            .flatten();
+        self.routes
+            .values()
+            .filter_map(Entry::deadline)
+            .chain(rpt)
+            .min()
     }
 
     // ---- events ----------------------------------------------------------
@@ -369,12 +425,20 @@ impl Downstream {
             for s in &rec.joins {
                 match classify(s) {
                     Target::StarG(rp) => {
-                        self.join(None, group, Some(rp), jp.holdtime, now, &mut out)
+                        self.join(None, group, Some(rp), jp.holdtime, now, &mut out);
+                        // Pruned (S,G,rpt) -> PruneTmp until the end of the message.
+                        for e in self.rpt.range_mut(
+                            (group, Ipv4Addr::UNSPECIFIED)..=(group, Ipv4Addr::BROADCAST),
+                        ) {
+                            if e.1.pruned() {
+                                e.1.tmp = true;
+                            }
+                        }
                     }
                     Target::Source(src) => {
                         self.join(Some(src), group, None, jp.holdtime, now, &mut out)
                     }
-                    Target::Rpt => self.counters.ignored_rpt += 1,
+                    Target::Rpt(src) => self.rpt_join(src, group, &mut out),
                     Target::Invalid => self.counters.ignored += 1,
                 }
             }
@@ -382,8 +446,8 @@ impl Downstream {
                 let (source, rp) = match classify(s) {
                     Target::StarG(rp) => (None, Some(rp)),
                     Target::Source(src) => (Some(src), None),
-                    Target::Rpt => {
-                        self.counters.ignored_rpt += 1;
+                    Target::Rpt(src) => {
+                        self.rpt_prune(src, group, jp.holdtime, now + ppt, now, &mut out);
                         continue;
                     }
                     Target::Invalid => {
@@ -402,6 +466,21 @@ impl Downstream {
                     },
                 };
                 self.prune((group, source), rp, prune, now, &mut out, &mut echoes);
+            }
+            // End of the group's record: PruneTmp that was not repeated ends.
+            let ended: Vec<Ipv4Addr> = self
+                .rpt
+                .range((group, Ipv4Addr::UNSPECIFIED)..=(group, Ipv4Addr::BROADCAST))
+                .filter(|(_, e)| e.tmp)
+                .map(|(&(_, s), _)| s)
+                .collect();
+            for source in ended {
+                self.rpt.remove(&(group, source));
+                out.push(Action::RptChanged {
+                    source,
+                    group,
+                    pruned: false,
+                });
             }
         }
         self.pack_echoes(echoes, &mut out);
@@ -423,12 +502,38 @@ impl Downstream {
             self.expire(key, now, &mut out, &mut echoes);
         }
         self.pack_echoes(echoes, &mut out);
+        // (S,G,rpt): Prune-Pending -> Pruned when the PPT expires; the ET
+        // ends the state.
+        let mut gone = Vec::new();
+        for (&(group, source), e) in self.rpt.iter_mut() {
+            if e.expires.is_some_and(|t| t <= now) {
+                gone.push((group, source, e.pruned()));
+            } else if e.pending.is_some_and(|t| t <= now) {
+                e.pending = None;
+                out.push(Action::RptChanged {
+                    source,
+                    group,
+                    pruned: true,
+                });
+            }
+        }
+        for (group, source, was_pruned) in gone {
+            self.rpt.remove(&(group, source));
+            if was_pruned {
+                out.push(Action::RptChanged {
+                    source,
+                    group,
+                    pruned: false,
+                });
+            }
+        }
         out
     }
 
     /// The interface went down (or PIM was disabled on it): every route
     /// goes back to NoInfo, without PruneEcho.
     pub fn clear(&mut self) -> Vec<Action> {
+        self.rpt.clear();
         std::mem::take(&mut self.routes)
             .into_values()
             .map(|e| Action::Changed {
@@ -483,6 +588,62 @@ impl Downstream {
             group,
             joined: true,
         });
+    }
+
+    /// Receive Join(S,G,rpt) (§4.5.3): back to NoInfo.
+    fn rpt_join(&mut self, source: Ipv4Addr, group: Ipv4Addr, out: &mut Vec<Action>) {
+        if let Some(e) = self.rpt.remove(&(group, source)) {
+            if e.pruned() {
+                out.push(Action::RptChanged {
+                    source,
+                    group,
+                    pruned: false,
+                });
+            }
+        }
+    }
+
+    /// Receive Prune(S,G,rpt) (§4.5.3): NoInfo -> Prune-Pending (Pruned at
+    /// once when `pending_until` is now: a point-to-point link); PruneTmp
+    /// -> Pruned; Pruned and Prune-Pending extend the ET.
+    fn rpt_prune(
+        &mut self,
+        source: Ipv4Addr,
+        group: Ipv4Addr,
+        holdtime: u16,
+        pending_until: Instant,
+        now: Instant,
+        out: &mut Vec<Action>,
+    ) {
+        let hold = expiry(holdtime, now);
+        if let Some(e) = self.rpt.get_mut(&(group, source)) {
+            e.tmp = false;
+            e.expires = later(e.expires, hold);
+            return;
+        }
+        if holdtime == 0 {
+            return;
+        }
+        if self.rpt.len() >= MAX_ROUTES {
+            self.counters.ignored_rpt += 1;
+            return;
+        }
+        let pending = (pending_until > now).then_some(pending_until);
+        self.rpt.insert(
+            (group, source),
+            RptEntry {
+                pending,
+                expires: hold,
+                tmp: false,
+            },
+        );
+        if pending.is_none() {
+            out.push(Action::RptChanged {
+                source,
+                group,
+                pruned: true,
+            });
+        }
     }
 
     /// Receive Prune(*,G) (§4.5.1) or Prune(S,G) (§4.5.2).
@@ -651,7 +812,7 @@ mod tests {
         out.iter()
             .filter_map(|a| match a {
                 Action::Send(m) => Some(m),
-                Action::Changed { .. } => None,
+                Action::Changed { .. } | Action::RptChanged { .. } => None,
             })
             .collect()
     }
@@ -906,17 +1067,93 @@ mod tests {
         assert_eq!(d.counters().ignored, 7);
     }
 
+    fn rpt(s: Ipv4Addr) -> EncodedSource {
+        let mut e = src(s);
+        e.rpt = true;
+        e
+    }
+
     #[test]
-    fn rpt_entries_are_skipped_and_counted() {
+    fn rpt_prune_leaves_one_source_out_of_the_star_g_forwarding() {
         let t0 = Instant::now();
         let mut d = Downstream::new(ME);
-        let mut rpt = src(SRC);
-        rpt.rpt = true;
-        let m = jp(ME, 210, G1, &[wc(), rpt], &[rpt]);
+        // Point to point: the (S,G,rpt) Prune takes effect at once.
+        let m = jp(ME, 210, G1, &[wc()], &[rpt(SRC)]);
         let out = d.receive_join_prune(&m, 1, OI, t0);
-        assert_eq!(out, vec![changed(None, G1, true)]);
-        assert!(!d.joined(Some(SRC), G1));
-        assert_eq!(d.counters().ignored_rpt, 2);
+        assert_eq!(
+            out,
+            vec![
+                changed(None, G1, true),
+                Action::RptChanged {
+                    source: SRC,
+                    group: G1,
+                    pruned: true
+                }
+            ]
+        );
+        assert!(!d.forwards(SRC, G1));
+        assert!(d.forwards(SRC2, G1));
+        // The periodic Join(*,G) that repeats the Prune keeps it.
+        let out = d.receive_join_prune(&m, 1, OI, t0 + secs(60));
+        assert!(out.is_empty(), "{out:?}");
+        assert!(d.rpt_pruned(SRC, G1));
+        // A Join(*,G) without it ends it (PruneTmp -> NoInfo at the end of the message).
+        let out = d.receive_join_prune(&join(G1, wc()), 1, OI, t0 + secs(61));
+        assert_eq!(
+            out,
+            vec![Action::RptChanged {
+                source: SRC,
+                group: G1,
+                pruned: false
+            }]
+        );
+        assert!(d.forwards(SRC, G1));
+    }
+
+    #[test]
+    fn rpt_prune_on_a_lan_waits_for_overrides_and_expires() {
+        let t0 = Instant::now();
+        let mut d = Downstream::new(ME);
+        d.receive_join_prune(&join(G1, wc()), 3, OI, t0);
+        let out = d.receive_join_prune(&jp(ME, 30, G1, &[], &[rpt(SRC)]), 3, OI, t0);
+        assert!(out.is_empty());
+        assert!(d.forwards(SRC, G1), "Prune-Pending still forwards");
+        assert_eq!(d.next_deadline(), Some(t0 + OI));
+        let out = d.on_timer(t0 + OI);
+        assert_eq!(
+            out,
+            vec![Action::RptChanged {
+                source: SRC,
+                group: G1,
+                pruned: true
+            }]
+        );
+        assert!(!d.forwards(SRC, G1));
+        assert_eq!(d.rpt_prunes().collect::<Vec<_>>(), vec![(SRC, G1)]);
+        // Its holdtime (30 s) ends it.
+        let out = d.on_timer(t0 + secs(30));
+        assert_eq!(
+            out,
+            vec![Action::RptChanged {
+                source: SRC,
+                group: G1,
+                pruned: false
+            }]
+        );
+        assert!(d.forwards(SRC, G1));
+        // A Join(S,G,rpt) ends a Prune too.
+        d.receive_join_prune(&jp(ME, 210, G1, &[], &[rpt(SRC)]), 1, OI, t0 + secs(40));
+        assert!(d.rpt_pruned(SRC, G1));
+        d.receive_join_prune(&jp(ME, 210, G1, &[rpt(SRC)], &[]), 1, OI, t0 + secs(41));
+        assert!(!d.rpt_pruned(SRC, G1));
+        // An (S,G) join forwards whatever the (S,G,rpt) state.
+        d.receive_join_prune(
+            &jp(ME, 210, G1, &[src(SRC)], &[rpt(SRC)]),
+            1,
+            OI,
+            t0 + secs(42),
+        );
+        assert!(d.rpt_pruned(SRC, G1) && d.forwards(SRC, G1));
     }
 
     #[test]
@@ -1075,7 +1312,7 @@ mod tests {
             out,
             vec![changed(None, G1, true), changed(Some(SRC), G1, true)]
         );
-        assert_eq!(d.counters().ignored_rpt, 1);
+        assert!(!d.rpt_pruned(SRC2, G1));
         // A Prune(*,G) by bytes, then the PruneEcho through the codec.
         let bytes = Message::JoinPrune(prune(G1, wc())).encode();
         let Ok(Message::JoinPrune(m)) = Message::decode(&bytes) else {
