@@ -1,8 +1,9 @@
 //! `forward-bench`: the multicast dataplane against the kernel, in one run.
 //!
 //! 1. Zero-loss forwarding rate of 64-byte frames (60 bytes + FCS, UDP payload 18 bytes) with
-//!    1 and 4 outgoing interfaces, for our AF_PACKET forwarder (`dataplane::forward`) and for
-//!    the kernel's ipmr driven by smcroute (a static (S,G)), on the same veth topology:
+//!    1 and 4 outgoing interfaces, for our AF_PACKET forwarder (`dataplane::forward`) with each
+//!    of its transmit paths (`--tx`: `sendmmsg` batches, the TPACKET_V3 TX ring, or both) and
+//!    for the kernel's ipmr driven by smcroute (a static (S,G)), on the same veth topology:
 //!
 //!    ```text
 //!      ns S: s0 10.0.1.1 ---- r0 10.0.1.254 :ns F: r1 ---- d1 :ns D1
@@ -15,8 +16,8 @@
 //!    prebuilt frames on AF_PACKET sockets, paced to a target rate or flat out; enough sockets
 //!    that no send buffer flow-controls it (see [`SENDER_SOCKETS`]), so an overloaded forwarder
 //!    loses frames, as behind a real link, instead of slowing the sender down. RPS moves the
-//!    receive work of r0 to cpu1, where our forwarding thread is pinned too (SCHED_FIFO 50, as
-//!    the agent's protocol thread that spawns it), so in both cases the forwarding runs on cpu1.
+//!    receive work of r0 to cpu1, where our forwarding thread is pinned too (SCHED_FIFO 40, as
+//!    in the agent), so in both cases the forwarding runs on cpu1.
 //!    Receivers are the interface counters of d1..d4 (a veth counts a frame when its peer
 //!    delivered it). Only one of the two forwarders is active at a time: ours runs while no
 //!    mroute socket exists in ns F (checked), ipmr while smcrouted holds one and ours is stopped.
@@ -26,8 +27,9 @@
 //! Needs root, iproute2, util-linux `taskset` and Debian's `smcroute` (the kernel baseline is
 //! skipped, with a message, without it). Figures come from the release build:
 //! `cargo build --release -p ne-lab --bin forward-bench && sudo target/release/forward-bench`.
-//! About 2 minutes with the default 2 s steps and one round (`--rounds N` repeats the
-//! searches, alternating, and reports the median).
+//! About 3 minutes with the default 2 s steps, one round and both TX modes (`--rounds N`
+//! repeats the searches, alternating, and reports the median). `--cost R1,R4` measures instead
+//! the forwarding CPU's busy time per packet at a fixed rate (idle time from /proc/stat).
 
 use std::io::{BufRead, BufReader};
 use std::net::Ipv4Addr;
@@ -37,7 +39,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dataplane::forward::{ipv4_header_checksum, udp_checksum, Forwarder, FwdConfig, FwdIf, Ports};
+use dataplane::forward::{
+    ipv4_header_checksum, udp_checksum, Forwarder, FwdConfig, FwdIf, Ports, TxMode,
+};
 use dataplane::mfib::{Mfib, Oif, Route, Table};
 use dataplane::netlink::{Handle, Link};
 use dataplane::netns::run_in;
@@ -97,13 +101,31 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(default)
     };
-    if has("-h") || has("--help") {
+    let word = |name: &str| -> Option<&str> {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .map(String::as_str)
+    };
+    let tx_modes = match word("--tx").unwrap_or("both") {
+        "sendmmsg" => vec![TxMode::Sendmmsg],
+        "ring" => vec![TxMode::Ring],
+        "both" => vec![TxMode::Sendmmsg, TxMode::Ring],
+        _ => vec![],
+    };
+    if has("-h") || has("--help") || tx_modes.is_empty() {
         eprintln!(
-            "usage: forward-bench [--step-ms MS] [--rounds N] [--no-rt] [--rate-only | --swap-only]\n  \
+            "usage: forward-bench [--step-ms MS] [--rounds N] [--tx sendmmsg|ring|both] [--no-rt] \
+             [--rate-only | --swap-only]\n  \
              --step-ms: length of one search step (default 2000)\n  \
              --rounds: searches per configuration, alternating ours and ipmr; the median is \
-             reported (default 1, at most 5; about 2 minutes a round)\n  \
-             --no-rt: our forwarding thread at normal priority instead of SCHED_FIFO {FWD_PRIORITY}"
+             reported (default 1, at most 5; about 3 minutes a round with both TX modes)\n  \
+             --tx: our transmit path(s): sendmmsg batches, the TPACKET_V3 TX ring, or both \
+             (default), each searched in every round\n  \
+             --no-rt: our forwarding thread at normal priority instead of SCHED_FIFO\n  \
+             --cost R1,R4: instead of the searches, the CPU time each forwarder spends per \
+             packet at a fixed rate (R1 packets/s with 1 oif, R4 with 4; default 250000,90000), \
+             the lowest of --rounds steps"
         );
         std::process::exit(2);
     }
@@ -111,8 +133,21 @@ fn main() {
         step: Duration::from_millis(flag("--step-ms", 2000).clamp(200, 10_000)),
         realtime: !has("--no-rt"),
         rounds: flag("--rounds", 1).clamp(1, 5),
+        tx_modes,
     };
     let mut failed = false;
+    if let Some(rates) = word("--cost") {
+        let r: Vec<u64> = rates.split(',').filter_map(|v| v.parse().ok()).collect();
+        let (r1, r4) = match r[..] {
+            [a, b] => (a, b),
+            _ => (250_000, 90_000),
+        };
+        if let Err(e) = bench_cost(&opts, r1, r4) {
+            eprintln!("forward-bench: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     if !has("--swap-only") {
         if let Some(why) = unavailable() {
             eprintln!("forward-bench: {why}");
@@ -135,6 +170,14 @@ struct Opts {
     step: Duration,
     realtime: bool,
     rounds: u64,
+    tx_modes: Vec<TxMode>,
+}
+
+fn mode_name(m: TxMode) -> &'static str {
+    match m {
+        TxMode::Sendmmsg => "sendmmsg",
+        TxMode::Ring => "TX ring",
+    }
 }
 
 // ===== the traffic =====
@@ -406,6 +449,7 @@ impl Topo {
             .spawn()
             .map_err(|e| format!("cannot start the sender: {e}"))?;
         let mut child = Reaped(Some(child));
+        let cpu0 = cpu_times();
         // The sender prints its figures as soon as it stops sending (closing its sockets takes
         // a while longer); what the receivers count right then tells whether the forwarder kept
         // up or only buffered the excess.
@@ -423,6 +467,7 @@ impl Topo {
         let line = rx
             .recv_timeout(len + Duration::from_secs(10))
             .map_err(|_| "the sender did not finish in time")?;
+        let cpu_busy = cpu_busy(&cpu0, &cpu_times());
         let at_end = self.delivered(run.oifs)?;
         if !wait_for(Duration::from_secs(10), || child.exited()) {
             return Err("the sender did not exit".into());
@@ -470,6 +515,7 @@ impl Topo {
                 .fwd_drops
                 .zip(c0.fwd_drops)
                 .map(|(a, b)| a.saturating_sub(b)),
+            cpu_busy,
         };
         STEPS.fetch_add(1, Ordering::Relaxed);
         if step.short() {
@@ -618,6 +664,8 @@ struct Step {
     egress_drops: u64,
     /// Frames our forwarder lost (its ring was full); None for ipmr.
     fwd_drops: Option<u64>,
+    /// The busy share of each CPU while the sender ran (from /proc/stat).
+    cpu_busy: Vec<f64>,
 }
 
 impl Step {
@@ -659,18 +707,24 @@ impl Step {
                 String::new()
             }
         );
+        let cpu: Vec<String> = self
+            .cpu_busy
+            .iter()
+            .map(|b| format!("{:.0}", b * 100.0))
+            .collect();
         let short = if self.short() {
             " [the sender fell short of its target]"
         } else {
             ""
         };
         eprintln!(
-            "  [{label}] {target:>11}: offered {:6.1} kpps, into r0 {:6.1} kpps, worst receiver {:6.1} kpps ({:6.2} %) {} ({drops}){short}",
+            "  [{label}] {target:>11}: offered {:6.1} kpps, into r0 {:6.1} kpps, worst receiver {:6.1} kpps ({:6.2} %) {} ({drops}; cpu busy % {}){short}",
             self.offered() / 1e3,
             self.ingress as f64 / self.secs / 1e3,
             self.min_delivered() as f64 / self.secs / 1e3,
             100.0 * self.min_delivered() as f64 / self.sent.max(1) as f64,
             if self.pass() { "pass" } else { "LOSS" },
+            cpu.join("/"),
         );
     }
 }
@@ -699,8 +753,8 @@ fn median(all: &[Search]) -> Option<Search> {
     v.get(v.len().saturating_sub(1) / 2).map(|s| (*s).clone())
 }
 
-/// The thread of our forwarder, by name, pinned to `cpu`.
-fn pin_thread(name: &str, cpu: u32) -> Result<(), String> {
+/// The id of this process's thread named `name` (waits for a new thread to name itself).
+fn find_thread(name: &str) -> Result<String, String> {
     let find = || {
         std::fs::read_dir("/proc/self/task")
             .ok()?
@@ -710,17 +764,33 @@ fn pin_thread(name: &str, cpu: u32) -> Result<(), String> {
                 (comm.trim() == name).then(|| t.file_name().to_string_lossy().into_owned())
             })
     };
-    // A new thread names itself once it runs: wait for it.
     let mut tid = None;
     wait_for(Duration::from_secs(2), || {
         tid = find();
         tid.is_some()
     });
-    let tid = tid.ok_or_else(|| format!("no thread named {name}"))?;
-    run("taskset", &["-pc", &cpu.to_string(), &tid]).map(drop)
+    tid.ok_or_else(|| format!("no thread named {name}"))
 }
 
-fn run_ours(topo: &Topo, oifs: usize, opts: &Opts) -> Result<Search, String> {
+/// The scheduling policy and priority of thread `tid`, as `chrt -p` reports them.
+fn thread_policy(tid: &str) -> String {
+    // /proc/<tid>/stat: the fields after the command's closing parenthesis; rt_priority and
+    // policy are fields 40 and 41 of the whole line.
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap_or_default();
+    let rest: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(vec![], |(_, r)| r.split_whitespace().collect());
+    let field = |n: usize| rest.get(n - 3).and_then(|v| v.parse::<u32>().ok());
+    match (field(41), field(40)) {
+        (Some(1), Some(p)) => format!("SCHED_FIFO {p}"),
+        (Some(2), Some(p)) => format!("SCHED_RR {p}"),
+        (Some(0), _) => "SCHED_OTHER".into(),
+        _ => "(policy unknown)".into(),
+    }
+}
+
+/// Our forwarder on r0 -> r1..r`oifs`, started as the agent starts it and pinned.
+fn start_ours(topo: &Topo, oifs: usize, mode: TxMode, opts: &Opts) -> Result<Forwarder, String> {
     topo.check_ipmr_off()?;
     let mfib = Arc::new(Mfib::new());
     let mut t = Table::new();
@@ -735,35 +805,51 @@ fn run_ours(topo: &Topo, oifs: usize, opts: &Opts) -> Result<Search, String> {
     ));
     mfib.publish(t);
     let ifs = topo.r[..=oifs].to_vec();
-    let ports = run_in(&topo.f.0, move || Ports::open(&ifs, &FwdConfig::default()))
-        .and_then(|r| r)
-        .map_err(|e| format!("our forwarder: {e}"))?;
-    // Spawned from a thread with the agent's scheduling policy, which the forwarder inherits.
+    let cfg = FwdConfig {
+        tx: mode,
+        ..FwdConfig::default()
+    };
+    let ports = {
+        let cfg = cfg.clone();
+        run_in(&topo.f.0, move || Ports::open(&ifs, &cfg))
+            .and_then(|r| r)
+            .map_err(|e| format!("our forwarder: {e}"))?
+    };
+    // Spawned from a thread with the agent's scheduling policy (the forwarding thread then
+    // sets its own: SCHED_FIFO 40 when permitted).
     let realtime = opts.realtime;
-    let (fwd, rt) = std::thread::spawn(move || {
-        let rt = realtime && sock::set_realtime(FWD_PRIORITY).is_ok();
-        Forwarder::spawn(ports, mfib, FwdConfig::default()).map(|f| (f, rt))
+    let fwd = std::thread::spawn(move || {
+        if realtime {
+            let _ = sock::set_realtime(FWD_PRIORITY);
+        }
+        Forwarder::spawn(ports, mfib, cfg)
     })
     .join()
     .map_err(|_| "the forwarder's starter panicked")?
     .map_err(|e| format!("our forwarder: {e}"))?;
+    let tid = find_thread("ne-fwd")?;
+    if !opts.realtime {
+        run("chrt", &["-o", "-p", "0", &tid]).map(drop)?;
+    }
     if topo.pinning {
-        pin_thread("ne-fwd", FORWARDING_CPU)?;
+        run("taskset", &["-pc", &FORWARDING_CPU.to_string(), &tid]).map(drop)?;
     }
     eprintln!(
-        "== ours, {oifs} oif(s): forwarding thread {}{}",
-        if rt {
-            format!("SCHED_FIFO {FWD_PRIORITY}")
-        } else {
-            "SCHED_OTHER".into()
-        },
+        "== ours ({}), {oifs} oif(s): forwarding thread {}{}",
+        mode_name(mode),
+        thread_policy(&tid),
         if topo.pinning {
             format!(" on cpu{FORWARDING_CPU}")
         } else {
             String::new()
         }
     );
-    let label = format!("ours {oifs}");
+    Ok(fwd)
+}
+
+fn run_ours(topo: &Topo, oifs: usize, mode: TxMode, opts: &Opts) -> Result<Search, String> {
+    let fwd = start_ours(topo, oifs, mode, opts)?;
+    let label = format!("ours {oifs} {}", mode_name(mode));
     let drops = || Some(fwd.counters().ring_drops);
     let r = topo.search(
         &Run {
@@ -857,6 +943,27 @@ impl Drop for Smcroute {
 }
 
 fn run_kernel(topo: &Topo, oifs: usize, opts: &Opts, dir: &Path) -> Result<Search, String> {
+    let d = start_kernel(topo, oifs, dir)?;
+    let label = format!("ipmr {oifs}");
+    let r = topo.search(
+        &Run {
+            label: &label,
+            oifs,
+            fwd_drops: &|| None,
+        },
+        opts.step,
+    );
+    let cache = exec_in(&topo.f.0, &["cat", "/proc/net/ip_mr_cache"]).unwrap_or_default();
+    eprintln!(
+        "  ip_mr_cache: {}",
+        cache.lines().nth(1).unwrap_or("-").trim()
+    );
+    drop(d);
+    r
+}
+
+/// smcrouted with the (S,G) r0 -> r1..r`oifs`.
+fn start_kernel(topo: &Topo, oifs: usize, dir: &Path) -> Result<Smcroute, String> {
     let names: Vec<String> = (0..=oifs).map(|i| format!("r{i}")).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let d = Smcroute::start(&topo.f.0, dir, &names)?;
@@ -874,22 +981,7 @@ fn run_kernel(topo: &Topo, oifs: usize, opts: &Opts, dir: &Path) -> Result<Searc
         vifs.lines().count() - 1,
         names[1..].join(" ")
     );
-    let label = format!("ipmr {oifs}");
-    let r = topo.search(
-        &Run {
-            label: &label,
-            oifs,
-            fwd_drops: &|| None,
-        },
-        opts.step,
-    );
-    let cache = exec_in(&topo.f.0, &["cat", "/proc/net/ip_mr_cache"]).unwrap_or_default();
-    eprintln!(
-        "  ip_mr_cache: {}",
-        cache.lines().nth(1).unwrap_or("-").trim()
-    );
-    drop(d);
-    r
+    Ok(d)
 }
 
 /// A scratch directory removed on drop.
@@ -919,15 +1011,23 @@ fn bench_rates(opts: &Opts) -> Result<(), String> {
     let load_before = load_average();
     let topo = Topo::build(4, pinning)?;
 
-    // (oifs, our searches, the kernel's), one search each per round, alternating.
-    let mut rows: Vec<(usize, Vec<Search>, Vec<Search>)> =
-        vec![(1, Vec::new(), Vec::new()), (4, Vec::new(), Vec::new())];
+    // (oifs, our searches per TX mode, the kernel's), one search each per round, alternating.
+    type Row = (usize, Vec<(TxMode, Vec<Search>)>, Vec<Search>);
+    let mut rows: Vec<Row> = [1, 4]
+        .into_iter()
+        .map(|n| {
+            let ours = opts.tx_modes.iter().map(|&m| (m, Vec::new())).collect();
+            (n, ours, Vec::new())
+        })
+        .collect();
     for round in 1..=opts.rounds {
         if opts.rounds > 1 {
             eprintln!("=== round {round} of {}", opts.rounds);
         }
         for (oifs, ours, kernel) in &mut rows {
-            ours.push(run_ours(&topo, *oifs, opts)?);
+            for (mode, searches) in ours.iter_mut() {
+                searches.push(run_ours(&topo, *oifs, *mode, opts)?);
+            }
             if smcroute.is_some() {
                 kernel.push(run_kernel(&topo, *oifs, opts, &dir.0)?);
             }
@@ -945,7 +1045,7 @@ fn bench_rates(opts: &Opts) -> Result<(), String> {
              our forwarding thread pinned to cpu{FORWARDING_CPU} ({}); ipmr runs in the RPS \
              softirq on cpu{FORWARDING_CPU}",
             if opts.realtime {
-                format!("SCHED_FIFO {FWD_PRIORITY} as in the agent")
+                "SCHED_FIFO 40 as in the agent".to_string()
             } else {
                 "SCHED_OTHER".into()
             }
@@ -987,6 +1087,7 @@ fn bench_rates(opts: &Opts) -> Result<(), String> {
         "", "zero-loss rate in", "copies out", "lowest loss", "flat out: offered / per oif"
     );
     for (oifs, ours, kernel) in &rows {
+        let plural = if *oifs > 1 { "s" } else { "" };
         let line = |name: &str, all: &[Search]| -> Option<Search> {
             let s = median(all)?;
             let r = s.best.offered();
@@ -1001,7 +1102,7 @@ fn bench_rates(opts: &Opts) -> Result<(), String> {
             };
             println!(
                 "{:<26} {:>28} {:>14} {:>14} {:>30}{rounds}",
-                format!("{oifs} oif{} {name}", if *oifs > 1 { "s" } else { "" }),
+                format!("{oifs} oif{plural} {name}"),
                 if s.sender_bound {
                     format!(">= {} (sender-bound)", kpps(r))
                 } else if !s.confirmed {
@@ -1019,32 +1120,30 @@ fn bench_rates(opts: &Opts) -> Result<(), String> {
             );
             Some(s)
         };
-        let Some(ours) = line("ours", ours) else {
-            continue;
-        };
-        let Some(k) = line("kernel ipmr", kernel) else {
-            continue;
-        };
-        let ratio = ours.best.offered() / k.best.offered();
-        let verdict = match (ours.sender_bound, k.sender_bound) {
-            (true, true) => "both sender-bound: no ranking".to_string(),
-            (true, false) => format!(
-                ">= {ratio:.2} (ours sender-bound; goal >= 1.0: {})",
-                if ratio >= 1.0 { "meets" } else { "unknown" }
-            ),
-            (false, true) => format!(
-                "<= {ratio:.2} (kernel sender-bound; goal >= 1.0: {})",
-                if ratio < 1.0 { "misses" } else { "unknown" }
-            ),
-            (false, false) => format!(
-                "{ratio:.2} (goal >= 1.0: {})",
-                if ratio >= 1.0 { "meets" } else { "misses" }
-            ),
-        };
-        println!(
-            "{:<26} {verdict}",
-            format!("{oifs} oif{} ours/kernel", if *oifs > 1 { "s" } else { "" })
-        );
+        let ours: Vec<(TxMode, Search, &[Search])> = ours
+            .iter()
+            .filter_map(|(m, all)| {
+                line(&format!("ours, {}", mode_name(*m)), all).map(|s| (*m, s, &all[..]))
+            })
+            .collect();
+        let k = line("kernel ipmr", kernel);
+        for (m, o, all) in &ours {
+            let Some(k) = &k else { break };
+            println!(
+                "{:<26} {}{}",
+                format!("{oifs} oif{plural} {}/ipmr", mode_name(*m)),
+                verdict(o, k, Some(1.0)),
+                per_round(all, kernel)
+            );
+        }
+        if let [(_, mmsg, mmsg_all), (_, ring, ring_all)] = &ours[..] {
+            println!(
+                "{:<26} {}{}",
+                format!("{oifs} oif{plural} ring/sendmmsg"),
+                verdict(ring, mmsg, None),
+                per_round(ring_all, mmsg_all)
+            );
+        }
     }
     let (short, steps) = (
         SHORT_STEPS.load(Ordering::Relaxed),
@@ -1061,6 +1160,180 @@ fn bench_rates(opts: &Opts) -> Result<(), String> {
         }
     );
     Ok(())
+}
+
+/// `a` against `b` by zero-loss rate, with the goal `a / b >= goal` judged if given.
+fn verdict(a: &Search, b: &Search, goal: Option<f64>) -> String {
+    let ratio = a.best.offered() / b.best.offered();
+    let judge = |meets: bool, sure: bool| match goal {
+        None => String::new(),
+        Some(g) => format!(
+            " (goal >= {g:.1}: {})",
+            match (meets, sure) {
+                (true, true) => "meets",
+                (false, true) => "misses",
+                _ => "unknown",
+            }
+        ),
+    };
+    let g = goal.unwrap_or(1.0);
+    match (a.sender_bound, b.sender_bound) {
+        (true, true) => "both sender-bound: no ranking".to_string(),
+        (true, false) => format!(">= {ratio:.2}{}", judge(ratio >= g, ratio >= g)),
+        (false, true) => format!("<= {ratio:.2}{}", judge(false, ratio < g)),
+        (false, false) => format!("{ratio:.2}{}", judge(ratio >= g, true)),
+    }
+}
+
+/// The ratio of each round's zero-loss rates (a's over b's, same round), when there are
+/// several rounds.
+fn per_round(a: &[Search], b: &[Search]) -> String {
+    if a.len() < 2 || a.len() != b.len() {
+        return String::new();
+    }
+    let v: Vec<String> = a
+        .iter()
+        .zip(b)
+        .map(|(a, b)| format!("{:.2}", a.best.offered() / b.best.offered()))
+        .collect();
+    format!("  rounds: {}", v.join(" / "))
+}
+
+/// The CPU cost of each forwarder at a fixed offered rate below every forwarder's limit: the
+/// busy time of the forwarding CPU per packet in, the lowest of `rounds` steps (other work on
+/// the machine only ever adds to it).
+fn bench_cost(opts: &Opts, rate1: u64, rate4: u64) -> Result<(), String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores <= FORWARDING_CPU as usize {
+        return Err("--cost needs 2 CPUs".into());
+    }
+    let dir = TempDir(std::env::temp_dir().join(format!("forward-bench-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).map_err(|e| e.to_string())?;
+    let topo = Topo::build(4, true)?;
+    let kernel = run("smcrouted", &["-v"]).is_ok();
+    let mut out: Vec<(usize, String, Vec<Step>)> = Vec::new();
+    for (oifs, rate) in [(1usize, rate1), (4, rate4)] {
+        let mut names: Vec<String> = opts
+            .tx_modes
+            .iter()
+            .map(|m| format!("ours, {}", mode_name(*m)))
+            .collect();
+        if kernel {
+            names.push("kernel ipmr".into());
+        }
+        let mut steps: Vec<Vec<Step>> = vec![Vec::new(); names.len()];
+        for _ in 0..opts.rounds {
+            for (i, name) in names.iter().enumerate() {
+                let label = format!("{oifs} {name}");
+                let measure = |drops: &dyn Fn() -> Option<u64>| -> Result<Step, String> {
+                    let run = Run {
+                        label: &label,
+                        oifs,
+                        fwd_drops: drops,
+                    };
+                    let warm = topo.step(WARM_RATE, Duration::from_millis(500), &run)?;
+                    if !warm.pass() {
+                        warm.report(&label);
+                        return Err(format!("{label}: the warm-up step lost packets"));
+                    }
+                    let s = topo.step(rate, opts.step, &run)?;
+                    s.report(&label);
+                    Ok(s)
+                };
+                let step = match opts.tx_modes.get(i) {
+                    Some(&mode) => {
+                        let fwd = start_ours(&topo, oifs, mode, opts)?;
+                        let s = measure(&|| Some(fwd.counters().ring_drops));
+                        fwd.stop();
+                        s?
+                    }
+                    None => {
+                        let d = start_kernel(&topo, oifs, &dir.0)?;
+                        let s = measure(&|| None);
+                        drop(d);
+                        s?
+                    }
+                };
+                steps[i].push(step);
+            }
+        }
+        for (name, s) in names.into_iter().zip(steps) {
+            out.push((oifs, name, s));
+        }
+    }
+    println!(
+        "forward-bench --cost: busy time of the forwarding CPU (cpu{FORWARDING_CPU}: RPS softirq of \
+         r0, our thread or ipmr, the receivers' softirq) per packet offered, at a fixed rate, \
+         lowest of {} step(s) of {:.1} s; /proc/stat tick accounting",
+        opts.rounds,
+        opts.step.as_secs_f64()
+    );
+    for (oifs, name, steps) in &out {
+        let per_pkt = |s: &Step, cpu: usize| {
+            s.cpu_busy.get(cpu).copied().unwrap_or(f64::NAN) * s.secs * 1e6 / s.sent.max(1) as f64
+        };
+        let Some(best) = steps.iter().min_by(|a, b| {
+            per_pkt(a, FORWARDING_CPU as usize).total_cmp(&per_pkt(b, FORWARDING_CPU as usize))
+        }) else {
+            continue;
+        };
+        let all: Vec<String> = steps
+            .iter()
+            .map(|s| format!("{:.2}", per_pkt(s, FORWARDING_CPU as usize)))
+            .collect();
+        println!(
+            "{:<24} offered {:6.1} kpps: cpu{FORWARDING_CPU} {:5.1} % busy, {:.2} us/packet \
+             ({:.2} us/copy); sender cpu{SENDER_CPU} {:.2} us/packet; {}  all: {}",
+            format!("{oifs} oif{} {name}", if *oifs > 1 { "s" } else { "" }),
+            best.offered() / 1e3,
+            100.0
+                * best
+                    .cpu_busy
+                    .get(FORWARDING_CPU as usize)
+                    .copied()
+                    .unwrap_or(f64::NAN),
+            per_pkt(best, FORWARDING_CPU as usize),
+            per_pkt(best, FORWARDING_CPU as usize) / *oifs as f64,
+            per_pkt(best, SENDER_CPU as usize),
+            if steps.iter().all(Step::pass) {
+                "no loss"
+            } else {
+                "LOSS in some step"
+            },
+            all.join(" ")
+        );
+    }
+    Ok(())
+}
+
+/// A reading of each CPU's idle time (idle + iowait, clock ticks since boot, from /proc/stat)
+/// and when it was taken. Idle time is what to trust here: with a tickless idle the kernel
+/// measures it exactly, while the busy columns are tick samples that miss interrupts and
+/// softirqs served from idle.
+fn cpu_times() -> (Instant, Vec<u64>) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let idle = stat
+        .lines()
+        .filter(|l| l.starts_with("cpu") && !l.starts_with("cpu "))
+        .map(|l| {
+            let v: Vec<u64> = l
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0)
+        })
+        .collect();
+    (Instant::now(), idle)
+}
+
+/// The busy share of each CPU between two [`cpu_times`] readings (USER_HZ = 100 ticks/s).
+fn cpu_busy(a: &(Instant, Vec<u64>), b: &(Instant, Vec<u64>)) -> Vec<f64> {
+    let ticks = b.0.duration_since(a.0).as_secs_f64() * 100.0;
+    a.1.iter()
+        .zip(&b.1)
+        .map(|(x, y)| (1.0 - (y - x) as f64 / ticks).clamp(0.0, 1.0))
+        .collect()
 }
 
 /// The 1-minute load average, as /proc/loadavg prints it.
