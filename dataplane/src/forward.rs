@@ -631,7 +631,13 @@ impl Engine {
         } else {
             None
         };
-        for oif in route.forwarding_oifs() {
+        // A frame without a receive time counts as arriving now.
+        let ts = if frame.ts_ns == 0 {
+            u64::MAX
+        } else {
+            frame.ts_ns
+        };
+        for oif in route.forwarding_oifs_at(ts) {
             let Some(q) = self.queue_for(oif) else {
                 self.stats.tx_errors += 1;
                 continue;
@@ -1287,6 +1293,7 @@ mod tests {
                 wire_len: d.len() as u32,
                 vlan_tci: None,
                 csum_not_ready: false,
+                ts_ns: 0,
             }
         }
 
@@ -1307,6 +1314,7 @@ mod tests {
                 wire_len: good.len() as u32,
                 vlan_tci: Some(5),
                 csum_not_ready: false,
+                ts_ns: 0,
             },
         );
         engine.flush();

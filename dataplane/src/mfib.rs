@@ -47,6 +47,11 @@ pub struct Oif {
     /// false: the interface stays in the route but gets no copies (the mVRRP gate,
     /// "blocked-by-vrrp", or any other reason the control plane holds it back).
     pub forwarding: bool,
+    /// Arrival time (CLOCK_REALTIME ns, as the receive ring stamps frames) from which
+    /// `forwarding` holds; frames that arrived earlier get the previous state. A gate handed
+    /// over between two routers switches at an instant of arrival, not of processing, so
+    /// frames still queued in the rings at the handover go out exactly once. 0: always.
+    pub since_ns: u64,
 }
 
 impl Oif {
@@ -54,7 +59,23 @@ impl Oif {
         Oif {
             ifindex,
             forwarding,
+            since_ns: 0,
         }
+    }
+
+    /// An oif whose state switched to `forwarding` for frames that arrived from `since_ns` on.
+    pub fn switched(ifindex: u32, forwarding: bool, since_ns: u64) -> Oif {
+        Oif {
+            ifindex,
+            forwarding,
+            since_ns,
+        }
+    }
+
+    /// Does a frame that arrived at `ts_ns` get a copy?
+    #[inline]
+    pub fn forwards_at(&self, ts_ns: u64) -> bool {
+        self.forwarding == (ts_ns >= self.since_ns)
     }
 }
 
@@ -88,9 +109,16 @@ impl Route {
 
     /// The interfaces that get a copy of a packet that arrived on `iif` (never `iif` itself).
     pub fn forwarding_oifs(&self) -> impl Iterator<Item = u32> + '_ {
+        self.forwarding_oifs_at(u64::MAX)
+    }
+
+    /// The outgoing interfaces that get a copy of a frame that arrived at `ts_ns` (see
+    /// [`Oif::since_ns`]).
+    #[inline]
+    pub fn forwarding_oifs_at(&self, ts_ns: u64) -> impl Iterator<Item = u32> + '_ {
         self.oifs
             .iter()
-            .filter(move |o| o.forwarding && o.ifindex != self.iif)
+            .filter(move |o| o.forwards_at(ts_ns) && o.ifindex != self.iif)
             .map(|o| o.ifindex)
     }
 
@@ -99,6 +127,7 @@ impl Route {
         match self.oifs.iter_mut().find(|o| o.ifindex == ifindex) {
             Some(o) => {
                 o.forwarding = forwarding;
+                o.since_ns = 0;
                 true
             }
             None => false,
@@ -417,5 +446,27 @@ mod tests {
         }
         writer.join().unwrap();
         assert_eq!(seen, 200);
+    }
+
+    #[test]
+    fn a_switched_gate_splits_frames_by_arrival_time() {
+        let closing = Oif::switched(2, false, 1_000);
+        assert!(
+            closing.forwards_at(999),
+            "arrived before the switch: still the old state"
+        );
+        assert!(!closing.forwards_at(1_000));
+        let opening = Oif::switched(3, true, 1_000);
+        assert!(!opening.forwards_at(999));
+        assert!(opening.forwards_at(1_000));
+        let r = Route::new(
+            "10.0.0.1".parse().unwrap(),
+            "239.1.1.1".parse().unwrap(),
+            1,
+            vec![closing, opening, Oif::new(4, true)],
+        );
+        assert_eq!(r.forwarding_oifs_at(999).collect::<Vec<_>>(), vec![2, 4]);
+        assert_eq!(r.forwarding_oifs_at(5_000).collect::<Vec<_>>(), vec![3, 4]);
+        assert_eq!(r.forwarding_oifs().collect::<Vec<_>>(), vec![3, 4]);
     }
 }

@@ -97,6 +97,8 @@ pub struct Frame<'a> {
     /// sent on this host, or through a veth, with checksum offload); whoever sends it on must
     /// complete it.
     pub csum_not_ready: bool,
+    /// When the kernel received it (CLOCK_REALTIME, nanoseconds; 0 if it gave no time).
+    pub ts_ns: u64,
 }
 
 /// A TPACKET_V3 receive ring bound to one interface. Dropping it unmaps the ring and closes the
@@ -474,6 +476,7 @@ impl<'a> Iterator for Frames<'a> {
             wire_len: h.tp_len,
             vlan_tci,
             csum_not_ready: h.tp_status & libc::TP_STATUS_CSUMNOTREADY != 0,
+            ts_ns: u64::from(h.tp_sec) * 1_000_000_000 + u64::from(h.tp_nsec),
         })
     }
 }
@@ -568,6 +571,62 @@ mod tests {
         assert_eq!(
             RxRing::open(1, cfg).unwrap_err().kind(),
             io::ErrorKind::InvalidInput
+        );
+    }
+
+    /// Frames carry the time the kernel received them, on the realtime clock the mVRRP gates
+    /// switch by (see `mfib::Oif::since_ns`).
+    #[test]
+    fn frames_are_stamped_with_their_arrival_time() {
+        use crate::testns::{require_root, Namespaces};
+        use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+        if !require_root() {
+            return;
+        }
+        let lab = Namespaces::new("rxts", &["a", "b"]);
+        lab.veth("a", "a0", "b", "b0");
+        let (a0, b0) = (lab.ifindex("a", "a0"), lab.ifindex("b", "b0"));
+        let cfg = RingConfig {
+            protocol: 0x88b5,
+            filter: RingFilter::None,
+            all_multicast: false,
+            ..RingConfig::default()
+        };
+        let mut rx = lab.run("b", move || RxRing::open(b0, cfg)).unwrap();
+        let tx = lab
+            .run("a", move || crate::sock::PacketSocket::open(a0, None))
+            .unwrap();
+        let now_ns = || {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        };
+        let mut frame = vec![0u8; 60];
+        frame[0..6].copy_from_slice(&[0xff; 6]);
+        frame[12..14].copy_from_slice(&0x88b5u16.to_be_bytes());
+        // A fresh veth refuses frames (ENOBUFS) until its carrier is up.
+        let mut sent = None;
+        for _ in 0..200 {
+            let before = now_ns();
+            if tx.send(&frame).is_ok() {
+                sent = Some((before, now_ns()));
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let (before, after) = sent.expect("the veth never took a frame");
+        let mut stamps = Vec::new();
+        let end = Instant::now() + Duration::from_secs(2);
+        while stamps.is_empty() && Instant::now() < end {
+            rx.for_each_frame(4, |f| stamps.push(f.ts_ns));
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(stamps.len(), 1);
+        assert!(
+            stamps[0] >= before && stamps[0] <= after,
+            "stamp {} not within the send [{before}, {after}]",
+            stamps[0]
         );
     }
 }

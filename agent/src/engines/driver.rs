@@ -75,6 +75,8 @@ struct VrrpEntry {
     /// Preemption held back until this time (IGMP relearning after a start; see
     /// [`super::mcast::Multicast::gate_ready`]).
     hold_until: Option<Instant>,
+    /// The last advert heard from another router: when, and its priority.
+    heard: Option<(Instant, u8)>,
 }
 
 /// Sockets for VRRP on one interface.
@@ -674,6 +676,7 @@ impl Driver {
                                 checksum_errors: 0,
                                 ttl_errors: 0,
                                 hold_until: None,
+                                heard: None,
                             },
                         );
                         self.vrrp_ids.insert(key.clone(), id);
@@ -721,7 +724,7 @@ impl Driver {
             })
             .collect();
         for (i, v, m) in states {
-            self.mc.set_gate(&i, v, m, now);
+            self.mc.set_gate(&i, v, m, false, now);
         }
     }
 
@@ -1039,6 +1042,9 @@ impl Driver {
             if adv.version != e.cfg.version {
                 continue;
             }
+            if src != e.core.local_ip() {
+                e.heard = Some((now, adv.priority));
+            }
             let actions = e.core.receive(&adv, src, now);
             self.vrrp_actions(id, actions, now);
             self.arm(Timer::Vrrp(id));
@@ -1086,7 +1092,8 @@ impl Driver {
         }) {
             if let Some(e) = self.vrrp.get(&id) {
                 let (gi, gv) = (e.ifname.clone(), e.vrid);
-                self.mc.set_gate(&gi, gv, true, Instant::now());
+                let handover = self.handover(e, Instant::now());
+                self.mc.set_gate(&gi, gv, true, handover, Instant::now());
             }
         }
         for a in actions {
@@ -1129,7 +1136,7 @@ impl Driver {
                     e.last_change_ms = now_ms();
                     let (gi, gv) = (e.ifname.clone(), e.vrid);
                     self.mc
-                        .set_gate(&gi, gv, new == VrrpState::Master, Instant::now());
+                        .set_gate(&gi, gv, new == VrrpState::Master, false, Instant::now());
                     let Some(e) = self.vrrp.get_mut(&id) else {
                         return;
                     };
@@ -1285,6 +1292,25 @@ impl Driver {
     }
 
     /// Recompute the effective priority of every tracking group.
+    /// Becoming master of `e` now: is the old master alive and forwarding until it hears us?
+    /// It advertised recently with a non-zero priority, and no tracked BFD session says it is
+    /// gone.
+    fn handover(&self, e: &VrrpEntry, now: Instant) -> bool {
+        let interval = Duration::from_millis(10 * u64::from(e.core.master_adver_interval_cs()));
+        let recent = e.heard.is_some_and(|(at, prio)| {
+            prio > 0 && now.saturating_duration_since(at) <= 3 * interval
+        });
+        let bfd_failed = e.cfg.track_bfd.iter().any(|t| {
+            e.seen_up.contains(&t.session)
+                && self
+                    .bfd_ids
+                    .get(&t.session)
+                    .and_then(|sid| self.bfd.get(sid))
+                    .is_some_and(|s| s.core.client_state() == ClientState::Down)
+        });
+        recent && !bfd_failed
+    }
+
     fn retrack(&mut self, now: Instant) {
         let ids: Vec<u32> = self.vrrp.keys().copied().collect();
         for id in ids {

@@ -46,8 +46,19 @@ use crate::netconf::server::now_ms;
 /// How long a source stays known without fresh data.
 const SOURCE_LIFETIME: Duration = Duration::from_secs(210);
 const IGMP_PROTO: u8 = 2;
-/// How long a closing gate keeps forwarding (see [`Multicast::set_gate`]).
-pub const GATE_CLOSE_GRACE: Duration = Duration::from_millis(1);
+/// The state of one mVRRP gate: open or not, for frames that arrived from `since_ns` on
+/// (CLOCK_REALTIME; see [`dataplane::mfib::Oif::since_ns`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Gate {
+    open: bool,
+    since_ns: u64,
+}
+
+fn realtime_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
 const PIM_PROTO: u8 = 103;
 /// At most this many (S,G) flows are tracked; data of further flows is not routed (counted).
 pub const MAX_SOURCES: usize = 16384;
@@ -117,9 +128,7 @@ pub struct Multicast {
     sources: BTreeMap<(Ipv4Addr, Ipv4Addr), Source>,
     route_since: HashMap<(Ipv4Addr, Ipv4Addr), u64>,
     /// (interface, vrid) -> the gate is open (the mVRRP group is master).
-    gates: HashMap<(String, u8), bool>,
-    /// Gates whose group stopped being master, closing at the given time (make before break).
-    closing: HashMap<(String, u8), Instant>,
+    gates: HashMap<(String, u8), Gate>,
     tib: Tib,
     seed: u64,
     buf: Vec<u8>,
@@ -198,7 +207,6 @@ impl Multicast {
             sources: BTreeMap::new(),
             route_since: HashMap::new(),
             gates: HashMap::new(),
-            closing: HashMap::new(),
             tib: Tib::new(None, seed),
             seed,
             buf: vec![0; 65536],
@@ -409,33 +417,39 @@ impl Multicast {
         }
     }
 
-    /// The mVRRP group (interface, vrid) is master or not. A gate opens at once; it closes
-    /// [`GATE_CLOSE_GRACE`] later, so that during a handover between two live routers the new
-    /// master is already forwarding when the old one stops (a duplicate or two instead of a
-    /// loss; each packet waits up to a ring's retire timeout before it is forwarded).
-    pub fn set_gate(&mut self, ifname: &str, vrid: u8, master: bool, now: Instant) {
+    /// The mVRRP group (interface, vrid) is master or not. The gate switches in one table swap,
+    /// at an instant of *arrival*: a closing gate still forwards the frames that reached the
+    /// rings before now, however late the forwarder gets to them. An opening gate in a
+    /// `handover` (the old master is alive and keeps forwarding until it hears our first
+    /// advert, which follows this call) forwards only frames that arrive from now on, and those
+    /// that arrived earlier are the old master's: together every frame goes out once, plus
+    /// the few that arrive while our advert is on its way. Without a handover (the old master
+    /// failed or resigned) everything still queued is forwarded.
+    pub fn set_gate(&mut self, ifname: &str, vrid: u8, master: bool, handover: bool, now: Instant) {
         let key = (ifname.to_string(), vrid);
-        if master {
-            self.closing.remove(&key);
-            self.apply_gate(key, true, now);
-        } else if self.gates.get(&key) == Some(&true) {
-            self.closing.entry(key).or_insert(now + GATE_CLOSE_GRACE);
-        } else {
-            self.apply_gate(key, false, now);
-        }
-    }
-
-    fn apply_gate(&mut self, key: (String, u8), open: bool, now: Instant) {
-        if self.gates.get(&key) == Some(&open) {
+        if self.gates.get(&key).map(|g| g.open) == Some(master) {
             return;
         }
+        let was = self.gates.get(&key).copied();
+        let since_ns = match (master, was) {
+            // Nothing was forwarded before: no earlier frames to split.
+            (false, None) => 0,
+            (true, _) if !handover => 0,
+            _ => realtime_ns(),
+        };
         let used = self.ifs.values().any(|e| {
             e.cfg
                 .gate
                 .as_ref()
                 .is_some_and(|(i, v)| *i == key.0 && *v == key.1)
         });
-        self.gates.insert(key, open);
+        self.gates.insert(
+            key,
+            Gate {
+                open: master,
+                since_ns,
+            },
+        );
         if used {
             self.recompute(now);
         }
@@ -789,9 +803,6 @@ impl Multicast {
 
     pub fn next_deadline(&self) -> Option<Instant> {
         let mut d: Option<Instant> = self.tib.next_deadline();
-        if let Some(c) = self.closing.values().min() {
-            d = Some(d.map_or(*c, |x| x.min(*c)));
-        }
         for e in self.ifs.values() {
             for t in [
                 e.igmp.as_ref().and_then(|i| i.next_deadline()),
@@ -808,16 +819,6 @@ impl Multicast {
     }
 
     pub fn on_timer(&mut self, now: Instant) {
-        let due: Vec<(String, u8)> = self
-            .closing
-            .iter()
-            .filter(|(_, t)| **t <= now)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in due {
-            self.closing.remove(&k);
-            self.apply_gate(k, false, now);
-        }
         let names: Vec<String> = self.ifs.keys().cloned().collect();
         for n in &names {
             let due = self
@@ -1032,11 +1033,17 @@ impl Multicast {
             if !(by_igmp || by_pim) {
                 continue;
             }
-            let open = match &e.cfg.gate {
-                Some((gi, gv)) => self.gates.get(&(gi.clone(), *gv)).copied().unwrap_or(false),
-                None => true,
+            let gate = match &e.cfg.gate {
+                Some((gi, gv)) => self.gates.get(&(gi.clone(), *gv)).copied().unwrap_or(Gate {
+                    open: false,
+                    since_ns: 0,
+                }),
+                None => Gate {
+                    open: true,
+                    since_ns: 0,
+                },
             };
-            oifs.push(Oif::new(idx, open));
+            oifs.push(Oif::switched(idx, gate.open, gate.since_ns));
         }
         oifs
     }
@@ -1259,7 +1266,7 @@ impl Multicast {
             x.push_str("</pim>");
         }
         if let Some((gi, gv)) = &e.cfg.gate {
-            let open = self.gates.get(&(gi.clone(), *gv)).copied().unwrap_or(false);
+            let open = self.gates.get(&(gi.clone(), *gv)).is_some_and(|g| g.open);
             let _ = write!(x, "<track-admin-vrrp xmlns=\"{ns}\"><forwarding>{open}</forwarding></track-admin-vrrp>");
         }
     }

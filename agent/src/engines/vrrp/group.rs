@@ -275,7 +275,6 @@ impl Group {
     }
 
     /// Master_Adver_Interval in centiseconds.
-    #[cfg(test)]
     pub fn master_adver_interval_cs(&self) -> u16 {
         self.mai_cs()
     }
