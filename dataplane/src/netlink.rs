@@ -57,6 +57,8 @@ pub struct Addr {
 /// matching FIB entry itself, so its protocol and metric are the configured ones).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
+    /// Destination prefix of the entry.
+    pub dst: Ipv4Addr,
     /// Outgoing interface.
     pub oif: u32,
     /// Next hop; `None` for a directly connected destination.
@@ -355,6 +357,23 @@ impl Handle {
         }))
     }
 
+    /// Every unicast IPv4 route of the main table (one dump; see [`Rib`]).
+    pub fn routes(&mut self) -> io::Result<Vec<Route>> {
+        let mut m = RouteMessage::default();
+        m.header.address_family = AddressFamily::Inet;
+        let r = self.request(RouteNetlinkMessage::GetRoute(m), NLM_F_REQUEST | NLM_F_DUMP)?;
+        Ok(r.iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewRoute(r)
+                    if r.header.kind == RouteType::Unicast && route_table(r) == MAIN_TABLE =>
+                {
+                    Some(route_from(r))
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
     /// Set a netdev administratively up or down.
     pub fn set_up(&mut self, index: u32, up: bool) -> io::Result<()> {
         let mut m = LinkMessage::default();
@@ -406,8 +425,69 @@ impl Handle {
     }
 }
 
+const MAIN_TABLE: u32 = 254;
+
+fn route_table(r: &RouteMessage) -> u32 {
+    r.attributes
+        .iter()
+        .find_map(|a| match a {
+            RouteAttribute::Table(t) => Some(*t),
+            _ => None,
+        })
+        .unwrap_or(u32::from(r.header.table))
+}
+
+/// An in-memory copy of the main routing table for longest-prefix-match lookups: one hash map
+/// per prefix length, so a lookup costs at most 33 probes, whatever the table size.
+#[derive(Debug, Default, Clone)]
+pub struct Rib {
+    by_len: Vec<(u8, std::collections::HashMap<u32, Route>)>,
+}
+
+impl Rib {
+    pub fn new(routes: Vec<Route>) -> Rib {
+        let mut maps: std::collections::BTreeMap<u8, std::collections::HashMap<u32, Route>> =
+            std::collections::BTreeMap::new();
+        for r in routes {
+            let len = r.prefix_len.min(32);
+            let key = u32::from(r.dst) & mask(len);
+            let m = maps.entry(len).or_default();
+            // Several entries for one prefix: the lowest metric is the one in use.
+            if m.get(&key).is_none_or(|o| r.metric < o.metric) {
+                m.insert(key, r);
+            }
+        }
+        Rib {
+            by_len: maps.into_iter().rev().collect(),
+        }
+    }
+
+    /// The most specific route toward `addr`.
+    pub fn lookup(&self, addr: Ipv4Addr) -> Option<&Route> {
+        let a = u32::from(addr);
+        self.by_len
+            .iter()
+            .find_map(|(len, m)| m.get(&(a & mask(*len))))
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_len.iter().map(|(_, m)| m.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn mask(len: u8) -> u32 {
+    u32::MAX
+        .checked_shl(32 - u32::from(len.min(32)))
+        .unwrap_or(0)
+}
+
 fn route_from(r: &RouteMessage) -> Route {
     let mut out = Route {
+        dst: Ipv4Addr::UNSPECIFIED,
         oif: 0,
         gateway: None,
         prefix_len: r.header.destination_prefix_length,
@@ -416,7 +496,19 @@ fn route_from(r: &RouteMessage) -> Route {
     };
     for a in &r.attributes {
         match a {
+            RouteAttribute::Destination(RouteAddress::Inet(d)) => out.dst = *d,
             RouteAttribute::Oif(i) => out.oif = *i,
+            // ECMP: the first next hop stands for the route.
+            RouteAttribute::MultiPath(hops) if out.oif == 0 => {
+                if let Some(h) = hops.first() {
+                    out.oif = h.interface_index;
+                    for a in &h.attributes {
+                        if let RouteAttribute::Gateway(RouteAddress::Inet(g)) = a {
+                            out.gateway = Some(*g);
+                        }
+                    }
+                }
+            }
             RouteAttribute::Gateway(RouteAddress::Inet(g)) => out.gateway = Some(*g),
             RouteAttribute::Priority(p) => out.metric = *p,
             _ => {}
@@ -441,6 +533,32 @@ mod tests {
                 .iter()
                 .any(|a| a.index == lo.index && a.ip == Ipv4Addr::LOCALHOST && a.prefix_len == 8));
         }
+    }
+
+    #[test]
+    fn rib_prefers_the_longest_prefix_then_the_lowest_metric() {
+        let r = |dst: [u8; 4], len: u8, metric: u32, oif: u32| Route {
+            dst: Ipv4Addr::from(dst),
+            oif,
+            gateway: None,
+            prefix_len: len,
+            metric,
+            protocol: 4,
+        };
+        let rib = Rib::new(vec![
+            r([0, 0, 0, 0], 0, 0, 1),
+            r([10, 0, 0, 0], 8, 0, 2),
+            r([10, 1, 0, 0], 16, 50, 3),
+            r([10, 1, 0, 0], 16, 10, 4),
+            r([10, 1, 2, 3], 32, 0, 5),
+        ]);
+        let oif = |a: [u8; 4]| rib.lookup(Ipv4Addr::from(a)).map(|r| r.oif);
+        assert_eq!(oif([10, 1, 2, 3]), Some(5));
+        assert_eq!(oif([10, 1, 2, 4]), Some(4));
+        assert_eq!(oif([10, 2, 0, 1]), Some(2));
+        assert_eq!(oif([192, 0, 2, 1]), Some(1));
+        assert_eq!(rib.len(), 4);
+        assert_eq!(Rib::new(Vec::new()).lookup(Ipv4Addr::LOCALHOST), None);
     }
 
     /// A namespace of our own (a veth pair) with a connected prefix and a static route.
@@ -496,15 +614,25 @@ mod tests {
                     h.route_get(Ipv4Addr::new(10, 77, 0, 5)).unwrap(),
                     h.route_get(Ipv4Addr::new(192, 0, 2, 1)).unwrap(),
                     crate::sock::ifindex("d0"),
+                    Rib::new(h.routes().unwrap()),
                 )
             })
         });
         drop(guard);
         assert!(ok, "lab setup failed");
-        let (via, connected, none, d0) = got.unwrap().unwrap();
+        let (via, connected, none, d0, rib) = got.unwrap().unwrap();
+        // The dumped table answers the same.
+        assert_eq!(rib.lookup(Ipv4Addr::new(10, 88, 1, 1)), via.as_ref());
+        assert_eq!(
+            rib.lookup(Ipv4Addr::new(10, 77, 0, 5))
+                .map(|r| (r.gateway, r.prefix_len)),
+            Some((None, 24))
+        );
+        assert_eq!(rib.lookup(Ipv4Addr::new(192, 0, 2, 1)), None);
         let via = via.expect("route via the gateway");
         assert_eq!(via.gateway, Some(Ipv4Addr::new(10, 77, 0, 2)));
         assert_eq!((via.metric, via.protocol, via.prefix_len), (20, 4, 16));
+        assert_eq!(via.dst, Ipv4Addr::new(10, 88, 0, 0));
         assert_eq!(Some(via.oif), d0);
         let connected = connected.expect("connected route");
         assert_eq!((connected.gateway, connected.protocol), (None, 2));

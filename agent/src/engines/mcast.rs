@@ -4,8 +4,9 @@
 //! (`track-admin-vrrp`) that open and close outgoing interfaces in one table swap.
 //!
 //! Route computation (RFC 7761 §4.1.6 with the vendor knobs): a source's incoming interface
-//! is its RPF interface (a connected subnet, else the kernel's unicast route, looked up over
-//! rtnetlink and forgotten on every route, address or link event), or the RPF interface toward
+//! is its RPF interface (a connected subnet, else the kernel's unicast route, from a copy of
+//! the main table dumped over rtnetlink and read again after every route, address or link
+//! event), or the RPF interface toward
 //! the RP until its data arrives on the shortest-path tree; a source with no route at all is
 //! accepted from the PIM interface it arrives on. The outgoing interfaces are the IGMP
 //! interfaces with a listener that wants (S,G) where this router may forward (I_am_DR, or `pim
@@ -29,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use dataplane::forward::{decode_upcall, Forwarder, FwdConfig, FwdIf, Ports};
 use dataplane::mfib::{Mfib, Oif, Route, Table};
-use dataplane::netlink::{Addr, Handle as Netlink, Link};
+use dataplane::netlink::{Addr, Handle as Netlink, Link, Rib};
 use dataplane::sock::PacketSocket;
 use tracing::{debug, error, info};
 
@@ -134,10 +135,11 @@ pub struct Multicast {
     buf: Vec<u8>,
     /// Memberships or sources changed: the table is rebuilt once, at [`Multicast::flush`].
     dirty: bool,
-    /// rtnetlink requests for RPF lookups (opened on first use).
+    /// rtnetlink requests for the routing table (opened on first use).
     nl: Option<Netlink>,
-    /// RPF lookups, forgotten whenever a route, address or link changes.
-    rpf_cache: HashMap<Ipv4Addr, Option<Rpf>>,
+    /// The main routing table for RPF lookups: dumped when first needed, dropped whenever a
+    /// route, address or link changes (one dump per change, not one request per source).
+    rib: Option<Rib>,
     /// Upcalls of flows beyond [`MAX_SOURCES`].
     sources_dropped: u64,
 }
@@ -212,7 +214,7 @@ impl Multicast {
             buf: vec![0; 65536],
             dirty: false,
             nl: None,
-            rpf_cache: HashMap::new(),
+            rib: None,
             sources_dropped: 0,
         }
     }
@@ -898,58 +900,47 @@ impl Multicast {
         }
     }
 
-    /// Routes, addresses or links changed: RPF answers are looked up again.
+    /// Routes, addresses or links changed: the routing table is read again when next needed.
     pub fn routes_changed(&mut self) {
-        if !self.rpf_cache.is_empty() {
-            self.rpf_cache.clear();
+        if self.rib.take().is_some() {
             self.dirty = true;
         }
     }
 
-    /// Reverse path toward `addr` (cached until [`Multicast::routes_changed`]).
+    /// Reverse path toward `addr`: a connected subnet of one of our multicast interfaces, else
+    /// the kernel's unicast route if it leaves through one of them.
     fn rpf(&mut self, addr: Ipv4Addr) -> Option<Rpf> {
-        if let Some(r) = self.rpf_cache.get(&addr) {
-            return *r;
-        }
-        let r = self.lookup_rpf(addr);
-        if self.rpf_cache.len() >= 2 * MAX_SOURCES {
-            self.rpf_cache.clear();
-        }
-        self.rpf_cache.insert(addr, r);
-        r
-    }
-
-    /// A connected subnet of one of our multicast interfaces, else the kernel's unicast route
-    /// if it leaves through one of them.
-    fn lookup_rpf(&mut self, addr: Ipv4Addr) -> Option<Rpf> {
-        let connected = RouteMetric {
-            rpt: false,
-            preference: 0,
-            metric: 0,
-        };
         for e in self.ifs.values() {
             if let Some(idx) = e.index {
                 if e.prefixes.iter().any(|&(n, l)| in_prefix(addr, n, l)) {
                     return Some(Rpf {
                         ifindex: idx,
                         neighbor: None,
-                        metric: connected,
+                        metric: RouteMetric {
+                            rpt: false,
+                            preference: 0,
+                            metric: 0,
+                        },
                     });
                 }
             }
         }
-        if self.nl.is_none() {
-            self.nl = Netlink::open()
-                .map_err(|e| error!(error = %e, "no rtnetlink socket for RPF lookups"))
-                .ok();
-        }
-        let route = match self.nl.as_mut()?.route_get(addr) {
-            Ok(r) => r?,
-            Err(e) => {
-                debug!(address = %addr, error = %e, "RPF lookup failed");
-                return None;
+        if self.rib.is_none() {
+            if self.nl.is_none() {
+                self.nl = Netlink::open()
+                    .map_err(|e| error!(error = %e, "no rtnetlink socket for RPF lookups"))
+                    .ok();
             }
-        };
+            let routes = self.nl.as_mut()?.routes();
+            match routes {
+                Ok(r) => self.rib = Some(Rib::new(r)),
+                Err(e) => {
+                    debug!(error = %e, "cannot read the routing table");
+                    return None;
+                }
+            }
+        }
+        let route = *self.rib.as_ref()?.lookup(addr)?;
         self.ifs.values().find(|e| e.index == Some(route.oif))?;
         Some(Rpf {
             ifindex: route.oif,
