@@ -65,7 +65,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use super::packet::{EncodedGroup, EncodedSource, JoinPrune, JpGroup, HOLDTIME_INFINITE};
+use super::packet::{pack_join_prune, EncodedGroup, EncodedSource, JoinPrune, HOLDTIME_INFINITE};
 
 /// Most routes ((*,G) plus (S,G)) kept per interface.
 pub const MAX_ROUTES: usize = 65536;
@@ -80,12 +80,6 @@ pub const MAX_JP_OVERRIDE_INTERVAL: Duration = Duration::from_millis(0x7fff + 0x
 /// Largest PruneEcho message built (PIM header included), as for our
 /// upstream Joins: room for the IPv4 header within a 1500-byte MTU.
 pub const MAX_ECHO_LEN: usize = 1400;
-
-/// Wire size of a group record without sources, and of one source (§4.9.5).
-const GROUP_RECORD_LEN: usize = 12;
-const SOURCE_LEN: usize = 8;
-/// Most group records one Join/Prune message can carry (8-bit count).
-const MAX_GROUP_RECORDS: usize = 255;
 
 /// Downstream state of a route on this interface (§4.5.1, §4.5.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -706,42 +700,11 @@ impl Downstream {
     /// group records.
     fn pack_echoes(&mut self, batch: EchoBatch, out: &mut Vec<Action>) {
         for (holdtime, groups) in batch {
-            let empty = || JoinPrune {
-                upstream_neighbor: self.local,
-                holdtime,
-                groups: Vec::new(),
-            };
-            let mut msg = empty();
-            let mut len = msg.encoded_len();
-            for (group, sources) in groups {
-                for s in sources {
-                    let mut open = msg.groups.last().is_some_and(|g| g.group.address == group);
-                    let cost = SOURCE_LEN + if open { 0 } else { GROUP_RECORD_LEN };
-                    if !msg.groups.is_empty()
-                        && (len + cost > MAX_ECHO_LEN
-                            || (!open && msg.groups.len() == MAX_GROUP_RECORDS))
-                    {
-                        out.push(Action::Send(std::mem::replace(&mut msg, empty())));
-                        self.counters.prune_echoes += 1;
-                        len = msg.encoded_len();
-                        open = false;
-                    }
-                    if !open {
-                        msg.groups.push(JpGroup {
-                            group: EncodedGroup::host(group),
-                            joins: Vec::new(),
-                            prunes: Vec::new(),
-                        });
-                        len += GROUP_RECORD_LEN;
-                    }
-                    if let Some(rec) = msg.groups.last_mut() {
-                        rec.prunes.push(s);
-                    }
-                    len += SOURCE_LEN;
-                }
-            }
-            if !msg.groups.is_empty() {
-                out.push(Action::Send(msg));
+            let entries = groups
+                .into_iter()
+                .flat_map(|(g, sources)| sources.into_iter().map(move |s| (g, s)));
+            for jp in pack_join_prune(self.local, holdtime, entries, false, MAX_ECHO_LEN) {
+                out.push(Action::Send(jp));
                 self.counters.prune_echoes += 1;
             }
         }
@@ -750,7 +713,7 @@ impl Downstream {
 
 #[cfg(test)]
 mod tests {
-    use super::super::packet::Message;
+    use super::super::packet::{JpGroup, Message};
     use super::*;
 
     const ME: Ipv4Addr = Ipv4Addr::new(10, 1, 0, 1);

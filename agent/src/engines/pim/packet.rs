@@ -245,6 +245,55 @@ impl JpGroup {
     }
 }
 
+/// Join/Prune messages toward `upstream_neighbor` carrying `entries` ((group, source) pairs
+/// in group order) as joins (`join`) or prunes, as few as fit: each at most `max_len` bytes
+/// (PIM header included) and 255 group records.
+pub fn pack_join_prune(
+    upstream_neighbor: Ipv4Addr,
+    holdtime: u16,
+    entries: impl IntoIterator<Item = (Ipv4Addr, EncodedSource)>,
+    join: bool,
+    max_len: usize,
+) -> Vec<JoinPrune> {
+    let empty = || JoinPrune {
+        upstream_neighbor,
+        holdtime,
+        groups: Vec::new(),
+    };
+    let mut out = Vec::new();
+    let mut msg = empty();
+    let mut len = msg.encoded_len();
+    for (group, s) in entries {
+        let mut open = msg.groups.last().is_some_and(|g| g.group.address == group);
+        let cost = ENC_SOURCE_LEN + if open { 0 } else { JP_GROUP_FIXED_LEN };
+        if !msg.groups.is_empty() && (len + cost > max_len || (!open && msg.groups.len() == 255)) {
+            out.push(std::mem::replace(&mut msg, empty()));
+            len = msg.encoded_len();
+            open = false;
+        }
+        if !open {
+            msg.groups.push(JpGroup {
+                group: EncodedGroup::host(group),
+                joins: Vec::new(),
+                prunes: Vec::new(),
+            });
+            len += JP_GROUP_FIXED_LEN;
+        }
+        if let Some(rec) = msg.groups.last_mut() {
+            if join {
+                rec.joins.push(s);
+            } else {
+                rec.prunes.push(s);
+            }
+        }
+        len += ENC_SOURCE_LEN;
+    }
+    if !msg.groups.is_empty() {
+        out.push(msg);
+    }
+    out
+}
+
 /// An Assert message (§4.9.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Assert {

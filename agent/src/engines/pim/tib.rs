@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use super::packet::{EncodedGroup, EncodedSource, JoinPrune, JpGroup, Message};
+use super::packet::{pack_join_prune, EncodedSource, JoinPrune, Message};
 
 /// t_periodic: the period of Joins (RFC 7761 §4.11).
 pub const T_PERIODIC: Duration = Duration::from_secs(60);
@@ -382,43 +382,11 @@ fn pack_all(joins: Batch, prunes: Batch) -> Vec<TibAction> {
 fn pack(batch: Batch, join: bool) -> Vec<TibAction> {
     let mut out = Vec::new();
     for ((upstream_if, neighbor), groups) in batch {
-        let empty = || JoinPrune {
-            upstream_neighbor: neighbor,
-            holdtime: JP_HOLDTIME,
-            groups: Vec::new(),
-        };
-        let mut msg = empty();
-        let mut len = msg.encoded_len();
-        for (group, sources) in groups {
-            for s in sources {
-                let mut open = msg.groups.last().is_some_and(|g| g.group.address == group);
-                let cost = if open { 8 } else { 20 };
-                if len + cost > MAX_JP_LEN || (!open && msg.groups.len() == 255) {
-                    let full = std::mem::replace(&mut msg, empty());
-                    out.push(send(upstream_if, full));
-                    len = msg.encoded_len();
-                    open = false;
-                }
-                if !open {
-                    msg.groups.push(JpGroup {
-                        group: EncodedGroup::host(group),
-                        joins: Vec::new(),
-                        prunes: Vec::new(),
-                    });
-                    len += 12;
-                }
-                if let Some(rec) = msg.groups.last_mut() {
-                    if join {
-                        rec.joins.push(s);
-                    } else {
-                        rec.prunes.push(s);
-                    }
-                }
-                len += 8;
-            }
-        }
-        if !msg.groups.is_empty() {
-            out.push(send(upstream_if, msg));
+        let entries = groups
+            .into_iter()
+            .flat_map(|(g, sources)| sources.into_iter().map(move |s| (g, s)));
+        for jp in pack_join_prune(neighbor, JP_HOLDTIME, entries, join, MAX_JP_LEN) {
+            out.push(send(upstream_if, jp));
         }
     }
     out
@@ -445,6 +413,7 @@ fn jitter(rng: &mut u64, max: Duration) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    use super::super::packet::{EncodedGroup, JpGroup};
     use super::*;
 
     const RP: Ipv4Addr = Ipv4Addr::new(10, 9, 9, 9);
