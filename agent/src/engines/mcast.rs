@@ -61,6 +61,8 @@ fn realtime_ns() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 const PIM_PROTO: u8 = 103;
+/// Upcalls handled per pass of the protocol thread.
+const UPCALLS_PER_PASS: usize = 512;
 /// At most this many (S,G) flows are tracked; data of further flows is not routed (counted).
 pub const MAX_SOURCES: usize = 16384;
 
@@ -483,7 +485,12 @@ impl Multicast {
     fn read_upcalls(&mut self, now: Instant) {
         let mut b = [0u8; 64];
         let table = self.mfib.snapshot();
-        while let Some(Ok(n)) = self.upcall_rx.as_ref().map(|u| u.recv(&mut b)) {
+        // Bounded per pass, so a flood of new flows cannot hold the protocol thread (and the
+        // BFD and VRRP timers behind it); the rest waits for the next pass.
+        for _ in 0..UPCALLS_PER_PASS {
+            let Some(Ok(n)) = self.upcall_rx.as_ref().map(|u| u.recv(&mut b)) else {
+                break;
+            };
             let Some((s, g, ifindex)) = decode_upcall(&b[..n]) else {
                 continue;
             };
