@@ -23,7 +23,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::mfib::{Mfib, Table};
-use crate::ring::{Frame, RingConfig, RingStats, RxRing};
+use crate::ring::{Frame, RingConfig, RingStats, RxRing, ETH_P_ALL};
 use crate::sock::{setsockopt, PacketSocket};
 use crate::txring::{TxRing, TxRingConfig};
 
@@ -702,7 +702,15 @@ pub struct FwdConfig {
 impl Default for FwdConfig {
     fn default() -> FwdConfig {
         FwdConfig {
-            ring: RingConfig::default(),
+            // Bound to every EtherType (the filter keeps IPv4 multicast data): a socket bound
+            // to all protocols is a tap the kernel serves before its own ip_rcv, which then gets
+            // the frame unshared. Bound to IPv4 only, the ring would be served after ip_rcv,
+            // which would find the frame shared with it and clone it first: one more skb per
+            // frame, for a frame the host drops anyway.
+            ring: RingConfig {
+                protocol: ETH_P_ALL,
+                ..RingConfig::default()
+            },
             tx: TxMode::default(),
             tx_ring: TxRingConfig::default(),
             tx_batch: 64,

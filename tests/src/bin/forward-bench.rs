@@ -19,16 +19,19 @@
 //!    receive work of r0 to cpu1, where our forwarding thread is pinned too (SCHED_FIFO 40, as
 //!    in the agent), so in both cases the forwarding runs on cpu1.
 //!    Receivers are the interface counters of d1..d4 (a veth counts a frame when its peer
-//!    delivered it). Only one of the two forwarders is active at a time: ours runs while no
-//!    mroute socket exists in ns F (checked), ipmr while smcrouted holds one and ours is stopped.
+//!    delivered it). Only one forwarder is active at a time: ours runs while no mroute socket
+//!    exists in ns F (checked), ipmr while smcrouted holds one and ours is stopped. The
+//!    searches of the forwarders take turns step by step (each started for its step and
+//!    stopped after it), so that whatever else the machine does at the time weighs on all of
+//!    them alike (see [`duel`]).
 //! 2. The cost of swapping a 10,000-route MFIB: `Mfib::publish` of a prebuilt table, and a
 //!    rebuild from scratch plus publish, p50/p99 over 100 swaps.
 //!
 //! Needs root, iproute2, util-linux `taskset` and Debian's `smcroute` (the kernel baseline is
 //! skipped, with a message, without it). Figures come from the release build:
 //! `cargo build --release -p ne-lab --bin forward-bench && sudo target/release/forward-bench`.
-//! About 3 minutes with the default 2 s steps, one round and both TX modes (`--rounds N`
-//! repeats the searches, alternating, and reports the median). `--cost R1,R4` measures instead
+//! About 3 minutes with the default 2 s steps, one round and both TX modes, 2 with
+//! `--tx sendmmsg` (`--rounds N` repeats the searches and reports the median). `--cost R1,R4` measures instead
 //! the forwarding CPU's busy time per packet at a fixed rate (idle time from /proc/stat).
 
 use std::io::{BufRead, BufReader};
@@ -523,81 +526,177 @@ impl Topo {
         }
         Ok(step)
     }
+}
 
-    /// Search the zero-loss rate with whichever forwarder is active now.
-    fn search(&self, run: &Run<'_>, len: Duration) -> Result<Search, String> {
-        let label = run.label;
-        let warm = self.step(WARM_RATE, Duration::from_millis(500), run)?;
-        warm.report(label);
-        if !warm.pass() {
-            return Err(format!(
-                "{label}: packets lost even at {} kpps (warm-up); the route does not work",
-                WARM_RATE / 1000
-            ));
+/// What a search asks its next step to be.
+#[derive(Debug, Clone, Copy)]
+enum Ask {
+    /// 500 ms at [`WARM_RATE`]: the route works.
+    Warm,
+    /// The sender flat out.
+    Flat,
+    /// A paced step at this rate.
+    Probe(u64),
+    /// The best pass so far, repeated at its target rate.
+    Again(u64),
+}
+
+/// The zero-loss search of one forwarder, as a state machine that is asked for its next step
+/// and told the outcome, so that the searches of several forwarders can take turns step by
+/// step (see [`duel`]).
+///
+/// After the warm-up and a flat-out step it bisects between the best pass and the lowest
+/// failure until the bracket is narrow (or one step is left); then the best pass must pass a
+/// second time (near its limit a forwarder may pass once by luck). A failed repeat counts as a
+/// failure at that rate and the bisection goes on below it.
+struct Bisect {
+    label: String,
+    flat: Option<Step>,
+    /// Passing steps, the warm-up first.
+    passed: Vec<Step>,
+    /// The lowest offered rate that failed.
+    bad: f64,
+    /// The first paced probe, from the flat-out step.
+    probe: Option<f64>,
+    /// Paced steps made (the budget is [`SEARCH_STEPS`]).
+    steps: usize,
+    confirmed: bool,
+    sender_bound: bool,
+    done: bool,
+    pending: Option<Ask>,
+}
+
+impl Bisect {
+    fn new(label: String) -> Bisect {
+        Bisect {
+            label,
+            flat: None,
+            passed: Vec::new(),
+            bad: f64::INFINITY,
+            probe: None,
+            steps: 0,
+            confirmed: false,
+            sender_bound: false,
+            done: false,
+            pending: None,
         }
-        let flat = self.step(0, len, run)?;
-        flat.report(label);
-        if flat.pass() {
-            return Ok(Search {
+    }
+
+    /// The next step to run, or None when the search is over.
+    fn next(&mut self) -> Option<Ask> {
+        if self.done {
+            return None;
+        }
+        let ask = if self.passed.is_empty() {
+            Ask::Warm
+        } else if self.flat.is_none() {
+            Ask::Flat
+        } else {
+            if self.steps >= SEARCH_STEPS {
+                self.done = true;
+                return None;
+            }
+            let good = best_below(&self.passed, self.bad);
+            let narrow =
+                self.probe.is_none() && (self.bad - good.offered()) / self.bad < RESOLUTION;
+            if narrow || self.steps + 1 == SEARCH_STEPS {
+                if good.target == WARM_RATE {
+                    self.done = true;
+                    return None;
+                }
+                Ask::Again(good.target)
+            } else {
+                let target = self
+                    .probe
+                    .take()
+                    .unwrap_or((good.offered() + self.bad) / 2.0);
+                Ask::Probe(target as u64)
+            }
+        };
+        self.pending = Some(ask);
+        Some(ask)
+    }
+
+    /// The outcome of the step [`Bisect::next`] asked for.
+    fn record(&mut self, step: Step) -> Result<(), String> {
+        let label = &self.label;
+        match self.pending.take() {
+            None => {}
+            Some(Ask::Warm) => {
+                step.report(label);
+                if !step.pass() {
+                    return Err(format!(
+                        "{label}: packets lost even at {} kpps (warm-up); the route does not work",
+                        WARM_RATE / 1000
+                    ));
+                }
+                self.passed.push(step);
+            }
+            Some(Ask::Flat) => {
+                step.report(label);
+                if step.pass() {
+                    self.sender_bound = true;
+                    self.confirmed = true;
+                    self.done = true;
+                } else {
+                    self.bad = step.offered();
+                    // The first probe: a little under what got through while flooded, unless
+                    // that was next to nothing (a forwarder that collapses under overload):
+                    // then plain bisection.
+                    let est = step.min_delivered() as f64 / step.secs * 0.98;
+                    self.probe = (est > 2.0 * WARM_RATE as f64).then(|| est.min(self.bad * 0.98));
+                }
+                self.flat = Some(step);
+            }
+            Some(Ask::Probe(_)) => {
+                self.steps += 1;
+                step.report(label);
+                if step.pass() {
+                    self.passed.push(step);
+                } else {
+                    self.bad = self.bad.min(step.offered());
+                }
+            }
+            Some(Ask::Again(_)) => {
+                self.steps += 1;
+                step.report(&format!("{label} again"));
+                if step.pass() {
+                    self.passed.push(step);
+                    self.confirmed = true;
+                    self.done = true;
+                } else {
+                    let good = best_below(&self.passed, self.bad).offered();
+                    self.bad = self.bad.min(good).min(step.offered());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn result(&self) -> Option<Search> {
+        let flat = self.flat.clone()?;
+        Some(if self.sender_bound {
+            Search {
                 best: flat.clone(),
                 flat,
                 sender_bound: true,
                 lowest_loss: None,
                 confirmed: true,
-            });
-        }
-        let mut passed = vec![warm];
-        let mut bad = flat.offered();
-        // The first probe: a little under what got through while flooded.
-        let mut probe = Some(
-            (flat.min_delivered() as f64 / flat.secs * 0.98).clamp(WARM_RATE as f64, bad * 0.98),
-        );
-        let mut steps = 0;
-        let mut confirmed = false;
-        // Bisect until the bracket is narrow (or one step is left); then the best pass must
-        // pass a second time (near its limit a forwarder may pass once by luck). A failed
-        // repeat counts as a failure at that rate and the bisection goes on below it.
-        while steps < SEARCH_STEPS {
-            let good = best_below(&passed, bad);
-            let narrow = probe.is_none() && (bad - good.offered()) / bad < RESOLUTION;
-            if narrow || steps + 1 == SEARCH_STEPS {
-                if good.target == WARM_RATE {
-                    break;
-                }
-                let again = self.step(good.target, len, run)?;
-                steps += 1;
-                again.report(&format!("{label} again"));
-                if again.pass() {
-                    passed.push(again);
-                    confirmed = true;
-                    break;
-                }
-                bad = bad.min(good.offered()).min(again.offered());
-                continue;
             }
-            let target = probe.take().unwrap_or((good.offered() + bad) / 2.0);
-            let s = self.step(target as u64, len, run)?;
-            steps += 1;
-            s.report(label);
-            if s.pass() {
-                passed.push(s);
-            } else {
-                bad = bad.min(s.offered());
+        } else {
+            Search {
+                best: best_below(&self.passed, self.bad).clone(),
+                flat,
+                sender_bound: false,
+                lowest_loss: Some(self.bad),
+                confirmed: self.confirmed,
             }
-        }
-        Ok(Search {
-            best: best_below(&passed, bad).clone(),
-            flat,
-            sender_bound: false,
-            lowest_loss: Some(bad),
-            confirmed,
         })
     }
 }
 
 /// What a search runs against.
 struct Run<'a> {
-    label: &'a str,
     oifs: usize,
     /// The forwarder's own drop counter, if it has one.
     fwd_drops: &'a dyn Fn() -> Option<u64>,
@@ -790,7 +889,13 @@ fn thread_policy(tid: &str) -> String {
 }
 
 /// Our forwarder on r0 -> r1..r`oifs`, started as the agent starts it and pinned.
-fn start_ours(topo: &Topo, oifs: usize, mode: TxMode, opts: &Opts) -> Result<Forwarder, String> {
+fn start_ours(
+    topo: &Topo,
+    oifs: usize,
+    mode: TxMode,
+    opts: &Opts,
+    verbose: bool,
+) -> Result<Forwarder, String> {
     topo.check_ipmr_off()?;
     let mfib = Arc::new(Mfib::new());
     let mut t = Table::new();
@@ -834,6 +939,9 @@ fn start_ours(topo: &Topo, oifs: usize, mode: TxMode, opts: &Opts) -> Result<For
     if topo.pinning {
         run("taskset", &["-pc", &FORWARDING_CPU.to_string(), &tid]).map(drop)?;
     }
+    if !verbose {
+        return Ok(fwd);
+    }
     eprintln!(
         "== ours ({}), {oifs} oif(s): forwarding thread {}{}",
         mode_name(mode),
@@ -845,26 +953,6 @@ fn start_ours(topo: &Topo, oifs: usize, mode: TxMode, opts: &Opts) -> Result<For
         }
     );
     Ok(fwd)
-}
-
-fn run_ours(topo: &Topo, oifs: usize, mode: TxMode, opts: &Opts) -> Result<Search, String> {
-    let fwd = start_ours(topo, oifs, mode, opts)?;
-    let label = format!("ours {oifs} {}", mode_name(mode));
-    let drops = || Some(fwd.counters().ring_drops);
-    let r = topo.search(
-        &Run {
-            label: &label,
-            oifs,
-            fwd_drops: &drops,
-        },
-        opts.step,
-    );
-    let c = fwd.stop();
-    eprintln!(
-        "  forwarder counters: received {}, forwarded {}, ring drops {}, tx errors {}, no route {}",
-        c.received, c.forwarded, c.ring_drops, c.tx_errors, c.no_route
-    );
-    r
 }
 
 /// smcrouted in ns F with its own identity, socket, PID file and configuration; stopped (and
@@ -942,28 +1030,8 @@ impl Drop for Smcroute {
     }
 }
 
-fn run_kernel(topo: &Topo, oifs: usize, opts: &Opts, dir: &Path) -> Result<Search, String> {
-    let d = start_kernel(topo, oifs, dir)?;
-    let label = format!("ipmr {oifs}");
-    let r = topo.search(
-        &Run {
-            label: &label,
-            oifs,
-            fwd_drops: &|| None,
-        },
-        opts.step,
-    );
-    let cache = exec_in(&topo.f.0, &["cat", "/proc/net/ip_mr_cache"]).unwrap_or_default();
-    eprintln!(
-        "  ip_mr_cache: {}",
-        cache.lines().nth(1).unwrap_or("-").trim()
-    );
-    drop(d);
-    r
-}
-
 /// smcrouted with the (S,G) r0 -> r1..r`oifs`.
-fn start_kernel(topo: &Topo, oifs: usize, dir: &Path) -> Result<Smcroute, String> {
+fn start_kernel(topo: &Topo, oifs: usize, dir: &Path, verbose: bool) -> Result<Smcroute, String> {
     let names: Vec<String> = (0..=oifs).map(|i| format!("r{i}")).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let d = Smcroute::start(&topo.f.0, dir, &names)?;
@@ -975,6 +1043,9 @@ fn start_kernel(topo: &Topo, oifs: usize, dir: &Path) -> Result<Smcroute, String
     if cache.lines().count() < 2 {
         return Err(format!("smcroute installed no route:\n{cache}"));
     }
+    if !verbose {
+        return Ok(d);
+    }
     let vifs = exec_in(&topo.f.0, &["cat", "/proc/net/ip_mr_vif"])?;
     eprintln!(
         "== kernel ipmr, {oifs} oif(s): smcrouted, {} VIFs, (S,G) {src} -> {grp} from r0 to {}",
@@ -982,6 +1053,80 @@ fn start_kernel(topo: &Topo, oifs: usize, dir: &Path) -> Result<Smcroute, String
         names[1..].join(" ")
     );
     Ok(d)
+}
+
+/// A forwarder under test.
+#[derive(Debug, Clone, Copy)]
+enum Contender {
+    Ours(TxMode),
+    Kernel,
+}
+
+/// The zero-loss searches of `contenders` with `oifs` outputs, taking turns step by step (the
+/// order reversed every other turn), each contender started for its step and stopped after
+/// it. Whatever else the machine does then weighs on all of them alike, not on whichever
+/// search happened to run while it did.
+fn duel(
+    topo: &Topo,
+    oifs: usize,
+    contenders: &[Contender],
+    opts: &Opts,
+    dir: &Path,
+) -> Result<Vec<Option<Search>>, String> {
+    let label = |c: &Contender| match c {
+        Contender::Ours(m) => format!("ours {oifs} {}", mode_name(*m)),
+        Contender::Kernel => format!("ipmr {oifs}"),
+    };
+    let mut searches: Vec<Bisect> = contenders.iter().map(|c| Bisect::new(label(c))).collect();
+    let mut started = vec![false; contenders.len()];
+    // A search asks for at most 2 + SEARCH_STEPS steps, one per turn.
+    for turn in 0..SEARCH_STEPS + 3 {
+        let mut order: Vec<usize> = (0..contenders.len()).collect();
+        if turn % 2 == 1 {
+            order.reverse();
+        }
+        let mut any = false;
+        for i in order {
+            let Some(ask) = searches[i].next() else {
+                continue;
+            };
+            any = true;
+            let (rate, len) = match ask {
+                Ask::Warm => (WARM_RATE, Duration::from_millis(500)),
+                Ask::Flat => (0, opts.step),
+                Ask::Probe(r) | Ask::Again(r) => (r, opts.step),
+            };
+            let step = match contenders[i] {
+                Contender::Ours(mode) => {
+                    let fwd = start_ours(topo, oifs, mode, opts, !started[i])?;
+                    let drops = || Some(fwd.counters().ring_drops);
+                    let run = Run {
+                        oifs,
+                        fwd_drops: &drops,
+                    };
+                    let s = topo.step(rate, len, &run);
+                    fwd.stop();
+                    s?
+                }
+                Contender::Kernel => {
+                    let d = start_kernel(topo, oifs, dir, !started[i])?;
+                    let run = Run {
+                        oifs,
+                        fwd_drops: &|| None,
+                    };
+                    let s = topo.step(rate, len, &run);
+                    drop(d);
+                    s?
+                }
+            };
+            started[i] = true;
+            searches[i].record(step)?;
+        }
+        if !any {
+            break;
+        }
+    }
+    Ok(searches.iter().map(Bisect::result).collect())
 }
 
 /// A scratch directory removed on drop.
@@ -1025,12 +1170,16 @@ fn bench_rates(opts: &Opts) -> Result<(), String> {
             eprintln!("=== round {round} of {}", opts.rounds);
         }
         for (oifs, ours, kernel) in &mut rows {
-            for (mode, searches) in ours.iter_mut() {
-                searches.push(run_ours(&topo, *oifs, *mode, opts)?);
-            }
+            let mut contenders: Vec<Contender> =
+                ours.iter().map(|(m, _)| Contender::Ours(*m)).collect();
             if smcroute.is_some() {
-                kernel.push(run_kernel(&topo, *oifs, opts, &dir.0)?);
+                contenders.push(Contender::Kernel);
             }
+            let mut results = duel(&topo, *oifs, &contenders, opts, &dir.0)?.into_iter();
+            for (_, searches) in ours.iter_mut() {
+                searches.extend(results.next().flatten());
+            }
+            kernel.extend(results.next().flatten());
         }
     }
 
@@ -1064,7 +1213,8 @@ fn bench_rates(opts: &Opts) -> Result<(), String> {
          step, as it counted them, including those r0's full receive backlog refused at once) at \
          which every receiver interface d1..dN counted >= {:.1} % of them, and at most {:.1} % \
          of them after the sender stopped (so that a ring filling up cannot hide a shortfall); \
-         binary search over a paced sender (bursts <= {MAX_BURST}) after one flat-out step, down \
+         binary search over a paced sender (bursts <= {MAX_BURST}) after one flat-out step, the \
+         forwarders' searches taking turns step by step, down \
          to {:.0} % resolution, then the best pass is repeated and must pass again (if not, it \
          counts as a loss and the search goes on below it); at most {SEARCH_STEPS} steps after \
          the flat-out one. \"sender-bound\": even flat out \
@@ -1227,7 +1377,6 @@ fn bench_cost(opts: &Opts, rate1: u64, rate4: u64) -> Result<(), String> {
                 let label = format!("{oifs} {name}");
                 let measure = |drops: &dyn Fn() -> Option<u64>| -> Result<Step, String> {
                     let run = Run {
-                        label: &label,
                         oifs,
                         fwd_drops: drops,
                     };
@@ -1242,13 +1391,13 @@ fn bench_cost(opts: &Opts, rate1: u64, rate4: u64) -> Result<(), String> {
                 };
                 let step = match opts.tx_modes.get(i) {
                     Some(&mode) => {
-                        let fwd = start_ours(&topo, oifs, mode, opts)?;
+                        let fwd = start_ours(&topo, oifs, mode, opts, true)?;
                         let s = measure(&|| Some(fwd.counters().ring_drops));
                         fwd.stop();
                         s?
                     }
                     None => {
-                        let d = start_kernel(&topo, oifs, &dir.0)?;
+                        let d = start_kernel(&topo, oifs, &dir.0, true)?;
                         let s = measure(&|| None);
                         drop(d);
                         s?
