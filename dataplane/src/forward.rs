@@ -612,10 +612,18 @@ impl Engine {
         };
         if route.iif != in_ifindex {
             self.stats.rpf_fail += 1;
-            // The control plane wants to know (a switch to the shortest-path tree, or another
-            // router forwarding onto one of our outgoing interfaces: a PIM Assert).
-            if let Some(u) = &mut self.upcall {
-                u.report(d.source, d.group, in_ifindex);
+            // The control plane wants to know of another router forwarding onto one of our
+            // outgoing interfaces (a PIM Assert) and, when it asked, of data on the way to the
+            // shortest-path tree. Anything else (e.g. the active router's copies reaching the
+            // backup's blocked LAN port) is only counted.
+            let on_oif = route
+                .oifs
+                .iter()
+                .any(|o| o.ifindex == in_ifindex && o.forwarding);
+            if on_oif || route.watch_other_iifs {
+                if let Some(u) = &mut self.upcall {
+                    u.report(d.source, d.group, in_ifindex);
+                }
             }
             return;
         }

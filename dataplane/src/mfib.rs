@@ -87,6 +87,10 @@ pub struct Route {
     /// The RPF interface: packets arriving elsewhere are dropped.
     pub iif: u32,
     pub oifs: Vec<Oif>,
+    /// Report data that arrives on another interface than `iif` to the control plane (the
+    /// route is on the RP tree and waits for the shortest-path tree). Data arriving on one of
+    /// the route's forwarding oifs is always reported (a PIM Assert).
+    pub watch_other_iifs: bool,
     pub counters: Arc<RouteCounters>,
 }
 
@@ -98,6 +102,7 @@ impl Route {
             group,
             iif,
             oifs,
+            watch_other_iifs: false,
             counters: Arc::default(),
         }
     }

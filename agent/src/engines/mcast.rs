@@ -1106,7 +1106,10 @@ impl Multicast {
                 if let Some(r) = rpf.filter(|r| r.neighbor.is_some() && !oifs.is_empty()) {
                     want.insert((Some(s), g), r);
                 }
-                t.insert(Route::new(s, g, iif, oifs));
+                let mut route = Route::new(s, g, iif, oifs);
+                // On the RP tree: tell us when the data comes in on the shortest-path tree.
+                route.watch_other_iifs = rpf.is_some_and(|r| r.ifindex != iif);
+                t.insert(route);
             }
             for (s, g) in named {
                 if let Some(r) = self.rpf(s).filter(|r| r.neighbor.is_some()) {
