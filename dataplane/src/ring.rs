@@ -245,22 +245,7 @@ impl RxRing {
             &1 as &libc::c_int,
         )?;
         let map_len = cfg.block_size as usize * cfg.block_count as usize;
-        // SAFETY: a fresh shared mapping of the ring the kernel just allocated for `raw`; the
-        // length is exactly the ring's size. Checked for MAP_FAILED below.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                map_len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                raw,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        let map = NonNull::new(p.cast::<u8>()).ok_or_else(|| io::Error::other("mmap gave null"))?;
+        let map = map_ring(raw, map_len)?;
         // From here on Drop unmaps.
         let ring = RxRing {
             fd,
@@ -486,6 +471,27 @@ impl<'a> Iterator for Frames<'a> {
             ts_ns: u64::from(h.tp_sec) * 1_000_000_000 + u64::from(h.tp_nsec),
         })
     }
+}
+
+/// Map the ring the kernel just allocated for packet socket `fd` (`len`: exactly its size, the
+/// only ring on the socket). The caller unmaps it.
+pub(crate) fn map_ring(fd: libc::c_int, len: usize) -> io::Result<NonNull<u8>> {
+    // SAFETY: a fresh shared mapping of the socket's ring; `len` is the ring's size as the
+    // caller configured it. Checked for MAP_FAILED below.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED,
+            fd,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    NonNull::new(p.cast::<u8>()).ok_or_else(|| io::Error::other("mmap gave null"))
 }
 
 #[cfg(test)]

@@ -119,23 +119,8 @@ impl TxRing {
         };
         setsockopt(raw, libc::SOL_PACKET, libc::PACKET_TX_RING, &req)?;
         let map_len = cfg.block_size as usize * cfg.block_count as usize;
-        // SAFETY: a fresh shared mapping of the ring the kernel just allocated for `raw`; the
-        // length is exactly the ring's size (the socket has no RX ring before it). Checked for
-        // MAP_FAILED below.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                map_len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                raw,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        let map = NonNull::new(p.cast::<u8>()).ok_or_else(|| io::Error::other("mmap gave null"))?;
+        // The socket has no RX ring: the mapping is the TX ring alone.
+        let map = crate::ring::map_ring(raw, map_len)?;
         // From here on Drop unmaps.
         let ring = TxRing {
             fd,
