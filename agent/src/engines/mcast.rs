@@ -32,7 +32,7 @@ use dataplane::forward::{decode_upcall, Forwarder, FwdConfig, FwdIf, Ports};
 use dataplane::mfib::{Mfib, Oif, Route, Table};
 use dataplane::netlink::{Addr, Handle as Netlink, Link, Rib};
 use dataplane::sock::PacketSocket;
-use tracing::{debug, error, info};
+use tracing::{debug, error, info, warn};
 
 use super::config;
 use super::igmp::iface::{self as igmp, Action as IgmpAction};
@@ -53,7 +53,13 @@ const IGMP_PROTO: u8 = 2;
 struct Gate {
     open: bool,
     since_ns: u64,
+    /// When the switch time stops mattering (every frame queued before it is long gone) and
+    /// goes back to 0, so a later step of the realtime clock cannot misplace new frames.
+    settle_at: Option<Instant>,
 }
+
+/// How long a gate's switch time is kept: far longer than a frame stays in a ring.
+const GATE_SETTLE: Duration = Duration::from_secs(1);
 
 fn realtime_ns() -> u64 {
     std::time::SystemTime::now()
@@ -277,6 +283,13 @@ impl Multicast {
                     let appeared = e.index != Some(l.index);
                     e.index = Some(l.index);
                     e.mac = l.mac.unwrap_or([0; 6]);
+                    if e.up && !l.oper_up {
+                        // Downstream routers on a dead link cannot hold their joins.
+                        if let Some(d) = e.ds.as_mut() {
+                            d.clear();
+                            self.dirty = true;
+                        }
+                    }
                     e.up = l.oper_up;
                     e.prefixes = addrs
                         .iter()
@@ -452,6 +465,7 @@ impl Multicast {
             Gate {
                 open: master,
                 since_ns,
+                settle_at: (since_ns != 0).then(|| now + GATE_SETTLE),
             },
         );
         if used {
@@ -505,16 +519,29 @@ impl Multicast {
                 self.sources_dropped += 1;
                 continue;
             }
-            let e = self.sources.entry((s, g)).or_insert(Source {
-                ifindex,
-                spt: false,
-                last: now,
-                packets: 0,
-            });
-            e.last = now;
-            e.ifindex = ifindex;
-            self.dirty = true;
-            debug!(source = %s, group = %g, ifindex, "new multicast flow");
+            // Only a new flow or a new arrival interface changes anything (a flow that cannot
+            // be routed keeps reporting and must not force a rebuild each time).
+            match self.sources.get_mut(&(s, g)) {
+                Some(e) if e.ifindex == ifindex => e.last = now,
+                Some(e) => {
+                    e.last = now;
+                    e.ifindex = ifindex;
+                    self.dirty = true;
+                }
+                None => {
+                    self.sources.insert(
+                        (s, g),
+                        Source {
+                            ifindex,
+                            spt: false,
+                            last: now,
+                            packets: 0,
+                        },
+                    );
+                    self.dirty = true;
+                    debug!(source = %s, group = %g, ifindex, "new multicast flow");
+                }
+            }
         }
     }
 
@@ -544,10 +571,15 @@ impl Multicast {
         let (Some(rpf), true) = (rpf, on_oif) else {
             return;
         };
-        // Another router forwards the flow onto a LAN we forward it onto (§4.6.1).
+        // Another router forwards the flow onto a LAN we forward it onto (§4.6.1). Not on an
+        // mVRRP-gated interface: there the gate decides who forwards, and both routers forward
+        // for an instant in every handover.
         let Some((name, e)) = self.ifs.iter_mut().find(|(_, e)| e.index == Some(ifindex)) else {
             return;
         };
+        if e.cfg.gate.is_some() {
+            return;
+        }
         let Some(p) = e.pim.as_mut() else { return };
         let name = name.clone();
         let a = p.data_on_outgoing(Some(s), g, rpf.metric, now);
@@ -619,7 +651,11 @@ impl Multicast {
     /// interface (CouldAssert, §4.6): toward the source for an (S,G) Assert, toward the RP for
     /// a (*,G) one (any source of the group forwarded there counts).
     fn assert_metric(&mut self, name: &str, a: &super::pim::packet::Assert) -> Option<RouteMetric> {
-        let ifindex = self.ifs.get(name)?.index?;
+        let e = self.ifs.get(name)?;
+        if e.cfg.gate.is_some() {
+            return None;
+        }
+        let ifindex = e.index?;
         let table = self.mfib.snapshot();
         let group = a.group.address;
         let forwards = |r: &Route| r.oifs.iter().any(|o| o.ifindex == ifindex && o.forwarding);
@@ -812,6 +848,9 @@ impl Multicast {
 
     pub fn next_deadline(&self) -> Option<Instant> {
         let mut d: Option<Instant> = self.tib.next_deadline();
+        if let Some(t) = self.gates.values().filter_map(|g| g.settle_at).min() {
+            d = Some(d.map_or(t, |x| x.min(t)));
+        }
         for e in self.ifs.values() {
             for t in [
                 e.igmp.as_ref().and_then(|i| i.next_deadline()),
@@ -828,6 +867,13 @@ impl Multicast {
     }
 
     pub fn on_timer(&mut self, now: Instant) {
+        for g in self.gates.values_mut() {
+            if g.settle_at.is_some_and(|t| t <= now) {
+                g.settle_at = None;
+                g.since_ns = 0;
+                self.dirty = true;
+            }
+        }
         let names: Vec<String> = self.ifs.keys().cloned().collect();
         for n in &names {
             let due = self
@@ -938,11 +984,16 @@ impl Multicast {
                     .map_err(|e| error!(error = %e, "no rtnetlink socket for RPF lookups"))
                     .ok();
             }
-            let routes = self.nl.as_mut()?.routes();
+            let routes = match self.nl.as_mut() {
+                Some(nl) => nl.routes(),
+                None => Err(std::io::Error::other("no rtnetlink socket")),
+            };
             match routes {
                 Ok(r) => self.rib = Some(Rib::new(r)),
                 Err(e) => {
-                    debug!(error = %e, "cannot read the routing table");
+                    // An empty table until the next routing event, not a dump per lookup.
+                    warn!(error = %e, "cannot read the routing table");
+                    self.rib = Some(Rib::default());
                     return None;
                 }
             }
@@ -1035,15 +1086,55 @@ impl Multicast {
                 Some((gi, gv)) => self.gates.get(&(gi.clone(), *gv)).copied().unwrap_or(Gate {
                     open: false,
                     since_ns: 0,
+                    settle_at: None,
                 }),
                 None => Gate {
                     open: true,
                     since_ns: 0,
+                    settle_at: None,
                 },
             };
             oifs.push(Oif::switched(idx, gate.open, gate.since_ns));
         }
         oifs
+    }
+
+    /// Assert state for routes that no longer (could) forward onto the interface ends
+    /// (CouldAssert false, §4.6.1): a winner sends AssertCancel, a loser forgets, so a router
+    /// that stopped forwarding never keeps the LAN from the others.
+    fn end_stale_asserts(&mut self) {
+        let table = self.mfib.snapshot();
+        let mut ended: Vec<(String, Option<Ipv4Addr>, Ipv4Addr)> = Vec::new();
+        for (name, e) in &self.ifs {
+            let (Some(p), Some(idx)) = (e.pim.as_ref(), e.index) else {
+                continue;
+            };
+            for (s, g, _) in p.asserts() {
+                // Would the interface be an outgoing one but for the assert?
+                let wanted = |src: Ipv4Addr, iif: u32| {
+                    iif != idx
+                        && (e.igmp.as_ref().is_some_and(|i| i.wants(src, g))
+                            || e.ds.as_ref().is_some_and(|d| d.forwards(src, g)))
+                };
+                let could = match s {
+                    Some(s) => table.get(s, g).is_some_and(|r| wanted(s, r.iif)),
+                    None => table
+                        .routes()
+                        .any(|r| r.group == g && wanted(r.source, r.iif)),
+                };
+                if !could {
+                    ended.push((name.clone(), s, g));
+                }
+            }
+        }
+        for (name, s, g) in ended {
+            let a = self
+                .ifs
+                .get_mut(&name)
+                .and_then(|e| e.pim.as_mut())
+                .map(|p| p.could_assert_false(s, g));
+            self.pim_actions(&name, a.unwrap_or_default(), Instant::now());
+        }
     }
 
     /// Rebuild the forwarding table and publish it (one swap), then bring the upstream joins
@@ -1089,6 +1180,11 @@ impl Multicast {
                 .collect();
             for ((s, g), arrived, spt) in flows {
                 let rpf = self.rpf(s);
+                // The unicast path moved: back to the RP tree until data comes the new way.
+                let spt = spt && rpf.is_some_and(|r| r.ifindex == arrived);
+                if let Some(src) = self.sources.get_mut(&(s, g)) {
+                    src.spt = spt;
+                }
                 let iif = match rpf {
                     // Still on the RP tree: accepted where the RP's path comes in.
                     Some(r)
@@ -1127,6 +1223,7 @@ impl Multicast {
                 .or_insert(now_ms);
         }
         self.mfib.publish(t);
+        self.end_stale_asserts();
         let stale: Vec<(Option<Ipv4Addr>, Ipv4Addr)> = self
             .tib
             .entries()

@@ -420,13 +420,12 @@ impl Downstream {
                 match classify(s) {
                     Target::StarG(rp) => {
                         self.join(None, group, Some(rp), jp.holdtime, now, &mut out);
-                        // Pruned (S,G,rpt) -> PruneTmp until the end of the message.
+                        // Pruned -> PruneTmp and Prune-Pending -> Prune-Pending-Tmp until the
+                        // end of the message.
                         for e in self.rpt.range_mut(
                             (group, Ipv4Addr::UNSPECIFIED)..=(group, Ipv4Addr::BROADCAST),
                         ) {
-                            if e.1.pruned() {
-                                e.1.tmp = true;
-                            }
+                            e.1.tmp = true;
                         }
                     }
                     Target::Source(src) => {
@@ -462,19 +461,21 @@ impl Downstream {
                 self.prune((group, source), rp, prune, now, &mut out, &mut echoes);
             }
             // End of the group's record: PruneTmp that was not repeated ends.
-            let ended: Vec<Ipv4Addr> = self
+            let ended: Vec<(Ipv4Addr, bool)> = self
                 .rpt
                 .range((group, Ipv4Addr::UNSPECIFIED)..=(group, Ipv4Addr::BROADCAST))
                 .filter(|(_, e)| e.tmp)
-                .map(|(&(_, s), _)| s)
+                .map(|(&(_, s), e)| (s, e.pruned()))
                 .collect();
-            for source in ended {
+            for (source, was_pruned) in ended {
                 self.rpt.remove(&(group, source));
-                out.push(Action::RptChanged {
-                    source,
-                    group,
-                    pruned: false,
-                });
+                if was_pruned {
+                    out.push(Action::RptChanged {
+                        source,
+                        group,
+                        pruned: false,
+                    });
+                }
             }
         }
         self.pack_echoes(echoes, &mut out);
@@ -1104,6 +1105,13 @@ mod tests {
             }]
         );
         assert!(d.forwards(SRC, G1));
+        // Prune-Pending ends too when a Join(*,G) comes without the Prune.
+        d.receive_join_prune(&jp(ME, 210, G1, &[], &[rpt(SRC2)]), 3, OI, t0 + secs(31));
+        assert!(d
+            .receive_join_prune(&join(G1, wc()), 3, OI, t0 + secs(32))
+            .is_empty());
+        assert!(d.on_timer(t0 + secs(31) + OI).is_empty());
+        assert!(!d.rpt_pruned(SRC2, G1));
         // A Join(S,G,rpt) ends a Prune too.
         d.receive_join_prune(&jp(ME, 210, G1, &[], &[rpt(SRC)]), 1, OI, t0 + secs(40));
         assert!(d.rpt_pruned(SRC, G1));
