@@ -516,6 +516,21 @@ pub fn vrrp_state(c: &mut Blocking, ifname: &str, vrid: u8) -> Result<String, Er
     Ok(leaf_after(&r, "<group>", "state").unwrap_or("").to_string())
 }
 
+/// An interface's `pim` state (neighbours, DR, joins, asserts) as `<get>` reports it.
+pub fn pim_state(c: &mut Blocking, ifname: &str) -> Result<String, Error> {
+    c.get(Some(&format!(
+        "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>{ifname}</name>\
+         <pim xmlns=\"urn:ne-agent:yang:ne-multicast\"/></interface></interfaces>"
+    )))
+}
+
+/// The `multicast` state (forwarding-plane counters, routes) as `<get>` reports it.
+pub fn multicast_state(c: &mut Blocking) -> Result<String, Error> {
+    c.get(Some(
+        "<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\"/>",
+    ))
+}
+
 /// Wait up to `limit` for the seed lab's steady state: A master and B backup on vrid 1, BFD
 /// up on both, and B has heard A's advert since it last entered Backup.
 pub fn steady(ca: &mut Blocking, cb: &mut Blocking, limit: Duration) -> bool {

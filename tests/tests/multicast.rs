@@ -8,10 +8,7 @@ use ne_lab::lab::{analyse, leaf_after, require, vrrp_state, wait_for, Lab, Recei
 use ne_lab::netconf::Blocking;
 
 fn routes(c: &mut Blocking) -> String {
-    c.get(Some(
-        "<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\"/>",
-    ))
-    .expect("get routes")
+    ne_lab::lab::multicast_state(c).expect("get routes")
 }
 
 fn igmp(c: &mut Blocking, ifname: &str) -> String {
@@ -170,13 +167,8 @@ fn pim_assert_elects_one_forwarder_on_the_lan() {
     assert!(!cfg_a.contains("track-admin-vrrp") && !cfg_a.contains("ignore-assert"));
     ca.edit_running(&cfg_a).expect("configure A");
     cb.edit_running(&cfg_b).expect("configure B");
-    let pim_dn = |c: &mut Blocking, ifname: &str| {
-        c.get(Some(&format!(
-            "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>{ifname}</name>\
-             <pim xmlns=\"urn:ne-agent:yang:ne-multicast\"/></interface></interfaces>"
-        )))
-        .expect("get pim")
-    };
+    let pim_dn =
+        |c: &mut Blocking, ifname: &str| ne_lab::lab::pim_state(c, ifname).expect("get pim");
     // The two must be PIM neighbours on the LAN for the assert winner to count.
     assert!(
         wait_for(Duration::from_secs(60), || {

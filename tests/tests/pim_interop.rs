@@ -584,11 +584,7 @@ fn config(device: char) -> String {
 }
 
 fn pim_state(c: &mut Blocking, ifname: &str) -> String {
-    c.get(Some(&format!(
-        "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>{ifname}</name>\
-         <pim xmlns=\"urn:ne-agent:yang:ne-multicast\"/></interface></interfaces>"
-    )))
-    .unwrap_or_default()
+    ne_lab::lab::pim_state(c, ifname).unwrap_or_default()
 }
 
 fn has_neighbor(c: &mut Blocking, ifname: &str, addr: &str) -> bool {
@@ -596,10 +592,7 @@ fn has_neighbor(c: &mut Blocking, ifname: &str, addr: &str) -> bool {
 }
 
 fn routes(c: &mut Blocking) -> String {
-    c.get(Some(
-        "<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\"/>",
-    ))
-    .unwrap_or_default()
+    ne_lab::lab::multicast_state(c).unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------

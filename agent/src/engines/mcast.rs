@@ -830,12 +830,7 @@ impl Multicast {
     fn tib_actions(&mut self, actions: Vec<TibAction>) {
         for a in actions {
             let TibAction::Send { upstream_if, msg } = a;
-            let name = self
-                .ifs
-                .iter()
-                .find(|(_, e)| e.index == Some(upstream_if))
-                .map(|(n, _)| n.clone());
-            if let Some(n) = name {
+            if let Some(n) = self.name_of(upstream_if) {
                 self.send(
                     &n,
                     super::pim::packet::ALL_PIM_ROUTERS,
@@ -1011,27 +1006,6 @@ impl Multicast {
         })
     }
 
-    /// Is `source` reached through the interface `ifindex` (RPF)?
-    fn rpf_ok(&self, source: Ipv4Addr, ifindex: u32) -> bool {
-        let Some(e) = self.ifs.values().find(|e| e.index == Some(ifindex)) else {
-            return false;
-        };
-        if e.prefixes
-            .iter()
-            .any(|&(net, len)| in_prefix(source, net, len))
-        {
-            return true;
-        }
-        // Not connected anywhere: accept it from a PIM interface (towards an upstream router),
-        // unless another interface has it connected.
-        e.pim.is_some()
-            && !self.ifs.values().any(|o| {
-                o.prefixes
-                    .iter()
-                    .any(|&(net, len)| in_prefix(source, net, len))
-            })
-    }
-
     /// The reverse path toward the RP for (*,G) joins: a PIM interface and neighbor (the RP
     /// itself when it is on a connected subnet). `None` when we are the RP or it is not
     /// reached through PIM.
@@ -1195,7 +1169,9 @@ impl Multicast {
                         arrived
                     }
                     Some(r) => r.ifindex,
-                    None if self.rpf_ok(s, arrived) => arrived,
+                    // No route at all (not connected, no unicast route through our
+                    // interfaces): accepted from the PIM interface it comes in on.
+                    None if self.is_pim(arrived) => arrived,
                     None => continue,
                 };
                 let oifs = self.oifs_for(s, g, iif);
@@ -1369,17 +1345,25 @@ impl Multicast {
         }
     }
 
+    /// The name of our multicast interface with index `ifindex`.
+    fn name_of(&self, ifindex: u32) -> Option<String> {
+        self.ifs
+            .iter()
+            .find(|(_, e)| e.index == Some(ifindex))
+            .map(|(n, _)| n.clone())
+    }
+
+    /// [`Multicast::name_of`], or `if<index>` for an interface that is not ours, for state.
+    fn display_name(&self, ifindex: u32) -> String {
+        self.name_of(ifindex)
+            .unwrap_or_else(|| format!("if{ifindex}"))
+    }
+
     /// The `multicast/route` list.
     pub fn routes_state(&self, x: &mut String) {
         use std::fmt::Write as _;
         let table = self.mfib.snapshot();
-        let name_of = |idx: u32| {
-            self.ifs
-                .iter()
-                .find(|(_, e)| e.index == Some(idx))
-                .map(|(n, _)| n.clone())
-                .unwrap_or_else(|| format!("if{idx}"))
-        };
+        let name_of = |idx: u32| self.display_name(idx);
         let mut routes: Vec<&Route> = table.routes().collect();
         routes.sort_by_key(|r| (u32::from(r.source), u32::from(r.group)));
         let now = now_ms();
@@ -1475,15 +1459,7 @@ impl Multicast {
         let mut ports: Vec<(String, dataplane::ring::RingStats)> = f
             .ring_stats()
             .into_iter()
-            .map(|(idx, st)| {
-                let name = self
-                    .ifs
-                    .iter()
-                    .find(|(_, e)| e.index == Some(idx))
-                    .map(|(n, _)| n.clone())
-                    .unwrap_or_else(|| format!("if{idx}"));
-                (name, st)
-            })
+            .map(|(idx, st)| (self.display_name(idx), st))
             .collect();
         ports.sort_by(|a, b| a.0.cmp(&b.0));
         for (name, st) in ports {
