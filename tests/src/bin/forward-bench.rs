@@ -128,7 +128,8 @@ fn main() {
              --no-rt: our forwarding thread at normal priority instead of SCHED_FIFO\n  \
              --cost R1,R4: instead of the searches, the CPU time each forwarder spends per \
              packet at a fixed rate (R1 packets/s with 1 oif, R4 with 4; default 250000,90000), \
-             the lowest of --rounds steps"
+             the lowest of --rounds steps\n  \
+             --no-kernel: with --cost, measure only ours (for a profiler)"
         );
         std::process::exit(2);
     }
@@ -137,6 +138,7 @@ fn main() {
         realtime: !has("--no-rt"),
         rounds: flag("--rounds", 1).clamp(1, 5),
         tx_modes,
+        kernel: !has("--no-kernel"),
     };
     let mut failed = false;
     if let Some(rates) = word("--cost") {
@@ -174,6 +176,8 @@ struct Opts {
     realtime: bool,
     rounds: u64,
     tx_modes: Vec<TxMode>,
+    /// Measure the kernel's ipmr too (`--cost` only; `--no-kernel` leaves it out, for profiling ours).
+    kernel: bool,
 }
 
 fn mode_name(m: TxMode) -> &'static str {
@@ -1360,7 +1364,7 @@ fn bench_cost(opts: &Opts, rate1: u64, rate4: u64) -> Result<(), String> {
     let dir = TempDir(std::env::temp_dir().join(format!("forward-bench-{}", std::process::id())));
     std::fs::create_dir_all(&dir.0).map_err(|e| e.to_string())?;
     let topo = Topo::build(4, true)?;
-    let kernel = run("smcrouted", &["-v"]).is_ok();
+    let kernel = opts.kernel && run("smcrouted", &["-v"]).is_ok();
     let mut out: Vec<(usize, String, Vec<Step>)> = Vec::new();
     for (oifs, rate) in [(1usize, rate1), (4, rate4)] {
         let mut names: Vec<String> = opts
