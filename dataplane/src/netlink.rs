@@ -1,7 +1,10 @@
-//! rtnetlink: link and IPv4 address events (pushed by the kernel, not polled), dumps, and the
-//! few changes the agent makes to a netdev (admin state, IPv4 addresses). Messages are built
-//! and parsed with `netlink-packet-route`; the socket is `netlink-sys`, used synchronously.
+//! rtnetlink: link, IPv4 address and IPv4 route events (pushed by the kernel, not polled),
+//! dumps, and the few changes the agent makes to a netdev (admin state, IPv4 addresses).
+//! Messages are built and parsed with `netlink-packet-route`; the socket is `netlink-sys`, used
+//! synchronously. Nexthop objects (RTM_*NEXTHOP, which that crate does not model) are read from
+//! their raw attributes.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::{AsRawFd, RawFd};
@@ -22,6 +25,21 @@ use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 const RTNLGRP_LINK: u32 = 1;
 const RTNLGRP_IPV4_IFADDR: u32 = 5;
 const RTNLGRP_IPV4_ROUTE: u32 = 7;
+const RTNLGRP_NEXTHOP: u32 = 32;
+
+/// Nexthop object messages and attributes (linux/nexthop.h).
+const RTM_NEWNEXTHOP: u16 = 104;
+const RTM_DELNEXTHOP: u16 = 105;
+const RTM_GETNEXTHOP: u16 = 106;
+const NHA_ID: u16 = 1;
+const NHA_GROUP: u16 = 2;
+const NHA_OIF: u16 = 5;
+const NHA_GATEWAY: u16 = 6;
+/// netlink control messages (linux/netlink.h).
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+/// Set on a route notification when the route replaced one with the same key.
+const NLM_F_REPLACE: u16 = 0x100;
 
 /// Interface counters (IFLA_STATS64).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -69,6 +87,10 @@ pub struct Route {
     pub metric: u32,
     /// Who installed it (RTPROT_*): 2 kernel (connected), 3 boot, 4 static, others by daemon.
     pub protocol: u8,
+    /// The nexthop object the entry uses (RTA_NH_ID), as routing daemons such as FRR's zebra
+    /// install them. With `net.ipv4.nexthop_compat_mode` 0 the kernel then reports no
+    /// interface or gateway with the route: [`Rib`] resolves them from the object.
+    pub nh_id: Option<u32>,
 }
 
 /// A change the kernel announced.
@@ -81,8 +103,16 @@ pub enum Event {
     },
     AddrAdded(Addr),
     AddrRemoved(Addr),
-    /// An IPv4 route was added or removed (what changed is not parsed: RPF users look again).
-    RouteChanged,
+    /// An IPv4 unicast route of the main table was added (`replace`: in place of the entry
+    /// with the same prefix and metric) or removed. Other tables and route types are not
+    /// reported.
+    Route {
+        route: Route,
+        removed: bool,
+        replace: bool,
+    },
+    /// A nexthop object was added, changed or removed: routes using it may lead elsewhere now.
+    NexthopChanged,
 }
 
 fn link_from(m: &LinkMessage) -> Link {
@@ -141,7 +171,9 @@ fn addr_from(m: &AddressMessage) -> Option<Addr> {
     })
 }
 
-fn decode_all(buf: &[u8], out: &mut Vec<NetlinkMessage<RouteNetlinkMessage>>) -> io::Result<()> {
+/// The netlink messages in one datagram, whole (header included).
+fn split(buf: &[u8]) -> io::Result<Vec<&[u8]>> {
+    let mut out = Vec::new();
     let mut at = 0;
     while at + 16 <= buf.len() {
         let len = u32::from_ne_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]) as usize;
@@ -151,16 +183,76 @@ fn decode_all(buf: &[u8], out: &mut Vec<NetlinkMessage<RouteNetlinkMessage>>) ->
                 "truncated netlink message",
             ));
         }
+        out.push(&buf[at..at + len]);
+        at += (len + 3) & !3;
+    }
+    Ok(out)
+}
+
+fn msg_type(m: &[u8]) -> u16 {
+    u16::from_ne_bytes([m[4], m[5]])
+}
+
+fn decode_all(buf: &[u8], out: &mut Vec<NetlinkMessage<RouteNetlinkMessage>>) -> io::Result<()> {
+    for m in split(buf)? {
         // A message type this crate does not know is skipped.
-        if let Ok(m) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&buf[at..at + len]) {
+        if let Ok(m) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(m) {
             out.push(m);
         }
-        at += (len + 3) & !3;
     }
     Ok(())
 }
 
-/// A subscription to link, IPv4 address and IPv4 route events.
+/// The route a notification or dump entry describes, if it is an IPv4 unicast route of the
+/// main table.
+fn main_unicast(r: &RouteMessage) -> Option<Route> {
+    (r.header.address_family == AddressFamily::Inet
+        && r.header.kind == RouteType::Unicast
+        && route_table(r) == MAIN_TABLE)
+        .then(|| route_from(r))
+}
+
+/// Where a nexthop object leads: an interface and gateway, or the members of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Nexthop {
+    Via { oif: u32, gateway: Option<Ipv4Addr> },
+    Group(Vec<u32>),
+}
+
+/// The nexthop object in an RTM_NEWNEXTHOP message (header included).
+fn nexthop_from(m: &[u8]) -> Option<(u32, Nexthop)> {
+    // nlmsghdr (16) + nhmsg (family, scope, protocol, resvd, flags: 8), then attributes.
+    let mut at = 24;
+    let (mut id, mut oif, mut gateway, mut group) = (None, 0, None, None);
+    while at + 4 <= m.len() {
+        let len = u16::from_ne_bytes([m[at], m[at + 1]]) as usize;
+        let kind = u16::from_ne_bytes([m[at + 2], m[at + 3]]) & 0x3fff;
+        if len < 4 || at + len > m.len() {
+            return None;
+        }
+        let v = &m[at + 4..at + len];
+        let u32_of = |v: &[u8]| {
+            v.get(..4)
+                .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        match kind {
+            NHA_ID => id = u32_of(v),
+            NHA_OIF => oif = u32_of(v).unwrap_or(0),
+            NHA_GATEWAY if v.len() == 4 => gateway = Some(Ipv4Addr::new(v[0], v[1], v[2], v[3])),
+            // struct nexthop_grp: u32 id, u8 weight, u8, u16 (8 bytes each).
+            NHA_GROUP => group = Some(v.chunks_exact(8).filter_map(u32_of).collect()),
+            _ => {}
+        }
+        at += (len + 3) & !3;
+    }
+    let nh = match group {
+        Some(members) => Nexthop::Group(members),
+        None => Nexthop::Via { oif, gateway },
+    };
+    Some((id?, nh))
+}
+
+/// A subscription to link, IPv4 address, IPv4 route and nexthop object events.
 pub struct Monitor {
     sock: Socket,
     buf: Vec<u8>,
@@ -179,6 +271,8 @@ impl Monitor {
         sock.add_membership(RTNLGRP_LINK)?;
         sock.add_membership(RTNLGRP_IPV4_IFADDR)?;
         sock.add_membership(RTNLGRP_IPV4_ROUTE)?;
+        // Kernels without nexthop objects (before 5.3) have no such group.
+        let _ = sock.add_membership(RTNLGRP_NEXTHOP);
         sock.set_non_blocking(true)?;
         let _ = sock.set_rx_buf_sz(4 << 20);
         Ok(Monitor {
@@ -188,11 +282,10 @@ impl Monitor {
     }
 
     /// Every event waiting on the socket. An overrun (ENOBUFS: events were lost) is reported as
-    /// an error so the caller re-reads the whole state with [`Handle::links`] and
-    /// [`Handle::addrs`].
+    /// an error so the caller re-reads the whole state with [`Handle::links`],
+    /// [`Handle::addrs`] and [`Rib::from_kernel`].
     pub fn read(&mut self) -> io::Result<Vec<Event>> {
         let mut events = Vec::new();
-        let mut msgs = Vec::new();
         loop {
             let mut b = &mut self.buf[..];
             let n = match self.sock.recv(&mut b, libc::MSG_DONTWAIT) {
@@ -200,9 +293,18 @@ impl Monitor {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => return Err(e),
             };
-            msgs.clear();
-            decode_all(&self.buf[..n], &mut msgs)?;
-            for m in msgs.drain(..) {
+            for raw in split(&self.buf[..n])? {
+                if matches!(msg_type(raw), RTM_NEWNEXTHOP | RTM_DELNEXTHOP) {
+                    if events.last() != Some(&Event::NexthopChanged) {
+                        events.push(Event::NexthopChanged);
+                    }
+                    continue;
+                }
+                // A message type the crate does not know is skipped.
+                let Ok(m) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(raw) else {
+                    continue;
+                };
+                let replace = m.header.flags & NLM_F_REPLACE != 0;
                 if let NetlinkPayload::InnerMessage(inner) = m.payload {
                     match inner {
                         RouteNetlinkMessage::NewLink(l) => events.push(Event::Link(link_from(&l))),
@@ -219,10 +321,19 @@ impl Monitor {
                         RouteNetlinkMessage::DelAddress(a) => {
                             events.extend(addr_from(&a).map(Event::AddrRemoved))
                         }
-                        RouteNetlinkMessage::NewRoute(_) | RouteNetlinkMessage::DelRoute(_)
-                            if events.last() != Some(&Event::RouteChanged) =>
-                        {
-                            events.push(Event::RouteChanged)
+                        RouteNetlinkMessage::NewRoute(r) => {
+                            events.extend(main_unicast(&r).map(|route| Event::Route {
+                                route,
+                                removed: false,
+                                replace,
+                            }))
+                        }
+                        RouteNetlinkMessage::DelRoute(r) => {
+                            events.extend(main_unicast(&r).map(|route| Event::Route {
+                                route,
+                                removed: true,
+                                replace: false,
+                            }))
                         }
                         _ => {}
                     }
@@ -364,14 +475,49 @@ impl Handle {
         let r = self.request(RouteNetlinkMessage::GetRoute(m), NLM_F_REQUEST | NLM_F_DUMP)?;
         Ok(r.iter()
             .filter_map(|m| match m {
-                RouteNetlinkMessage::NewRoute(r)
-                    if r.header.kind == RouteType::Unicast && route_table(r) == MAIN_TABLE =>
-                {
-                    Some(route_from(r))
-                }
+                RouteNetlinkMessage::NewRoute(r) => main_unicast(r),
                 _ => None,
             })
             .collect())
+    }
+
+    /// Every nexthop object, by id (empty on a kernel without them).
+    pub fn nexthops(&mut self) -> io::Result<HashMap<u32, Nexthop>> {
+        self.seq = self.seq.wrapping_add(1);
+        // nlmsghdr + an all-zero nhmsg (every family).
+        let mut req = [0u8; 24];
+        req[..4].copy_from_slice(&24u32.to_ne_bytes());
+        req[4..6].copy_from_slice(&RTM_GETNEXTHOP.to_ne_bytes());
+        req[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+        req[8..12].copy_from_slice(&self.seq.to_ne_bytes());
+        self.sock.send(&req, 0)?;
+        let mut out = HashMap::new();
+        loop {
+            let mut b = &mut self.buf[..];
+            let n = self.sock.recv(&mut b, 0)?;
+            for m in split(&self.buf[..n])? {
+                if u32::from_ne_bytes([m[8], m[9], m[10], m[11]]) != self.seq {
+                    continue;
+                }
+                match msg_type(m) {
+                    NLMSG_DONE => return Ok(out),
+                    NLMSG_ERROR => {
+                        let code = m
+                            .get(16..20)
+                            .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+                            .unwrap_or(0);
+                        return match -code {
+                            0 => Ok(out),
+                            // No nexthop support in this kernel.
+                            libc::EOPNOTSUPP | libc::EINVAL => Ok(HashMap::new()),
+                            e => Err(io::Error::from_raw_os_error(e)),
+                        };
+                    }
+                    RTM_NEWNEXTHOP => out.extend(nexthop_from(m)),
+                    _ => {}
+                }
+            }
+        }
     }
 
     /// Set a netdev administratively up or down.
@@ -437,29 +583,157 @@ fn route_table(r: &RouteMessage) -> u32 {
         .unwrap_or(u32::from(r.header.table))
 }
 
+/// The entries of one prefix: the one in use (lowest metric) and any others, kept so that
+/// removing the one in use brings the next one back, as in the kernel.
+#[derive(Debug, Clone)]
+struct Entries {
+    best: Route,
+    more: Vec<Route>,
+}
+
 /// An in-memory copy of the main routing table for longest-prefix-match lookups: one hash map
-/// per prefix length, so a lookup costs at most 33 probes, whatever the table size.
+/// per prefix length, so a lookup costs at most 33 probes, whatever the table size. Read once
+/// ([`Rib::from_kernel`]), then kept current from the kernel's route notifications
+/// ([`Rib::apply`]), so that a routing change costs the entry it changes, not a new dump of a
+/// table that may hold a million routes.
 #[derive(Debug, Default, Clone)]
 pub struct Rib {
-    by_len: Vec<(u8, std::collections::HashMap<u32, Route>)>,
+    /// Longest prefix first.
+    by_len: Vec<(u8, HashMap<u32, Entries>)>,
+    /// The nexthop objects routes refer to, when the kernel reports some routes only by
+    /// nexthop id.
+    nexthops: HashMap<u32, Nexthop>,
 }
 
 impl Rib {
     pub fn new(routes: Vec<Route>) -> Rib {
-        let mut maps: std::collections::BTreeMap<u8, std::collections::HashMap<u32, Route>> =
-            std::collections::BTreeMap::new();
+        let mut rib = Rib::default();
         for r in routes {
-            let len = r.prefix_len.min(32);
-            let key = u32::from(r.dst) & mask(len);
-            let m = maps.entry(len).or_default();
-            // Several entries for one prefix: the lowest metric is the one in use.
-            if m.get(&key).is_none_or(|o| r.metric < o.metric) {
-                m.insert(key, r);
+            rib.insert(r, false);
+        }
+        rib
+    }
+
+    /// The main table as the kernel has it now, routes that name only a nexthop object
+    /// resolved through a dump of those objects.
+    pub fn from_kernel(h: &mut Handle) -> io::Result<Rib> {
+        let routes = h.routes()?;
+        let mut rib = Rib::default();
+        if routes.iter().any(|r| r.oif == 0 && r.nh_id.is_some()) {
+            rib.nexthops = h.nexthops()?;
+        }
+        for r in routes {
+            if let Some(r) = rib.resolve(r) {
+                rib.insert(r, false);
             }
         }
-        Rib {
-            by_len: maps.into_iter().rev().collect(),
+        Ok(rib)
+    }
+
+    /// Interface and gateway of a route that names only its nexthop object: the object's, or
+    /// its group's first member's. `None` when the object is unknown.
+    fn resolve(&self, mut r: Route) -> Option<Route> {
+        if r.oif != 0 {
+            return Some(r);
         }
+        let Some(id) = r.nh_id else {
+            // Blackhole, unreachable and the like carry no interface: not a path.
+            return None;
+        };
+        let via = match self.nexthops.get(&id)? {
+            Nexthop::Group(members) => members.iter().find_map(|m| match self.nexthops.get(m) {
+                Some(Nexthop::Via { oif, gateway }) if *oif != 0 => Some((*oif, *gateway)),
+                _ => None,
+            }),
+            Nexthop::Via { oif, gateway } => (*oif != 0).then_some((*oif, *gateway)),
+        };
+        (r.oif, r.gateway) = via?;
+        Some(r)
+    }
+
+    /// Apply a route notification ([`Event::Route`]). `false` when the route names a nexthop
+    /// object this copy does not know: the copy is then incomplete and must be read again.
+    pub fn apply(&mut self, route: Route, removed: bool, replace: bool) -> bool {
+        let Some(route) = self.resolve(route) else {
+            // A route without a path (no interface, no nexthop object) has nothing to add.
+            return route.nh_id.is_none();
+        };
+        if removed {
+            self.remove(&route);
+        } else {
+            self.insert(route, replace);
+        }
+        true
+    }
+
+    fn insert(&mut self, r: Route, replace: bool) {
+        let len = r.prefix_len.min(32);
+        let key = u32::from(r.dst) & mask(len);
+        let at = match self.by_len.binary_search_by(|(l, _)| len.cmp(l)) {
+            Ok(i) => i,
+            Err(i) => {
+                self.by_len.insert(i, (len, HashMap::new()));
+                i
+            }
+        };
+        let m = &mut self.by_len[at].1;
+        let Some(e) = m.get_mut(&key) else {
+            m.insert(
+                key,
+                Entries {
+                    best: r,
+                    more: Vec::new(),
+                },
+            );
+            return;
+        };
+        let same_path = |o: &Route| o.oif == r.oif && o.gateway == r.gateway;
+        // A replacement takes the place of the entry with the same metric; anything else adds
+        // an entry, unless the same one is there already (a dump and a notification overlap).
+        let mut all: Vec<Route> = std::iter::once(e.best).chain(e.more.drain(..)).collect();
+        if replace {
+            if let Some(i) = all.iter().position(|o| o.metric == r.metric) {
+                all.remove(i);
+            }
+        } else if all.iter().any(|o| o.metric == r.metric && same_path(o)) {
+            *e = regroup(all).expect("not empty");
+            return;
+        }
+        all.push(r);
+        *e = regroup(all).expect("not empty");
+    }
+
+    /// Remove the entry with this route's metric (and path, when several share the metric).
+    /// `false` when there was none.
+    fn remove(&mut self, r: &Route) -> bool {
+        let len = r.prefix_len.min(32);
+        let key = u32::from(r.dst) & mask(len);
+        let Ok(at) = self.by_len.binary_search_by(|(l, _)| len.cmp(l)) else {
+            return false;
+        };
+        let m = &mut self.by_len[at].1;
+        let Some(e) = m.get_mut(&key) else {
+            return false;
+        };
+        let mut all: Vec<Route> = std::iter::once(e.best).chain(e.more.drain(..)).collect();
+        let exact = all
+            .iter()
+            .position(|o| o.metric == r.metric && o.oif == r.oif && o.gateway == r.gateway);
+        let Some(i) = exact.or_else(|| all.iter().position(|o| o.metric == r.metric)) else {
+            *e = regroup(all).expect("not empty");
+            return false;
+        };
+        all.remove(i);
+        match regroup(all) {
+            Some(rest) => *e = rest,
+            None => {
+                m.remove(&key);
+                if m.is_empty() {
+                    self.by_len.remove(at);
+                }
+            }
+        }
+        true
     }
 
     /// The most specific route toward `addr`.
@@ -467,9 +741,10 @@ impl Rib {
         let a = u32::from(addr);
         self.by_len
             .iter()
-            .find_map(|(len, m)| m.get(&(a & mask(*len))))
+            .find_map(|(len, m)| m.get(&(a & mask(*len))).map(|e| &e.best))
     }
 
+    /// Prefixes in the table (several entries for one prefix count once).
     pub fn len(&self) -> usize {
         self.by_len.iter().map(|(_, m)| m.len()).sum()
     }
@@ -477,6 +752,13 @@ impl Rib {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The entries of one prefix with the lowest metric first (the first of equals stays first).
+fn regroup(mut all: Vec<Route>) -> Option<Entries> {
+    let i = (0..all.len()).min_by_key(|&i| all[i].metric)?;
+    let best = all.remove(i);
+    Some(Entries { best, more: all })
 }
 
 fn mask(len: u8) -> u32 {
@@ -493,6 +775,7 @@ fn route_from(r: &RouteMessage) -> Route {
         prefix_len: r.header.destination_prefix_length,
         metric: 0,
         protocol: u8::from(r.header.protocol),
+        nh_id: None,
     };
     for a in &r.attributes {
         match a {
@@ -511,6 +794,7 @@ fn route_from(r: &RouteMessage) -> Route {
             }
             RouteAttribute::Gateway(RouteAddress::Inet(g)) => out.gateway = Some(*g),
             RouteAttribute::Priority(p) => out.metric = *p,
+            RouteAttribute::NhId(id) => out.nh_id = Some(*id),
             _ => {}
         }
     }
@@ -544,6 +828,7 @@ mod tests {
             prefix_len: len,
             metric,
             protocol: 4,
+            nh_id: None,
         };
         let rib = Rib::new(vec![
             r([0, 0, 0, 0], 0, 0, 1),
@@ -559,6 +844,118 @@ mod tests {
         assert_eq!(oif([192, 0, 2, 1]), Some(1));
         assert_eq!(rib.len(), 4);
         assert_eq!(Rib::new(Vec::new()).lookup(Ipv4Addr::LOCALHOST), None);
+    }
+
+    fn route(dst: [u8; 4], len: u8, metric: u32, oif: u32) -> Route {
+        Route {
+            dst: Ipv4Addr::from(dst),
+            oif,
+            gateway: None,
+            prefix_len: len,
+            metric,
+            protocol: 4,
+            nh_id: None,
+        }
+    }
+
+    #[test]
+    fn rib_follows_added_replaced_and_removed_routes() {
+        let mut rib = Rib::new(vec![route([0, 0, 0, 0], 0, 0, 1)]);
+        let oif = |rib: &Rib, a: [u8; 4]| rib.lookup(Ipv4Addr::from(a)).map(|r| r.oif);
+        assert!(rib.apply(route([10, 1, 0, 0], 16, 50, 3), false, false));
+        assert_eq!(oif(&rib, [10, 1, 2, 3]), Some(3));
+        // A second entry for the prefix with a lower metric takes over; removing it brings the
+        // first back, and removing that one leaves the default route.
+        assert!(rib.apply(route([10, 1, 0, 0], 16, 10, 4), false, false));
+        assert_eq!(oif(&rib, [10, 1, 2, 3]), Some(4));
+        assert_eq!(rib.len(), 2, "one prefix, two entries");
+        assert!(rib.apply(route([10, 1, 0, 0], 16, 10, 4), true, false));
+        assert_eq!(oif(&rib, [10, 1, 2, 3]), Some(3));
+        // A replacement takes the place of the entry with its metric.
+        assert!(rib.apply(route([10, 1, 0, 0], 16, 50, 7), false, true));
+        assert_eq!(oif(&rib, [10, 1, 2, 3]), Some(7));
+        assert!(rib.apply(route([10, 1, 0, 0], 16, 50, 7), true, false));
+        assert_eq!(oif(&rib, [10, 1, 2, 3]), Some(1));
+        assert_eq!(rib.len(), 1);
+        // The same entry twice (a dump overlapping a notification) is one entry.
+        rib.apply(route([10, 2, 0, 0], 16, 0, 5), false, false);
+        rib.apply(route([10, 2, 0, 0], 16, 0, 5), false, false);
+        rib.apply(route([10, 2, 0, 0], 16, 0, 5), true, false);
+        assert_eq!(oif(&rib, [10, 2, 0, 9]), Some(1));
+        // Removing what is not there changes nothing.
+        rib.apply(route([10, 3, 0, 0], 16, 0, 5), true, false);
+        rib.apply(route([0, 0, 0, 0], 0, 99, 1), true, false);
+        assert_eq!(oif(&rib, [10, 3, 0, 1]), Some(1));
+        // A route naming an unknown nexthop object: the copy must be read again.
+        let mut nh = route([10, 4, 0, 0], 16, 0, 0);
+        nh.nh_id = Some(9);
+        assert!(!rib.apply(nh, false, false));
+        rib.nexthops.insert(
+            9,
+            Nexthop::Via {
+                oif: 6,
+                gateway: Some(Ipv4Addr::new(192, 0, 2, 1)),
+            },
+        );
+        rib.nexthops.insert(10, Nexthop::Group(vec![11, 9]));
+        assert!(rib.apply(nh, false, false));
+        let got = rib.lookup(Ipv4Addr::new(10, 4, 1, 1)).unwrap();
+        assert_eq!(
+            (got.oif, got.gateway),
+            (6, Some(Ipv4Addr::new(192, 0, 2, 1)))
+        );
+        nh.nh_id = Some(10);
+        nh.dst = Ipv4Addr::new(10, 5, 0, 0);
+        assert!(rib.apply(nh, false, false));
+        assert_eq!(
+            oif(&rib, [10, 5, 0, 1]),
+            Some(6),
+            "first usable group member"
+        );
+        nh.dst = Ipv4Addr::new(10, 4, 0, 0);
+        nh.nh_id = Some(9);
+        assert!(rib.apply(nh, true, false));
+        assert_eq!(oif(&rib, [10, 4, 1, 1]), Some(1));
+    }
+
+    #[test]
+    fn nexthop_messages_parse() {
+        // RTM_NEWNEXTHOP: id 7 via 10.77.0.2 dev 3; then a group of 7 and 8.
+        let mut m = vec![0u8; 24];
+        let attr = |m: &mut Vec<u8>, kind: u16, v: &[u8]| {
+            m.extend_from_slice(&((4 + v.len()) as u16).to_ne_bytes());
+            m.extend_from_slice(&kind.to_ne_bytes());
+            m.extend_from_slice(v);
+            while m.len() % 4 != 0 {
+                m.push(0);
+            }
+        };
+        attr(&mut m, NHA_ID, &7u32.to_ne_bytes());
+        attr(&mut m, NHA_OIF, &3u32.to_ne_bytes());
+        attr(&mut m, NHA_GATEWAY, &[10, 77, 0, 2]);
+        assert_eq!(
+            nexthop_from(&m),
+            Some((
+                7,
+                Nexthop::Via {
+                    oif: 3,
+                    gateway: Some(Ipv4Addr::new(10, 77, 0, 2))
+                }
+            ))
+        );
+        let mut g = vec![0u8; 24];
+        attr(&mut g, NHA_ID, &9u32.to_ne_bytes());
+        let mut members = Vec::new();
+        for id in [7u32, 8] {
+            members.extend_from_slice(&id.to_ne_bytes());
+            members.extend_from_slice(&[1, 0, 0, 0]);
+        }
+        attr(&mut g, NHA_GROUP, &members);
+        assert_eq!(nexthop_from(&g), Some((9, Nexthop::Group(vec![7, 8]))));
+        // Truncated attribute: no object.
+        let mut bad = vec![0u8; 24];
+        bad.extend_from_slice(&[40, 0, 1, 0, 7, 0, 0, 0]);
+        assert_eq!(nexthop_from(&bad), None);
     }
 
     /// A namespace of our own (a veth pair) with a connected prefix and a static route.
@@ -637,5 +1034,126 @@ mod tests {
         let connected = connected.expect("connected route");
         assert_eq!((connected.gateway, connected.protocol), (None, 2));
         assert_eq!(none, None);
+    }
+
+    /// Route notifications as the kernel sends them (add, replace, delete; other tables left
+    /// out), and routes that name only a nexthop object (`nexthop_compat_mode` 0, as some FRR
+    /// setups run) resolved from a dump of the objects.
+    #[test]
+    fn monitor_reports_routes_and_nexthop_routes_resolve() {
+        use std::process::Command;
+        let ns = format!("ne-rtmon-{}", std::process::id());
+        let ip = |args: &[&str]| {
+            let mut full = vec!["-n", ns.as_str()];
+            full.extend_from_slice(args);
+            let ok = Command::new("ip")
+                .args(&full)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "ip {args:?}");
+        };
+        if !Command::new("ip")
+            .args(["netns", "add", &ns])
+            .status()
+            .is_ok_and(|s| s.success())
+        {
+            eprintln!("skipped: cannot create a network namespace (not root?)");
+            return;
+        }
+        struct Remove(String);
+        impl Drop for Remove {
+            fn drop(&mut self) {
+                let _ = std::process::Command::new("ip")
+                    .args(["netns", "del", &self.0])
+                    .status();
+            }
+        }
+        let _guard = Remove(ns.clone());
+        ip(&["link", "add", "d0", "type", "veth", "peer", "name", "d1"]);
+        ip(&["link", "set", "d1", "up"]);
+        ip(&["link", "set", "d0", "up"]);
+        ip(&["addr", "add", "10.77.0.1/24", "dev", "d0"]);
+        let mut mon = crate::netns::run_in(&ns, Monitor::open).unwrap().unwrap();
+        let d0 = crate::netns::run_in(&ns, || crate::sock::ifindex("d0"))
+            .unwrap()
+            .unwrap();
+        let _ = mon.read().unwrap();
+        let gw = |last: u8| Some(Ipv4Addr::new(10, 77, 0, last));
+        ip(&[
+            "route",
+            "add",
+            "10.88.0.0/16",
+            "via",
+            "10.77.0.2",
+            "metric",
+            "20",
+        ]);
+        ip(&[
+            "route",
+            "replace",
+            "10.88.0.0/16",
+            "via",
+            "10.77.0.3",
+            "metric",
+            "20",
+        ]);
+        ip(&[
+            "route",
+            "add",
+            "10.66.0.0/16",
+            "via",
+            "10.77.0.2",
+            "table",
+            "100",
+        ]);
+        ip(&["route", "del", "10.88.0.0/16", "metric", "20"]);
+        let sysctl = Command::new("ip")
+            .args(["netns", "exec", &ns, "sysctl", "-qw"])
+            .arg("net.ipv4.nexthop_compat_mode=0")
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(sysctl, "sysctl nexthop_compat_mode");
+        ip(&["nexthop", "add", "id", "7", "via", "10.77.0.2", "dev", "d0"]);
+        ip(&["nexthop", "add", "id", "8", "group", "7"]);
+        ip(&["route", "add", "10.99.0.0/16", "nhid", "8"]);
+        let mut events = Vec::new();
+        for _ in 0..50 {
+            events.extend(mon.read().unwrap());
+            if events.len() >= 5 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        type Seen = (Ipv4Addr, Option<Ipv4Addr>, bool, bool, Option<u32>);
+        let routes: Vec<Seen> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Route {
+                    route,
+                    removed,
+                    replace,
+                } => Some((route.dst, route.gateway, *removed, *replace, route.nh_id)),
+                _ => None,
+            })
+            .collect();
+        let net = |a: u8| Ipv4Addr::new(10, a, 0, 0);
+        assert_eq!(
+            routes,
+            vec![
+                (net(88), gw(2), false, false, None),
+                (net(88), gw(3), false, true, None),
+                (net(88), gw(3), true, false, None),
+                (net(99), None, false, false, Some(8)),
+            ],
+            "{events:?}"
+        );
+        assert!(events.contains(&Event::NexthopChanged), "{events:?}");
+        let rib = crate::netns::run_in(&ns, || Rib::from_kernel(&mut Handle::open()?))
+            .unwrap()
+            .unwrap();
+        let got = rib.lookup(Ipv4Addr::new(10, 99, 1, 1)).expect("resolved");
+        assert_eq!((got.oif, got.gateway, got.nh_id), (d0, gw(2), Some(8)));
+        assert_eq!(rib.lookup(Ipv4Addr::new(10, 88, 1, 1)), None);
+        assert_eq!(rib.lookup(Ipv4Addr::new(10, 66, 1, 1)), None, "table 100");
     }
 }

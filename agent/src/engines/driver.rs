@@ -1177,14 +1177,18 @@ impl Driver {
         let events = match nl.read() {
             Ok(ev) => ev,
             Err(e) => {
-                warn!(error = %e, "rtnetlink events lost; re-reading interfaces");
+                warn!(error = %e, "rtnetlink events lost; re-reading interfaces and routes");
                 self.resync_links();
+                self.mc.routes_changed();
                 Vec::new()
             }
         };
         let now = Instant::now();
         let mut appeared = Vec::new();
         let mut link_changed = false;
+        // The kernel drops routes through a link that went down or an address that went away
+        // without a notification for each: the routing table is read again after such events.
+        let mut topology_changed = false;
         for ev in events {
             match ev {
                 netlink::Event::Link(l) => {
@@ -1212,11 +1216,23 @@ impl Driver {
                 netlink::Event::AddrAdded(a) => {
                     if !self.addrs.contains(&a) {
                         self.addrs.push(a);
+                        topology_changed = true;
                     }
                 }
-                netlink::Event::AddrRemoved(a) => self.addrs.retain(|x| *x != a),
-                netlink::Event::RouteChanged => self.mc.routes_changed(),
+                netlink::Event::AddrRemoved(a) => {
+                    topology_changed |= self.addrs.contains(&a);
+                    self.addrs.retain(|x| *x != a);
+                }
+                netlink::Event::Route {
+                    route,
+                    removed,
+                    replace,
+                } => self.mc.route_event(route, removed, replace),
+                netlink::Event::NexthopChanged => topology_changed = true,
             }
+        }
+        if topology_changed || link_changed || !appeared.is_empty() {
+            self.mc.routes_changed();
         }
         for name in &appeared {
             self.interface_appeared(name);

@@ -5,8 +5,9 @@
 //!
 //! Route computation (RFC 7761 §4.1.6 with the vendor knobs): a source's incoming interface
 //! is its RPF interface (a connected subnet, else the kernel's unicast route, from a copy of
-//! the main table dumped over rtnetlink and read again after every route, address or link
-//! event), or the RPF interface toward
+//! the main table dumped over rtnetlink, kept current from route notifications and read again
+//! after an address or link change, which the kernel may follow with routes it drops
+//! silently), or the RPF interface toward
 //! the RP until its data arrives on the shortest-path tree; a source with no route at all is
 //! accepted from the PIM interface it arrives on. The outgoing interfaces are the IGMP
 //! interfaces with a listener that wants (S,G) where this router may forward (I_am_DR, or `pim
@@ -30,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use dataplane::forward::{decode_upcall, Forwarder, FwdConfig, FwdIf, Ports};
 use dataplane::mfib::{Mfib, Oif, Route, Table};
-use dataplane::netlink::{Addr, Handle as Netlink, Link, Rib};
+use dataplane::netlink::{self, Addr, Handle as Netlink, Link, Rib};
 use dataplane::sock::PacketSocket;
 use tracing::{debug, error, info, warn};
 
@@ -145,8 +146,9 @@ pub struct Multicast {
     dirty: bool,
     /// rtnetlink requests for the routing table (opened on first use).
     nl: Option<Netlink>,
-    /// The main routing table for RPF lookups: dumped when first needed, dropped whenever a
-    /// route, address or link changes (one dump per change, not one request per source).
+    /// The main routing table for RPF lookups: dumped when first needed, then updated entry by
+    /// entry from route notifications; dropped (read again when next needed) when links,
+    /// addresses or nexthop objects change or notifications were lost.
     rib: Option<Rib>,
     /// Upcalls of flows beyond [`MAX_SOURCES`].
     sources_dropped: u64,
@@ -272,7 +274,6 @@ impl Multicast {
 
     /// Interface index, MAC, address and oper state from the kernel's view.
     pub fn sync_links(&mut self, links: &BTreeMap<String, Link>, addrs: &[Addr], now: Instant) {
-        self.routes_changed();
         let names: Vec<String> = self.ifs.keys().cloned().collect();
         for name in names {
             let Some(e) = self.ifs.get_mut(&name) else {
@@ -630,8 +631,11 @@ impl Multicast {
                         PimMessage::Assert(a) => {
                             let a = *a;
                             let mine = self.assert_metric(name, &a);
+                            let source = (!a.rpt).then_some(a.source);
+                            let idx = self.ifs.get(name).and_then(|e| e.index);
+                            let track = self.tracks_asserts(idx, source, a.group.address);
                             match self.ifs.get_mut(name).and_then(|e| e.pim.as_mut()) {
-                                Some(p) => p.receive_assert(src, &a, mine, now),
+                                Some(p) => p.receive_assert(src, &a, mine, track, now),
                                 None => Vec::new(),
                             }
                         }
@@ -645,6 +649,19 @@ impl Multicast {
                 _ => {}
             }
         }
+    }
+
+    /// AssertTrackingDesired (§4.6.1) on the interface with index `ifindex`: it is the upstream
+    /// interface of a route we join, so an Assert winner there is our RPF' (§4.1.6).
+    fn tracks_asserts(
+        &self,
+        ifindex: Option<u32>,
+        source: Option<Ipv4Addr>,
+        group: Ipv4Addr,
+    ) -> bool {
+        self.tib
+            .entry(source, group)
+            .is_some_and(|e| e.join_desired() && Some(e.upstream_if()) == ifindex)
     }
 
     /// Our Assert metric for the route an Assert on `name` is about, if we forward it onto that
@@ -948,11 +965,24 @@ impl Multicast {
         }
     }
 
-    /// Routes, addresses or links changed: the routing table is read again when next needed.
+    /// Addresses, links or nexthop objects changed, or route notifications were lost: the
+    /// routing table is read again when next needed.
     pub fn routes_changed(&mut self) {
         if self.rib.take().is_some() {
             self.dirty = true;
         }
+    }
+
+    /// A route notification: the copy of the table takes the change (or, if it cannot, is read
+    /// again) and the routes are recomputed with it.
+    pub fn route_event(&mut self, route: netlink::Route, removed: bool, replace: bool) {
+        let Some(rib) = self.rib.as_mut() else {
+            return;
+        };
+        if !rib.apply(route, removed, replace) {
+            self.rib = None;
+        }
+        self.dirty = true;
     }
 
     /// Reverse path toward `addr`: a connected subnet of one of our multicast interfaces, else
@@ -979,12 +1009,12 @@ impl Multicast {
                     .map_err(|e| error!(error = %e, "no rtnetlink socket for RPF lookups"))
                     .ok();
             }
-            let routes = match self.nl.as_mut() {
-                Some(nl) => nl.routes(),
+            let rib = match self.nl.as_mut() {
+                Some(nl) => Rib::from_kernel(nl),
                 None => Err(std::io::Error::other("no rtnetlink socket")),
             };
-            match routes {
-                Ok(r) => self.rib = Some(Rib::new(r)),
+            match rib {
+                Ok(r) => self.rib = Some(r),
                 Err(e) => {
                     // An empty table until the next routing event, not a dump per lookup.
                     warn!(error = %e, "cannot read the routing table");
@@ -1083,7 +1113,11 @@ impl Multicast {
             let (Some(p), Some(idx)) = (e.pim.as_ref(), e.index) else {
                 continue;
             };
-            for (s, g, _) in p.asserts() {
+            for (s, g, st) in p.asserts() {
+                // The winner upstream of a route we join stays known (RPF').
+                if matches!(st, AssertState::Loser { .. }) && self.tracks_asserts(Some(idx), s, g) {
+                    continue;
+                }
                 // Would the interface be an outgoing one but for the assert?
                 let wanted = |src: Ipv4Addr, iif: u32| {
                     iif != idx
@@ -1210,7 +1244,16 @@ impl Multicast {
             let a = self.tib.set_join_desired(s, g, false, None, 0, now);
             self.tib_actions(a);
         }
-        for ((s, g), r) in want {
+        for ((s, g), mut r) in want {
+            // RPF' (§4.1.6): toward the Assert winner when another router won the Assert on
+            // the RPF interface, since it is the one that forwards onto that LAN.
+            let upstream = self.ifs.values().find(|e| e.index == Some(r.ifindex));
+            if let Some(AssertState::Loser { winner }) = upstream
+                .and_then(|e| e.pim.as_ref())
+                .map(|p| p.assert_state(s, g))
+            {
+                r.neighbor = Some(winner);
+            }
             let a = self
                 .tib
                 .set_join_desired(s, g, true, r.neighbor, r.ifindex, now);

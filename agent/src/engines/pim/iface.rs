@@ -465,6 +465,7 @@ impl Interface {
         src: Ipv4Addr,
         a: &Assert,
         mine: Option<RouteMetric>,
+        track: bool,
         now: Instant,
     ) -> Vec<Action> {
         let mut out = Vec::new();
@@ -486,6 +487,10 @@ impl Interface {
             None => match mine {
                 Some(m) if i_beat(mine) => self.assert_win(key, m, now, &mut out),
                 Some(_) if !cancel => self.assert_lose(key, src, theirs, now, &mut out),
+                // Not a party to it but downstream of it (AssertTrackingDesired: this is the
+                // route's RPF interface and we join it): the winner is where our Joins go
+                // (RPF', §4.1.6), so it is kept as a loser's state (§4.6.1).
+                None if track && !cancel => self.assert_lose(key, src, theirs, now, &mut out),
                 _ => {}
             },
             Some(AssertEntry::Winner { .. }) => match mine {
@@ -1209,11 +1214,11 @@ mod tests {
         let mut i = started(cfg, t0);
         let a = assert_from(metric(1, 1));
         assert!(i
-            .receive_assert(HIGH, &a, Some(metric(110, 10)), t0)
+            .receive_assert(HIGH, &a, Some(metric(110, 10)), false, t0)
             .is_empty());
         let weak = assert_from(metric(250, 1000));
         assert!(i
-            .receive_assert(LOW, &weak, Some(metric(110, 10)), t0)
+            .receive_assert(LOW, &weak, Some(metric(110, 10)), false, t0)
             .is_empty());
         assert!(i
             .data_on_outgoing(Some(SRC), GROUP, metric(110, 10), t0)
@@ -1227,7 +1232,7 @@ mod tests {
         let t0 = Instant::now();
         let mut i = started(Config::default(), t0);
         let mine = metric(110, 10);
-        let out = i.receive_assert(HIGH, &assert_from(metric(120, 1)), Some(mine), t0);
+        let out = i.receive_assert(HIGH, &assert_from(metric(120, 1)), Some(mine), false, t0);
         assert!(out.contains(&Action::AssertWon {
             source: Some(SRC),
             group: GROUP
@@ -1251,7 +1256,13 @@ mod tests {
         }
         assert_eq!(sent_asserts(&i.on_timer(refresh)).len(), 1);
         // Another inferior Assert: answered, still winner, no new AssertWon.
-        let out = i.receive_assert(LOW, &assert_from(metric(110, 10)), Some(mine), refresh);
+        let out = i.receive_assert(
+            LOW,
+            &assert_from(metric(110, 10)),
+            Some(mine),
+            false,
+            refresh,
+        );
         assert_eq!(sent_asserts(&out).len(), 1);
         assert!(!out.iter().any(|a| matches!(a, Action::AssertWon { .. })));
     }
@@ -1263,7 +1274,7 @@ mod tests {
         let mine = metric(110, 10);
         i.data_on_outgoing(Some(SRC), GROUP, mine, t0);
         assert_eq!(i.assert_state(Some(SRC), GROUP), AssertState::Winner);
-        let out = i.receive_assert(LOW, &assert_from(metric(20, 50)), Some(mine), t0);
+        let out = i.receive_assert(LOW, &assert_from(metric(20, 50)), Some(mine), false, t0);
         assert_eq!(
             out,
             vec![Action::AssertLost {
@@ -1276,7 +1287,7 @@ mod tests {
         // The winner's refresh keeps us loser quietly.
         let t1 = t0 + secs(100);
         assert!(i
-            .receive_assert(LOW, &assert_from(metric(20, 50)), Some(mine), t1)
+            .receive_assert(LOW, &assert_from(metric(20, 50)), Some(mine), false, t1)
             .is_empty());
         let expiry = t1 + ASSERT_TIME;
         while let Some(d) = i.next_deadline().filter(|d| *d < expiry) {
@@ -1297,9 +1308,9 @@ mod tests {
         let t0 = Instant::now();
         let mut i = started(Config::default(), t0);
         let mine = metric(110, 10);
-        let out = i.receive_assert(LOW, &assert_from(mine), Some(mine), t0);
+        let out = i.receive_assert(LOW, &assert_from(mine), Some(mine), false, t0);
         assert!(out.iter().any(|a| matches!(a, Action::AssertWon { .. })));
-        let out = i.receive_assert(HIGH, &assert_from(mine), Some(mine), t0);
+        let out = i.receive_assert(HIGH, &assert_from(mine), Some(mine), false, t0);
         assert!(out.contains(&Action::AssertLost {
             source: Some(SRC),
             group: GROUP,
@@ -1312,7 +1323,13 @@ mod tests {
             source: Ipv4Addr::UNSPECIFIED,
             ..assert_from(rpt)
         };
-        let out = i.receive_assert(HIGH, &star, Some(RouteMetric { rpt: true, ..mine }), t0);
+        let out = i.receive_assert(
+            HIGH,
+            &star,
+            Some(RouteMetric { rpt: true, ..mine }),
+            false,
+            t0,
+        );
         assert!(out.contains(&Action::AssertLost {
             source: None,
             group: GROUP,
@@ -1328,7 +1345,7 @@ mod tests {
         let mine = metric(110, 10);
         let strong = assert_from(metric(1, 1));
         i.receive_hello(HIGH, &hello_from(Some(1), 1, 105), t0);
-        i.receive_assert(HIGH, &strong, Some(mine), t0);
+        i.receive_assert(HIGH, &strong, Some(mine), false, t0);
         assert!(i.lost_assert(Some(SRC), GROUP));
         // AssertCancel from the winner.
         let cancel = Assert {
@@ -1344,6 +1361,7 @@ mod tests {
                 ..cancel
             },
             Some(mine),
+            false,
             t0,
         );
         assert_eq!(
@@ -1354,14 +1372,14 @@ mod tests {
             }]
         );
         // Lost again; the winner restarts (new GenID).
-        i.receive_assert(HIGH, &strong, Some(mine), t0);
+        i.receive_assert(HIGH, &strong, Some(mine), false, t0);
         let out = i.receive_hello(HIGH, &hello_from(Some(1), 2, 105), t0 + secs(1));
         assert!(out.contains(&Action::AssertCleared {
             source: Some(SRC),
             group: GROUP
         }));
         // Lost again; the winner says goodbye.
-        i.receive_assert(HIGH, &strong, Some(mine), t0);
+        i.receive_assert(HIGH, &strong, Some(mine), false, t0);
         let out = i.receive_hello(HIGH, &hello_from(Some(1), 2, 0), t0 + secs(2));
         assert!(out.contains(&Action::AssertCleared {
             source: Some(SRC),
@@ -1399,7 +1417,13 @@ mod tests {
     fn turning_ignore_assert_on_drops_state() {
         let t0 = Instant::now();
         let mut i = started(Config::default(), t0);
-        i.receive_assert(HIGH, &assert_from(metric(1, 1)), Some(metric(110, 10)), t0);
+        i.receive_assert(
+            HIGH,
+            &assert_from(metric(1, 1)),
+            Some(metric(110, 10)),
+            false,
+            t0,
+        );
         assert!(i.lost_assert(Some(SRC), GROUP));
         let cfg = Config {
             ignore_assert: true,
@@ -1421,8 +1445,40 @@ mod tests {
         let t0 = Instant::now();
         let mut i = started(Config::default(), t0);
         assert!(i
-            .receive_assert(HIGH, &assert_from(metric(1, 1)), None, t0)
+            .receive_assert(HIGH, &assert_from(metric(1, 1)), None, false, t0)
             .is_empty());
+        assert_eq!(i.assert_state(Some(SRC), GROUP), AssertState::NoInfo);
+    }
+
+    /// Downstream of an Assert on the RPF interface (AssertTrackingDesired): the winner is kept
+    /// as a loser's state (our Joins go to it, RPF'), until it cancels or another wins.
+    #[test]
+    fn asserts_on_the_rpf_interface_are_tracked_when_we_join() {
+        let t0 = Instant::now();
+        let mut i = started(Config::default(), t0);
+        let out = i.receive_assert(LOW, &assert_from(metric(110, 10)), None, true, t0);
+        assert_eq!(
+            i.assert_state(Some(SRC), GROUP),
+            AssertState::Loser { winner: LOW }
+        );
+        assert!(sent_asserts(&out).is_empty(), "a tracker never asserts");
+        // A better Assert from another router moves the winner; an inferior one does not.
+        i.receive_assert(HIGH, &assert_from(metric(100, 10)), None, true, t0);
+        assert_eq!(
+            i.assert_state(Some(SRC), GROUP),
+            AssertState::Loser { winner: HIGH }
+        );
+        i.receive_assert(LOW, &assert_from(metric(120, 10)), None, true, t0);
+        assert_eq!(
+            i.assert_state(Some(SRC), GROUP),
+            AssertState::Loser { winner: HIGH }
+        );
+        // The winner's AssertCancel ends it.
+        let mut cancel = assert_from(metric(100, 10));
+        cancel.metric_preference = 0x7fff_ffff;
+        cancel.metric = u32::MAX;
+        assert!(cancel.is_cancel());
+        i.receive_assert(HIGH, &cancel, None, true, t0);
         assert_eq!(i.assert_state(Some(SRC), GROUP), AssertState::NoInfo);
     }
 
