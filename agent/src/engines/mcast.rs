@@ -581,9 +581,36 @@ impl Multicast {
         if e.cfg.gate.is_some() {
             return;
         }
-        let Some(p) = e.pim.as_mut() else { return };
+        if e.pim.is_none() {
+            return;
+        }
         let name = name.clone();
-        let a = p.data_on_outgoing(Some(s), g, rpf.metric, now);
+        // A route still on the RP tree (its data comes in where the RP's path does, not on the
+        // RPF interface toward the source) asserts as (*,G), with the RPT bit and the metric
+        // toward the RP (§4.6.2); on the shortest-path tree as (S,G) (§4.6.1).
+        let on_rpt = self
+            .mfib
+            .snapshot()
+            .get(s, g)
+            .is_some_and(|r| r.iif != rpf.ifindex);
+        let (source, mine) = if on_rpt {
+            match self.cfg.rp.and_then(|rp| self.rpf(rp)) {
+                Some(r) => (
+                    None,
+                    RouteMetric {
+                        rpt: true,
+                        ..r.metric
+                    },
+                ),
+                None => return,
+            }
+        } else {
+            (Some(s), rpf.metric)
+        };
+        let Some(p) = self.ifs.get_mut(&name).and_then(|e| e.pim.as_mut()) else {
+            return;
+        };
+        let a = p.data_on_outgoing(source, g, mine, now);
         self.pim_actions(&name, a, now);
     }
 
@@ -686,10 +713,18 @@ impl Multicast {
                 ..r.metric
             });
         }
-        if !table.get(a.source, group).is_some_and(forwards) {
-            return None;
+        let iif = table.get(a.source, group).filter(|r| forwards(r))?.iif;
+        let rpf = self.rpf(a.source)?;
+        if iif != rpf.ifindex {
+            // On the RP tree our claim is the (*,G) one, which an (S,G) Assert always beats
+            // (§4.6.1): the winner's Assert prunes the source from what we forward there.
+            let rp = self.rpf(self.cfg.rp?)?;
+            return Some(RouteMetric {
+                rpt: true,
+                ..rp.metric
+            });
         }
-        self.rpf(a.source).map(|r| r.metric)
+        Some(rpf.metric)
     }
 
     /// A Join/Prune from neighbor `src` on `name`: ours to act on when it names us as the
