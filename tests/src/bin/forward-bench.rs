@@ -1066,6 +1066,49 @@ enum Contender {
     Kernel,
 }
 
+impl Contender {
+    fn name(&self) -> String {
+        match self {
+            Contender::Ours(m) => format!("ours, {}", mode_name(*m)),
+            Contender::Kernel => "kernel ipmr".into(),
+        }
+    }
+
+    /// Start this forwarder with `oifs` outputs (`first`: say how, once), run `steps` while
+    /// it forwards, then stop it.
+    fn while_running<T>(
+        &self,
+        topo: &Topo,
+        oifs: usize,
+        opts: &Opts,
+        dir: &Path,
+        first: bool,
+        steps: impl FnOnce(&Run) -> Result<T, String>,
+    ) -> Result<T, String> {
+        match *self {
+            Contender::Ours(mode) => {
+                let fwd = start_ours(topo, oifs, mode, opts, first)?;
+                let drops = || Some(fwd.counters().ring_drops);
+                let out = steps(&Run {
+                    oifs,
+                    fwd_drops: &drops,
+                });
+                fwd.stop();
+                out
+            }
+            Contender::Kernel => {
+                let smcroute = start_kernel(topo, oifs, dir, first)?;
+                let out = steps(&Run {
+                    oifs,
+                    fwd_drops: &|| None,
+                });
+                drop(smcroute);
+                out
+            }
+        }
+    }
+}
+
 /// The zero-loss searches of `contenders` with `oifs` outputs, taking turns step by step (the
 /// order reversed every other turn), each contender started for its step and stopped after
 /// it. Whatever else the machine does then weighs on all of them alike, not on whichever
@@ -1100,29 +1143,9 @@ fn duel(
                 Ask::Flat => (0, opts.step),
                 Ask::Probe(r) | Ask::Again(r) => (r, opts.step),
             };
-            let step = match contenders[i] {
-                Contender::Ours(mode) => {
-                    let fwd = start_ours(topo, oifs, mode, opts, !started[i])?;
-                    let drops = || Some(fwd.counters().ring_drops);
-                    let run = Run {
-                        oifs,
-                        fwd_drops: &drops,
-                    };
-                    let s = topo.step(rate, len, &run);
-                    fwd.stop();
-                    s?
-                }
-                Contender::Kernel => {
-                    let d = start_kernel(topo, oifs, dir, !started[i])?;
-                    let run = Run {
-                        oifs,
-                        fwd_drops: &|| None,
-                    };
-                    let s = topo.step(rate, len, &run);
-                    drop(d);
-                    s?
-                }
-            };
+            let step = contenders[i].while_running(topo, oifs, opts, dir, !started[i], |run| {
+                topo.step(rate, len, run)
+            })?;
             started[i] = true;
             searches[i].record(step)?;
         }
@@ -1366,52 +1389,31 @@ fn bench_cost(opts: &Opts, rate1: u64, rate4: u64) -> Result<(), String> {
     let topo = Topo::build(4, true)?;
     let kernel = opts.kernel && run("smcrouted", &["-v"]).is_ok();
     let mut out: Vec<(usize, String, Vec<Step>)> = Vec::new();
+    let mut contenders: Vec<Contender> =
+        opts.tx_modes.iter().map(|m| Contender::Ours(*m)).collect();
+    if kernel {
+        contenders.push(Contender::Kernel);
+    }
     for (oifs, rate) in [(1usize, rate1), (4, rate4)] {
-        let mut names: Vec<String> = opts
-            .tx_modes
-            .iter()
-            .map(|m| format!("ours, {}", mode_name(*m)))
-            .collect();
-        if kernel {
-            names.push("kernel ipmr".into());
-        }
-        let mut steps: Vec<Vec<Step>> = vec![Vec::new(); names.len()];
+        let mut steps: Vec<Vec<Step>> = vec![Vec::new(); contenders.len()];
         for _ in 0..opts.rounds {
-            for (i, name) in names.iter().enumerate() {
-                let label = format!("{oifs} {name}");
-                let measure = |drops: &dyn Fn() -> Option<u64>| -> Result<Step, String> {
-                    let run = Run {
-                        oifs,
-                        fwd_drops: drops,
-                    };
-                    let warm = topo.step(WARM_RATE, Duration::from_millis(500), &run)?;
+            for (i, c) in contenders.iter().enumerate() {
+                let label = format!("{oifs} {}", c.name());
+                let step = c.while_running(&topo, oifs, opts, &dir.0, true, |run| {
+                    let warm = topo.step(WARM_RATE, Duration::from_millis(500), run)?;
                     if !warm.pass() {
                         warm.report(&label);
                         return Err(format!("{label}: the warm-up step lost packets"));
                     }
-                    let s = topo.step(rate, opts.step, &run)?;
+                    let s = topo.step(rate, opts.step, run)?;
                     s.report(&label);
                     Ok(s)
-                };
-                let step = match opts.tx_modes.get(i) {
-                    Some(&mode) => {
-                        let fwd = start_ours(&topo, oifs, mode, opts, true)?;
-                        let s = measure(&|| Some(fwd.counters().ring_drops));
-                        fwd.stop();
-                        s?
-                    }
-                    None => {
-                        let d = start_kernel(&topo, oifs, &dir.0, true)?;
-                        let s = measure(&|| None);
-                        drop(d);
-                        s?
-                    }
-                };
+                })?;
                 steps[i].push(step);
             }
         }
-        for (name, s) in names.into_iter().zip(steps) {
-            out.push((oifs, name, s));
+        for (c, s) in contenders.iter().zip(steps) {
+            out.push((oifs, c.name(), s));
         }
     }
     println!(
