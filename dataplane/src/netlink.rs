@@ -103,9 +103,9 @@ pub enum Event {
     },
     AddrAdded(Addr),
     AddrRemoved(Addr),
-    /// An IPv4 unicast route of the main table was added (`replace`: in place of the entry
-    /// with the same prefix and metric) or removed. Other tables and route types are not
-    /// reported.
+    /// An IPv4 route of the main table was added (`replace`: in place of the entry with the
+    /// same prefix and metric) or removed. Routes that send nowhere (blackhole, unreachable,
+    /// prohibit, throw) come with interface 0; other tables and route types are not reported.
     Route {
         route: Route,
         removed: bool,
@@ -203,13 +203,26 @@ fn decode_all(buf: &[u8], out: &mut Vec<NetlinkMessage<RouteNetlinkMessage>>) ->
     Ok(())
 }
 
-/// The route a notification or dump entry describes, if it is an IPv4 unicast route of the
-/// main table.
-fn main_unicast(r: &RouteMessage) -> Option<Route> {
-    (r.header.address_family == AddressFamily::Inet
-        && r.header.kind == RouteType::Unicast
-        && route_table(r) == MAIN_TABLE)
-        .then(|| route_from(r))
+/// The route a notification or dump entry describes, if it is an IPv4 route of the main table
+/// that lookups can end on: unicast, or one that sends nowhere (blackhole, unreachable,
+/// prohibit, throw), which keeps its interface 0 so that a lookup ending there finds no path,
+/// as the kernel's does.
+fn main_route(r: &RouteMessage) -> Option<Route> {
+    if r.header.address_family != AddressFamily::Inet || route_table(r) != MAIN_TABLE {
+        return None;
+    }
+    match r.header.kind {
+        RouteType::Unicast => Some(route_from(r)),
+        RouteType::BlackHole | RouteType::Unreachable | RouteType::Prohibit | RouteType::Throw => {
+            Some(Route {
+                oif: 0,
+                gateway: None,
+                nh_id: None,
+                ..route_from(r)
+            })
+        }
+        _ => None,
+    }
 }
 
 /// Where a nexthop object leads: an interface and gateway, or the members of a group.
@@ -322,14 +335,14 @@ impl Monitor {
                             events.extend(addr_from(&a).map(Event::AddrRemoved))
                         }
                         RouteNetlinkMessage::NewRoute(r) => {
-                            events.extend(main_unicast(&r).map(|route| Event::Route {
+                            events.extend(main_route(&r).map(|route| Event::Route {
                                 route,
                                 removed: false,
                                 replace,
                             }))
                         }
                         RouteNetlinkMessage::DelRoute(r) => {
-                            events.extend(main_unicast(&r).map(|route| Event::Route {
+                            events.extend(main_route(&r).map(|route| Event::Route {
                                 route,
                                 removed: true,
                                 replace: false,
@@ -475,7 +488,7 @@ impl Handle {
         let r = self.request(RouteNetlinkMessage::GetRoute(m), NLM_F_REQUEST | NLM_F_DUMP)?;
         Ok(r.iter()
             .filter_map(|m| match m {
-                RouteNetlinkMessage::NewRoute(r) => main_unicast(r),
+                RouteNetlinkMessage::NewRoute(r) => main_route(r),
                 _ => None,
             })
             .collect())
@@ -631,23 +644,23 @@ impl Rib {
     }
 
     /// Interface and gateway of a route that names only its nexthop object: the object's, or
-    /// its group's first member's. `None` when the object is unknown.
+    /// its group's first member with an interface (none for a blackhole object: interface 0).
+    /// `None` when the object is unknown.
     fn resolve(&self, mut r: Route) -> Option<Route> {
-        if r.oif != 0 {
+        let Some(id) = r.nh_id.filter(|_| r.oif == 0) else {
             return Some(r);
-        }
-        let Some(id) = r.nh_id else {
-            // Blackhole, unreachable and the like carry no interface: not a path.
-            return None;
         };
-        let via = match self.nexthops.get(&id)? {
-            Nexthop::Group(members) => members.iter().find_map(|m| match self.nexthops.get(m) {
-                Some(Nexthop::Via { oif, gateway }) if *oif != 0 => Some((*oif, *gateway)),
-                _ => None,
-            }),
-            Nexthop::Via { oif, gateway } => (*oif != 0).then_some((*oif, *gateway)),
+        let (oif, gateway) = match self.nexthops.get(&id)? {
+            Nexthop::Group(members) => members
+                .iter()
+                .find_map(|m| match self.nexthops.get(m) {
+                    Some(Nexthop::Via { oif, gateway }) if *oif != 0 => Some((*oif, *gateway)),
+                    _ => None,
+                })
+                .unwrap_or((0, None)),
+            Nexthop::Via { oif, gateway } => (*oif, *gateway),
         };
-        (r.oif, r.gateway) = via?;
+        (r.oif, r.gateway) = (oif, gateway);
         Some(r)
     }
 
@@ -655,8 +668,7 @@ impl Rib {
     /// object this copy does not know: the copy is then incomplete and must be read again.
     pub fn apply(&mut self, route: Route, removed: bool, replace: bool) -> bool {
         let Some(route) = self.resolve(route) else {
-            // A route without a path (no interface, no nexthop object) has nothing to add.
-            return route.nh_id.is_none();
+            return false;
         };
         if removed {
             self.remove(&route);
@@ -736,7 +748,7 @@ impl Rib {
         true
     }
 
-    /// The most specific route toward `addr`.
+    /// The most specific route toward `addr` (interface 0: one that sends nowhere).
     pub fn lookup(&self, addr: Ipv4Addr) -> Option<&Route> {
         let a = u32::from(addr);
         self.by_len
@@ -886,6 +898,9 @@ mod tests {
         rib.apply(route([10, 3, 0, 0], 16, 0, 5), true, false);
         rib.apply(route([0, 0, 0, 0], 0, 99, 1), true, false);
         assert_eq!(oif(&rib, [10, 3, 0, 1]), Some(1));
+        // A route that sends nowhere ends the lookup there: no path, not the default route.
+        assert!(rib.apply(route([10, 6, 0, 0], 16, 0, 0), false, false));
+        assert_eq!(oif(&rib, [10, 6, 0, 1]), Some(0));
         // A route naming an unknown nexthop object: the copy must be read again.
         let mut nh = route([10, 4, 0, 0], 16, 0, 0);
         nh.nh_id = Some(9);
@@ -1116,10 +1131,11 @@ mod tests {
         ip(&["nexthop", "add", "id", "7", "via", "10.77.0.2", "dev", "d0"]);
         ip(&["nexthop", "add", "id", "8", "group", "7"]);
         ip(&["route", "add", "10.99.0.0/16", "nhid", "8"]);
+        ip(&["route", "add", "unreachable", "10.55.0.0/16"]);
         let mut events = Vec::new();
         for _ in 0..50 {
             events.extend(mon.read().unwrap());
-            if events.len() >= 5 {
+            if events.len() >= 6 {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
@@ -1144,6 +1160,7 @@ mod tests {
                 (net(88), gw(3), false, true, None),
                 (net(88), gw(3), true, false, None),
                 (net(99), None, false, false, Some(8)),
+                (net(55), None, false, false, None),
             ],
             "{events:?}"
         );
@@ -1155,5 +1172,7 @@ mod tests {
         assert_eq!((got.oif, got.gateway, got.nh_id), (d0, gw(2), Some(8)));
         assert_eq!(rib.lookup(Ipv4Addr::new(10, 88, 1, 1)), None);
         assert_eq!(rib.lookup(Ipv4Addr::new(10, 66, 1, 1)), None, "table 100");
+        let unreachable = rib.lookup(Ipv4Addr::new(10, 55, 1, 1));
+        assert_eq!(unreachable.map(|r| (r.oif, r.prefix_len)), Some((0, 16)));
     }
 }

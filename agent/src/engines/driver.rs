@@ -1307,7 +1307,6 @@ impl Driver {
         }
     }
 
-    /// Recompute the effective priority of every tracking group.
     /// Becoming master of `e` now: is the old master alive and forwarding until it hears us?
     /// It advertised recently with a non-zero priority, and no tracked BFD session says it is
     /// gone.
@@ -1327,6 +1326,7 @@ impl Driver {
         recent && !bfd_failed
     }
 
+    /// Recompute the effective priority of every tracking group.
     fn retrack(&mut self, now: Instant) {
         let ids: Vec<u32> = self.vrrp.keys().copied().collect();
         for id in ids {
