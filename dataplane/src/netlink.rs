@@ -973,66 +973,57 @@ mod tests {
         assert_eq!(nexthop_from(&bad), None);
     }
 
-    /// A namespace of our own (a veth pair) with a connected prefix and a static route.
+    /// A namespace of our own for a test: a veth pair d0-d1, both up, d0 with 10.77.0.1/24. `None`
+    /// (skipped) without root or iproute2.
+    fn routing_ns(test: &str) -> Option<crate::testns::Namespaces> {
+        if !crate::testns::require_root() {
+            return None;
+        }
+        let ns = crate::testns::Namespaces::new(test, &["n"]);
+        ns.veth("n", "d0", "n", "d1");
+        crate::testns::ip(&[
+            "-n",
+            ns.name("n"),
+            "addr",
+            "add",
+            "10.77.0.1/24",
+            "dev",
+            "d0",
+        ]);
+        Some(ns)
+    }
+
+    /// A connected prefix and a static route, as route_get and the dump see them.
     #[test]
     fn route_get_reports_gateway_metric_and_protocol() {
-        use std::process::Command;
-        let ns = format!("ne-rtget-{}", std::process::id());
-        let ip = |args: &[&str]| {
-            let mut full = vec!["-n", ns.as_str()];
-            full.extend_from_slice(args);
-            Command::new("ip")
-                .args(&full)
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !Command::new("ip")
-            .args(["netns", "add", &ns])
-            .status()
-            .is_ok_and(|s| s.success())
-        {
-            eprintln!("skipped: cannot create a network namespace (not root?)");
+        let Some(nss) = routing_ns("rtget") else {
             return;
-        }
-        struct Remove(String);
-        impl Drop for Remove {
-            fn drop(&mut self) {
-                let _ = std::process::Command::new("ip")
-                    .args(["netns", "del", &self.0])
-                    .status();
-            }
-        }
-        let guard = Remove(ns.clone());
-        let ok = ip(&["link", "add", "d0", "type", "veth", "peer", "name", "d1"])
-            && ip(&["link", "set", "d1", "up"])
-            && ip(&["link", "set", "d0", "up"])
-            && ip(&["addr", "add", "10.77.0.1/24", "dev", "d0"])
-            && ip(&[
-                "route",
-                "add",
-                "10.88.0.0/16",
-                "via",
-                "10.77.0.2",
-                "metric",
-                "20",
-                "proto",
-                "static",
-            ]);
-        let got = ok.then(|| {
-            crate::netns::run_in(&ns, || {
-                let mut h = Handle::open().unwrap();
-                (
-                    h.route_get(Ipv4Addr::new(10, 88, 1, 1)).unwrap(),
-                    h.route_get(Ipv4Addr::new(10, 77, 0, 5)).unwrap(),
-                    h.route_get(Ipv4Addr::new(192, 0, 2, 1)).unwrap(),
-                    crate::sock::ifindex("d0"),
-                    Rib::new(h.routes().unwrap()),
-                )
-            })
-        });
-        drop(guard);
-        assert!(ok, "lab setup failed");
-        let (via, connected, none, d0, rib) = got.unwrap().unwrap();
+        };
+        let ns = nss.name("n").to_string();
+        crate::testns::ip(&[
+            "-n",
+            &ns,
+            "route",
+            "add",
+            "10.88.0.0/16",
+            "via",
+            "10.77.0.2",
+            "metric",
+            "20",
+            "proto",
+            "static",
+        ]);
+        let (via, connected, none, d0, rib) = crate::netns::run_in(&ns, || {
+            let mut h = Handle::open().unwrap();
+            (
+                h.route_get(Ipv4Addr::new(10, 88, 1, 1)).unwrap(),
+                h.route_get(Ipv4Addr::new(10, 77, 0, 5)).unwrap(),
+                h.route_get(Ipv4Addr::new(192, 0, 2, 1)).unwrap(),
+                crate::sock::ifindex("d0"),
+                Rib::new(h.routes().unwrap()),
+            )
+        })
+        .unwrap();
         // The dumped table answers the same.
         assert_eq!(rib.lookup(Ipv4Addr::new(10, 88, 1, 1)), via.as_ref());
         assert_eq!(
@@ -1057,41 +1048,17 @@ mod tests {
     #[test]
     fn monitor_reports_routes_and_nexthop_routes_resolve() {
         use std::process::Command;
-        let ns = format!("ne-rtmon-{}", std::process::id());
+        let Some(nss) = routing_ns("rtmon") else {
+            return;
+        };
+        let ns = nss.name("n").to_string();
         let ip = |args: &[&str]| {
             let mut full = vec!["-n", ns.as_str()];
             full.extend_from_slice(args);
-            let ok = Command::new("ip")
-                .args(&full)
-                .status()
-                .is_ok_and(|s| s.success());
-            assert!(ok, "ip {args:?}");
+            crate::testns::ip(&full);
         };
-        if !Command::new("ip")
-            .args(["netns", "add", &ns])
-            .status()
-            .is_ok_and(|s| s.success())
-        {
-            eprintln!("skipped: cannot create a network namespace (not root?)");
-            return;
-        }
-        struct Remove(String);
-        impl Drop for Remove {
-            fn drop(&mut self) {
-                let _ = std::process::Command::new("ip")
-                    .args(["netns", "del", &self.0])
-                    .status();
-            }
-        }
-        let _guard = Remove(ns.clone());
-        ip(&["link", "add", "d0", "type", "veth", "peer", "name", "d1"]);
-        ip(&["link", "set", "d1", "up"]);
-        ip(&["link", "set", "d0", "up"]);
-        ip(&["addr", "add", "10.77.0.1/24", "dev", "d0"]);
         let mut mon = crate::netns::run_in(&ns, Monitor::open).unwrap().unwrap();
-        let d0 = crate::netns::run_in(&ns, || crate::sock::ifindex("d0"))
-            .unwrap()
-            .unwrap();
+        let d0 = nss.ifindex("n", "d0");
         let _ = mon.read().unwrap();
         let gw = |last: u8| Some(Ipv4Addr::new(10, 77, 0, last));
         ip(&[
