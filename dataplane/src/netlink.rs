@@ -833,15 +833,7 @@ mod tests {
 
     #[test]
     fn rib_prefers_the_longest_prefix_then_the_lowest_metric() {
-        let r = |dst: [u8; 4], len: u8, metric: u32, oif: u32| Route {
-            dst: Ipv4Addr::from(dst),
-            oif,
-            gateway: None,
-            prefix_len: len,
-            metric,
-            protocol: 4,
-            nh_id: None,
-        };
+        let r = route;
         let rib = Rib::new(vec![
             r([0, 0, 0, 0], 0, 0, 1),
             r([10, 0, 0, 0], 8, 0, 2),
@@ -993,6 +985,13 @@ mod tests {
         Some(ns)
     }
 
+    /// `ip -n <ns> <cmd>`, the command given as one string.
+    fn ip_in(ns: &str, cmd: &str) {
+        let mut args = vec!["-n", ns];
+        args.extend(cmd.split_whitespace());
+        crate::testns::ip(&args);
+    }
+
     /// A connected prefix and a static route, as route_get and the dump see them.
     #[test]
     fn route_get_reports_gateway_metric_and_protocol() {
@@ -1000,19 +999,10 @@ mod tests {
             return;
         };
         let ns = nss.name("n").to_string();
-        crate::testns::ip(&[
-            "-n",
+        ip_in(
             &ns,
-            "route",
-            "add",
-            "10.88.0.0/16",
-            "via",
-            "10.77.0.2",
-            "metric",
-            "20",
-            "proto",
-            "static",
-        ]);
+            "route add 10.88.0.0/16 via 10.77.0.2 metric 20 proto static",
+        );
         let (via, connected, none, d0, rib) = crate::netns::run_in(&ns, || {
             let mut h = Handle::open().unwrap();
             (
@@ -1052,53 +1042,25 @@ mod tests {
             return;
         };
         let ns = nss.name("n").to_string();
-        let ip = |args: &[&str]| {
-            let mut full = vec!["-n", ns.as_str()];
-            full.extend_from_slice(args);
-            crate::testns::ip(&full);
-        };
+        let ip = |cmd: &str| ip_in(&ns, cmd);
         let mut mon = crate::netns::run_in(&ns, Monitor::open).unwrap().unwrap();
         let d0 = nss.ifindex("n", "d0");
         let _ = mon.read().unwrap();
         let gw = |last: u8| Some(Ipv4Addr::new(10, 77, 0, last));
-        ip(&[
-            "route",
-            "add",
-            "10.88.0.0/16",
-            "via",
-            "10.77.0.2",
-            "metric",
-            "20",
-        ]);
-        ip(&[
-            "route",
-            "replace",
-            "10.88.0.0/16",
-            "via",
-            "10.77.0.3",
-            "metric",
-            "20",
-        ]);
-        ip(&[
-            "route",
-            "add",
-            "10.66.0.0/16",
-            "via",
-            "10.77.0.2",
-            "table",
-            "100",
-        ]);
-        ip(&["route", "del", "10.88.0.0/16", "metric", "20"]);
+        ip("route add 10.88.0.0/16 via 10.77.0.2 metric 20");
+        ip("route replace 10.88.0.0/16 via 10.77.0.3 metric 20");
+        ip("route add 10.66.0.0/16 via 10.77.0.2 table 100");
+        ip("route del 10.88.0.0/16 metric 20");
         let sysctl = Command::new("ip")
             .args(["netns", "exec", &ns, "sysctl", "-qw"])
             .arg("net.ipv4.nexthop_compat_mode=0")
             .status()
             .is_ok_and(|s| s.success());
         assert!(sysctl, "sysctl nexthop_compat_mode");
-        ip(&["nexthop", "add", "id", "7", "via", "10.77.0.2", "dev", "d0"]);
-        ip(&["nexthop", "add", "id", "8", "group", "7"]);
-        ip(&["route", "add", "10.99.0.0/16", "nhid", "8"]);
-        ip(&["route", "add", "unreachable", "10.55.0.0/16"]);
+        ip("nexthop add id 7 via 10.77.0.2 dev d0");
+        ip("nexthop add id 8 group 7");
+        ip("route add 10.99.0.0/16 nhid 8");
+        ip("route add unreachable 10.55.0.0/16");
         let mut events = Vec::new();
         for _ in 0..50 {
             events.extend(mon.read().unwrap());
