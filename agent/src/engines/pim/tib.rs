@@ -15,18 +15,21 @@
 //! * a restart of the upstream neighbor ([`Tib::neighbor_restarted`], on
 //!   its Generation ID change) or a Prune for the route seen on the
 //!   upstream LAN ([`Tib::observe_join_prune`], prune override) brings the
-//!   Join Timer forward to a random t_override in 0..[`T_OVERRIDE_MAX`].
+//!   Join Timer forward to a random t_override in 0..[`T_OVERRIDE_MAX`];
+//! * another router's Join for the route to the same neighbor (Join suppression) holds ours
+//!   back to t_joinsuppress: a random 1.1-1.4 [`T_PERIODIC`], at most that Join's holdtime.
+//!   Suppression is always enabled: our Hellos do not offer join tracking (no T bit), which
+//!   disables it only when every router on the LAN offers it (§4.3.3).
 //!
 //! Joins and Prunes carry holdtime [`JP_HOLDTIME`]. Joins that fall due
 //! together are batched per (interface, neighbor) into as few messages as
 //! fit in [`MAX_JP_LEN`] bytes. All messages go to ALL-PIM-ROUTERS with the
 //! upstream neighbor field set to the RPF neighbor.
 //!
-//! Not implemented: Join suppression (seeing another router's Join does not
-//! delay ours), (S,G,rpt) state and prunes, the SPT bit and switchover,
-//! and RPF' taken from an assert winner. Downstream state (Joins received
-//! from other routers) is [`super::downstream`]. The caller must feed only
-//! other routers' messages to [`Tib::observe_join_prune`].
+//! The caller decides JoinDesired (with the SPT switchover) and RPF' (the Assert winner when
+//! there is one); (S,G,rpt) prunes upstream are not sent. Downstream state (Joins received
+//! from other routers) is [`super::downstream`]. The caller must feed only other routers'
+//! messages to [`Tib::observe_join_prune`].
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -249,12 +252,12 @@ impl Tib {
         Vec::new()
     }
 
-    /// A Join/Prune from another router seen on `upstream_if`. A Prune of
-    /// one of our joined routes sent to our RPF neighbor there is
-    /// overridden: our Join goes out within t_override (§4.5.5, §4.5.6:
-    /// Prune(*,G) for (*,G); Prune(S,G), Prune(S,G,rpt) or Prune(*,G) for
-    /// (S,G)). Joins seen are ignored (no Join suppression). Returns nothing
-    /// today; the Joins go out from [`Tib::on_timer`].
+    /// A Join/Prune from another router seen on `upstream_if`, to our RPF neighbor there for
+    /// one of our joined routes. A Prune is overridden: our Join goes out within t_override
+    /// (§4.5.5, §4.5.7: Prune(*,G) for (*,G); Prune(S,G), Prune(S,G,rpt) or Prune(*,G) for
+    /// (S,G)). A Join of the same route suppresses ours until t_joinsuppress (the Join
+    /// Timer only moves later). Returns nothing today; the Joins go out from
+    /// [`Tib::on_timer`].
     pub fn observe_join_prune(
         &mut self,
         upstream_if: u32,
@@ -262,6 +265,8 @@ impl Tib {
         now: Instant,
     ) -> Vec<TibAction> {
         let mut keys = Vec::new();
+        let mut suppressed = Vec::new();
+        let rp = self.rp;
         for g in jp.groups.iter().filter(|g| g.group.mask_len == 32) {
             let group = g.group.address;
             for (key, e) in self
@@ -278,7 +283,20 @@ impl Tib {
                 });
                 if overridden {
                     keys.push(*key);
+                } else if g.joins.iter().any(|j| match e.source {
+                    None => j.wildcard && j.rpt && Some(j.address) == rp,
+                    Some(s) => !j.wildcard && !j.rpt && j.address == s,
+                }) {
+                    suppressed.push(*key);
                 }
+            }
+        }
+        let hold = Duration::from_secs(u64::from(jp.holdtime));
+        for k in suppressed {
+            let t = T_PERIODIC * 11 / 10 + jitter(&mut self.rng, T_PERIODIC * 3 / 10);
+            let at = now + t.min(hold);
+            if let Some(e) = self.entries.get_mut(&k) {
+                e.join_timer = e.join_timer.map(|t| t.max(at));
             }
         }
         for k in keys {
@@ -601,8 +619,6 @@ mod tests {
         let s = EncodedSource::source(SRC);
         tib.observe_join_prune(IF1, &jp(UP2, G1, &[], &[s]), t1);
         tib.observe_join_prune(IF2, &jp(UP1, G1, &[], &[s]), t1);
-        // A Join is ignored too (no suppression).
-        tib.observe_join_prune(IF1, &jp(UP1, G1, &[s], &[]), t1);
         assert_eq!(tib.next_deadline(), Some(t0 + secs(60)));
         // Prune(*,G) to our neighbor also covers (S,G).
         tib.observe_join_prune(IF1, &jp(UP1, G1, &[], &[wc()]), t1);
@@ -612,6 +628,43 @@ mod tests {
             msgs(&tib.on_timer(due)),
             vec![(IF1, jp(UP1, G1, &[s], &[]))]
         );
+    }
+
+    #[test]
+    fn another_routers_join_suppresses_ours() {
+        let t0 = Instant::now();
+        let mut tib = Tib::new(Some(RP), 5);
+        tib.set_join_desired(Some(SRC), G1, true, Some(UP1), IF1, t0);
+        tib.set_join_desired(None, G2, true, Some(UP1), IF1, t0);
+        let s = EncodedSource::source(SRC);
+        let t1 = t0 + secs(50);
+        // To another neighbor, another source, or the (*,G) of the group: no effect on (S,G).
+        tib.observe_join_prune(IF1, &jp(UP2, G1, &[s], &[]), t1);
+        let other = EncodedSource::source(Ipv4Addr::new(10, 9, 9, 9));
+        tib.observe_join_prune(IF1, &jp(UP1, G1, &[other, wc()], &[]), t1);
+        assert_eq!(
+            tib.entry(Some(SRC), G1).unwrap().join_timer(),
+            Some(t0 + secs(60))
+        );
+        // The same Join to our neighbor: ours waits 66-84 s from now.
+        tib.observe_join_prune(IF1, &jp(UP1, G1, &[s], &[]), t1);
+        let at = tib.entry(Some(SRC), G1).unwrap().join_timer().unwrap();
+        assert!(at >= t1 + secs(66) && at <= t1 + secs(84), "{:?}", at - t1);
+        // Never earlier than it was: a second Join soon after keeps the later time.
+        tib.observe_join_prune(IF1, &jp(UP1, G1, &[s], &[]), t1 + secs(1));
+        assert!(tib.entry(Some(SRC), G1).unwrap().join_timer().unwrap() >= at);
+        // A short holdtime bounds it; (*,G) is suppressed by a Join(*,G) to the same RP.
+        let mut short = jp(UP1, G2, &[wc()], &[]);
+        short.holdtime = 30;
+        tib.observe_join_prune(IF1, &short, t1);
+        assert_eq!(
+            tib.entry(None, G2).unwrap().join_timer(),
+            Some(t1 + secs(30))
+        );
+        // A Prune afterwards is still overridden within t_override.
+        tib.observe_join_prune(IF1, &jp(UP1, G1, &[], &[s]), t1 + secs(2));
+        let due = tib.entry(Some(SRC), G1).unwrap().join_timer().unwrap();
+        assert!(due < t1 + secs(2) + T_OVERRIDE_MAX);
     }
 
     #[test]
