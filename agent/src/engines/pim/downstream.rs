@@ -40,8 +40,8 @@
 //!   Pruned until its holdtime runs out; a Join(S,G,rpt) ends it, and so
 //!   does a Join(*,G) whose message does not repeat the Prune (PruneTmp).
 //!   Pruned sources are left out of the (*,G) forwarding
-//!   ([`Downstream::forwards`], [`Action::RptChanged`]). No PruneEcho is
-//!   sent for them;
+//!   ([`Downstream::forwards`], [`Action::RptChanged`]). Their Prune-Pending
+//!   expiry sends no PruneEcho (§4.5.4 has none for (S,G,rpt));
 //! * W set, R clear (meaningless), a source mask length other than 32, or an
 //!   (S,G) source that is not a unicast address: skipped, counted in
 //!   [`Counters::ignored`]. A group record whose group mask length is not 32
