@@ -193,16 +193,6 @@ fn msg_type(m: &[u8]) -> u16 {
     u16::from_ne_bytes([m[4], m[5]])
 }
 
-fn decode_all(buf: &[u8], out: &mut Vec<NetlinkMessage<RouteNetlinkMessage>>) -> io::Result<()> {
-    for m in split(buf)? {
-        // A message type this crate does not know is skipped.
-        if let Ok(m) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(m) {
-            out.push(m);
-        }
-    }
-    Ok(())
-}
-
 /// The route a notification or dump entry describes, if it is an IPv4 route of the main table
 /// that lookups can end on: unicast, or one that sends nowhere (blackhole, unreachable,
 /// prohibit, throw), which keeps its interface 0 so that a lookup ending there finds no path,
@@ -376,49 +366,72 @@ impl Handle {
         })
     }
 
+    /// Send one request (a whole netlink message; its sequence number is set here) and hand
+    /// each reply (header included) to `each`, until the ACK, the DONE of a dump, or an error.
+    fn transact(
+        &mut self,
+        req: &mut [u8],
+        flags: u16,
+        mut each: impl FnMut(&[u8]),
+    ) -> io::Result<()> {
+        self.seq = self.seq.wrapping_add(1);
+        req[8..12].copy_from_slice(&self.seq.to_ne_bytes());
+        self.sock.send(req, 0)?;
+        let dump = flags & NLM_F_DUMP == NLM_F_DUMP;
+        let mut any = false;
+        loop {
+            let mut b = &mut self.buf[..];
+            let n = self.sock.recv(&mut b, 0)?;
+            for m in split(&self.buf[..n])? {
+                if u32::from_ne_bytes([m[8], m[9], m[10], m[11]]) != self.seq {
+                    continue;
+                }
+                match msg_type(m) {
+                    NLMSG_DONE => return Ok(()),
+                    NLMSG_ERROR => {
+                        // struct nlmsgerr: a negative errno, 0 for an ACK.
+                        let code = m
+                            .get(16..20)
+                            .map_or(0, |b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
+                        return match code {
+                            0 => Ok(()),
+                            c => Err(io::Error::from_raw_os_error(-c)),
+                        };
+                    }
+                    _ => {
+                        any = true;
+                        each(m);
+                    }
+                }
+            }
+            if !dump && !any && flags & NLM_F_ACK == 0 {
+                return Ok(());
+            }
+        }
+    }
+
     /// Send one request and collect the replies until the ACK (or DONE for a dump).
     fn request(
         &mut self,
         msg: RouteNetlinkMessage,
         flags: u16,
     ) -> io::Result<Vec<RouteNetlinkMessage>> {
-        self.seq = self.seq.wrapping_add(1);
         let mut header = NetlinkHeader::default();
         header.flags = flags;
-        header.sequence_number = self.seq;
         let mut m = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(msg));
         m.finalize();
         let mut out = vec![0u8; m.buffer_len()];
         m.serialize(&mut out);
-        self.sock.send(&out, 0)?;
-        let dump = flags & NLM_F_DUMP == NLM_F_DUMP;
         let mut replies = Vec::new();
-        let mut msgs = Vec::new();
-        loop {
-            let mut b = &mut self.buf[..];
-            let n = self.sock.recv(&mut b, 0)?;
-            msgs.clear();
-            decode_all(&self.buf[..n], &mut msgs)?;
-            for m in msgs.drain(..) {
-                if m.header.sequence_number != self.seq {
-                    continue;
-                }
-                match m.payload {
-                    NetlinkPayload::InnerMessage(inner) => replies.push(inner),
-                    NetlinkPayload::Done(_) => return Ok(replies),
-                    NetlinkPayload::Error(e) => {
-                        return match e.code {
-                            None => Ok(replies),
-                            Some(_) => Err(e.to_io()),
-                        }
-                    }
-                    _ => {}
-                }
+        self.transact(&mut out, flags, |raw| {
+            // A message type the crate does not know is skipped.
+            if let Ok(NetlinkPayload::InnerMessage(inner)) =
+                NetlinkMessage::<RouteNetlinkMessage>::deserialize(raw).map(|m| m.payload)
+            {
+                replies.push(inner);
             }
-            if !dump && replies.is_empty() && flags & NLM_F_ACK == 0 {
-                return Ok(replies);
-            }
-        }
+        })?;
+        Ok(replies)
     }
 
     /// Every netdev.
@@ -496,40 +509,24 @@ impl Handle {
 
     /// Every nexthop object, by id (empty on a kernel without them).
     pub fn nexthops(&mut self) -> io::Result<HashMap<u32, Nexthop>> {
-        self.seq = self.seq.wrapping_add(1);
         // nlmsghdr + an all-zero nhmsg (every family).
         let mut req = [0u8; 24];
         req[..4].copy_from_slice(&24u32.to_ne_bytes());
         req[4..6].copy_from_slice(&RTM_GETNEXTHOP.to_ne_bytes());
-        req[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
-        req[8..12].copy_from_slice(&self.seq.to_ne_bytes());
-        self.sock.send(&req, 0)?;
+        let flags = NLM_F_REQUEST | NLM_F_DUMP;
+        req[6..8].copy_from_slice(&flags.to_ne_bytes());
         let mut out = HashMap::new();
-        loop {
-            let mut b = &mut self.buf[..];
-            let n = self.sock.recv(&mut b, 0)?;
-            for m in split(&self.buf[..n])? {
-                if u32::from_ne_bytes([m[8], m[9], m[10], m[11]]) != self.seq {
-                    continue;
-                }
-                match msg_type(m) {
-                    NLMSG_DONE => return Ok(out),
-                    NLMSG_ERROR => {
-                        let code = m
-                            .get(16..20)
-                            .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-                            .unwrap_or(0);
-                        return match -code {
-                            0 => Ok(out),
-                            // No nexthop support in this kernel.
-                            libc::EOPNOTSUPP | libc::EINVAL => Ok(HashMap::new()),
-                            e => Err(io::Error::from_raw_os_error(e)),
-                        };
-                    }
-                    RTM_NEWNEXTHOP => out.extend(nexthop_from(m)),
-                    _ => {}
-                }
+        let done = self.transact(&mut req, flags, |m| {
+            if msg_type(m) == RTM_NEWNEXTHOP {
+                out.extend(nexthop_from(m));
             }
+        });
+        match done {
+            Ok(()) => Ok(out),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EOPNOTSUPP | libc::EINVAL)) => {
+                Ok(HashMap::new())
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -602,6 +599,14 @@ fn route_table(r: &RouteMessage) -> u32 {
 struct Entries {
     best: Route,
     more: Vec<Route>,
+}
+
+impl Entries {
+    fn into_vec(self) -> Vec<Route> {
+        let mut all = self.more;
+        all.insert(0, self.best);
+        all
+    }
 }
 
 /// An in-memory copy of the main routing table for longest-prefix-match lookups: one hash map
@@ -678,9 +683,14 @@ impl Rib {
         true
     }
 
-    fn insert(&mut self, r: Route, replace: bool) {
+    /// The prefix length and masked key of a route's prefix.
+    fn prefix(r: &Route) -> (u8, u32) {
         let len = r.prefix_len.min(32);
-        let key = u32::from(r.dst) & mask(len);
+        (len, u32::from(r.dst) & mask(len))
+    }
+
+    fn insert(&mut self, r: Route, replace: bool) {
+        let (len, key) = Rib::prefix(&r);
         let at = match self.by_len.binary_search_by(|(l, _)| len.cmp(l)) {
             Ok(i) => i,
             Err(i) => {
@@ -689,7 +699,7 @@ impl Rib {
             }
         };
         let m = &mut self.by_len[at].1;
-        let Some(e) = m.get_mut(&key) else {
+        let Some(e) = m.remove(&key) else {
             m.insert(
                 key,
                 Entries {
@@ -699,53 +709,49 @@ impl Rib {
             );
             return;
         };
-        let same_path = |o: &Route| o.oif == r.oif && o.gateway == r.gateway;
+        let mut all = e.into_vec();
         // A replacement takes the place of the entry with the same metric; anything else adds
         // an entry, unless the same one is there already (a dump and a notification overlap).
-        let mut all: Vec<Route> = std::iter::once(e.best).chain(e.more.drain(..)).collect();
         if replace {
             if let Some(i) = all.iter().position(|o| o.metric == r.metric) {
                 all.remove(i);
             }
-        } else if all.iter().any(|o| o.metric == r.metric && same_path(o)) {
-            *e = regroup(all).expect("not empty");
-            return;
         }
-        all.push(r);
-        *e = regroup(all).expect("not empty");
+        if !all.iter().any(|o| o.metric == r.metric && same_path(o, &r)) {
+            all.push(r);
+        }
+        m.insert(key, regroup(all).expect("not empty"));
     }
 
     /// Remove the entry with this route's metric (and path, when several share the metric).
     /// `false` when there was none.
     fn remove(&mut self, r: &Route) -> bool {
-        let len = r.prefix_len.min(32);
-        let key = u32::from(r.dst) & mask(len);
+        let (len, key) = Rib::prefix(r);
         let Ok(at) = self.by_len.binary_search_by(|(l, _)| len.cmp(l)) else {
             return false;
         };
         let m = &mut self.by_len[at].1;
-        let Some(e) = m.get_mut(&key) else {
+        let Some(e) = m.remove(&key) else {
             return false;
         };
-        let mut all: Vec<Route> = std::iter::once(e.best).chain(e.more.drain(..)).collect();
-        let exact = all
+        let mut all = e.into_vec();
+        let found = all
             .iter()
-            .position(|o| o.metric == r.metric && o.oif == r.oif && o.gateway == r.gateway);
-        let Some(i) = exact.or_else(|| all.iter().position(|o| o.metric == r.metric)) else {
-            *e = regroup(all).expect("not empty");
-            return false;
-        };
-        all.remove(i);
-        match regroup(all) {
-            Some(rest) => *e = rest,
-            None => {
-                m.remove(&key);
-                if m.is_empty() {
-                    self.by_len.remove(at);
-                }
-            }
+            .position(|o| o.metric == r.metric && same_path(o, r))
+            .or_else(|| all.iter().position(|o| o.metric == r.metric));
+        if let Some(i) = found {
+            all.remove(i);
         }
-        true
+        match regroup(all) {
+            Some(rest) => {
+                m.insert(key, rest);
+            }
+            None if m.is_empty() => {
+                self.by_len.remove(at);
+            }
+            None => {}
+        }
+        found.is_some()
     }
 
     /// The most specific route toward `addr` (interface 0: one that sends nowhere).
@@ -770,7 +776,14 @@ impl Rib {
 fn regroup(mut all: Vec<Route>) -> Option<Entries> {
     let i = (0..all.len()).min_by_key(|&i| all[i].metric)?;
     let best = all.remove(i);
+    // A prefix with one entry (nearly all of them) keeps no allocation.
+    all.shrink_to_fit();
     Some(Entries { best, more: all })
+}
+
+/// Same interface and gateway.
+fn same_path(a: &Route, b: &Route) -> bool {
+    a.oif == b.oif && a.gateway == b.gateway
 }
 
 fn mask(len: u8) -> u32 {

@@ -1174,21 +1174,22 @@ impl Driver {
 
     fn read_netlink(&mut self) {
         let Some(nl) = self.nl.as_mut() else { return };
+        // The kernel drops routes through a link that went down or an address that went away
+        // without a notification for each: the routing table is read again after such events,
+        // and after lost events.
+        let mut topology_changed = false;
         let events = match nl.read() {
             Ok(ev) => ev,
             Err(e) => {
                 warn!(error = %e, "rtnetlink events lost; re-reading interfaces and routes");
                 self.resync_links();
-                self.mc.routes_changed();
+                topology_changed = true;
                 Vec::new()
             }
         };
         let now = Instant::now();
         let mut appeared = Vec::new();
         let mut link_changed = false;
-        // The kernel drops routes through a link that went down or an address that went away
-        // without a notification for each: the routing table is read again after such events.
-        let mut topology_changed = false;
         for ev in events {
             match ev {
                 netlink::Event::Link(l) => {

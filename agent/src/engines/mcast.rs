@@ -1091,9 +1091,16 @@ impl Multicast {
 
     /// Is `ifindex` a PIM interface of ours?
     fn is_pim(&self, ifindex: u32) -> bool {
+        self.pim_at(ifindex).is_some()
+    }
+
+    /// PIM on the interface with this index, if it runs there.
+    fn pim_at(&self, ifindex: u32) -> Option<&pim::Interface> {
         self.ifs
             .values()
-            .any(|e| e.index == Some(ifindex) && e.pim.is_some())
+            .find(|e| e.index == Some(ifindex))?
+            .pim
+            .as_ref()
     }
 
     /// Outgoing interfaces of (s, g) arriving on `iif` (RFC 7761 §4.1.6, with the vendor
@@ -1282,10 +1289,8 @@ impl Multicast {
         for ((s, g), mut r) in want {
             // RPF' (§4.1.6): toward the Assert winner when another router won the Assert on
             // the RPF interface, since it is the one that forwards onto that LAN.
-            let upstream = self.ifs.values().find(|e| e.index == Some(r.ifindex));
-            if let Some(AssertState::Loser { winner }) = upstream
-                .and_then(|e| e.pim.as_ref())
-                .map(|p| p.assert_state(s, g))
+            if let Some(AssertState::Loser { winner }) =
+                self.pim_at(r.ifindex).map(|p| p.assert_state(s, g))
             {
                 r.neighbor = Some(winner);
             }

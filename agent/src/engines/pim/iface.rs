@@ -1474,9 +1474,10 @@ mod tests {
             AssertState::Loser { winner: HIGH }
         );
         // The winner's AssertCancel ends it.
-        let mut cancel = assert_from(metric(100, 10));
-        cancel.metric_preference = 0x7fff_ffff;
-        cancel.metric = u32::MAX;
+        let cancel = Assert {
+            rpt: false,
+            ..assert_from(RouteMetric::INFINITE)
+        };
         assert!(cancel.is_cancel());
         i.receive_assert(HIGH, &cancel, None, true, t0);
         assert_eq!(i.assert_state(Some(SRC), GROUP), AssertState::NoInfo);

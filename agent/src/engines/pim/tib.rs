@@ -291,13 +291,8 @@ impl Tib {
                 }
             }
         }
-        let hold = Duration::from_secs(u64::from(jp.holdtime));
         for k in suppressed {
-            let t = T_PERIODIC * 11 / 10 + jitter(&mut self.rng, T_PERIODIC * 3 / 10);
-            let at = now + t.min(hold);
-            if let Some(e) = self.entries.get_mut(&k) {
-                e.join_timer = e.join_timer.map(|t| t.max(at));
-            }
+            self.increase_join_timer(k, jp.holdtime, now);
         }
         for k in keys {
             self.decrease_join_timer(k, now);
@@ -329,6 +324,16 @@ impl Tib {
             }
         }
         pack(prunes, false)
+    }
+
+    /// Join suppression: the Join Timer to at least t_joinsuppress from now (a random
+    /// 1.1-1.4 t_periodic, at most the seen Join's holdtime in seconds).
+    fn increase_join_timer(&mut self, key: Key, holdtime: u16, now: Instant) {
+        let t = T_PERIODIC * 11 / 10 + jitter(&mut self.rng, T_PERIODIC * 3 / 10);
+        let at = now + t.min(Duration::from_secs(u64::from(holdtime)));
+        if let Some(e) = self.entries.get_mut(&key) {
+            e.join_timer = e.join_timer.map(|t| t.max(at));
+        }
     }
 
     fn decrease_join_timer(&mut self, key: Key, now: Instant) {
