@@ -805,12 +805,17 @@ impl Ports {
     }
 }
 
+/// What a forwarding thread runs on.
+type ThreadInput = (Ports, Arc<Mfib>, FwdConfig, Option<UnixDatagram>);
+
 /// A running forwarding thread. Dropping it stops the thread too.
 #[derive(Debug)]
 pub struct Forwarder {
     stop: Arc<AtomicBool>,
     stats: Arc<SharedStats>,
     ring_stats: Arc<std::sync::Mutex<Vec<(u32, RingStats)>>>,
+    /// Why a [`Forwarder::launch`]ed thread could not open its ports.
+    failure: Arc<std::sync::Mutex<Option<String>>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -843,21 +848,62 @@ impl Forwarder {
         cfg: FwdConfig,
         upcalls: Option<UnixDatagram>,
     ) -> io::Result<Forwarder> {
+        let ifindexes = ports.ports.iter().map(|p| p.ifindex).collect();
+        Forwarder::start_thread(ifindexes, move |_| Ok(Some((ports, mfib, cfg, upcalls))))
+    }
+
+    /// Start a forwarding thread that opens its own rings and sockets on `interfaces`, after
+    /// `after` (a forwarder being replaced) has stopped and closed its own. Opening and closing
+    /// rings cost the kernel RCU grace periods and ring memory, tens of milliseconds a set;
+    /// the caller (the protocol thread) does not wait for either. When the ports cannot be
+    /// opened the thread ends and [`Forwarder::failure`] says why.
+    pub fn launch(
+        interfaces: Vec<FwdIf>,
+        mfib: Arc<Mfib>,
+        cfg: FwdConfig,
+        upcalls: Option<UnixDatagram>,
+        after: Option<Forwarder>,
+    ) -> io::Result<Forwarder> {
+        let ifindexes = interfaces.iter().map(|i| i.ifindex).collect();
+        Forwarder::start_thread(ifindexes, move |stop: &AtomicBool| {
+            if let Some(mut old) = after {
+                old.halt();
+            }
+            if stop.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            let ports = Ports::open(&interfaces, &cfg)?;
+            Ok(Some((ports, mfib, cfg, upcalls)))
+        })
+    }
+
+    /// The thread: `open` gives it its ports (in the thread; `None`: stopped before it
+    /// started), then it forwards until stopped.
+    fn start_thread<F>(ifindexes: Vec<u32>, open: F) -> io::Result<Forwarder>
+    where
+        F: FnOnce(&AtomicBool) -> io::Result<Option<ThreadInput>> + Send + 'static,
+    {
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(SharedStats::default());
         let ring_stats = Arc::new(std::sync::Mutex::new(
-            ports
-                .ports
-                .iter()
-                .map(|p| (p.ifindex, RingStats::default()))
+            ifindexes
+                .into_iter()
+                .map(|i| (i, RingStats::default()))
                 .collect(),
         ));
+        let failure = Arc::new(std::sync::Mutex::new(None));
         let thread = {
-            let (stop, stats, ring_stats) = (stop.clone(), stats.clone(), ring_stats.clone());
+            let (stop, stats, ring_stats, failure) = (
+                stop.clone(),
+                stats.clone(),
+                ring_stats.clone(),
+                failure.clone(),
+            );
             std::thread::Builder::new()
                 .name("ne-fwd".into())
-                .spawn(move || {
-                    run(
+                .spawn(move || match open(&stop) {
+                    Ok(None) => {}
+                    Ok(Some((ports, mfib, cfg, upcalls))) => run(
                         ports.ports,
                         &mfib,
                         &cfg,
@@ -865,15 +911,44 @@ impl Forwarder {
                         &stats,
                         &ring_stats,
                         upcalls,
-                    )
+                    ),
+                    Err(e) => {
+                        *failure
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                            Some(e.to_string());
+                    }
                 })?
         };
         Ok(Forwarder {
             stop,
             stats,
             ring_stats,
+            failure,
             thread: Some(thread),
         })
+    }
+
+    /// Why the thread ended without being told to stop: its ports could not be opened (see
+    /// [`Forwarder::launch`]) or it panicked. `None` while it runs.
+    pub fn failure(&self) -> Option<String> {
+        let ended = self.thread.as_ref().is_some_and(|t| t.is_finished());
+        if !ended || self.stop.load(Ordering::Relaxed) {
+            return None;
+        }
+        let why = self
+            .failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        Some(why.unwrap_or_else(|| "the forwarding thread ended".into()))
+    }
+
+    /// Tell the thread to stop without waiting for it; pass the result as `after` to the next
+    /// [`Forwarder::launch`] (or drop it, which waits).
+    pub fn retire(self) -> Forwarder {
+        self.stop.store(true, Ordering::Relaxed);
+        self
     }
 
     /// The counters as last published by the thread (once per turn of its loop; ring counters

@@ -318,16 +318,58 @@ impl Ipv4Socket {
 }
 
 /// An AF_PACKET socket bound to one interface: sends whole Ethernet frames (used to send from a
-/// virtual MAC) and, when opened with a protocol, receives frames of that EtherType.
+/// virtual MAC) and, when opened with a protocol, receives frames of that EtherType. Dropping
+/// it does not wait for the close: see [`close_later`].
 #[derive(Debug)]
 pub struct PacketSocket {
-    fd: OwnedFd,
+    fd: Option<OwnedFd>,
     ifindex: u32,
+}
+
+impl Drop for PacketSocket {
+    fn drop(&mut self) {
+        if let Some(fd) = self.fd.take() {
+            close_later(fd);
+        }
+    }
+}
+
+/// Close `fd` on a background thread. Closing a bound packet socket waits for an RCU grace
+/// period in the kernel (`synchronize_net`: 10-30 ms, more under load), and the protocol
+/// thread that drops one (an interface leaving the configuration) must not stop sending BFD
+/// for that long. Falls back to closing here if the thread cannot be started.
+pub fn close_later(fd: OwnedFd) {
+    use std::sync::mpsc;
+    use std::sync::{Mutex, OnceLock};
+    static CLOSER: OnceLock<Option<Mutex<mpsc::Sender<OwnedFd>>>> = OnceLock::new();
+    let closer = CLOSER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<OwnedFd>();
+        std::thread::Builder::new()
+            .name("ne-close".into())
+            .spawn(move || rx.into_iter().for_each(drop))
+            .ok()
+            .map(|_| Mutex::new(tx))
+    });
+    let fd = match closer.as_ref().map(|c| c.lock()) {
+        Some(Ok(tx)) => match tx.send(fd) {
+            Ok(()) => return,
+            Err(mpsc::SendError(fd)) => fd,
+        },
+        _ => fd,
+    };
+    drop(fd);
 }
 
 impl AsRawFd for PacketSocket {
     fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
+        self.raw()
+    }
+}
+
+impl PacketSocket {
+    /// The descriptor (`-1` only inside `drop`).
+    fn raw(&self) -> RawFd {
+        self.fd.as_ref().map_or(-1, AsRawFd::as_raw_fd)
     }
 }
 
@@ -338,12 +380,16 @@ impl PacketSocket {
     /// `ethertype` None: send only (no frames are queued for receive).
     pub fn open(ifindex: u32, ethertype: Option<u16>) -> io::Result<PacketSocket> {
         let proto = ethertype.unwrap_or(0).to_be();
-        let fd = new_socket(libc::AF_PACKET, libc::SOCK_RAW, libc::c_int::from(proto))?;
+        // Protocol 0 until bind: see `bind_packet`.
+        let fd = new_socket(libc::AF_PACKET, libc::SOCK_RAW, 0)?;
         bind_packet(&fd, ifindex, proto)?;
         if ethertype.is_some() {
             ignore_outgoing(&fd)?;
         }
-        Ok(PacketSocket { fd, ifindex })
+        Ok(PacketSocket {
+            fd: Some(fd),
+            ifindex,
+        })
     }
 
     /// A receive socket for the multicast control protocols on one interface: IPv4 frames
@@ -352,7 +398,8 @@ impl PacketSocket {
     /// goes to the group it reports, which the host itself has not joined).
     pub fn open_control(ifindex: u32, rcvbuf: usize) -> io::Result<PacketSocket> {
         let proto = 0x0800u16.to_be();
-        let fd = new_socket(libc::AF_PACKET, libc::SOCK_RAW, libc::c_int::from(proto))?;
+        // Protocol 0 until bind: see `bind_packet`.
+        let fd = new_socket(libc::AF_PACKET, libc::SOCK_RAW, 0)?;
         // A burst of reports must not overflow the queue (SO_RCVBUFFORCE needs CAP_NET_ADMIN).
         let size = libc::c_int::try_from(rcvbuf).unwrap_or(libc::c_int::MAX);
         if setsockopt(
@@ -381,7 +428,10 @@ impl PacketSocket {
             libc::PACKET_ADD_MEMBERSHIP,
             &mreq,
         )?;
-        Ok(PacketSocket { fd, ifindex })
+        Ok(PacketSocket {
+            fd: Some(fd),
+            ifindex,
+        })
     }
 
     pub fn ifindex(&self) -> u32 {
@@ -391,7 +441,7 @@ impl PacketSocket {
     /// Send one complete Ethernet frame.
     pub fn send(&self, frame: &[u8]) -> io::Result<usize> {
         // SAFETY: `frame` is valid for its length; the socket is bound to the interface.
-        cvt_size(unsafe { libc::send(self.fd.as_raw_fd(), frame.as_ptr().cast(), frame.len(), 0) })
+        cvt_size(unsafe { libc::send(self.raw(), frame.as_ptr().cast(), frame.len(), 0) })
     }
 
     /// Receive one frame; `Ok(None)` when nothing is waiting.
@@ -399,7 +449,7 @@ impl PacketSocket {
         // SAFETY: `buf` is valid and writable for its length.
         let r = unsafe {
             libc::recv(
-                self.fd.as_raw_fd(),
+                self.raw(),
                 buf.as_mut_ptr().cast(),
                 buf.len(),
                 libc::MSG_DONTWAIT,
@@ -417,6 +467,10 @@ impl PacketSocket {
 }
 
 /// Bind a packet socket to one interface and EtherType (network order).
+/// Bind a packet socket to one interface and start receiving `proto_be` there. The socket
+/// must have been created with protocol 0: one created with a protocol already receives on
+/// every interface, and moving it takes the kernel an RCU grace period (`synchronize_net`,
+/// tens of milliseconds under load) during which frames of other interfaces may be queued.
 pub(crate) fn bind_packet(fd: &OwnedFd, ifindex: u32, proto_be: u16) -> io::Result<()> {
     // SAFETY: all-zero is a valid sockaddr_ll.
     let mut sll: libc::sockaddr_ll = unsafe { mem::zeroed() };

@@ -111,6 +111,41 @@ fn seed_steady_state_node_failure_recovery_and_reconcile() {
     assert_eq!(num(&g, "<statistics>", "master-transitions"), mt0, "{g}");
     assert_eq!(leaf_after(&g, "<group>", "state"), Some("master"));
 
+    // Neither restarting the multicast forwarding plane (a fourth interface joins and leaves
+    // it: its rings close and reopen) nor a burst of `<get>`s holds up the protocol thread long enough for a 30 ms
+    // BFD detection time to expire on either side.
+    let up_b = num(&bfd(&mut cb), "<session>", "up-transitions");
+    for add in [true, false, true, false] {
+        let pim = if add {
+            "<pim xmlns=\"urn:ne-agent:yang:ne-multicast\"><sm>true</sm></pim>"
+        } else {
+            "<pim xmlns=\"urn:ne-agent:yang:ne-multicast\" \
+             xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\" nc:operation=\"delete\"/>"
+        };
+        ca.edit_running(&format!(
+            "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>a-ic</name>{pim}</interface></interfaces>"
+        ))
+        .expect("PIM on a-ic");
+        for _ in 0..10 {
+            ca.get(None).expect("get");
+        }
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let a_bfd = bfd(&mut ca);
+    assert_eq!(
+        num(&a_bfd, "<session>", "up-transitions"),
+        1,
+        "{a_bfd}\nA log: {}",
+        lab.a.log_tail(20)
+    );
+    let b_bfd = bfd(&mut cb);
+    assert_eq!(
+        num(&b_bfd, "<session>", "up-transitions"),
+        up_b,
+        "{b_bfd}\nB log: {}",
+        lab.b.log_tail(20)
+    );
+
     // A commit the engines cannot apply is refused whole: a source address A does not have.
     let r = ca
         .rpc(

@@ -12,7 +12,7 @@ use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dataplane::netlink::{self, Addr, Link};
+use dataplane::netlink::{self, Addr, Link, LinkStats};
 use dataplane::sock::{self, Ipv4Socket, PacketSocket, UdpOptions};
 use tracing::{debug, error, info, warn};
 
@@ -31,6 +31,10 @@ use vpkt::{
     IPPROTO_VRRP as VRRP_PROTO, VRRP_MCAST_MAC as VRRP_GROUP_MAC, VRRP_MCAST_V4 as VRRP_GROUP,
 };
 
+/// Work between two looks at the sockets longer than this is logged: at the shortest BFD
+/// intervals a peer's detection time is 30 ms.
+const BUSY_WARNING: Duration = Duration::from_millis(10);
+
 /// Requests from the commit pipeline and `<get>`.
 pub enum Command {
     /// Check that `Config` can be applied and reserve what it needs; the reply is the veto.
@@ -39,10 +43,36 @@ pub enum Command {
     Apply,
     /// Forget the prepared configuration.
     Abort,
-    /// Operational state as XML (interfaces, monitor groups, BFD, VRRP).
-    State(Sender<String>),
+    /// Operational state as XML (interfaces, monitor groups, BFD, VRRP), with the interface
+    /// counters by ifindex as the requester read them.
+    State(HashMap<u32, LinkStats>, Sender<String>),
     /// Send what a clean shutdown sends (priority-0 adverts, BFD AdminDown) and stop.
     Stop(Sender<()>),
+}
+
+/// Log work on the protocol thread that took longer than [`BUSY_WARNING`] since `started`:
+/// while it runs no BFD or VRRP packet is sent or read.
+fn busy(work: &'static str, started: Instant) {
+    let took = started.elapsed();
+    if took > BUSY_WARNING {
+        warn!(
+            work,
+            took_ms = took.as_millis() as u64,
+            "protocol thread was busy; peers may time out"
+        );
+    }
+}
+
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Prepare(..) => "prepare",
+            Command::Apply => "apply",
+            Command::Abort => "abort",
+            Command::State(..) => "state",
+            Command::Stop(_) => "stop",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -288,68 +318,28 @@ impl Driver {
         let mut fds = Vec::new();
         let mut ready = Vec::new();
         loop {
-            let now = Instant::now();
-            self.run_timers(now);
-            if self.mc.next_deadline().is_some_and(|t| t <= now) {
-                self.mc.on_timer(now);
+            let mut now = Instant::now();
+            if self.next_deadline().is_some_and(|t| t <= now) {
+                // Whatever arrived while this thread was busy (a commit, a `<get>`, a late
+                // wake-up) arrived in time: hear it before any deadline is judged, or a BFD
+                // detection time or a VRRP master-down timer would expire on packets that are
+                // sitting in the socket.
+                self.pump(&mut fds, &mut ready, Duration::ZERO);
+                now = Instant::now();
             }
-            let next = [
-                self.timers.peek().map(|Reverse((t, _))| *t),
-                self.mc.next_deadline(),
-            ]
-            .into_iter()
-            .flatten()
-            .min();
-            let timeout = next
+            self.run_timers(now);
+            busy("timers", now);
+            if self.mc.next_deadline().is_some_and(|t| t <= now) {
+                let at = Instant::now();
+                self.mc.on_timer(now);
+                busy("multicast timers", at);
+            }
+            let timeout = self
+                .next_deadline()
                 .map(|t| t.saturating_duration_since(Instant::now()))
                 .unwrap_or(Duration::from_secs(1))
                 .min(Duration::from_secs(1));
-            fds.clear();
-            fds.push(self.wake.as_raw_fd());
-            fds.push(self.nl.as_ref().map_or(-1, |n| n.as_raw_fd()));
-            fds.push(self.rx_single.as_ref().map_or(-1, |s| s.as_raw_fd()));
-            fds.push(self.rx_multi.as_ref().map_or(-1, |s| s.as_raw_fd()));
-            let vrrp_ifs: Vec<String> = self.vrrp_io.keys().cloned().collect();
-            for name in &vrrp_ifs {
-                let io = &self.vrrp_io[name];
-                fds.push(io.raw.as_raw_fd());
-                fds.push(io.arp.as_raw_fd());
-            }
-            let mc_fds = self.mc.fds();
-            let mc_at = fds.len();
-            fds.extend(mc_fds.iter().map(|(fd, _)| *fd));
-            if let Err(e) = dataplane::poll::wait_readable(&fds, &mut ready, timeout) {
-                error!(error = %e, "poll failed");
-                std::thread::sleep(Duration::from_millis(10));
-                continue;
-            }
-            if ready[1] {
-                self.read_netlink();
-            }
-            if ready[2] {
-                self.read_bfd(true);
-            }
-            if ready[3] {
-                self.read_bfd(false);
-            }
-            for (i, name) in vrrp_ifs.iter().enumerate() {
-                if ready[4 + 2 * i] {
-                    self.read_vrrp(name);
-                }
-                if ready[5 + 2 * i] {
-                    self.read_arp(name);
-                }
-            }
-            for (i, (_, tag)) in mc_fds.iter().enumerate() {
-                if ready[mc_at + i] {
-                    self.mc.readable(tag, Instant::now());
-                }
-            }
-            self.mc.flush(Instant::now());
-            if ready[0] {
-                let mut b = [0u8; 64];
-                while self.wake.recv(&mut b).is_ok() {}
-            }
+            self.pump(&mut fds, &mut ready, timeout);
             loop {
                 match self.commands.try_recv() {
                     Ok(Command::Stop(done)) => {
@@ -357,7 +347,11 @@ impl Driver {
                         let _ = done.send(());
                         return;
                     }
-                    Ok(c) => self.command(c),
+                    Ok(c) => {
+                        let (what, at) = (c.name(), Instant::now());
+                        self.command(c);
+                        busy(what, at);
+                    }
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => {
                         self.shutdown();
@@ -365,6 +359,78 @@ impl Driver {
                     }
                 }
             }
+        }
+    }
+
+    /// The earliest protocol deadline: a BFD or VRRP timer, or a multicast one.
+    fn next_deadline(&self) -> Option<Instant> {
+        let timer = self.timers.peek().map(|Reverse((t, _))| *t);
+        timer.into_iter().chain(self.mc.next_deadline()).min()
+    }
+
+    /// Wait up to `timeout` for packets, netlink events or a wake-up, and read what is ready.
+    fn pump(&mut self, fds: &mut Vec<i32>, ready: &mut Vec<bool>, timeout: Duration) {
+        fds.clear();
+        fds.push(self.wake.as_raw_fd());
+        fds.push(self.nl.as_ref().map_or(-1, |n| n.as_raw_fd()));
+        fds.push(self.rx_single.as_ref().map_or(-1, |s| s.as_raw_fd()));
+        fds.push(self.rx_multi.as_ref().map_or(-1, |s| s.as_raw_fd()));
+        let vrrp_ifs: Vec<String> = self.vrrp_io.keys().cloned().collect();
+        for name in &vrrp_ifs {
+            let io = &self.vrrp_io[name];
+            fds.push(io.raw.as_raw_fd());
+            fds.push(io.arp.as_raw_fd());
+        }
+        let mc_fds = self.mc.fds();
+        let mc_at = fds.len();
+        fds.extend(mc_fds.iter().map(|(fd, _)| *fd));
+        let waited = Instant::now();
+        let r = dataplane::poll::wait_readable(fds, ready, timeout);
+        let over = waited.elapsed().saturating_sub(timeout);
+        if over > BUSY_WARNING {
+            warn!(
+                over_ms = over.as_millis() as u64,
+                timeout_ms = timeout.as_millis() as u64,
+                "protocol thread woke late"
+            );
+        }
+        if let Err(e) = r {
+            error!(error = %e, "poll failed");
+            std::thread::sleep(Duration::from_millis(10));
+            return;
+        }
+        let at = Instant::now();
+        if ready[1] {
+            self.read_netlink();
+            busy("netlink events", at);
+        }
+        let at = Instant::now();
+        if ready[2] {
+            self.read_bfd(true);
+        }
+        if ready[3] {
+            self.read_bfd(false);
+        }
+        for (i, name) in vrrp_ifs.iter().enumerate() {
+            if ready[4 + 2 * i] {
+                self.read_vrrp(name);
+            }
+            if ready[5 + 2 * i] {
+                self.read_arp(name);
+            }
+        }
+        busy("BFD and VRRP packets", at);
+        let at = Instant::now();
+        for (i, (_, tag)) in mc_fds.iter().enumerate() {
+            if ready[mc_at + i] {
+                self.mc.readable(tag, Instant::now());
+            }
+        }
+        self.mc.flush(Instant::now());
+        busy("multicast packets", at);
+        if ready[0] {
+            let mut b = [0u8; 64];
+            while self.wake.recv(&mut b).is_ok() {}
         }
     }
 
@@ -380,8 +446,8 @@ impl Driver {
                 }
             }
             Command::Abort => self.pending = None,
-            Command::State(reply) => {
-                let _ = reply.send(self.state_xml());
+            Command::State(stats, reply) => {
+                let _ = reply.send(self.state_xml(&stats));
             }
             Command::Stop(_) => {}
         }
@@ -855,11 +921,16 @@ impl Driver {
     }
 
     fn run_timers(&mut self, now: Instant) {
+        // The earliest due timer says how late this thread got round to them.
+        let mut late = None;
         while let Some(&Reverse((at, t))) = self.timers.peek() {
             if at > now {
                 break;
             }
             self.timers.pop();
+            if late.is_none() {
+                late = Some((now.saturating_duration_since(at), t));
+            }
             match t {
                 Timer::Bfd(id) => {
                     let Some(e) = self.bfd.get_mut(&id) else {
@@ -880,6 +951,8 @@ impl Driver {
                         let c = vrrp_group_config(e.vrid, &e.cfg);
                         let actions = e.core.reconfigure(c, now);
                         self.vrrp_actions(id, actions, now);
+                        // The group may have become master: its advert timer is new.
+                        self.arm(t);
                     }
                     let Some(e) = self.vrrp.get_mut(&id) else {
                         continue;
@@ -892,6 +965,9 @@ impl Driver {
                 }
             }
             self.arm(t);
+        }
+        if let Some((late, t)) = late.filter(|(l, _)| *l > BUSY_WARNING) {
+            warn!(timer = ?t, late_ms = late.as_millis() as u64, "protocol timers ran late");
         }
     }
 
@@ -1371,6 +1447,7 @@ impl Driver {
                 let actions = e.core.reconfigure(c, now);
                 info!(interface = %e.ifname, vrid = e.vrid, "tracked BFD failed: start-up preemption hold lifted");
                 self.vrrp_actions(id, actions, now);
+                self.arm(Timer::Vrrp(id));
             }
             let Some(e) = self.vrrp.get_mut(&id) else {
                 continue;
@@ -1405,15 +1482,8 @@ impl Driver {
 
     // ---- state --------------------------------------------------------------------------------
 
-    fn state_xml(&mut self) -> String {
+    fn state_xml(&mut self, stats: &HashMap<u32, LinkStats>) -> String {
         use std::fmt::Write as _;
-        if let Some(h) = self.nlh.as_mut() {
-            if let Ok(links) = h.links() {
-                for l in links {
-                    self.links.insert(l.name.clone(), l);
-                }
-            }
-        }
         let esc = yang::xml::escape_text;
         let mut x = String::new();
         if !self.cfg.interfaces.is_empty() {
@@ -1436,7 +1506,7 @@ impl Driver {
                             m[0], m[1], m[2], m[3], m[4], m[5]
                         );
                     }
-                    let s = l.stats;
+                    let s = stats.get(&l.index).copied().unwrap_or(l.stats);
                     let _ = write!(
                         x,
                         "<statistics><in-packets>{}</in-packets><out-packets>{}</out-packets>\

@@ -29,7 +29,7 @@ use std::os::unix::net::UnixDatagram;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dataplane::forward::{decode_upcall, Forwarder, FwdConfig, FwdIf, Ports};
+use dataplane::forward::{decode_upcall, Forwarder, FwdConfig, FwdIf};
 use dataplane::mfib::{Mfib, Oif, Route, Table};
 use dataplane::netlink::{self, Addr, Handle as Netlink, Link, Rib};
 use dataplane::sock::PacketSocket;
@@ -132,6 +132,8 @@ pub struct Multicast {
     ifs: BTreeMap<String, McIf>,
     mfib: Arc<Mfib>,
     forwarder: Option<Forwarder>,
+    /// A stopped forwarder still closing its rings; the next one starts after it.
+    retiring: Option<Forwarder>,
     fwd_set: Vec<(u32, [u8; 6])>,
     upcall_rx: Option<UnixDatagram>,
     upcall_tx: Option<UnixDatagram>,
@@ -213,6 +215,7 @@ impl Multicast {
             ifs: BTreeMap::new(),
             mfib: Arc::new(Mfib::new()),
             forwarder: None,
+            retiring: None,
             fwd_set: Vec::new(),
             upcall_rx: None,
             upcall_tx: None,
@@ -392,9 +395,11 @@ impl Multicast {
             return;
         }
         self.fwd_set = set.clone();
+        // The old thread closes its rings on its own time; a new one waits for that before it
+        // opens its own, so no frame is forwarded twice.
         if let Some(f) = self.forwarder.take() {
-            let c = f.stop();
-            debug!(forwarded = c.forwarded, "forwarder stopped");
+            debug!(forwarded = f.counters().forwarded, "forwarder stopping");
+            self.retiring = Some(f.retire());
         }
         if set.is_empty() {
             return;
@@ -422,13 +427,12 @@ impl Multicast {
             }
         }
         let cfg = FwdConfig::default();
-        let started = Ports::open(&interfaces, &cfg).and_then(|ports| {
-            let up = self.upcall_tx.as_ref().and_then(|t| t.try_clone().ok());
-            Forwarder::spawn_with_upcalls(ports, Arc::clone(&self.mfib), cfg, up)
-        });
-        match started {
+        let up = self.upcall_tx.as_ref().and_then(|t| t.try_clone().ok());
+        let n = interfaces.len();
+        let after = self.retiring.take();
+        match Forwarder::launch(interfaces, Arc::clone(&self.mfib), cfg, up, after) {
             Ok(f) => {
-                info!(interfaces = interfaces.len(), "multicast forwarder started");
+                info!(interfaces = n, "multicast forwarder started");
                 self.forwarder = Some(f);
             }
             Err(e) => error!(error = %e, "cannot start the multicast forwarder"),
@@ -995,6 +999,10 @@ impl Multicast {
     /// Rebuild the table if anything changed since the last call (once per pass of the
     /// protocol thread, however many reports arrived in it).
     pub fn flush(&mut self, now: Instant) {
+        if let Some(why) = self.forwarder.as_ref().and_then(Forwarder::failure) {
+            error!(error = %why, "cannot start the multicast forwarder");
+            self.forwarder = None;
+        }
         if std::mem::take(&mut self.dirty) {
             self.recompute(now);
         }
@@ -1568,5 +1576,6 @@ impl Multicast {
         if let Some(f) = self.forwarder.take() {
             let _ = f.stop();
         }
+        self.retiring = None;
     }
 }

@@ -14,11 +14,13 @@ pub mod track;
 pub mod vrrp;
 pub mod wire;
 
+use std::collections::HashMap;
 use std::os::unix::net::UnixDatagram;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use dataplane::netlink::{self, LinkStats};
 use datastore::Subscriber;
 use yang::data::{DataError, DataTree, ErrorTag};
 use yang::diff::Change;
@@ -33,6 +35,9 @@ pub struct Engines {
     commands: Mutex<Sender<Command>>,
     wake: UnixDatagram,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Interface counters are read here, in the requester's thread: a netlink dump can wait
+    /// on kernel locks, and the protocol thread must not.
+    stats_nl: Mutex<Option<netlink::Handle>>,
 }
 
 /// How long a NETCONF request waits for the protocol thread before giving up.
@@ -58,6 +63,7 @@ impl Engines {
             commands: Mutex::new(tx),
             wake,
             thread: Mutex::new(Some(thread)),
+            stats_nl: Mutex::new(None),
         };
         let delta = config::Delta::full(Config::from_tree(&engines.schema, running));
         match engines.request(|r| Command::Prepare(Box::new(delta), r)) {
@@ -89,7 +95,30 @@ impl Engines {
 
     /// Operational state of interfaces, monitor groups, BFD and VRRP, as XML.
     pub fn state_xml(&self) -> Option<String> {
-        self.request(Command::State)
+        let stats = self.link_stats();
+        self.request(|r| Command::State(stats, r))
+    }
+
+    /// The kernel's interface counters by ifindex; empty when netlink fails (the state then
+    /// shows the counters of the last link event).
+    fn link_stats(&self) -> HashMap<u32, LinkStats> {
+        let Ok(mut nl) = self.stats_nl.lock() else {
+            return HashMap::new();
+        };
+        if nl.is_none() {
+            *nl = netlink::Handle::open().ok();
+        }
+        let Some(h) = nl.as_mut() else {
+            return HashMap::new();
+        };
+        match h.links() {
+            Ok(links) => links.into_iter().map(|l| (l.index, l.stats)).collect(),
+            Err(e) => {
+                tracing::debug!(error = %e, "interface counters unavailable");
+                *nl = None;
+                HashMap::new()
+            }
+        }
     }
 
     /// Send the shutdown packets (priority-0 adverts, BFD AdminDown) and stop the thread.
