@@ -203,6 +203,30 @@ impl Ipv4Socket {
         )
     }
 
+    /// Join `group` for traffic from `source` only (an IGMPv3 INCLUDE record), on the
+    /// interface whose address is `local`.
+    pub fn join_source(
+        &self,
+        group: Ipv4Addr,
+        source: Ipv4Addr,
+        local: Ipv4Addr,
+    ) -> io::Result<()> {
+        let addr = |a: Ipv4Addr| libc::in_addr {
+            s_addr: u32::from(a).to_be(),
+        };
+        let m = libc::ip_mreq_source {
+            imr_multiaddr: addr(group),
+            imr_interface: addr(local),
+            imr_sourceaddr: addr(source),
+        };
+        setsockopt(
+            self.fd.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_ADD_SOURCE_MEMBERSHIP,
+            &m,
+        )
+    }
+
     /// Multicast TTL and interface for what is sent to a group; no loopback to ourselves.
     pub fn multicast_out(&self, ifindex: u32, ttl: u8) -> io::Result<()> {
         let raw = self.fd.as_raw_fd();

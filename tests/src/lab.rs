@@ -588,6 +588,18 @@ impl Sender {
         source: std::net::Ipv4Addr,
         rate: u32,
     ) -> Result<Sender, String> {
+        Sender::start_to(lab, role, ifname, source, GROUP, rate)
+    }
+
+    /// The same to another `group`.
+    pub fn start_to(
+        lab: &Lab,
+        role: &str,
+        ifname: &'static str,
+        source: std::net::Ipv4Addr,
+        group: std::net::Ipv4Addr,
+        rate: u32,
+    ) -> Result<Sender, String> {
         use dataplane::sock::{Ipv4Socket, UdpOptions};
         let sock = dataplane::netns::run_in(&lab.ns(role), move || {
             let s = Ipv4Socket::udp(&UdpOptions {
@@ -613,7 +625,7 @@ impl Sender {
             // Bounded: at most one hour of packets.
             while !s2.load(Ordering::Relaxed) && seq < 3_600 * u64::from(rate) {
                 payload[..8].copy_from_slice(&seq.to_be_bytes());
-                let _ = sock.send_to(&payload, std::net::SocketAddrV4::new(GROUP, PORT));
+                let _ = sock.send_to(&payload, std::net::SocketAddrV4::new(group, PORT));
                 seq += 1;
                 let next = start + period * seq as u32;
                 let now = Instant::now();
@@ -661,17 +673,45 @@ impl Receiver {
 
     /// A receiver in another lab namespace `role`, joined on `ifname`.
     pub fn start_in(lab: &Lab, role: &str, ifname: &'static str) -> Result<Receiver, String> {
+        Receiver::start_joined(lab, role, ifname, GROUP, None)
+    }
+
+    /// The receiver in ns rcv joined to `group` for `source`'s traffic only (an IGMPv3
+    /// INCLUDE {source} record: the LAN's querier must speak IGMPv3).
+    pub fn start_source_specific(
+        lab: &Lab,
+        group: std::net::Ipv4Addr,
+        source: std::net::Ipv4Addr,
+    ) -> Result<Receiver, String> {
+        let local = std::net::Ipv4Addr::new(192, 168, 1, 100);
+        Receiver::start_joined(lab, "rcv", "rcv0", group, Some((source, local)))
+    }
+
+    /// `source`: (source, address of `ifname`) for a source-specific join.
+    fn start_joined(
+        lab: &Lab,
+        role: &str,
+        ifname: &'static str,
+        group: std::net::Ipv4Addr,
+        source: Option<(std::net::Ipv4Addr, std::net::Ipv4Addr)>,
+    ) -> Result<Receiver, String> {
         use dataplane::sock::{Ipv4Socket, UdpOptions};
         let sock = dataplane::netns::run_in(&lab.ns(role), move || {
             let s = Ipv4Socket::udp(&UdpOptions {
-                bind: std::net::SocketAddrV4::new(GROUP, PORT),
+                bind: std::net::SocketAddrV4::new(group, PORT),
                 device: None,
                 ttl: None,
                 recv_meta: false,
                 reuse_addr: true,
             })?;
-            let idx = dataplane::sock::ifindex(ifname).ok_or(std::io::ErrorKind::NotFound)?;
-            s.join_multicast(GROUP, idx)?;
+            match source {
+                Some((src, local)) => s.join_source(group, src, local)?,
+                None => {
+                    let idx =
+                        dataplane::sock::ifindex(ifname).ok_or(std::io::ErrorKind::NotFound)?;
+                    s.join_multicast(group, idx)?;
+                }
+            }
             Ok::<_, std::io::Error>(s)
         })
         .map_err(|e| e.to_string())?

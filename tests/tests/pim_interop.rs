@@ -178,12 +178,12 @@ impl Topo {
     /// zebra, then pimd (RP = its own br-up address), every path of theirs under the lab dir
     /// (owned by the `frr` user they drop privileges to).
     fn start_frr(&mut self) -> Result<(), String> {
-        self.start_frr_with(RP, "")
+        self.start_frr_with(RP, "", "")
     }
 
-    /// zebra and pimd with `rp` as the RP of every group and `src_if` (extra lines) on the
-    /// source-side interface.
-    fn start_frr_with(&mut self, rp: &str, src_if: &str) -> Result<(), String> {
+    /// zebra and pimd with `rp` as the RP of every group, `src_if` (extra lines) on the
+    /// source-side interface and `more` (whole sections) at the end of the configuration.
+    fn start_frr_with(&mut self, rp: &str, src_if: &str, more: &str) -> Result<(), String> {
         std::fs::create_dir_all(&self.frr_dir).map_err(|e| e.to_string())?;
         run("chown", &["frr:frr", &self.frr_path("")])?;
         std::fs::write(self.frr_dir.join("zebra.conf"), "").map_err(|e| e.to_string())?;
@@ -191,7 +191,7 @@ impl Topo {
             self.frr_dir.join("pimd.conf"),
             format!(
                 "debug pim packets joins\n!\nip pim rp {rp} 224.0.0.0/4\n!\n\
-                 interface {UP_SRC}\n ip pim\n{src_if}!\ninterface {UP_BR}\n ip pim\n!\n"
+                 interface {UP_SRC}\n ip pim\n{src_if}!\ninterface {UP_BR}\n ip pim\n!\n{more}"
             ),
         )
         .map_err(|e| e.to_string())?;
@@ -266,6 +266,24 @@ impl Topo {
         )
         .ok()?;
         Json::parse(&out)
+    }
+
+    /// A pimd show command's text output (empty while pimd does not answer).
+    fn pimd_raw(&self, cmd: &str) -> String {
+        run(
+            "timeout",
+            &[
+                "5",
+                VTYSH,
+                "--vty_socket",
+                &self.frr_path(""),
+                "-d",
+                "pimd",
+                "-c",
+                cmd,
+            ],
+        )
+        .unwrap_or_default()
     }
 
     fn pimd_text(&self, cmd: &str) -> String {
@@ -853,7 +871,7 @@ fn frr_pimd_downstream_joins_through_us() {
         ],
     )
     .expect("route to the LAN in ns up");
-    t.start_frr_with(OUR_RP, " ip igmp\n")
+    t.start_frr_with(OUR_RP, " ip igmp\n", "")
         .expect("zebra + pimd");
     let (mut ca, mut cb);
     {
@@ -951,6 +969,162 @@ fn frr_pimd_downstream_joins_through_us() {
         t.lab.a.log_tail(60),
         log_tail(t.daemon("pimd"), 40)
     );
+    drop(src);
+}
+
+/// PIM Assert (RFC 7761 §4.6) against FRR pimd on the receivers' LAN. pimd gets a third leg on
+/// br-dn (192.168.1.3, `ip igmp`: the LAN's DR, as its highest address) and, as the source's
+/// first-hop router, forwards the stream onto it for the receiver there. A and B
+/// (`ignore-dr-state`, but without the seed's `ignore-assert-state` and mVRRP gate: a gated
+/// interface leaves the choice of forwarder to mVRRP and does not assert) join for the same
+/// receiver through pimd and forward it there too. Each sees the others' copies arrive on an
+/// interface it forwards onto and asserts; pimd's metric is the better one (the source is
+/// connected to it, our route to it goes through it), so A and B must lose and stop, and the
+/// receiver then gets every packet once.
+///
+/// The receiver joins source-specifically in the SSM range (232.1.1.1, INCLUDE {10.9.0.10}):
+/// FRR 8.4 creates no state for a source-specific join in the ASM range, and does not assert
+/// on an interface it forwards onto for (*,G) only ("show ip pim assert-internal": CouldAssert
+/// no), so with the lab's 239.1.1.1 pimd never asserts.
+#[test]
+fn frr_pimd_wins_an_assert_on_the_lan_and_we_stop_forwarding() {
+    if !require() || !peers_available() {
+        return;
+    }
+    const UP_DN: &str = "up-dn";
+    const PIMD_LAN: &str = "192.168.1.3";
+    let ssm_group: std::net::Ipv4Addr = "232.1.1.1".parse().expect("ip");
+    let mut t = Topo::build().expect("topology");
+    let sw_dn = t.lab.ns("sw-dn");
+    let up = t.up().to_string();
+    for args in [
+        vec![
+            "link", "add", UP_DN, "netns", &up, "type", "veth", "peer", "name", "dn-up", "netns",
+            &sw_dn,
+        ],
+        vec!["-n", &sw_dn, "link", "set", "dn-up", "master", "br-dn"],
+        vec!["-n", &sw_dn, "link", "set", "dn-up", "up"],
+        vec!["-n", &up, "addr", "add", "192.168.1.3/24", "dev", UP_DN],
+        vec!["-n", &up, "link", "set", UP_DN, "up"],
+    ] {
+        run("ip", &args).expect("pimd's leg on br-dn");
+    }
+    t.start_frr_with(
+        RP,
+        "",
+        &format!("interface {UP_DN}\n ip pim\n ip igmp\n!\n"),
+    )
+    .expect("zebra + pimd");
+    let (mut ca, mut cb);
+    {
+        let lab = &mut t.lab;
+        lab.a.start().expect("start A");
+        lab.b.start().expect("start B");
+        ca = lab.a.connect().expect("NETCONF to A");
+        cb = lab.b.connect().expect("NETCONF to B");
+    }
+    let asserting = |dev: char| {
+        let me = if dev == 'a' { "a" } else { "b" };
+        config(dev)
+            .replace("<ignore-assert-state>true</ignore-assert-state>", "")
+            .replace(
+                &format!(
+                    "<track-admin-vrrp xmlns=\"urn:ne-agent:yang:ne-multicast\"><interface>{me}-ic</interface><vrid>1</vrid></track-admin-vrrp>"
+                ),
+                "",
+            )
+            .replace(
+                "<igmp xmlns=\"urn:ne-agent:yang:ne-multicast\"><enabled>true</enabled>",
+                "<igmp xmlns=\"urn:ne-agent:yang:ne-multicast\"><enabled>true</enabled><version>3</version>",
+            )
+    };
+    let (cfg_a, cfg_b) = (asserting('a'), asserting('b'));
+    assert!(!cfg_a.contains("ignore-assert") && !cfg_b.contains("track-admin"));
+    assert!(cfg_a.contains("<version>3</version>"));
+    ca.edit_running(&cfg_a).expect("configure A");
+    cb.edit_running(&cfg_b).expect("configure B");
+    for (dev, ifname) in [("a", "a-up"), ("b", "b-up")] {
+        let ns = t.lab.ns(dev);
+        let routed = wait_for(Duration::from_secs(15), || {
+            run(
+                "ip",
+                &[
+                    "-n", &ns, "route", "replace", SRC_NET, "via", RP, "dev", ifname,
+                ],
+            )
+            .is_ok()
+        });
+        assert!(routed, "no route to {SRC_NET} in {ns}");
+    }
+    let ready = wait_for(Duration::from_secs(40), || {
+        has_neighbor(&mut ca, "a-dn", PIMD_LAN)
+            && has_neighbor(&mut cb, "b-dn", PIMD_LAN)
+            && has_neighbor(&mut ca, "a-up", RP)
+            && has_neighbor(&mut cb, "b-up", RP)
+    });
+    assert!(
+        ready,
+        "adjacencies: a-dn {}\na-up {}\nb-dn {}\npimd:\n{}",
+        pim_state(&mut ca, "a-dn"),
+        pim_state(&mut ca, "a-up"),
+        pim_state(&mut cb, "b-dn"),
+        log_tail(t.daemon("pimd"), 30)
+    );
+    let pa = pim_state(&mut ca, "a-dn");
+    assert_eq!(
+        leaf_after(&pa, "<pim", "dr-address"),
+        Some(PIMD_LAN),
+        "{pa}"
+    );
+
+    let rcv = Receiver::start_source_specific(&t.lab, ssm_group, SRC_IP).expect("receiver");
+    let src = Sender::start_to(&t.lab, "src", "src0", SRC_IP, ssm_group, 1000).expect("sender");
+    let group = ssm_group.to_string();
+    // All three forward for a moment, then A and B lose the assert to pimd.
+    let loser = |c: &mut Blocking, ifname: &str| {
+        pim_state(c, ifname).contains(&format!(
+            "<source>{SRC_IP}</source><group>{group}</group><state>loser</state><winner>{PIMD_LAN}</winner>"
+        ))
+    };
+    let lost = wait_for(Duration::from_secs(30), || {
+        loser(&mut ca, "a-dn") && loser(&mut cb, "b-dn")
+    });
+    assert!(
+        lost,
+        "A and B did not both lose the assert: A {}\nB {}\nA {}\nreceived {}\npimd assert {}\npimd mroute {}\nA log:\n{}\npimd:\n{}",
+        pim_state(&mut ca, "a-dn"),
+        pim_state(&mut cb, "b-dn"),
+        routes(&mut ca),
+        rcv.count(),
+        t.pimd_raw("show ip pim assert") + &t.pimd_raw("show ip pim assert-internal"),
+        t.pimd_raw("show ip mroute"),
+        t.lab.a.log_tail(30),
+        log_tail(t.daemon("pimd"), 30)
+    );
+    // pimd holds the winner's side of the same assert.
+    let pimd_wins = wait_for(Duration::from_secs(10), || {
+        t.pimd_raw("show ip pim assert")
+            .lines()
+            .any(|l| l.contains(UP_DN) && l.contains(&group) && l.contains("WINNER"))
+    });
+    assert!(pimd_wins, "pimd: {}", t.pimd_raw("show ip pim assert"));
+    // From then on the receiver gets the stream once: pimd's copy.
+    std::thread::sleep(Duration::from_millis(300));
+    let s0 = rcv.last_seq();
+    std::thread::sleep(Duration::from_secs(2));
+    let s1 = rcv.last_seq();
+    let steady = analyse(&rcv.received(), s0, s1);
+    eprintln!("after the assert, 2 s: {steady:?}");
+    assert!(s1 > s0 + 1500, "stream stalled: {s0} -> {s1}");
+    assert_eq!(steady.duplicates, 0, "{steady:?}\nA {}", routes(&mut ca));
+    assert_eq!(steady.lost, 0, "{steady:?}");
+    for (c, dn) in [(&mut ca, "a-dn"), (&mut cb, "b-dn")] {
+        let r = routes(c);
+        assert!(
+            !r.contains(&format!("<name>{dn}</name><state>forwarding</state>")),
+            "{r}"
+        );
+    }
     drop(src);
 }
 

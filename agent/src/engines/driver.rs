@@ -916,7 +916,9 @@ impl Driver {
             }),
         };
         if let Some(at) = at {
-            self.timers.push(Reverse((at, t)));
+            // A deadline already past (a received packet shortened an interval) is due now;
+            // clamped, the heap also tells how late the thread runs its timers.
+            self.timers.push(Reverse((at.max(Instant::now()), t)));
         }
     }
 
