@@ -982,7 +982,8 @@ fn frr_pimd_downstream_joins_through_us() {
 /// connected to it, our route to it goes through it), so A and B must lose and stop, and the
 /// receiver then gets every packet once.
 ///
-/// The receiver joins source-specifically in the SSM range (232.1.1.1, INCLUDE {10.9.0.10}):
+/// The receiver joins source-specifically in the SSM range (232.1.1.1, INCLUDE {10.9.0.10}),
+/// so A and B join (S,G) only, never (*,G) (checked on the wire):
 /// FRR 8.4 creates no state for a source-specific join in the ASM range, and does not assert
 /// on an interface it forwards onto for (*,G) only ("show ip pim assert-internal": CouldAssert
 /// no), so with the lab's 239.1.1.1 pimd never asserts.
@@ -1077,6 +1078,7 @@ fn frr_pimd_wins_an_assert_on_the_lan_and_we_stop_forwarding() {
         "{pa}"
     );
 
+    let watch = JpWatch::start(t.up()).expect("raw PIM socket in ns up");
     let rcv = Receiver::start_source_specific(&t.lab, ssm_group, SRC_IP).expect("receiver");
     let src = Sender::start_to(&t.lab, "src", "src0", SRC_IP, ssm_group, 1000).expect("sender");
     let group = ssm_group.to_string();
@@ -1100,6 +1102,23 @@ fn frr_pimd_wins_an_assert_on_the_lan_and_we_stop_forwarding() {
         t.pimd_raw("show ip mroute"),
         t.lab.a.log_tail(30),
         log_tail(t.daemon("pimd"), 30)
+    );
+    // The listener named its source: A and B join (S,G) toward it and never (*,G) toward
+    // the RP, which has no part in the SSM range.
+    let a_ip: std::net::Ipv4Addr = "10.1.0.1".parse().expect("ip");
+    let b_ip: std::net::Ipv4Addr = "10.1.0.2".parse().expect("ip");
+    assert!(
+        wait_for(Duration::from_secs(10), || {
+            watch.sg_join_from(a_ip, SRC_IP, ssm_group)
+                && watch.sg_join_from(b_ip, SRC_IP, ssm_group)
+        }),
+        "(S,G) joins seen: {:?}",
+        watch.seen()
+    );
+    assert!(
+        !watch.star_g_join_from(a_ip, ssm_group) && !watch.star_g_join_from(b_ip, ssm_group),
+        "a (*,G) join for an SSM group: {:?}",
+        watch.seen()
     );
     // pimd holds the winner's side of the same assert.
     let pimd_wins = wait_for(Duration::from_secs(10), || {

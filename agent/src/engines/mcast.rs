@@ -1130,9 +1130,9 @@ impl Multicast {
             if lost {
                 continue;
             }
-            let by_igmp = e.igmp.as_ref().is_some_and(|i| i.wants(s, g))
+            let by_igmp = e.igmp.as_ref().is_some_and(|i| igmp_wants(i, s, g))
                 && pim.is_none_or(|p| p.i_am_dr_for_oifs());
-            let by_pim = e.ds.as_ref().is_some_and(|d| d.forwards(s, g));
+            let by_pim = e.ds.as_ref().is_some_and(|d| pim_wants(d, s, g));
             if !(by_igmp || by_pim) {
                 continue;
             }
@@ -1171,8 +1171,8 @@ impl Multicast {
                 // Would the interface be an outgoing one but for the assert?
                 let wanted = |src: Ipv4Addr, iif: u32| {
                     iif != idx
-                        && (e.igmp.as_ref().is_some_and(|i| i.wants(src, g))
-                            || e.ds.as_ref().is_some_and(|d| d.forwards(src, g)))
+                        && (e.igmp.as_ref().is_some_and(|i| igmp_wants(i, src, g))
+                            || e.ds.as_ref().is_some_and(|d| pim_wants(d, src, g)))
                 };
                 let could = match s {
                     Some(s) => table.get(s, g).is_some_and(|r| wanted(s, r.iif)),
@@ -1211,16 +1211,20 @@ impl Multicast {
             for e in self.ifs.values() {
                 if let Some(i) = e.igmp.as_ref() {
                     for gs in i.groups() {
-                        star.push(gs.group);
+                        // INCLUDE mode names its sources: (S,G) joins only, not the whole
+                        // RP tree.
                         if gs.mode == super::igmp::iface::FilterMode::Include {
                             named.extend(gs.sources.iter().map(|(s, _)| (*s, gs.group)));
+                        } else if !ssm(gs.group) {
+                            star.push(gs.group);
                         }
                     }
                 }
                 if let Some(d) = e.ds.as_ref() {
                     for en in d.entries() {
                         match en.source() {
-                            None => star.push(en.group()),
+                            None if !ssm(en.group()) => star.push(en.group()),
+                            None => {}
                             Some(s) => named.push((s, en.group())),
                         }
                     }
@@ -1577,5 +1581,28 @@ impl Multicast {
             let _ = f.stop();
         }
         self.retiring = None;
+    }
+}
+
+/// The source-specific multicast range (RFC 4607 §1, 232.0.0.0/8): receivers name their
+/// sources, so there is no RP tree. An any-source membership (IGMPv2, or IGMPv3 EXCLUDE) and a
+/// (*,G) Join for these groups are ignored (RFC 4604 §2.2.1, RFC 7761 §4.8.3).
+fn ssm(group: Ipv4Addr) -> bool {
+    group.octets()[0] == 232
+}
+
+/// local_receiver_include(S,G,I), with any-source listeners not counting in the SSM range.
+fn igmp_wants(i: &igmp::Interface, s: Ipv4Addr, g: Ipv4Addr) -> bool {
+    // In INCLUDE mode `wants` means the source is listed; EXCLUDE mode is any-source.
+    i.wants(s, g) && !(ssm(g) && i.wants_any(g))
+}
+
+/// A downstream router's Join covers (S,G): its (S,G) Join, or outside the SSM range its
+/// (*,G) Join without an (S,G,rpt) Prune.
+fn pim_wants(d: &Downstream, s: Ipv4Addr, g: Ipv4Addr) -> bool {
+    if ssm(g) {
+        d.joined(Some(s), g)
+    } else {
+        d.forwards(s, g)
     }
 }
