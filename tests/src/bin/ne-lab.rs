@@ -8,6 +8,9 @@
 //!   each device namespace) for S seconds; counts BFD flaps.
 //! - `ne-lab bench-bfd-scale [--sessions N] [--seconds S]`: N BFD sessions at 100 ms x 3 between
 //!   the two agents; counts flaps and prints the agents' CPU use.
+//! - `ne-lab bench-reconcile [--commits N]`: the longest silence in A's BFD transmissions (on
+//!   the wire, seen from B's side) while A takes N commits that restart its multicast
+//!   forwarding plane, each followed by `<get>`s, against the same time with A idle.
 //!
 //! Needs root (network namespaces). Run the release build for figures:
 //! `cargo build --release -p agent -p ne-lab && sudo target/release/ne-lab bench-failover`.
@@ -42,6 +45,7 @@ fn main() {
         Some("bench-switchover") => bench_switchover(flag("--trials", 20)),
         Some("demo") => demo(),
         Some("bench-igmp") => bench_igmp(flag("--joins", 10_000), flag("--rate", 5000)),
+        Some("bench-reconcile") => bench_reconcile(flag("--commits", 100)),
         _ => {
             eprintln!(
                 "usage: ne-lab demo\n       \
@@ -49,7 +53,8 @@ fn main() {
                  ne-lab bench-igmp [--joins N] [--rate R]\n       \
                  ne-lab bench-failover [--trials N] [--baseline N]\n       \
                  ne-lab bench-bfd-load [--seconds S]\n       \
-                 ne-lab bench-bfd-scale [--sessions N] [--seconds S]"
+                 ne-lab bench-bfd-scale [--sessions N] [--seconds S]\n       \
+                 ne-lab bench-reconcile [--commits N]"
             );
             std::process::exit(2);
         }
@@ -310,6 +315,122 @@ fn bench_bfd_load(seconds: u64) -> Result<(), String> {
     let flaps_b = after.1.iter().sum::<u64>() - before.1.iter().sum::<u64>();
     println!(
         "BFD 10 ms x 3 under CPU load, {seconds} s: flaps (extra up-transitions) A {flaps_a}, B {flaps_b}; samples not up {downs}"
+    );
+    Ok(())
+}
+
+/// Arrival times of A's BFD Control packets (from 10.0.0.1 to port 3784) on B's interconnect
+/// port, recorded by a thread until `stop`.
+fn bfd_arrivals(
+    lab: &Lab,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Result<std::thread::JoinHandle<Vec<Instant>>, String> {
+    use std::sync::atomic::Ordering;
+    let sock = capture(&lab.ns("b"), "b-ic")?;
+    Ok(std::thread::spawn(move || {
+        let a = Ipv4Addr::new(10, 0, 0, 1);
+        let mut seen = Vec::new();
+        let mut buf = vec![0u8; 2048];
+        let mut ready = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            let _ = dataplane::poll::wait_readable(
+                &[std::os::fd::AsRawFd::as_raw_fd(&sock)],
+                &mut ready,
+                Duration::from_millis(5),
+            );
+            while let Ok(Some(n)) = sock.recv(&mut buf) {
+                let at = Instant::now();
+                let f = &buf[..n];
+                if f.len() < 34 + 8 || f[12..14] != [0x08, 0x00] {
+                    continue;
+                }
+                let ip = &f[14..];
+                let ihl = usize::from(ip[0] & 0x0f) * 4;
+                if Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]) != a
+                    || ip[9] != 17
+                    || ip.len() < ihl + 8
+                {
+                    continue;
+                }
+                if u16::from_be_bytes([ip[ihl + 2], ip[ihl + 3]]) == 3784 {
+                    seen.push(at);
+                }
+            }
+        }
+        seen
+    }))
+}
+
+/// Gaps between consecutive arrivals, in ms.
+fn gaps(at: &[Instant]) -> Vec<f64> {
+    at.windows(2).map(|w| ms(w[1] - w[0])).collect()
+}
+
+fn bench_reconcile(commits: u64) -> Result<(), String> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let (lab, mut ca, mut cb) = Lab::seed()?;
+    steady(&mut ca, &mut cb)?;
+    let before = (up_transitions(&mut ca)?, up_transitions(&mut cb)?);
+    let pim = |add: bool| {
+        let body = if add {
+            "<pim xmlns=\"urn:ne-agent:yang:ne-multicast\"><sm>true</sm></pim>"
+        } else {
+            "<pim xmlns=\"urn:ne-agent:yang:ne-multicast\" \
+             xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\" nc:operation=\"delete\"/>"
+        };
+        format!(
+            "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>a-ic</name>{body}</interface></interfaces>"
+        )
+    };
+    // Busy: every commit adds a-ic to the multicast interfaces or takes it out again (the
+    // forwarder's rings close and reopen, a control socket opens or closes), then 10 <get>s.
+    let stop = Arc::new(AtomicBool::new(false));
+    let capture = bfd_arrivals(&lab, Arc::clone(&stop))?;
+    let t0 = Instant::now();
+    for i in 0..commits {
+        ca.edit_running(&pim(i % 2 == 0))
+            .map_err(|e| e.to_string())?;
+        for _ in 0..10 {
+            ca.get(None).map_err(|e| e.to_string())?;
+        }
+    }
+    let busy_for = t0.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let mut busy = gaps(&capture.join().map_err(|_| "capture thread")?);
+    // Idle, as long: the baseline.
+    let stop = Arc::new(AtomicBool::new(false));
+    let capture = bfd_arrivals(&lab, Arc::clone(&stop))?;
+    std::thread::sleep(busy_for);
+    stop.store(true, Ordering::Relaxed);
+    let mut idle = gaps(&capture.join().map_err(|_| "capture thread")?);
+    let after = (up_transitions(&mut ca)?, up_transitions(&mut cb)?);
+    let flaps_a = after.0.iter().sum::<u64>() - before.0.iter().sum::<u64>();
+    let flaps_b = after.1.iter().sum::<u64>() - before.1.iter().sum::<u64>();
+    let line = |name: &str, v: &mut Vec<f64>| {
+        let n = v.len();
+        let max = v.iter().copied().fold(0.0, f64::max);
+        println!(
+            "  {name:<34} {n:>6} gaps: p50 {:5.1} ms p99 {:5.1} ms p99.9 {:5.1} ms max {:5.1} ms",
+            percentile(v, 50.0),
+            percentile(v, 99.0),
+            percentile(v, 99.9),
+            max
+        );
+        max
+    };
+    println!(
+        "A's BFD transmissions (10 ms, detection time 30 ms) seen on B's port, {:.1} s each:",
+        busy_for.as_secs_f64()
+    );
+    let busy_max = line(
+        &format!("{commits} commits + {} <get>s", 10 * commits),
+        &mut busy,
+    );
+    let idle_max = line("idle (baseline)", &mut idle);
+    println!(
+        "  longest silence busy / idle: {:.2}; BFD flaps (extra up-transitions) A {flaps_a}, B {flaps_b}",
+        busy_max / idle_max
     );
     Ok(())
 }
