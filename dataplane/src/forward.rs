@@ -1561,4 +1561,30 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn a_launched_forwarder_reports_ports_it_cannot_open() {
+        let ifs = vec![FwdIf {
+            ifindex: 0x7fff_fff0,
+            name: "no-such-port".into(),
+            mac: [2, 0, 0, 0, 0, 1],
+        }];
+        let mfib = Arc::new(Mfib::new());
+        // The forwarder it replaces is stopped and waited for first.
+        let old = Forwarder::launch(ifs.clone(), mfib.clone(), FwdConfig::default(), None, None)
+            .expect("thread");
+        let new = Forwarder::launch(ifs, mfib, FwdConfig::default(), None, Some(old.retire()))
+            .expect("thread");
+        let end = std::time::Instant::now() + Duration::from_secs(5);
+        let why = loop {
+            if let Some(why) = new.failure() {
+                break why;
+            }
+            assert!(std::time::Instant::now() < end, "no failure reported");
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert!(why.contains("no-such-port"), "{why}");
+        // A retired forwarder that ended is not a failure.
+        assert!(new.retire().failure().is_none());
+    }
 }
