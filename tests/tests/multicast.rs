@@ -159,6 +159,97 @@ fn hot_backup_only_the_master_forwards_and_failures_switch_over() {
     drop(src);
 }
 
+/// RPF follows the kernel's routing table while a flow runs: the source (10.9.0.10, not on a
+/// connected subnet) is reached first via the sender's host (10.1.0.10), then via B (a PIM
+/// neighbor), then via the host again after an unrelated link flapped (which makes A read the
+/// whole table again, in the background). A's route names each upstream neighbor in turn.
+#[test]
+fn rpf_follows_route_changes_and_table_rereads() {
+    if !require() {
+        return;
+    }
+    let (lab, mut ca, mut cb) = Lab::seed().expect("lab");
+    assert!(ne_lab::lab::steady(
+        &mut ca,
+        &mut cb,
+        Duration::from_secs(30)
+    ));
+    let ip = |role: &str, args: &[&str]| {
+        let ns = lab.ns(role);
+        let mut all = vec!["-n", ns.as_str()];
+        all.extend_from_slice(args);
+        ne_lab::lab::run("ip", &all).expect("ip");
+    };
+    ip("src", &["addr", "add", "10.9.0.10/24", "dev", "src0"]);
+    ip(
+        "a",
+        &[
+            "route",
+            "add",
+            "10.9.0.0/24",
+            "via",
+            "10.1.0.10",
+            "dev",
+            "a-up",
+        ],
+    );
+    ip(
+        "a",
+        &[
+            "link",
+            "add",
+            "a-spare",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "a-spare-p",
+        ],
+    );
+    let rcv = Receiver::start(&lab).expect("receiver");
+    let src = Sender::start_from(&lab, "10.9.0.10".parse().unwrap(), 200).expect("sender");
+    let upstream = |c: &mut Blocking, want: &str| {
+        wait_for(Duration::from_secs(10), || {
+            let r = routes(c);
+            r.contains("<source>10.9.0.10</source>")
+                && leaf_after(&r, "<source>10.9.0.10</source>", "upstream-neighbor") == Some(want)
+        })
+    };
+    assert!(upstream(&mut ca, "10.1.0.10"), "{}", routes(&mut ca));
+    assert!(wait_for(Duration::from_secs(10), || rcv.count() > 100));
+    // A route notification (replace) moves RPF' to B.
+    ip(
+        "a",
+        &[
+            "route",
+            "replace",
+            "10.9.0.0/24",
+            "via",
+            "10.1.0.2",
+            "dev",
+            "a-up",
+        ],
+    );
+    assert!(upstream(&mut ca, "10.1.0.2"), "{}", routes(&mut ca));
+    // A link event makes A read the table again; a change made meanwhile is not lost.
+    ip("a", &["link", "set", "a-spare", "up"]);
+    ip(
+        "a",
+        &[
+            "route",
+            "replace",
+            "10.9.0.0/24",
+            "via",
+            "10.1.0.10",
+            "dev",
+            "a-up",
+        ],
+    );
+    ip("a", &["link", "set", "a-spare", "down"]);
+    assert!(upstream(&mut ca, "10.1.0.10"), "{}", routes(&mut ca));
+    drop(src);
+}
+
 /// PIM Assert (RFC 7761 §4.6) between our two devices: without the mVRRP gate and with
 /// `ignore-dr-state` both would forward onto the receivers' LAN; each sees the other's copies
 /// arrive on an interface it forwards onto, both assert, and the loser stops. Equal metrics

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use dataplane::forward::{decode_upcall, Forwarder, FwdConfig, FwdIf};
 use dataplane::mfib::{Mfib, Oif, Route, Table};
-use dataplane::netlink::{self, Addr, Handle as Netlink, Link, Rib};
+use dataplane::netlink::{self, Addr, Link, Rib};
 use dataplane::sock::PacketSocket;
 use tracing::{debug, error, info, warn};
 
@@ -43,6 +43,7 @@ use super::pim::downstream::{
 use super::pim::iface::{self as pim, Action as PimAction, AssertState, RouteMetric};
 use super::pim::packet::{JoinPrune, Message as PimMessage};
 use super::pim::tib::{Tib, TibAction};
+use super::rib_loader::RibLoader;
 use crate::netconf::server::now_ms;
 
 /// How long a source stays known without fresh data.
@@ -146,14 +147,29 @@ pub struct Multicast {
     buf: Vec<u8>,
     /// Memberships or sources changed: the table is rebuilt once, at [`Multicast::flush`].
     dirty: bool,
-    /// rtnetlink requests for the routing table (opened on first use).
-    nl: Option<Netlink>,
-    /// The main routing table for RPF lookups: dumped when first needed, then updated entry by
-    /// entry from route notifications; dropped (read again when next needed) when links,
-    /// addresses or nexthop objects change or notifications were lost.
+    /// Reads the routing table on its own thread (started on first use).
+    loader: Option<RibLoader>,
+    /// The main routing table for RPF lookups: read when first needed, then updated entry by
+    /// entry from route notifications, and read again when links, addresses or nexthop
+    /// objects change or notifications were lost (the old copy serves until the new one is
+    /// in).
     rib: Option<Rib>,
+    /// A copy is being read; `Some(true)`: the table changed since that read began, so
+    /// another follows it.
+    rib_loading: Option<bool>,
     /// Upcalls of flows beyond [`MAX_SOURCES`].
     sources_dropped: u64,
+}
+
+/// What a descriptor of [`Multicast::fds`] is, for [`Multicast::readable`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum McFd {
+    /// The IGMP/PIM receive socket of an interface.
+    Control(String),
+    /// Data upcalls from the forwarder.
+    Upcalls,
+    /// A copy of the routing table is ready.
+    Rib,
 }
 
 fn igmp_config(c: &config::Igmp) -> igmp::Config {
@@ -226,8 +242,9 @@ impl Multicast {
             seed,
             buf: vec![0; 65536],
             dirty: false,
-            nl: None,
+            loader: None,
             rib: None,
+            rib_loading: None,
             sources_dropped: 0,
         }
     }
@@ -479,23 +496,72 @@ impl Multicast {
     }
 
     /// Descriptors to poll, with a tag for [`Multicast::readable`].
-    pub fn fds(&self) -> Vec<(RawFd, Option<String>)> {
-        let mut v: Vec<(RawFd, Option<String>)> = self
+    pub fn fds(&self) -> Vec<(RawFd, McFd)> {
+        let mut v: Vec<(RawFd, McFd)> = self
             .ifs
             .iter()
-            .filter_map(|(n, e)| e.ctl.as_ref().map(|s| (s.as_raw_fd(), Some(n.clone()))))
+            .filter_map(|(n, e)| {
+                e.ctl
+                    .as_ref()
+                    .map(|s| (s.as_raw_fd(), McFd::Control(n.clone())))
+            })
             .collect();
         if let Some(u) = &self.upcall_rx {
-            v.push((u.as_raw_fd(), None));
+            v.push((u.as_raw_fd(), McFd::Upcalls));
+        }
+        if let Some(l) = &self.loader {
+            v.push((l.fd(), McFd::Rib));
         }
         v
     }
 
-    pub fn readable(&mut self, tag: &Option<String>, now: Instant) {
+    pub fn readable(&mut self, tag: &McFd, now: Instant) {
         match tag {
-            Some(name) => self.read_control(name, now),
-            None => self.read_upcalls(now),
+            McFd::Control(name) => self.read_control(name, now),
+            McFd::Upcalls => self.read_upcalls(now),
+            McFd::Rib => self.rib_loaded(),
         }
+    }
+
+    /// Ask the loader for a fresh copy of the routing table.
+    fn load_rib(&mut self) {
+        match self.rib_loading {
+            Some(_) => self.rib_loading = Some(true),
+            None => {
+                if self.loader.is_none() {
+                    self.loader = RibLoader::start()
+                        .map_err(|e| error!(error = %e, "cannot start the routing table reader"))
+                        .ok();
+                }
+                if let Some(l) = &self.loader {
+                    l.request();
+                    self.rib_loading = Some(false);
+                }
+            }
+        }
+    }
+
+    /// A copy of the routing table is in: RPF is computed again with it.
+    fn rib_loaded(&mut self) {
+        let Some(r) = self.loader.as_ref().and_then(RibLoader::take) else {
+            return;
+        };
+        match r {
+            Ok(rib) => {
+                debug!(routes = rib.len(), "routing table read");
+                self.rib = Some(rib);
+            }
+            // The last copy (or an empty table) until the next routing event.
+            Err(e) => {
+                warn!(error = %e, "cannot read the routing table");
+                self.rib.get_or_insert_with(Rib::default);
+            }
+        }
+        let again = self.rib_loading.take() == Some(true);
+        if again {
+            self.load_rib();
+        }
+        self.dirty = true;
     }
 
     /// Upcalls from the forwarder: data of a flow without a route (a new source), or data of a
@@ -1011,19 +1077,23 @@ impl Multicast {
     /// Addresses, links or nexthop objects changed, or route notifications were lost: the
     /// routing table is read again when next needed.
     pub fn routes_changed(&mut self) {
-        if self.rib.take().is_some() {
-            self.dirty = true;
+        if self.rib.is_some() || self.rib_loading.is_some() {
+            self.load_rib();
         }
     }
 
     /// A route notification: the copy of the table takes the change (or, if it cannot, is read
     /// again) and the routes are recomputed with it.
     pub fn route_event(&mut self, route: netlink::Route, removed: bool, replace: bool) {
+        if let Some(loading) = self.rib_loading.as_mut() {
+            // The copy being read may predate this change.
+            *loading = true;
+        }
         let Some(rib) = self.rib.as_mut() else {
             return;
         };
         if !rib.apply(route, removed, replace) {
-            self.rib = None;
+            self.load_rib();
         }
         self.dirty = true;
     }
@@ -1047,24 +1117,11 @@ impl Multicast {
             }
         }
         if self.rib.is_none() {
-            if self.nl.is_none() {
-                self.nl = Netlink::open()
-                    .map_err(|e| error!(error = %e, "no rtnetlink socket for RPF lookups"))
-                    .ok();
+            // Read in the background; until it is in, only connected sources have a path.
+            if self.rib_loading.is_none() {
+                self.load_rib();
             }
-            let rib = match self.nl.as_mut() {
-                Some(nl) => Rib::from_kernel(nl),
-                None => Err(std::io::Error::other("no rtnetlink socket")),
-            };
-            match rib {
-                Ok(r) => self.rib = Some(r),
-                Err(e) => {
-                    // An empty table until the next routing event, not a dump per lookup.
-                    warn!(error = %e, "cannot read the routing table");
-                    self.rib = Some(Rib::default());
-                    return None;
-                }
-            }
+            return None;
         }
         let route = *self.rib.as_ref()?.lookup(addr)?;
         self.ifs.values().find(|e| e.index == Some(route.oif))?;

@@ -8,9 +8,11 @@
 //!   each device namespace) for S seconds; counts BFD flaps.
 //! - `ne-lab bench-bfd-scale [--sessions N] [--seconds S]`: N BFD sessions at 100 ms x 3 between
 //!   the two agents; counts flaps and prints the agents' CPU use.
-//! - `ne-lab bench-reconcile [--commits N]`: the longest silence in A's BFD transmissions (on
-//!   the wire, seen from B's side) while A takes N commits that restart its multicast
-//!   forwarding plane, each followed by `<get>`s, against the same time with A idle.
+//! - `ne-lab bench-reconcile [--commits N] [--routes R --link-flaps F]`: the longest silence in
+//!   A's BFD transmissions (on the wire, seen from B's side) while A takes N commits that
+//!   restart its multicast forwarding plane, each followed by `<get>`s, against the same time
+//!   with A idle. With `--routes`, A's namespace first gets R static routes, and the busy part
+//!   is F up/down flaps of a spare veth instead (each makes A re-read the routing table).
 //!
 //! Needs root (network namespaces). Run the release build for figures:
 //! `cargo build --release -p agent -p ne-lab && sudo target/release/ne-lab bench-failover`.
@@ -45,7 +47,11 @@ fn main() {
         Some("bench-switchover") => bench_switchover(flag("--trials", 20)),
         Some("demo") => demo(),
         Some("bench-igmp") => bench_igmp(flag("--joins", 10_000), flag("--rate", 5000)),
-        Some("bench-reconcile") => bench_reconcile(flag("--commits", 100)),
+        Some("bench-reconcile") => bench_reconcile(
+            flag("--commits", 100),
+            flag("--routes", 0),
+            flag("--link-flaps", 0),
+        ),
         _ => {
             eprintln!(
                 "usage: ne-lab demo\n       \
@@ -54,7 +60,7 @@ fn main() {
                  ne-lab bench-failover [--trials N] [--baseline N]\n       \
                  ne-lab bench-bfd-load [--seconds S]\n       \
                  ne-lab bench-bfd-scale [--sessions N] [--seconds S]\n       \
-                 ne-lab bench-reconcile [--commits N]"
+                 ne-lab bench-reconcile [--commits N] [--routes R --link-flaps F]"
             );
             std::process::exit(2);
         }
@@ -366,11 +372,85 @@ fn gaps(at: &[Instant]) -> Vec<f64> {
     at.windows(2).map(|w| ms(w[1] - w[0])).collect()
 }
 
-fn bench_reconcile(commits: u64) -> Result<(), String> {
+/// `n` host routes in 10.128.0.0/9 via B in ns a, added by one `ip -batch`.
+fn add_routes(lab: &Lab, n: u64) -> Result<(), String> {
+    let path = std::env::temp_dir().join(format!("ne-lab-routes-{}", std::process::id()));
+    let mut text = String::with_capacity(n as usize * 48);
+    for i in 0..n {
+        let ip = Ipv4Addr::from(0x0a80_0000u32 + i as u32);
+        text.push_str(&format!("route add {ip}/32 via 10.0.0.2 dev a-ic\n"));
+    }
+    std::fs::write(&path, text).map_err(|e| e.to_string())?;
+    let r = ip_in(&lab.ns("a"), &["-batch", &path.to_string_lossy()]);
+    let _ = std::fs::remove_file(&path);
+    r
+}
+
+/// `ip -n ns args...`, failing with its stderr.
+fn ip_in(ns: &str, args: &[&str]) -> Result<(), String> {
+    let out = Command::new("ip")
+        .args(["-n", ns])
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+fn bench_reconcile(commits: u64, routes: u64, link_flaps: u64) -> Result<(), String> {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     let (lab, mut ca, mut cb) = Lab::seed()?;
     steady(&mut ca, &mut cb)?;
+    let ns = lab.ns("a");
+    if routes > 0 {
+        add_routes(&lab, routes)?;
+        ip_in(
+            &ns,
+            &[
+                "link",
+                "add",
+                "a-dummy",
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "a-dummy-p",
+            ],
+        )?;
+        ip_in(&ns, &["link", "set", "a-dummy-p", "up"])?;
+        ip_in(&ns, &["addr", "add", "10.99.0.1/24", "dev", "a-dummy"])?;
+        std::thread::sleep(Duration::from_secs(2));
+        steady(&mut ca, &mut cb)?;
+    }
+    // A multicast flow from a source that is not on a connected subnet (10.9.0.10 on the
+    // sender's port, routed via 10.1.0.10), so A looks it up in its routing table.
+    let mut flow = None;
+    if routes > 0 {
+        ip_in(
+            &lab.ns("src"),
+            &["addr", "add", "10.9.0.10/24", "dev", "src0"],
+        )?;
+        for (dev, up) in [("a", "a-up"), ("b", "b-up")] {
+            ip_in(
+                &lab.ns(dev),
+                &["route", "add", "10.9.0.0/24", "via", "10.1.0.10", "dev", up],
+            )?;
+        }
+        let rcv = Receiver::start(&lab)?;
+        let src = Sender::start_from(&lab, Ipv4Addr::new(10, 9, 0, 10), 100)?;
+        if !wait_for(Duration::from_secs(20), || rcv.count() > 50) {
+            return Err("no multicast at the receiver".into());
+        }
+        flow = Some((rcv, src));
+    }
     let before = (up_transitions(&mut ca)?, up_transitions(&mut cb)?);
     let pim = |add: bool| {
         let body = if add {
@@ -388,13 +468,30 @@ fn bench_reconcile(commits: u64) -> Result<(), String> {
     let stop = Arc::new(AtomicBool::new(false));
     let capture = bfd_arrivals(&lab, Arc::clone(&stop))?;
     let t0 = Instant::now();
-    for i in 0..commits {
-        ca.edit_running(&pim(i % 2 == 0))
-            .map_err(|e| e.to_string())?;
-        for _ in 0..10 {
-            ca.get(None).map_err(|e| e.to_string())?;
+    let what = if routes > 0 {
+        for i in 0..link_flaps {
+            ip_in(
+                &ns,
+                &[
+                    "link",
+                    "set",
+                    "a-dummy",
+                    if i % 2 == 0 { "up" } else { "down" },
+                ],
+            )?;
+            std::thread::sleep(Duration::from_millis(100));
         }
-    }
+        format!("{link_flaps} link flaps, {routes} routes")
+    } else {
+        for i in 0..commits {
+            ca.edit_running(&pim(i % 2 == 0))
+                .map_err(|e| e.to_string())?;
+            for _ in 0..10 {
+                ca.get(None).map_err(|e| e.to_string())?;
+            }
+        }
+        format!("{commits} commits + {} <get>s", 10 * commits)
+    };
     let busy_for = t0.elapsed();
     stop.store(true, Ordering::Relaxed);
     let mut busy = gaps(&capture.join().map_err(|_| "capture thread")?);
@@ -407,6 +504,7 @@ fn bench_reconcile(commits: u64) -> Result<(), String> {
     let after = (up_transitions(&mut ca)?, up_transitions(&mut cb)?);
     let flaps_a = after.0.iter().sum::<u64>() - before.0.iter().sum::<u64>();
     let flaps_b = after.1.iter().sum::<u64>() - before.1.iter().sum::<u64>();
+    drop(flow);
     let line = |name: &str, v: &mut Vec<f64>| {
         let n = v.len();
         let max = v.iter().copied().fold(0.0, f64::max);
@@ -423,10 +521,7 @@ fn bench_reconcile(commits: u64) -> Result<(), String> {
         "A's BFD transmissions (10 ms, detection time 30 ms) seen on B's port, {:.1} s each:",
         busy_for.as_secs_f64()
     );
-    let busy_max = line(
-        &format!("{commits} commits + {} <get>s", 10 * commits),
-        &mut busy,
-    );
+    let busy_max = line(&what, &mut busy);
     let idle_max = line("idle (baseline)", &mut idle);
     println!(
         "  longest silence busy / idle: {:.2}; BFD flaps (extra up-transitions) A {flaps_a}, B {flaps_b}",
