@@ -532,6 +532,14 @@ pub fn set_realtime(priority: i32) -> io::Result<()> {
     cvt(unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &p) }).map(drop)
 }
 
+/// Run the calling thread under SCHED_IDLE: it gets a core only when nothing else wants one,
+/// for background work (reading a large routing table) that must not compete with anything.
+pub fn set_background() -> io::Result<()> {
+    let p = libc::sched_param { sched_priority: 0 };
+    // SAFETY: `p` is a valid sched_param; pid 0 is the calling thread.
+    cvt(unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &p) }).map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -362,13 +362,19 @@ impl Lab {
         Ok(lab)
     }
 
+    /// Start both agents (unconfigured) and open a NETCONF session to each.
+    pub fn start_agents(&mut self) -> Result<(Blocking, Blocking), String> {
+        self.a.start()?;
+        self.b.start()?;
+        let ca = self.a.connect().map_err(|e| format!("NETCONF to A: {e}"))?;
+        let cb = self.b.connect().map_err(|e| format!("NETCONF to B: {e}"))?;
+        Ok((ca, cb))
+    }
+
     /// Build, start both agents and configure them with the MODELS.md seed configuration.
     pub fn seed() -> Result<(Lab, Blocking, Blocking), String> {
         let mut lab = Lab::build()?;
-        lab.a.start()?;
-        lab.b.start()?;
-        let mut ca = lab.a.connect().map_err(|e| e.to_string())?;
-        let mut cb = lab.b.connect().map_err(|e| e.to_string())?;
+        let (mut ca, mut cb) = lab.start_agents()?;
         ca.edit_running(&seed_config('a'))
             .map_err(|e| format!("configuring A: {e}"))?;
         cb.edit_running(&seed_config('b'))
@@ -761,6 +767,14 @@ impl Receiver {
             .lock()
             .map(|l| l.iter().map(|&(s, _)| s).max().unwrap_or(0))
             .unwrap_or(0)
+    }
+
+    /// What arrives over the next `window`: (first and last sequence number, analysis).
+    pub fn over(&self, window: Duration) -> (u64, u64, Seen) {
+        let s0 = self.last_seq();
+        std::thread::sleep(window);
+        let s1 = self.last_seq();
+        (s0, s1, analyse(&self.received(), s0, s1))
     }
 }
 

@@ -93,10 +93,7 @@ fn hot_backup_only_the_master_forwards_and_failures_switch_over() {
         leaf_after(&ra, "<route>", "incoming-interface"),
         Some("a-up")
     );
-    let s0 = rcv.last_seq();
-    std::thread::sleep(Duration::from_secs(2));
-    let s1 = rcv.last_seq();
-    let steady = analyse(&rcv.received(), s0, s1);
+    let (_, _, steady) = rcv.over(Duration::from_secs(2));
     assert_eq!(steady.duplicates, 0, "{steady:?}");
     assert_eq!(steady.lost, 0, "{steady:?}");
 
@@ -217,34 +214,26 @@ fn rpf_follows_route_changes_and_table_rereads() {
     };
     assert!(upstream(&mut ca, "10.1.0.10"), "{}", routes(&mut ca));
     assert!(wait_for(Duration::from_secs(10), || rcv.count() > 100));
+    let via = |gateway: &str| {
+        ip(
+            "a",
+            &[
+                "route",
+                "replace",
+                "10.9.0.0/24",
+                "via",
+                gateway,
+                "dev",
+                "a-up",
+            ],
+        )
+    };
     // A route notification (replace) moves RPF' to B.
-    ip(
-        "a",
-        &[
-            "route",
-            "replace",
-            "10.9.0.0/24",
-            "via",
-            "10.1.0.2",
-            "dev",
-            "a-up",
-        ],
-    );
+    via("10.1.0.2");
     assert!(upstream(&mut ca, "10.1.0.2"), "{}", routes(&mut ca));
     // A link event makes A read the table again; a change made meanwhile is not lost.
     ip("a", &["link", "set", "a-spare", "up"]);
-    ip(
-        "a",
-        &[
-            "route",
-            "replace",
-            "10.9.0.0/24",
-            "via",
-            "10.1.0.10",
-            "dev",
-            "a-up",
-        ],
-    );
+    via("10.1.0.10");
     ip("a", &["link", "set", "a-spare", "down"]);
     assert!(upstream(&mut ca, "10.1.0.10"), "{}", routes(&mut ca));
     drop(src);
@@ -260,10 +249,7 @@ fn pim_assert_elects_one_forwarder_on_the_lan() {
         return;
     }
     let mut lab = Lab::build().expect("lab");
-    lab.a.start().expect("start A");
-    lab.b.start().expect("start B");
-    let mut ca = lab.a.connect().expect("NETCONF A");
-    let mut cb = lab.b.connect().expect("NETCONF B");
+    let (mut ca, mut cb) = lab.start_agents().expect("agents");
     let no_gate = |dev: char| {
         let me = if dev == 'a' { "a" } else { "b" };
         ne_lab::lab::seed_config(dev)
@@ -319,10 +305,7 @@ fn pim_assert_elects_one_forwarder_on_the_lan() {
     );
     // From here on one copy of each packet.
     std::thread::sleep(Duration::from_millis(300));
-    let s0 = rcv.last_seq();
-    std::thread::sleep(Duration::from_secs(2));
-    let s1 = rcv.last_seq();
-    let steady = analyse(&rcv.received(), s0, s1);
+    let (s0, s1, steady) = rcv.over(Duration::from_secs(2));
     eprintln!("after the assert, 2 s: {steady:?}");
     assert!(s1 > s0 + 1500, "stream stalled: {s0} -> {s1}");
     assert_eq!(steady.duplicates, 0, "{steady:?}\nA {ra}\nB {rb}");

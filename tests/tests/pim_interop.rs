@@ -251,24 +251,10 @@ impl Topo {
 
     /// A pimd show command as JSON (None while pimd does not answer; 5 s at most).
     fn pimd(&self, cmd: &str) -> Option<Json> {
-        let out = run(
-            "timeout",
-            &[
-                "5",
-                VTYSH,
-                "--vty_socket",
-                &self.frr_path(""),
-                "-d",
-                "pimd",
-                "-c",
-                cmd,
-            ],
-        )
-        .ok()?;
-        Json::parse(&out)
+        Json::parse(&self.pimd_raw(cmd))
     }
 
-    /// A pimd show command's text output (empty while pimd does not answer).
+    /// A pimd show command's text output (empty while pimd does not answer; 5 s at most).
     fn pimd_raw(&self, cmd: &str) -> String {
         run(
             "timeout",
@@ -625,15 +611,7 @@ fn frr_pimd_upstream_rp_feeds_both_devices_and_only_the_master_forwards() {
     let t0 = Instant::now();
     let mut t = Topo::build().expect("topology");
     t.start_frr().expect("zebra + pimd");
-    let mut ca;
-    let mut cb;
-    {
-        let lab = &mut t.lab;
-        lab.a.start().expect("start A");
-        lab.b.start().expect("start B");
-        ca = lab.a.connect().expect("NETCONF to A");
-        cb = lab.b.connect().expect("NETCONF to B");
-    }
+    let (mut ca, mut cb) = t.lab.start_agents().expect("agents");
     ca.edit_running(&config('a')).expect("configure A");
     cb.edit_running(&config('b')).expect("configure B");
     // The agents do not configure unicast routes: the way to the source's network is ours.
@@ -805,10 +783,7 @@ fn frr_pimd_upstream_rp_feeds_both_devices_and_only_the_master_forwards() {
         Some(RP),
         "{ra}"
     );
-    let s0 = rcv.last_seq();
-    std::thread::sleep(Duration::from_secs(2));
-    let s1 = rcv.last_seq();
-    let steady = analyse(&rcv.received(), s0, s1);
+    let (s0, s1, steady) = rcv.over(Duration::from_secs(2));
     eprintln!("steady state over 2 s: {steady:?}");
     assert!(s1 > s0 + 1500, "stream stalled: {s0} -> {s1}");
     assert_eq!(steady.duplicates, 0, "{steady:?}");
@@ -873,14 +848,7 @@ fn frr_pimd_downstream_joins_through_us() {
     .expect("route to the LAN in ns up");
     t.start_frr_with(OUR_RP, " ip igmp\n", "")
         .expect("zebra + pimd");
-    let (mut ca, mut cb);
-    {
-        let lab = &mut t.lab;
-        lab.a.start().expect("start A");
-        lab.b.start().expect("start B");
-        ca = lab.a.connect().expect("NETCONF to A");
-        cb = lab.b.connect().expect("NETCONF to B");
-    }
+    let (mut ca, mut cb) = t.lab.start_agents().expect("agents");
     let config = |dev: char| {
         seed_config(dev).replace(
             "<routing-enable>true</routing-enable></multicast>",
@@ -1016,14 +984,7 @@ fn frr_pimd_wins_an_assert_on_the_lan_and_we_stop_forwarding() {
         &format!("interface {UP_DN}\n ip pim\n ip igmp\n!\n"),
     )
     .expect("zebra + pimd");
-    let (mut ca, mut cb);
-    {
-        let lab = &mut t.lab;
-        lab.a.start().expect("start A");
-        lab.b.start().expect("start B");
-        ca = lab.a.connect().expect("NETCONF to A");
-        cb = lab.b.connect().expect("NETCONF to B");
-    }
+    let (mut ca, mut cb) = t.lab.start_agents().expect("agents");
     let asserting = |dev: char| {
         let me = if dev == 'a' { "a" } else { "b" };
         config(dev)
@@ -1129,10 +1090,7 @@ fn frr_pimd_wins_an_assert_on_the_lan_and_we_stop_forwarding() {
     assert!(pimd_wins, "pimd: {}", t.pimd_raw("show ip pim assert"));
     // From then on the receiver gets the stream once: pimd's copy.
     std::thread::sleep(Duration::from_millis(300));
-    let s0 = rcv.last_seq();
-    std::thread::sleep(Duration::from_secs(2));
-    let s1 = rcv.last_seq();
-    let steady = analyse(&rcv.received(), s0, s1);
+    let (s0, s1, steady) = rcv.over(Duration::from_secs(2));
     eprintln!("after the assert, 2 s: {steady:?}");
     assert!(s1 > s0 + 1500, "stream stalled: {s0} -> {s1}");
     assert_eq!(steady.duplicates, 0, "{steady:?}\nA {}", routes(&mut ca));

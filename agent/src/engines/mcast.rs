@@ -549,7 +549,9 @@ impl Multicast {
         match r {
             Ok(rib) => {
                 debug!(routes = rib.len(), "routing table read");
-                self.rib = Some(rib);
+                if let (Some(old), Some(l)) = (self.rib.replace(rib), self.loader.as_ref()) {
+                    l.free(old);
+                }
             }
             // The last copy (or an empty table) until the next routing event.
             Err(e) => {

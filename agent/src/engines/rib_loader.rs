@@ -11,8 +11,16 @@ use std::sync::mpsc::{self, Receiver, Sender};
 
 use dataplane::netlink::{Handle, Rib};
 
+/// What the thread is asked to do.
+enum Job {
+    /// Read the table.
+    Load,
+    /// Free an old copy (hundreds of thousands of entries take milliseconds to free).
+    Free(Rib),
+}
+
 pub struct RibLoader {
-    requests: Sender<()>,
+    requests: Sender<Job>,
     results: Receiver<io::Result<Rib>>,
     ready: UnixDatagram,
 }
@@ -20,7 +28,7 @@ pub struct RibLoader {
 impl RibLoader {
     /// Start the thread; it ends when the loader is dropped.
     pub fn start() -> io::Result<RibLoader> {
-        let (requests, asked) = mpsc::channel::<()>();
+        let (requests, asked) = mpsc::channel::<Job>();
         let (done, results) = mpsc::channel();
         let (ready, wake) = UnixDatagram::pair()?;
         ready.set_nonblocking(true)?;
@@ -28,10 +36,27 @@ impl RibLoader {
         std::thread::Builder::new()
             .name("ne-rib".into())
             .spawn(move || {
+                // Below every other thread: the protocol thread that waits for the table is
+                // real-time anyway, and the table is only late, never wrong.
+                let _ = dataplane::sock::set_background();
                 let mut nl: Option<Handle> = None;
-                while asked.recv().is_ok() {
+                // Frees what it is given; true for a load request.
+                let load = |job: Job| match job {
+                    Job::Load => true,
+                    Job::Free(old) => {
+                        drop(old);
+                        false
+                    }
+                };
+                while let Ok(job) = asked.recv() {
                     // Requests made while the last dump ran are all answered by this one.
-                    while asked.try_recv().is_ok() {}
+                    let mut wanted = load(job);
+                    while let Ok(job) = asked.try_recv() {
+                        wanted |= load(job);
+                    }
+                    if !wanted {
+                        continue;
+                    }
                     let rib = match nl.as_mut() {
                         Some(h) => Rib::from_kernel(h),
                         None => Handle::open().and_then(|mut h| {
@@ -59,7 +84,12 @@ impl RibLoader {
 
     /// Ask for a fresh copy of the table.
     pub fn request(&self) {
-        let _ = self.requests.send(());
+        let _ = self.requests.send(Job::Load);
+    }
+
+    /// Free an old copy on the loader's thread.
+    pub fn free(&self, old: Rib) {
+        let _ = self.requests.send(Job::Free(old));
     }
 
     /// Readable when a copy is ready.

@@ -8,11 +8,13 @@
 //!   each device namespace) for S seconds; counts BFD flaps.
 //! - `ne-lab bench-bfd-scale [--sessions N] [--seconds S]`: N BFD sessions at 100 ms x 3 between
 //!   the two agents; counts flaps and prints the agents' CPU use.
-//! - `ne-lab bench-reconcile [--commits N] [--routes R --link-flaps F]`: the longest silence in
+//! - `ne-lab bench-reconcile [--commits N] [--routes R --link-flaps F [--no-flow]]`: the longest silence in
 //!   A's BFD transmissions (on the wire, seen from B's side) while A takes N commits that
 //!   restart its multicast forwarding plane, each followed by `<get>`s, against the same time
 //!   with A idle. With `--routes`, A's namespace first gets R static routes, and the busy part
-//!   is F up/down flaps of a spare veth instead (each makes A re-read the routing table).
+//!   is F up/down flaps of a spare veth instead, with a multicast flow from a source A finds
+//!   through that table (each flap makes A read the table again); `--no-flow` leaves the flow
+//!   out, so A never reads the table: what the flaps cost by themselves.
 //!
 //! Needs root (network namespaces). Run the release build for figures:
 //! `cargo build --release -p agent -p ne-lab && sudo target/release/ne-lab bench-failover`.
@@ -51,6 +53,7 @@ fn main() {
             flag("--commits", 100),
             flag("--routes", 0),
             flag("--link-flaps", 0),
+            !args.iter().any(|a| a == "--no-flow"),
         ),
         _ => {
             eprintln!(
@@ -60,7 +63,7 @@ fn main() {
                  ne-lab bench-failover [--trials N] [--baseline N]\n       \
                  ne-lab bench-bfd-load [--seconds S]\n       \
                  ne-lab bench-bfd-scale [--sessions N] [--seconds S]\n       \
-                 ne-lab bench-reconcile [--commits N] [--routes R --link-flaps F]"
+                 ne-lab bench-reconcile [--commits N] [--routes R --link-flaps F [--no-flow]]"
             );
             std::process::exit(2);
         }
@@ -404,7 +407,12 @@ fn ip_in(ns: &str, args: &[&str]) -> Result<(), String> {
     }
 }
 
-fn bench_reconcile(commits: u64, routes: u64, link_flaps: u64) -> Result<(), String> {
+fn bench_reconcile(
+    commits: u64,
+    routes: u64,
+    link_flaps: u64,
+    flow_wanted: bool,
+) -> Result<(), String> {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     let (lab, mut ca, mut cb) = Lab::seed()?;
@@ -433,7 +441,7 @@ fn bench_reconcile(commits: u64, routes: u64, link_flaps: u64) -> Result<(), Str
     // A multicast flow from a source that is not on a connected subnet (10.9.0.10 on the
     // sender's port, routed via 10.1.0.10), so A looks it up in its routing table.
     let mut flow = None;
-    if routes > 0 {
+    if routes > 0 && flow_wanted {
         ip_in(
             &lab.ns("src"),
             &["addr", "add", "10.9.0.10/24", "dev", "src0"],
