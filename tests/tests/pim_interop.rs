@@ -587,6 +587,27 @@ fn config(device: char) -> String {
     )
 }
 
+/// The agents do not configure unicast routes: the way from A and B to the source's network
+/// (via pimd on br-up) is the test's, once their uplinks have their addresses.
+fn route_to_source_via_pimd(lab: &Lab) {
+    for (dev, ifname) in [("a", "a-up"), ("b", "b-up")] {
+        let ns = lab.ns(dev);
+        let routed = wait_for(Duration::from_secs(15), || {
+            run(
+                "ip",
+                &[
+                    "-n", &ns, "route", "replace", SRC_NET, "via", RP, "dev", ifname,
+                ],
+            )
+            .is_ok()
+        });
+        assert!(
+            routed,
+            "no route to {SRC_NET} in {ns}: {ifname} never got its address"
+        );
+    }
+}
+
 fn pim_state(c: &mut Blocking, ifname: &str) -> String {
     ne_lab::lab::pim_state(c, ifname).unwrap_or_default()
 }
@@ -614,23 +635,7 @@ fn frr_pimd_upstream_rp_feeds_both_devices_and_only_the_master_forwards() {
     let (mut ca, mut cb) = t.lab.start_agents().expect("agents");
     ca.edit_running(&config('a')).expect("configure A");
     cb.edit_running(&config('b')).expect("configure B");
-    // The agents do not configure unicast routes: the way to the source's network is ours.
-    for (dev, ifname) in [("a", "a-up"), ("b", "b-up")] {
-        let ns = t.lab.ns(dev);
-        let routed = wait_for(Duration::from_secs(15), || {
-            run(
-                "ip",
-                &[
-                    "-n", &ns, "route", "replace", SRC_NET, "via", RP, "dev", ifname,
-                ],
-            )
-            .is_ok()
-        });
-        assert!(
-            routed,
-            "no route to {SRC_NET} in {ns}: {ifname} never got its address"
-        );
-    }
+    route_to_source_via_pimd(&t.lab);
     let watch = JpWatch::start(t.up()).expect("raw PIM socket in ns up");
 
     // pimd is its own RP (it logs "No Path to RP" while reading its configuration, before
@@ -1005,19 +1010,7 @@ fn frr_pimd_wins_an_assert_on_the_lan_and_we_stop_forwarding() {
     assert!(cfg_a.contains("<version>3</version>"));
     ca.edit_running(&cfg_a).expect("configure A");
     cb.edit_running(&cfg_b).expect("configure B");
-    for (dev, ifname) in [("a", "a-up"), ("b", "b-up")] {
-        let ns = t.lab.ns(dev);
-        let routed = wait_for(Duration::from_secs(15), || {
-            run(
-                "ip",
-                &[
-                    "-n", &ns, "route", "replace", SRC_NET, "via", RP, "dev", ifname,
-                ],
-            )
-            .is_ok()
-        });
-        assert!(routed, "no route to {SRC_NET} in {ns}");
-    }
+    route_to_source_via_pimd(&t.lab);
     let ready = wait_for(Duration::from_secs(40), || {
         has_neighbor(&mut ca, "a-dn", PIMD_LAN)
             && has_neighbor(&mut cb, "b-dn", PIMD_LAN)
