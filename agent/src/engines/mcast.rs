@@ -533,9 +533,15 @@ impl Multicast {
                         .map_err(|e| error!(error = %e, "cannot start the routing table reader"))
                         .ok();
                 }
-                if let Some(l) = &self.loader {
-                    l.request();
-                    self.rib_loading = Some(false);
+                match &self.loader {
+                    Some(l) => {
+                        l.request();
+                        self.rib_loading = Some(false);
+                    }
+                    // Connected sources only; no retry (and error) per lookup.
+                    None => {
+                        self.rib.get_or_insert_with(Rib::default);
+                    }
                 }
             }
         }
