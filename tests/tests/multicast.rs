@@ -231,10 +231,20 @@ fn rpf_follows_route_changes_and_table_rereads() {
     // A route notification (replace) moves RPF' to B.
     via("10.1.0.2");
     assert!(upstream(&mut ca, "10.1.0.2"), "{}", routes(&mut ca));
-    // A link event makes A read the table again; a change made meanwhile is not lost.
+    // A link event makes A read the table again (20,000 more routes make the read take a
+    // while); a change made meanwhile is not lost.
+    let batch = std::env::temp_dir().join(format!("{}-routes", lab.prefix));
+    let text: String = (0..20_000u32)
+        .map(|i| {
+            let dst = std::net::Ipv4Addr::from(0x0a80_0000u32 + i);
+            format!("route add {dst}/32 via 10.1.0.2 dev a-up\n")
+        })
+        .collect();
+    std::fs::write(&batch, text).expect("route batch");
+    ip("a", &["-batch", &batch.to_string_lossy()]);
+    let _ = std::fs::remove_file(&batch);
     ip("a", &["link", "set", "a-spare", "up"]);
     via("10.1.0.10");
-    ip("a", &["link", "set", "a-spare", "down"]);
     assert!(upstream(&mut ca, "10.1.0.10"), "{}", routes(&mut ca));
     drop(src);
 }

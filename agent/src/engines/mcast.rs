@@ -48,6 +48,8 @@ use crate::netconf::server::now_ms;
 
 /// How long a source stays known without fresh data.
 const SOURCE_LIFETIME: Duration = Duration::from_secs(210);
+/// Route notifications kept while a copy of the routing table is read (see `rib_pending`).
+const MAX_PENDING_ROUTES: usize = 100_000;
 const IGMP_PROTO: u8 = 2;
 /// The state of one mVRRP gate: open or not, for frames that arrived from `since_ns` on
 /// (CLOCK_REALTIME; see [`dataplane::mfib::Oif::since_ns`]).
@@ -154,9 +156,12 @@ pub struct Multicast {
     /// objects change or notifications were lost (the old copy serves until the new one is
     /// in).
     rib: Option<Rib>,
-    /// A copy is being read; `Some(true)`: the table changed since that read began, so
-    /// another follows it.
+    /// A copy is being read; `Some(true)`: links, addresses or nexthops changed since that
+    /// read began, so another follows it.
     rib_loading: Option<bool>,
+    /// Route notifications received while a copy is being read, replayed onto it when it is
+    /// in (the read may or may not have seen them; replaying is harmless either way).
+    rib_pending: Vec<(netlink::Route, bool, bool)>,
     /// Upcalls of flows beyond [`MAX_SOURCES`].
     sources_dropped: u64,
 }
@@ -245,6 +250,7 @@ impl Multicast {
             loader: None,
             rib: None,
             rib_loading: None,
+            rib_pending: Vec::new(),
             sources_dropped: 0,
         }
     }
@@ -552,20 +558,29 @@ impl Multicast {
         let Some(r) = self.loader.as_ref().and_then(RibLoader::take) else {
             return;
         };
+        let pending = std::mem::take(&mut self.rib_pending);
+        let mut again = self.rib_loading.take() == Some(true);
         match r {
-            Ok(rib) => {
-                debug!(routes = rib.len(), "routing table read");
+            Ok(mut rib) => {
+                debug!(
+                    routes = rib.len(),
+                    replayed = pending.len(),
+                    "routing table read"
+                );
+                for (route, removed, replace) in pending {
+                    again |= !rib.apply(route, removed, replace);
+                }
                 if let (Some(old), Some(l)) = (self.rib.replace(rib), self.loader.as_ref()) {
                     l.free(old);
                 }
             }
-            // The last copy (or an empty table) until the next routing event.
+            // The last copy (it has the notifications) or an empty table until the next
+            // routing event.
             Err(e) => {
                 warn!(error = %e, "cannot read the routing table");
                 self.rib.get_or_insert_with(Rib::default);
             }
         }
-        let again = self.rib_loading.take() == Some(true);
         if again {
             self.load_rib();
         }
@@ -1093,9 +1108,15 @@ impl Multicast {
     /// A route notification: the copy of the table takes the change (or, if it cannot, is read
     /// again) and the routes are recomputed with it.
     pub fn route_event(&mut self, route: netlink::Route, removed: bool, replace: bool) {
-        if let Some(loading) = self.rib_loading.as_mut() {
-            // The copy being read may predate this change.
-            *loading = true;
+        if self.rib_loading.is_some() {
+            // The copy being read may predate this change: it is replayed onto it. A flood of
+            // them while a large table is read is cheaper to read again.
+            if self.rib_pending.len() < MAX_PENDING_ROUTES {
+                self.rib_pending.push((route, removed, replace));
+            } else {
+                self.rib_pending.clear();
+                self.rib_loading = Some(true);
+            }
         }
         let Some(rib) = self.rib.as_mut() else {
             return;
