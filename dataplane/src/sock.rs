@@ -343,7 +343,7 @@ impl Ipv4Socket {
 
 /// An AF_PACKET socket bound to one interface: sends whole Ethernet frames (used to send from a
 /// virtual MAC) and, when opened with a protocol, receives frames of that EtherType. Dropping
-/// it does not wait for the close: see [`close_later`].
+/// it does not wait for the close (see `close_later`).
 #[derive(Debug)]
 pub struct PacketSocket {
     fd: Option<OwnedFd>,
@@ -362,26 +362,22 @@ impl Drop for PacketSocket {
 /// period in the kernel (`synchronize_net`: 10-30 ms, more under load), and the protocol
 /// thread that drops one (an interface leaving the configuration) must not stop sending BFD
 /// for that long. Falls back to closing here if the thread cannot be started.
-pub fn close_later(fd: OwnedFd) {
-    use std::sync::mpsc;
-    use std::sync::{Mutex, OnceLock};
-    static CLOSER: OnceLock<Option<Mutex<mpsc::Sender<OwnedFd>>>> = OnceLock::new();
+fn close_later(fd: OwnedFd) {
+    use std::sync::{mpsc, OnceLock};
+    static CLOSER: OnceLock<Option<mpsc::Sender<OwnedFd>>> = OnceLock::new();
     let closer = CLOSER.get_or_init(|| {
         let (tx, rx) = mpsc::channel::<OwnedFd>();
         std::thread::Builder::new()
             .name("ne-close".into())
             .spawn(move || rx.into_iter().for_each(drop))
             .ok()
-            .map(|_| Mutex::new(tx))
+            .map(|_| tx)
     });
-    let fd = match closer.as_ref().map(|c| c.lock()) {
-        Some(Ok(tx)) => match tx.send(fd) {
-            Ok(()) => return,
-            Err(mpsc::SendError(fd)) => fd,
-        },
-        _ => fd,
-    };
-    drop(fd);
+    // A send that fails hands the descriptor back in its error, which closes it here.
+    match closer {
+        Some(tx) => drop(tx.send(fd)),
+        None => drop(fd),
+    }
 }
 
 impl AsRawFd for PacketSocket {

@@ -390,16 +390,20 @@ impl Lab {
         run("ip", &all)
     }
 
+    /// `ip -n <namespace of role> args...`, failing with its stderr.
+    pub fn ip(&self, role: &str, args: &[&str]) -> Result<(), String> {
+        let ns = self.ns(role);
+        let mut all = vec!["-n", ns.as_str()];
+        all.extend_from_slice(args);
+        ip(&all)
+    }
+
     /// Set a link in a lab namespace up or down.
     pub fn link(&self, role: &str, ifname: &str, up: bool) -> Result<(), String> {
-        ip(&[
-            "-n",
-            &self.ns(role),
-            "link",
-            "set",
-            ifname,
-            if up { "up" } else { "down" },
-        ])
+        self.ip(
+            role,
+            &["link", "set", ifname, if up { "up" } else { "down" }],
+        )
     }
 }
 
@@ -500,6 +504,20 @@ pub fn seed_config(device: char) -> String {
            <interface>{me}-ic</interface><local-discriminator>{ldisc}</local-discriminator>\
            <remote-discriminator>{rdisc}</remote-discriminator></session></bfd>\
          <multicast xmlns=\"urn:ne-agent:yang:ne-multicast\"><routing-enable>true</routing-enable></multicast>"
+    )
+}
+
+/// An edit that enables PIM-SM on `ifname` or deletes its PIM configuration (with PIM on one
+/// interface more or less the multicast forwarding plane restarts).
+pub fn pim_sm_edit(ifname: &str, on: bool) -> String {
+    let pim = if on {
+        "<pim xmlns=\"urn:ne-agent:yang:ne-multicast\"><sm>true</sm></pim>"
+    } else {
+        "<pim xmlns=\"urn:ne-agent:yang:ne-multicast\" \
+         xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\" nc:operation=\"delete\"/>"
+    };
+    format!(
+        "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>{ifname}</name>{pim}</interface></interfaces>"
     )
 }
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ne_lab::lab::{bfd_state, leaf_after, require, vrrp_state, wait_for, Lab};
+use ne_lab::lab::{bfd_state, leaf_after, pim_sm_edit, require, vrrp_state, wait_for, Lab};
 use ne_lab::netconf::Blocking;
 
 const SETTLE: Duration = Duration::from_secs(30);
@@ -116,16 +116,8 @@ fn seed_steady_state_node_failure_recovery_and_reconcile() {
     // BFD detection time to expire on either side.
     let up_b = num(&bfd(&mut cb), "<session>", "up-transitions");
     for add in [true, false, true, false] {
-        let pim = if add {
-            "<pim xmlns=\"urn:ne-agent:yang:ne-multicast\"><sm>true</sm></pim>"
-        } else {
-            "<pim xmlns=\"urn:ne-agent:yang:ne-multicast\" \
-             xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\" nc:operation=\"delete\"/>"
-        };
-        ca.edit_running(&format!(
-            "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>a-ic</name>{pim}</interface></interfaces>"
-        ))
-        .expect("PIM on a-ic");
+        ca.edit_running(&pim_sm_edit("a-ic", add))
+            .expect("PIM on a-ic");
         for _ in 0..10 {
             ca.get(None).expect("get");
         }

@@ -171,12 +171,7 @@ fn rpf_follows_route_changes_and_table_rereads() {
         &mut cb,
         Duration::from_secs(30)
     ));
-    let ip = |role: &str, args: &[&str]| {
-        let ns = lab.ns(role);
-        let mut all = vec!["-n", ns.as_str()];
-        all.extend_from_slice(args);
-        ne_lab::lab::run("ip", &all).expect("ip");
-    };
+    let ip = |role: &str, args: &[&str]| lab.ip(role, args).expect("ip");
     ip("src", &["addr", "add", "10.9.0.10/24", "dev", "src0"]);
     ip(
         "a",

@@ -57,18 +57,14 @@ impl RibLoader {
                     if !wanted {
                         continue;
                     }
-                    let rib = match nl.as_mut() {
-                        Some(h) => Rib::from_kernel(h),
-                        None => Handle::open().and_then(|mut h| {
-                            let r = Rib::from_kernel(&mut h);
+                    // The socket is kept while it works; after an error, a fresh one next time.
+                    let rib = nl.take().map_or_else(Handle::open, Ok).and_then(|mut h| {
+                        let r = Rib::from_kernel(&mut h);
+                        if r.is_ok() {
                             nl = Some(h);
-                            r
-                        }),
-                    };
-                    if rib.is_err() {
-                        // A fresh socket next time.
-                        nl = None;
-                    }
+                        }
+                        r
+                    });
                     if done.send(rib).is_err() {
                         return;
                     }

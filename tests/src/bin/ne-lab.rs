@@ -25,7 +25,8 @@ use std::time::{Duration, Instant};
 
 use dataplane::sock::PacketSocket;
 use ne_lab::lab::{
-    analyse, bfd_state, leaf_after, unavailable, vrrp_state, wait_for, Lab, Receiver, Sender,
+    analyse, bfd_state, leaf_after, pim_sm_edit, unavailable, vrrp_state, wait_for, Lab, Receiver,
+    Sender,
 };
 use ne_lab::netconf::Blocking;
 
@@ -91,6 +92,24 @@ fn capture(ns: &str, ifname: &str) -> Result<PacketSocket, String> {
     .map_err(|e: String| format!("capture on {ifname}: {e}"))
 }
 
+/// An Ethernet frame's IPv4 source, protocol and payload (at least 8 bytes: a UDP header or
+/// the start of a VRRP advert), or `None` for anything else.
+fn ipv4(frame: &[u8]) -> Option<(Ipv4Addr, u8, &[u8])> {
+    if frame.len() < 34 || frame[12..14] != [0x08, 0x00] {
+        return None;
+    }
+    let ip = &frame[14..];
+    let ihl = usize::from(ip[0] & 0x0f) * 4;
+    if ihl < 20 || ip.len() < ihl + 8 {
+        return None;
+    }
+    Some((
+        Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]),
+        ip[9],
+        &ip[ihl..],
+    ))
+}
+
 /// What B sent after the kill, as seen on the wire.
 #[derive(Debug, Default, Clone, Copy)]
 struct Seen {
@@ -113,18 +132,13 @@ fn watch(sock: &PacketSocket, t0: Instant, limit: Duration, any_advert: bool) ->
         );
         while let Ok(Some(n)) = sock.recv(&mut buf) {
             let at = t0.elapsed();
-            let f = &buf[..n];
-            if f.len() < 34 || f[12..14] != [0x08, 0x00] {
+            let Some((src, proto, l4)) = ipv4(&buf[..n]) else {
+                continue;
+            };
+            if src != b {
                 continue;
             }
-            let ip = &f[14..];
-            let ihl = usize::from(ip[0] & 0x0f) * 4;
-            let src = Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
-            if src != b || ip.len() < ihl + 8 {
-                continue;
-            }
-            let l4 = &ip[ihl..];
-            match ip[9] {
+            match proto {
                 112 if s.master_advert.is_none() && (any_advert || l4[2] > 120) => {
                     s.master_advert = Some(at)
                 }
@@ -349,20 +363,10 @@ fn bfd_arrivals(
             );
             while let Ok(Some(n)) = sock.recv(&mut buf) {
                 let at = Instant::now();
-                let f = &buf[..n];
-                if f.len() < 34 + 8 || f[12..14] != [0x08, 0x00] {
-                    continue;
-                }
-                let ip = &f[14..];
-                let ihl = usize::from(ip[0] & 0x0f) * 4;
-                if Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]) != a
-                    || ip[9] != 17
-                    || ip.len() < ihl + 8
-                {
-                    continue;
-                }
-                if u16::from_be_bytes([ip[ihl + 2], ip[ihl + 3]]) == 3784 {
-                    seen.push(at);
+                if let Some((src, 17, udp)) = ipv4(&buf[..n]) {
+                    if src == a && u16::from_be_bytes([udp[2], udp[3]]) == 3784 {
+                        seen.push(at);
+                    }
                 }
             }
         }
@@ -384,27 +388,9 @@ fn add_routes(lab: &Lab, n: u64) -> Result<(), String> {
         text.push_str(&format!("route add {ip}/32 via 10.0.0.2 dev a-ic\n"));
     }
     std::fs::write(&path, text).map_err(|e| e.to_string())?;
-    let r = ip_in(&lab.ns("a"), &["-batch", &path.to_string_lossy()]);
+    let r = lab.ip("a", &["-batch", &path.to_string_lossy()]);
     let _ = std::fs::remove_file(&path);
     r
-}
-
-/// `ip -n ns args...`, failing with its stderr.
-fn ip_in(ns: &str, args: &[&str]) -> Result<(), String> {
-    let out = Command::new("ip")
-        .args(["-n", ns])
-        .args(args)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
 }
 
 fn bench_reconcile(
@@ -417,11 +403,10 @@ fn bench_reconcile(
     use std::sync::Arc;
     let (lab, mut ca, mut cb) = Lab::seed()?;
     steady(&mut ca, &mut cb)?;
-    let ns = lab.ns("a");
     if routes > 0 {
         add_routes(&lab, routes)?;
-        ip_in(
-            &ns,
+        lab.ip(
+            "a",
             &[
                 "link",
                 "add",
@@ -433,8 +418,8 @@ fn bench_reconcile(
                 "a-dummy-p",
             ],
         )?;
-        ip_in(&ns, &["link", "set", "a-dummy-p", "up"])?;
-        ip_in(&ns, &["addr", "add", "10.99.0.1/24", "dev", "a-dummy"])?;
+        lab.link("a", "a-dummy-p", true)?;
+        lab.ip("a", &["addr", "add", "10.99.0.1/24", "dev", "a-dummy"])?;
         std::thread::sleep(Duration::from_secs(2));
         steady(&mut ca, &mut cb)?;
     }
@@ -442,13 +427,10 @@ fn bench_reconcile(
     // sender's port, routed via 10.1.0.10), so A looks it up in its routing table.
     let mut flow = None;
     if routes > 0 && flow_wanted {
-        ip_in(
-            &lab.ns("src"),
-            &["addr", "add", "10.9.0.10/24", "dev", "src0"],
-        )?;
+        lab.ip("src", &["addr", "add", "10.9.0.10/24", "dev", "src0"])?;
         for (dev, up) in [("a", "a-up"), ("b", "b-up")] {
-            ip_in(
-                &lab.ns(dev),
+            lab.ip(
+                dev,
                 &["route", "add", "10.9.0.0/24", "via", "10.1.0.10", "dev", up],
             )?;
         }
@@ -460,17 +442,6 @@ fn bench_reconcile(
         flow = Some((rcv, src));
     }
     let before = (up_transitions(&mut ca)?, up_transitions(&mut cb)?);
-    let pim = |add: bool| {
-        let body = if add {
-            "<pim xmlns=\"urn:ne-agent:yang:ne-multicast\"><sm>true</sm></pim>"
-        } else {
-            "<pim xmlns=\"urn:ne-agent:yang:ne-multicast\" \
-             xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\" nc:operation=\"delete\"/>"
-        };
-        format!(
-            "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>a-ic</name>{body}</interface></interfaces>"
-        )
-    };
     // Busy: every commit adds a-ic to the multicast interfaces or takes it out again (the
     // forwarder's rings close and reopen, a control socket opens or closes), then 10 <get>s.
     let stop = Arc::new(AtomicBool::new(false));
@@ -478,21 +449,13 @@ fn bench_reconcile(
     let t0 = Instant::now();
     let what = if routes > 0 {
         for i in 0..link_flaps {
-            ip_in(
-                &ns,
-                &[
-                    "link",
-                    "set",
-                    "a-dummy",
-                    if i % 2 == 0 { "up" } else { "down" },
-                ],
-            )?;
+            lab.link("a", "a-dummy", i % 2 == 0)?;
             std::thread::sleep(Duration::from_millis(100));
         }
         format!("{link_flaps} link flaps, {routes} routes")
     } else {
         for i in 0..commits {
-            ca.edit_running(&pim(i % 2 == 0))
+            ca.edit_running(&pim_sm_edit("a-ic", i % 2 == 0))
                 .map_err(|e| e.to_string())?;
             for _ in 0..10 {
                 ca.get(None).map_err(|e| e.to_string())?;
