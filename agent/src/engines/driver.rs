@@ -35,10 +35,6 @@ use vpkt::{
 /// intervals a peer's detection time is 30 ms.
 const BUSY_WARNING: Duration = Duration::from_millis(10);
 
-/// Timers due later than this after the sockets were read wait for another (non-blocking)
-/// read first; sooner, what was read is current enough.
-const SOCKETS_FRESH: Duration = Duration::from_millis(1);
-
 /// Requests from the commit pipeline and `<get>`.
 pub enum Command {
     /// Check that `Config` can be applied and reserve what it needs; the reply is the veto.
@@ -321,15 +317,13 @@ impl Driver {
         }
         let mut fds = Vec::new();
         let mut ready = Vec::new();
-        // When the sockets were last read.
-        let mut read_at = Instant::now();
         loop {
             let mut now = Instant::now();
-            if now - read_at > SOCKETS_FRESH && self.next_deadline().is_some_and(|t| t <= now) {
-                // Whatever arrived while this thread was busy (a commit, a `<get>`) arrived in
-                // time: hear it before any deadline is judged, or a BFD detection time or a
-                // VRRP master-down timer would expire on packets that are sitting in the
-                // socket.
+            if self.next_deadline().is_some_and(|t| t <= now) {
+                // Whatever arrived while this thread was busy (a commit, a `<get>`, a late
+                // wake-up) arrived in time: hear it before any deadline is judged, or a BFD
+                // detection time or a VRRP master-down timer would expire on packets that are
+                // sitting in the socket.
                 self.pump(&mut fds, &mut ready, Duration::ZERO);
                 now = Instant::now();
             }
@@ -346,7 +340,6 @@ impl Driver {
                 .unwrap_or(Duration::from_secs(1))
                 .min(Duration::from_secs(1));
             self.pump(&mut fds, &mut ready, timeout);
-            read_at = Instant::now();
             loop {
                 match self.commands.try_recv() {
                     Ok(Command::Stop(done)) => {
