@@ -43,13 +43,12 @@ use super::pim::downstream::{
 use super::pim::iface::{self as pim, Action as PimAction, AssertState, RouteMetric};
 use super::pim::packet::{JoinPrune, Message as PimMessage};
 use super::pim::tib::{Tib, TibAction};
+use super::rib_copy::{RibCopy, Update};
 use super::rib_loader::RibLoader;
 use crate::netconf::server::now_ms;
 
 /// How long a source stays known without fresh data.
 const SOURCE_LIFETIME: Duration = Duration::from_secs(210);
-/// Route notifications kept while a copy of the routing table is read (see `rib_pending`).
-const MAX_PENDING_ROUTES: usize = 100_000;
 const IGMP_PROTO: u8 = 2;
 /// The state of one mVRRP gate: open or not, for frames that arrived from `since_ns` on
 /// (CLOCK_REALTIME; see [`dataplane::mfib::Oif::since_ns`]).
@@ -155,13 +154,7 @@ pub struct Multicast {
     /// entry from route notifications, and read again when links, addresses or nexthop
     /// objects change or notifications were lost (the old copy serves until the new one is
     /// in).
-    rib: Option<Rib>,
-    /// A copy is being read; `Some(true)`: links, addresses or nexthops changed since that
-    /// read began, so another follows it.
-    rib_loading: Option<bool>,
-    /// Route notifications received while a copy is being read, replayed onto it when it is
-    /// in (the read may or may not have seen them; replaying is harmless either way).
-    rib_pending: Vec<(netlink::Route, bool, bool)>,
+    rib: RibCopy,
     /// Upcalls of flows beyond [`MAX_SOURCES`].
     sources_dropped: u64,
 }
@@ -248,9 +241,7 @@ impl Multicast {
             buf: vec![0; 65536],
             dirty: false,
             loader: None,
-            rib: None,
-            rib_loading: None,
-            rib_pending: Vec::new(),
+            rib: RibCopy::default(),
             sources_dropped: 0,
         }
     }
@@ -531,25 +522,18 @@ impl Multicast {
 
     /// Ask the loader for a fresh copy of the routing table.
     fn load_rib(&mut self) {
-        match self.rib_loading {
-            Some(_) => self.rib_loading = Some(true),
-            None => {
-                if self.loader.is_none() {
-                    self.loader = RibLoader::start()
-                        .map_err(|e| error!(error = %e, "cannot start the routing table reader"))
-                        .ok();
-                }
-                match &self.loader {
-                    Some(l) => {
-                        l.request();
-                        self.rib_loading = Some(false);
-                    }
-                    // Connected sources only; no retry (and error) per lookup.
-                    None => {
-                        self.rib.get_or_insert_with(Rib::default);
-                    }
-                }
-            }
+        if !self.rib.want_read() {
+            return;
+        }
+        if self.loader.is_none() {
+            self.loader = RibLoader::start()
+                .map_err(|e| error!(error = %e, "cannot start the routing table reader"))
+                .ok();
+        }
+        match &self.loader {
+            Some(l) => l.request(),
+            // Connected sources only; no retry (and error) per lookup.
+            None => self.rib.no_reader(),
         }
     }
 
@@ -558,29 +542,20 @@ impl Multicast {
         let Some(r) = self.loader.as_ref().and_then(RibLoader::take) else {
             return;
         };
-        let pending = std::mem::take(&mut self.rib_pending);
-        let mut again = self.rib_loading.take() == Some(true);
-        match r {
-            Ok(mut rib) => {
-                debug!(
-                    routes = rib.len(),
-                    replayed = pending.len(),
-                    "routing table read"
-                );
-                for (route, removed, replace) in pending {
-                    again |= !rib.apply(route, removed, replace);
+        let routes = r.as_ref().map_or(0, Rib::len);
+        let again = match self.rib.loaded(r) {
+            Ok(l) => {
+                debug!(routes, replayed = l.replayed, "routing table read");
+                if let (Some(old), Some(loader)) = (l.old, self.loader.as_ref()) {
+                    loader.free(old);
                 }
-                if let (Some(old), Some(l)) = (self.rib.replace(rib), self.loader.as_ref()) {
-                    l.free(old);
-                }
+                l.again
             }
-            // The last copy (it has the notifications) or an empty table until the next
-            // routing event.
-            Err(e) => {
+            Err((e, again)) => {
                 warn!(error = %e, "cannot read the routing table");
-                self.rib.get_or_insert_with(Rib::default);
+                again
             }
-        }
+        };
         if again {
             self.load_rib();
         }
@@ -1100,7 +1075,7 @@ impl Multicast {
     /// Addresses, links or nexthop objects changed, or route notifications were lost: the
     /// routing table is read again when next needed.
     pub fn routes_changed(&mut self) {
-        if self.rib.is_some() || self.rib_loading.is_some() {
+        if self.rib.in_use() {
             self.load_rib();
         }
     }
@@ -1108,23 +1083,14 @@ impl Multicast {
     /// A route notification: the copy of the table takes the change (or, if it cannot, is read
     /// again) and the routes are recomputed with it.
     pub fn route_event(&mut self, route: netlink::Route, removed: bool, replace: bool) {
-        if self.rib_loading.is_some() {
-            // The copy being read may predate this change: it is replayed onto it. A flood of
-            // them while a large table is read is cheaper to read again.
-            if self.rib_pending.len() < MAX_PENDING_ROUTES {
-                self.rib_pending.push((route, removed, replace));
-            } else {
-                self.rib_pending.clear();
-                self.rib_loading = Some(true);
+        match self.rib.route_event(route, removed, replace) {
+            Update::None => {}
+            Update::Applied => self.dirty = true,
+            Update::Reread => {
+                self.load_rib();
+                self.dirty = true;
             }
         }
-        let Some(rib) = self.rib.as_mut() else {
-            return;
-        };
-        if !rib.apply(route, removed, replace) {
-            self.load_rib();
-        }
-        self.dirty = true;
     }
 
     /// Reverse path toward `addr`: a connected subnet of one of our multicast interfaces, else
@@ -1145,14 +1111,14 @@ impl Multicast {
                 }
             }
         }
-        if self.rib.is_none() {
+        if !self.rib.has_table() {
             // Read in the background; until it is in, only connected sources have a path.
-            if self.rib_loading.is_none() {
+            if !self.rib.is_reading() {
                 self.load_rib();
             }
             return None;
         }
-        let route = *self.rib.as_ref()?.lookup(addr)?;
+        let route = *self.rib.lookup(addr)?;
         self.ifs.values().find(|e| e.index == Some(route.oif))?;
         Some(Rpf {
             ifindex: route.oif,

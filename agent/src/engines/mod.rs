@@ -10,6 +10,7 @@ pub mod igmp;
 pub mod mcast;
 pub mod monitor;
 pub mod pim;
+pub mod rib_copy;
 pub mod rib_loader;
 pub mod track;
 pub mod vrrp;

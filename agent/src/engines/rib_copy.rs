@@ -1,0 +1,291 @@
+//! The multicast engine's copy of the unicast routing table, for RPF: which copy serves
+//! lookups, whether a fresh one is being read ([`super::rib_loader`] reads on a thread of its
+//! own), and the route notifications that arrive during that read.
+//!
+//! A read takes a while (about 70 ms per 100,000 routes) and the kernel goes on changing the
+//! table meanwhile: a notification may or may not be in the copy being read. So every
+//! notification is applied to the copy in use at once (lookups stay current), kept, and replayed
+//! onto the new copy when it is in. Replaying one the read already saw changes nothing: adding
+//! an entry that is there, or removing one that is not, leaves the table as it is.
+//!
+//! Pure state: the caller asks the loader when [`RibCopy::want_read`] says so, and hands the
+//! result to [`RibCopy::loaded`].
+
+use std::io;
+use std::net::Ipv4Addr;
+
+use dataplane::netlink::{Rib, Route};
+
+/// Route notifications kept while a copy is read: beyond this, reading the table again is
+/// cheaper than replaying them.
+pub const MAX_PENDING_ROUTES: usize = 100_000;
+
+/// What a route notification asks of the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update {
+    /// No copy yet: nothing to recompute (the notification is kept for the copy being read).
+    None,
+    /// The copy in use changed: recompute RPF.
+    Applied,
+    /// The copy in use could not take it (a nexthop object it does not know): recompute, and
+    /// read the table again.
+    Reread,
+}
+
+/// What a finished read asks of the caller.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The copy it replaces, to be freed off the protocol thread.
+    pub old: Option<Rib>,
+    /// Notifications replayed onto the new copy.
+    pub replayed: usize,
+    /// Read again: the table's links, addresses or nexthops changed during this read, too
+    /// many notifications came in, or one could not be replayed.
+    pub again: bool,
+}
+
+#[derive(Debug)]
+pub struct RibCopy {
+    /// The copy lookups use; `None` until the first read is in.
+    table: Option<Rib>,
+    /// A read is in flight; `Some(true)`: another must follow it.
+    reading: Option<bool>,
+    /// Notifications received during the read in flight: (route, removed, replace).
+    pending: Vec<(Route, bool, bool)>,
+    max_pending: usize,
+}
+
+impl Default for RibCopy {
+    fn default() -> Self {
+        RibCopy::new(MAX_PENDING_ROUTES)
+    }
+}
+
+impl RibCopy {
+    pub fn new(max_pending: usize) -> RibCopy {
+        RibCopy {
+            table: None,
+            reading: None,
+            pending: Vec::new(),
+            max_pending,
+        }
+    }
+
+    /// A fresh copy is wanted. `true`: ask the loader now; `false`: a read is in flight, and
+    /// another follows it (this one may have started before the change that wants it).
+    pub fn want_read(&mut self) -> bool {
+        match self.reading {
+            Some(_) => {
+                self.reading = Some(true);
+                false
+            }
+            None => {
+                self.reading = Some(false);
+                true
+            }
+        }
+    }
+
+    /// No loader could be started: lookups see an empty table (connected sources only) until
+    /// the next routing event asks again.
+    pub fn no_reader(&mut self) {
+        self.reading = None;
+        self.pending.clear();
+        self.table.get_or_insert_with(Rib::default);
+    }
+
+    /// The table was asked for at least once (a copy is in use or being read).
+    pub fn in_use(&self) -> bool {
+        self.table.is_some() || self.reading.is_some()
+    }
+
+    pub fn is_reading(&self) -> bool {
+        self.reading.is_some()
+    }
+
+    pub fn has_table(&self) -> bool {
+        self.table.is_some()
+    }
+
+    /// The most specific route toward `addr` in the copy in use.
+    pub fn lookup(&self, addr: Ipv4Addr) -> Option<&Route> {
+        self.table.as_ref()?.lookup(addr)
+    }
+
+    /// A route notification from the kernel.
+    pub fn route_event(&mut self, route: Route, removed: bool, replace: bool) -> Update {
+        if self.reading.is_some() {
+            if self.pending.len() < self.max_pending {
+                self.pending.push((route, removed, replace));
+            } else {
+                self.pending.clear();
+                self.reading = Some(true);
+            }
+        }
+        match self
+            .table
+            .as_mut()
+            .map(|t| t.apply(route, removed, replace))
+        {
+            None => Update::None,
+            Some(true) => Update::Applied,
+            Some(false) => Update::Reread,
+        }
+    }
+
+    /// The read in flight ended. A copy replaces the one in use, with the notifications of its
+    /// read replayed onto it. After an error the copy in use stays (it has every notification)
+    /// or, with none yet, lookups see an empty table.
+    pub fn loaded(&mut self, read: io::Result<Rib>) -> Result<Loaded, (io::Error, bool)> {
+        let pending = std::mem::take(&mut self.pending);
+        let mut again = self.reading.take() == Some(true);
+        match read {
+            Ok(mut rib) => {
+                let replayed = pending.len();
+                for (route, removed, replace) in pending {
+                    again |= !rib.apply(route, removed, replace);
+                }
+                Ok(Loaded {
+                    old: self.table.replace(rib),
+                    replayed,
+                    again,
+                })
+            }
+            Err(e) => {
+                self.table.get_or_insert_with(Rib::default);
+                Err((e, again))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(dst: [u8; 4], len: u8, oif: u32, gw: [u8; 4]) -> Route {
+        Route {
+            dst: Ipv4Addr::from(dst),
+            oif,
+            gateway: Some(Ipv4Addr::from(gw)),
+            prefix_len: len,
+            metric: 0,
+            protocol: 4,
+            nh_id: None,
+        }
+    }
+
+    fn gw(c: &RibCopy, a: [u8; 4]) -> Option<Ipv4Addr> {
+        c.lookup(Ipv4Addr::from(a)).and_then(|r| r.gateway)
+    }
+
+    const SRC: [u8; 4] = [10, 9, 9, 9];
+
+    /// The read started before a route was replaced and removed elsewhere: the copy it returns
+    /// has the old route, and only the replay brings it up to date.
+    #[test]
+    fn notifications_during_a_read_are_replayed_onto_the_copy_it_returns() {
+        let mut c = RibCopy::default();
+        assert!(c.want_read());
+        let old = route([10, 9, 0, 0], 16, 2, [10, 0, 0, 1]);
+        let new = route([10, 9, 0, 0], 16, 3, [10, 0, 1, 1]);
+        let gone = route([10, 8, 0, 0], 16, 2, [10, 0, 0, 1]);
+        // No copy yet: nothing to recompute, the notifications are kept.
+        assert_eq!(c.route_event(new, false, true), Update::None);
+        assert_eq!(c.route_event(gone, true, false), Update::None);
+        let stale = Rib::new(vec![old, gone]);
+        let l = c.loaded(Ok(stale)).expect("a copy");
+        assert_eq!((l.replayed, l.again, l.old.is_none()), (2, false, true));
+        assert_eq!(gw(&c, SRC), Some(Ipv4Addr::new(10, 0, 1, 1)));
+        assert!(c.lookup(Ipv4Addr::new(10, 8, 1, 1)).is_none());
+        assert!(!c.is_reading());
+    }
+
+    /// The same with a copy already in use: it takes the notification at once, and so does the
+    /// fresh copy that did not see it; the replay is idempotent for one that did.
+    #[test]
+    fn the_copy_in_use_follows_notifications_and_replays_are_idempotent() {
+        let mut c = RibCopy::default();
+        let first = route([10, 9, 0, 0], 16, 2, [10, 0, 0, 1]);
+        assert!(c.want_read());
+        c.loaded(Ok(Rib::new(vec![first]))).expect("copy");
+        assert!(c.want_read());
+        let second = route([10, 9, 0, 0], 16, 3, [10, 0, 1, 1]);
+        assert_eq!(c.route_event(second, false, true), Update::Applied);
+        assert_eq!(gw(&c, SRC), Some(Ipv4Addr::new(10, 0, 1, 1)));
+        // A read that saw the change.
+        let l = c.loaded(Ok(Rib::new(vec![second]))).expect("copy");
+        assert_eq!(l.old.map(|o| o.len()), Some(1));
+        assert_eq!(gw(&c, SRC), Some(Ipv4Addr::new(10, 0, 1, 1)));
+        // And one that did not, with the change being a removal.
+        assert!(c.want_read());
+        assert_eq!(c.route_event(second, true, false), Update::Applied);
+        assert!(c.lookup(Ipv4Addr::from(SRC)).is_none());
+        c.loaded(Ok(Rib::new(vec![second]))).expect("copy");
+        assert!(
+            c.lookup(Ipv4Addr::from(SRC)).is_none(),
+            "the removal was lost"
+        );
+    }
+
+    /// A change of links or addresses during a read may be missing from it: another read
+    /// follows, and only one is in flight at a time.
+    #[test]
+    fn a_read_wanted_during_a_read_follows_it() {
+        let mut c = RibCopy::default();
+        assert!(c.want_read());
+        assert!(!c.want_read());
+        assert!(!c.want_read());
+        let l = c.loaded(Ok(Rib::default())).expect("copy");
+        assert!(l.again);
+        assert!(c.want_read());
+        let l = c.loaded(Ok(Rib::default())).expect("copy");
+        assert!(!l.again);
+    }
+
+    /// Beyond the cap the notifications are dropped and the table is read again.
+    #[test]
+    fn a_flood_of_notifications_during_a_read_reads_again() {
+        let mut c = RibCopy::new(2);
+        assert!(c.want_read());
+        for i in 0..3u8 {
+            c.route_event(route([10, i, 0, 0], 16, 2, [10, 0, 0, 1]), false, false);
+        }
+        let l = c.loaded(Ok(Rib::default())).expect("copy");
+        assert_eq!((l.replayed, l.again), (0, true));
+    }
+
+    /// A notification naming a nexthop object the fresh copy does not know cannot be replayed:
+    /// the copy is incomplete and is read again.
+    #[test]
+    fn a_notification_the_copy_cannot_take_reads_again() {
+        let mut c = RibCopy::default();
+        assert!(c.want_read());
+        let mut r = route([10, 9, 0, 0], 16, 0, [0, 0, 0, 0]);
+        (r.gateway, r.nh_id) = (None, Some(77));
+        assert_eq!(c.route_event(r, false, false), Update::None);
+        let l = c.loaded(Ok(Rib::default())).expect("copy");
+        assert!(l.again);
+        // The copy in use is just as unable: it says so at once.
+        let mut r = route([10, 7, 0, 0], 16, 0, [0, 0, 0, 0]);
+        (r.gateway, r.nh_id) = (None, Some(78));
+        assert_eq!(c.route_event(r, false, false), Update::Reread);
+    }
+
+    /// A failed read keeps the copy in use (it has every notification); with none, lookups
+    /// see an empty table rather than waiting for one forever.
+    #[test]
+    fn a_failed_read_keeps_the_copy_in_use() {
+        let mut c = RibCopy::default();
+        assert!(c.want_read());
+        assert!(c.loaded(Err(io::Error::other("dump"))).is_err());
+        assert!(c.has_table() && !c.is_reading());
+        let r = route([10, 9, 0, 0], 16, 2, [10, 0, 0, 1]);
+        assert_eq!(c.route_event(r, false, false), Update::Applied);
+        assert!(c.want_read());
+        assert!(!c.want_read());
+        let (_, again) = c.loaded(Err(io::Error::other("dump"))).expect_err("failed");
+        assert!(again);
+        assert_eq!(gw(&c, SRC), Some(Ipv4Addr::new(10, 0, 0, 1)));
+    }
+}
