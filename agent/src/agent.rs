@@ -181,6 +181,6 @@ fn initial_password(path: &Path) -> Result<String, String> {
         .collect();
     ssh::write_private(path, format!("{password}\n").as_bytes())
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    info!(path = %path.display(), password = %password, "generated the initial admin password");
+    info!(path = %path.display(), "generated the initial admin password (mode 0600 file)");
     Ok(password)
 }

@@ -901,22 +901,28 @@ impl Forwarder {
             );
             std::thread::Builder::new()
                 .name("ne-fwd".into())
-                .spawn(move || match open(&stop) {
-                    Ok(None) => {}
-                    Ok(Some((ports, mfib, cfg, upcalls))) => run(
-                        ports.ports,
-                        &mfib,
-                        &cfg,
-                        &stop,
-                        &stats,
-                        &ring_stats,
-                        upcalls,
-                    ),
-                    Err(e) => {
-                        *failure
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                            Some(e.to_string());
+                .spawn(move || {
+                    // Below the protocol thread (50) that starts it, above everything else:
+                    // forwarding keeps up when the cores are busy, and opening the rings does
+                    // not compete with BFD. Without CAP_SYS_NICE it stays a normal thread.
+                    let _ = crate::sock::set_realtime(40);
+                    match open(&stop) {
+                        Ok(None) => {}
+                        Ok(Some((ports, mfib, cfg, upcalls))) => run(
+                            ports.ports,
+                            &mfib,
+                            &cfg,
+                            &stop,
+                            &stats,
+                            &ring_stats,
+                            upcalls,
+                        ),
+                        Err(e) => {
+                            *failure
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                                Some(e.to_string());
+                        }
                     }
                 })?
         };
@@ -1002,9 +1008,6 @@ fn run(
     ring_stats: &std::sync::Mutex<Vec<(u32, RingStats)>>,
     upcalls: Option<UnixDatagram>,
 ) {
-    // Below the protocol thread (50), above everything else: forwarding keeps up when the
-    // cores are busy. Without CAP_SYS_NICE it stays a normal thread.
-    let _ = crate::sock::set_realtime(40);
     let slot_len = cfg.max_frame.max(ETH_HLEN + 20);
     let mut txq = Vec::with_capacity(ports.len());
     let mut ports: Vec<RxPort> = ports

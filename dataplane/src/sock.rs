@@ -369,7 +369,12 @@ fn close_later(fd: OwnedFd) {
         let (tx, rx) = mpsc::channel::<OwnedFd>();
         std::thread::Builder::new()
             .name("ne-close".into())
-            .spawn(move || rx.into_iter().for_each(drop))
+            .spawn(move || {
+                // Started by whichever thread first drops a socket, often the real-time
+                // protocol thread: closes need no such priority.
+                let _ = set_normal();
+                rx.into_iter().for_each(drop)
+            })
             .ok()
             .map(|_| tx)
     });
@@ -526,6 +531,14 @@ pub fn set_realtime(priority: i32) -> io::Result<()> {
     };
     // SAFETY: `p` is a valid sched_param; pid 0 is the calling thread.
     cvt(unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &p) }).map(drop)
+}
+
+/// Run the calling thread under the default policy (SCHED_OTHER), for helper threads that a
+/// real-time thread starts and that must not inherit its priority.
+pub fn set_normal() -> io::Result<()> {
+    let p = libc::sched_param { sched_priority: 0 };
+    // SAFETY: `p` is a valid sched_param; pid 0 is the calling thread.
+    cvt(unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &p) }).map(drop)
 }
 
 /// Run the calling thread under SCHED_IDLE: it gets a core only when nothing else wants one,

@@ -141,6 +141,16 @@ fn log_key(id: u64) -> Vec<u8> {
     k
 }
 
+/// A lock on running (RFC 6241 §7.5) refuses another session's commit, rollback and
+/// cancel-commit as it does an edit-config: they change running just the same. The agent's own
+/// rollbacks (a confirmed commit timing out or losing its session) go ahead regardless.
+fn running_writable(st: &State, session: u32) -> Result<(), StoreError> {
+    match st.locks[Target::Running.index()] {
+        Some(holder) if holder != session => Err(StoreError::Locked { holder }),
+        _ => Ok(()),
+    }
+}
+
 impl Datastore {
     /// Open (or create) the database in `dir` and load the datastores.
     pub fn open(dir: &Path, schema: Arc<Schema>) -> Result<(Datastore, BootSource), StoreError> {
@@ -479,7 +489,11 @@ impl Datastore {
         meta: &CommitMeta,
         subscribers: &mut [&mut dyn Subscriber],
     ) -> Result<CommitOutcome, StoreError> {
-        self.commit_inner(new, meta, subscribers, |_, _| Ok(Confirm::Keep))
+        let session = meta.session;
+        self.commit_inner(new, meta, subscribers, |st, _| {
+            running_writable(st, session)?;
+            Ok(Confirm::Keep)
+        })
     }
 
     /// The pipeline; `confirm` decides, under the state lock, what happens to the
@@ -645,6 +659,7 @@ impl Datastore {
         let session = meta.session;
         let timeout_ms = u64::from(req.timeout_s.unwrap_or(DEFAULT_TIMEOUT_S)) * 1000;
         self.commit_inner(candidate, meta, subscribers, |st, generation| {
+            running_writable(st, session)?;
             match (&st.pending, req.confirmed) {
                 (None, false) => Ok(Confirm::Keep),
                 (None, true) => Ok(Confirm::Arm(Pending {
@@ -686,6 +701,7 @@ impl Datastore {
     ) -> Result<CommitOutcome, StoreError> {
         {
             let st = self.state();
+            running_writable(&st, meta.session)?;
             let p = st
                 .pending
                 .as_ref()

@@ -249,6 +249,39 @@ fn locks_follow_rfc_6241() {
     assert!(ds.check_writable(Target::Running, 9).is_ok());
 }
 
+/// A lock on running refuses another session's commit and rollback, not only its edit-config
+/// and copy-config; the holder's own go through.
+#[test]
+fn a_lock_on_running_refuses_other_sessions_commits_and_rollbacks() {
+    let dir = TempDir::new("running-lock");
+    let (ds, _) = Datastore::open(&dir.0, schema()).unwrap();
+    edit(&ds, 1, &format!("<bfd {BFD}>{}</bfd>", session("a", 1))).unwrap();
+    ds.commit(&meta(), &mut []).unwrap();
+    let before = xml(&ds, Target::Running);
+    ds.lock(Target::Running, 9).unwrap();
+    edit(&ds, 1, &format!("<bfd {BFD}>{}</bfd>", session("b", 2))).unwrap();
+    let mut engine = Engine::default();
+    assert_eq!(
+        ds.commit(&meta(), &mut [&mut engine]).unwrap_err(),
+        StoreError::Locked { holder: 9 }
+    );
+    assert_eq!(
+        ds.rollback(1, &meta(), &mut [&mut engine]).unwrap_err(),
+        StoreError::Locked { holder: 9 }
+    );
+    assert_eq!(xml(&ds, Target::Running), before);
+    assert!(engine.applied.is_empty(), "an engine saw a refused commit");
+    let holder = CommitMeta {
+        session: 9,
+        ..meta()
+    };
+    ds.commit(&holder, &mut [&mut engine]).unwrap();
+    assert_ne!(xml(&ds, Target::Running), before);
+    ds.unlock(Target::Running, 9).unwrap();
+    ds.rollback(1, &meta(), &mut [&mut engine]).unwrap();
+    assert_eq!(xml(&ds, Target::Running), before);
+}
+
 #[test]
 fn rollback_restores_an_earlier_commit_through_the_pipeline() {
     let dir = TempDir::new("rollback");

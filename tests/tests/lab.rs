@@ -107,6 +107,38 @@ fn seed_steady_state_node_failure_recovery_and_reconcile() {
         num(&after, "<session>", "tx-packets") > tx0,
         "the session kept sending"
     );
+    assert_eq!(num(&after, "<session>", "tx-errors"), 0, "{after}");
+
+    // A session on an interface that is configured but not present sends nothing: its
+    // packets count as errors, not as sent.
+    ca.edit_running(
+        "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>a-ghost</name></interface></interfaces>\
+         <bfd xmlns=\"urn:ne-agent:yang:ne-bfd\"><session><name>ghost</name><peer-ip>10.77.0.2</peer-ip>\
+         <interface>a-ghost</interface><local-discriminator>77</local-discriminator>\
+         <min-tx-interval>100</min-tx-interval></session></bfd>",
+    )
+    .expect("a session on a missing interface");
+    assert!(
+        wait_for(Duration::from_secs(5), || {
+            let b = bfd(&mut ca);
+            leaf_after(&b, "<name>ghost</name>", "tx-errors").is_some_and(|v| v != "0")
+        }),
+        "{}",
+        bfd(&mut ca)
+    );
+    let b = bfd(&mut ca);
+    assert_eq!(
+        leaf_after(&b, "<name>ghost</name>", "tx-packets"),
+        Some("0"),
+        "{b}"
+    );
+    ca.edit_running(
+        "<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\" xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\">\
+         <session nc:operation=\"delete\"><name>ghost</name></session></bfd>\
+         <interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\" xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\">\
+         <interface nc:operation=\"delete\"><name>a-ghost</name></interface></interfaces>",
+    )
+    .expect("remove the session on a missing interface");
     let g = group(&mut ca, "a-ic");
     assert_eq!(num(&g, "<statistics>", "master-transitions"), mt0, "{g}");
     assert_eq!(leaf_after(&g, "<group>", "state"), Some("master"));

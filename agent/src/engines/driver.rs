@@ -89,6 +89,9 @@ struct BfdEntry {
     last_change_ms: u64,
     /// Packets dropped before the state machine (GTSM, wrong interface).
     io_discards: u64,
+    /// Control packets the kernel took, and those it refused or had no socket for (the core
+    /// counts what it asked to send).
+    tx_sent: u64,
     tx_errors: u64,
 }
 
@@ -340,6 +343,11 @@ impl Driver {
                 .unwrap_or(Duration::from_secs(1))
                 .min(Duration::from_secs(1));
             self.pump(&mut fds, &mut ready, timeout);
+            // The wake-up is drained here, not in `pump`: the read before due timers must leave
+            // it readable, or the commands it announces would wait for the next timer (up to a
+            // second without BFD). A command queued after this drain sends a wake-up of its own.
+            let mut b = [0u8; 64];
+            while self.wake.recv(&mut b).is_ok() {}
             loop {
                 match self.commands.try_recv() {
                     Ok(Command::Stop(done)) => {
@@ -428,10 +436,6 @@ impl Driver {
         }
         self.mc.flush(Instant::now());
         busy("multicast packets", at);
-        if ready[0] {
-            let mut b = [0u8; 64];
-            while self.wake.recv(&mut b).is_ok() {}
-        }
     }
 
     fn command(&mut self, c: Command) {
@@ -674,6 +678,7 @@ impl Driver {
                             tx,
                             last_change_ms: now_ms(),
                             io_discards: 0,
+                            tx_sent: 0,
                             tx_errors: 0,
                         },
                     );
@@ -1566,7 +1571,8 @@ impl Driver {
                  <local-diagnostic>{}</local-diagnostic><actual-tx-interval>{}</actual-tx-interval>\
                  <detection-time>{}</detection-time><up-transitions>{}</up-transitions>\
                  <last-state-change>{}</last-state-change><statistics><tx-packets>{}</tx-packets>\
-                 <rx-packets>{}</rx-packets><rx-discarded>{}</rx-discarded></statistics></session>",
+                 <tx-errors>{}</tx-errors><rx-packets>{}</rx-packets><rx-discarded>{}</rx-discarded>\
+                 </statistics></session>",
                 esc(&e.name),
                 e.core.state().name(),
                 e.core.remote_state().name(),
@@ -1575,7 +1581,8 @@ impl Driver {
                 e.core.detection_time_us(),
                 c.up_transitions,
                 rfc3339(e.last_change_ms),
-                c.tx_packets,
+                e.tx_sent,
+                e.tx_errors,
                 c.rx_packets,
                 c.rx_discarded + e.io_discards
             );
@@ -1660,16 +1667,22 @@ impl Driver {
 }
 
 fn send_bfd(e: &mut BfdEntry, p: &ControlPacket) {
-    let Some(tx) = e.tx.as_ref() else { return };
+    let Some(tx) = e.tx.as_ref() else {
+        e.tx_errors += 1;
+        return;
+    };
     let port = if e.cfg.interface.is_some() {
         BFD_SINGLE_HOP_PORT
     } else {
         BFD_MULTI_HOP_PORT
     };
-    if let Err(err) = tx.send_to(&p.encode(), SocketAddrV4::new(e.cfg.peer, port)) {
-        e.tx_errors += 1;
-        if e.tx_errors.is_power_of_two() {
-            debug!(session = %e.name, error = %err, errors = e.tx_errors, "BFD send failed");
+    match tx.send_to(&p.encode(), SocketAddrV4::new(e.cfg.peer, port)) {
+        Ok(_) => e.tx_sent += 1,
+        Err(err) => {
+            e.tx_errors += 1;
+            if e.tx_errors.is_power_of_two() {
+                debug!(session = %e.name, error = %err, errors = e.tx_errors, "BFD send failed");
+            }
         }
     }
 }

@@ -50,6 +50,10 @@ use crate::netconf::server::now_ms;
 /// How long a source stays known without fresh data.
 const SOURCE_LIFETIME: Duration = Duration::from_secs(210);
 const IGMP_PROTO: u8 = 2;
+/// The first wait before a forwarder that could not open its rings is started again; it
+/// doubles on every failure with the same interfaces, up to [`FWD_RETRY_MAX`].
+const FWD_RETRY_MIN: Duration = Duration::from_secs(1);
+const FWD_RETRY_MAX: Duration = Duration::from_secs(60);
 /// The state of one mVRRP gate: open or not, for frames that arrived from `since_ns` on
 /// (CLOCK_REALTIME; see [`dataplane::mfib::Oif::since_ns`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +141,11 @@ pub struct Multicast {
     /// A stopped forwarder still closing its rings; the next one starts after it.
     retiring: Option<Forwarder>,
     fwd_set: Vec<(u32, [u8; 6])>,
+    /// The forwarder for these interfaces failed (its rings could not be opened): it is started
+    /// again at `fwd_retry_at`, after `fwd_wait`.
+    fwd_failed: Vec<(u32, [u8; 6])>,
+    fwd_retry_at: Option<Instant>,
+    fwd_wait: Duration,
     upcall_rx: Option<UnixDatagram>,
     upcall_tx: Option<UnixDatagram>,
     sources: BTreeMap<(Ipv4Addr, Ipv4Addr), Source>,
@@ -231,6 +240,9 @@ impl Multicast {
             forwarder: None,
             retiring: None,
             fwd_set: Vec::new(),
+            fwd_failed: Vec::new(),
+            fwd_retry_at: None,
+            fwd_wait: Duration::ZERO,
             upcall_rx: None,
             upcall_tx: None,
             sources: BTreeMap::new(),
@@ -409,6 +421,10 @@ impl Multicast {
             return;
         }
         self.fwd_set = set.clone();
+        self.fwd_retry_at = None;
+        if set != self.fwd_failed {
+            self.fwd_wait = Duration::ZERO;
+        }
         // The old thread closes its rings on its own time; a new one waits for that before it
         // opens its own, so no frame is forwarded twice.
         if let Some(f) = self.forwarder.take() {
@@ -449,8 +465,25 @@ impl Multicast {
                 info!(interfaces = n, "multicast forwarder started");
                 self.forwarder = Some(f);
             }
-            Err(e) => error!(error = %e, "cannot start the multicast forwarder"),
+            Err(e) => {
+                error!(error = %e, "cannot start the multicast forwarder");
+                self.forwarder_failed(Instant::now());
+            }
         }
+    }
+
+    /// The forwarder could not start or open its rings (an interface went away between the
+    /// check and the open, memory for the rings, a limit): start it again later, waiting
+    /// longer each time the same interfaces fail.
+    fn forwarder_failed(&mut self, now: Instant) {
+        self.forwarder = None;
+        self.fwd_failed = std::mem::take(&mut self.fwd_set);
+        self.fwd_wait = (self.fwd_wait * 2).clamp(FWD_RETRY_MIN, FWD_RETRY_MAX);
+        self.fwd_retry_at = Some(now + self.fwd_wait);
+        warn!(
+            retry_in_s = self.fwd_wait.as_secs(),
+            "multicast forwarder down; retrying"
+        );
     }
 
     /// The mVRRP group (interface, vrid) is master or not. The gate switches in one table swap,
@@ -546,7 +579,7 @@ impl Multicast {
         let again = match self.rib.loaded(r) {
             Ok(l) => {
                 debug!(routes, replayed = l.replayed, "routing table read");
-                if let (Some(old), Some(loader)) = (l.old, self.loader.as_ref()) {
+                if let (Some(old), Some(loader)) = (l.free, self.loader.as_ref()) {
                     loader.free(old);
                 }
                 l.again
@@ -963,6 +996,9 @@ impl Multicast {
 
     pub fn next_deadline(&self) -> Option<Instant> {
         let mut d: Option<Instant> = self.tib.next_deadline();
+        if let Some(t) = self.fwd_retry_at {
+            d = Some(d.map_or(t, |x| x.min(t)));
+        }
         if let Some(t) = self.gates.values().filter_map(|g| g.settle_at).min() {
             d = Some(d.map_or(t, |x| x.min(t)));
         }
@@ -982,6 +1018,10 @@ impl Multicast {
     }
 
     pub fn on_timer(&mut self, now: Instant) {
+        if self.fwd_retry_at.is_some_and(|t| t <= now) {
+            self.fwd_retry_at = None;
+            self.sync_forwarder();
+        }
         for g in self.gates.values_mut() {
             if g.settle_at.is_some_and(|t| t <= now) {
                 g.settle_at = None;
@@ -1065,7 +1105,7 @@ impl Multicast {
     pub fn flush(&mut self, now: Instant) {
         if let Some(why) = self.forwarder.as_ref().and_then(Forwarder::failure) {
             error!(error = %why, "cannot start the multicast forwarder");
-            self.forwarder = None;
+            self.forwarder_failed(now);
         }
         if std::mem::take(&mut self.dirty) {
             self.recompute(now);

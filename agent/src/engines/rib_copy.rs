@@ -3,14 +3,19 @@
 //! own), and the route notifications that arrive during that read.
 //!
 //! A read takes a while (about 70 ms per 100,000 routes) and the kernel goes on changing the
-//! table meanwhile: a notification may or may not be in the copy being read. So every
-//! notification is applied to the copy in use at once (lookups stay current), kept, and replayed
-//! onto the new copy when it is in. Replaying one the read already saw changes nothing: adding
-//! an entry that is there, or removing one that is not, leaves the table as it is.
+//! table meanwhile: a notification may or may not be in the copy being read, and a prefix may be
+//! read before, between or after the notifications that touched it. So every notification is
+//! applied to the copy in use at once (lookups stay current), and the last one per entry (prefix
+//! and metric) is kept and replayed onto the new copy when it is in, as a replacement or a
+//! removal of that entry. That gives the entry's final state whatever the read saw of it:
+//! replaying every notification in order would not, as a plain add re-applied after a later
+//! replacement leaves the stale path in front (add via B, replace with C: the read has C, the
+//! replayed add puts B beside it and the replayed replace then removes C).
 //!
 //! Pure state: the caller asks the loader when [`RibCopy::want_read`] says so, and hands the
 //! result to [`RibCopy::loaded`].
 
+use std::collections::HashMap;
 use std::io;
 use std::net::Ipv4Addr;
 
@@ -35,8 +40,9 @@ pub enum Update {
 /// What a finished read asks of the caller.
 #[derive(Debug)]
 pub struct Loaded {
-    /// The copy it replaces, to be freed off the protocol thread.
-    pub old: Option<Rib>,
+    /// The copy it replaced (or the new one, if it was not taken), to be freed off the protocol
+    /// thread.
+    pub free: Option<Rib>,
     /// Notifications replayed onto the new copy.
     pub replayed: usize,
     /// Read again: the table's links, addresses or nexthops changed during this read, too
@@ -50,8 +56,11 @@ pub struct RibCopy {
     table: Option<Rib>,
     /// A read is in flight; `Some(true)`: another must follow it.
     reading: Option<bool>,
-    /// Notifications received during the read in flight: (route, removed, replace).
-    pending: Vec<(Route, bool, bool)>,
+    /// The last notification per entry (prefix length, masked prefix, metric) received during
+    /// the read in flight: (route, removed).
+    pending: HashMap<(u8, u32, u32), (Route, bool)>,
+    /// More entries changed during the read than are kept: the new copy misses some.
+    overflow: bool,
     max_pending: usize,
 }
 
@@ -66,7 +75,8 @@ impl RibCopy {
         RibCopy {
             table: None,
             reading: None,
-            pending: Vec::new(),
+            pending: HashMap::new(),
+            overflow: false,
             max_pending,
         }
     }
@@ -114,11 +124,14 @@ impl RibCopy {
 
     /// A route notification from the kernel.
     pub fn route_event(&mut self, route: Route, removed: bool, replace: bool) -> Update {
-        if self.reading.is_some() {
-            if self.pending.len() < self.max_pending {
-                self.pending.push((route, removed, replace));
+        if self.reading.is_some() && !self.overflow {
+            let len = route.prefix_len.min(32);
+            let key = (len, u32::from(route.dst) & mask(len), route.metric);
+            if self.pending.len() < self.max_pending || self.pending.contains_key(&key) {
+                self.pending.insert(key, (route, removed));
             } else {
                 self.pending.clear();
+                self.overflow = true;
                 self.reading = Some(true);
             }
         }
@@ -135,18 +148,25 @@ impl RibCopy {
 
     /// The read in flight ended. A copy replaces the one in use, with the notifications of its
     /// read replayed onto it. After an error the copy in use stays (it has every notification)
-    /// or, with none yet, lookups see an empty table.
+    /// or, with none yet, lookups see an empty table. So does it when more entries changed
+    /// during the read than were kept: another read follows at once.
     pub fn loaded(&mut self, read: io::Result<Rib>) -> Result<Loaded, (io::Error, bool)> {
         let pending = std::mem::take(&mut self.pending);
+        let overflow = std::mem::take(&mut self.overflow);
         let mut again = self.reading.take() == Some(true);
         match read {
+            Ok(rib) if overflow && self.table.is_some() => Ok(Loaded {
+                free: Some(rib),
+                replayed: 0,
+                again: true,
+            }),
             Ok(mut rib) => {
                 let replayed = pending.len();
-                for (route, removed, replace) in pending {
-                    again |= !rib.apply(route, removed, replace);
+                for (route, removed) in pending.into_values() {
+                    again |= !rib.apply(route, removed, true);
                 }
                 Ok(Loaded {
-                    old: self.table.replace(rib),
+                    free: self.table.replace(rib),
                     replayed,
                     again,
                 })
@@ -157,6 +177,10 @@ impl RibCopy {
             }
         }
     }
+}
+
+fn mask(len: u8) -> u32 {
+    u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -195,7 +219,7 @@ mod tests {
         assert_eq!(c.route_event(gone, true, false), Update::None);
         let stale = Rib::new(vec![old, gone]);
         let l = c.loaded(Ok(stale)).expect("a copy");
-        assert_eq!((l.replayed, l.again, l.old.is_none()), (2, false, true));
+        assert_eq!((l.replayed, l.again, l.free.is_none()), (2, false, true));
         assert_eq!(gw(&c, SRC), Some(Ipv4Addr::new(10, 0, 1, 1)));
         assert!(c.lookup(Ipv4Addr::new(10, 8, 1, 1)).is_none());
         assert!(!c.is_reading());
@@ -215,7 +239,7 @@ mod tests {
         assert_eq!(gw(&c, SRC), Some(Ipv4Addr::new(10, 0, 1, 1)));
         // A read that saw the change.
         let l = c.loaded(Ok(Rib::new(vec![second]))).expect("copy");
-        assert_eq!(l.old.map(|o| o.len()), Some(1));
+        assert_eq!(l.free.map(|o| o.len()), Some(1));
         assert_eq!(gw(&c, SRC), Some(Ipv4Addr::new(10, 0, 1, 1)));
         // And one that did not, with the change being a removal.
         assert!(c.want_read());
@@ -243,7 +267,8 @@ mod tests {
         assert!(!l.again);
     }
 
-    /// Beyond the cap the notifications are dropped and the table is read again.
+    /// Beyond the cap the notifications are dropped and the table is read again. The copy in
+    /// use, which took every one of them, stays until then; with none, the new one serves.
     #[test]
     fn a_flood_of_notifications_during_a_read_reads_again() {
         let mut c = RibCopy::new(2);
@@ -252,7 +277,53 @@ mod tests {
             c.route_event(route([10, i, 0, 0], 16, 2, [10, 0, 0, 1]), false, false);
         }
         let l = c.loaded(Ok(Rib::default())).expect("copy");
-        assert_eq!((l.replayed, l.again), (0, true));
+        assert_eq!((l.replayed, l.again, l.free.is_none()), (0, true, true));
+        assert!(c.has_table());
+
+        assert!(c.want_read());
+        for i in 0..3u8 {
+            let r = route([10, 9, 0, 0], 16 + i, 2, [10, 0, 0, 1]);
+            assert_eq!(c.route_event(r, false, false), Update::Applied);
+        }
+        let l = c.loaded(Ok(Rib::default())).expect("copy");
+        assert_eq!((l.again, l.free.map(|f| f.len())), (true, Some(0)));
+        assert_eq!(
+            gw(&c, SRC),
+            Some(Ipv4Addr::new(10, 0, 0, 1)),
+            "the current copy went"
+        );
+        // Changes to one entry count once.
+        assert!(c.want_read());
+        for i in 0..5u8 {
+            c.route_event(route([10, 9, 0, 0], 16, 2, [10, 0, 0, i]), false, true);
+        }
+        let l = c.loaded(Ok(Rib::default())).expect("copy");
+        assert_eq!((l.replayed, l.again), (1, false));
+        assert_eq!(gw(&c, SRC), Some(Ipv4Addr::new(10, 0, 0, 4)));
+    }
+
+    /// An entry added and then replaced (or removed and added again) during a read that saw the
+    /// end result: the replay must give that result, not bring the intermediate path back.
+    #[test]
+    fn the_replay_gives_each_entry_its_last_state_whatever_the_read_saw() {
+        let (b, cc) = ([10, 0, 0, 2], [10, 0, 0, 3]);
+        let via = |g| route([10, 9, 0, 0], 16, 2, g);
+        for saw in [vec![], vec![via(b)], vec![via(cc)]] {
+            let mut c = RibCopy::default();
+            assert!(c.want_read());
+            c.route_event(via(b), false, false);
+            c.route_event(via(cc), false, true);
+            c.loaded(Ok(Rib::new(saw.clone()))).expect("copy");
+            assert_eq!(gw(&c, SRC), Some(Ipv4Addr::from(cc)), "read saw {saw:?}");
+        }
+        for saw in [vec![via(b)], vec![], vec![via(cc)]] {
+            let mut c = RibCopy::default();
+            assert!(c.want_read());
+            c.route_event(via(b), true, false);
+            c.route_event(via(cc), false, false);
+            c.loaded(Ok(Rib::new(saw.clone()))).expect("copy");
+            assert_eq!(gw(&c, SRC), Some(Ipv4Addr::from(cc)), "read saw {saw:?}");
+        }
     }
 
     /// A notification naming a nexthop object the fresh copy does not know cannot be replayed:
