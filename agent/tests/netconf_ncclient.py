@@ -138,6 +138,22 @@ check(f"<session-id>{b.session_id}</session-id>" in st and "<username>admin</use
       and "<in-rpcs>" in st and "<out-rpc-errors>" in st, "sessions and statistics: " + st)
 check("netconf-state" not in a.get(filter=("subtree", f'<bfd xmlns="{BFD}"/>')).data_xml,
       "a filter that does not name netconf-state leaves it out")
+# XPath selects inside the schema-less state trees too, list keys kept on the way.
+st = a.get(filter=("xpath", ({"ncm": NCM}, "/ncm:netconf-state/ncm:schemas/ncm:schema[ncm:identifier='ne-vrrp']/ncm:location"))).data_xml
+check("<identifier>ne-vrrp</identifier>" in st and "<location>NETCONF</location>" in st
+      and "ne-bfd" not in st and "<sessions>" not in st and "<namespace>" not in st,
+      "xpath into netconf-state: " + st)
+st = a.get(filter=("xpath", ({"ncm": NCM}, "/ncm:netconf-state/ncm:bogus"))).data_xml
+check("netconf-state" not in st, "an xpath that selects nothing in netconf-state: " + st)
+YL = "urn:ietf:params:xml:ns:yang:ietf-yang-library"
+st = a.get(filter=("xpath", ({"yl": YL}, "/yl:yang-library/yl:content-id"))).data_xml
+check("<content-id>" in st and "<module-set>" not in st, "xpath into the YANG library: " + st)
+
+# A lock on running refuses another session's commit (RFC 6241 7.5), not only its edits.
+b.lock(target="running")
+expect_error(lambda: a.commit(), "lock-denied", "commit while another session locks running")
+b.unlock(target="running")
+a.commit()
 
 # kill-session releases the victim's lock.
 b.lock(target="running")

@@ -237,7 +237,16 @@ impl Datastore {
                         session: 0,
                         comment: Some("loaded from startup at boot".into()),
                     };
-                    store.commit_tree(startup, &meta, &mut [])?;
+                    let out = store.commit_tree(startup, &meta, &mut [])?;
+                    if out.id.is_some() && generation > 0 {
+                        // Commits made after the last save to startup are set aside, not lost.
+                        warn!(
+                            changes = out.changes.len(),
+                            last_running = generation,
+                            "booted from startup, which differs from the last committed running; \
+                             ne-system:rollback to that commit restores it"
+                        );
+                    }
                     source = BootSource::Startup;
                 }
                 Err(e) => {

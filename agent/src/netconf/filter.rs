@@ -223,3 +223,202 @@ pub fn apply_elements(el: &Element, filters: &[Element]) -> Option<Element> {
     }
     keep
 }
+
+/// Leaves that key the lists of the schema-less state trees (netconf-state, the YANG library):
+/// kept with an entry that is on the way to a selected node, as a list entry's keys are.
+const STATE_KEYS: &[&str] = &[
+    "name",
+    "identifier",
+    "version",
+    "format",
+    "revision",
+    "session-id",
+];
+
+/// XPath filtering of schema-less XML (netconf-state, the YANG library): the selected elements
+/// with their subtrees, inside their ancestors. `None` when the expression selects nothing in
+/// this tree.
+pub fn apply_xpath_elements(
+    el: &Element,
+    select: &str,
+    scope: &[(String, String)],
+) -> Result<Option<Element>, String> {
+    use std::collections::{HashMap, HashSet};
+    use yang::xpath;
+
+    let expr = xpath::parse(select).map_err(|e| format!("invalid XPath '{select}': {e}"))?;
+    let prefixes: HashMap<String, String> = scope
+        .iter()
+        .filter(|(p, _)| !p.is_empty())
+        .cloned()
+        .collect();
+    let ctx = xpath::Context::new(&prefixes, "");
+    let doc = ElementDoc::new(el);
+    let selected = match xpath::evaluate(&doc, &expr, &ctx, 0, 0) {
+        Ok(xpath::Value::NodeSet(s)) => s,
+        Ok(_) => return Err(format!("'{select}' does not select nodes")),
+        Err(e) => return Err(format!("cannot evaluate '{select}': {e}")),
+    };
+    let chosen: HashSet<u32> = selected.iter().copied().collect();
+    let mut on_path: HashSet<u32> = HashSet::new();
+    for &n in &selected {
+        let mut cur = n;
+        while cur != 0 && on_path.insert(cur) {
+            cur = doc.parent[cur as usize];
+        }
+    }
+    fn build(
+        doc: &ElementDoc<'_>,
+        i: u32,
+        chosen: &std::collections::HashSet<u32>,
+        on_path: &std::collections::HashSet<u32>,
+    ) -> Option<Element> {
+        let e = doc.elements[i as usize]?;
+        if chosen.contains(&i) {
+            return Some(e.clone());
+        }
+        if !on_path.contains(&i) {
+            return None;
+        }
+        let children = doc.children[i as usize]
+            .iter()
+            .filter_map(|&c| {
+                let ce = doc.elements[c as usize]?;
+                if ce.children.is_empty() && STATE_KEYS.contains(&ce.name.as_str()) {
+                    Some(ce.clone())
+                } else {
+                    build(doc, c, chosen, on_path)
+                }
+            })
+            .collect();
+        Some(Element {
+            children,
+            ..e.clone()
+        })
+    }
+    Ok(build(&doc, 1, &chosen, &on_path))
+}
+
+/// An element tree as an XPath document: node 0 is the root, node 1 the element.
+struct ElementDoc<'a> {
+    elements: Vec<Option<&'a Element>>,
+    parent: Vec<u32>,
+    children: Vec<Vec<u32>>,
+}
+
+impl<'a> ElementDoc<'a> {
+    fn new(el: &'a Element) -> ElementDoc<'a> {
+        let mut d = ElementDoc {
+            elements: vec![None],
+            parent: vec![0],
+            children: vec![Vec::new()],
+        };
+        d.push(el, 0);
+        d
+    }
+
+    fn push(&mut self, el: &'a Element, parent: u32) {
+        let i = self.elements.len() as u32;
+        self.elements.push(Some(el));
+        self.parent.push(parent);
+        self.children.push(Vec::new());
+        self.children[parent as usize].push(i);
+        for c in &el.children {
+            self.push(c, i);
+        }
+    }
+}
+
+impl yang::xpath::Document for ElementDoc<'_> {
+    type Node = u32;
+
+    fn root(&self) -> u32 {
+        0
+    }
+
+    fn parent(&self, n: u32) -> Option<u32> {
+        (n != 0).then(|| self.parent[n as usize])
+    }
+
+    fn children(&self, n: u32) -> Vec<u32> {
+        self.children[n as usize].clone()
+    }
+
+    fn name(&self, n: u32) -> Option<(&str, &str)> {
+        self.elements[n as usize].map(|e| (e.ns.as_str(), e.name.as_str()))
+    }
+
+    fn value(&self, n: u32) -> Option<std::borrow::Cow<'_, str>> {
+        self.elements[n as usize]
+            .filter(|e| e.children.is_empty())
+            .map(|e| std::borrow::Cow::Borrowed(e.text.trim()))
+    }
+
+    fn deref(&self, _: u32) -> Option<u32> {
+        None
+    }
+
+    fn identity_derived_from(&self, _: u32, _: &str, _: &str, _: bool) -> bool {
+        false
+    }
+
+    fn enum_value(&self, _: u32) -> Option<i64> {
+        None
+    }
+
+    fn re_match(&self, _: &str, _: &str) -> Result<bool, String> {
+        Err("re-match() is not available on this state".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NCM: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring";
+
+    fn state() -> Element {
+        yang::xml::parse(&format!(
+            "<netconf-state xmlns=\"{NCM}\"><schemas>\
+             <schema><identifier>ne-bfd</identifier><version>1</version><format>yang</format><location>NETCONF</location></schema>\
+             <schema><identifier>ne-vrrp</identifier><version>2</version><format>yang</format><location>NETCONF</location></schema>\
+             </schemas><sessions><session><session-id>3</session-id><username>admin</username></session></sessions></netconf-state>"
+        ))
+        .expect("xml")
+    }
+
+    fn select(xpath: &str) -> Result<Option<String>, String> {
+        let scope = [("ncm".to_string(), NCM.to_string())];
+        apply_xpath_elements(&state(), xpath, &scope).map(|e| e.map(|e| e.to_xml()))
+    }
+
+    #[test]
+    fn xpath_selects_inside_schema_less_state_with_list_keys() {
+        let x = select(
+            "/ncm:netconf-state/ncm:schemas/ncm:schema[ncm:identifier='ne-vrrp']/ncm:location",
+        )
+        .unwrap()
+        .expect("selected");
+        assert!(x.contains("<identifier>ne-vrrp</identifier>"), "{x}");
+        assert!(
+            x.contains("<version>2</version>") && x.contains("<location>"),
+            "{x}"
+        );
+        assert!(!x.contains("ne-bfd") && !x.contains("<sessions"), "{x}");
+        let x = select("/ncm:netconf-state/ncm:sessions")
+            .unwrap()
+            .expect("sessions");
+        assert!(
+            x.contains("<username>admin</username>") && !x.contains("<schemas"),
+            "{x}"
+        );
+        assert_eq!(select("/ncm:netconf-state/ncm:bogus").unwrap(), None);
+        assert_eq!(
+            select("/netconf-state").unwrap(),
+            None,
+            "no namespace: no match"
+        );
+        assert!(select("/ncm:netconf-state[").is_err());
+        assert!(select("count(/ncm:netconf-state)").is_err());
+    }
+}

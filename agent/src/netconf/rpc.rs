@@ -156,7 +156,8 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
             let tree = store.get(source).ok_or_else(|| {
                 one(RpcError::application(
                     ErrorTag::InvalidValue,
-                    "the startup datastore does not exist",
+                    "no startup configuration has been saved (copy-config running to startup saves one); \
+                     until then the agent boots from the last committed running",
                 ))
             })?;
             data_reply(server, op, &tree, true)
@@ -500,8 +501,8 @@ fn rollback(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult {
     Ok((body, After::Continue))
 }
 
-/// netconf-state as XML, subject to the request's subtree filter (an XPath filter selects it
-/// only when it names it).
+/// netconf-state and the YANG library as XML, subject to the request's subtree or XPath
+/// filter (an XPath error is reported by the filter over the device's data, which runs first).
 fn monitoring_state(server: &Server, op: &Element) -> String {
     // Built as XML (no module text for these IETF trees), so filtered as XML.
     let mut trees = vec![super::state::netconf_state_xml(server)];
@@ -515,8 +516,8 @@ fn monitoring_state(server: &Server, op: &Element) -> String {
             None => out.push_str(&state),
             Some(f) if f.attr("", "type") == Some("xpath") => {
                 let select = f.attr("", "select").unwrap_or("");
-                if select.contains(&el.name) {
-                    out.push_str(&state);
+                if let Ok(Some(e)) = filter::apply_xpath_elements(&el, select, &f.scope) {
+                    out.push_str(&e.to_xml());
                 }
             }
             Some(f) => {
@@ -606,7 +607,8 @@ fn source_tree(server: &Server, op: &Element, name: &str) -> Result<DataTree, Ve
     server.store.get(t).ok_or_else(|| {
         one(RpcError::application(
             ErrorTag::InvalidValue,
-            "the startup datastore does not exist",
+            "no startup configuration has been saved (copy-config running to startup saves one); \
+                     until then the agent boots from the last committed running",
         ))
     })
 }
