@@ -56,6 +56,11 @@ async fn serve(args: RunArgs) -> Result<(), String> {
         micros = start.elapsed().as_micros() as u64,
         "models compiled"
     );
+    // A bad or busy address fails before anything is written to the data directory (connections
+    // wait in the backlog until the server is ready).
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let dir = &args.data_dir;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let (store, boot) =
@@ -68,9 +73,6 @@ async fn serve(args: RunArgs) -> Result<(), String> {
         ssh::rsa_host_key(&dir.join("ssh_host_rsa_key")).map_err(|e| e.to_string())?,
     ];
     let server = Server::new(Arc::clone(&schema), Arc::clone(&store), Limits::default());
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let bound = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;

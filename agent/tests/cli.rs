@@ -117,3 +117,20 @@ fn bad_usage_exits_2() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("usage:"));
     }
 }
+
+/// A listen address that cannot be used stops the agent before it writes anything: no data
+/// directory, keys or password are left behind.
+#[test]
+fn a_bad_listen_address_fails_before_touching_the_data_directory() {
+    let dir = std::env::temp_dir().join(format!("ne-agent-cli-listen-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = ne_agent()
+        .args(["--listen", "bogus", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot listen on bogus"), "{stderr}");
+    assert!(!dir.exists(), "{} was created", dir.display());
+}
