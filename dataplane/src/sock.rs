@@ -362,6 +362,18 @@ impl Drop for PacketSocket {
 /// period in the kernel (`synchronize_net`: 10-30 ms, more under load), and the protocol
 /// thread that drops one (an interface leaving the configuration) must not stop sending BFD
 /// for that long. Falls back to closing here if the thread cannot be started.
+/// Configure a new packet socket; if that fails, close it off the caller's thread as a dropped
+/// [`PacketSocket`] is (a bound one costs a grace period to close).
+fn set_up(fd: OwnedFd, f: impl FnOnce(&OwnedFd) -> io::Result<()>) -> io::Result<OwnedFd> {
+    match f(&fd) {
+        Ok(()) => Ok(fd),
+        Err(e) => {
+            close_later(fd);
+            Err(e)
+        }
+    }
+}
+
 fn close_later(fd: OwnedFd) {
     use std::sync::{mpsc, OnceLock};
     static CLOSER: OnceLock<Option<mpsc::Sender<OwnedFd>>> = OnceLock::new();
@@ -406,11 +418,13 @@ impl PacketSocket {
     pub fn open(ifindex: u32, ethertype: Option<u16>) -> io::Result<PacketSocket> {
         let proto = ethertype.unwrap_or(0).to_be();
         // Protocol 0 until bind: see `bind_packet`.
-        let fd = new_socket(libc::AF_PACKET, libc::SOCK_RAW, 0)?;
-        bind_packet(&fd, ifindex, proto)?;
-        if ethertype.is_some() {
-            ignore_outgoing(&fd)?;
-        }
+        let fd = set_up(new_socket(libc::AF_PACKET, libc::SOCK_RAW, 0)?, |fd| {
+            bind_packet(fd, ifindex, proto)?;
+            if ethertype.is_some() {
+                ignore_outgoing(fd)?;
+            }
+            Ok(())
+        })?;
         Ok(PacketSocket {
             fd: Some(fd),
             ifindex,
@@ -424,35 +438,37 @@ impl PacketSocket {
     pub fn open_control(ifindex: u32, rcvbuf: usize) -> io::Result<PacketSocket> {
         let proto = 0x0800u16.to_be();
         // Protocol 0 until bind: see `bind_packet`.
-        let fd = new_socket(libc::AF_PACKET, libc::SOCK_RAW, 0)?;
-        // A burst of reports must not overflow the queue (SO_RCVBUFFORCE needs CAP_NET_ADMIN).
-        let size = libc::c_int::try_from(rcvbuf).unwrap_or(libc::c_int::MAX);
-        if setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUFFORCE,
-            &size,
-        )
-        .is_err()
-        {
-            setsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_RCVBUF, &size)?;
-        }
-        let mut prog = crate::ring::control_filter();
-        crate::ring::attach_filter(fd.as_raw_fd(), &mut prog)?;
-        bind_packet(&fd, ifindex, proto)?;
-        ignore_outgoing(&fd)?;
-        let mreq = libc::packet_mreq {
-            mr_ifindex: ifindex as libc::c_int,
-            mr_type: libc::PACKET_MR_ALLMULTI as libc::c_ushort,
-            mr_alen: 0,
-            mr_address: [0; 8],
-        };
-        setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_PACKET,
-            libc::PACKET_ADD_MEMBERSHIP,
-            &mreq,
-        )?;
+        let fd = set_up(new_socket(libc::AF_PACKET, libc::SOCK_RAW, 0)?, |fd| {
+            // A burst of reports must not overflow the queue (SO_RCVBUFFORCE needs
+            // CAP_NET_ADMIN).
+            let size = libc::c_int::try_from(rcvbuf).unwrap_or(libc::c_int::MAX);
+            if setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUFFORCE,
+                &size,
+            )
+            .is_err()
+            {
+                setsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_RCVBUF, &size)?;
+            }
+            let mut prog = crate::ring::control_filter();
+            crate::ring::attach_filter(fd.as_raw_fd(), &mut prog)?;
+            bind_packet(fd, ifindex, proto)?;
+            ignore_outgoing(fd)?;
+            let mreq = libc::packet_mreq {
+                mr_ifindex: ifindex as libc::c_int,
+                mr_type: libc::PACKET_MR_ALLMULTI as libc::c_ushort,
+                mr_alen: 0,
+                mr_address: [0; 8],
+            };
+            setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                libc::PACKET_ADD_MEMBERSHIP,
+                &mreq,
+            )
+        })?;
         Ok(PacketSocket {
             fd: Some(fd),
             ifindex,

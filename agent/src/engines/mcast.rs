@@ -50,6 +50,9 @@ use crate::netconf::server::now_ms;
 /// How long a source stays known without fresh data.
 const SOURCE_LIFETIME: Duration = Duration::from_secs(210);
 const IGMP_PROTO: u8 = 2;
+/// How long an interface whose IGMP/PIM socket could not be opened waits before the next link
+/// or address event tries again.
+const CTL_RETRY: Duration = Duration::from_secs(5);
 /// The first wait before a forwarder that could not open its rings is started again; it
 /// doubles on every failure with the same interfaces, up to [`FWD_RETRY_MAX`].
 const FWD_RETRY_MIN: Duration = Duration::from_secs(1);
@@ -88,6 +91,9 @@ struct McIf {
     prefixes: Vec<(Ipv4Addr, u8)>,
     up: bool,
     ctl: Option<PacketSocket>,
+    /// The control socket could not be opened: not tried again before this (each try may cost
+    /// the protocol thread a socket setup, and each failure an error line).
+    ctl_retry_at: Option<Instant>,
     igmp: Option<igmp::Interface>,
     pim: Option<pim::Interface>,
     /// Downstream Join/Prune state (with PIM).
@@ -285,6 +291,7 @@ impl Multicast {
                     prefixes: Vec::new(),
                     up: false,
                     ctl: None,
+                    ctl_retry_at: None,
                     igmp: None,
                     pim: None,
                     ds: None,
@@ -327,11 +334,16 @@ impl Multicast {
                         .map(|a| (a.ip, a.prefix_len))
                         .collect();
                     let local = e.prefixes.first().map_or(Ipv4Addr::UNSPECIFIED, |p| p.0);
-                    if appeared || e.ctl.is_none() {
+                    let retry = e.ctl.is_none() && e.ctl_retry_at.is_none_or(|t| t <= now);
+                    if appeared || retry {
                         match PacketSocket::open_control(l.index, 4 << 20) {
-                            Ok(s) => e.ctl = Some(s),
+                            Ok(s) => {
+                                e.ctl = Some(s);
+                                e.ctl_retry_at = None;
+                            }
                             Err(err) => {
-                                error!(interface = %name, error = %err, "cannot open the IGMP/PIM socket")
+                                e.ctl_retry_at = Some(now + CTL_RETRY);
+                                error!(interface = %name, error = %err, retry_s = CTL_RETRY.as_secs(), "cannot open the IGMP/PIM socket")
                             }
                         }
                     }
