@@ -557,12 +557,14 @@ pub fn set_normal() -> io::Result<()> {
     cvt(unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &p) }).map(drop)
 }
 
-/// Run the calling thread under SCHED_IDLE: it gets a core only when nothing else wants one,
-/// for background work (reading a large routing table) that must not compete with anything.
+/// Run the calling thread at a low priority (SCHED_OTHER, nice 10) for background work
+/// (reading a large routing table): below the agent's other normal threads, but not starved by
+/// a busy machine as SCHED_IDLE would be (a table that never arrives leaves RPF without
+/// routes). The real-time threads are above it either way.
 pub fn set_background() -> io::Result<()> {
-    let p = libc::sched_param { sched_priority: 0 };
-    // SAFETY: `p` is a valid sched_param; pid 0 is the calling thread.
-    cvt(unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &p) }).map(drop)
+    set_normal()?;
+    // SAFETY: plain syscall; on Linux `who` 0 with PRIO_PROCESS is the calling thread.
+    cvt(unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) }).map(drop)
 }
 
 #[cfg(test)]

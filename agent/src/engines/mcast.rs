@@ -570,13 +570,19 @@ impl Multicast {
         if !self.rib.want_read() {
             return;
         }
-        if self.loader.is_none() {
-            self.loader = RibLoader::start()
-                .map_err(|e| error!(error = %e, "cannot start the routing table reader"))
-                .ok();
+        if self.loader.as_ref().is_some_and(|l| !l.request()) {
+            error!("the routing table reader ended; starting a new one");
+            self.loader = None;
+        } else if self.loader.is_some() {
+            return;
         }
+        self.loader = RibLoader::start()
+            .map_err(|e| error!(error = %e, "cannot start the routing table reader"))
+            .ok();
         match &self.loader {
-            Some(l) => l.request(),
+            Some(l) => {
+                l.request();
+            }
             // Connected sources only; no retry (and error) per lookup.
             None => self.rib.no_reader(),
         }

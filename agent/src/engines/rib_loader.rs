@@ -36,8 +36,7 @@ impl RibLoader {
         std::thread::Builder::new()
             .name("ne-rib".into())
             .spawn(move || {
-                // Below every other thread: the protocol thread that waits for the table is
-                // real-time anyway, and the table is only late, never wrong.
+                // Below the agent's other threads: the table is only late, never wrong.
                 let _ = dataplane::sock::set_background();
                 let mut nl: Option<Handle> = None;
                 // Frees what it is given; true for a load request.
@@ -78,9 +77,9 @@ impl RibLoader {
         })
     }
 
-    /// Ask for a fresh copy of the table.
-    pub fn request(&self) {
-        let _ = self.requests.send(Job::Load);
+    /// Ask for a fresh copy of the table. `false`: the thread is gone (it panicked).
+    pub fn request(&self) -> bool {
+        self.requests.send(Job::Load).is_ok()
     }
 
     /// Free an old copy on the loader's thread.
