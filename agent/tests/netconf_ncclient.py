@@ -58,6 +58,9 @@ check("<name>to-b</name>" in data and "peer-ip" not in data, "selection filter")
 data = a.get_config(source="running", filter=("xpath", ({"b": BFD}, "/b:bfd/b:session[b:name='to-b']/b:peer-ip"))).data_xml
 check("<peer-ip>127.0.0.2</peer-ip>" in data and "<name>to-b</name>" in data and "to-c" not in data
       and "local-discriminator" not in data, "xpath filter: " + data)
+# Unprefixed names, as typed with netconf-console2 --get -x, match in any module.
+data = a.get_config(source="running", filter=("xpath", "/bfd/session[name='to-b']/peer-ip")).data_xml
+check("<peer-ip>127.0.0.2</peer-ip>" in data and "to-c" not in data, "unprefixed xpath filter: " + data)
 expect_error(lambda: a.get_config(source="running", filter=("xpath", ({"b": BFD}, "/b:bfd["))),
              "invalid-value", "malformed xpath filter")
 data = a.get_config(source="running", with_defaults="report-all").data_xml

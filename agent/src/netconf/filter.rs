@@ -96,7 +96,7 @@ fn select(schema: &Schema, nodes: &[Arc<DataNode>], filters: &[Element]) -> Vec<
 
 /// XPath filtering (RFC 6241 §8.9, :xpath): the selected nodes with their whole subtrees, inside
 /// their ancestors (list entries keep their keys). Prefixes come from the filter element's
-/// namespace declarations.
+/// namespace declarations; unprefixed names match in any namespace.
 pub fn apply_xpath(
     schema: &Schema,
     tree: &DataTree,
@@ -113,7 +113,7 @@ pub fn apply_xpath(
         .filter(|(p, _)| !p.is_empty())
         .cloned()
         .collect();
-    let ctx = xpath::Context::new(&prefixes, "");
+    let ctx = xpath::Context::new(&prefixes, "").unprefixed_any_namespace();
     let doc = FlatDoc::new(schema, tree);
     let root = xpath::Document::root(&doc);
     let selected = match xpath::evaluate(&doc, &expr, &ctx, root, root) {
@@ -252,7 +252,7 @@ pub fn apply_xpath_elements(
         .filter(|(p, _)| !p.is_empty())
         .cloned()
         .collect();
-    let ctx = xpath::Context::new(&prefixes, "");
+    let ctx = xpath::Context::new(&prefixes, "").unprefixed_any_namespace();
     let doc = ElementDoc::new(el);
     let selected = match xpath::evaluate(&doc, &expr, &ctx, 0, 0) {
         Ok(xpath::Value::NodeSet(s)) => s,
@@ -413,10 +413,12 @@ mod tests {
             "{x}"
         );
         assert_eq!(select("/ncm:netconf-state/ncm:bogus").unwrap(), None);
-        assert_eq!(
-            select("/netconf-state").unwrap(),
-            None,
-            "no namespace: no match"
+        let x = select("/netconf-state/sessions/session[session-id=3]/username")
+            .unwrap()
+            .expect("unprefixed names match any namespace");
+        assert!(
+            x.contains("<username>admin</username>") && !x.contains("<schemas"),
+            "{x}"
         );
         assert!(select("/ncm:netconf-state[").is_err());
         assert!(select("count(/ncm:netconf-state)").is_err());

@@ -36,6 +36,7 @@ enum Matcher<'x> {
     Named,
     Namespace(&'x str),
     Name(&'x str, &'x str),
+    Local(&'x str),
     Any,
     Nothing,
 }
@@ -250,13 +251,11 @@ impl<'a, D: Document> Evaluator<'a, D> {
             NodeTest::NamespaceAny { prefix, pos } => {
                 Matcher::Namespace(self.resolve_prefix(prefix, *pos)?)
             }
-            NodeTest::Name { prefix, local, pos } => {
-                let ns = match prefix {
-                    Some(p) => self.resolve_prefix(p, *pos)?,
-                    None => self.ctx.default_namespace,
-                };
-                Matcher::Name(ns, local)
-            }
+            NodeTest::Name { prefix, local, pos } => match prefix {
+                Some(p) => Matcher::Name(self.resolve_prefix(p, *pos)?, local),
+                None if self.ctx.unprefixed_any_namespace => Matcher::Local(local),
+                None => Matcher::Name(self.ctx.default_namespace, local),
+            },
             NodeTest::Node => Matcher::Any,
             NodeTest::Text | NodeTest::Comment | NodeTest::ProcessingInstruction(_) => {
                 Matcher::Nothing
@@ -279,6 +278,7 @@ impl<'a, D: Document> Evaluator<'a, D> {
                 .doc
                 .name(n)
                 .is_some_and(|(uri, l)| uri == *ns && l == *local),
+            Matcher::Local(local) => self.doc.name(n).is_some_and(|(_, l)| l == *local),
         }
     }
 

@@ -162,6 +162,9 @@ pub struct Context<'a> {
     /// Namespace of unprefixed names (YANG 1.1 §6.4.1: the module the
     /// expression is defined in).
     pub default_namespace: &'a str,
+    /// Unprefixed names match their local name in any namespace (for NETCONF filters typed by
+    /// hand, as ConfD accepts them); otherwise they are in `default_namespace`.
+    pub unprefixed_any_namespace: bool,
     // Variables are not used by YANG; an unknown variable is an error.
 }
 
@@ -171,6 +174,15 @@ impl<'a> Context<'a> {
         Context {
             prefixes,
             default_namespace,
+            unprefixed_any_namespace: false,
+        }
+    }
+
+    /// Unprefixed names match any namespace.
+    pub fn unprefixed_any_namespace(self) -> Self {
+        Context {
+            unprefixed_any_namespace: true,
+            ..self
         }
     }
 }
