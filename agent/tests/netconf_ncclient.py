@@ -70,6 +70,9 @@ check("<detect-multiplier>3</detect-multiplier>" in data, "report-all shows defa
 e = expect_error(lambda: a.edit_config(target="candidate", config=f'<config><bfd xmlns="{BFD}"><session><name>x</name><detect-multiplier>99</detect-multiplier></session></bfd></config>'),
                  "invalid-value", "out-of-range value")
 check("detect-multiplier" in e.message, "message names the leaf")
+e = expect_error(lambda: a.edit_config(target="candidate", config=f'<config><bfd xmlns="{BFD}"><session><name>x</name><peer-ip>10.0.0.256</peer-ip></session></bfd></config>'),
+                 "invalid-value", "bad IPv4 address")
+check("dotted-quad" in e.message and "25[0-5]" not in e.message, "the type's own message: " + e.message)
 expect_error(lambda: a.edit_config(target="candidate", config=f'<config><bfd xmlns="{BFD}"><sessions/></bfd></config>'),
              "unknown-element", "unknown element")
 a.edit_config(target="candidate", config=f'<config><bfd xmlns="{BFD}">{session("dup", 2)}</bfd></config>')

@@ -623,7 +623,7 @@ fn edit_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
             other => {
                 return Err(one(RpcError::protocol(
                     ErrorTag::InvalidValue,
-                    format!("default-operation '{other}'"),
+                    format!("default-operation '{other}' is not merge, replace or none"),
                 )
                 .info("bad-element", "default-operation")))
             }

@@ -101,7 +101,18 @@ where
                     rpc::handle(&server, &caller, &el)
                 }
                 Ok(el) => (
-                    rpc::malformed_reply(&server, &format!("expected <rpc>, got <{}>", el.name)),
+                    rpc::malformed_reply(
+                        &server,
+                        &format!(
+                            "expected <rpc> in {BASE_NS}, got <{}> in {}",
+                            el.name,
+                            if el.ns.is_empty() {
+                                "no namespace"
+                            } else {
+                                &el.ns
+                            }
+                        ),
+                    ),
                     After::Continue,
                 ),
                 Err(e) => (rpc::malformed_reply(&server, &e), After::Continue),
