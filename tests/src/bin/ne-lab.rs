@@ -687,6 +687,14 @@ fn bench_switchover(n: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// What the receiver saw in a window, in the demo's words (1 packet = 1 ms at 1000 packets/s).
+fn seen(s: &ne_lab::lab::Seen) -> String {
+    format!(
+        "{} lost (longest gap {} ms), {} duplicated",
+        s.lost, s.longest_gap, s.duplicates
+    )
+}
+
 fn demo() -> Result<(), String> {
     let t0 = Instant::now();
     let at = || format!("{:7.2} s", t0.elapsed().as_secs_f64());
@@ -716,11 +724,10 @@ fn demo() -> Result<(), String> {
     std::thread::sleep(Duration::from_secs(2));
     let s = analyse(&rcv.received(), from + 1, rcv.last_seq());
     println!(
-        "{}   2 s of steady state: {} packets, {} lost, {} duplicated",
+        "{}   2 s of steady state: {} packets received; {}",
         at(),
         s.received,
-        s.lost,
-        s.duplicates
+        seen(&s)
     );
     let from = rcv.last_seq();
     println!("{} kill -9 agent A", at());
@@ -737,30 +744,59 @@ fn demo() -> Result<(), String> {
     std::thread::sleep(Duration::from_millis(1500));
     let s = analyse(&rcv.received(), from + 1, rcv.last_seq());
     println!(
-        "{}   B is master (seen over NETCONF {} ms after the kill); the receiver's gap: {} packets = about {} ms, {} duplicates",
+        "{}   failover at the receiver: {} (the stream stopped for about {} ms: B's BFD detection time, 3 x 10 ms from A's last BFD packet, then B's gate opens)",
         at(),
-        became.map_or("?".to_string(), |d| format!("{:.0}", ms(d))),
-        s.longest_gap,
-        s.longest_gap,
-        s.duplicates
+        seen(&s),
+        s.longest_gap
     );
     println!(
-        "{} restarting agent A (it holds preemption until IGMP has relearned the receiver)",
+        "{}   (this program, polling B over NETCONF, saw B master {} ms after the kill: a slower clock than the stream's)",
+        at(),
+        became.map_or("?".to_string(), |d| format!("{:.0}", ms(d)))
+    );
+    println!(
+        "{} restarting agent A; it comes back as backup and holds preemption for one IGMP max-response time (11 s) so it relearns the receiver first",
         at()
     );
     lab.a.start()?;
     let mut ca = lab.a.connect().map_err(|e| e.to_string())?;
     let from = rcv.last_seq();
+    // What A goes through, as its `<get>` shows it.
+    let (mut said_backup, mut said_bfd, mut said_route) = (false, false, false);
     wait_for(Duration::from_secs(60), || {
-        vrrp_state(&mut ca, "a-ic", 1).as_deref() == Ok("master")
+        let state = vrrp_state(&mut ca, "a-ic", 1).unwrap_or_default();
+        if state == "backup" && !said_backup {
+            said_backup = true;
+            println!("{}   A is up: mVRRP backup", at());
+        }
+        if !said_bfd && bfd_state(&mut ca, "to-b").as_deref() == Ok("up") {
+            said_bfd = true;
+            println!("{}   A: BFD to B up", at());
+        }
+        if !said_route {
+            let r = ca
+                .get(Some(
+                    "<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\"/>",
+                ))
+                .unwrap_or_default();
+            // The route comes with the first data; a-dn joins it once a report is heard.
+            if leaf_after(&r, "<outgoing-interface>", "state") == Some("blocked-by-vrrp") {
+                said_route = true;
+                println!(
+                    "{}   A relearned the receiver from its IGMP reports: (10.1.0.10, 239.1.1.1) a-dn blocked-by-vrrp (hot standby)",
+                    at()
+                );
+            }
+        }
+        state == "master"
     });
+    println!("{}   A preempted back: mVRRP master", at());
     std::thread::sleep(Duration::from_millis(1000));
     let s = analyse(&rcv.received(), from + 1, rcv.last_seq());
     println!(
-        "{}   A preempted back: {} packets lost, {} duplicated during the handover",
+        "{}   handover back to A at the receiver: {} (duplicates: packets that arrived while A's first advert was on its way)",
         at(),
-        s.lost,
-        s.duplicates
+        seen(&s)
     );
     let from = rcv.last_seq();
     println!(
@@ -771,11 +807,10 @@ fn demo() -> Result<(), String> {
     std::thread::sleep(Duration::from_millis(1500));
     let s = analyse(&rcv.received(), from + 1, rcv.last_seq());
     println!(
-        "{}   B took over: gap {} packets, {} duplicated; B is {}",
+        "{}   B is {}; at the receiver: {} (A advertised priority 0 at once, B took over on that advert)",
         at(),
-        s.longest_gap,
-        s.duplicates,
-        vrrp_state(&mut cb, "b-ic", 1).unwrap_or_default()
+        vrrp_state(&mut cb, "b-ic", 1).unwrap_or_default(),
+        seen(&s)
     );
     println!("{} cleaning up (agents stopped, namespaces deleted)", at());
     Ok(())
