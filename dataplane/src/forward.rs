@@ -504,6 +504,13 @@ struct Engine {
     by_ifindex: Vec<(u32, usize)>,
     stats: FwdStats,
     upcall: Option<Upcalls>,
+    /// The arrival times (CLOCK_REALTIME ns) of the frames this forwarder is responsible for:
+    /// from when it took over from the one it replaced, until the one replacing it took over.
+    /// Frames outside are the other forwarder's (see [`Forwarder::launch`]).
+    from_ns: u64,
+    until_ns: u64,
+    /// Frames handled inside the window since the last [`Engine::take_in_window`].
+    in_window: u64,
 }
 
 /// Reports of data without a route (like ipmr's NOCACHE upcall) or on another interface than
@@ -574,7 +581,14 @@ impl Engine {
             by_ifindex,
             stats: FwdStats::default(),
             upcall: None,
+            from_ns: 0,
+            until_ns: u64::MAX,
+            in_window: 0,
         }
+    }
+
+    fn take_in_window(&mut self) -> u64 {
+        std::mem::take(&mut self.in_window)
     }
 
     fn queue_for(&self, ifindex: u32) -> Option<usize> {
@@ -587,6 +601,17 @@ impl Engine {
     /// Handle one frame received on `in_ifindex`.
     #[inline]
     fn handle(&mut self, table: &Table, in_ifindex: u32, frame: Frame<'_>) {
+        // A frame without a receive time counts as arriving now.
+        let ts = if frame.ts_ns == 0 {
+            u64::MAX
+        } else {
+            frame.ts_ns
+        };
+        // (`until_ns` MAX: no cut yet; a frame without a time is then this forwarder's.)
+        if ts < self.from_ns || (ts >= self.until_ns && self.until_ns != u64::MAX) {
+            return;
+        }
+        self.in_window += 1;
         self.stats.received += 1;
         if frame.vlan_tci.is_some() {
             self.stats.ignored += 1;
@@ -638,12 +663,6 @@ impl Engine {
             udp_checksum(&bytes[ETH_HLEN..]).map(|(at, c)| (ETH_HLEN + at, c.to_be_bytes()))
         } else {
             None
-        };
-        // A frame without a receive time counts as arriving now.
-        let ts = if frame.ts_ns == 0 {
-            u64::MAX
-        } else {
-            frame.ts_ns
         };
         for oif in route.forwarding_oifs_at(ts) {
             let Some(q) = self.queue_for(oif) else {
@@ -816,7 +835,30 @@ pub struct Forwarder {
     ring_stats: Arc<std::sync::Mutex<Vec<(u32, RingStats)>>>,
     /// Why a [`Forwarder::launch`]ed thread could not open its ports.
     failure: Arc<std::sync::Mutex<Option<String>>>,
+    /// Set by the forwarder that replaces this one: the arrival time from which frames are
+    /// the new one's (0: none yet).
+    cut: Arc<AtomicU64>,
+    /// The arrival time from which this one forwards, once it does (0: not yet; `u64::MAX`:
+    /// it ended without forwarding).
+    started: Arc<AtomicU64>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// How long a replaced forwarder goes on serving the frames that arrived before the cut: its
+/// rings hand blocks over on a 1 ms timer that the kernel rounds up to a jiffy (4 ms at 250 Hz).
+const HANDOFF_DRAIN: Duration = Duration::from_millis(20);
+/// The cut is set this far ahead of the moment it is stored, so that the old forwarder sees
+/// it before it handles any frame that arrived from it on.
+const HANDOFF_LEAD: Duration = Duration::from_millis(1);
+/// A replaced forwarder ends this long after the cut whatever it still sees (a clock stepped
+/// back would otherwise keep it serving).
+const HANDOFF_MAX: Duration = Duration::from_secs(1);
+
+/// CLOCK_REALTIME in nanoseconds, the clock the receive rings stamp frames with.
+fn realtime_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 impl Forwarder {
@@ -849,14 +891,20 @@ impl Forwarder {
         upcalls: Option<UnixDatagram>,
     ) -> io::Result<Forwarder> {
         let ifindexes = ports.ports.iter().map(|p| p.ifindex).collect();
-        Forwarder::start_thread(ifindexes, move |_| Ok(Some((ports, mfib, cfg, upcalls))))
+        Forwarder::start_thread(ifindexes, move |_| {
+            Ok(Some(((ports, mfib, cfg, upcalls), Handoff::default())))
+        })
     }
 
-    /// Start a forwarding thread that opens its own rings and sockets on `interfaces`, after
-    /// `after` (a forwarder being replaced) has stopped and closed its own. Opening and closing
-    /// rings cost the kernel RCU grace periods and ring memory, tens of milliseconds a set;
-    /// the caller (the protocol thread) does not wait for either. When the ports cannot be
-    /// opened the thread ends and [`Forwarder::failure`] says why.
+    /// Start a forwarding thread that opens its own rings and sockets on `interfaces` and
+    /// takes over from `after` (the forwarder it replaces, still running) make-before-break:
+    /// once its rings are open, and so receive every frame the old ones do, it picks an
+    /// instant of arrival; the old forwarder serves the frames that arrived before it and then
+    /// ends, the new one those that arrived from it on. No frame is lost or sent twice, and
+    /// forwarding does not pause while rings open and close (RCU grace periods, tens of
+    /// milliseconds a set); the caller (the protocol thread) waits for neither. A retired
+    /// `after` is simply waited for. When the ports cannot be opened the thread ends, `after`
+    /// is stopped, and [`Forwarder::failure`] says why.
     pub fn launch(
         interfaces: Vec<FwdIf>,
         mfib: Arc<Mfib>,
@@ -866,14 +914,12 @@ impl Forwarder {
     ) -> io::Result<Forwarder> {
         let ifindexes = interfaces.iter().map(|i| i.ifindex).collect();
         Forwarder::start_thread(ifindexes, move |stop: &AtomicBool| {
-            if let Some(mut old) = after {
-                old.halt();
-            }
+            let ports = Ports::open(&interfaces, &cfg)?;
             if stop.load(Ordering::Relaxed) {
                 return Ok(None);
             }
-            let ports = Ports::open(&interfaces, &cfg)?;
-            Ok(Some((ports, mfib, cfg, upcalls)))
+            let handoff = Handoff::take_over(after, stop);
+            Ok(Some(((ports, mfib, cfg, upcalls), handoff)))
         })
     }
 
@@ -881,7 +927,7 @@ impl Forwarder {
     /// started), then it forwards until stopped.
     fn start_thread<F>(ifindexes: Vec<u32>, open: F) -> io::Result<Forwarder>
     where
-        F: FnOnce(&AtomicBool) -> io::Result<Option<ThreadInput>> + Send + 'static,
+        F: FnOnce(&AtomicBool) -> io::Result<Option<(ThreadInput, Handoff)>> + Send + 'static,
     {
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(SharedStats::default());
@@ -892,12 +938,15 @@ impl Forwarder {
                 .collect(),
         ));
         let failure = Arc::new(std::sync::Mutex::new(None));
+        let (cut, started) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
         let thread = {
-            let (stop, stats, ring_stats, failure) = (
+            let (stop, stats, ring_stats, failure, cut, started) = (
                 stop.clone(),
                 stats.clone(),
                 ring_stats.clone(),
                 failure.clone(),
+                cut.clone(),
+                started.clone(),
             );
             std::thread::Builder::new()
                 .name("ne-fwd".into())
@@ -908,15 +957,22 @@ impl Forwarder {
                     let _ = crate::sock::set_realtime(40);
                     match open(&stop) {
                         Ok(None) => {}
-                        Ok(Some((ports, mfib, cfg, upcalls))) => run(
-                            ports.ports,
-                            &mfib,
-                            &cfg,
-                            &stop,
-                            &stats,
-                            &ring_stats,
-                            upcalls,
-                        ),
+                        Ok(Some(((ports, mfib, cfg, upcalls), handoff))) => {
+                            started.store(handoff.from_ns.max(1), Ordering::Release);
+                            run(
+                                ports.ports,
+                                &mfib,
+                                &cfg,
+                                Signals {
+                                    stop: &stop,
+                                    cut: &cut,
+                                },
+                                &stats,
+                                &ring_stats,
+                                upcalls,
+                                handoff,
+                            )
+                        }
                         Err(e) => {
                             *failure
                                 .lock()
@@ -924,9 +980,14 @@ impl Forwarder {
                                 Some(e.to_string());
                         }
                     }
+                    // Ended: a forwarder waiting to take over from this one need not.
+                    let _ =
+                        started.compare_exchange(0, u64::MAX, Ordering::AcqRel, Ordering::Relaxed);
                 })?
         };
         Ok(Forwarder {
+            cut,
+            started,
             stop,
             stats,
             ring_stats,
@@ -999,14 +1060,69 @@ struct RxPort {
     ring: RxRing,
 }
 
+/// What a forwarding thread is told by others: stop now, or (`cut`) stop serving frames that
+/// arrived from then on, as a new forwarder has taken over.
+struct Signals<'a> {
+    stop: &'a AtomicBool,
+    cut: &'a AtomicU64,
+}
+
+/// How a forwarder took over from the one it replaced.
+#[derive(Default)]
+struct Handoff {
+    /// Arrival time from which frames are this forwarder's (0: all).
+    from_ns: u64,
+    /// The forwarder it replaced, still serving the frames from before `from_ns`; dropped
+    /// (joined) once it has ended.
+    old: Option<Forwarder>,
+}
+
+impl Handoff {
+    /// Called once this forwarder's rings are open: wait until `old` has a window of its own
+    /// (it may still be taking over from its predecessor), then cut after it.
+    fn take_over(old: Option<Forwarder>, stop: &AtomicBool) -> Handoff {
+        let Some(old) = old else {
+            return Handoff::default();
+        };
+        let deadline = Instant::now() + HANDOFF_MAX;
+        let old_from = loop {
+            let from = old.started.load(Ordering::Acquire);
+            if from != 0 || old.stop.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed) {
+                break from;
+            }
+            if Instant::now() >= deadline {
+                // Still opening after a second: it has forwarded nothing; stop it.
+                old.stop.store(true, Ordering::Relaxed);
+                break 0;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        // A forwarder that ended or was stopped hands nothing over.
+        if old_from == u64::MAX || old.stop.load(Ordering::Relaxed) {
+            return Handoff {
+                from_ns: 0,
+                old: Some(old),
+            };
+        }
+        let from_ns = (realtime_ns() + HANDOFF_LEAD.as_nanos() as u64).max(old_from + 1);
+        old.cut.store(from_ns, Ordering::Release);
+        Handoff {
+            from_ns,
+            old: Some(old),
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run(
     ports: Vec<Port>,
     mfib: &Mfib,
     cfg: &FwdConfig,
-    stop: &AtomicBool,
+    signals: Signals<'_>,
     shared: &SharedStats,
     ring_stats: &std::sync::Mutex<Vec<(u32, RingStats)>>,
     upcalls: Option<UnixDatagram>,
+    mut handoff: Handoff,
 ) {
     let slot_len = cfg.max_frame.max(ETH_HLEN + 20);
     let mut txq = Vec::with_capacity(ports.len());
@@ -1024,6 +1140,7 @@ fn run(
         })
         .collect();
     let mut engine = Engine::new(txq);
+    engine.from_ns = handoff.from_ns;
     engine.upcall = upcalls.map(|sock| Upcalls {
         sock,
         recent: [(0, 0, 0, None); 16],
@@ -1042,17 +1159,52 @@ fn run(
     let mut reader = mfib.reader();
     let mut last_ring_stats = Instant::now();
 
-    while !stop.load(Ordering::Relaxed) {
+    // Replaced: when the cut was seen (monotonic), for the deadlines of the drain.
+    let mut cut_seen: Option<Instant> = None;
+    while !signals.stop.load(Ordering::Relaxed) {
         reader.refresh(mfib);
         let table = reader.table();
         let mut frames = 0;
         for p in &mut ports {
             let ifindex = p.ifindex;
             frames += p.ring.for_each_frame(cfg.blocks_per_turn, |f| {
+                // Looked at per frame until set: the cut lies a little ahead of the moment
+                // it is set, so no frame from it on is judged without it.
+                if engine.until_ns == u64::MAX {
+                    let cut = signals.cut.load(Ordering::Acquire);
+                    if cut != 0 {
+                        engine.until_ns = cut;
+                    }
+                }
                 engine.handle(table, ifindex, f);
             });
         }
         engine.flush();
+        let served = engine.take_in_window();
+        if handoff
+            .old
+            .as_ref()
+            .is_some_and(|o| o.thread.as_ref().is_none_or(|t| t.is_finished()))
+        {
+            handoff.old = None;
+        }
+        if cut_seen.is_none() {
+            let cut = signals.cut.load(Ordering::Acquire);
+            if cut != 0 {
+                engine.until_ns = cut;
+                cut_seen = Some(Instant::now());
+            }
+        }
+        // (Frames that arrived after the cut still reach this forwarder's rings until it
+        // closes them; they are the new one's, skipped uncounted.)
+        if let Some(at) = cut_seen {
+            // Done once the frames from before the cut have all been served: nothing of
+            // them in this pass, and every ring has handed over its blocks since.
+            let waited = at.elapsed();
+            if (waited >= HANDOFF_DRAIN && served == 0) || waited >= HANDOFF_MAX {
+                break;
+            }
+        }
 
         if last_ring_stats.elapsed() >= RING_STATS_EVERY {
             last_ring_stats = Instant::now();
@@ -1063,7 +1215,11 @@ fn run(
         if frames == 0 {
             // Copies a ring could not send yet (the device refused one) are retried by the
             // next flush: come back within a millisecond.
-            let wait = if engine.unsent() { 1 } else { idle_ms };
+            let wait = if engine.unsent() || cut_seen.is_some() {
+                1
+            } else {
+                idle_ms
+            };
             // SAFETY: `pfds` is a live array of pollfd structs of the length given.
             unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, wait) };
         }

@@ -437,13 +437,15 @@ impl Multicast {
         if set != self.fwd_failed {
             self.fwd_wait = Duration::ZERO;
         }
-        // The old thread closes its rings on its own time; a new one waits for that before it
-        // opens its own, so no frame is forwarded twice.
-        if let Some(f) = self.forwarder.take() {
-            debug!(forwarded = f.counters().forwarded, "forwarder stopping");
-            self.retiring = Some(f.retire());
-        }
+        // The old forwarder goes on until the new one has opened its rings and takes over
+        // at an instant of arrival (make-before-break, `Forwarder::launch`); with no new one
+        // it stops now, and closes its rings on its own time.
+        let old = self.forwarder.take();
         if set.is_empty() {
+            if let Some(f) = old {
+                debug!(forwarded = f.counters().forwarded, "forwarder stopping");
+                self.retiring = Some(f.retire());
+            }
             return;
         }
         let interfaces: Vec<FwdIf> = self
@@ -471,7 +473,7 @@ impl Multicast {
         let cfg = FwdConfig::default();
         let up = self.upcall_tx.as_ref().and_then(|t| t.try_clone().ok());
         let n = interfaces.len();
-        let after = self.retiring.take();
+        let after = old.or_else(|| self.retiring.take());
         match Forwarder::launch(interfaces, Arc::clone(&self.mfib), cfg, up, after) {
             Ok(f) => {
                 info!(interfaces = n, "multicast forwarder started");
