@@ -198,7 +198,7 @@ const NEGATIVE: &[(&str, ErrorTag, &str, &str)] = &[
         "neg-ipv4-octet-256.xml",
         ErrorTag::InvalidValue,
         "",
-        "does not match pattern",
+        "Not an IPv4 address in dotted-quad form",
     ),
     (
         "neg-interface-name-slash.xml",
