@@ -135,6 +135,38 @@ fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
 
 const PORT: u16 = 5001;
 
+/// Source S (s0 10.0.1.1/24 to the forwarder's r0), forwarder F, receivers D1 (r1 to d1) and
+/// D2 (r2 to d2).
+fn topology(test: &str) -> Namespaces {
+    let lab = Namespaces::new(test, &["s", "f", "d1", "d2"]);
+    lab.veth("s", "s0", "f", "r0");
+    lab.veth("f", "r1", "d1", "d1");
+    lab.veth("f", "r2", "d2", "d2");
+    ip(&[
+        "-n",
+        lab.name("s"),
+        "addr",
+        "add",
+        "10.0.1.1/24",
+        "dev",
+        "s0",
+    ]);
+    lab
+}
+
+/// The forwarder's view of an interface of `ns`, by name.
+fn fwd_ifs(lab: &Namespaces, ns: &str) -> impl Fn(&str) -> FwdIf {
+    let links = lab.links(ns);
+    move |name: &str| {
+        let l = links.iter().find(|l| l.name == name).unwrap();
+        FwdIf {
+            ifindex: l.index,
+            name: name.into(),
+            mac: l.mac.unwrap(),
+        }
+    }
+}
+
 /// A UDP sender in `ns` leaving through `ifname` with multicast TTL `ttl`.
 fn sender(lab: &Namespaces, ns: &str, ifname: &str, ttl: u8) -> Ipv4Socket {
     let ifindex = lab.link(ns, ifname).index;
@@ -310,20 +342,8 @@ fn forwards_gates_falls_back_and_checks_rpf() {
     if !require() {
         return;
     }
-    let lab = Namespaces::new("fwd", &["s", "f", "d1", "d2"]);
-    lab.veth("s", "s0", "f", "r0");
+    let lab = topology("fwd");
     lab.veth("s", "s3", "f", "r3");
-    lab.veth("f", "r1", "d1", "d1");
-    lab.veth("f", "r2", "d2", "d2");
-    ip(&[
-        "-n",
-        lab.name("s"),
-        "addr",
-        "add",
-        "10.0.1.1/24",
-        "dev",
-        "s0",
-    ]);
     ip(&[
         "-n",
         lab.name("s"),
@@ -334,15 +354,7 @@ fn forwards_gates_falls_back_and_checks_rpf() {
         "s3",
     ]);
 
-    let f_links = lab.links("f");
-    let fwd_if = |name: &str| {
-        let l = f_links.iter().find(|l| l.name == name).unwrap();
-        FwdIf {
-            ifindex: l.index,
-            name: name.into(),
-            mac: l.mac.unwrap(),
-        }
-    };
+    let fwd_if = fwd_ifs(&lab, "f");
     let (r0, r1, r2, r3) = (fwd_if("r0"), fwd_if("r1"), fwd_if("r2"), fwd_if("r3"));
     let g1 = Ipv4Addr::new(239, 1, 1, 1);
     let g2 = Ipv4Addr::new(239, 1, 1, 2);
@@ -454,28 +466,8 @@ fn a_relaunch_hands_over_without_loss_or_duplicates() {
     if !require() {
         return;
     }
-    let lab = Namespaces::new("fwdre", &["s", "f", "d1", "d2"]);
-    lab.veth("s", "s0", "f", "r0");
-    lab.veth("f", "r1", "d1", "d1");
-    lab.veth("f", "r2", "d2", "d2");
-    ip(&[
-        "-n",
-        lab.name("s"),
-        "addr",
-        "add",
-        "10.0.1.1/24",
-        "dev",
-        "s0",
-    ]);
-    let f_links = lab.links("f");
-    let fwd_if = |name: &str| {
-        let l = f_links.iter().find(|l| l.name == name).unwrap();
-        FwdIf {
-            ifindex: l.index,
-            name: name.into(),
-            mac: l.mac.unwrap(),
-        }
-    };
+    let lab = topology("fwdre");
+    let fwd_if = fwd_ifs(&lab, "f");
     let (r0, r1, r2) = (fwd_if("r0"), fwd_if("r1"), fwd_if("r2"));
     let g = Ipv4Addr::new(239, 1, 1, 7);
     let mfib = Arc::new(Mfib::new());

@@ -103,32 +103,12 @@ pub fn apply_xpath(
     select: &str,
     scope: &[(String, String)],
 ) -> Result<DataTree, String> {
-    use std::collections::{HashMap, HashSet};
     use yang::validate::FlatDoc;
     use yang::xpath;
 
-    let expr = xpath::parse(select).map_err(|e| format!("invalid XPath '{select}': {e}"))?;
-    let prefixes: HashMap<String, String> = scope
-        .iter()
-        .filter(|(p, _)| !p.is_empty())
-        .cloned()
-        .collect();
-    let ctx = xpath::Context::new(&prefixes, "").unprefixed_any_namespace();
     let doc = FlatDoc::new(schema, tree);
     let root = xpath::Document::root(&doc);
-    let selected = match xpath::evaluate(&doc, &expr, &ctx, root, root) {
-        Ok(xpath::Value::NodeSet(s)) => s,
-        Ok(_) => return Err(format!("'{select}' does not select nodes")),
-        Err(e) => return Err(format!("cannot evaluate '{select}': {e}")),
-    };
-    let chosen: HashSet<u32> = selected.iter().copied().collect();
-    let mut on_path: HashSet<u32> = HashSet::new();
-    for &n in &selected {
-        let mut cur = n;
-        while cur != root && on_path.insert(cur) {
-            cur = doc.parent_of(cur);
-        }
-    }
+    let Selection { chosen, on_path } = selection(&doc, select, scope)?;
     fn build(
         schema: &Schema,
         doc: &FlatDoc<'_, '_>,
@@ -224,6 +204,47 @@ pub fn apply_elements(el: &Element, filters: &[Element]) -> Option<Element> {
     keep
 }
 
+/// What an XPath filter selects in a document: the chosen nodes (kept whole) and the nodes on
+/// the way to them from the root (kept as containers).
+struct Selection {
+    chosen: std::collections::HashSet<u32>,
+    on_path: std::collections::HashSet<u32>,
+}
+
+/// Evaluate a filter's `select` on `doc`. Prefixes come from the filter element's namespace
+/// declarations; unprefixed names match in any namespace.
+fn selection<D: yang::xpath::Document<Node = u32>>(
+    doc: &D,
+    select: &str,
+    scope: &[(String, String)],
+) -> Result<Selection, String> {
+    use yang::xpath;
+    let expr = xpath::parse(select).map_err(|e| format!("invalid XPath '{select}': {e}"))?;
+    let prefixes: std::collections::HashMap<String, String> = scope
+        .iter()
+        .filter(|(p, _)| !p.is_empty())
+        .cloned()
+        .collect();
+    let ctx = xpath::Context::new(&prefixes, "").unprefixed_any_namespace();
+    let root = doc.root();
+    let selected = match xpath::evaluate(doc, &expr, &ctx, root, root) {
+        Ok(xpath::Value::NodeSet(s)) => s,
+        Ok(_) => return Err(format!("'{select}' does not select nodes")),
+        Err(e) => return Err(format!("cannot evaluate '{select}': {e}")),
+    };
+    let mut on_path = std::collections::HashSet::new();
+    for &n in &selected {
+        let mut cur = n;
+        while cur != root && on_path.insert(cur) {
+            cur = doc.parent(cur).unwrap_or(root);
+        }
+    }
+    Ok(Selection {
+        chosen: selected.into_iter().collect(),
+        on_path,
+    })
+}
+
 /// Leaves that key the lists of the schema-less state trees (netconf-state, the YANG library):
 /// kept with an entry that is on the way to a selected node, as a list entry's keys are.
 const STATE_KEYS: &[&str] = &[
@@ -243,30 +264,8 @@ pub fn apply_xpath_elements(
     select: &str,
     scope: &[(String, String)],
 ) -> Result<Option<Element>, String> {
-    use std::collections::{HashMap, HashSet};
-    use yang::xpath;
-
-    let expr = xpath::parse(select).map_err(|e| format!("invalid XPath '{select}': {e}"))?;
-    let prefixes: HashMap<String, String> = scope
-        .iter()
-        .filter(|(p, _)| !p.is_empty())
-        .cloned()
-        .collect();
-    let ctx = xpath::Context::new(&prefixes, "").unprefixed_any_namespace();
     let doc = ElementDoc::new(el);
-    let selected = match xpath::evaluate(&doc, &expr, &ctx, 0, 0) {
-        Ok(xpath::Value::NodeSet(s)) => s,
-        Ok(_) => return Err(format!("'{select}' does not select nodes")),
-        Err(e) => return Err(format!("cannot evaluate '{select}': {e}")),
-    };
-    let chosen: HashSet<u32> = selected.iter().copied().collect();
-    let mut on_path: HashSet<u32> = HashSet::new();
-    for &n in &selected {
-        let mut cur = n;
-        while cur != 0 && on_path.insert(cur) {
-            cur = doc.parent[cur as usize];
-        }
-    }
+    let Selection { chosen, on_path } = selection(&doc, select, scope)?;
     fn build(
         doc: &ElementDoc<'_>,
         i: u32,
