@@ -587,6 +587,18 @@ impl Engine {
         }
     }
 
+    /// Take the cut set by a forwarder replacing this one (`0`: none yet); true once taken.
+    #[inline]
+    fn see_cut(&mut self, cut: &AtomicU64) -> bool {
+        if self.until_ns == u64::MAX {
+            let at = cut.load(Ordering::Acquire);
+            if at != 0 {
+                self.until_ns = at;
+            }
+        }
+        self.until_ns != u64::MAX
+    }
+
     fn take_in_window(&mut self) -> u64 {
         std::mem::take(&mut self.in_window)
     }
@@ -854,13 +866,6 @@ const HANDOFF_LEAD: Duration = Duration::from_millis(1);
 /// back would otherwise keep it serving).
 const HANDOFF_MAX: Duration = Duration::from_secs(1);
 
-/// CLOCK_REALTIME in nanoseconds, the clock the receive rings stamp frames with.
-fn realtime_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-}
-
 impl Forwarder {
     /// Open rings and sockets on `interfaces` (in the calling thread's namespace) and start
     /// forwarding by the routes in `mfib`, with the default [`FwdConfig`].
@@ -1104,7 +1109,7 @@ impl Handoff {
                 old: Some(old),
             };
         }
-        let from_ns = (realtime_ns() + HANDOFF_LEAD.as_nanos() as u64).max(old_from + 1);
+        let from_ns = (crate::ring::now_ns() + HANDOFF_LEAD.as_nanos() as u64).max(old_from + 1);
         old.cut.store(from_ns, Ordering::Release);
         Handoff {
             from_ns,
@@ -1170,12 +1175,7 @@ fn run(
             frames += p.ring.for_each_frame(cfg.blocks_per_turn, |f| {
                 // Looked at per frame until set: the cut lies a little ahead of the moment
                 // it is set, so no frame from it on is judged without it.
-                if engine.until_ns == u64::MAX {
-                    let cut = signals.cut.load(Ordering::Acquire);
-                    if cut != 0 {
-                        engine.until_ns = cut;
-                    }
-                }
+                engine.see_cut(signals.cut);
                 engine.handle(table, ifindex, f);
             });
         }
@@ -1188,12 +1188,8 @@ fn run(
         {
             handoff.old = None;
         }
-        if cut_seen.is_none() {
-            let cut = signals.cut.load(Ordering::Acquire);
-            if cut != 0 {
-                engine.until_ns = cut;
-                cut_seen = Some(Instant::now());
-            }
+        if cut_seen.is_none() && engine.see_cut(signals.cut) {
+            cut_seen = Some(Instant::now());
         }
         // (Frames that arrived after the cut still reach this forwarder's rings until it
         // closes them; they are the new one's, skipped uncounted.)

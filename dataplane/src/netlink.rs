@@ -683,8 +683,9 @@ impl Rib {
         true
     }
 
-    /// The prefix length and masked key of a route's prefix.
-    fn prefix(r: &Route) -> (u8, u32) {
+    /// The prefix length and masked key of a route's prefix: which entry of the table a route
+    /// (or a notification about one) is about.
+    pub fn prefix(r: &Route) -> (u8, u32) {
         let len = r.prefix_len.min(32);
         (len, u32::from(r.dst) & mask(len))
     }

@@ -91,6 +91,14 @@ pub struct RingStats {
     pub freeze_q_cnt: u64,
 }
 
+/// Now on the clock the receive rings stamp frames with ([`Frame::ts_ns`]: CLOCK_REALTIME,
+/// nanoseconds), for instants of arrival compared with those stamps.
+pub fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
 /// One received frame, borrowed from its block.
 #[derive(Debug, Clone, Copy)]
 pub struct Frame<'a> {
@@ -592,7 +600,7 @@ mod tests {
     #[test]
     fn frames_are_stamped_with_their_arrival_time() {
         use crate::testns::{require_root, Namespaces};
-        use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+        use std::time::{Duration, Instant};
         if !require_root() {
             return;
         }
@@ -609,12 +617,6 @@ mod tests {
         let tx = lab
             .run("a", move || crate::sock::PacketSocket::open(a0, None))
             .unwrap();
-        let now_ns = || {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        };
         let mut frame = vec![0u8; 60];
         frame[0..6].copy_from_slice(&[0xff; 6]);
         frame[12..14].copy_from_slice(&0x88b5u16.to_be_bytes());

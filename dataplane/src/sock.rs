@@ -358,10 +358,6 @@ impl Drop for PacketSocket {
     }
 }
 
-/// Close `fd` on a background thread. Closing a bound packet socket waits for an RCU grace
-/// period in the kernel (`synchronize_net`: 10-30 ms, more under load), and the protocol
-/// thread that drops one (an interface leaving the configuration) must not stop sending BFD
-/// for that long. Falls back to closing here if the thread cannot be started.
 /// Configure a new packet socket; if that fails, close it off the caller's thread as a dropped
 /// [`PacketSocket`] is (a bound one costs a grace period to close).
 fn set_up(fd: OwnedFd, f: impl FnOnce(&OwnedFd) -> io::Result<()>) -> io::Result<OwnedFd> {
@@ -374,6 +370,10 @@ fn set_up(fd: OwnedFd, f: impl FnOnce(&OwnedFd) -> io::Result<()>) -> io::Result
     }
 }
 
+/// Close `fd` on a background thread. Closing a bound packet socket waits for an RCU grace
+/// period in the kernel (`synchronize_net`: 10-30 ms, more under load), and the protocol
+/// thread that drops one (an interface leaving the configuration) must not stop sending BFD
+/// for that long. Falls back to closing here if the thread cannot be started.
 fn close_later(fd: OwnedFd) {
     use std::sync::{mpsc, OnceLock};
     static CLOSER: OnceLock<Option<mpsc::Sender<OwnedFd>>> = OnceLock::new();

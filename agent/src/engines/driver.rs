@@ -89,9 +89,8 @@ struct BfdEntry {
     last_change_ms: u64,
     /// Packets dropped before the state machine (GTSM, wrong interface).
     io_discards: u64,
-    /// Control packets the kernel took, and those it refused or had no socket for (the core
-    /// counts what it asked to send).
-    tx_sent: u64,
+    /// Control packets the kernel refused or that had no socket to go out on; the rest of
+    /// what the core asked to send (its `tx_packets`) went out.
     tx_errors: u64,
 }
 
@@ -678,7 +677,6 @@ impl Driver {
                             tx,
                             last_change_ms: now_ms(),
                             io_discards: 0,
-                            tx_sent: 0,
                             tx_errors: 0,
                         },
                     );
@@ -1581,7 +1579,7 @@ impl Driver {
                 e.core.detection_time_us(),
                 c.up_transitions,
                 rfc3339(e.last_change_ms),
-                e.tx_sent,
+                c.tx_packets.saturating_sub(e.tx_errors),
                 e.tx_errors,
                 c.rx_packets,
                 c.rx_discarded + e.io_discards
@@ -1676,13 +1674,10 @@ fn send_bfd(e: &mut BfdEntry, p: &ControlPacket) {
     } else {
         BFD_MULTI_HOP_PORT
     };
-    match tx.send_to(&p.encode(), SocketAddrV4::new(e.cfg.peer, port)) {
-        Ok(_) => e.tx_sent += 1,
-        Err(err) => {
-            e.tx_errors += 1;
-            if e.tx_errors.is_power_of_two() {
-                debug!(session = %e.name, error = %err, errors = e.tx_errors, "BFD send failed");
-            }
+    if let Err(err) = tx.send_to(&p.encode(), SocketAddrV4::new(e.cfg.peer, port)) {
+        e.tx_errors += 1;
+        if e.tx_errors.is_power_of_two() {
+            debug!(session = %e.name, error = %err, errors = e.tx_errors, "BFD send failed");
         }
     }
 }

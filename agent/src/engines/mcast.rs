@@ -71,11 +71,6 @@ struct Gate {
 /// How long a gate's switch time is kept: far longer than a frame stays in a ring.
 const GATE_SETTLE: Duration = Duration::from_secs(1);
 
-fn realtime_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-}
 const PIM_PROTO: u8 = 103;
 /// Upcalls handled per pass of the protocol thread.
 const UPCALLS_PER_PASS: usize = 512;
@@ -518,7 +513,7 @@ impl Multicast {
             // Nothing was forwarded before: no earlier frames to split.
             (false, None) => 0,
             (true, _) if !handover => 0,
-            _ => realtime_ns(),
+            _ => dataplane::ring::now_ns(),
         };
         let used = self.ifs.values().any(|e| {
             e.cfg
@@ -572,11 +567,11 @@ impl Multicast {
         if !self.rib.want_read() {
             return;
         }
-        if self.loader.as_ref().is_some_and(|l| !l.request()) {
+        if let Some(l) = &self.loader {
+            if l.request() {
+                return;
+            }
             error!("the routing table reader ended; starting a new one");
-            self.loader = None;
-        } else if self.loader.is_some() {
-            return;
         }
         self.loader = RibLoader::start()
             .map_err(|e| error!(error = %e, "cannot start the routing table reader"))

@@ -125,8 +125,8 @@ impl RibCopy {
     /// A route notification from the kernel.
     pub fn route_event(&mut self, route: Route, removed: bool, replace: bool) -> Update {
         if self.reading.is_some() && !self.overflow {
-            let len = route.prefix_len.min(32);
-            let key = (len, u32::from(route.dst) & mask(len), route.metric);
+            let (len, prefix) = Rib::prefix(&route);
+            let key = (len, prefix, route.metric);
             if self.pending.len() < self.max_pending || self.pending.contains_key(&key) {
                 self.pending.insert(key, (route, removed));
             } else {
@@ -177,10 +177,6 @@ impl RibCopy {
             }
         }
     }
-}
-
-fn mask(len: u8) -> u32 {
-    u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0)
 }
 
 #[cfg(test)]

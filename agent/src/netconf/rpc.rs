@@ -152,14 +152,7 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
     };
     match op.name.as_str() {
         "get-config" => {
-            let source = datastore(op, "source", "get-config")?;
-            let tree = store.get(source).ok_or_else(|| {
-                one(RpcError::application(
-                    ErrorTag::InvalidValue,
-                    "no startup configuration has been saved (copy-config running to startup saves one); \
-                     until then the agent boots from the last committed running",
-                ))
-            })?;
+            let tree = stored(server, datastore(op, "source", "get-config")?)?;
             data_reply(server, op, &tree, true)
         }
         "get" => {
@@ -603,12 +596,16 @@ fn source_tree(server: &Server, op: &Element, name: &str) -> Result<DataTree, Ve
         data::add_defaults(&server.schema, &mut tree);
         return Ok(tree);
     }
-    let t = datastore(op, "source", name)?;
+    stored(server, datastore(op, "source", name)?)
+}
+
+/// The contents of a datastore (only startup can be missing).
+fn stored(server: &Server, t: Target) -> Result<DataTree, Vec<RpcError>> {
     server.store.get(t).ok_or_else(|| {
         one(RpcError::application(
             ErrorTag::InvalidValue,
             "no startup configuration has been saved (copy-config running to startup saves one); \
-                     until then the agent boots from the last committed running",
+             until then the agent boots from the last committed running",
         ))
     })
 }

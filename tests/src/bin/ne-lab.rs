@@ -721,8 +721,7 @@ fn demo() -> Result<(), String> {
         leaf_after(&rb, "<outgoing-interface>", "state").unwrap_or("?")
     );
     let from = rcv.last_seq();
-    std::thread::sleep(Duration::from_secs(2));
-    let s = analyse(&rcv.received(), from + 1, rcv.last_seq());
+    let s = window(&rcv, from, 2000);
     println!(
         "{}   2 s of steady state: {} packets received; {}",
         at(),
@@ -741,8 +740,7 @@ fn demo() -> Result<(), String> {
         }
         m
     });
-    std::thread::sleep(Duration::from_millis(1500));
-    let s = analyse(&rcv.received(), from + 1, rcv.last_seq());
+    let s = window(&rcv, from, 1500);
     println!(
         "{}   failover at the receiver: {} (the stream stopped for about {} ms: B's BFD detection time, 3 x 10 ms from A's last BFD packet, then B's gate opens)",
         at(),
@@ -791,8 +789,7 @@ fn demo() -> Result<(), String> {
         state == "master"
     });
     println!("{}   A preempted back: mVRRP master", at());
-    std::thread::sleep(Duration::from_millis(1000));
-    let s = analyse(&rcv.received(), from + 1, rcv.last_seq());
+    let s = window(&rcv, from, 1000);
     println!(
         "{}   handover back to A at the receiver: {} (duplicates: packets that arrived while A's first advert was on its way)",
         at(),
@@ -804,8 +801,7 @@ fn demo() -> Result<(), String> {
         at()
     );
     lab.link("sw-up", "up-a", false)?;
-    std::thread::sleep(Duration::from_millis(1500));
-    let s = analyse(&rcv.received(), from + 1, rcv.last_seq());
+    let s = window(&rcv, from, 1500);
     println!(
         "{}   B is {}; at the receiver: {} (A advertised priority 0 at once, B took over on that advert)",
         at(),
