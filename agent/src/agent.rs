@@ -107,7 +107,7 @@ async fn serve(args: RunArgs) -> Result<(), String> {
             if let Some(r) = expired {
                 match r {
                     Ok(out) => {
-                        warn!("confirmed commit not confirmed in time: rolled back");
+                        warn!(commit = ?out.id, "confirmed commit not confirmed in time: running reverted");
                         let events = &timer_server.events;
                         events.publish(notify::confirmed_commit("", 0, "timeout", None));
                         if out.id.is_some() {

@@ -41,6 +41,7 @@ b = connect()
 check(a.session_id != b.session_id, "distinct session ids")
 caps = list(a.server_capabilities)
 for c in ["urn:ietf:params:netconf:base:1.1", "urn:ietf:params:netconf:capability:candidate:1.0",
+          "urn:ietf:params:netconf:capability:confirmed-commit:1.0",
           "urn:ietf:params:netconf:capability:confirmed-commit:1.1",
           "urn:ietf:params:netconf:capability:validate:1.1"]:
     check(c in caps, "capability " + c)
@@ -129,12 +130,33 @@ check("back to the start" in hist, "rollback recorded in the history")
 expect_error(lambda: a.dispatch(to_ele(f'<rollback xmlns="{SYS}"><id>999</id></rollback>')),
              "invalid-value", "rollback to an unknown commit")
 
+# A comment on <commit> (ne-system namespace) is recorded in the history, and commit-diff shows
+# what changed between two commits.
+a.edit_config(target="candidate", config=f'<config><bfd xmlns="{BFD}">{session("to-d", 4)}</bfd></config>')
+reply = a.dispatch(to_ele(f'<commit xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><comment xmlns="{SYS}">add to-d</comment></commit>'))
+check("<ok/>" in reply.xml, "commit with a comment: " + reply.xml)
+hist = a.get(filter=("subtree", f'<commit-history xmlns="{SYS}"/>')).data_xml
+import re
+ids = [int(i) for i in re.findall(r"<id>(\d+)</id>", hist)]
+check("<comment>add to-d</comment>" in hist, "commit comment in the history: " + hist)
+last = max(ids)
+diff = a.dispatch(to_ele(f'<commit-diff xmlns="{SYS}"><from-id>{last - 1}</from-id><to-id>{last}</to-id></commit-diff>')).xml
+check("<operation>create</operation>" in diff and "to-d" in diff and "<new-value>127.0.0.4</new-value>" in diff
+      and "to-b" not in diff, "commit-diff of the last commit: " + diff)
+diff = a.dispatch(to_ele(f'<commit-diff xmlns="{SYS}"><from-id>{last}</from-id></commit-diff>')).xml
+check("<ok/>" in diff and "<change" not in diff, "commit-diff to running, nothing changed since: " + diff)
+expect_error(lambda: a.dispatch(to_ele(f'<commit-diff xmlns="{SYS}"><from-id>999</from-id></commit-diff>')),
+             "invalid-value", "commit-diff from an unknown commit")
+
 # netconf-state (RFC 6022): datastores with lock holders, schemas, sessions, statistics.
 NCM = "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring"
 a.lock(target="candidate")
 st = a.get(filter=("subtree", f'<netconf-state xmlns="{NCM}"><datastores/></netconf-state>')).data_xml
 check(f"<locked-by-session>{a.session_id}</locked-by-session>" in st and "<schemas>" not in st,
       "datastores with the lock holder: " + st)
+# :startup is advertised, so startup is listed even while nothing is saved in it (deleted above).
+check(all(f"<name>{d}</name>" in st for d in ("running", "candidate", "startup")),
+      "every datastore listed, startup too: " + st)
 a.unlock(target="candidate")
 st = a.get(filter=("subtree", f'<netconf-state xmlns="{NCM}"><schemas><schema><identifier>ne-vrrp</identifier></schema></schemas></netconf-state>')).data_xml
 check("<identifier>ne-vrrp</identifier>" in st and "ne-bfd" not in st and "<location>NETCONF</location>" in st,

@@ -601,8 +601,25 @@ impl Datastore {
             batch.remove(log_key(id - HISTORY as u64));
         }
         batch.insert(GENERATION, id.to_be_bytes());
+        let confirmed = match &confirm {
+            Confirm::Keep => "",
+            Confirm::Arm(_) => "armed",
+            Confirm::Extend(_) => "extended",
+            Confirm::Clear => "cleared",
+        };
         self.confirm_ops(st, &confirm, &mut batch)?;
         self.write(batch)?;
+        // Every change of running, whatever made it (commit, edit of running, copy-config,
+        // rollback, the revert of an unconfirmed commit), is logged once it is durable.
+        info!(
+            commit = id,
+            user = %meta.user,
+            session = meta.session,
+            changes = changes.len(),
+            comment = meta.comment.as_deref().unwrap_or(""),
+            confirmed,
+            "configuration committed"
+        );
         Self::set_pending(st, confirm);
         st.generation = id;
         st.running_valid = true;

@@ -312,3 +312,24 @@ fn incremental_unique_check_in_a_long_list() {
     // A free discriminator is fine.
     edit(format!("<bfd {ns}>{}</bfd>", session(1500, 9000))).unwrap();
 }
+
+/// A new list entry missing a mandatory leaf is reported once by incremental validation (the
+/// entry is both a created node and the parent of its created children; issue 20 saw the same
+/// rpc-error twice in one commit reply).
+#[test]
+fn incremental_validation_reports_a_missing_mandatory_leaf_once() {
+    use yang::validate::validate_changes;
+    let s = schema();
+    let base = load(&s, "<config/>").unwrap();
+    let t = load(
+        &s,
+        r#"<config><bfd xmlns="urn:ne-agent:yang:ne-bfd"><session><name>x</name><local-discriminator>5</local-discriminator></session></bfd></config>"#,
+    )
+    .unwrap();
+    let changes = yang::diff::diff(&s, &base, &t);
+    let errors = validate_changes(&s, &t, &changes, ValidateOptions::default()).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].message.contains("peer-ip"), "{errors:#?}");
+    let full = validate(&s, &t, ValidateOptions::default()).unwrap_err();
+    assert_eq!(full, errors);
+}

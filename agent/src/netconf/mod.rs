@@ -9,6 +9,7 @@ pub mod server;
 pub mod session;
 pub mod ssh;
 pub mod state;
+pub mod tcp;
 
 /// The NETCONF base namespace.
 pub const BASE_NS: &str = "urn:ietf:params:xml:ns:netconf:base:1.0";
@@ -21,6 +22,10 @@ pub fn capabilities(schema: &yang::Schema) -> Vec<String> {
         BASE_11,
         "urn:ietf:params:netconf:capability:writable-running:1.0",
         "urn:ietf:params:netconf:capability:candidate:1.0",
+        // 1.0 beside 1.1 (RFC 6241 §8.4.4 allows both): orchestrators such as Cisco NSO pick
+        // their transaction mode from the 1.0 capability. 1.0's semantics are 1.1's without
+        // persist; the server accepts both forms.
+        "urn:ietf:params:netconf:capability:confirmed-commit:1.0",
         "urn:ietf:params:netconf:capability:confirmed-commit:1.1",
         "urn:ietf:params:netconf:capability:rollback-on-error:1.0",
         "urn:ietf:params:netconf:capability:validate:1.1",

@@ -1,6 +1,7 @@
 //! RPC dispatch: one `<rpc>` element in, one `<rpc-reply>` out (RFC 6241 §7, §8).
 
 use datastore::{CommitMeta, CommitRequest, StoreError, Target};
+use tracing::info;
 use yang::data::{self, DataTree, DecodeOptions, EditOp, EncodeOptions, ErrorTag, WithDefaults};
 use yang::validate::{validate, ValidateOptions};
 use yang::xml::{escape_attr, Element};
@@ -125,6 +126,9 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
     };
     if op.ns == super::state::SYSTEM_NS && op.name == "rollback" {
         return rollback(server, caller, op);
+    }
+    if op.ns == super::state::SYSTEM_NS && op.name == "commit-diff" {
+        return commit_diff(server, op);
     }
     if op.ns == NCM_NS && op.name == "get-schema" {
         return get_schema(server, op);
@@ -265,9 +269,18 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
                 persist: param(op, "persist").map(|p| p.text.trim().to_string()),
                 persist_id: param(op, "persist-id").map(|p| p.text.trim().to_string()),
             };
+            // `<comment xmlns="urn:ne-agent:yang:ne-system">` on <commit>: recorded in
+            // commit-history with the commit, as VRP's `commit comment TEXT`.
+            let comment = op
+                .children
+                .iter()
+                .find(|c| c.name == "comment" && c.ns == super::state::SYSTEM_NS)
+                .map(|c| c.text.trim().to_string());
             let was_pending = store.pending_confirmed().is_some();
             let out = server
-                .with_subscribers(|subs| store.commit_request(&req, &meta(), subs))
+                .with_subscribers(|subs| {
+                    store.commit_request(&req, &CommitMeta { comment, ..meta() }, subs)
+                })
                 .map_err(store_err)?;
             published(server, caller, &out);
             let event = match (was_pending, confirmed) {
@@ -276,8 +289,24 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
                 (true, false) => Some("complete"),
                 (false, false) => None,
             };
+            if out.id.is_none() {
+                info!(
+                    user = caller.user,
+                    session = caller.id,
+                    "commit: nothing to change"
+                );
+            }
             if let Some(e) = event {
                 let timeout = confirmed.then(|| timeout_s.unwrap_or(600));
+                info!(
+                    user = caller.user,
+                    session = caller.id,
+                    commit = ?out.id,
+                    event = e,
+                    timeout_s = ?timeout,
+                    persist = ?req.persist,
+                    "confirmed commit"
+                );
                 server
                     .events
                     .publish(notify::confirmed_commit(caller.user, caller.id, e, timeout));
@@ -290,6 +319,12 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
                 .with_subscribers(|subs| store.cancel_commit(pid.as_deref(), &meta(), subs))
                 .map_err(store_err)?;
             published(server, caller, &out);
+            info!(
+                user = caller.user,
+                session = caller.id,
+                commit = ?out.id,
+                "confirmed commit cancelled: running reverted"
+            );
             server.events.publish(notify::confirmed_commit(
                 caller.user,
                 caller.id,
@@ -491,6 +526,52 @@ fn rollback(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult {
         Some(n) => format!("<commit-id xmlns=\"{ns}\">{n}</commit-id>"),
         None => "<ok/>".to_string(),
     };
+    Ok((body, After::Continue))
+}
+
+/// ne-system:commit-diff: the changes from one commit of the history to another (or to running).
+fn commit_diff(server: &Server, op: &Element) -> RpcResult {
+    let ns = super::state::SYSTEM_NS;
+    let id = |name: &str| -> Result<Option<u64>, Vec<RpcError>> {
+        match op.children.iter().find(|c| c.name == name && c.ns == ns) {
+            None => Ok(None),
+            Some(e) => e.text.trim().parse::<u64>().map(Some).map_err(|_| {
+                one(RpcError::application(
+                    ErrorTag::InvalidValue,
+                    format!("{name} must be a commit number"),
+                )
+                .info("bad-element", name))
+            }),
+        }
+    };
+    let from = id("from-id")?.ok_or_else(|| missing("from-id", "commit-diff"))?;
+    let old = server.store.tree_at(from).map_err(store_err)?;
+    let new = match id("to-id")? {
+        Some(to) => server.store.tree_at(to).map_err(store_err)?,
+        None => server.store.get(Target::Running).unwrap_or_default(),
+    };
+    let mut body = String::new();
+    for c in yang::diff::diff(&server.schema, &old, &new) {
+        let op = match c.op {
+            yang::diff::ChangeOp::Create => "create",
+            yang::diff::ChangeOp::Modify => "modify",
+            yang::diff::ChangeOp::Delete => "delete",
+            yang::diff::ChangeOp::Move => "move",
+        };
+        body.push_str(&format!(
+            "<change xmlns=\"{ns}\"><operation>{op}</operation><path>{}</path>",
+            yang::xml::escape_text(&c.path)
+        ));
+        for (name, v) in [("old-value", &c.old), ("new-value", &c.new)] {
+            if let Some(v) = v {
+                body.push_str(&format!("<{name}>{}</{name}>", yang::xml::escape_text(v)));
+            }
+        }
+        body.push_str("</change>");
+    }
+    if body.is_empty() {
+        body.push_str("<ok/>");
+    }
     Ok((body, After::Continue))
 }
 

@@ -197,8 +197,16 @@ impl Server {
 
     fn end_session(&self, id: u32) {
         self.table().remove(&id);
-        if let Some(Err(e)) = self.with_subscribers(|s| self.store.session_ended(id, s)) {
-            tracing::warn!(session = id, error = %e, "rolling back the confirmed commit of an ended session failed");
+        match self.with_subscribers(|s| self.store.session_ended(id, s)) {
+            Some(Ok(out)) => tracing::warn!(
+                session = id,
+                commit = ?out.id,
+                "the session of an unconfirmed confirmed commit ended: running reverted"
+            ),
+            Some(Err(e)) => {
+                tracing::warn!(session = id, error = %e, "rolling back the confirmed commit of an ended session failed")
+            }
+            None => {}
         }
     }
 }

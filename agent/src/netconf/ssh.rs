@@ -13,7 +13,7 @@ use russh::server::{
 };
 use russh::{Channel, ChannelId};
 use tokio::net::TcpListener;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::server::Server;
 use super::session;
@@ -187,25 +187,48 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Serve SSH on `listener` until the process ends.
+///
+/// The accept loop is ours rather than russh's `run_on_socket`: each connection's TCP stream is
+/// wrapped in [`QuickAck`](super::tcp::QuickAck), and a failed `accept` (e.g. out of file
+/// descriptors) is logged and retried instead of ending the server.
 pub async fn serve(
     listener: TcpListener,
     server: Arc<Server>,
     credentials: Credentials,
     host_keys: Vec<PrivateKey>,
 ) -> std::io::Result<()> {
-    let config = russh::server::Config {
+    let config = Arc::new(russh::server::Config {
         auth_rejection_time: Duration::from_millis(500),
         auth_rejection_time_initial: Some(Duration::from_millis(0)),
         keys: host_keys,
         inactivity_timeout: None,
-        // Small request/reply messages: Nagle's algorithm against the peer's delayed ACK
-        // costs tens of milliseconds per round trip.
-        nodelay: true,
         ..Default::default()
-    };
+    });
     let mut l = Listener {
         server,
         credentials: Arc::new(credentials),
     };
-    l.run_on_socket(Arc::new(config), &listener).await
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                warn!(error = %e, "accepting an SSH connection failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let handler = l.new_client(Some(peer));
+        let config = Arc::clone(&config);
+        tokio::spawn(async move {
+            let stream = super::tcp::QuickAck::new(stream);
+            match russh::server::run_stream(config, stream, handler).await {
+                Ok(session) => {
+                    if let Err(e) = session.await {
+                        debug!(%peer, error = %e, "SSH connection ended with an error");
+                    }
+                }
+                Err(e) => debug!(%peer, error = %e, "SSH connection set-up failed"),
+            }
+        });
+    }
 }

@@ -76,9 +76,8 @@ pub fn netconf_state_xml(server: &Server) -> String {
         datastore::Target::Candidate,
         datastore::Target::Startup,
     ] {
-        if t == datastore::Target::Startup && server.store.get(t).is_none() {
-            continue;
-        }
+        // Startup is listed whether or not a configuration is saved in it: :startup is
+        // advertised, so the datastore exists (it can be locked, copied to, deleted).
         x.push_str(&format!("<datastore><name>{}</name>", t.name()));
         if let Some(holder) = server.store.lock_holder(t) {
             x.push_str(&format!(

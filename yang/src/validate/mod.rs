@@ -154,6 +154,18 @@ pub fn validate_changes(
     if v.errors.is_empty() {
         Ok(())
     } else {
+        // A created list entry is both a changed node and the parent of its changed children,
+        // so its own checks (e.g. a missing mandatory leaf) can be reached twice: report each
+        // problem once.
+        let mut seen = Vec::with_capacity(v.errors.len());
+        v.errors.retain(|e| {
+            if seen.contains(e) {
+                false
+            } else {
+                seen.push(e.clone());
+                true
+            }
+        });
         Err(v.errors)
     }
 }
