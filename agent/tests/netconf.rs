@@ -10,6 +10,8 @@ struct Agent {
     child: Child,
     port: u16,
     dir: PathBuf,
+    /// Everything the agent logged so far.
+    log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Agent {
@@ -32,8 +34,14 @@ impl Agent {
             .expect("start ne-agent");
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let kept = std::sync::Arc::clone(&log);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(mut l) = kept.lock() {
+                    l.push_str(&line);
+                    l.push('\n');
+                }
                 if let Some(rest) = line.split("listen=").nth(1) {
                     let addr = rest.split_whitespace().next().unwrap_or("").to_string();
                     let _ = tx.send(addr);
@@ -44,7 +52,16 @@ impl Agent {
             .recv_timeout(Duration::from_secs(30))
             .expect("the agent did not report its listening address");
         let port = addr.rsplit(':').next().unwrap().parse().unwrap();
-        Agent { child, port, dir }
+        Agent {
+            child,
+            port,
+            dir,
+            log,
+        }
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     fn password(&self) -> String {
@@ -61,6 +78,36 @@ impl Drop for Agent {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Configurations that look armed but are not, or cannot work (issue 20): refused with the places
+/// named, or shown in `<get>` and warned about in the log.
+#[test]
+fn configuration_traps_are_refused_or_shown() {
+    let Some(python) = python_with("ncclient") else {
+        return;
+    };
+    let agent = Agent::start("traps");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/netconf_traps.py");
+    let out = Command::new(python)
+        .arg(script)
+        .arg(agent.port.to_string())
+        .arg(agent.password())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("all checks passed"), "{stdout}");
+    let log = agent.log();
+    assert!(
+        log.contains("tracks a monitor group that is not enabled") && log.contains("ne-trap0"),
+        "the commit of a track of a disabled group is warned about:\n{log}"
+    );
+    assert!(
+        log.contains("configuration committed") && log.contains("commit=1"),
+        "every commit is logged with its id:\n{log}"
+    );
 }
 
 #[test]

@@ -333,3 +333,24 @@ fn incremental_validation_reports_a_missing_mandatory_leaf_once() {
     let full = validate(&s, &t, ValidateOptions::default()).unwrap_err();
     assert_eq!(full, errors);
 }
+
+/// Deleting a BFD session that a VRRP group tracks is refused with a message that names the
+/// tracking interface and group in words, not only in error-path (issue 20).
+#[test]
+fn deleting_a_tracked_bfd_session_names_the_tracking_group() {
+    let s = schema();
+    let mut b = load(&s, &fixture("seed-b.xml")).unwrap();
+    let del = yang::xml::parse_fragment(
+        r#"<bfd xmlns="urn:ne-agent:yang:ne-bfd"><session operation="delete"><name>to-a</name></session></bfd>"#,
+    )
+    .unwrap();
+    yang::data::apply_edit(&s, &mut b, &del, yang::data::EditOp::Merge).unwrap();
+    let errors = validate(&s, &b, ValidateOptions::default()).unwrap_err();
+    assert!(
+        errors.iter().any(|e| e
+            .message
+            .contains("interfaces/interface[b-ic]/vrrp/group[1]/track/bfd-session[to-a]")
+            && e.message.contains("'to-a'")),
+        "{errors:#?}"
+    );
+}

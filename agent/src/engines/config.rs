@@ -439,6 +439,29 @@ fn interface_parts(schema: &Schema, i: &DataNode) -> Option<(String, InterfacePa
     ))
 }
 
+/// Every configured interface with its VRRP groups and multicast parts, from a whole tree.
+pub fn interfaces_of(schema: &Schema, tree: &DataTree) -> Vec<(String, InterfaceParts)> {
+    root(schema, tree, "interfaces")
+        .map(|ifs| {
+            kids(schema, ifs, "interface")
+                .filter_map(|i| interface_parts(schema, i))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One monitor group of a whole tree, by name.
+pub fn monitor_group_of(schema: &Schema, tree: &DataTree, name: &str) -> Option<MonitorGroup> {
+    kids(
+        schema,
+        root(schema, tree, "monitor-groups")?,
+        "monitor-group",
+    )
+    .find(|g| text(schema, g, "name") == Some(name))
+    .and_then(|g| monitor_group(schema, g))
+    .map(|(_, g)| g)
+}
+
 fn monitor_group(schema: &Schema, g: &DataNode) -> Option<(String, MonitorGroup)> {
     let name = text(schema, g, "name")?;
     let bindings = kids(schema, g, "binding-interface")

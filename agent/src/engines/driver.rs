@@ -1544,12 +1544,15 @@ impl Driver {
             x.push_str("<monitor-groups xmlns=\"urn:ne-agent:yang:ne-monitor-group\">");
         }
         for (name, m) in &self.monitors {
+            let enabled = self.cfg.monitor_groups.get(name).is_some_and(|g| g.enabled);
             let _ = write!(
                 x,
                 "<monitor-group><name>{}</name><failure-ratio>{}</failure-ratio>\
+                 <monitoring>{}</monitoring>\
                  <down-interfaces>{}</down-interfaces><last-change>{}</last-change></monitor-group>",
                 esc(name),
                 m.ratio,
+                if enabled { "enabled" } else { "disabled" },
                 m.down,
                 rfc3339(m.last_change_ms)
             );
@@ -1629,8 +1632,28 @@ impl Driver {
             rfc3339(e.last_change_ms),
             e.core.last_reason().name()
         );
-        if !e.cfg.track_bfd.is_empty() {
+        if !e.cfg.track_bfd.is_empty() || !e.cfg.track_monitor.is_empty() {
             x.push_str("<track>");
+            for t in &e.cfg.track_monitor {
+                let enabled = self
+                    .cfg
+                    .monitor_groups
+                    .get(&t.group)
+                    .is_some_and(|g| g.enabled);
+                let ratio = self.monitors.get(&t.group).map_or(0, |m| m.ratio);
+                let state = if !enabled {
+                    "disabled"
+                } else if ratio >= t.failure_ratio {
+                    "failed"
+                } else {
+                    "normal"
+                };
+                let _ = write!(
+                    x,
+                    "<monitor-group><name>{}</name><group-state>{state}</group-state></monitor-group>",
+                    yang::xml::escape_text(&t.group),
+                );
+            }
             for t in &e.cfg.track_bfd {
                 let st = self
                     .bfd_ids

@@ -4,6 +4,7 @@
 //! operational state for `<get>`.
 
 pub mod bfd;
+pub mod checks;
 pub mod config;
 pub mod driver;
 pub mod igmp;
@@ -148,6 +149,25 @@ pub struct EngineSubscriber<'a> {
 
 impl Subscriber for EngineSubscriber<'_> {
     fn prepare(&mut self, changes: &[Change], new: &DataTree) -> Result<(), DataError> {
+        let touches = |prefix: &str| changes.iter().any(|c| c.path.starts_with(prefix));
+        if touches("/if:interfaces") || touches("/mg:monitor-groups") {
+            let schema = &self.engines.schema;
+            let ifs = config::interfaces_of(schema, new);
+            checks::virtual_ips(&ifs).map_err(|r| {
+                DataError::new(ErrorTag::InvalidValue, r.message)
+                    .path(r.path)
+                    .info("bad-element", "virtual-ip")
+            })?;
+            let enabled = |g: &str| config::monitor_group_of(schema, new, g).map(|m| m.enabled);
+            for (ifname, vrid, group) in checks::tracks_of_disabled_groups(&ifs, enabled) {
+                tracing::warn!(
+                    interface = %ifname,
+                    vrid,
+                    monitor_group = %group,
+                    "VRRP group tracks a monitor group that is not enabled: the track never moves the priority until the group is enabled"
+                );
+            }
+        }
         if !config::relevant(changes) {
             return Ok(());
         }

@@ -170,6 +170,32 @@ pub fn validate_changes(
     }
 }
 
+/// The parent of an instance path in words: prefixes dropped, list keys as `[value]`, e.g.
+/// `interfaces/interface[b-ic]/vrrp/group[1]/track/bfd-session[to-a]`.
+fn readable_parent(path: &str) -> String {
+    let steps = crate::instance_id::split_steps(path);
+    let mut out = Vec::with_capacity(steps.len());
+    for s in &steps[..steps.len().saturating_sub(1)] {
+        let s = s.trim_start_matches('/');
+        let (name, preds) = s.split_once('[').map_or((s, ""), |(n, p)| (n, p));
+        let local = name.rsplit(':').next().unwrap_or(name);
+        let keys: Vec<&str> = preds
+            .split('[')
+            .filter_map(|p| p.split_once('=').map(|(_, v)| v))
+            .map(|v| {
+                v.trim_end_matches(']')
+                    .trim_matches(|c| c == '\'' || c == '"')
+            })
+            .collect();
+        if keys.is_empty() {
+            out.push(local.to_string());
+        } else {
+            out.push(format!("{local}[{}]", keys.join(",")));
+        }
+    }
+    out.join("/")
+}
+
 /// Above this many changes, validate_changes checks the whole tree instead.
 const LARGE_CHANGE: usize = 512;
 
@@ -380,15 +406,21 @@ impl<'s, 't> Validator<'s, 't> {
                     self.leafref_by_xpath(i, id, *prefixes, value)
                 };
                 if !found {
+                    // The message names the referring place in words (a deleted BFD session
+                    // that a VRRP group still tracks: which interface, which group), not only
+                    // in error-path.
+                    let at = self.doc.path(i);
                     let e = DataError::new(
                         ErrorTag::DataMissing,
                         format!(
-                            "'{}' refers to '{value}', which does not exist (leafref {path})",
-                            self.schema.node(id).name
+                            "'{}' of {} refers to '{value}', which does not exist (leafref {path}): \
+                             create '{value}' or remove this reference",
+                            self.schema.node(id).name,
+                            readable_parent(&at)
                         ),
                     )
                     .app_tag("instance-required")
-                    .path(self.doc.path(i));
+                    .path(at);
                     self.err(e);
                 }
             }

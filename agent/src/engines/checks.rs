@@ -1,0 +1,227 @@
+//! Checks across objects that the YANG models cannot express, made at commit before the engines
+//! take a configuration: refusals (a commit that would configure something that cannot work)
+//! and warnings (accepted, but probably not what the operator meant). Pure: typed configuration
+//! in, findings out.
+
+use std::net::Ipv4Addr;
+
+use super::config::InterfaceParts;
+
+/// Why a configuration is refused: the message names every place involved; `path` is the
+/// instance-identifier of the offending node for `error-path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub message: String,
+    pub path: String,
+}
+
+fn vip_path(ifname: &str, vrid: u8, vip: Ipv4Addr) -> String {
+    format!(
+        "/if:interfaces/if:interface[if:name='{ifname}']/vrrp:vrrp/vrrp:group[vrrp:vrid='{vrid}']/vrrp:virtual-ip[vrrp:address='{vip}']"
+    )
+}
+
+fn in_subnet(addr: Ipv4Addr, net: Ipv4Addr, len: u8) -> bool {
+    let mask = if len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(len.min(32)))
+    };
+    u32::from(addr) & mask == u32::from(net) & mask
+}
+
+/// Each virtual IP lies in a subnet of its own interface (VRP refuses one outside), and no
+/// virtual IP is configured twice (two groups would answer ARP for it).
+pub fn virtual_ips(interfaces: &[(String, InterfaceParts)]) -> Result<(), Refusal> {
+    let mut seen: Vec<(Ipv4Addr, &str, u8)> = Vec::new();
+    for (ifname, parts) in interfaces {
+        let addrs = &parts.interface.addrs;
+        for (&vrid, group) in &parts.vrrp {
+            for &vip in &group.virtual_ips {
+                if !addrs.iter().any(|&(a, len)| in_subnet(vip, a, len)) {
+                    let subnets = if addrs.is_empty() {
+                        format!("{ifname} has no IPv4 address")
+                    } else {
+                        let list: Vec<String> =
+                            addrs.iter().map(|(a, l)| format!("{a}/{l}")).collect();
+                        format!("{ifname} has {}", list.join(", "))
+                    };
+                    return Err(Refusal {
+                        message: format!(
+                            "virtual IP {vip} of VRRP group {vrid} on {ifname} is outside every subnet of {ifname} ({subnets}); a virtual IP must be in a subnet of its interface"
+                        ),
+                        path: vip_path(ifname, vrid, vip),
+                    });
+                }
+                if let Some(&(_, other_if, other_vrid)) = seen.iter().find(|(v, ..)| *v == vip) {
+                    return Err(Refusal {
+                        message: format!(
+                            "virtual IP {vip} is configured twice: VRRP group {other_vrid} on {other_if} and VRRP group {vrid} on {ifname}"
+                        ),
+                        path: vip_path(ifname, vrid, vip),
+                    });
+                }
+                seen.push((vip, ifname, vrid));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// VRRP groups that track a monitor group which is not enabled: accepted (VRP accepts it too),
+/// but such a track never moves the priority. `enabled(name)` is None for a group that does
+/// not exist (the leafref refuses that before). Returns (interface, vrid, group).
+pub fn tracks_of_disabled_groups(
+    interfaces: &[(String, InterfaceParts)],
+    enabled: impl Fn(&str) -> Option<bool>,
+) -> Vec<(String, u8, String)> {
+    let mut out = Vec::new();
+    for (ifname, parts) in interfaces {
+        for (&vrid, group) in &parts.vrrp {
+            for t in &group.track_monitor {
+                if enabled(&t.group) == Some(false) {
+                    out.push((ifname.clone(), vrid, t.group.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engines::config::{Interface, TrackMode, TrackMonitor, VrrpGroup};
+    use std::collections::BTreeMap;
+
+    fn group(vips: &[&str], track: Option<&str>) -> VrrpGroup {
+        VrrpGroup {
+            virtual_ips: vips.iter().map(|v| v.parse().unwrap()).collect(),
+            priority: 100,
+            preempt: true,
+            preempt_delay_s: 0,
+            advertise_interval_ms: 1000,
+            version: 3,
+            exclude_pseudo_header: false,
+            admin: Some(false),
+            track_bfd: vec![],
+            track_monitor: track
+                .map(|g| TrackMonitor {
+                    group: g.into(),
+                    failure_ratio: 100,
+                    mode: TrackMode::Link,
+                    change: 10,
+                })
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    fn iface(
+        name: &str,
+        addrs: &[(&str, u8)],
+        groups: Vec<(u8, VrrpGroup)>,
+    ) -> (String, InterfaceParts) {
+        (
+            name.into(),
+            InterfaceParts {
+                interface: Interface {
+                    enabled: true,
+                    addrs: addrs
+                        .iter()
+                        .map(|(a, l)| (a.parse().unwrap(), *l))
+                        .collect(),
+                },
+                vrrp: groups.into_iter().collect::<BTreeMap<_, _>>(),
+                mc: None,
+            },
+        )
+    }
+
+    #[test]
+    fn the_seed_virtual_ip_is_accepted() {
+        let ifs = [iface(
+            "a-ic",
+            &[("10.0.0.1", 29)],
+            vec![(1, group(&["10.0.0.6"], None))],
+        )];
+        assert_eq!(virtual_ips(&ifs), Ok(()));
+    }
+
+    #[test]
+    fn a_virtual_ip_outside_the_interface_subnets_is_refused_naming_both() {
+        let ifs = [iface(
+            "a-ic",
+            &[("10.0.0.1", 29)],
+            vec![(1, group(&["10.0.0.9"], None))],
+        )];
+        let r = virtual_ips(&ifs).unwrap_err();
+        assert!(
+            r.message.contains("10.0.0.9") && r.message.contains("10.0.0.1/29"),
+            "{r:?}"
+        );
+        assert!(r.message.contains("group 1 on a-ic"), "{r:?}");
+        assert!(
+            r.path.ends_with("vrrp:virtual-ip[vrrp:address='10.0.0.9']"),
+            "{r:?}"
+        );
+        let bare = [iface("a-ic", &[], vec![(1, group(&["10.0.0.6"], None))])];
+        assert!(virtual_ips(&bare)
+            .unwrap_err()
+            .message
+            .contains("a-ic has no IPv4 address"));
+    }
+
+    #[test]
+    fn the_same_virtual_ip_twice_is_refused_naming_both_places() {
+        let ifs = [
+            iface(
+                "a-ic",
+                &[("10.0.0.1", 29)],
+                vec![(1, group(&["10.0.0.6"], None))],
+            ),
+            iface(
+                "a-x",
+                &[("10.0.0.2", 29)],
+                vec![(7, group(&["10.0.0.6"], None))],
+            ),
+        ];
+        let r = virtual_ips(&ifs).unwrap_err();
+        assert!(
+            r.message.contains("group 1 on a-ic") && r.message.contains("group 7 on a-x"),
+            "{r:?}"
+        );
+        let same_if = [iface(
+            "a-ic",
+            &[("10.0.0.1", 29)],
+            vec![
+                (1, group(&["10.0.0.6"], None)),
+                (2, group(&["10.0.0.6"], None)),
+            ],
+        )];
+        assert!(virtual_ips(&same_if).is_err());
+    }
+
+    #[test]
+    fn subnet_edges() {
+        let a = |s: &str| s.parse::<Ipv4Addr>().unwrap();
+        assert!(in_subnet(a("10.0.0.7"), a("10.0.0.1"), 29));
+        assert!(!in_subnet(a("10.0.0.8"), a("10.0.0.1"), 29));
+        assert!(in_subnet(a("1.2.3.4"), a("10.0.0.1"), 0));
+        assert!(in_subnet(a("10.0.0.1"), a("10.0.0.1"), 32));
+        assert!(!in_subnet(a("10.0.0.2"), a("10.0.0.1"), 32));
+    }
+
+    #[test]
+    fn tracking_a_disabled_monitor_group_is_found() {
+        let ifs = [iface(
+            "a-ic",
+            &[("10.0.0.1", 29)],
+            vec![(1, group(&["10.0.0.6"], Some("uplinks")))],
+        )];
+        let found = tracks_of_disabled_groups(&ifs, |_| Some(false));
+        assert_eq!(found, vec![("a-ic".to_string(), 1, "uplinks".to_string())]);
+        assert!(tracks_of_disabled_groups(&ifs, |_| Some(true)).is_empty());
+        assert!(tracks_of_disabled_groups(&ifs, |_| None).is_empty());
+    }
+}

@@ -1,0 +1,100 @@
+"""Configurations that look armed but are not, or cannot work (issue 20), through ncclient
+against a running ne-agent: the device refuses what cannot work with a message naming every
+place involved, and shows what is not in effect. Interfaces are named ne-trap*, which do not
+exist on the machine (pre-provisioned: not-present). Usage: netconf_traps.py PORT PASSWORD."""
+import sys
+import time
+
+from ncclient import manager
+from ncclient.operations import RPCError
+
+PORT, PASSWORD = int(sys.argv[1]), sys.argv[2]
+IF = "urn:ne-agent:yang:ne-interfaces"
+VRRP = "urn:ne-agent:yang:ne-vrrp"
+MG = "urn:ne-agent:yang:ne-monitor-group"
+
+
+def check(cond, what):
+    if not cond:
+        sys.exit("FAILED: " + what)
+
+
+def refused(m, config, what, *words):
+    m.edit_config(target="candidate", config=config)
+    try:
+        m.commit()
+    except RPCError as e:
+        text = e.message or ""
+        check(all(w in text for w in words), f"{what}: the message names {words}: {text!r}")
+        m.discard_changes()
+        return text
+    sys.exit(f"FAILED: {what}: the commit was accepted")
+
+
+def group(vrid, vip, extra=""):
+    return (f'<vrrp xmlns="{VRRP}"><group><vrid>{vrid}</vrid><virtual-ip><address>{vip}</address>'
+            f'</virtual-ip>{extra}</group></vrrp>')
+
+
+def interface(name, addr, body=""):
+    v4 = (f'<ipv4><address><ip>{addr}</ip><prefix-length>29</prefix-length></address></ipv4>'
+          if addr else "")
+    return f'<interface><name>{name}</name>{v4}{body}</interface>'
+
+
+m = manager.connect(host="127.0.0.1", port=PORT, username="admin", password=PASSWORD,
+                    hostkey_verify=False, allow_agent=False, look_for_keys=False, timeout=20)
+
+# An mVRRP group tracking a monitor group that is not enabled (the default, as VRP's
+# `monitor enable`): accepted, but the state says the track is not in effect.
+track = ('<admin-vrrp/><track><monitor-group><name>uplinks</name><failure-ratio>100</failure-ratio>'
+         '<mode>link</mode></monitor-group></track>')
+m.edit_config(target="candidate", config=f'''<config>
+  <interfaces xmlns="{IF}">{interface("ne-trap0", "10.0.0.1", group(1, "10.0.0.6", track))}
+    {interface("ne-trap1", None)}</interfaces>
+  <monitor-groups xmlns="{MG}"><monitor-group><name>uplinks</name>
+    <binding-interface><name>ne-trap1</name></binding-interface></monitor-group></monitor-groups>
+</config>''')
+m.commit()
+
+
+def state():
+    return m.get(filter=("subtree", f'<interfaces xmlns="{IF}"/>')).data_xml + \
+        m.get(filter=("subtree", f'<monitor-groups xmlns="{MG}"/>')).data_xml
+
+
+def wait_for(words, what):
+    end = time.time() + 10
+    while True:
+        s = state()
+        if all(w in s for w in words):
+            return s
+        if time.time() > end:
+            sys.exit(f"FAILED: {what}: {words} not in {s}")
+        time.sleep(0.2)
+
+
+wait_for(["<monitoring>disabled</monitoring>", "<group-state>disabled</group-state>"],
+         "a disabled monitor group and the track of it say so in <get>")
+
+# Enabled: the bound interface is not present (down), so the group has failed.
+m.edit_config(target="candidate", config=f'<config><monitor-groups xmlns="{MG}"><monitor-group>'
+              f'<name>uplinks</name><enabled>true</enabled></monitor-group></monitor-groups></config>')
+m.commit()
+wait_for(["<monitoring>enabled</monitoring>", "<group-state>failed</group-state>",
+          "<failure-ratio>100</failure-ratio>"], "the enabled group in effect")
+
+# A virtual IP outside every subnet of its interface is refused, naming both.
+refused(m, f'<config><interfaces xmlns="{IF}">{interface("ne-trap0", None, group(1, "10.0.0.9"))}'
+           '</interfaces></config>',
+        "virtual IP outside the interface's subnets", "10.0.0.9", "ne-trap0", "10.0.0.1/29")
+check("10.0.0.9" not in m.get_config(source="running").data_xml, "nothing of the refused commit applied")
+
+# The same virtual IP on two interfaces is refused, naming both places.
+refused(m, f'<config><interfaces xmlns="{IF}">{interface("ne-trap2", "10.0.0.2", group(2, "10.0.0.6"))}'
+           '</interfaces></config>',
+        "the same virtual IP on two interfaces", "10.0.0.6", "group 1 on ne-trap0", "group 2 on ne-trap2")
+check("ne-trap2" not in m.get_config(source="running").data_xml, "nothing of the refused commit applied")
+
+m.close_session()
+print("all checks passed")
