@@ -48,6 +48,17 @@ fn seed_steady_state_node_failure_recovery_and_reconcile() {
     let (mut lab, mut ca, mut cb) = Lab::seed().expect("lab");
     steady(&mut ca, &mut cb);
 
+    // No start-up glitch: A brings a-up admin up at its first commit, and its monitor group
+    // waits for the link instead of reading 100 % failure for an instant (which took A's
+    // priority to 0 and back, issue 20).
+    let log = std::fs::read_to_string(&lab.a.log).unwrap_or_default();
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("monitor group status") && l.contains("ratio=100")),
+        "A's uplink group read as failed at start-up:\n{}",
+        lab.a.log_tail(40)
+    );
+
     // Steady state as B sees it: A is master at 120, B waits at 100 with BFD up.
     let g = group(&mut cb, "b-ic");
     assert_eq!(

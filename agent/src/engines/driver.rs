@@ -34,6 +34,9 @@ use vpkt::{
 /// Work between two looks at the sockets longer than this is logged: at the shortest BFD
 /// intervals a peer's detection time is 30 ms.
 const BUSY_WARNING: Duration = Duration::from_millis(10);
+/// How long a monitor group waits for an interface the agent set admin up to report its link
+/// (veth and most NICs: well under a second) before counting it as down.
+const SETTLE_GRACE: Duration = Duration::from_secs(2);
 
 /// Requests from the commit pipeline and `<get>`.
 pub enum Command {
@@ -158,6 +161,9 @@ pub struct Driver {
     vrrp_ids: BTreeMap<(String, u8), u32>,
     vrrp_io: HashMap<String, VrrpIo>,
     monitors: BTreeMap<String, MonitorState>,
+    /// Interfaces this agent has just set admin up, until their link reports up or the grace
+    /// time ends: monitor groups bound to them wait (see [`monitor::Binding::Settling`]).
+    settling: BTreeMap<String, Instant>,
     mc: super::mcast::Multicast,
     timers: BinaryHeap<Reverse<(Instant, Timer)>>,
     next_id: u32,
@@ -290,6 +296,7 @@ impl Driver {
             vrrp_ids: BTreeMap::new(),
             vrrp_io: HashMap::new(),
             monitors: BTreeMap::new(),
+            settling: BTreeMap::new(),
             mc: super::mcast::Multicast::new(now_ms()),
             timers: BinaryHeap::new(),
             next_id: 1,
@@ -365,6 +372,12 @@ impl Driver {
                         return;
                     }
                 }
+            }
+            // An interface that did not come up within its grace time counts as down now.
+            let now = Instant::now();
+            if self.settling.values().any(|&until| until <= now) {
+                self.remonitor(now);
+                self.retrack(now);
             }
         }
     }
@@ -866,7 +879,13 @@ impl Driver {
             }
             if ic.enabled != link.admin_up {
                 match h.set_up(link.index, ic.enabled) {
-                    Ok(()) => info!(interface = %name, up = ic.enabled, "admin state set"),
+                    Ok(()) => {
+                        info!(interface = %name, up = ic.enabled, "admin state set");
+                        if ic.enabled {
+                            self.settling
+                                .insert(name.to_string(), Instant::now() + SETTLE_GRACE);
+                        }
+                    }
                     Err(e) => error!(interface = %name, error = %e, "cannot set admin state"),
                 }
             }
@@ -1278,6 +1297,10 @@ impl Driver {
                     let prev = self.links.insert(name.clone(), l.clone());
                     match prev {
                         None => appeared.push(name),
+                        _ if l.oper_up && self.settling.remove(&name).is_some() => {
+                            debug!(interface = %name, "link up after the agent set it up");
+                            link_changed = true;
+                        }
                         Some(p) if p.oper_up != l.oper_up || p.admin_up != l.admin_up => {
                             debug!(interface = %name, up = l.oper_up, "link state");
                             link_changed = true;
@@ -1357,16 +1380,32 @@ impl Driver {
         }
     }
 
-    fn remonitor(&mut self, _now: Instant) {
+    fn remonitor(&mut self, now: Instant) {
         let cfg = Arc::clone(&self.cfg);
+        self.settling.retain(|_, until| *until > now);
         for (name, g) in &cfg.monitor_groups {
-            let bindings: Vec<(u16, bool)> = g
+            let bindings: Vec<(u16, monitor::Binding)> = g
                 .bindings
                 .iter()
-                .map(|(i, w)| (*w, self.links.get(i).is_some_and(|l| l.oper_up)))
+                .map(|(i, w)| {
+                    let b = if self.links.get(i).is_some_and(|l| l.oper_up) {
+                        monitor::Binding::Up
+                    } else if self.settling.contains_key(i) {
+                        monitor::Binding::Settling
+                    } else {
+                        monitor::Binding::Down
+                    };
+                    (*w, b)
+                })
                 .collect();
-            let ratio = monitor::failure_ratio(g.enabled, &bindings);
-            let down = bindings.iter().filter(|(_, up)| !up).count() as u16;
+            let Some(ratio) = monitor::settled_failure_ratio(g.enabled, &bindings) else {
+                debug!(group = %name, "monitor group waits for its interfaces to come up");
+                continue;
+            };
+            let down = bindings
+                .iter()
+                .filter(|(_, b)| *b != monitor::Binding::Up)
+                .count() as u16;
             let prev = self.monitors.get(name).copied();
             if prev.is_none_or(|p| p.ratio != ratio || p.down != down) {
                 self.monitors.insert(
