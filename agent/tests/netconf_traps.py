@@ -96,5 +96,16 @@ refused(m, f'<config><interfaces xmlns="{IF}">{interface("ne-trap2", "10.0.0.2",
         "the same virtual IP on two interfaces", "10.0.0.6", "group 1 on ne-trap0", "group 2 on ne-trap2")
 check("ne-trap2" not in m.get_config(source="running").data_xml, "nothing of the refused commit applied")
 
+# PIM on an interface that is not present takes part in no DR election: not DR, no DR address
+# (it showed is-dr true with dr-address 0.0.0.0).
+MC = "urn:ne-agent:yang:ne-multicast"
+m.edit_config(target="candidate", config=f'<config><multicast xmlns="{MC}"><routing-enable>true</routing-enable>'
+              f'</multicast><interfaces xmlns="{IF}"><interface><name>ne-trap3</name>'
+              f'<pim xmlns="{MC}"><sm>true</sm></pim></interface></interfaces></config>')
+m.commit()
+s = wait_for(["<is-dr>false</is-dr>"], "PIM on a not-present interface is not DR")
+check("<dr-address>0.0.0.0</dr-address>" not in s and "<is-dr>true</is-dr>" not in s,
+      "no DR address 0.0.0.0: " + s)
+
 m.close_session()
 print("all checks passed")

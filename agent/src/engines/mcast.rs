@@ -1479,12 +1479,11 @@ impl Multicast {
             x.push_str("</igmp>");
         }
         if let Some(p) = &e.pim {
-            let _ = write!(
-                x,
-                "<pim xmlns=\"{ns}\"><dr-address>{}</dr-address><is-dr>{}</is-dr>",
-                p.dr(),
-                p.is_dr()
-            );
+            let _ = write!(x, "<pim xmlns=\"{ns}\">");
+            if let Some(dr) = p.dr_address() {
+                let _ = write!(x, "<dr-address>{dr}</dr-address>");
+            }
+            let _ = write!(x, "<is-dr>{}</is-dr>", p.is_dr());
             for n in p.neighbors() {
                 let _ = write!(x, "<neighbor><address>{}</address>", n.address);
                 if let Some(d) = n.dr_priority {

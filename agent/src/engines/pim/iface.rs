@@ -278,9 +278,15 @@ impl Interface {
         self.dr
     }
 
-    /// Whether we won the DR election.
+    /// Whether we won the DR election. An interface without an address (not present, or not
+    /// numbered yet) takes part in no election and is never DR.
     pub fn is_dr(&self) -> bool {
-        self.dr == self.local
+        !self.local.is_unspecified() && self.dr == self.local
+    }
+
+    /// The DR's address, when there is an election (see [`Interface::is_dr`]).
+    pub fn dr_address(&self) -> Option<Ipv4Addr> {
+        (!self.dr.is_unspecified()).then_some(self.dr)
     }
 
     /// I_am_DR as used for oif computation: true when ignore_dr is set
@@ -869,6 +875,21 @@ mod tests {
             metric_preference: m.preference,
             metric: m.metric,
         }
+    }
+
+    #[test]
+    fn an_interface_without_an_address_is_not_dr() {
+        let i = Interface::new(
+            Config::default(),
+            Ipv4Addr::UNSPECIFIED,
+            Instant::now(),
+            0xdead_beef,
+        );
+        assert!(!i.is_dr());
+        assert_eq!(i.dr_address(), None);
+        let i = new_if(Config::default(), Instant::now());
+        assert!(i.is_dr());
+        assert_eq!(i.dr_address(), Some(ME));
     }
 
     #[test]
