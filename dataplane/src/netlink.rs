@@ -1,4 +1,4 @@
-//! rtnetlink: link, IPv4 address and IPv4 route events (pushed by the kernel, not polled),
+//! rtnetlink: link, IPv4 address, IPv4 route and IPv4 neighbour (ARP) events (pushed by the kernel, not polled),
 //! dumps, and the few changes the agent makes to a netdev (admin state, IPv4 addresses).
 //! Messages are built and parsed with `netlink-packet-route`; the socket is `netlink-sys`, used
 //! synchronously. Nexthop objects (RTM_*NEXTHOP, which that crate does not model) are read from
@@ -15,6 +15,9 @@ use netlink_packet_core::{
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage, State};
+use netlink_packet_route::neighbour::{
+    NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState,
+};
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteType,
 };
@@ -23,6 +26,7 @@ use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 
 /// Kernel multicast groups (linux/rtnetlink.h `RTNLGRP_*`).
 const RTNLGRP_LINK: u32 = 1;
+const RTNLGRP_NEIGH: u32 = 3;
 const RTNLGRP_IPV4_IFADDR: u32 = 5;
 const RTNLGRP_IPV4_ROUTE: u32 = 7;
 const RTNLGRP_NEXTHOP: u32 = 32;
@@ -113,6 +117,54 @@ pub enum Event {
     },
     /// A nexthop object was added, changed or removed: routes using it may lead elsewhere now.
     NexthopChanged,
+    /// An IPv4 neighbour (ARP) entry changed or went away.
+    Neighbour(Neighbour),
+}
+
+/// What the kernel knows of an IPv4 neighbour's link-layer address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// Known (reachable, stale, being re-probed, permanent or needing none): packets to it
+    /// leave at once.
+    Resolved,
+    /// Being resolved: packets to it wait in the kernel's queue.
+    Incomplete,
+    /// Resolution failed: the packets that waited were dropped.
+    Failed,
+    /// No entry (removed): the next packet starts a resolution.
+    Gone,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Neighbour {
+    pub index: u32,
+    pub ip: Ipv4Addr,
+    pub resolution: Resolution,
+}
+
+fn neighbour_from(m: &NeighbourMessage, removed: bool) -> Option<Neighbour> {
+    if m.header.family != AddressFamily::Inet {
+        return None;
+    }
+    let ip = m.attributes.iter().find_map(|a| match a {
+        NeighbourAttribute::Destination(NeighbourAddress::Inet(ip)) => Some(*ip),
+        _ => None,
+    })?;
+    let resolution = if removed {
+        Resolution::Gone
+    } else {
+        match m.header.state {
+            NeighbourState::Incomplete => Resolution::Incomplete,
+            NeighbourState::Failed => Resolution::Failed,
+            NeighbourState::None => Resolution::Gone,
+            _ => Resolution::Resolved,
+        }
+    };
+    Some(Neighbour {
+        index: m.header.ifindex,
+        ip,
+        resolution,
+    })
 }
 
 fn link_from(m: &LinkMessage) -> Link {
@@ -274,6 +326,7 @@ impl Monitor {
         sock.add_membership(RTNLGRP_LINK)?;
         sock.add_membership(RTNLGRP_IPV4_IFADDR)?;
         sock.add_membership(RTNLGRP_IPV4_ROUTE)?;
+        sock.add_membership(RTNLGRP_NEIGH)?;
         // Kernels without nexthop objects (before 5.3) have no such group.
         let _ = sock.add_membership(RTNLGRP_NEXTHOP);
         sock.set_non_blocking(true)?;
@@ -337,6 +390,12 @@ impl Monitor {
                                 removed: true,
                                 replace: false,
                             }))
+                        }
+                        RouteNetlinkMessage::NewNeighbour(n) => {
+                            events.extend(neighbour_from(&n, false).map(Event::Neighbour))
+                        }
+                        RouteNetlinkMessage::DelNeighbour(n) => {
+                            events.extend(neighbour_from(&n, true).map(Event::Neighbour))
                         }
                         _ => {}
                     }
@@ -443,6 +502,22 @@ impl Handle {
         Ok(r.iter()
             .filter_map(|m| match m {
                 RouteNetlinkMessage::NewLink(l) => Some(link_from(l)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Every IPv4 neighbour (ARP) entry.
+    pub fn neighbours(&mut self) -> io::Result<Vec<Neighbour>> {
+        let mut req = NeighbourMessage::default();
+        req.header.family = AddressFamily::Inet;
+        let r = self.request(
+            RouteNetlinkMessage::GetNeighbour(req),
+            NLM_F_REQUEST | NLM_F_DUMP,
+        )?;
+        Ok(r.iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewNeighbour(n) => neighbour_from(n, false),
                 _ => None,
             })
             .collect())

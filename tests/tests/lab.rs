@@ -431,3 +431,61 @@ fn arp_for_the_virtual_ip_notifications_and_a_clean_stop() {
         "{b}"
     );
 }
+
+/// A single-hop BFD session whose peer never answers ARP: no packet leaves (the kernel holds
+/// them for resolution, then drops them), so tx-packets stays 0 and tx-errors counts them with
+/// the reason; the detection time reads as configured, not 0 (issue 20: tx-packets rose to 23
+/// with nothing on the wire, and detection-time read 0 while down).
+#[test]
+fn bfd_to_a_peer_that_never_answers_arp_counts_nothing_as_sent() {
+    if !require() {
+        return;
+    }
+    let (_lab, mut ca, _cb) = Lab::seed().expect("lab");
+    ca.edit_running(
+        "<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\"><session><name>ghost</name>\
+         <peer-ip>192.168.1.77</peer-ip><interface>a-dn</interface>\
+         <local-discriminator>77</local-discriminator></session></bfd>",
+    )
+    .expect("configure the ghost session");
+    let session = |c: &mut Blocking| {
+        c.get(Some(
+            "<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\"><session><name>ghost</name></session></bfd>",
+        ))
+        .expect("get")
+    };
+    // Down, it sends once a second; ARP gives up after about 3 s.
+    assert!(
+        wait_for(Duration::from_secs(20), || {
+            let s = session(&mut ca);
+            leaf_after(&s, "<statistics>", "tx-errors")
+                .and_then(|v| v.parse::<u64>().ok())
+                .is_some_and(|n| n >= 3)
+        }),
+        "{}",
+        session(&mut ca)
+    );
+    let s = session(&mut ca);
+    assert_eq!(num(&s, "<statistics>", "tx-packets"), 0, "{s}");
+    assert!(
+        leaf_after(&s, "<session>", "last-tx-error")
+            .is_some_and(|r| r.contains("ARP for 192.168.1.77 on a-dn failed")),
+        "{s}"
+    );
+    assert_eq!(leaf_after(&s, "<session>", "state"), Some("down"), "{s}");
+    // Never heard: the detection time the session will use (3 x 10 ms), in both units.
+    assert_eq!(num(&s, "<session>", "detection-time"), 30_000, "{s}");
+    assert_eq!(
+        leaf_after(&s, "<session>", "detection-time-ms"),
+        Some("30.0"),
+        "{s}"
+    );
+    assert_eq!(
+        leaf_after(&s, "<session>", "actual-tx-interval-ms"),
+        Some("1000.0"),
+        "{s}"
+    );
+    // The seed session to B resolved its peer: what it sent left.
+    let b = bfd(&mut ca);
+    assert!(num(&b, "<name>to-b</name>", "tx-packets") > 0, "{b}");
+}

@@ -92,9 +92,16 @@ struct BfdEntry {
     last_change_ms: u64,
     /// Packets dropped before the state machine (GTSM, wrong interface).
     io_discards: u64,
-    /// Control packets the kernel refused or that had no socket to go out on; the rest of
-    /// what the core asked to send (its `tx_packets`) went out.
+    /// Control packets that did not leave: the kernel refused them, there was no socket to
+    /// send them on, or they waited for the peer's ARP resolution and were dropped when it
+    /// failed. The rest of what the core asked to send (its `tx_packets`), less `unconfirmed`,
+    /// went out.
     tx_errors: u64,
+    /// Packets handed to the kernel while the peer's ARP entry was not resolved: they wait in
+    /// the kernel's queue and leave if resolution succeeds, or become `tx_errors` if it fails.
+    unconfirmed: u64,
+    /// Why the last packet that did not leave did not (for `<get>`).
+    last_tx_error: Option<String>,
 }
 
 struct VrrpEntry {
@@ -161,6 +168,9 @@ pub struct Driver {
     vrrp_ids: BTreeMap<(String, u8), u32>,
     vrrp_io: HashMap<String, VrrpIo>,
     monitors: BTreeMap<String, MonitorState>,
+    /// IPv4 neighbour (ARP) entries as the kernel reports them: whether a single-hop BFD
+    /// packet to a peer leaves at once or waits for resolution.
+    neighbours: HashMap<(u32, Ipv4Addr), netlink::Resolution>,
     /// Interfaces this agent has just set admin up, until their link reports up or the grace
     /// time ends: monitor groups bound to them wait (see [`monitor::Binding::Settling`]).
     settling: BTreeMap<String, Instant>,
@@ -169,6 +179,11 @@ pub struct Driver {
     next_id: u32,
     seed: u64,
     buf: Vec<u8>,
+}
+
+/// Microseconds as a decimal64 of milliseconds with three fraction digits (`10.000`).
+fn us_as_ms(us: u32) -> String {
+    format!("{}.{:03}", us / 1000, us % 1000)
 }
 
 /// Effective capabilities of this process (CapEff in /proc/self/status).
@@ -296,6 +311,7 @@ impl Driver {
             vrrp_ids: BTreeMap::new(),
             vrrp_io: HashMap::new(),
             monitors: BTreeMap::new(),
+            neighbours: HashMap::new(),
             settling: BTreeMap::new(),
             mc: super::mcast::Multicast::new(now_ms()),
             timers: BinaryHeap::new(),
@@ -316,6 +332,15 @@ impl Driver {
                 self.addrs = addrs;
             }
             (Err(e), _) | (_, Err(e)) => warn!(error = %e, "cannot read interfaces"),
+        }
+        match h.neighbours() {
+            Ok(ns) => {
+                self.neighbours = ns
+                    .into_iter()
+                    .map(|n| ((n.index, n.ip), n.resolution))
+                    .collect();
+            }
+            Err(e) => warn!(error = %e, "cannot read the ARP table"),
         }
     }
 
@@ -691,6 +716,8 @@ impl Driver {
                             last_change_ms: now_ms(),
                             io_discards: 0,
                             tx_errors: 0,
+                            unconfirmed: 0,
+                            last_tx_error: None,
                         },
                     );
                     self.bfd_ids.insert(name.clone(), id);
@@ -845,7 +872,8 @@ impl Driver {
             let actions = e.core.reconfigure(c, Instant::now());
             for a in actions {
                 if let BfdAction::Send(p) = a {
-                    send_bfd(&mut e, &p);
+                    // The session's counters go with it: whether this one leaves is not shown.
+                    send_bfd(&mut e, &p, true);
                 }
             }
             info!(session = %name, "BFD session removed");
@@ -1060,7 +1088,17 @@ impl Driver {
                 return;
             };
             match a {
-                BfdAction::Send(p) => send_bfd(e, &p),
+                BfdAction::Send(p) => {
+                    // Single-hop: does the packet leave now, or wait for the peer's ARP?
+                    let resolved = match &e.cfg.interface {
+                        Some(ifname) => self.links.get(ifname).is_some_and(|l| {
+                            self.neighbours.get(&(l.index, e.cfg.peer))
+                                == Some(&netlink::Resolution::Resolved)
+                        }),
+                        None => true,
+                    };
+                    send_bfd(e, &p, resolved)
+                }
                 BfdAction::StateChange { old, new, diag } => {
                     e.last_change_ms = now_ms();
                     info!(session = %e.name, old = old.name(), new = new.name(), diag = diag.name(), remote_disc = e.core.remote_disc(), "BFD state change");
@@ -1079,6 +1117,40 @@ impl Driver {
         }
         if changed {
             self.retrack(Instant::now());
+        }
+    }
+
+    /// The kernel's ARP entry for a neighbour changed: packets single-hop BFD sessions handed
+    /// over while it was being resolved have now left (resolved) or were dropped (failed).
+    fn neighbour_changed(&mut self, n: netlink::Neighbour) {
+        self.neighbours.insert((n.index, n.ip), n.resolution);
+        if n.resolution == netlink::Resolution::Gone {
+            self.neighbours.remove(&(n.index, n.ip));
+        }
+        for e in self.bfd.values_mut() {
+            let on_it = e.cfg.peer == n.ip
+                && e.cfg
+                    .interface
+                    .as_ref()
+                    .and_then(|i| self.links.get(i))
+                    .is_some_and(|l| l.index == n.index);
+            if !on_it || e.unconfirmed == 0 {
+                continue;
+            }
+            match n.resolution {
+                netlink::Resolution::Resolved => e.unconfirmed = 0,
+                netlink::Resolution::Failed => {
+                    let dropped = std::mem::take(&mut e.unconfirmed);
+                    e.tx_errors += dropped;
+                    let ifname = e.cfg.interface.as_deref().unwrap_or("");
+                    e.last_tx_error = Some(format!(
+                        "ARP for {} on {ifname} failed: {dropped} packet(s) dropped",
+                        e.cfg.peer
+                    ));
+                    debug!(session = %e.name, dropped, "BFD packets dropped: peer not resolved");
+                }
+                netlink::Resolution::Incomplete | netlink::Resolution::Gone => {}
+            }
         }
     }
 
@@ -1334,6 +1406,7 @@ impl Driver {
                     replace,
                 } => self.mc.route_event(route, removed, replace),
                 netlink::Event::NexthopChanged => topology_changed = true,
+                netlink::Event::Neighbour(n) => self.neighbour_changed(n),
             }
         }
         if topology_changed || link_changed || !appeared.is_empty() {
@@ -1609,7 +1682,9 @@ impl Driver {
                 x,
                 "<session><name>{}</name><state>{}</state><remote-state>{}</remote-state>\
                  <local-diagnostic>{}</local-diagnostic><actual-tx-interval>{}</actual-tx-interval>\
-                 <detection-time>{}</detection-time><up-transitions>{}</up-transitions>\
+                 <actual-tx-interval-ms>{}</actual-tx-interval-ms>\
+                 <detection-time>{}</detection-time><detection-time-ms>{}</detection-time-ms>\
+                 {}<up-transitions>{}</up-transitions>\
                  <last-state-change>{}</last-state-change><statistics><tx-packets>{}</tx-packets>\
                  <tx-errors>{}</tx-errors><rx-packets>{}</rx-packets><rx-discarded>{}</rx-discarded>\
                  </statistics></session>",
@@ -1618,10 +1693,16 @@ impl Driver {
                 e.core.remote_state().name(),
                 e.core.local_diag().name(),
                 e.core.actual_tx_interval_us(),
+                us_as_ms(e.core.actual_tx_interval_us()),
                 e.core.detection_time_us(),
+                us_as_ms(e.core.detection_time_us()),
+                e.last_tx_error.as_ref().map_or(String::new(), |r| format!(
+                    "<last-tx-error>{}</last-tx-error>",
+                    esc(r)
+                )),
                 c.up_transitions,
                 rfc3339(e.last_change_ms),
-                c.tx_packets.saturating_sub(e.tx_errors),
+                c.tx_packets.saturating_sub(e.tx_errors + e.unconfirmed),
                 e.tx_errors,
                 c.rx_packets,
                 c.rx_discarded + e.io_discards
@@ -1726,9 +1807,15 @@ impl Driver {
     }
 }
 
-fn send_bfd(e: &mut BfdEntry, p: &ControlPacket) {
+/// Send one control packet. `resolved`: the peer's link-layer address is known, so a packet
+/// the kernel takes leaves at once; otherwise it waits for resolution (counted unconfirmed).
+fn send_bfd(e: &mut BfdEntry, p: &ControlPacket, resolved: bool) {
     let Some(tx) = e.tx.as_ref() else {
         e.tx_errors += 1;
+        e.last_tx_error = Some(match &e.cfg.interface {
+            Some(i) => format!("no socket: interface {i} is not present"),
+            None => "no socket for multi-hop packets".to_string(),
+        });
         return;
     };
     let port = if e.cfg.interface.is_some() {
@@ -1736,10 +1823,15 @@ fn send_bfd(e: &mut BfdEntry, p: &ControlPacket) {
     } else {
         BFD_MULTI_HOP_PORT
     };
-    if let Err(err) = tx.send_to(&p.encode(), SocketAddrV4::new(e.cfg.peer, port)) {
-        e.tx_errors += 1;
-        if e.tx_errors.is_power_of_two() {
-            debug!(session = %e.name, error = %err, errors = e.tx_errors, "BFD send failed");
+    match tx.send_to(&p.encode(), SocketAddrV4::new(e.cfg.peer, port)) {
+        Ok(_) if !resolved => e.unconfirmed += 1,
+        Ok(_) => {}
+        Err(err) => {
+            e.tx_errors += 1;
+            e.last_tx_error = Some(format!("the kernel refused the packet: {err}"));
+            if e.tx_errors.is_power_of_two() {
+                debug!(session = %e.name, error = %err, errors = e.tx_errors, "BFD send failed");
+            }
         }
     }
 }

@@ -320,11 +320,23 @@ impl Session {
         self.tx_us.max(self.remote_min_rx_us)
     }
 
-    /// Current Detection Time (§6.8.4), 0 while no packet has been received
-    /// within the last Detection Time.
+    /// Detection Time (§6.8.4): the one in force while the peer's packets
+    /// arrive; otherwise (never heard, or timed out) the one the session will
+    /// use with a peer configured like itself, DetectMult times the larger of
+    /// the configured intervals. It never reads 0 as if nothing were watched.
     pub fn detection_time_us(&self) -> u32 {
-        self.detection_time()
-            .map_or(0, |d| u32::try_from(d).unwrap_or(u32::MAX))
+        let configured = || {
+            u64::from(self.cfg.detect_mult)
+                * u64::from(self.cfg.required_min_rx_us.max(self.cfg.desired_min_tx_us))
+        };
+        let d = self.detection_time().unwrap_or_else(configured);
+        u32::try_from(d).unwrap_or(u32::MAX)
+    }
+
+    /// Whether [`Session::detection_time_us`] is the one in force (the peer's
+    /// packets arrive) rather than the configured one.
+    pub fn detection_in_force(&self) -> bool {
+        self.remote_mult != 0
     }
 
     /// Statistics.
@@ -1167,7 +1179,9 @@ mod tests {
         );
         assert_eq!(s.client_state(), ClientState::Down);
         assert_eq!(s.remote_state(), State::Down);
-        assert_eq!(s.detection_time_us(), 0);
+        // Nothing heard any more: the configured detection time (3 x 300 ms), not 0.
+        assert!(!s.detection_in_force());
+        assert_eq!(s.detection_time_us(), 900 * MS);
     }
 
     #[test]
@@ -1252,7 +1266,7 @@ mod tests {
         let mut s = Session::new(c, t0, 1);
         assert!(s.receive(&peer(State::Down, 0), t0).is_empty());
         assert_eq!((s.state(), s.remote_disc()), (State::Down, 99));
-        assert_eq!(s.detection_time_us(), 0);
+        assert!(!s.detection_in_force());
 
         let mut s = Session::new(cfg(1), t0, 1);
         // Your Discriminator not ours.
@@ -1336,7 +1350,7 @@ mod tests {
         assert_eq!(changes(&acts), [(State::Up, State::Down, Diag::None)]);
         let pkt = sends(&acts)[0];
         assert_eq!((pkt.my_disc, pkt.your_disc, pkt.state), (5, 0, State::Down));
-        assert_eq!(s.detection_time_us(), 0);
+        assert!(!s.detection_in_force());
         assert_eq!(s.remote_state(), State::Down);
         // The peer's packets to the old discriminator are now discarded.
         assert!(s.receive(&peer(State::Up, 1), t).is_empty());
