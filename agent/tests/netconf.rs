@@ -524,3 +524,80 @@ fn ed25519_and_rsa_host_keys_are_offered() {
     let rsa = scan("rsa").unwrap();
     assert!(rsa.contains("ssh-rsa"), "{rsa}");
 }
+
+/// The shipped examples (README "Configure the seed scenario") against a real agent each:
+/// `examples/ansible/seed.yml` with the shipped inventory (port and password given as extra
+/// vars) applies device A's seed file, `examples/ncclient_apply.py` applies each device's file
+/// and prints the VRRP and BFD state.
+#[test]
+fn shipped_examples_apply_with_ansible_and_ncclient() {
+    let Some(python) = python_with("ncclient") else {
+        return;
+    };
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    for (dev, expect) in [
+        ('a', ["<priority>120</priority>", "<mode>link</mode>"]),
+        (
+            'b',
+            [
+                "<priority>100</priority>",
+                "<priority-change>40</priority-change>",
+            ],
+        ),
+    ] {
+        let agent = Agent::start(&format!("example-{dev}"));
+        if dev == 'a' {
+            if let Some(playbook) = tool("ansible-playbook") {
+                let out = Command::new(playbook)
+                    .current_dir(root)
+                    .args([
+                        "-i",
+                        "examples/ansible/hosts.yml",
+                        "examples/ansible/seed.yml",
+                    ])
+                    .args(["--limit", "device-a", "-e"])
+                    .arg(format!(
+                        "{{\"ansible_port\": {}, \"ansible_password\": {:?}}}",
+                        agent.port,
+                        agent.password()
+                    ))
+                    .env("ANSIBLE_LOCAL_TEMP", agent.dir.join("ansible-tmp"))
+                    .env("ANSIBLE_NOCOLOR", "1")
+                    .output()
+                    .unwrap();
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                assert!(
+                    out.status.success()
+                        && stdout.contains("changed=1")
+                        && stdout.contains("failed=0")
+                        && stdout.contains("<priority>120</priority>"),
+                    "{stdout}\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        }
+        let out = Command::new(&python)
+            .current_dir(root)
+            .arg("examples/ncclient_apply.py")
+            .args(["--port", &agent.port.to_string()])
+            .args(["--password", &agent.password()])
+            .arg(format!("examples/seed/device-{dev}.xml"))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for needle in expect
+            .iter()
+            .chain(&["<state>", "<session>", "candidate + commit"])
+        {
+            assert!(
+                stdout.contains(needle),
+                "device {dev}: no {needle} in\n{stdout}"
+            );
+        }
+    }
+}

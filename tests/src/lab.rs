@@ -371,7 +371,8 @@ impl Lab {
         Ok((ca, cb))
     }
 
-    /// Build, start both agents and configure them with the MODELS.md seed configuration.
+    /// Build, start both agents and configure them with the seed configuration
+    /// (`examples/seed/`, see [`seed_config`]).
     pub fn seed() -> Result<(Lab, Blocking, Blocking), String> {
         let mut lab = Lab::build()?;
         let (mut ca, mut cb) = lab.start_agents()?;
@@ -445,66 +446,34 @@ fn sweep_stale() {
     }
 }
 
-/// The MODELS.md seed configuration for device 'a' (master side) or 'b' (its mirror).
+/// The seed configuration for device 'a' (master side) or 'b' (its mirror): the shipped
+/// `examples/seed/device-{a,b}.xml` (README.md, "Configure the seed scenario"), as the contents
+/// of their `<config>` element with the whitespace between elements taken out (the tests edit
+/// it with plain string replacements).
 pub fn seed_config(device: char) -> String {
-    let (me, peer, up_ip, ic_ip, dn_ip, prio, ldisc, rdisc, peer_ic) = if device == 'a' {
-        (
-            "a",
-            "b",
-            "10.1.0.1",
-            "10.0.0.1",
-            "192.168.1.1",
-            120,
-            10,
-            20,
-            "10.0.0.2",
-        )
+    let file = if device == 'a' {
+        include_str!("../../examples/seed/device-a.xml")
     } else {
-        (
-            "b",
-            "a",
-            "10.1.0.2",
-            "10.0.0.2",
-            "192.168.1.2",
-            100,
-            20,
-            10,
-            "10.0.0.1",
-        )
+        include_str!("../../examples/seed/device-b.xml")
     };
-    let track = if device == 'a' {
-        "<track><monitor-group><name>uplinks</name><failure-ratio>100</failure-ratio><mode>link</mode></monitor-group></track>".to_string()
-    } else {
-        format!("<track><bfd-session><session>to-{peer}</session><mode>increase</mode><priority-change>40</priority-change></bfd-session></track>")
-    };
-    let monitor = if device == 'a' {
-        format!(
-            "<monitor-groups xmlns=\"urn:ne-agent:yang:ne-monitor-group\"><monitor-group><name>uplinks</name>\
-             <enabled>true</enabled><binding-interface><name>{me}-up</name></binding-interface></monitor-group></monitor-groups>"
-        )
-    } else {
-        String::new()
-    };
-    format!(
-        "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\">\
-           <interface><name>{me}-up</name><ipv4><address><ip>{up_ip}</ip><prefix-length>24</prefix-length></address></ipv4>\
-             <pim xmlns=\"urn:ne-agent:yang:ne-multicast\"><sm>true</sm></pim></interface>\
-           <interface><name>{me}-ic</name><ipv4><address><ip>{ic_ip}</ip><prefix-length>29</prefix-length></address></ipv4>\
-             <vrrp xmlns=\"urn:ne-agent:yang:ne-vrrp\"><group><vrid>1</vrid>\
-               <virtual-ip><address>10.0.0.6</address></virtual-ip><priority>{prio}</priority>\
-               <advertise-interval>100</advertise-interval><admin-vrrp/>{track}</group></vrrp></interface>\
-           <interface><name>{me}-dn</name><ipv4><address><ip>{dn_ip}</ip><prefix-length>24</prefix-length></address></ipv4>\
-             <igmp xmlns=\"urn:ne-agent:yang:ne-multicast\"><enabled>true</enabled></igmp>\
-             <pim xmlns=\"urn:ne-agent:yang:ne-multicast\"><sm>true</sm><ignore-dr-state>true</ignore-dr-state>\
-               <ignore-assert-state>true</ignore-assert-state></pim>\
-             <track-admin-vrrp xmlns=\"urn:ne-agent:yang:ne-multicast\"><interface>{me}-ic</interface><vrid>1</vrid></track-admin-vrrp>\
-           </interface>\
-         </interfaces>{monitor}\
-         <bfd xmlns=\"urn:ne-agent:yang:ne-bfd\"><session><name>to-{peer}</name><peer-ip>{peer_ic}</peer-ip>\
-           <interface>{me}-ic</interface><local-discriminator>{ldisc}</local-discriminator>\
-           <remote-discriminator>{rdisc}</remote-discriminator></session></bfd>\
-         <multicast xmlns=\"urn:ne-agent:yang:ne-multicast\"><routing-enable>true</routing-enable></multicast>"
-    )
+    let body = file
+        .split_once("<config xmlns=\"urn:ietf:params:xml:ns:netconf:base:1.0\">")
+        .and_then(|(_, rest)| rest.rsplit_once("</config>"))
+        .map(|(body, _)| body)
+        .expect("examples/seed/device-*.xml is a NETCONF <config> document");
+    // Whitespace-only text between tags goes; text with anything else in it stays as it is.
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(lt) = rest.find('<') {
+        if !rest[..lt].trim().is_empty() {
+            out.push_str(&rest[..lt]);
+        }
+        let gt = rest[lt..].find('>').map_or(rest.len(), |g| lt + g + 1);
+        out.push_str(&rest[lt..gt]);
+        rest = &rest[gt..];
+    }
+    out.push_str(rest.trim());
+    out
 }
 
 /// An edit that enables PIM-SM on `ifname` or deletes its PIM configuration (with PIM on one

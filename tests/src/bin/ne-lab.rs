@@ -698,7 +698,7 @@ fn seen(s: &ne_lab::lab::Seen) -> String {
 fn demo() -> Result<(), String> {
     let t0 = Instant::now();
     let at = || format!("{:7.2} s", t0.elapsed().as_secs_f64());
-    println!("{} building the lab (LAB.md): namespaces src, sw-up, a, b, sw-dn, rcv; agents A and B; configuring both over NETCONF with the MODELS.md seed configuration", at());
+    println!("{} building the lab (README.md, \"Configure the seed scenario\"): namespaces src, sw-up, a, b, sw-dn, rcv; agents A and B; configuring both over NETCONF with examples/seed/device-a.xml and device-b.xml", at());
     let (mut lab, mut ca, mut cb, rcv, _src) = stream_lab()?;
     let ra = ca
         .get(Some(
