@@ -119,6 +119,19 @@ pub fn all_chunks(schema: &Schema, tree: &DataTree) -> BTreeMap<String, String> 
         .collect()
 }
 
+/// Keys of the list-entry chunks at or below the node at `path` in `tree` (what goes with it
+/// when it is deleted), without rendering any chunk.
+pub fn chunk_keys_under(schema: &Schema, tree: &DataTree, path: &str) -> Vec<String> {
+    let Some(node) = tree.find(schema, path) else {
+        return Vec::new();
+    };
+    let steps = split_steps(path);
+    let parent = steps[..steps.len().saturating_sub(1)].concat();
+    let mut keys = Vec::new();
+    collect_keys(schema, node, &parent, &mut keys);
+    keys
+}
+
 fn collect_keys(schema: &Schema, node: &DataNode, parent: &str, out: &mut Vec<String>) {
     let path = yang::diff::step(schema, node, parent);
     let kind = schema.node(node.schema).kind;

@@ -4,8 +4,10 @@
 mod chunks;
 mod codec;
 pub mod commit;
+mod compactor;
 pub mod confirmed;
 mod error;
+mod journal;
 pub mod log;
 mod reclaim;
 mod store;

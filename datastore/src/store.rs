@@ -21,10 +21,12 @@ use yang::validate::{validate, validate_changes, ValidateOptions};
 use yang::xml::Element;
 use yang::Schema;
 
-use crate::chunks::{all_chunks, chunk_key, chunk_xml, load};
+use crate::chunks::{all_chunks, chunk_key, chunk_keys_under, chunk_xml, load};
 use crate::commit::{CommitMeta, CommitOutcome, Subscriber};
+use crate::compactor::{self, log_key, prefixed, Compactor};
 use crate::confirmed::{CommitRequest, Pending, DEFAULT_TIMEOUT_S};
 use crate::error::StoreError;
+use crate::journal;
 use crate::log::{ChangeSummary, ChunkImage, CommitInfo, CommitRecord, HISTORY};
 use crate::reclaim::Reclaimer;
 
@@ -111,6 +113,9 @@ struct State {
     /// Running passed whole-tree validation (checked at boot), so commits validate changes only.
     running_valid: bool,
     pending: Option<Pending>,
+    /// The next candidate journal record's number, and how many are stored.
+    journal_next: u64,
+    journal_len: usize,
 }
 
 pub struct Datastore {
@@ -119,6 +124,9 @@ pub struct Datastore {
     dir: std::path::PathBuf,
     state: Mutex<State>,
     reclaim: Reclaimer,
+    /// The generation running's stored chunks describe; the compactor moves it forward.
+    base: Arc<std::sync::atomic::AtomicU64>,
+    compactor: Compactor,
 }
 
 fn now_ms() -> u64 {
@@ -126,19 +134,6 @@ fn now_ms() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
-}
-
-fn prefixed(prefix: u8, key: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(key.len() + 1);
-    k.push(prefix);
-    k.extend_from_slice(key.as_bytes());
-    k
-}
-
-fn log_key(id: u64) -> Vec<u8> {
-    let mut k = vec![b'l'];
-    k.extend_from_slice(&id.to_be_bytes());
-    k
 }
 
 /// A lock on running (RFC 6241 §7.5) refuses another session's commit, rollback and
@@ -165,8 +160,17 @@ impl Datastore {
             }
             _ => 0,
         };
-        let running = load_prefix(&db, &schema, b'r')?;
-        let candidate = load_candidate(&db, &schema)?;
+        let base = compactor::stored_base(&db, generation)?;
+        let mut running_chunks = prefix_chunks(&db, b'r')?;
+        for (key, xml) in compactor::chunks_after(&db, base, generation)? {
+            match xml {
+                Some(x) => running_chunks.insert(key, x),
+                None => running_chunks.remove(&key),
+            };
+        }
+        let running =
+            load(&schema, running_chunks.values().map(String::as_str)).map_err(StoreError::Edit)?;
+        let (candidate, journal_next, journal_len) = load_candidate(&db, &schema, running_chunks)?;
         let running_valid = match validate(&schema, &running, ValidateOptions::default()) {
             Ok(()) => true,
             Err(errs) => {
@@ -192,6 +196,11 @@ impl Datastore {
                 Err(e) => warn!(error = %e, "skipping an unreadable commit-log entry"),
             }
         }
+        // The log may hold more than the history while the compactor catches up.
+        while history.len() > HISTORY {
+            history.pop_front();
+        }
+        let base = Arc::new(std::sync::atomic::AtomicU64::new(base));
         // A startup that no longer fits the models is refused below, like one that does not
         // validate; a running that does not load is an error (there is nothing better to use).
         let startup = if db.contains_key(STARTUP_PRESENT)? {
@@ -199,11 +208,17 @@ impl Datastore {
         } else {
             None
         };
+        let compactor = Compactor::start(db.clone(), dir.to_path_buf(), Arc::clone(&base));
+        if base.load(std::sync::atomic::Ordering::Acquire) < generation {
+            compactor.committed(generation);
+        }
         let store = Datastore {
             schema: Arc::clone(&schema),
             db,
             dir: dir.to_path_buf(),
             reclaim: Reclaimer::start(),
+            base,
+            compactor,
             state: Mutex::new(State {
                 candidate_dirty: candidate
                     .as_ref()
@@ -217,6 +232,8 @@ impl Datastore {
                 lock_times: [0; 3],
                 running_valid,
                 pending,
+                journal_next,
+                journal_len,
             }),
         };
         let mut source = if generation > 0 {
@@ -273,6 +290,18 @@ impl Datastore {
         }
         info!(generation, source = ?source, "datastores loaded");
         Ok((store, source))
+    }
+
+    /// Whether running's stored chunks have caught up with the last commit (the compactor
+    /// works in the background; until then loading replays the newer log records).
+    pub fn compacted(&self) -> bool {
+        self.base.load(std::sync::atomic::Ordering::Acquire) >= self.state().generation
+    }
+
+    /// Stop bringing running's stored chunks up to date (tests of the log replay at load).
+    #[doc(hidden)]
+    pub fn pause_compaction(&self) {
+        self.compactor.pause();
     }
 
     pub fn schema(&self) -> &Arc<Schema> {
@@ -437,18 +466,21 @@ impl Datastore {
     /// Make `tree` the candidate, persisting the chunks in which it differs from running.
     fn store_candidate(&self, st: &mut State, tree: DataTree) -> Result<(), StoreError> {
         let edit = diff(&self.schema, &st.candidate, &tree);
-        let keys = self.touched_chunks(&edit, b"rc")?;
-        let mut writes = Writes::default();
-        for key in keys {
-            let in_candidate = chunk_xml(&self.schema, &tree, &key);
-            if in_candidate == chunk_xml(&self.schema, &st.running, &key) {
-                writes.remove(prefixed(b'c', &key));
-            } else {
-                writes.insert(prefixed(b'c', &key), in_candidate.unwrap_or_default());
-            }
-        }
         if !edit.is_empty() {
+            // One journal record for the whole edit: the chunks it touched, as they are now.
+            let entry: journal::Entry = self
+                .touched_chunks(&edit, &st.candidate)
+                .into_iter()
+                .map(|key| {
+                    let xml = chunk_xml(&self.schema, &tree, &key);
+                    (key, xml)
+                })
+                .collect();
+            let mut writes = Writes::default();
+            writes.insert(journal::key(st.journal_next), journal::encode(&entry));
             self.write(writes)?;
+            st.journal_next += 1;
+            st.journal_len += 1;
         }
         st.candidate_dirty = !diff(&self.schema, &st.running, &tree).is_empty();
         let old = std::mem::replace(&mut st.candidate, tree);
@@ -467,10 +499,18 @@ impl Datastore {
 
     fn clear_candidate_overlay(&self) -> Result<(), StoreError> {
         let mut writes = Writes::default();
-        for kv in self.db.scan_prefix(b"c") {
-            writes.remove(kv?.0);
-        }
+        self.clear_journal(&mut writes)?;
         self.write(writes)
+    }
+
+    /// Remove the candidate's journal (and the per-chunk overlay of older databases).
+    fn clear_journal(&self, batch: &mut Writes) -> Result<(), StoreError> {
+        for prefix in [b"j", b"c"] {
+            for kv in self.db.scan_prefix(prefix) {
+                batch.remove(kv?.0);
+            }
+        }
+        Ok(())
     }
 
     /// Validate a datastore as a whole.
@@ -526,14 +566,13 @@ impl Datastore {
         .map_err(StoreError::Invalid)?;
         if changes.is_empty() {
             let mut batch = Writes::default();
-            for kv in self.db.scan_prefix(b"c") {
-                batch.remove(kv?.0);
-            }
+            self.clear_journal(&mut batch)?;
             self.confirm_ops(&st, &confirm, &mut batch)?;
             self.write(batch)?;
             Self::set_pending(&mut st, confirm);
             st.candidate = new;
             st.candidate_dirty = false;
+            st.journal_len = 0;
             return Ok(CommitOutcome { id: None, changes });
         }
         for i in 0..subscribers.len() {
@@ -586,20 +625,13 @@ impl Datastore {
             chunks,
         };
         let mut batch = Writes::default();
-        // After the commit the candidate equals running: its stored differences go.
-        for kv in self.db.scan_prefix(b"c") {
-            batch.remove(kv?.0);
+        // After the commit the candidate equals running: its journal goes.
+        if st.journal_len > 0 {
+            self.clear_journal(&mut batch)?;
         }
-        for c in &record.chunks {
-            match &c.new {
-                Some(xml) => batch.insert(prefixed(b'r', &c.key), xml.as_bytes()),
-                None => batch.remove(prefixed(b'r', &c.key)),
-            }
-        }
+        // The record holds the changed chunks: with the generation it makes the commit durable.
+        // Running's own chunk keys are brought up to date by the compactor, off this path.
         batch.insert(log_key(id), record.encode());
-        if id > HISTORY as u64 {
-            batch.remove(log_key(id - HISTORY as u64));
-        }
         batch.insert(GENERATION, id.to_be_bytes());
         let confirmed = match &confirm {
             Confirm::Keep => "",
@@ -623,6 +655,8 @@ impl Datastore {
         Self::set_pending(st, confirm);
         st.generation = id;
         st.running_valid = true;
+        st.journal_len = 0;
+        self.compactor.committed(id);
         let old = std::mem::replace(&mut st.running, new.clone());
         self.reclaim.release(old);
         let old = std::mem::replace(&mut st.candidate, new.clone());
@@ -770,48 +804,23 @@ impl Datastore {
 
     /// Apply a batch and flush it to disk.
     fn write(&self, writes: Writes) -> Result<(), StoreError> {
-        // sled 0.34 does not fail cleanly when the disk fills up (its flusher blocks), so a
-        // write is refused up front unless there is ample room for it and for sled's segments.
-        let free = fs2::available_space(&self.dir).map_err(|e| {
-            StoreError::Storage(format!(
-                "cannot check free space in {}: {e}",
-                self.dir.display()
-            ))
-        })?;
-        let need = MIN_FREE_BYTES + 4 * writes.bytes;
-        if free < need {
-            return Err(StoreError::Storage(format!(
-                "disk full: {free} bytes free in {}, at least {need} needed",
-                self.dir.display()
-            )));
-        }
+        check_room(&self.dir, writes.bytes)?;
         self.db.apply_batch(writes.batch)?;
         self.db.flush()?;
         Ok(())
     }
 
-    /// Keys of the chunks a change set touches. A deleted container also takes along the
-    /// list-entry chunks stored below it under the given key prefixes.
-    fn touched_chunks(
-        &self,
-        changes: &[yang::diff::Change],
-        stores: &[u8],
-    ) -> Result<BTreeSet<String>, StoreError> {
+    /// Keys of the chunks a change set touches. A deleted node also takes along the list-entry
+    /// chunks below it in `old` (the tree the changes start from).
+    fn touched_chunks(&self, changes: &[yang::diff::Change], old: &DataTree) -> BTreeSet<String> {
         let mut keys = BTreeSet::new();
         for c in changes {
             keys.insert(chunk_key(&self.schema, &c.path));
-            if c.op != ChangeOp::Delete {
-                continue;
-            }
-            for &store in stores {
-                let mut prefix = prefixed(store, &c.path);
-                prefix.push(b'/');
-                for kv in self.db.scan_prefix(prefix) {
-                    keys.insert(String::from_utf8_lossy(&kv?.0[1..]).into_owned());
-                }
+            if c.op == ChangeOp::Delete {
+                keys.extend(chunk_keys_under(&self.schema, old, &c.path));
             }
         }
-        Ok(keys)
+        keys
     }
 
     /// Before/after images of every chunk the change set touches.
@@ -821,7 +830,7 @@ impl Datastore {
         new: &DataTree,
         changes: &[yang::diff::Change],
     ) -> Result<Vec<ChunkImage>, StoreError> {
-        let keys = self.touched_chunks(changes, b"r")?;
+        let keys = self.touched_chunks(changes, old);
         Ok(keys
             .into_iter()
             .map(|key| ChunkImage {
@@ -944,37 +953,83 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
     }
 }
 
-fn load_candidate(db: &sled::Db, schema: &Schema) -> Result<Option<DataTree>, StoreError> {
-    let mut overlay = Vec::new();
+/// The candidate stored beside running: the per-chunk overlay of older databases, then the
+/// journal's records in order, over running's chunks. Also the next journal number and the
+/// number of records.
+fn load_candidate(
+    db: &sled::Db,
+    schema: &Schema,
+    mut chunks: BTreeMap<String, String>,
+) -> Result<(Option<DataTree>, u64, usize), StoreError> {
+    let mut touched = false;
     for kv in db.scan_prefix(b"c") {
         let (k, v) = kv?;
-        overlay.push((String::from_utf8_lossy(&k[1..]).into_owned(), v));
+        let key = String::from_utf8_lossy(&k[1..]).into_owned();
+        if v.is_empty() {
+            chunks.remove(&key);
+        } else {
+            chunks.insert(key, String::from_utf8_lossy(&v).into_owned());
+        }
+        touched = true;
     }
-    if overlay.is_empty() {
-        return Ok(None);
-    }
-    let mut chunks: BTreeMap<String, String> = BTreeMap::new();
-    for kv in db.scan_prefix(b"r") {
+    let mut next = 0;
+    let mut len = 0;
+    for kv in db.scan_prefix(b"j") {
         let (k, v) = kv?;
-        chunks.insert(
+        next = journal::seq_of(&k).map_or(next, |s| s + 1);
+        len += 1;
+        match journal::decode(&v) {
+            Ok(entry) => {
+                for (key, xml) in entry {
+                    match xml {
+                        Some(x) => chunks.insert(key, x),
+                        None => chunks.remove(&key),
+                    };
+                }
+                touched = true;
+            }
+            Err(e) => warn!(error = %e, "skipping an unreadable candidate journal record"),
+        }
+    }
+    if !touched {
+        return Ok((None, next, len));
+    }
+    match load(schema, chunks.values().map(String::as_str)) {
+        Ok(t) => Ok((Some(t), next, len)),
+        Err(e) => {
+            warn!(error = %e, "the stored candidate no longer loads; starting from running");
+            Ok((None, next, len))
+        }
+    }
+}
+
+/// The chunks stored under `prefix`, by key.
+fn prefix_chunks(db: &sled::Db, prefix: u8) -> Result<BTreeMap<String, String>, StoreError> {
+    let mut out = BTreeMap::new();
+    for kv in db.scan_prefix([prefix]) {
+        let (k, v) = kv?;
+        out.insert(
             String::from_utf8_lossy(&k[1..]).into_owned(),
             String::from_utf8_lossy(&v).into_owned(),
         );
     }
-    for (k, v) in overlay {
-        if v.is_empty() {
-            chunks.remove(&k);
-        } else {
-            chunks.insert(k, String::from_utf8_lossy(&v).into_owned());
-        }
+    Ok(out)
+}
+
+/// sled 0.34 does not fail cleanly when the disk fills up (its flusher blocks), so a write is
+/// refused up front unless there is ample room for it and for sled's segments.
+pub(crate) fn check_room(dir: &Path, bytes: u64) -> Result<(), StoreError> {
+    let free = fs2::available_space(dir).map_err(|e| {
+        StoreError::Storage(format!("cannot check free space in {}: {e}", dir.display()))
+    })?;
+    let need = MIN_FREE_BYTES + 4 * bytes;
+    if free < need {
+        return Err(StoreError::Storage(format!(
+            "disk full: {free} bytes free in {}, at least {need} needed",
+            dir.display()
+        )));
     }
-    match load(schema, chunks.values().map(String::as_str)) {
-        Ok(t) => Ok(Some(t)),
-        Err(e) => {
-            warn!(error = %e, "the stored candidate no longer loads; starting from running");
-            Ok(None)
-        }
-    }
+    Ok(())
 }
 
 fn load_prefix(db: &sled::Db, schema: &Schema, prefix: u8) -> Result<DataTree, StoreError> {

@@ -519,3 +519,71 @@ fn the_candidate_is_persisted_until_committed_or_discarded() {
     );
     assert!(xml(&ds, Target::Candidate).contains("<name>d</name>"));
 }
+
+/// A commit is durable through its log record alone; running's own stored chunks are brought up
+/// to date in the background. With that held back, a restart replays the log (creations,
+/// changes, a deleted container with its entries, more commits than the history keeps); once
+/// it has caught up, the log is trimmed to the history and a restart reads the same running.
+#[test]
+fn running_loads_from_the_log_while_its_chunks_lag_behind() {
+    let dir = TempDir::new("replay");
+    let s = schema();
+    let expected;
+    {
+        let (ds, _) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+        ds.pause_compaction();
+        let all: String = (1..=20).map(|i| session(&format!("s{i}"), i)).collect();
+        edit(&ds, 1, &format!("<bfd {BFD}>{all}</bfd>")).unwrap();
+        ds.commit(&meta(), &mut []).unwrap();
+        edit(
+            &ds,
+            1,
+            &format!("<bfd {BFD} {NC} nc:operation=\"delete\"/>"),
+        )
+        .unwrap();
+        ds.commit(&meta(), &mut []).unwrap();
+        for i in 1..=60u32 {
+            edit(&ds, 1, &format!("<bfd {BFD}>{}</bfd>", session("s1", i))).unwrap();
+            ds.commit(&meta(), &mut []).unwrap();
+        }
+        edit(
+            &ds,
+            1,
+            &format!("<bfd {BFD}>{}</bfd>", session("keep", 999)),
+        )
+        .unwrap();
+        ds.commit(&meta(), &mut []).unwrap();
+        // An uncommitted edit on top: the candidate journal replays over the replayed running.
+        edit(
+            &ds,
+            1,
+            &format!("<bfd {BFD}>{}</bfd>", session("pending", 777)),
+        )
+        .unwrap();
+        assert!(!ds.compacted());
+        expected = (xml(&ds, Target::Running), xml(&ds, Target::Candidate));
+        assert!(expected.0.contains("<name>keep</name>") && !expected.0.contains("s20"));
+    }
+    {
+        let (ds, _) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+        assert_eq!(
+            (xml(&ds, Target::Running), xml(&ds, Target::Candidate)),
+            expected,
+            "replayed from the log"
+        );
+        assert_eq!(ds.history().len(), 50);
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !ds.compacted() && std::time::Instant::now() < end {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(ds.compacted(), "the background pass caught up");
+    }
+    let (ds, _) = Datastore::open(&dir.0, s).unwrap();
+    assert!(ds.compacted());
+    assert_eq!(
+        (xml(&ds, Target::Running), xml(&ds, Target::Candidate)),
+        expected,
+        "read from the chunks"
+    );
+    assert_eq!(ds.history().len(), 50);
+}
