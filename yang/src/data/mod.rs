@@ -204,16 +204,6 @@ pub fn compare_values(a: &str, b: &str) -> Ordering {
     }
 }
 
-fn compare_keys(a: &[&str], b: &[&str]) -> Ordering {
-    for (x, y) in a.iter().zip(b) {
-        match compare_values(x, y) {
-            Ordering::Equal => continue,
-            o => return o,
-        }
-    }
-    Ordering::Equal
-}
-
 /// Where a list entry or leaf-list value sits among the instances of its schema node.
 pub(crate) enum Slot {
     /// An equal entry exists at this index.
@@ -231,30 +221,42 @@ pub(crate) fn find_slot(
 ) -> Slot {
     let range = instance_range(siblings, schema, id);
     let sn = schema.node(id);
-    let entry_keys = |n: &DataNode| -> Vec<String> {
+    // The entry's i-th key value (leaf-list: its value), borrowed: no allocation per probe.
+    fn key_of<'n>(sn: &crate::schema::SchemaNode, n: &'n DataNode, i: usize) -> &'n str {
         if sn.kind == NodeKind::LeafList {
-            vec![n.value.clone().unwrap_or_default()]
-        } else {
-            n.keys(schema).into_iter().map(str::to_string).collect()
+            return n.value.as_deref().unwrap_or("");
         }
+        let Some(&k) = sn.keys.get(i) else { return "" };
+        n.children
+            .iter()
+            .find(|c| c.schema == k)
+            .and_then(|c| c.value.as_deref())
+            .unwrap_or("")
+    }
+    let compare = |n: &DataNode| -> Ordering {
+        for (i, want) in keys.iter().enumerate() {
+            match compare_values(key_of(sn, n, i), want) {
+                Ordering::Equal => continue,
+                o => return o,
+            }
+        }
+        Ordering::Equal
+    };
+    let equal = |n: &DataNode| {
+        keys.iter()
+            .enumerate()
+            .all(|(i, want)| key_of(sn, n, i) == *want)
     };
     if sn.ordered_by_user || !matches!(sn.kind, NodeKind::List | NodeKind::LeafList) {
         for i in range.clone() {
-            let k = entry_keys(&siblings[i]);
-            let k: Vec<&str> = k.iter().map(String::as_str).collect();
-            if k == keys {
+            if equal(&siblings[i]) {
                 return Slot::Found(i);
             }
         }
         return Slot::Insert(range.end);
     }
     let slice = &siblings[range.clone()];
-    let pos = slice.binary_search_by(|n| {
-        let k = entry_keys(n);
-        let k: Vec<&str> = k.iter().map(String::as_str).collect();
-        compare_keys(&k, keys)
-    });
-    match pos {
+    match slice.binary_search_by(|n| compare(n)) {
         Ok(i) => Slot::Found(range.start + i),
         Err(i) => Slot::Insert(range.start + i),
     }
