@@ -108,6 +108,16 @@ fn configuration_traps_are_refused_or_shown() {
         log.contains("configuration committed") && log.contains("commit=1"),
         "every commit is logged with its id:\n{log}"
     );
+    assert!(
+        log.lines()
+            .any(|l| l.contains("confirmed commit") && l.contains("event=\"start\"")),
+        "the confirmed commit is logged:\n{log}"
+    );
+    assert!(
+        log.lines()
+            .any(|l| l.contains("running reverted") && l.contains("user=admin")),
+        "the revert of an unconfirmed commit is logged with its user:\n{log}"
+    );
 }
 
 #[test]

@@ -107,5 +107,20 @@ s = wait_for(["<is-dr>false</is-dr>"], "PIM on a not-present interface is not DR
 check("<dr-address>0.0.0.0</dr-address>" not in s and "<is-dr>true</is-dr>" not in s,
       "no DR address 0.0.0.0: " + s)
 
+# A confirmed commit whose session ends unconfirmed is reverted, and the log says so (it was
+# silent): the Rust side checks the log.
+b = manager.connect(host="127.0.0.1", port=PORT, username="admin", password=PASSWORD,
+                    hostkey_verify=False, allow_agent=False, look_for_keys=False, timeout=20)
+b.edit_config(target="candidate", config=f'<config><interfaces xmlns="{IF}"><interface><name>ne-trap9</name>'
+              '<description>one-shot</description></interface></interfaces></config>')
+b.commit(confirmed=True)
+check("one-shot" in m.get_config(source="running").data_xml, "the confirmed commit is in running")
+b.close_session()
+end = time.time() + 10
+while "one-shot" in m.get_config(source="running").data_xml:
+    if time.time() > end:
+        sys.exit("FAILED: the unconfirmed commit was not reverted when its session ended")
+    time.sleep(0.1)
+
 m.close_session()
 print("all checks passed")

@@ -593,10 +593,13 @@ impl Datastore {
                 return Err(e);
             }
         };
-        drop(st);
+        // Applied before the state lock goes: the next commit's prepare must not reach a
+        // subscriber between this commit's prepare and apply (the engines keep one prepared
+        // change at a time; a concurrent commit would replace it and this one would be lost).
         for s in subscribers.iter_mut() {
             s.apply(&changes, &new);
         }
+        drop(st);
         Ok(CommitOutcome {
             id: Some(id),
             changes,

@@ -88,7 +88,7 @@ pub struct SessionGuard {
 
 impl Drop for SessionGuard {
     fn drop(&mut self) {
-        self.server.end_session(self.id);
+        self.server.end_session(self.id, &self.info.user);
         self.server.events.publish(super::notify::session_event(
             false,
             &self.info.user,
@@ -195,11 +195,12 @@ impl Server {
         }
     }
 
-    fn end_session(&self, id: u32) {
+    fn end_session(&self, id: u32, user: &str) {
         self.table().remove(&id);
         match self.with_subscribers(|s| self.store.session_ended(id, s)) {
             Some(Ok(out)) => tracing::warn!(
                 session = id,
+                %user,
                 commit = ?out.id,
                 "the session of an unconfirmed confirmed commit ended: running reverted"
             ),
