@@ -527,8 +527,42 @@ impl Datastore {
         meta: &CommitMeta,
         subscribers: &mut [&mut dyn Subscriber],
     ) -> Result<CommitOutcome, StoreError> {
-        let candidate = self.state().candidate.clone();
-        self.commit_tree(candidate, meta, subscribers)
+        let session = meta.session;
+        self.commit_inner(
+            |st| Ok(st.candidate.clone()),
+            meta,
+            subscribers,
+            |st, _| {
+                running_writable(st, session)?;
+                Ok(Confirm::Keep)
+            },
+        )
+    }
+
+    /// edit-config on running: the edit is applied to running as it is when the commit takes
+    /// the state lock, so concurrent editors of running never undo each other's changes.
+    pub fn edit_running(
+        &self,
+        config: &[Element],
+        default_op: EditOp,
+        meta: &CommitMeta,
+        subscribers: &mut [&mut dyn Subscriber],
+    ) -> Result<CommitOutcome, StoreError> {
+        let session = meta.session;
+        self.commit_inner(
+            |st| {
+                let mut tree = st.running.clone();
+                apply_edit(&self.schema, &mut tree, config, default_op)
+                    .map_err(StoreError::Edit)?;
+                Ok(tree)
+            },
+            meta,
+            subscribers,
+            |st, _| {
+                running_writable(st, session)?;
+                Ok(Confirm::Keep)
+            },
+        )
     }
 
     /// Make `new` the running configuration through the whole pipeline.
@@ -539,23 +573,29 @@ impl Datastore {
         subscribers: &mut [&mut dyn Subscriber],
     ) -> Result<CommitOutcome, StoreError> {
         let session = meta.session;
-        self.commit_inner(new, meta, subscribers, |st, _| {
-            running_writable(st, session)?;
-            Ok(Confirm::Keep)
-        })
+        self.commit_inner(
+            |_| Ok(new),
+            meta,
+            subscribers,
+            |st, _| {
+                running_writable(st, session)?;
+                Ok(Confirm::Keep)
+            },
+        )
     }
 
     /// The pipeline; `confirm` decides, under the state lock, what happens to the
     /// confirmed-commit state (it may refuse the commit before anything is checked).
     fn commit_inner(
         &self,
-        new: DataTree,
+        new: impl FnOnce(&State) -> Result<DataTree, StoreError>,
         meta: &CommitMeta,
         subscribers: &mut [&mut dyn Subscriber],
         confirm: impl FnOnce(&State, u64) -> Result<Confirm, StoreError>,
     ) -> Result<CommitOutcome, StoreError> {
         let mut st = self.state();
         let confirm = confirm(&st, st.generation)?;
+        let new = new(&st)?;
         let changes = diff(&self.schema, &st.running, &new);
         // Running is known valid, so only what changed (and what depends on it) is checked.
         if st.running_valid {
@@ -600,6 +640,15 @@ impl Datastore {
             s.apply(&changes, &new);
         }
         drop(st);
+        // The reply waits for durability. Commits that came in meanwhile are in the same sled
+        // log, so one flush makes them all durable; later commits only ever build on this one,
+        // and sled recovers a prefix of its log, so a crash never keeps a later commit without
+        // this one.
+        self.db.flush().map_err(|e| {
+            StoreError::Storage(format!(
+                "commit {id} is applied but could not be flushed to disk: {e}"
+            ))
+        })?;
         Ok(CommitOutcome {
             id: Some(id),
             changes,
@@ -643,7 +692,9 @@ impl Datastore {
             Confirm::Clear => "cleared",
         };
         self.confirm_ops(st, &confirm, &mut batch)?;
-        self.write(batch)?;
+        // Durable once flushed, which commit_inner does after the state lock is released, so
+        // that concurrent commits share one flush (group commit).
+        self.apply_unflushed(batch)?;
         // Every change of running, whatever made it (commit, edit of running, copy-config,
         // rollback, the revert of an unconfirmed commit), is logged once it is durable.
         info!(
@@ -718,9 +769,9 @@ impl Datastore {
         meta: &CommitMeta,
         subscribers: &mut [&mut dyn Subscriber],
     ) -> Result<CommitOutcome, StoreError> {
-        let candidate = self.state().candidate.clone();
         let session = meta.session;
         let timeout_ms = u64::from(req.timeout_s.unwrap_or(DEFAULT_TIMEOUT_S)) * 1000;
+        let candidate = |st: &State| Ok(st.candidate.clone());
         self.commit_inner(candidate, meta, subscribers, |st, generation| {
             running_writable(st, session)?;
             match (&st.pending, req.confirmed) {
@@ -802,10 +853,17 @@ impl Datastore {
         subscribers: &mut [&mut dyn Subscriber],
     ) -> Result<CommitOutcome, StoreError> {
         let backup = load_prefix(&self.db, &self.schema, b'b')?;
-        self.commit_inner(backup, meta, subscribers, |_, _| Ok(Confirm::Clear))
+        self.commit_inner(|_| Ok(backup), meta, subscribers, |_, _| Ok(Confirm::Clear))
     }
 
     /// Apply a batch and flush it to disk.
+    /// Apply a batch without waiting for it to reach the disk.
+    fn apply_unflushed(&self, writes: Writes) -> Result<(), StoreError> {
+        check_room(&self.dir, writes.bytes)?;
+        self.db.apply_batch(writes.batch)?;
+        Ok(())
+    }
+
     fn write(&self, writes: Writes) -> Result<(), StoreError> {
         check_room(&self.dir, writes.bytes)?;
         self.db.apply_batch(writes.batch)?;

@@ -744,20 +744,25 @@ fn edit_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
             .edit_candidate(caller.id, &config.children, default_op)
             .map_err(store_err)
             .and_then(|()| ok()),
+        Target::Running if !test_only => {
+            // Applied to running as it is under the datastore's lock: concurrent sessions
+            // editing running never undo each other's changes.
+            let out = server
+                .with_subscribers(|subs| {
+                    store.edit_running(&config.children, default_op, &meta, subs)
+                })
+                .map_err(store_err)?;
+            published(server, caller, &out);
+            ok()
+        }
+        // test-only: the edit is checked against a copy and nothing is stored.
         Target::Candidate | Target::Running => {
             store.check_writable(target, caller.id).map_err(store_err)?;
             let mut tree = store.get(target).unwrap_or_default();
             data::apply_edit(&server.schema, &mut tree, &config.children, default_op)
                 .map_err(|e| one(e.into()))?;
-            if test_only {
-                validate(&server.schema, &tree, ValidateOptions::default())
-                    .map_err(|errs| errs.into_iter().map(RpcError::from).collect::<Vec<_>>())?;
-                return ok();
-            }
-            let out = server
-                .with_subscribers(|subs| store.commit_tree(tree, &meta, subs))
-                .map_err(store_err)?;
-            published(server, caller, &out);
+            validate(&server.schema, &tree, ValidateOptions::default())
+                .map_err(|errs| errs.into_iter().map(RpcError::from).collect::<Vec<_>>())?;
             ok()
         }
         Target::Startup => Err(one(RpcError::protocol(
