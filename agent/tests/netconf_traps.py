@@ -122,5 +122,35 @@ while "one-shot" in m.get_config(source="running").data_xml:
         sys.exit("FAILED: the unconfirmed commit was not reverted when its session ended")
     time.sleep(0.1)
 
+# Concurrent editors of running: 8 sessions each create 25 monitor groups of their own with
+# edit-config on running. Every one of the 200 must be there (edits applied to a copy of
+# running taken outside the datastore's lock undid each other's changes).
+import threading
+
+errors = []
+
+
+def writer(w):
+    try:
+        c = manager.connect(host="127.0.0.1", port=PORT, username="admin", password=PASSWORD,
+                            hostkey_verify=False, allow_agent=False, look_for_keys=False, timeout=20)
+        for i in range(25):
+            c.edit_config(target="running", config=f'<config><monitor-groups xmlns="{MG}"><monitor-group>'
+                          f'<name>w{w}-{i}</name></monitor-group></monitor-groups></config>')
+        c.close_session()
+    except Exception as e:  # reported below
+        errors.append(f"writer {w}: {e!r}")
+
+
+threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join(60)
+check(not errors, f"concurrent writers failed: {errors}")
+data = m.get_config(source="running", filter=("subtree", f'<monitor-groups xmlns="{MG}"/>')).data_xml
+missing = [f"w{w}-{i}" for w in range(8) for i in range(25) if f"<name>w{w}-{i}</name>" not in data]
+check(not missing, f"edits lost by concurrent writers: {len(missing)} of 200, e.g. {missing[:5]}")
+
 m.close_session()
 print("all checks passed")
