@@ -1,9 +1,13 @@
 //! Test helper for the crash-consistency test: commits forever and acknowledges each commit.
 //!
-//! `crash-committer DIR`: opens the datastore in DIR and, from the generation found there, sets
+//! `crash-committer DIR [--writers N]`: opens the datastore in DIR and, from the generation found there, sets
 //! the description of interfaces `a` and `b` (two separate storage chunks) to the same
 //! counter value in each commit, printing `ack N` after commit N returned. The test kills it
 //! with SIGKILL at random moments.
+//!
+//! With `--writers N`, N threads commit at once, each with edit-config on running to
+//! interfaces `wNa` and `wNb` of its own (two chunks again), printing `ack W N` after its commit
+//! N returned: the concurrent load, where commits share flushes.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -12,7 +16,16 @@ use datastore::{CommitMeta, Datastore, Target};
 use yang::data::EditOp;
 
 fn main() {
-    let dir = std::env::args().nth(1).expect("usage: crash-committer DIR");
+    let dir = std::env::args()
+        .nth(1)
+        .expect("usage: crash-committer DIR [--writers N]");
+    if let Some(n) = std::env::args()
+        .skip_while(|a| a != "--writers")
+        .nth(1)
+        .and_then(|n| n.parse::<u32>().ok())
+    {
+        return concurrent(&dir, n);
+    }
     let schema = Arc::new(
         yang::SchemaBuilder::new()
             .embedded()
@@ -45,6 +58,58 @@ fn current(ds: &Datastore) -> u64 {
     let running = ds.get(Target::Running).unwrap_or_default();
     let xml = yang::data::encode(ds.schema(), &running, Default::default());
     xml.split("<description>")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// N writers, each editing running with its own two interfaces.
+fn concurrent(dir: &str, writers: u32) {
+    let schema = Arc::new(
+        yang::SchemaBuilder::new()
+            .embedded()
+            .build()
+            .expect("models"),
+    );
+    let (ds, _) = Datastore::open(std::path::Path::new(dir), schema).expect("open datastore");
+    let ds = Arc::new(ds);
+    let threads: Vec<_> = (0..writers)
+        .map(|w| {
+            let ds = Arc::clone(&ds);
+            std::thread::spawn(move || {
+                let mut n = writer_value(&ds, w) + 1;
+                let meta = CommitMeta {
+                    user: "crash-test".into(),
+                    session: 100 + w,
+                    comment: None,
+                };
+                loop {
+                    let xml = format!(
+                        r#"<interfaces xmlns="urn:ne-agent:yang:ne-interfaces"><interface><name>w{w}a</name><description>{n}</description></interface><interface><name>w{w}b</name><description>{n}</description></interface></interfaces>"#
+                    );
+                    let els = yang::xml::parse_fragment(&xml).expect("xml");
+                    ds.edit_running(&els, EditOp::Merge, &meta, &mut [])
+                        .expect("commit");
+                    let mut out = std::io::stdout().lock();
+                    writeln!(out, "ack {w} {n}").expect("stdout");
+                    out.flush().expect("stdout");
+                    n += 1;
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        let _ = t.join();
+    }
+}
+
+/// Writer `w`'s value in running (0 when absent).
+fn writer_value(ds: &Datastore, w: u32) -> u64 {
+    let running = ds.get(Target::Running).unwrap_or_default();
+    let xml = yang::data::encode(ds.schema(), &running, Default::default());
+    let anchor = format!("<name>w{w}a</name><description>");
+    xml.split(anchor.as_str())
         .nth(1)
         .and_then(|s| s.split('<').next())
         .and_then(|v| v.parse().ok())
