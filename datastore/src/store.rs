@@ -478,7 +478,10 @@ impl Datastore {
                 .collect();
             let mut writes = Writes::default();
             writes.insert(journal::key(st.journal_next), journal::encode(&entry));
-            self.write(writes)?;
+            // Not flushed: NETCONF asks no durability of the candidate. sled writes it out within
+            // half a second, at a clean stop, and with the next commit's flush; a crash may
+            // lose the last uncommitted edits, never a commit.
+            self.apply_unflushed(writes)?;
             st.journal_next += 1;
             st.journal_len += 1;
         }
