@@ -655,6 +655,13 @@ impl Driver {
     fn apply(&mut self, p: Pending) {
         let now = Instant::now();
         let touched = Touched::of(&self.cfg, &p.delta);
+        // The monitor groups this commit changed (all of them for a full reload): only those
+        // are looked at, so a commit costs what it changed, not the size of the table.
+        let groups: Option<Vec<String>> = p
+            .delta
+            .full
+            .is_none()
+            .then(|| p.delta.monitor_groups.keys().cloned().collect());
         let old_ifs: BTreeMap<String, Option<config::Interface>> = touched
             .interfaces
             .iter()
@@ -728,8 +735,19 @@ impl Driver {
             }
         }
         // Monitor groups.
-        self.monitors
-            .retain(|n, _| cfg.monitor_groups.contains_key(n));
+        match &groups {
+            None => self
+                .monitors
+                .retain(|n, _| cfg.monitor_groups.contains_key(n)),
+            Some(names) => {
+                for n in names
+                    .iter()
+                    .filter(|n| !cfg.monitor_groups.contains_key(*n))
+                {
+                    self.monitors.remove(n);
+                }
+            }
+        }
         // Multicast (before VRRP: a new mVRRP group asks it whether IGMP is warm).
         self.mc.apply(&cfg.multicast, &self.links, &self.addrs, now);
         // VRRP groups of the touched interfaces.
@@ -814,7 +832,10 @@ impl Driver {
         if !cfg.bfd.values().any(|s| s.interface.is_none()) {
             self.rx_multi = None;
         }
-        self.remonitor(now);
+        match &groups {
+            None => self.remonitor(now),
+            Some(names) => self.remonitor_groups(names, now),
+        }
         self.retrack(now);
         self.sync_gates(now);
     }
@@ -1453,50 +1474,66 @@ impl Driver {
         }
     }
 
+    /// Evaluate every monitor group (link events, start-up).
     fn remonitor(&mut self, now: Instant) {
         let cfg = Arc::clone(&self.cfg);
         self.settling.retain(|_, until| *until > now);
         for (name, g) in &cfg.monitor_groups {
-            let bindings: Vec<(u16, monitor::Binding)> = g
-                .bindings
-                .iter()
-                .map(|(i, w)| {
-                    let b = if self.links.get(i).is_some_and(|l| l.oper_up) {
-                        monitor::Binding::Up
-                    } else if self.settling.contains_key(i) {
-                        monitor::Binding::Settling
-                    } else {
-                        monitor::Binding::Down
-                    };
-                    (*w, b)
-                })
-                .collect();
-            let Some(ratio) = monitor::settled_failure_ratio(g.enabled, &bindings) else {
-                debug!(group = %name, "monitor group waits for its interfaces to come up");
-                continue;
-            };
-            let down = bindings
-                .iter()
-                .filter(|(_, b)| *b != monitor::Binding::Up)
-                .count() as u16;
-            let prev = self.monitors.get(name).copied();
-            if prev.is_none_or(|p| p.ratio != ratio || p.down != down) {
-                self.monitors.insert(
-                    name.clone(),
-                    MonitorState {
-                        ratio,
-                        down,
-                        last_change_ms: now_ms(),
-                    },
-                );
-                if prev.is_some_and(|p| p.ratio != ratio) || (prev.is_none() && ratio > 0) {
-                    info!(group = %name, ratio, "monitor group status");
-                    let _ = self.events.send(format!(
-                        "<status-change xmlns=\"urn:ne-agent:yang:ne-monitor-group\"><name>{}</name>\
-                         <failure-ratio>{ratio}</failure-ratio></status-change>",
-                        yang::xml::escape_text(name)
-                    ));
-                }
+            self.evaluate_group(name, g);
+        }
+    }
+
+    /// Evaluate the named monitor groups only (a commit that changed them).
+    fn remonitor_groups(&mut self, names: &[String], now: Instant) {
+        let cfg = Arc::clone(&self.cfg);
+        self.settling.retain(|_, until| *until > now);
+        for name in names {
+            if let Some(g) = cfg.monitor_groups.get(name) {
+                self.evaluate_group(name, g);
+            }
+        }
+    }
+
+    fn evaluate_group(&mut self, name: &str, g: &config::MonitorGroup) {
+        let bindings: Vec<(u16, monitor::Binding)> = g
+            .bindings
+            .iter()
+            .map(|(i, w)| {
+                let b = if self.links.get(i).is_some_and(|l| l.oper_up) {
+                    monitor::Binding::Up
+                } else if self.settling.contains_key(i) {
+                    monitor::Binding::Settling
+                } else {
+                    monitor::Binding::Down
+                };
+                (*w, b)
+            })
+            .collect();
+        let Some(ratio) = monitor::settled_failure_ratio(g.enabled, &bindings) else {
+            debug!(group = %name, "monitor group waits for its interfaces to come up");
+            return;
+        };
+        let down = bindings
+            .iter()
+            .filter(|(_, b)| *b != monitor::Binding::Up)
+            .count() as u16;
+        let prev = self.monitors.get(name).copied();
+        if prev.is_none_or(|p| p.ratio != ratio || p.down != down) {
+            self.monitors.insert(
+                name.to_string(),
+                MonitorState {
+                    ratio,
+                    down,
+                    last_change_ms: now_ms(),
+                },
+            );
+            if prev.is_some_and(|p| p.ratio != ratio) || (prev.is_none() && ratio > 0) {
+                info!(group = %name, ratio, "monitor group status");
+                let _ = self.events.send(format!(
+                    "<status-change xmlns=\"urn:ne-agent:yang:ne-monitor-group\"><name>{}</name>\
+                     <failure-ratio>{ratio}</failure-ratio></status-change>",
+                    yang::xml::escape_text(name)
+                ));
             }
         }
     }
