@@ -18,6 +18,12 @@
 //! [--entries 10000] [--sessions 50] [--cycles 200] [--no-baseline]
 //! [--nc-cycles 5] [--nc-sessions 5] [--nc-conc-cycles 5] [--nc-budget 60]`
 //! (root: it creates namespaces; the baseline also needs `apt-get install netconfd openssh-server`).
+//!
+//! `--ncclient [--python .venv/bin/python] [--procs 8]`: instead, the workload of issue 14
+//! through ncclient (`tests/bench/ncclient_bench.py`, paramiko transport) against both servers,
+//! set up as above; it prints a table of both and the ratios ne-agent / netconfd. Monitor groups
+//! (`ne-monitor-group`) are the list; `--entries`, `--sessions` and `--cycles` apply, and
+//! `--nc-budget` caps the slow phases (for both servers; only netconfd reaches it).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -41,6 +47,9 @@ struct Opts {
     nc_sessions: usize,
     nc_conc_cycles: usize,
     nc_budget: Duration,
+    ncclient: bool,
+    python: Option<PathBuf>,
+    procs: usize,
 }
 
 fn main() {
@@ -65,6 +74,13 @@ fn main() {
         nc_sessions: flag("--nc-sessions", 5),
         nc_conc_cycles: flag("--nc-conc-cycles", 5),
         nc_budget: Duration::from_secs(flag("--nc-budget", 60) as u64),
+        ncclient: args.iter().any(|a| a == "--ncclient"),
+        python: args
+            .iter()
+            .position(|a| a == "--python")
+            .and_then(|i| args.get(i + 1))
+            .map(PathBuf::from),
+        procs: flag("--procs", 8),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -424,7 +440,11 @@ async fn run(o: Opts) -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("ne-netconf-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let r = run_in_dir(&o, &dir).await;
+    let r = if o.ncclient {
+        ncclient::run(&o, &dir).await
+    } else {
+        run_in_dir(&o, &dir).await
+    };
     let _ = std::fs::remove_dir_all(&dir);
     r
 }
@@ -456,7 +476,7 @@ async fn run_in_dir(o: &Opts, dir: &Path) -> Result<(), String> {
         "== yuma123 netconfd {version} (baseline, behind OpenSSH sshd + netconf-subsystem) =="
     );
     let theirs = {
-        let mut nc = Netconfd::new(dir)?;
+        let mut nc = Netconfd::new(dir, &IF_STANDIN)?;
         let r = measure_netconfd(o, &mut nc).await;
         if r.is_err() {
             eprintln!("netconfd log tail:\n{}", nc.log_tail(20));
@@ -608,6 +628,19 @@ async fn measure_netconfd(o: &Opts, nc: &mut Netconfd) -> Result<Figures, String
 const NC_USER: &str = "nebench";
 const NC_PORT: u16 = 830;
 
+/// A module netconfd serves, with the YANG 1.0 stand-in it gets when it cannot load ours.
+struct Standin {
+    module: &'static str,
+    yang: &'static str,
+    shape: &'static str,
+}
+
+const IF_STANDIN: Standin = Standin {
+    module: "ne-interfaces",
+    yang: MINIMAL_YANG,
+    shape: "interfaces/interface: name key string 1..15, description, enabled",
+};
+
 const MINIMAL_YANG: &str = r#"module ne-interfaces {
   namespace "urn:ne-agent:yang:ne-interfaces";
   prefix if;
@@ -639,6 +672,8 @@ struct Netconfd {
     netconfd: Option<Child>,
     /// modpath to use once known (the project's modules, or the stand-in).
     modpath: Option<PathBuf>,
+    /// The module netconfd loads (`--module`), and its YANG 1.0 stand-in.
+    standin: &'static Standin,
     yang_note: String,
     ns: Netns,
 }
@@ -686,8 +721,10 @@ fn stop_child(child: &mut Option<Child>) {
 }
 
 impl Netconfd {
-    /// User, directories, host key, sshd (started); netconfd is started by `start`.
-    fn new(base: &Path) -> Result<Netconfd, String> {
+    /// User, directories, host key, sshd (started); netconfd is started by `start` and serves
+    /// `standin.module` (the project's, or the stand-in if netconfd cannot load the project's
+    /// modules).
+    fn new(base: &Path, standin: &'static Standin) -> Result<Netconfd, String> {
         for bin in [
             "/usr/sbin/netconfd",
             "/usr/sbin/netconf-subsystem",
@@ -718,6 +755,7 @@ impl Netconfd {
             sshd: None,
             netconfd: None,
             modpath: None,
+            standin,
             yang_note: String::new(),
             ns,
         };
@@ -843,7 +881,7 @@ impl Netconfd {
             .arg(format!("--regid={}", self.gid))
             .args(["--clear-groups", "/usr/sbin/netconfd"])
             .arg(format!("--modpath={}", modpath.display()))
-            .arg("--module=ne-interfaces")
+            .arg(format!("--module={}", self.standin.module))
             .arg(format!("--ncxserver-sockname={}", sock.display()))
             .arg(format!("--port={NC_PORT}"))
             .arg(format!("--target={target}"))
@@ -916,13 +954,13 @@ impl Netconfd {
                     Err(why) => {
                         let min = self.dir.join("yang");
                         std::fs::create_dir_all(&min).map_err(|e| e.to_string())?;
-                        std::fs::write(min.join("ne-interfaces.yang"), MINIMAL_YANG)
-                            .map_err(|e| e.to_string())?;
+                        let file = min.join(format!("{}.yang", self.standin.module));
+                        std::fs::write(file, self.standin.yang).map_err(|e| e.to_string())?;
                         self.yang_note = format!(
                             "netconfd could not load the project's YANG 1.1 modules ({why}); \
-                             using a minimal YANG 1.0 module ne-interfaces with the same \
-                             namespace and list shape (interfaces/interface: name key string \
-                             1..15, description, enabled)"
+                             using a minimal YANG 1.0 module {} with the same namespace and \
+                             list shape ({})",
+                            self.standin.module, self.standin.shape
                         );
                         self.modpath = Some(min.clone());
                         min
@@ -974,5 +1012,590 @@ impl Drop for Netconfd {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
         // self.ns (the namespace) is deleted after this.
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// `--ncclient`: the issue-14 workload through ncclient, against both servers.
+
+mod ncclient {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    use super::{sh, wait_reachable, Agent, Netconfd, Netns, Opts, Standin, Target};
+
+    const MG_NS: &str = "urn:ne-agent:yang:ne-monitor-group";
+
+    const MG_STANDIN: Standin = Standin {
+        module: "ne-monitor-group",
+        yang: MINIMAL_MG_YANG,
+        shape: "monitor-groups/monitor-group: name key string 1..31, enabled default false; \
+                no binding-interface list, which refers to ne-interfaces",
+    };
+
+    const MINIMAL_MG_YANG: &str = r#"module ne-monitor-group {
+  namespace "urn:ne-agent:yang:ne-monitor-group";
+  prefix mg;
+  description
+    "netconf-bench stand-in for ne-monitor-group (YANG 1.0): the same monitor-group list
+     shape, config leaves only, without binding-interface (a leafref into ne-interfaces).";
+  revision 2026-11-26 { description "Stand-in."; }
+  container monitor-groups {
+    list monitor-group {
+      key "name";
+      leaf name { type string { length "1..31"; } }
+      leaf enabled { type boolean; default "false"; }
+    }
+  }
+}
+"#;
+
+    /// Header of the column of netopeer2 2.4.5 figures published in issue 14 (not measured here).
+    const NETOPEER2: &str = "netopeer2 2.4.5 (published)";
+
+    fn repo() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
+    /// The figures one run of the script printed: a flat JSON object.
+    #[derive(Default)]
+    struct Figures(BTreeMap<String, Val>);
+
+    enum Val {
+        Num(f64),
+        Str(String),
+        Bool(bool),
+    }
+
+    impl Figures {
+        fn num(&self, k: &str) -> f64 {
+            match self.0.get(k) {
+                Some(Val::Num(n)) => *n,
+                _ => f64::NAN,
+            }
+        }
+        fn yes(&self, k: &str) -> bool {
+            matches!(self.0.get(k), Some(Val::Bool(true)))
+        }
+        fn text(&self, k: &str) -> String {
+            match self.0.get(k) {
+                Some(Val::Str(s)) => s.clone(),
+                Some(Val::Num(n)) => format!("{n}"),
+                Some(Val::Bool(b)) => format!("{b}"),
+                None => String::new(),
+            }
+        }
+        fn merge(&mut self, other: Figures) {
+            self.0.extend(other.0);
+        }
+    }
+
+    /// A JSON object of numbers, strings, booleans and nulls (what the script prints).
+    fn parse_flat(s: &str) -> Result<Figures, String> {
+        let b: Vec<char> = s.trim().chars().collect();
+        let mut i = 0;
+        let ws = |i: &mut usize| {
+            while *i < b.len() && b[*i].is_whitespace() {
+                *i += 1;
+            }
+        };
+        let string = |i: &mut usize| -> Result<String, String> {
+            if b.get(*i) != Some(&'"') {
+                return Err(format!("expected a string at {i}"));
+            }
+            *i += 1;
+            let mut out = String::new();
+            while let Some(&c) = b.get(*i) {
+                *i += 1;
+                match c {
+                    '"' => return Ok(out),
+                    '\\' => {
+                        let e = *b.get(*i).ok_or("escape at the end")?;
+                        *i += 1;
+                        out.push(match e {
+                            'n' => '\n',
+                            't' => '\t',
+                            'r' => '\r',
+                            'b' => '\u{8}',
+                            'f' => '\u{c}',
+                            'u' => {
+                                let hex: String = b.iter().skip(*i).take(4).collect();
+                                *i += 4;
+                                u32::from_str_radix(&hex, 16)
+                                    .ok()
+                                    .and_then(char::from_u32)
+                                    .unwrap_or('?')
+                            }
+                            other => other,
+                        });
+                    }
+                    c => out.push(c),
+                }
+            }
+            Err("unterminated string".into())
+        };
+        let mut f = Figures::default();
+        ws(&mut i);
+        if b.get(i) != Some(&'{') {
+            return Err("not a JSON object".into());
+        }
+        i += 1;
+        loop {
+            ws(&mut i);
+            match b.get(i) {
+                Some('}') => return Ok(f),
+                Some(',') => {
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            let key = string(&mut i)?;
+            ws(&mut i);
+            if b.get(i) != Some(&':') {
+                return Err(format!("expected ':' after {key}"));
+            }
+            i += 1;
+            ws(&mut i);
+            let v = match b.get(i) {
+                Some('"') => Some(Val::Str(string(&mut i)?)),
+                Some(_) => {
+                    let start = i;
+                    while i < b.len() && !matches!(b[i], ',' | '}') && !b[i].is_whitespace() {
+                        i += 1;
+                    }
+                    let word: String = b[start..i].iter().collect();
+                    match word.as_str() {
+                        "true" => Some(Val::Bool(true)),
+                        "false" => Some(Val::Bool(false)),
+                        "null" => None,
+                        "NaN" => Some(Val::Num(f64::NAN)),
+                        w => Some(Val::Num(
+                            w.parse::<f64>().map_err(|e| format!("{key}: {w:?}: {e}"))?,
+                        )),
+                    }
+                }
+                None => return Err("object not closed".into()),
+            };
+            if let Some(v) = v {
+                f.0.insert(key, v);
+            }
+        }
+    }
+
+    struct Script {
+        python: PathBuf,
+        path: PathBuf,
+    }
+
+    impl Script {
+        fn find(o: &Opts) -> Result<Script, String> {
+            let python = o
+                .python
+                .clone()
+                .unwrap_or_else(|| repo().join(".venv/bin/python"));
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/ncclient_bench.py");
+            let check = Command::new(&python)
+                .args(["-c", "import ncclient; print(ncclient.__version__)"])
+                .output();
+            match check {
+                Ok(out) if out.status.success() => {}
+                _ => {
+                    return Err(format!(
+                        "{} cannot import ncclient: python3 -m venv .venv && \
+                         .venv/bin/pip install -r tests/requirements.txt (or --python PATH)",
+                        python.display()
+                    ))
+                }
+            }
+            if !path.exists() {
+                return Err(format!("{} missing", path.display()));
+            }
+            Ok(Script { python, path })
+        }
+
+        /// Run the script in `t`'s namespace; its progress lines go to our stdout.
+        fn run(
+            &self,
+            o: &Opts,
+            t: &Target,
+            phases: &str,
+            budget_conc: bool,
+        ) -> Result<Figures, String> {
+            let mut cmd = Command::new("ip");
+            cmd.args(["netns", "exec", &t.ns])
+                .arg(&self.python)
+                .arg(&self.path)
+                .args(["--host", "127.0.0.1", "--port", &t.port.to_string()])
+                .args(["--user", &t.user, "--phases", phases])
+                .args(["--entries", &o.entries.to_string()])
+                .args(["--sessions", &o.sessions.to_string()])
+                .args(["--cycles", &o.cycles.to_string()])
+                .args(["--procs", &o.procs.to_string()])
+                .args(["--budget", &o.nc_budget.as_secs().to_string()])
+                .env("NCB_PASSWORD", &t.password)
+                .stdin(Stdio::null())
+                .stderr(Stdio::from(std::io::stdout()));
+            if budget_conc {
+                cmd.arg("--budget-conc");
+            }
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+            let out = cmd
+                .output()
+                .map_err(|e| format!("{}: {e}", self.path.display()))?;
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            if !out.status.success() {
+                return Err(format!(
+                    "ncclient_bench.py ({phases}) failed: {}; stdout: {}",
+                    out.status,
+                    stdout.trim()
+                ));
+            }
+            let last = stdout.lines().rev().find(|l| !l.trim().is_empty());
+            parse_flat(last.unwrap_or_default()).map_err(|e| format!("script output: {e}"))
+        }
+    }
+
+    fn entries_xml(n: usize) -> String {
+        let mut x = format!("<monitor-groups xmlns=\"{MG_NS}\">");
+        for i in 0..n {
+            x.push_str(&format!(
+                "<monitor-group><name>mg{i}</name></monitor-group>"
+            ));
+        }
+        x.push_str("</monitor-groups>");
+        x
+    }
+
+    /// The commit the binary's source is at, and what is changed under agent/ (at run time).
+    fn source_state() -> String {
+        let dir = repo();
+        let dir = dir.to_string_lossy();
+        let head = sh("git", &["-C", &dir, "rev-parse", "--short", "HEAD"])
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "?".into());
+        let status = sh("git", &["-C", &dir, "status", "--short", "agent/"]).unwrap_or_default();
+        let files: Vec<&str> = status.lines().collect();
+        if files.is_empty() {
+            format!("{head}, agent/ clean")
+        } else {
+            format!(
+                "{head} + {} changed file(s) under agent/: {}",
+                files.len(),
+                files
+                    .iter()
+                    .map(|l| l.trim())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    }
+
+    pub async fn run(o: &Opts, dir: &Path) -> Result<(), String> {
+        let script = Script::find(o)?;
+        println!(
+            "netconf-bench --ncclient: the issue-14 workload through ncclient ({}), {} entries \
+             (monitor groups), {} sessions x {} edits; source tree at run time: {}",
+            script.path.display(),
+            o.entries,
+            o.sessions,
+            o.cycles,
+            source_state()
+        );
+        println!("== ne-agent ==");
+        let ours = {
+            let ns = Netns::new("ncb")?;
+            let mut agent = Agent::new(&ns.0, dir, "agent")?;
+            agent.start()?;
+            let t = Target {
+                ns: ns.0.clone(),
+                port: 8300,
+                user: "admin".into(),
+                password: "lab".into(),
+            };
+            let ready = wait_reachable(&t, Duration::from_secs(60), &mut || agent.running()).await;
+            let r = ready.and_then(|()| script.run(o, &t, "seq,conc", false));
+            agent.stop();
+            r.map_err(|e| format!("{e}; agent log:\n{}", agent.log_tail(20)))?
+        };
+        let version = sh("dpkg-query", &["-W", "-f", "${Version}", "netconfd"]).unwrap_or_default();
+        println!();
+        println!("== yuma123 netconfd {version} (behind OpenSSH sshd + netconf-subsystem) ==");
+        let theirs = {
+            let mut nc = Netconfd::new(dir, &MG_STANDIN)?;
+            let r = async {
+                nc.start("candidate", "").await?;
+                println!("YANG: {}", nc.yang_note);
+                let mut f = script.run(o, &nc.target(), "seq", true)?;
+                // One edit target: restart on running, with the entries in its startup file.
+                nc.stop();
+                nc.start("running", &entries_xml(o.entries)).await?;
+                println!(
+                    "(netconfd restarted with --target=running and the {} entries at startup)",
+                    o.entries
+                );
+                f.merge(script.run(o, &nc.target(), "conc", true)?);
+                Ok::<Figures, String>(f)
+            }
+            .await;
+            if r.is_err() {
+                eprintln!("netconfd log tail:\n{}", nc.log_tail(20));
+            }
+            drop(nc);
+            r?
+        };
+        println!();
+        print_table(o, &ours, &theirs, &version);
+        Ok(())
+    }
+
+    fn msf(v: f64) -> String {
+        match v {
+            v if v.is_nan() => "-".into(),
+            v if v >= 10_000.0 => format!("{:.1} s", v / 1e3),
+            v if v >= 100.0 => format!("{v:.0} ms"),
+            v if v >= 10.0 => format!("{v:.1} ms"),
+            v => format!("{v:.2} ms"),
+        }
+    }
+
+    fn ratio(a: f64, b: f64) -> String {
+        let r = a / b;
+        match r {
+            r if r.is_nan() => "-".into(),
+            r if r >= 100.0 => format!("{r:.0}"),
+            r if r >= 10.0 => format!("{r:.1}"),
+            r if r >= 0.1 => format!("{r:.2}"),
+            r if r >= 0.01 => format!("{r:.3}"),
+            r => format!("{r:.4}"),
+        }
+    }
+
+    fn meets(ok: bool) -> &'static str {
+        if ok {
+            "meets"
+        } else {
+            "misses"
+        }
+    }
+
+    /// " (n of N, capped)" when a phase stopped at the budget.
+    fn done(f: &Figures, prefix: &str) -> String {
+        let n = f.num(&format!("{prefix}_n"));
+        if f.yes(&format!("{prefix}_capped")) {
+            format!(
+                " ({n} of {}, capped)",
+                f.num(&format!("{prefix}_requested"))
+            )
+        } else {
+            format!(" (n={n})")
+        }
+    }
+
+    fn print_table(o: &Opts, ours: &Figures, theirs: &Figures, version: &str) {
+        let e = o.entries;
+        let mut rows: Vec<[String; 6]> = vec![[
+            "number".into(),
+            "ne-agent".into(),
+            format!("netconfd {version}"),
+            "ne-agent / netconfd".into(),
+            "goal (ne-agent)".into(),
+            NETOPEER2.into(),
+        ]];
+        let mut row = |name: String, a: String, b: String, r: String, goal: String, np: &str| {
+            rows.push([name, a, b, r, goal, np.into()]);
+        };
+        let p50 = |f: &Figures, p: &str| f.num(&format!("{p}_p50_ms"));
+        let cell = |f: &Figures, p: &str| format!("{}{}", msf(p50(f, p)), done(f, p));
+        let timed = |p: &str| ratio(p50(ours, p), p50(theirs, p));
+        let goal_ms =
+            |p: &str, limit: f64| format!("<= {} ms: {}", limit, meets(p50(ours, p) <= limit));
+        row(
+            "1 session setup, TCP connect to first get-config reply (median)".into(),
+            cell(ours, "setup"),
+            cell(theirs, "setup"),
+            timed("setup"),
+            goal_ms("setup", 30.0),
+            "63 ms",
+        );
+        row(
+            "2 one-entry edit-config (candidate) + commit, empty datastore (median)".into(),
+            cell(ours, "edit0"),
+            cell(theirs, "edit0"),
+            timed("edit0"),
+            String::new(),
+            "4.5 ms",
+        );
+        row(
+            format!("3 {e} monitor groups in one edit-config + commit (median)"),
+            cell(ours, "load"),
+            cell(theirs, "load"),
+            timed("load"),
+            format!("<= 0.15 s: {}", meets(p50(ours, "load") <= 150.0)),
+            "0.17 s",
+        );
+        row(
+            format!("4 get-config of {e} entries (median)"),
+            format!(
+                "{}{}, {:.2} MB",
+                msf(p50(ours, "get")),
+                done(ours, "get"),
+                ours.num("get_bytes") / 1e6
+            ),
+            format!(
+                "{}{}, {:.2} MB",
+                msf(p50(theirs, "get")),
+                done(theirs, "get"),
+                theirs.num("get_bytes") / 1e6
+            ),
+            timed("get"),
+            goal_ms("get", 12.0),
+            "14 ms",
+        );
+        row(
+            format!("5 one-entry edit-config (candidate) + commit at {e} entries (median)"),
+            cell(ours, "edit10k"),
+            cell(theirs, "edit10k"),
+            timed("edit10k"),
+            goal_ms("edit10k", 5.0),
+            "66 ms",
+        );
+        row(
+            "6 growth (5) / (2)".into(),
+            format!("{:.2}x", ours.num("growth")),
+            format!("{:.1}x", theirs.num("growth")),
+            ratio(ours.num("growth"), theirs.num("growth")),
+            format!("<= 1.3x: {}", meets(ours.num("growth") <= 1.3)),
+            "14.8x",
+        );
+        let b2b = |f: &Figures| {
+            format!(
+                "{:.2}: {} per RPC, alone {} (max {}; {:.2} MB)",
+                f.num("b2b_ratio"),
+                msf(f.num("b2b_per_rpc_ms")),
+                msf(f.num("b2b_alone_p50_ms")),
+                msf(f.num("b2b_max_ms")),
+                f.num("b2b_bytes") / 1e6
+            )
+        };
+        row(
+            "7 100 back-to-back get-config of them: time per RPC / one RPC alone (median of 20)"
+                .into(),
+            b2b(ours),
+            b2b(theirs),
+            ratio(ours.num("b2b_ratio"), theirs.num("b2b_ratio")),
+            format!("<= 1.2: {}", meets(ours.num("b2b_ratio") <= 1.2)),
+            "",
+        );
+        let conc = |f: &Figures| {
+            let capped = if f.yes("conc_capped") {
+                format!(
+                    ", capped: {} of {} in the {} s budget",
+                    f.num("conc_n"),
+                    f.num("conc_requested"),
+                    o.nc_budget.as_secs()
+                )
+            } else {
+                String::new()
+            };
+            let errors = if f.num("conc_errors") > 0.0 {
+                format!(", {} errors", f.num("conc_errors"))
+            } else {
+                String::new()
+            };
+            format!(
+                "{:.0} commits/s; p50 {}, p99 {}{capped}{errors}",
+                f.num("conc_rate"),
+                msf(p50(f, "conc")),
+                msf(f.num("conc_p99_ms")),
+            )
+        };
+        row(
+            format!(
+                "8 {} sessions x {} edit-config (running) each, at {e} entries",
+                o.sessions, o.cycles
+            ),
+            conc(ours),
+            conc(theirs),
+            format!(
+                "commits/s {}; p99 {}",
+                ratio(ours.num("conc_rate"), theirs.num("conc_rate")),
+                ratio(ours.num("conc_p99_ms"), theirs.num("conc_p99_ms"))
+            ),
+            format!(
+                ">= 1,500 commits/s, p99 <= 100 ms: {}",
+                meets(ours.num("conc_rate") >= 1500.0 && ours.num("conc_p99_ms") <= 100.0)
+            ),
+            "",
+        );
+        let widths: Vec<usize> = (0..6)
+            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .collect();
+        for (i, r) in rows.iter().enumerate() {
+            let cells: Vec<String> = r
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            println!("| {} |", cells.join(" | "));
+            if i == 0 {
+                let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+                println!("|-{}-|", rule.join("-|-"));
+            }
+        }
+        println!();
+        println!(
+            "ratio < 1: ne-agent takes less time (for commits/s: > 1, ne-agent commits more). \
+             Client: ncclient {} with ncclient.transport.session.TICK = {} (was {}: its send \
+             poll, or every RPC waits up to 0.1 s in the client); every figure includes \
+             ncclient's and paramiko's own work. Client CPU: sequential phases ne-agent {} s, \
+             netconfd {} s; concurrent phase ne-agent {} s, netconfd {} s ({} client processes; \
+             the {} sessions idle, before the phase, took {} % / {} % of a core).",
+            ours.text("ncclient"),
+            ours.text("tick_s"),
+            ours.text("tick_was_s"),
+            ours.text("seq_client_cpu_s"),
+            theirs.text("seq_client_cpu_s"),
+            ours.text("conc_client_cpu_s"),
+            theirs.text("conc_client_cpu_s"),
+            ours.text("conc_procs"),
+            o.sessions,
+            ours.text("conc_idle_cpu_pct"),
+            theirs.text("conc_idle_cpu_pct"),
+        );
+        let cpu = |f: &Figures| {
+            [
+                ("setup", 1),
+                ("edit0", 2),
+                ("load", 3),
+                ("get", 4),
+                ("edit10k", 5),
+                ("b2b", 7),
+            ]
+            .iter()
+            .map(|(p, i)| format!("({i}) {}", msf(f.num(&format!("{p}_client_cpu_ms")))))
+            .collect::<Vec<_>>()
+            .join(", ")
+        };
+        println!(
+            "client CPU per operation (ncclient + paramiko, whole client process): ne-agent {}; \
+             netconfd {}",
+            cpu(ours),
+            cpu(theirs)
+        );
+        println!(
+            "phase 3 runs: ne-agent {} ms; netconfd {} ms",
+            ours.text("load_runs_ms"),
+            theirs.text("load_runs_ms")
+        );
+        for (who, f) in [("ne-agent", ours), ("netconfd", theirs)] {
+            let first = f.text("conc_first_error");
+            if !first.is_empty() {
+                println!("{who}: first error of phase 8: {first}");
+            }
+        }
     }
 }
