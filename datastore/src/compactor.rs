@@ -7,6 +7,10 @@
 //! base forward: it writes the chunks of the records after it and the new base in one batch,
 //! then drops log records that are both older than the history keeps and folded into the base.
 //! A record is never deleted before the base covers it, so load always finds what to replay.
+//!
+//! Running's chunks are kept in [`BUCKETS`] buckets (`R` + bucket number), each holding the
+//! chunks whose key hashes to it: folding a commit of 10,000 entries rewrites at most that many
+//! sled values instead of 10,000 keys, and a one-entry commit rewrites one bucket.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,8 +21,93 @@ use std::thread::JoinHandle;
 
 use tracing::{debug, warn};
 
+use crate::codec::{CodecError, Reader, Writer};
 use crate::error::StoreError;
 use crate::log::{CommitRecord, HISTORY};
+
+/// How many buckets running's chunks are spread over.
+pub(crate) const BUCKETS: u64 = 1024;
+
+/// The bucket of a chunk key: FNV-1a, stable across builds and platforms.
+pub(crate) fn bucket_of(key: &str) -> u16 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % BUCKETS) as u16
+}
+
+pub(crate) fn bucket_key(bucket: u16) -> [u8; 3] {
+    let [hi, lo] = bucket.to_be_bytes();
+    [b'R', hi, lo]
+}
+
+fn encode_bucket(chunks: &BTreeMap<String, String>) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.u8(1);
+    w.u32(chunks.len() as u32);
+    for (k, v) in chunks {
+        w.str(k);
+        w.str(v);
+    }
+    w.buf
+}
+
+pub(crate) fn decode_bucket(buf: &[u8]) -> Result<BTreeMap<String, String>, CodecError> {
+    let mut r = Reader::new(buf);
+    if r.u8()? != 1 {
+        return Err(CodecError("unknown bucket format"));
+    }
+    let n = r.u32()? as usize;
+    let mut out = BTreeMap::new();
+    for _ in 0..n {
+        let k = r.str()?;
+        out.insert(k, r.str()?);
+    }
+    r.done()?;
+    Ok(out)
+}
+
+/// Running's stored chunks (at the base generation), by key: the buckets, and the per-chunk
+/// keys (`r` + key) of databases written before buckets existed.
+pub(crate) fn stored_chunks(db: &sled::Db) -> Result<BTreeMap<String, String>, StoreError> {
+    let mut out = BTreeMap::new();
+    for kv in db.scan_prefix(b"r") {
+        let (k, v) = kv?;
+        out.insert(
+            String::from_utf8_lossy(&k[1..]).into_owned(),
+            String::from_utf8_lossy(&v).into_owned(),
+        );
+    }
+    for kv in db.scan_prefix(b"R") {
+        let (_, v) = kv?;
+        out.extend(decode_bucket(&v).map_err(|e| StoreError::Storage(e.to_string()))?);
+    }
+    Ok(out)
+}
+
+/// Move per-chunk keys of an older database into buckets, in one batch (before any commit).
+pub(crate) fn migrate(db: &sled::Db) -> Result<(), StoreError> {
+    if db.scan_prefix(b"r").next().is_none() {
+        return Ok(());
+    }
+    let chunks = stored_chunks(db)?;
+    let mut buckets: BTreeMap<u16, BTreeMap<String, String>> = BTreeMap::new();
+    for (k, v) in chunks {
+        buckets.entry(bucket_of(&k)).or_default().insert(k, v);
+    }
+    let mut batch = sled::Batch::default();
+    for kv in db.scan_prefix(b"r") {
+        batch.remove(kv?.0);
+    }
+    for (b, chunks) in &buckets {
+        batch.insert(&bucket_key(*b), encode_bucket(chunks));
+    }
+    db.apply_batch(batch)?;
+    db.flush()?;
+    Ok(())
+}
 
 pub(crate) const BASE: &[u8] = b"m:base";
 
@@ -163,15 +252,33 @@ impl Worker {
             return Ok(());
         }
         let chunks = chunks_after(&self.db, base, generation)?;
+        let mut by_bucket: BTreeMap<u16, Vec<(&String, &Option<String>)>> = BTreeMap::new();
+        for (key, xml) in &chunks {
+            by_bucket
+                .entry(bucket_of(key))
+                .or_default()
+                .push((key, xml));
+        }
         let mut batch = sled::Batch::default();
         let mut bytes = 0u64;
-        for (key, xml) in &chunks {
-            match xml {
-                Some(x) => {
-                    bytes += (key.len() + x.len()) as u64;
-                    batch.insert(prefixed(b'r', key), x.as_bytes());
-                }
-                None => batch.remove(prefixed(b'r', key)),
+        for (b, updates) in by_bucket {
+            let key = bucket_key(b);
+            let mut bucket = match self.db.get(key)? {
+                Some(v) => decode_bucket(&v).map_err(|e| StoreError::Storage(e.to_string()))?,
+                None => BTreeMap::new(),
+            };
+            for (k, xml) in updates {
+                match xml {
+                    Some(x) => bucket.insert(k.clone(), x.clone()),
+                    None => bucket.remove(k),
+                };
+            }
+            if bucket.is_empty() {
+                batch.remove(&key);
+            } else {
+                let v = encode_bucket(&bucket);
+                bytes += v.len() as u64;
+                batch.insert(&key, v);
             }
         }
         batch.insert(BASE, &generation.to_be_bytes());
@@ -190,5 +297,62 @@ impl Worker {
             "running's stored chunks up to date"
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_round_trip_and_spread() {
+        let mut m = BTreeMap::new();
+        m.insert("/a:x[a:n='1']".to_string(), "<x><n>1</n></x>".to_string());
+        m.insert("/a:y".to_string(), String::new());
+        assert_eq!(decode_bucket(&encode_bucket(&m)).unwrap(), m);
+        assert!(decode_bucket(&encode_bucket(&m)[..4]).is_err());
+        // A stable hash: the same key always lands in the same bucket, and keys spread.
+        assert_eq!(
+            bucket_of("/mg:monitor-groups/mg:monitor-group[mg:name='a']"),
+            bucket_of("/mg:monitor-groups/mg:monitor-group[mg:name='a']")
+        );
+        let used: std::collections::BTreeSet<u16> = (0..10_000)
+            .map(|i| {
+                bucket_of(&format!(
+                    "/mg:monitor-groups/mg:monitor-group[mg:name='mg{i}']"
+                ))
+            })
+            .collect();
+        assert!(used.len() > 1000, "{}", used.len());
+    }
+
+    /// A database written before buckets (one `r` key per chunk) reads the same and is moved
+    /// into buckets, its old keys gone.
+    #[test]
+    fn per_chunk_keys_of_an_older_database_move_into_buckets() {
+        let dir = std::env::temp_dir().join(format!("ne-ds-migrate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let db = sled::Config::new().path(&dir).open().unwrap();
+        let chunks = [
+            (
+                "/bfd:bfd/bfd:session[bfd:name='a']",
+                "<bfd><session><name>a</name></session></bfd>",
+            ),
+            (
+                "/bfd:bfd/bfd:session[bfd:name='b']",
+                "<bfd><session><name>b</name></session></bfd>",
+            ),
+        ];
+        for (k, v) in chunks {
+            db.insert(prefixed(b'r', k), v.as_bytes()).unwrap();
+        }
+        let before = stored_chunks(&db).unwrap();
+        assert_eq!(before.len(), 2);
+        migrate(&db).unwrap();
+        assert!(db.scan_prefix(b"r").next().is_none());
+        assert!(db.scan_prefix(b"R").next().is_some());
+        assert_eq!(stored_chunks(&db).unwrap(), before);
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -161,7 +161,8 @@ impl Datastore {
             _ => 0,
         };
         let base = compactor::stored_base(&db, generation)?;
-        let mut running_chunks = prefix_chunks(&db, b'r')?;
+        compactor::migrate(&db)?;
+        let mut running_chunks = compactor::stored_chunks(&db)?;
         for (key, xml) in compactor::chunks_after(&db, base, generation)? {
             match xml {
                 Some(x) => running_chunks.insert(key, x),
@@ -1065,19 +1066,6 @@ fn load_candidate(
             Ok((None, next, len))
         }
     }
-}
-
-/// The chunks stored under `prefix`, by key.
-fn prefix_chunks(db: &sled::Db, prefix: u8) -> Result<BTreeMap<String, String>, StoreError> {
-    let mut out = BTreeMap::new();
-    for kv in db.scan_prefix([prefix]) {
-        let (k, v) = kv?;
-        out.insert(
-            String::from_utf8_lossy(&k[1..]).into_owned(),
-            String::from_utf8_lossy(&v).into_owned(),
-        );
-    }
-    Ok(out)
 }
 
 /// sled 0.34 does not fail cleanly when the disk fills up (its flusher blocks), so a write is
