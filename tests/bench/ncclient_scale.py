@@ -1,0 +1,101 @@
+"""Issue 14 item 5 through ncclient: N monitor groups (default 100,000) in one agent.
+
+Starts `ne-agent` (a release build) on a loopback port with a fresh data directory, loads N
+monitor groups in commits of 10,000, then measures a one-entry edit-config + commit (median of
+100), get-config of everything (median of 10) and the agent's resident memory; then stops it,
+starts it again on the same data and times process start to the first ncclient login.
+
+    .venv/bin/python tests/bench/ncclient_scale.py [--agent target/release/ne-agent]
+        [--entries 100000] [--port 18500]
+
+Loopback only; the data directory is a temporary one, removed at the end.
+"""
+import argparse
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+
+from ncclient import manager
+import ncclient.transport.session as session
+
+session.TICK = 0.001  # ncclient polls its send queue every TICK (0.1 s); see ncclient_bench.py
+MG = "urn:ne-agent:yang:ne-monitor-group"
+
+
+def start(agent, port, data):
+    return subprocess.Popen([agent, "--listen", f"127.0.0.1:{port}", "--data-dir", data],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def login(port, data, limit=60):
+    end = time.time() + limit
+    while True:
+        try:
+            pw = open(f"{data}/initial-admin-password").read().strip()
+            return manager.connect(host="127.0.0.1", port=port, username="admin", password=pw,
+                                   hostkey_verify=False, look_for_keys=False, allow_agent=False,
+                                   timeout=30)
+        except Exception:
+            if time.time() > end:
+                raise
+            time.sleep(0.01)
+
+
+def rss(pid):
+    return open(f"/proc/{pid}/status").read().split("VmRSS:")[1].split("\n")[0].strip()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--agent", default="target/release/ne-agent")
+    ap.add_argument("--entries", type=int, default=100_000)
+    ap.add_argument("--port", type=int, default=18500)
+    a = ap.parse_args()
+    data = tempfile.mkdtemp(prefix="ne-scale-")
+    p = start(a.agent, a.port, data)
+    try:
+        m = login(a.port, data)
+        t0 = time.perf_counter()
+        for b in range(0, a.entries, 10_000):
+            body = "".join(f"<monitor-group><name>mg{i}</name></monitor-group>"
+                           for i in range(b, min(a.entries, b + 10_000)))
+            m.edit_config(target="candidate",
+                          config=f'<config><monitor-groups xmlns="{MG}">{body}</monitor-groups></config>')
+            m.commit()
+        print(f"loaded {a.entries} monitor groups in {time.perf_counter() - t0:.2f} s")
+        time.sleep(5)  # let the background compaction of the load finish
+        ts = []
+        for i in range(100):
+            v = "true" if i % 2 else "false"
+            t = time.perf_counter()
+            m.edit_config(target="candidate",
+                          config=f'<config><monitor-groups xmlns="{MG}"><monitor-group><name>mg{a.entries // 2}'
+                                 f'</name><enabled>{v}</enabled></monitor-group></monitor-groups></config>')
+            m.commit()
+            ts.append((time.perf_counter() - t) * 1000)
+        print(f"one-entry edit-config + commit at {a.entries}: median {statistics.median(ts):.2f} ms")
+        ts = []
+        for _ in range(10):
+            t = time.perf_counter()
+            r = m.get_config("running")
+            ts.append((time.perf_counter() - t) * 1000)
+        print(f"get-config of all ({len(r.xml) / 1e6:.1f} MB): median {statistics.median(ts):.1f} ms")
+        print(f"resident memory: {rss(p.pid)}")
+        m.close_session()
+        p.terminate()
+        p.wait(30)
+        t0 = time.time()
+        p = start(a.agent, a.port, data)
+        m = login(a.port, data)
+        print(f"restart to the first served session: {time.time() - t0:.3f} s; resident memory {rss(p.pid)}")
+        m.close_session()
+    finally:
+        p.terminate()
+        p.wait(30)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
