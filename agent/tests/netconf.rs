@@ -88,17 +88,7 @@ fn configuration_traps_are_refused_or_shown() {
         return;
     };
     let agent = Agent::start("traps");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/netconf_traps.py");
-    let out = Command::new(python)
-        .arg(script)
-        .arg(agent.port.to_string())
-        .arg(agent.password())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("all checks passed"), "{stdout}");
+    run_checks(&python, "netconf_traps.py", &agent);
     let log = agent.log();
     assert!(
         log.contains("tracks a monitor group that is not enabled") && log.contains("ne-trap0"),
@@ -126,17 +116,24 @@ fn ncclient_drives_every_operation() {
         return;
     };
     let agent = Agent::start("ncclient");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/netconf_ncclient.py");
+    run_checks(&python, "netconf_ncclient.py", &agent);
+}
+
+/// Run a check script of this folder (`SCRIPT PORT PASSWORD`) against `agent`; it must pass.
+fn run_checks(python: &std::path::Path, script: &str, agent: &Agent) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(script);
     let out = Command::new(python)
-        .arg(script)
+        .arg(path)
         .arg(agent.port.to_string())
         .arg(agent.password())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("all checks passed"), "{stdout}");
+    assert!(out.status.success(), "{script}: {stdout}\n{stderr}");
+    assert!(stdout.contains("all checks passed"), "{script}: {stdout}");
 }
 
 #[test]

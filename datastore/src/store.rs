@@ -146,6 +146,15 @@ fn running_writable(st: &State, session: u32) -> Result<(), StoreError> {
     }
 }
 
+/// The confirmed-commit decision of a plain commit: the session may write running, and any
+/// pending confirmed commit stays as it is.
+fn plain_commit(session: u32) -> impl FnOnce(&State, u64) -> Result<Confirm, StoreError> {
+    move |st, _| {
+        running_writable(st, session)?;
+        Ok(Confirm::Keep)
+    }
+}
+
 impl Datastore {
     /// Open (or create) the database in `dir` and load the datastores.
     pub fn open(dir: &Path, schema: Arc<Schema>) -> Result<(Datastore, BootSource), StoreError> {
@@ -533,13 +542,10 @@ impl Datastore {
     ) -> Result<CommitOutcome, StoreError> {
         let session = meta.session;
         self.commit_inner(
-            |st| Ok(st.candidate.clone()),
+            |st: &State| Ok(st.candidate.clone()),
             meta,
             subscribers,
-            |st, _| {
-                running_writable(st, session)?;
-                Ok(Confirm::Keep)
-            },
+            plain_commit(session),
         )
     }
 
@@ -562,10 +568,7 @@ impl Datastore {
             },
             meta,
             subscribers,
-            |st, _| {
-                running_writable(st, session)?;
-                Ok(Confirm::Keep)
-            },
+            plain_commit(session),
         )
     }
 
@@ -577,15 +580,7 @@ impl Datastore {
         subscribers: &mut [&mut dyn Subscriber],
     ) -> Result<CommitOutcome, StoreError> {
         let session = meta.session;
-        self.commit_inner(
-            |_| Ok(new),
-            meta,
-            subscribers,
-            |st, _| {
-                running_writable(st, session)?;
-                Ok(Confirm::Keep)
-            },
-        )
+        self.commit_inner(|_| Ok(new), meta, subscribers, plain_commit(session))
     }
 
     /// The pipeline; `confirm` decides, under the state lock, what happens to the

@@ -16,6 +16,20 @@ const KILLS: usize = 200;
 /// Small deterministic PRNG (xorshift), seeded from the clock; the seed is printed.
 struct Rng(u64);
 
+/// A fresh directory, the models and a PRNG seeded from the clock (the seed is printed).
+fn setup(tag: &str, label: &str) -> (std::path::PathBuf, Arc<yang::Schema>, Rng) {
+    let dir = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let schema = Arc::new(yang::SchemaBuilder::new().embedded().build().unwrap());
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    eprintln!("{label} seed {seed}");
+    (dir, schema, Rng(seed))
+}
+
 impl Rng {
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
@@ -36,16 +50,7 @@ fn descriptions(ds: &Datastore) -> Vec<u64> {
 
 #[test]
 fn kill_9_during_commits_never_loses_or_mixes_acknowledged_commits() {
-    let dir = std::env::temp_dir().join(format!("ne-crash-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let schema = Arc::new(yang::SchemaBuilder::new().embedded().build().unwrap());
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    eprintln!("crash test seed {seed}");
-    let mut rng = Rng(seed);
+    let (dir, schema, mut rng) = setup("ne-crash", "crash test");
     let mut last_ack = 0u64;
     let mut total_acks = 0u64;
     let started = Instant::now();
@@ -150,16 +155,7 @@ fn writer_values(ds: &Datastore, w: u32) -> (Option<u64>, Option<u64>) {
 fn kill_9_during_concurrent_commits_keeps_every_acknowledged_commit() {
     const WRITERS: u32 = 8;
     const ROUNDS: usize = 40;
-    let dir = std::env::temp_dir().join(format!("ne-crash-conc-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let schema = Arc::new(yang::SchemaBuilder::new().embedded().build().unwrap());
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    eprintln!("concurrent crash test seed {seed}");
-    let mut rng = Rng(seed);
+    let (dir, schema, mut rng) = setup("ne-crash-conc", "concurrent crash test");
     let mut total_acks = 0u64;
     let mut last = [0u64; WRITERS as usize];
     for round in 0..ROUNDS {
