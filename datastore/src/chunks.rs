@@ -65,15 +65,56 @@ fn shell(schema: &Schema, node: &DataNode) -> DataNode {
     out
 }
 
-/// XML of the chunk `key` in `tree`, wrapped in its ancestors; None if it does not exist.
-pub fn chunk_xml(schema: &Schema, tree: &DataTree, key: &str) -> Option<String> {
-    let node = tree.find(schema, key)?;
-    let steps = split_steps(key);
-    let mut ancestors = Vec::new();
-    for i in 1..steps.len() {
-        let a = tree.find(schema, &steps[..i].concat())?;
-        ancestors.push(a.schema);
+/// Renders many chunks of one tree: the ancestors of a chunk (the containers above a list
+/// entry) are looked up once per parent path, not once per chunk.
+pub struct Chunks<'t> {
+    schema: &'t Schema,
+    tree: &'t DataTree,
+    ancestors: std::collections::HashMap<String, Option<Vec<yang::NodeId>>>,
+}
+
+impl<'t> Chunks<'t> {
+    pub fn new(schema: &'t Schema, tree: &'t DataTree) -> Chunks<'t> {
+        Chunks {
+            schema,
+            tree,
+            ancestors: std::collections::HashMap::new(),
+        }
     }
+
+    /// The schema nodes of the containers along `parent` (a chunk key's parent path), if
+    /// they exist in the tree.
+    fn ancestors_of(&mut self, parent: &str) -> Option<Vec<yang::NodeId>> {
+        if let Some(a) = self.ancestors.get(parent) {
+            return a.clone();
+        }
+        let steps = split_steps(parent);
+        let mut found = Some(Vec::with_capacity(steps.len()));
+        for i in 1..=steps.len() {
+            match (
+                found.as_mut(),
+                self.tree.find(self.schema, &steps[..i].concat()),
+            ) {
+                (Some(v), Some(a)) => v.push(a.schema),
+                _ => found = None,
+            }
+        }
+        self.ancestors.insert(parent.to_string(), found.clone());
+        found
+    }
+
+    /// XML of the chunk `key`, wrapped in its ancestors; None if it does not exist.
+    pub fn xml(&mut self, key: &str) -> Option<String> {
+        let schema = self.schema;
+        let node = self.tree.find(schema, key)?;
+        let steps = split_steps(key);
+        let parent = steps[..steps.len().saturating_sub(1)].concat();
+        let ancestors = self.ancestors_of(&parent)?;
+        Some(render(schema, node, &ancestors)).flatten()
+    }
+}
+
+fn render(schema: &Schema, node: &Arc<DataNode>, ancestors: &[yang::NodeId]) -> Option<String> {
     let body = if is_entry(schema, node) || !ancestors.is_empty() {
         Arc::clone(node)
     } else {
@@ -81,7 +122,7 @@ pub fn chunk_xml(schema: &Schema, tree: &DataTree, key: &str) -> Option<String> 
     };
     let mut out = String::new();
     let mut parent_ns = "";
-    for &a in &ancestors {
+    for &a in ancestors {
         let ns = schema.namespace_of(a);
         out.push('<');
         out.push_str(&schema.node(a).name);
@@ -114,8 +155,9 @@ pub fn all_chunks(schema: &Schema, tree: &DataTree) -> BTreeMap<String, String> 
     for root in &tree.roots {
         collect_keys(schema, root, "", &mut keys);
     }
+    let mut chunks = Chunks::new(schema, tree);
     keys.into_iter()
-        .filter_map(|k| chunk_xml(schema, tree, &k).map(|x| (k, x)))
+        .filter_map(|k| chunks.xml(&k).map(|x| (k, x)))
         .collect()
 }
 

@@ -21,7 +21,7 @@ use yang::validate::{validate, validate_changes, ValidateOptions};
 use yang::xml::Element;
 use yang::Schema;
 
-use crate::chunks::{all_chunks, chunk_key, chunk_keys_under, chunk_xml, load};
+use crate::chunks::{all_chunks, chunk_key, chunk_keys_under, load, Chunks};
 use crate::commit::{CommitMeta, CommitOutcome, Subscriber};
 use crate::compactor::{self, log_key, prefixed, Compactor};
 use crate::confirmed::{CommitRequest, Pending, DEFAULT_TIMEOUT_S};
@@ -478,11 +478,12 @@ impl Datastore {
         let edit = diff(&self.schema, &st.candidate, &tree);
         if !edit.is_empty() {
             // One journal record for the whole edit: the chunks it touched, as they are now.
+            let mut chunks = Chunks::new(&self.schema, &tree);
             let entry: journal::Entry = self
                 .touched_chunks(&edit, &st.candidate)
                 .into_iter()
                 .map(|key| {
-                    let xml = chunk_xml(&self.schema, &tree, &key);
+                    let xml = chunks.xml(&key);
                     (key, xml)
                 })
                 .collect();
@@ -874,8 +875,23 @@ impl Datastore {
     /// chunks below it in `old` (the tree the changes start from).
     fn touched_chunks(&self, changes: &[yang::diff::Change], old: &DataTree) -> BTreeSet<String> {
         let mut keys = BTreeSet::new();
+        // Changes come in document order, a created entry before its children: a change below
+        // the previous chunk when that chunk is a list entry (whose whole subtree it holds)
+        // belongs to it, with no need to resolve its path again. (Below a container's shell
+        // chunk there may be entries that are chunks of their own.)
+        let mut last: Option<String> = None;
         for c in changes {
-            keys.insert(chunk_key(&self.schema, &c.path));
+            let within = last.as_deref().is_some_and(|k| {
+                k.ends_with(']')
+                    && c.path.len() > k.len()
+                    && c.path.starts_with(k)
+                    && c.path.as_bytes()[k.len()] == b'/'
+            });
+            if !within {
+                let key = chunk_key(&self.schema, &c.path);
+                keys.insert(key.clone());
+                last = Some(key);
+            }
             if c.op == ChangeOp::Delete {
                 keys.extend(chunk_keys_under(&self.schema, old, &c.path));
             }
@@ -891,11 +907,15 @@ impl Datastore {
         changes: &[yang::diff::Change],
     ) -> Result<Vec<ChunkImage>, StoreError> {
         let keys = self.touched_chunks(changes, old);
+        let (mut old_chunks, mut new_chunks) = (
+            Chunks::new(&self.schema, old),
+            Chunks::new(&self.schema, new),
+        );
         Ok(keys
             .into_iter()
             .map(|key| ChunkImage {
-                old: chunk_xml(&self.schema, old, &key),
-                new: chunk_xml(&self.schema, new, &key),
+                old: old_chunks.xml(&key),
+                new: new_chunks.xml(&key),
                 key,
             })
             .filter(|c| c.old != c.new)
