@@ -4,5 +4,6 @@
 
 pub mod agent;
 pub mod cli;
+pub mod clock;
 pub mod engines;
 pub mod netconf;

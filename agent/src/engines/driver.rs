@@ -22,8 +22,8 @@ use super::config::{self, Config, Delta, Touched};
 use super::vrrp::group::{Action as VrrpAction, Group, GroupConfig, State as VrrpState};
 use super::vrrp::packet::{self as vpkt, Advert, ChecksumMode};
 use super::{monitor, track};
-use crate::netconf::server::now_ms;
-use crate::netconf::state::rfc3339;
+use crate::clock::now_ms;
+use crate::clock::rfc3339;
 
 pub const BFD_SINGLE_HOP_PORT: u16 = 3784;
 pub const BFD_MULTI_HOP_PORT: u16 = 4784;

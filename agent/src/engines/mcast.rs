@@ -45,7 +45,7 @@ use super::pim::packet::{JoinPrune, Message as PimMessage};
 use super::pim::tib::{Tib, TibAction};
 use super::rib_copy::{RibCopy, Update};
 use super::rib_loader::RibLoader;
-use crate::netconf::server::now_ms;
+use crate::clock::now_ms;
 
 /// How long a source stays known without fresh data.
 const SOURCE_LIFETIME: Duration = Duration::from_secs(210);

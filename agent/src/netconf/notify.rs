@@ -8,8 +8,8 @@ use tokio::sync::broadcast;
 use yang::diff::{Change, ChangeOp};
 use yang::xml::escape_text;
 
-use super::server::now_ms;
-use super::state::rfc3339;
+use crate::clock::now_ms;
+use crate::clock::rfc3339;
 
 pub const NOTIF_NS: &str = "urn:ietf:params:xml:ns:netconf:notification:1.0";
 pub const NETMOD_NOTIF_NS: &str = "urn:ietf:params:xml:ns:netmod:notification";
@@ -182,7 +182,7 @@ pub fn parse_time(s: &str) -> Option<u64> {
     let mut t = time.split(':');
     let (hh, mm): (i64, i64) = (t.next()?.parse().ok()?, t.next()?.parse().ok()?);
     let sec: f64 = t.next()?.parse().ok()?;
-    // days from civil (inverse of state::rfc3339)
+    // days from civil (inverse of clock::rfc3339)
     let y2 = if m <= 2 { y - 1 } else { y };
     let era = y2.div_euclid(400);
     let yoe = y2 - era * 400;

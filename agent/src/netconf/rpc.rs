@@ -415,7 +415,7 @@ fn create_subscription(caller: &Caller<'_>, op: &Element) -> RpcResult {
     };
     let start_ms = time("startTime")?;
     let stop_ms = time("stopTime")?;
-    let now = super::server::now_ms();
+    let now = crate::clock::now_ms();
     if stop_ms.is_some() && start_ms.is_none() {
         return Err(one(RpcError::protocol(
             ErrorTag::MissingElement,

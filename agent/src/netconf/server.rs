@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use datastore::Datastore;
+
+use crate::clock::now_ms;
 use tokio::sync::watch;
 use yang::Schema;
 
@@ -54,13 +56,6 @@ pub struct Statistics {
     pub in_rpcs: AtomicU64,
     pub in_bad_rpcs: AtomicU64,
     pub out_rpc_errors: AtomicU64,
-}
-
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 pub struct Server {

@@ -149,7 +149,7 @@ where
                     }
                     out.push(marker("replayComplete"));
                 }
-                let done = stop_ms.is_some_and(|s| s <= super::server::now_ms());
+                let done = stop_ms.is_some_and(|s| s <= crate::clock::now_ms());
                 if done {
                     out.push(marker("notificationComplete"));
                 } else {
@@ -238,7 +238,7 @@ async fn next_event(
 /// replayComplete / notificationComplete (RFC 5277 §2.2.1, §3.6).
 fn marker(name: &str) -> String {
     Event {
-        time_ms: super::server::now_ms(),
+        time_ms: crate::clock::now_ms(),
         content: format!("<{name} xmlns=\"{NETMOD_NOTIF_NS}\"/>"),
     }
     .to_xml()
