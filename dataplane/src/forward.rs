@@ -26,6 +26,7 @@ use crate::mfib::{Mfib, Table};
 use crate::ring::{Frame, RingConfig, RingStats, RxRing, ETH_P_ALL};
 use crate::sock::{setsockopt, PacketSocket};
 use crate::txring::{TxRing, TxRingConfig};
+use crate::wire::checksum_update;
 
 const ETH_HLEN: usize = 14;
 
@@ -139,33 +140,6 @@ pub fn udp_checksum(ip: &[u8]) -> Option<(usize, u16)> {
     }
     let c = !(sum as u16);
     Some((ihl + 6, if c == 0 { 0xffff } else { c }))
-}
-
-/// RFC 1624, eqn. 3: the checksum `hc` after one 16-bit word of the data changed from `old` to
-/// `new`: HC' = ~(~HC + ~m + m').
-#[inline]
-pub fn checksum_update(hc: u16, old: u16, new: u16) -> u16 {
-    let mut sum = u32::from(!hc) + u32::from(!old) + u32::from(new);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    !(sum as u16)
-}
-
-/// The IPv4 header checksum of `hdr` (the whole header, IHL * 4 bytes), computed from scratch
-/// with the checksum field taken as zero. For building test and benchmark frames.
-pub fn ipv4_header_checksum(hdr: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    for (i, w) in hdr.chunks(2).enumerate() {
-        if i == 5 {
-            continue;
-        }
-        let hi = u32::from(w[0]) << 8;
-        sum += hi | w.get(1).copied().map_or(0, u32::from);
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 /// TTL minus one and the header checksum updated for it, for the IPv4 header `ip` (TTL > 0).
@@ -1299,6 +1273,7 @@ mod tests {
     }
     use super::*;
     use crate::mfib::{Oif, Route};
+    use crate::wire::ipv4_header_checksum;
     use std::cell::Cell;
 
     /// Counts the allocations of the current thread, to prove the per-frame path makes none.

@@ -1,7 +1,8 @@
 //! The agent's contact with the kernel's network stack: raw control sockets for the protocol
 //! engines, rtnetlink link/address events and changes, `poll(2)`, network namespaces, the
 //! AF_PACKET TPACKET_V3 receive and transmit rings, the multicast forwarding table and the
-//! forwarding thread that reads one and the other. The only crate where `unsafe` is allowed:
+//! forwarding thread that reads one and the other, and the wire helpers (checksums, IPv4 framing)
+//! every one of them uses. The only crate where `unsafe` is allowed:
 //! each block carries a `// SAFETY:` note.
 
 pub mod forward;
@@ -14,3 +15,4 @@ pub mod sock;
 #[cfg(test)]
 mod testns;
 pub mod txring;
+pub mod wire;

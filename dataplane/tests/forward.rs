@@ -14,14 +14,13 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dataplane::forward::{
-    classify, ipv4_header_checksum, Class, Forwarder, FwdConfig, FwdIf, Ports,
-};
+use dataplane::forward::{classify, Class, Forwarder, FwdConfig, FwdIf, Ports};
 use dataplane::mfib::{Mfib, Oif, Route, Table};
 use dataplane::netlink::{Handle, Link};
 use dataplane::netns::run_in;
 use dataplane::ring::{RingConfig, RingFilter, RxRing};
 use dataplane::sock::{Ipv4Socket, PacketSocket, UdpOptions};
+use dataplane::wire::ipv4_header_checksum;
 
 /// Why these tests cannot run here, if they cannot.
 fn unavailable() -> Option<String> {

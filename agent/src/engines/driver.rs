@@ -1305,7 +1305,7 @@ impl Driver {
                         ChecksumMode::IncludePseudoHeader
                     };
                     let payload = adv.encode(local, mode);
-                    let frame = super::wire::ipv4_frame(
+                    let frame = dataplane::wire::ipv4_frame(
                         vpkt::virtual_mac(e.vrid),
                         VRRP_GROUP_MAC,
                         local,

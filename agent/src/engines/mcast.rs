@@ -916,7 +916,7 @@ impl Multicast {
         } else {
             &[]
         };
-        let f = super::wire::ipv4_frame(
+        let f = dataplane::wire::ipv4_frame(
             e.mac,
             group_mac(dst),
             e.local,

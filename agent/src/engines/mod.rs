@@ -15,7 +15,6 @@ pub mod rib_copy;
 pub mod rib_loader;
 pub mod track;
 pub mod vrrp;
-pub mod wire;
 
 use std::collections::HashMap;
 use std::os::unix::net::UnixDatagram;

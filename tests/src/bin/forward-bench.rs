@@ -42,13 +42,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dataplane::forward::{
-    ipv4_header_checksum, udp_checksum, Forwarder, FwdConfig, FwdIf, Ports, TxMode,
-};
+use dataplane::forward::{udp_checksum, Forwarder, FwdConfig, FwdIf, Ports, TxMode};
 use dataplane::mfib::{Mfib, Oif, Route, Table};
 use dataplane::netlink::{Handle, Link};
 use dataplane::netns::run_in;
 use dataplane::sock::{self, PacketSocket};
+use dataplane::wire::ipv4_header_checksum;
 use ne_lab::lab::{run, unavailable, wait_for, Netns};
 
 const SOURCE: Ipv4Addr = Ipv4Addr::new(10, 0, 1, 1);

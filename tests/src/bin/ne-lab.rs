@@ -815,16 +815,7 @@ fn demo() -> Result<(), String> {
 /// An IGMPv2 membership report for `group` from the receiver, as a whole Ethernet frame
 /// (IPv4 with Router Alert, TTL 1; RFC 2236).
 fn igmp_report(src_mac: [u8; 6], group: std::net::Ipv4Addr) -> Vec<u8> {
-    fn csum(b: &[u8]) -> u16 {
-        let mut s: u32 = b
-            .chunks(2)
-            .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
-            .sum();
-        while s >> 16 != 0 {
-            s = (s & 0xffff) + (s >> 16);
-        }
-        !(s as u16)
-    }
+    let csum = |b: &[u8]| dataplane::wire::internet(b, 0);
     let g = group.octets();
     let mut f = vec![0x01, 0x00, 0x5e, g[1] & 0x7f, g[2], g[3]];
     f.extend_from_slice(&src_mac);

@@ -164,7 +164,7 @@ pub fn decode(payload: &[u8]) -> Result<Message, IgmpError> {
     if payload.len() < MIN_LEN {
         return Err(IgmpError::Truncated);
     }
-    if crate::engines::wire::internet(payload, 0) != 0 {
+    if dataplane::wire::internet(payload, 0) != 0 {
         return Err(IgmpError::Checksum);
     }
     let group = addr(&payload[4..8]);
@@ -296,7 +296,7 @@ impl Message {
                 }
             }
         }
-        let sum = crate::engines::wire::internet(&out, 0);
+        let sum = dataplane::wire::internet(&out, 0);
         out[2..4].copy_from_slice(&sum.to_be_bytes());
         out
     }
@@ -386,7 +386,7 @@ mod tests {
     fn seal(mut bytes: Vec<u8>) -> Vec<u8> {
         bytes[2] = 0;
         bytes[3] = 0;
-        let sum = crate::engines::wire::internet(&bytes, 0);
+        let sum = dataplane::wire::internet(&bytes, 0);
         bytes[2..4].copy_from_slice(&sum.to_be_bytes());
         bytes
     }

@@ -341,7 +341,7 @@ impl Message {
             Message::JoinPrune(jp) => encode_join_prune(jp, &mut out),
             Message::Assert(a) => encode_assert(a, &mut out),
         }
-        let sum = crate::engines::wire::internet(&out, 0);
+        let sum = dataplane::wire::internet(&out, 0);
         out[2..4].copy_from_slice(&sum.to_be_bytes());
         out
     }
@@ -360,7 +360,7 @@ impl Message {
         if !matches!(typ, TYPE_HELLO | TYPE_JOIN_PRUNE | TYPE_ASSERT) {
             return Err(PacketError::UnsupportedType(typ));
         }
-        if crate::engines::wire::internet(bytes, 0) != 0 {
+        if dataplane::wire::internet(bytes, 0) != 0 {
             return Err(PacketError::Checksum);
         }
         let mut r = Reader {
@@ -814,7 +814,7 @@ mod tests {
         bytes.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
         bytes.extend_from_slice(&[1, 0, 10, 0, 0, 10]);
         bytes[2..4].copy_from_slice(&[0, 0]);
-        let sum = crate::engines::wire::internet(&bytes, 0);
+        let sum = dataplane::wire::internet(&bytes, 0);
         bytes[2..4].copy_from_slice(&sum.to_be_bytes());
         h.secondary_addresses.push(Ipv4Addr::new(10, 0, 0, 10));
         assert_eq!(Message::decode(&bytes), Ok(Message::Hello(h)));
@@ -867,7 +867,7 @@ mod tests {
 
         let fix = |mut b: Vec<u8>| {
             b[2..4].copy_from_slice(&[0, 0]);
-            let sum = crate::engines::wire::internet(&b, 0);
+            let sum = dataplane::wire::internet(&b, 0);
             b[2..4].copy_from_slice(&sum.to_be_bytes());
             b
         };

@@ -135,9 +135,9 @@ impl Advert {
             out.extend_from_slice(&[0; V2_AUTH_LEN]);
         }
         let sum = if v2 || mode == ChecksumMode::ExcludePseudoHeader {
-            crate::engines::wire::internet(&out, 0)
+            dataplane::wire::internet(&out, 0)
         } else {
-            crate::engines::wire::internet(&out, pseudo_header_sum(src, out.len()))
+            dataplane::wire::internet(&out, pseudo_header_sum(src, out.len()))
         };
         out[6..8].copy_from_slice(&sum.to_be_bytes());
         out
@@ -167,15 +167,13 @@ impl Advert {
             return Err(AdvertError::Length);
         }
         let mode = if version == 2 {
-            if crate::engines::wire::internet(payload, 0) != 0 {
+            if dataplane::wire::internet(payload, 0) != 0 {
                 return Err(AdvertError::Checksum);
             }
             ChecksumMode::ExcludePseudoHeader
-        } else if crate::engines::wire::internet(payload, pseudo_header_sum(src, payload.len()))
-            == 0
-        {
+        } else if dataplane::wire::internet(payload, pseudo_header_sum(src, payload.len())) == 0 {
             ChecksumMode::IncludePseudoHeader
-        } else if crate::engines::wire::internet(payload, 0) == 0 {
+        } else if dataplane::wire::internet(payload, 0) == 0 {
             ChecksumMode::ExcludePseudoHeader
         } else {
             return Err(AdvertError::Checksum);
@@ -440,7 +438,7 @@ mod tests {
     fn refix(bytes: &mut [u8]) {
         bytes[6] = 0;
         bytes[7] = 0;
-        let s = crate::engines::wire::internet(bytes, 0);
+        let s = dataplane::wire::internet(bytes, 0);
         bytes[6..8].copy_from_slice(&s.to_be_bytes());
     }
 
@@ -561,7 +559,7 @@ mod tests {
     #[test]
     fn ipv4_frame_bytes() {
         let payload = adv(3, 100).encode(SRC, ChecksumMode::ExcludePseudoHeader);
-        let f = crate::engines::wire::ipv4_frame(
+        let f = dataplane::wire::ipv4_frame(
             virtual_mac(1),
             VRRP_MCAST_MAC,
             SRC,
@@ -583,7 +581,7 @@ mod tests {
         .concat();
         assert_eq!(f, expect);
         // The header verifies with the generic routine too.
-        assert_eq!(crate::engines::wire::internet(&f[14..34], 0), 0);
+        assert_eq!(dataplane::wire::internet(&f[14..34], 0), 0);
         // And the payload decodes back from the frame.
         let (a, _) = Advert::decode(&f[34..], SRC).unwrap();
         assert_eq!(a, adv(3, 100));

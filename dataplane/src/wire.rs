@@ -1,5 +1,6 @@
-//! Wire helpers shared by the control protocols: the Internet checksum (RFC 1071) and
-//! Ethernet + IPv4 framing for packets sent through packet sockets.
+//! Wire helpers shared by the control protocols, the forwarding path and the lab: the Internet
+//! checksum (RFC 1071), its incremental update (RFC 1624), and Ethernet + IPv4 framing for
+//! packets sent through packet sockets. Plain functions over bytes: no sockets, no state.
 
 use std::net::Ipv4Addr;
 
@@ -14,6 +15,33 @@ pub fn internet(data: &[u8], initial: u32) -> u16 {
     }
     if let [last] = chunks.remainder() {
         sum += u64::from(*last) << 8;
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// RFC 1624, eqn. 3: the checksum `hc` after one 16-bit word of the data changed from `old` to
+/// `new`: HC' = ~(~HC + ~m + m').
+#[inline]
+pub fn checksum_update(hc: u16, old: u16, new: u16) -> u16 {
+    let mut sum = u32::from(!hc) + u32::from(!old) + u32::from(new);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    !(sum as u16)
+}
+
+/// The IPv4 header checksum of `hdr` (the whole header, IHL * 4 bytes), computed from scratch
+/// with the checksum field taken as zero. For building test and benchmark frames.
+pub fn ipv4_header_checksum(hdr: &[u8]) -> u16 {
+    let mut sum: u32 = 0;
+    for (i, w) in hdr.chunks(2).enumerate() {
+        if i == 5 {
+            continue;
+        }
+        let hi = u32::from(w[0]) << 8;
+        sum += hi | w.get(1).copied().map_or(0, u32::from);
     }
     while sum > 0xffff {
         sum = (sum & 0xffff) + (sum >> 16);
