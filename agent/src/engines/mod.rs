@@ -13,6 +13,7 @@ pub mod monitor;
 pub mod pim;
 pub mod rib_copy;
 pub mod rib_loader;
+pub mod rng;
 pub mod track;
 pub mod vrrp;
 

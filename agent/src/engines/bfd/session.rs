@@ -113,7 +113,7 @@ pub struct Session {
     tx_anchor: Instant,
     tx_jitter: u32,
     /// xorshift64 state, never 0.
-    rng: u64,
+    rng: crate::engines::rng::Rng,
 
     counters: Counters,
 }
@@ -128,10 +128,7 @@ impl Session {
         } else {
             (State::Down, Diag::None)
         };
-        let mut rng = seed ^ 0x9e37_79b9_7f4a_7c15;
-        if rng == 0 {
-            rng = 0x2545_f491_4f6c_dd1d;
-        }
+        let rng = crate::engines::rng::Rng::new(seed ^ 0x9e37_79b9_7f4a_7c15);
         let mut s = Session {
             cfg,
             state,
@@ -494,7 +491,7 @@ impl Session {
     /// Per-packet jitter factor (§6.8.7): the interval is reduced by a
     /// random 0-25%, or by 10-25% when bfd.DetectMult is 1.
     fn draw_jitter(&mut self) -> u32 {
-        let r = self.next_random();
+        let r = self.rng.next_u64();
         let scale = JITTER_SCALE;
         let (low, high) = if self.cfg.detect_mult <= 1 {
             (scale * 75 / 100, scale * 90 / 100)
@@ -503,16 +500,6 @@ impl Session {
         };
         // Both bounds are at most JITTER_SCALE, so this fits in a u32.
         (low + r % (high - low + 1)) as u32
-    }
-
-    /// xorshift64 (Marsaglia).
-    fn next_random(&mut self) -> u64 {
-        let mut x = self.rng;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.rng = x;
-        x
     }
 }
 

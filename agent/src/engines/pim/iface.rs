@@ -215,7 +215,7 @@ pub struct Interface {
     cfg: Config,
     local: Ipv4Addr,
     gen_id: u32,
-    rng: u64,
+    rng: crate::engines::rng::Rng,
     hello_at: Option<Instant>,
     neighbors: BTreeMap<Ipv4Addr, Neighbor>,
     dr: Ipv4Addr,
@@ -234,7 +234,7 @@ impl Interface {
             cfg,
             local,
             gen_id,
-            rng: seed | 1,
+            rng: crate::engines::rng::Rng::new(seed | 1),
             hello_at: None,
             neighbors: BTreeMap::new(),
             dr: local,
@@ -774,16 +774,9 @@ impl Interface {
         });
     }
 
-    /// A uniformly spread delay in [0, max) (xorshift64; not for security).
+    /// A uniformly spread delay in [0, max).
     fn jitter(&mut self, max: Duration) -> Duration {
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        let nanos = max.as_nanos() as u64;
-        if nanos == 0 {
-            return Duration::ZERO;
-        }
-        Duration::from_nanos(self.rng % nanos)
+        self.rng.below(max)
     }
 }
 

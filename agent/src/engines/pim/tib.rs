@@ -145,7 +145,7 @@ type Batch = BTreeMap<(u32, Ipv4Addr), BTreeMap<Ipv4Addr, Vec<EncodedSource>>>;
 pub struct Tib {
     rp: Option<Ipv4Addr>,
     entries: BTreeMap<Key, Entry>,
-    rng: u64,
+    rng: crate::engines::rng::Rng,
 }
 
 impl Tib {
@@ -155,7 +155,7 @@ impl Tib {
         Tib {
             rp,
             entries: BTreeMap::new(),
-            rng: seed | 1,
+            rng: crate::engines::rng::Rng::new(seed | 1),
         }
     }
 
@@ -329,7 +329,7 @@ impl Tib {
     /// Join suppression: the Join Timer to at least t_joinsuppress from now (a random
     /// 1.1-1.4 t_periodic, at most the seen Join's holdtime in seconds).
     fn increase_join_timer(&mut self, key: Key, holdtime: u16, now: Instant) {
-        let t = T_PERIODIC * 11 / 10 + jitter(&mut self.rng, T_PERIODIC * 3 / 10);
+        let t = T_PERIODIC * 11 / 10 + self.rng.below(T_PERIODIC * 3 / 10);
         let at = now + t.min(Duration::from_secs(u64::from(holdtime)));
         if let Some(e) = self.entries.get_mut(&key) {
             e.join_timer = e.join_timer.map(|t| t.max(at));
@@ -337,7 +337,7 @@ impl Tib {
     }
 
     fn decrease_join_timer(&mut self, key: Key, now: Instant) {
-        let at = now + jitter(&mut self.rng, T_OVERRIDE_MAX);
+        let at = now + self.rng.below(T_OVERRIDE_MAX);
         if let Some(e) = self.entries.get_mut(&key) {
             e.join_timer = e.join_timer.map(|t| t.min(at));
         }
@@ -420,18 +420,6 @@ fn send(upstream_if: u32, jp: JoinPrune) -> TibAction {
         upstream_if,
         msg: Message::JoinPrune(jp),
     }
-}
-
-/// A uniformly spread delay in [0, max) (xorshift64; not for security).
-fn jitter(rng: &mut u64, max: Duration) -> Duration {
-    *rng ^= *rng << 13;
-    *rng ^= *rng >> 7;
-    *rng ^= *rng << 17;
-    let nanos = max.as_nanos() as u64;
-    if nanos == 0 {
-        return Duration::ZERO;
-    }
-    Duration::from_nanos(*rng % nanos)
 }
 
 #[cfg(test)]
