@@ -77,6 +77,15 @@ def wait_for(words, what):
 wait_for(["<monitoring>disabled</monitoring>", "<group-state>disabled</group-state>"],
          "a disabled monitor group and the track of it say so in <get>")
 
+# <get> lists every interface of the device, configured or not: loopback is never configured
+# here but is there with its state and counters.
+s = state()
+lo = s.split("<name>lo</name>", 1)
+check(len(lo) == 2 and "<oper-status>" in lo[1].split("</interface>", 1)[0]
+      and "<in-packets>" in lo[1].split("</interface>", 1)[0], "unconfigured lo in <get>: " + s[:2000])
+check("<oper-status>not-present</oper-status>" in s, "configured, absent interfaces still listed")
+check("<name>lo</name>" not in m.get_config(source="running").data_xml, "get-config shows only configuration")
+
 # Enabled: the bound interface is not present (down), so the group has failed.
 m.edit_config(target="candidate", config=f'<config><monitor-groups xmlns="{MG}"><monitor-group>'
               f'<name>uplinks</name><enabled>true</enabled></monitor-group></monitor-groups></config>')

@@ -1640,10 +1640,19 @@ impl Driver {
         use std::fmt::Write as _;
         let esc = yang::xml::escape_text;
         let mut x = String::new();
-        if !self.cfg.interfaces.is_empty() {
+        // Every interface of the device, configured or not, and the configured ones that are
+        // not present.
+        let names: std::collections::BTreeSet<String> = self
+            .cfg
+            .interfaces
+            .keys()
+            .chain(self.links.keys())
+            .cloned()
+            .collect();
+        if !names.is_empty() {
             x.push_str("<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\">");
         }
-        for name in self.cfg.interfaces.keys() {
+        for name in &names {
             let _ = write!(x, "<interface><name>{}</name>", esc(name));
             match self.links.get(name) {
                 Some(l) => {
@@ -1686,7 +1695,7 @@ impl Driver {
             }
             x.push_str("</interface>");
         }
-        if !self.cfg.interfaces.is_empty() {
+        if !names.is_empty() {
             x.push_str("</interfaces>");
         }
         if !self.monitors.is_empty() {
