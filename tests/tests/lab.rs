@@ -489,3 +489,76 @@ fn bfd_to_a_peer_that_never_answers_arp_counts_nothing_as_sent() {
     let b = bfd(&mut ca);
     assert!(num(&b, "<name>to-b</name>", "tx-packets") > 0, "{b}");
 }
+
+/// Packets that do not decode are counted where `<get>` shows them (issue 15 item 6): a BFD
+/// Control packet of the wrong version from B, a VRRP advertisement of version 4 from B, an IGMP
+/// message with a bad checksum from the receiver and a PIM message with a bad checksum from the
+/// source, each sent once to A.
+#[test]
+fn malformed_control_packets_are_counted() {
+    if !require() {
+        return;
+    }
+    let (lab, mut ca, mut cb) = Lab::seed().expect("lab");
+    steady(&mut ca, &mut cb);
+    let send = |role: &str, script: &str| {
+        lab.exec(role, &["python3", "-c", script])
+            .unwrap_or_else(|e| panic!("send from {role}: {e}"))
+    };
+    // UDP to A's single-hop BFD port: version 0, not 1.
+    send(
+        "b",
+        "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); \
+         s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 255); \
+         s.sendto(bytes(24), ('10.0.0.1', 3784))",
+    );
+    // IP protocol 112 to the VRRP group out of b-ic, for vrid 1: version 4.
+    send(
+        "b",
+        "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_RAW, 112); \
+         s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255); \
+         s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton('10.0.0.2')); \
+         s.sendto(bytes([0x41, 1, 100, 1, 0, 100, 0, 0, 10, 0, 0, 6]), ('224.0.0.18', 0))",
+    );
+    // IP protocol 2 (IGMP) to A's downstream address: a v2 report with a wrong checksum.
+    send(
+        "rcv",
+        "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_RAW, 2); \
+         s.sendto(bytes([0x16, 0, 0xde, 0xad, 239, 1, 1, 9]), ('192.168.1.1', 0))",
+    );
+    // IP protocol 103 (PIM) to A's uplink address from the source: a Hello with a wrong checksum.
+    send(
+        "src",
+        "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_RAW, 103); \
+         s.sendto(bytes([0x20, 0, 0xde, 0xad]), ('10.1.0.1', 0))",
+    );
+    let counted = |c: &mut Blocking, filter: &str, anchor: &str| -> u64 {
+        c.get(Some(filter))
+            .ok()
+            .and_then(|x| leaf_after(&x, anchor, "rx-malformed").and_then(|v| v.parse().ok()))
+            .unwrap_or(0)
+    };
+    let bfd_filter = "<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\"><statistics/></bfd>";
+    let vrrp_filter = "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>a-ic</name>\
+                       <vrrp xmlns=\"urn:ne-agent:yang:ne-vrrp\"><statistics/></vrrp></interface></interfaces>";
+    let pim_filter = "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>a-up</name>\
+                      <pim xmlns=\"urn:ne-agent:yang:ne-multicast\"><statistics/></pim></interface></interfaces>";
+    let igmp_filter = "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>a-dn</name>\
+                       <igmp xmlns=\"urn:ne-agent:yang:ne-multicast\"><statistics/></igmp></interface></interfaces>";
+    assert!(
+        wait_for(Duration::from_secs(10), || {
+            counted(&mut ca, bfd_filter, "<statistics>") >= 1
+                && counted(&mut ca, vrrp_filter, "<statistics>") >= 1
+                && counted(&mut ca, igmp_filter, "<statistics>") >= 1
+                && counted(&mut ca, pim_filter, "<statistics>") >= 1
+        }),
+        "BFD {} VRRP {} IGMP {} PIM {}",
+        counted(&mut ca, bfd_filter, "<statistics>"),
+        counted(&mut ca, vrrp_filter, "<statistics>"),
+        counted(&mut ca, igmp_filter, "<statistics>"),
+        counted(&mut ca, pim_filter, "<statistics>")
+    );
+    // The session to B and the mVRRP group took no harm.
+    assert_eq!(bfd_state(&mut ca, "to-b").as_deref(), Ok("up"));
+    assert_eq!(vrrp_state(&mut ca, "a-ic", 1).as_deref(), Ok("master"));
+}

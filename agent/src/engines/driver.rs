@@ -168,6 +168,10 @@ pub struct Driver {
     vrrp_ids: BTreeMap<(String, u8), u32>,
     vrrp_io: HashMap<String, VrrpIo>,
     monitors: BTreeMap<String, MonitorState>,
+    /// BFD Control packets that did not decode (before any session could be found for them).
+    bfd_malformed: u64,
+    /// VRRP advertisements that did not decode, by interface.
+    vrrp_malformed: HashMap<String, u64>,
     /// IPv4 neighbour (ARP) entries as the kernel reports them: whether a single-hop BFD
     /// packet to a peer leaves at once or waits for resolution.
     neighbours: HashMap<(u32, Ipv4Addr), netlink::Resolution>,
@@ -311,6 +315,8 @@ impl Driver {
             vrrp_ids: BTreeMap::new(),
             vrrp_io: HashMap::new(),
             monitors: BTreeMap::new(),
+            bfd_malformed: 0,
+            vrrp_malformed: HashMap::new(),
             neighbours: HashMap::new(),
             settling: BTreeMap::new(),
             mc: super::mcast::Multicast::new(now_ms()),
@@ -1063,8 +1069,13 @@ impl Driver {
                 }
             };
             let now = Instant::now();
-            let Ok(pkt) = ControlPacket::decode(&self.buf[..meta.len]) else {
-                continue;
+            let pkt = match ControlPacket::decode(&self.buf[..meta.len]) {
+                Ok(p) => p,
+                Err(err) => {
+                    self.bfd_malformed += 1;
+                    debug!(source = %meta.src, error = %err, "malformed BFD packet dropped");
+                    continue;
+                }
             };
             let id = if pkt.your_disc != 0 {
                 self.by_disc.get(&pkt.your_disc).copied()
@@ -1192,12 +1203,14 @@ impl Driver {
             };
             let now = Instant::now();
             let b = &self.buf[..meta.len];
-            if b.len() < 20 || b[0] >> 4 != 4 {
-                continue;
-            }
-            let ihl = usize::from(b[0] & 0x0f) * 4;
-            let total = usize::from(u16::from_be_bytes([b[2], b[3]])).min(b.len());
-            if ihl < 20 || total < ihl + 8 {
+            let ihl = b.first().map_or(0, |v| usize::from(v & 0x0f) * 4);
+            let total = match b.get(2..4) {
+                Some(t) => usize::from(u16::from_be_bytes([t[0], t[1]])).min(b.len()),
+                None => 0,
+            };
+            if b.len() < 20 || b[0] >> 4 != 4 || ihl < 20 || total < ihl + 8 {
+                *self.vrrp_malformed.entry(ifname.to_string()).or_default() += 1;
+                debug!(interface = %ifname, len = b.len(), "malformed VRRP packet dropped: bad IPv4 header");
                 continue;
             }
             let ttl = b[8];
@@ -1230,7 +1243,11 @@ impl Driver {
                     e.checksum_errors += 1;
                     continue;
                 }
-                Err(_) => continue,
+                Err(err) => {
+                    *self.vrrp_malformed.entry(ifname.to_string()).or_default() += 1;
+                    debug!(interface = %ifname, source = %src, error = %err, "malformed VRRP advertisement dropped");
+                    continue;
+                }
             };
             if adv.version != e.cfg.version {
                 continue;
@@ -1686,8 +1703,12 @@ impl Driver {
                 .range((name.clone(), 0)..=(name.clone(), 255))
                 .filter_map(|(_, id)| self.vrrp.get(id))
                 .collect();
-            if !groups.is_empty() {
-                x.push_str("<vrrp xmlns=\"urn:ne-agent:yang:ne-vrrp\">");
+            let malformed = self.vrrp_malformed.get(name.as_str()).copied().unwrap_or(0);
+            if !groups.is_empty() || malformed > 0 {
+                let _ = write!(
+                    x,
+                    "<vrrp xmlns=\"urn:ne-agent:yang:ne-vrrp\"><statistics><rx-malformed>{malformed}</rx-malformed></statistics>"
+                );
                 for e in groups {
                     self.vrrp_state(e, &mut x);
                 }
@@ -1718,8 +1739,13 @@ impl Driver {
         if !self.monitors.is_empty() {
             x.push_str("</monitor-groups>");
         }
-        if !self.bfd_ids.is_empty() {
-            x.push_str("<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\">");
+        let bfd_any = !self.bfd_ids.is_empty() || self.bfd_malformed > 0;
+        if bfd_any {
+            let _ = write!(
+                x,
+                "<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\"><statistics><rx-malformed>{}</rx-malformed></statistics>",
+                self.bfd_malformed
+            );
         }
         for id in self.bfd_ids.values() {
             let Some(e) = self.bfd.get(id) else { continue };
@@ -1754,7 +1780,7 @@ impl Driver {
                 c.rx_discarded + e.io_discards
             );
         }
-        if !self.bfd_ids.is_empty() {
+        if bfd_any {
             x.push_str("</bfd>");
         }
         if self.mc.has_state() {

@@ -94,6 +94,9 @@ struct McIf {
     /// Downstream Join/Prune state (with PIM).
     ds: Option<Downstream>,
     igmp_since: Option<Instant>,
+    /// IGMP and PIM messages received on this interface that did not decode.
+    igmp_malformed: u64,
+    pim_malformed: u64,
 }
 
 struct Source {
@@ -291,6 +294,8 @@ impl Multicast {
                     pim: None,
                     ds: None,
                     igmp_since: None,
+                    igmp_malformed: 0,
+                    pim_malformed: 0,
                 });
                 e.cfg = c.clone();
             }
@@ -753,8 +758,15 @@ impl Multicast {
             let payload = ip[ihl..total].to_vec();
             match ip[9] {
                 IGMP_PROTO => {
-                    let Ok(msg) = super::igmp::packet::decode(&payload) else {
-                        continue;
+                    let msg = match super::igmp::packet::decode(&payload) {
+                        Ok(m) => m,
+                        Err(err) => {
+                            if let Some(e) = self.ifs.get_mut(name) {
+                                e.igmp_malformed += 1;
+                            }
+                            debug!(interface = %name, source = %src, error = %err, "malformed IGMP message dropped");
+                            continue;
+                        }
                     };
                     let Some(i) = self.ifs.get_mut(name).and_then(|e| e.igmp.as_mut()) else {
                         continue;
@@ -763,8 +775,15 @@ impl Multicast {
                     self.igmp_actions(name, a);
                 }
                 PIM_PROTO => {
-                    let Ok(msg) = PimMessage::decode(&payload) else {
-                        continue;
+                    let msg = match PimMessage::decode(&payload) {
+                        Ok(m) => m,
+                        Err(err) => {
+                            if let Some(e) = self.ifs.get_mut(name) {
+                                e.pim_malformed += 1;
+                            }
+                            debug!(interface = %name, source = %src, error = %err, "malformed PIM message dropped");
+                            continue;
+                        }
                     };
                     let Some(p) = self.ifs.get_mut(name).and_then(|e| e.pim.as_mut()) else {
                         continue;
@@ -1476,7 +1495,11 @@ impl Multicast {
                 }
                 x.push_str("</group>");
             }
-            x.push_str("</igmp>");
+            let _ = write!(
+                x,
+                "<statistics><rx-malformed>{}</rx-malformed></statistics></igmp>",
+                e.igmp_malformed
+            );
         }
         if let Some(p) = &e.pim {
             let _ = write!(x, "<pim xmlns=\"{ns}\">");
@@ -1538,7 +1561,11 @@ impl Multicast {
                     s.unwrap_or(any)
                 );
             }
-            x.push_str("</pim>");
+            let _ = write!(
+                x,
+                "<statistics><rx-malformed>{}</rx-malformed></statistics></pim>",
+                e.pim_malformed
+            );
         }
         if let Some((gi, gv)) = &e.cfg.gate {
             let open = self.gates.get(&(gi.clone(), *gv)).is_some_and(|g| g.open);
