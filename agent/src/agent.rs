@@ -85,7 +85,9 @@ async fn serve(args: RunArgs) -> Result<(), String> {
         crate::engines::Engines::start(Arc::clone(&schema), &running, event_tx)
             .map_err(|e| format!("cannot start the protocol thread: {e}"))?,
     );
-    let _ = server.engines.set(Arc::clone(&engines));
+    let _ = server
+        .engines
+        .set(Arc::clone(&engines) as Arc<dyn crate::northbound::Protocols>);
     let event_server = Arc::clone(&server);
     std::thread::Builder::new()
         .name("protocol-events".into())
@@ -185,4 +187,15 @@ fn initial_password(path: &Path) -> Result<String, String> {
         .map_err(|e| format!("{}: {e}", path.display()))?;
     info!(path = %path.display(), "generated the initial admin password (mode 0600 file)");
     Ok(password)
+}
+
+/// The engines as the front ends see them.
+impl crate::northbound::Protocols for crate::engines::Engines {
+    fn state_xml(&self) -> Option<String> {
+        crate::engines::Engines::state_xml(self)
+    }
+
+    fn subscriber(&self) -> Box<dyn datastore::Subscriber + '_> {
+        Box::new(crate::engines::Engines::subscriber(self))
+    }
 }

@@ -7,3 +7,4 @@ pub mod cli;
 pub mod clock;
 pub mod engines;
 pub mod netconf;
+pub mod northbound;

@@ -68,7 +68,7 @@ pub struct Server {
     /// The NETCONF event stream (RFC 5277).
     pub events: super::notify::Stream,
     /// The protocol engines, once started (absent in management-only tests).
-    pub engines: std::sync::OnceLock<Arc<crate::engines::Engines>>,
+    pub engines: std::sync::OnceLock<Arc<dyn crate::northbound::Protocols>>,
 }
 
 /// A registered session; unregisters (and releases what it held) when dropped.
@@ -119,7 +119,7 @@ impl Server {
         match self.engines.get() {
             Some(e) => {
                 let mut s = e.subscriber();
-                f(&mut [&mut s])
+                f(&mut [s.as_mut()])
             }
             None => f(&mut []),
         }

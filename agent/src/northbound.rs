@@ -1,0 +1,13 @@
+//! What the management front ends (NETCONF today; RESTCONF and the CLI in this round) need of
+//! the rest of the agent, as traits: they see the protocol engines only through
+//! [`Protocols`]. The wiring (`agent.rs`) implements it for the engines.
+
+/// The protocol engines as a front end sees them.
+pub trait Protocols: Send + Sync {
+    /// Their operational state, as XML of the device's modules; None if they did not answer in
+    /// time.
+    fn state_xml(&self) -> Option<String>;
+
+    /// A subscriber to the commit pipeline for one commit (prepare may veto; apply reconciles).
+    fn subscriber(&self) -> Box<dyn datastore::Subscriber + '_>;
+}
