@@ -109,6 +109,26 @@ pub(crate) fn migrate(db: &sled::Db) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Free space a write needs besides its own size: sled writes in segments of up to 512 KiB and
+/// must be able to start new ones.
+const MIN_FREE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// sled 0.34 does not fail cleanly when the disk fills up (its flusher blocks), so a write is
+/// refused up front unless there is ample room for it and for sled's segments.
+pub(crate) fn check_room(dir: &std::path::Path, bytes: u64) -> Result<(), StoreError> {
+    let free = fs2::available_space(dir).map_err(|e| {
+        StoreError::Storage(format!("cannot check free space in {}: {e}", dir.display()))
+    })?;
+    let need = MIN_FREE_BYTES + 4 * bytes;
+    if free < need {
+        return Err(StoreError::Storage(format!(
+            "disk full: {free} bytes free in {}, at least {need} needed",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 pub(crate) const BASE: &[u8] = b"m:base";
 
 pub(crate) fn log_key(id: u64) -> Vec<u8> {
@@ -287,7 +307,7 @@ impl Worker {
         for id in self.trimmed + 1..=trim_to {
             batch.remove(log_key(id));
         }
-        crate::store::check_room(&self.dir, bytes)?;
+        check_room(&self.dir, bytes)?;
         self.db.apply_batch(batch)?;
         self.trimmed = self.trimmed.max(trim_to);
         self.base.store(generation, Ordering::Release);

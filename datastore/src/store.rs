@@ -23,7 +23,7 @@ use yang::Schema;
 
 use crate::chunks::{all_chunks, chunk_key, chunk_keys_under, load, Chunks};
 use crate::commit::{CommitMeta, CommitOutcome, Subscriber};
-use crate::compactor::{self, log_key, prefixed, Compactor};
+use crate::compactor::{self, check_room, log_key, prefixed, Compactor};
 use crate::confirmed::{CommitRequest, Pending, DEFAULT_TIMEOUT_S};
 use crate::error::StoreError;
 use crate::journal;
@@ -33,10 +33,6 @@ use crate::reclaim::Reclaimer;
 const GENERATION: &[u8] = b"m:generation";
 const STARTUP_PRESENT: &[u8] = b"m:startup";
 const CONFIRMED: &[u8] = b"m:confirmed";
-
-/// Free space a write needs besides its own size: sled writes in segments of up to 512 KiB and
-/// must be able to start new ones.
-const MIN_FREE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// A sled batch and the number of bytes it writes (for the free-space check).
 #[derive(Default)]
@@ -1081,22 +1077,6 @@ fn load_candidate(
             Ok((None, next, len))
         }
     }
-}
-
-/// sled 0.34 does not fail cleanly when the disk fills up (its flusher blocks), so a write is
-/// refused up front unless there is ample room for it and for sled's segments.
-pub(crate) fn check_room(dir: &Path, bytes: u64) -> Result<(), StoreError> {
-    let free = fs2::available_space(dir).map_err(|e| {
-        StoreError::Storage(format!("cannot check free space in {}: {e}", dir.display()))
-    })?;
-    let need = MIN_FREE_BYTES + 4 * bytes;
-    if free < need {
-        return Err(StoreError::Storage(format!(
-            "disk full: {free} bytes free in {}, at least {need} needed",
-            dir.display()
-        )));
-    }
-    Ok(())
 }
 
 fn load_prefix(db: &sled::Db, schema: &Schema, prefix: u8) -> Result<DataTree, StoreError> {
