@@ -89,16 +89,13 @@ impl<'t> Chunks<'t> {
             return a.clone();
         }
         let steps = split_steps(parent);
-        let mut found = Some(Vec::with_capacity(steps.len()));
-        for i in 1..=steps.len() {
-            match (
-                found.as_mut(),
-                self.tree.find(self.schema, &steps[..i].concat()),
-            ) {
-                (Some(v), Some(a)) => v.push(a.schema),
-                _ => found = None,
-            }
-        }
+        let found: Option<Vec<yang::NodeId>> = (1..=steps.len())
+            .map(|i| {
+                self.tree
+                    .find(self.schema, &steps[..i].concat())
+                    .map(|a| a.schema)
+            })
+            .collect();
         self.ancestors.insert(parent.to_string(), found.clone());
         found
     }
@@ -110,7 +107,7 @@ impl<'t> Chunks<'t> {
         let steps = split_steps(key);
         let parent = steps[..steps.len().saturating_sub(1)].concat();
         let ancestors = self.ancestors_of(&parent)?;
-        Some(render(schema, node, &ancestors)).flatten()
+        render(schema, node, &ancestors)
     }
 }
 

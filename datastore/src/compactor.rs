@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -183,7 +183,7 @@ pub(crate) struct Compactor {
     tx: Option<Sender<u64>>,
     thread: Option<JoinHandle<()>>,
     /// Tests hold compaction back to exercise the replay of the log at load.
-    paused: std::sync::atomic::AtomicBool,
+    paused: AtomicBool,
 }
 
 struct Worker {
@@ -221,7 +221,7 @@ impl Compactor {
         Compactor {
             tx: Some(tx),
             thread,
-            paused: std::sync::atomic::AtomicBool::new(false),
+            paused: AtomicBool::new(false),
         }
     }
 
@@ -234,9 +234,7 @@ impl Compactor {
             let _ = tx.send(generation);
         }
     }
-}
 
-impl Compactor {
     pub(crate) fn pause(&self) {
         self.paused.store(true, Ordering::Relaxed);
     }
@@ -272,10 +270,11 @@ impl Worker {
             return Ok(());
         }
         let chunks = chunks_after(&self.db, base, generation)?;
-        let mut by_bucket: BTreeMap<u16, Vec<(&String, &Option<String>)>> = BTreeMap::new();
-        for (key, xml) in &chunks {
+        let folded = chunks.len();
+        let mut by_bucket: BTreeMap<u16, Vec<(String, Option<String>)>> = BTreeMap::new();
+        for (key, xml) in chunks {
             by_bucket
-                .entry(bucket_of(key))
+                .entry(bucket_of(&key))
                 .or_default()
                 .push((key, xml));
         }
@@ -289,8 +288,8 @@ impl Worker {
             };
             for (k, xml) in updates {
                 match xml {
-                    Some(x) => bucket.insert(k.clone(), x.clone()),
-                    None => bucket.remove(k),
+                    Some(x) => bucket.insert(k, x),
+                    None => bucket.remove(&k),
                 };
             }
             if bucket.is_empty() {
@@ -302,8 +301,8 @@ impl Worker {
             }
         }
         batch.insert(BASE, &generation.to_be_bytes());
-        let keep_from = generation.saturating_sub(HISTORY as u64);
-        let trim_to = keep_from.min(generation);
+        // Records older than the history keeps go, now that the base covers them.
+        let trim_to = generation.saturating_sub(HISTORY as u64);
         for id in self.trimmed + 1..=trim_to {
             batch.remove(log_key(id));
         }
@@ -313,7 +312,7 @@ impl Worker {
         self.base.store(generation, Ordering::Release);
         debug!(
             base = generation,
-            chunks = chunks.len(),
+            chunks = folded,
             "running's stored chunks up to date"
         );
         Ok(())

@@ -692,7 +692,7 @@ impl Datastore {
         // that concurrent commits share one flush (group commit).
         self.apply_unflushed(batch)?;
         // Every change of running, whatever made it (commit, edit of running, copy-config,
-        // rollback, the revert of an unconfirmed commit), is logged once it is durable.
+        // rollback, the revert of an unconfirmed commit), is logged once it is written.
         info!(
             commit = id,
             user = %meta.user,
@@ -852,7 +852,6 @@ impl Datastore {
         self.commit_inner(|_| Ok(backup), meta, subscribers, |_, _| Ok(Confirm::Clear))
     }
 
-    /// Apply a batch and flush it to disk.
     /// Apply a batch without waiting for it to reach the disk.
     fn apply_unflushed(&self, writes: Writes) -> Result<(), StoreError> {
         check_room(&self.dir, writes.bytes)?;
@@ -860,9 +859,9 @@ impl Datastore {
         Ok(())
     }
 
+    /// Apply a batch and flush it to disk.
     fn write(&self, writes: Writes) -> Result<(), StoreError> {
-        check_room(&self.dir, writes.bytes)?;
-        self.db.apply_batch(writes.batch)?;
+        self.apply_unflushed(writes)?;
         self.db.flush()?;
         Ok(())
     }
@@ -1049,7 +1048,8 @@ fn load_candidate(
         touched = true;
     }
     let mut next = 0;
-    let mut len = 0;
+    // An overlay of an older database counts as a record: the next commit or discard clears it.
+    let mut len = usize::from(touched);
     for kv in db.scan_prefix(b"j") {
         let (k, v) = kv?;
         next = journal::seq_of(&k).map_or(next, |s| s + 1);

@@ -587,3 +587,42 @@ fn running_loads_from_the_log_while_its_chunks_lag_behind() {
     );
     assert_eq!(ds.history().len(), 50);
 }
+
+/// A database written before the journal kept the uncommitted candidate as per-chunk `c` keys:
+/// it loads, and the next commit clears it (left behind, it came back at the next start).
+#[test]
+fn an_older_databases_candidate_overlay_loads_and_goes_with_the_commit() {
+    let dir = TempDir::new("legacy-overlay");
+    let s = schema();
+    {
+        let (ds, _) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+        edit(&ds, 1, &format!("<bfd {BFD}>{}</bfd>", session("a", 1))).unwrap();
+        ds.commit(&meta(), &mut []).unwrap();
+    }
+    {
+        // The older layout: the candidate's chunk with session b as a `c` key.
+        let db = sled::Config::new().path(dir.0.join("db")).open().unwrap();
+        let key = "/bfd:bfd/bfd:session[bfd:name='b']";
+        let xml = format!("<bfd {BFD}>{}</bfd>", session("b", 2));
+        let mut k = vec![b'c'];
+        k.extend_from_slice(key.as_bytes());
+        db.insert(k, xml.as_bytes()).unwrap();
+        db.flush().unwrap();
+    }
+    {
+        let (ds, _) = Datastore::open(&dir.0, Arc::clone(&s)).unwrap();
+        assert!(ds.candidate_dirty());
+        assert!(xml(&ds, Target::Candidate).contains("<name>b</name>"));
+        ds.commit(&meta(), &mut []).unwrap();
+        // Then a change of running itself (no candidate edit in between).
+        let del = yang::xml::parse_fragment(&format!(
+            "<bfd {BFD} {NC}><session nc:operation=\"delete\"><name>b</name></session></bfd>"
+        ))
+        .unwrap();
+        ds.edit_running(&del, EditOp::Merge, &meta(), &mut [])
+            .unwrap();
+    }
+    let (ds, _) = Datastore::open(&dir.0, s).unwrap();
+    assert!(!ds.candidate_dirty(), "{}", xml(&ds, Target::Candidate));
+    assert!(!xml(&ds, Target::Candidate).contains("<name>b</name>"));
+}
