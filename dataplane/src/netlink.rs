@@ -493,50 +493,45 @@ impl Handle {
         Ok(replies)
     }
 
+    /// A dump request, each reply turned into a `T` by `pick` (the others skipped).
+    fn dump<T>(
+        &mut self,
+        req: RouteNetlinkMessage,
+        pick: impl Fn(&RouteNetlinkMessage) -> Option<T>,
+    ) -> io::Result<Vec<T>> {
+        let r = self.request(req, NLM_F_REQUEST | NLM_F_DUMP)?;
+        Ok(r.iter().filter_map(pick).collect())
+    }
+
     /// Every netdev.
     pub fn links(&mut self) -> io::Result<Vec<Link>> {
-        let r = self.request(
+        self.dump(
             RouteNetlinkMessage::GetLink(LinkMessage::default()),
-            NLM_F_REQUEST | NLM_F_DUMP,
-        )?;
-        Ok(r.iter()
-            .filter_map(|m| match m {
+            |m| match m {
                 RouteNetlinkMessage::NewLink(l) => Some(link_from(l)),
                 _ => None,
-            })
-            .collect())
+            },
+        )
     }
 
     /// Every IPv4 neighbour (ARP) entry.
     pub fn neighbours(&mut self) -> io::Result<Vec<Neighbour>> {
         let mut req = NeighbourMessage::default();
         req.header.family = AddressFamily::Inet;
-        let r = self.request(
-            RouteNetlinkMessage::GetNeighbour(req),
-            NLM_F_REQUEST | NLM_F_DUMP,
-        )?;
-        Ok(r.iter()
-            .filter_map(|m| match m {
-                RouteNetlinkMessage::NewNeighbour(n) => neighbour_from(n, false),
-                _ => None,
-            })
-            .collect())
+        self.dump(RouteNetlinkMessage::GetNeighbour(req), |m| match m {
+            RouteNetlinkMessage::NewNeighbour(n) => neighbour_from(n, false),
+            _ => None,
+        })
     }
 
     /// Every IPv4 address.
     pub fn addrs(&mut self) -> io::Result<Vec<Addr>> {
         let mut req = AddressMessage::default();
         req.header.family = AddressFamily::Inet;
-        let r = self.request(
-            RouteNetlinkMessage::GetAddress(req),
-            NLM_F_REQUEST | NLM_F_DUMP,
-        )?;
-        Ok(r.iter()
-            .filter_map(|m| match m {
-                RouteNetlinkMessage::NewAddress(a) => addr_from(a),
-                _ => None,
-            })
-            .collect())
+        self.dump(RouteNetlinkMessage::GetAddress(req), |m| match m {
+            RouteNetlinkMessage::NewAddress(a) => addr_from(a),
+            _ => None,
+        })
     }
 
     /// The route toward `dst` in the main table, if there is a unicast one.
@@ -573,13 +568,10 @@ impl Handle {
     pub fn routes(&mut self) -> io::Result<Vec<Route>> {
         let mut m = RouteMessage::default();
         m.header.address_family = AddressFamily::Inet;
-        let r = self.request(RouteNetlinkMessage::GetRoute(m), NLM_F_REQUEST | NLM_F_DUMP)?;
-        Ok(r.iter()
-            .filter_map(|m| match m {
-                RouteNetlinkMessage::NewRoute(r) => main_route(r),
-                _ => None,
-            })
-            .collect())
+        self.dump(RouteNetlinkMessage::GetRoute(m), |m| match m {
+            RouteNetlinkMessage::NewRoute(r) => main_route(r),
+            _ => None,
+        })
     }
 
     /// Every nexthop object, by id (empty on a kernel without them).

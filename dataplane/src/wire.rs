@@ -49,6 +49,18 @@ pub fn ipv4_header_checksum(hdr: &[u8]) -> u16 {
     !(sum as u16)
 }
 
+/// The header length and total length of an IPv4 packet (the total clamped to the bytes there
+/// are), if it is version 4 with a header of at least 20 bytes that fits: the payload is
+/// `&packet[ihl..total]`.
+pub fn ipv4_bounds(packet: &[u8]) -> Option<(usize, usize)> {
+    if packet.len() < 20 || packet[0] >> 4 != 4 {
+        return None;
+    }
+    let ihl = usize::from(packet[0] & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([packet[2], packet[3]])).min(packet.len());
+    (ihl >= 20 && total >= ihl).then_some((ihl, total))
+}
+
 /// An Ethernet frame carrying an IPv4 packet: TOS 0xc0 (network control), no fragmentation
 /// fields, the given TTL and protocol, IP `options` (a multiple of 4 bytes, e.g. Router Alert)
 /// and a correct header checksum.
@@ -99,6 +111,24 @@ mod tests {
         with.extend_from_slice(&0x220du16.to_be_bytes());
         assert_eq!(internet(&with, 0), 0);
         assert_eq!(internet(&[0x01], 0), !0x0100);
+    }
+
+    #[test]
+    fn ipv4_bounds_of_good_and_bad_headers() {
+        let mut p = vec![0x45, 0, 0, 28];
+        p.resize(28, 0);
+        assert_eq!(ipv4_bounds(&p), Some((20, 28)));
+        // Total length beyond the bytes: clamped.
+        p[3] = 200;
+        assert_eq!(ipv4_bounds(&p), Some((20, 28)));
+        // Header longer than the total, wrong version, too short.
+        p[3] = 28;
+        p[0] = 0x48;
+        assert_eq!(ipv4_bounds(&p), None);
+        p[0] = 0x65;
+        assert_eq!(ipv4_bounds(&p), None);
+        assert_eq!(ipv4_bounds(&p[..19]), None);
+        assert_eq!(ipv4_bounds(&[0x44; 40]), None, "IHL 16 < 20");
     }
 
     #[test]

@@ -20,6 +20,18 @@ pub enum ChangeOp {
     Move,
 }
 
+impl ChangeOp {
+    /// Lower-case name (`create`, `modify`, `delete`, `move`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ChangeOp::Create => "create",
+            ChangeOp::Modify => "modify",
+            ChangeOp::Delete => "delete",
+            ChangeOp::Move => "move",
+        }
+    }
+}
+
 /// One change. A created subtree is listed node by node (pre-order) so consumers see every new
 /// value; a deleted subtree is listed once, at its root.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -407,7 +407,7 @@ impl Driver {
             // An interface that did not come up within its grace time counts as down now.
             let now = Instant::now();
             if self.settling.values().any(|&until| until <= now) {
-                self.remonitor(now);
+                self.remonitor(None, now);
                 self.retrack(now);
             }
         }
@@ -740,20 +740,6 @@ impl Driver {
                 }
             }
         }
-        // Monitor groups.
-        match &groups {
-            None => self
-                .monitors
-                .retain(|n, _| cfg.monitor_groups.contains_key(n)),
-            Some(names) => {
-                for n in names
-                    .iter()
-                    .filter(|n| !cfg.monitor_groups.contains_key(*n))
-                {
-                    self.monitors.remove(n);
-                }
-            }
-        }
         // Multicast (before VRRP: a new mVRRP group asks it whether IGMP is warm).
         self.mc.apply(&cfg.multicast, &self.links, &self.addrs, now);
         // VRRP groups of the touched interfaces.
@@ -838,10 +824,7 @@ impl Driver {
         if !cfg.bfd.values().any(|s| s.interface.is_none()) {
             self.rx_multi = None;
         }
-        match &groups {
-            None => self.remonitor(now),
-            Some(names) => self.remonitor_groups(names, now),
-        }
+        self.remonitor(groups.as_deref(), now);
         self.retrack(now);
         self.sync_gates(now);
     }
@@ -1155,9 +1138,10 @@ impl Driver {
     /// The kernel's ARP entry for a neighbour changed: packets single-hop BFD sessions handed
     /// over while it was being resolved have now left (resolved) or were dropped (failed).
     fn neighbour_changed(&mut self, n: netlink::Neighbour) {
-        self.neighbours.insert((n.index, n.ip), n.resolution);
         if n.resolution == netlink::Resolution::Gone {
             self.neighbours.remove(&(n.index, n.ip));
+        } else {
+            self.neighbours.insert((n.index, n.ip), n.resolution);
         }
         for e in self.bfd.values_mut() {
             let on_it = e.cfg.peer == n.ip
@@ -1203,16 +1187,13 @@ impl Driver {
             };
             let now = Instant::now();
             let b = &self.buf[..meta.len];
-            let ihl = b.first().map_or(0, |v| usize::from(v & 0x0f) * 4);
-            let total = match b.get(2..4) {
-                Some(t) => usize::from(u16::from_be_bytes([t[0], t[1]])).min(b.len()),
-                None => 0,
-            };
-            if b.len() < 20 || b[0] >> 4 != 4 || ihl < 20 || total < ihl + 8 {
+            let Some((ihl, total)) =
+                dataplane::wire::ipv4_bounds(b).filter(|&(ihl, total)| total >= ihl + 8)
+            else {
                 *self.vrrp_malformed.entry(ifname.to_string()).or_default() += 1;
                 debug!(interface = %ifname, len = b.len(), "malformed VRRP packet dropped: bad IPv4 header");
                 continue;
-            }
+            };
             let ttl = b[8];
             let dst = Ipv4Addr::new(b[16], b[17], b[18], b[19]);
             let src = Ipv4Addr::new(b[12], b[13], b[14], b[15]);
@@ -1455,7 +1436,7 @@ impl Driver {
         }
         self.mc.sync_links(&self.links, &self.addrs, now);
         if link_changed || !appeared.is_empty() {
-            self.remonitor(now);
+            self.remonitor(None, now);
             let ids: Vec<u32> = self.vrrp.keys().copied().collect();
             for id in ids {
                 self.link_to_vrrp(id, now);
@@ -1491,22 +1472,28 @@ impl Driver {
         }
     }
 
-    /// Evaluate every monitor group (link events, start-up).
-    fn remonitor(&mut self, now: Instant) {
+    /// Evaluate the monitor groups: `only` the named ones (a commit that changed them; a group
+    /// no longer configured is forgotten), or all of them (link events, a full reload).
+    fn remonitor(&mut self, only: Option<&[String]>, now: Instant) {
         let cfg = Arc::clone(&self.cfg);
         self.settling.retain(|_, until| *until > now);
-        for (name, g) in &cfg.monitor_groups {
-            self.evaluate_group(name, g);
-        }
-    }
-
-    /// Evaluate the named monitor groups only (a commit that changed them).
-    fn remonitor_groups(&mut self, names: &[String], now: Instant) {
-        let cfg = Arc::clone(&self.cfg);
-        self.settling.retain(|_, until| *until > now);
-        for name in names {
-            if let Some(g) = cfg.monitor_groups.get(name) {
-                self.evaluate_group(name, g);
+        match only {
+            None => {
+                self.monitors
+                    .retain(|n, _| cfg.monitor_groups.contains_key(n));
+                for (name, g) in &cfg.monitor_groups {
+                    self.evaluate_group(name, g);
+                }
+            }
+            Some(names) => {
+                for name in names {
+                    match cfg.monitor_groups.get(name) {
+                        Some(g) => self.evaluate_group(name, g),
+                        None => {
+                            self.monitors.remove(name);
+                        }
+                    }
+                }
             }
         }
     }

@@ -748,11 +748,9 @@ impl Multicast {
                 continue;
             }
             let ip = &f[14..];
-            let ihl = usize::from(ip[0] & 0x0f) * 4;
-            let total = usize::from(u16::from_be_bytes([ip[2], ip[3]])).min(ip.len());
-            if ip[0] >> 4 != 4 || ihl < 20 || total < ihl {
+            let Some((ihl, total)) = dataplane::wire::ipv4_bounds(ip) else {
                 continue;
-            }
+            };
             let src = Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
             let dst = Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]);
             let payload = ip[ihl..total].to_vec();

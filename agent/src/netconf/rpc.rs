@@ -552,14 +552,9 @@ fn commit_diff(server: &Server, op: &Element) -> RpcResult {
     };
     let mut body = String::new();
     for c in yang::diff::diff(&server.schema, &old, &new) {
-        let op = match c.op {
-            yang::diff::ChangeOp::Create => "create",
-            yang::diff::ChangeOp::Modify => "modify",
-            yang::diff::ChangeOp::Delete => "delete",
-            yang::diff::ChangeOp::Move => "move",
-        };
         body.push_str(&format!(
-            "<change xmlns=\"{ns}\"><operation>{op}</operation><path>{}</path>",
+            "<change xmlns=\"{ns}\"><operation>{}</operation><path>{}</path>",
+            c.op.name(),
             yang::xml::escape_text(&c.path)
         ));
         for (name, v) in [("old-value", &c.old), ("new-value", &c.new)] {

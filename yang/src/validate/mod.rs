@@ -123,7 +123,9 @@ pub fn validate_changes(
     }
     v.changed_names = Some(changed_names.iter().map(|n| n.to_string()).collect());
     v.touched = Some(nodes.iter().chain(&ancestors).copied().collect());
-    for &p in &parents {
+    // A parent that is itself a changed node is checked with its children by check_node below
+    // (a created list entry is both): checking it here too reported its problems twice.
+    for &p in parents.difference(&nodes) {
         let sid = v.doc.schema_of(p);
         if sid.is_none_or(|id| v.checked(id)) {
             v.check_children(p, sid);
@@ -154,18 +156,6 @@ pub fn validate_changes(
     if v.errors.is_empty() {
         Ok(())
     } else {
-        // A created list entry is both a changed node and the parent of its changed children,
-        // so its own checks (e.g. a missing mandatory leaf) can be reached twice: report each
-        // problem once.
-        let mut seen = Vec::with_capacity(v.errors.len());
-        v.errors.retain(|e| {
-            if seen.contains(e) {
-                false
-            } else {
-                seen.push(e.clone());
-                true
-            }
-        });
         Err(v.errors)
     }
 }
