@@ -6,15 +6,15 @@
 pub mod bfd;
 pub mod checks;
 pub mod config;
-pub mod driver;
+pub mod hot_backup;
 pub mod igmp;
 pub mod mcast;
-pub mod monitor;
 pub mod pim;
 pub mod rib_copy;
 pub mod rib_loader;
 pub mod rng;
-pub mod track;
+pub mod state;
+pub mod thread;
 pub mod vrrp;
 
 use std::collections::HashMap;
@@ -30,7 +30,7 @@ use yang::diff::Change;
 use yang::Schema;
 
 use self::config::Config;
-use self::driver::{Command, Driver};
+use self::thread::{Command, Thread};
 
 /// The handle on the protocol thread.
 pub struct Engines {
@@ -60,7 +60,7 @@ impl Engines {
         wake_rx.set_nonblocking(true)?;
         let thread = std::thread::Builder::new()
             .name("protocols".into())
-            .spawn(move || Driver::new(rx, wake_rx, events).run())?;
+            .spawn(move || Thread::new(rx, wake_rx, events).run())?;
         let engines = Engines {
             schema,
             commands: Mutex::new(tx),

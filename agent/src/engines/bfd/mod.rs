@@ -5,5 +5,7 @@
 //! session's state machine, driven by the caller with explicit `now`
 //! instants and answering with [`Action`]s.
 
+pub mod io;
 pub mod packet;
 pub mod session;
+pub mod sessions;

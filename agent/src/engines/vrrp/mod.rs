@@ -8,4 +8,6 @@
 //! [`Action`]s.
 
 pub mod group;
+pub mod groups;
+pub mod io;
 pub mod packet;

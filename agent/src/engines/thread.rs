@@ -1,0 +1,953 @@
+//! The protocol thread: one `poll(2)` loop (SCHED_FIFO when permitted) so protocol deadlines
+//! never wait behind NETCONF work. It owns the sockets, the rtnetlink view of the interfaces
+//! and the two engines, and only routes: packets and link events in, the engines' effects out
+//! to sockets, the multicast gates and the notification channel. What the device decides lives
+//! in [`HotBackup`] (BFD, VRRP, monitor groups and the hot-backup policy, sans I/O) and
+//! [`Multicast`]. Configuration arrives as prepare/apply commands from the commit pipeline.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::Ipv4Addr;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixDatagram;
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dataplane::netlink::{self, Addr, Link, LinkStats};
+use dataplane::sock::{self, Ipv4Socket};
+use tracing::{debug, error, info, warn};
+
+use super::bfd::io as bfd_io;
+use super::bfd::sessions::{Resolution, Rx};
+use super::config::{self, Config, Delta, Touched};
+use super::hot_backup::{Effect, HotBackup, Links};
+use super::mcast::Multicast;
+use super::state;
+use super::vrrp::io::VrrpIo;
+use super::vrrp::packet as vpkt;
+use crate::clock::now_ms;
+
+/// Work between two looks at the sockets longer than this is logged: at the shortest BFD
+/// intervals a peer's detection time is 30 ms.
+const BUSY_WARNING: Duration = Duration::from_millis(10);
+
+/// Requests from the commit pipeline and `<get>`.
+pub enum Command {
+    /// Check that `Config` can be applied and reserve what it needs; the reply is the veto.
+    Prepare(Box<Delta>, Sender<Result<(), String>>),
+    /// Apply the prepared configuration.
+    Apply,
+    /// Forget the prepared configuration.
+    Abort,
+    /// Operational state as XML (interfaces, monitor groups, BFD, VRRP), with the interface
+    /// counters by ifindex as the requester read them.
+    State(HashMap<u32, LinkStats>, Sender<String>),
+    /// Send what a clean shutdown sends (priority-0 adverts, BFD AdminDown) and stop.
+    Stop(Sender<()>),
+}
+
+/// Log work on the protocol thread that took longer than [`BUSY_WARNING`] since `started`:
+/// while it runs no BFD or VRRP packet is sent or read.
+fn busy(work: &'static str, started: Instant) {
+    let took = started.elapsed();
+    if took > BUSY_WARNING {
+        warn!(
+            work,
+            took_ms = took.as_millis() as u64,
+            "protocol thread was busy; peers may time out"
+        );
+    }
+}
+
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Prepare(..) => "prepare",
+            Command::Apply => "apply",
+            Command::Abort => "abort",
+            Command::State(..) => "state",
+            Command::Stop(_) => "stop",
+        }
+    }
+}
+
+/// Effective capabilities of this process (CapEff in /proc/self/status).
+fn has_capability(bit: u32) -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .is_some_and(|caps| caps & (1 << bit) != 0)
+}
+const CAP_NET_ADMIN: u32 = 12;
+const CAP_NET_RAW: u32 = 13;
+
+/// A touched interface or BFD session with its new configuration (None: removed).
+type TouchedIf = (String, Option<config::InterfaceParts>);
+type TouchedBfd = (String, Option<config::BfdSession>);
+
+/// What prepare reserved for apply.
+#[derive(Default)]
+struct Pending {
+    delta: Delta,
+    bfd_tx: HashMap<String, Ipv4Socket>,
+    vrrp_io: HashMap<String, VrrpIo>,
+    rx_single: Option<Ipv4Socket>,
+    rx_multi: Option<Ipv4Socket>,
+}
+
+/// The interfaces as the hot-backup core sees them, over the thread's netlink view.
+struct View<'a> {
+    cfg: &'a Config,
+    links: &'a BTreeMap<String, Link>,
+    addrs: &'a [Addr],
+    vrrp_io: &'a HashMap<String, VrrpIo>,
+}
+
+impl Links for View<'_> {
+    fn ifindex(&self, ifname: &str) -> Option<u32> {
+        self.links.get(ifname).map(|l| l.index)
+    }
+
+    fn oper_up(&self, ifname: &str) -> bool {
+        self.links.get(ifname).is_some_and(|l| l.oper_up)
+    }
+
+    fn vrrp_ready(&self, ifname: &str) -> bool {
+        self.vrrp_io.contains_key(ifname)
+    }
+
+    /// The interface's first configured address, else the first the kernel reports.
+    fn local_ip(&self, ifname: &str) -> Ipv4Addr {
+        if let Some(&(ip, _)) = self
+            .cfg
+            .interfaces
+            .get(ifname)
+            .and_then(|i| i.addrs.first())
+        {
+            return ip;
+        }
+        self.links
+            .get(ifname)
+            .and_then(|l| self.addrs.iter().find(|a| a.index == l.index))
+            .map_or(Ipv4Addr::UNSPECIFIED, |a| a.ip)
+    }
+}
+
+/// The thread's view as [`Links`], borrowing only the fields it needs (so the engines can be
+/// borrowed mutably beside it).
+macro_rules! view {
+    ($s:expr) => {
+        View {
+            cfg: &$s.cfg,
+            links: &$s.links,
+            addrs: &$s.addrs,
+            vrrp_io: &$s.vrrp_io,
+        }
+    };
+}
+
+pub struct Thread {
+    cfg: Arc<Config>,
+    pending: Option<Pending>,
+    commands: Receiver<Command>,
+    wake: UnixDatagram,
+    events: Sender<String>,
+    nl: Option<netlink::Monitor>,
+    nlh: Option<netlink::Handle>,
+    links: BTreeMap<String, Link>,
+    addrs: Vec<Addr>,
+    rx_single: Option<Ipv4Socket>,
+    rx_multi: Option<Ipv4Socket>,
+    /// Each BFD session's transmit socket, by session name.
+    bfd_tx: HashMap<String, Ipv4Socket>,
+    vrrp_io: HashMap<String, VrrpIo>,
+    /// IPv4 neighbour (ARP) entries as the kernel reports them: whether a single-hop BFD
+    /// packet to a peer leaves at once or waits for resolution.
+    neighbours: HashMap<(u32, Ipv4Addr), netlink::Resolution>,
+    hb: HotBackup,
+    mc: Multicast,
+    buf: Vec<u8>,
+}
+
+impl Thread {
+    pub fn new(commands: Receiver<Command>, wake: UnixDatagram, events: Sender<String>) -> Thread {
+        let nl = netlink::Monitor::open()
+            .map_err(|e| warn!(error = %e, "no rtnetlink events: interface state is unknown"))
+            .ok();
+        let nlh = netlink::Handle::open()
+            .map_err(|e| warn!(error = %e, "no rtnetlink requests"))
+            .ok();
+        let seed = now_ms() ^ u64::from(std::process::id()) << 32;
+        let mut d = Thread {
+            cfg: Arc::new(Config::default()),
+            pending: None,
+            commands,
+            wake,
+            events,
+            nl,
+            nlh,
+            links: BTreeMap::new(),
+            addrs: Vec::new(),
+            rx_single: None,
+            rx_multi: None,
+            bfd_tx: HashMap::new(),
+            vrrp_io: HashMap::new(),
+            neighbours: HashMap::new(),
+            hb: HotBackup::new(seed),
+            mc: Multicast::new(now_ms()),
+            buf: vec![0; 65536],
+        };
+        d.resync_links();
+        d
+    }
+
+    /// Re-read every link and address (at start and after a netlink overrun).
+    fn resync_links(&mut self) {
+        let Some(h) = self.nlh.as_mut() else { return };
+        match (h.links(), h.addrs()) {
+            (Ok(links), Ok(addrs)) => {
+                self.links = links.into_iter().map(|l| (l.name.clone(), l)).collect();
+                self.addrs = addrs;
+            }
+            (Err(e), _) | (_, Err(e)) => warn!(error = %e, "cannot read interfaces"),
+        }
+        match h.neighbours() {
+            Ok(ns) => {
+                self.neighbours = ns
+                    .into_iter()
+                    .map(|n| ((n.index, n.ip), n.resolution))
+                    .collect();
+            }
+            Err(e) => warn!(error = %e, "cannot read the ARP table"),
+        }
+    }
+
+    pub fn run(mut self) {
+        match sock::set_realtime(50) {
+            Ok(()) => info!("protocol thread runs SCHED_FIFO 50"),
+            Err(e) => info!(error = %e, "protocol thread runs at normal priority"),
+        }
+        let mut fds = Vec::new();
+        let mut ready = Vec::new();
+        loop {
+            let mut now = Instant::now();
+            if self.next_deadline().is_some_and(|t| t <= now) {
+                // Whatever arrived while this thread was busy (a commit, a `<get>`, a late
+                // wake-up) arrived in time: hear it before any deadline is judged, or a BFD
+                // detection time or a VRRP master-down timer would expire on packets that are
+                // sitting in the socket.
+                self.pump(&mut fds, &mut ready, Duration::ZERO);
+                now = Instant::now();
+            }
+            if let Some(late) = self.hb.on_timers(now).filter(|l| *l > BUSY_WARNING) {
+                warn!(
+                    late_ms = late.as_millis() as u64,
+                    "protocol timers ran late"
+                );
+            }
+            self.carry_out();
+            busy("timers", now);
+            if self.mc.next_deadline().is_some_and(|t| t <= now) {
+                let at = Instant::now();
+                self.mc.on_timer(now);
+                busy("multicast timers", at);
+            }
+            let timeout = self
+                .next_deadline()
+                .map(|t| t.saturating_duration_since(Instant::now()))
+                .unwrap_or(Duration::from_secs(1))
+                .min(Duration::from_secs(1));
+            self.pump(&mut fds, &mut ready, timeout);
+            // The wake-up is drained here, not in `pump`: the read before due timers must leave
+            // it readable, or the commands it announces would wait for the next timer (up to a
+            // second without BFD). A command queued after this drain sends a wake-up of its own.
+            let mut b = [0u8; 64];
+            while self.wake.recv(&mut b).is_ok() {}
+            loop {
+                match self.commands.try_recv() {
+                    Ok(Command::Stop(done)) => {
+                        self.shutdown();
+                        let _ = done.send(());
+                        return;
+                    }
+                    Ok(c) => {
+                        let (what, at) = (c.name(), Instant::now());
+                        self.command(c);
+                        busy(what, at);
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        self.shutdown();
+                        return;
+                    }
+                }
+            }
+            // An interface that did not come up within its grace time counts as down now.
+            let now = Instant::now();
+            if self.hb.settle_expired(now) {
+                self.hb.remonitor(&self.cfg, None, &view!(self), now);
+                self.hb.retrack(now);
+                self.carry_out();
+            }
+        }
+    }
+
+    /// The earliest protocol deadline: a BFD or VRRP timer, or a multicast one.
+    fn next_deadline(&self) -> Option<Instant> {
+        self.hb
+            .next_deadline()
+            .into_iter()
+            .chain(self.mc.next_deadline())
+            .min()
+    }
+
+    /// Wait up to `timeout` for packets, netlink events or a wake-up, and read what is ready.
+    fn pump(&mut self, fds: &mut Vec<i32>, ready: &mut Vec<bool>, timeout: Duration) {
+        fds.clear();
+        fds.push(self.wake.as_raw_fd());
+        fds.push(self.nl.as_ref().map_or(-1, |n| n.as_raw_fd()));
+        fds.push(self.rx_single.as_ref().map_or(-1, |s| s.as_raw_fd()));
+        fds.push(self.rx_multi.as_ref().map_or(-1, |s| s.as_raw_fd()));
+        let vrrp_ifs: Vec<String> = self.vrrp_io.keys().cloned().collect();
+        for name in &vrrp_ifs {
+            let io = &self.vrrp_io[name];
+            fds.push(io.raw.as_raw_fd());
+            fds.push(io.arp.as_raw_fd());
+        }
+        let mc_fds = self.mc.fds();
+        let mc_at = fds.len();
+        fds.extend(mc_fds.iter().map(|(fd, _)| *fd));
+        let waited = Instant::now();
+        let r = dataplane::poll::wait_readable(fds, ready, timeout);
+        let over = waited.elapsed().saturating_sub(timeout);
+        if over > BUSY_WARNING {
+            warn!(
+                over_ms = over.as_millis() as u64,
+                timeout_ms = timeout.as_millis() as u64,
+                "protocol thread woke late"
+            );
+        }
+        if let Err(e) = r {
+            error!(error = %e, "poll failed");
+            std::thread::sleep(Duration::from_millis(10));
+            return;
+        }
+        let at = Instant::now();
+        if ready[1] {
+            self.read_netlink();
+            busy("netlink events", at);
+        }
+        let at = Instant::now();
+        if ready[2] {
+            self.read_bfd(true);
+        }
+        if ready[3] {
+            self.read_bfd(false);
+        }
+        for (i, name) in vrrp_ifs.iter().enumerate() {
+            if ready[4 + 2 * i] {
+                self.read_vrrp(name);
+            }
+            if ready[5 + 2 * i] {
+                self.read_arp(name);
+            }
+        }
+        busy("BFD and VRRP packets", at);
+        let at = Instant::now();
+        for (i, (_, tag)) in mc_fds.iter().enumerate() {
+            if ready[mc_at + i] {
+                self.mc.readable(tag, Instant::now());
+            }
+        }
+        self.mc.flush(Instant::now());
+        busy("multicast packets", at);
+    }
+
+    fn command(&mut self, c: Command) {
+        match c {
+            Command::Prepare(delta, reply) => {
+                let r = self.prepare(*delta);
+                let _ = reply.send(r);
+            }
+            Command::Apply => {
+                if let Some(p) = self.pending.take() {
+                    self.apply(p);
+                }
+            }
+            Command::Abort => self.pending = None,
+            Command::State(stats, reply) => {
+                let _ = reply.send(self.state_xml(&stats));
+            }
+            Command::Stop(_) => {}
+        }
+    }
+
+    // ---- prepare / apply ----------------------------------------------------------------------
+
+    /// The BFD sessions after `delta`: the touched ones from it, the others as they are.
+    fn bfd_after<'a>(
+        &'a self,
+        delta: &'a Delta,
+    ) -> Box<dyn Iterator<Item = (&'a String, &'a config::BfdSession)> + 'a> {
+        match &delta.full {
+            Some(f) => Box::new(f.bfd.iter()),
+            None => Box::new(
+                self.cfg
+                    .bfd
+                    .iter()
+                    .filter(|(n, _)| !delta.bfd.contains_key(*n))
+                    .chain(
+                        delta
+                            .bfd
+                            .iter()
+                            .filter_map(|(n, b)| b.as_ref().map(|b| (n, b))),
+                    ),
+            ),
+        }
+    }
+
+    fn prepare(&mut self, delta: Delta) -> Result<(), String> {
+        let mut p = Pending::default();
+        // The touched interfaces and BFD sessions, with their new configuration.
+        let (ifs, sessions): (Vec<TouchedIf>, Vec<TouchedBfd>) = match &delta.full {
+            Some(f) => {
+                let mut ifs: BTreeMap<String, Option<config::InterfaceParts>> = BTreeMap::new();
+                for (name, i) in &f.interfaces {
+                    ifs.insert(
+                        name.clone(),
+                        Some(config::InterfaceParts {
+                            interface: i.clone(),
+                            vrrp: f
+                                .vrrp
+                                .range((name.clone(), 0)..=(name.clone(), 255))
+                                .map(|((_, v), g)| (*v, g.clone()))
+                                .collect(),
+                            mc: f.multicast.interfaces.get(name).cloned(),
+                        }),
+                    );
+                }
+                (
+                    ifs.into_iter().collect(),
+                    f.bfd
+                        .iter()
+                        .map(|(n, b)| (n.clone(), Some(b.clone())))
+                        .collect(),
+                )
+            }
+            None => (
+                delta
+                    .interfaces
+                    .iter()
+                    .map(|(n, i)| (n.clone(), i.clone()))
+                    .collect(),
+                delta
+                    .bfd
+                    .iter()
+                    .map(|(n, b)| (n.clone(), b.clone()))
+                    .collect(),
+            ),
+        };
+        // Interfaces: changing an existing netdev needs CAP_NET_ADMIN.
+        for (name, parts) in &ifs {
+            let (Some(parts), Some(link)) = (parts, self.links.get(name)) else {
+                continue;
+            };
+            let ic = &parts.interface;
+            let changes_state = ic.enabled != link.admin_up
+                || ic.addrs.iter().any(|&(ip, len)| {
+                    !self
+                        .addrs
+                        .iter()
+                        .any(|a| a.index == link.index && a.ip == ip && a.prefix_len == len)
+                });
+            if changes_state && !has_capability(CAP_NET_ADMIN) {
+                return Err(format!(
+                    "configuring interface {name} needs CAP_NET_ADMIN, which the agent does not have"
+                ));
+            }
+        }
+        // BFD: receive sockets, then one transmit socket per new or re-addressed session.
+        let single = self.bfd_after(&delta).any(|(_, s)| s.interface.is_some());
+        let multi = self.bfd_after(&delta).any(|(_, s)| s.interface.is_none());
+        if single && self.rx_single.is_none() {
+            p.rx_single = Some(bfd_io::open_rx(bfd_io::SINGLE_HOP_PORT)?);
+        }
+        if multi && self.rx_multi.is_none() {
+            p.rx_multi = Some(bfd_io::open_rx(bfd_io::MULTI_HOP_PORT)?);
+        }
+        let mut discs: HashMap<u32, &String> = HashMap::new();
+        for (name, s) in sessions
+            .iter()
+            .filter_map(|(n, s)| s.as_ref().map(|s| (n, s)))
+        {
+            if let Some(other) = discs.insert(s.local_disc, name) {
+                return Err(format!(
+                    "BFD sessions {other} and {name} use the same local discriminator {}",
+                    s.local_disc
+                ));
+            }
+            // A session this change does not touch may hold the discriminator.
+            if delta.full.is_none() {
+                if let Some(holder) = self.hb.bfd.holder_of(s.local_disc) {
+                    if holder.name != *name && !delta.bfd.contains_key(&holder.name) {
+                        return Err(format!(
+                            "BFD sessions {} and {name} use the same local discriminator {}",
+                            holder.name, s.local_disc
+                        ));
+                    }
+                }
+            }
+            let old = self.hb.bfd.by_name(name);
+            let same_transport = old.is_some_and(|o| {
+                self.bfd_tx.contains_key(name)
+                    && o.cfg.interface == s.interface
+                    && o.cfg.source == s.source
+                    && o.cfg.peer == s.peer
+            });
+            let present = s
+                .interface
+                .as_ref()
+                .is_none_or(|i| self.links.contains_key(i));
+            if !same_transport && present {
+                p.bfd_tx.insert(name.clone(), bfd_io::open_tx(s)?);
+            }
+        }
+        // VRRP: raw and packet sockets per interface that exists.
+        for (ifname, parts) in &ifs {
+            let Some(parts) = parts else { continue };
+            if parts.vrrp.is_empty() || self.vrrp_io.contains_key(ifname) {
+                continue;
+            }
+            match self.links.get(ifname) {
+                Some(l) => {
+                    p.vrrp_io
+                        .insert(ifname.clone(), VrrpIo::open(ifname, l.index)?);
+                }
+                None if !has_capability(CAP_NET_RAW) => {
+                    return Err(format!(
+                        "VRRP on {ifname} needs CAP_NET_RAW, which the agent does not have"
+                    ))
+                }
+                None => {}
+            }
+        }
+        p.delta = delta;
+        self.pending = Some(p);
+        Ok(())
+    }
+
+    fn apply(&mut self, p: Pending) {
+        let now = Instant::now();
+        let touched = Touched::of(&self.cfg, &p.delta);
+        // The monitor groups this commit changed (all of them for a full reload): only those
+        // are looked at, so a commit costs what it changed, not the size of the table.
+        let groups: Option<Vec<String>> = p
+            .delta
+            .full
+            .is_none()
+            .then(|| p.delta.monitor_groups.keys().cloned().collect());
+        let old_ifs: BTreeMap<String, Option<config::Interface>> = touched
+            .interfaces
+            .iter()
+            .map(|n| (n.clone(), self.cfg.interfaces.get(n).cloned()))
+            .collect();
+        Arc::make_mut(&mut self.cfg).apply_delta(&p.delta);
+        if p.rx_single.is_some() {
+            self.rx_single = p.rx_single;
+        }
+        if p.rx_multi.is_some() {
+            self.rx_multi = p.rx_multi;
+        }
+        self.vrrp_io.extend(p.vrrp_io);
+        let cfg = Arc::clone(&self.cfg);
+        // Interfaces whose configuration changed.
+        for (name, old) in &old_ifs {
+            if old.as_ref() != cfg.interfaces.get(name) {
+                self.apply_interface(name, old.as_ref());
+            }
+        }
+        // BFD sessions (a removed one says AdminDown on its old socket first).
+        self.hb.apply_bfd(&cfg, &touched.bfd, now);
+        self.carry_out();
+        for (name, tx) in p.bfd_tx {
+            self.bfd_tx.insert(name.clone(), tx);
+            self.hb.restart_bfd(&name, now);
+        }
+        // Multicast (before VRRP: a new mVRRP group asks it whether IGMP is warm).
+        self.mc.apply(&cfg.multicast, &self.links, &self.addrs, now);
+        let mc = &self.mc;
+        let igmp_wait = |i: &str, v: u8| mc.gate_ready(i, v, now);
+        self.hb
+            .apply_vrrp(&cfg, &touched.interfaces, &view!(self), &igmp_wait, now);
+        // Sockets of an interface without VRRP any more.
+        for ifname in &touched.interfaces {
+            if self.hb.vrrp.on(ifname).next().is_none() {
+                self.vrrp_io.remove(ifname);
+            }
+        }
+        if !cfg.bfd.values().any(|s| s.interface.is_some()) {
+            self.rx_single = None;
+        }
+        if !cfg.bfd.values().any(|s| s.interface.is_none()) {
+            self.rx_multi = None;
+        }
+        self.hb
+            .remonitor(&cfg, groups.as_deref(), &view!(self), now);
+        self.hb.retrack(now);
+        self.hb.sync_gates();
+        self.carry_out();
+    }
+
+    /// Carry out what the engines asked for, in order.
+    fn carry_out(&mut self) {
+        let effects: Vec<Effect> = self.hb.effects().collect();
+        for e in effects {
+            match e {
+                Effect::Bfd { id, packet } => {
+                    let Some(s) = self.hb.bfd.get(id) else {
+                        continue;
+                    };
+                    // Single-hop: does the packet leave now, or wait for the peer's ARP?
+                    let resolved = match &s.cfg.interface {
+                        Some(ifname) => self.links.get(ifname).is_some_and(|l| {
+                            self.neighbours.get(&(l.index, s.cfg.peer))
+                                == Some(&netlink::Resolution::Resolved)
+                        }),
+                        None => true,
+                    };
+                    let sent = bfd_io::send(self.bfd_tx.get(&s.name), &s.cfg, &packet, resolved);
+                    self.hb.bfd_sent(id, sent);
+                }
+                Effect::BfdRemoved {
+                    name,
+                    cfg,
+                    farewell,
+                } => {
+                    let tx = self.bfd_tx.remove(&name);
+                    for p in &farewell {
+                        // The session's counters went with it: whether these leave is not shown.
+                        let _ = bfd_io::send(tx.as_ref(), &cfg, p, true);
+                    }
+                }
+                Effect::Vrrp {
+                    interface,
+                    vrid,
+                    src,
+                    payload,
+                } => {
+                    if let Some(io) = self.vrrp_io.get(&interface) {
+                        io.advert(&interface, vrid, src, &payload);
+                    }
+                }
+                Effect::Garp {
+                    interface,
+                    vrid,
+                    vips,
+                } => {
+                    if let Some(io) = self.vrrp_io.get(&interface) {
+                        io.garp(vrid, &vips);
+                    }
+                }
+                Effect::Gate {
+                    interface,
+                    vrid,
+                    open,
+                    handover,
+                } => self
+                    .mc
+                    .set_gate(&interface, vrid, open, handover, Instant::now()),
+                Effect::Notify(n) => {
+                    let _ = self.events.send(state::notification_xml(&n));
+                }
+            }
+        }
+    }
+
+    // ---- packets ------------------------------------------------------------------------------
+
+    fn read_bfd(&mut self, single_hop: bool) {
+        for _ in 0..1024 {
+            let sock = if single_hop {
+                self.rx_single.as_ref()
+            } else {
+                self.rx_multi.as_ref()
+            };
+            let Some(sock) = sock else { return };
+            let meta = match sock.recv(&mut self.buf) {
+                Ok(Some(m)) => m,
+                Ok(None) => return,
+                Err(e) => {
+                    debug!(error = %e, "BFD receive error");
+                    return;
+                }
+            };
+            let rx = Rx {
+                src: *meta.src.ip(),
+                single_hop,
+                ttl: meta.ttl,
+                ifindex: meta.ifindex,
+            };
+            let now = Instant::now();
+            let view = view!(self);
+            self.hb.bfd_received(&self.buf[..meta.len], rx, &view, now);
+            self.carry_out();
+        }
+    }
+
+    fn read_vrrp(&mut self, ifname: &str) {
+        for _ in 0..256 {
+            let Some(io) = self.vrrp_io.get(ifname) else {
+                return;
+            };
+            let meta = match io.raw.recv(&mut self.buf) {
+                Ok(Some(m)) => m,
+                Ok(None) => return,
+                Err(e) => {
+                    debug!(error = %e, "VRRP receive error");
+                    return;
+                }
+            };
+            self.hb
+                .vrrp_received(ifname, &self.buf[..meta.len], Instant::now());
+            self.carry_out();
+        }
+    }
+
+    fn read_arp(&mut self, ifname: &str) {
+        for _ in 0..256 {
+            let Some(io) = self.vrrp_io.get(ifname) else {
+                return;
+            };
+            let n = match io.arp.recv(&mut self.buf) {
+                Ok(Some(n)) => n,
+                _ => return,
+            };
+            let Some((mac, ip, target)) = vpkt::parse_arp_request(&self.buf[..n]) else {
+                continue;
+            };
+            // Answer for a virtual IP only while its group is master (RFC 9568 §6.4.3).
+            if let Some(vrid) = self.hb.vrrp.arp_owner(ifname, target) {
+                io.arp_reply(vrid, target, mac, ip);
+            }
+        }
+    }
+
+    /// The kernel's ARP entry for a neighbour changed: packets single-hop BFD sessions handed
+    /// over while it was being resolved have now left (resolved) or were dropped (failed).
+    fn neighbour_changed(&mut self, n: netlink::Neighbour) {
+        if n.resolution == netlink::Resolution::Gone {
+            self.neighbours.remove(&(n.index, n.ip));
+        } else {
+            self.neighbours.insert((n.index, n.ip), n.resolution);
+        }
+        let outcome = match n.resolution {
+            netlink::Resolution::Resolved => Resolution::Resolved,
+            netlink::Resolution::Failed => Resolution::Failed,
+            netlink::Resolution::Incomplete | netlink::Resolution::Gone => return,
+        };
+        if let Some(l) = self.links.values().find(|l| l.index == n.index) {
+            let name = l.name.clone();
+            self.hb.bfd_peer_resolved(&name, n.ip, outcome);
+        }
+    }
+
+    // ---- interfaces ---------------------------------------------------------------------------
+
+    /// Admin state and addresses of one configured interface, when its netdev exists.
+    fn apply_interface(&mut self, name: &str, old: Option<&config::Interface>) {
+        let Some(link) = self.links.get(name).cloned() else {
+            return;
+        };
+        let Some(h) = self.nlh.as_mut() else { return };
+        let new = self.cfg.interfaces.get(name);
+        if let Some(ic) = new {
+            for &(ip, len) in &ic.addrs {
+                let a = Addr {
+                    index: link.index,
+                    ip,
+                    prefix_len: len,
+                };
+                if !self.addrs.contains(&a) {
+                    match h.add_addr(&a) {
+                        Ok(()) => {
+                            info!(interface = %name, address = %ip, prefix = len, "address added")
+                        }
+                        Err(e) => {
+                            error!(interface = %name, address = %ip, error = %e, "cannot add address")
+                        }
+                    }
+                }
+            }
+            if ic.enabled != link.admin_up {
+                match h.set_up(link.index, ic.enabled) {
+                    Ok(()) => {
+                        info!(interface = %name, up = ic.enabled, "admin state set");
+                        if ic.enabled {
+                            self.hb.settle(name, Instant::now());
+                        }
+                    }
+                    Err(e) => error!(interface = %name, error = %e, "cannot set admin state"),
+                }
+            }
+        }
+        if let Some(o) = old {
+            for &(ip, len) in &o.addrs {
+                if new.is_some_and(|n| n.addrs.contains(&(ip, len))) {
+                    continue;
+                }
+                let a = Addr {
+                    index: link.index,
+                    ip,
+                    prefix_len: len,
+                };
+                match h.del_addr(&a) {
+                    Ok(()) => info!(interface = %name, address = %ip, "address removed"),
+                    Err(e) => {
+                        error!(interface = %name, address = %ip, error = %e, "cannot remove address")
+                    }
+                }
+            }
+        }
+    }
+
+    fn read_netlink(&mut self) {
+        let Some(nl) = self.nl.as_mut() else { return };
+        // The kernel drops routes through a link that went down or an address that went away
+        // without a notification for each: the routing table is read again after such events,
+        // and after lost events.
+        let mut topology_changed = false;
+        let events = match nl.read() {
+            Ok(ev) => ev,
+            Err(e) => {
+                warn!(error = %e, "rtnetlink events lost; re-reading interfaces and routes");
+                self.resync_links();
+                topology_changed = true;
+                Vec::new()
+            }
+        };
+        let now = Instant::now();
+        let mut appeared = Vec::new();
+        let mut link_changed = false;
+        for ev in events {
+            match ev {
+                netlink::Event::Link(l) => {
+                    let name = l.name.clone();
+                    let prev = self.links.insert(name.clone(), l.clone());
+                    match prev {
+                        None => appeared.push(name),
+                        _ if l.oper_up && self.hb.settled(&name) => {
+                            debug!(interface = %name, "link up after the agent set it up");
+                            link_changed = true;
+                        }
+                        Some(p) if p.oper_up != l.oper_up || p.admin_up != l.admin_up => {
+                            debug!(interface = %name, up = l.oper_up, "link state");
+                            link_changed = true;
+                        }
+                        _ => {}
+                    }
+                }
+                netlink::Event::LinkRemoved { name, .. } => {
+                    self.links.remove(&name);
+                    self.vrrp_io.remove(&name);
+                    let on_it: Vec<String> = self
+                        .hb
+                        .bfd
+                        .iter()
+                        .filter(|(_, e)| e.cfg.interface.as_deref() == Some(name.as_str()))
+                        .map(|(_, e)| e.name.clone())
+                        .collect();
+                    for s in on_it {
+                        self.bfd_tx.remove(&s);
+                    }
+                    link_changed = true;
+                }
+                netlink::Event::AddrAdded(a) => {
+                    if !self.addrs.contains(&a) {
+                        self.addrs.push(a);
+                        topology_changed = true;
+                    }
+                }
+                netlink::Event::AddrRemoved(a) => {
+                    topology_changed |= self.addrs.contains(&a);
+                    self.addrs.retain(|x| *x != a);
+                }
+                netlink::Event::Route {
+                    route,
+                    removed,
+                    replace,
+                } => self.mc.route_event(route, removed, replace),
+                netlink::Event::NexthopChanged => topology_changed = true,
+                netlink::Event::Neighbour(n) => self.neighbour_changed(n),
+            }
+        }
+        if topology_changed || link_changed || !appeared.is_empty() {
+            self.mc.routes_changed();
+        }
+        for name in &appeared {
+            self.interface_appeared(name);
+        }
+        self.mc.sync_links(&self.links, &self.addrs, now);
+        if link_changed || !appeared.is_empty() {
+            self.hb.links_changed(&self.cfg, &view!(self), now);
+            self.carry_out();
+        }
+    }
+
+    /// A configured netdev came into existence: configure it and start what is bound to it.
+    fn interface_appeared(&mut self, name: &str) {
+        if self.cfg.interfaces.contains_key(name) {
+            info!(interface = %name, "configured interface appeared");
+            self.apply_interface(name, None);
+        }
+        for (_, e) in self.hb.bfd.iter() {
+            if self.bfd_tx.contains_key(&e.name) || e.cfg.interface.as_deref() != Some(name) {
+                continue;
+            }
+            match bfd_io::open_tx(&e.cfg) {
+                Ok(s) => {
+                    self.bfd_tx.insert(e.name.clone(), s);
+                }
+                Err(err) => error!(session = %e.name, error = %err, "BFD session cannot start"),
+            }
+        }
+        let has_vrrp = self.cfg.vrrp.keys().any(|(i, _)| i == name);
+        if has_vrrp && !self.vrrp_io.contains_key(name) {
+            if let Some(l) = self.links.get(name) {
+                match VrrpIo::open(name, l.index) {
+                    Ok(io) => {
+                        self.vrrp_io.insert(name.to_string(), io);
+                    }
+                    Err(err) => error!(interface = %name, error = %err, "VRRP cannot start"),
+                }
+            }
+        }
+    }
+
+    fn shutdown(&mut self) {
+        self.hb.shutdown(Instant::now());
+        self.carry_out();
+        // Last: stopping the forwarder takes a moment, and BFD must not time out first.
+        self.mc.stop();
+    }
+
+    fn state_xml(&mut self, stats: &HashMap<u32, LinkStats>) -> String {
+        let sources = state::Sources {
+            cfg: &self.cfg,
+            links: &self.links,
+            stats,
+            hb: &self.hb,
+            mc: &self.mc,
+        };
+        state::xml(
+            &sources,
+            state::At {
+                now: Instant::now(),
+                wall_ms: now_ms(),
+            },
+        )
+    }
+}
