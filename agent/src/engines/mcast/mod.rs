@@ -35,17 +35,22 @@ use dataplane::netlink::{self, Addr, Link, Rib};
 use dataplane::sock::PacketSocket;
 use tracing::{debug, error, info, warn};
 
-use super::config;
-use super::igmp::iface::{self as igmp, Action as IgmpAction};
-use super::pim::downstream::{
+pub mod gates;
+pub mod routes;
+
+use self::gates::{Gate, Gates};
+use self::routes::{igmp_wants, pim_wants, ssm};
+use crate::clock::now_ms;
+use crate::engines::config;
+use crate::engines::igmp::iface::{self as igmp, Action as IgmpAction};
+use crate::engines::pim::downstream::{
     Action as DsAction, Downstream, DownstreamState as DsState, DEFAULT_JP_OVERRIDE_INTERVAL,
 };
-use super::pim::iface::{self as pim, Action as PimAction, AssertState, RouteMetric};
-use super::pim::packet::{JoinPrune, Message as PimMessage};
-use super::pim::tib::{Tib, TibAction};
-use super::rib_copy::{RibCopy, Update};
-use super::rib_loader::RibLoader;
-use crate::clock::now_ms;
+use crate::engines::pim::iface::{self as pim, Action as PimAction, AssertState, RouteMetric};
+use crate::engines::pim::packet::{JoinPrune, Message as PimMessage};
+use crate::engines::pim::tib::{Tib, TibAction};
+use crate::engines::rib_copy::{RibCopy, Update};
+use crate::engines::rib_loader::RibLoader;
 
 /// How long a source stays known without fresh data.
 const SOURCE_LIFETIME: Duration = Duration::from_secs(210);
@@ -57,20 +62,6 @@ const CTL_RETRY: Duration = Duration::from_secs(5);
 /// doubles on every failure with the same interfaces, up to [`FWD_RETRY_MAX`].
 const FWD_RETRY_MIN: Duration = Duration::from_secs(1);
 const FWD_RETRY_MAX: Duration = Duration::from_secs(60);
-/// The state of one mVRRP gate: open or not, for frames that arrived from `since_ns` on
-/// (CLOCK_REALTIME; see [`dataplane::mfib::Oif::since_ns`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Gate {
-    open: bool,
-    since_ns: u64,
-    /// When the switch time stops mattering (every frame queued before it is long gone) and
-    /// goes back to 0, so a later step of the realtime clock cannot misplace new frames.
-    settle_at: Option<Instant>,
-}
-
-/// How long a gate's switch time is kept: far longer than a frame stays in a ring.
-const GATE_SETTLE: Duration = Duration::from_secs(1);
-
 const PIM_PROTO: u8 = 103;
 /// Upcalls handled per pass of the protocol thread.
 const UPCALLS_PER_PASS: usize = 512;
@@ -155,7 +146,7 @@ pub struct Multicast {
     sources: BTreeMap<(Ipv4Addr, Ipv4Addr), Source>,
     route_since: HashMap<(Ipv4Addr, Ipv4Addr), u64>,
     /// (interface, vrid) -> the gate is open (the mVRRP group is master).
-    gates: HashMap<(String, u8), Gate>,
+    gates: Gates,
     tib: Tib,
     seed: u64,
     buf: Vec<u8>,
@@ -251,7 +242,7 @@ impl Multicast {
             upcall_tx: None,
             sources: BTreeMap::new(),
             route_since: HashMap::new(),
-            gates: HashMap::new(),
+            gates: Gates::default(),
             tib: Tib::new(None, seed),
             seed,
             buf: vec![0; 65536],
@@ -509,31 +500,22 @@ impl Multicast {
     /// the few that arrive while our advert is on its way. Without a handover (the old master
     /// failed or resigned) everything still queued is forwarded.
     pub fn set_gate(&mut self, ifname: &str, vrid: u8, master: bool, handover: bool, now: Instant) {
-        let key = (ifname.to_string(), vrid);
-        if self.gates.get(&key).map(|g| g.open) == Some(master) {
+        if !self.gates.set(
+            ifname,
+            vrid,
+            master,
+            handover,
+            now,
+            dataplane::ring::now_ns(),
+        ) {
             return;
         }
-        let was = self.gates.get(&key).copied();
-        let since_ns = match (master, was) {
-            // Nothing was forwarded before: no earlier frames to split.
-            (false, None) => 0,
-            (true, _) if !handover => 0,
-            _ => dataplane::ring::now_ns(),
-        };
         let used = self.ifs.values().any(|e| {
             e.cfg
                 .gate
                 .as_ref()
-                .is_some_and(|(i, v)| *i == key.0 && *v == key.1)
+                .is_some_and(|(i, v)| i == ifname && *v == vrid)
         });
-        self.gates.insert(
-            key,
-            Gate {
-                open: master,
-                since_ns,
-                settle_at: (since_ns != 0).then(|| now + GATE_SETTLE),
-            },
-        );
         if used {
             self.recompute(now);
         }
@@ -1031,7 +1013,7 @@ impl Multicast {
         if let Some(t) = self.fwd_retry_at {
             d = Some(d.map_or(t, |x| x.min(t)));
         }
-        if let Some(t) = self.gates.values().filter_map(|g| g.settle_at).min() {
+        if let Some(t) = self.gates.next_deadline() {
             d = Some(d.map_or(t, |x| x.min(t)));
         }
         for e in self.ifs.values() {
@@ -1054,12 +1036,8 @@ impl Multicast {
             self.fwd_retry_at = None;
             self.sync_forwarder();
         }
-        for g in self.gates.values_mut() {
-            if g.settle_at.is_some_and(|t| t <= now) {
-                g.settle_at = None;
-                g.since_ns = 0;
-                self.dirty = true;
-            }
+        if self.gates.settle(now) {
+            self.dirty = true;
         }
         let names: Vec<String> = self.ifs.keys().cloned().collect();
         for n in &names {
@@ -1240,41 +1218,22 @@ impl Multicast {
     /// and PIM downstream joins ((S,G) or (*,G)), less the interfaces where another router won
     /// the Assert; each is forwarding unless its mVRRP gate is closed.
     fn oifs_for(&self, s: Ipv4Addr, g: Ipv4Addr, iif: u32) -> Vec<Oif> {
-        let mut oifs = Vec::new();
-        for e in self.ifs.values() {
-            let Some(idx) = e.index else { continue };
-            if idx == iif {
-                continue;
-            }
-            let pim = e.pim.as_ref();
-            let lost = pim.is_some_and(|p| {
-                p.lost_assert(Some(s), g)
-                    || (p.lost_assert(None, g) && p.assert_state(Some(s), g) != AssertState::Winner)
-            });
-            if lost {
-                continue;
-            }
-            let by_igmp = e.igmp.as_ref().is_some_and(|i| igmp_wants(i, s, g))
-                && pim.is_none_or(|p| p.i_am_dr_for_oifs());
-            let by_pim = e.ds.as_ref().is_some_and(|d| pim_wants(d, s, g));
-            if !(by_igmp || by_pim) {
-                continue;
-            }
-            let gate = match &e.cfg.gate {
-                Some((gi, gv)) => self.gates.get(&(gi.clone(), *gv)).copied().unwrap_or(Gate {
-                    open: false,
-                    since_ns: 0,
-                    settle_at: None,
-                }),
-                None => Gate {
-                    open: true,
-                    since_ns: 0,
-                    settle_at: None,
-                },
-            };
-            oifs.push(Oif::switched(idx, gate.open, gate.since_ns));
-        }
-        oifs
+        self.ifs
+            .values()
+            .filter_map(|e| {
+                let i = routes::Interface {
+                    ifindex: e.index?,
+                    igmp: e.igmp.as_ref(),
+                    pim: e.pim.as_ref(),
+                    downstream: e.ds.as_ref(),
+                    gate: match &e.cfg.gate {
+                        Some((gi, gv)) => self.gates.get(gi, *gv),
+                        None => Gate::NONE,
+                    },
+                };
+                routes::oif(&i, s, g, iif)
+            })
+            .collect()
     }
 
     /// Assert state for routes that no longer (could) forward onto the interface ends
@@ -1337,7 +1296,7 @@ impl Multicast {
                     for gs in i.groups() {
                         // INCLUDE mode names its sources: (S,G) joins only, not the whole
                         // RP tree.
-                        if gs.mode == super::igmp::iface::FilterMode::Include {
+                        if gs.mode == crate::engines::igmp::iface::FilterMode::Include {
                             named.extend(gs.sources.iter().map(|(s, _)| (*s, gs.group)));
                         } else if !ssm(gs.group) {
                             star.push(gs.group);
@@ -1440,23 +1399,20 @@ impl Multicast {
     /// Gate readiness: IGMP on every interface gated by this group has had one max-response
     /// time to relearn its receivers (after a restart, preempting earlier would cut them off).
     pub fn gate_ready(&self, ifname: &str, vrid: u8, now: Instant) -> Option<Duration> {
-        let mut wait: Option<Duration> = None;
-        for e in self.ifs.values() {
-            if e.cfg
-                .gate
-                .as_ref()
-                .is_some_and(|(i, v)| i == ifname && *v == vrid)
-            {
-                if let (Some(c), Some(since)) = (&e.cfg.igmp, e.igmp_since) {
-                    let need = Duration::from_secs(u64::from(c.max_response_s) + 1);
-                    let left = (since + need).saturating_duration_since(now);
-                    if !left.is_zero() {
-                        wait = Some(wait.map_or(left, |w| w.max(left)));
-                    }
-                }
-            }
-        }
-        wait
+        self.ifs
+            .values()
+            .filter(|e| {
+                e.cfg
+                    .gate
+                    .as_ref()
+                    .is_some_and(|(i, v)| i == ifname && *v == vrid)
+            })
+            .filter_map(|e| {
+                let c = e.cfg.igmp.as_ref()?;
+                let max_response = Duration::from_secs(u64::from(c.max_response_s));
+                routes::relearn_wait(e.igmp_since, max_response, now)
+            })
+            .max()
     }
 
     // ---- state --------------------------------------------------------------------------------
@@ -1566,7 +1522,7 @@ impl Multicast {
             );
         }
         if let Some((gi, gv)) = &e.cfg.gate {
-            let open = self.gates.get(&(gi.clone(), *gv)).is_some_and(|g| g.open);
+            let open = self.gates.is_open(gi, *gv);
             let _ = write!(x, "<track-admin-vrrp xmlns=\"{ns}\"><forwarding>{open}</forwarding></track-admin-vrrp>");
         }
     }
@@ -1712,28 +1668,5 @@ impl Multicast {
             let _ = f.stop();
         }
         self.retiring = None;
-    }
-}
-
-/// The source-specific multicast range (RFC 4607 §1, 232.0.0.0/8): receivers name their
-/// sources, so there is no RP tree. An any-source membership (IGMPv2, or IGMPv3 EXCLUDE) and a
-/// (*,G) Join for these groups are ignored (RFC 4604 §2.2.1, RFC 7761 §4.8.3).
-fn ssm(group: Ipv4Addr) -> bool {
-    group.octets()[0] == 232
-}
-
-/// local_receiver_include(S,G,I), with any-source listeners not counting in the SSM range.
-fn igmp_wants(i: &igmp::Interface, s: Ipv4Addr, g: Ipv4Addr) -> bool {
-    // In INCLUDE mode `wants` means the source is listed; EXCLUDE mode is any-source.
-    i.wants(s, g) && !(ssm(g) && i.wants_any(g))
-}
-
-/// A downstream router's Join covers (S,G): its (S,G) Join, or outside the SSM range its
-/// (*,G) Join without an (S,G,rpt) Prune.
-fn pim_wants(d: &Downstream, s: Ipv4Addr, g: Ipv4Addr) -> bool {
-    if ssm(g) {
-        d.joined(Some(s), g)
-    } else {
-        d.forwards(s, g)
     }
 }
