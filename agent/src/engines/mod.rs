@@ -13,6 +13,7 @@ pub mod pim;
 pub mod rib_copy;
 pub mod rib_loader;
 pub mod rng;
+mod sim;
 pub mod state;
 pub mod thread;
 pub mod vrrp;

@@ -174,7 +174,7 @@ pub enum McFd {
     Rib,
 }
 
-fn igmp_config(c: &config::Igmp) -> igmp::Config {
+pub(crate) fn igmp_config(c: &config::Igmp) -> igmp::Config {
     igmp::Config {
         version: c.version,
         query_interval: Duration::from_secs(u64::from(c.query_interval_s)),
