@@ -25,26 +25,28 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::net::UnixDatagram;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dataplane::forward::{decode_upcall, Forwarder, FwdConfig, FwdIf};
-use dataplane::mfib::{Mfib, Oif, Route, Table};
+use dataplane::forward::FwdIf;
+use dataplane::mfib::{Oif, Route, Table};
 use dataplane::netlink::{self, Addr, Link, Rib};
 use dataplane::sock::PacketSocket;
 use tracing::{debug, error, info, warn};
 
+pub mod forwarding;
 pub mod gates;
 pub mod routes;
+pub mod sources;
 
+use self::forwarding::Forwarding;
 use self::gates::{Gate, Gates};
-use self::routes::{igmp_wants, pim_wants, ssm};
+use self::routes::{igmp_wants, pim_wants, ssm, Rpf};
+use self::sources::Sources;
 use crate::clock::now_ms;
 use crate::engines::config;
 use crate::engines::igmp::iface::{self as igmp, Action as IgmpAction};
 use crate::engines::pim::downstream::{
-    Action as DsAction, Downstream, DownstreamState as DsState, DEFAULT_JP_OVERRIDE_INTERVAL,
+    Action as DsAction, Downstream, DEFAULT_JP_OVERRIDE_INTERVAL,
 };
 use crate::engines::pim::iface::{self as pim, Action as PimAction, AssertState, RouteMetric};
 use crate::engines::pim::packet::{JoinPrune, Message as PimMessage};
@@ -52,74 +54,34 @@ use crate::engines::pim::tib::{Tib, TibAction};
 use crate::engines::rib_copy::{RibCopy, Update};
 use crate::engines::rib_loader::RibLoader;
 
-/// How long a source stays known without fresh data.
-const SOURCE_LIFETIME: Duration = Duration::from_secs(210);
 const IGMP_PROTO: u8 = 2;
 /// How long an interface whose IGMP/PIM socket could not be opened waits before the next link
 /// or address event tries again.
 const CTL_RETRY: Duration = Duration::from_secs(5);
-/// The first wait before a forwarder that could not open its rings is started again; it
-/// doubles on every failure with the same interfaces, up to [`FWD_RETRY_MAX`].
-const FWD_RETRY_MIN: Duration = Duration::from_secs(1);
-const FWD_RETRY_MAX: Duration = Duration::from_secs(60);
 const PIM_PROTO: u8 = 103;
 /// Upcalls handled per pass of the protocol thread.
 const UPCALLS_PER_PASS: usize = 512;
-/// At most this many (S,G) flows are tracked; data of further flows is not routed (counted).
-pub const MAX_SOURCES: usize = 16384;
 
 /// One interface with IGMP, PIM or a gate.
-struct McIf {
-    cfg: config::McInterface,
-    index: Option<u32>,
-    mac: [u8; 6],
-    local: Ipv4Addr,
-    prefixes: Vec<(Ipv4Addr, u8)>,
-    up: bool,
-    ctl: Option<PacketSocket>,
+pub(in crate::engines) struct McIf {
+    pub(in crate::engines) cfg: config::McInterface,
+    pub(in crate::engines) index: Option<u32>,
+    pub(in crate::engines) mac: [u8; 6],
+    pub(in crate::engines) local: Ipv4Addr,
+    pub(in crate::engines) prefixes: Vec<(Ipv4Addr, u8)>,
+    pub(in crate::engines) up: bool,
+    pub(in crate::engines) ctl: Option<PacketSocket>,
     /// The control socket could not be opened: not tried again before this (each try may cost
     /// the protocol thread a socket setup, and each failure an error line).
-    ctl_retry_at: Option<Instant>,
-    igmp: Option<igmp::Interface>,
-    pim: Option<pim::Interface>,
+    pub(in crate::engines) ctl_retry_at: Option<Instant>,
+    pub(in crate::engines) igmp: Option<igmp::Interface>,
+    pub(in crate::engines) pim: Option<pim::Interface>,
     /// Downstream Join/Prune state (with PIM).
-    ds: Option<Downstream>,
-    igmp_since: Option<Instant>,
+    pub(in crate::engines) ds: Option<Downstream>,
+    pub(in crate::engines) igmp_since: Option<Instant>,
     /// IGMP and PIM messages received on this interface that did not decode.
-    igmp_malformed: u64,
-    pim_malformed: u64,
-}
-
-struct Source {
-    /// Where its data last arrived.
-    ifindex: u32,
-    /// Data has arrived on the RPF interface toward the source itself (the SPT bit of RFC 7761
-    /// §4.2.2): from then on only that interface is accepted.
-    spt: bool,
-    last: Instant,
-    packets: u64,
-}
-
-/// Reverse-path information toward an address: the interface, the PIM neighbor to join
-/// through (`None` when the address is on a connected subnet) and the Assert metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Rpf {
-    ifindex: u32,
-    neighbor: Option<Ipv4Addr>,
-    metric: RouteMetric,
-}
-
-/// The Assert metric preference of a kernel route, by who installed it (the administrative
-/// distances routers use: connected 0, static 1, eBGP 20, OSPF 110, IS-IS 115, RIP 120).
-fn preference(protocol: u8, connected: bool) -> u32 {
-    match protocol {
-        _ if connected => 0,
-        186 => 20,
-        187 => 115,
-        188 => 110,
-        189 => 120,
-        _ => 1,
-    }
+    pub(in crate::engines) igmp_malformed: u64,
+    pub(in crate::engines) pim_malformed: u64,
 }
 
 /// What the protocol thread learns from the multicast engine.
@@ -129,38 +91,25 @@ pub enum Event {
 }
 
 pub struct Multicast {
-    cfg: config::Multicast,
-    ifs: BTreeMap<String, McIf>,
-    mfib: Arc<Mfib>,
-    forwarder: Option<Forwarder>,
-    /// A stopped forwarder still closing its rings; the next one starts after it.
-    retiring: Option<Forwarder>,
-    fwd_set: Vec<(u32, [u8; 6])>,
-    /// The forwarder for these interfaces failed (its rings could not be opened): it is started
-    /// again at `fwd_retry_at`, after `fwd_wait`.
-    fwd_failed: Vec<(u32, [u8; 6])>,
-    fwd_retry_at: Option<Instant>,
-    fwd_wait: Duration,
-    upcall_rx: Option<UnixDatagram>,
-    upcall_tx: Option<UnixDatagram>,
-    sources: BTreeMap<(Ipv4Addr, Ipv4Addr), Source>,
-    route_since: HashMap<(Ipv4Addr, Ipv4Addr), u64>,
+    pub(in crate::engines) cfg: config::Multicast,
+    pub(in crate::engines) ifs: BTreeMap<String, McIf>,
+    pub(in crate::engines) fwd: Forwarding,
+    pub(in crate::engines) sources: Sources,
+    pub(in crate::engines) route_since: HashMap<(Ipv4Addr, Ipv4Addr), u64>,
     /// (interface, vrid) -> the gate is open (the mVRRP group is master).
-    gates: Gates,
-    tib: Tib,
-    seed: u64,
-    buf: Vec<u8>,
+    pub(in crate::engines) gates: Gates,
+    pub(in crate::engines) tib: Tib,
+    pub(in crate::engines) seed: u64,
+    pub(in crate::engines) buf: Vec<u8>,
     /// Memberships or sources changed: the table is rebuilt once, at [`Multicast::flush`].
-    dirty: bool,
+    pub(in crate::engines) dirty: bool,
     /// Reads the routing table on its own thread (started on first use).
-    loader: Option<RibLoader>,
+    pub(in crate::engines) loader: Option<RibLoader>,
     /// The main routing table for RPF lookups: read when first needed, then updated entry by
     /// entry from route notifications, and read again when links, addresses or nexthop
     /// objects change or notifications were lost (the old copy serves until the new one is
     /// in).
-    rib: RibCopy,
-    /// Upcalls of flows beyond [`MAX_SOURCES`].
-    sources_dropped: u64,
+    pub(in crate::engines) rib: RibCopy,
 }
 
 /// What a descriptor of [`Multicast::fds`] is, for [`Multicast::readable`].
@@ -217,30 +166,13 @@ fn group_mac(g: Ipv4Addr) -> [u8; 6] {
     [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]]
 }
 
-fn in_prefix(a: Ipv4Addr, net: Ipv4Addr, len: u8) -> bool {
-    let mask = if len == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(len.min(32)))
-    };
-    u32::from(a) & mask == u32::from(net) & mask
-}
-
 impl Multicast {
     pub fn new(seed: u64) -> Multicast {
         Multicast {
             cfg: config::Multicast::default(),
             ifs: BTreeMap::new(),
-            mfib: Arc::new(Mfib::new()),
-            forwarder: None,
-            retiring: None,
-            fwd_set: Vec::new(),
-            fwd_failed: Vec::new(),
-            fwd_retry_at: None,
-            fwd_wait: Duration::ZERO,
-            upcall_rx: None,
-            upcall_tx: None,
-            sources: BTreeMap::new(),
+            fwd: Forwarding::default(),
+            sources: Sources::default(),
             route_since: HashMap::new(),
             gates: Gates::default(),
             tib: Tib::new(None, seed),
@@ -249,7 +181,6 @@ impl Multicast {
             dirty: false,
             loader: None,
             rib: RibCopy::default(),
-            sources_dropped: 0,
         }
     }
 
@@ -411,84 +342,21 @@ impl Multicast {
 
     /// (Re)start the forwarder when the set of multicast interfaces changes.
     fn sync_forwarder(&mut self) {
-        let mut set: Vec<(u32, [u8; 6])> = if self.cfg.routing_enable {
+        let interfaces: Vec<FwdIf> = if self.cfg.routing_enable {
             self.ifs
-                .values()
-                .filter_map(|e| e.index.map(|i| (i, e.mac)))
+                .iter()
+                .filter_map(|(n, e)| {
+                    e.index.map(|i| FwdIf {
+                        ifindex: i,
+                        name: n.clone(),
+                        mac: e.mac,
+                    })
+                })
                 .collect()
         } else {
             Vec::new()
         };
-        set.sort_unstable();
-        if set == self.fwd_set {
-            return;
-        }
-        self.fwd_set = set.clone();
-        self.fwd_retry_at = None;
-        if set != self.fwd_failed {
-            self.fwd_wait = Duration::ZERO;
-        }
-        // The old forwarder goes on until the new one has opened its rings and takes over
-        // at an instant of arrival (make-before-break, `Forwarder::launch`); with no new one
-        // it stops now, and closes its rings on its own time.
-        let old = self.forwarder.take();
-        if set.is_empty() {
-            if let Some(f) = old {
-                debug!(forwarded = f.counters().forwarded, "forwarder stopping");
-                self.retiring = Some(f.retire());
-            }
-            return;
-        }
-        let interfaces: Vec<FwdIf> = self
-            .ifs
-            .iter()
-            .filter_map(|(n, e)| {
-                e.index.map(|i| FwdIf {
-                    ifindex: i,
-                    name: n.clone(),
-                    mac: e.mac,
-                })
-            })
-            .collect();
-        if self.upcall_rx.is_none() {
-            match UnixDatagram::pair() {
-                Ok((tx, rx)) => {
-                    let _ = tx.set_nonblocking(true);
-                    let _ = rx.set_nonblocking(true);
-                    self.upcall_tx = Some(tx);
-                    self.upcall_rx = Some(rx);
-                }
-                Err(e) => error!(error = %e, "no upcall socket"),
-            }
-        }
-        let cfg = FwdConfig::default();
-        let up = self.upcall_tx.as_ref().and_then(|t| t.try_clone().ok());
-        let n = interfaces.len();
-        let after = old.or_else(|| self.retiring.take());
-        match Forwarder::launch(interfaces, Arc::clone(&self.mfib), cfg, up, after) {
-            Ok(f) => {
-                info!(interfaces = n, "multicast forwarder started");
-                self.forwarder = Some(f);
-            }
-            Err(e) => {
-                error!(error = %e, "cannot start the multicast forwarder");
-                self.forwarder_failed(Instant::now());
-            }
-        }
-    }
-
-    /// The forwarder could not start or open its rings (an interface went away between the
-    /// check and the open, memory for the rings, a limit): start it again later, waiting
-    /// longer each time the same interfaces fail.
-    fn forwarder_failed(&mut self, now: Instant) {
-        self.forwarder = None;
-        self.fwd_failed = std::mem::take(&mut self.fwd_set);
-        self.fwd_wait = (self.fwd_wait * 2).clamp(FWD_RETRY_MIN, FWD_RETRY_MAX);
-        self.fwd_retry_at = Some(now + self.fwd_wait);
-        warn!(
-            retry_in_s = self.fwd_wait.as_secs(),
-            "multicast forwarder down; retrying"
-        );
+        self.fwd.sync(interfaces);
     }
 
     /// The mVRRP group (interface, vrid) is master or not. The gate switches in one table swap,
@@ -532,8 +400,8 @@ impl Multicast {
                     .map(|s| (s.as_raw_fd(), McFd::Control(n.clone())))
             })
             .collect();
-        if let Some(u) = &self.upcall_rx {
-            v.push((u.as_raw_fd(), McFd::Upcalls));
+        if let Some(u) = self.fwd.upcall_fd() {
+            v.push((u, McFd::Upcalls));
         }
         if let Some(l) = &self.loader {
             v.push((l.fd(), McFd::Rib));
@@ -601,15 +469,14 @@ impl Multicast {
     /// routed flow on another interface than its incoming one (the SPT taking over, or another
     /// router forwarding onto one of our outgoing interfaces: an Assert).
     fn read_upcalls(&mut self, now: Instant) {
-        let mut b = [0u8; 64];
-        let table = self.mfib.snapshot();
+        let table = self.fwd.snapshot();
         // Bounded per pass, so a flood of new flows cannot hold the protocol thread (and the
         // BFD and VRRP timers behind it); the rest waits for the next pass.
         for _ in 0..UPCALLS_PER_PASS {
-            let Some(Ok(n)) = self.upcall_rx.as_ref().map(|u| u.recv(&mut b)) else {
+            let Some(upcall) = self.fwd.next_upcall() else {
                 break;
             };
-            let Some((s, g, ifindex)) = decode_upcall(&b[..n]) else {
+            let Some((s, g, ifindex)) = upcall else {
                 continue;
             };
             if let Some(r) = table.get(s, g) {
@@ -619,32 +486,9 @@ impl Multicast {
                 }
                 continue;
             }
-            if !self.sources.contains_key(&(s, g)) && self.sources.len() >= MAX_SOURCES {
-                self.sources_dropped += 1;
-                continue;
-            }
-            // Only a new flow or a new arrival interface changes anything (a flow that cannot
-            // be routed keeps reporting and must not force a rebuild each time).
-            match self.sources.get_mut(&(s, g)) {
-                Some(e) if e.ifindex == ifindex => e.last = now,
-                Some(e) => {
-                    e.last = now;
-                    e.ifindex = ifindex;
-                    self.dirty = true;
-                }
-                None => {
-                    self.sources.insert(
-                        (s, g),
-                        Source {
-                            ifindex,
-                            spt: false,
-                            last: now,
-                            packets: 0,
-                        },
-                    );
-                    self.dirty = true;
-                    debug!(source = %s, group = %g, ifindex, "new multicast flow");
-                }
+            if self.sources.heard(s, g, ifindex, now) {
+                self.dirty = true;
+                debug!(source = %s, group = %g, ifindex, "multicast flow heard");
             }
         }
     }
@@ -661,14 +505,9 @@ impl Multicast {
         let rpf = self.rpf(s);
         if rpf.is_some_and(|r| r.ifindex == ifindex) {
             // On the shortest-path tree now: accept it there from here on (RFC 7761 §4.2.2).
-            if let Some(src) = self.sources.get_mut(&(s, g)) {
-                if !src.spt || src.ifindex != ifindex {
-                    src.spt = true;
-                    src.ifindex = ifindex;
-                    src.last = now;
-                    self.dirty = true;
-                    debug!(source = %s, group = %g, ifindex, "switched to the shortest-path tree");
-                }
+            if self.sources.on_spt(s, g, ifindex, now) {
+                self.dirty = true;
+                debug!(source = %s, group = %g, ifindex, "switched to the shortest-path tree");
             }
             return;
         }
@@ -692,7 +531,7 @@ impl Multicast {
         // RPF interface toward the source) asserts as (*,G), with the RPT bit and the metric
         // toward the RP (§4.6.2); on the shortest-path tree as (S,G) (§4.6.1).
         let on_rpt = self
-            .mfib
+            .fwd
             .snapshot()
             .get(s, g)
             .is_some_and(|r| r.iif != rpf.ifindex);
@@ -815,7 +654,7 @@ impl Multicast {
             return None;
         }
         let ifindex = e.index?;
-        let table = self.mfib.snapshot();
+        let table = self.fwd.snapshot();
         let group = a.group.address;
         let forwards = |r: &Route| r.oifs.iter().any(|o| o.ifindex == ifindex && o.forwarding);
         if a.rpt {
@@ -1010,7 +849,7 @@ impl Multicast {
 
     pub fn next_deadline(&self) -> Option<Instant> {
         let mut d: Option<Instant> = self.tib.next_deadline();
-        if let Some(t) = self.fwd_retry_at {
+        if let Some(t) = self.fwd.next_deadline() {
             d = Some(d.map_or(t, |x| x.min(t)));
         }
         if let Some(t) = self.gates.next_deadline() {
@@ -1032,8 +871,7 @@ impl Multicast {
     }
 
     pub fn on_timer(&mut self, now: Instant) {
-        if self.fwd_retry_at.is_some_and(|t| t <= now) {
-            self.fwd_retry_at = None;
+        if self.fwd.retry_due(now) {
             self.sync_forwarder();
         }
         if self.gates.settle(now) {
@@ -1089,23 +927,7 @@ impl Multicast {
             self.tib_actions(a);
         }
         // Sources: data keeps them alive (route counters move), silence expires them.
-        let table = self.mfib.snapshot();
-        let mut expired = false;
-        for ((s, g), src) in self.sources.iter_mut() {
-            if let Some(r) = table.get(*s, *g) {
-                let (p, _) = r.counters.get();
-                if p != src.packets {
-                    src.packets = p;
-                    src.last = now;
-                }
-            }
-        }
-        self.sources.retain(|_, src| {
-            let keep = now.duration_since(src.last) < SOURCE_LIFETIME;
-            expired |= !keep;
-            keep
-        });
-        if expired {
+        if self.sources.expire(&self.fwd.snapshot(), now) {
             self.dirty = true;
         }
     }
@@ -1113,10 +935,7 @@ impl Multicast {
     /// Rebuild the table if anything changed since the last call (once per pass of the
     /// protocol thread, however many reports arrived in it).
     pub fn flush(&mut self, now: Instant) {
-        if let Some(why) = self.forwarder.as_ref().and_then(Forwarder::failure) {
-            error!(error = %why, "cannot start the multicast forwarder");
-            self.forwarder_failed(now);
-        }
+        self.fwd.check(now);
         if std::mem::take(&mut self.dirty) {
             self.recompute(now);
         }
@@ -1146,20 +965,12 @@ impl Multicast {
     /// Reverse path toward `addr`: a connected subnet of one of our multicast interfaces, else
     /// the kernel's unicast route if it leaves through one of them.
     fn rpf(&mut self, addr: Ipv4Addr) -> Option<Rpf> {
-        for e in self.ifs.values() {
-            if let Some(idx) = e.index {
-                if e.prefixes.iter().any(|&(n, l)| in_prefix(addr, n, l)) {
-                    return Some(Rpf {
-                        ifindex: idx,
-                        neighbor: None,
-                        metric: RouteMetric {
-                            rpt: false,
-                            preference: 0,
-                            metric: 0,
-                        },
-                    });
-                }
-            }
+        let connected = self
+            .ifs
+            .values()
+            .filter_map(|e| Some((e.index?, e.prefixes.as_slice())));
+        if let Some(r) = routes::connected_rpf(addr, connected) {
+            return Some(r);
         }
         if !self.rib.has_table() {
             // Read in the background; until it is in, only connected sources have a path.
@@ -1168,17 +979,8 @@ impl Multicast {
             }
             return None;
         }
-        let route = *self.rib.lookup(addr)?;
-        self.ifs.values().find(|e| e.index == Some(route.oif))?;
-        Some(Rpf {
-            ifindex: route.oif,
-            neighbor: route.gateway,
-            metric: RouteMetric {
-                rpt: false,
-                preference: preference(route.protocol, route.gateway.is_none()),
-                metric: route.metric,
-            },
-        })
+        let route = self.rib.lookup(addr)?;
+        routes::routed_rpf(route, |i| self.ifs.values().any(|e| e.index == Some(i)))
     }
 
     /// The reverse path toward the RP for (*,G) joins: a PIM interface and neighbor (the RP
@@ -1240,7 +1042,7 @@ impl Multicast {
     /// (CouldAssert false, §4.6.1): a winner sends AssertCancel, a loser forgets, so a router
     /// that stopped forwarding never keeps the LAN from the others.
     fn end_stale_asserts(&mut self) {
-        let table = self.mfib.snapshot();
+        let table = self.fwd.snapshot();
         let mut ended: Vec<(String, Option<Ipv4Addr>, Ipv4Addr)> = Vec::new();
         for (name, e) in &self.ifs {
             let (Some(p), Some(idx)) = (e.pim.as_ref(), e.index) else {
@@ -1284,7 +1086,7 @@ impl Multicast {
     /// downstream router joined, or that an IGMPv3 listener asked for by name (the SPT
     /// switchover of §4.2.1 with a threshold of zero, as most routers default to).
     fn recompute(&mut self, now: Instant) {
-        let old = self.mfib.snapshot();
+        let old = self.fwd.snapshot();
         let mut t = Table::new();
         let mut want: BTreeMap<(Option<Ipv4Addr>, Ipv4Addr), Rpf> = BTreeMap::new();
         if self.cfg.routing_enable {
@@ -1325,26 +1127,9 @@ impl Multicast {
                 .collect();
             for ((s, g), arrived, spt) in flows {
                 let rpf = self.rpf(s);
-                // The unicast path moved: back to the RP tree until data comes the new way.
-                let spt = spt && rpf.is_some_and(|r| r.ifindex == arrived);
-                if let Some(src) = self.sources.get_mut(&(s, g)) {
-                    src.spt = spt;
-                }
-                let iif = match rpf {
-                    // Still on the RP tree: accepted where the RP's path comes in.
-                    Some(r)
-                        if !spt
-                            && r.ifindex != arrived
-                            && rp_path.is_some_and(|rp| rp.ifindex == arrived) =>
-                    {
-                        arrived
-                    }
-                    Some(r) => r.ifindex,
-                    // No route at all (not connected, no unicast route through our
-                    // interfaces): accepted from the PIM interface it comes in on.
-                    None if self.is_pim(arrived) => arrived,
-                    None => continue,
-                };
+                let (iif, spt) = routes::incoming(rpf, spt, arrived, rp_path, self.is_pim(arrived));
+                self.sources.set_spt(s, g, spt);
+                let Some(iif) = iif else { continue };
                 let oifs = self.oifs_for(s, g, iif);
                 if let Some(r) = rpf.filter(|r| r.neighbor.is_some() && !oifs.is_empty()) {
                     want.insert((Some(s), g), r);
@@ -1369,7 +1154,7 @@ impl Multicast {
                 .entry((r.source, r.group))
                 .or_insert(now_ms);
         }
-        self.mfib.publish(t);
+        self.fwd.publish(t);
         self.end_stale_asserts();
         let stale: Vec<(Option<Ipv4Addr>, Ipv4Addr)> = self
             .tib
@@ -1415,243 +1200,12 @@ impl Multicast {
             .max()
     }
 
-    // ---- state --------------------------------------------------------------------------------
-
-    /// `igmp`, `pim` and `track-admin-vrrp` state inside `<interface>`.
-    pub fn interface_state(&self, name: &str, x: &mut String, now: Instant) {
-        use std::fmt::Write as _;
-        let Some(e) = self.ifs.get(name) else { return };
-        let ns = "urn:ne-agent:yang:ne-multicast";
-        if let Some(i) = &e.igmp {
-            let _ = write!(
-                x,
-                "<igmp xmlns=\"{ns}\"><is-querier>{}</is-querier>",
-                i.is_querier()
-            );
-            if let Some(q) = i.querier() {
-                let _ = write!(x, "<querier>{q}</querier>");
-            }
-            for g in i.groups() {
-                let _ = write!(
-                    x,
-                    "<group><address>{}</address><last-reporter>{}</last-reporter><filter-mode>{}</filter-mode><expires>{}</expires>",
-                    g.group,
-                    g.last_reporter,
-                    g.mode.name(),
-                    g.expires.saturating_duration_since(now).as_secs()
-                );
-                for (s, exp) in &g.sources {
-                    let _ = write!(
-                        x,
-                        "<source><address>{s}</address><expires>{}</expires></source>",
-                        exp.saturating_duration_since(now).as_secs()
-                    );
-                }
-                x.push_str("</group>");
-            }
-            let _ = write!(
-                x,
-                "<statistics><rx-malformed>{}</rx-malformed></statistics></igmp>",
-                e.igmp_malformed
-            );
-        }
-        if let Some(p) = &e.pim {
-            let _ = write!(x, "<pim xmlns=\"{ns}\">");
-            if let Some(dr) = p.dr_address() {
-                let _ = write!(x, "<dr-address>{dr}</dr-address>");
-            }
-            let _ = write!(x, "<is-dr>{}</is-dr>", p.is_dr());
-            for n in p.neighbors() {
-                let _ = write!(x, "<neighbor><address>{}</address>", n.address);
-                if let Some(d) = n.dr_priority {
-                    let _ = write!(x, "<dr-priority>{d}</dr-priority>");
-                }
-                if let Some(gid) = n.generation_id {
-                    let _ = write!(x, "<generation-id>{gid}</generation-id>");
-                }
-                if let Some(exp) = n.expires {
-                    let _ = write!(
-                        x,
-                        "<expires>{}</expires>",
-                        exp.saturating_duration_since(now).as_secs()
-                    );
-                }
-                let _ = write!(
-                    x,
-                    "<uptime>{}</uptime></neighbor>",
-                    now.saturating_duration_since(n.since).as_secs()
-                );
-            }
-            let any = Ipv4Addr::UNSPECIFIED;
-            for j in e.ds.iter().flat_map(|d| d.entries()) {
-                let st = match j.state() {
-                    DsState::PrunePending => "prune-pending",
-                    _ => "join",
-                };
-                let _ = write!(
-                    x,
-                    "<join><source>{}</source><group>{}</group><state>{st}</state>",
-                    j.source().unwrap_or(any),
-                    j.group()
-                );
-                if let Some(exp) = j.expires() {
-                    let _ = write!(
-                        x,
-                        "<expires>{}</expires>",
-                        exp.saturating_duration_since(now).as_secs()
-                    );
-                }
-                x.push_str("</join>");
-            }
-            for (s, g, st) in p.asserts() {
-                let (st, winner) = match st {
-                    AssertState::Winner => ("winner", e.local),
-                    AssertState::Loser { winner } => ("loser", winner),
-                    AssertState::NoInfo => continue,
-                };
-                let _ = write!(
-                    x,
-                    "<assert><source>{}</source><group>{g}</group><state>{st}</state><winner>{winner}</winner></assert>",
-                    s.unwrap_or(any)
-                );
-            }
-            let _ = write!(
-                x,
-                "<statistics><rx-malformed>{}</rx-malformed></statistics></pim>",
-                e.pim_malformed
-            );
-        }
-        if let Some((gi, gv)) = &e.cfg.gate {
-            let open = self.gates.is_open(gi, *gv);
-            let _ = write!(x, "<track-admin-vrrp xmlns=\"{ns}\"><forwarding>{open}</forwarding></track-admin-vrrp>");
-        }
-    }
-
     /// The name of our multicast interface with index `ifindex`.
-    fn name_of(&self, ifindex: u32) -> Option<String> {
+    pub(in crate::engines) fn name_of(&self, ifindex: u32) -> Option<String> {
         self.ifs
             .iter()
             .find(|(_, e)| e.index == Some(ifindex))
             .map(|(n, _)| n.clone())
-    }
-
-    /// [`Multicast::name_of`], or `if<index>` for an interface that is not ours, for state.
-    fn display_name(&self, ifindex: u32) -> String {
-        self.name_of(ifindex)
-            .unwrap_or_else(|| format!("if{ifindex}"))
-    }
-
-    /// The `multicast/route` list.
-    pub fn routes_state(&self, x: &mut String) {
-        use std::fmt::Write as _;
-        let table = self.mfib.snapshot();
-        let name_of = |idx: u32| self.display_name(idx);
-        let mut routes: Vec<&Route> = table.routes().collect();
-        routes.sort_by_key(|r| (u32::from(r.source), u32::from(r.group)));
-        let now = now_ms();
-        for r in routes {
-            let (p, o) = r.counters.get();
-            let since = self
-                .route_since
-                .get(&(r.source, r.group))
-                .copied()
-                .unwrap_or(now);
-            let _ = write!(
-                x,
-                "<route><source>{}</source><group>{}</group><incoming-interface>{}</incoming-interface>",
-                r.source,
-                r.group,
-                name_of(r.iif)
-            );
-            let upstream = [Some(r.source), None].into_iter().find_map(|s| {
-                self.tib
-                    .entry(s, r.group)
-                    .filter(|e| e.upstream_if() == r.iif)
-                    .and_then(|e| e.upstream_neighbor())
-            });
-            if let Some(n) = upstream {
-                let _ = write!(x, "<upstream-neighbor>{n}</upstream-neighbor>");
-            }
-            // Every IGMP interface that is not in the route is listed as pruned.
-            let mut names: Vec<(String, &str)> = r
-                .oifs
-                .iter()
-                .map(|o| {
-                    (
-                        name_of(o.ifindex),
-                        if o.forwarding {
-                            "forwarding"
-                        } else {
-                            "blocked-by-vrrp"
-                        },
-                    )
-                })
-                .collect();
-            // Every IGMP interface, and every PIM interface with downstream state for the group,
-            // that is not in the route is listed as pruned.
-            for (n, e) in &self.ifs {
-                let downstream = e.ds.as_ref().is_some_and(|d| {
-                    d.entries().any(|j| j.group() == r.group)
-                        || d.rpt_prunes().any(|(_, g)| g == r.group)
-                });
-                if (e.igmp.is_some() || downstream)
-                    && e.index != Some(r.iif)
-                    && !names.iter().any(|(m, _)| m == n)
-                {
-                    names.push((n.clone(), "pruned"));
-                }
-            }
-            names.sort();
-            for (n, st) in names {
-                let _ = write!(
-                    x,
-                    "<outgoing-interface><name>{n}</name><state>{st}</state></outgoing-interface>"
-                );
-            }
-            let _ = write!(
-                x,
-                "<packets>{p}</packets><octets>{o}</octets><uptime>{}</uptime></route>",
-                now.saturating_sub(since) / 1000
-            );
-        }
-    }
-
-    /// Is there multicast state to report (a forwarder or routes)?
-    pub fn has_state(&self) -> bool {
-        self.forwarder.is_some() || !self.mfib.snapshot().is_empty()
-    }
-
-    /// The `multicast/forwarding-plane` counters.
-    pub fn forwarding_state(&self, x: &mut String) {
-        use std::fmt::Write as _;
-        let Some(f) = &self.forwarder else { return };
-        let c = f.counters();
-        let _ = write!(
-            x,
-            "<forwarding-plane><received>{}</received><forwarded>{}</forwarded><rpf-failures>{}</rpf-failures><no-route>{}</no-route><ttl-expired>{}</ttl-expired><malformed>{}</malformed><tx-errors>{}</tx-errors><sources-dropped>{}</sources-dropped>",
-            c.received,
-            c.forwarded,
-            c.rpf_fail,
-            c.no_route,
-            c.ttl_expired,
-            c.malformed,
-            c.tx_errors,
-            self.sources_dropped
-        );
-        let mut ports: Vec<(String, dataplane::ring::RingStats)> = f
-            .ring_stats()
-            .into_iter()
-            .map(|(idx, st)| (self.display_name(idx), st))
-            .collect();
-        ports.sort_by(|a, b| a.0.cmp(&b.0));
-        for (name, st) in ports {
-            let _ = write!(
-                x,
-                "<port><name>{name}</name><packets>{}</packets><ring-drops>{}</ring-drops><ring-freezes>{}</ring-freezes></port>",
-                st.packets, st.drops, st.freeze_q_cnt
-            );
-        }
-        x.push_str("</forwarding-plane>");
     }
 
     pub fn stop(&mut self) {
@@ -1664,9 +1218,6 @@ impl Multicast {
                 .map(|p| p.shutdown());
             self.pim_actions(&n, a.unwrap_or_default(), Instant::now());
         }
-        if let Some(f) = self.forwarder.take() {
-            let _ = f.stop();
-        }
-        self.retiring = None;
+        self.fwd.stop();
     }
 }

@@ -2,6 +2,8 @@
 //! writes the engines' YANG data. Input is the tables as they are (typed); times the cores
 //! keep as `Instant`s become wall-clock date-and-time values here.
 
+mod mcast;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -62,10 +64,10 @@ pub fn xml(s: &Sources<'_>, at: At) -> String {
     interfaces(s, at, &mut x);
     monitor_groups(s, at, &mut x);
     bfd(s, at, &mut x);
-    if s.mc.has_state() {
+    if mcast::any(s.mc) {
         x.push_str("<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\">");
-        s.mc.forwarding_state(&mut x);
-        s.mc.routes_state(&mut x);
+        mcast::forwarding_plane(s.mc, &mut x);
+        mcast::routes(s.mc, &mut x);
         x.push_str("</multicast>");
     }
     x
@@ -101,7 +103,7 @@ fn interfaces(s: &Sources<'_>, at: At, x: &mut String) {
             }
             None => x.push_str("<oper-status>not-present</oper-status>"),
         }
-        s.mc.interface_state(name, x, at.now);
+        mcast::interface(s.mc, name, x, at.now);
         let malformed = s.hb.vrrp.malformed.get(name.as_str()).copied().unwrap_or(0);
         let mut groups = s.hb.vrrp.on(name).peekable();
         if groups.peek().is_some() || malformed > 0 {

@@ -1,0 +1,184 @@
+//! The dataplane side of the multicast engine: the forwarding table it publishes, the
+//! forwarder threads that read it (started again, make-before-break, when the set of multicast
+//! interfaces changes, and retried with a growing wait when their rings cannot be opened), and
+//! the channel their upcalls come back on.
+
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixDatagram;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dataplane::forward::{decode_upcall, Forwarder, FwdConfig, FwdIf, FwdStats};
+use dataplane::mfib::{Mfib, Table};
+use tracing::{debug, error, info, warn};
+
+/// The first wait before a forwarder that could not open its rings is started again; it
+/// doubles on every failure with the same interfaces, up to [`RETRY_MAX`].
+const RETRY_MIN: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(60);
+
+/// The forwarding table and the forwarder running it.
+pub struct Forwarding {
+    mfib: Arc<Mfib>,
+    forwarder: Option<Forwarder>,
+    /// A stopped forwarder still closing its rings; the next one starts after it.
+    retiring: Option<Forwarder>,
+    /// The interfaces (index, MAC) the forwarder runs on.
+    set: Vec<(u32, [u8; 6])>,
+    /// The forwarder for these interfaces failed (its rings could not be opened): it is started
+    /// again at `retry_at`, after `wait`.
+    failed: Vec<(u32, [u8; 6])>,
+    retry_at: Option<Instant>,
+    wait: Duration,
+    upcall_rx: Option<UnixDatagram>,
+    upcall_tx: Option<UnixDatagram>,
+}
+
+impl Default for Forwarding {
+    fn default() -> Forwarding {
+        Forwarding {
+            mfib: Arc::new(Mfib::new()),
+            forwarder: None,
+            retiring: None,
+            set: Vec::new(),
+            failed: Vec::new(),
+            retry_at: None,
+            wait: Duration::ZERO,
+            upcall_rx: None,
+            upcall_tx: None,
+        }
+    }
+}
+
+impl Forwarding {
+    /// The table the forwarder reads now.
+    pub fn snapshot(&self) -> Arc<Table> {
+        self.mfib.snapshot()
+    }
+
+    /// Publish a new table (one swap).
+    pub fn publish(&self, t: Table) {
+        self.mfib.publish(t);
+    }
+
+    pub fn running(&self) -> bool {
+        self.forwarder.is_some()
+    }
+
+    pub fn counters(&self) -> Option<FwdStats> {
+        self.forwarder.as_ref().map(|f| f.counters())
+    }
+
+    /// Each ring's counters, by ifindex.
+    pub fn ring_stats(&self) -> Vec<(u32, dataplane::ring::RingStats)> {
+        self.forwarder
+            .as_ref()
+            .map(|f| f.ring_stats())
+            .unwrap_or_default()
+    }
+
+    /// Run the forwarder on `interfaces` (none: stop it). Nothing happens when the set is the
+    /// one it runs on.
+    pub fn sync(&mut self, mut interfaces: Vec<FwdIf>) {
+        interfaces.sort_unstable_by_key(|i| i.ifindex);
+        let set: Vec<(u32, [u8; 6])> = interfaces.iter().map(|i| (i.ifindex, i.mac)).collect();
+        if set == self.set {
+            return;
+        }
+        self.set = set.clone();
+        self.retry_at = None;
+        if set != self.failed {
+            self.wait = Duration::ZERO;
+        }
+        // The old forwarder goes on until the new one has opened its rings and takes over
+        // at an instant of arrival (make-before-break, `Forwarder::launch`); with no new one
+        // it stops now, and closes its rings on its own time.
+        let old = self.forwarder.take();
+        if set.is_empty() {
+            if let Some(f) = old {
+                debug!(forwarded = f.counters().forwarded, "forwarder stopping");
+                self.retiring = Some(f.retire());
+            }
+            return;
+        }
+        if self.upcall_rx.is_none() {
+            match UnixDatagram::pair() {
+                Ok((tx, rx)) => {
+                    let _ = tx.set_nonblocking(true);
+                    let _ = rx.set_nonblocking(true);
+                    self.upcall_tx = Some(tx);
+                    self.upcall_rx = Some(rx);
+                }
+                Err(e) => error!(error = %e, "no upcall socket"),
+            }
+        }
+        let up = self.upcall_tx.as_ref().and_then(|t| t.try_clone().ok());
+        let n = interfaces.len();
+        let after = old.or_else(|| self.retiring.take());
+        let cfg = FwdConfig::default();
+        match Forwarder::launch(interfaces, Arc::clone(&self.mfib), cfg, up, after) {
+            Ok(f) => {
+                info!(interfaces = n, "multicast forwarder started");
+                self.forwarder = Some(f);
+            }
+            Err(e) => {
+                error!(error = %e, "cannot start the multicast forwarder");
+                self.failed(Instant::now());
+            }
+        }
+    }
+
+    /// The forwarder could not start or open its rings (an interface went away between the
+    /// check and the open, memory for the rings, a limit): start it again later, waiting
+    /// longer each time the same interfaces fail.
+    fn failed(&mut self, now: Instant) {
+        self.forwarder = None;
+        self.failed = std::mem::take(&mut self.set);
+        self.wait = (self.wait * 2).clamp(RETRY_MIN, RETRY_MAX);
+        self.retry_at = Some(now + self.wait);
+        warn!(
+            retry_in_s = self.wait.as_secs(),
+            "multicast forwarder down; retrying"
+        );
+    }
+
+    /// A forwarder that failed after its launch (checked once per pass).
+    pub fn check(&mut self, now: Instant) {
+        if let Some(why) = self.forwarder.as_ref().and_then(Forwarder::failure) {
+            error!(error = %why, "cannot start the multicast forwarder");
+            self.failed(now);
+        }
+    }
+
+    /// When a failed forwarder is tried again.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
+    /// Is a retry due? (The caller then syncs with its interfaces again.)
+    pub fn retry_due(&mut self, now: Instant) -> bool {
+        if self.retry_at.is_some_and(|t| t <= now) {
+            self.retry_at = None;
+            return true;
+        }
+        false
+    }
+
+    pub fn upcall_fd(&self) -> Option<RawFd> {
+        self.upcall_rx.as_ref().map(|u| u.as_raw_fd())
+    }
+
+    /// The next upcall waiting: (source, group, arrival ifindex). None when there is none.
+    pub fn next_upcall(&self) -> Option<Option<(std::net::Ipv4Addr, std::net::Ipv4Addr, u32)>> {
+        let mut b = [0u8; 64];
+        let n = self.upcall_rx.as_ref()?.recv(&mut b).ok()?;
+        Some(decode_upcall(&b[..n]))
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(f) = self.forwarder.take() {
+            let _ = f.stop();
+        }
+        self.retiring = None;
+    }
+}
