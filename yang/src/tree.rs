@@ -156,7 +156,11 @@ impl Printer<'_> {
         if n.module == self.module {
             n.name.clone()
         } else {
-            format!("{}:{}", self.schema.module(n.module).prefix, n.name)
+            format!(
+                "{}:{}",
+                self.schema.module(n.module).declared_prefix,
+                n.name
+            )
         }
     }
 
@@ -263,7 +267,7 @@ impl Printer<'_> {
                     TypeKind::Leafref { path, .. } => {
                         format!(
                             "-> {}",
-                            compact_path(path, &self.schema.module(n.module).prefix)
+                            compact_path(path, &self.schema.module(n.module).declared_prefix)
                         )
                     }
                     _ => "leafref".into(),

@@ -1,5 +1,8 @@
 //! Real-world YANG: every IETF/IANA module pyang installs compiles, and for each one our tree
-//! printer's output equals `pyang -f tree` byte for byte.
+//! printer's output equals `pyang -f tree` byte for byte. The standard modules the project
+//! writes itself (yang/modules/ietf-*, iana-*) carry the same facts as the texts pyang
+//! installs, and the device's view of them (features and deviations applied) prints as pyang
+//! prints it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -76,13 +79,65 @@ fn our_tree(dirs: &[PathBuf], files: &[PathBuf]) -> Result<String, String> {
 }
 
 fn pyang_tree(exe: &Path, dir: &Path, files: &[PathBuf]) -> String {
+    pyang_tree_with(exe, dir, files, &[])
+}
+
+fn pyang_tree_with(exe: &Path, dir: &Path, files: &[PathBuf], options: &[&str]) -> String {
     let out = Command::new(exe)
         .args(["-f", "tree", "-p"])
         .arg(dir)
+        .args(options)
         .args(files)
         .output()
         .expect("run pyang");
+    assert!(
+        out.status.success(),
+        "pyang failed on {files:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
+}
+
+fn project_modules() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("modules")
+}
+
+/// The standard modules written in this project, and where pyang keeps its own text of each.
+const STANDARD: [(&str, &str); 5] = [
+    ("ietf-netconf-acm", "ietf"),
+    ("ietf-system", "ietf"),
+    ("iana-crypt-hash", "iana"),
+    ("ietf-inet-types", "ietf"),
+    ("ietf-yang-types", "ietf"),
+];
+
+/// A module's statements without its prose (description, reference, organization, contact,
+/// the text of a presence statement), one `keyword argument` per line, indented by depth.
+fn facts(st: &yang::stmt::Stmt, depth: usize, out: &mut String) {
+    if matches!(
+        st.keyword.as_str(),
+        "description" | "reference" | "organization" | "contact"
+    ) {
+        return;
+    }
+    out.push_str(&"  ".repeat(depth));
+    out.push_str(&st.keyword);
+    if let Some(arg) = st.arg.as_ref().filter(|_| st.keyword != "presence") {
+        out.push(' ');
+        out.push_str(&format!("{arg:?}"));
+    }
+    out.push('\n');
+    for s in &st.substmts {
+        facts(s, depth + 1, out);
+    }
+}
+
+fn facts_of(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let st = yang::stmt::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut out = String::new();
+    facts(&st, 0, &mut out);
+    out
 }
 
 #[test]
@@ -124,9 +179,9 @@ fn tree_equals_pyang_for_each_module() {
 #[test]
 fn project_models_tree_equals_pyang() {
     let Some((exe, _)) = pyang() else { return };
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("modules");
+    let dir = project_modules();
     let files = yang_files(&dir);
-    assert_eq!(files.len(), 7);
+    assert_eq!(files.len(), 13);
     let expected = pyang_tree(&exe, &dir, &files);
     let ours = our_tree(std::slice::from_ref(&dir), &files).unwrap();
     assert_eq!(ours, expected);
@@ -135,5 +190,86 @@ fn project_models_tree_equals_pyang() {
         let expected = pyang_tree(&exe, &dir, std::slice::from_ref(f));
         let ours = our_tree(std::slice::from_ref(&dir), std::slice::from_ref(f)).unwrap();
         assert_eq!(ours, expected, "{}", f.display());
+    }
+}
+
+#[test]
+fn standard_modules_carry_the_facts_of_the_rfc_texts() {
+    let Some((exe, modules)) = pyang() else {
+        return;
+    };
+    let ours_dir = project_modules();
+    for (name, folder) in STANDARD {
+        let ours = ours_dir.join(format!("{name}.yang"));
+        let theirs = modules.join(folder).join(format!("{name}.yang"));
+        // Every statement but the prose: names, types, patterns, defaults, features, ...
+        let (ours_facts, rfc_facts) = (facts_of(&ours), facts_of(&theirs));
+        let first_difference = ours_facts
+            .lines()
+            .zip(rfc_facts.lines())
+            .position(|(a, b)| a != b);
+        assert!(
+            ours_facts == rfc_facts,
+            "{name}: facts differ from line {first_difference:?}:\n--- ours\n{ours_facts}\n--- RFC\n{rfc_facts}"
+        );
+        // The RFC 8340 tree, from pyang on both texts and from our printer on ours.
+        let expected = pyang_tree(&exe, &modules.join(folder), std::slice::from_ref(&theirs));
+        let from_ours = pyang_tree(&exe, &ours_dir, std::slice::from_ref(&ours));
+        assert_eq!(from_ours, expected, "{name}: pyang trees differ");
+        let printed = our_tree(std::slice::from_ref(&ours_dir), std::slice::from_ref(&ours));
+        assert_eq!(printed.unwrap(), expected, "{name}: our printer differs");
+    }
+    // The prose is ours: no description of the RFC texts is copied.
+    for (name, folder) in STANDARD {
+        let ours = std::fs::read_to_string(ours_dir.join(format!("{name}.yang"))).unwrap();
+        let theirs = std::fs::read_to_string(modules.join(folder).join(format!("{name}.yang")));
+        let theirs = yang::stmt::parse(&theirs.unwrap()).unwrap();
+        let ours = yang::stmt::parse(&ours).unwrap();
+        let mut rfc = Vec::new();
+        prose(&theirs, &mut rfc);
+        let mut own = Vec::new();
+        prose(&ours, &mut own);
+        let copied: Vec<&String> = own
+            .iter()
+            .filter(|d| d.len() > 40 && rfc.contains(d))
+            .collect();
+        assert!(
+            copied.is_empty(),
+            "{name}: descriptions copied: {copied:#?}"
+        );
+    }
+}
+
+fn prose(st: &yang::stmt::Stmt, out: &mut Vec<String>) {
+    if st.keyword == "description" {
+        out.push(st.arg().split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+    for s in &st.substmts {
+        prose(s, out);
+    }
+}
+
+/// The device's schema (the embedded modules, its features, ne-system-deviations) prints as
+/// pyang prints the same modules with `--features` and `--deviation-module`.
+#[test]
+fn device_view_of_the_standard_modules_equals_pyang() {
+    let Some((exe, _)) = pyang() else { return };
+    let dir = project_modules();
+    let schema = SchemaBuilder::new().embedded().build().unwrap();
+    for name in ["ietf-system", "ietf-netconf-acm"] {
+        let file = schema.sources.iter().position(|s| s.name == name).unwrap() as u32;
+        let ours = yang::tree::print(&schema, &[file]);
+        let expected = pyang_tree_with(
+            &exe,
+            &dir,
+            &[dir.join(format!("{name}.yang"))],
+            &[
+                "--features",
+                "ietf-system:authentication,local-users",
+                "--deviation-module",
+                dir.join("ne-system-deviations.yang").to_str().unwrap(),
+            ],
+        );
+        assert_eq!(ours, expected, "{name}");
     }
 }

@@ -54,7 +54,33 @@ pub fn capabilities(schema: &yang::Schema) -> Vec<String> {
         if !m.enabled_features.is_empty() {
             c.push_str(&format!("&amp;features={}", m.enabled_features.join(",")));
         }
+        if !m.deviated_by.is_empty() {
+            let names: Vec<&str> = m
+                .deviated_by
+                .iter()
+                .map(|&d| schema.module(d).name.as_str())
+                .collect();
+            c.push_str(&format!("&amp;deviations={}", names.join(",")));
+        }
         caps.push(c);
     }
     caps
+}
+
+#[cfg(test)]
+mod tests {
+    /// YANG 1.0 modules are announced with their features and deviations (RFC 6020 §5.6.4).
+    #[test]
+    fn module_capabilities_carry_features_and_deviations() {
+        let schema = yang::SchemaBuilder::new().embedded().build().unwrap();
+        let caps = super::capabilities(&schema);
+        for expected in [
+            "urn:ietf:params:xml:ns:yang:ietf-system?module=ietf-system&amp;revision=2014-08-06&amp;features=authentication,local-users&amp;deviations=ne-system-deviations",
+            "urn:ietf:params:xml:ns:yang:ietf-netconf-acm?module=ietf-netconf-acm&amp;revision=2018-02-14",
+            "urn:ietf:params:xml:ns:yang:iana-crypt-hash?module=iana-crypt-hash&amp;revision=2014-08-06",
+            "urn:ne-agent:yang:ne-system-deviations?module=ne-system-deviations&amp;revision=2026-12-07",
+        ] {
+            assert!(caps.iter().any(|c| c == expected), "{expected} not in {caps:#?}");
+        }
+    }
 }

@@ -186,6 +186,17 @@ pub fn yang_library_xml(server: &Server) -> Vec<String> {
             .iter()
             .map(|f| format!("<feature>{}</feature>", escape_text(f)))
             .collect();
+        let deviations = m.deviated_by.iter().map(|&d| schema.module(d));
+        let (deviation_names, deviation_entries): (String, String) = deviations
+            .map(|d| {
+                let name = escape_text(&d.name);
+                let rev = d.revision.as_deref().unwrap_or("");
+                (
+                    format!("<deviation>{name}</deviation>"),
+                    format!("<deviation><name>{name}</name><revision>{rev}</revision></deviation>"),
+                )
+            })
+            .unzip();
         let subs: String = m
             .submodules
             .iter()
@@ -206,11 +217,12 @@ pub fn yang_library_xml(server: &Server) -> Vec<String> {
         ));
         if m.implemented {
             lib.push_str(&features);
+            lib.push_str(&deviation_names);
         }
         lib.push_str(&format!("</{tag}>"));
         legacy.push_str(&format!(
             "<module><name>{}</name><revision>{rev}</revision><namespace>{}</namespace>{features}\
-             <conformance-type>{}</conformance-type>{subs}</module>",
+             {deviation_entries}<conformance-type>{}</conformance-type>{subs}</module>",
             escape_text(&m.name),
             escape_text(&m.namespace),
             if m.implemented { "implement" } else { "import" }

@@ -29,8 +29,48 @@ pub fn embedded_modules() -> &'static [(&'static str, &'static str)] {
             include_str!("../../modules/ne-multicast.yang"),
         ),
         ("ne-system", include_str!("../../modules/ne-system.yang")),
+        // Standard modules (texts written here from the RFCs).
+        (
+            "ietf-yang-types",
+            include_str!("../../modules/ietf-yang-types.yang"),
+        ),
+        (
+            "ietf-inet-types",
+            include_str!("../../modules/ietf-inet-types.yang"),
+        ),
+        (
+            "iana-crypt-hash",
+            include_str!("../../modules/iana-crypt-hash.yang"),
+        ),
+        (
+            "ietf-netconf-acm",
+            include_str!("../../modules/ietf-netconf-acm.yang"),
+        ),
+        (
+            "ietf-system",
+            include_str!("../../modules/ietf-system.yang"),
+        ),
+        (
+            "ne-system-deviations",
+            include_str!("../../modules/ne-system-deviations.yang"),
+        ),
     ]
 }
+
+/// Embedded modules the device only imports: type libraries, not implemented (RFC 8525
+/// `import-only-module`).
+pub(crate) const EMBEDDED_IMPORT_ONLY: &[&str] =
+    &["ietf-yang-types", "ietf-inet-types", "iana-crypt-hash"];
+
+/// The features the device supports, for the embedded modules that define features: exactly
+/// these are enabled. What ietf-system does not implement beyond its
+/// features is declared in ne-system-deviations.
+pub(crate) const EMBEDDED_FEATURES: &[(&str, &[&str])] = &[
+    ("ietf-system", &["authentication", "local-users"]),
+    // Only imported, so its features would not be advertised; none is claimed until the
+    // agent hashes passwords itself.
+    ("iana-crypt-hash", &[]),
+];
 
 /// The newest `revision` of a parsed module or submodule.
 pub(crate) fn newest_revision(st: &crate::stmt::Stmt) -> Option<String> {

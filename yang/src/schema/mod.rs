@@ -149,6 +149,42 @@ pub struct SchemaNode {
     /// not move, but it is no longer reachable from its parent or module and takes no part in
     /// anything that follows.
     pub detached: bool,
+    /// Extension statements written on the node (`prefix:name arg;`), resolved to the module
+    /// that defines the extension.
+    pub extensions: Vec<ExtensionUse>,
+    /// `nacm:default-deny-write` / `nacm:default-deny-all` written on this node (RFC 8341 §3.5).
+    pub(crate) default_deny: Option<DefaultDeny>,
+}
+
+impl SchemaNode {
+    /// The NACM mark written on this node itself (`nacm:default-deny-all` wins over
+    /// `nacm:default-deny-write` when both are given). The mark covers the node's descendants
+    /// too: [`Schema::effective_default_deny`] takes them into account.
+    pub fn nacm_default_deny(&self) -> Option<DefaultDeny> {
+        self.default_deny
+    }
+}
+
+/// The NACM extensions of RFC 8341 §3.5.1 on a schema node: access that only the recovery
+/// session has unless an explicit rule grants it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DefaultDeny {
+    /// `nacm:default-deny-write`: writes need an explicit permit rule.
+    Write,
+    /// `nacm:default-deny-all`: reads, writes and executions need an explicit permit rule.
+    All,
+}
+
+/// The module that defines NACM's extensions.
+pub const NACM_MODULE: &str = "ietf-netconf-acm";
+
+/// One use of an extension on a schema node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtensionUse {
+    /// The module that defines the extension.
+    pub module: ModuleId,
+    pub name: String,
+    pub arg: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -177,7 +213,13 @@ pub struct Module {
     pub name: String,
     pub revision: Option<String>,
     pub namespace: String,
+    /// The prefix that names the module in paths and values this schema writes (error paths,
+    /// canonical identityref and instance-identifier values): the module's own prefix, unless
+    /// a module loaded before it declares the same one (ne-system and ietf-system both say
+    /// `sys`); then the module's name, which no other module has.
     pub prefix: String,
+    /// The prefix as the module declares it.
+    pub declared_prefix: String,
     pub yang_version: String,
     /// Given explicitly or made so by being an augment/deviation target.
     pub implemented: bool,
@@ -517,6 +559,19 @@ impl Schema {
             cur = self.node(c).parent;
         }
         false
+    }
+
+    /// The NACM mark that applies to a node: its own, or the strongest one of its ancestors
+    /// (RFC 8341 §3.4.5: a marked node's descendants are covered by the mark).
+    pub fn effective_default_deny(&self, id: NodeId) -> Option<DefaultDeny> {
+        let mut mark = None;
+        let mut cur = Some(id);
+        while let Some(c) = cur {
+            let n = self.node(c);
+            mark = mark.max(n.default_deny);
+            cur = n.parent;
+        }
+        mark
     }
 
     /// Is identity `id` equal to or derived from `base`?

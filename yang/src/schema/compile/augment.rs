@@ -96,7 +96,8 @@ impl<'a> Compiler<'a> {
             let file = i as u32;
             let st = self.file_stmt(i);
             for d in st.all("deviation") {
-                let Some(target) = self.absolute(file, d.arg()) else {
+                // A target an if-feature removed is found too; deviating it changes nothing.
+                let Some(target) = self.absolute_in(file, d.arg(), true) else {
                     self.error(file, d, "deviation target node not found");
                     continue;
                 };

@@ -17,8 +17,9 @@ use std::path::PathBuf;
 use super::loader::{find_module, newest_revision, ModuleSource};
 use super::types::{ErrorInfo, PatternRestriction, Type, TypeKind};
 use super::{
-    Augment, CompileError, CompileErrors, Constraint, Identity, IdentityId, Module, ModuleId,
-    NodeId, NodeKind, PrefixTable, PrefixTableId, Schema, SchemaNode, SourceFile, Status,
+    Augment, CompileError, CompileErrors, Constraint, DefaultDeny, ExtensionUse, Identity,
+    IdentityId, Module, ModuleId, NodeId, NodeKind, PrefixTable, PrefixTableId, Schema, SchemaNode,
+    SourceFile, Status, NACM_MODULE,
 };
 use crate::pattern::Pattern;
 use crate::stmt::{self, Stmt};
@@ -31,7 +32,25 @@ pub struct SchemaBuilder {
     no_embedded: bool,
     files: Vec<ModuleSource>,
     modules: Vec<String>,
-    disabled_features: HashMap<String, HashSet<String>>,
+    features: FeatureSelection,
+}
+
+/// Which features are on: all of them, except those turned off one by one and, for a module
+/// given an exact set, those outside it.
+#[derive(Debug, Clone, Default)]
+struct FeatureSelection {
+    disabled: HashMap<String, HashSet<String>>,
+    only: HashMap<String, HashSet<String>>,
+}
+
+impl FeatureSelection {
+    fn enabled(&self, module: &str, feature: &str) -> bool {
+        !self
+            .disabled
+            .get(module)
+            .is_some_and(|s| s.contains(feature))
+            && self.only.get(module).is_none_or(|s| s.contains(feature))
+    }
 }
 
 impl SchemaBuilder {
@@ -66,27 +85,49 @@ impl SchemaBuilder {
         self
     }
 
-    /// The project's own modules, all implemented.
+    /// The device's modules: the embedded ones, implemented except those only imported
+    /// (type libraries), with the features the device supports.
     pub fn embedded(mut self) -> Self {
         for (name, _) in super::embedded_modules() {
-            self.modules.push((*name).to_string());
+            if !super::loader::EMBEDDED_IMPORT_ONLY.contains(name) {
+                self.modules.push((*name).to_string());
+            }
+        }
+        for (module, features) in super::loader::EMBEDDED_FEATURES {
+            self = self.features(module, features.iter().copied());
         }
         self
     }
 
     /// Turn a feature off (all features are on by default).
     pub fn disable_feature(mut self, module: &str, feature: &str) -> Self {
-        self.disabled_features
+        self.features
+            .disabled
             .entry(module.to_string())
             .or_default()
             .insert(feature.to_string());
         self
     }
 
+    /// Enable exactly these features of `module` (its other features are off). Naming a
+    /// feature the module does not define is a compile error.
+    pub fn features<'f>(
+        mut self,
+        module: &str,
+        features: impl IntoIterator<Item = &'f str>,
+    ) -> Self {
+        self.features.only.insert(
+            module.to_string(),
+            features.into_iter().map(str::to_string).collect(),
+        );
+        self
+    }
+
     pub fn build(self) -> Result<Schema, CompileErrors> {
         let (parsed, implemented) = self.load()?;
-        let mut c = Compiler::new(&parsed, &self.disabled_features);
+        let mut c = Compiler::new(&parsed, &self.features);
         c.register(&implemented);
+        c.check_feature_selection();
         c.identities();
         c.instantiate_modules();
         c.augments();
@@ -375,7 +416,7 @@ const KEYWORDS: &[&str] = &[
 
 struct Compiler<'a> {
     files: &'a [Parsed],
-    disabled: &'a HashMap<String, HashSet<String>>,
+    selection: &'a FeatureSelection,
     schema: Schema,
     errors: Vec<CompileError>,
     /// Module of each file.
@@ -383,6 +424,10 @@ struct Compiler<'a> {
     typedefs: HashMap<(ModuleId, &'a str), (u32, &'a Stmt)>,
     groupings: HashMap<(ModuleId, &'a str), (u32, &'a Stmt)>,
     features: HashMap<(ModuleId, &'a str), (u32, &'a Stmt)>,
+    extensions: HashMap<(ModuleId, &'a str), (u32, &'a Stmt)>,
+    /// Nodes whose if-feature does not hold, by parent (None: top level): instantiated and
+    /// detached at once, so that a deviation may still name them (pyang accepts that).
+    feature_removed: HashMap<Option<NodeId>, Vec<NodeId>>,
     identity_index: HashMap<(ModuleId, String), IdentityId>,
     typedef_cache: HashMap<usize, Option<Type>>,
     explicit_config: Vec<Option<bool>>,
@@ -391,10 +436,10 @@ struct Compiler<'a> {
 }
 
 impl<'a> Compiler<'a> {
-    fn new(files: &'a [Parsed], disabled: &'a HashMap<String, HashSet<String>>) -> Self {
+    fn new(files: &'a [Parsed], selection: &'a FeatureSelection) -> Self {
         Compiler {
             files,
-            disabled,
+            selection,
             schema: Schema {
                 modules: Vec::new(),
                 nodes: Vec::new(),
@@ -414,6 +459,8 @@ impl<'a> Compiler<'a> {
             typedefs: HashMap::new(),
             groupings: HashMap::new(),
             features: HashMap::new(),
+            extensions: HashMap::new(),
+            feature_removed: HashMap::new(),
             identity_index: HashMap::new(),
             typedef_cache: HashMap::new(),
             explicit_config: Vec::new(),

@@ -86,6 +86,8 @@ impl<'a> Compiler<'a> {
             file,
             line: st.line,
             detached: false,
+            extensions: Vec::new(),
+            default_deny: None,
         });
         self.explicit_config.push(None);
         if let Some(p) = parent {
@@ -103,10 +105,42 @@ impl<'a> Compiler<'a> {
         module: ModuleId,
         out: &mut Vec<NodeId>,
     ) {
-        let file = scope.file;
-        if !self.if_features_hold(file, st) {
+        if !self.if_features_hold(scope.file, st) {
+            self.feature_removed(st, scope, parent, module);
             return;
         }
+        self.data_def_enabled(st, scope, parent, module, out);
+    }
+
+    /// A data definition whose if-feature does not hold: instantiated and detached at once, so
+    /// that a deviation naming it (or a node below it) finds its target and changes nothing.
+    /// Its problems are not reported: with the feature off it is not part of the schema.
+    fn feature_removed(
+        &mut self,
+        st: &'a Stmt,
+        scope: &Scope<'_, 'a>,
+        parent: Option<NodeId>,
+        module: ModuleId,
+    ) {
+        let errors = self.errors.len();
+        let mut created = Vec::new();
+        self.data_def_enabled(st, scope, parent, module, &mut created);
+        self.errors.truncate(errors);
+        for c in created {
+            self.remove_node(c);
+            self.feature_removed.entry(parent).or_default().push(c);
+        }
+    }
+
+    fn data_def_enabled(
+        &mut self,
+        st: &'a Stmt,
+        scope: &Scope<'_, 'a>,
+        parent: Option<NodeId>,
+        module: ModuleId,
+        out: &mut Vec<NodeId>,
+    ) {
+        let file = scope.file;
         let kind = match st.keyword.as_str() {
             "container" => NodeKind::Container,
             "list" => NodeKind::List,
@@ -278,11 +312,44 @@ impl<'a> Compiler<'a> {
                     self.schema.nodes[idx].ty = Some(ty);
                 }
             }
-            k if !s.is_extension() && !KEYWORDS.contains(&k) => {
-                self.error(file, s, format!("unknown statement '{k}'"))
-            }
+            _ if s.is_extension() => self.extension_use(id, s, file),
+            k if !KEYWORDS.contains(&k) => self.error(file, s, format!("unknown statement '{k}'")),
             _ => {}
         }
+    }
+
+    /// Record an extension statement on a node; the extension must be defined by the module
+    /// its prefix names, and take an argument exactly when its definition says so.
+    pub(super) fn extension_use(&mut self, id: NodeId, s: &Stmt, file: u32) {
+        let Some((module, name)) = self.resolve_qname(file, &s.keyword) else {
+            let prefix = s.keyword.split(':').next().unwrap_or_default();
+            self.error(file, s, format!("unknown prefix '{prefix}'"));
+            return;
+        };
+        let Some(&(_, def)) = self.extensions.get(&(module, name)) else {
+            let mname = &self.schema.modules[module.0 as usize].name;
+            let message = format!("extension '{name}' is not defined in module '{mname}'");
+            self.error(file, s, message);
+            return;
+        };
+        match (def.find("argument").is_some(), s.arg.is_some()) {
+            (true, false) => self.error(file, s, "the extension takes an argument"),
+            (false, true) => self.error(file, s, "the extension takes no argument"),
+            _ => {}
+        }
+        let is_nacm = self.schema.modules[module.0 as usize].name == NACM_MODULE;
+        let node = &mut self.schema.nodes[id.0 as usize];
+        let mark = match name {
+            "default-deny-write" if is_nacm => Some(DefaultDeny::Write),
+            "default-deny-all" if is_nacm => Some(DefaultDeny::All),
+            _ => None,
+        };
+        node.default_deny = node.default_deny.max(mark);
+        node.extensions.push(ExtensionUse {
+            module,
+            name: name.to_string(),
+            arg: s.arg.clone(),
+        });
     }
 
     pub(super) fn add_xpath(
@@ -441,6 +508,7 @@ impl<'a> Compiler<'a> {
                 "config" | "mandatory" | "presence" | "min-elements" | "max-elements" | "must" => {
                     self.node_property(target, s, scope)
                 }
+                _ if s.is_extension() => self.extension_use(target, s, scope.file),
                 _ => {}
             }
         }
@@ -448,6 +516,17 @@ impl<'a> Compiler<'a> {
 
     /// Resolve a descendant schema node identifier (`a/p:b/c`) starting from `roots`.
     pub(super) fn descendant(&self, roots: &[NodeId], file: u32, path: &str) -> Option<NodeId> {
+        self.descendant_in(roots, file, path, false)
+    }
+
+    /// [`Self::descendant`], optionally looking among the nodes an if-feature removed too.
+    fn descendant_in(
+        &self,
+        roots: &[NodeId],
+        file: u32,
+        path: &str,
+        feature_removed: bool,
+    ) -> Option<NodeId> {
         let mut candidates: Vec<NodeId> = roots.to_vec();
         let mut found = None;
         for part in path.trim().trim_start_matches("./").split('/') {
@@ -459,25 +538,43 @@ impl<'a> Compiler<'a> {
             })?;
             found = Some(hit);
             candidates = self.schema.nodes[hit.0 as usize].children.clone();
+            if feature_removed {
+                candidates.extend(self.feature_removed.get(&Some(hit)).into_iter().flatten());
+            }
         }
         found
     }
 
     /// Resolve an absolute schema node identifier (`/p:a/p:b`).
     pub(super) fn absolute(&self, file: u32, path: &str) -> Option<NodeId> {
+        self.absolute_in(file, path, false)
+    }
+
+    /// [`Self::absolute`], optionally looking among the nodes an if-feature removed too (a
+    /// deviation may name them).
+    pub(super) fn absolute_in(
+        &self,
+        file: u32,
+        path: &str,
+        feature_removed: bool,
+    ) -> Option<NodeId> {
         let path = path.trim();
         let rest = path.strip_prefix('/')?;
         let first = rest.split('/').next()?;
         let (m, _) = self.resolve_qname(file, first)?;
         let module = &self.schema.modules[m.0 as usize];
-        let roots: Vec<NodeId> = module
+        let mut roots: Vec<NodeId> = module
             .data
             .iter()
             .chain(&module.rpcs)
             .chain(&module.notifications)
             .copied()
             .collect();
-        self.descendant(&roots, file, rest)
+        if feature_removed {
+            let removed = self.feature_removed.get(&None).into_iter().flatten();
+            roots.extend(removed.filter(|&&n| self.schema.nodes[n.0 as usize].module == m));
+        }
+        self.descendant_in(&roots, file, rest, feature_removed)
     }
 
     /// Add an augment's data definitions under `target`.

@@ -19,6 +19,7 @@ impl<'a> Compiler<'a> {
                 revision: p.source.revision.clone(),
                 namespace,
                 prefix: st.find_arg("prefix").unwrap_or_default().to_string(),
+                declared_prefix: st.find_arg("prefix").unwrap_or_default().to_string(),
                 yang_version: st.find_arg("yang-version").unwrap_or("1").to_string(),
                 implemented: implemented.iter().any(|n| n == st.arg()),
                 is_submodule_parent: st.find("include").is_some(),
@@ -36,6 +37,7 @@ impl<'a> Compiler<'a> {
                 self.error(i as u32, st, "module has no namespace");
             }
         }
+        self.distinct_prefixes();
         for (i, p) in self.files.iter().enumerate() {
             let module = self.schema.module_by_name.get(&p.source.module).copied();
             let Some(module) = module else {
@@ -88,6 +90,9 @@ impl<'a> Compiler<'a> {
                     "grouping" => {
                         self.groupings.insert(key, (fid, s));
                     }
+                    "extension" => {
+                        self.extensions.insert(key, (fid, s));
+                    }
                     "feature" => {
                         self.features.insert(key, (fid, s));
                         self.schema.modules[module.0 as usize]
@@ -114,12 +119,54 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// Prefixes are only unique within a module's imports, but paths and values written with
+    /// module prefixes need one per module: a module whose prefix an earlier module already
+    /// has is named by its module name instead.
+    fn distinct_prefixes(&mut self) {
+        let mut taken = HashSet::new();
+        for m in &mut self.schema.modules {
+            if !taken.insert(m.prefix.clone()) {
+                let mut prefix = m.name.clone();
+                let mut n = 2;
+                while taken.contains(&prefix) {
+                    prefix = format!("{}{n}", m.name);
+                    n += 1;
+                }
+                taken.insert(prefix.clone());
+                m.prefix = prefix;
+            }
+        }
+    }
+
     pub(super) fn feature_enabled(&self, module: ModuleId, name: &str) -> bool {
         let mname = &self.schema.modules[module.0 as usize].name;
-        !self
-            .disabled
-            .get(mname)
-            .is_some_and(|set| set.contains(name))
+        self.selection.enabled(mname, name)
+    }
+
+    /// Every feature named in an exact feature set exists in its module.
+    pub(super) fn check_feature_selection(&mut self) {
+        let mut named: Vec<(&String, &String)> = self
+            .selection
+            .only
+            .iter()
+            .flat_map(|(m, fs)| fs.iter().map(move |f| (m, f)))
+            .collect();
+        named.sort();
+        for (module, feature) in named {
+            let message = match self.schema.module_by_name.get(module) {
+                Some(&m) if self.schema.modules[m.0 as usize].features.contains(feature) => {
+                    continue
+                }
+                Some(_) => format!("feature '{feature}' is not defined in module '{module}'"),
+                None => format!("features are given for module '{module}', which is not loaded"),
+            };
+            self.errors.push(CompileError {
+                file: module.clone(),
+                line: 0,
+                statement: String::new(),
+                message,
+            });
+        }
     }
 
     /// Evaluate every `if-feature` substatement of `st` (RFC 7950 §7.20.2 expressions).
