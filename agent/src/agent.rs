@@ -191,8 +191,8 @@ fn initial_password(path: &Path) -> Result<String, String> {
 
 /// The engines as the front ends see them.
 impl crate::northbound::Protocols for crate::engines::Engines {
-    fn state_xml(&self) -> Option<String> {
-        crate::engines::Engines::state_xml(self)
+    fn state(&self) -> Option<yang::data::DataTree> {
+        crate::engines::Engines::state(self)
     }
 
     fn subscriber(&self) -> Box<dyn datastore::Subscriber + '_> {

@@ -59,9 +59,10 @@ impl Engines {
         let (wake, wake_rx) = UnixDatagram::pair()?;
         wake.set_nonblocking(true)?;
         wake_rx.set_nonblocking(true)?;
+        let thread_schema = Arc::clone(&schema);
         let thread = std::thread::Builder::new()
             .name("protocols".into())
-            .spawn(move || Thread::new(rx, wake_rx, events).run())?;
+            .spawn(move || Thread::new(thread_schema, rx, wake_rx, events).run())?;
         let engines = Engines {
             schema,
             commands: Mutex::new(tx),
@@ -97,8 +98,8 @@ impl Engines {
         rx.recv_timeout(REPLY_TIMEOUT).ok()
     }
 
-    /// Operational state of interfaces, monitor groups, BFD and VRRP, as XML.
-    pub fn state_xml(&self) -> Option<String> {
+    /// Operational state of interfaces, monitor groups, BFD, VRRP and multicast.
+    pub fn state(&self) -> Option<DataTree> {
         let stats = self.link_stats();
         self.request(|r| Command::State(stats, r))
     }

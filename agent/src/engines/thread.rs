@@ -26,6 +26,8 @@ use super::state;
 use super::vrrp::io::VrrpIo;
 use super::vrrp::packet as vpkt;
 use crate::clock::now_ms;
+use yang::data::DataTree;
+use yang::Schema;
 
 /// Work between two looks at the sockets longer than this is logged: at the shortest BFD
 /// intervals a peer's detection time is 30 ms.
@@ -39,9 +41,9 @@ pub enum Command {
     Apply,
     /// Forget the prepared configuration.
     Abort,
-    /// Operational state as XML (interfaces, monitor groups, BFD, VRRP), with the interface
-    /// counters by ifindex as the requester read them.
-    State(HashMap<u32, LinkStats>, Sender<String>),
+    /// Operational state (interfaces, monitor groups, BFD, VRRP, multicast), with the
+    /// interface counters by ifindex as the requester read them.
+    State(HashMap<u32, LinkStats>, Sender<DataTree>),
     /// Send what a clean shutdown sends (priority-0 adverts, BFD AdminDown) and stop.
     Stop(Sender<()>),
 }
@@ -151,6 +153,7 @@ macro_rules! view {
 }
 
 pub struct Thread {
+    schema: Arc<Schema>,
     cfg: Arc<Config>,
     pending: Option<Pending>,
     commands: Receiver<Command>,
@@ -174,7 +177,12 @@ pub struct Thread {
 }
 
 impl Thread {
-    pub fn new(commands: Receiver<Command>, wake: UnixDatagram, events: Sender<String>) -> Thread {
+    pub fn new(
+        schema: Arc<Schema>,
+        commands: Receiver<Command>,
+        wake: UnixDatagram,
+        events: Sender<String>,
+    ) -> Thread {
         let nl = netlink::Monitor::open()
             .map_err(|e| warn!(error = %e, "no rtnetlink events: interface state is unknown"))
             .ok();
@@ -183,6 +191,7 @@ impl Thread {
             .ok();
         let seed = now_ms() ^ u64::from(std::process::id()) << 32;
         let mut d = Thread {
+            schema,
             cfg: Arc::new(Config::default()),
             pending: None,
             commands,
@@ -380,7 +389,7 @@ impl Thread {
             }
             Command::Abort => self.pending = None,
             Command::State(stats, reply) => {
-                let _ = reply.send(self.state_xml(&stats));
+                let _ = reply.send(self.state(&stats));
             }
             Command::Stop(_) => {}
         }
@@ -934,15 +943,16 @@ impl Thread {
         self.mc.stop();
     }
 
-    fn state_xml(&mut self, stats: &HashMap<u32, LinkStats>) -> String {
+    fn state(&mut self, stats: &HashMap<u32, LinkStats>) -> DataTree {
         let sources = state::Sources {
+            schema: &self.schema,
             cfg: &self.cfg,
             links: &self.links,
             stats,
             hb: &self.hb,
             mc: &self.mc,
         };
-        state::xml(
+        state::tree(
             &sources,
             state::At {
                 now: Instant::now(),

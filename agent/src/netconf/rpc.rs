@@ -165,18 +165,12 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
             tree.roots.extend(state.roots);
             tree.roots.sort_by_key(|n| server.schema.order(n.schema));
             if let Some(engines) = server.engines.get() {
-                let protocols = engines.state_xml().ok_or_else(|| {
+                let state = engines.state().ok_or_else(|| {
                     one(RpcError::application(
                         ErrorTag::OperationFailed,
                         "the protocol engines did not answer in time",
                     ))
                 })?;
-                let state = data::decode(
-                    &server.schema,
-                    &protocols,
-                    DecodeOptions { config_only: false },
-                )
-                .map_err(|e| one(e.into()))?;
                 data::merge(&server.schema, &mut tree, state);
             }
             let (mut body, after) = data_reply(server, op, &tree, false)?;

@@ -4,9 +4,9 @@
 
 /// The protocol engines as a front end sees them.
 pub trait Protocols: Send + Sync {
-    /// Their operational state, as XML of the device's modules; None if they did not answer in
-    /// time.
-    fn state_xml(&self) -> Option<String>;
+    /// Their operational state, as data of the device's modules; None if they did not answer
+    /// in time.
+    fn state(&self) -> Option<yang::data::DataTree>;
 
     /// A subscriber to the commit pipeline for one commit (prepare may veto; apply reconciles).
     fn subscriber(&self) -> Box<dyn datastore::Subscriber + '_>;

@@ -1,80 +1,52 @@
-//! The multicast engine's state (`igmp`, `pim`, `track-admin-vrrp` inside an interface, the
-//! route list and the forwarding plane's counters) as XML of ne-multicast.
+//! The multicast engine's state: `igmp`, `pim` and `track-admin-vrrp` inside an interface, the
+//! route list and the forwarding plane's counters (ne-multicast).
 
-use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::time::Instant;
 
 use dataplane::mfib::Route;
 
+use super::build::Node;
 use crate::clock::now_ms;
 use crate::engines::mcast::Multicast;
 use crate::engines::pim::downstream::DownstreamState as DsState;
 use crate::engines::pim::iface::AssertState;
 
-/// `igmp`, `pim` and `track-admin-vrrp` state inside `<interface>`.
-pub fn interface(mc: &Multicast, name: &str, x: &mut String, now: Instant) {
+const NS: &str = "urn:ne-agent:yang:ne-multicast";
+
+/// `igmp`, `pim` and `track-admin-vrrp` state inside the interface `i`.
+pub fn interface(mc: &Multicast, name: &str, i: &mut Node<'_>, now: Instant) {
     let Some(e) = mc.ifs.get(name) else { return };
-    let ns = "urn:ne-agent:yang:ne-multicast";
-    if let Some(i) = &e.igmp {
-        let _ = write!(
-            x,
-            "<igmp xmlns=\"{ns}\"><is-querier>{}</is-querier>",
-            i.is_querier()
-        );
-        if let Some(q) = i.querier() {
-            let _ = write!(x, "<querier>{q}</querier>");
-        }
-        for g in i.groups() {
-            let _ = write!(
-                x,
-                "<group><address>{}</address><last-reporter>{}</last-reporter><filter-mode>{}</filter-mode><expires>{}</expires>",
-                g.group,
-                g.last_reporter,
-                g.mode.name(),
-                g.expires.saturating_duration_since(now).as_secs()
-            );
+    let secs = |t: Instant| t.saturating_duration_since(now).as_secs();
+    if let Some(m) = &e.igmp {
+        let n = i.add_ns(NS, "igmp");
+        n.leaf("is-querier", m.is_querier())
+            .leaf_opt("querier", m.querier());
+        for g in m.groups() {
+            let gn = n.add("group");
+            gn.leaf("address", g.group)
+                .leaf("last-reporter", g.last_reporter)
+                .leaf("filter-mode", g.mode.name())
+                .leaf("expires", secs(g.expires));
             for (s, exp) in &g.sources {
-                let _ = write!(
-                    x,
-                    "<source><address>{s}</address><expires>{}</expires></source>",
-                    exp.saturating_duration_since(now).as_secs()
-                );
+                gn.add("source")
+                    .leaf("address", s)
+                    .leaf("expires", secs(*exp));
             }
-            x.push_str("</group>");
         }
-        let _ = write!(
-            x,
-            "<statistics><rx-malformed>{}</rx-malformed></statistics></igmp>",
-            e.igmp_malformed
-        );
+        n.add("statistics").leaf("rx-malformed", e.igmp_malformed);
     }
     if let Some(p) = &e.pim {
-        let _ = write!(x, "<pim xmlns=\"{ns}\">");
-        if let Some(dr) = p.dr_address() {
-            let _ = write!(x, "<dr-address>{dr}</dr-address>");
-        }
-        let _ = write!(x, "<is-dr>{}</is-dr>", p.is_dr());
-        for n in p.neighbors() {
-            let _ = write!(x, "<neighbor><address>{}</address>", n.address);
-            if let Some(d) = n.dr_priority {
-                let _ = write!(x, "<dr-priority>{d}</dr-priority>");
-            }
-            if let Some(gid) = n.generation_id {
-                let _ = write!(x, "<generation-id>{gid}</generation-id>");
-            }
-            if let Some(exp) = n.expires {
-                let _ = write!(
-                    x,
-                    "<expires>{}</expires>",
-                    exp.saturating_duration_since(now).as_secs()
-                );
-            }
-            let _ = write!(
-                x,
-                "<uptime>{}</uptime></neighbor>",
-                now.saturating_duration_since(n.since).as_secs()
-            );
+        let n = i.add_ns(NS, "pim");
+        n.leaf_opt("dr-address", p.dr_address())
+            .leaf("is-dr", p.is_dr());
+        for nb in p.neighbors() {
+            n.add("neighbor")
+                .leaf("address", nb.address)
+                .leaf_opt("dr-priority", nb.dr_priority)
+                .leaf_opt("generation-id", nb.generation_id)
+                .leaf_opt("expires", nb.expires.map(secs))
+                .leaf("uptime", now.saturating_duration_since(nb.since).as_secs());
         }
         let any = Ipv4Addr::UNSPECIFIED;
         for j in e.ds.iter().flat_map(|d| d.entries()) {
@@ -82,20 +54,11 @@ pub fn interface(mc: &Multicast, name: &str, x: &mut String, now: Instant) {
                 DsState::PrunePending => "prune-pending",
                 _ => "join",
             };
-            let _ = write!(
-                x,
-                "<join><source>{}</source><group>{}</group><state>{st}</state>",
-                j.source().unwrap_or(any),
-                j.group()
-            );
-            if let Some(exp) = j.expires() {
-                let _ = write!(
-                    x,
-                    "<expires>{}</expires>",
-                    exp.saturating_duration_since(now).as_secs()
-                );
-            }
-            x.push_str("</join>");
+            n.add("join")
+                .leaf("source", j.source().unwrap_or(any))
+                .leaf("group", j.group())
+                .leaf("state", st)
+                .leaf_opt("expires", j.expires().map(secs));
         }
         for (s, g, st) in p.asserts() {
             let (st, winner) = match st {
@@ -103,24 +66,17 @@ pub fn interface(mc: &Multicast, name: &str, x: &mut String, now: Instant) {
                 AssertState::Loser { winner } => ("loser", winner),
                 AssertState::NoInfo => continue,
             };
-            let _ = write!(
-                x,
-                "<assert><source>{}</source><group>{g}</group><state>{st}</state><winner>{winner}</winner></assert>",
-                s.unwrap_or(any)
-            );
+            n.add("assert")
+                .leaf("source", s.unwrap_or(any))
+                .leaf("group", g)
+                .leaf("state", st)
+                .leaf("winner", winner);
         }
-        let _ = write!(
-            x,
-            "<statistics><rx-malformed>{}</rx-malformed></statistics></pim>",
-            e.pim_malformed
-        );
+        n.add("statistics").leaf("rx-malformed", e.pim_malformed);
     }
     if let Some((gi, gv)) = &e.cfg.gate {
-        let open = mc.gates.is_open(gi, *gv);
-        let _ = write!(
-            x,
-            "<track-admin-vrrp xmlns=\"{ns}\"><forwarding>{open}</forwarding></track-admin-vrrp>"
-        );
+        i.add_ns(NS, "track-admin-vrrp")
+            .leaf("forwarding", mc.gates.is_open(gi, *gv));
     }
 }
 
@@ -131,11 +87,10 @@ fn display_name(mc: &Multicast, ifindex: u32) -> String {
 }
 
 /// The `multicast/route` list.
-pub fn routes(mc: &Multicast, x: &mut String) {
+pub fn routes(mc: &Multicast, m: &mut Node<'_>) {
     let table = mc.fwd.snapshot();
     let name_of = |idx: u32| display_name(mc, idx);
-    let mut routes: Vec<&Route> = table.routes().collect();
-    routes.sort_by_key(|r| (u32::from(r.source), u32::from(r.group)));
+    let routes: Vec<&Route> = table.routes().collect();
     let now = now_ms();
     for r in routes {
         let (p, o) = r.counters.get();
@@ -144,63 +99,51 @@ pub fn routes(mc: &Multicast, x: &mut String) {
             .get(&(r.source, r.group))
             .copied()
             .unwrap_or(now);
-        let _ = write!(
-            x,
-            "<route><source>{}</source><group>{}</group><incoming-interface>{}</incoming-interface>",
-            r.source,
-            r.group,
-            name_of(r.iif)
-        );
         let upstream = [Some(r.source), None].into_iter().find_map(|s| {
             mc.tib
                 .entry(s, r.group)
                 .filter(|e| e.upstream_if() == r.iif)
                 .and_then(|e| e.upstream_neighbor())
         });
-        if let Some(n) = upstream {
-            let _ = write!(x, "<upstream-neighbor>{n}</upstream-neighbor>");
-        }
-        // Every IGMP interface that is not in the route is listed as pruned.
+        let n = m.add("route");
+        n.leaf("source", r.source)
+            .leaf("group", r.group)
+            .leaf("incoming-interface", name_of(r.iif))
+            .leaf_opt("upstream-neighbor", upstream)
+            .leaf("packets", p)
+            .leaf("octets", o)
+            .leaf("uptime", now.saturating_sub(since) / 1000);
         let mut names: Vec<(String, &str)> = r
             .oifs
             .iter()
             .map(|o| {
-                (
-                    name_of(o.ifindex),
-                    if o.forwarding {
-                        "forwarding"
-                    } else {
-                        "blocked-by-vrrp"
-                    },
-                )
+                let st = if o.forwarding {
+                    "forwarding"
+                } else {
+                    "blocked-by-vrrp"
+                };
+                (name_of(o.ifindex), st)
             })
             .collect();
         // Every IGMP interface, and every PIM interface with downstream state for the group,
         // that is not in the route is listed as pruned.
-        for (n, e) in &mc.ifs {
+        for (name, e) in &mc.ifs {
             let downstream = e.ds.as_ref().is_some_and(|d| {
                 d.entries().any(|j| j.group() == r.group)
                     || d.rpt_prunes().any(|(_, g)| g == r.group)
             });
             if (e.igmp.is_some() || downstream)
                 && e.index != Some(r.iif)
-                && !names.iter().any(|(m, _)| m == n)
+                && !names.iter().any(|(x, _)| x == name)
             {
-                names.push((n.clone(), "pruned"));
+                names.push((name.clone(), "pruned"));
             }
         }
-        names.sort();
-        for (n, st) in names {
-            let _ = write!(
-                x,
-                "<outgoing-interface><name>{n}</name><state>{st}</state></outgoing-interface>"
-            );
+        for (name, st) in names {
+            n.add("outgoing-interface")
+                .leaf("name", name)
+                .leaf("state", st);
         }
-        let _ = write!(
-            x,
-            "<packets>{p}</packets><octets>{o}</octets><uptime>{}</uptime></route>",
-            now.saturating_sub(since) / 1000
-        );
     }
 }
 
@@ -210,33 +153,22 @@ pub fn any(mc: &Multicast) -> bool {
 }
 
 /// The `multicast/forwarding-plane` counters.
-pub fn forwarding_plane(mc: &Multicast, x: &mut String) {
+pub fn forwarding_plane(mc: &Multicast, m: &mut Node<'_>) {
     let Some(c) = mc.fwd.counters() else { return };
-    let _ = write!(
-        x,
-        "<forwarding-plane><received>{}</received><forwarded>{}</forwarded><rpf-failures>{}</rpf-failures><no-route>{}</no-route><ttl-expired>{}</ttl-expired><malformed>{}</malformed><tx-errors>{}</tx-errors><sources-dropped>{}</sources-dropped>",
-        c.received,
-        c.forwarded,
-        c.rpf_fail,
-        c.no_route,
-        c.ttl_expired,
-        c.malformed,
-        c.tx_errors,
-        mc.sources.dropped
-    );
-    let mut ports: Vec<(String, dataplane::ring::RingStats)> = mc
-        .fwd
-        .ring_stats()
-        .into_iter()
-        .map(|(idx, st)| (display_name(mc, idx), st))
-        .collect();
-    ports.sort_by(|a, b| a.0.cmp(&b.0));
-    for (name, st) in ports {
-        let _ = write!(
-            x,
-            "<port><name>{name}</name><packets>{}</packets><ring-drops>{}</ring-drops><ring-freezes>{}</ring-freezes></port>",
-            st.packets, st.drops, st.freeze_q_cnt
-        );
+    let f = m.add("forwarding-plane");
+    f.leaf("received", c.received)
+        .leaf("forwarded", c.forwarded)
+        .leaf("rpf-failures", c.rpf_fail)
+        .leaf("no-route", c.no_route)
+        .leaf("ttl-expired", c.ttl_expired)
+        .leaf("malformed", c.malformed)
+        .leaf("tx-errors", c.tx_errors)
+        .leaf("sources-dropped", mc.sources.dropped);
+    for (idx, st) in mc.fwd.ring_stats() {
+        f.add("port")
+            .leaf("name", display_name(mc, idx))
+            .leaf("packets", st.packets)
+            .leaf("ring-drops", st.drops)
+            .leaf("ring-freezes", st.freeze_q_cnt);
     }
-    x.push_str("</forwarding-plane>");
 }

@@ -1,15 +1,18 @@
-//! Operational state and notifications of the device's modules, as XML: the only place that
-//! writes the engines' YANG data. Input is the tables as they are (typed); times the cores
-//! keep as `Instant`s become wall-clock date-and-time values here.
+//! Operational state and notifications of the device's modules: the only place that writes
+//! the engines' YANG data. Input is the tables as they are (typed); the state is built as a
+//! data tree directly ([`build`]); times the cores keep as `Instant`s become wall-clock
+//! date-and-time values here.
 
+mod build;
 mod mcast;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt::Write as _;
 use std::time::Instant;
 
 use dataplane::netlink::{Link, LinkStats};
+use yang::data::DataTree;
 use yang::xml::escape_text as esc;
+use yang::Schema;
 
 use super::bfd::packet::State as BfdState;
 use super::config::Config;
@@ -18,6 +21,7 @@ use super::mcast::Multicast;
 use super::vrrp::groups::Entry as VrrpEntry;
 use super::vrrp::packet as vpkt;
 use crate::clock::rfc3339;
+use build::Node;
 
 /// The clocks a snapshot is taken at: the cores' monotonic `now` and the wall clock (ms since
 /// the epoch) at the same moment.
@@ -49,6 +53,7 @@ fn mac(m: [u8; 6]) -> String {
 
 /// What the state is made of.
 pub struct Sources<'a> {
+    pub schema: &'a Schema,
     pub cfg: &'a Config,
     pub links: &'a BTreeMap<String, Link>,
     /// Interface counters by ifindex as the requester read them.
@@ -57,215 +62,162 @@ pub struct Sources<'a> {
     pub mc: &'a Multicast,
 }
 
+const IF_NS: &str = "urn:ne-agent:yang:ne-interfaces";
+const MON_NS: &str = "urn:ne-agent:yang:ne-monitor-group";
+const BFD_NS: &str = "urn:ne-agent:yang:ne-bfd";
+const VRRP_NS: &str = "urn:ne-agent:yang:ne-vrrp";
+const MC_NS: &str = "urn:ne-agent:yang:ne-multicast";
+
 /// Interfaces (every one of the device, configured or not, and the configured ones that are
-/// not present), monitor groups, BFD, VRRP and multicast.
-pub fn xml(s: &Sources<'_>, at: At) -> String {
-    let mut x = String::new();
-    interfaces(s, at, &mut x);
-    monitor_groups(s, at, &mut x);
-    bfd(s, at, &mut x);
+/// not present), monitor groups, BFD, VRRP and multicast, as one data tree.
+pub fn tree(s: &Sources<'_>, at: At) -> DataTree {
+    let mut roots = vec![interfaces(s, at), monitor_groups(s, at), bfd(s, at)];
     if mcast::any(s.mc) {
-        x.push_str("<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\">");
-        mcast::forwarding_plane(s.mc, &mut x);
-        mcast::routes(s.mc, &mut x);
-        x.push_str("</multicast>");
+        let mut m = Node::root(s.schema, MC_NS, "multicast");
+        mcast::forwarding_plane(s.mc, &mut m);
+        mcast::routes(s.mc, &mut m);
+        roots.push(m);
     }
-    x
+    build::tree(s.schema, roots)
 }
 
-fn interfaces(s: &Sources<'_>, at: At, x: &mut String) {
+fn interfaces<'s>(s: &Sources<'s>, at: At) -> Node<'s> {
+    let mut ifs = Node::root(s.schema, IF_NS, "interfaces");
     let names: BTreeSet<&String> = s.cfg.interfaces.keys().chain(s.links.keys()).collect();
-    if names.is_empty() {
-        return;
-    }
-    x.push_str("<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\">");
     for name in names {
-        let _ = write!(x, "<interface><name>{}</name>", esc(name));
+        let i = ifs.add("interface");
+        i.leaf("name", name);
         match s.links.get(name) {
             Some(l) => {
-                let _ = write!(
-                    x,
-                    "<oper-status>{}</oper-status><if-index>{}</if-index>",
-                    if l.oper_up { "up" } else { "down" },
-                    l.index
-                );
-                if let Some(m) = l.mac {
-                    let _ = write!(x, "<phys-address>{}</phys-address>", mac(m));
-                }
+                i.leaf("oper-status", if l.oper_up { "up" } else { "down" })
+                    .leaf("if-index", l.index)
+                    .leaf_opt("phys-address", l.mac.map(mac));
                 let c = s.stats.get(&l.index).copied().unwrap_or(l.stats);
-                let _ = write!(
-                    x,
-                    "<statistics><in-packets>{}</in-packets><out-packets>{}</out-packets>\
-                     <in-octets>{}</in-octets><out-octets>{}</out-octets>\
-                     <in-discards>{}</in-discards></statistics>",
-                    c.rx_packets, c.tx_packets, c.rx_bytes, c.tx_bytes, c.rx_dropped
-                );
+                i.add("statistics")
+                    .leaf("in-packets", c.rx_packets)
+                    .leaf("out-packets", c.tx_packets)
+                    .leaf("in-octets", c.rx_bytes)
+                    .leaf("out-octets", c.tx_bytes)
+                    .leaf("in-discards", c.rx_dropped);
             }
-            None => x.push_str("<oper-status>not-present</oper-status>"),
+            None => {
+                i.leaf("oper-status", "not-present");
+            }
         }
-        mcast::interface(s.mc, name, x, at.now);
+        mcast::interface(s.mc, name, i, at.now);
         let malformed = s.hb.vrrp.malformed.get(name.as_str()).copied().unwrap_or(0);
         let mut groups = s.hb.vrrp.on(name).peekable();
         if groups.peek().is_some() || malformed > 0 {
-            let _ = write!(
-                x,
-                "<vrrp xmlns=\"urn:ne-agent:yang:ne-vrrp\"><statistics><rx-malformed>{malformed}</rx-malformed></statistics>"
-            );
+            let v = i.add_ns(VRRP_NS, "vrrp");
+            v.add("statistics").leaf("rx-malformed", malformed);
             for (_, e) in groups {
-                vrrp_group(s, e, at, x);
+                vrrp_group(s, e, at, v.add("group"));
             }
-            x.push_str("</vrrp>");
         }
-        x.push_str("</interface>");
     }
-    x.push_str("</interfaces>");
+    ifs
 }
 
-fn monitor_groups(s: &Sources<'_>, at: At, x: &mut String) {
-    if s.hb.monitors.is_empty() {
-        return;
-    }
-    x.push_str("<monitor-groups xmlns=\"urn:ne-agent:yang:ne-monitor-group\">");
+fn monitor_groups<'s>(s: &Sources<'s>, at: At) -> Node<'s> {
+    let mut root = Node::root(s.schema, MON_NS, "monitor-groups");
     for (name, m) in s.hb.monitors.iter() {
         let enabled = s.cfg.monitor_groups.get(name).is_some_and(|g| g.enabled);
-        let _ = write!(
-            x,
-            "<monitor-group><name>{}</name><failure-ratio>{}</failure-ratio>\
-             <monitoring>{}</monitoring>\
-             <down-interfaces>{}</down-interfaces><last-change>{}</last-change></monitor-group>",
-            esc(name),
-            m.ratio,
-            if enabled { "enabled" } else { "disabled" },
-            m.down,
-            rfc3339(at.wall(m.changed_at))
-        );
+        root.add("monitor-group")
+            .leaf("name", name)
+            .leaf("failure-ratio", m.ratio)
+            .leaf("monitoring", if enabled { "enabled" } else { "disabled" })
+            .leaf("down-interfaces", m.down)
+            .leaf("last-change", rfc3339(at.wall(m.changed_at)));
     }
-    x.push_str("</monitor-groups>");
+    root
 }
 
-fn bfd(s: &Sources<'_>, at: At, x: &mut String) {
+fn bfd<'s>(s: &Sources<'s>, at: At) -> Node<'s> {
     let t = &s.hb.bfd;
+    let mut root = Node::root(s.schema, BFD_NS, "bfd");
     if t.is_empty() && t.malformed == 0 {
-        return;
+        return root;
     }
-    let _ = write!(
-        x,
-        "<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\"><statistics><rx-malformed>{}</rx-malformed></statistics>",
-        t.malformed
-    );
+    root.add("statistics").leaf("rx-malformed", t.malformed);
     for (_, e) in t.iter() {
         let c = e.core.counters();
-        let _ = write!(
-            x,
-            "<session><name>{}</name><state>{}</state><remote-state>{}</remote-state>\
-             <local-diagnostic>{}</local-diagnostic><actual-tx-interval>{}</actual-tx-interval>\
-             <actual-tx-interval-ms>{}</actual-tx-interval-ms>\
-             <detection-time>{}</detection-time><detection-time-ms>{}</detection-time-ms>",
-            esc(&e.name),
-            e.core.state().name(),
-            e.core.remote_state().name(),
-            e.core.local_diag().name(),
-            e.core.actual_tx_interval_us(),
-            us_as_ms(e.core.actual_tx_interval_us()),
-            e.core.detection_time_us(),
-            us_as_ms(e.core.detection_time_us()),
-        );
-        if let Some(r) = &e.last_tx_error {
-            let _ = write!(x, "<last-tx-error>{}</last-tx-error>", esc(r));
-        }
-        let _ = write!(
-            x,
-            "<up-transitions>{}</up-transitions>\
-             <last-state-change>{}</last-state-change><statistics><tx-packets>{}</tx-packets>\
-             <tx-errors>{}</tx-errors><rx-packets>{}</rx-packets><rx-discarded>{}</rx-discarded>\
-             </statistics></session>",
-            c.up_transitions,
-            rfc3339(at.wall(e.changed_at)),
-            e.tx_packets(),
-            e.tx_errors,
-            c.rx_packets,
-            c.rx_discarded + e.io_discards
-        );
+        let n = root.add("session");
+        n.leaf("name", &e.name)
+            .leaf("state", e.core.state().name())
+            .leaf("remote-state", e.core.remote_state().name())
+            .leaf("local-diagnostic", e.core.local_diag().name())
+            .leaf("actual-tx-interval", e.core.actual_tx_interval_us())
+            .leaf(
+                "actual-tx-interval-ms",
+                us_as_ms(e.core.actual_tx_interval_us()),
+            )
+            .leaf("detection-time", e.core.detection_time_us())
+            .leaf("detection-time-ms", us_as_ms(e.core.detection_time_us()))
+            .leaf_opt("last-tx-error", e.last_tx_error.as_ref())
+            .leaf("up-transitions", c.up_transitions)
+            .leaf("last-state-change", rfc3339(at.wall(e.changed_at)));
+        n.add("statistics")
+            .leaf("tx-packets", e.tx_packets())
+            .leaf("tx-errors", e.tx_errors)
+            .leaf("rx-packets", c.rx_packets)
+            .leaf("rx-discarded", c.rx_discarded + e.io_discards);
     }
-    x.push_str("</bfd>");
+    root
 }
 
-fn vrrp_group(s: &Sources<'_>, e: &VrrpEntry, at: At, x: &mut String) {
+fn vrrp_group(s: &Sources<'_>, e: &VrrpEntry, at: At, g: &mut Node<'_>) {
     let c = e.core.counters();
-    let _ = write!(
-        x,
-        "<group><vrid>{}</vrid><state>{}</state><current-priority>{}</current-priority>",
-        e.vrid,
-        e.core.state().name(),
-        e.core.current_priority()
-    );
-    if let Some(ip) = e.core.master_ip() {
-        let _ = write!(x, "<master-ip>{ip}</master-ip>");
-    }
-    if let Some(p) = e.core.master_priority() {
-        let _ = write!(x, "<master-priority>{p}</master-priority>");
-    }
-    let _ = write!(
-        x,
-        "<virtual-mac>{}</virtual-mac>\
-         <master-down-interval>{}</master-down-interval><last-change>{}</last-change>\
-         <new-master-reason>{}</new-master-reason>",
-        mac(vpkt::virtual_mac(e.vrid)),
-        e.core.master_down_interval().as_millis(),
-        rfc3339(at.wall(e.changed_at)),
-        e.core.last_reason().name()
-    );
+    g.leaf("vrid", e.vrid)
+        .leaf("state", e.core.state().name())
+        .leaf("current-priority", e.core.current_priority())
+        .leaf_opt("master-ip", e.core.master_ip())
+        .leaf_opt("master-priority", e.core.master_priority())
+        .leaf("virtual-mac", mac(vpkt::virtual_mac(e.vrid)))
+        .leaf(
+            "master-down-interval",
+            e.core.master_down_interval().as_millis(),
+        )
+        .leaf("last-change", rfc3339(at.wall(e.changed_at)))
+        .leaf("new-master-reason", e.core.last_reason().name());
     if !e.cfg.track_bfd.is_empty() || !e.cfg.track_monitor.is_empty() {
-        x.push_str("<track>");
-        for t in &e.cfg.track_monitor {
+        let t = g.add("track");
+        for m in &e.cfg.track_monitor {
             let enabled = s
                 .cfg
                 .monitor_groups
-                .get(&t.group)
+                .get(&m.group)
                 .is_some_and(|g| g.enabled);
-            let ratio = s.hb.monitors.ratio(&t.group);
+            let ratio = s.hb.monitors.ratio(&m.group);
             let state = if !enabled {
                 "disabled"
-            } else if ratio >= t.failure_ratio {
+            } else if ratio >= m.failure_ratio {
                 "failed"
             } else {
                 "normal"
             };
-            let _ = write!(
-                x,
-                "<monitor-group><name>{}</name><group-state>{state}</group-state></monitor-group>",
-                esc(&t.group),
-            );
+            t.add("monitor-group")
+                .leaf("name", &m.group)
+                .leaf("group-state", state);
         }
-        for t in &e.cfg.track_bfd {
+        for b in &e.cfg.track_bfd {
             let st =
                 s.hb.bfd
-                    .by_name(&t.session)
-                    .map_or(BfdState::Down, |b| b.core.state());
-            let _ = write!(
-                x,
-                "<bfd-session><session>{}</session><session-state>{}</session-state></bfd-session>",
-                esc(&t.session),
-                st.name()
-            );
+                    .by_name(&b.session)
+                    .map_or(BfdState::Down, |x| x.core.state());
+            t.add("bfd-session")
+                .leaf("session", &b.session)
+                .leaf("session-state", st.name());
         }
-        x.push_str("</track>");
     }
-    let _ = write!(
-        x,
-        "<statistics><master-transitions>{}</master-transitions><adverts-sent>{}</adverts-sent>\
-         <adverts-received>{}</adverts-received><priority-zero-sent>{}</priority-zero-sent>\
-         <priority-zero-received>{}</priority-zero-received><checksum-errors>{}</checksum-errors>\
-         <ttl-errors>{}</ttl-errors><interval-errors>{}</interval-errors></statistics></group>",
-        c.master_transitions,
-        c.adverts_sent,
-        c.adverts_received,
-        c.priority_zero_sent,
-        c.priority_zero_received,
-        e.checksum_errors,
-        e.ttl_errors,
-        c.interval_errors
-    );
+    g.add("statistics")
+        .leaf("master-transitions", c.master_transitions)
+        .leaf("adverts-sent", c.adverts_sent)
+        .leaf("adverts-received", c.adverts_received)
+        .leaf("priority-zero-sent", c.priority_zero_sent)
+        .leaf("priority-zero-received", c.priority_zero_received)
+        .leaf("checksum-errors", e.checksum_errors)
+        .leaf("ttl-errors", e.ttl_errors)
+        .leaf("interval-errors", c.interval_errors);
 }
 
 /// A notification's XML (the body of `<notification>` after `eventTime`).
