@@ -2,6 +2,9 @@
 //! the rest of the agent, as traits: they see the protocol engines only through
 //! [`Protocols`]. The wiring (`agent.rs`) implements it for the engines.
 
+pub mod crypt;
+pub mod nacm;
+
 /// The protocol engines as a front end sees them.
 pub trait Protocols: Send + Sync {
     /// Their operational state, as data of the device's modules; None if they did not answer

@@ -1,0 +1,164 @@
+//! The data-node rules of one user and one operation, compiled for matching: the rule paths
+//! merged into a prefix tree, so that a check compares each level of the node once per distinct
+//! rule step (and reads a list entry's key once) however many rules share the prefix.
+
+use super::path::{DataPath, NodePath};
+
+/// Path rules merged by common prefix. Node 0 is the root (`/`).
+#[derive(Debug, Clone, Default)]
+pub(super) struct PathTrie<'a> {
+    nodes: Vec<TrieNode<'a>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct TrieNode<'a> {
+    /// The rules whose path ends here, as (order, module-name), in order.
+    ends: Vec<(usize, &'a str)>,
+    /// The next steps, grouped by node name and module.
+    groups: Vec<Group<'a>>,
+}
+
+/// The steps naming one schema node, each with its own key predicates.
+#[derive(Debug, Clone)]
+struct Group<'a> {
+    module: &'a str,
+    name: &'a str,
+    /// (key predicates, trie node); no predicates is every instance.
+    entries: Vec<(&'a [(String, String)], usize)>,
+}
+
+/// What the rule paths say about one data node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct PathMatch {
+    /// The order of the first path rule that applies to the node (its path is the node's or an
+    /// ancestor's, and its module-name matches).
+    pub(super) first: Option<usize>,
+    /// Some rule path names a node below this one.
+    pub(super) reaches_below: bool,
+}
+
+impl<'a> PathTrie<'a> {
+    /// Add a rule's path; `order` is the rule's position among the user's rules, and rules are
+    /// added in that order.
+    pub(super) fn insert(&mut self, order: usize, module_name: &'a str, path: &'a NodePath) {
+        if self.nodes.is_empty() {
+            self.nodes.push(TrieNode::default());
+        }
+        let mut at = 0;
+        for step in path.steps() {
+            at = self.child(at, &step.module, &step.name, &step.keys);
+        }
+        self.nodes[at].ends.push((order, module_name));
+    }
+
+    /// The trie node for a step below `at`, made if new.
+    fn child(
+        &mut self,
+        at: usize,
+        module: &'a str,
+        name: &'a str,
+        keys: &'a [(String, String)],
+    ) -> usize {
+        let fresh = self.nodes.len();
+        let groups = &mut self.nodes[at].groups;
+        let gi = match groups
+            .iter()
+            .position(|g| g.name == name && g.module == module)
+        {
+            Some(i) => i,
+            None => {
+                groups.push(Group {
+                    module,
+                    name,
+                    entries: Vec::new(),
+                });
+                groups.len() - 1
+            }
+        };
+        let entries = &mut groups[gi].entries;
+        if let Some(&(_, t)) = entries.iter().find(|(k, _)| *k == keys) {
+            return t;
+        }
+        entries.push((keys, fresh));
+        self.nodes.push(TrieNode::default());
+        fresh
+    }
+
+    /// Match `node` (whose own module is `module`) against every rule path.
+    pub(super) fn lookup<P: DataPath + ?Sized>(&self, node: &P, module: &str) -> PathMatch {
+        let mut m = PathMatch {
+            first: None,
+            reaches_below: false,
+        };
+        if !self.nodes.is_empty() {
+            self.visit(0, node, 0, module, &mut m);
+        }
+        m
+    }
+
+    /// Trie node `at` matches `node` down to `level`: note its rules, then follow the steps
+    /// that match the node's next level.
+    fn visit<P: DataPath + ?Sized>(
+        &self,
+        at: usize,
+        node: &P,
+        level: usize,
+        module: &str,
+        m: &mut PathMatch,
+    ) {
+        let t = &self.nodes[at];
+        let ends_here = t
+            .ends
+            .iter()
+            .find(|(_, rule_module)| *rule_module == "*" || *rule_module == module);
+        if let Some(&(order, _)) = ends_here {
+            m.first = Some(m.first.map_or(order, |f| f.min(order)));
+        }
+        if level == node.depth() {
+            m.reaches_below |= !t.groups.is_empty();
+            return;
+        }
+        let (name, node_module) = (node.name(level), node.module(level));
+        let Some(g) = t
+            .groups
+            .iter()
+            .find(|g| g.name == name && g.module == node_module)
+        else {
+            return;
+        };
+        let mut key = KeyCache::default();
+        for &(keys, child) in &g.entries {
+            if keys
+                .iter()
+                .all(|(k, v)| key.value(node, level, k) == Some(v.as_str()))
+            {
+                self.visit(child, node, level + 1, module, m);
+            }
+        }
+    }
+}
+
+/// The last key looked up at one level: the entries of a group mostly name the same key, so
+/// it is read from the node once.
+#[derive(Default)]
+struct KeyCache<'k, 'n> {
+    last: Option<(&'k str, Option<&'n str>)>,
+}
+
+impl<'k, 'n> KeyCache<'k, 'n> {
+    fn value<P: DataPath + ?Sized>(
+        &mut self,
+        node: &'n P,
+        level: usize,
+        key: &'k str,
+    ) -> Option<&'n str> {
+        match self.last {
+            Some((k, v)) if k == key => v,
+            _ => {
+                let v = node.key_value(level, key);
+                self.last = Some((key, v));
+                v
+            }
+        }
+    }
+}
