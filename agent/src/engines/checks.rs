@@ -88,6 +88,28 @@ pub fn tracks_of_disabled_groups(
     out
 }
 
+/// Local discriminators are unique: among the sessions a commit sets (`touched`), and
+/// against the sessions it leaves alone (`holder` names the current holder of a
+/// discriminator; `untouched` says whether that session is outside the commit).
+pub fn bfd_discriminators<'a>(
+    touched: impl IntoIterator<Item = (&'a str, u32)>,
+    holder: impl Fn(u32) -> Option<&'a str>,
+    untouched: impl Fn(&str) -> bool,
+) -> Result<(), String> {
+    let mut seen: std::collections::HashMap<u32, &str> = std::collections::HashMap::new();
+    for (name, disc) in touched {
+        let clash = seen
+            .insert(disc, name)
+            .or_else(|| holder(disc).filter(|h| *h != name && untouched(h)));
+        if let Some(other) = clash {
+            return Err(format!(
+                "BFD sessions {other} and {name} use the same local discriminator {disc}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +245,21 @@ mod tests {
         assert_eq!(found, vec![("a-ic".to_string(), 1, "uplinks".to_string())]);
         assert!(tracks_of_disabled_groups(&ifs, |_| Some(true)).is_empty());
         assert!(tracks_of_disabled_groups(&ifs, |_| None).is_empty());
+    }
+
+    #[test]
+    fn a_discriminator_is_used_once() {
+        let none = |_: u32| None;
+        assert!(bfd_discriminators([("a", 1), ("b", 2)], none, |_| true).is_ok());
+        let e = bfd_discriminators([("a", 1), ("b", 1)], none, |_| true).unwrap_err();
+        assert_eq!(e, "BFD sessions a and b use the same local discriminator 1");
+        // Held by a session outside the commit: refused; held by one the commit changes (or by
+        // the session itself): fine.
+        let held = |d: u32| (d == 5).then_some("old");
+        let e = bfd_discriminators([("new", 5)], held, |n| n == "old").unwrap_err();
+        assert!(e.contains("old and new"), "{e}");
+        assert!(bfd_discriminators([("new", 5)], held, |_| false).is_ok());
+        let own = |d: u32| (d == 5).then_some("new");
+        assert!(bfd_discriminators([("new", 5)], own, |_| true).is_ok());
     }
 }

@@ -269,6 +269,72 @@ pub struct Delta {
     pub multicast_global: Option<(bool, Option<Ipv4Addr>)>,
 }
 
+impl Delta {
+    /// The BFD sessions after this delta is applied to `cfg`: the touched ones from it, the
+    /// others as they are.
+    pub fn bfd_after<'a>(
+        &'a self,
+        cfg: &'a Config,
+    ) -> Box<dyn Iterator<Item = (&'a String, &'a BfdSession)> + 'a> {
+        match &self.full {
+            Some(f) => Box::new(f.bfd.iter()),
+            None => Box::new(
+                cfg.bfd
+                    .iter()
+                    .filter(|(n, _)| !self.bfd.contains_key(*n))
+                    .chain(
+                        self.bfd
+                            .iter()
+                            .filter_map(|(n, b)| b.as_ref().map(|b| (n, b))),
+                    ),
+            ),
+        }
+    }
+
+    /// The interfaces this delta touches with their new configuration (None: removed); a
+    /// full reload lists every configured interface.
+    pub fn interfaces_after(&self) -> Vec<(String, Option<InterfaceParts>)> {
+        let Some(f) = &self.full else {
+            return self
+                .interfaces
+                .iter()
+                .map(|(n, i)| (n.clone(), i.clone()))
+                .collect();
+        };
+        f.interfaces
+            .iter()
+            .map(|(name, i)| {
+                let parts = InterfaceParts {
+                    interface: i.clone(),
+                    vrrp: f
+                        .vrrp
+                        .range((name.clone(), 0)..=(name.clone(), 255))
+                        .map(|((_, v), g)| (*v, g.clone()))
+                        .collect(),
+                    mc: f.multicast.interfaces.get(name).cloned(),
+                };
+                (name.clone(), Some(parts))
+            })
+            .collect()
+    }
+
+    /// The BFD sessions this delta touches with their new configuration (None: removed).
+    pub fn sessions_after(&self) -> Vec<(String, Option<BfdSession>)> {
+        match &self.full {
+            Some(f) => f
+                .bfd
+                .iter()
+                .map(|(n, b)| (n.clone(), Some(b.clone())))
+                .collect(),
+            None => self
+                .bfd
+                .iter()
+                .map(|(n, b)| (n.clone(), b.clone()))
+                .collect(),
+        }
+    }
+}
+
 /// The interfaces and BFD sessions a delta touched (the objects reconcile must look at).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Touched {

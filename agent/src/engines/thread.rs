@@ -14,14 +14,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dataplane::netlink::{self, Addr, Link, LinkStats};
-use dataplane::sock::{self, Ipv4Socket};
+use dataplane::sock;
 use tracing::{debug, error, info, warn};
 
 use super::bfd::io as bfd_io;
 use super::bfd::sessions::{Resolution, Rx};
 use super::config::{self, Config, Delta, Touched};
 use super::hot_backup::{Effect, HotBackup, Links};
+use super::ifconfig::{self, Op};
 use super::mcast::Multicast;
+use super::netdevs::{Changes, Netdevs};
+use super::sockets::{Reserved, Sockets};
 use super::state;
 use super::vrrp::io::VrrpIo;
 use super::vrrp::packet as vpkt;
@@ -73,32 +76,10 @@ impl Command {
     }
 }
 
-/// Effective capabilities of this process (CapEff in /proc/self/status).
-fn has_capability(bit: u32) -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("CapEff:"))
-                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-        })
-        .is_some_and(|caps| caps & (1 << bit) != 0)
-}
-const CAP_NET_ADMIN: u32 = 12;
-const CAP_NET_RAW: u32 = 13;
-
-/// A touched interface or BFD session with its new configuration (None: removed).
-type TouchedIf = (String, Option<config::InterfaceParts>);
-type TouchedBfd = (String, Option<config::BfdSession>);
-
 /// What prepare reserved for apply.
-#[derive(Default)]
 struct Pending {
     delta: Delta,
-    bfd_tx: HashMap<String, Ipv4Socket>,
-    vrrp_io: HashMap<String, VrrpIo>,
-    rx_single: Option<Ipv4Socket>,
-    rx_multi: Option<Ipv4Socket>,
+    reserved: Reserved,
 }
 
 /// The interfaces as the hot-backup core sees them, over the thread's netlink view.
@@ -145,9 +126,9 @@ macro_rules! view {
     ($s:expr) => {
         View {
             cfg: &$s.cfg,
-            links: &$s.links,
-            addrs: &$s.addrs,
-            vrrp_io: &$s.vrrp_io,
+            links: &$s.dev.links,
+            addrs: &$s.dev.addrs,
+            vrrp_io: &$s.sock.vrrp_io,
         }
     };
 }
@@ -161,16 +142,8 @@ pub struct Thread {
     events: Sender<String>,
     nl: Option<netlink::Monitor>,
     nlh: Option<netlink::Handle>,
-    links: BTreeMap<String, Link>,
-    addrs: Vec<Addr>,
-    rx_single: Option<Ipv4Socket>,
-    rx_multi: Option<Ipv4Socket>,
-    /// Each BFD session's transmit socket, by session name.
-    bfd_tx: HashMap<String, Ipv4Socket>,
-    vrrp_io: HashMap<String, VrrpIo>,
-    /// IPv4 neighbour (ARP) entries as the kernel reports them: whether a single-hop BFD
-    /// packet to a peer leaves at once or waits for resolution.
-    neighbours: HashMap<(u32, Ipv4Addr), netlink::Resolution>,
+    dev: Netdevs,
+    sock: Sockets,
     hb: HotBackup,
     mc: Multicast,
     buf: Vec<u8>,
@@ -199,13 +172,8 @@ impl Thread {
             events,
             nl,
             nlh,
-            links: BTreeMap::new(),
-            addrs: Vec::new(),
-            rx_single: None,
-            rx_multi: None,
-            bfd_tx: HashMap::new(),
-            vrrp_io: HashMap::new(),
-            neighbours: HashMap::new(),
+            dev: Netdevs::default(),
+            sock: Sockets::default(),
             hb: HotBackup::new(seed),
             mc: Multicast::new(now_ms()),
             buf: vec![0; 65536],
@@ -216,22 +184,8 @@ impl Thread {
 
     /// Re-read every link and address (at start and after a netlink overrun).
     fn resync_links(&mut self) {
-        let Some(h) = self.nlh.as_mut() else { return };
-        match (h.links(), h.addrs()) {
-            (Ok(links), Ok(addrs)) => {
-                self.links = links.into_iter().map(|l| (l.name.clone(), l)).collect();
-                self.addrs = addrs;
-            }
-            (Err(e), _) | (_, Err(e)) => warn!(error = %e, "cannot read interfaces"),
-        }
-        match h.neighbours() {
-            Ok(ns) => {
-                self.neighbours = ns
-                    .into_iter()
-                    .map(|n| ((n.index, n.ip), n.resolution))
-                    .collect();
-            }
-            Err(e) => warn!(error = %e, "cannot read the ARP table"),
+        if let Some(h) = self.nlh.as_mut() {
+            self.dev.resync(h);
         }
     }
 
@@ -319,11 +273,11 @@ impl Thread {
         fds.clear();
         fds.push(self.wake.as_raw_fd());
         fds.push(self.nl.as_ref().map_or(-1, |n| n.as_raw_fd()));
-        fds.push(self.rx_single.as_ref().map_or(-1, |s| s.as_raw_fd()));
-        fds.push(self.rx_multi.as_ref().map_or(-1, |s| s.as_raw_fd()));
-        let vrrp_ifs: Vec<String> = self.vrrp_io.keys().cloned().collect();
+        fds.push(self.sock.rx_single.as_ref().map_or(-1, |s| s.as_raw_fd()));
+        fds.push(self.sock.rx_multi.as_ref().map_or(-1, |s| s.as_raw_fd()));
+        let vrrp_ifs: Vec<String> = self.sock.vrrp_io.keys().cloned().collect();
         for name in &vrrp_ifs {
-            let io = &self.vrrp_io[name];
+            let io = &self.sock.vrrp_io[name];
             fds.push(io.raw.as_raw_fd());
             fds.push(io.arp.as_raw_fd());
         }
@@ -397,155 +351,15 @@ impl Thread {
 
     // ---- prepare / apply ----------------------------------------------------------------------
 
-    /// The BFD sessions after `delta`: the touched ones from it, the others as they are.
-    fn bfd_after<'a>(
-        &'a self,
-        delta: &'a Delta,
-    ) -> Box<dyn Iterator<Item = (&'a String, &'a config::BfdSession)> + 'a> {
-        match &delta.full {
-            Some(f) => Box::new(f.bfd.iter()),
-            None => Box::new(
-                self.cfg
-                    .bfd
-                    .iter()
-                    .filter(|(n, _)| !delta.bfd.contains_key(*n))
-                    .chain(
-                        delta
-                            .bfd
-                            .iter()
-                            .filter_map(|(n, b)| b.as_ref().map(|b| (n, b))),
-                    ),
-            ),
-        }
-    }
-
     fn prepare(&mut self, delta: Delta) -> Result<(), String> {
-        let mut p = Pending::default();
-        // The touched interfaces and BFD sessions, with their new configuration.
-        let (ifs, sessions): (Vec<TouchedIf>, Vec<TouchedBfd>) = match &delta.full {
-            Some(f) => {
-                let mut ifs: BTreeMap<String, Option<config::InterfaceParts>> = BTreeMap::new();
-                for (name, i) in &f.interfaces {
-                    ifs.insert(
-                        name.clone(),
-                        Some(config::InterfaceParts {
-                            interface: i.clone(),
-                            vrrp: f
-                                .vrrp
-                                .range((name.clone(), 0)..=(name.clone(), 255))
-                                .map(|((_, v), g)| (*v, g.clone()))
-                                .collect(),
-                            mc: f.multicast.interfaces.get(name).cloned(),
-                        }),
-                    );
-                }
-                (
-                    ifs.into_iter().collect(),
-                    f.bfd
-                        .iter()
-                        .map(|(n, b)| (n.clone(), Some(b.clone())))
-                        .collect(),
-                )
-            }
-            None => (
-                delta
-                    .interfaces
-                    .iter()
-                    .map(|(n, i)| (n.clone(), i.clone()))
-                    .collect(),
-                delta
-                    .bfd
-                    .iter()
-                    .map(|(n, b)| (n.clone(), b.clone()))
-                    .collect(),
-            ),
-        };
-        // Interfaces: changing an existing netdev needs CAP_NET_ADMIN.
-        for (name, parts) in &ifs {
-            let (Some(parts), Some(link)) = (parts, self.links.get(name)) else {
-                continue;
-            };
-            let ic = &parts.interface;
-            let changes_state = ic.enabled != link.admin_up
-                || ic.addrs.iter().any(|&(ip, len)| {
-                    !self
-                        .addrs
-                        .iter()
-                        .any(|a| a.index == link.index && a.ip == ip && a.prefix_len == len)
-                });
-            if changes_state && !has_capability(CAP_NET_ADMIN) {
-                return Err(format!(
-                    "configuring interface {name} needs CAP_NET_ADMIN, which the agent does not have"
-                ));
-            }
-        }
-        // BFD: receive sockets, then one transmit socket per new or re-addressed session.
-        let single = self.bfd_after(&delta).any(|(_, s)| s.interface.is_some());
-        let multi = self.bfd_after(&delta).any(|(_, s)| s.interface.is_none());
-        if single && self.rx_single.is_none() {
-            p.rx_single = Some(bfd_io::open_rx(bfd_io::SINGLE_HOP_PORT)?);
-        }
-        if multi && self.rx_multi.is_none() {
-            p.rx_multi = Some(bfd_io::open_rx(bfd_io::MULTI_HOP_PORT)?);
-        }
-        let mut discs: HashMap<u32, &String> = HashMap::new();
-        for (name, s) in sessions
-            .iter()
-            .filter_map(|(n, s)| s.as_ref().map(|s| (n, s)))
-        {
-            if let Some(other) = discs.insert(s.local_disc, name) {
-                return Err(format!(
-                    "BFD sessions {other} and {name} use the same local discriminator {}",
-                    s.local_disc
-                ));
-            }
-            // A session this change does not touch may hold the discriminator.
-            if delta.full.is_none() {
-                if let Some(holder) = self.hb.bfd.holder_of(s.local_disc) {
-                    if holder.name != *name && !delta.bfd.contains_key(&holder.name) {
-                        return Err(format!(
-                            "BFD sessions {} and {name} use the same local discriminator {}",
-                            holder.name, s.local_disc
-                        ));
-                    }
-                }
-            }
-            let old = self.hb.bfd.by_name(name);
-            let same_transport = old.is_some_and(|o| {
-                self.bfd_tx.contains_key(name)
-                    && o.cfg.interface == s.interface
-                    && o.cfg.source == s.source
-                    && o.cfg.peer == s.peer
-            });
-            let present = s
-                .interface
-                .as_ref()
-                .is_none_or(|i| self.links.contains_key(i));
-            if !same_transport && present {
-                p.bfd_tx.insert(name.clone(), bfd_io::open_tx(s)?);
-            }
-        }
-        // VRRP: raw and packet sockets per interface that exists.
-        for (ifname, parts) in &ifs {
-            let Some(parts) = parts else { continue };
-            if parts.vrrp.is_empty() || self.vrrp_io.contains_key(ifname) {
-                continue;
-            }
-            match self.links.get(ifname) {
-                Some(l) => {
-                    p.vrrp_io
-                        .insert(ifname.clone(), VrrpIo::open(ifname, l.index)?);
-                }
-                None if !has_capability(CAP_NET_RAW) => {
-                    return Err(format!(
-                        "VRRP on {ifname} needs CAP_NET_RAW, which the agent does not have"
-                    ))
-                }
-                None => {}
-            }
-        }
-        p.delta = delta;
-        self.pending = Some(p);
+        let reserved = self.sock.reserve(
+            &self.cfg,
+            &delta,
+            &self.dev.links,
+            &self.dev.addrs,
+            &self.hb.bfd,
+        )?;
+        self.pending = Some(Pending { delta, reserved });
         Ok(())
     }
 
@@ -565,13 +379,7 @@ impl Thread {
             .map(|n| (n.clone(), self.cfg.interfaces.get(n).cloned()))
             .collect();
         Arc::make_mut(&mut self.cfg).apply_delta(&p.delta);
-        if p.rx_single.is_some() {
-            self.rx_single = p.rx_single;
-        }
-        if p.rx_multi.is_some() {
-            self.rx_multi = p.rx_multi;
-        }
-        self.vrrp_io.extend(p.vrrp_io);
+        let new_tx = self.sock.take(p.reserved);
         let cfg = Arc::clone(&self.cfg);
         // Interfaces whose configuration changed.
         for (name, old) in &old_ifs {
@@ -582,12 +390,12 @@ impl Thread {
         // BFD sessions (a removed one says AdminDown on its old socket first).
         self.hb.apply_bfd(&cfg, &touched.bfd, now);
         self.carry_out();
-        for (name, tx) in p.bfd_tx {
-            self.bfd_tx.insert(name.clone(), tx);
+        for name in new_tx {
             self.hb.restart_bfd(&name, now);
         }
         // Multicast (before VRRP: a new mVRRP group asks it whether IGMP is warm).
-        self.mc.apply(&cfg.multicast, &self.links, &self.addrs, now);
+        self.mc
+            .apply(&cfg.multicast, &self.dev.links, &self.dev.addrs, now);
         let mc = &self.mc;
         let igmp_wait = |i: &str, v: u8| mc.gate_ready(i, v, now);
         self.hb
@@ -595,15 +403,10 @@ impl Thread {
         // Sockets of an interface without VRRP any more.
         for ifname in &touched.interfaces {
             if self.hb.vrrp.on(ifname).next().is_none() {
-                self.vrrp_io.remove(ifname);
+                self.sock.vrrp_io.remove(ifname);
             }
         }
-        if !cfg.bfd.values().any(|s| s.interface.is_some()) {
-            self.rx_single = None;
-        }
-        if !cfg.bfd.values().any(|s| s.interface.is_none()) {
-            self.rx_multi = None;
-        }
+        self.sock.prune(&cfg);
         self.hb
             .remonitor(&cfg, groups.as_deref(), &view!(self), now);
         self.hb.retrack(now);
@@ -621,14 +424,13 @@ impl Thread {
                         continue;
                     };
                     // Single-hop: does the packet leave now, or wait for the peer's ARP?
-                    let resolved = match &s.cfg.interface {
-                        Some(ifname) => self.links.get(ifname).is_some_and(|l| {
-                            self.neighbours.get(&(l.index, s.cfg.peer))
-                                == Some(&netlink::Resolution::Resolved)
-                        }),
-                        None => true,
-                    };
-                    let sent = bfd_io::send(self.bfd_tx.get(&s.name), &s.cfg, &packet, resolved);
+                    let resolved = s
+                        .cfg
+                        .interface
+                        .as_ref()
+                        .is_none_or(|i| self.dev.resolved(i, s.cfg.peer));
+                    let sent =
+                        bfd_io::send(self.sock.bfd_tx.get(&s.name), &s.cfg, &packet, resolved);
                     self.hb.bfd_sent(id, sent);
                 }
                 Effect::BfdRemoved {
@@ -636,7 +438,7 @@ impl Thread {
                     cfg,
                     farewell,
                 } => {
-                    let tx = self.bfd_tx.remove(&name);
+                    let tx = self.sock.bfd_tx.remove(&name);
                     for p in &farewell {
                         // The session's counters went with it: whether these leave is not shown.
                         let _ = bfd_io::send(tx.as_ref(), &cfg, p, true);
@@ -648,7 +450,7 @@ impl Thread {
                     src,
                     payload,
                 } => {
-                    if let Some(io) = self.vrrp_io.get(&interface) {
+                    if let Some(io) = self.sock.vrrp_io.get(&interface) {
                         io.advert(&interface, vrid, src, &payload);
                     }
                 }
@@ -657,7 +459,7 @@ impl Thread {
                     vrid,
                     vips,
                 } => {
-                    if let Some(io) = self.vrrp_io.get(&interface) {
+                    if let Some(io) = self.sock.vrrp_io.get(&interface) {
                         io.garp(vrid, &vips);
                     }
                 }
@@ -681,9 +483,9 @@ impl Thread {
     fn read_bfd(&mut self, single_hop: bool) {
         for _ in 0..1024 {
             let sock = if single_hop {
-                self.rx_single.as_ref()
+                self.sock.rx_single.as_ref()
             } else {
-                self.rx_multi.as_ref()
+                self.sock.rx_multi.as_ref()
             };
             let Some(sock) = sock else { return };
             let meta = match sock.recv(&mut self.buf) {
@@ -709,7 +511,7 @@ impl Thread {
 
     fn read_vrrp(&mut self, ifname: &str) {
         for _ in 0..256 {
-            let Some(io) = self.vrrp_io.get(ifname) else {
+            let Some(io) = self.sock.vrrp_io.get(ifname) else {
                 return;
             };
             let meta = match io.raw.recv(&mut self.buf) {
@@ -728,7 +530,7 @@ impl Thread {
 
     fn read_arp(&mut self, ifname: &str) {
         for _ in 0..256 {
-            let Some(io) = self.vrrp_io.get(ifname) else {
+            let Some(io) = self.sock.vrrp_io.get(ifname) else {
                 return;
             };
             let n = match io.arp.recv(&mut self.buf) {
@@ -747,20 +549,14 @@ impl Thread {
 
     /// The kernel's ARP entry for a neighbour changed: packets single-hop BFD sessions handed
     /// over while it was being resolved have now left (resolved) or were dropped (failed).
-    fn neighbour_changed(&mut self, n: netlink::Neighbour) {
-        if n.resolution == netlink::Resolution::Gone {
-            self.neighbours.remove(&(n.index, n.ip));
-        } else {
-            self.neighbours.insert((n.index, n.ip), n.resolution);
-        }
+    fn neighbour_changed(&mut self, n: &netlink::Neighbour) {
         let outcome = match n.resolution {
             netlink::Resolution::Resolved => Resolution::Resolved,
             netlink::Resolution::Failed => Resolution::Failed,
             netlink::Resolution::Incomplete | netlink::Resolution::Gone => return,
         };
-        if let Some(l) = self.links.values().find(|l| l.index == n.index) {
-            let name = l.name.clone();
-            self.hb.bfd_peer_resolved(&name, n.ip, outcome);
+        if let Some(name) = self.dev.name_of(n.index) {
+            self.hb.bfd_peer_resolved(name, n.ip, outcome);
         }
     }
 
@@ -768,57 +564,36 @@ impl Thread {
 
     /// Admin state and addresses of one configured interface, when its netdev exists.
     fn apply_interface(&mut self, name: &str, old: Option<&config::Interface>) {
-        let Some(link) = self.links.get(name).cloned() else {
+        let Some(link) = self.dev.links.get(name) else {
             return;
         };
         let Some(h) = self.nlh.as_mut() else { return };
-        let new = self.cfg.interfaces.get(name);
-        if let Some(ic) = new {
-            for &(ip, len) in &ic.addrs {
-                let a = Addr {
-                    index: link.index,
-                    ip,
-                    prefix_len: len,
-                };
-                if !self.addrs.contains(&a) {
-                    match h.add_addr(&a) {
-                        Ok(()) => {
-                            info!(interface = %name, address = %ip, prefix = len, "address added")
-                        }
-                        Err(e) => {
-                            error!(interface = %name, address = %ip, error = %e, "cannot add address")
-                        }
-                    }
-                }
-            }
-            if ic.enabled != link.admin_up {
-                match h.set_up(link.index, ic.enabled) {
+        let ops = ifconfig::plan(link, &self.dev.addrs, self.cfg.interfaces.get(name), old);
+        for op in ops {
+            match op {
+                Op::AddAddr(a) => match h.add_addr(&a) {
                     Ok(()) => {
-                        info!(interface = %name, up = ic.enabled, "admin state set");
-                        if ic.enabled {
+                        info!(interface = %name, address = %a.ip, prefix = a.prefix_len, "address added")
+                    }
+                    Err(e) => {
+                        error!(interface = %name, address = %a.ip, error = %e, "cannot add address")
+                    }
+                },
+                Op::DelAddr(a) => match h.del_addr(&a) {
+                    Ok(()) => info!(interface = %name, address = %a.ip, "address removed"),
+                    Err(e) => {
+                        error!(interface = %name, address = %a.ip, error = %e, "cannot remove address")
+                    }
+                },
+                Op::SetUp(up) => match h.set_up(link.index, up) {
+                    Ok(()) => {
+                        info!(interface = %name, up, "admin state set");
+                        if up {
                             self.hb.settle(name, Instant::now());
                         }
                     }
                     Err(e) => error!(interface = %name, error = %e, "cannot set admin state"),
-                }
-            }
-        }
-        if let Some(o) = old {
-            for &(ip, len) in &o.addrs {
-                if new.is_some_and(|n| n.addrs.contains(&(ip, len))) {
-                    continue;
-                }
-                let a = Addr {
-                    index: link.index,
-                    ip,
-                    prefix_len: len,
-                };
-                match h.del_addr(&a) {
-                    Ok(()) => info!(interface = %name, address = %ip, "address removed"),
-                    Err(e) => {
-                        error!(interface = %name, address = %ip, error = %e, "cannot remove address")
-                    }
-                }
+                },
             }
         }
     }
@@ -828,79 +603,43 @@ impl Thread {
         // The kernel drops routes through a link that went down or an address that went away
         // without a notification for each: the routing table is read again after such events,
         // and after lost events.
-        let mut topology_changed = false;
-        let events = match nl.read() {
-            Ok(ev) => ev,
+        let c = match nl.read() {
+            Ok(events) => self.dev.apply(events),
             Err(e) => {
                 warn!(error = %e, "rtnetlink events lost; re-reading interfaces and routes");
                 self.resync_links();
-                topology_changed = true;
-                Vec::new()
+                Changes {
+                    topology_changed: true,
+                    ..Changes::default()
+                }
             }
         };
         let now = Instant::now();
-        let mut appeared = Vec::new();
-        let mut link_changed = false;
-        for ev in events {
-            match ev {
-                netlink::Event::Link(l) => {
-                    let name = l.name.clone();
-                    let prev = self.links.insert(name.clone(), l.clone());
-                    match prev {
-                        None => appeared.push(name),
-                        _ if l.oper_up && self.hb.settled(&name) => {
-                            debug!(interface = %name, "link up after the agent set it up");
-                            link_changed = true;
-                        }
-                        Some(p) if p.oper_up != l.oper_up || p.admin_up != l.admin_up => {
-                            debug!(interface = %name, up = l.oper_up, "link state");
-                            link_changed = true;
-                        }
-                        _ => {}
-                    }
-                }
-                netlink::Event::LinkRemoved { name, .. } => {
-                    self.links.remove(&name);
-                    self.vrrp_io.remove(&name);
-                    let on_it: Vec<String> = self
-                        .hb
-                        .bfd
-                        .iter()
-                        .filter(|(_, e)| e.cfg.interface.as_deref() == Some(name.as_str()))
-                        .map(|(_, e)| e.name.clone())
-                        .collect();
-                    for s in on_it {
-                        self.bfd_tx.remove(&s);
-                    }
-                    link_changed = true;
-                }
-                netlink::Event::AddrAdded(a) => {
-                    if !self.addrs.contains(&a) {
-                        self.addrs.push(a);
-                        topology_changed = true;
-                    }
-                }
-                netlink::Event::AddrRemoved(a) => {
-                    topology_changed |= self.addrs.contains(&a);
-                    self.addrs.retain(|x| *x != a);
-                }
-                netlink::Event::Route {
-                    route,
-                    removed,
-                    replace,
-                } => self.mc.route_event(route, removed, replace),
-                netlink::Event::NexthopChanged => topology_changed = true,
-                netlink::Event::Neighbour(n) => self.neighbour_changed(n),
+        for name in &c.removed {
+            self.sock.link_removed(name, &self.hb.bfd);
+        }
+        for (route, removed, replace) in c.routes {
+            self.mc.route_event(route, removed, replace);
+        }
+        for n in &c.neighbours {
+            self.neighbour_changed(n);
+        }
+        // A link the agent set up reporting up ends its settling: a change for monitor groups.
+        let mut link_changed = c.link_changed;
+        for name in &c.reported_up {
+            if self.hb.settled(name) {
+                debug!(interface = %name, "link up after the agent set it up");
+                link_changed = true;
             }
         }
-        if topology_changed || link_changed || !appeared.is_empty() {
+        if c.topology_changed || link_changed || !c.appeared.is_empty() {
             self.mc.routes_changed();
         }
-        for name in &appeared {
+        for name in &c.appeared {
             self.interface_appeared(name);
         }
-        self.mc.sync_links(&self.links, &self.addrs, now);
-        if link_changed || !appeared.is_empty() {
+        self.mc.sync_links(&self.dev.links, &self.dev.addrs, now);
+        if link_changed || !c.appeared.is_empty() {
             self.hb.links_changed(&self.cfg, &view!(self), now);
             self.carry_out();
         }
@@ -912,27 +651,9 @@ impl Thread {
             info!(interface = %name, "configured interface appeared");
             self.apply_interface(name, None);
         }
-        for (_, e) in self.hb.bfd.iter() {
-            if self.bfd_tx.contains_key(&e.name) || e.cfg.interface.as_deref() != Some(name) {
-                continue;
-            }
-            match bfd_io::open_tx(&e.cfg) {
-                Ok(s) => {
-                    self.bfd_tx.insert(e.name.clone(), s);
-                }
-                Err(err) => error!(session = %e.name, error = %err, "BFD session cannot start"),
-            }
-        }
-        let has_vrrp = self.cfg.vrrp.keys().any(|(i, _)| i == name);
-        if has_vrrp && !self.vrrp_io.contains_key(name) {
-            if let Some(l) = self.links.get(name) {
-                match VrrpIo::open(name, l.index) {
-                    Ok(io) => {
-                        self.vrrp_io.insert(name.to_string(), io);
-                    }
-                    Err(err) => error!(interface = %name, error = %err, "VRRP cannot start"),
-                }
-            }
+        if let Some(l) = self.dev.links.get(name) {
+            self.sock
+                .link_appeared(name, l.index, &self.cfg, &self.hb.bfd);
         }
     }
 
@@ -947,7 +668,7 @@ impl Thread {
         let sources = state::Sources {
             schema: &self.schema,
             cfg: &self.cfg,
-            links: &self.links,
+            links: &self.dev.links,
             stats,
             hb: &self.hb,
             mc: &self.mc,
