@@ -60,6 +60,9 @@
 //! and (S,G) state into outgoing interfaces ([`Downstream::forwards`]), and
 //! DR / assert conditions. Not implemented: matching the upstream neighbor
 //! field against secondary addresses.
+//!
+//! One file of about 700 lines because the (*,G), (S,G) and (S,G,rpt) downstream machines of
+//! RFC 7761 §4.5 are one table whose entries refer to each other.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;

@@ -38,6 +38,9 @@
 //! caller may call [`Interface::could_assert_false`] to reset).
 //! With `ignore_assert` no Assert is sent or acted upon, and
 //! [`Interface::lost_assert`] is always false.
+//!
+//! One file of about 800 lines because it is one state machine: neighbors and DR election
+//! (RFC 7761 §4.3) and the per-(S,G) Assert machine (§4.6) share the interface's state.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;

@@ -6,6 +6,9 @@
 //! returns [`Action`]s; the caller owns sockets and timers, calls
 //! [`Group::on_timer`] at [`Group::next_deadline`], and encodes
 //! [`Action::SendAdvert`] with [`Group::advert`].
+//!
+//! About 650 lines because it is one state machine (RFC 9568 §6.4) with the vendor rules
+//! (preemption delay, mVRRP link handling) that change its transitions.
 
 use std::fmt;
 use std::net::Ipv4Addr;
