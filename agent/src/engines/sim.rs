@@ -292,17 +292,15 @@ impl Pair {
     fn join(&mut self, g: Ipv4Addr) {
         self.joined.push(g);
         self.got.entry(g).or_default();
+        self.report(g);
+    }
+
+    /// The receiver's IGMPv2 report for `g`, heard by both devices.
+    fn report(&mut self, g: Ipv4Addr) {
         for to in 0..2 {
             let msg = Message::V2Report { group: g };
-            self.send(
-                DELAY,
-                Ev::Igmp {
-                    to,
-                    src: RECEIVER,
-                    dst: g,
-                    msg,
-                },
-            );
+            let (src, dst) = (RECEIVER, g);
+            self.send(DELAY, Ev::Igmp { to, src, dst, msg });
         }
     }
 
@@ -426,18 +424,7 @@ impl Pair {
             }
             Ev::Report => {
                 for g in self.joined.clone() {
-                    for to in 0..2 {
-                        let msg = Message::V2Report { group: g };
-                        self.send(
-                            DELAY,
-                            Ev::Igmp {
-                                to,
-                                src: RECEIVER,
-                                dst: g,
-                                msg,
-                            },
-                        );
-                    }
+                    self.report(g);
                 }
             }
         }
@@ -508,16 +495,7 @@ impl Pair {
                 Effect::Vrrp {
                     src, payload, vrid, ..
                 } => {
-                    let frame = dataplane::wire::ipv4_frame(
-                        vpkt::virtual_mac(vrid),
-                        vpkt::VRRP_MCAST_MAC,
-                        src,
-                        vpkt::VRRP_MCAST_V4,
-                        vpkt::VRRP_TTL,
-                        vpkt::IPPROTO_VRRP,
-                        &[],
-                        &payload,
-                    );
+                    let frame = vpkt::advert_frame(vrid, src, &payload);
                     if ic_up(self) {
                         let packet = frame[14..].to_vec();
                         self.send(DELAY, Ev::Vrrp { to: other, packet });

@@ -34,16 +34,7 @@ impl VrrpIo {
 
     /// Send an advertisement (VRRP payload) of `vrid` from `src`.
     pub fn advert(&self, ifname: &str, vrid: u8, src: Ipv4Addr, payload: &[u8]) {
-        let frame = dataplane::wire::ipv4_frame(
-            vpkt::virtual_mac(vrid),
-            vpkt::VRRP_MCAST_MAC,
-            src,
-            vpkt::VRRP_MCAST_V4,
-            vpkt::VRRP_TTL,
-            vpkt::IPPROTO_VRRP,
-            &[],
-            payload,
-        );
+        let frame = vpkt::advert_frame(vrid, src, payload);
         if let Err(err) = self.tx.send(&frame) {
             debug!(interface = %ifname, error = %err, "cannot send VRRP advert");
         }

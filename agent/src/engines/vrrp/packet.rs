@@ -277,6 +277,21 @@ pub fn garp(vmac: [u8; 6], vip: Ipv4Addr) -> Vec<u8> {
     out
 }
 
+/// The Ethernet frame of an advertisement (the encoded VRRP `payload`) of `vrid` from `src`:
+/// from the virtual MAC to 224.0.0.18 with TTL 255 (RFC 9568 §5.1).
+pub fn advert_frame(vrid: u8, src: Ipv4Addr, payload: &[u8]) -> Vec<u8> {
+    dataplane::wire::ipv4_frame(
+        virtual_mac(vrid),
+        VRRP_MCAST_MAC,
+        src,
+        VRRP_MCAST_V4,
+        VRRP_TTL,
+        IPPROTO_VRRP,
+        &[],
+        payload,
+    )
+}
+
 /// A complete Ethernet frame answering an ARP request for `vip` with the
 /// virtual MAC (RFC 9568 §7.2): unicast to the requester, opcode 2.
 pub fn arp_reply(
