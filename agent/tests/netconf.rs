@@ -475,6 +475,122 @@ fn yang_library_state_is_valid_for_yanglint() {
     );
 }
 
+/// A whole `<get>` (the seed configuration committed, a lock held, an error answered) is valid
+/// for yanglint against the IETF module texts pyang installs (ietf-netconf-monitoring,
+/// ietf-yang-library, ietf-datastores) and the device's own modules: netconf-state, the YANG
+/// library and the commit history are data like the rest.
+#[test]
+fn yanglint_accepts_get_output_with_netconf_state_and_the_library() {
+    let Some(python) = python_with("ncclient") else {
+        return;
+    };
+    let Some(yanglint) = tool("yanglint") else {
+        return;
+    };
+    let Some(pyang) = tool("pyang") else {
+        return;
+    };
+    let installed = pyang
+        .canonicalize()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("../share/yang/modules");
+    let agent = Agent::start("yanglint-get");
+    let seed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../yang/tests/fixtures/seed-a.xml"
+    );
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(format!(
+            "from ncclient import manager\n\
+             def connect():\n    return manager.connect(host='127.0.0.1', port={}, username='admin', password={:?}, hostkey_verify=False, allow_agent=False, look_for_keys=False, timeout=20)\n\
+             a, b = connect(), connect()\n\
+             a.edit_config(target='candidate', config=open({seed:?}).read())\n\
+             a.commit()\n\
+             a.lock(target='candidate')\n\
+             try:\n    b.get_schema('no-such-module')\nexcept Exception:\n    pass\n\
+             print(a.session_id, b.session_id)\n\
+             print(a.get().data_xml)",
+            agent.port,
+            agent.password()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (ids, reply) = text.split_once('\n').unwrap();
+    let (a, b) = ids.trim().split_once(' ').unwrap();
+    for tree in [
+        "<netconf-state xmlns=\"urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring\">",
+        "<yang-library xmlns=\"urn:ietf:params:xml:ns:yang:ietf-yang-library\">",
+        "<modules-state xmlns=\"urn:ietf:params:xml:ns:yang:ietf-yang-library\">",
+        "<commit-history xmlns=\"urn:ne-agent:yang:ne-system\">",
+        "<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\">",
+    ] {
+        assert!(reply.contains(tree), "{tree} missing:\n{reply}");
+    }
+    assert!(
+        reply.contains(&format!("<locked-by-session>{a}</locked-by-session>")),
+        "{reply}"
+    );
+    // Session b sent one RPC, answered with an error.
+    let b_entry = reply
+        .split("<session>")
+        .find(|s| s.starts_with(&format!("<session-id>{b}</session-id>")))
+        .unwrap_or_else(|| panic!("no session {b}:\n{reply}"));
+    assert!(
+        b_entry.contains("<in-rpcs>1</in-rpcs>")
+            && b_entry.contains("<out-rpc-errors>1</out-rpc-errors>"),
+        "{b_entry}"
+    );
+    let data = &reply[reply.find("<data").unwrap()..];
+    let body = data[data.find('>').unwrap() + 1..]
+        .trim()
+        .trim_end_matches("</data>");
+    let file = agent.dir.join("get.xml");
+    std::fs::write(&file, body).unwrap();
+    let ietf = installed.join("ietf");
+    let models = concat!(env!("CARGO_MANIFEST_DIR"), "/../yang/modules");
+    let ours = [
+        "ne-types",
+        "ne-interfaces",
+        "ne-bfd",
+        "ne-monitor-group",
+        "ne-vrrp",
+        "ne-multicast",
+        "ne-system",
+    ];
+    let lint = Command::new(yanglint)
+        .args(["-t", "data", "-p"])
+        .arg(&ietf)
+        .arg("-p")
+        .arg(installed.join("iana"))
+        .args(
+            [
+                "ietf-netconf-monitoring",
+                "ietf-yang-library",
+                "ietf-datastores",
+            ]
+            .iter()
+            .map(|m| ietf.join(format!("{m}.yang"))),
+        )
+        .args(ours.iter().map(|m| format!("{models}/{m}.yang")))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        lint.status.success(),
+        "yanglint refused our <get> output:\n{}\n{body}",
+        String::from_utf8_lossy(&lint.stderr)
+    );
+}
+
 /// Ansible (`ansible` from PyPI, ansible.netcommon's netconf connection and modules) runs a
 /// playbook against the agent: netconf_config twice (changed, then not changed),
 /// netconf_get of config and state with filters, netconf_rpc.

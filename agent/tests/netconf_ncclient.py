@@ -166,7 +166,7 @@ check(f"<session-id>{b.session_id}</session-id>" in st and "<username>admin</use
       and "<in-rpcs>" in st and "<out-rpc-errors>" in st, "sessions and statistics: " + st)
 check("netconf-state" not in a.get(filter=("subtree", f'<bfd xmlns="{BFD}"/>')).data_xml,
       "a filter that does not name netconf-state leaves it out")
-# XPath selects inside the schema-less state trees too, list keys kept on the way.
+# XPath selects inside netconf-state and the YANG library too, list keys kept on the way.
 st = a.get(filter=("xpath", ({"ncm": NCM}, "/ncm:netconf-state/ncm:schemas/ncm:schema[ncm:identifier='ne-vrrp']/ncm:location"))).data_xml
 check("<identifier>ne-vrrp</identifier>" in st and "<location>NETCONF</location>" in st
       and "ne-bfd" not in st and "<sessions>" not in st and "<namespace>" not in st,

@@ -10,6 +10,8 @@ use yang::{NodeId, Schema, SchemaBuilder};
 
 const SYS: &str = "urn:ietf:params:xml:ns:yang:ietf-system";
 const NACM: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-acm";
+const NCM: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring";
+const YL: &str = "urn:ietf:params:xml:ns:yang:ietf-yang-library";
 
 fn schema() -> Schema {
     SchemaBuilder::new()
@@ -126,6 +128,61 @@ fn ietf_system_has_what_the_device_implements() {
         s.path(node(&s, SYS, "/system/hostname")),
         "/ietf-system:system/ietf-system:hostname"
     );
+}
+
+/// RFC 6022 and RFC 8525 (with RFC 7895's modules-state): implemented, state only, with the
+/// nodes the server reports itself in.
+#[test]
+fn monitoring_and_the_yang_library_are_implemented() {
+    let s = schema();
+    for name in [
+        "ietf-netconf-monitoring",
+        "ietf-yang-library",
+        "ietf-datastores",
+    ] {
+        let m = s.module(s.module_by_name(name).unwrap());
+        assert!(m.implemented, "{name}");
+        assert!(
+            m.enabled_features.is_empty() && m.deviated_by.is_empty(),
+            "{name}"
+        );
+    }
+    for path in [
+        "/netconf-state/capabilities/capability",
+        "/netconf-state/datastores/datastore/locks/global-lock/locked-by-session",
+        "/netconf-state/datastores/datastore/locks/partial-lock/locked-node",
+        "/netconf-state/schemas/schema/location",
+        "/netconf-state/sessions/session/source-host",
+        "/netconf-state/sessions/session/out-notifications",
+        "/netconf-state/statistics/in-bad-hellos",
+        "/netconf-state/statistics/out-rpc-errors",
+    ] {
+        assert!(!s.node(node(&s, NCM, path)).config, "{path}");
+    }
+    let schema_list = s.node(node(&s, NCM, "/netconf-state/schemas/schema"));
+    let keys: Vec<&str> = schema_list
+        .keys
+        .iter()
+        .map(|&k| s.node(k).name.as_str())
+        .collect();
+    assert_eq!(keys, ["identifier", "version", "format"]);
+    assert!(s.find_rpc(NCM, "get-schema").is_some());
+    for path in [
+        "/yang-library/module-set/module/feature",
+        "/yang-library/module-set/module/deviation",
+        "/yang-library/module-set/module/submodule/revision",
+        "/yang-library/module-set/import-only-module/revision",
+        "/yang-library/schema/module-set",
+        "/yang-library/datastore/schema",
+        "/yang-library/content-id",
+        "/modules-state/module-set-id",
+        "/modules-state/module/deviation/revision",
+        "/modules-state/module/conformance-type",
+    ] {
+        assert!(!s.node(node(&s, YL, path)).config, "{path}");
+    }
+    let legacy = s.node(node(&s, YL, "/modules-state"));
+    assert_eq!(legacy.status, yang::schema::Status::Deprecated);
 }
 
 #[test]

@@ -15,8 +15,16 @@ pub mod tcp;
 pub const BASE_NS: &str = "urn:ietf:params:xml:ns:netconf:base:1.0";
 pub const BASE_11: &str = "urn:ietf:params:netconf:base:1.1";
 
-/// Capabilities announced in the server hello: only what is implemented.
+/// Capabilities announced in the server hello, as XML text: only what is implemented.
 pub fn capabilities(schema: &yang::Schema) -> Vec<String> {
+    capability_uris(schema)
+        .iter()
+        .map(|c| yang::xml::escape_text(c))
+        .collect()
+}
+
+/// The capability URIs (RFC 6241 §8), also listed in netconf-state (RFC 6022).
+pub fn capability_uris(schema: &yang::Schema) -> Vec<String> {
     let mut caps: Vec<String> = [
         "urn:ietf:params:netconf:base:1.0",
         BASE_11,
@@ -33,26 +41,25 @@ pub fn capabilities(schema: &yang::Schema) -> Vec<String> {
         "urn:ietf:params:netconf:capability:xpath:1.0",
         "urn:ietf:params:netconf:capability:notification:1.0",
         "urn:ietf:params:netconf:capability:interleave:1.0",
-        "urn:ietf:params:netconf:capability:with-defaults:1.0?basic-mode=explicit&amp;also-supported=report-all,report-all-tagged,trim",
-        // netconf-state and get-schema (the module's state is built in code, RFC 6022).
-        "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring?module=ietf-netconf-monitoring&amp;revision=2010-10-04",
+        "urn:ietf:params:netconf:capability:with-defaults:1.0?basic-mode=explicit&also-supported=report-all,report-all-tagged,trim",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
     // YANG 1.1 modules are announced through the YANG library (RFC 7950 §5.6.4); YANG 1.0
-    // modules also as module capabilities (RFC 6020 §5.6.4).
+    // modules also as module capabilities (RFC 6020 §5.6.4), ietf-netconf-monitoring among
+    // them (netconf-state and get-schema).
     caps.push(format!(
-        "urn:ietf:params:netconf:capability:yang-library:1.0?revision=2016-06-21&amp;module-set-id={}",
+        "urn:ietf:params:netconf:capability:yang-library:1.0?revision=2016-06-21&module-set-id={}",
         state::module_set_id(schema)
     ));
     for m in schema.modules.iter().filter(|m| m.yang_version != "1.1") {
         let mut c = format!("{}?module={}", m.namespace, m.name);
         if let Some(r) = &m.revision {
-            c.push_str(&format!("&amp;revision={r}"));
+            c.push_str(&format!("&revision={r}"));
         }
         if !m.enabled_features.is_empty() {
-            c.push_str(&format!("&amp;features={}", m.enabled_features.join(",")));
+            c.push_str(&format!("&features={}", m.enabled_features.join(",")));
         }
         if !m.deviated_by.is_empty() {
             let names: Vec<&str> = m
@@ -60,7 +67,7 @@ pub fn capabilities(schema: &yang::Schema) -> Vec<String> {
                 .iter()
                 .map(|&d| schema.module(d).name.as_str())
                 .collect();
-            c.push_str(&format!("&amp;deviations={}", names.join(",")));
+            c.push_str(&format!("&deviations={}", names.join(",")));
         }
         caps.push(c);
     }

@@ -10,10 +10,10 @@ use super::errors::RpcError;
 use super::filter;
 use super::notify;
 use super::server::Server;
+use super::state::NCM_NS;
 use super::BASE_NS;
 
 const WD_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults";
-const NCM_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring";
 
 /// What the session does after sending a reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,8 +37,17 @@ pub struct Caller<'a> {
     pub subscribed: bool,
 }
 
-/// Handle one `<rpc>`; returns the complete `<rpc-reply>` document.
-pub fn handle(server: &Server, caller: &Caller<'_>, rpc: &Element) -> (String, After) {
+/// A complete `<rpc-reply>` document and what it carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub xml: String,
+    /// The reply carries `<rpc-error>`s (RFC 6022 counts these as out-rpc-errors).
+    pub is_error: bool,
+    pub after: After,
+}
+
+/// Handle one `<rpc>`.
+pub fn handle(server: &Server, caller: &Caller<'_>, rpc: &Element) -> Reply {
     let mut attrs = String::new();
     for a in &rpc.attrs {
         if a.ns.is_empty() {
@@ -61,15 +70,23 @@ pub fn handle(server: &Server, caller: &Caller<'_>, rpc: &Element) -> (String, A
         )
         .info("bad-attribute", "message-id")
         .info("bad-element", "rpc");
-        return (reply(e.to_xml(&server.schema)), After::Continue);
+        return Reply {
+            xml: reply(e.to_xml(&server.schema)),
+            is_error: true,
+            after: After::Continue,
+        };
     }
-    let result = dispatch(server, caller, rpc);
-    match result {
-        Ok((body, after)) => (reply(body), after),
-        Err(errors) => {
-            let body: String = errors.iter().map(|e| e.to_xml(&server.schema)).collect();
-            (reply(body), After::Continue)
-        }
+    match dispatch(server, caller, rpc) {
+        Ok((body, after)) => Reply {
+            xml: reply(body),
+            is_error: false,
+            after,
+        },
+        Err(errors) => Reply {
+            xml: reply(errors.iter().map(|e| e.to_xml(&server.schema)).collect()),
+            is_error: true,
+            after: After::Continue,
+        },
     }
 }
 
@@ -160,10 +177,11 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
             data_reply(server, op, &tree, true)
         }
         "get" => {
+            // Configuration, the management plane's state (commit history, netconf-state, the
+            // YANG library) and the engines' state: one tree, filtered as one.
             let mut tree = store.get(Target::Running).unwrap_or_default();
             let state = super::state::tree(server).map_err(|e| one(e.into()))?;
-            tree.roots.extend(state.roots);
-            tree.roots.sort_by_key(|n| server.schema.order(n.schema));
+            data::merge(&server.schema, &mut tree, state);
             if let Some(engines) = server.engines.get() {
                 let state = engines.state().ok_or_else(|| {
                     one(RpcError::application(
@@ -173,18 +191,7 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
                 })?;
                 data::merge(&server.schema, &mut tree, state);
             }
-            let (mut body, after) = data_reply(server, op, &tree, false)?;
-            // netconf-state has no YANG module here: it is built as XML and filtered as such.
-            let monitoring = monitoring_state(server, op);
-            if !monitoring.is_empty() {
-                let at = body.rfind("</data>").unwrap_or(body.len());
-                if body.ends_with("<data/>") {
-                    body = format!("<data>{monitoring}</data>");
-                } else {
-                    body.insert_str(at, &monitoring);
-                }
-            }
-            Ok((body, after))
+            data_reply(server, op, &tree, false)
         }
         "edit-config" => edit_config(server, caller, op),
         "copy-config" => copy_config(server, caller, op),
@@ -564,35 +571,6 @@ fn commit_diff(server: &Server, op: &Element) -> RpcResult {
     Ok((body, After::Continue))
 }
 
-/// netconf-state and the YANG library as XML, subject to the request's subtree or XPath
-/// filter (an XPath error is reported by the filter over the device's data, which runs first).
-fn monitoring_state(server: &Server, op: &Element) -> String {
-    // Built as XML (no module text for these IETF trees), so filtered as XML.
-    let mut trees = vec![super::state::netconf_state_xml(server)];
-    trees.extend(super::state::yang_library_xml(server));
-    let mut out = String::new();
-    for state in trees {
-        let Ok(el) = yang::xml::parse(&state) else {
-            continue;
-        };
-        match param(op, "filter") {
-            None => out.push_str(&state),
-            Some(f) if f.attr("", "type") == Some("xpath") => {
-                let select = f.attr("", "select").unwrap_or("");
-                if let Ok(Some(e)) = filter::apply_xpath_elements(&el, select, &f.scope) {
-                    out.push_str(&e.to_xml());
-                }
-            }
-            Some(f) => {
-                if let Some(e) = filter::apply_elements(&el, &f.children) {
-                    out.push_str(&e.to_xml());
-                }
-            }
-        }
-    }
-    out
-}
-
 /// `<data>` for get/get-config, with subtree filter and with-defaults.
 fn data_reply(server: &Server, op: &Element, tree: &DataTree, config_only: bool) -> RpcResult {
     let mode = match op
@@ -790,17 +768,21 @@ fn copy_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
 }
 
 /// Used by the session on a message that is not an `<rpc>`.
-pub fn malformed_reply(server: &Server, message: &str) -> String {
+pub fn malformed_reply(server: &Server, message: &str) -> Reply {
     error_reply(server, ErrorTag::MalformedMessage, message)
 }
 
 /// A reply carrying one protocol error, for messages that never became an RPC.
-pub fn error_reply(server: &Server, tag: ErrorTag, message: &str) -> String {
+pub fn error_reply(server: &Server, tag: ErrorTag, message: &str) -> Reply {
     let e = RpcError::protocol(tag, message.to_string());
-    format!(
-        "<rpc-reply xmlns=\"{BASE_NS}\">{}</rpc-reply>",
-        e.to_xml(&server.schema)
-    )
+    Reply {
+        xml: format!(
+            "<rpc-reply xmlns=\"{BASE_NS}\">{}</rpc-reply>",
+            e.to_xml(&server.schema)
+        ),
+        is_error: true,
+        after: After::Continue,
+    }
 }
 
 /// Does a notification's content pass a subscription's subtree filter (RFC 5277 §3.6)? The

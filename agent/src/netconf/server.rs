@@ -44,6 +44,7 @@ pub struct SessionInfo {
     pub in_rpcs: AtomicU64,
     pub in_bad_rpcs: AtomicU64,
     pub out_rpc_errors: AtomicU64,
+    pub out_notifications: AtomicU64,
 }
 
 /// Server-wide counters (RFC 6022 §2.1.5).
@@ -56,6 +57,7 @@ pub struct Statistics {
     pub in_rpcs: AtomicU64,
     pub in_bad_rpcs: AtomicU64,
     pub out_rpc_errors: AtomicU64,
+    pub out_notifications: AtomicU64,
 }
 
 pub struct Server {

@@ -61,7 +61,7 @@ where
                     };
                     let reply = rpc::error_reply(&server, tag, &e.to_string());
                     let _ = stream
-                        .write_all(&encode(reply.as_bytes(), decoder.framing()))
+                        .write_all(&encode(reply.xml.as_bytes(), decoder.framing()))
                         .await;
                     let _ = stream.shutdown().await;
                     return;
@@ -87,7 +87,7 @@ where
             }
             let framing = decoder.framing();
             let mut bad = true;
-            let (reply, after) = match std::str::from_utf8(&msg)
+            let reply = match std::str::from_utf8(&msg)
                 .map_err(|e| e.to_string())
                 .and_then(|t| yang::xml::parse(t).map_err(|e| e.to_string()))
             {
@@ -100,31 +100,29 @@ where
                     };
                     rpc::handle(&server, &caller, &el)
                 }
-                Ok(el) => (
-                    rpc::malformed_reply(
-                        &server,
-                        &format!(
-                            "expected <rpc> in {BASE_NS}, got <{}> in {}",
-                            el.name,
-                            if el.ns.is_empty() {
-                                "no namespace"
-                            } else {
-                                &el.ns
-                            }
-                        ),
+                Ok(el) => rpc::malformed_reply(
+                    &server,
+                    &format!(
+                        "expected <rpc> in {BASE_NS}, got <{}> in {}",
+                        el.name,
+                        if el.ns.is_empty() {
+                            "no namespace"
+                        } else {
+                            &el.ns
+                        }
                     ),
-                    After::Continue,
                 ),
-                Err(e) => (rpc::malformed_reply(&server, &e), After::Continue),
+                Err(e) => rpc::malformed_reply(&server, &e),
             };
-            count(&server, &guard.info, bad, reply.contains("<rpc-error>"));
+            count(&server, &guard.info, bad, reply.is_error);
             if stream
-                .write_all(&encode(reply.as_bytes(), framing))
+                .write_all(&encode(reply.xml.as_bytes(), framing))
                 .await
                 .is_err()
             {
                 return;
             }
+            let after = reply.after;
             if after == After::Close {
                 guard.reason = "closed";
                 let _ = stream.shutdown().await;
@@ -156,6 +154,7 @@ where
                     subscription = Some((rx, stop_ms));
                 }
                 for m in out {
+                    notified(&server, &guard.info);
                     if stream
                         .write_all(&encode(m.as_bytes(), framing))
                         .await
@@ -199,6 +198,7 @@ where
                 } else {
                     event.to_xml()
                 };
+                notified(&server, &guard.info);
                 if stream.write_all(&encode(msg.as_bytes(), framing)).await.is_err() {
                     break;
                 }
@@ -260,6 +260,15 @@ fn count(server: &Server, info: &SessionInfo, bad: bool, error: bool) {
         bump(&server.stats.out_rpc_errors);
         bump(&info.out_rpc_errors);
     }
+}
+
+/// RFC 6022 out-notifications: one `<notification>` going out (replay markers included).
+fn notified(server: &Server, info: &SessionInfo) {
+    server
+        .stats
+        .out_notifications
+        .fetch_add(1, Ordering::Relaxed);
+    info.out_notifications.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Check the client's hello; Ok(true) when both sides speak base:1.1 (chunked framing).
@@ -359,6 +368,12 @@ mod tests {
                 Err(_) => return false,
             }
         }
+    }
+
+    /// Send one chunked message and read the reply.
+    async fn exchange(c: &mut DuplexStream, msg: &str) -> String {
+        c.write_all(&chunk(msg)).await.unwrap();
+        read_until(c, b"\n##\n").await
     }
 
     fn chunk(msg: &str) -> Vec<u8> {
@@ -486,6 +501,68 @@ mod tests {
         // The other session is unaffected.
         other.write_all(&chunk(GET)).await.unwrap();
         assert!(read_until(&mut other, b"\n##\n").await.contains("<data"));
+    }
+
+    /// RFC 6022 counters: out-rpc-errors counts replies that carry an rpc-error, not `<ok/>`
+    /// nor data.
+    #[tokio::test]
+    async fn out_rpc_errors_counts_error_replies_only() {
+        let f = fixture("count", Limits::default());
+        let mut c = start(&f).await;
+        c.write_all(&eom(HELLO_11)).await.unwrap();
+        let stats = &f.server.stats;
+        let counts = || {
+            let (_, s) = f.server.sessions().pop().unwrap();
+            [
+                stats.in_rpcs.load(Ordering::Relaxed),
+                stats.in_bad_rpcs.load(Ordering::Relaxed),
+                stats.out_rpc_errors.load(Ordering::Relaxed),
+                s.in_rpcs.load(Ordering::Relaxed),
+                s.in_bad_rpcs.load(Ordering::Relaxed),
+                s.out_rpc_errors.load(Ordering::Relaxed),
+            ]
+        };
+        let lock = r#"<rpc message-id="1" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><lock><target><candidate/></target></lock></rpc>"#;
+        assert!(exchange(&mut c, lock).await.contains("<ok/>"));
+        assert_eq!(counts(), [1, 0, 0, 1, 0, 0]);
+        assert!(exchange(&mut c, GET).await.contains("<data"));
+        assert_eq!(counts(), [2, 0, 0, 2, 0, 0]);
+        let unknown = r#"<rpc message-id="2" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><frobnicate/></rpc>"#;
+        assert!(exchange(&mut c, unknown).await.contains("<rpc-error>"));
+        assert_eq!(counts(), [3, 0, 1, 3, 0, 1]);
+        // Not an <rpc>: a bad RPC, answered with an error.
+        assert!(exchange(&mut c, "not xml").await.contains("<rpc-error>"));
+        assert_eq!(counts(), [3, 1, 2, 3, 1, 2]);
+        // The session's entry in netconf-state says the same.
+        let state = r#"<rpc message-id="3" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><get><filter type="xpath" select="/netconf-state/sessions/session/out-rpc-errors"/></get></rpc>"#;
+        let reply = exchange(&mut c, state).await;
+        assert!(
+            reply.contains("<out-rpc-errors>2</out-rpc-errors>"),
+            "{reply}"
+        );
+    }
+
+    /// RFC 6022 out-notifications: every `<notification>` sent, on the session and in total.
+    #[tokio::test]
+    async fn out_notifications_counts_what_is_sent() {
+        let f = fixture("notif", Limits::default());
+        let mut c = start(&f).await;
+        c.write_all(&eom(HELLO_11)).await.unwrap();
+        let subscribe = r#"<rpc message-id="1" xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><create-subscription xmlns="urn:ietf:params:xml:ns:netconf:notification:1.0"/></rpc>"#;
+        assert!(exchange(&mut c, subscribe).await.contains("<ok/>"));
+        f.server
+            .events
+            .publish(crate::netconf::notify::confirmed_commit(
+                "u",
+                9,
+                "start",
+                Some(60),
+            ));
+        let sent = read_until(&mut c, b"\n##\n").await;
+        assert!(sent.contains("<notification"), "{sent}");
+        let (_, info) = f.server.sessions().pop().unwrap();
+        assert_eq!(info.out_notifications.load(Ordering::Relaxed), 1);
+        assert_eq!(f.server.stats.out_notifications.load(Ordering::Relaxed), 1);
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@
 //! by key and leaf-list entries by value (deterministic output whatever the edit history);
 //! `ordered-by user` entries stay in the order given.
 
+mod build;
 mod decode;
 mod defaults;
 mod edit;
@@ -17,6 +18,7 @@ mod error;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
+pub use build::NodeBuilder;
 pub use decode::{decode, decode_elements, DecodeOptions};
 pub use defaults::{add_defaults, WithDefaults};
 pub use edit::{apply_edit, EditOp};

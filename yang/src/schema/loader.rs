@@ -54,6 +54,19 @@ pub fn embedded_modules() -> &'static [(&'static str, &'static str)] {
             "ne-system-deviations",
             include_str!("../../modules/ne-system-deviations.yang"),
         ),
+        // NETCONF monitoring and the YANG library: the server reports itself with them.
+        (
+            "ietf-datastores",
+            include_str!("../../modules/ietf-datastores.yang"),
+        ),
+        (
+            "ietf-netconf-monitoring",
+            include_str!("../../modules/ietf-netconf-monitoring.yang"),
+        ),
+        (
+            "ietf-yang-library",
+            include_str!("../../modules/ietf-yang-library.yang"),
+        ),
     ]
 }
 

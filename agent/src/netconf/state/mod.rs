@@ -1,0 +1,53 @@
+//! The management plane's own state for `<get>`: the commit history (ne-system), NETCONF
+//! monitoring (RFC 6022 `netconf-state`) and the YANG library (RFC 8525 `yang-library`, with
+//! RFC 7895 `modules-state`), built as data trees from the live server. `<get>` merges them
+//! with the configuration and the engines' state, and one filter path serves them all.
+
+mod library;
+mod monitoring;
+#[cfg(test)]
+mod tests;
+
+use yang::data::{DataError, DataNode, DataTree, NodeBuilder};
+
+use super::server::Server;
+use crate::clock::rfc3339;
+
+pub use library::module_set_id;
+
+pub const SYSTEM_NS: &str = "urn:ne-agent:yang:ne-system";
+/// The ietf-netconf-monitoring namespace (RFC 6022).
+pub const NCM_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring";
+/// The ietf-yang-library namespace (RFC 8525).
+pub const YANG_LIBRARY_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-yang-library";
+
+/// Every state tree of the management plane.
+pub fn tree(server: &Server) -> Result<DataTree, DataError> {
+    let schema = &server.schema;
+    let mut tree = DataTree::new();
+    tree.insert(schema, commit_history(server)?)?;
+    tree.insert(schema, monitoring::netconf_state(server)?)?;
+    for root in library::trees(schema)? {
+        tree.insert(schema, root)?;
+    }
+    Ok(tree)
+}
+
+/// `ne-system:commit-history`: the commits the datastore remembers.
+fn commit_history(server: &Server) -> Result<DataNode, DataError> {
+    let mut history = NodeBuilder::top(&server.schema, SYSTEM_NS, "commit-history")?;
+    for c in server.store.history() {
+        let mut commit = history.inner("commit")?;
+        commit
+            .leaf("id", c.id)?
+            .leaf("time", rfc3339(c.time_ms))?
+            .leaf("user", &c.user)?
+            .leaf("session-id", c.session)?;
+        if let Some(comment) = &c.comment {
+            commit.leaf("comment", comment)?;
+        }
+        commit.leaf("change-count", c.change_count)?;
+        history.push(commit)?;
+    }
+    Ok(history.finish())
+}
