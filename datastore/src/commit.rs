@@ -19,6 +19,13 @@ pub trait Subscriber {
     fn abort(&mut self) {}
 }
 
+/// Access control of writes (RFC 8341 §3.4.5): sees a datastore before and after a change with
+/// the change list, under the datastore's lock and before validation, so what it allows is what
+/// is written. An error refuses the change and nothing is written.
+pub trait WriteCheck {
+    fn check(&self, old: &DataTree, new: &DataTree, changes: &[Change]) -> Result<(), DataError>;
+}
+
 /// Who commits, for the commit log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CommitMeta {

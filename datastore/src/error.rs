@@ -10,6 +10,8 @@ pub enum StoreError {
     Invalid(Vec<DataError>),
     /// An edit was refused (bad data, missing node, ...).
     Edit(DataError),
+    /// The write check refused the change (access control): nothing was written.
+    Denied(DataError),
     /// An engine refused the change in `prepare`.
     Vetoed(DataError),
     /// The datastore is locked by another session.
@@ -31,7 +33,7 @@ impl StoreError {
     pub fn to_data_errors(&self) -> Vec<DataError> {
         match self {
             StoreError::Invalid(errs) => errs.clone(),
-            StoreError::Edit(e) | StoreError::Vetoed(e) => vec![e.clone()],
+            StoreError::Edit(e) | StoreError::Vetoed(e) | StoreError::Denied(e) => vec![e.clone()],
             StoreError::Locked { holder } => vec![DataError::new(
                 ErrorTag::LockDenied,
                 format!("the datastore is locked by session {holder}"),

@@ -1,6 +1,7 @@
 //! Running, candidate and startup datastores persisted in sled, locks, the commit log and the
 //! commit pipeline's contract with the engines (see ARCHITECTURE.md, "Data flow").
 
+mod checked;
 mod chunks;
 mod codec;
 pub mod commit;
@@ -12,7 +13,8 @@ pub mod log;
 mod reclaim;
 mod store;
 
-pub use commit::{CommitMeta, CommitOutcome, Subscriber};
+pub use checked::Checked;
+pub use commit::{CommitMeta, CommitOutcome, Subscriber, WriteCheck};
 pub use confirmed::{CommitRequest, Pending};
 pub use error::StoreError;
 pub use store::{BootSource, Datastore, Target};

@@ -21,8 +21,9 @@ use yang::validate::{validate, validate_changes, ValidateOptions};
 use yang::xml::Element;
 use yang::Schema;
 
+use crate::checked::Unchecked;
 use crate::chunks::{all_chunks, chunk_key, chunk_keys_under, load, Chunks};
-use crate::commit::{CommitMeta, CommitOutcome, Subscriber};
+use crate::commit::{CommitMeta, CommitOutcome, Subscriber, WriteCheck};
 use crate::compactor::{self, check_room, log_key, prefixed, Compactor};
 use crate::confirmed::{CommitRequest, Pending, DEFAULT_TIMEOUT_S};
 use crate::error::StoreError;
@@ -53,7 +54,7 @@ impl Writes {
 }
 
 /// What a commit does to the confirmed-commit state, in the same batch.
-enum Confirm {
+pub(crate) enum Confirm {
     Keep,
     /// Arm (first confirmed commit): save the rollback point.
     Arm(Pending),
@@ -95,7 +96,7 @@ pub enum BootSource {
     StartupRefused(String),
 }
 
-struct State {
+pub(crate) struct State {
     running: DataTree,
     candidate: DataTree,
     candidate_dirty: bool,
@@ -144,7 +145,9 @@ fn running_writable(st: &State, session: u32) -> Result<(), StoreError> {
 
 /// The confirmed-commit decision of a plain commit: the session may write running, and any
 /// pending confirmed commit stays as it is.
-fn plain_commit(session: u32) -> impl FnOnce(&State, u64) -> Result<Confirm, StoreError> {
+pub(crate) fn plain_commit(
+    session: u32,
+) -> impl FnOnce(&State, u64) -> Result<Confirm, StoreError> {
     move |st, _| {
         running_writable(st, session)?;
         Ok(Confirm::Keep)
@@ -451,28 +454,42 @@ impl Datastore {
         config: &[Element],
         default_op: EditOp,
     ) -> Result<(), StoreError> {
-        let mut st = self.state();
-        if let Some(holder) = st.locks[Target::Candidate.index()].filter(|&h| h != session) {
-            return Err(StoreError::Locked { holder });
-        }
-        let mut tree = st.candidate.clone();
-        apply_edit(&self.schema, &mut tree, config, default_op).map_err(StoreError::Edit)?;
-        self.store_candidate(&mut st, tree)
+        self.checked(&Unchecked)
+            .edit_candidate(session, config, default_op)
     }
 
     /// Replace the candidate with a whole tree (copy-config to candidate).
     pub fn set_candidate(&self, session: u32, tree: DataTree) -> Result<(), StoreError> {
-        let mut st = self.state();
+        self.checked(&Unchecked).set_candidate(session, tree)
+    }
+
+    /// The candidate, and whether `session` may edit it (no other session holds its lock).
+    pub(crate) fn candidate_for(&self, session: u32) -> Result<MutexGuard<'_, State>, StoreError> {
+        let st = self.state();
         if let Some(holder) = st.locks[Target::Candidate.index()].filter(|&h| h != session) {
             return Err(StoreError::Locked { holder });
         }
-        self.store_candidate(&mut st, tree)
+        Ok(st)
     }
 
-    /// Make `tree` the candidate, persisting the chunks in which it differs from running.
-    fn store_candidate(&self, st: &mut State, tree: DataTree) -> Result<(), StoreError> {
+    /// The candidate before an edit, to apply the edit to.
+    pub(crate) fn candidate_tree(st: &State) -> DataTree {
+        st.candidate.clone()
+    }
+
+    /// Make `tree` the candidate, persisting the chunks in which it differs from running;
+    /// `check` sees the change first and may refuse it.
+    pub(crate) fn store_candidate(
+        &self,
+        st: &mut State,
+        tree: DataTree,
+        check: &dyn WriteCheck,
+    ) -> Result<(), StoreError> {
         let edit = diff(&self.schema, &st.candidate, &tree);
         if !edit.is_empty() {
+            check
+                .check(&st.candidate, &tree, &edit)
+                .map_err(StoreError::Denied)?;
             // One journal record for the whole edit: the chunks it touched, as they are now.
             let mut chunks = Chunks::new(&self.schema, &tree);
             let entry: journal::Entry = self
@@ -543,6 +560,7 @@ impl Datastore {
             meta,
             subscribers,
             plain_commit(session),
+            &Unchecked,
         )
     }
 
@@ -555,18 +573,8 @@ impl Datastore {
         meta: &CommitMeta,
         subscribers: &mut [&mut dyn Subscriber],
     ) -> Result<CommitOutcome, StoreError> {
-        let session = meta.session;
-        self.commit_inner(
-            |st| {
-                let mut tree = st.running.clone();
-                apply_edit(&self.schema, &mut tree, config, default_op)
-                    .map_err(StoreError::Edit)?;
-                Ok(tree)
-            },
-            meta,
-            subscribers,
-            plain_commit(session),
-        )
+        self.checked(&Unchecked)
+            .edit_running(config, default_op, meta, subscribers)
     }
 
     /// Make `new` the running configuration through the whole pipeline.
@@ -576,23 +584,41 @@ impl Datastore {
         meta: &CommitMeta,
         subscribers: &mut [&mut dyn Subscriber],
     ) -> Result<CommitOutcome, StoreError> {
-        let session = meta.session;
-        self.commit_inner(|_| Ok(new), meta, subscribers, plain_commit(session))
+        self.checked(&Unchecked).commit_tree(new, meta, subscribers)
+    }
+
+    /// Running after an edit: `config` applied to running as it is under the state lock.
+    pub(crate) fn running_edited(
+        &self,
+        st: &State,
+        config: &[Element],
+        default_op: EditOp,
+    ) -> Result<DataTree, StoreError> {
+        let mut tree = st.running.clone();
+        apply_edit(&self.schema, &mut tree, config, default_op).map_err(StoreError::Edit)?;
+        Ok(tree)
     }
 
     /// The pipeline; `confirm` decides, under the state lock, what happens to the
     /// confirmed-commit state (it may refuse the commit before anything is checked).
-    fn commit_inner(
+    /// `check` sees the change before anything else does and may refuse it.
+    pub(crate) fn commit_inner(
         &self,
         new: impl FnOnce(&State) -> Result<DataTree, StoreError>,
         meta: &CommitMeta,
         subscribers: &mut [&mut dyn Subscriber],
         confirm: impl FnOnce(&State, u64) -> Result<Confirm, StoreError>,
+        check: &dyn WriteCheck,
     ) -> Result<CommitOutcome, StoreError> {
         let mut st = self.state();
         let confirm = confirm(&st, st.generation)?;
         let new = new(&st)?;
         let changes = diff(&self.schema, &st.running, &new);
+        if !changes.is_empty() {
+            check
+                .check(&st.running, &new, &changes)
+                .map_err(StoreError::Denied)?;
+        }
         // Running is known valid, so only what changed (and what depends on it) is checked.
         if st.running_valid {
             validate_changes(&self.schema, &new, &changes, ValidateOptions::default())
@@ -768,7 +794,7 @@ impl Datastore {
         let session = meta.session;
         let timeout_ms = u64::from(req.timeout_s.unwrap_or(DEFAULT_TIMEOUT_S)) * 1000;
         let candidate = |st: &State| Ok(st.candidate.clone());
-        self.commit_inner(candidate, meta, subscribers, |st, generation| {
+        let confirm = |st: &State, generation: u64| {
             running_writable(st, session)?;
             match (&st.pending, req.confirmed) {
                 (None, false) => Ok(Confirm::Keep),
@@ -794,7 +820,8 @@ impl Datastore {
                     Ok(Confirm::Clear)
                 }
             }
-        })
+        };
+        self.commit_inner(candidate, meta, subscribers, confirm, &Unchecked)
     }
 
     /// The pending confirmed commit, if any.
@@ -849,7 +876,8 @@ impl Datastore {
         subscribers: &mut [&mut dyn Subscriber],
     ) -> Result<CommitOutcome, StoreError> {
         let backup = load_prefix(&self.db, &self.schema, b'b')?;
-        self.commit_inner(|_| Ok(backup), meta, subscribers, |_, _| Ok(Confirm::Clear))
+        let clear = |_: &State, _| Ok(Confirm::Clear);
+        self.commit_inner(|_| Ok(backup), meta, subscribers, clear, &Unchecked)
     }
 
     /// Apply a batch without waiting for it to reach the disk.
@@ -954,36 +982,49 @@ impl Datastore {
         meta: &CommitMeta,
         subscribers: &mut [&mut dyn Subscriber],
     ) -> Result<CommitOutcome, StoreError> {
-        let tree = self.tree_at(id)?;
-        self.commit_tree(tree, meta, subscribers)
+        self.checked(&Unchecked).rollback(id, meta, subscribers)
     }
 
     // ---- startup ---------------------------------------------------------------------------------
 
     /// copy-config running -> startup.
     pub fn copy_running_to_startup(&self) -> Result<(), StoreError> {
-        let mut st = self.state();
-        let tree = st.running.clone();
-        self.write_startup(Some(&tree))?;
-        st.startup = Some(tree);
-        Ok(())
+        self.checked(&Unchecked).copy_running_to_startup()
     }
 
     /// Replace startup with a tree (copy-config with inline config or from candidate).
     pub fn set_startup(&self, tree: DataTree) -> Result<(), StoreError> {
-        validate(&self.schema, &tree, ValidateOptions::default()).map_err(StoreError::Invalid)?;
-        let mut st = self.state();
-        self.write_startup(Some(&tree))?;
-        st.startup = Some(tree);
-        Ok(())
+        self.checked(&Unchecked).set_startup(tree)
     }
 
     /// delete-config startup.
     pub fn delete_startup(&self) -> Result<(), StoreError> {
+        self.checked(&Unchecked).delete_startup()
+    }
+
+    /// Make `tree` startup (None: delete it); `check` sees the change first and may refuse it.
+    pub(crate) fn store_startup(
+        &self,
+        tree: Option<DataTree>,
+        check: &dyn WriteCheck,
+    ) -> Result<(), StoreError> {
         let mut st = self.state();
-        self.write_startup(None)?;
-        st.startup = None;
+        let empty = DataTree::new();
+        let old = st.startup.as_ref().unwrap_or(&empty);
+        let changes = diff(&self.schema, old, tree.as_ref().unwrap_or(&empty));
+        if !changes.is_empty() {
+            check
+                .check(old, tree.as_ref().unwrap_or(&empty), &changes)
+                .map_err(StoreError::Denied)?;
+        }
+        self.write_startup(tree.as_ref())?;
+        st.startup = tree;
         Ok(())
+    }
+
+    /// Running, for a copy to startup.
+    pub(crate) fn running(&self) -> DataTree {
+        self.state().running.clone()
     }
 
     fn write_startup(&self, tree: Option<&DataTree>) -> Result<(), StoreError> {
