@@ -71,6 +71,25 @@ fn seed_examples_are_valid_running_configurations() {
             tree.find(&s, &format!("{group}/vrrp:admin-vrrp")).is_some(),
             "device {dev}: vrid 1 is the mVRRP group"
         );
+        // The chain to a node: its ancestors, then the node find gives.
+        let chain = tree
+            .find_chain(&s, &format!("{group}/vrrp:priority"))
+            .expect("chain");
+        let names: Vec<&str> = chain
+            .iter()
+            .map(|n| s.node(n.schema).name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["interfaces", "interface", "vrrp", "group", "priority"]
+        );
+        assert!(std::ptr::eq(
+            *chain.last().unwrap(),
+            tree.find(&s, &format!("{group}/vrrp:priority")).unwrap()
+        ));
+        assert!(tree
+            .find_chain(&s, "/if:interfaces/if:interface[if:name='none']")
+            .is_none());
         assert_eq!(
             v(&format!(
                 "/if:interfaces/if:interface[if:name='{dev}-ic']/if:ipv4/if:address[if:ip='{ic_ip}']/if:prefix-length"

@@ -132,6 +132,21 @@ impl DataTree {
         }
         found
     }
+
+    /// The nodes from a top-level one down to the node at an instance-identifier: its
+    /// ancestors, then the node [`DataTree::find`] returns.
+    pub fn find_chain(&self, schema: &Schema, path: &str) -> Option<Vec<&Arc<DataNode>>> {
+        let resolver = |p: &str| module_for_prefix(schema, p);
+        let steps = crate::instance_id::parse(schema, path, &resolver).ok()?;
+        let mut siblings = &self.roots;
+        let mut chain = Vec::with_capacity(steps.len());
+        for step in &steps {
+            let hit = &siblings[find_step(siblings, schema, step)?];
+            chain.push(hit);
+            siblings = &hit.children;
+        }
+        Some(chain)
+    }
 }
 
 /// Index among `siblings` of the instance an instance-identifier step names: a binary search
