@@ -73,6 +73,12 @@ async fn serve(args: RunArgs) -> Result<(), String> {
         ssh::rsa_host_key(&dir.join("ssh_host_rsa_key")).map_err(|e| e.to_string())?,
     ];
     let server = Server::new(Arc::clone(&schema), Arc::clone(&store), Limits::default());
+    if let Some(f) = &args.nacm_groups {
+        server
+            .access
+            .load_groups(f.clone())
+            .map_err(|e| format!("--nacm-groups: {e}"))?;
+    }
     let bound = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
@@ -119,6 +125,15 @@ async fn serve(args: RunArgs) -> Result<(), String> {
                     Err(e) => error!(error = %e, "confirmed-commit rollback failed"),
                 }
             }
+        }
+    });
+    // SIGHUP reads the external NACM groups file again.
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| format!("cannot watch SIGHUP: {e}"))?;
+    let hup_server = Arc::clone(&server);
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            hup_server.access.groups.reload();
         }
     });
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

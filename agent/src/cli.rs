@@ -13,6 +13,9 @@ usage:
       --password-file FILE     the admin password (default: generated once into
                                DATA-DIR/initial-admin-password, mode 0600)
       --authorized-keys FILE   OpenSSH public keys allowed to log in as admin
+      --nacm-groups FILE       NACM groups kept outside the configuration, one line per user:
+                               `user: group...` (used when /nacm/enable-external-groups is
+                               true; read again on SIGHUP or when the file changes)
   ne-agent yang check [-p DIR]... FILE... compile YANG modules, print errors
   ne-agent yang tree  [-p DIR]... FILE... print RFC 8340 tree diagrams (as pyang -f tree)
   ne-agent --help | --version
@@ -35,6 +38,7 @@ pub struct RunArgs {
     pub data_dir: PathBuf,
     pub password_file: Option<PathBuf>,
     pub authorized_keys: Option<PathBuf>,
+    pub nacm_groups: Option<PathBuf>,
 }
 
 impl Default for RunArgs {
@@ -44,6 +48,7 @@ impl Default for RunArgs {
             data_dir: PathBuf::from("./var/ne-agent"),
             password_file: None,
             authorized_keys: None,
+            nacm_groups: None,
         }
     }
 }
@@ -63,6 +68,7 @@ impl RunArgs {
                 "--data-dir" => out.data_dir = PathBuf::from(value()?),
                 "--password-file" => out.password_file = Some(PathBuf::from(value()?)),
                 "--authorized-keys" => out.authorized_keys = Some(PathBuf::from(value()?)),
+                "--nacm-groups" => out.nacm_groups = Some(PathBuf::from(value()?)),
                 other => return Err(format!("unknown option '{other}'")),
             }
         }
@@ -209,6 +215,13 @@ mod tests {
             })
         );
         assert!(Command::parse(&args("run --listen")).is_err());
+        assert_eq!(
+            Command::parse(&args("--nacm-groups /etc/ne-agent/groups")).unwrap(),
+            Command::Run(RunArgs {
+                nacm_groups: Some("/etc/ne-agent/groups".into()),
+                ..RunArgs::default()
+            })
+        );
         assert_eq!(
             Command::parse(&args("yang tree -p a:b -p c x.yang")).unwrap(),
             Command::YangTree(YangArgs {

@@ -34,6 +34,18 @@ impl Event {
             self.content
         )
     }
+
+    /// The namespace and name of the event's (first) element: which notification it is.
+    pub fn kind(&self) -> Option<(&str, &str)> {
+        let start = self.content.trim_start().strip_prefix('<')?;
+        let tag = &start[..start.find('>')?];
+        let name_end = tag
+            .find(|c: char| c.is_whitespace() || c == '/')
+            .unwrap_or(tag.len());
+        let name = &tag[..name_end];
+        let ns = tag.split_once("xmlns=\"").and_then(|(_, rest)| rest.split_once('"'));
+        Some((ns.map_or("", |(ns, _)| ns), name))
+    }
 }
 
 /// The NETCONF event stream.
@@ -209,6 +221,25 @@ mod tests {
             parse_time("2026-11-26T00:00:00Z")
         );
         assert_eq!(parse_time("garbage"), None);
+    }
+
+    #[test]
+    fn an_event_names_its_notification() {
+        let e = |content: &str| Event {
+            time_ms: 0,
+            content: content.into(),
+        };
+        assert_eq!(
+            e(&session_event(true, "u", 1, "", "")).kind(),
+            Some((NC_NOTIF_NS, "netconf-session-start"))
+        );
+        assert_eq!(
+            e(r#"<state-change xmlns="urn:ne-agent:yang:ne-vrrp"><vrid>1</vrid></state-change>"#)
+                .kind(),
+            Some(("urn:ne-agent:yang:ne-vrrp", "state-change"))
+        );
+        assert_eq!(e("<x/>").kind(), Some(("", "x")));
+        assert_eq!(e("text").kind(), None);
     }
 
     #[test]

@@ -6,12 +6,13 @@ use yang::data::{self, DataTree, DecodeOptions, EditOp, EncodeOptions, ErrorTag,
 use yang::validate::{validate, ValidateOptions};
 use yang::xml::{escape_attr, Element};
 
-use super::errors::RpcError;
+use super::errors::{ErrorType, RpcError};
 use super::filter;
 use super::notify;
 use super::server::Server;
 use super::state::NCM_NS;
 use super::BASE_NS;
+use crate::northbound::access::{Checker, IETF_NETCONF};
 
 const WD_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults";
 
@@ -76,7 +77,15 @@ pub fn handle(server: &Server, caller: &Caller<'_>, rpc: &Element) -> Reply {
             after: After::Continue,
         };
     }
-    match dispatch(server, caller, rpc) {
+    // Access control (RFC 8341): one user's view of the rules in force, for this request.
+    let nacm = server.access.current();
+    let check = server.access.checker(
+        &nacm,
+        caller.user,
+        caller.id,
+        server.is_recovery(caller.user),
+    );
+    match dispatch(server, caller, &check, rpc) {
         Ok((body, after)) => Reply {
             xml: reply(body),
             is_error: false,
@@ -137,15 +146,45 @@ fn datastore(el: &Element, which: &str, op: &str) -> Result<Target, Vec<RpcError
     }
 }
 
-fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
+/// The module that defines an operation element, for access control: the base operations
+/// are ietf-netconf's, create-subscription RFC 5277's `notifications`, the others the schema's.
+fn rpc_module<'s>(server: &'s Server, op: &Element) -> Option<&'s str> {
+    match op.ns.as_str() {
+        "" | BASE_NS => Some(IETF_NETCONF),
+        notify::NOTIF_NS => Some("notifications"),
+        ns => server
+            .schema
+            .module_by_namespace(ns)
+            .map(|m| server.schema.module(m).name.as_str()),
+    }
+}
+
+/// An access-denied rpc-error of a protocol operation (RFC 6241 Appendix A: error-type
+/// protocol when the operation itself is refused).
+fn exec_denied(e: yang::data::DataError) -> Vec<RpcError> {
+    one(RpcError {
+        error_type: ErrorType::Protocol,
+        ..RpcError::from(e)
+    })
+}
+
+fn dispatch(server: &Server, caller: &Caller<'_>, check: &Checker<'_>, rpc: &Element) -> RpcResult {
     let Some(op) = rpc.children.first() else {
         return Err(missing("operation", "rpc"));
     };
+    // Every operation is checked before it does anything (RFC 8341 §3.4.4; close-session is
+    // always allowed, kill-session and delete-config need a rule).
+    if let Some(module) = rpc_module(server, op) {
+        let rpc = server.schema.find_rpc(&op.ns, &op.name);
+        check
+            .exec(module, &op.name, rpc)
+            .map_err(exec_denied)?;
+    }
     if op.ns == super::state::SYSTEM_NS && op.name == "rollback" {
-        return rollback(server, caller, op);
+        return rollback(server, caller, check, op);
     }
     if op.ns == super::state::SYSTEM_NS && op.name == "commit-diff" {
-        return commit_diff(server, op);
+        return commit_diff(server, check, op);
     }
     if op.ns == NCM_NS && op.name == "get-schema" {
         return get_schema(server, op);
@@ -174,7 +213,7 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
     match op.name.as_str() {
         "get-config" => {
             let tree = stored(server, datastore(op, "source", "get-config")?)?;
-            data_reply(server, op, &tree, true)
+            data_reply(server, op, &check.read(&tree), true)
         }
         "get" => {
             // Configuration, the management plane's state (commit history, netconf-state, the
@@ -191,12 +230,13 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
                 })?;
                 data::merge(&server.schema, &mut tree, state);
             }
-            data_reply(server, op, &tree, false)
+            data_reply(server, op, &check.read(&tree), false)
         }
-        "edit-config" => edit_config(server, caller, op),
-        "copy-config" => copy_config(server, caller, op),
+        "edit-config" => edit_config(server, caller, check, op),
+        "copy-config" => copy_config(server, caller, check, op),
         "delete-config" => match datastore(op, "target", "delete-config")? {
             Target::Startup => store
+                .checked(check)
                 .delete_startup()
                 .map_err(store_err)
                 .and_then(|()| ok()),
@@ -242,8 +282,13 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
         "validate" => {
             let tree = source_tree(server, op, "validate")?;
             validate(&server.schema, &tree, ValidateOptions::default())
-                .map_err(|errs| errs.into_iter().map(RpcError::from).collect())
-                .and_then(|()| ok())
+                .map_err(|errs| errs.into_iter().map(RpcError::from).collect::<Vec<_>>())?;
+            // A commit would refuse a /nacm whose rules do not compile.
+            server
+                .access
+                .compile(&tree)
+                .map_err(|e| one(e.into()))
+                .and_then(|_| ok())
         }
         "commit" => {
             let confirmed = param(op, "confirmed").is_some();
@@ -496,7 +541,7 @@ fn get_schema(server: &Server, op: &Element) -> RpcResult {
 }
 
 /// ne-system:rollback: running as it was after a commit of the history, through the pipeline.
-fn rollback(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult {
+fn rollback(server: &Server, caller: &Caller<'_>, check: &Checker<'_>, op: &Element) -> RpcResult {
     let ns = super::state::SYSTEM_NS;
     let leaf = |name: &str| op.children.iter().find(|c| c.name == name && c.ns == ns);
     let id = leaf("id")
@@ -520,7 +565,7 @@ fn rollback(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult {
         ),
     };
     let out = server
-        .with_subscribers(|subs| server.store.rollback(id, &meta, subs))
+        .with_subscribers(|subs| server.store.checked(check).rollback(id, &meta, subs))
         .map_err(store_err)?;
     published(server, caller, &out);
     let body = match out.id {
@@ -531,7 +576,7 @@ fn rollback(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult {
 }
 
 /// ne-system:commit-diff: the changes from one commit of the history to another (or to running).
-fn commit_diff(server: &Server, op: &Element) -> RpcResult {
+fn commit_diff(server: &Server, check: &Checker<'_>, op: &Element) -> RpcResult {
     let ns = super::state::SYSTEM_NS;
     let id = |name: &str| -> Result<Option<u64>, Vec<RpcError>> {
         match op.children.iter().find(|c| c.name == name && c.ns == ns) {
@@ -551,6 +596,8 @@ fn commit_diff(server: &Server, op: &Element) -> RpcResult {
         Some(to) => server.store.tree_at(to).map_err(store_err)?,
         None => server.store.get(Target::Running).unwrap_or_default(),
     };
+    // Only what the user may read (both sides pruned alike).
+    let (old, new) = (check.read(&old), check.read(&new));
     let mut body = String::new();
     for c in yang::diff::diff(&server.schema, &old, &new) {
         body.push_str(&format!(
@@ -658,7 +705,12 @@ fn stored(server: &Server, t: Target) -> Result<DataTree, Vec<RpcError>> {
     })
 }
 
-fn edit_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult {
+fn edit_config(
+    server: &Server,
+    caller: &Caller<'_>,
+    check: &Checker<'_>,
+    op: &Element,
+) -> RpcResult {
     let target = datastore(op, "target", "edit-config")?;
     let default_op = match param(op, "default-operation") {
         Some(d) => match d.text.trim() {
@@ -708,6 +760,7 @@ fn edit_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
     };
     match target {
         Target::Candidate if !test_only => store
+            .checked(check)
             .edit_candidate(caller.id, &config.children, default_op)
             .map_err(store_err)
             .and_then(|()| ok()),
@@ -716,7 +769,9 @@ fn edit_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
             // editing running never undo each other's changes.
             let out = server
                 .with_subscribers(|subs| {
-                    store.edit_running(&config.children, default_op, &meta, subs)
+                    store
+                        .checked(check)
+                        .edit_running(&config.children, default_op, &meta, subs)
                 })
                 .map_err(store_err)?;
             published(server, caller, &out);
@@ -725,8 +780,12 @@ fn edit_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
         // test-only: the edit is checked against a copy and nothing is stored.
         Target::Candidate | Target::Running => {
             store.check_writable(target, caller.id).map_err(store_err)?;
-            let mut tree = store.get(target).unwrap_or_default();
+            let old = store.get(target).unwrap_or_default();
+            let mut tree = old.clone();
             data::apply_edit(&server.schema, &mut tree, &config.children, default_op)
+                .map_err(|e| one(e.into()))?;
+            let changes = yang::diff::diff(&server.schema, &old, &tree);
+            datastore::WriteCheck::check(check, &old, &tree, &changes)
                 .map_err(|e| one(e.into()))?;
             validate(&server.schema, &tree, ValidateOptions::default())
                 .map_err(|errs| errs.into_iter().map(RpcError::from).collect::<Vec<_>>())?;
@@ -739,7 +798,12 @@ fn edit_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
     }
 }
 
-fn copy_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult {
+fn copy_config(
+    server: &Server,
+    caller: &Caller<'_>,
+    check: &Checker<'_>,
+    op: &Element,
+) -> RpcResult {
     let target = datastore(op, "target", "copy-config")?;
     let src = param(op, "source").ok_or_else(|| missing("source", "copy-config"))?;
     let inline = param(src, "config").is_some();
@@ -749,7 +813,10 @@ fn copy_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
             "source and target are the same datastore",
         )));
     }
+    // A datastore source is copied as the user may read it (RFC 8341 §3.2.4); the target is
+    // written node by node as the user may write it.
     let tree = source_tree(server, op, "copy-config")?;
+    let tree = if inline { tree } else { check.read(&tree) };
     let store = &server.store;
     store.check_writable(target, caller.id).map_err(store_err)?;
     let meta = CommitMeta {
@@ -757,12 +824,13 @@ fn copy_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
         session: caller.id,
         comment: None,
     };
+    let checked = store.checked(check);
     let result = match target {
         Target::Running => server
-            .with_subscribers(|subs| store.commit_tree(tree, &meta, subs))
+            .with_subscribers(|subs| checked.commit_tree(tree, &meta, subs))
             .map(|out| published(server, caller, &out)),
-        Target::Candidate => store.set_candidate(caller.id, tree),
-        Target::Startup => store.set_startup(tree),
+        Target::Candidate => checked.set_candidate(caller.id, tree),
+        Target::Startup => checked.set_startup(tree),
     };
     result.map_err(store_err).and_then(|()| ok())
 }

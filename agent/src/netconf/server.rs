@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use datastore::Datastore;
 
 use crate::clock::now_ms;
+use crate::northbound::access::AccessControl;
 use tokio::sync::watch;
 use yang::Schema;
 
@@ -71,6 +72,8 @@ pub struct Server {
     pub events: super::notify::Stream,
     /// The protocol engines, once started (absent in management-only tests).
     pub engines: std::sync::OnceLock<Arc<dyn crate::northbound::Protocols>>,
+    /// Access control (RFC 8341): the rules of running's `/nacm`, counters, external groups.
+    pub access: AccessControl,
 }
 
 /// A registered session; unregisters (and releases what it held) when dropped.
@@ -98,6 +101,8 @@ impl Drop for SessionGuard {
 
 impl Server {
     pub fn new(schema: Arc<Schema>, store: Arc<Datastore>, limits: Limits) -> Arc<Server> {
+        let running = store.get(datastore::Target::Running).unwrap_or_default();
+        let access = AccessControl::new(Arc::clone(&schema), &running);
         Arc::new(Server {
             schema,
             store,
@@ -110,20 +115,30 @@ impl Server {
             },
             events: super::notify::Stream::default(),
             engines: std::sync::OnceLock::new(),
+            access,
         })
     }
 
-    /// Run a datastore operation with the engines subscribed to the commit pipeline.
+    /// Is `user` the recovery user, whom access control never stops (RFC 8341 §3.4)?
+    // northbound/users.rs (branch h-users) replaces this with the configured recovery user.
+    pub fn is_recovery(&self, user: &str) -> bool {
+        user == "admin"
+    }
+
+    /// Run a datastore operation with access control and the engines subscribed to the commit
+    /// pipeline (access control first: it refuses a `/nacm` that does not compile before the
+    /// engines reserve anything).
     pub fn with_subscribers<T>(
         &self,
         f: impl FnOnce(&mut [&mut dyn datastore::Subscriber]) -> T,
     ) -> T {
+        let mut nacm = self.access.subscriber();
         match self.engines.get() {
             Some(e) => {
                 let mut s = e.subscriber();
-                f(&mut [s.as_mut()])
+                f(&mut [&mut nacm, s.as_mut()])
             }
-            None => f(&mut []),
+            None => f(&mut [&mut nacm]),
         }
     }
 

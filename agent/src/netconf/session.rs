@@ -26,6 +26,8 @@ where
     };
     let id = guard.id;
     info!(session = id, %user, "netconf session started");
+    // External NACM groups: read again if the file changed since (one stat per login).
+    server.access.groups.refresh();
     let hello = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><hello xmlns=\"{BASE_NS}\"><capabilities>{}</capabilities><session-id>{id}</session-id></hello>",
         capabilities(&server.schema)
@@ -141,7 +143,9 @@ where
                 let mut out = Vec::new();
                 if let Some(start) = start_ms {
                     for e in server.events.replay(start, stop_ms) {
-                        if super::rpc::notification_passes(sub_filter.as_deref(), &e.content) {
+                        if permitted(&server, &user, &e)
+                            && super::rpc::notification_passes(sub_filter.as_deref(), &e.content)
+                        {
                             out.push(e.to_xml());
                         }
                     }
@@ -189,7 +193,10 @@ where
                 let framing = decoder.framing();
                 let Some((event, stop)) = ev else { continue };
                 let past_stop = stop.is_some_and(|s| event.time_ms > s);
-                if !past_stop && !super::rpc::notification_passes(sub_filter.as_deref(), &event.content) {
+                if !past_stop
+                    && !(permitted(&server, &user, &event)
+                        && super::rpc::notification_passes(sub_filter.as_deref(), &event.content))
+                {
                     continue;
                 }
                 let msg = if past_stop {
@@ -232,6 +239,17 @@ async fn next_event(
             }
             Err(broadcast::error::RecvError::Closed) => return std::future::pending().await,
         }
+    }
+}
+
+/// May the session's user receive this event (RFC 8341 §3.4.6)? The subscription's own
+/// replayComplete and notificationComplete are not events of the stream and always go out.
+fn permitted(server: &Server, user: &str, event: &Event) -> bool {
+    match event.kind() {
+        Some((ns, name)) => server
+            .access
+            .may_receive(user, server.is_recovery(user), ns, name),
+        None => true,
     }
 }
 

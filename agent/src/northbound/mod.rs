@@ -2,6 +2,7 @@
 //! the rest of the agent, as traits: they see the protocol engines only through
 //! [`Protocols`]. The wiring (`agent.rs`) implements it for the engines.
 
+pub mod access;
 pub mod crypt;
 pub mod nacm;
 

@@ -1,7 +1,8 @@
 //! The management plane's own state for `<get>`: the commit history (ne-system), NETCONF
-//! monitoring (RFC 6022 `netconf-state`) and the YANG library (RFC 8525 `yang-library`, with
-//! RFC 7895 `modules-state`), built as data trees from the live server. `<get>` merges them
-//! with the configuration and the engines' state, and one filter path serves them all.
+//! monitoring (RFC 6022 `netconf-state`), the YANG library (RFC 8525 `yang-library`, with
+//! RFC 7895 `modules-state`) and the access-control counters (RFC 8341 `/nacm`), built as data
+//! trees from the live server. `<get>` merges them with the configuration and the engines'
+//! state, and one filter path serves them all.
 
 mod library;
 mod monitoring;
@@ -30,6 +31,7 @@ pub fn tree(server: &Server) -> Result<DataTree, DataError> {
     for root in library::trees(schema)? {
         tree.insert(schema, root)?;
     }
+    tree.insert(schema, server.access.state()?)?;
     Ok(tree)
 }
 

@@ -172,6 +172,12 @@ impl<'a> UserAccess<'a> {
         self.user
     }
 
+    /// Is everything permitted (NACM off, or the recovery session)? A reader then need not
+    /// look at the data at all.
+    pub fn is_unrestricted(&self) -> bool {
+        self.mode != Mode::Rules
+    }
+
     /// May the user invoke the rpc `name` of `module` (§3.4.4)? `mark` is the rpc's NACM
     /// extension (only `default-deny-all` applies to an rpc).
     pub fn rpc(&self, module: &str, name: &str, mark: Option<DefaultDeny>) -> Decision<'a> {

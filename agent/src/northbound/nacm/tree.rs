@@ -36,6 +36,11 @@ impl<'s, 'd> TreePath<'s, 'd> {
     pub fn pop(&mut self) -> Option<&'d DataNode> {
         self.nodes.pop()
     }
+
+    /// The nodes from the top-level one down.
+    pub fn nodes(&self) -> &[&'d DataNode] {
+        &self.nodes
+    }
 }
 
 impl DataPath for TreePath<'_, '_> {
@@ -77,6 +82,16 @@ impl DataPath for TreePath<'_, '_> {
             .and_then(|c| c.value.as_deref())
             .unwrap_or("");
         (&self.schema.node(key).name, value)
+    }
+}
+
+/// The schema's mark of a node, as the evaluator takes it.
+impl From<yang::schema::DefaultDeny> for super::DefaultDeny {
+    fn from(mark: yang::schema::DefaultDeny) -> Self {
+        match mark {
+            yang::schema::DefaultDeny::All => super::DefaultDeny::All,
+            yang::schema::DefaultDeny::Write => super::DefaultDeny::Write,
+        }
     }
 }
 

@@ -1,0 +1,1 @@
+//! Tests of access control on data trees and datastores.
