@@ -174,7 +174,9 @@ pub fn chunk_keys_under(schema: &Schema, tree: &DataTree, path: &str) -> Vec<Str
 fn collect_keys(schema: &Schema, node: &DataNode, parent: &str, out: &mut Vec<String>) {
     let path = yang::diff::step(schema, node, parent);
     let kind = schema.node(node.schema).kind;
-    if parent.is_empty() || kind == NodeKind::List {
+    // An entry of an `ordered-by user` list below the top is part of its shell or entry, not a
+    // chunk of its own.
+    if parent.is_empty() || is_chunk_list(schema, node.schema) {
         out.push(path.clone());
     }
     if kind == NodeKind::List {

@@ -468,6 +468,51 @@ fn user_ordered_entries_keep_their_order_across_commits_and_restarts() {
     assert!(x.find("<name>c</name>") < x.find("<name>a</name>"), "{x}");
 }
 
+/// Entries of a user-ordered list inside another (NACM's rules inside a rule-list) are part of
+/// their shell: deleting some leaves no chunk of their own behind, and an older commit's tree
+/// (rollback, commit-diff) is rebuilt whole.
+#[test]
+fn deleted_nested_user_ordered_entries_rebuild_older_trees() {
+    let dir = TempDir::new("nested-ordered");
+    let (ds, _) = Datastore::open(&dir.0, schema()).unwrap();
+    let nacm = |rules: &str| {
+        yang::xml::parse_fragment(&format!(
+            r#"<nacm xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-acm" {NC} nc:operation="replace"><rule-list><name>ops</name><group>ops</group>{rules}</rule-list></nacm>"#
+        ))
+        .unwrap()
+    };
+    let rule = |name: &str| format!("<rule><name>{name}</name><action>permit</action></rule>");
+    ds.edit_running(
+        &nacm(&format!("{}{}", rule("r1"), rule("r2"))),
+        EditOp::Merge,
+        &meta(),
+        &mut [],
+    )
+    .unwrap();
+    let first = ds.generation();
+    ds.edit_running(&nacm(&rule("x")), EditOp::Merge, &meta(), &mut [])
+        .unwrap();
+    let keys: Vec<String> = ds
+        .record(ds.generation())
+        .unwrap()
+        .chunks
+        .into_iter()
+        .map(|c| c.key)
+        .collect();
+    assert_eq!(keys, ["/nacm:nacm"]);
+    let old = data::encode(
+        ds.schema(),
+        &ds.tree_at(first).unwrap(),
+        EncodeOptions::default(),
+    );
+    assert!(
+        old.contains("<name>r1</name>")
+            && old.contains("<name>r2</name>")
+            && !old.contains("<name>x</name>"),
+        "{old}"
+    );
+}
+
 #[test]
 fn the_candidate_is_persisted_until_committed_or_discarded() {
     let dir = TempDir::new("candidate");
