@@ -43,7 +43,9 @@ impl Event {
             .find(|c: char| c.is_whitespace() || c == '/')
             .unwrap_or(tag.len());
         let name = &tag[..name_end];
-        let ns = tag.split_once("xmlns=\"").and_then(|(_, rest)| rest.split_once('"'));
+        let ns = tag
+            .split_once("xmlns=\"")
+            .and_then(|(_, rest)| rest.split_once('"'));
         Some((ns.map_or("", |(ns, _)| ns), name))
     }
 }

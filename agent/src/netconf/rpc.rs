@@ -176,9 +176,7 @@ fn dispatch(server: &Server, caller: &Caller<'_>, check: &Checker<'_>, rpc: &Ele
     // always allowed, kill-session and delete-config need a rule).
     if let Some(module) = rpc_module(server, op) {
         let rpc = server.schema.find_rpc(&op.ns, &op.name);
-        check
-            .exec(module, &op.name, rpc)
-            .map_err(exec_denied)?;
+        check.exec(module, &op.name, rpc).map_err(exec_denied)?;
     }
     if op.ns == super::state::SYSTEM_NS && op.name == "rollback" {
         return rollback(server, caller, check, op);

@@ -193,10 +193,10 @@ where
                 let framing = decoder.framing();
                 let Some((event, stop)) = ev else { continue };
                 let past_stop = stop.is_some_and(|s| event.time_ms > s);
-                if !past_stop
-                    && !(permitted(&server, &user, &event)
-                        && super::rpc::notification_passes(sub_filter.as_deref(), &event.content))
-                {
+                let wanted = past_stop
+                    || (permitted(&server, &user, &event)
+                        && super::rpc::notification_passes(sub_filter.as_deref(), &event.content));
+                if !wanted {
                     continue;
                 }
                 let msg = if past_stop {

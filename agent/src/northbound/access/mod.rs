@@ -378,7 +378,11 @@ fn configured_users(schema: &Schema, config: &DataTree) -> Vec<String> {
         .iter()
         .filter(|r| named(r, "system") && schema.namespace_of(r.schema) == SYSTEM_NS)
     {
-        for auth in system.children.iter().filter(|c| named(c, "authentication")) {
+        for auth in system
+            .children
+            .iter()
+            .filter(|c| named(c, "authentication"))
+        {
             for user in auth.children.iter().filter(|c| named(c, "user")) {
                 if let Some(name) = user
                     .children

@@ -99,17 +99,19 @@ impl<'s, 'a> Writer<'s, 'a> {
     fn one(&self, op: Operation, tree: &DataTree, at: &str) -> Option<(Denial<'a>, String)> {
         let (path, above) = self.locate(tree, at)?;
         let node = *path.nodes().last()?;
-        let (decision, _) = decide(self.access, self.schema, op, &path, node.schema, Some(above));
+        let (decision, _) = decide(
+            self.access,
+            self.schema,
+            op,
+            &path,
+            node.schema,
+            Some(above),
+        );
         self.denial(op, &path, decision)
     }
 
     /// `op` on the node at `at` and every node below it.
-    fn subtree(
-        &self,
-        op: Operation,
-        tree: &DataTree,
-        at: &str,
-    ) -> Option<(Denial<'a>, String)> {
+    fn subtree(&self, op: Operation, tree: &DataTree, at: &str) -> Option<(Denial<'a>, String)> {
         let (mut path, above) = self.locate(tree, at)?;
         let node = path.pop()?;
         self.walk(op, &mut path, node, Some(above))
