@@ -68,7 +68,7 @@ fn config_users_log_in_by_password_and_key_without_restart() {
             &["login", "user=alice", "source=127.0.0.1", "transport=\"ssh\"", "method=\"password\"", "outcome=\"accepted\""][..],
         ),
         ("key login", &["login", "user=alice", "method=\"publickey\"", "outcome=\"accepted\""]),
-        ("refusal", &["login", "user=alice", "outcome=\"refused\"", "reason=\"wrong password\""]),
+        ("refusal", &["login", "user=\"alice\"", "outcome=\"refused\"", "reason=\"wrong password\""]),
         ("session end", &["ssh connection ended", "user=alice", "source=127.0.0.1", "outcome=\"ended\""]),
         ("netconf session", &["netconf{user=alice source=127.0.0.1 transport=\"ssh\"}", "netconf session started"]),
         ("commit", &["configuration committed", "user=admin", "session=", "commit=1", "ietf-system:user[ietf-system:name='alice']"]),

@@ -123,9 +123,9 @@ impl Connection {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .failed(self.peer.ip(), std::time::Instant::now());
-        // Never log the password.
+        // Never log the password; the name is the client's, so quoted and escaped.
         warn!(
-            %user,
+            user = ?user,
             source = %self.peer.ip(),
             transport = TRANSPORT,
             method,
