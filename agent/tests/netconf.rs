@@ -576,6 +576,8 @@ fn yanglint_accepts_get_output_with_netconf_state_and_the_library() {
                 "ietf-netconf-monitoring",
                 "ietf-yang-library",
                 "ietf-datastores",
+                // The access-control counters (RFC 8341 /nacm state).
+                "ietf-netconf-acm",
             ]
             .iter()
             .map(|m| ietf.join(format!("{m}.yang"))),

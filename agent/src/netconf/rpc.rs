@@ -13,6 +13,7 @@ use super::server::Server;
 use super::state::NCM_NS;
 use super::BASE_NS;
 use crate::northbound::access::{Checker, IETF_NETCONF};
+use crate::northbound::users;
 
 const WD_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults";
 
@@ -392,9 +393,12 @@ fn dispatch(server: &Server, caller: &Caller<'_>, check: &Checker<'_>, rpc: &Ele
 /// Announce a change of running (netconf-config-change).
 fn published(server: &Server, caller: &Caller<'_>, out: &datastore::CommitOutcome) {
     if out.id.is_some() {
-        server
-            .events
-            .publish(notify::config_change(caller.user, caller.id, &out.changes));
+        server.events.publish(notify::config_change(
+            caller.user,
+            caller.id,
+            &server.source_host(caller.id),
+            &out.changes,
+        ));
     }
 }
 
@@ -750,6 +754,10 @@ fn edit_config(
             break;
         }
     }
+    // Passwords: `$0$` cleartext hashed before the edit reaches a datastore; formats the device
+    // cannot verify refused, naming the user.
+    let edit = users::hash_cleartext_in_edit(&server.schema, &config.children)
+        .map_err(|e| one(e.into()))?;
     let store = &server.store;
     let meta = CommitMeta {
         user: caller.user.to_string(),
@@ -759,7 +767,7 @@ fn edit_config(
     match target {
         Target::Candidate if !test_only => store
             .checked(check)
-            .edit_candidate(caller.id, &config.children, default_op)
+            .edit_candidate(caller.id, &edit, default_op)
             .map_err(store_err)
             .and_then(|()| ok()),
         Target::Running if !test_only => {
@@ -769,7 +777,7 @@ fn edit_config(
                 .with_subscribers(|subs| {
                     store
                         .checked(check)
-                        .edit_running(&config.children, default_op, &meta, subs)
+                        .edit_running(&edit, default_op, &meta, subs)
                 })
                 .map_err(store_err)?;
             published(server, caller, &out);
@@ -780,7 +788,7 @@ fn edit_config(
             store.check_writable(target, caller.id).map_err(store_err)?;
             let old = store.get(target).unwrap_or_default();
             let mut tree = old.clone();
-            data::apply_edit(&server.schema, &mut tree, &config.children, default_op)
+            data::apply_edit(&server.schema, &mut tree, &edit, default_op)
                 .map_err(|e| one(e.into()))?;
             let changes = yang::diff::diff(&server.schema, &old, &tree);
             datastore::WriteCheck::check(check, &old, &tree, &changes)
@@ -814,7 +822,8 @@ fn copy_config(
     // A datastore source is copied as the user may read it (RFC 8341 §3.2.4); the target is
     // written node by node as the user may write it.
     let tree = source_tree(server, op, "copy-config")?;
-    let tree = if inline { tree } else { check.read(&tree) };
+    let mut tree = if inline { tree } else { check.read(&tree) };
+    users::hash_cleartext_in_tree(&server.schema, &mut tree).map_err(|e| one(e.into()))?;
     let store = &server.store;
     store.check_writable(target, caller.id).map_err(store_err)?;
     let meta = CommitMeta {

@@ -74,6 +74,8 @@ pub struct Server {
     pub engines: std::sync::OnceLock<Arc<dyn crate::northbound::Protocols>>,
     /// Access control (RFC 8341): the rules of running's `/nacm`, counters, external groups.
     pub access: AccessControl,
+    /// The user database, once loaded; a commit that changes `/system` swaps it.
+    pub users: std::sync::OnceLock<Arc<crate::northbound::users::Users>>,
 }
 
 /// A registered session; unregisters (and releases what it held) when dropped.
@@ -116,30 +118,41 @@ impl Server {
             events: super::notify::Stream::default(),
             engines: std::sync::OnceLock::new(),
             access,
+            users: std::sync::OnceLock::new(),
         })
     }
 
-    /// Is `user` the recovery user, whom access control never stops (RFC 8341 §3.4)?
-    // northbound/users.rs (branch h-users) replaces this with the configured recovery user.
+    /// Is `user` the recovery user, whom access control never stops (RFC 8341 §3.4)? The
+    /// user database names it (`--recovery-user`); a server without one (tests) has `admin`.
     pub fn is_recovery(&self, user: &str) -> bool {
-        user == "admin"
+        match self.users.get() {
+            Some(u) => u.recovery_name() == user,
+            None => user == "admin",
+        }
     }
 
-    /// Run a datastore operation with access control and the engines subscribed to the commit
-    /// pipeline (access control first: it refuses a `/nacm` that does not compile before the
-    /// engines reserve anything).
+    /// Run a datastore operation with the user database, access control and the engines
+    /// subscribed to the commit pipeline (the cheap checks that reserve nothing first: a bad
+    /// user or a `/nacm` that does not compile is refused before the engines reserve
+    /// anything).
     pub fn with_subscribers<T>(
         &self,
         f: impl FnOnce(&mut [&mut dyn datastore::Subscriber]) -> T,
     ) -> T {
-        let mut nacm = self.access.subscriber();
-        match self.engines.get() {
-            Some(e) => {
-                let mut s = e.subscriber();
-                f(&mut [&mut nacm, s.as_mut()])
-            }
-            None => f(&mut [&mut nacm]),
+        let mut users = self.users.get().map(|u| u.subscriber());
+        let mut nacm = self
+            .access
+            .subscriber(self.users.get().map(|u| u.recovery_name()));
+        let mut engines = self.engines.get().map(|e| e.subscriber());
+        let mut subs: Vec<&mut dyn datastore::Subscriber> = Vec::with_capacity(3);
+        if let Some(u) = users.as_mut() {
+            subs.push(u);
         }
+        subs.push(&mut nacm);
+        if let Some(e) = engines.as_mut() {
+            subs.push(e.as_mut());
+        }
+        f(&mut subs)
     }
 
     fn table(&self) -> std::sync::MutexGuard<'_, HashMap<u32, SessionEntry>> {
@@ -194,6 +207,14 @@ impl Server {
             .collect();
         v.sort_by_key(|(id, _)| *id);
         v
+    }
+
+    /// The source address of a session ("" if unknown), for `changed-by` (RFC 6470).
+    pub fn source_host(&self, id: u32) -> String {
+        self.table()
+            .get(&id)
+            .map(|s| s.info.source_host.clone())
+            .unwrap_or_default()
     }
 
     /// kill-session: ask a session to end. False if there is no such session.

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use tracing::{info, warn};
+use tracing::info;
 use yang::data::{DataError, DataNode, DataTree, ErrorTag, NodeBuilder};
 use yang::diff::Change;
 use yang::schema::{ModuleId, NodeId};
@@ -125,10 +125,12 @@ impl AccessControl {
     }
 
     /// The commit pipeline's subscriber that compiles a changed `/nacm` (refusing the commit if
-    /// a rule does not compile) and puts it in force once committed.
-    pub fn subscriber(&self) -> NacmSubscriber<'_> {
+    /// a rule does not compile) and puts it in force once committed. `recovery` names the
+    /// recovery user, for the log of the users the groups name.
+    pub fn subscriber<'a>(&'a self, recovery: Option<&'a str>) -> NacmSubscriber<'a> {
         NacmSubscriber {
             control: self,
+            recovery,
             staged: None,
         }
     }
@@ -319,6 +321,7 @@ impl datastore::WriteCheck for Checker<'_> {
 /// A commit's subscriber for `/nacm`.
 pub struct NacmSubscriber<'a> {
     control: &'a AccessControl,
+    recovery: Option<&'a str>,
     /// The compiled `/nacm` of the commit being prepared.
     staged: Option<Arc<Nacm>>,
 }
@@ -336,7 +339,7 @@ impl datastore::Subscriber for NacmSubscriber<'_> {
         let Some(nacm) = self.staged.take() else {
             return;
         };
-        log_unknown_users(&self.control.schema, &nacm, new);
+        log_unknown_users(&self.control.schema, &nacm, new, self.recovery);
         info!(
             enable_nacm = nacm.enable_nacm,
             groups = nacm.groups.len(),
@@ -353,49 +356,17 @@ impl datastore::Subscriber for NacmSubscriber<'_> {
 
 /// A group may name users the device does not know (they may log in through an external
 /// directory): accepted, and said in the log.
-fn log_unknown_users(schema: &Schema, nacm: &Nacm, config: &DataTree) {
-    let known = configured_users(schema, config);
+fn log_unknown_users(schema: &Schema, nacm: &Nacm, config: &DataTree, recovery: Option<&str>) {
+    let (configured, _) = crate::northbound::users::read(schema, config);
+    let known = |u: &str| recovery == Some(u) || configured.iter().any(|c| c.name == u);
     for g in &nacm.groups {
-        for u in &g.users {
-            if !known.iter().any(|k| k == u) {
-                info!(group = %g.name, user = %u, "a NACM group names a user that is not configured here (an external user?)");
-            }
+        for u in g.users.iter().filter(|u| !known(u)) {
+            info!(group = %g.name, user = %u, "a NACM group names a user that is not configured here (an external user?)");
+        }
+        if g.users.is_empty() {
+            info!(group = %g.name, "a NACM group names no user");
         }
     }
-    if nacm.groups.iter().any(|g| g.users.is_empty()) {
-        warn!("a NACM group names no user");
-    }
-}
-
-/// The local users of `/system/authentication/user` (RFC 7317) and the recovery user.
-// users.rs (branch h-users) knows these; until it lands, they are read here.
-fn configured_users(schema: &Schema, config: &DataTree) -> Vec<String> {
-    const SYSTEM_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-system";
-    let named = |n: &DataNode, name: &str| schema.node(n.schema).name == name;
-    let mut users = vec!["admin".to_string()];
-    for system in config
-        .roots
-        .iter()
-        .filter(|r| named(r, "system") && schema.namespace_of(r.schema) == SYSTEM_NS)
-    {
-        for auth in system
-            .children
-            .iter()
-            .filter(|c| named(c, "authentication"))
-        {
-            for user in auth.children.iter().filter(|c| named(c, "user")) {
-                if let Some(name) = user
-                    .children
-                    .iter()
-                    .find(|c| named(c, "name"))
-                    .and_then(|c| c.value.clone())
-                {
-                    users.push(name);
-                }
-            }
-        }
-    }
-    users
 }
 
 /// [`AccessControl::homogeneous`] for every schema node.
