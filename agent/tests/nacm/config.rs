@@ -72,6 +72,46 @@ fn a_rule_with_an_invalid_path_is_refused_and_nothing_changes() {
     d.ok(ADMIN, &edit("running", &bfd(&bfd_session("c", 3))));
 }
 
+/// A path to a node the schema does not have (VRRP is under the interfaces, not at the top)
+/// would never match: refused as invalid.
+#[test]
+fn a_rule_path_to_a_missing_node_is_refused() {
+    let d = Device::new("c-missing-node");
+    let r = d.call(
+        ADMIN,
+        &edit(
+            "running",
+            &format!(
+                "<nacm xmlns=\"{NACM_NS}\">{}</nacm>",
+                rule_list(
+                    "noc",
+                    &["noc"],
+                    &[rule(
+                        "hide-vrrp",
+                        "<path>/vrrp:vrrp</path><access-operations>read</access-operations><action>deny</action>"
+                    )]
+                )
+            ),
+        ),
+    );
+    assert!(
+        r.is_error
+            && r.xml
+                .contains("invalid path '/vrrp:vrrp': the schema has no node '/ne-vrrp:vrrp'"),
+        "{}",
+        r.xml
+    );
+    // The same rule with the path where VRRP is.
+    d.nacm(&rule_list(
+        "noc",
+        &["noc"],
+        &[rule(
+            "hide-vrrp",
+            "<path>/ne-interfaces:interfaces/interface/ne-vrrp:vrrp</path><access-operations>read</access-operations><action>deny</action>",
+        )],
+    ));
+}
+
 /// A group may name users the device does not know (external users): accepted; they get the
 /// group's rules when they log in.
 #[test]

@@ -274,7 +274,7 @@ impl<'a> Checker<'a> {
     /// Log a denial and make its rpc-error content.
     fn denied(&self, kind: &str, d: &Denial<'_>, error_path: Option<String>) -> DataError {
         info!(
-            user = d.user,
+            user = %d.user,
             session = self.session,
             access = kind,
             path = %d.target,

@@ -114,6 +114,9 @@ pub enum PathError {
     /// The first step must say which module it is in.
     #[error("the first node '{0}' needs a module name or prefix")]
     MissingModule(String),
+    /// A node the schema does not have at that place.
+    #[error("the schema has no node '{0}'")]
+    UnknownNode(String),
     /// A positional predicate (`[1]`): entries are named by their keys.
     #[error("position predicates are not supported (offset {0}); name the entry by its keys")]
     Position(usize),
@@ -163,15 +166,15 @@ impl NodePath {
     }
 }
 
-/// Canonical text: module names, written where the module changes.
-impl fmt::Display for NodePath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.steps.is_empty() {
-            return f.write_str("/");
+impl NodePath {
+    /// Canonical text of some steps (see the `Display` of a path).
+    pub(super) fn display_steps(steps: &[Step]) -> String {
+        if steps.is_empty() {
+            return "/".to_string();
         }
         let mut out = String::new();
         let mut module = "";
-        for s in &self.steps {
+        for s in steps {
             let keys = s.keys.iter().map(|(k, v)| (k.as_str(), v.as_str()));
             write_step(
                 &mut out,
@@ -181,7 +184,14 @@ impl fmt::Display for NodePath {
             );
             module = &s.module;
         }
-        f.write_str(&out)
+        out
+    }
+}
+
+/// Canonical text: module names, written where the module changes.
+impl fmt::Display for NodePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&NodePath::display_steps(&self.steps))
     }
 }
 

@@ -4,7 +4,7 @@
 use yang::data::{module_for_prefix, DataNode, DataTree};
 use yang::{NodeKind, Schema};
 
-use super::path::DataPath;
+use super::path::{DataPath, NodePath, PathError};
 use super::{AccessSet, Action, Group, Nacm, NacmError, Rule, RuleList, Target};
 
 /// The namespace of `ietf-netconf-acm`.
@@ -181,7 +181,17 @@ impl Reader<'_> {
         } else if let Some(n) = self.leaf(rule, "notification-name") {
             Target::Notification(n.to_string())
         } else if let Some(p) = self.leaf(rule, "path") {
-            Nacm::compile_path(list, name, p, resolve)?
+            let target = Nacm::compile_path(list, name, p, resolve)?;
+            if let Target::Path(path) = &target {
+                self.in_schema(path)
+                    .map_err(|reason| NacmError::InvalidPath {
+                        rule_list: list.to_string(),
+                        rule: name.to_string(),
+                        path: p.to_string(),
+                        reason,
+                    })?;
+            }
+            target
         } else {
             Target::Any
         };
@@ -196,6 +206,39 @@ impl Reader<'_> {
             action: self.action(rule, "action", Action::Deny, &at)?,
             comment: self.leaf(rule, "comment").map(str::to_string),
         })
+    }
+
+    /// Does every step of a rule path name a node of the schema, below the step before it (a
+    /// data node, or a top-level rpc or notification)? A path to nowhere would never match,
+    /// and its rule would silently do nothing.
+    fn in_schema(&self, path: &NodePath) -> Result<(), PathError> {
+        let mut parent = None;
+        for (i, step) in path.steps().iter().enumerate() {
+            let unknown = || {
+                let so_far = NodePath::display_steps(&path.steps()[..=i]);
+                PathError::UnknownNode(so_far)
+            };
+            let module = self
+                .schema
+                .module_by_name(&step.module)
+                .ok_or_else(unknown)?;
+            let ns = &self.schema.module(module).namespace;
+            if let Some(id) = self.schema.find_child(parent, ns, &step.name) {
+                parent = Some(id);
+                continue;
+            }
+            let m = self.schema.module(module);
+            let operation = i == 0
+                && m.rpcs
+                    .iter()
+                    .chain(&m.notifications)
+                    .any(|&n| self.schema.node(n).name == step.name);
+            if operation && i + 1 == path.steps().len() {
+                return Ok(());
+            }
+            return Err(unknown());
+        }
+        Ok(())
     }
 
     fn children<'d>(

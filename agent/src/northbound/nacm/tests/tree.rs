@@ -192,6 +192,37 @@ fn from_tree_refuses_a_path_naming_an_unknown_module() {
     );
 }
 
+#[test]
+fn from_tree_refuses_a_path_to_a_node_the_schema_lacks() {
+    let schema = schema();
+    let rule = |path: &str| {
+        nacm_xml(&format!(
+            r#"<rule-list><name>l</name><group>limited</group>
+                 <rule><name>r</name><path>{path}</path><action>deny</action></rule></rule-list>"#
+        ))
+    };
+    let err = Nacm::from_tree(
+        &schema,
+        &tree(&schema, &rule("/acme:interfaces/interface/speed")),
+    )
+    .expect_err("no such leaf");
+    assert_eq!(
+        err.to_string(),
+        "rule 'r' of rule-list 'l': invalid path '/acme:interfaces/interface/speed': \
+         the schema has no node '/acme-interfaces:interfaces/interface/speed'"
+    );
+    for ok in [
+        "/",
+        "/acme:interfaces/interface[name='x']/tag",
+        "/ietf-netconf-acm:nacm/groups",
+    ] {
+        assert!(
+            Nacm::from_tree(&schema, &tree(&schema, &rule(ok))).is_ok(),
+            "{ok}"
+        );
+    }
+}
+
 /// The interfaces `e0`..`e{n-1}`, each with a name, an mtu and a tag.
 fn interfaces(schema: &Schema, n: usize) -> DataTree {
     let mut xml = String::from(r#"<interfaces xmlns="urn:acme:if">"#);
