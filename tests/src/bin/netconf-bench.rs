@@ -24,6 +24,10 @@
 //! set up as above; it prints a table of both and the ratios ne-agent / netconfd. Monitor groups
 //! (`ne-monitor-group`) are the list; `--entries`, `--sessions` and `--cycles` apply, and
 //! `--nc-budget` caps the slow phases (for both servers; only netconfd reaches it).
+//!
+//! `--nacm`: instead, what access control costs (`netconf-bench/nacm.rs`): get-config of
+//! `--entries` monitor groups as the recovery user and as a user restricted by 20 path rules,
+//! and `--cycles` one-entry edit+commit cycles with NACM on and off; ours only.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -31,6 +35,9 @@ use std::time::{Duration, Instant};
 
 use ne_lab::lab::{run as sh, unavailable, Agent, Netns};
 use ne_lab::netconf::{ok, Client};
+
+#[path = "netconf-bench/nacm.rs"]
+mod nacm;
 
 const IF_NS: &str = "urn:ne-agent:yang:ne-interfaces";
 /// Bound on one RPC (netconfd needs seconds per edit at 10,000 entries).
@@ -48,6 +55,7 @@ struct Opts {
     nc_conc_cycles: usize,
     nc_budget: Duration,
     ncclient: bool,
+    nacm: bool,
     python: Option<PathBuf>,
     procs: usize,
 }
@@ -75,6 +83,7 @@ fn main() {
         nc_conc_cycles: flag("--nc-conc-cycles", 5),
         nc_budget: Duration::from_secs(flag("--nc-budget", 60) as u64),
         ncclient: args.iter().any(|a| a == "--ncclient"),
+        nacm: args.iter().any(|a| a == "--nacm"),
         python: args
             .iter()
             .position(|a| a == "--python")
@@ -442,6 +451,8 @@ async fn run(o: Opts) -> Result<(), String> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let r = if o.ncclient {
         ncclient::run(&o, &dir).await
+    } else if o.nacm {
+        nacm::run(&o, &dir).await
     } else {
         run_in_dir(&o, &dir).await
     };

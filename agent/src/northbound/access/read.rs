@@ -59,6 +59,11 @@ impl<'s, 'd> Reader<'s, '_, 'd> {
         keys: &[yang::NodeId],
     ) -> Result<Option<Vec<Arc<DataNode>>>, ()> {
         let mut out: Option<Vec<Arc<DataNode>>> = None;
+        let copy = |i: usize| {
+            let mut v = Vec::with_capacity(nodes.len());
+            v.extend_from_slice(&nodes[..i]);
+            v
+        };
         for (i, n) in nodes.iter().enumerate() {
             match self.node(n, above) {
                 Pruned::Same => {
@@ -70,9 +75,9 @@ impl<'s, 'd> Reader<'s, '_, 'd> {
                     if keys.contains(&n.schema) {
                         return Err(());
                     }
-                    out.get_or_insert_with(|| nodes[..i].to_vec());
+                    out.get_or_insert_with(|| copy(i));
                 }
-                Pruned::Changed(c) => out.get_or_insert_with(|| nodes[..i].to_vec()).push(c),
+                Pruned::Changed(c) => out.get_or_insert_with(|| copy(i)).push(c),
             }
         }
         Ok(out)
