@@ -186,7 +186,7 @@ fn dispatch(server: &Server, caller: &Caller<'_>, check: &Checker<'_>, rpc: &Ele
         return commit_diff(server, check, op);
     }
     if op.ns == NCM_NS && op.name == "get-schema" {
-        return get_schema(server, op);
+        return get_schema(server, check, op);
     }
     if op.ns == notify::NOTIF_NS && op.name == "create-subscription" {
         return create_subscription(caller, op);
@@ -489,7 +489,7 @@ fn create_subscription(caller: &Caller<'_>, op: &Element) -> RpcResult {
 }
 
 /// get-schema (RFC 6022 §3.1): the source text of any module or submodule the server knows.
-fn get_schema(server: &Server, op: &Element) -> RpcResult {
+fn get_schema(server: &Server, check: &Checker<'_>, op: &Element) -> RpcResult {
     let leaf = |name: &str| {
         op.children
             .iter()
@@ -508,11 +508,14 @@ fn get_schema(server: &Server, op: &Element) -> RpcResult {
             .info("bad-element", "format")));
         }
     }
+    // A module whose data the user may read none of is not shown either (RFC 8341 §3.4.5):
+    // it is answered as unknown.
     let found: Vec<&yang::schema::SourceFile> = server
         .schema
         .sources
         .iter()
         .filter(|s| s.name == identifier)
+        .filter(|s| check.may_read_module(&s.name))
         .filter(|s| version.is_none() || s.revision == version)
         .collect();
     match found.as_slice() {

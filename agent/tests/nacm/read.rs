@@ -242,3 +242,39 @@ fn commit_diff_shows_what_may_be_read() {
     assert!(x.contains("'d'") && !x.contains("'c'"), "{x}");
     assert!(d.ok(ADMIN, &body).contains("'c'"));
 }
+
+/// get-schema: a module whose data the user may read none of is answered as unknown; others,
+/// and modules without top-level data, are served.
+#[test]
+fn get_schema_hides_modules_whose_data_is_hidden() {
+    let d = Device::new("r-schema");
+    only(
+        &d,
+        "",
+        &[rule(
+            "no-bfd",
+            "<module-name>ne-bfd</module-name><access-operations>read</access-operations>\
+             <action>deny</action>",
+        )],
+    );
+    let schema = |m: &str| {
+        format!("<get-schema xmlns=\"{NCM_NS}\"><identifier>{m}</identifier></get-schema>")
+    };
+    let r = d.call("u", &schema("ne-bfd"));
+    assert!(
+        r.is_error && r.xml.contains("no schema 'ne-bfd'"),
+        "{}",
+        r.xml
+    );
+    assert!(d
+        .ok("u", &schema("ne-monitor-group"))
+        .contains("module ne-monitor-group"));
+    assert!(
+        d.ok("u", &schema("ne-vrrp")).contains("module ne-vrrp"),
+        "augments only"
+    );
+    assert!(d.ok("u", &schema("ne-types")).contains("module ne-types"));
+    assert!(d.ok(ADMIN, &schema("ne-bfd")).contains("module ne-bfd"));
+    // /nacm is default-deny-all: its module is not served to a user without a rule either.
+    assert!(d.call("u", &schema("ietf-netconf-acm")).is_error);
+}

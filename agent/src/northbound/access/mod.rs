@@ -271,6 +271,48 @@ impl<'a> Checker<'a> {
         )
     }
 
+    /// May the user read any of the top-level data of `module` (by name; a submodule counts as
+    /// its module's)? A module without top-level data (types, augments, operations and
+    /// notifications only) may always be read. get-schema asks this: a module whose data is
+    /// hidden is not shown either.
+    pub fn may_read_module(&self, module: &str) -> bool {
+        if self.is_unrestricted() {
+            return true;
+        }
+        let schema = &self.control.schema;
+        let id = schema.module_by_name(module).or_else(|| {
+            schema
+                .modules
+                .iter()
+                .position(|m| m.submodules.iter().any(|s| s == module))
+                .map(|i| ModuleId(i as u32))
+        });
+        let Some(id) = id else {
+            return true;
+        };
+        let name = schema.module(id).name.as_str();
+        let tops: Vec<NodeId> = schema
+            .top_data_nodes()
+            .into_iter()
+            .filter(|&n| schema.node(n).module == id)
+            .collect();
+        tops.is_empty()
+            || tops.iter().any(|&n| {
+                let node = schema.node(n);
+                let path = [super::nacm::Segment {
+                    module: name,
+                    name: &node.name,
+                    keys: &[],
+                }];
+                let mark = node.nacm_default_deny().map(Into::into);
+                let (decision, uniform) =
+                    self.access
+                        .data_and_below(super::nacm::Operation::Read, &path[..], mark);
+                // Not uniform: a rule below may let some of it be read.
+                decision.allowed || !uniform
+            })
+    }
+
     /// Log a denial and make its rpc-error content.
     fn denied(&self, kind: &str, d: &Denial<'_>, error_path: Option<String>) -> DataError {
         info!(
