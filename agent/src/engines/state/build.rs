@@ -1,15 +1,12 @@
-//! Building operational state as a YANG data tree directly: nodes are found by name in the
-//! schema as they are added, leaf values are checked and made canonical by their type, and
-//! siblings are put in schema order (list entries by key) when the tree is finished. No XML
-//! is written or parsed on the way.
+//! Building operational state as a YANG data tree directly, top down: nodes are found by name
+//! in the schema as they are added (augmentations by namespace), and [`yang::data::NodeBuilder`]
+//! makes the values canonical and orders the siblings when the tree is finished. No XML is
+//! written or parsed on the way.
 
-use std::cmp::Ordering;
 use std::fmt::Display;
-use std::sync::Arc;
 
-use yang::data::{compare_values, DataNode, DataTree};
-use yang::schema::ModuleId;
-use yang::{NodeId, NodeKind, Schema};
+use yang::data::{DataError, DataNode, DataTree, NodeBuilder};
+use yang::{NodeId, Schema};
 
 /// A node under construction. A name the schema does not have makes a node that is dropped
 /// (with its subtree) when the tree is finished: a mistake in this module, which the tests
@@ -80,84 +77,50 @@ impl<'s> Node<'s> {
         self.kids.is_empty()
     }
 
-    /// The finished data node, None if it (or a value in it) did not fit the schema.
+    /// The finished data node, None if it (or a value in it) did not fit the schema: values
+    /// are made canonical and siblings ordered by [`NodeBuilder`].
     pub fn finish(self) -> Option<DataNode> {
-        let id = self.id?;
-        let sn = self.schema.node(id);
-        let mut node = DataNode::inner(id);
-        if let Some(raw) = self.value {
-            let Some(ty) = &sn.ty else {
-                node.value = Some(raw);
-                return Some(node);
-            };
-            let module = sn.module;
-            let same = |p: &str| -> Option<ModuleId> {
-                self.schema
-                    .module_by_name(p)
-                    .or_else(|| (p.is_empty()).then_some(module))
-            };
-            match ty.canonical(self.schema, &raw, &same, Some(module)) {
-                Ok(v) => node.value = Some(v),
-                Err(e) => {
-                    debug_assert!(false, "{}: {raw:?}: {}", sn.name, e.message);
-                    tracing::error!(leaf = %sn.name, value = %raw, error = %e.message, "state value does not fit its type; left out");
-                    return None;
-                }
-            }
-            return Some(node);
-        }
         let schema = self.schema;
-        let mut kids: Vec<Arc<DataNode>> = self
-            .kids
-            .into_iter()
-            .filter_map(Node::finish)
-            .map(Arc::new)
-            .collect();
-        kids.sort_by(|a, b| sibling_order(schema, a, b));
-        node.children = kids;
-        Some(node)
+        let id = self.id?;
+        let built = self.build(id).map(NodeBuilder::finish);
+        match built {
+            Ok(n) => Some(n),
+            Err(e) => {
+                debug_assert!(false, "state under {}: {e}", schema.path(id));
+                tracing::error!(node = %schema.path(id), error = %e, "state does not fit its model; left out");
+                None
+            }
+        }
     }
-}
 
-/// Schema order; list entries by key and leaf-list entries by value, unless ordered by user
-/// (then as added: the sort is stable).
-fn sibling_order(schema: &Schema, a: &DataNode, b: &DataNode) -> Ordering {
-    match schema.order(a.schema).cmp(&schema.order(b.schema)) {
-        Ordering::Equal => {}
-        o => return o,
-    }
-    let sn = schema.node(a.schema);
-    if sn.ordered_by_user {
-        return Ordering::Equal;
-    }
-    match sn.kind {
-        NodeKind::LeafList => compare_values(
-            a.value.as_deref().unwrap_or(""),
-            b.value.as_deref().unwrap_or(""),
-        ),
-        NodeKind::List => {
-            for (x, y) in a.keys(schema).iter().zip(b.keys(schema).iter()) {
-                match compare_values(x, y) {
-                    Ordering::Equal => continue,
-                    o => return o,
+    fn build(self, id: NodeId) -> Result<NodeBuilder<'s>, DataError> {
+        let mut b = NodeBuilder::at(self.schema, id)?;
+        for kid in self.kids {
+            let Some(kid_id) = kid.id else { continue };
+            match kid.value {
+                Some(v) => {
+                    b.leaf(&self.schema.node(kid_id).name, v)?;
+                }
+                None => {
+                    b.push(kid.build(kid_id)?)?;
                 }
             }
-            Ordering::Equal
         }
-        _ => Ordering::Equal,
+        Ok(b)
     }
 }
 
-/// A tree of finished top-level nodes, in schema order.
+/// A tree of finished top-level nodes.
 pub fn tree<'s>(schema: &Schema, roots: impl IntoIterator<Item = Node<'s>>) -> DataTree {
-    let mut roots: Vec<Arc<DataNode>> = roots
-        .into_iter()
-        .filter(|n| !n.is_empty())
-        .filter_map(Node::finish)
-        .map(Arc::new)
-        .collect();
-    roots.sort_by(|a, b| sibling_order(schema, a, b));
-    DataTree { roots }
+    let mut t = DataTree::default();
+    for n in roots.into_iter().filter(|n| !n.is_empty()) {
+        if let Some(d) = n.finish() {
+            if let Err(e) = t.insert(schema, d) {
+                tracing::error!(error = %e, "state root twice; left out");
+            }
+        }
+    }
+    t
 }
 
 #[cfg(test)]
