@@ -1,6 +1,8 @@
-//! Building operational state as a YANG data tree directly, top down: nodes are found by name
-//! in the schema as they are added (augmentations by namespace), and [`yang::data::NodeBuilder`]
-//! makes the values canonical and orders the siblings when the tree is finished. No XML is
+//! Operational state in two steps. The protocol thread records a *snapshot*: a tree of names
+//! and values ([`Node`]), cheap to make (no schema lookups, no value parsing), so it is busy for
+//! as short a time as possible. The requester's thread then turns the snapshot into a YANG data
+//! tree ([`tree`]): names are found in the schema (augmentations by namespace), and
+//! [`yang::data::NodeBuilder`] makes the values canonical and orders the siblings. No XML is
 //! written or parsed on the way.
 
 use std::fmt::Display;
@@ -8,51 +10,41 @@ use std::fmt::Display;
 use yang::data::{DataError, DataNode, DataTree, NodeBuilder};
 use yang::{NodeId, Schema};
 
-/// A node under construction. A name the schema does not have makes a node that is dropped
-/// (with its subtree) when the tree is finished: a mistake in this module, which the tests
-/// catch, never a partial reply.
-pub struct Node<'s> {
-    schema: &'s Schema,
-    id: Option<NodeId>,
+/// A node of a snapshot: a container or list entry with children, or a leaf with a value.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Set on top-level nodes and augmentations; the others are in their parent's namespace.
+    ns: Option<&'static str>,
+    name: &'static str,
     value: Option<String>,
-    kids: Vec<Node<'s>>,
+    kids: Vec<Node>,
 }
 
-impl<'s> Node<'s> {
+impl Node {
     /// A top-level node of the module with namespace `ns`.
-    pub fn root(schema: &'s Schema, ns: &str, name: &str) -> Node<'s> {
-        let id = schema.find_child(None, ns, name);
-        debug_assert!(id.is_some(), "no top-level {name} in {ns}");
+    pub fn root(ns: &'static str, name: &'static str) -> Node {
         Node {
-            schema,
-            id,
+            ns: Some(ns),
+            name,
             value: None,
             kids: Vec::new(),
         }
     }
 
     /// A child in this node's namespace.
-    pub fn add(&mut self, name: &str) -> &mut Node<'s> {
-        let ns = self
-            .id
-            .map(|id| self.schema.namespace_of(id).to_string())
-            .unwrap_or_default();
-        self.add_ns(&ns, name)
+    pub fn add(&mut self, name: &'static str) -> &mut Node {
+        self.push(None, name)
     }
 
     /// A child from another module (an augmentation).
-    pub fn add_ns(&mut self, ns: &str, name: &str) -> &mut Node<'s> {
-        let id = self
-            .id
-            .and_then(|p| self.schema.find_child(Some(p), ns, name));
-        debug_assert!(
-            self.id.is_none() || id.is_some(),
-            "no {name} in {ns} under {:?}",
-            self.id.map(|p| self.schema.path(p))
-        );
+    pub fn add_ns(&mut self, ns: &'static str, name: &'static str) -> &mut Node {
+        self.push(Some(ns), name)
+    }
+
+    fn push(&mut self, ns: Option<&'static str>, name: &'static str) -> &mut Node {
         self.kids.push(Node {
-            schema: self.schema,
-            id,
+            ns,
+            name,
             value: None,
             kids: Vec::new(),
         });
@@ -60,13 +52,13 @@ impl<'s> Node<'s> {
     }
 
     /// A leaf (or leaf-list entry) with `value`.
-    pub fn leaf(&mut self, name: &str, value: impl Display) -> &mut Node<'s> {
+    pub fn leaf(&mut self, name: &'static str, value: impl Display) -> &mut Node {
         self.add(name).value = Some(value.to_string());
         self
     }
 
     /// A leaf when there is a value.
-    pub fn leaf_opt(&mut self, name: &str, value: Option<impl Display>) -> &mut Node<'s> {
+    pub fn leaf_opt(&mut self, name: &'static str, value: Option<impl Display>) -> &mut Node {
         if let Some(v) = value {
             self.leaf(name, v);
         }
@@ -77,32 +69,48 @@ impl<'s> Node<'s> {
         self.kids.is_empty()
     }
 
-    /// The finished data node, None if it (or a value in it) did not fit the schema: values
-    /// are made canonical and siblings ordered by [`NodeBuilder`].
-    pub fn finish(self) -> Option<DataNode> {
-        let schema = self.schema;
-        let id = self.id?;
-        let built = self.build(id).map(NodeBuilder::finish);
+    /// The data node of this snapshot node under `parent` (None: top level). An error is a
+    /// mistake in the state code (a name or value the model does not have), which the tests
+    /// catch: the subtree is left out and logged, never a partial node.
+    fn finish(self, schema: &Schema, parent: Option<NodeId>) -> Option<DataNode> {
+        let name = self.name;
+        let built = self
+            .resolve(schema, parent)
+            .and_then(|id| self.build(schema, id));
         match built {
-            Ok(n) => Some(n),
+            Ok(b) => Some(b.finish()),
             Err(e) => {
-                debug_assert!(false, "state under {}: {e}", schema.path(id));
-                tracing::error!(node = %schema.path(id), error = %e, "state does not fit its model; left out");
+                debug_assert!(false, "state {name}: {e}");
+                tracing::error!(node = name, error = %e, "state does not fit its model; left out");
                 None
             }
         }
     }
 
-    fn build(self, id: NodeId) -> Result<NodeBuilder<'s>, DataError> {
-        let mut b = NodeBuilder::at(self.schema, id)?;
+    fn resolve(&self, schema: &Schema, parent: Option<NodeId>) -> Result<NodeId, DataError> {
+        let ns = match (self.ns, parent) {
+            (Some(ns), _) => ns,
+            (None, Some(p)) => schema.namespace_of(p),
+            (None, None) => "",
+        };
+        schema.find_child(parent, ns, self.name).ok_or_else(|| {
+            DataError::new(
+                yang::data::ErrorTag::UnknownElement,
+                format!("no '{}' in {ns}", self.name),
+            )
+        })
+    }
+
+    fn build(self, schema: &Schema, id: NodeId) -> Result<NodeBuilder<'_>, DataError> {
+        let mut b = NodeBuilder::at(schema, id)?;
         for kid in self.kids {
-            let Some(kid_id) = kid.id else { continue };
-            match kid.value {
-                Some(v) => {
-                    b.leaf(&self.schema.node(kid_id).name, v)?;
+            match (&kid.value, kid.ns) {
+                (Some(v), None) => {
+                    b.leaf(kid.name, v)?;
                 }
-                None => {
-                    b.push(kid.build(kid_id)?)?;
+                _ => {
+                    let kid_id = kid.resolve(schema, Some(id))?;
+                    b.push(kid.build(schema, kid_id)?)?;
                 }
             }
         }
@@ -110,11 +118,11 @@ impl<'s> Node<'s> {
     }
 }
 
-/// A tree of finished top-level nodes.
-pub fn tree<'s>(schema: &Schema, roots: impl IntoIterator<Item = Node<'s>>) -> DataTree {
+/// The data tree of a snapshot's top-level nodes.
+pub fn tree(schema: &Schema, roots: Vec<Node>) -> DataTree {
     let mut t = DataTree::default();
     for n in roots.into_iter().filter(|n| !n.is_empty()) {
-        if let Some(d) = n.finish() {
+        if let Some(d) = n.finish(schema, None) {
             if let Err(e) = t.insert(schema, d) {
                 tracing::error!(error = %e, "state root twice; left out");
             }
@@ -139,13 +147,13 @@ mod tests {
     #[test]
     fn values_are_canonical_and_siblings_in_schema_order() {
         let s = schema();
-        let mut bfd = Node::root(&s, BFD, "bfd");
+        let mut bfd = Node::root(BFD, "bfd");
         for name in ["to-z", "to-a"] {
             let e = bfd.add("session");
             // Added out of schema order, with a non-canonical decimal64.
             e.leaf("detection-time-ms", "30.000").leaf("name", name);
         }
-        let t = tree(&s, [bfd]);
+        let t = tree(&s, vec![bfd]);
         let xml = yang::data::encode(&s, &t, yang::data::EncodeOptions::default());
         let a = xml.find("<name>to-a</name>").expect(&xml);
         let z = xml.find("<name>to-z</name>").expect(&xml);
@@ -161,10 +169,11 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "no nonsense")]
+    #[should_panic(expected = "no 'nonsense'")]
     fn an_unknown_name_is_a_mistake_caught_in_tests() {
         let s = schema();
-        let mut bfd = Node::root(&s, BFD, "bfd");
+        let mut bfd = Node::root(BFD, "bfd");
         bfd.add("nonsense");
+        tree(&s, vec![bfd]);
     }
 }
