@@ -12,7 +12,8 @@ use yang::SchemaBuilder;
 use crate::cli::RunArgs;
 use crate::netconf::notify;
 use crate::netconf::server::{Limits, Server};
-use crate::netconf::ssh::{self, Credentials};
+use crate::netconf::ssh;
+use crate::northbound::users::{Recovery, Users};
 
 pub fn run(args: RunArgs) -> ExitCode {
     tracing_subscriber::fmt()
@@ -67,20 +68,36 @@ async fn serve(args: RunArgs) -> Result<(), String> {
         Datastore::open(&dir.join("store"), Arc::clone(&schema)).map_err(|e| e.to_string())?;
     info!(boot = ?boot, generation = store.generation(), "datastores ready");
     let store = Arc::new(store);
-    let credentials = credentials(&args)?;
     let host_keys = vec![
         ssh::host_key(&dir.join("ssh_host_ed25519_key")).map_err(|e| e.to_string())?,
         ssh::rsa_host_key(&dir.join("ssh_host_rsa_key")).map_err(|e| e.to_string())?,
     ];
+    // For the operator to compare with what a client shows on its first connection.
+    for key in &host_keys {
+        info!(
+            fingerprint = %ssh::fingerprint(key.public_key()),
+            "SSH host key"
+        );
+    }
+    let running = store.get(datastore::Target::Running).unwrap_or_default();
+    let users = Arc::new(Users::start(
+        Arc::clone(&schema),
+        recovery(&args)?,
+        &running,
+    ));
     let server = Server::new(Arc::clone(&schema), Arc::clone(&store), Limits::default());
+    let _ = server.users.set(Arc::clone(&users));
     let bound = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
-    info!(listen = %bound, "NETCONF over SSH listening (subsystem \"netconf\", user admin)");
+    info!(
+        listen = %bound,
+        recovery_user = %args.recovery_user,
+        "NETCONF over SSH listening (subsystem \"netconf\")"
+    );
 
     // Protocol engines, started from running; their notifications join the NETCONF stream.
     let (event_tx, event_rx) = std::sync::mpsc::channel::<String>();
-    let running = store.get(datastore::Target::Running).unwrap_or_default();
     let engines = Arc::new(
         crate::engines::Engines::start(Arc::clone(&schema), &running, event_tx)
             .map_err(|e| format!("cannot start the protocol thread: {e}"))?,
@@ -113,7 +130,7 @@ async fn serve(args: RunArgs) -> Result<(), String> {
                         let events = &timer_server.events;
                         events.publish(notify::confirmed_commit("", 0, "timeout", None));
                         if out.id.is_some() {
-                            events.publish(notify::config_change("", 0, &out.changes));
+                            events.publish(notify::config_change("", 0, "", &out.changes));
                         }
                     }
                     Err(e) => error!(error = %e, "confirmed-commit rollback failed"),
@@ -121,10 +138,15 @@ async fn serve(args: RunArgs) -> Result<(), String> {
             }
         }
     });
+    let hardening = ssh::Hardening {
+        max_unauthenticated: args.max_unauthenticated,
+        login_grace: Duration::from_secs(args.login_grace_s),
+        ..ssh::Hardening::default()
+    };
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
     let r = tokio::select! {
-        r = ssh::serve(listener, server, credentials, host_keys) => r.map_err(|e| e.to_string()),
+        r = ssh::serve(listener, server, users, host_keys, hardening) => r.map_err(|e| e.to_string()),
         _ = tokio::signal::ctrl_c() => {
             info!("interrupted; stopping");
             Ok(())
@@ -138,7 +160,9 @@ async fn serve(args: RunArgs) -> Result<(), String> {
     r
 }
 
-fn credentials(args: &RunArgs) -> Result<Credentials, String> {
+/// The recovery user: `--recovery-user`, with the generated or `--password-file` password and
+/// the `--authorized-keys` keys.
+fn recovery(args: &RunArgs) -> Result<Recovery, String> {
     let password = match &args.password_file {
         Some(f) => std::fs::read_to_string(f)
             .map_err(|e| format!("{}: {e}", f.display()))?
@@ -147,7 +171,7 @@ fn credentials(args: &RunArgs) -> Result<Credentials, String> {
         None => initial_password(&args.data_dir.join("initial-admin-password"))?,
     };
     if password.is_empty() {
-        return Err("the admin password is empty".into());
+        return Err("the recovery user's password is empty".into());
     }
     let mut authorized_keys = Vec::new();
     if let Some(f) = &args.authorized_keys {
@@ -165,11 +189,11 @@ fn credentials(args: &RunArgs) -> Result<Credentials, String> {
             }
         }
     }
-    Ok(Credentials {
-        user: "admin".into(),
-        password,
+    Ok(Recovery::new(
+        args.recovery_user.clone(),
+        &password,
         authorized_keys,
-    })
+    ))
 }
 
 /// The generated admin password: created once (mode 0600), then reused.

@@ -10,9 +10,13 @@ usage:
   ne-agent [run] [OPTIONS]                start the agent (NETCONF over SSH)
       --listen ADDR:PORT       default 127.0.0.1:8300
       --data-dir DIR           default ./var/ne-agent
-      --password-file FILE     the admin password (default: generated once into
+      --recovery-user NAME     the recovery user, never locked out (default admin)
+      --password-file FILE     the recovery user's password (default: generated once into
                                DATA-DIR/initial-admin-password, mode 0600)
-      --authorized-keys FILE   OpenSSH public keys allowed to log in as admin
+      --authorized-keys FILE   OpenSSH public keys allowed to log in as the recovery user
+      --max-unauthenticated N  SSH connections not yet logged in, at most (default 16;
+                               more are closed at once)
+      --login-grace-time SECS  close an SSH connection not logged in by then (default 30)
   ne-agent yang check [-p DIR]... FILE... compile YANG modules, print errors
   ne-agent yang tree  [-p DIR]... FILE... print RFC 8340 tree diagrams (as pyang -f tree)
   ne-agent --help | --version
@@ -35,6 +39,9 @@ pub struct RunArgs {
     pub data_dir: PathBuf,
     pub password_file: Option<PathBuf>,
     pub authorized_keys: Option<PathBuf>,
+    pub recovery_user: String,
+    pub max_unauthenticated: usize,
+    pub login_grace_s: u64,
 }
 
 impl Default for RunArgs {
@@ -44,6 +51,9 @@ impl Default for RunArgs {
             data_dir: PathBuf::from("./var/ne-agent"),
             password_file: None,
             authorized_keys: None,
+            recovery_user: "admin".into(),
+            max_unauthenticated: 16,
+            login_grace_s: 30,
         }
     }
 }
@@ -63,11 +73,30 @@ impl RunArgs {
                 "--data-dir" => out.data_dir = PathBuf::from(value()?),
                 "--password-file" => out.password_file = Some(PathBuf::from(value()?)),
                 "--authorized-keys" => out.authorized_keys = Some(PathBuf::from(value()?)),
+                "--recovery-user" => {
+                    out.recovery_user = value()?;
+                    if out.recovery_user.is_empty() {
+                        return Err("--recovery-user needs a non-empty name".into());
+                    }
+                }
+                "--max-unauthenticated" => out.max_unauthenticated = positive(a, &value()?)?,
+                "--login-grace-time" => out.login_grace_s = positive(a, &value()?)?,
                 other => return Err(format!("unknown option '{other}'")),
             }
         }
         Ok(out)
     }
+}
+
+/// A number of at least 1.
+fn positive<T: std::str::FromStr + PartialOrd + From<u8>>(
+    option: &str,
+    v: &str,
+) -> Result<T, String> {
+    v.parse::<T>()
+        .ok()
+        .filter(|n| *n >= T::from(1))
+        .ok_or_else(|| format!("{option} needs a whole number of at least 1, not '{v}'"))
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -209,6 +238,20 @@ mod tests {
             })
         );
         assert!(Command::parse(&args("run --listen")).is_err());
+        assert_eq!(
+            Command::parse(&args(
+                "--recovery-user root --max-unauthenticated 4 --login-grace-time 5"
+            ))
+            .unwrap(),
+            Command::Run(RunArgs {
+                recovery_user: "root".into(),
+                max_unauthenticated: 4,
+                login_grace_s: 5,
+                ..RunArgs::default()
+            })
+        );
+        assert!(Command::parse(&args("--max-unauthenticated 0")).is_err());
+        assert!(Command::parse(&args("--login-grace-time x")).is_err());
         assert_eq!(
             Command::parse(&args("yang tree -p a:b -p c x.yang")).unwrap(),
             Command::YangTree(YangArgs {

@@ -142,6 +142,21 @@ fn running_writable(st: &State, session: u32) -> Result<(), StoreError> {
     }
 }
 
+/// The changed paths of a commit for its log line: the first few, then how many more.
+fn changed_paths(changes: &[yang::diff::Change]) -> String {
+    const SHOWN: usize = 8;
+    let mut s = changes
+        .iter()
+        .take(SHOWN)
+        .map(|c| format!("{} {}", c.op.name(), c.path))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if changes.len() > SHOWN {
+        s.push_str(&format!(", and {} more", changes.len() - SHOWN));
+    }
+    s
+}
+
 /// The confirmed-commit decision of a plain commit: the session may write running, and any
 /// pending confirmed commit stays as it is.
 fn plain_commit(session: u32) -> impl FnOnce(&State, u64) -> Result<Confirm, StoreError> {
@@ -698,6 +713,7 @@ impl Datastore {
             user = %meta.user,
             session = meta.session,
             changes = changes.len(),
+            paths = %changed_paths(changes),
             comment = meta.comment.as_deref().unwrap_or(""),
             confirmed,
             "configuration committed"

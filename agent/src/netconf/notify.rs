@@ -84,22 +84,31 @@ impl Stream {
     }
 }
 
-fn changed_by(user: &str, session: u32) -> String {
+/// RFC 6470 `changed-by-parms`: the server itself (session 0), or a user's session with its
+/// source host when known.
+fn changed_by(user: &str, session: u32, source_host: &str) -> String {
     if session == 0 {
-        "<changed-by><server/></changed-by>".to_string()
-    } else {
-        format!(
-            "<changed-by><username>{}</username><session-id>{session}</session-id></changed-by>",
-            escape_text(user)
-        )
+        return "<changed-by><server/></changed-by>".to_string();
     }
+    let mut x = format!(
+        "<changed-by><username>{}</username><session-id>{session}</session-id>",
+        escape_text(user)
+    );
+    if !source_host.is_empty() {
+        x.push_str(&format!(
+            "<source-host>{}</source-host>",
+            escape_text(source_host)
+        ));
+    }
+    x.push_str("</changed-by>");
+    x
 }
 
 /// netconf-config-change (RFC 6470 §2.1) for a commit to running.
-pub fn config_change(user: &str, session: u32, changes: &[Change]) -> String {
+pub fn config_change(user: &str, session: u32, source_host: &str, changes: &[Change]) -> String {
     let mut x = format!(
         "<netconf-config-change xmlns=\"{NC_NOTIF_NS}\">{}<datastore>running</datastore>",
-        changed_by(user, session)
+        changed_by(user, session, source_host)
     );
     for c in changes {
         let op = match c.op {
@@ -209,6 +218,17 @@ mod tests {
             parse_time("2026-11-26T00:00:00Z")
         );
         assert_eq!(parse_time("garbage"), None);
+    }
+
+    #[test]
+    fn config_change_names_who_and_from_where() {
+        let x = config_change("alice", 7, "192.0.2.1", &[]);
+        assert!(
+            x.contains("<changed-by><username>alice</username><session-id>7</session-id><source-host>192.0.2.1</source-host></changed-by>"),
+            "{x}"
+        );
+        let x = config_change("", 0, "", &[]);
+        assert!(x.contains("<changed-by><server/></changed-by>"), "{x}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::notify;
 use super::server::Server;
 use super::state::NCM_NS;
 use super::BASE_NS;
+use crate::northbound::users;
 
 const WD_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults";
 
@@ -349,9 +350,12 @@ fn dispatch(server: &Server, caller: &Caller<'_>, rpc: &Element) -> RpcResult {
 /// Announce a change of running (netconf-config-change).
 fn published(server: &Server, caller: &Caller<'_>, out: &datastore::CommitOutcome) {
     if out.id.is_some() {
-        server
-            .events
-            .publish(notify::config_change(caller.user, caller.id, &out.changes));
+        server.events.publish(notify::config_change(
+            caller.user,
+            caller.id,
+            &server.source_host(caller.id),
+            &out.changes,
+        ));
     }
 }
 
@@ -700,6 +704,10 @@ fn edit_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
             break;
         }
     }
+    // Passwords: `$0$` cleartext hashed before the edit reaches a datastore; formats the device
+    // cannot verify refused, naming the user.
+    let edit = users::hash_cleartext_in_edit(&server.schema, &config.children)
+        .map_err(|e| one(e.into()))?;
     let store = &server.store;
     let meta = CommitMeta {
         user: caller.user.to_string(),
@@ -708,16 +716,14 @@ fn edit_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
     };
     match target {
         Target::Candidate if !test_only => store
-            .edit_candidate(caller.id, &config.children, default_op)
+            .edit_candidate(caller.id, &edit, default_op)
             .map_err(store_err)
             .and_then(|()| ok()),
         Target::Running if !test_only => {
             // Applied to running as it is under the datastore's lock: concurrent sessions
             // editing running never undo each other's changes.
             let out = server
-                .with_subscribers(|subs| {
-                    store.edit_running(&config.children, default_op, &meta, subs)
-                })
+                .with_subscribers(|subs| store.edit_running(&edit, default_op, &meta, subs))
                 .map_err(store_err)?;
             published(server, caller, &out);
             ok()
@@ -726,7 +732,7 @@ fn edit_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
         Target::Candidate | Target::Running => {
             store.check_writable(target, caller.id).map_err(store_err)?;
             let mut tree = store.get(target).unwrap_or_default();
-            data::apply_edit(&server.schema, &mut tree, &config.children, default_op)
+            data::apply_edit(&server.schema, &mut tree, &edit, default_op)
                 .map_err(|e| one(e.into()))?;
             validate(&server.schema, &tree, ValidateOptions::default())
                 .map_err(|errs| errs.into_iter().map(RpcError::from).collect::<Vec<_>>())?;
@@ -749,7 +755,8 @@ fn copy_config(server: &Server, caller: &Caller<'_>, op: &Element) -> RpcResult 
             "source and target are the same datastore",
         )));
     }
-    let tree = source_tree(server, op, "copy-config")?;
+    let mut tree = source_tree(server, op, "copy-config")?;
+    users::hash_cleartext_in_tree(&server.schema, &mut tree).map_err(|e| one(e.into()))?;
     let store = &server.store;
     store.check_writable(target, caller.id).map_err(store_err)?;
     let meta = CommitMeta {

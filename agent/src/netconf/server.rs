@@ -71,6 +71,8 @@ pub struct Server {
     pub events: super::notify::Stream,
     /// The protocol engines, once started (absent in management-only tests).
     pub engines: std::sync::OnceLock<Arc<dyn crate::northbound::Protocols>>,
+    /// The user database, once loaded; a commit that changes `/system` swaps it.
+    pub users: std::sync::OnceLock<Arc<crate::northbound::users::Users>>,
 }
 
 /// A registered session; unregisters (and releases what it held) when dropped.
@@ -110,21 +112,26 @@ impl Server {
             },
             events: super::notify::Stream::default(),
             engines: std::sync::OnceLock::new(),
+            users: std::sync::OnceLock::new(),
         })
     }
 
-    /// Run a datastore operation with the engines subscribed to the commit pipeline.
+    /// Run a datastore operation with the user database and the engines subscribed to the
+    /// commit pipeline (users first: their check is cheap and reserves nothing).
     pub fn with_subscribers<T>(
         &self,
         f: impl FnOnce(&mut [&mut dyn datastore::Subscriber]) -> T,
     ) -> T {
-        match self.engines.get() {
-            Some(e) => {
-                let mut s = e.subscriber();
-                f(&mut [s.as_mut()])
-            }
-            None => f(&mut []),
+        let mut users = self.users.get().map(|u| u.subscriber());
+        let mut engines = self.engines.get().map(|e| e.subscriber());
+        let mut subs: Vec<&mut dyn datastore::Subscriber> = Vec::with_capacity(2);
+        if let Some(u) = users.as_mut() {
+            subs.push(u);
         }
+        if let Some(e) = engines.as_mut() {
+            subs.push(e.as_mut());
+        }
+        f(&mut subs)
     }
 
     fn table(&self) -> std::sync::MutexGuard<'_, HashMap<u32, SessionEntry>> {
@@ -179,6 +186,14 @@ impl Server {
             .collect();
         v.sort_by_key(|(id, _)| *id);
         v
+    }
+
+    /// The source address of a session ("" if unknown), for `changed-by` (RFC 6470).
+    pub fn source_host(&self, id: u32) -> String {
+        self.table()
+            .get(&id)
+            .map(|s| s.info.source_host.clone())
+            .unwrap_or_default()
     }
 
     /// kill-session: ask a session to end. False if there is no such session.

@@ -1,9 +1,13 @@
 //! What the management front ends (NETCONF today; RESTCONF and the CLI in this round) need of
 //! the rest of the agent, as traits: they see the protocol engines only through
-//! [`Protocols`]. The wiring (`agent.rs`) implements it for the engines.
+//! [`Protocols`]. The wiring (`agent.rs`) implements it for the engines. Also here: the users
+//! and their credentials (`users`, `crypt`), failed-login penalties (`throttle`) and access
+//! control (`nacm`), shared by every front end.
 
 pub mod crypt;
 pub mod nacm;
+pub mod throttle;
+pub mod users;
 
 /// The protocol engines as a front end sees them.
 pub trait Protocols: Send + Sync {

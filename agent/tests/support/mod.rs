@@ -1,0 +1,117 @@
+//! An agent process for integration tests: a loopback port, its own data directory, its log kept.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct Agent {
+    pub child: Child,
+    pub port: u16,
+    pub dir: PathBuf,
+    /// Everything the agent logged so far.
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Agent {
+    /// Start `ne-agent --listen 127.0.0.1:0 --data-dir DIR ARGS...` and wait for its address.
+    pub fn start(tag: &str, args: &[&str]) -> Agent {
+        let dir = std::env::temp_dir().join(format!("ne-agent-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // Generating the 4096-bit RSA host key takes seconds in a debug build; give the agent a
+        // small one made by ssh-keygen (the agent keeps and uses whatever key it finds).
+        let _ = Command::new("ssh-keygen")
+            .args(["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f"])
+            .arg(dir.join("ssh_host_rsa_key"))
+            .status();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ne-agent"))
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&dir)
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start ne-agent");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let kept = std::sync::Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(mut l) = kept.lock() {
+                    l.push_str(&line);
+                    l.push('\n');
+                }
+                if let Some(rest) = line.split("listen=").nth(1) {
+                    let addr = rest.split_whitespace().next().unwrap_or("").to_string();
+                    let _ = tx.send(addr);
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the agent did not report its listening address");
+        let port = addr.rsplit(':').next().unwrap().parse().unwrap();
+        Agent {
+            child,
+            port,
+            dir,
+            log,
+        }
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// The generated password of the recovery user.
+    pub fn password(&self) -> String {
+        std::fs::read_to_string(self.dir.join("initial-admin-password"))
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A python3 that can import `module`, or None (a failure when NE_REQUIRE_TOOLS is set).
+pub fn python_with(module: &str) -> Option<PathBuf> {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(PathBuf::from("python3"));
+    }
+    assert!(
+        std::env::var_os("NE_REQUIRE_TOOLS").is_none(),
+        "{module} is required (NE_REQUIRE_TOOLS) but python3 cannot import it"
+    );
+    eprintln!("SKIPPED: {module} not installed (tests/run installs it)");
+    None
+}
+
+/// A program on PATH, or None (a failure when NE_REQUIRE_TOOLS is set).
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("NE_REQUIRE_TOOLS").is_none(),
+            "{name} is required (NE_REQUIRE_TOOLS) but not on PATH"
+        );
+        eprintln!("SKIPPED: {name} not installed (tests/run and .ci/run install it)");
+    }
+    found
+}
