@@ -197,6 +197,15 @@ impl Agent {
     }
 
     /// SIGKILL (node failure: nothing is sent on the way down).
+    /// Send SIGKILL and return at once, without waiting for the process to be gone (its exit
+    /// can take a while on a loaded machine, while its peers already see it silent); reap it
+    /// with [`Agent::kill9`].
+    pub fn kill9_nowait(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            let _ = c.kill();
+        }
+    }
+
     pub fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();

@@ -62,10 +62,9 @@ impl Engines {
         let (wake, wake_rx) = UnixDatagram::pair()?;
         wake.set_nonblocking(true)?;
         wake_rx.set_nonblocking(true)?;
-        let thread_schema = Arc::clone(&schema);
         let thread = std::thread::Builder::new()
             .name("protocols".into())
-            .spawn(move || Thread::new(thread_schema, rx, wake_rx, events).run())?;
+            .spawn(move || Thread::new(rx, wake_rx, events).run())?;
         let engines = Engines {
             schema,
             commands: Mutex::new(tx),
@@ -104,7 +103,9 @@ impl Engines {
     /// Operational state of interfaces, monitor groups, BFD, VRRP and multicast.
     pub fn state(&self) -> Option<DataTree> {
         let stats = self.link_stats();
-        self.request(|r| Command::State(stats, r))
+        let snapshot = self.request(|r| Command::State(stats, r))?;
+        // Turned into data here, in the requester's thread: the protocol thread only copied.
+        Some(snapshot.tree(&self.schema))
     }
 
     /// The kernel's interface counters by ifindex; empty when netlink fails (the state then

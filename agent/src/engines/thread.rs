@@ -33,8 +33,6 @@ use super::state;
 use super::vrrp::io::VrrpIo;
 use super::vrrp::packet as vpkt;
 use crate::clock::now_ms;
-use yang::data::DataTree;
-use yang::Schema;
 
 /// Work between two looks at the sockets longer than this is logged: at the shortest BFD
 /// intervals a peer's detection time is 30 ms.
@@ -50,7 +48,7 @@ pub enum Command {
     Abort,
     /// Operational state (interfaces, monitor groups, BFD, VRRP, multicast), with the
     /// interface counters by ifindex as the requester read them.
-    State(HashMap<u32, LinkStats>, Sender<DataTree>),
+    State(HashMap<u32, LinkStats>, Sender<state::Snapshot>),
     /// Send what a clean shutdown sends (priority-0 adverts, BFD AdminDown) and stop.
     Stop(Sender<()>),
 }
@@ -138,7 +136,6 @@ macro_rules! view {
 }
 
 pub struct Thread {
-    schema: Arc<Schema>,
     cfg: Arc<Config>,
     pending: Option<Pending>,
     commands: Receiver<Command>,
@@ -154,12 +151,7 @@ pub struct Thread {
 }
 
 impl Thread {
-    pub fn new(
-        schema: Arc<Schema>,
-        commands: Receiver<Command>,
-        wake: UnixDatagram,
-        events: Sender<String>,
-    ) -> Thread {
+    pub fn new(commands: Receiver<Command>, wake: UnixDatagram, events: Sender<String>) -> Thread {
         let nl = netlink::Monitor::open()
             .map_err(|e| warn!(error = %e, "no rtnetlink events: interface state is unknown"))
             .ok();
@@ -168,7 +160,6 @@ impl Thread {
             .ok();
         let seed = now_ms() ^ u64::from(std::process::id()) << 32;
         let mut d = Thread {
-            schema,
             cfg: Arc::new(Config::default()),
             pending: None,
             commands,
@@ -668,16 +659,15 @@ impl Thread {
         self.mc.stop();
     }
 
-    fn state(&mut self, stats: &HashMap<u32, LinkStats>) -> DataTree {
+    fn state(&mut self, stats: &HashMap<u32, LinkStats>) -> state::Snapshot {
         let sources = state::Sources {
-            schema: &self.schema,
             cfg: &self.cfg,
             links: &self.dev.links,
             stats,
             hb: &self.hb,
             mc: &self.mc,
         };
-        state::tree(
+        state::snapshot(
             &sources,
             state::At {
                 now: Instant::now(),

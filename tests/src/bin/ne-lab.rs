@@ -197,8 +197,11 @@ fn trials(
         // Let the capture start clean.
         while let Ok(Some(_)) = sock.recv(&mut [0u8; 2048]) {}
         let t0 = Instant::now();
-        lab.a.kill9();
+        // Watch from the kill on: waiting for A's exit first would date B's packets by when
+        // the exit was done, not when they crossed the wire.
+        lab.a.kill9_nowait();
         let seen = watch(&sock, t0, Duration::from_secs(5), baseline);
+        lab.a.kill9();
         let Some(t) = seen.master_advert else {
             return Err(format!("trial {i}: no advert from B as master within 5 s"));
         };

@@ -1,61 +1,50 @@
-//! Building operational state as a YANG data tree directly: nodes are found by name in the
-//! schema as they are added, leaf values are checked and made canonical by their type, and
-//! siblings are put in schema order (list entries by key) when the tree is finished. No XML
-//! is written or parsed on the way.
+//! Operational state in two steps. The protocol thread records a *snapshot*: a tree of names
+//! and values ([`Node`]), cheap to make (no schema lookups, no value parsing), so it is busy for
+//! as short a time as possible. The requester's thread then turns the snapshot into a YANG data
+//! tree ([`tree`]): names are found in the schema (augmentations by namespace), and
+//! [`yang::data::NodeBuilder`] makes the values canonical and orders the siblings. No XML is
+//! written or parsed on the way.
 
-use std::cmp::Ordering;
 use std::fmt::Display;
-use std::sync::Arc;
 
-use yang::data::{compare_values, DataNode, DataTree};
-use yang::schema::ModuleId;
-use yang::{NodeId, NodeKind, Schema};
+use yang::data::{DataError, DataNode, DataTree, NodeBuilder};
+use yang::{NodeId, Schema};
 
-/// A node under construction. A name the schema does not have makes a node that is dropped
-/// (with its subtree) when the tree is finished: a mistake in this module, which the tests
-/// catch, never a partial reply.
-pub struct Node<'s> {
-    schema: &'s Schema,
-    id: Option<NodeId>,
+/// A node of a snapshot: a container or list entry with children, or a leaf with a value.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Set on top-level nodes and augmentations; the others are in their parent's namespace.
+    ns: Option<&'static str>,
+    name: &'static str,
     value: Option<String>,
-    kids: Vec<Node<'s>>,
+    kids: Vec<Node>,
 }
 
-impl<'s> Node<'s> {
+impl Node {
     /// A top-level node of the module with namespace `ns`.
-    pub fn root(schema: &'s Schema, ns: &str, name: &str) -> Node<'s> {
-        let id = schema.find_child(None, ns, name);
-        debug_assert!(id.is_some(), "no top-level {name} in {ns}");
+    pub fn root(ns: &'static str, name: &'static str) -> Node {
         Node {
-            schema,
-            id,
+            ns: Some(ns),
+            name,
             value: None,
             kids: Vec::new(),
         }
     }
 
     /// A child in this node's namespace.
-    pub fn add(&mut self, name: &str) -> &mut Node<'s> {
-        let ns = self
-            .id
-            .map(|id| self.schema.namespace_of(id).to_string())
-            .unwrap_or_default();
-        self.add_ns(&ns, name)
+    pub fn add(&mut self, name: &'static str) -> &mut Node {
+        self.push(None, name)
     }
 
     /// A child from another module (an augmentation).
-    pub fn add_ns(&mut self, ns: &str, name: &str) -> &mut Node<'s> {
-        let id = self
-            .id
-            .and_then(|p| self.schema.find_child(Some(p), ns, name));
-        debug_assert!(
-            self.id.is_none() || id.is_some(),
-            "no {name} in {ns} under {:?}",
-            self.id.map(|p| self.schema.path(p))
-        );
+    pub fn add_ns(&mut self, ns: &'static str, name: &'static str) -> &mut Node {
+        self.push(Some(ns), name)
+    }
+
+    fn push(&mut self, ns: Option<&'static str>, name: &'static str) -> &mut Node {
         self.kids.push(Node {
-            schema: self.schema,
-            id,
+            ns,
+            name,
             value: None,
             kids: Vec::new(),
         });
@@ -63,13 +52,13 @@ impl<'s> Node<'s> {
     }
 
     /// A leaf (or leaf-list entry) with `value`.
-    pub fn leaf(&mut self, name: &str, value: impl Display) -> &mut Node<'s> {
+    pub fn leaf(&mut self, name: &'static str, value: impl Display) -> &mut Node {
         self.add(name).value = Some(value.to_string());
         self
     }
 
     /// A leaf when there is a value.
-    pub fn leaf_opt(&mut self, name: &str, value: Option<impl Display>) -> &mut Node<'s> {
+    pub fn leaf_opt(&mut self, name: &'static str, value: Option<impl Display>) -> &mut Node {
         if let Some(v) = value {
             self.leaf(name, v);
         }
@@ -80,84 +69,66 @@ impl<'s> Node<'s> {
         self.kids.is_empty()
     }
 
-    /// The finished data node, None if it (or a value in it) did not fit the schema.
-    pub fn finish(self) -> Option<DataNode> {
-        let id = self.id?;
-        let sn = self.schema.node(id);
-        let mut node = DataNode::inner(id);
-        if let Some(raw) = self.value {
-            let Some(ty) = &sn.ty else {
-                node.value = Some(raw);
-                return Some(node);
-            };
-            let module = sn.module;
-            let same = |p: &str| -> Option<ModuleId> {
-                self.schema
-                    .module_by_name(p)
-                    .or_else(|| (p.is_empty()).then_some(module))
-            };
-            match ty.canonical(self.schema, &raw, &same, Some(module)) {
-                Ok(v) => node.value = Some(v),
-                Err(e) => {
-                    debug_assert!(false, "{}: {raw:?}: {}", sn.name, e.message);
-                    tracing::error!(leaf = %sn.name, value = %raw, error = %e.message, "state value does not fit its type; left out");
-                    return None;
+    /// The data node of this snapshot node under `parent` (None: top level). An error is a
+    /// mistake in the state code (a name or value the model does not have), which the tests
+    /// catch: the subtree is left out and logged, never a partial node.
+    fn finish(self, schema: &Schema, parent: Option<NodeId>) -> Option<DataNode> {
+        let name = self.name;
+        let built = self
+            .resolve(schema, parent)
+            .and_then(|id| self.build(schema, id));
+        match built {
+            Ok(b) => Some(b.finish()),
+            Err(e) => {
+                debug_assert!(false, "state {name}: {e}");
+                tracing::error!(node = name, error = %e, "state does not fit its model; left out");
+                None
+            }
+        }
+    }
+
+    fn resolve(&self, schema: &Schema, parent: Option<NodeId>) -> Result<NodeId, DataError> {
+        let ns = match (self.ns, parent) {
+            (Some(ns), _) => ns,
+            (None, Some(p)) => schema.namespace_of(p),
+            (None, None) => "",
+        };
+        schema.find_child(parent, ns, self.name).ok_or_else(|| {
+            DataError::new(
+                yang::data::ErrorTag::UnknownElement,
+                format!("no '{}' in {ns}", self.name),
+            )
+        })
+    }
+
+    fn build(self, schema: &Schema, id: NodeId) -> Result<NodeBuilder<'_>, DataError> {
+        let mut b = NodeBuilder::at(schema, id)?;
+        for kid in self.kids {
+            match (&kid.value, kid.ns) {
+                (Some(v), None) => {
+                    b.leaf(kid.name, v)?;
+                }
+                _ => {
+                    let kid_id = kid.resolve(schema, Some(id))?;
+                    b.push(kid.build(schema, kid_id)?)?;
                 }
             }
-            return Some(node);
         }
-        let schema = self.schema;
-        let mut kids: Vec<Arc<DataNode>> = self
-            .kids
-            .into_iter()
-            .filter_map(Node::finish)
-            .map(Arc::new)
-            .collect();
-        kids.sort_by(|a, b| sibling_order(schema, a, b));
-        node.children = kids;
-        Some(node)
+        Ok(b)
     }
 }
 
-/// Schema order; list entries by key and leaf-list entries by value, unless ordered by user
-/// (then as added: the sort is stable).
-fn sibling_order(schema: &Schema, a: &DataNode, b: &DataNode) -> Ordering {
-    match schema.order(a.schema).cmp(&schema.order(b.schema)) {
-        Ordering::Equal => {}
-        o => return o,
-    }
-    let sn = schema.node(a.schema);
-    if sn.ordered_by_user {
-        return Ordering::Equal;
-    }
-    match sn.kind {
-        NodeKind::LeafList => compare_values(
-            a.value.as_deref().unwrap_or(""),
-            b.value.as_deref().unwrap_or(""),
-        ),
-        NodeKind::List => {
-            for (x, y) in a.keys(schema).iter().zip(b.keys(schema).iter()) {
-                match compare_values(x, y) {
-                    Ordering::Equal => continue,
-                    o => return o,
-                }
+/// The data tree of a snapshot's top-level nodes.
+pub fn tree(schema: &Schema, roots: Vec<Node>) -> DataTree {
+    let mut t = DataTree::default();
+    for n in roots.into_iter().filter(|n| !n.is_empty()) {
+        if let Some(d) = n.finish(schema, None) {
+            if let Err(e) = t.insert(schema, d) {
+                tracing::error!(error = %e, "state root twice; left out");
             }
-            Ordering::Equal
         }
-        _ => Ordering::Equal,
     }
-}
-
-/// A tree of finished top-level nodes, in schema order.
-pub fn tree<'s>(schema: &Schema, roots: impl IntoIterator<Item = Node<'s>>) -> DataTree {
-    let mut roots: Vec<Arc<DataNode>> = roots
-        .into_iter()
-        .filter(|n| !n.is_empty())
-        .filter_map(Node::finish)
-        .map(Arc::new)
-        .collect();
-    roots.sort_by(|a, b| sibling_order(schema, a, b));
-    DataTree { roots }
+    t
 }
 
 #[cfg(test)]
@@ -176,13 +147,13 @@ mod tests {
     #[test]
     fn values_are_canonical_and_siblings_in_schema_order() {
         let s = schema();
-        let mut bfd = Node::root(&s, BFD, "bfd");
+        let mut bfd = Node::root(BFD, "bfd");
         for name in ["to-z", "to-a"] {
             let e = bfd.add("session");
             // Added out of schema order, with a non-canonical decimal64.
             e.leaf("detection-time-ms", "30.000").leaf("name", name);
         }
-        let t = tree(&s, [bfd]);
+        let t = tree(&s, vec![bfd]);
         let xml = yang::data::encode(&s, &t, yang::data::EncodeOptions::default());
         let a = xml.find("<name>to-a</name>").expect(&xml);
         let z = xml.find("<name>to-z</name>").expect(&xml);
@@ -198,10 +169,11 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "no nonsense")]
+    #[should_panic(expected = "no 'nonsense'")]
     fn an_unknown_name_is_a_mistake_caught_in_tests() {
         let s = schema();
-        let mut bfd = Node::root(&s, BFD, "bfd");
+        let mut bfd = Node::root(BFD, "bfd");
         bfd.add("nonsense");
+        tree(&s, vec![bfd]);
     }
 }

@@ -15,7 +15,7 @@ use crate::engines::pim::iface::AssertState;
 const NS: &str = "urn:ne-agent:yang:ne-multicast";
 
 /// `igmp`, `pim` and `track-admin-vrrp` state inside the interface `i`.
-pub fn interface(mc: &Multicast, name: &str, i: &mut Node<'_>, now: Instant) {
+pub fn interface(mc: &Multicast, name: &str, i: &mut Node, now: Instant) {
     let Some(e) = mc.ifs.get(name) else { return };
     let secs = |t: Instant| t.saturating_duration_since(now).as_secs();
     if let Some(m) = &e.igmp {
@@ -87,7 +87,7 @@ fn display_name(mc: &Multicast, ifindex: u32) -> String {
 }
 
 /// The `multicast/route` list.
-pub fn routes(mc: &Multicast, m: &mut Node<'_>) {
+pub fn routes(mc: &Multicast, m: &mut Node) {
     let table = mc.fwd.snapshot();
     let name_of = |idx: u32| display_name(mc, idx);
     let routes: Vec<&Route> = table.routes().collect();
@@ -153,7 +153,7 @@ pub fn any(mc: &Multicast) -> bool {
 }
 
 /// The `multicast/forwarding-plane` counters.
-pub fn forwarding_plane(mc: &Multicast, m: &mut Node<'_>) {
+pub fn forwarding_plane(mc: &Multicast, m: &mut Node) {
     let Some(c) = mc.fwd.counters() else { return };
     let f = m.add("forwarding-plane");
     f.leaf("received", c.received)

@@ -53,7 +53,6 @@ fn mac(m: [u8; 6]) -> String {
 
 /// What the state is made of.
 pub struct Sources<'a> {
-    pub schema: &'a Schema,
     pub cfg: &'a Config,
     pub links: &'a BTreeMap<String, Link>,
     /// Interface counters by ifindex as the requester read them.
@@ -68,21 +67,31 @@ const BFD_NS: &str = "urn:ne-agent:yang:ne-bfd";
 const VRRP_NS: &str = "urn:ne-agent:yang:ne-vrrp";
 const MC_NS: &str = "urn:ne-agent:yang:ne-multicast";
 
+/// A snapshot of the engines' state, made on the protocol thread; [`Snapshot::tree`] turns it
+/// into data on the requester's.
+pub struct Snapshot(Vec<Node>);
+
+impl Snapshot {
+    pub fn tree(self, schema: &Schema) -> DataTree {
+        build::tree(schema, self.0)
+    }
+}
+
 /// Interfaces (every one of the device, configured or not, and the configured ones that are
-/// not present), monitor groups, BFD, VRRP and multicast, as one data tree.
-pub fn tree(s: &Sources<'_>, at: At) -> DataTree {
+/// not present), monitor groups, BFD, VRRP and multicast.
+pub fn snapshot(s: &Sources<'_>, at: At) -> Snapshot {
     let mut roots = vec![interfaces(s, at), monitor_groups(s, at), bfd(s, at)];
     if mcast::any(s.mc) {
-        let mut m = Node::root(s.schema, MC_NS, "multicast");
+        let mut m = Node::root(MC_NS, "multicast");
         mcast::forwarding_plane(s.mc, &mut m);
         mcast::routes(s.mc, &mut m);
         roots.push(m);
     }
-    build::tree(s.schema, roots)
+    Snapshot(roots)
 }
 
-fn interfaces<'s>(s: &Sources<'s>, at: At) -> Node<'s> {
-    let mut ifs = Node::root(s.schema, IF_NS, "interfaces");
+fn interfaces(s: &Sources<'_>, at: At) -> Node {
+    let mut ifs = Node::root(IF_NS, "interfaces");
     let names: BTreeSet<&String> = s.cfg.interfaces.keys().chain(s.links.keys()).collect();
     for name in names {
         let i = ifs.add("interface");
@@ -118,8 +127,8 @@ fn interfaces<'s>(s: &Sources<'s>, at: At) -> Node<'s> {
     ifs
 }
 
-fn monitor_groups<'s>(s: &Sources<'s>, at: At) -> Node<'s> {
-    let mut root = Node::root(s.schema, MON_NS, "monitor-groups");
+fn monitor_groups(s: &Sources<'_>, at: At) -> Node {
+    let mut root = Node::root(MON_NS, "monitor-groups");
     for (name, m) in s.hb.monitors.iter() {
         let enabled = s.cfg.monitor_groups.get(name).is_some_and(|g| g.enabled);
         root.add("monitor-group")
@@ -132,9 +141,9 @@ fn monitor_groups<'s>(s: &Sources<'s>, at: At) -> Node<'s> {
     root
 }
 
-fn bfd<'s>(s: &Sources<'s>, at: At) -> Node<'s> {
+fn bfd(s: &Sources<'_>, at: At) -> Node {
     let t = &s.hb.bfd;
-    let mut root = Node::root(s.schema, BFD_NS, "bfd");
+    let mut root = Node::root(BFD_NS, "bfd");
     if t.is_empty() && t.malformed == 0 {
         return root;
     }
@@ -165,7 +174,7 @@ fn bfd<'s>(s: &Sources<'s>, at: At) -> Node<'s> {
     root
 }
 
-fn vrrp_group(s: &Sources<'_>, e: &VrrpEntry, at: At, g: &mut Node<'_>) {
+fn vrrp_group(s: &Sources<'_>, e: &VrrpEntry, at: At, g: &mut Node) {
     let c = e.core.counters();
     g.leaf("vrid", e.vrid)
         .leaf("state", e.core.state().name())
