@@ -2,6 +2,8 @@
 //! merged into a prefix tree, so that a check compares each level of the node once per distinct
 //! rule step (and reads a list entry's key once) however many rules share the prefix.
 
+use std::collections::HashMap;
+
 use super::path::{DataPath, NodePath};
 
 /// Path rules merged by common prefix. Node 0 is the root (`/`).
@@ -25,6 +27,13 @@ struct Group<'a> {
     name: &'a str,
     /// (key predicates, trie node); no predicates is every instance.
     entries: Vec<(&'a [(String, String)], usize)>,
+    /// The entries whose predicate is one key, `key`, by its value: a list entry finds the
+    /// rules naming it with one hash lookup however many entries rules name (the others are
+    /// in `entries` only).
+    key: Option<&'a str>,
+    by_value: HashMap<&'a str, Vec<usize>>,
+    /// The entries not in `by_value`.
+    rest: Vec<(&'a [(String, String)], usize)>,
 }
 
 /// What the rule paths say about one data node.
@@ -71,15 +80,25 @@ impl<'a> PathTrie<'a> {
                     module,
                     name,
                     entries: Vec::new(),
+                    key: None,
+                    by_value: HashMap::new(),
+                    rest: Vec::new(),
                 });
                 groups.len() - 1
             }
         };
-        let entries = &mut groups[gi].entries;
-        if let Some(&(_, t)) = entries.iter().find(|(k, _)| *k == keys) {
+        let g = &mut groups[gi];
+        if let Some(&(_, t)) = g.entries.iter().find(|(k, _)| *k == keys) {
             return t;
         }
-        entries.push((keys, fresh));
+        g.entries.push((keys, fresh));
+        match keys {
+            [(k, v)] if g.key.is_none_or(|key| key == k) => {
+                g.key = Some(k);
+                g.by_value.entry(v).or_default().push(fresh);
+            }
+            _ => g.rest.push((keys, fresh)),
+        }
         self.nodes.push(TrieNode::default());
         fresh
     }
@@ -126,8 +145,16 @@ impl<'a> PathTrie<'a> {
         else {
             return;
         };
+        // The entries indexed by their one key's value, then every other entry.
+        if let Some(k) = g.key {
+            if let Some(children) = node.key_value(level, k).and_then(|v| g.by_value.get(v)) {
+                for &child in children {
+                    self.visit(child, node, level + 1, module, m);
+                }
+            }
+        }
         let mut key = KeyCache::default();
-        for &(keys, child) in &g.entries {
+        for &(keys, child) in &g.rest {
             if keys
                 .iter()
                 .all(|(k, v)| key.value(node, level, k) == Some(v.as_str()))
