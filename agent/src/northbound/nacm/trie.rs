@@ -189,3 +189,47 @@ impl<'k, 'n> KeyCache<'k, 'n> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::path::{NodePath, Segment};
+    use super::*;
+
+    fn path(text: &str) -> NodePath {
+        NodePath::parse(text, &|p: &str| Some(p.to_string())).expect("a valid path")
+    }
+
+    #[test]
+    fn entries_named_by_one_key_and_by_several_both_match() {
+        let paths = [
+            path("/m:l[name='a']"),
+            path("/m:l[name='b']/leaf"),
+            path("/m:l[name='a'][other='x']"),
+            path("/m:l"),
+        ];
+        let mut t = PathTrie::default();
+        for (i, p) in paths.iter().enumerate() {
+            t.insert(i + 1, "*", p);
+        }
+        let entry = |keys: &'static [(&'static str, &'static str)]| {
+            [Segment {
+                module: "m",
+                name: "l",
+                keys,
+            }]
+        };
+        // By the indexed key: rule 1.
+        let m = t.lookup(&entry(&[("name", "a"), ("other", "y")])[..], "m");
+        assert_eq!(m.first, Some(1));
+        // Rule 3 needs both keys; rule 4 names every entry.
+        let m = t.lookup(&entry(&[("name", "c"), ("other", "x")])[..], "m");
+        assert_eq!(m.first, Some(4));
+        let m = t.lookup(&entry(&[("name", "a"), ("other", "x")])[..], "m");
+        assert_eq!(m.first, Some(1));
+        // Entry b: rule 4 applies to it, rule 2 reaches below it.
+        let m = t.lookup(&entry(&[("name", "b"), ("other", "z")])[..], "m");
+        assert_eq!((m.first, m.reaches_below), (Some(4), true));
+        let m = t.lookup(&entry(&[("name", "a"), ("other", "z")])[..], "m");
+        assert!(!m.reaches_below);
+    }
+}
