@@ -52,6 +52,7 @@ mod edit;
 pub mod grammar;
 pub mod lex;
 mod nav;
+pub mod params;
 pub mod render;
 #[cfg(test)]
 mod tests;
@@ -61,9 +62,10 @@ use std::sync::{Arc, OnceLock};
 use yang::data::DataTree;
 use yang::schema::Schema;
 
-use commands::{Action, Grammars, Params, Section, SYS};
+use commands::{Action, Grammars, Section, SYS};
 pub use grammar::{CliError, ErrorKind};
 use grammar::{Grammar, Matched};
+use params::Params;
 
 /// Where the session is: the view decides which commands exist and what they apply to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +131,15 @@ fn grammars() -> &'static Grammars {
     })
 }
 
+/// The tree with the schema's defaults, as every edit leaves the candidate (the datastore's
+/// trees have them already; an empty device's may not), so that a command and its `undo`
+/// give back a candidate equal to the running tree.
+fn with_defaults(schema: &Schema, tree: &DataTree) -> DataTree {
+    let mut tree = tree.clone();
+    yang::data::add_defaults(schema, &mut tree);
+    tree
+}
+
 /// One CLI session: its view and its private candidate.
 pub struct Session {
     schema: Arc<Schema>,
@@ -142,12 +153,13 @@ pub struct Session {
 
 impl Session {
     pub fn new(schema: Arc<Schema>, running: &DataTree, hostname: &str) -> Session {
+        let running = with_defaults(&schema, running);
         Session {
             params: Params::new(schema.clone()),
             schema,
-            running: running.clone(),
             base: running.clone(),
             candidate: running.clone(),
+            running,
             default_hostname: hostname.to_string(),
             view: View::User,
         }
@@ -175,20 +187,20 @@ impl Session {
 
     /// The candidate was committed and `running` is the result: start afresh from it.
     pub fn committed(&mut self, running: &DataTree) {
-        self.running = running.clone();
-        self.base = running.clone();
-        self.candidate = running.clone();
+        self.running = with_defaults(&self.schema, running);
+        self.base = self.running.clone();
+        self.candidate = self.running.clone();
     }
 
     /// The running configuration changed (another session committed). The display commands
     /// show the new one; a candidate without changes follows it, one with changes keeps its
     /// base (the commit pipeline decides whether the changes still apply).
     pub fn set_running(&mut self, running: &DataTree) {
+        self.running = with_defaults(&self.schema, running);
         if !self.has_changes() {
-            self.base = running.clone();
-            self.candidate = running.clone();
+            self.base = self.running.clone();
+            self.candidate = self.running.clone();
         }
-        self.running = running.clone();
     }
 
     /// The host name the prompt shows: the committed `sysname`, else the default.

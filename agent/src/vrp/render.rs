@@ -13,9 +13,10 @@ use std::collections::{HashMap, HashSet};
 use yang::data::{DataNode, DataTree};
 use yang::schema::Schema;
 
-use super::commands::{mask_of, Section, BFD, IF, MC, MG, SYS, VRRP};
+use super::commands::{Section, BFD, IF, MC, MG, SYS, VRRP};
 use super::lex::quote;
 use super::nav::Nav;
+use super::params::mask_of;
 
 /// One view-level object of the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]

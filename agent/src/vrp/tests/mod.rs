@@ -3,6 +3,8 @@
 
 mod display;
 mod errors;
+mod robustness;
+mod roundtrip;
 mod seed;
 mod undo;
 

@@ -29,6 +29,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("pim", "static-rp 10.1.0.10", "undo static-rp"),
     ("pim", "static-rp 10.1.0.10", "undo static-rp 10.1.0.10"),
     ("pim", "static-rp 10.1.0.10", "undo pim"),
+    ("", "pim static-rp 10.1.0.10", "undo pim static-rp"),
     ("monitor-group m1", "monitor enable", "undo monitor enable"),
     (
         "monitor-group m1",
@@ -298,4 +299,18 @@ fn track_bfd_session_by_number() {
     );
     assert!(display(s.candidate())
         .contains(" vrrp vrid 1 track bfd-session session-name to-c increased 5\n"));
+}
+
+/// On an empty device too, a command and its undo leave nothing to commit.
+#[test]
+fn nothing_left_to_commit() {
+    let mut s = session();
+    run(
+        &mut s,
+        "system-view\ninterface x1\n pim sm\n undo pim sm\n quit",
+    );
+    assert_eq!(s.prompt(), "[*ne-agent]");
+    run(&mut s, "undo interface x1");
+    assert_eq!(s.prompt(), "[~ne-agent]");
+    assert!(!s.has_changes());
 }
