@@ -46,7 +46,7 @@ pub struct Context<'a> {
 }
 
 /// An interface entry with its content, inside `interfaces`.
-pub fn interface(name: &str, content: Vec<Element>) -> Element {
+fn interface(name: &str, content: Vec<Element>) -> Element {
     let mut children = vec![leaf(IF, "name", name)];
     children.extend(content);
     el(IF, "interfaces", vec![el(IF, "interface", children)])
@@ -61,7 +61,7 @@ fn vrrp_group(ifname: &str, vrid: &str, content: Vec<Element>) -> Element {
     )
 }
 
-pub fn monitor_group(name: &str, content: Vec<Element>) -> Element {
+fn monitor_group(name: &str, content: Vec<Element>) -> Element {
     let mut children = vec![leaf(MG, "name", name)];
     children.extend(content);
     el(

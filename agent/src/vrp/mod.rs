@@ -34,6 +34,16 @@
 //!   a commit applies `diff(base, candidate)`), [`Session::has_changes`].
 //! - [`Session::committed`]`(running)` after a successful commit, [`Session::set_running`]
 //!   when the running configuration changed under the session (display commands show it).
+//! - [`CliError::render`]`(indent)`: the caret line and the message; `indent` is the width (in
+//!   characters) of what precedes the command line on its row, the prompt when the line was
+//!   echoed after it. A batch without echo can print [`CliError::message`] alone.
+//!
+//! As on VRP, `display current-configuration` and `display this` show the running
+//! configuration; `display configuration candidate` shows the session's changes (from its
+//! base) as `+`/`-` lines, `... merge` the whole candidate. Uncommitted changes stay in the
+//! candidate across `quit` and `return` (VRP asks whether to commit them; a front end may) and
+//! go with the session. A description or a commit comment is the rest of the line; a name with
+//! blanks is written in double quotes.
 //!
 //! Commands: the seed procedure's (`monitor-group`, `monitor enable`, `binding interface`,
 //! `bfd NAME bind peer-ip`, `discriminator local|remote`, `multicast routing-enable`, `pim sm`,
@@ -254,8 +264,14 @@ impl Session {
         loop {
             match Self::grammar(&view).matches(text, &words, &self.params) {
                 Ok(m) => {
-                    self.view = view;
-                    return self.run(text, m);
+                    // The command runs in the view it was found in; if it fails, the session
+                    // stays where it was.
+                    let previous = std::mem::replace(&mut self.view, view);
+                    let outcome = self.run(text, m);
+                    if matches!(outcome, Outcome::Error(_)) {
+                        self.view = previous;
+                    }
+                    return outcome;
                 }
                 Err(e) => {
                     let look_above =
@@ -345,24 +361,17 @@ impl Session {
 
     /// A configuration command: edit the candidate, and enter the view it names, if any.
     fn configure(&mut self, m: Matched<Action>) -> Outcome {
-        let name = |v: &View| match v {
-            View::Interface(n) | View::MonitorGroup(n) | View::BfdSession(n) => Some(n.clone()),
-            _ => None,
+        let mut ctx = edit::Context {
+            interface: None,
+            monitor_group: None,
+            bfd_session: None,
         };
-        let interface = matches!(self.view, View::Interface(_))
-            .then(|| name(&self.view))
-            .flatten();
-        let monitor_group = matches!(self.view, View::MonitorGroup(_))
-            .then(|| name(&self.view))
-            .flatten();
-        let bfd_session = matches!(self.view, View::BfdSession(_))
-            .then(|| name(&self.view))
-            .flatten();
-        let ctx = edit::Context {
-            interface: interface.as_deref(),
-            monitor_group: monitor_group.as_deref(),
-            bfd_session: bfd_session.as_deref(),
-        };
+        match &self.view {
+            View::Interface(n) => ctx.interface = Some(n),
+            View::MonitorGroup(n) => ctx.monitor_group = Some(n),
+            View::BfdSession(n) => ctx.bfd_session = Some(n),
+            View::User | View::System | View::Pim => {}
+        }
         let edit = match edit::edit_for(&self.schema, &self.candidate, &ctx, &m) {
             Ok(Some(edit)) => edit,
             Ok(None) => return Outcome::Output(String::new()),

@@ -268,6 +268,11 @@ fn system_commands_from_sub_views() {
     // `pim` alone is the PIM view (the interface view has only `pim sm` and the like).
     run(&mut s, "pim");
     assert_eq!(s.view(), &View::Pim);
+    // A command of the system view that fails leaves the session in its view.
+    run(&mut s, "interface a-dn");
+    assert_eq!(error(&mut s, "bfd nosuch"), (Incomplete, Some(11)));
+    assert_eq!(s.view(), &View::Interface("a-dn".into()));
+    run(&mut s, "pim");
     // Comments change nothing.
     run(&mut s, "# a comment");
     run(&mut s, "!another");
