@@ -1,5 +1,5 @@
-//! The ne-agent library: the NETCONF server (`netconf`), the protocol engines (`engines`),
-//! start-up (`agent`) and the command line (`cli`). The `ne-agent` binary is a thin `main`
+//! The ne-agent library: the NETCONF server (`netconf`), the VRP-style CLI core (`vrp`), the
+//! protocol engines (`engines`), start-up (`agent`) and the command line (`cli`). The `ne-agent` binary is a thin `main`
 //! over [`cli`]; the library exists so fuzz targets and benchmarks can drive the same code.
 
 pub mod agent;
@@ -8,3 +8,4 @@ pub mod clock;
 pub mod engines;
 pub mod netconf;
 pub mod northbound;
+pub mod vrp;
