@@ -254,6 +254,31 @@ def part_recovery():
     m.edit_config(target="running", config=delete_user(RECOVERY))
     connect(RECOVERY, RECOVERY_PW).close_session()
     check(refused(RECOVERY, "new-root-pw"), "the configured password is gone")
+    # The configuration renames the recovery user (ne-system:recovery-user): the generated
+    # password follows the name, and the old name is an ordinary account (none here).
+    m.edit_config(
+        target="running",
+        config=users('<recovery-user xmlns="urn:ne-agent:yang:ne-system">breakglass</recovery-user>'),
+    )
+    b = connect("breakglass", RECOVERY_PW)
+    check(refused(RECOVERY, RECOVERY_PW), "the old recovery name no longer logs in")
+    # The renamed recovery user is not restricted by access control: it may write /nacm.
+    b.edit_config(
+        target="running",
+        config='<config><nacm xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-acm">'
+        "<read-default>permit</read-default></nacm></config>",
+    )
+    # Removing the leaf gives the name back.
+    b.edit_config(
+        target="running",
+        config=users(
+            f'<recovery-user xmlns="urn:ne-agent:yang:ne-system" xmlns:nc="{NC}" '
+            'nc:operation="delete"/>'
+        ),
+    )
+    b.close_session()
+    connect(RECOVERY, RECOVERY_PW).close_session()
+    check(refused("breakglass", RECOVERY_PW), "the configured name is gone")
     m.close_session()
 
 

@@ -118,7 +118,8 @@ fn failed_logins_slow_down_that_address_only() {
 }
 
 /// `--recovery-user` renames the recovery user; a configured user of that name gives it a new
-/// password, and deleting that user brings the generated one back.
+/// password, and deleting that user brings the generated one back; `ne-system:recovery-user`
+/// renames it through the configuration (NACM follows), and removing the leaf names it back.
 #[test]
 fn recovery_user_renamed_and_given_a_new_password() {
     let agent = Agent::start("recovery", &["--recovery-user", "root"]);

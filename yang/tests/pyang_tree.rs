@@ -262,10 +262,11 @@ fn device_view_of_the_standard_modules_equals_pyang() {
     for name in ["ietf-system", "ietf-netconf-acm"] {
         let file = schema.sources.iter().position(|s| s.name == name).unwrap() as u32;
         let ours = yang::tree::print(&schema, &[file]);
+        // ne-system augments ietf-system (recovery-user): loaded too, and its own tree cut off.
         let expected = pyang_tree_with(
             &exe,
             &dir,
-            &[dir.join(format!("{name}.yang"))],
+            &[dir.join(format!("{name}.yang")), dir.join("ne-system.yang")],
             &[
                 "--features",
                 "ietf-system:authentication,local-users",
@@ -273,6 +274,10 @@ fn device_view_of_the_standard_modules_equals_pyang() {
                 dir.join("ne-system-deviations.yang").to_str().unwrap(),
             ],
         );
+        let expected = match expected.find("\nmodule: ne-system") {
+            Some(i) => expected[..i].trim_end_matches('\n').to_string() + "\n",
+            None => expected,
+        };
         assert_eq!(ours, expected, "{name}");
     }
 }

@@ -140,9 +140,8 @@ impl Server {
         f: impl FnOnce(&mut [&mut dyn datastore::Subscriber]) -> T,
     ) -> T {
         let mut users = self.users.get().map(|u| u.subscriber());
-        let mut nacm = self
-            .access
-            .subscriber(self.users.get().map(|u| u.recovery_name()));
+        let recovery = self.users.get().map(|u| u.recovery_name());
+        let mut nacm = self.access.subscriber(recovery.as_deref());
         let mut engines = self.engines.get().map(|e| e.subscriber());
         let mut subs: Vec<&mut dyn datastore::Subscriber> = Vec::with_capacity(3);
         if let Some(u) = users.as_mut() {

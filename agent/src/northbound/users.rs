@@ -116,12 +116,14 @@ pub enum PasswordCheck {
 }
 
 impl UserDb {
-    /// The recovery user's credentials merged with the configured users.
-    pub fn new(recovery: &Recovery, users: Vec<ConfigUser>) -> UserDb {
+    /// The recovery user's credentials merged with the configured users. `renamed`: the
+    /// recovery user's name from the configuration (`ne-system:recovery-user`), if set.
+    pub fn new(recovery: &Recovery, users: Vec<ConfigUser>, renamed: Option<&str>) -> UserDb {
+        let name = renamed.unwrap_or(&recovery.name);
         let mut accounts: HashMap<String, Account> = HashMap::new();
         let mut recovery_password = RecoveryPassword::Own;
         for u in users {
-            if u.name == recovery.name && u.password.is_some() {
+            if u.name == name && u.password.is_some() {
                 recovery_password = RecoveryPassword::Configured;
             }
             accounts.insert(
@@ -132,13 +134,13 @@ impl UserDb {
                 },
             );
         }
-        let r = accounts.entry(recovery.name.clone()).or_default();
+        let r = accounts.entry(name.to_string()).or_default();
         if r.password.is_none() {
             r.password = Some(recovery.password.clone());
         }
         r.keys.extend(recovery.keys.iter().cloned());
         UserDb {
-            recovery: recovery.name.clone(),
+            recovery: name.to_string(),
             recovery_password,
             accounts,
         }
@@ -193,6 +195,11 @@ impl UserDb {
         self.accounts.is_empty()
     }
 
+    /// The recovery user's name in this database.
+    pub fn recovery_name(&self) -> &str {
+        &self.recovery
+    }
+
     pub fn recovery_password(&self) -> RecoveryPassword {
         self.recovery_password
     }
@@ -220,7 +227,8 @@ impl Users {
         for p in &problems {
             warn!(path = p.path.as_deref().unwrap_or(""), problem = %p.message, "a configured user credential is ignored");
         }
-        let db = UserDb::new(&recovery, users);
+        let renamed = recovery_user(&schema, running);
+        let db = UserDb::new(&recovery, users, renamed.as_deref());
         let source = match db.recovery_password() {
             RecoveryPassword::Own => "generated or --password-file",
             RecoveryPassword::Configured => {
@@ -228,7 +236,7 @@ impl Users {
             }
         };
         info!(
-            recovery_user = %recovery.name,
+            recovery_user = %db.recovery_name(),
             password = source,
             users = db.len(),
             "user database ready"
@@ -245,16 +253,17 @@ impl Users {
         Arc::clone(&self.db.read().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// The recovery user's name (fixed for the life of the process).
-    pub fn recovery_name(&self) -> &str {
-        &self.recovery.name
+    /// The recovery user's name now (`--recovery-user`, or the configuration's
+    /// `ne-system:recovery-user`).
+    pub fn recovery_name(&self) -> String {
+        self.current().recovery_name().to_string()
     }
 
     /// The identity of a user name, known or not: NACM needs `recovery` for any session.
     pub fn identity(&self, name: &str) -> Identity {
         Identity {
             name: name.to_string(),
-            recovery: name == self.recovery.name,
+            recovery: name == self.current().recovery_name(),
         }
     }
 
@@ -289,7 +298,8 @@ impl datastore::Subscriber for UsersSubscriber<'_> {
         if !problems.is_empty() {
             return Err(problems.swap_remove(0));
         }
-        self.pending = Some(UserDb::new(&self.users.recovery, users));
+        let renamed = recovery_user(schema, new);
+        self.pending = Some(UserDb::new(&self.users.recovery, users, renamed.as_deref()));
         Ok(())
     }
 
@@ -356,6 +366,17 @@ impl Nodes {
         })
     }
 }
+
+/// The recovery user's name from `tree` (`/system/authentication/ne-system:recovery-user`).
+pub fn recovery_user(schema: &Schema, tree: &DataTree) -> Option<String> {
+    let n = Nodes::of(schema)?;
+    let leaf = schema.find_child(Some(n.authentication), NE_SYSTEM_NS, "recovery-user")?;
+    let system = tree.instances(schema, n.system).first()?;
+    let auth = system.instances(schema, n.authentication).first()?;
+    value(schema, auth, leaf).map(str::to_string)
+}
+
+const NE_SYSTEM_NS: &str = "urn:ne-agent:yang:ne-system";
 
 /// The configured users of `tree`, and what is wrong with their credentials.
 pub fn read(schema: &Schema, tree: &DataTree) -> (Vec<ConfigUser>, Vec<DataError>) {

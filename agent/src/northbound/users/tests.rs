@@ -47,7 +47,7 @@ fn recovery() -> Recovery {
 
 #[test]
 fn recovery_user_logs_in_with_its_own_password() {
-    let db = UserDb::new(&recovery(), vec![]);
+    let db = UserDb::new(&recovery(), vec![], None);
     assert_eq!(
         db.authenticate_password("admin", "generated-secret"),
         Some(Identity {
@@ -73,7 +73,7 @@ fn configured_users_log_in_with_their_hash_and_refusals_have_reasons() {
             keys: vec![key()],
         },
     ];
-    let db = UserDb::new(&recovery(), users);
+    let db = UserDb::new(&recovery(), users, None);
     assert_eq!(db.len(), 3);
     assert_eq!(
         db.check_password("alice", "alice-pw"),
@@ -107,6 +107,7 @@ fn a_configured_user_of_the_recovery_name_replaces_its_password_and_adds_keys() 
             password: Some(crypt::hash("new")),
             keys: vec![configured.clone()],
         }],
+        None,
     );
     assert_eq!(db.recovery_password(), RecoveryPassword::Configured);
     assert!(db
@@ -122,6 +123,7 @@ fn a_configured_user_of_the_recovery_name_replaces_its_password_and_adds_keys() 
             password: None,
             keys: vec![configured.clone()],
         }],
+        None,
     );
     assert_eq!(db.recovery_password(), RecoveryPassword::Own);
     assert!(db.authenticate_password("root", "generated").is_some());
@@ -138,6 +140,7 @@ fn keys_are_per_user() {
             password: None,
             keys: vec![k.clone()],
         }],
+        None,
     );
     assert!(db.accepts_key("alice", &k));
     assert!(!db.accepts_key("admin", &k));
@@ -346,4 +349,27 @@ fn commits_elsewhere_do_not_rebuild() {
     sub.prepare(&changes, &t).unwrap();
     sub.apply(&changes, &t);
     assert!(Arc::ptr_eq(&before, &users.current()));
+}
+
+#[test]
+fn the_configuration_can_rename_the_recovery_user() {
+    let recovery = Recovery::new("admin", "generated", vec![]);
+    let db = UserDb::new(
+        &recovery,
+        vec![ConfigUser {
+            name: "admin".into(),
+            password: Some(crypt::hash("old-admin")),
+            keys: vec![],
+        }],
+        Some("root"),
+    );
+    assert_eq!(db.recovery_name(), "root");
+    // The generated credentials follow the name; the old name is a plain user now.
+    assert!(db
+        .authenticate_password("root", "generated")
+        .is_some_and(|i| i.recovery));
+    assert!(db
+        .authenticate_password("admin", "old-admin")
+        .is_some_and(|i| !i.recovery));
+    assert!(db.authenticate_password("admin", "generated").is_none());
 }
