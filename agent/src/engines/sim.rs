@@ -1,7 +1,8 @@
 //! A deterministic two-device simulation of the seed scenario, in the style of quinn-proto's
 //! `Pair`: devices A and B run the production cores (BFD sessions, VRRP groups, monitor
-//! groups and the hot-backup policy in [`HotBackup`], IGMP on the downstream LAN, the mVRRP
-//! [`Gates`] and the outgoing-interface decision of [`routes::oif`]) configured from the
+//! groups and the hot-backup policy in [`HotBackup`], IGMP and PIM (hellos, DR election) on the
+//! downstream LAN, the mVRRP [`Gates`] and the outgoing-interface decision of [`routes::oif`])
+//! configured from the
 //! shipped `examples/seed/device-{a,b}.xml`, joined by simulated links on simulated time. No
 //! sockets, no root, no clock: a scenario of a minute runs in milliseconds.
 //!
@@ -28,7 +29,9 @@ use super::hot_backup::{Effect, HotBackup, Links};
 use super::igmp::iface::{self as igmp, Action as IgmpAction};
 use super::igmp::packet::Message;
 use super::mcast::gates::{Gate, Gates};
-use super::mcast::{igmp_config, routes};
+use super::mcast::{igmp_config, pim_config, routes};
+use super::pim::iface::{self as pim, Action as PimAction};
+use super::pim::packet::Message as PimMessage;
 use super::vrrp::group::State as VrrpState;
 use super::vrrp::packet as vpkt;
 
@@ -110,6 +113,9 @@ struct Device {
     hb: HotBackup,
     igmp: igmp::Interface,
     igmp_since: Instant,
+    /// PIM-SM on the LAN (the seed: `ignore-dr-state`, so the mVRRP master forwards whether or
+    /// not it is the DR).
+    pim: pim::Interface,
     gates: Gates,
 }
 
@@ -127,7 +133,10 @@ impl Device {
             .collect();
         let dn = format!("{d}-dn");
         let ic = cfg.multicast.interfaces[&dn].igmp.expect("IGMP on the LAN");
-        let igmp = igmp::Interface::new(igmp_config(&ic), cfg.interfaces[&dn].addrs[0].0, now);
+        let local = cfg.interfaces[&dn].addrs[0].0;
+        let igmp = igmp::Interface::new(igmp_config(&ic), local, now);
+        let pc = cfg.multicast.interfaces[&dn].pim.expect("PIM on the LAN");
+        let pim = pim::Interface::new(pim_config(&pc), local, now, seed_no as u32);
         let mut dev = Device {
             d,
             alive: true,
@@ -135,6 +144,7 @@ impl Device {
             hb: HotBackup::new(seed_no),
             igmp,
             igmp_since: now,
+            pim,
             gates: Gates::default(),
         };
         let cfg = dev.ports.cfg.clone();
@@ -169,6 +179,7 @@ impl Device {
         [
             self.hb.next_deadline(),
             self.igmp.next_deadline(),
+            self.pim.next_deadline(),
             self.gates.next_deadline(),
         ]
         .into_iter()
@@ -189,7 +200,7 @@ impl Device {
         let i = routes::Interface {
             ifindex: 3,
             igmp: Some(&self.igmp),
-            pim: None,
+            pim: Some(&self.pim),
             downstream: None,
             gate,
         };
@@ -214,6 +225,12 @@ enum Ev {
         src: Ipv4Addr,
         dst: Ipv4Addr,
         msg: Message,
+    },
+    /// A PIM message on the LAN for device `to`.
+    Pim {
+        to: usize,
+        src: Ipv4Addr,
+        msg: PimMessage,
     },
     /// The receiver reports its groups (a query's answer).
     Report,
@@ -422,6 +439,18 @@ impl Pair {
                 let actions = d.igmp.receive(&msg, src, dst, self.now);
                 self.igmp_actions(to, actions);
             }
+            Ev::Pim { to, src, msg } => {
+                let now = self.now;
+                let d = &mut self.dev[to];
+                if !d.alive || !d.ports.oper_up(&d.name("dn")) {
+                    return;
+                }
+                let actions = match &msg {
+                    PimMessage::Hello(h) => d.pim.receive_hello(src, h, now),
+                    _ => Vec::new(),
+                };
+                self.pim_actions(to, actions);
+            }
             Ev::Report => {
                 for g in self.joined.clone() {
                     self.report(g);
@@ -439,6 +468,11 @@ impl Pair {
         if d.gates.next_deadline().is_some_and(|t| t <= now) {
             d.gates.settle(now);
         }
+        if d.pim.next_deadline().is_some_and(|t| t <= now) {
+            let actions = d.pim.on_timer(now);
+            self.pim_actions(i, actions);
+        }
+        let d = &mut self.dev[i];
         if d.igmp.next_deadline().is_some_and(|t| t <= now) {
             let actions = d.igmp.on_timer(now);
             self.igmp_actions(i, actions);
@@ -455,6 +489,23 @@ impl Pair {
                     let (dst, msg) = (dst, msg.clone());
                     self.send(DELAY, Ev::Igmp { to, src, dst, msg });
                 }
+            }
+        }
+    }
+
+    /// PIM messages device `i` sends go to the other device on the LAN.
+    fn pim_actions(&mut self, i: usize, actions: Vec<PimAction>) {
+        let src = self.dev[i].ports.local_ip(&self.dev[i].name("dn"));
+        for a in actions {
+            if let PimAction::Send { msg, .. } = a {
+                self.send(
+                    DELAY,
+                    Ev::Pim {
+                        to: 1 - i,
+                        src,
+                        msg,
+                    },
+                );
             }
         }
     }
@@ -621,7 +672,30 @@ fn steady_state_only_the_master_forwards_every_frame_once() {
     assert!(p.dev[A].forwards(G1, p.ns(p.now)));
     assert!(!p.dev[B].forwards(G1, p.ns(p.now)));
     assert_eq!(p.dev[B].priority(), 100);
+    // PIM on the LAN: the two are neighbors and B (the higher address) is the DR, yet A, the
+    // mVRRP master, forwards: the seed's `pim ignore-dr-state`.
+    assert_eq!(p.dev[A].pim.neighbors().count(), 1);
+    assert_eq!(p.dev[B].pim.neighbors().count(), 1);
+    assert!(p.dev[B].pim.is_dr() && !p.dev[A].pim.is_dr());
     p.check_one_forwarder();
+}
+
+#[test]
+fn without_ignore_dr_state_the_master_that_is_not_dr_would_not_forward() {
+    let mut p = steady();
+    // The same state with the knob off on A: A is not the DR, so IGMP gives it no oif.
+    let mut cfg = pim::Config {
+        dr_priority: 1,
+        hello_interval: Duration::from_secs(30),
+        ignore_dr: false,
+        ignore_assert: true,
+    };
+    let now = p.now;
+    let _ = p.dev[A].pim.reconfigure(cfg.clone(), now);
+    assert!(!p.dev[A].forwards(G1, p.ns(now)));
+    cfg.ignore_dr = true;
+    let _ = p.dev[A].pim.reconfigure(cfg, now);
+    assert!(p.dev[A].forwards(G1, p.ns(now)));
 }
 
 #[test]

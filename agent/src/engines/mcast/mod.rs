@@ -139,7 +139,7 @@ pub(crate) fn igmp_config(c: &config::Igmp) -> igmp::Config {
     }
 }
 
-fn pim_config(c: &config::Pim) -> pim::Config {
+pub(crate) fn pim_config(c: &config::Pim) -> pim::Config {
     pim::Config {
         dr_priority: c.dr_priority,
         hello_interval: Duration::from_secs(u64::from(c.hello_interval_s)),
