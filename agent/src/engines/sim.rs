@@ -691,7 +691,7 @@ fn without_ignore_dr_state_the_master_that_is_not_dr_would_not_forward() {
         ignore_assert: true,
     };
     let now = p.now;
-    let _ = p.dev[A].pim.reconfigure(cfg.clone(), now);
+    let _ = p.dev[A].pim.reconfigure(cfg, now);
     assert!(!p.dev[A].forwards(G1, p.ns(now)));
     cfg.ignore_dr = true;
     let _ = p.dev[A].pim.reconfigure(cfg, now);
