@@ -62,6 +62,34 @@ fn noc_reads_and_ops_writes_its_modules_over_ssh() {
     }
 }
 
+/// The rule kinds of RFC 8341 §3.4 over SSH as real users (passwords and a key): read and write
+/// by path with list keys, rpc-name, rule order, a notification rule, users in no group,
+/// default-deny-write/-all nodes, enable-nacm, the recovery user.
+#[test]
+fn rules_of_every_kind_hold_for_real_users_over_ssh() {
+    let Some(python) = python_with("ncclient") else {
+        return;
+    };
+    let agent = Agent::start("access-rules", &[]);
+    let out = Command::new(python)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/netconf_nacm_rules.py"
+        ))
+        .arg(agent.port.to_string())
+        .arg(agent.password())
+        .arg(&agent.dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("all checks passed"),
+        "{stdout}\n{}\nagent log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        agent.log()
+    );
+}
+
 /// Ansible: the noc user's netconf_get succeeds and its netconf_config fails with
 /// access-denied; the ops user's netconf_config succeeds and is idempotent.
 #[test]
