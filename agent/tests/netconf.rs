@@ -1,84 +1,12 @@
 //! The agent as a NETCONF server: started as a process on a loopback port with its own data
 //! directory, driven by real clients (ncclient) over real SSH.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Agent {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-    /// Everything the agent logged so far.
-    log: std::sync::Arc<std::sync::Mutex<String>>,
-}
+mod support;
 
-impl Agent {
-    fn start(tag: &str) -> Agent {
-        let dir = std::env::temp_dir().join(format!("ne-agent-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        // Generating the 4096-bit RSA host key takes seconds in a debug build; give the agent a
-        // small one made by ssh-keygen (the agent keeps and uses whatever key it finds).
-        std::fs::create_dir_all(&dir).unwrap();
-        let _ = Command::new("ssh-keygen")
-            .args(["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f"])
-            .arg(dir.join("ssh_host_rsa_key"))
-            .status();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ne-agent"))
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&dir)
-            .env("RUST_LOG", "info")
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start ne-agent");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let kept = std::sync::Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Ok(mut l) = kept.lock() {
-                    l.push_str(&line);
-                    l.push('\n');
-                }
-                if let Some(rest) = line.split("listen=").nth(1) {
-                    let addr = rest.split_whitespace().next().unwrap_or("").to_string();
-                    let _ = tx.send(addr);
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the agent did not report its listening address");
-        let port = addr.rsplit(':').next().unwrap().parse().unwrap();
-        Agent {
-            child,
-            port,
-            dir,
-            log,
-        }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().map(|l| l.clone()).unwrap_or_default()
-    }
-
-    fn password(&self) -> String {
-        std::fs::read_to_string(self.dir.join("initial-admin-password"))
-            .unwrap()
-            .trim()
-            .to_string()
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use support::{python_with, tool, Agent};
 
 /// Configurations that look armed but are not, or cannot work (issue 20): refused with the places
 /// named, or shown in `<get>` and warned about in the log.
@@ -87,7 +15,7 @@ fn configuration_traps_are_refused_or_shown() {
     let Some(python) = python_with("ncclient") else {
         return;
     };
-    let agent = Agent::start("traps");
+    let agent = Agent::start("traps", &[]);
     run_checks(&python, "netconf_traps.py", &agent);
     let log = agent.log();
     assert!(
@@ -115,7 +43,7 @@ fn ncclient_drives_every_operation() {
     let Some(python) = python_with("ncclient") else {
         return;
     };
-    let agent = Agent::start("ncclient");
+    let agent = Agent::start("ncclient", &[]);
     run_checks(&python, "netconf_ncclient.py", &agent);
 }
 
@@ -141,7 +69,7 @@ fn wrong_password_is_refused_and_state_survives_restart() {
     let Some(python) = python_with("ncclient") else {
         return;
     };
-    let mut agent = Agent::start("auth");
+    let mut agent = Agent::start("auth", &[]);
     let port = agent.port;
     let probe = |password: &str, code: &str| {
         Command::new(&python)
@@ -210,27 +138,12 @@ fn wrong_password_is_refused_and_state_survives_restart() {
     assert_eq!(mode & 0o777, 0o600);
 }
 
-/// A program on PATH, or None (a failure when NE_REQUIRE_TOOLS is set).
-fn tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|d| d.join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("NE_REQUIRE_TOOLS").is_none(),
-            "{name} is required (NE_REQUIRE_TOOLS) but not on PATH"
-        );
-        eprintln!("SKIPPED: {name} not installed (tests/run and .ci/run install it)");
-    }
-    found
-}
-
 #[test]
 fn netconf_console2_configures_and_reads_back() {
     let Some(ncc) = tool("netconf-console2") else {
         return;
     };
-    let agent = Agent::start("ncc");
+    let agent = Agent::start("ncc", &[]);
     let pw = agent.password();
     let run = |args: &[&str]| {
         let out = Command::new(&ncc)
@@ -303,29 +216,12 @@ fn netconf_console2_configures_and_reads_back() {
     );
 }
 
-/// A python3 that can import `module`, or None (a failure when NE_REQUIRE_TOOLS is set).
-fn python_with(module: &str) -> Option<PathBuf> {
-    let ok = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(PathBuf::from("python3"));
-    }
-    assert!(
-        std::env::var_os("NE_REQUIRE_TOOLS").is_none(),
-        "{module} is required (NE_REQUIRE_TOOLS) but python3 cannot import it"
-    );
-    eprintln!("SKIPPED: {module} not installed (tests/run installs it)");
-    None
-}
-
 #[test]
 fn scrapli_netconf_over_openssh() {
     let Some(python) = python_with("scrapli_netconf") else {
         return;
     };
-    let agent = Agent::start("scrapli");
+    let agent = Agent::start("scrapli", &[]);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/netconf_scrapli.py");
     let out = Command::new(python)
         .arg(script)
@@ -351,7 +247,7 @@ fn yanglint_accepts_get_config_output() {
     let Some(yanglint) = tool("yanglint") else {
         return;
     };
-    let agent = Agent::start("yanglint");
+    let agent = Agent::start("yanglint", &[]);
     let seed = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../yang/tests/fixtures/seed-a.xml"
@@ -423,7 +319,7 @@ fn yang_library_state_is_valid_for_yanglint() {
         .parent()
         .unwrap()
         .join("../share/yang/modules/ietf");
-    let agent = Agent::start("yanglib");
+    let agent = Agent::start("yanglib", &[]);
     let out = Command::new(python)
         .arg("-c")
         .arg(format!(
@@ -496,7 +392,7 @@ fn yanglint_accepts_get_output_with_netconf_state_and_the_library() {
         .parent()
         .unwrap()
         .join("../share/yang/modules");
-    let agent = Agent::start("yanglint-get");
+    let agent = Agent::start("yanglint-get", &[]);
     let seed = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../yang/tests/fixtures/seed-a.xml"
@@ -601,7 +497,7 @@ fn ansible_playbook_with_netcommon_modules() {
     let Some(playbook) = tool("ansible-playbook") else {
         return;
     };
-    let agent = Agent::start("ansible");
+    let agent = Agent::start("ansible", &[]);
     let inventory = agent.dir.join("inventory.ini");
     std::fs::write(
         &inventory,
@@ -634,7 +530,7 @@ fn ansible_playbook_with_netcommon_modules() {
 /// Both host keys are offered: ed25519, and RSA for older clients (rsa-sha2 signatures).
 #[test]
 fn ed25519_and_rsa_host_keys_are_offered() {
-    let agent = Agent::start("hostkeys");
+    let agent = Agent::start("hostkeys", &[]);
     let scan = |t: &str| {
         Command::new("ssh-keyscan")
             .args(["-t", t, "-p", &agent.port.to_string(), "127.0.0.1"])
@@ -670,7 +566,7 @@ fn shipped_examples_apply_with_ansible_and_ncclient() {
             ],
         ),
     ] {
-        let agent = Agent::start(&format!("example-{dev}"));
+        let agent = Agent::start(&format!("example-{dev}"), &[]);
         if dev == 'a' {
             if let Some(playbook) = tool("ansible-playbook") {
                 let out = Command::new(playbook)
