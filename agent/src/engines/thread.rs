@@ -26,6 +26,7 @@ use super::bfd::sessions::{Resolution, Rx};
 use super::config::{self, Config, Delta, Touched};
 use super::hot_backup::{Effect, HotBackup, Links};
 use super::ifconfig::{self, Op};
+use super::mcast::io::ControlSockets;
 use super::mcast::Multicast;
 use super::netdevs::{Changes, Netdevs};
 use super::sockets::{Reserved, Sockets};
@@ -147,6 +148,8 @@ pub struct Thread {
     sock: Sockets,
     hb: HotBackup,
     mc: Multicast,
+    /// The multicast interfaces' IGMP/PIM sockets.
+    ctl: ControlSockets,
     buf: Vec<u8>,
 }
 
@@ -171,6 +174,7 @@ impl Thread {
             sock: Sockets::default(),
             hb: HotBackup::new(seed),
             mc: Multicast::new(now_ms()),
+            ctl: ControlSockets::default(),
             buf: vec![0; 65536],
         };
         d.resync_links();
@@ -212,6 +216,7 @@ impl Thread {
             if self.mc.next_deadline().is_some_and(|t| t <= now) {
                 let at = Instant::now();
                 self.mc.on_timer(now);
+                self.send_mc_frames();
                 busy("multicast timers", at);
             }
             let timeout = self
@@ -279,6 +284,9 @@ impl Thread {
         let mc_fds = self.mc.fds();
         let mc_at = fds.len();
         fds.extend(mc_fds.iter().map(|(fd, _)| *fd));
+        let ctl_fds = self.ctl.fds();
+        let ctl_at = fds.len();
+        fds.extend(ctl_fds.iter().map(|(fd, _)| *fd));
         let waited = Instant::now();
         let r = dataplane::poll::wait_readable(fds, ready, timeout);
         let over = waited.elapsed().saturating_sub(timeout);
@@ -321,7 +329,19 @@ impl Thread {
                 self.mc.readable(tag, Instant::now());
             }
         }
+        for (i, (_, name)) in ctl_fds.iter().enumerate() {
+            if !ready[ctl_at + i] {
+                continue;
+            }
+            for _ in 0..256 {
+                let Some(n) = self.ctl.recv(name, &mut self.buf) else {
+                    break;
+                };
+                self.mc.control_frame(name, &self.buf[..n], Instant::now());
+            }
+        }
         self.mc.flush(Instant::now());
+        self.send_mc_frames();
         busy("multicast packets", at);
     }
 
@@ -391,6 +411,8 @@ impl Thread {
         // Multicast (before VRRP: a new mVRRP group asks it whether IGMP is warm).
         self.mc
             .apply(&cfg.multicast, &self.dev.links, &self.dev.addrs, now);
+        self.ctl.sync(self.mc.control_interfaces(), now);
+        self.send_mc_frames();
         let mc = &self.mc;
         let igmp_wait = |i: &str, v: u8| mc.gate_ready(i, v, now);
         self.hb
@@ -470,6 +492,14 @@ impl Thread {
                     let _ = self.events.send(state::notification_xml(&n));
                 }
             }
+        }
+        self.send_mc_frames();
+    }
+
+    /// Send what the multicast engine queued on its interfaces' control sockets.
+    fn send_mc_frames(&mut self) {
+        for (name, frame) in self.mc.take_frames() {
+            self.ctl.send(&name, &frame);
         }
     }
 
@@ -634,6 +664,8 @@ impl Thread {
             self.interface_appeared(name);
         }
         self.mc.sync_links(&self.dev.links, &self.dev.addrs, now);
+        self.ctl.sync(self.mc.control_interfaces(), now);
+        self.send_mc_frames();
         if link_changed || !c.appeared.is_empty() {
             self.hb.links_changed(&self.cfg, &view!(self), now);
             self.carry_out();
@@ -657,6 +689,7 @@ impl Thread {
         self.carry_out();
         // Last: stopping the forwarder takes a moment, and BFD must not time out first.
         self.mc.stop();
+        self.send_mc_frames();
     }
 
     fn state(&mut self, stats: &HashMap<u32, LinkStats>) -> state::Snapshot {

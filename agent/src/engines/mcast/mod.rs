@@ -23,24 +23,26 @@
 //! ignore-assert-state`).
 //!
 //! Why this file is still about 1,200 lines: it holds the IGMP/PIM control plane of every
-//! interface (their sockets, the joins and asserts they exchange, timers), the forwarder's
-//! upcalls and the route recomputation that joins them. The pure decisions are already out
-//! (`routes.rs`, `gates.rs`, `sources.rs`) and the dataplane side (`forwarding.rs`); the next cut
-//! is a table of multicast interfaces that owns each one's cores and control socket.
+//! interface (the joins and asserts they exchange, timers), the forwarder's upcalls and the
+//! route recomputation that joins them. It no longer touches the control sockets (the protocol
+//! thread reads them into [`Multicast::control_frame`] and sends what [`Multicast::take_frames`]
+//! hands it, through `io.rs`); the pure decisions are out (`routes.rs`, `gates.rs`,
+//! `sources.rs`), and so is the dataplane side (`forwarding.rs`). The next cut is a table of
+//! multicast interfaces that owns each one's cores.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
 use dataplane::forward::FwdIf;
 use dataplane::mfib::{Oif, Route, Table};
 use dataplane::netlink::{self, Addr, Link, Rib};
-use dataplane::sock::PacketSocket;
 use tracing::{debug, error, info, warn};
 
 pub mod forwarding;
 pub mod gates;
+pub mod io;
 pub mod routes;
 pub mod sources;
 
@@ -61,9 +63,6 @@ use crate::engines::rib_copy::{RibCopy, Update};
 use crate::engines::rib_loader::RibLoader;
 
 const IGMP_PROTO: u8 = 2;
-/// How long an interface whose IGMP/PIM socket could not be opened waits before the next link
-/// or address event tries again.
-const CTL_RETRY: Duration = Duration::from_secs(5);
 const PIM_PROTO: u8 = 103;
 /// Upcalls handled per pass of the protocol thread.
 const UPCALLS_PER_PASS: usize = 512;
@@ -76,10 +75,6 @@ pub(in crate::engines) struct McIf {
     pub(in crate::engines) local: Ipv4Addr,
     pub(in crate::engines) prefixes: Vec<(Ipv4Addr, u8)>,
     pub(in crate::engines) up: bool,
-    pub(in crate::engines) ctl: Option<PacketSocket>,
-    /// The control socket could not be opened: not tried again before this (each try may cost
-    /// the protocol thread a socket setup, and each failure an error line).
-    pub(in crate::engines) ctl_retry_at: Option<Instant>,
     pub(in crate::engines) igmp: Option<igmp::Interface>,
     pub(in crate::engines) pim: Option<pim::Interface>,
     /// Downstream Join/Prune state (with PIM).
@@ -97,6 +92,8 @@ pub enum Event {
 }
 
 pub struct Multicast {
+    /// Frames to send on the interfaces' control sockets, in order (see [`Multicast::take_frames`]).
+    pub(in crate::engines) out: Vec<(String, Vec<u8>)>,
     pub(in crate::engines) cfg: config::Multicast,
     pub(in crate::engines) ifs: BTreeMap<String, McIf>,
     pub(in crate::engines) fwd: Forwarding,
@@ -106,7 +103,6 @@ pub struct Multicast {
     pub(in crate::engines) gates: Gates,
     pub(in crate::engines) tib: Tib,
     pub(in crate::engines) seed: u64,
-    pub(in crate::engines) buf: Vec<u8>,
     /// Memberships or sources changed: the table is rebuilt once, at [`Multicast::flush`].
     pub(in crate::engines) dirty: bool,
     /// Reads the routing table on its own thread (started on first use).
@@ -121,8 +117,6 @@ pub struct Multicast {
 /// What a descriptor of [`Multicast::fds`] is, for [`Multicast::readable`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum McFd {
-    /// The IGMP/PIM receive socket of an interface.
-    Control(String),
     /// Data upcalls from the forwarder.
     Upcalls,
     /// A copy of the routing table is ready.
@@ -175,6 +169,7 @@ fn group_mac(g: Ipv4Addr) -> [u8; 6] {
 impl Multicast {
     pub fn new(seed: u64) -> Multicast {
         Multicast {
+            out: Vec::new(),
             cfg: config::Multicast::default(),
             ifs: BTreeMap::new(),
             fwd: Forwarding::default(),
@@ -183,7 +178,6 @@ impl Multicast {
             gates: Gates::default(),
             tib: Tib::new(None, seed),
             seed,
-            buf: vec![0; 65536],
             dirty: false,
             loader: None,
             rib: RibCopy::default(),
@@ -216,8 +210,6 @@ impl Multicast {
                     local: Ipv4Addr::UNSPECIFIED,
                     prefixes: Vec::new(),
                     up: false,
-                    ctl: None,
-                    ctl_retry_at: None,
                     igmp: None,
                     pim: None,
                     ds: None,
@@ -245,7 +237,6 @@ impl Multicast {
             };
             match links.get(&name) {
                 Some(l) => {
-                    let appeared = e.index != Some(l.index);
                     e.index = Some(l.index);
                     e.mac = l.mac.unwrap_or([0; 6]);
                     if e.up && !l.oper_up {
@@ -262,19 +253,6 @@ impl Multicast {
                         .map(|a| (a.ip, a.prefix_len))
                         .collect();
                     let local = e.prefixes.first().map_or(Ipv4Addr::UNSPECIFIED, |p| p.0);
-                    let retry = e.ctl.is_none() && e.ctl_retry_at.is_none_or(|t| t <= now);
-                    if appeared || retry {
-                        match PacketSocket::open_control(l.index, 4 << 20) {
-                            Ok(s) => {
-                                e.ctl = Some(s);
-                                e.ctl_retry_at = None;
-                            }
-                            Err(err) => {
-                                e.ctl_retry_at = Some(now + CTL_RETRY);
-                                error!(interface = %name, error = %err, retry_s = CTL_RETRY.as_secs(), "cannot open the IGMP/PIM socket")
-                            }
-                        }
-                    }
                     if local != e.local {
                         e.local = local;
                         if let Some(d) = e.ds.as_mut() {
@@ -289,7 +267,6 @@ impl Multicast {
                 None => {
                     e.index = None;
                     e.up = false;
-                    e.ctl = None;
                     if let Some(d) = e.ds.as_mut() {
                         d.clear();
                         self.dirty = true;
@@ -397,15 +374,7 @@ impl Multicast {
 
     /// Descriptors to poll, with a tag for [`Multicast::readable`].
     pub fn fds(&self) -> Vec<(RawFd, McFd)> {
-        let mut v: Vec<(RawFd, McFd)> = self
-            .ifs
-            .iter()
-            .filter_map(|(n, e)| {
-                e.ctl
-                    .as_ref()
-                    .map(|s| (s.as_raw_fd(), McFd::Control(n.clone())))
-            })
-            .collect();
+        let mut v = Vec::new();
         if let Some(u) = self.fwd.upcall_fd() {
             v.push((u, McFd::Upcalls));
         }
@@ -415,9 +384,20 @@ impl Multicast {
         v
     }
 
+    /// The multicast interfaces that exist (name, ifindex): each gets a control socket.
+    pub fn control_interfaces(&self) -> impl Iterator<Item = (&str, u32)> + '_ {
+        self.ifs
+            .iter()
+            .filter_map(|(n, e)| Some((n.as_str(), e.index?)))
+    }
+
+    /// The frames to send (interface, Ethernet frame), in order (drained).
+    pub fn take_frames(&mut self) -> Vec<(String, Vec<u8>)> {
+        std::mem::take(&mut self.out)
+    }
+
     pub fn readable(&mut self, tag: &McFd, now: Instant) {
         match tag {
-            McFd::Control(name) => self.read_control(name, now),
             McFd::Upcalls => self.read_upcalls(now),
             McFd::Rib => self.rib_loaded(),
         }
@@ -562,56 +542,50 @@ impl Multicast {
         self.pim_actions(&name, a, now);
     }
 
-    fn read_control(&mut self, name: &str, now: Instant) {
-        for _ in 0..256 {
-            let Some(e) = self.ifs.get(name) else { return };
-            let Some(sock) = e.ctl.as_ref() else { return };
-            let n = match sock.recv(&mut self.buf) {
-                Ok(Some(n)) => n,
-                _ => return,
-            };
-            let f = &self.buf[..n];
+    /// A frame received on the control socket of `name` (IGMP or PIM; others are ignored).
+    pub fn control_frame(&mut self, name: &str, f: &[u8], now: Instant) {
+        {
             if f.len() < 34 {
-                continue;
+                return;
             }
             let ip = &f[14..];
             let Some((ihl, total)) = dataplane::wire::ipv4_bounds(ip) else {
-                continue;
+                return;
             };
             let src = Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
             let dst = Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]);
-            let payload = ip[ihl..total].to_vec();
+            let payload = &ip[ihl..total];
             match ip[9] {
                 IGMP_PROTO => {
-                    let msg = match super::igmp::packet::decode(&payload) {
+                    let msg = match super::igmp::packet::decode(payload) {
                         Ok(m) => m,
                         Err(err) => {
                             if let Some(e) = self.ifs.get_mut(name) {
                                 e.igmp_malformed += 1;
                             }
                             debug!(interface = %name, source = %src, error = %err, "malformed IGMP message dropped");
-                            continue;
+                            return;
                         }
                     };
                     let Some(i) = self.ifs.get_mut(name).and_then(|e| e.igmp.as_mut()) else {
-                        continue;
+                        return;
                     };
                     let a = i.receive(&msg, src, dst, now);
                     self.igmp_actions(name, a);
                 }
                 PIM_PROTO => {
-                    let msg = match PimMessage::decode(&payload) {
+                    let msg = match PimMessage::decode(payload) {
                         Ok(m) => m,
                         Err(err) => {
                             if let Some(e) = self.ifs.get_mut(name) {
                                 e.pim_malformed += 1;
                             }
                             debug!(interface = %name, source = %src, error = %err, "malformed PIM message dropped");
-                            continue;
+                            return;
                         }
                     };
                     let Some(p) = self.ifs.get_mut(name).and_then(|e| e.pim.as_mut()) else {
-                        continue;
+                        return;
                     };
                     let a = match &msg {
                         PimMessage::Hello(h) => p.receive_hello(src, h, now),
@@ -746,15 +720,13 @@ impl Multicast {
         }
     }
 
-    fn send(&self, name: &str, dst: Ipv4Addr, proto: u8, payload: &[u8]) {
+    /// Queue an IGMP/PIM message out of `name` (TTL 1; IGMP with the Router Alert option,
+    /// RFC 2113): the protocol thread sends it on the interface's control socket.
+    fn send(&mut self, name: &str, dst: Ipv4Addr, proto: u8, payload: &[u8]) {
         let Some(e) = self.ifs.get(name) else { return };
-        let (Some(sock), true) = (e.ctl.as_ref(), e.up) else {
-            return;
-        };
-        if e.local.is_unspecified() {
+        if !e.up || e.local.is_unspecified() {
             return;
         }
-        // TTL 1; IGMP carries the Router Alert option (RFC 2113).
         let options: &[u8] = if proto == IGMP_PROTO {
             &[0x94, 0x04, 0x00, 0x00]
         } else {
@@ -770,9 +742,7 @@ impl Multicast {
             options,
             payload,
         );
-        if let Err(err) = sock.send(&f) {
-            debug!(interface = %name, error = %err, "cannot send");
-        }
+        self.out.push((name.to_string(), f));
     }
 
     fn igmp_actions(&mut self, name: &str, actions: Vec<IgmpAction>) {
