@@ -38,7 +38,7 @@ pub fn encode_nodes(
 }
 
 /// Is a node left out of this view?
-fn hidden(schema: &Schema, node: &DataNode, opts: EncodeOptions) -> bool {
+pub(crate) fn hidden(schema: &Schema, node: &DataNode, opts: EncodeOptions) -> bool {
     let sn = schema.node(node.schema);
     if opts.config_only && !sn.config {
         return true;
@@ -60,7 +60,7 @@ fn hidden(schema: &Schema, node: &DataNode, opts: EncodeOptions) -> bool {
 /// by `report-all-tagged`)? A leaf is when its value equals the schema default; a leaf-list entry
 /// when the server created it from the schema defaults (a leaf-list's defaults apply only as a
 /// whole set, so an explicitly set entry is never one).
-fn is_default_node(schema: &Schema, node: &DataNode) -> bool {
+pub(crate) fn is_default_node(schema: &Schema, node: &DataNode) -> bool {
     match schema.node(node.schema).kind {
         NodeKind::Leaf => is_default_value(schema, node),
         NodeKind::LeafList => node.default,
