@@ -51,12 +51,13 @@ pub(super) fn write_value(schema: &Schema, ty: Option<&Type>, value: &str, out: 
     };
     match &ty.kind {
         TypeKind::Union(members) => {
-            // The member that takes the value, as decoding its XML form would pick it.
+            // The member whose canonical form the value is: the one that took it (a string
+            // "007" in a union of int32 and string stays a string).
             let resolver = |p: &str| module_for_prefix(schema, p);
-            match members
-                .iter()
-                .find(|m| m.canonical(schema, value, &resolver, None).is_ok())
-            {
+            match members.iter().find(|m| {
+                m.canonical(schema, value, &resolver, None)
+                    .is_ok_and(|c| c == value)
+            }) {
                 Some(m) => write_value(schema, Some(m), value, out),
                 None => write_string(value, out),
             }
@@ -80,9 +81,12 @@ pub(super) fn write_value(schema: &Schema, ty: Option<&Type>, value: &str, out: 
     }
 }
 
+/// A JSON number's integer form: no sign but '-', no leading zeros.
 fn is_integer(v: &str) -> bool {
     let digits = v.strip_prefix('-').unwrap_or(v);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
 }
 
 /// `prefix:identity` (the tree's form) -> `module-name:identity`.
