@@ -1,8 +1,6 @@
 //! The RFC 7951 JSON codec: each encoding rule on a module with every type, the device's seed
 //! configuration (XML -> tree -> JSON -> tree, and against yanglint), bad input.
 
-mod support;
-
 use yang::data::json;
 use yang::data::{self, DataError, DataTree, DecodeOptions, EncodeOptions, ErrorTag, WithDefaults};
 use yang::{Schema, SchemaBuilder};
