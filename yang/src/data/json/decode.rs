@@ -177,7 +177,8 @@ impl Decoder<'_> {
     ) -> Result<(), DataError> {
         let s = self.schema;
         let sn = s.node(id);
-        let path = format!("{parent_path}/{}", step_name(s, id));
+        // Built when needed: a leaf's path only goes into an error.
+        let path = || format!("{parent_path}/{}", step_name(s, id));
         if self.opts.config_only && !sn.config {
             return Err(DataError::new(
                 ErrorTag::InvalidValue,
@@ -187,7 +188,7 @@ impl Decoder<'_> {
                 ),
             )
             .bad_element(&sn.name)
-            .path(path));
+            .path(path()));
         }
         match sn.kind {
             NodeKind::Leaf => {
@@ -196,7 +197,7 @@ impl Decoder<'_> {
             }
             NodeKind::LeafList => {
                 let Value::Array(items) = v else {
-                    return Err(self.shape(id, "an array of values (RFC 7951 §5.3)", v, path));
+                    return Err(self.shape(id, "an array of values (RFC 7951 §5.3)", v, path()));
                 };
                 for item in items {
                     let value = self.leaf_value(id, item, &path)?;
@@ -205,6 +206,7 @@ impl Decoder<'_> {
                 Ok(())
             }
             NodeKind::Container => {
+                let path = path();
                 let Value::Object(members) = v else {
                     return Err(self.shape(id, "an object (RFC 7951 §5.1)", v, path));
                 };
@@ -213,6 +215,7 @@ impl Decoder<'_> {
                 self.insert(out, node, parent_path)
             }
             NodeKind::List => {
+                let path = path();
                 let Value::Array(items) = v else {
                     return Err(self.shape(
                         id,
@@ -239,7 +242,7 @@ impl Decoder<'_> {
                 Ok(())
             }
             NodeKind::Anydata | NodeKind::Anyxml => {
-                let content = self.anydata(id, v, &path)?;
+                let content = self.anydata(id, v, &path())?;
                 self.insert(out, DataNode::leaf(id, content), parent_path)
             }
             _ => Err(DataError::new(
@@ -268,7 +271,12 @@ impl Decoder<'_> {
     }
 
     /// Check and canonicalize a leaf or leaf-list value.
-    fn leaf_value(&self, id: NodeId, v: &Value<'_>, path: &str) -> Result<String, DataError> {
+    fn leaf_value(
+        &self,
+        id: NodeId,
+        v: &Value<'_>,
+        path: &dyn Fn() -> String,
+    ) -> Result<String, DataError> {
         let sn = self.schema.node(id);
         let scalar = match v {
             Value::Object(_) => false,
@@ -281,12 +289,12 @@ impl Decoder<'_> {
             } else {
                 "a string, number, boolean or [null] (RFC 7951 §5.2)"
             };
-            return Err(self.shape(id, want, v, path.to_string()));
+            return Err(self.shape(id, want, v, path()));
         }
         let Some(ty) = &sn.ty else {
             return match v {
                 Value::String(s) => Ok(s.to_string()),
-                _ => Err(self.shape(id, "a string", v, path.to_string())),
+                _ => Err(self.shape(id, "a string", v, path())),
             };
         };
         value::canonical(self.schema, ty, v, sn.module).map_err(|e| {
@@ -295,7 +303,7 @@ impl Decoder<'_> {
                 format!("invalid value for '{}': {}", sn.name, e.message),
             )
             .bad_element(&sn.name)
-            .path(path);
+            .path(path());
             err.app_tag = e.app_tag;
             err
         })
@@ -329,7 +337,7 @@ impl Decoder<'_> {
                 .bad_element(&kn.name)
                 .path(path));
             };
-            let v = self.leaf_value(k, kv, path)?;
+            let v = self.leaf_value(k, kv, &|| path.to_string())?;
             out.push_str(&format!("[{}={}]", step_name(s, k), quote(&v)));
         }
         Ok(out)

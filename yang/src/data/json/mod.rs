@@ -1,7 +1,8 @@
 //! The JSON encoding of YANG data (RFC 7951, `application/yang-data+json`), beside the XML one.
 //!
 //! - Member names are `module:name` at the top level and wherever the module changes (an
-//!   augmentation), `name` otherwise (§4).
+//!   augmentation), `name` otherwise (§4). On input a module name is also accepted where the
+//!   simple form would do (a RESTCONF body for a resource below the root starts with one).
 //! - Values (§6): int8..int32 and uint8..uint32 are JSON numbers; int64, uint64 and decimal64
 //!   strings; boolean `true`/`false`; empty `[null]`; enumeration, bits, binary (base64) and
 //!   string strings; identityref `module:identity` (module name, not prefix);
@@ -22,7 +23,12 @@
 //! the same errors (tags, instance-identifier paths in the tree's prefix form, `bad-element`),
 //! so the JSON and XML forms of some data decode to equal trees; [`to_json_path`] gives an error
 //! path in the JSON form for a RESTCONF `errors` body. Encoding writes straight into a `String`.
-//! Output is compact (no insignificant white space).
+//! Output is compact (no insignificant white space). Input is read by a strict RFC 8259 reader
+//! of our own ([`parse`]): numbers keep their text, so an int64 or a decimal64 is canonicalized
+//! from what was written, never through a float.
+//!
+//! Figures (`cargo run --release -p yang --example json-bench`): encode and decode of 10,000
+//! list entries beside the XML codec's, in the same run.
 
 mod decode;
 mod encode;
