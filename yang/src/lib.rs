@@ -1,6 +1,6 @@
 //! The YANG engine of ne-agent: YANG 1.1 source -> compiled schema -> data trees bound to it,
-//! with XML encoding, validation (types, constraints, XPath `must`/`when`), diff and the
-//! RFC 8340 tree printer.
+//! with XML and JSON (RFC 7951) encodings, validation (types, constraints, XPath `must`/`when`),
+//! diff and the RFC 8340 tree printer.
 
 pub mod data;
 pub mod diff;

@@ -309,7 +309,7 @@ fn start_element(
 }
 
 /// Resolve the five predefined entities and character references; anything else is refused.
-fn unescape(s: &str) -> Result<String, String> {
+pub(crate) fn unescape(s: &str) -> Result<String, String> {
     if !s.contains('&') {
         return Ok(s.to_string());
     }

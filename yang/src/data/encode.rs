@@ -38,7 +38,7 @@ pub fn encode_nodes(
 }
 
 /// Is a node left out of this view?
-fn hidden(schema: &Schema, node: &DataNode, opts: EncodeOptions) -> bool {
+pub(crate) fn hidden(schema: &Schema, node: &DataNode, opts: EncodeOptions) -> bool {
     let sn = schema.node(node.schema);
     if opts.config_only && !sn.config {
         return true;
@@ -60,7 +60,7 @@ fn hidden(schema: &Schema, node: &DataNode, opts: EncodeOptions) -> bool {
 /// by `report-all-tagged`)? A leaf is when its value equals the schema default; a leaf-list entry
 /// when the server created it from the schema defaults (a leaf-list's defaults apply only as a
 /// whole set, so an explicitly set entry is never one).
-fn is_default_node(schema: &Schema, node: &DataNode) -> bool {
+pub(crate) fn is_default_node(schema: &Schema, node: &DataNode) -> bool {
     match schema.node(node.schema).kind {
         NodeKind::Leaf => is_default_value(schema, node),
         NodeKind::LeafList => node.default,
@@ -168,7 +168,7 @@ fn value_prefixes(schema: &Schema, id: NodeId, value: &str) -> Vec<(String, Stri
     let Some(ty) = &schema.node(id).ty else {
         return Vec::new();
     };
-    if !carries_prefixes(&ty.kind) || !value.contains(':') {
+    if !carries_prefixes(schema, &ty.kind) || !value.contains(':') {
         return Vec::new();
     }
     let mut out: Vec<(String, String)> = Vec::new();
@@ -204,10 +204,18 @@ fn value_prefixes(schema: &Schema, id: NodeId, value: &str) -> Vec<(String, Stri
     out
 }
 
-fn carries_prefixes(kind: &TypeKind) -> bool {
+fn carries_prefixes(schema: &Schema, kind: &TypeKind) -> bool {
     match kind {
         TypeKind::IdentityRef(_) | TypeKind::InstanceIdentifier { .. } => true,
-        TypeKind::Union(m) => m.iter().any(|t| carries_prefixes(&t.kind)),
+        TypeKind::Union(m) => m.iter().any(|t| carries_prefixes(schema, &t.kind)),
+        // A leafref's value is its target's: an identity's prefix needs declaring too.
+        TypeKind::Leafref {
+            target: Some(t), ..
+        } => schema
+            .node(*t)
+            .ty
+            .as_ref()
+            .is_some_and(|tt| carries_prefixes(schema, &tt.kind)),
         _ => false,
     }
 }

@@ -14,6 +14,7 @@ mod defaults;
 mod edit;
 mod encode;
 mod error;
+pub mod json;
 
 use std::cmp::Ordering;
 use std::sync::Arc;

@@ -1,0 +1,3 @@
+//! Shared by the integration tests that declare `mod support;`.
+
+pub mod confgen;
