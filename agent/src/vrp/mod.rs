@@ -32,6 +32,8 @@
 //!   `[~HOST-bfd-session-to-b]`, `[~HOST-pim]`.
 //! - [`Session::candidate`], [`Session::base`] (the running tree the candidate was made from:
 //!   a commit applies `diff(base, candidate)`), [`Session::has_changes`].
+//! - [`Session::help`]`(text)` and [`Session::complete`]`(text)`: VRP's `?` and Tab, from the
+//!   command table; [`line::Editor`] is the interactive line editor that asks for them.
 //! - [`Session::committed`]`(running)` after a successful commit, [`Session::set_running`]
 //!   when the running configuration changed under the session (display commands show it).
 //! - [`CliError::render`]`(indent)`: the caret line and the message; `indent` is the width (in
@@ -61,6 +63,7 @@ pub mod commands;
 mod edit;
 pub mod grammar;
 pub mod lex;
+pub mod line;
 mod nav;
 pub mod params;
 pub mod render;
@@ -74,7 +77,7 @@ use yang::schema::Schema;
 
 use commands::{Action, Grammars, Section, SYS};
 pub use grammar::{CliError, ErrorKind};
-use grammar::{Grammar, Matched};
+use grammar::{Grammar, Matched, Next};
 use params::Params;
 
 /// Where the session is: the view decides which commands exist and what they apply to.
@@ -243,6 +246,56 @@ impl Session {
             View::BfdSession(_) => &g.bfd_session,
             View::Pim => &g.pim,
         }
+    }
+
+    /// VRP's `?`: what may come at the end of `text` here (this view's commands and those of
+    /// the views above it): keywords in full, parameters as `<name>`, `<cr>` where `text` is
+    /// a command already. Empty when `text` is no command's beginning.
+    pub fn help(&self, text: &str) -> Vec<String> {
+        let mut next = self.next(text);
+        next.sort();
+        next.dedup();
+        next.into_iter()
+            .map(|n| match n {
+                Next::Keyword(k) => k.to_string(),
+                Next::Param(p) => format!("<{p}>"),
+                Next::End => "<cr>".to_string(),
+            })
+            .collect()
+    }
+
+    /// Tab: what completes the last word of `text` when it abbreviates exactly one keyword
+    /// here (the rest of the keyword and a blank).
+    pub fn complete(&self, text: &str) -> Option<String> {
+        let word = lex::words(text).pop()?;
+        let mut keywords: Vec<&str> = self
+            .next(text)
+            .into_iter()
+            .filter_map(|n| match n {
+                Next::Keyword(k) => Some(k),
+                _ => None,
+            })
+            .collect();
+        keywords.sort_unstable();
+        keywords.dedup();
+        match keywords.as_slice() {
+            [k] if !word.quoted && word.offset + word.text.len() == text.len() => {
+                Some(format!("{} ", &k[word.text.len()..]))
+            }
+            _ => None,
+        }
+    }
+
+    fn next(&self, text: &str) -> Vec<Next> {
+        let words = lex::words(text);
+        let partial = text.chars().last().is_some_and(|c| !lex::is_blank(c));
+        let mut out = Vec::new();
+        let mut view = Some(self.view.clone());
+        while let Some(v) = view {
+            out.extend(Self::grammar(&v).next(&words, partial, &self.params));
+            view = v.parent();
+        }
+        out
     }
 
     /// Run one command line.

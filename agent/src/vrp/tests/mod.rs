@@ -3,6 +3,7 @@
 
 mod display;
 mod errors;
+mod help;
 mod robustness;
 mod roundtrip;
 mod seed;
