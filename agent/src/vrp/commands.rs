@@ -61,6 +61,8 @@ pub enum Action {
     DisplayThis,
     DisplayCandidateChanges,
     DisplayCandidateMerge,
+    /// `clear configuration candidate`: drop the session's uncommitted changes.
+    ClearCandidate,
     // Configuration: one leaf (or container) set or removed.
     Set(Scope, Path, Value),
     Unset(Scope, Path),
@@ -135,6 +137,7 @@ const COMMON: &[(&str, Action)] = &[
         "display configuration candidate merge",
         DisplayCandidateMerge,
     ),
+    ("clear configuration candidate", ClearCandidate),
 ];
 
 const USER: &[(&str, Action)] = &[

@@ -53,7 +53,8 @@
 //! `pim ignore dr-state|assert-state`), their prerequisites and neighbours, each with `undo`;
 //! views (`system-view`, `quit`, `return`), `commit [comment TEXT]`, `display
 //! current-configuration [configuration SECTION | interface IF]`, `display this`, `display
-//! configuration candidate [changes | merge]`. The table is in [`commands`]. Keywords may be
+//! configuration candidate [changes | merge]`, `clear configuration candidate` (drops the
+//! session's changes). The table is in [`commands`]. Keywords may be
 //! abbreviated to a unique prefix; a line that is no command of a sub-view (unrecognized or
 //! incomplete there) is looked up in the system view and then runs there, as VRP does with
 //! `interface X` typed in another interface's view; lines starting with `#` or `!` are
@@ -67,6 +68,8 @@ pub mod line;
 mod nav;
 pub mod params;
 pub mod render;
+pub mod shell;
+pub mod ssh;
 #[cfg(test)]
 mod tests;
 
@@ -404,6 +407,13 @@ impl Session {
                 let old = render::blocks(&self.schema, &self.base);
                 let new = render::blocks(&self.schema, &self.candidate);
                 Outcome::Output(render::changes(&old, &new))
+            }
+            Action::ClearCandidate => {
+                // Made afresh from running as it is now: a commit of others that met this
+                // session's changes no longer does.
+                self.base = self.running.clone();
+                self.candidate = self.running.clone();
+                done
             }
             Action::DisplayCandidateMerge => {
                 Outcome::Output(render::text(&render::blocks(&self.schema, &self.candidate)))
