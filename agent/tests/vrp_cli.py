@@ -4,9 +4,9 @@ usage: vrp_cli.py PART PORT RECOVERY_PASSWORD [ARGS...]
 
 PART is one of:
   get-config            print running as get-config returns it (ncclient)
-  nacm USERS RULES      configure the example users and rules (ncclient); a CLI commit of the
-                        read-only noc user is refused as access-denied, one of olive (ops) within
-                        her rules goes through
+  nacm USERS RULES      configure the example users and rules (ncclient); a CLI commit (and a
+                        rollback) of the read-only noc user is refused as access-denied, one of
+                        olive (ops) within her rules goes through
   conflict              two CLI sessions change the same node: the second commit is refused as a
                         conflict and changes nothing
   tty                   the interactive CLI on a terminal (paramiko invoke_shell): prompts, edits,
@@ -108,6 +108,15 @@ def part_nacm():
     check("olive-mg" in running(), "olive's monitor group is in running")
     status, out, err = run(olive, "system-view\nsysname olive-was-here\ncommit")
     check(status == 1 and "Access denied: user 'olive'" in err, f"olive's sysname: {err!r}")
+    # A rollback is a commit like any other: noc may not undo olive's monitor group.
+    status, out, err = run(noc, "display configuration commit list")
+    check(status == 0 and "Total commit records: 3" in out, f"noc lists the commits: {out!r}")
+    status, out, err = run(noc, "rollback configuration to commit-id 2")
+    check(
+        status == 1 and "Error: Access denied: user 'noc' may not delete" in err,
+        f"noc's rollback: {status} {err!r}",
+    )
+    check("olive-mg" in running(), "olive's monitor group stays")
 
 
 def part_conflict():

@@ -184,6 +184,30 @@ fn seed_gives_the_seed_configuration(device: &str) {
         "{}",
         agent.log()
     );
+    // The engines' state and the commit history, as exec requests.
+    for (command, want) in [
+        ("display vrrp brief", "Total:1 ".to_string()),
+        (
+            "display vrrp brief",
+            format!("{device}-ic                     Admin    10.0.0.6\n"),
+        ),
+        (
+            "display bfd session all",
+            format!("S_IP_IF     {device}-ic\n"),
+        ),
+        (
+            "display configuration commit list",
+            "Total commit records: 1\n".to_string(),
+        ),
+    ] {
+        let out = ssh(&agent, &key, &[], Some(command), b"");
+        let shown = text(&out.stdout);
+        assert!(
+            out.status.success() && shown.contains(&want),
+            "{command}: {want:?} in {shown}{}",
+            text(&out.stderr)
+        );
+    }
 }
 
 #[test]

@@ -16,9 +16,15 @@
 //!             }
 //!         }
 //!         Outcome::Quit => break,                 // `quit` in the user view
+//!         Outcome::Show(what) => write(show::...(tree)), // history, engines' state
+//!         Outcome::Rollback { id } => ...,        // like Commit, through the pipeline
 //!     }
 //! }
 //! ```
+//!
+//! [`shell::Cli`] is that loop over the server's datastores (the CLI as a management front
+//! end), and [`ssh`] runs it on an SSH channel; they are the only parts here that touch
+//! anything outside the session.
 //!
 //! - [`Session::new`]`(schema, running, hostname)`: a session in the user view; `running` is
 //!   the running configuration as the datastore holds it (with defaults), `hostname` the name
@@ -54,7 +60,8 @@
 //! views (`system-view`, `quit`, `return`), `commit [comment TEXT]`, `display
 //! current-configuration [configuration SECTION | interface IF]`, `display this`, `display
 //! configuration candidate [changes | merge]`, `clear configuration candidate` (drops the
-//! session's changes). The table is in [`commands`]. Keywords may be
+//! session's changes), `display configuration commit list`, `rollback configuration to
+//! commit-id N` (user view), `display vrrp brief`, `display bfd session all`. The table is in [`commands`]. Keywords may be
 //! abbreviated to a unique prefix; a line that is no command of a sub-view (unrecognized or
 //! incomplete there) is looked up in the system view and then runs there, as VRP does with
 //! `interface X` typed in another interface's view; lines starting with `#` or `!` are
@@ -69,6 +76,7 @@ mod nav;
 pub mod params;
 pub mod render;
 pub mod shell;
+pub mod show;
 pub mod ssh;
 #[cfg(test)]
 mod tests;
@@ -126,6 +134,26 @@ pub enum Outcome {
     },
     /// `quit` in the user view: end the session (uncommitted changes are dropped with it).
     Quit,
+    /// A display of what the session does not hold: the caller reads it (as the user may)
+    /// and renders it with [`show`].
+    Show(Show),
+    /// `rollback configuration to commit-id N`: roll running back through the pipeline, then
+    /// call [`Session::committed`].
+    Rollback {
+        id: u64,
+    },
+}
+
+/// The displays [`Outcome::Show`] asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Show {
+    /// `display configuration commit list`: from `ne-system:commit-history`
+    /// ([`show::commit_list`]).
+    CommitList,
+    /// `display vrrp brief`: from running with the engines' state ([`show::vrrp_brief`]).
+    VrrpBrief,
+    /// `display bfd session all`: the same ([`show::bfd_sessions`]).
+    BfdSessions,
 }
 
 fn grammars() -> &'static Grammars {
@@ -414,6 +442,25 @@ impl Session {
                 self.base = self.running.clone();
                 self.candidate = self.running.clone();
                 done
+            }
+            Action::DisplayCommitList => Outcome::Show(Show::CommitList),
+            Action::DisplayVrrpBrief => Outcome::Show(Show::VrrpBrief),
+            Action::DisplayBfdSessions => Outcome::Show(Show::BfdSessions),
+            Action::Rollback => {
+                if self.has_changes() {
+                    return Outcome::Error(CliError::refused(
+                        "Error: This session has uncommitted configurations: commit them, or \
+                         drop them with `clear configuration candidate` in the system view, \
+                         before a rollback.",
+                    ));
+                }
+                match m.value("commit-id").and_then(|v| v.parse().ok()) {
+                    Some(id) => Outcome::Rollback { id },
+                    None => Outcome::Error(CliError::at(
+                        ErrorKind::WrongParameter,
+                        lex::end_column(text),
+                    )),
+                }
             }
             Action::DisplayCandidateMerge => {
                 Outcome::Output(render::text(&render::blocks(&self.schema, &self.candidate)))

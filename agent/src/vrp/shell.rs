@@ -12,17 +12,18 @@
 
 use std::sync::Arc;
 
-use datastore::{CommitMeta, StoreError, Target};
+use datastore::{CommitMeta, CommitOutcome, StoreError, Target};
 use tracing::info;
 use yang::data::DataTree;
 use yang::instance_id::split_steps;
 
 use super::line::{Editor, Event};
-use super::{CliError, Outcome, Session};
-use crate::netconf::notify;
+use super::{show, CliError, Outcome, Session, Show};
 use crate::netconf::server::Server;
 use crate::netconf::BASE_NS;
-use crate::northbound::access::IETF_NETCONF;
+use crate::netconf::{notify, state};
+use crate::northbound::access::{Checker, IETF_NETCONF};
+use crate::northbound::nacm::Nacm;
 
 /// The host name the prompt shows until `sysname` sets one.
 pub const HOSTNAME: &str = "ne-agent";
@@ -104,17 +105,105 @@ impl Cli {
             Outcome::Error(e) => Err(e),
             Outcome::Commit { comment } => self.commit(comment).map(Step::Output),
             Outcome::Quit => Ok(Step::Quit),
+            Outcome::Show(what) => self.show(what).map(Step::Output),
+            Outcome::Rollback { id } => self.rollback(id).map(Step::Output),
         }
+    }
+
+    /// The access rules in force now.
+    fn nacm(&self) -> Arc<Nacm> {
+        self.server.access.current()
+    }
+
+    /// The access checks of `user` (session `id`) under `nacm`.
+    fn checker<'a>(server: &'a Server, nacm: &'a Nacm, user: &'a str, id: u32) -> Checker<'a> {
+        server
+            .access
+            .checker(nacm, user, id, server.is_recovery(user))
+    }
+
+    /// What the session's user may read of the commit history, or of running with the
+    /// engines' state.
+    fn show(&self, what: Show) -> Result<String, CliError> {
+        let server = &self.server;
+        let schema = &server.schema;
+        let nacm = self.nacm();
+        let check = Self::checker(server, &nacm, &self.user, self.id);
+        let unavailable = |e: yang::data::DataError| {
+            CliError::refused(format!(
+                "Error: The display is not available: {}",
+                e.message
+            ))
+        };
+        if what == Show::CommitList {
+            let mut tree = DataTree::new();
+            let history = state::commit_history(server).map_err(unavailable)?;
+            tree.insert(schema, history).map_err(unavailable)?;
+            return Ok(show::commit_list(schema, &check.read(&tree)));
+        }
+        let mut tree = server.store.get(Target::Running).unwrap_or_default();
+        if let Some(engines) = server.engines.get() {
+            let state = engines.state().ok_or_else(|| {
+                CliError::refused("Error: The protocol engines did not answer in time.")
+            })?;
+            yang::data::merge(schema, &mut tree, state);
+        }
+        let tree = check.read(&tree);
+        Ok(match what {
+            Show::VrrpBrief => show::vrrp_brief(schema, &tree),
+            Show::BfdSessions | Show::CommitList => show::bfd_sessions(schema, &tree),
+        })
+    }
+
+    /// Roll running back to what it was after commit `id`, as ne-system:rollback does.
+    fn rollback(&mut self, id: u64) -> Result<String, CliError> {
+        let (server, user) = (Arc::clone(&self.server), self.user.clone());
+        let nacm = self.nacm();
+        let check = Self::checker(&server, &nacm, &user, self.id);
+        check
+            .exec(
+                "ne-system",
+                "rollback",
+                server.schema.find_rpc(state::SYSTEM_NS, "rollback"),
+            )
+            .map_err(|e| refusal(&StoreError::Denied(e)))?;
+        let meta = CommitMeta {
+            user: self.user.clone(),
+            session: self.id,
+            comment: Some(format!("rollback to commit {id}")),
+        };
+        let out = server
+            .with_subscribers(|subs| server.store.checked(&check).rollback(id, &meta, subs))
+            .map_err(|e| refusal(&e))?;
+        let running = self.published(&out, &check);
+        self.session.committed(&running);
+        Ok(match out.id {
+            Some(n) => format!("Info: Rolled back to commit {id} as commit {n}.\n"),
+            None => format!("Info: The configuration is already as it was after commit {id}.\n"),
+        })
+    }
+
+    /// After a commit: announce the change (netconf-config-change) and give running as the
+    /// user may read it.
+    fn published(&mut self, out: &CommitOutcome, check: &Checker<'_>) -> DataTree {
+        let server = &self.server;
+        if out.id.is_some() {
+            server.events.publish(notify::config_change(
+                &self.user,
+                self.id,
+                &self.source,
+                &out.changes,
+            ));
+        }
+        self.generation = server.store.generation();
+        check.read(&server.store.get(Target::Running).unwrap_or_default())
     }
 
     /// Commit the session's changes through the pipeline, as the logged-in user.
     fn commit(&mut self, comment: Option<String>) -> Result<String, CliError> {
-        let server = Arc::clone(&self.server);
-        let nacm = server.access.current();
-        let check =
-            server
-                .access
-                .checker(&nacm, &self.user, self.id, server.is_recovery(&self.user));
+        let (server, user) = (Arc::clone(&self.server), self.user.clone());
+        let nacm = self.nacm();
+        let check = Self::checker(&server, &nacm, &user, self.id);
         // The user's right to commit at all, as for NETCONF's <commit>.
         check
             .exec(
@@ -142,16 +231,7 @@ impl Cli {
             info!(user = %self.user, session = self.id, error = %e, "cli commit refused");
             refusal(&e)
         })?;
-        if out.id.is_some() {
-            server.events.publish(notify::config_change(
-                &self.user,
-                self.id,
-                &self.source,
-                &out.changes,
-            ));
-        }
-        self.generation = server.store.generation();
-        let running = check.read(&server.store.get(Target::Running).unwrap_or_default());
+        let running = self.published(&out, &check);
         self.session.committed(&running);
         Ok(String::new())
     }

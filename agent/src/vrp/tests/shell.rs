@@ -8,7 +8,7 @@ use datastore::Target;
 use super::seed::A_XML;
 use super::*;
 use crate::netconf::server::{Limits, Server};
-use crate::vrp::shell::{Cli, Printed};
+use crate::vrp::shell::{self, Cli, Printed};
 
 const A_VRP: &str = include_str!("../../../../examples/seed/device-a.vrp");
 
@@ -228,4 +228,56 @@ fn the_terminal_shows_prompts_echo_and_asks_before_dropping_changes() {
     }
     assert!(display(&running(&f)).contains("vrrp vrid 1 virtual-ip 10.0.0.6"));
     assert!(!display(&running(&f)).contains("sysname"));
+}
+
+#[test]
+fn commit_list_and_rollback_through_the_pipeline() {
+    let f = fixture("rollback");
+    let mut c = cli(&f, 1);
+    batch_lines(&mut c, A_VRP).unwrap();
+    batch_lines(&mut c, "sysname r1\ncommit comment the lab name\nreturn").unwrap();
+    let list = match c.line("display configuration commit list") {
+        Ok(shell::Step::Output(s)) => s,
+        other => panic!("{other:?}"),
+    };
+    assert!(list.starts_with("Total commit records: 2\n"), "{list}");
+    let rows: Vec<&str> = list.lines().filter(|l| l.starts_with(['1', '2'])).collect();
+    assert!(
+        rows.len() == 2
+            && rows[0].starts_with("1     2         admin ")
+            && rows[0].ends_with("the lab name")
+            && rows[1].starts_with("2     1         admin "),
+        "{list}"
+    );
+    // Not while this session has changes of its own.
+    batch_lines(&mut c, "system-view\nsysname r2\nreturn").unwrap();
+    let e = batch_lines(&mut c, "rollback configuration to commit-id 1").unwrap_err();
+    assert!(e.contains("uncommitted configurations"), "{e}");
+    batch_lines(&mut c, "system-view\nclear configuration candidate\nreturn").unwrap();
+    assert_eq!(
+        c.line("rollback configuration to commit-id 1"),
+        Ok(shell::Step::Output(
+            "Info: Rolled back to commit 1 as commit 3.\n".into()
+        ))
+    );
+    assert!(!display(&running(&f)).contains("sysname"));
+    assert_eq!(c.session().prompt(), "<ne-agent>", "the session follows");
+    let history = f.server.store.history();
+    assert_eq!(history[2].comment.as_deref(), Some("rollback to commit 1"));
+    let e = batch_lines(&mut c, "rollback configuration to commit-id 99").unwrap_err();
+    assert_eq!(e, "Error: No commit 99 in the history");
+    // Without engines the displays show the configuration: nothing active.
+    let brief = match c.line("display vrrp brief") {
+        Ok(shell::Step::Output(s)) => s,
+        other => panic!("{other:?}"),
+    };
+    assert!(brief.contains("\n1     Initialize   a-ic "), "{brief}");
+    let bfd = match c.line("display bfd session all") {
+        Ok(shell::Step::Output(s)) => s,
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        bfd.contains("10    20         10.0.0.2        Down"),
+        "{bfd}"
+    );
 }
