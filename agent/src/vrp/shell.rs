@@ -437,9 +437,12 @@ fn refusal(e: &StoreError) -> CliError {
             places.join("; ")
         ));
     }
-    let lines: Vec<String> = e
-        .to_data_errors()
+    // A handful says what is wrong; thousands of the same would bury it.
+    const SHOWN: usize = 5;
+    let errors = e.to_data_errors();
+    let mut lines: Vec<String> = errors
         .iter()
+        .take(SHOWN)
         .map(|d| {
             let mut m = capitalized(&d.message);
             // A leafref's message names its place already.
@@ -451,6 +454,12 @@ fn refusal(e: &StoreError) -> CliError {
             format!("Error: {m}")
         })
         .collect();
+    if errors.len() > SHOWN {
+        lines.push(format!(
+            "Error: ... and {} more problems (nothing was committed).",
+            errors.len() - SHOWN
+        ));
+    }
     CliError::refused(lines.join("\n"))
 }
 

@@ -124,6 +124,21 @@ fn a_bad_line_stops_the_batch_and_commits_nothing() {
         "line 3: commit\nError: Mandatory node 'local-discriminator' is missing (at bfd session x)\n"
     );
     assert_eq!(f.server.store.generation(), 0);
+    // Many problems: the first few, and how many more.
+    let many: String = (0..20)
+        .map(|i| format!("monitor-group g{i}\nbinding interface e{i}\nquit\n"))
+        .collect();
+    let (status, _, err) = batch(&mut cli(&f, 1), &format!("system-view\n{many}commit"));
+    assert_eq!(status, 1);
+    assert_eq!(
+        err.lines().filter(|l| l.contains("refers to")).count(),
+        5,
+        "{err}"
+    );
+    assert!(
+        err.ends_with("Error: ... and 15 more problems (nothing was committed).\n"),
+        "{err}"
+    );
     // Uncommitted changes are discarded, and said so; the batch still succeeded.
     let (status, _, err) = batch(&mut cli(&f, 1), "system-view\nsysname x");
     assert_eq!(status, 0);
