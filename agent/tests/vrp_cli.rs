@@ -289,6 +289,15 @@ fn openssh_with_a_terminal_gets_the_interactive_cli() {
     ] {
         assert!(screen.contains(want), "{want:?} in {screen:?}");
     }
+    // A command with a terminal (`ssh -t`): its lines end as a terminal wants them.
+    let out = ssh(
+        &agent,
+        &key,
+        &["-tt"],
+        Some("display current-configuration"),
+        b"",
+    );
+    assert_eq!(text(&out.stdout), "#\r\nsysname r1\r\n#\r\nreturn\r\n");
 }
 
 /// A user under access control: the read-only user's commit is refused as access denied,

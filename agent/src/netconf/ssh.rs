@@ -282,9 +282,13 @@ impl russh::server::Handler for Connection {
         data: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        self.terminals.remove(&channel_id);
+        let terminal = self.terminals.remove(&channel_id);
         let command = String::from_utf8_lossy(data).into_owned();
-        self.cli(channel_id, vrp::ssh::Mode::Exec(command), session)
+        self.cli(
+            channel_id,
+            vrp::ssh::Mode::Exec { command, terminal },
+            session,
+        )
     }
 
     async fn subsystem_request(

@@ -20,8 +20,9 @@ pub enum Mode {
     Interactive,
     /// A shell without one: command lines on standard input.
     Batch,
-    /// An exec request: its command (lines separated by newlines).
-    Exec(String),
+    /// An exec request: its command (lines separated by newlines); `terminal` when the
+    /// client asked for one too (`ssh -t`: its output then needs CR LF).
+    Exec { command: String, terminal: bool },
 }
 
 /// Run a CLI session on `channel` to its end.
@@ -45,14 +46,20 @@ pub async fn run(
     };
     let id = guard.id;
     info!(session = id, %user, ?mode, "cli session started");
+    // External NACM groups: read again if the file changed since (one stat per login).
+    server.access.groups.refresh();
     let idle = server.limits.idle_timeout;
     let mut cli = Cli::new(Arc::clone(&server), &user, id, &source);
     let mut status = None;
-    if let Mode::Exec(command) = &mode {
+    if let Mode::Exec { command, terminal } = &mode {
         let mut printed = Printed::default();
         let s = cli
             .batch(command.as_bytes(), &mut printed)
             .unwrap_or_else(|| cli.batch_end(&mut printed));
+        if *terminal {
+            printed.stdout = crlf(&printed.stdout);
+            printed.stderr = crlf(&printed.stderr);
+        }
         send(&channel, printed).await;
         status = Some(s);
     }
@@ -116,6 +123,18 @@ pub async fn run(
         uncommitted = cli.session().has_changes(),
         "cli session ended"
     );
+}
+
+/// Newlines as a terminal wants them.
+fn crlf(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + text.len() / 32);
+    for &b in text {
+        if b == b'\n' {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
 }
 
 async fn send(channel: &Channel<Msg>, printed: Printed) {
