@@ -89,6 +89,26 @@ impl Checked<'_> {
         )
     }
 
+    /// Commit a private candidate (the CLI's): `candidate` was made from running as it was
+    /// (`base`), and its changes are applied to running as it is under the datastore's lock.
+    /// Changes others committed meanwhile to other nodes stay; if they changed any of the
+    /// same nodes differently, [`StoreError::Conflict`] names those nodes and nothing changes.
+    pub fn commit_private(
+        &self,
+        base: &DataTree,
+        candidate: &DataTree,
+        meta: &CommitMeta,
+        subscribers: &mut [&mut dyn Subscriber],
+    ) -> Result<CommitOutcome, StoreError> {
+        self.store.commit_inner(
+            |st| self.store.running_rebased(st, base, candidate),
+            meta,
+            subscribers,
+            plain_commit(meta.session),
+            self.check,
+        )
+    }
+
     /// Roll running back to the state after commit `id`, through the full pipeline.
     pub fn rollback(
         &self,

@@ -26,6 +26,9 @@ pub enum StoreError {
     Confirm(String),
     /// Disk or database trouble; nothing was changed.
     Storage(String),
+    /// A private candidate's changes meet changes committed meanwhile by others to the same
+    /// nodes (their instance-identifiers): nothing was changed.
+    Conflict(Vec<String>),
 }
 
 impl StoreError {
@@ -53,6 +56,21 @@ impl StoreError {
                 format!("no commit {id} in the history"),
             )],
             StoreError::Confirm(m) => vec![DataError::new(ErrorTag::InvalidValue, m.clone())],
+            StoreError::Conflict(paths) => {
+                let mut e = DataError::new(
+                    ErrorTag::OperationFailed,
+                    format!(
+                        "the configuration was changed by another session since this one's \
+                         changes were made from it, at {}; nothing was committed",
+                        paths.join(", ")
+                    ),
+                )
+                .app_tag("commit-conflict");
+                if let Some(first) = paths.first() {
+                    e = e.path(first.clone());
+                }
+                vec![e]
+            }
             StoreError::Storage(m) => vec![DataError::new(
                 ErrorTag::OperationFailed,
                 format!("storage failure, nothing was changed: {m}"),

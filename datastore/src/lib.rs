@@ -10,6 +10,7 @@ pub mod confirmed;
 mod error;
 mod journal;
 pub mod log;
+mod rebase;
 mod reclaim;
 mod store;
 

@@ -29,6 +29,7 @@ use crate::confirmed::{CommitRequest, Pending, DEFAULT_TIMEOUT_S};
 use crate::error::StoreError;
 use crate::journal;
 use crate::log::{ChangeSummary, ChunkImage, CommitInfo, CommitRecord, HISTORY};
+use crate::rebase::{rebase, Rebase};
 use crate::reclaim::Reclaimer;
 
 const GENERATION: &[u8] = b"m:generation";
@@ -612,6 +613,19 @@ impl Datastore {
         let mut tree = st.running.clone();
         apply_edit(&self.schema, &mut tree, config, default_op).map_err(StoreError::Edit)?;
         Ok(tree)
+    }
+
+    /// Running with a private candidate's changes (see [`crate::rebase`]), under the state lock.
+    pub(crate) fn running_rebased(
+        &self,
+        st: &State,
+        base: &DataTree,
+        candidate: &DataTree,
+    ) -> Result<DataTree, StoreError> {
+        rebase(&self.schema, base, candidate, &st.running).map_err(|e| match e {
+            Rebase::Conflict(paths) => StoreError::Conflict(paths),
+            Rebase::Failed(e) => StoreError::Edit(e),
+        })
     }
 
     /// The pipeline; `confirm` decides, under the state lock, what happens to the

@@ -248,3 +248,60 @@ fn insert_positions_user_ordered_entries() {
         (ErrorTag::BadAttribute, Some("missing-instance"))
     );
 }
+
+/// `put` sets, replaces and removes one node at an instance-identifier, copying only its path.
+#[test]
+fn put_sets_replaces_and_removes_a_node() {
+    let s = schema();
+    let mut t = DataTree::new();
+    edit(
+        &s,
+        &mut t,
+        &format!("<bfd {BFD}>{}{}</bfd>", session("a", 1), session("c", 3)),
+        EditOp::Merge,
+    )
+    .unwrap();
+    let before = t.clone();
+    let mut other = DataTree::new();
+    edit(
+        &s,
+        &mut other,
+        &format!("<bfd {BFD}>{}</bfd>", session("b", 2)),
+        EditOp::Merge,
+    )
+    .unwrap();
+    let b = "/bfd:bfd/bfd:session[bfd:name='b']";
+    let new_b = other.find(&s, b).unwrap().clone();
+    // Inserted in key order, between a and c.
+    t.put(&s, b, Some(new_b)).unwrap();
+    let xml = explicit(&s, &t);
+    let (ia, ib, ic) = (
+        xml.find("<name>a</name>").unwrap(),
+        xml.find("<name>b</name>").unwrap(),
+        xml.find("<name>c</name>").unwrap(),
+    );
+    assert!(ia < ib && ib < ic, "{xml}");
+    // A leaf replaced: the untouched entry stays shared with the old tree.
+    let leaf = "/bfd:bfd/bfd:session[bfd:name='a']/bfd:detect-multiplier";
+    let five = Arc::new(data::DataNode::leaf(t.find(&s, leaf).unwrap().schema, "5"));
+    t.put(&s, leaf, Some(five)).unwrap();
+    assert!(explicit(&s, &t).contains("<detect-multiplier>5</detect-multiplier>"));
+    let c = "/bfd:bfd/bfd:session[bfd:name='c']";
+    assert!(Arc::ptr_eq(
+        t.find(&s, c).unwrap(),
+        before.find(&s, c).unwrap()
+    ));
+    // Removed; removing what is not there is no error.
+    t.put(&s, b, None).unwrap();
+    t.put(&s, b, None).unwrap();
+    assert!(t.find(&s, b).is_none());
+    // A node whose parent is missing is refused.
+    let e = t
+        .put(
+            &s,
+            "/bfd:bfd/bfd:session[bfd:name='x']/bfd:detect-multiplier",
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(e.tag, ErrorTag::DataMissing);
+}

@@ -36,9 +36,22 @@ struct SessionEntry {
     info: Arc<SessionInfo>,
 }
 
+/// How a session reached the server.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// The `netconf` subsystem of the SSH server.
+    #[default]
+    NetconfSsh,
+    /// The VRP-style CLI (an SSH shell or exec request). Its sessions share the session ids,
+    /// the session limit and kill-session with NETCONF's, but are not NETCONF sessions:
+    /// netconf-state does not list them and no netconf-session-start/-end is sent for them.
+    CliSsh,
+}
+
 /// What netconf-state reports about a session (RFC 6022 §2.1.4).
 #[derive(Debug, Default)]
 pub struct SessionInfo {
+    pub transport: Transport,
     pub user: String,
     pub source_host: String,
     pub login_ms: u64,
@@ -91,6 +104,9 @@ pub struct SessionGuard {
 impl Drop for SessionGuard {
     fn drop(&mut self) {
         self.server.end_session(self.id, &self.info.user);
+        if self.info.transport != Transport::NetconfSsh {
+            return;
+        }
         self.server.events.publish(super::notify::session_event(
             false,
             &self.info.user,
@@ -158,8 +174,18 @@ impl Server {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Register a new session, unless the session limit is reached.
+    /// Register a new NETCONF session, unless the session limit is reached.
     pub fn register(self: &Arc<Self>, user: &str, source_host: &str) -> Option<SessionGuard> {
+        self.register_as(Transport::NetconfSsh, user, source_host)
+    }
+
+    /// Register a new session of `transport`, unless the session limit is reached.
+    pub fn register_as(
+        self: &Arc<Self>,
+        transport: Transport,
+        user: &str,
+        source_host: &str,
+    ) -> Option<SessionGuard> {
         let mut t = self.table();
         if t.len() >= self.limits.max_sessions {
             self.stats.dropped_sessions.fetch_add(1, Ordering::Relaxed);
@@ -169,6 +195,7 @@ impl Server {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = watch::channel(false);
         let info = Arc::new(SessionInfo {
+            transport,
             user: user.to_string(),
             source_host: source_host.to_string(),
             login_ms: now_ms(),
@@ -181,13 +208,15 @@ impl Server {
                 info: Arc::clone(&info),
             },
         );
-        self.events.publish(super::notify::session_event(
-            true,
-            user,
-            id,
-            source_host,
-            "",
-        ));
+        if transport == Transport::NetconfSsh {
+            self.events.publish(super::notify::session_event(
+                true,
+                user,
+                id,
+                source_host,
+                "",
+            ));
+        }
         Some(SessionGuard {
             id,
             reason: "dropped",

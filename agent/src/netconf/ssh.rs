@@ -1,6 +1,6 @@
-//! The SSH transport: russh server, `netconf` subsystem (RFC 6242 §3), password and public-key
-//! authentication against the user database, host keys generated once and kept in the data
-//! directory.
+//! The SSH transport: russh server, `netconf` subsystem (RFC 6242 §3), the VRP-style CLI on
+//! `shell` and `exec` requests (`vrp::ssh`), password and public-key authentication against
+//! the user database, host keys generated once and kept in the data directory.
 //!
 //! Hardening, as OpenSSH does it: failed logins from one source address make its further
 //! attempts wait (`northbound::throttle`; other addresses and open sessions are unaffected),
@@ -8,7 +8,7 @@
 //! closed at once) and closed after a grace time (`LoginGraceTime`). Every login, refusal and
 //! connection end is logged with user, source address and transport.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use russh::keys::{Algorithm, HashAlg, PrivateKey, PublicKey};
 use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
-use russh::{Channel, ChannelId, Disconnect, MethodKind, MethodSet};
+use russh::{Channel, ChannelId, Disconnect, MethodKind, MethodSet, Pty};
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
@@ -27,6 +27,7 @@ use super::server::Server;
 use super::session;
 use crate::northbound::throttle::{self, Throttle};
 use crate::northbound::users::{Identity, PasswordCheck, Users};
+use crate::vrp;
 
 /// The transport name in audit records.
 const TRANSPORT: &str = "ssh";
@@ -79,6 +80,8 @@ struct Connection {
     deadline: Instant,
     shared: Arc<Shared>,
     channels: HashMap<ChannelId, Channel<Msg>>,
+    /// Channels whose client asked for a terminal: their shell is the interactive CLI.
+    terminals: HashSet<ChannelId>,
 }
 
 impl Connection {
@@ -135,6 +138,27 @@ impl Connection {
             "login"
         );
         reject()
+    }
+}
+
+impl Connection {
+    /// Start the CLI on a channel (a shell or exec request).
+    fn cli(
+        &mut self,
+        channel_id: ChannelId,
+        mode: vrp::ssh::Mode,
+        session: &mut Session,
+    ) -> Result<(), russh::Error> {
+        let Some(channel) = self.channels.remove(&channel_id) else {
+            return session.channel_failure(channel_id);
+        };
+        session.channel_success(channel_id)?;
+        let server = Arc::clone(&self.server);
+        let user = self.shared.identity().map(|i| i.name).unwrap_or_default();
+        let source = self.peer.ip().to_string();
+        let span = info_span!("cli", %user, %source, transport = TRANSPORT);
+        tokio::spawn(vrp::ssh::run(channel, server, user, source, mode).instrument(span));
+        Ok(())
     }
 }
 
@@ -217,6 +241,54 @@ impl russh::server::Handler for Connection {
         self.channels.insert(channel.id(), channel);
         reply.accept().await;
         Ok(())
+    }
+
+    async fn pty_request(
+        &mut self,
+        channel_id: ChannelId,
+        _term: &str,
+        _cols: u32,
+        _rows: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _modes: &[(Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if self.channels.contains_key(&channel_id) {
+            self.terminals.insert(channel_id);
+            session.channel_success(channel_id)?;
+        } else {
+            session.channel_failure(channel_id)?;
+        }
+        Ok(())
+    }
+
+    async fn shell_request(
+        &mut self,
+        channel_id: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let mode = if self.terminals.remove(&channel_id) {
+            vrp::ssh::Mode::Interactive
+        } else {
+            vrp::ssh::Mode::Batch
+        };
+        self.cli(channel_id, mode, session)
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel_id: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let terminal = self.terminals.remove(&channel_id);
+        let command = String::from_utf8_lossy(data).into_owned();
+        self.cli(
+            channel_id,
+            vrp::ssh::Mode::Exec { command, terminal },
+            session,
+        )
     }
 
     async fn subsystem_request(
@@ -379,6 +451,7 @@ pub async fn serve(
             deadline,
             shared: Arc::clone(&shared),
             channels: HashMap::new(),
+            terminals: HashSet::new(),
         };
         let config = Arc::clone(&config);
         tokio::spawn(connection(config, stream, handler, shared, peer, deadline));

@@ -9,6 +9,8 @@ pub const MC: &str = "urn:ne-agent:yang:ne-multicast";
 pub const MG: &str = "urn:ne-agent:yang:ne-monitor-group";
 pub const BFD: &str = "urn:ne-agent:yang:ne-bfd";
 pub const SYS: &str = "urn:ietf:params:xml:ns:yang:ietf-system";
+/// The agent's own module (commit history, rollback).
+pub const NSYS: &str = "urn:ne-agent:yang:ne-system";
 
 /// Steps from a scope's node to a leaf or container: (namespace, name).
 pub type Path = &'static [(&'static str, &'static str)];
@@ -61,6 +63,14 @@ pub enum Action {
     DisplayThis,
     DisplayCandidateChanges,
     DisplayCandidateMerge,
+    /// `clear configuration candidate`: drop the session's uncommitted changes.
+    ClearCandidate,
+    /// What the session does not hold (the commit history, the engines' state).
+    DisplayCommitList,
+    DisplayVrrpBrief,
+    DisplayBfdSessions,
+    /// `rollback configuration to commit-id N`.
+    Rollback,
     // Configuration: one leaf (or container) set or removed.
     Set(Scope, Path, Value),
     Unset(Scope, Path),
@@ -135,6 +145,10 @@ const COMMON: &[(&str, Action)] = &[
         "display configuration candidate merge",
         DisplayCandidateMerge,
     ),
+    ("clear configuration candidate", ClearCandidate),
+    ("display configuration commit list", DisplayCommitList),
+    ("display vrrp brief", DisplayVrrpBrief),
+    ("display bfd session all", DisplayBfdSessions),
 ];
 
 const USER: &[(&str, Action)] = &[
@@ -146,6 +160,10 @@ const USER: &[(&str, Action)] = &[
         "display current-configuration interface <ifname>",
         DisplayInterface,
     ),
+    ("display configuration commit list", DisplayCommitList),
+    ("display vrrp brief", DisplayVrrpBrief),
+    ("display bfd session all", DisplayBfdSessions),
+    ("rollback configuration to commit-id <commit-id>", Rollback),
 ];
 
 const SYSTEM: &[(&str, Action)] = &[

@@ -122,6 +122,16 @@ impl<A> Matched<A> {
     }
 }
 
+/// What may come next on a line (for Tab completion and `?` help).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Next {
+    Keyword(&'static str),
+    /// A parameter, by its name in the command table.
+    Param(&'static str),
+    /// The line is a command as it is (VRP's `<cr>`).
+    End,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tok {
     Keyword(&'static str),
@@ -283,6 +293,63 @@ impl<A: Clone + PartialEq + fmt::Debug> Grammar<A> {
             }),
             None => Err(CliError::at(ErrorKind::Incomplete, lex::end_column(line))),
         }
+    }
+
+    /// What may come after a line's `words` (Tab and `?`): when `partial`, what the last of
+    /// them may be (keywords it abbreviates, parameters it fits); otherwise what may follow
+    /// them, with [`Next::End`] where the line is a command already. Empty when the words
+    /// before that are no command's.
+    pub fn next(&self, words: &[Word<'_>], partial: bool, check: &dyn ParamCheck) -> Vec<Next> {
+        let (done, last) = match (partial, words.split_last()) {
+            (true, Some((last, done))) => (done, Some(last)),
+            _ => (words, None),
+        };
+        let mut node = 0;
+        for w in done {
+            let children = &self.nodes[node].children;
+            match self.keyword(children, w) {
+                Ok(Some((c, _))) => {
+                    node = c;
+                    continue;
+                }
+                Ok(None) => {}
+                Err(_) => return Vec::new(),
+            }
+            let param = children.iter().copied().find(|&c| match self.nodes[c].tok {
+                // A text parameter takes the rest of the line: nothing more to offer.
+                Some(Tok::Param(p)) => !check.is_text(p) && check.check(p, w.text).is_some(),
+                _ => false,
+            });
+            match param {
+                Some(c) => node = c,
+                None => return Vec::new(),
+            }
+        }
+        let mut out = Vec::new();
+        for &c in &self.nodes[node].children {
+            match (self.nodes[c].tok, last) {
+                (Some(Tok::Keyword(k)), None) => out.push(Next::Keyword(k)),
+                (Some(Tok::Keyword(k)), Some(w)) => {
+                    if !w.quoted
+                        && k.len() >= w.text.len()
+                        && k.as_bytes()[..w.text.len()].eq_ignore_ascii_case(w.text.as_bytes())
+                    {
+                        out.push(Next::Keyword(k));
+                    }
+                }
+                (Some(Tok::Param(p)), None) => out.push(Next::Param(p)),
+                (Some(Tok::Param(p)), Some(w)) => {
+                    if check.is_text(p) || check.check(p, w.text).is_some() {
+                        out.push(Next::Param(p));
+                    }
+                }
+                (None, _) => {}
+            }
+        }
+        if last.is_none() && self.nodes[node].action.is_some() {
+            out.push(Next::End);
+        }
+        out
     }
 
     /// The keyword child that `w` names: in full (case-insensitively), or as the one keyword it

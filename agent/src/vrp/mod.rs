@@ -16,9 +16,15 @@
 //!             }
 //!         }
 //!         Outcome::Quit => break,                 // `quit` in the user view
+//!         Outcome::Show(what) => write(show::...(tree)), // history, engines' state
+//!         Outcome::Rollback { id } => ...,        // like Commit, through the pipeline
 //!     }
 //! }
 //! ```
+//!
+//! [`shell::Cli`] is that loop over the server's datastores (the CLI as a management front
+//! end), and [`ssh`] runs it on an SSH channel; they are the only parts here that touch
+//! anything outside the session.
 //!
 //! - [`Session::new`]`(schema, running, hostname)`: a session in the user view; `running` is
 //!   the running configuration as the datastore holds it (with defaults), `hostname` the name
@@ -32,6 +38,8 @@
 //!   `[~HOST-bfd-session-to-b]`, `[~HOST-pim]`.
 //! - [`Session::candidate`], [`Session::base`] (the running tree the candidate was made from:
 //!   a commit applies `diff(base, candidate)`), [`Session::has_changes`].
+//! - [`Session::help`]`(text)` and [`Session::complete`]`(text)`: VRP's `?` and Tab, from the
+//!   command table; [`line::Editor`] is the interactive line editor that asks for them.
 //! - [`Session::committed`]`(running)` after a successful commit, [`Session::set_running`]
 //!   when the running configuration changed under the session (display commands show it).
 //! - [`CliError::render`]`(indent)`: the caret line and the message; `indent` is the width (in
@@ -51,7 +59,9 @@
 //! `pim ignore dr-state|assert-state`), their prerequisites and neighbours, each with `undo`;
 //! views (`system-view`, `quit`, `return`), `commit [comment TEXT]`, `display
 //! current-configuration [configuration SECTION | interface IF]`, `display this`, `display
-//! configuration candidate [changes | merge]`. The table is in [`commands`]. Keywords may be
+//! configuration candidate [changes | merge]`, `clear configuration candidate` (drops the
+//! session's changes), `display configuration commit list`, `rollback configuration to
+//! commit-id N` (user view), `display vrrp brief`, `display bfd session all`. The table is in [`commands`]. Keywords may be
 //! abbreviated to a unique prefix; a line that is no command of a sub-view (unrecognized or
 //! incomplete there) is looked up in the system view and then runs there, as VRP does with
 //! `interface X` typed in another interface's view; lines starting with `#` or `!` are
@@ -61,9 +71,13 @@ pub mod commands;
 mod edit;
 pub mod grammar;
 pub mod lex;
+pub mod line;
 mod nav;
 pub mod params;
 pub mod render;
+pub mod shell;
+pub mod show;
+pub mod ssh;
 #[cfg(test)]
 mod tests;
 
@@ -74,7 +88,7 @@ use yang::schema::Schema;
 
 use commands::{Action, Grammars, Section, SYS};
 pub use grammar::{CliError, ErrorKind};
-use grammar::{Grammar, Matched};
+use grammar::{Grammar, Matched, Next};
 use params::Params;
 
 /// Where the session is: the view decides which commands exist and what they apply to.
@@ -120,6 +134,26 @@ pub enum Outcome {
     },
     /// `quit` in the user view: end the session (uncommitted changes are dropped with it).
     Quit,
+    /// A display of what the session does not hold: the caller reads it (as the user may)
+    /// and renders it with [`show`].
+    Show(Show),
+    /// `rollback configuration to commit-id N`: roll running back through the pipeline, then
+    /// call [`Session::committed`].
+    Rollback {
+        id: u64,
+    },
+}
+
+/// The displays [`Outcome::Show`] asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Show {
+    /// `display configuration commit list`: from `ne-system:commit-history`
+    /// ([`show::commit_list`]).
+    CommitList,
+    /// `display vrrp brief`: from running with the engines' state ([`show::vrrp_brief`]).
+    VrrpBrief,
+    /// `display bfd session all`: the same ([`show::bfd_sessions`]).
+    BfdSessions,
 }
 
 fn grammars() -> &'static Grammars {
@@ -245,6 +279,56 @@ impl Session {
         }
     }
 
+    /// VRP's `?`: what may come at the end of `text` here (this view's commands and those of
+    /// the views above it): keywords in full, parameters as `<name>`, `<cr>` where `text` is
+    /// a command already. Empty when `text` is no command's beginning.
+    pub fn help(&self, text: &str) -> Vec<String> {
+        let mut next = self.next(text);
+        next.sort();
+        next.dedup();
+        next.into_iter()
+            .map(|n| match n {
+                Next::Keyword(k) => k.to_string(),
+                Next::Param(p) => format!("<{p}>"),
+                Next::End => "<cr>".to_string(),
+            })
+            .collect()
+    }
+
+    /// Tab: what completes the last word of `text` when it abbreviates exactly one keyword
+    /// here (the rest of the keyword and a blank).
+    pub fn complete(&self, text: &str) -> Option<String> {
+        let word = lex::words(text).pop()?;
+        let mut keywords: Vec<&str> = self
+            .next(text)
+            .into_iter()
+            .filter_map(|n| match n {
+                Next::Keyword(k) => Some(k),
+                _ => None,
+            })
+            .collect();
+        keywords.sort_unstable();
+        keywords.dedup();
+        match keywords.as_slice() {
+            [k] if !word.quoted && word.offset + word.text.len() == text.len() => {
+                Some(format!("{} ", &k[word.text.len()..]))
+            }
+            _ => None,
+        }
+    }
+
+    fn next(&self, text: &str) -> Vec<Next> {
+        let words = lex::words(text);
+        let partial = text.chars().last().is_some_and(|c| !lex::is_blank(c));
+        let mut out = Vec::new();
+        let mut view = Some(self.view.clone());
+        while let Some(v) = view {
+            out.extend(Self::grammar(&v).next(&words, partial, &self.params));
+            view = v.parent();
+        }
+        out
+    }
+
     /// Run one command line.
     pub fn line(&mut self, text: &str) -> Outcome {
         let text = text.strip_suffix('\n').unwrap_or(text);
@@ -351,6 +435,32 @@ impl Session {
                 let old = render::blocks(&self.schema, &self.base);
                 let new = render::blocks(&self.schema, &self.candidate);
                 Outcome::Output(render::changes(&old, &new))
+            }
+            Action::ClearCandidate => {
+                // Made afresh from running as it is now: a commit of others that met this
+                // session's changes no longer does.
+                self.base = self.running.clone();
+                self.candidate = self.running.clone();
+                done
+            }
+            Action::DisplayCommitList => Outcome::Show(Show::CommitList),
+            Action::DisplayVrrpBrief => Outcome::Show(Show::VrrpBrief),
+            Action::DisplayBfdSessions => Outcome::Show(Show::BfdSessions),
+            Action::Rollback => {
+                if self.has_changes() {
+                    return Outcome::Error(CliError::refused(
+                        "Error: This session has uncommitted configurations: commit them, or \
+                         drop them with `clear configuration candidate` in the system view, \
+                         before a rollback.",
+                    ));
+                }
+                match m.value("commit-id").and_then(|v| v.parse().ok()) {
+                    Some(id) => Outcome::Rollback { id },
+                    None => Outcome::Error(CliError::at(
+                        ErrorKind::WrongParameter,
+                        lex::end_column(text),
+                    )),
+                }
             }
             Action::DisplayCandidateMerge => {
                 Outcome::Output(render::text(&render::blocks(&self.schema, &self.candidate)))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use yang::schema::{NodeId, NodeKind, Schema};
 
-use super::commands::{BFD, IF, MC, MG, SYS, VRRP};
+use super::commands::{BFD, IF, MC, MG, NSYS, SYS, VRRP};
 use super::grammar::ParamCheck;
 
 /// How a parameter is checked and what it stores.
@@ -121,6 +121,7 @@ const PARAMS: &[(&str, &str)] = &[
         "tracked-vrid",
         "if:interfaces/interface/mc:track-admin-vrrp/vrid",
     ),
+    ("commit-id", "nsys:commit-history/commit/id"),
 ];
 
 const ADVERTISE_LEAF: &str = "if:interfaces/interface/vrrp:vrrp/group/advertise-interval";
@@ -135,6 +136,7 @@ fn namespace(prefix: &str) -> Option<&'static str> {
         "mg" => MG,
         "bfd" => BFD,
         "sys" => SYS,
+        "nsys" => NSYS,
         _ => return None,
     })
 }

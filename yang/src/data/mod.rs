@@ -148,6 +148,46 @@ impl DataTree {
         }
         Some(chain)
     }
+
+    /// Put `node` at the instance-identifier `path` in place of what is there, or remove what
+    /// is there (`None`; nothing there is fine). Every ancestor must exist. Only the path to
+    /// the node is copied (the rest stays shared), so this costs the path, not the tree.
+    pub fn put(
+        &mut self,
+        schema: &Schema,
+        path: &str,
+        node: Option<Arc<DataNode>>,
+    ) -> Result<(), DataError> {
+        let resolver = |p: &str| module_for_prefix(schema, p);
+        let steps = crate::instance_id::parse(schema, path, &resolver)
+            .map_err(|e| DataError::new(ErrorTag::InvalidValue, format!("{path}: {e}")))?;
+        let Some((last, above)) = steps.split_last() else {
+            return Err(DataError::new(ErrorTag::InvalidValue, "empty path"));
+        };
+        let mut siblings = &mut self.roots;
+        for step in above {
+            let Some(i) = find_step(siblings, schema, step) else {
+                return Err(DataError::new(
+                    ErrorTag::DataMissing,
+                    format!("the parent of {path} does not exist"),
+                )
+                .path(path));
+            };
+            siblings = &mut Arc::make_mut(&mut siblings[i]).children;
+        }
+        match (find_step(siblings, schema, last), node) {
+            (Some(i), Some(n)) => siblings[i] = n,
+            (Some(i), None) => {
+                siblings.remove(i);
+            }
+            (None, Some(n)) => {
+                // Not found, so no equal node is there: this inserts.
+                let _ = insert_sorted(siblings, schema, n);
+            }
+            (None, None) => {}
+        }
+        Ok(())
+    }
 }
 
 /// Index among `siblings` of the instance an instance-identifier step names: a binary search

@@ -36,7 +36,7 @@ pub fn tree(server: &Server) -> Result<DataTree, DataError> {
 }
 
 /// `ne-system:commit-history`: the commits the datastore remembers.
-fn commit_history(server: &Server) -> Result<DataNode, DataError> {
+pub fn commit_history(server: &Server) -> Result<DataNode, DataError> {
     let mut history = NodeBuilder::top(&server.schema, SYSTEM_NS, "commit-history")?;
     for c in server.store.history() {
         let mut commit = history.inner("commit")?;

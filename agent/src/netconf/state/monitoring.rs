@@ -9,7 +9,7 @@ use yang::data::{DataError, DataNode, NodeBuilder};
 
 use super::NCM_NS;
 use crate::clock::rfc3339;
-use crate::netconf::server::Server;
+use crate::netconf::server::{Server, Transport};
 
 pub fn netconf_state(server: &Server) -> Result<DataNode, DataError> {
     let schema = &server.schema;
@@ -60,7 +60,11 @@ pub fn netconf_state(server: &Server) -> Result<DataNode, DataError> {
     state.push(schemas)?;
 
     let mut sessions = state.inner("sessions")?;
-    for (id, s) in server.sessions() {
+    let netconf = server
+        .sessions()
+        .into_iter()
+        .filter(|(_, s)| s.transport == Transport::NetconfSsh);
+    for (id, s) in netconf {
         let mut session = sessions.inner("session")?;
         session
             .leaf("session-id", id)?

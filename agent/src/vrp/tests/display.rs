@@ -190,11 +190,11 @@ return
     let merged = output(&mut s, "display configuration candidate merge");
     assert!(merged.starts_with("#\nsysname dev-a\n#\nmonitor-group uplinks\n"));
     assert!(merged.contains("interface a-x\n description spare port\n"));
-    // The candidate display is not in the user view.
+    // The candidate display is not in the user view (its commit list is).
     run(&mut s, "return");
     assert_eq!(
         error(&mut s, "display configuration candidate"),
-        (ErrorKind::Unrecognized, Some(8))
+        (ErrorKind::Unrecognized, Some(22))
     );
 }
 
@@ -250,4 +250,76 @@ fn running_changed_under_the_session() {
     // The candidate keeps its changes and its base.
     assert!(s.has_changes());
     assert_eq!(s.base(), &decode_config(A_XML));
+}
+
+/// `display vrrp brief` and `display bfd session all` from running with the engines' state
+/// (as `<get>` merges them); the commit list from `ne-system:commit-history`.
+#[test]
+fn operational_displays() {
+    use crate::vrp::show;
+    let schema = schema();
+    let mut tree = decode_config(A_XML);
+    let state = yang::xml::parse(
+        r#"<data><interfaces xmlns="urn:ne-agent:yang:ne-interfaces"><interface><name>a-ic</name>
+        <vrrp xmlns="urn:ne-agent:yang:ne-vrrp"><group><vrid>1</vrid><state>master</state>
+        </group></vrrp></interface></interfaces>
+        <bfd xmlns="urn:ne-agent:yang:ne-bfd"><session><name>to-b</name><state>up</state>
+        </session></bfd></data>"#,
+    )
+    .unwrap();
+    let state = decode_elements(
+        &schema,
+        &state.children,
+        DecodeOptions { config_only: false },
+    )
+    .unwrap();
+    yang::data::merge(&schema, &mut tree, state);
+    assert_eq!(
+        show::vrrp_brief(&schema, &tree),
+        "Total:1     Master:1     Backup:0     Non-active:0
+VRID  State        Interface                Type     Virtual IP
+--------------------------------------------------------------------------------
+1     Master       a-ic                     Admin    10.0.0.6
+"
+    );
+    assert_eq!(
+        show::bfd_sessions(&schema, &tree),
+        "--------------------------------------------------------------------------------
+Local Remote     PeerIpAddr      State     Type        InterfaceName
+--------------------------------------------------------------------------------
+10    20         10.0.0.2        Up        S_IP_IF     a-ic
+--------------------------------------------------------------------------------
+     Total UP/DOWN Session Number : 1/0
+"
+    );
+    // Without state (no engines): not active, down.
+    let config = decode_config(B_XML);
+    assert!(show::vrrp_brief(&schema, &config).contains("\n1     Initialize   b-ic "));
+    assert!(show::bfd_sessions(&schema, &config).contains(" Down      S_IP_IF     b-ic\n"));
+    let history = yang::xml::parse(
+        r#"<data><commit-history xmlns="urn:ne-agent:yang:ne-system">
+        <commit><id>1</id><time>2026-12-07T09:23:58.123Z</time><user>admin</user>
+        <session-id>3</session-id><change-count>4</change-count></commit>
+        <commit><id>2</id><time>2026-12-07T09:24:00Z</time><user>olive</user>
+        <session-id>4</session-id><comment>vrrp priority for the lab</comment>
+        <change-count>1</change-count></commit></commit-history></data>"#,
+    )
+    .unwrap();
+    let history = decode_elements(
+        &schema,
+        &history.children,
+        DecodeOptions { config_only: false },
+    )
+    .unwrap();
+    assert_eq!(
+        show::commit_list(&schema, &history),
+        "Total commit records: 2
+--------------------------------------------------------------------------------
+No.   CommitId  User            Time                  Comment
+--------------------------------------------------------------------------------
+1     2         olive           2026-12-07 09:24:00   vrrp priority for the lab
+2     1         admin           2026-12-07 09:23:58   -
+--------------------------------------------------------------------------------
+"
+    );
 }

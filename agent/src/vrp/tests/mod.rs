@@ -1,11 +1,14 @@
 //! Tests of the CLI core as a whole: the seed procedure, errors, abbreviations, undo, display
-//! and its round trip, bad input.
+//! and its round trip, bad input, help and completion; and of the CLI as a front end over a
+//! datastore (`shell`).
 
 mod display;
 mod errors;
+mod help;
 mod robustness;
 mod roundtrip;
 mod seed;
+mod shell;
 mod undo;
 
 use std::sync::{Arc, OnceLock};

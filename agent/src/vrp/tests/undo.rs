@@ -314,3 +314,19 @@ fn nothing_left_to_commit() {
     assert_eq!(s.prompt(), "[~ne-agent]");
     assert!(!s.has_changes());
 }
+
+/// `clear configuration candidate` drops every uncommitted change.
+#[test]
+fn clear_configuration_candidate() {
+    let mut s = session();
+    run(
+        &mut s,
+        "system-view\nmonitor-group m1\n monitor enable\n clear configuration candidate",
+    );
+    assert!(!s.has_changes());
+    assert_eq!(s.prompt(), "[~ne-agent-monitor-group-m1]");
+    run(&mut s, "quit\nsysname r1");
+    assert!(s.has_changes());
+    run(&mut s, "clear configuration candidate");
+    assert_eq!(s.base(), s.candidate());
+}
