@@ -69,6 +69,7 @@ pub enum Action {
     DisplayCommitList,
     DisplayVrrpBrief,
     DisplayBfdSessions,
+    DisplayMonitorGroup,
     /// `rollback configuration to commit-id N`.
     Rollback,
     // Configuration: one leaf (or container) set or removed.
@@ -149,6 +150,7 @@ const COMMON: &[(&str, Action)] = &[
     ("display configuration commit list", DisplayCommitList),
     ("display vrrp brief", DisplayVrrpBrief),
     ("display bfd session all", DisplayBfdSessions),
+    ("display monitor-group [ <mg-name> ]", DisplayMonitorGroup),
 ];
 
 const USER: &[(&str, Action)] = &[
@@ -163,6 +165,7 @@ const USER: &[(&str, Action)] = &[
     ("display configuration commit list", DisplayCommitList),
     ("display vrrp brief", DisplayVrrpBrief),
     ("display bfd session all", DisplayBfdSessions),
+    ("display monitor-group [ <mg-name> ]", DisplayMonitorGroup),
     ("rollback configuration to commit-id <commit-id>", Rollback),
 ];
 

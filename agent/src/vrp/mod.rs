@@ -145,7 +145,7 @@ pub enum Outcome {
 }
 
 /// The displays [`Outcome::Show`] asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Show {
     /// `display configuration commit list`: from `ne-system:commit-history`
     /// ([`show::commit_list`]).
@@ -154,6 +154,8 @@ pub enum Show {
     VrrpBrief,
     /// `display bfd session all`: the same ([`show::bfd_sessions`]).
     BfdSessions,
+    /// `display monitor-group [NAME]`: the same ([`show::monitor_groups`]).
+    MonitorGroup(Option<String>),
 }
 
 fn grammars() -> &'static Grammars {
@@ -446,6 +448,9 @@ impl Session {
             Action::DisplayCommitList => Outcome::Show(Show::CommitList),
             Action::DisplayVrrpBrief => Outcome::Show(Show::VrrpBrief),
             Action::DisplayBfdSessions => Outcome::Show(Show::BfdSessions),
+            Action::DisplayMonitorGroup => {
+                Outcome::Show(Show::MonitorGroup(m.value("mg-name").map(str::to_string)))
+            }
             Action::Rollback => {
                 if self.has_changes() {
                     return Outcome::Error(CliError::refused(

@@ -151,6 +151,7 @@ impl Cli {
         let tree = check.read(&tree);
         Ok(match what {
             Show::VrrpBrief => show::vrrp_brief(schema, &tree),
+            Show::MonitorGroup(name) => show::monitor_groups(schema, &tree, name.as_deref()),
             Show::BfdSessions | Show::CommitList => show::bfd_sessions(schema, &tree),
         })
     }

@@ -5,7 +5,7 @@
 use yang::data::{DataNode, DataTree};
 use yang::schema::Schema;
 
-use super::commands::{BFD, IF, NSYS, VRRP};
+use super::commands::{BFD, IF, MG, NSYS, VRRP};
 use super::nav::Nav;
 
 const RULE: &str =
@@ -164,5 +164,59 @@ pub fn bfd_sessions(schema: &Schema, tree: &DataTree) -> String {
     out.push_str(&format!(
         "     Total UP/DOWN Session Number : {up}/{down}\n"
     ));
+    out
+}
+
+/// `display monitor-group [NAME]`: each interface monitor group (or the one named) with its
+/// state, failure ratio, the interfaces down, and its bindings with their down-weights.
+pub fn monitor_groups(schema: &Schema, tree: &DataTree, only: Option<&str>) -> String {
+    let nav = Nav::new(schema);
+    let groups: Vec<&DataNode> = nav
+        .top(tree, MG, "monitor-groups")
+        .map(|m| {
+            nav.entries(m, MG, "monitor-group")
+                .iter()
+                .map(|g| &**g)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut out = String::new();
+    let mut shown = 0;
+    for g in groups {
+        let name = nav.value(g, MG, "name").unwrap_or("");
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
+        shown += 1;
+        let enabled = nav.value(g, MG, "enabled") == Some("true");
+        out.push_str(&format!("Monitor group : {name}\n"));
+        out.push_str(&format!(
+            "  State            : {}\n",
+            if enabled { "enabled" } else { "disabled" }
+        ));
+        out.push_str(&format!(
+            "  Failure ratio    : {}%\n",
+            nav.value(g, MG, "failure-ratio").unwrap_or("0")
+        ));
+        out.push_str(&format!(
+            "  Down interfaces  : {}\n",
+            nav.value(g, MG, "down-interfaces").unwrap_or("0")
+        ));
+        let bindings = nav.entries(g, MG, "binding-interface");
+        out.push_str(&format!("  Bindings         : {}\n", bindings.len()));
+        for b in bindings {
+            out.push_str(&format!(
+                "    {:<24}down-weight {}\n",
+                nav.value(b, MG, "name").unwrap_or(""),
+                nav.value(b, MG, "down-weight").unwrap_or("-")
+            ));
+        }
+    }
+    if let (Some(name), 0) = (only, shown) {
+        return format!("Info: The monitor group {name} does not exist.\n");
+    }
+    if shown == 0 {
+        out.push_str("Info: No monitor group is configured.\n");
+    }
     out
 }

@@ -323,3 +323,52 @@ No.   CommitId  User            Time                  Comment
 "
     );
 }
+
+#[test]
+fn display_monitor_group_shows_ratio_state_and_bindings() {
+    use crate::vrp::show;
+    let schema = schema();
+    let mut tree = decode_config(A_XML);
+    let state = yang::xml::parse(
+        r#"<data><monitor-groups xmlns="urn:ne-agent:yang:ne-monitor-group"><monitor-group>
+        <name>uplinks</name><failure-ratio>100</failure-ratio><down-interfaces>1</down-interfaces>
+        </monitor-group></monitor-groups></data>"#,
+    )
+    .unwrap();
+    let state = decode_elements(
+        &schema,
+        &state.children,
+        DecodeOptions { config_only: false },
+    )
+    .unwrap();
+    yang::data::merge(&schema, &mut tree, state);
+    let all = show::monitor_groups(&schema, &tree, None);
+    assert!(all.starts_with("Monitor group : uplinks\n"), "{all}");
+    assert!(all.contains("  State            : enabled\n"), "{all}");
+    assert!(all.contains("  Failure ratio    : 100%\n"), "{all}");
+    assert!(all.contains("  Down interfaces  : 1\n"), "{all}");
+    assert!(all.contains("    a-up"), "{all}");
+    assert_eq!(show::monitor_groups(&schema, &tree, Some("uplinks")), all);
+    assert_eq!(
+        show::monitor_groups(&schema, &tree, Some("nope")),
+        "Info: The monitor group nope does not exist.\n"
+    );
+    assert_eq!(
+        show::monitor_groups(&schema, &decode_config(B_XML), None),
+        "Info: No monitor group is configured.\n"
+    );
+}
+
+#[test]
+fn display_monitor_group_parses_with_and_without_a_name() {
+    use crate::vrp::Show;
+    let mut s = session();
+    assert_eq!(
+        s.line("display monitor-group"),
+        Outcome::Show(Show::MonitorGroup(None))
+    );
+    assert_eq!(
+        s.line("disp monitor-group uplinks"),
+        Outcome::Show(Show::MonitorGroup(Some("uplinks".into())))
+    );
+}
