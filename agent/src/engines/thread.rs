@@ -147,6 +147,8 @@ pub struct Thread {
     dev: Netdevs,
     sock: Sockets,
     hb: HotBackup,
+    /// The buffer [`Thread::carry_out`] swaps the engines' effects into.
+    effects: Vec<Effect>,
     mc: Multicast,
     /// The multicast interfaces' IGMP/PIM sockets.
     ctl: ControlSockets,
@@ -173,6 +175,7 @@ impl Thread {
             dev: Netdevs::default(),
             sock: Sockets::default(),
             hb: HotBackup::new(seed),
+            effects: Vec::new(),
             mc: Multicast::new(now_ms()),
             ctl: ControlSockets::default(),
             buf: vec![0; 65536],
@@ -433,8 +436,11 @@ impl Thread {
 
     /// Carry out what the engines asked for, in order.
     fn carry_out(&mut self) {
-        let effects: Vec<Effect> = self.hb.effects().collect();
-        for e in effects {
+        // The effects are swapped out (no allocation per packet on the receive path), carried
+        // out, and the buffer given back.
+        let mut effects = std::mem::take(&mut self.effects);
+        self.hb.swap_effects(&mut effects);
+        for e in effects.drain(..) {
             match e {
                 Effect::Bfd { id, packet } => {
                     let Some(s) = self.hb.bfd.get(id) else {
@@ -493,6 +499,7 @@ impl Thread {
                 }
             }
         }
+        self.effects = effects;
         self.send_mc_frames();
     }
 

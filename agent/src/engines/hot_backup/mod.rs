@@ -143,6 +143,12 @@ impl HotBackup {
         self.effects.drain(..)
     }
 
+    /// The same as [`HotBackup::effects`] without an allocation per call: the effects are
+    /// swapped into `buf` (which should be empty) and `buf`'s storage is kept for the next ones.
+    pub fn swap_effects(&mut self, buf: &mut Vec<Effect>) {
+        std::mem::swap(&mut self.effects, buf);
+    }
+
     // ---- configuration ------------------------------------------------------------------------
 
     /// Bring the BFD sessions named in `names` to `cfg` (created, changed or removed).
@@ -197,7 +203,7 @@ impl HotBackup {
             for id in gone {
                 if let Some((e, actions)) = self.vrrp.remove(id, now) {
                     // The resigning advert (priority 0) and the closing gate.
-                    self.vrrp_effects(&e, actions, false);
+                    self.removed_group_effects(&e, actions);
                 }
             }
             for ((_, vrid), g) in cfg.vrrp.range((ifname.clone(), 0)..=(ifname.clone(), 255)) {
@@ -372,7 +378,7 @@ impl HotBackup {
     pub fn shutdown(&mut self, now: Instant) {
         for id in self.vrrp.ids() {
             if let Some((e, actions)) = self.vrrp.remove(id, now) {
-                self.vrrp_effects(&e, actions, false);
+                self.removed_group_effects(&e, actions);
             }
         }
         let names: Vec<String> = self.bfd.iter().map(|(_, e)| e.name.clone()).collect();
@@ -503,22 +509,15 @@ impl HotBackup {
         }
     }
 
-    /// The effects of a removed group's last actions.
-    fn vrrp_effects(
-        &mut self,
-        e: &super::vrrp::groups::Entry,
-        actions: Vec<VrrpAction>,
-        present: bool,
-    ) {
-        push_vrrp_effects(&mut self.effects, e, actions, present);
-        if !present {
-            self.effects.push(Effect::Gate {
-                interface: e.ifname.clone(),
-                vrid: e.vrid,
-                open: false,
-                handover: false,
-            });
-        }
+    /// The effects of a removed group's last actions, then its gate closed.
+    fn removed_group_effects(&mut self, e: &super::vrrp::groups::Entry, actions: Vec<VrrpAction>) {
+        push_vrrp_effects(&mut self.effects, e, actions, false);
+        self.effects.push(Effect::Gate {
+            interface: e.ifname.clone(),
+            vrid: e.vrid,
+            open: false,
+            handover: false,
+        });
     }
 
     fn deadline(&self, t: Timer) -> Option<Instant> {
