@@ -1,6 +1,7 @@
 //! PIM version 2 wire formats over IPv4 (RFC 7761 §4.9): the common header,
 //! Hello with its options, Join/Prune and Assert, plus the encoded address
-//! formats of §4.9.1.
+//! formats of §4.9.1. [`register`] holds Register and Register-Stop, [`bootstrap`]
+//! the BSR messages (Bootstrap, Candidate-RP-Advertisement); [`Pdu`] decodes all of them.
 //!
 //! Everything here is pure byte manipulation on the PIM message (what
 //! follows the IPv4 header): no sockets, no clocks. The IP layer sends with
@@ -12,6 +13,14 @@
 use std::fmt;
 use std::net::Ipv4Addr;
 
+pub mod bootstrap;
+#[cfg(test)]
+mod proptests;
+pub mod register;
+
+pub use bootstrap::{Bootstrap, BsmGroup, BsmRp, CandidateRpAdv};
+pub use register::{Register, RegisterStop};
+
 /// IP protocol number of PIM.
 pub const IPPROTO_PIM: u8 = 103;
 /// ALL-PIM-ROUTERS (RFC 7761 §4.9): destination of Hello, Join/Prune and
@@ -22,12 +31,18 @@ pub const PIM_VERSION: u8 = 2;
 
 /// PIM message type Hello (RFC 7761 §4.9).
 pub const TYPE_HELLO: u8 = 0;
-/// PIM message type Register (not supported; see [`PacketError`]).
+/// PIM message type Register (decoded by [`Pdu::decode`], refused by [`Message::decode`]).
 pub const TYPE_REGISTER: u8 = 1;
+/// PIM message type Register-Stop.
+pub const TYPE_REGISTER_STOP: u8 = 2;
 /// PIM message type Join/Prune.
 pub const TYPE_JOIN_PRUNE: u8 = 3;
+/// PIM message type Bootstrap (RFC 5059).
+pub const TYPE_BOOTSTRAP: u8 = 4;
 /// PIM message type Assert.
 pub const TYPE_ASSERT: u8 = 5;
+/// PIM message type Candidate-RP-Advertisement.
+pub const TYPE_CANDIDATE_RP_ADV: u8 = 8;
 
 /// Hello option Holdtime (RFC 7761 §4.9.2).
 pub const OPT_HOLDTIME: u16 = 1;
@@ -88,6 +103,8 @@ pub enum PacketError {
     EncodingType(u8),
     /// A known Hello option with a length it cannot have.
     OptionLength { option: u16, length: u16 },
+    /// A Register whose inner packet is not an IPv4 packet to a multicast group.
+    InnerPacket,
 }
 
 impl fmt::Display for PacketError {
@@ -105,6 +122,9 @@ impl fmt::Display for PacketError {
             }
             PacketError::OptionLength { option, length } => {
                 write!(f, "PIM Hello option {option} with bad length {length}")
+            }
+            PacketError::InnerPacket => {
+                write!(f, "PIM Register without an IPv4 multicast packet inside")
             }
         }
     }
@@ -373,6 +393,101 @@ impl Message {
             TYPE_HELLO => decode_hello(&mut r).map(Message::Hello),
             TYPE_JOIN_PRUNE => decode_join_prune(&mut r).map(Message::JoinPrune),
             _ => decode_assert(&mut r).map(Message::Assert),
+        }
+    }
+}
+
+/// Any PIM message this implementation decodes: the link-local [`Message`]s and the
+/// Register, Register-Stop, Bootstrap and Candidate-RP-Advertisement messages of the RP and
+/// BSR machinery. [`Message::decode`] still refuses the latter as unsupported, so a caller
+/// that handles only [`Message`] keeps counting them as such.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pdu {
+    Message(Message),
+    Register(Register),
+    RegisterStop(RegisterStop),
+    Bootstrap(Bootstrap),
+    CandidateRpAdv(CandidateRpAdv),
+}
+
+impl Pdu {
+    /// The PIM message type number.
+    pub fn message_type(&self) -> u8 {
+        match self {
+            Pdu::Message(m) => m.message_type(),
+            Pdu::Register(_) => TYPE_REGISTER,
+            Pdu::RegisterStop(_) => TYPE_REGISTER_STOP,
+            Pdu::Bootstrap(_) => TYPE_BOOTSTRAP,
+            Pdu::CandidateRpAdv(_) => TYPE_CANDIDATE_RP_ADV,
+        }
+    }
+
+    /// Encodes the message with its header and checksum: over the first 8 bytes for a
+    /// Register (§4.9.3), over the whole message otherwise.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = match self {
+            Pdu::Message(m) => return m.encode(),
+            Pdu::Bootstrap(b) if b.no_forward => vec![
+                (PIM_VERSION << 4) | TYPE_BOOTSTRAP,
+                bootstrap::BOOTSTRAP_NO_FORWARD,
+                0,
+                0,
+            ],
+            _ => vec![(PIM_VERSION << 4) | self.message_type(), 0, 0, 0],
+        };
+        match self {
+            Pdu::Message(_) => {}
+            Pdu::Register(r) => r.encode_body(&mut out),
+            Pdu::RegisterStop(r) => r.encode_body(&mut out),
+            Pdu::Bootstrap(b) => b.encode_body(&mut out),
+            Pdu::CandidateRpAdv(c) => c.encode_body(&mut out),
+        }
+        let covered = match self {
+            Pdu::Register(_) => register::REGISTER_HEADER_LEN,
+            _ => out.len(),
+        };
+        let sum = dataplane::wire::internet(&out[..covered], 0);
+        out[2..4].copy_from_slice(&sum.to_be_bytes());
+        out
+    }
+
+    /// Decodes and validates a PIM message (what follows the IPv4 header). A Register's
+    /// checksum may cover its first 8 bytes (§4.9.3) or the whole message.
+    pub fn decode(bytes: &[u8]) -> Result<Pdu, PacketError> {
+        if bytes.len() < HEADER_LEN {
+            return Err(PacketError::Short);
+        }
+        let version = bytes[0] >> 4;
+        if version != PIM_VERSION {
+            return Err(PacketError::Version(version));
+        }
+        let typ = bytes[0] & 0x0f;
+        let body = &bytes[HEADER_LEN..];
+        let whole_sum_ok = || dataplane::wire::internet(bytes, 0) == 0;
+        match typ {
+            TYPE_HELLO | TYPE_JOIN_PRUNE | TYPE_ASSERT => Message::decode(bytes).map(Pdu::Message),
+            TYPE_REGISTER => {
+                if bytes.len() < register::REGISTER_HEADER_LEN {
+                    return Err(PacketError::Short);
+                }
+                let header_sum_ok =
+                    dataplane::wire::internet(&bytes[..register::REGISTER_HEADER_LEN], 0) == 0;
+                if !header_sum_ok && !whole_sum_ok() {
+                    return Err(PacketError::Checksum);
+                }
+                Register::decode_body(body).map(Pdu::Register)
+            }
+            TYPE_REGISTER_STOP | TYPE_BOOTSTRAP | TYPE_CANDIDATE_RP_ADV => {
+                if !whole_sum_ok() {
+                    return Err(PacketError::Checksum);
+                }
+                match typ {
+                    TYPE_REGISTER_STOP => RegisterStop::decode_body(body).map(Pdu::RegisterStop),
+                    TYPE_BOOTSTRAP => Bootstrap::decode_body(bytes[1], body).map(Pdu::Bootstrap),
+                    _ => CandidateRpAdv::decode_body(body).map(Pdu::CandidateRpAdv),
+                }
+            }
+            _ => Err(PacketError::UnsupportedType(typ)),
         }
     }
 }
