@@ -46,4 +46,5 @@
 pub mod downstream;
 pub mod iface;
 pub mod packet;
+pub mod register;
 pub mod tib;
