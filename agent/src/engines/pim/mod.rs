@@ -47,4 +47,5 @@ pub mod downstream;
 pub mod iface;
 pub mod packet;
 pub mod register;
+pub mod rp_set;
 pub mod tib;
