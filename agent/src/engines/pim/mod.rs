@@ -43,6 +43,7 @@
 //! Constants are the RFC 7761 §4.11 defaults, which are also the Huawei
 //! defaults (hello 30 s, holdtime 105 s, J/P 60 s / 210 s, assert 180 s).
 
+pub mod bsr;
 pub mod downstream;
 pub mod iface;
 pub mod packet;

@@ -219,7 +219,7 @@ impl DrRegisters {
     pub fn on_timer(&mut self, now: Instant) -> Vec<DrAction> {
         let mut out = Vec::new();
         for e in self.entries.values_mut() {
-            if !e.register_stop_timer.is_some_and(|t| t <= now) {
+            if e.register_stop_timer.is_none_or(|t| t > now) {
                 continue;
             }
             match e.state {

@@ -45,7 +45,8 @@ impl GroupRange {
         self.prefix
     }
 
-    pub fn len(&self) -> u8 {
+    /// The mask length.
+    pub fn mask_len(&self) -> u8 {
         self.len
     }
 
@@ -377,7 +378,7 @@ mod tests {
         assert_eq!(r.to_string(), "239.1.0.0/16");
         assert!(r.contains(Ipv4Addr::new(239, 1, 200, 1)));
         assert!(!r.contains(Ipv4Addr::new(239, 2, 0, 1)));
-        assert_eq!(range([1, 2, 3, 4], 40).len(), 32);
+        assert_eq!(range([1, 2, 3, 4], 40).mask_len(), 32);
         assert!(range([0, 0, 0, 0], 0).contains(Ipv4Addr::new(239, 1, 1, 1)));
         let t0 = Instant::now();
         let mut set = RpSet::new(30);
