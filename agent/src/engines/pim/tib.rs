@@ -12,6 +12,8 @@
 //! * leaving Joined sends a Prune to where the Join went;
 //! * a change of RPF neighbor (or upstream interface, or RP for (*,G))
 //!   while Joined sends a Join to the new one, then a Prune to the old one;
+//!   RP(G) is the static RP unless [`Tib::set_group_rp`] gave the group its
+//!   own (from the BSR's group-to-RP mapping);
 //! * a restart of the upstream neighbor ([`Tib::neighbor_restarted`], on
 //!   its Generation ID change) or a Prune for the route seen on the
 //!   upstream LAN ([`Tib::observe_join_prune`], prune override) brings the
@@ -144,6 +146,8 @@ type Batch = BTreeMap<(u32, Ipv4Addr), BTreeMap<Ipv4Addr, Vec<EncodedSource>>>;
 #[derive(Debug, Clone)]
 pub struct Tib {
     rp: Option<Ipv4Addr>,
+    /// RP(G) for groups whose RP is not the static one (from the BSR's RP set).
+    group_rps: BTreeMap<Ipv4Addr, Ipv4Addr>,
     entries: BTreeMap<Key, Entry>,
     rng: crate::engines::rng::Rng,
 }
@@ -154,6 +158,7 @@ impl Tib {
     pub fn new(rp: Option<Ipv4Addr>, seed: u64) -> Tib {
         Tib {
             rp,
+            group_rps: BTreeMap::new(),
             entries: BTreeMap::new(),
             rng: crate::engines::rng::Rng::new(seed | 1),
         }
@@ -162,6 +167,12 @@ impl Tib {
     /// The static RP.
     pub fn rp(&self) -> Option<Ipv4Addr> {
         self.rp
+    }
+
+    /// RP(G) as the (*,G) Join names it: the one set for the group with
+    /// [`Tib::set_group_rp`], else the static RP.
+    pub fn group_rp(&self, group: Ipv4Addr) -> Option<Ipv4Addr> {
+        self.group_rps.get(&group).copied().or(self.rp)
     }
 
     /// Routes in (group, source) order, (*,G) first.
@@ -210,7 +221,7 @@ impl Tib {
         e.upstream_if = upstream_if;
         let mut joins = Batch::new();
         let mut prunes = Batch::new();
-        let rp = self.rp;
+        let rp = self.group_rps.get(&group).copied().or(self.rp);
         reconcile(e, rp, now, &mut joins, &mut prunes);
         if !desired {
             self.entries.remove(&key);
@@ -229,8 +240,39 @@ impl Tib {
         self.rp = rp;
         let mut joins = Batch::new();
         let mut prunes = Batch::new();
-        for e in self.entries.values_mut().filter(|e| e.source.is_none()) {
+        let own_rp = &self.group_rps;
+        for e in self
+            .entries
+            .values_mut()
+            .filter(|e| e.source.is_none() && !own_rp.contains_key(&e.group))
+        {
             reconcile(e, rp, now, &mut joins, &mut prunes);
+        }
+        pack_all(joins, prunes)
+    }
+
+    /// Sets RP(G) for one group (from the BSR's group-to-RP mapping); `None` returns the
+    /// group to the static RP. A joined (*,G) route sends a Join naming the new RP and a
+    /// Prune naming the old one, as [`Tib::set_rp`] does for all groups (RP failover); the
+    /// caller then passes its RPF neighbor toward the new RP with [`Tib::set_join_desired`].
+    pub fn set_group_rp(
+        &mut self,
+        group: Ipv4Addr,
+        rp: Option<Ipv4Addr>,
+        now: Instant,
+    ) -> Vec<TibAction> {
+        let before = self.group_rp(group);
+        match rp {
+            Some(rp) => self.group_rps.insert(group, rp),
+            None => self.group_rps.remove(&group),
+        };
+        let after = self.group_rp(group);
+        let mut joins = Batch::new();
+        let mut prunes = Batch::new();
+        if before != after {
+            if let Some(e) = self.entries.get_mut(&(group, None)) {
+                reconcile(e, after, now, &mut joins, &mut prunes);
+            }
         }
         pack_all(joins, prunes)
     }
@@ -266,9 +308,9 @@ impl Tib {
     ) -> Vec<TibAction> {
         let mut keys = Vec::new();
         let mut suppressed = Vec::new();
-        let rp = self.rp;
         for g in jp.groups.iter().filter(|g| g.group.mask_len == 32) {
             let group = g.group.address;
+            let rp = self.group_rp(group);
             for (key, e) in self
                 .entries
                 .range((group, None)..=(group, Some(Ipv4Addr::BROADCAST)))
@@ -549,6 +591,60 @@ mod tests {
         assert_eq!(tib.next_deadline(), None);
         let out = tib.set_join_desired(None, G1, true, Some(UP1), IF1, t0 + secs(2));
         assert_eq!(msgs(&out), vec![(IF1, jp(UP1, G1, &[wc()], &[]))]);
+    }
+
+    #[test]
+    fn group_rp_overrides_the_static_rp_and_fails_over() {
+        let t0 = Instant::now();
+        let bsr_rp = Ipv4Addr::new(10, 9, 9, 1);
+        let backup_rp = Ipv4Addr::new(10, 9, 9, 2);
+        let mut tib = Tib::new(Some(RP), 1);
+        tib.set_join_desired(None, G1, true, Some(UP1), IF1, t0);
+        tib.set_join_desired(None, G2, true, Some(UP1), IF1, t0);
+        // G1 moves to the BSR's RP: Join naming it, Prune naming the static one.
+        let out = tib.set_group_rp(G1, Some(bsr_rp), t0);
+        let wc1 = EncodedSource::wildcard_rp(bsr_rp);
+        assert_eq!(
+            msgs(&out),
+            vec![
+                (IF1, jp(UP1, G1, &[wc1], &[])),
+                (IF1, jp(UP1, G1, &[], &[wc()]))
+            ]
+        );
+        assert_eq!(tib.group_rp(G1), Some(bsr_rp));
+        assert_eq!(tib.group_rp(G2), Some(RP));
+        // Setting the same RP again sends nothing; a static RP change leaves G1 alone.
+        assert!(tib.set_group_rp(G1, Some(bsr_rp), t0).is_empty());
+        let new_static = Ipv4Addr::new(10, 8, 8, 8);
+        let out = tib.set_rp(Some(new_static), t0);
+        assert_eq!(msgs(&out).len(), 2);
+        assert!(msgs(&out)
+            .iter()
+            .all(|(_, m)| m.groups[0].group.address == G2));
+        // RP failover: the BSR's RP set now maps G1 to the backup.
+        let out = tib.set_group_rp(G1, Some(backup_rp), t0 + secs(1));
+        let wc2 = EncodedSource::wildcard_rp(backup_rp);
+        assert_eq!(
+            msgs(&out),
+            vec![
+                (IF1, jp(UP1, G1, &[wc2], &[])),
+                (IF1, jp(UP1, G1, &[], &[wc1]))
+            ]
+        );
+        // Another router's Join(*,G1) naming the group's RP suppresses ours.
+        let due = tib.entry(None, G1).and_then(Entry::join_timer);
+        tib.observe_join_prune(IF1, &jp(UP1, G1, &[wc2], &[]), t0 + secs(30));
+        assert!(tib.entry(None, G1).and_then(Entry::join_timer) > due);
+        // Back to the static RP.
+        let out = tib.set_group_rp(G1, None, t0 + secs(40));
+        let wc3 = EncodedSource::wildcard_rp(new_static);
+        assert_eq!(
+            msgs(&out),
+            vec![
+                (IF1, jp(UP1, G1, &[wc3], &[])),
+                (IF1, jp(UP1, G1, &[], &[wc2]))
+            ]
+        );
     }
 
     #[test]
