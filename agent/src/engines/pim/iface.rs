@@ -32,8 +32,9 @@
 //! What is not: AssertTrackingDesired is taken to be CouldAssert (a router
 //! that does not forward onto the LAN keeps no Loser state, so the assert
 //! winner never replaces RPF' on an upstream LAN); the interaction between
-//! the (S,G) and (*,G) machines (an (S,G) router receiving an R-bit Assert
-//! treats it as a (*,G) Assert); "my metric becomes better than the
+//! the (S,G) and (*,G) machines is reduced to one case: an R-bit Assert that
+//! names a source whose (S,G) Assert we won makes us re-assert (S,G); otherwise
+//! an R-bit Assert is a (*,G) Assert; "my metric becomes better than the
 //! winner's" and "Join received from downstream" are not events here (the
 //! caller may call [`Interface::could_assert_false`] to reset).
 //! With `ignore_assert` no Assert is sent or acted upon, and
@@ -492,6 +493,17 @@ impl Interface {
         let cancel = a.is_cancel();
         let local = self.local;
         let i_beat = |m: Option<RouteMetric>| m.is_some_and(|m| better(m, local, theirs, src));
+        // An R-bit Assert naming a source whose (S,G) Assert we won is an inferior Assert
+        // for the (S,G) machine too (§4.6.1: our SPT claim beats any RP-tree one): say so
+        // again, so the RP-tree router prunes the source from its (*,G) forwarding here.
+        if a.rpt && !cancel && !a.source.is_unspecified() {
+            let sg = (Some(a.source), group);
+            if let Some(AssertEntry::Winner { mine: m, .. }) = self.asserts.get(&sg).copied() {
+                if better(m, local, theirs, src) {
+                    self.assert_refresh(sg, m, now, &mut out);
+                }
+            }
+        }
         match self.asserts.get(&key).copied() {
             None => match mine {
                 Some(m) if i_beat(mine) => self.assert_win(key, m, now, &mut out),
@@ -1353,6 +1365,44 @@ mod tests {
             winner: HIGH
         }));
         assert!(better(mine, LOW, rpt, HIGH));
+    }
+
+    /// RFC 7761 §4.6.1, (S,G) machine in Winner: an inferior Assert with the RPT bit set for
+    /// the same source is answered with our Assert(S,G) (timer re-armed).
+    #[test]
+    fn spt_winner_answers_an_rpt_assert_for_its_source() {
+        let t0 = Instant::now();
+        let mut i = started(Config::default(), t0);
+        let mine = metric(110, 10);
+        i.data_on_outgoing(Some(SRC), GROUP, mine, t0);
+        assert_eq!(i.assert_state(Some(SRC), GROUP), AssertState::Winner);
+        // HIGH forwards the source down the RP tree (better preference, but RPT).
+        let rpt = Assert {
+            rpt: true,
+            ..assert_from(metric(1, 1))
+        };
+        let t1 = t0 + secs(100);
+        let out = i.receive_assert(HIGH, &rpt, None, false, t1);
+        let sent = sent_asserts(&out);
+        assert_eq!(sent.len(), 1, "{out:?}");
+        assert!(!sent[0].rpt);
+        assert_eq!((sent[0].source, sent[0].metric_preference), (SRC, 110));
+        assert_eq!(i.assert_state(Some(SRC), GROUP), AssertState::Winner);
+        // An R-bit Assert without a source, or for another source, does not concern it.
+        let other = Assert {
+            source: Ipv4Addr::new(10, 7, 7, 7),
+            ..rpt
+        };
+        assert!(sent_asserts(&i.receive_assert(HIGH, &other, None, false, t1)).is_empty());
+        let wildcard = Assert {
+            source: Ipv4Addr::UNSPECIFIED,
+            ..rpt
+        };
+        assert!(sent_asserts(&i.receive_assert(HIGH, &wildcard, None, false, t1)).is_empty());
+        // The re-assert timer restarted: nothing due at the old time, our Assert at the new.
+        let period = ASSERT_TIME - ASSERT_OVERRIDE_INTERVAL;
+        assert!(sent_asserts(&i.on_timer(t0 + period)).is_empty());
+        assert_eq!(sent_asserts(&i.on_timer(t1 + period)).len(), 1);
     }
 
     #[test]
