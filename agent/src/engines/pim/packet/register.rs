@@ -70,7 +70,7 @@ impl Register {
     }
 
     /// The (source, group) of the inner packet: its IPv4 source and destination addresses.
-    /// `None` when the inner packet is not an IPv4 header ([`Register::decode_body`] refuses
+    /// `None` when the inner packet is not an IPv4 header (decoding refuses
     /// those, so a decoded Register always has them).
     pub fn source_group(&self) -> Option<(Ipv4Addr, Ipv4Addr)> {
         dataplane::wire::ipv4_bounds(&self.packet)?;
