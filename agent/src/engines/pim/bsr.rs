@@ -358,7 +358,11 @@ impl Bsr {
                 }
             }
             _ if w > me => {
-                // A better BSR, whatever we were.
+                // A better BSR, whatever we were; the candidates we collected as BSR are its
+                // business now.
+                if self.state == BsrState::ElectedBsr {
+                    self.candidates = RpSet::new(self.candidates.hash_mask_len());
+                }
                 self.state = BsrState::CandidateBsr;
                 Ok(self.accept(bsm, arrival, now))
             }
@@ -577,7 +581,8 @@ impl Bsr {
             self.crp_timer = None;
             return Vec::new();
         };
-        self.crp_timer = Some(now + c.interval);
+        // At least a second apart, so a zero interval cannot spin the caller's timer loop.
+        self.crp_timer = Some(now + c.interval.max(Duration::from_secs(1)));
         self.advertise(advert(&c), now)
     }
 
