@@ -421,3 +421,51 @@ fn dr_and_rp_together() {
     assert_eq!(dr.state(S, G), RegisterState::JoinPending);
     assert_eq!(dr.on_timer(t + REGISTER_PROBE_TIME), vec![up(RP)]);
 }
+
+/// The DR registers to RP(G) from the BSR's RP set and follows it when the RP it used times
+/// out there (the caller re-reads RP(G) on `BsrAction::RpSetChanged`).
+#[test]
+fn registers_follow_rp_failover_in_the_bsr_rp_set() {
+    use crate::engines::pim::bsr::{BsmArrival, Bsr, BsrAction, BsrConfig};
+    use crate::engines::pim::packet::{Bootstrap, BsmGroup, BsmRp};
+    use crate::engines::pim::rp_set::{hash_value, GroupRange};
+    let t0 = Instant::now();
+    let (winner, backup) = if hash_value(G, 30, RP) > hash_value(G, 30, RP2) {
+        (RP, RP2)
+    } else {
+        (RP2, RP)
+    };
+    let rp = |address, holdtime| BsmRp {
+        address,
+        holdtime,
+        priority: 0,
+    };
+    let bsm = Bootstrap {
+        no_forward: false,
+        fragment_tag: 1,
+        hash_mask_len: 30,
+        bsr_priority: 1,
+        bsr_address: Ipv4Addr::new(10, 0, 0, 9),
+        groups: vec![BsmGroup {
+            group: GroupRange::ALL.to_encoded(),
+            rp_count: 2,
+            rps: vec![rp(winner, 100), rp(backup, 150)],
+        }],
+    };
+    let arrival = BsmArrival {
+        interface: 1,
+        unicast: false,
+        from_rpf_neighbor: true,
+    };
+    let mut bsr = Bsr::new(BsrConfig::default(), t0, 1);
+    bsr.receive_bootstrap(bsm, arrival, t0).expect("accepted");
+    let mut dr = DrRegisters::new(DrConfig::default(), 5);
+    assert_eq!(dr.update(S, G, bsr.rp_for(G), t0), vec![up(winner)]);
+    let t1 = t0 + secs(100);
+    assert!(bsr.on_timer(t1).contains(&BsrAction::RpSetChanged));
+    assert_eq!(dr.update(S, G, bsr.rp_for(G), t1), vec![up(backup)]);
+    assert_eq!(dr.encapsulate(S, G, b"p").map(|(rp, _)| rp), Some(backup));
+    // The last RP gone: no RP(G), no registering.
+    bsr.on_timer(t0 + secs(150));
+    assert_eq!(dr.update(S, G, bsr.rp_for(G), t0 + secs(150)), vec![down()]);
+}
