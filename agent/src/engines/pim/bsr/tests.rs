@@ -642,3 +642,90 @@ fn domain_elects_spreads_and_fails_over() {
         assert_eq!(routers[i].1.rp_for(G), Some(C));
     }
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Ev {
+        Bsm(u8, u8, u16, Vec<(u8, u8, u16)>, bool),
+        Adv(u8, u8, u16),
+        Advance(u16),
+        Reconfigure(Option<u8>, bool),
+    }
+
+    fn ev() -> impl Strategy<Value = Ev> {
+        prop_oneof![
+            (
+                0u8..4,
+                0u8..4,
+                0u16..3,
+                proptest::collection::vec((0u8..4, 0u8..3, 0u16..300), 0..4),
+                any::<bool>()
+            )
+                .prop_map(|(b, p, t, rps, u)| Ev::Bsm(b, p, t, rps, u)),
+            (0u8..4, 0u8..3, 0u16..300).prop_map(|(r, p, h)| Ev::Adv(r, p, h)),
+            (0u16..200).prop_map(Ev::Advance),
+            (proptest::option::of(0u8..4), any::<bool>()).prop_map(|(p, c)| Ev::Reconfigure(p, c)),
+        ]
+    }
+
+    proptest! {
+        /// Any sequence of messages, timers and reconfigurations: no panic, RP(G) is always
+        /// one of the RPs in the set, the elected BSR is us when Elected, and
+        /// `on_timer` never leaves a deadline at or before the time it ran.
+        #[test]
+        fn bsr_invariants(events in proptest::collection::vec(ev(), 0..50), seed in any::<u64>()) {
+            let t0 = Instant::now();
+            let mut now = t0;
+            let bsrs = [A, B, C, Ipv4Addr::new(10, 0, 0, 4)];
+            let rps = [RP1, RP2, Ipv4Addr::new(10, 9, 9, 3), Ipv4Addr::new(10, 9, 9, 4)];
+            let me = B;
+            let mut b = Bsr::new(cbsr(me, 2), t0, seed);
+            for e in events {
+                match e {
+                    Ev::Bsm(bsr, prio, tag, list, unicast) => {
+                        let list: Vec<_> = list
+                            .into_iter()
+                            .map(|(r, p, h)| (rps[usize::from(r)], p, h))
+                            .collect();
+                        let m = bsm(bsrs[usize::from(bsr)], prio, tag, &list);
+                        let arrival = BsmArrival { unicast, ..RPF };
+                        let _ = b.receive_bootstrap(m, arrival, now);
+                    }
+                    Ev::Adv(r, p, h) => {
+                        let _ = b.receive_candidate_rp_adv(&adv(rps[usize::from(r)], p, h), now);
+                    }
+                    Ev::Advance(secs) => {
+                        now += Duration::from_secs(u64::from(secs));
+                        while let Some(d) = b.next_deadline().filter(|d| *d <= now) {
+                            b.on_timer(d);
+                            prop_assert!(b.next_deadline().is_none_or(|n| n > d));
+                        }
+                    }
+                    Ev::Reconfigure(prio, crp_on) => {
+                        let config = BsrConfig {
+                            candidate_bsr: prio.map(|p| CandidateBsr {
+                                address: me,
+                                priority: p,
+                                hash_mask_len: 30,
+                            }),
+                            candidate_rp: crp_on.then(|| crp(rps[3], 1)),
+                        };
+                        b.reconfigure(config, now);
+                    }
+                }
+                if let Some(rp) = b.rp_for(G) {
+                    prop_assert!(b
+                        .rp_set()
+                        .ranges()
+                        .any(|(r, mut e)| r.contains(G) && e.any(|x| x.rp == rp)));
+                }
+                if b.state() == BsrState::ElectedBsr {
+                    prop_assert!(b.elected_bsr().is_some_and(|(a, _)| a == me));
+                }
+            }
+        }
+    }
+}

@@ -469,3 +469,79 @@ fn registers_follow_rp_failover_in_the_bsr_rp_set() {
     bsr.on_timer(t0 + secs(150));
     assert_eq!(dr.update(S, G, bsr.rp_for(G), t0 + secs(150)), vec![down()]);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Ev {
+        Update(u8, Option<u8>),
+        Stop(u8, bool),
+        Advance(u16),
+    }
+
+    fn ev() -> impl Strategy<Value = Ev> {
+        prop_oneof![
+            (0u8..3, proptest::option::of(0u8..2)).prop_map(|(s, rp)| Ev::Update(s, rp)),
+            (0u8..3, any::<bool>()).prop_map(|(s, w)| Ev::Stop(s, w)),
+            (0u16..120).prop_map(Ev::Advance),
+        ]
+    }
+
+    proptest! {
+        /// Any sequence of inputs: the tunnel is up exactly in Join, the Register-Stop Timer
+        /// runs exactly in Prune and Join-Pending, timers never fall due in the past after
+        /// `on_timer`, and TunnelUp/TunnelDown alternate per (S,G).
+        #[test]
+        fn dr_invariants(events in proptest::collection::vec(ev(), 0..60), seed in any::<u64>()) {
+            let t0 = Instant::now();
+            let mut now = t0;
+            let mut dr = DrRegisters::new(DrConfig::default(), seed);
+            let sources = [S, S2, Ipv4Addr::new(10, 2, 2, 4)];
+            let rps = [RP, RP2];
+            let mut up = std::collections::BTreeMap::new();
+            for e in events {
+                let acts = match e {
+                    Ev::Update(s, rp) => dr.update(sources[usize::from(s)], G, rp.map(|r| rps[usize::from(r)]), now),
+                    Ev::Stop(s, wildcard) => {
+                        let source = if wildcard { Ipv4Addr::UNSPECIFIED } else { sources[usize::from(s)] };
+                        dr.receive_register_stop(&stop(source), now)
+                    }
+                    Ev::Advance(secs) => {
+                        now += Duration::from_secs(u64::from(secs));
+                        let mut acts = Vec::new();
+                        while let Some(d) = dr.next_deadline().filter(|d| *d <= now) {
+                            acts.extend(dr.on_timer(d));
+                            prop_assert!(dr.next_deadline().is_none_or(|n| n > d));
+                        }
+                        acts
+                    }
+                };
+                for a in acts {
+                    match a {
+                        DrAction::TunnelUp { source, rp, .. } => { up.insert(source, rp); }
+                        DrAction::TunnelDown { source, .. } => {
+                            prop_assert!(up.remove(&source).is_some());
+                        }
+                        DrAction::SendRegister { register, .. } => prop_assert!(register.null),
+                    }
+                }
+                for &s in &sources {
+                    let state = dr.state(s, G);
+                    let entry = dr.entries().find(|e| e.source == s);
+                    prop_assert_eq!(dr.encapsulate(s, G, b"x").is_some(), state == RegisterState::Join);
+                    prop_assert_eq!(up.contains_key(&s), state == RegisterState::Join);
+                    let timer = entry.and_then(|e| e.register_stop_timer).is_some();
+                    prop_assert_eq!(
+                        timer,
+                        matches!(state, RegisterState::Prune | RegisterState::JoinPending)
+                    );
+                    if let Some(e) = entry {
+                        prop_assert_eq!(up.get(&s).copied().unwrap_or(e.rp), e.rp);
+                    }
+                }
+            }
+        }
+    }
+}
