@@ -2,8 +2,9 @@
 //! election, the RP set it spreads, and the candidate-RP side.
 //!
 //! * A router configured as candidate BSR runs the state machine of RFC 5059 §3.1.1:
-//!   Pending-BSR (no better BSR heard; the Bootstrap Timer, at rand_override after losing
-//!   the BSR, decides when it takes over), Candidate-BSR (a better BSR is elected) and
+//!   Pending-BSR (no better BSR heard; the Bootstrap Timer, at BS_Rand_Override at start-up
+//!   and after losing the BSR, decides when it takes over), Candidate-BSR (a better BSR is
+//!   elected) and
 //!   Elected-BSR (it originates a Bootstrap message every [`BS_PERIOD`], with the RP set
 //!   assembled from the Candidate-RP-Advertisements it received, and answers a worse BSR's
 //!   message with one of its own at once).
@@ -11,8 +12,10 @@
 //!   from it or a better one are taken) and Accept-Any (the BSR went quiet for
 //!   [`BS_TIMEOUT`]: the next message from anyone is taken). The scope-zone timer only
 //!   brings Accept-Any back to No-Info after [`SZ_TIMEOUT`].
-//! * Accepted Bootstrap messages are forwarded out of the other interfaces (not with the
-//!   No-Forward bit) and their RP set stored. Fragments are reassembled per group range: a
+//! * Bootstrap messages pass the checks of §3.1.3 (a multicast one without the No-Forward
+//!   bit from the RPF neighbor toward its BSR; a No-Forward or unicast one only at start-up)
+//!   and accepted multicast ones without the No-Forward bit are forwarded out of every PIM
+//!   interface, the arrival one included (§3.4); their RP set is stored. Fragments are reassembled per group range: a
 //!   range's RPs replace the stored ones once all of them (its RP Count) arrived under one
 //!   fragment tag. Ranges the BSR stops announcing fade with their RPs' holdtimes.
 //! * A candidate RP unicasts a Candidate-RP-Advertisement to the elected BSR every
@@ -23,8 +26,10 @@
 //! caller to re-evaluate it for the groups in use (RP failover).
 //!
 //! Simplified or missing: admin scope zones (Z-bit ranges are handled as global ones); the
-//! unicast of the stored Bootstrap message to a new neighbor is left to the caller
-//! ([`Bsr::stored_bootstrap`]); C-RP-Advertisements are sent without jitter.
+//! sending of the stored Bootstrap message to a new neighbor is left to the caller
+//! ([`Bsr::stored_bootstrap`], [`primes_new_neighbor`]); C-RP-Advertisements are sent
+//! without C_RP_Adv_Backoff jitter; BS_Min_Interval between originated messages is not
+//! enforced.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -36,17 +41,17 @@ use crate::engines::rng::Rng;
 
 /// BS_Period: how often the elected BSR originates a Bootstrap message (RFC 5059 §5).
 pub const BS_PERIOD: Duration = Duration::from_secs(60);
-/// BS_Timeout: how long a BSR stays elected without its Bootstrap messages.
+/// BS_Timeout: how long a BSR stays elected without its Bootstrap messages (§5).
 pub const BS_TIMEOUT: Duration = Duration::from_secs(130);
-/// SZ_Timeout: how long a scope zone is remembered without Bootstrap messages.
+/// SZ_Timeout: how long a scope zone is remembered without Bootstrap messages (§5).
 pub const SZ_TIMEOUT: Duration = Duration::from_secs(1300);
-/// C_RP_Adv_Period: how often a candidate RP advertises itself.
+/// C_RP_Adv_Period: how often a candidate RP advertises itself (§5).
 pub const C_RP_ADV_PERIOD: Duration = Duration::from_secs(60);
-/// Holdtime of a candidate RP's advertisements: 2.5 x [`C_RP_ADV_PERIOD`].
+/// Holdtime of a candidate RP's advertisements: 2.5 x [`C_RP_ADV_PERIOD`] (RFC 5059 §4.2).
 pub const C_RP_HOLDTIME: u16 = 150;
 /// The usual IPv4 hash mask length (RFC 7761 §4.7.2).
 pub const DEFAULT_HASH_MASK_LEN: u8 = 30;
-/// The usual candidate-RP priority.
+/// The default candidate-RP priority (RFC 5059 §3.2).
 pub const DEFAULT_C_RP_PRIORITY: u8 = 192;
 /// Largest Bootstrap message built (PIM header included), leaving room for the IPv4 header
 /// within a 1500-byte MTU.
@@ -67,7 +72,8 @@ pub struct CandidateRp {
     pub address: Ipv4Addr,
     /// Lower is preferred.
     pub priority: u8,
-    /// The ranges served; empty = all multicast groups.
+    /// The ranges served; empty = all multicast groups (advertised as 224.0.0.0/4, since a
+    /// C-RP-Adv must carry at least one range, RFC 5059 §3.2).
     pub groups: Vec<GroupRange>,
     /// Holdtime announced, in seconds.
     pub holdtime: u16,
@@ -99,21 +105,26 @@ pub enum BsrState {
     ElectedBsr,
 }
 
-/// How a Bootstrap message reached us.
+/// How a Bootstrap message reached us. The caller has already dropped messages whose
+/// source is not a directly connected PIM neighbor with Hello state (RFC 5059 §3.1.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BsmArrival {
     /// The interface it arrived on.
     pub interface: u32,
     /// Unicast to one of our addresses (from a neighbor) rather than to ALL-PIM-ROUTERS.
     pub unicast: bool,
-    /// The sender is our RPF neighbor toward the message's BSR address.
+    /// The sender is our RPF neighbor toward the message's BSR address (only checked for a
+    /// multicast message without the No-Forward bit).
     pub from_rpf_neighbor: bool,
 }
 
 /// What the I/O layer must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BsrAction {
-    /// Send `msg` to ALL-PIM-ROUTERS (TTL 1) on every PIM interface except `except`.
+    /// Send `msg` to ALL-PIM-ROUTERS (TTL 1) on every PIM interface with neighbors except
+    /// `except`. Forwarded and originated messages always go out of every interface, the
+    /// one a forwarded message arrived on included (RFC 5059 §3.4: routers on a LAN may
+    /// disagree on RPF(BSR)), so `except` is `None` for them.
     Flood { except: Option<u32>, msg: Bootstrap },
     /// Unicast `adv` to the elected BSR `bsr`.
     SendCandidateRpAdv { bsr: Ipv4Addr, adv: CandidateRpAdv },
@@ -124,12 +135,14 @@ pub enum BsrAction {
 /// Why a BSR message was dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum BsrDrop {
-    /// A multicast Bootstrap message not from the RPF neighbor toward its BSR.
+    /// A multicast Bootstrap message without the No-Forward bit not from the RPF neighbor
+    /// toward its BSR (RFC 5059 §3.1.3).
     #[error("Bootstrap message not from the RPF neighbor toward the BSR")]
     NotFromRpfNeighbor,
-    /// A unicast Bootstrap message while a BSR is known.
-    #[error("unicast Bootstrap message while a BSR is known")]
-    UnicastWithBsrKnown,
+    /// A No-Forward or unicast Bootstrap message after start-up: one was accepted before,
+    /// or more than BS_Period has passed since start-up (RFC 5059 §3.1.3).
+    #[error("No-Forward or unicast Bootstrap message after start-up")]
+    NotAtStartup,
     /// Our own Bootstrap message came back.
     #[error("own Bootstrap message")]
     OwnMessage,
@@ -173,11 +186,16 @@ pub struct Bsr {
     originated: Vec<Bootstrap>,
     crp_timer: Option<Instant>,
     fragment_tag: u16,
+    /// When this router started: No-Forward and unicast Bootstrap messages are only taken
+    /// within BS_Period of it.
+    started: Instant,
+    /// Whether any Bootstrap message was accepted.
+    accepted_any: bool,
 }
 
 impl Bsr {
-    /// A router with `config` at `now`. A candidate BSR starts in Pending-BSR with the
-    /// Bootstrap Timer at [`BS_TIMEOUT`], so it hears a running BSR before taking over;
+    /// A router with `config` started at `now`. A candidate BSR starts in Pending-BSR with
+    /// the Bootstrap Timer at BS_Rand_Override (RFC 5059 §3.1.1), 5 s with no BSR known;
     /// others start in No-Info. `seed` picks the first fragment tag.
     pub fn new(config: BsrConfig, now: Instant, seed: u64) -> Bsr {
         let mut b = Bsr {
@@ -192,6 +210,8 @@ impl Bsr {
             originated: Vec::new(),
             crp_timer: None,
             fragment_tag: Rng::new(seed).next_u64() as u16,
+            started: now,
+            accepted_any: false,
         };
         b.reconfigure(config, now);
         b
@@ -217,7 +237,10 @@ impl Bsr {
     }
 
     /// The Bootstrap message (fragments) last originated or accepted, with the No-Forward
-    /// bit set: what to unicast to a new neighbor (RFC 5059 §3.3).
+    /// bit set: what to send a new or rebooted neighbor (RFC 5059 §3.5, §3.5.1) to
+    /// ALL-PIM-ROUTERS on its interface, once our triggered Hello went out there; a
+    /// unicast copy is the backward-compatible alternative (§3.5.2). Only one router of the
+    /// LAN sends it: see [`primes_new_neighbor`].
     pub fn stored_bootstrap(&self) -> Vec<Bootstrap> {
         let msgs = if self.state == BsrState::ElectedBsr {
             self.originated.clone()
@@ -249,9 +272,12 @@ impl Bsr {
         .min()
     }
 
-    /// Applies a new configuration. Becoming a candidate BSR starts in Pending-BSR (keeping
-    /// a known BSR as the one to beat); ceasing to be one falls back to Accept-Preferred
-    /// (a BSR known) or No-Info. A withdrawn candidate RP is advertised with holdtime 0.
+    /// Applies a new configuration. Becoming a candidate BSR starts in Pending-BSR with the
+    /// Bootstrap Timer at BS_Rand_Override, computed against the BSR known if any (RFC 5059
+    /// §3.1.1: the same at start-up and on a later reconfiguration; a known better BSR's
+    /// next message moves us to Candidate-BSR); ceasing to be one falls back to
+    /// Accept-Preferred (a BSR known) or No-Info. A withdrawn candidate RP is advertised
+    /// with holdtime 0.
     pub fn reconfigure(&mut self, config: BsrConfig, now: Instant) -> Vec<BsrAction> {
         let mut out = Vec::new();
         let old = std::mem::replace(&mut self.config, config);
@@ -268,13 +294,8 @@ impl Bsr {
                 }
                 Some(c) => {
                     self.candidates.set_hash_mask_len(c.hash_mask_len);
-                    let better_known = self.elected.is_some_and(|w| w > (c.priority, c.address));
-                    self.state = if better_known {
-                        BsrState::CandidateBsr
-                    } else {
-                        BsrState::PendingBsr
-                    };
-                    self.bootstrap_timer = Some(now + BS_TIMEOUT);
+                    self.state = BsrState::PendingBsr;
+                    self.bootstrap_timer = Some(now + self.rand_override());
                 }
                 None => {
                     if self.state == BsrState::ElectedBsr {
@@ -320,15 +341,15 @@ impl Bsr {
         {
             return Err(BsrDrop::OwnMessage);
         }
-        let bsr_known = matches!(
-            self.state,
-            BsrState::AcceptPreferred | BsrState::CandidateBsr | BsrState::ElectedBsr
-        );
-        if arrival.unicast && bsr_known {
-            return Err(BsrDrop::UnicastWithBsrKnown);
-        }
-        if !arrival.unicast && !arrival.from_rpf_neighbor {
-            return Err(BsrDrop::NotFromRpfNeighbor);
+        // RFC 5059 §3.1.3: the RPF check applies to multicast messages without the
+        // No-Forward bit only (§3.5.1); No-Forward and unicast ones prime a router that just
+        // started and are taken only before any other was and within BS_Period of start-up.
+        if !arrival.unicast && !bsm.no_forward {
+            if !arrival.from_rpf_neighbor {
+                return Err(BsrDrop::NotFromRpfNeighbor);
+            }
+        } else if self.accepted_any || now.saturating_duration_since(self.started) > BS_PERIOD {
+            return Err(BsrDrop::NotAtStartup);
         }
         let w: Weight = (bsm.bsr_priority, bsm.bsr_address);
         let current = self.elected;
@@ -348,11 +369,12 @@ impl Bsr {
                 if current.is_none_or(|c| w >= c) || (from_elected && w > me) {
                     Ok(self.accept(bsm, arrival, now))
                 } else if from_elected {
-                    // The elected BSR got worse than us: compete after rand_override.
+                    // The elected BSR got worse than us: forward its message and compete
+                    // after BS_Rand_Override (§3.1.1, C-BSR state).
                     self.state = BsrState::PendingBsr;
                     self.elected = Some(w);
                     self.bootstrap_timer = Some(now + self.rand_override());
-                    Ok(Vec::new())
+                    Ok(forward(bsm, arrival))
                 } else {
                     Err(BsrDrop::NotPreferred)
                 }
@@ -371,6 +393,9 @@ impl Bsr {
                 self.bootstrap_timer = Some(now + BS_PERIOD);
                 Ok(self.originate())
             }
+            // Pending-BSR forwards a non-preferred message and stays pending, its timer
+            // untouched (§3.1.1, P-BSR state).
+            BsrState::PendingBsr => Ok(forward(bsm, arrival)),
             _ => Err(BsrDrop::NotPreferred),
         }
     }
@@ -437,11 +462,13 @@ impl Bsr {
         out
     }
 
-    /// rand_override (RFC 5059): the Bootstrap Timer of a candidate that lost its BSR, shorter
-    /// for better candidates so the best one takes over first:
-    /// 5 + 2 log2(1 + bestPriority - myPriority) + AddrDelay seconds, where bestPriority is
-    /// the higher of ours and the last BSR's; AddrDelay is log2(bestAddr - myAddr) / 16 when
-    /// the priorities are equal, else 2 - myAddr / 2^31.
+    /// BS_Rand_Override (RFC 5059 §5): the Bootstrap Timer of a candidate in Pending-BSR,
+    /// shorter for better candidates so the best one takes over first:
+    /// 5 + 2 log2(1 + bestPriority - myPriority) + addrDelay seconds, between 5 and 23,
+    /// where bestPriority = max(storedPriority, myPriority), bestAddr = max(storedAddr,
+    /// myAddr) and, for IPv4, addrDelay = log2(1 + bestAddr - myAddr) / 16 when
+    /// bestPriority equals myPriority, else 2 - myAddr / 2^31. With no stored BSR the
+    /// stored values are our own (5 s).
     fn rand_override(&self) -> Duration {
         let Some(me) = self.config.candidate_bsr else {
             return BS_TIMEOUT;
@@ -451,12 +478,7 @@ impl Bsr {
         let my_addr = f64::from(u32::from(me.address));
         let addr_delay = if best_prio == me.priority {
             let best_addr = u32::from(stored_addr).max(u32::from(me.address));
-            let diff = f64::from(best_addr) - my_addr;
-            if diff >= 1.0 {
-                diff.log2() / 16.0
-            } else {
-                0.0
-            }
+            (1.0 + f64::from(best_addr) - my_addr).log2() / 16.0
         } else {
             2.0 - my_addr / f64::from(1u32 << 31)
         };
@@ -471,15 +493,11 @@ impl Bsr {
         let new_bsr = self.elected.map(|(_, a)| a) != Some(bsm.bsr_address);
         self.elected = Some((bsm.bsr_priority, bsm.bsr_address));
         self.bootstrap_timer = Some(now + BS_TIMEOUT);
+        self.accepted_any = true;
         if self.store(&bsm, now) {
             out.push(BsrAction::RpSetChanged);
         }
-        if !bsm.no_forward {
-            out.push(BsrAction::Flood {
-                except: Some(arrival.interface),
-                msg: bsm,
-            });
-        }
+        out.extend(forward(bsm, arrival));
         if new_bsr && self.config.candidate_rp.is_some() {
             self.crp_timer = Some(now);
             out.extend(self.on_crp_timer(now));
@@ -637,13 +655,49 @@ impl Bsr {
     }
 }
 
-/// The advertisement of a candidate RP.
+/// Forward BSM (RFC 5059 §3.1.5, §3.4): a multicast message without the No-Forward bit goes
+/// out of every PIM interface, the one it arrived on included; No-Forward and unicast
+/// messages are not forwarded.
+fn forward(bsm: Bootstrap, arrival: BsmArrival) -> Vec<BsrAction> {
+    if bsm.no_forward || arrival.unicast {
+        return Vec::new();
+    }
+    vec![BsrAction::Flood {
+        except: None,
+        msg: bsm,
+    }]
+}
+
+/// Whether this router (`me` on the interface) sends its stored Bootstrap message
+/// ([`Bsr::stored_bootstrap`]) to `neighbor`, new or rebooted (new GenID) on that interface
+/// (RFC 5059 §3.5): the DR of the LAN does, or, when the neighbor is itself the DR, the
+/// router that would be DR without it (`dr_without_neighbor`).
+pub fn primes_new_neighbor(
+    me: Ipv4Addr,
+    neighbor: Ipv4Addr,
+    dr: Ipv4Addr,
+    dr_without_neighbor: Ipv4Addr,
+) -> bool {
+    if dr == neighbor {
+        me == dr_without_neighbor
+    } else {
+        me == dr
+    }
+}
+
+/// The advertisement of a candidate RP; no ranges configured advertises all multicast
+/// groups, as a C-RP-Adv without ranges must not be sent (RFC 5059 §3.2, §4.2).
 fn advert(c: &CandidateRp) -> CandidateRpAdv {
+    let groups = if c.groups.is_empty() {
+        vec![GroupRange::ALL.to_encoded()]
+    } else {
+        c.groups.iter().map(|g| g.to_encoded()).collect()
+    };
     CandidateRpAdv {
         priority: c.priority,
         holdtime: c.holdtime,
         rp: c.address,
-        groups: c.groups.iter().map(|g| g.to_encoded()).collect(),
+        groups,
     }
 }
 

@@ -99,14 +99,15 @@ fn non_candidate_accepts_a_bsr_then_only_preferred_ones() {
         r.receive_bootstrap(m.clone(), off_path, t0),
         Err(BsrDrop::NotFromRpfNeighbor)
     );
-    // The first one: Accept-Preferred, RP set stored, forwarded out of the other interfaces.
+    // The first one: Accept-Preferred, RP set stored, forwarded out of every interface,
+    // the arrival one included (RFC 5059 §3.4).
     let acts = r.receive_bootstrap(m.clone(), RPF, t0).expect("accepted");
     assert_eq!(
         acts,
         vec![
             BsrAction::RpSetChanged,
             BsrAction::Flood {
-                except: Some(1),
+                except: None,
                 msg: m.clone()
             }
         ]
@@ -131,7 +132,8 @@ fn non_candidate_accepts_a_bsr_then_only_preferred_ones() {
         r.receive_bootstrap(worse, RPF, t0),
         Err(BsrDrop::NotPreferred)
     );
-    // A unicast one while a BSR is known is not either.
+    // A unicast or No-Forward one once a message was accepted is not either, even from a
+    // better BSR and within BS_Period of start-up (RFC 5059 §3.1.3).
     let unicast = BsmArrival {
         unicast: true,
         from_rpf_neighbor: false,
@@ -139,7 +141,13 @@ fn non_candidate_accepts_a_bsr_then_only_preferred_ones() {
     };
     assert_eq!(
         r.receive_bootstrap(bsm(C, 200, 1, &[]), unicast, t0),
-        Err(BsrDrop::UnicastWithBsrKnown)
+        Err(BsrDrop::NotAtStartup)
+    );
+    let mut no_forward = bsm(C, 200, 1, &[]);
+    no_forward.no_forward = true;
+    assert_eq!(
+        r.receive_bootstrap(no_forward, RPF, t0),
+        Err(BsrDrop::NotAtStartup)
     );
     // A better one is: equal priority, higher address.
     let better = bsm(C, 10, 7, &[(RP2, 0, 150)]);
@@ -160,10 +168,77 @@ fn no_forward_and_unicast_bootstrap_to_a_new_router() {
         from_rpf_neighbor: false,
     };
     let acts = r.receive_bootstrap(m.clone(), unicast, t0).expect("taken");
+    // Taken at start-up, not forwarded.
     assert_eq!(acts, vec![BsrAction::RpSetChanged]);
     assert_eq!(r.rp_for(G), Some(RP1));
     // What this router hands its own new neighbors: the message, No-Forward set.
-    assert_eq!(r.stored_bootstrap(), vec![m]);
+    assert_eq!(r.stored_bootstrap(), vec![m.clone()]);
+    // A multicast No-Forward message skips the RPF check (§3.5.1) but is only taken at
+    // start-up: not once one was accepted, not after BS_Period since start-up (§3.1.3).
+    let off_path = BsmArrival {
+        from_rpf_neighbor: false,
+        ..RPF
+    };
+    assert_eq!(
+        r.receive_bootstrap(m.clone(), off_path, t0 + secs(1)),
+        Err(BsrDrop::NotAtStartup)
+    );
+    let mut fresh = Bsr::new(BsrConfig::default(), t0, 1);
+    assert_eq!(
+        fresh.receive_bootstrap(m.clone(), off_path, t0 + BS_PERIOD + secs(1)),
+        Err(BsrDrop::NotAtStartup)
+    );
+    let mut fresh = Bsr::new(BsrConfig::default(), t0, 1);
+    let acts = fresh
+        .receive_bootstrap(m.clone(), off_path, t0 + BS_PERIOD)
+        .expect("taken within BS_Period of start-up");
+    assert_eq!(acts, vec![BsrAction::RpSetChanged]);
+    // The stored message of a plain router and of the elected BSR both carry No-Forward.
+    let mut m2 = m.clone();
+    m2.no_forward = false;
+    let mut plain = Bsr::new(BsrConfig::default(), t0, 1);
+    plain.receive_bootstrap(m2, RPF, t0).expect("accepted");
+    assert!(plain.stored_bootstrap().iter().all(|b| b.no_forward));
+    let mut a = Bsr::new(cbsr(A, 5), t0, 1);
+    a.on_timer(t0 + secs(5));
+    assert_eq!(a.state(), BsrState::ElectedBsr);
+    let stored = a.stored_bootstrap();
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].no_forward && stored[0].bsr_address == A);
+}
+
+/// RFC 5059 §3.5: the DR primes a new neighbor; when the newcomer is the DR, the router
+/// that would be DR without it does.
+#[test]
+fn who_primes_a_new_neighbor() {
+    // DR is A, B joins: A sends, C does not.
+    assert!(primes_new_neighbor(A, B, A, A));
+    assert!(!primes_new_neighbor(C, B, A, A));
+    // C joins and becomes DR; without it A would be DR: A sends, B and C do not.
+    assert!(primes_new_neighbor(A, C, C, A));
+    assert!(!primes_new_neighbor(B, C, C, A));
+    assert!(!primes_new_neighbor(C, C, C, A));
+}
+
+/// RFC 5059 §3.1.1: Pending-BSR forwards a non-preferred message and keeps its timer.
+#[test]
+fn pending_bsr_forwards_a_non_preferred_message() {
+    let t0 = Instant::now();
+    let mut b = Bsr::new(cbsr(B, 6), t0, 1);
+    let worse = bsm(A, 6, 1, &[(RP1, 0, 150)]);
+    let acts = b
+        .receive_bootstrap(worse.clone(), RPF, t0)
+        .expect("forwarded");
+    assert_eq!(
+        acts,
+        vec![BsrAction::Flood {
+            except: None,
+            msg: worse
+        }]
+    );
+    assert_eq!(b.state(), BsrState::PendingBsr);
+    assert_eq!(b.rp_for(G), None);
+    assert_eq!(b.next_deadline(), Some(t0 + secs(5)));
 }
 
 #[test]
@@ -196,9 +271,11 @@ fn non_candidate_bsr_timeout_accept_any_and_scope_zone() {
 fn lone_candidate_gets_elected_and_originates_periodically() {
     let t0 = Instant::now();
     let mut a = Bsr::new(cbsr(A, 5), t0, 3);
+    // RFC 5059 §3.1.1: Pending-BSR with the Bootstrap Timer at BS_Rand_Override, 5 s with
+    // no BSR known (5 + 2 log2(1) + log2(1) / 16).
     assert_eq!(a.state(), BsrState::PendingBsr);
-    assert_eq!(a.next_deadline(), Some(t0 + BS_TIMEOUT));
-    assert!(a.on_timer(t0 + secs(129)).is_empty());
+    assert_eq!(a.next_deadline(), Some(t0 + secs(5)));
+    assert!(a.on_timer(t0 + secs(4)).is_empty());
     let acts = a.on_timer(t0 + BS_TIMEOUT);
     assert_eq!(a.state(), BsrState::ElectedBsr);
     assert_eq!(a.elected_bsr(), Some((A, 5)));
@@ -229,12 +306,14 @@ fn election_priority_then_address() {
     assert!(a.receive_bootstrap(bsm(B, 6, 1, &[]), RPF, t0).is_ok());
     assert_eq!(a.state(), BsrState::CandidateBsr);
     // Equal priority: the higher address wins. C beats B's 6 at equal priority 6.
+    // A worse one while pending is only forwarded (RFC 5059 §3.1.1, P-BSR state).
     let mut b = Bsr::new(cbsr(B, 6), t0, 1);
-    assert_eq!(
-        b.receive_bootstrap(bsm(A, 6, 1, &[]), RPF, t0),
-        Err(BsrDrop::NotPreferred)
-    );
+    let acts = b
+        .receive_bootstrap(bsm(A, 6, 1, &[]), RPF, t0)
+        .expect("forwarded");
+    assert_eq!(floods(&acts).len(), 1);
     assert_eq!(b.state(), BsrState::PendingBsr);
+    assert_eq!(b.elected_bsr(), None);
     assert!(b.receive_bootstrap(bsm(C, 6, 1, &[]), RPF, t0).is_ok());
     assert_eq!(b.state(), BsrState::CandidateBsr);
     assert_eq!(b.elected_bsr(), Some((C, 6)));
@@ -279,12 +358,16 @@ fn rand_override_orders_the_candidates() {
         assert_eq!(x.state(), BsrState::PendingBsr);
         x.next_deadline().expect("bootstrap timer") - (t0 + BS_TIMEOUT)
     };
-    // Equal priority, the lost BSR 65536 addresses higher: 5 + 0 + log2(65536)/16 = 6 s.
-    let d = after_bsr_lost(A, 6, Ipv4Addr::new(10, 1, 0, 1), 6);
+    // RFC 5059 §5, IPv4, equal priorities: addrDelay = log2(1 + bestAddr - myAddr) / 16.
+    // The lost BSR 65535 addresses higher: 5 + 0 + log2(65536) / 16 = 6 s.
+    let d = after_bsr_lost(A, 6, Ipv4Addr::new(10, 1, 0, 0), 6);
     assert!((d.as_secs_f64() - 6.0).abs() < 1e-6, "{d:?}");
-    // Equal priority, 1 address higher: 5 + log2(1)/16 = 5 s.
+    // 1 address higher: 5 + log2(2) / 16 = 5.0625 s.
     let d = after_bsr_lost(A, 6, B, 6);
-    assert!((d.as_secs_f64() - 5.0).abs() < 1e-6, "{d:?}");
+    assert!((d.as_secs_f64() - 5.0625).abs() < 1e-6, "{d:?}");
+    // 3 addresses higher: 5 + log2(4) / 16 = 5.125 s.
+    let d = after_bsr_lost(A, 6, Ipv4Addr::new(10, 0, 0, 4), 6);
+    assert!((d.as_secs_f64() - 5.125).abs() < 1e-6, "{d:?}");
     // Priority 1 lower than the lost BSR's, address 10.0.0.1 (167772161):
     // 5 + 2 log2(2) + 2 - 167772161 / 2^31 = 9 - 0.078125000465... = 8.921874999534...
     let d = after_bsr_lost(A, 5, B, 6);
@@ -299,12 +382,26 @@ fn elected_bsr_that_got_worse_is_challenged_after_rand_override() {
     let t0 = Instant::now();
     let mut a = Bsr::new(cbsr(A, 5), t0, 1);
     a.receive_bootstrap(bsm(B, 6, 1, &[]), RPF, t0).expect("ok");
-    // B now announces priority 4, below ours: Pending-BSR with rand_override (5 s when the
-    // stored BSR is worse than us), then elected.
-    assert_eq!(a.receive_bootstrap(bsm(B, 4, 2, &[]), RPF, t0), Ok(vec![]));
+    // B now announces priority 4, below ours: its message is forwarded, then Pending-BSR
+    // with BS_Rand_Override, then elected. bestPriority is ours, and bestAddr is the higher
+    // of the stored and our address whatever the priorities (RFC 5059 §5):
+    // 5 + 2 log2(1) + log2(1 + B - A) / 16 = 5.0625 s.
+    let worse = bsm(B, 4, 2, &[]);
+    assert_eq!(
+        a.receive_bootstrap(worse.clone(), RPF, t0),
+        Ok(vec![BsrAction::Flood {
+            except: None,
+            msg: worse
+        }])
+    );
     assert_eq!(a.state(), BsrState::PendingBsr);
-    assert_eq!(a.next_deadline(), Some(t0 + secs(5)));
+    assert_eq!(
+        a.next_deadline(),
+        Some(t0 + Duration::from_micros(5_062_500))
+    );
     a.on_timer(t0 + secs(5));
+    assert_eq!(a.state(), BsrState::PendingBsr);
+    a.on_timer(t0 + Duration::from_micros(5_062_500));
     assert_eq!(a.state(), BsrState::ElectedBsr);
 }
 
@@ -515,9 +612,15 @@ fn candidate_rp_advertises_to_the_elected_bsr() {
     let acts = r
         .receive_bootstrap(bsm(B, 1, 1, &[]), RPF, t1)
         .expect("accepted");
+    // No ranges configured: all groups, as a C-RP-Adv must carry at least one range
+    // (RFC 5059 §3.2).
+    let all_groups = |hold| CandidateRpAdv {
+        groups: vec![GroupRange::ALL.to_encoded()],
+        ..adv(RP1, 7, hold)
+    };
     let expect = BsrAction::SendCandidateRpAdv {
         bsr: B,
-        adv: adv(RP1, 7, C_RP_HOLDTIME),
+        adv: all_groups(C_RP_HOLDTIME),
     };
     assert!(acts.contains(&expect), "{acts:?}");
     // Then every interval.
@@ -528,7 +631,7 @@ fn candidate_rp_advertises_to_the_elected_bsr() {
         acts,
         vec![BsrAction::SendCandidateRpAdv {
             bsr: B,
-            adv: adv(RP1, 7, 0),
+            adv: all_groups(0),
         }]
     );
 }
