@@ -628,7 +628,7 @@ impl Bsr {
                 let rps = rps
                     .map(|e| BsmRp {
                         address: e.rp,
-                        holdtime: e.holdtime,
+                        holdtime: announced_holdtime(e.holdtime),
                         priority: e.priority,
                     })
                     .take(255)
@@ -652,6 +652,18 @@ impl Bsr {
                 msg: m.clone(),
             })
             .collect()
+    }
+}
+
+/// The RP-Holdtime a BSR announces for a candidate's holdtime: at least 2.5 x BS_Period
+/// (RFC 5059 §3.3: it must exceed BS_Period and should exceed 2.5 x BS_Period so a lost
+/// Bootstrap message or two does not drop the RP); 0 still withdraws at once.
+fn announced_holdtime(candidate: u16) -> u16 {
+    const MIN: u16 = (BS_PERIOD.as_secs() * 5 / 2) as u16;
+    if candidate == 0 {
+        0
+    } else {
+        candidate.max(MIN)
     }
 }
 

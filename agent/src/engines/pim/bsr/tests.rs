@@ -438,7 +438,8 @@ fn elected_bsr_assembles_the_rp_set_from_advertisements() {
         a.receive_candidate_rp_adv(&narrow, t1 + secs(60)),
         Ok(vec![])
     );
-    // The next Bootstrap message carries both ranges with the advertised holdtimes.
+    // The next Bootstrap message carries both ranges with the advertised holdtimes, RP2's
+    // 100 s raised to 2.5 x BS_Period = 150 s (RFC 5059 §3.3).
     let acts = a.on_timer(t1 + BS_PERIOD);
     let m = floods(&acts);
     assert_eq!(m.len(), 1);
@@ -470,7 +471,7 @@ fn elected_bsr_assembles_the_rp_set_from_advertisements() {
                 1,
                 vec![BsmRp {
                     address: RP2,
-                    holdtime: 100,
+                    holdtime: 150,
                     priority: 20
                 }]
             ),
