@@ -68,8 +68,18 @@ pub enum Action {
     /// What the session does not hold (the commit history, the engines' state).
     DisplayCommitList,
     DisplayVrrpBrief,
+    /// `display vrrp [verbose]`, `display vrrp interface IF [vrid N]`.
+    DisplayVrrpVerbose,
     DisplayBfdSessions,
+    DisplayBfdVerbose,
     DisplayMonitorGroup,
+    DisplayIgmpGroup,
+    DisplayIgmpInterface,
+    DisplayPimNeighbor,
+    DisplayPimInterface,
+    DisplayPimRoutingTable,
+    DisplayMulticastRoutingTable,
+    DisplayInterfaceBrief,
     /// `rollback configuration to commit-id N`.
     Rollback,
     // Configuration: one leaf (or container) set or removed.
@@ -148,9 +158,29 @@ const COMMON: &[(&str, Action)] = &[
     ),
     ("clear configuration candidate", ClearCandidate),
     ("display configuration commit list", DisplayCommitList),
+];
+
+/// The displays of the engines' state, in every view.
+const OPERATIONAL: &[(&str, Action)] = &[
     ("display vrrp brief", DisplayVrrpBrief),
+    ("display vrrp [ verbose ]", DisplayVrrpVerbose),
+    (
+        "display vrrp interface <ifname> [ vrid <vrid> ]",
+        DisplayVrrpVerbose,
+    ),
     ("display bfd session all", DisplayBfdSessions),
+    ("display bfd session all verbose", DisplayBfdVerbose),
     ("display monitor-group [ <mg-name> ]", DisplayMonitorGroup),
+    ("display igmp group [ verbose ]", DisplayIgmpGroup),
+    ("display igmp interface [ <ifname> ]", DisplayIgmpInterface),
+    ("display pim neighbor", DisplayPimNeighbor),
+    ("display pim interface", DisplayPimInterface),
+    ("display pim routing-table", DisplayPimRoutingTable),
+    (
+        "display multicast routing-table",
+        DisplayMulticastRoutingTable,
+    ),
+    ("display interface brief", DisplayInterfaceBrief),
 ];
 
 const USER: &[(&str, Action)] = &[
@@ -163,9 +193,6 @@ const USER: &[(&str, Action)] = &[
         DisplayInterface,
     ),
     ("display configuration commit list", DisplayCommitList),
-    ("display vrrp brief", DisplayVrrpBrief),
-    ("display bfd session all", DisplayBfdSessions),
-    ("display monitor-group [ <mg-name> ]", DisplayMonitorGroup),
     ("rollback configuration to commit-id <commit-id>", Rollback),
 ];
 
@@ -542,12 +569,12 @@ impl Grammars {
             Ok(g)
         }
         Ok(Grammars {
-            user: build(&[USER])?,
-            system: build(&[SYSTEM, COMMON])?,
-            interface: build(&[INTERFACE, COMMON])?,
-            monitor_group: build(&[MONITOR_GROUP, COMMON])?,
-            bfd_session: build(&[BFD_SESSION, COMMON])?,
-            pim: build(&[PIM, COMMON])?,
+            user: build(&[USER, OPERATIONAL])?,
+            system: build(&[SYSTEM, COMMON, OPERATIONAL])?,
+            interface: build(&[INTERFACE, COMMON, OPERATIONAL])?,
+            monitor_group: build(&[MONITOR_GROUP, COMMON, OPERATIONAL])?,
+            bfd_session: build(&[BFD_SESSION, COMMON, OPERATIONAL])?,
+            pim: build(&[PIM, COMMON, OPERATIONAL])?,
         })
     }
 

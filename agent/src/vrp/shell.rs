@@ -151,8 +151,21 @@ impl Cli {
         let tree = check.read(&tree);
         Ok(match what {
             Show::VrrpBrief => show::vrrp_brief(schema, &tree),
+            Show::Vrrp { interface, vrid } => {
+                show::vrrp_verbose(schema, &tree, interface.as_deref(), vrid.as_deref())
+            }
             Show::MonitorGroup(name) => show::monitor_groups(schema, &tree, name.as_deref()),
-            Show::BfdSessions | Show::CommitList => show::bfd_sessions(schema, &tree),
+            Show::BfdSessions { verbose: false } => show::bfd_sessions(schema, &tree),
+            Show::BfdSessions { verbose: true } => show::bfd_verbose(schema, &tree),
+            Show::IgmpGroups { verbose } => show::igmp_groups(schema, &tree, verbose),
+            Show::IgmpInterfaces(name) => show::igmp_interfaces(schema, &tree, name.as_deref()),
+            Show::PimNeighbors => show::pim_neighbors(schema, &tree),
+            Show::PimInterfaces => show::pim_interfaces(schema, &tree),
+            Show::PimRoutes => show::pim_routes(schema, &tree),
+            Show::MulticastRoutes => show::multicast_routes(schema, &tree),
+            Show::InterfaceBrief => show::interface_brief(schema, &tree),
+            // Answered above.
+            Show::CommitList => String::new(),
         })
     }
 
