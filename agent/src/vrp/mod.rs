@@ -322,6 +322,22 @@ impl Session {
             .collect()
     }
 
+    /// VRP's `?` with its explanations: each candidate of [`Session::help`] with what it
+    /// does (a keyword's from the command table; a parameter's form, range, description,
+    /// units and default from its YANG leaf; `<cr>` to run the command as it is).
+    pub fn help_lines(&self, text: &str) -> Vec<(String, String)> {
+        let mut next = self.next(text);
+        next.sort();
+        next.dedup();
+        next.into_iter()
+            .map(|n| match n {
+                Next::Keyword(k) => (k.to_string(), commands::keyword_help(k).to_string()),
+                Next::Param(p) => self.params.describe(p),
+                Next::End => ("<cr>".to_string(), String::new()),
+            })
+            .collect()
+    }
+
     /// Tab: what completes the last word of `text` when it abbreviates exactly one keyword
     /// here (the rest of the keyword and a blank).
     pub fn complete(&self, text: &str) -> Option<String> {

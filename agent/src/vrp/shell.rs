@@ -305,7 +305,7 @@ impl Cli {
                         self.editor.insert_str(&rest, out);
                         continue;
                     }
-                    let help = self.session.help(&before);
+                    let help = self.session.help_lines(&before);
                     if help.is_empty() {
                         out.push(0x07);
                         continue;
@@ -314,7 +314,7 @@ impl Cli {
                     crlf(out, &help_text(&help));
                 }
                 Event::Help => {
-                    let help = self.session.help(&self.editor.before_cursor());
+                    let help = self.session.help_lines(&self.editor.before_cursor());
                     out.extend_from_slice(b"?\r\n");
                     if help.is_empty() {
                         crlf(out, "Error: Unrecognized command found at '^' position.\n");
@@ -434,9 +434,16 @@ fn crlf(out: &mut Vec<u8>, text: &str) {
     }
 }
 
-/// `?` help: one candidate a line.
-fn help_text(help: &[String]) -> String {
-    help.iter().map(|h| format!("  {h}\n")).collect()
+/// `?` help: one candidate a line, with what it does in a column after the widest.
+fn help_text(help: &[(String, String)]) -> String {
+    let width = help
+        .iter()
+        .map(|(h, _)| h.chars().count())
+        .max()
+        .unwrap_or(0);
+    help.iter()
+        .map(|(h, text)| format!("  {h:<width$}  {text}").trim_end().to_string() + "\n")
+        .collect()
 }
 
 /// A refused commit in words: `Error: ` and what refused it, with the place in the
