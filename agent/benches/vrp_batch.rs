@@ -44,8 +44,21 @@ fn batch(groups: usize, commit: bool) -> String {
 fn ssh(agent: &Agent, key: &Path, input: &[u8]) -> Duration {
     let t = Instant::now();
     let mut child = Command::new("ssh")
-        .args(["-F", "/dev/null", "-T", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes"])
-        .args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"])
+        .args([
+            "-F",
+            "/dev/null",
+            "-T",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "IdentitiesOnly=yes",
+        ])
+        .args([
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+        ])
         .args(["-o", "LogLevel=ERROR", "-i"])
         .arg(key)
         .args(["-p", &agent.port.to_string(), "admin@127.0.0.1"])
@@ -115,17 +128,26 @@ fn main() {
     );
     let (mut full, mut edit_only, mut empty) = (Vec::new(), Vec::new(), Vec::new());
     for run in 0..runs {
-        let agent = Agent::start(
-            &format!("vrp-batch-{run}"),
-            &["--authorized-keys", &public],
-        );
+        let agent = Agent::start(&format!("vrp-batch-{run}"), &["--authorized-keys", &public]);
         empty.push(ssh(&agent, &key, b"return\n"));
         edit_only.push(ssh(&agent, &key, without.as_bytes()));
         full.push(ssh(&agent, &key, with_commit.as_bytes()));
         // The commit reached running: the last group is there.
         let mut shown = Command::new("ssh")
-            .args(["-F", "/dev/null", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes"])
-            .args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"])
+            .args([
+                "-F",
+                "/dev/null",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "IdentitiesOnly=yes",
+            ])
+            .args([
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+            ])
             .args(["-o", "LogLevel=ERROR", "-i"])
             .arg(&key)
             .args(["-p", &agent.port.to_string(), "admin@127.0.0.1"])
@@ -140,7 +162,10 @@ fn main() {
         );
     }
     stats("empty session (connect, login, return)", &mut empty);
-    stats("the batch without commit (discarded at the end)", &mut edit_only);
+    stats(
+        "the batch without commit (discarded at the end)",
+        &mut edit_only,
+    );
     let median = stats("the batch with its commit", &mut full);
     println!(
         "  {:.0} lines/s including the commit; goal <= 2000 ms: {}",

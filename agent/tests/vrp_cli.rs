@@ -184,6 +184,24 @@ fn seed_gives_the_seed_configuration(device: &str) {
         "{}",
         agent.log()
     );
+    // Round trip: that display, fed to another empty device as a batch (after `system-view`,
+    // with a commit at the end), gives the same running configuration.
+    let other = Agent::start(
+        &format!("vrp-seed-{device}-copy"),
+        &["--authorized-keys", &key.public()],
+    );
+    let copy = format!("system-view\n{shown_text}system-view\ncommit\n");
+    let out = ssh(&other, &key, &["-T"], None, copy.as_bytes());
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (Some(0), String::new()),
+        "{copy}"
+    );
+    let copied = python("get-config", &other, &[]);
+    assert!(
+        tree(&schema, &copied) == tree(&schema, &want),
+        "the display fed back differs from device-{device}.xml:\n{copied}"
+    );
     // The engines' state and the commit history, as exec requests.
     for (command, want) in [
         ("display vrrp brief", "Total:1 ".to_string()),

@@ -248,7 +248,7 @@ fn routes<'t>(nav: &Nav<'_>, tree: &'t DataTree) -> Vec<Route<'t>> {
         .map(|m| {
             nav.entries(m, MC, "route")
                 .iter()
-                .map(|r| Route { node: &**r })
+                .map(|r| Route { node: r })
                 .collect()
         })
         .unwrap_or_default()

@@ -234,7 +234,7 @@ fn the_terminal_shows_prompts_echo_and_asks_before_dropping_changes() {
     for want in [
         "\r\n<ne-agent>system-view \r\n[~ne-agent]interface x1\r\n",
         "[*ne-agent-x1] vrrp vrid 1 virtual-ip 10.0.0.6\r\n[*ne-agent-x1]",
-        "vrrp vrid 1 pri?\r\n  priority\r\n[*ne-agent-x1]vrrp vrid 1 pri^C\r\n[*ne-agent-x1]quit",
+        "vrrp vrid 1 pri?\r\n  priority  Set the priority\r\n[*ne-agent-x1]vrrp vrid 1 pri^C\r\n[*ne-agent-x1]quit",
         "[*ne-agent]commit\r\n[~ne-agent]display this\r\n#\r\ninterface x1\r\n",
         "[*ne-agent]return\r\n<ne-agent>quit\r\nWarning: Uncommitted configurations found.",
         "[Y(yes)/N(no)/C(cancel)]:c\r\n<ne-agent>quit\r\n",
