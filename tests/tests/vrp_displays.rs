@@ -144,9 +144,11 @@ fn displays_show_the_lab_state() {
         a.contains("Querier for IGMP: 192.168.1.1 (this router)"),
         "{line}:\n{a}"
     );
+    // B: A once it heard A's query (until then B queries too, as IGMP's start-up has it).
     let b = cli(&lab.b, line);
     assert!(
-        b.contains("Querier for IGMP: 192.168.1.1\n"),
+        b.contains("Querier for IGMP: 192.168.1.1\n")
+            || b.contains("Querier for IGMP: 192.168.1.2 (this router)\n"),
         "{line}:\n{b}"
     );
 
@@ -205,4 +207,14 @@ fn displays_show_the_lab_state() {
             "{line}: {name} up in\n{a}"
         );
     }
+    // The kernel's counters: A forwards the stream out of a-dn and receives it on a-up.
+    let counter = |name: &str, column: usize| -> u64 {
+        a.lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .and_then(|l| l.split_whitespace().nth(column))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{line}: no counter {column} of {name} in\n{a}"))
+    };
+    assert!(counter("a-dn", 4) > 500, "{line}: a-dn OutPackets in\n{a}");
+    assert!(counter("a-up", 3) > 500, "{line}: a-up InPackets in\n{a}");
 }
