@@ -56,6 +56,7 @@ fn the_demo_runs_through_every_step() {
     for (from, to, devices) in [
         ("2 s of steady state", "kill -9 agent A", &["A", "B"][..]),
         ("failover at the receiver", "restarting agent A", &["B"][..]),
+        ("A relearned the receiver", "A preempted back", &["A"][..]),
         (
             "handover back to A",
             "uplink a-up loses carrier",
@@ -83,6 +84,12 @@ fn the_demo_runs_through_every_step() {
             );
         }
     }
+    let standby = between("A relearned the receiver", "A preempted back");
+    assert!(
+        standby.contains("1     Backup       a-ic ")
+            && standby.contains("1:  a-dn (blocked-by-vrrp)"),
+        "A backup and hot (its route blocked by VRRP) before it preempts:\n{standby}"
+    );
     let failover = between("failover at the receiver", "restarting agent A");
     assert!(
         failover.contains("1     Master       b-ic ") && failover.contains("1:  b-dn (forwarding)"),

@@ -820,6 +820,7 @@ fn demo() -> Result<(), String> {
                     "{}   A relearned the receiver from its IGMP reports: (10.1.0.10, 239.1.1.1) a-dn blocked-by-vrrp (hot standby)",
                     at()
                 );
+                cli_displays("A", &lab.a);
             }
         }
         state == "master"
