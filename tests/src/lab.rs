@@ -306,7 +306,7 @@ impl Drop for Agent {
 }
 
 /// Accepts any host key: the lab starts agents with fresh keys.
-pub struct AnyHostKey;
+struct AnyHostKey;
 
 impl russh::client::Handler for AnyHostKey {
     type Error = russh::Error;
