@@ -184,6 +184,24 @@ fn seed_gives_the_seed_configuration(device: &str) {
         "{}",
         agent.log()
     );
+    // Round trip: that display, fed to another empty device as a batch (after `system-view`,
+    // with a commit at the end), gives the same running configuration.
+    let other = Agent::start(
+        &format!("vrp-seed-{device}-copy"),
+        &["--authorized-keys", &key.public()],
+    );
+    let copy = format!("system-view\n{shown_text}system-view\ncommit\n");
+    let out = ssh(&other, &key, &["-T"], None, copy.as_bytes());
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (Some(0), String::new()),
+        "{copy}"
+    );
+    let copied = python("get-config", &other, &[]);
+    assert!(
+        tree(&schema, &copied) == tree(&schema, &want),
+        "the display fed back differs from device-{device}.xml:\n{copied}"
+    );
     // The engines' state and the commit history, as exec requests.
     for (command, want) in [
         ("display vrrp brief", "Total:1 ".to_string()),
@@ -337,4 +355,162 @@ fn the_interactive_cli_on_a_paramiko_terminal() {
         return;
     };
     python("tty", &agent, &[]);
+}
+
+/// The interactive CLI through OpenSSH on a real pseudo-terminal, driven expect-style
+/// (`vrp_pty.py`): Tab, `?` with ranges and descriptions, history, editing, the views, the
+/// errors with their caret, commit.
+#[test]
+fn the_interactive_cli_on_a_pty_through_openssh() {
+    let key = Key::new("pty");
+    let Some(agent) = agent("vrp-pty", &key) else {
+        return;
+    };
+    let Some(python) = tool("python3") else {
+        return;
+    };
+    let out = Command::new(python)
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vrp_pty.py"))
+        .arg(agent.port.to_string())
+        .arg(key.dir.join("id"))
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("all checks passed"),
+        "{stdout}\n{}\nagent log:\n{}",
+        text(&out.stderr),
+        agent.log()
+    );
+}
+
+/// `display current-configuration` through an exec request.
+fn running_text(agent: &Agent, key: &Key) -> String {
+    let out = ssh(agent, key, &[], Some("display current-configuration"), b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// Bad input on the SSH front end: a very long line, control characters, a connection dropped
+/// in the middle of a view, 10,000 lines in one batch. Each gets a precise error or goes
+/// through whole; nothing is half-applied and the agent keeps serving.
+#[test]
+fn bad_input_over_ssh_never_half_applies() {
+    let key = Key::new("badin");
+    let Some(agent) = agent("vrp-badin", &key) else {
+        return;
+    };
+    let empty = running_text(&agent, &key);
+
+    // A line longer than a batch line may be (64 KiB), after changes: refused with its
+    // number, status 1, nothing committed.
+    let mut batch = b"system-view\nsysname r1\ninterface x1\n description ".to_vec();
+    batch.extend(std::iter::repeat_n(b'd', 200_000));
+    batch.extend_from_slice(b"\ncommit\n");
+    let out = ssh(&agent, &key, &["-T"], None, &batch);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with("line 4: ") && err.contains("Error: "),
+        "{err}"
+    );
+    assert_eq!(running_text(&agent, &key), empty);
+
+    // Control characters in a parameter: a wrong parameter, nothing committed.
+    let out = ssh(
+        &agent,
+        &key,
+        &["-T"],
+        None,
+        b"system-view\nsysname ok\nsysname a\x1b[2Jb\ncommit\n",
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("line 3: ") && err.contains("Error: Wrong parameter found at '^' position."),
+        "{err}"
+    );
+    assert_eq!(running_text(&agent, &key), empty);
+
+    // A connection dropped (the client killed) in an interface view with changes: they go
+    // with the session.
+    let mut client = Command::new("ssh")
+        .args([
+            "-F",
+            "/dev/null",
+            "-tt",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "IdentitiesOnly=yes",
+        ])
+        .args([
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+        ])
+        .args(["-o", "LogLevel=ERROR", "-i"])
+        .arg(key.dir.join("id"))
+        .args(["-p", &agent.port.to_string(), "admin@127.0.0.1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::{Read, Write};
+        let mut input = client.stdin.take().unwrap();
+        input
+            .write_all(b"system-view\rinterface x2\rip address 10.9.9.1 24\rdescription half\r")
+            .unwrap();
+        input.flush().unwrap();
+        let mut output = client.stdout.take().unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&seen).contains("[*ne-agent-x2]description half") {
+            let n = output.read(&mut buf).unwrap();
+            assert!(n > 0, "{}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buf[..n]);
+        }
+        client.kill().unwrap();
+        client.wait().unwrap();
+    }
+    assert_eq!(running_text(&agent, &key), empty);
+
+    // 10,000 lines in one batch (2,000 monitor groups), with their commit: all of it.
+    let mut batch = String::from("system-view\n");
+    for i in 0..8 {
+        batch.push_str(&format!("interface zq{i}\n quit\n"));
+    }
+    for i in 0..2000 {
+        batch.push_str(&format!(
+            "monitor-group g{i}\n monitor enable\n binding interface zq{} down-weight {}\n \
+             binding interface zq{}\n quit\n",
+            i % 8,
+            i % 1000 + 1,
+            (i + 1) % 8
+        ));
+    }
+    batch.push_str("commit\n");
+    assert!(batch.lines().count() > 10_000);
+    let out = ssh(&agent, &key, &["-T"], None, batch.as_bytes());
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (Some(0), String::new())
+    );
+    let shown = running_text(&agent, &key);
+    assert_eq!(shown.matches("\nmonitor-group g").count(), 2000);
+    assert!(
+        shown.contains("\nmonitor-group g1999\n monitor enable\n binding interface zq0\n binding interface zq7 down-weight 1000\n"),
+        "{}",
+        &shown[shown.find("monitor-group g1999").unwrap_or(0)..][..200.min(shown.len())]
+    );
+    // The same batch again but its last line a mistake: none of its 10,000 changes.
+    let bad = batch
+        .replace("monitor-group g", "monitor-group h")
+        .replace("commit\n", "commit bogus\n");
+    let out = ssh(&agent, &key, &["-T"], None, bad.as_bytes());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(!running_text(&agent, &key).contains("monitor-group h"));
 }

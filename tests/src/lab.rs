@@ -261,6 +261,37 @@ impl Agent {
         }
     }
 
+    /// One VRP-style CLI command line run on this agent by an SSH `exec` request (as `ssh -p
+    /// 8300 admin@host 'display vrrp'` does): its output, or its error text.
+    pub fn cli(&self, line: &str) -> Result<String, String> {
+        self.cli_login()?.run(line)
+    }
+
+    /// A logged-in SSH connection to this agent's CLI, for several command lines.
+    pub fn cli_login(&self) -> Result<CliLogin, String> {
+        let ns = self.ns.clone();
+        let tcp = dataplane::netns::run_in(&ns, || {
+            std::net::TcpStream::connect_timeout(
+                &"127.0.0.1:8300".parse().expect("address"),
+                Duration::from_secs(5),
+            )
+        })
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        tcp.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let ssh = rt.block_on(async move {
+            let tcp = tokio::net::TcpStream::from_std(tcp).map_err(|e| e.to_string())?;
+            tokio::time::timeout(Duration::from_secs(30), cli_login(tcp))
+                .await
+                .map_err(|_| "the login did not finish in 30 s".to_string())?
+        })?;
+        Ok(CliLogin { rt, ssh: Some(ssh) })
+    }
+
     pub fn log_tail(&self, lines: usize) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let all: Vec<&str> = text.lines().collect();
@@ -271,6 +302,92 @@ impl Agent {
 impl Drop for Agent {
     fn drop(&mut self) {
         self.kill9();
+    }
+}
+
+/// Accepts any host key: the lab starts agents with fresh keys.
+struct AnyHostKey;
+
+impl russh::client::Handler for AnyHostKey {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        _key: &russh::keys::PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        Ok(true)
+    }
+}
+
+/// An SSH connection logged in as the lab's admin: each command line an `exec` request on a
+/// channel of its own.
+pub struct CliLogin {
+    rt: tokio::runtime::Runtime,
+    ssh: Option<russh::client::Handle<AnyHostKey>>,
+}
+
+impl CliLogin {
+    /// Run `line`: standard output on exit status 0, standard error otherwise.
+    pub fn run(&mut self, line: &str) -> Result<String, String> {
+        let ssh = self.ssh.as_mut().ok_or("closed")?;
+        self.rt.block_on(async {
+            tokio::time::timeout(Duration::from_secs(30), cli_exec(ssh, line))
+                .await
+                .map_err(|_| "the CLI did not answer in 30 s".to_string())?
+        })
+    }
+}
+
+impl Drop for CliLogin {
+    fn drop(&mut self) {
+        // The connection closes itself with a spawned task: drop it inside the runtime.
+        let _guard = self.rt.enter();
+        self.ssh.take();
+    }
+}
+
+async fn cli_login(
+    tcp: tokio::net::TcpStream,
+) -> Result<russh::client::Handle<AnyHostKey>, String> {
+    let config = std::sync::Arc::new(russh::client::Config::default());
+    let mut ssh = russh::client::connect_stream(config, tcp, AnyHostKey)
+        .await
+        .map_err(|e| format!("ssh: {e}"))?;
+    let auth = ssh
+        .authenticate_password("admin", "lab")
+        .await
+        .map_err(|e| format!("authentication: {e}"))?;
+    if !auth.success() {
+        return Err("password refused".into());
+    }
+    Ok(ssh)
+}
+
+async fn cli_exec(
+    ssh: &mut russh::client::Handle<AnyHostKey>,
+    line: &str,
+) -> Result<String, String> {
+    use russh::ChannelMsg;
+    let mut channel = ssh
+        .channel_open_session()
+        .await
+        .map_err(|e| format!("channel: {e}"))?;
+    channel
+        .exec(true, line)
+        .await
+        .map_err(|e| format!("exec: {e}"))?;
+    let (mut out, mut err, mut status) = (Vec::new(), Vec::new(), None);
+    while let Some(msg) = channel.wait().await {
+        match msg {
+            ChannelMsg::Data { data } => out.extend_from_slice(&data),
+            ChannelMsg::ExtendedData { data, .. } => err.extend_from_slice(&data),
+            ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+            _ => {}
+        }
+    }
+    match status {
+        Some(0) => Ok(String::from_utf8_lossy(&out).into_owned()),
+        _ => Err(String::from_utf8_lossy(&err).into_owned()),
     }
 }
 

@@ -68,8 +68,18 @@ pub enum Action {
     /// What the session does not hold (the commit history, the engines' state).
     DisplayCommitList,
     DisplayVrrpBrief,
+    /// `display vrrp [verbose]`, `display vrrp interface IF [vrid N]`.
+    DisplayVrrpVerbose,
     DisplayBfdSessions,
+    DisplayBfdVerbose,
     DisplayMonitorGroup,
+    DisplayIgmpGroup,
+    DisplayIgmpInterface,
+    DisplayPimNeighbor,
+    DisplayPimInterface,
+    DisplayPimRoutingTable,
+    DisplayMulticastRoutingTable,
+    DisplayInterfaceBrief,
     /// `rollback configuration to commit-id N`.
     Rollback,
     // Configuration: one leaf (or container) set or removed.
@@ -148,9 +158,29 @@ const COMMON: &[(&str, Action)] = &[
     ),
     ("clear configuration candidate", ClearCandidate),
     ("display configuration commit list", DisplayCommitList),
+];
+
+/// The displays of the engines' state, in every view.
+const OPERATIONAL: &[(&str, Action)] = &[
     ("display vrrp brief", DisplayVrrpBrief),
+    ("display vrrp [ verbose ]", DisplayVrrpVerbose),
+    (
+        "display vrrp interface <ifname> [ vrid <vrid> ]",
+        DisplayVrrpVerbose,
+    ),
     ("display bfd session all", DisplayBfdSessions),
+    ("display bfd session all verbose", DisplayBfdVerbose),
     ("display monitor-group [ <mg-name> ]", DisplayMonitorGroup),
+    ("display igmp group [ verbose ]", DisplayIgmpGroup),
+    ("display igmp interface [ <ifname> ]", DisplayIgmpInterface),
+    ("display pim neighbor", DisplayPimNeighbor),
+    ("display pim interface", DisplayPimInterface),
+    ("display pim routing-table", DisplayPimRoutingTable),
+    (
+        "display multicast routing-table",
+        DisplayMulticastRoutingTable,
+    ),
+    ("display interface brief", DisplayInterfaceBrief),
 ];
 
 const USER: &[(&str, Action)] = &[
@@ -163,9 +193,6 @@ const USER: &[(&str, Action)] = &[
         DisplayInterface,
     ),
     ("display configuration commit list", DisplayCommitList),
-    ("display vrrp brief", DisplayVrrpBrief),
-    ("display bfd session all", DisplayBfdSessions),
-    ("display monitor-group [ <mg-name> ]", DisplayMonitorGroup),
     ("rollback configuration to commit-id <commit-id>", Rollback),
 ];
 
@@ -519,6 +546,130 @@ const INTERFACE: &[(&str, Action)] = &[
     ),
 ];
 
+/// What each keyword does, for `?` help (the parameters' lines come from their schema leaves).
+const KEYWORDS: &[(&str, &str)] = &[
+    ("address", "Specify an IP address"),
+    (
+        "admin-vrrp",
+        "Make a VRRP group the management VRRP (mVRRP)",
+    ),
+    ("advertise", "Set the interval between VRRP advertisements"),
+    ("all", "All sessions"),
+    ("assert-state", "Ignore the PIM assert state"),
+    ("bfd", "BFD (Bidirectional Forwarding Detection)"),
+    ("bfd-session", "Track a BFD session"),
+    ("bind", "Bind the session"),
+    ("binding", "Bind an interface to the group"),
+    ("brief", "Brief information"),
+    (
+        "candidate",
+        "The configuration this session has not committed",
+    ),
+    ("changes", "The session's changes"),
+    ("checksum-mode", "How the VRRPv3 checksum is computed"),
+    ("clear", "Clear"),
+    ("comment", "A comment kept with the commit"),
+    ("commit", "Commit the configuration"),
+    ("commit-id", "A commit of the commit history"),
+    ("configuration", "Configuration"),
+    ("current-configuration", "The running configuration"),
+    ("delay", "Delay before preempting"),
+    ("description", "Describe the interface"),
+    ("detect-multiplier", "Set the detection multiplier"),
+    ("disable", "Disable"),
+    ("discriminator", "Set a discriminator of the session"),
+    ("display", "Display information"),
+    ("down-weight", "The weight of the interface when it is down"),
+    ("dr-priority", "Set the priority for DR election"),
+    ("dr-state", "Ignore the PIM DR state"),
+    ("enable", "Enable"),
+    (
+        "failure-ratio",
+        "The ratio of failed interfaces that triggers",
+    ),
+    ("group", "Multicast groups"),
+    ("hello", "The interval between PIM hellos"),
+    ("hello-option", "PIM hello options"),
+    ("igmp", "IGMP (Internet Group Management Protocol)"),
+    ("ignore", "Ignore a PIM state"),
+    (
+        "ignore-if-down",
+        "Keep the mVRRP running while its interface is down",
+    ),
+    (
+        "increased",
+        "Increase the priority when the session goes down",
+    ),
+    ("interface", "Interface"),
+    ("ip", "IP configuration"),
+    (
+        "lastmember-queryinterval",
+        "Set the last member query interval",
+    ),
+    (
+        "link",
+        "The group follows the monitor group's state at once",
+    ),
+    ("list", "The list"),
+    ("local", "The local discriminator"),
+    (
+        "max-response-time",
+        "Set the maximum response time to queries",
+    ),
+    ("merge", "The whole candidate configuration"),
+    ("millisecond", "In milliseconds"),
+    ("min-rx-interval", "Set the minimum receive interval"),
+    ("min-tx-interval", "Set the minimum transmit interval"),
+    ("monitor", "Interface monitoring"),
+    ("monitor-group", "Interface monitor group"),
+    ("multicast", "IP multicast"),
+    ("neighbor", "PIM neighbors"),
+    ("peer-ip", "The peer's IP address"),
+    ("pim", "PIM (Protocol Independent Multicast)"),
+    ("preempt-mode", "Preemption"),
+    ("priority", "Set the priority"),
+    ("query", "Set the general query interval"),
+    ("quit", "Leave the current view"),
+    (
+        "reduced",
+        "Reduce the priority when the tracked object fails",
+    ),
+    ("remote", "The remote discriminator"),
+    ("return", "Return to the user view"),
+    ("robust-count", "Set the robustness variable"),
+    ("rollback", "Roll the configuration back"),
+    ("routing-enable", "Enable IP multicast routing"),
+    ("routing-table", "The routing table"),
+    ("session", "Sessions"),
+    ("session-name", "The session by its name"),
+    ("shutdown", "Shut down"),
+    ("sm", "PIM sparse mode"),
+    ("source-ip", "The source IP address"),
+    ("static-rp", "A static rendezvous point"),
+    ("sub", "A secondary address"),
+    ("sysname", "Set the host name"),
+    ("system", "The system's settings"),
+    ("system-view", "Enter the system view"),
+    ("this", "The configuration of the current view"),
+    ("timer", "Timers"),
+    ("to", "To"),
+    ("track", "Track an object"),
+    ("undo", "Negate a command or set its default"),
+    ("verbose", "Detailed information"),
+    ("version", "Set the protocol version"),
+    ("virtual-ip", "Set a virtual IP address"),
+    ("vrid", "A virtual router (VRRP group)"),
+    ("vrrp", "VRRP (Virtual Router Redundancy Protocol)"),
+];
+
+/// What `keyword` does, for `?` help.
+pub fn keyword_help(keyword: &str) -> &'static str {
+    KEYWORDS
+        .binary_search_by(|(k, _)| k.cmp(&keyword))
+        .map(|i| KEYWORDS[i].1)
+        .unwrap_or("")
+}
+
 /// The command trees of every view.
 #[derive(Debug, Clone)]
 pub struct Grammars {
@@ -542,12 +693,12 @@ impl Grammars {
             Ok(g)
         }
         Ok(Grammars {
-            user: build(&[USER])?,
-            system: build(&[SYSTEM, COMMON])?,
-            interface: build(&[INTERFACE, COMMON])?,
-            monitor_group: build(&[MONITOR_GROUP, COMMON])?,
-            bfd_session: build(&[BFD_SESSION, COMMON])?,
-            pim: build(&[PIM, COMMON])?,
+            user: build(&[USER, OPERATIONAL])?,
+            system: build(&[SYSTEM, COMMON, OPERATIONAL])?,
+            interface: build(&[INTERFACE, COMMON, OPERATIONAL])?,
+            monitor_group: build(&[MONITOR_GROUP, COMMON, OPERATIONAL])?,
+            bfd_session: build(&[BFD_SESSION, COMMON, OPERATIONAL])?,
+            pim: build(&[PIM, COMMON, OPERATIONAL])?,
         })
     }
 
@@ -569,6 +720,18 @@ mod tests {
 
     use super::*;
     use crate::vrp::params::Params;
+
+    /// Every keyword of every view has its `?` help; the table is sorted for the lookup.
+    #[test]
+    fn every_keyword_has_help() {
+        assert!(KEYWORDS.windows(2).all(|w| w[0].0 < w[1].0), "sorted");
+        let grammars = Grammars::new().unwrap();
+        for g in grammars.all() {
+            for k in g.keywords() {
+                assert!(!keyword_help(k).is_empty(), "no help for {k}");
+            }
+        }
+    }
 
     /// Every command parses and every parameter names a leaf of the device's schema.
     #[test]

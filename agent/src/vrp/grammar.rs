@@ -229,6 +229,21 @@ impl<A: Clone + PartialEq + fmt::Debug> Grammar<A> {
         out
     }
 
+    /// Every keyword used, for checking that each has its `?` help.
+    pub fn keywords(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = self
+            .nodes
+            .iter()
+            .filter_map(|n| match n.tok {
+                Some(Tok::Keyword(k)) => Some(k),
+                _ => None,
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Match a command line. `words` are the line's words; `line` is the line itself (a text
     /// parameter takes the rest of it).
     pub fn matches(

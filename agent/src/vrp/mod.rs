@@ -61,7 +61,11 @@
 //! current-configuration [configuration SECTION | interface IF]`, `display this`, `display
 //! configuration candidate [changes | merge]`, `clear configuration candidate` (drops the
 //! session's changes), `display configuration commit list`, `rollback configuration to
-//! commit-id N` (user view), `display vrrp brief`, `display bfd session all`. The table is in [`commands`]. Keywords may be
+//! commit-id N` (user view); the displays of the engines' state, in every view: `display vrrp
+//! [brief | verbose | interface IF [vrid N]]`, `display bfd session all [verbose]`, `display
+//! monitor-group [NAME]`, `display igmp group [verbose]`, `display igmp interface [IF]`,
+//! `display pim neighbor|interface|routing-table`, `display multicast routing-table`,
+//! `display interface brief` ([`show`]). The table is in [`commands`]. Keywords may be
 //! abbreviated to a unique prefix; a line that is no command of a sub-view (unrecognized or
 //! incomplete there) is looked up in the system view and then runs there, as VRP does with
 //! `interface X` typed in another interface's view; lines starting with `#` or `!` are
@@ -152,10 +156,31 @@ pub enum Show {
     CommitList,
     /// `display vrrp brief`: from running with the engines' state ([`show::vrrp_brief`]).
     VrrpBrief,
-    /// `display bfd session all`: the same ([`show::bfd_sessions`]).
-    BfdSessions,
+    /// `display vrrp [verbose]`, `display vrrp interface IF [vrid N]`: the same
+    /// ([`show::vrrp_verbose`]).
+    Vrrp {
+        interface: Option<String>,
+        vrid: Option<String>,
+    },
+    /// `display bfd session all [verbose]`: the same ([`show::bfd_sessions`],
+    /// [`show::bfd_verbose`]).
+    BfdSessions { verbose: bool },
     /// `display monitor-group [NAME]`: the same ([`show::monitor_groups`]).
     MonitorGroup(Option<String>),
+    /// `display igmp group [verbose]` ([`show::igmp_groups`]).
+    IgmpGroups { verbose: bool },
+    /// `display igmp interface [IF]` ([`show::igmp_interfaces`]).
+    IgmpInterfaces(Option<String>),
+    /// `display pim neighbor` ([`show::pim_neighbors`]).
+    PimNeighbors,
+    /// `display pim interface` ([`show::pim_interfaces`]).
+    PimInterfaces,
+    /// `display pim routing-table` ([`show::pim_routes`]).
+    PimRoutes,
+    /// `display multicast routing-table` ([`show::multicast_routes`]).
+    MulticastRoutes,
+    /// `display interface brief` ([`show::interface_brief`]).
+    InterfaceBrief,
 }
 
 fn grammars() -> &'static Grammars {
@@ -293,6 +318,22 @@ impl Session {
                 Next::Keyword(k) => k.to_string(),
                 Next::Param(p) => format!("<{p}>"),
                 Next::End => "<cr>".to_string(),
+            })
+            .collect()
+    }
+
+    /// VRP's `?` with its explanations: each candidate of [`Session::help`] with what it
+    /// does (a keyword's from the command table; a parameter's form, range, description,
+    /// units and default from its YANG leaf; `<cr>` to run the command as it is).
+    pub fn help_lines(&self, text: &str) -> Vec<(String, String)> {
+        let mut next = self.next(text);
+        next.sort();
+        next.dedup();
+        next.into_iter()
+            .map(|n| match n {
+                Next::Keyword(k) => (k.to_string(), commands::keyword_help(k).to_string()),
+                Next::Param(p) => self.params.describe(p),
+                Next::End => ("<cr>".to_string(), String::new()),
             })
             .collect()
     }
@@ -447,7 +488,23 @@ impl Session {
             }
             Action::DisplayCommitList => Outcome::Show(Show::CommitList),
             Action::DisplayVrrpBrief => Outcome::Show(Show::VrrpBrief),
-            Action::DisplayBfdSessions => Outcome::Show(Show::BfdSessions),
+            Action::DisplayVrrpVerbose => Outcome::Show(Show::Vrrp {
+                interface: m.value("ifname").map(str::to_string),
+                vrid: m.value("vrid").map(str::to_string),
+            }),
+            Action::DisplayBfdSessions => Outcome::Show(Show::BfdSessions { verbose: false }),
+            Action::DisplayBfdVerbose => Outcome::Show(Show::BfdSessions { verbose: true }),
+            Action::DisplayIgmpGroup => Outcome::Show(Show::IgmpGroups {
+                verbose: m.has("verbose"),
+            }),
+            Action::DisplayIgmpInterface => {
+                Outcome::Show(Show::IgmpInterfaces(m.value("ifname").map(str::to_string)))
+            }
+            Action::DisplayPimNeighbor => Outcome::Show(Show::PimNeighbors),
+            Action::DisplayPimInterface => Outcome::Show(Show::PimInterfaces),
+            Action::DisplayPimRoutingTable => Outcome::Show(Show::PimRoutes),
+            Action::DisplayMulticastRoutingTable => Outcome::Show(Show::MulticastRoutes),
+            Action::DisplayInterfaceBrief => Outcome::Show(Show::InterfaceBrief),
             Action::DisplayMonitorGroup => {
                 Outcome::Show(Show::MonitorGroup(m.value("mg-name").map(str::to_string)))
             }

@@ -195,6 +195,72 @@ impl Params {
         self.kinds.contains_key(param)
     }
 
+    /// VRP's `?` line for a parameter, from its schema leaf: the form of a value with its
+    /// range or length (`INTEGER<1-255>`, `STRING<1-31>`, `X.X.X.X`, `{a|b}`), and the leaf's
+    /// description (its first sentence) with its units and default.
+    pub fn describe(&self, param: &str) -> (String, String) {
+        let Some(kind) = self.kinds.get(param) else {
+            return (format!("<{param}>"), String::new());
+        };
+        let leaf = match *kind {
+            Kind::Leaf(id) | Kind::Multiple(id, _) | Kind::Seconds(id) | Kind::Mask(id) => Some(id),
+            Kind::Text(id) => id,
+        };
+        let form = match *kind {
+            Kind::Leaf(id) => self.form(id, 1),
+            Kind::Multiple(id, step) => format!("{} (steps of {step})", self.form(id, 1)),
+            Kind::Seconds(id) => self.form(id, 1000),
+            Kind::Mask(id) => format!("{}|X.X.X.X", self.form(id, 1)),
+            Kind::Text(Some(id)) => {
+                format!("TEXT{}", self.form(id, 1).trim_start_matches("STRING"))
+            }
+            Kind::Text(None) => "TEXT".into(),
+        };
+        let mut text = match leaf.and_then(|id| self.schema.node(id).description.as_deref()) {
+            Some(d) => first_sentence(d),
+            None if param == "comment" => "A comment kept with the commit".into(),
+            None => String::new(),
+        };
+        if let Some(id) = leaf {
+            let sn = self.schema.node(id);
+            let units = sn
+                .units
+                .as_deref()
+                .or(sn.ty.as_ref().and_then(|t| t.units.as_deref()));
+            let units = match kind {
+                Kind::Seconds(_) => Some("seconds"),
+                _ => units,
+            };
+            if let Some(u) = units {
+                text.push_str(&format!(" ({u})"));
+            }
+            let default = sn
+                .defaults
+                .first()
+                .or(sn.ty.as_ref().and_then(|t| t.default.as_ref()));
+            if let Some(d) = default {
+                let d = match kind {
+                    Kind::Seconds(_) => d
+                        .parse::<u64>()
+                        .map(|ms| (ms / 1000).to_string())
+                        .unwrap_or_else(|_| d.clone()),
+                    _ => d.clone(),
+                };
+                text.push_str(&format!(", default {d}"));
+            }
+        }
+        (form, text.trim().to_string())
+    }
+
+    /// The form of a value of leaf `id`'s type; integers divided by `scale` (milliseconds
+    /// shown as seconds).
+    fn form(&self, id: NodeId, scale: i128) -> String {
+        let sn = self.schema.node(id);
+        match sn.ty.as_ref() {
+            Some(ty) => type_form(&self.schema, ty, scale),
+            None => "VALUE".into(),
+        }
+    }
     /// A value checked (and made canonical) by the type of leaf `id`.
     fn leaf(&self, id: NodeId, word: &str) -> Option<String> {
         let sn = self.schema.node(id);
@@ -249,6 +315,67 @@ impl ParamCheck for Params {
 
     fn is_text(&self, param: &str) -> bool {
         matches!(self.kinds.get(param), Some(Kind::Text(_)))
+    }
+}
+
+/// The first sentence of a YANG description, on one line.
+fn first_sentence(description: &str) -> String {
+    let words: Vec<&str> = description.split_whitespace().collect();
+    let text = words.join(" ");
+    match text.find(". ") {
+        Some(end) => text[..end].to_string(),
+        None => text.trim_end_matches('.').to_string(),
+    }
+}
+
+/// A type's values as VRP's `?` writes them.
+fn type_form(schema: &Schema, ty: &yang::schema::Type, scale: i128) -> String {
+    use yang::schema::TypeKind;
+    let name = ty.name.rsplit(':').next().unwrap_or(&ty.name);
+    match &ty.kind {
+        TypeKind::Int { signed, bits } => {
+            let intervals: Vec<(i128, i128)> = match ty.ranges.last() {
+                Some(r) => r.clone(),
+                None if *signed => {
+                    let max = (1i128 << (bits - 1)) - 1;
+                    vec![(-max - 1, max)]
+                }
+                None => vec![(0, (1i128 << bits) - 1)],
+            };
+            let parts: Vec<String> = intervals
+                .iter()
+                .map(|(lo, hi)| {
+                    let (lo, hi) = ((lo + scale - 1) / scale, hi / scale);
+                    if lo == hi {
+                        lo.to_string()
+                    } else {
+                        format!("{lo}-{hi}")
+                    }
+                })
+                .collect();
+            format!("INTEGER<{}>", parts.join(","))
+        }
+        TypeKind::String if name.contains("ipv4-address") => "X.X.X.X".into(),
+        TypeKind::String => match ty.lengths.last().and_then(|l| l.first()) {
+            Some((lo, hi)) => format!("STRING<{lo}-{hi}>"),
+            None => "STRING".into(),
+        },
+        TypeKind::Enumeration(values) => {
+            let names: Vec<&str> = values.iter().map(|(n, _)| n.as_str()).collect();
+            format!("{{{}}}", names.join("|"))
+        }
+        TypeKind::Leafref {
+            target: Some(t), ..
+        } => match schema.node(*t).ty.as_ref() {
+            Some(target) => type_form(schema, target, scale),
+            None => "VALUE".into(),
+        },
+        TypeKind::Union(members) => members
+            .iter()
+            .map(|m| type_form(schema, m, scale))
+            .collect::<Vec<_>>()
+            .join("|"),
+        other => other.builtin_name().to_uppercase(),
     }
 }
 

@@ -151,8 +151,21 @@ impl Cli {
         let tree = check.read(&tree);
         Ok(match what {
             Show::VrrpBrief => show::vrrp_brief(schema, &tree),
+            Show::Vrrp { interface, vrid } => {
+                show::vrrp_verbose(schema, &tree, interface.as_deref(), vrid.as_deref())
+            }
             Show::MonitorGroup(name) => show::monitor_groups(schema, &tree, name.as_deref()),
-            Show::BfdSessions | Show::CommitList => show::bfd_sessions(schema, &tree),
+            Show::BfdSessions { verbose: false } => show::bfd_sessions(schema, &tree),
+            Show::BfdSessions { verbose: true } => show::bfd_verbose(schema, &tree),
+            Show::IgmpGroups { verbose } => show::igmp_groups(schema, &tree, verbose),
+            Show::IgmpInterfaces(name) => show::igmp_interfaces(schema, &tree, name.as_deref()),
+            Show::PimNeighbors => show::pim_neighbors(schema, &tree),
+            Show::PimInterfaces => show::pim_interfaces(schema, &tree),
+            Show::PimRoutes => show::pim_routes(schema, &tree),
+            Show::MulticastRoutes => show::multicast_routes(schema, &tree),
+            Show::InterfaceBrief => show::interface_brief(schema, &tree),
+            // Answered above.
+            Show::CommitList => String::new(),
         })
     }
 
@@ -292,7 +305,7 @@ impl Cli {
                         self.editor.insert_str(&rest, out);
                         continue;
                     }
-                    let help = self.session.help(&before);
+                    let help = self.session.help_lines(&before);
                     if help.is_empty() {
                         out.push(0x07);
                         continue;
@@ -301,7 +314,7 @@ impl Cli {
                     crlf(out, &help_text(&help));
                 }
                 Event::Help => {
-                    let help = self.session.help(&self.editor.before_cursor());
+                    let help = self.session.help_lines(&self.editor.before_cursor());
                     out.extend_from_slice(b"?\r\n");
                     if help.is_empty() {
                         crlf(out, "Error: Unrecognized command found at '^' position.\n");
@@ -421,9 +434,16 @@ fn crlf(out: &mut Vec<u8>, text: &str) {
     }
 }
 
-/// `?` help: one candidate a line.
-fn help_text(help: &[String]) -> String {
-    help.iter().map(|h| format!("  {h}\n")).collect()
+/// `?` help: one candidate a line, with what it does in a column after the widest.
+fn help_text(help: &[(String, String)]) -> String {
+    let width = help
+        .iter()
+        .map(|(h, _)| h.chars().count())
+        .max()
+        .unwrap_or(0);
+    help.iter()
+        .map(|(h, text)| format!("  {h:<width$}  {text}").trim_end().to_string() + "\n")
+        .collect()
 }
 
 /// A refused commit in words: `Error: ` and what refused it, with the place in the

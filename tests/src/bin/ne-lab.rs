@@ -596,12 +596,20 @@ fn bench_bfd_scale(n: u64, seconds: u64) -> Result<(), String> {
 /// Seed lab with the stream flowing to the receiver through A.
 fn stream_lab() -> Result<(Lab, Blocking, Blocking, Receiver, Sender), String> {
     let (lab, mut ca, mut cb) = Lab::seed()?;
-    let ok = wait_for(Duration::from_secs(60), || {
-        vrrp_state(&mut ca, "a-ic", 1).as_deref() == Ok("master")
-            && vrrp_state(&mut cb, "b-ic", 1).as_deref() == Ok("backup")
-            && bfd_state(&mut cb, "to-a").as_deref() == Ok("up")
-    });
-    if !ok {
+    let mut steady = || {
+        wait_for(Duration::from_secs(60), || {
+            vrrp_state(&mut ca, "a-ic", 1).as_deref() == Ok("master")
+                && vrrp_state(&mut cb, "b-ic", 1).as_deref() == Ok("backup")
+                && bfd_state(&mut cb, "to-a").as_deref() == Ok("up")
+        })
+    };
+    // Twice, past A's preemption hold (one IGMP max-response time, 11 s, after its start):
+    // until then the agents, started and configured one after the other, may still swap.
+    if !steady() {
+        return Err("no steady state".into());
+    }
+    std::thread::sleep(Duration::from_secs(12));
+    if !steady() {
         return Err("no steady state".into());
     }
     let rcv = Receiver::start(&lab)?;
@@ -698,6 +706,28 @@ fn seen(s: &ne_lab::lab::Seen) -> String {
     )
 }
 
+/// What the operator would see on `device` ("A" or "B"): `display vrrp brief` and `display
+/// multicast routing-table` through the agent's CLI (an SSH exec request on the NETCONF port).
+fn cli_displays(device: &str, agent: &ne_lab::lab::Agent) {
+    // One login for both (an SSH key exchange costs the agent more than the displays).
+    let mut login = agent.cli_login();
+    for line in ["display vrrp brief", "display multicast routing-table"] {
+        println!("    <{device}>{line}");
+        match login
+            .as_mut()
+            .map_err(|e| e.clone())
+            .and_then(|l| l.run(line))
+        {
+            Ok(text) => {
+                for l in text.lines() {
+                    println!("    {l}");
+                }
+            }
+            Err(e) => println!("    (the CLI did not answer: {})", e.trim()),
+        }
+    }
+}
+
 fn demo() -> Result<(), String> {
     let t0 = Instant::now();
     let at = || format!("{:7.2} s", t0.elapsed().as_secs_f64());
@@ -731,6 +761,8 @@ fn demo() -> Result<(), String> {
         s.received,
         seen(&s)
     );
+    cli_displays("A", &lab.a);
+    cli_displays("B", &lab.b);
     let from = rcv.last_seq();
     println!("{} kill -9 agent A", at());
     let k = Instant::now();
@@ -755,6 +787,7 @@ fn demo() -> Result<(), String> {
         at(),
         became.map_or("?".to_string(), |d| format!("{:.0}", ms(d)))
     );
+    cli_displays("B", &lab.b);
     println!(
         "{} restarting agent A; it comes back as backup and holds preemption for one IGMP max-response time (11 s) so it relearns the receiver first",
         at()
@@ -787,6 +820,7 @@ fn demo() -> Result<(), String> {
                     "{}   A relearned the receiver from its IGMP reports: (10.1.0.10, 239.1.1.1) a-dn blocked-by-vrrp (hot standby)",
                     at()
                 );
+                cli_displays("A", &lab.a);
             }
         }
         state == "master"
@@ -798,6 +832,8 @@ fn demo() -> Result<(), String> {
         at(),
         seen(&s)
     );
+    cli_displays("A", &lab.a);
+    cli_displays("B", &lab.b);
     let from = rcv.last_seq();
     println!(
         "{} uplink a-up loses carrier (monitor group 100 %, link mode)",
@@ -811,6 +847,8 @@ fn demo() -> Result<(), String> {
         vrrp_state(&mut cb, "b-ic", 1).unwrap_or_default(),
         seen(&s)
     );
+    cli_displays("A", &lab.a);
+    cli_displays("B", &lab.b);
     println!("{} cleaning up (agents stopped, namespaces deleted)", at());
     Ok(())
 }

@@ -5,6 +5,7 @@
 mod display;
 mod errors;
 mod help;
+mod operational;
 mod robustness;
 mod roundtrip;
 mod seed;

@@ -50,7 +50,7 @@ interface a-ic
 }
 
 #[derive(Debug, Clone)]
-struct Conf {
+pub(super) struct Conf {
     hostname: Option<String>,
     monitor_groups: BTreeMap<String, MonitorGroup>,
     sessions: BTreeMap<String, Bfd>,
@@ -303,7 +303,7 @@ fn interface(
         )
 }
 
-fn conf() -> impl Strategy<Value = Conf> {
+pub(super) fn conf() -> impl Strategy<Value = Conf> {
     (
         prop::option::of("[a-z]([a-z0-9-]{0,6}[a-z0-9])?"),
         // Group names may hold blanks: they are written quoted.
@@ -340,7 +340,7 @@ fn opt<T: std::fmt::Display>(out: &mut String, name: &str, v: &Option<T>) {
     }
 }
 
-fn xml(c: &Conf) -> String {
+pub(super) fn xml(c: &Conf) -> String {
     let mut x = String::from("<config>");
     if let Some(h) = &c.hostname {
         let _ = write!(
@@ -517,4 +517,65 @@ proptest! {
         // What was typed displays as it was shown.
         prop_assert_eq!(display(&got), text);
     }
+}
+
+/// `c` with what the models require around it: multicast routing enabled, and every
+/// interface it names configured (the generator picks names freely).
+pub(super) fn completed(mut c: Conf) -> Conf {
+    c.routing_enable = Some(true);
+    let mut named: Vec<String> = Vec::new();
+    for g in c.monitor_groups.values() {
+        named.extend(g.bindings.keys().cloned());
+    }
+    for s in c.sessions.values() {
+        named.extend(s.interface.clone());
+    }
+    for i in c.interfaces.values() {
+        named.extend(i.track_admin.as_ref().map(|(name, _)| name.clone()));
+    }
+    // Tracking belongs to an mVRRP group; `multicast track admin-vrrp` names one.
+    for i in c.interfaces.values_mut() {
+        for g in i.groups.values_mut() {
+            if (!g.bfd_tracks.is_empty() || !g.mg_tracks.is_empty()) && g.admin.is_none() {
+                g.admin = Some(None);
+            }
+        }
+    }
+    let tracked: Vec<(String, u8)> = c
+        .interfaces
+        .values()
+        .filter_map(|i| i.track_admin.clone())
+        .collect();
+    for (name, vrid) in tracked {
+        match c
+            .interfaces
+            .get_mut(&name)
+            .and_then(|i| i.groups.get_mut(&vrid))
+        {
+            Some(g) => {
+                if g.admin.is_none() {
+                    g.admin = Some(None);
+                }
+            }
+            None => {
+                for i in c.interfaces.values_mut() {
+                    if i.track_admin.as_ref() == Some(&(name.clone(), vrid)) {
+                        i.track_admin = None;
+                    }
+                }
+            }
+        }
+    }
+    for name in named {
+        c.interfaces.entry(name).or_insert_with(|| Interface {
+            description: None,
+            enabled: None,
+            addresses: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            igmp: None,
+            pim: None,
+            track_admin: None,
+        });
+    }
+    c
 }

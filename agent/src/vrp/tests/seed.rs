@@ -115,3 +115,35 @@ fn prompts() {
     s.line("undo pim timer hello");
     assert_eq!(s.prompt(), "[~ne-agent-a-dn]");
 }
+
+/// README's session of the seed procedure is what the CLI does: each prompt as shown, every
+/// line accepted, and the commit gives device A's configuration.
+#[test]
+fn readme_session_of_the_seed_procedure() {
+    let readme = include_str!("../../../../README.md");
+    let start = readme
+        .find("The\nseed procedure typed on device A")
+        .expect("README's seed session");
+    let block = &readme[start..];
+    let block = &block[block.find("```text\n").unwrap() + 8..];
+    let block = &block[..block.find("```").unwrap()];
+    let mut s = session();
+    let mut lines = 0;
+    for row in block.lines() {
+        let at = row.find(['>', ']']).expect("a prompt") + 1;
+        let (prompt, line) = row.split_at(at);
+        assert_eq!(s.prompt(), prompt, "before {line:?}");
+        match s.line(line) {
+            Outcome::Commit { .. } => {
+                let running = s.candidate().clone();
+                assert_same(&running, &decode_config(A_XML));
+                s.committed(&running);
+            }
+            Outcome::Error(e) => panic!("{row}: {}", e.message),
+            _ => {}
+        }
+        lines += 1;
+    }
+    assert!(lines > 30, "{lines} lines");
+    assert_eq!(s.prompt(), "<ne-agent>");
+}

@@ -234,7 +234,7 @@ fn the_terminal_shows_prompts_echo_and_asks_before_dropping_changes() {
     for want in [
         "\r\n<ne-agent>system-view \r\n[~ne-agent]interface x1\r\n",
         "[*ne-agent-x1] vrrp vrid 1 virtual-ip 10.0.0.6\r\n[*ne-agent-x1]",
-        "vrrp vrid 1 pri?\r\n  priority\r\n[*ne-agent-x1]vrrp vrid 1 pri^C\r\n[*ne-agent-x1]quit",
+        "vrrp vrid 1 pri?\r\n  priority  Set the priority\r\n[*ne-agent-x1]vrrp vrid 1 pri^C\r\n[*ne-agent-x1]quit",
         "[*ne-agent]commit\r\n[~ne-agent]display this\r\n#\r\ninterface x1\r\n",
         "[*ne-agent]return\r\n<ne-agent>quit\r\nWarning: Uncommitted configurations found.",
         "[Y(yes)/N(no)/C(cancel)]:c\r\n<ne-agent>quit\r\n",
@@ -295,4 +295,55 @@ fn commit_list_and_rollback_through_the_pipeline() {
         bfd.contains("10    20         10.0.0.2        Down"),
         "{bfd}"
     );
+}
+
+mod batch_round_trip {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+
+    use super::super::roundtrip::{completed, conf, xml};
+    use super::*;
+
+    static CASE: AtomicU32 = AtomicU32::new(0);
+
+    proptest! {
+        #![proptest_config(Config { cases: 48, ..Config::default() })]
+
+        /// Acceptance 2 through the non-interactive front end: `display current-configuration`
+        /// of a generated configuration, fed as a batch (after `system-view`, with a commit)
+        /// to an empty device, commits exactly that configuration when it is valid; when the
+        /// datastore's validation refuses it, the batch fails at the commit and nothing of it
+        /// is committed.
+        #[test]
+        fn displayed_configurations_fed_as_batches(c in conf(), complete in any::<bool>()) {
+            let c = if complete { completed(c) } else { c };
+            let tree = decode_config(&xml(&c));
+            let text = display(&tree);
+            let f = fixture(&format!("rt{}", CASE.fetch_add(1, Ordering::Relaxed)));
+            let mut cli = cli(&f, 1);
+            let (status, out, err) = batch(&mut cli, &format!("system-view\n{text}system-view\ncommit\n"));
+            let valid = yang::validate::validate(
+                &schema(),
+                &tree,
+                yang::validate::ValidateOptions::default(),
+            );
+            prop_assert_eq!(out, "");
+            if valid.is_ok() {
+                prop_assert_eq!(status, 0, "{}\n{}", text, err);
+                let got = running(&f);
+                prop_assert!(
+                    normalize(&got) == normalize(&tree),
+                    "{text}\n{}",
+                    differences(&normalize(&tree), &normalize(&got))
+                );
+            } else {
+                prop_assert_eq!(status, 1, "{}", text);
+                let at_commit = format!("line {}: commit\n", text.lines().count() + 3);
+                prop_assert!(err.starts_with(&at_commit), "{}\n{}", text, err);
+                prop_assert!(display(&running(&f)) == display(&DataTree::new()), "{}", err);
+            }
+        }
+    }
 }
