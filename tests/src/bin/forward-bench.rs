@@ -1179,7 +1179,7 @@ fn ipmr_missing() -> Option<String> {
 const C_FWD_SOURCE: &str = "/work/shared/bench/fwd.c";
 
 /// The C ring forwarder (`fwd IN SECONDS OUT...`), running in ns F pinned like ours; killed
-/// on drop (it would otherwise run for its full time).
+/// on drop.
 struct CRing {
     child: Reaped,
 }
@@ -1224,8 +1224,10 @@ impl CRing {
             // The same class as our forwarding thread.
             args.extend_from_slice(&["chrt", "-f", &prio]);
         }
-        // Runs until killed after the step (an hour at most).
-        args.extend_from_slice(&[&exe, "r0", "3600"]);
+        // Killed after its steps (a warm-up and one step at most); its own time limit, a
+        // little longer than that, ends it should this bench die without killing it.
+        let limit = (2 * opts.step + Duration::from_secs(30)).as_secs().to_string();
+        args.extend_from_slice(&[&exe, "r0", &limit]);
         let outs: Vec<String> = (1..=oifs).map(|i| format!("r{i}")).collect();
         args.extend(outs.iter().map(String::as_str));
         let before = packet_sockets(&topo.f.0);
