@@ -1226,7 +1226,9 @@ impl CRing {
         }
         // Killed after its steps (a warm-up and one step at most); its own time limit, a
         // little longer than that, ends it should this bench die without killing it.
-        let limit = (2 * opts.step + Duration::from_secs(30)).as_secs().to_string();
+        let limit = (2 * opts.step + Duration::from_secs(30))
+            .as_secs()
+            .to_string();
         args.extend_from_slice(&[&exe, "r0", &limit]);
         let outs: Vec<String> = (1..=oifs).map(|i| format!("r{i}")).collect();
         args.extend(outs.iter().map(String::as_str));
