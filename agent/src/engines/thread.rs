@@ -3,7 +3,10 @@
 //! and the two engines, and only routes: packets and link events in, the engines' effects out
 //! to sockets, the multicast gates and the notification channel. What the device decides lives
 //! in [`HotBackup`] (BFD, VRRP, monitor groups and the hot-backup policy, sans I/O) and
-//! [`Multicast`]. Configuration arrives as prepare/apply commands from the commit pipeline.
+//! [`Multicast`] (IGMP, PIM, the gates and the forwarding table, sans I/O); the thread starts
+//! and stops the multicast forwarder and the routing table reader, through [`McIo`], as the
+//! multicast engine's effects ask. Configuration arrives as prepare/apply commands from the
+//! commit pipeline.
 //!
 //! Why one file of about 700 lines: it is the I/O shell, and all of it is routing between the
 //! poll set, rtnetlink and the tables that own the state ([`HotBackup`], [`Multicast`],

@@ -1232,7 +1232,6 @@ impl CRing {
         args.extend_from_slice(&[&exe, "r0", &limit]);
         let outs: Vec<String> = (1..=oifs).map(|i| format!("r{i}")).collect();
         args.extend(outs.iter().map(String::as_str));
-        let before = packet_sockets(&topo.f.0);
         let child = Command::new("ip")
             .args(&args)
             .stdin(Stdio::null())
@@ -1244,9 +1243,11 @@ impl CRing {
             child: Reaped(Some(child)),
         };
         // Ready when its receive socket and one socket per output are open (it binds each
-        // right after opening it).
-        let ready = wait_for(Duration::from_secs(5), || {
-            c.child.exited() || packet_sockets(&topo.f.0) >= before + 1 + oifs
+        // right after opening it). `ip netns exec`, taskset and chrt exec in turn: the pid is
+        // the forwarder's.
+        let pid = c.child.0.as_ref().map_or(0, Child::id);
+        let ready = wait_for(Duration::from_secs(10), || {
+            c.child.exited() || sockets_of(pid) > oifs
         });
         if !ready || c.child.exited() {
             let err = c
@@ -1256,7 +1257,10 @@ impl CRing {
                 .and_then(|ch| ch.wait_with_output().ok())
                 .map(|o| String::from_utf8_lossy(&o.stderr).trim().to_string())
                 .unwrap_or_default();
-            return Err(format!("the C forwarder did not start: {err}"));
+            return Err(format!(
+                "the C forwarder did not start{}: {err}",
+                if ready { "" } else { " in 10 s" }
+            ));
         }
         std::thread::sleep(Duration::from_millis(50));
         if verbose {
@@ -1275,11 +1279,16 @@ impl CRing {
     }
 }
 
-/// Packet sockets open in namespace `ns` (lines of /proc/net/packet after the header).
-fn packet_sockets(ns: &str) -> usize {
-    exec_in(ns, &["cat", "/proc/net/packet"])
-        .map(|s| s.lines().count().saturating_sub(1))
-        .unwrap_or(0)
+/// Sockets process `pid` has open.
+fn sockets_of(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| {
+        d.flatten()
+            .filter(|f| {
+                std::fs::read_link(f.path())
+                    .is_ok_and(|l| l.to_string_lossy().starts_with("socket:"))
+            })
+            .count()
+    })
 }
 
 /// The zero-loss searches of `contenders` with `oifs` outputs, taking turns step by step (the

@@ -1,7 +1,7 @@
 //! The table of multicast interfaces: each one's kernel view (index, MAC, addresses, oper
 //! state), its IGMP and PIM cores with their downstream Join/Prune state, and their timers.
-//! It owns the entries and turns what the cores decide into [`IfEvent`]s, in order: frames to
-//! send (built here, with the interface's MAC and address), "the routes must be computed
+//! It owns the entries and turns what the cores decide into [`IfEvent`]s (`actions.rs`), in
+//! order: frames to send (with the interface's MAC and address), "the routes must be computed
 //! again", and PIM neighbors that came up (the engine's upstream state joins toward them
 //! again). What needs the engine's view (the forwarding table, RPF, the upstream state) comes
 //! back as a [`Received`] for the engine to finish.
@@ -20,12 +20,10 @@ use tracing::{debug, info};
 use super::gates::{Gate, Gates};
 use super::routes;
 use crate::engines::config;
-use crate::engines::igmp::iface::{self as igmp, Action as IgmpAction};
-use crate::engines::pim::downstream::{
-    Action as DsAction, Downstream, DEFAULT_JP_OVERRIDE_INTERVAL,
-};
-use crate::engines::pim::iface::{self as pim, Action as PimAction, RouteMetric};
-use crate::engines::pim::packet::{Assert, JoinPrune, Message as PimMessage, ALL_PIM_ROUTERS};
+use crate::engines::igmp::iface as igmp;
+use crate::engines::pim::downstream::{Downstream, DEFAULT_JP_OVERRIDE_INTERVAL};
+use crate::engines::pim::iface::{self as pim, RouteMetric};
+use crate::engines::pim::packet::{Assert, JoinPrune, Message as PimMessage};
 
 pub const IGMP_PROTO: u8 = 2;
 pub const PIM_PROTO: u8 = 103;
@@ -134,12 +132,6 @@ fn override_interval(p: &pim::Interface) -> Duration {
     Duration::from_millis(u64::from(prop) + u64::from(over))
 }
 
-/// The Ethernet multicast address of an IPv4 group (RFC 1112 §6.4).
-fn group_mac(g: Ipv4Addr) -> [u8; 6] {
-    let o = g.octets();
-    [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]]
-}
-
 /// The multicast interfaces by name.
 pub struct Interfaces {
     ifs: BTreeMap<String, McIf>,
@@ -155,6 +147,10 @@ impl Interfaces {
             seed,
             events: Vec::new(),
         }
+    }
+
+    pub(super) fn push(&mut self, e: IfEvent) {
+        self.events.push(e);
     }
 
     /// What the table asks of the engine since the last call, in order (drained).
@@ -559,131 +555,6 @@ impl Interfaces {
                 .and_then(|e| e.pim.as_mut())
                 .map(|p| p.shutdown());
             self.pim_actions(&n, out.unwrap_or_default());
-        }
-    }
-
-    /// An IGMP/PIM message out of `name` (TTL 1; IGMP with the Router Alert option, RFC 2113),
-    /// as an Ethernet frame; none while the interface is down or has no address.
-    pub fn frame(&self, name: &str, dst: Ipv4Addr, proto: u8, payload: &[u8]) -> Option<Vec<u8>> {
-        let e = self.ifs.get(name)?;
-        if !e.up || e.local.is_unspecified() {
-            return None;
-        }
-        let options: &[u8] = if proto == IGMP_PROTO {
-            &[0x94, 0x04, 0x00, 0x00]
-        } else {
-            &[]
-        };
-        Some(dataplane::wire::ipv4_frame(
-            e.mac,
-            group_mac(dst),
-            e.local,
-            dst,
-            1,
-            proto,
-            options,
-            payload,
-        ))
-    }
-
-    fn send(&mut self, name: &str, dst: Ipv4Addr, proto: u8, payload: &[u8]) {
-        if let Some(frame) = self.frame(name, dst, proto, payload) {
-            self.events.push(IfEvent::Frame {
-                interface: name.to_string(),
-                frame,
-            });
-        }
-    }
-
-    fn ds_actions(&mut self, name: &str, actions: Vec<DsAction>) {
-        for a in actions {
-            match a {
-                DsAction::Changed {
-                    source,
-                    group,
-                    joined,
-                } => {
-                    info!(interface = %name, source = ?source, group = %group, joined, "PIM downstream join state");
-                    self.events.push(IfEvent::Changed);
-                }
-                DsAction::RptChanged {
-                    source,
-                    group,
-                    pruned,
-                } => {
-                    info!(interface = %name, source = %source, group = %group, pruned, "PIM (S,G,rpt) prune state");
-                    self.events.push(IfEvent::Changed);
-                }
-                DsAction::Send(jp) => self.send(
-                    name,
-                    ALL_PIM_ROUTERS,
-                    PIM_PROTO,
-                    &PimMessage::JoinPrune(jp).encode(),
-                ),
-            }
-        }
-    }
-
-    fn igmp_actions(&mut self, name: &str, actions: Vec<IgmpAction>) {
-        let mut membership = false;
-        for a in actions {
-            match a {
-                IgmpAction::Send { dst, msg } => self.send(name, dst, IGMP_PROTO, &msg.encode()),
-                IgmpAction::Membership { group } => {
-                    debug!(interface = %name, group = %group, "IGMP membership changed");
-                    membership = true;
-                }
-                IgmpAction::QuerierChange {
-                    querier,
-                    is_querier,
-                } => {
-                    info!(interface = %name, querier = ?querier, is_querier, "IGMP querier");
-                }
-            }
-        }
-        if membership {
-            self.events.push(IfEvent::Changed);
-        }
-    }
-
-    fn pim_actions(&mut self, name: &str, actions: Vec<PimAction>) {
-        let mut changed = false;
-        for a in actions {
-            match a {
-                PimAction::Send { dst, msg } => self.send(name, dst, PIM_PROTO, &msg.encode()),
-                PimAction::NeighborUp(n) => {
-                    info!(interface = %name, neighbor = %n, "PIM neighbor up");
-                    self.events.push(IfEvent::NeighborUp(n));
-                    changed = true;
-                }
-                PimAction::NeighborDown(n) => {
-                    info!(interface = %name, neighbor = %n, "PIM neighbor down");
-                    changed = true;
-                }
-                PimAction::DrChange { dr, is_dr } => {
-                    info!(interface = %name, dr = %dr, is_dr, "PIM DR");
-                    changed = true;
-                }
-                PimAction::AssertWon { source, group } => {
-                    info!(interface = %name, source = ?source, group = %group, "PIM assert won");
-                    changed = true;
-                }
-                PimAction::AssertLost {
-                    source,
-                    group,
-                    winner,
-                } => {
-                    info!(interface = %name, source = ?source, group = %group, winner = %winner, "PIM assert lost");
-                    changed = true;
-                }
-                PimAction::AssertCleared { source, group } => {
-                    debug!(interface = %name, source = ?source, group = %group, "PIM assert cleared");
-                    changed = true;
-                }
-            }
-        }
-        if changed {
-            self.events.push(IfEvent::Changed);
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The multicast engine inside the protocol thread: IGMP and PIM interfaces (their sans-I/O
-//! cores and control sockets), the sources learned from the dataplane's no-route upcalls, the
+//! cores), the sources learned from the dataplane's no-route upcalls, the
 //! multicast forwarding table it computes from both, and the mVRRP gates
 //! (`track-admin-vrrp`) that open and close outgoing interfaces in one table swap.
 //!
@@ -22,8 +22,9 @@
 //! the SPT switchover; on an outgoing interface it triggers an Assert (unless `pim
 //! ignore-assert-state`).
 //!
-//! The engine is sans I/O, like [`HotBackup`](super::hot_backup::HotBackup): it never reads a
-//! clock or touches a socket or a thread. Every input takes `now`; what it needs done comes out
+//! The engine is sans I/O, like [`HotBackup`](super::hot_backup::HotBackup): it touches no
+//! socket or thread and takes its time from its inputs (`now`); the wall clock is read only
+//! to stamp when a route appeared, for its uptime in state. What it needs done comes out
 //! as [`Effect`]s, in order, from [`Multicast::effects`]: control frames to send, the set of
 //! interfaces the forwarder must run on, reads of the routing table (the answer comes back
 //! through [`Multicast::rib_loaded`]) and old copies of it to free elsewhere. The protocol
@@ -48,6 +49,7 @@ use dataplane::mfib::{Mfib, Route, Table};
 use dataplane::netlink::{Addr, Link, Rib};
 use tracing::debug;
 
+pub mod actions;
 pub mod asserts;
 pub mod forwarding;
 pub mod gates;
@@ -439,3 +441,6 @@ impl Multicast {
         self.absorb(now);
     }
 }
+
+#[cfg(test)]
+mod tests;
