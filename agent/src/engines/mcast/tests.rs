@@ -155,11 +155,11 @@ fn a_configuration_asks_for_the_forwarder_on_its_interfaces_and_queries_the_lan(
         ..cfg(None)
     };
     mc.apply(&off, &links(), &addrs(), now);
-    let last = mc.effects().filter_map(|e| match e {
+    let mut last = mc.effects().filter_map(|e| match e {
         Effect::Forward(ifs) => Some(ifs.len()),
         _ => None,
     });
-    assert_eq!(last.last(), Some(0));
+    assert_eq!(last.next_back(), Some(0));
 }
 
 #[test]
