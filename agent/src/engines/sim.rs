@@ -1,17 +1,21 @@
 //! A deterministic two-device simulation of the seed scenario, in the style of quinn-proto's
-//! `Pair`: devices A and B run the production cores (BFD sessions, VRRP groups, monitor
-//! groups and the hot-backup policy in [`HotBackup`], IGMP and PIM (hellos, DR election) on the
-//! downstream LAN, the mVRRP [`Gates`] and the outgoing-interface decision of [`routes::oif`])
-//! configured from the
-//! shipped `examples/seed/device-{a,b}.xml`, joined by simulated links on simulated time. No
-//! sockets, no root, no clock: a scenario of a minute runs in milliseconds.
+//! `Pair`: devices A and B run the production engines, configured from the shipped
+//! `examples/seed/device-{a,b}.xml`: [`HotBackup`] (BFD sessions, VRRP groups, monitor groups
+//! and the hot-backup policy) and [`Multicast`] (the multicast interfaces with their IGMP and
+//! PIM cores, the mVRRP gates, the sources and the forwarding table it computes), joined by
+//! simulated links on simulated time. Both engines are sans I/O: the simulation carries out
+//! their effects (packets and control frames onto the simulated links, gates into the
+//! multicast engine) as the protocol thread does against sockets. No sockets, no root, no
+//! clock: a scenario of a minute runs in milliseconds.
 //!
 //! Topology (as LAB.md): the source sends one frame of (S, G) per millisecond onto the uplink
 //! switch, heard by both devices' uplinks; the mVRRP group and BFD run on the interconnect;
 //! the receiver sits on the downstream LAN with both devices. Every link has a one-way delay
-//! of [`DELAY`]. A device forwards a frame onto the LAN when it is alive, its uplink is up,
-//! and [`routes::oif`] says its LAN interface forwards (IGMP listener, gate open at the frame's
-//! arrival time).
+//! of [`DELAY`]. A frame of a flow the engine has no route for is an upcall (as the
+//! forwarder's), which makes the route; a device forwards a frame onto the LAN when it is
+//! alive, its uplink and LAN port are up, and the route its engine published has the LAN
+//! interface as an outgoing interface that forwards at the frame's arrival time (IGMP
+//! listener, gate open).
 //!
 //! What every scenario checks ([`Pair::check_one_forwarder`]): at every frame at most one
 //! device forwards it, except in the make-before-break overlap of a handover (the new master
@@ -23,15 +27,15 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
+use dataplane::netlink::{Addr, Link};
+
 use super::bfd::sessions::{Rx, Sent};
 use super::config::{Config, Delta, Touched};
 use super::hot_backup::{Effect, HotBackup, Links};
-use super::igmp::iface::{self as igmp, Action as IgmpAction};
-use super::igmp::packet::Message;
-use super::mcast::gates::{Gate, Gates};
-use super::mcast::{igmp_config, pim_config, routes};
-use super::pim::iface::{self as pim, Action as PimAction};
-use super::pim::packet::Message as PimMessage;
+use super::igmp::packet::{self as igmp_packet, Message};
+use super::mcast::interfaces::IGMP_PROTO;
+use super::mcast::{self, Multicast};
+use super::pim::iface as pim;
 use super::vrrp::group::State as VrrpState;
 use super::vrrp::packet as vpkt;
 
@@ -77,6 +81,46 @@ fn seed(d: char) -> Config {
 struct Ports {
     cfg: Config,
     up: BTreeMap<String, bool>,
+    /// 'a' or 'b', for the MAC addresses.
+    d: char,
+}
+
+impl Ports {
+    /// The ports as rtnetlink would report them.
+    fn links(&self) -> BTreeMap<String, Link> {
+        self.up
+            .iter()
+            .enumerate()
+            .map(|(i, (name, up))| {
+                let link = Link {
+                    index: i as u32 + 1,
+                    name: name.clone(),
+                    admin_up: true,
+                    oper_up: *up,
+                    mac: Some([0x02, 0, 0, 0, self.d as u8, i as u8 + 1]),
+                    stats: Default::default(),
+                };
+                (name.clone(), link)
+            })
+            .collect()
+    }
+
+    /// The configured addresses, as rtnetlink would report them.
+    fn addrs(&self) -> Vec<Addr> {
+        self.up
+            .keys()
+            .filter_map(|name| {
+                let index = self.ifindex(name)?;
+                let i = self.cfg.interfaces.get(name)?;
+                Some(i.addrs.iter().map(move |&(ip, prefix_len)| Addr {
+                    index,
+                    ip,
+                    prefix_len,
+                }))
+            })
+            .flatten()
+            .collect()
+    }
 }
 
 impl Links for Ports {
@@ -104,19 +148,16 @@ impl Links for Ports {
     }
 }
 
-/// One simulated device: the production cores and its ports.
+/// One simulated device: the production engines and its ports.
 struct Device {
     /// 'a' or 'b'; its interfaces are `{d}-up`, `{d}-ic`, `{d}-dn`.
     d: char,
     alive: bool,
     ports: Ports,
     hb: HotBackup,
-    igmp: igmp::Interface,
-    igmp_since: Instant,
-    /// PIM-SM on the LAN (the seed: `ignore-dr-state`, so the mVRRP master forwards whether or
-    /// not it is the DR).
-    pim: pim::Interface,
-    gates: Gates,
+    /// IGMP and PIM (the seed: `ignore-dr-state`, so the mVRRP master forwards whether or not
+    /// it is the DR) on the LAN, the gate and the forwarding table.
+    mc: Multicast,
 }
 
 impl Device {
@@ -131,28 +172,22 @@ impl Device {
             .iter()
             .map(|p| (format!("{d}-{p}"), true))
             .collect();
-        let dn = format!("{d}-dn");
-        let ic = cfg.multicast.interfaces[&dn].igmp.expect("IGMP on the LAN");
-        let local = cfg.interfaces[&dn].addrs[0].0;
-        let igmp = igmp::Interface::new(igmp_config(&ic), local, now);
-        let pc = cfg.multicast.interfaces[&dn].pim.expect("PIM on the LAN");
-        let pim = pim::Interface::new(pim_config(&pc), local, now, seed_no as u32);
         let mut dev = Device {
             d,
             alive: true,
-            ports: Ports { cfg, up },
+            ports: Ports { cfg, up, d },
             hb: HotBackup::new(seed_no),
-            igmp,
-            igmp_since: now,
-            pim,
-            gates: Gates::default(),
+            mc: Multicast::new(seed_no),
         };
         let cfg = dev.ports.cfg.clone();
         let touched = Touched::of(&Config::default(), &Delta::full(cfg.clone()));
         dev.hb.apply_bfd(&cfg, &touched.bfd, now);
-        let max_response = Duration::from_secs(u64::from(ic.max_response_s));
-        let since = dev.igmp_since;
-        let wait = move |_: &str, _: u8| routes::relearn_wait(Some(since), max_response, now);
+        // Multicast before VRRP, as the protocol thread does: a new mVRRP group asks it
+        // whether IGMP is warm.
+        dev.mc
+            .apply(&cfg.multicast, &dev.ports.links(), &dev.ports.addrs(), now);
+        let mc = &dev.mc;
+        let wait = |i: &str, v: u8| mc.gate_ready(i, v, now);
         dev.hb
             .apply_vrrp(&cfg, &touched.interfaces, &dev.ports, &wait, now);
         dev.hb.remonitor(&cfg, None, &dev.ports, now);
@@ -172,39 +207,47 @@ impl Device {
         e.core.current_priority()
     }
 
+    /// PIM on the LAN.
+    fn pim(&self) -> &pim::Interface {
+        self.mc
+            .ifs
+            .get(&self.name("dn"))
+            .and_then(|e| e.pim.as_ref())
+            .expect("PIM on the LAN")
+    }
+
     fn next_deadline(&self) -> Option<Instant> {
         if !self.alive {
             return None;
         }
-        [
-            self.hb.next_deadline(),
-            self.igmp.next_deadline(),
-            self.pim.next_deadline(),
-            self.gates.next_deadline(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        [self.hb.next_deadline(), self.mc.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Does this device forward a frame of (S, `g`) that reaches its uplink at `at` (`at_ns`)?
+    /// By the route its multicast engine published.
     fn forwards(&self, g: Ipv4Addr, at_ns: u64) -> bool {
-        if !self.alive || !self.ports.oper_up(&self.name("up")) {
+        let (up, dn) = (self.name("up"), self.name("dn"));
+        if !self.alive || !self.ports.oper_up(&up) || !self.ports.oper_up(&dn) {
             return false;
         }
-        let dn = self.name("dn");
-        let gate = match &self.ports.cfg.multicast.interfaces[&dn].gate {
-            Some((i, v)) => self.gates.get(i, *v),
-            None => Gate::NONE,
+        let (Some(iif), Some(oif)) = (self.ports.ifindex(&up), self.ports.ifindex(&dn)) else {
+            return false;
         };
-        let i = routes::Interface {
-            ifindex: 3,
-            igmp: Some(&self.igmp),
-            pim: Some(&self.pim),
-            downstream: None,
-            gate,
-        };
-        self.ports.oper_up(&dn) && routes::oif(&i, S, g, 1).is_some_and(|o| o.forwards_at(at_ns))
+        let table = self.mc.table();
+        table.get(S, g).is_some_and(|r| {
+            r.iif == iif
+                && r.oifs
+                    .iter()
+                    .any(|o| o.ifindex == oif && o.forwards_at(at_ns))
+        })
+    }
+
+    /// Has the engine a route for (S, `g`)? (Without one, a frame is an upcall.)
+    fn routed(&self, g: Ipv4Addr) -> bool {
+        self.mc.table().get(S, g).is_some()
     }
 }
 
@@ -219,19 +262,16 @@ enum Ev {
     },
     /// A VRRP packet (IPv4, header included) for device `to` on its interconnect.
     Vrrp { to: usize, packet: Vec<u8> },
-    /// An IGMP message on the LAN for device `to` (2: the receiver).
+    /// An IGMP message from the receiver on the LAN, for device `to`.
     Igmp {
         to: usize,
         src: Ipv4Addr,
         dst: Ipv4Addr,
         msg: Message,
     },
-    /// A PIM message on the LAN for device `to`.
-    Pim {
-        to: usize,
-        src: Ipv4Addr,
-        msg: PimMessage,
-    },
+    /// A control frame (IGMP or PIM) a device sent on the LAN, for device `to` (2: the
+    /// receiver).
+    Control { to: usize, frame: Vec<u8> },
     /// The receiver reports its groups (a query's answer).
     Report,
 }
@@ -386,6 +426,18 @@ impl Pair {
         self.frames += 1;
         self.next_frame += FRAME;
         let groups: Vec<Ipv4Addr> = self.got.keys().copied().collect();
+        for g in &groups {
+            // A flow without a route reaches the engine as the forwarder's upcall.
+            for i in 0..2 {
+                let d = &mut self.dev[i];
+                let up = d.name("up");
+                if d.alive && d.ports.oper_up(&up) && !d.routed(*g) {
+                    let iif = d.ports.ifindex(&up).expect("a port");
+                    d.mc.upcall(S, *g, iif, self.now);
+                    self.flush(i);
+                }
+            }
+        }
         for g in groups {
             let by: Vec<usize> = (0..2).filter(|&i| self.dev[i].forwards(g, at_ns)).collect();
             if by.len() > 1 {
@@ -423,33 +475,29 @@ impl Pair {
                 d.hb.vrrp_received(&ic, &packet, self.now);
                 self.flush(to);
             }
-            Ev::Igmp { to: 2, msg, .. } => {
+            Ev::Control { to: 2, frame } => {
                 // The receiver answers a general query, or a query for a group it has.
-                if let Message::Query(q) = msg {
-                    if q.group.is_unspecified() || self.joined.contains(&q.group) {
-                        self.send(REPORT_DELAY, Ev::Report);
-                    }
-                }
-            }
-            Ev::Igmp { to, src, dst, msg } => {
-                let d = &mut self.dev[to];
-                if !d.alive || !d.ports.oper_up(&d.name("dn")) {
+                let Some(Message::Query(q)) = igmp_in(&frame) else {
                     return;
-                }
-                let actions = d.igmp.receive(&msg, src, dst, self.now);
-                self.igmp_actions(to, actions);
-            }
-            Ev::Pim { to, src, msg } => {
-                let now = self.now;
-                let d = &mut self.dev[to];
-                if !d.alive || !d.ports.oper_up(&d.name("dn")) {
-                    return;
-                }
-                let actions = match &msg {
-                    PimMessage::Hello(h) => d.pim.receive_hello(src, h, now),
-                    _ => Vec::new(),
                 };
-                self.pim_actions(to, actions);
+                if q.group.is_unspecified() || self.joined.contains(&q.group) {
+                    self.send(REPORT_DELAY, Ev::Report);
+                }
+            }
+            Ev::Control { to, frame } => self.control(to, &frame),
+            Ev::Igmp { to, src, dst, msg } => {
+                // As the receiver's host stack sends it: TTL 1, Router Alert (RFC 2113).
+                let frame = dataplane::wire::ipv4_frame(
+                    RECEIVER_MAC,
+                    group_mac(dst),
+                    src,
+                    dst,
+                    1,
+                    IGMP_PROTO,
+                    &[0x94, 0x04, 0x00, 0x00],
+                    &msg.encode(),
+                );
+                self.control(to, &frame);
             }
             Ev::Report => {
                 for g in self.joined.clone() {
@@ -465,49 +513,21 @@ impl Pair {
         if d.hb.next_deadline().is_some_and(|t| t <= now) {
             d.hb.on_timers(now);
         }
-        if d.gates.next_deadline().is_some_and(|t| t <= now) {
-            d.gates.settle(now);
-        }
-        if d.pim.next_deadline().is_some_and(|t| t <= now) {
-            let actions = d.pim.on_timer(now);
-            self.pim_actions(i, actions);
-        }
-        let d = &mut self.dev[i];
-        if d.igmp.next_deadline().is_some_and(|t| t <= now) {
-            let actions = d.igmp.on_timer(now);
-            self.igmp_actions(i, actions);
+        if d.mc.next_deadline().is_some_and(|t| t <= now) {
+            d.mc.on_timer(now);
         }
         self.flush(i);
     }
 
-    /// IGMP messages device `i` sends go to the other device and the receiver.
-    fn igmp_actions(&mut self, i: usize, actions: Vec<IgmpAction>) {
-        let src = self.dev[i].igmp.local();
-        for a in actions {
-            if let IgmpAction::Send { dst, msg } = a {
-                for to in [1 - i, 2] {
-                    let (dst, msg) = (dst, msg.clone());
-                    self.send(DELAY, Ev::Igmp { to, src, dst, msg });
-                }
-            }
+    /// A control frame on device `to`'s LAN port.
+    fn control(&mut self, to: usize, frame: &[u8]) {
+        let d = &mut self.dev[to];
+        let dn = d.name("dn");
+        if !d.alive || !d.ports.oper_up(&dn) {
+            return;
         }
-    }
-
-    /// PIM messages device `i` sends go to the other device on the LAN.
-    fn pim_actions(&mut self, i: usize, actions: Vec<PimAction>) {
-        let src = self.dev[i].ports.local_ip(&self.dev[i].name("dn"));
-        for a in actions {
-            if let PimAction::Send { msg, .. } = a {
-                self.send(
-                    DELAY,
-                    Ev::Pim {
-                        to: 1 - i,
-                        src,
-                        msg,
-                    },
-                );
-            }
-        }
+        d.mc.control_frame(&dn, frame, self.now);
+        self.flush(to);
     }
 
     /// Carry out device `i`'s effects on the simulated links.
@@ -516,6 +536,7 @@ impl Pair {
         let at_ns = self.ns(now);
         let effects: Vec<Effect> = self.dev[i].hb.effects().collect();
         if !self.dev[i].alive {
+            let _ = self.dev[i].mc.effects();
             return;
         }
         let other = 1 - i;
@@ -558,13 +579,35 @@ impl Pair {
                     open,
                     handover,
                 } => {
-                    let changed = self.dev[i]
-                        .gates
-                        .set(&interface, vrid, open, handover, now, at_ns);
-                    if changed && open && handover {
+                    let mc = &mut self.dev[i].mc;
+                    let was = mc.gates.is_open(&interface, vrid);
+                    mc.set_gate(&interface, vrid, open, handover, now, at_ns);
+                    if !was && open && handover {
                         self.openings.push((i, now));
                     }
                 }
+            }
+        }
+        // The multicast engine: routes computed once per pass, as the protocol thread does;
+        // its frames onto the LAN.
+        self.dev[i].mc.flush(now);
+        let dn = self.dev[i].name("dn");
+        let lan_up = self.dev[i].ports.oper_up(&dn);
+        let effects: Vec<mcast::Effect> = self.dev[i].mc.effects().collect();
+        for e in effects {
+            match e {
+                mcast::Effect::Frame { interface, frame } => {
+                    if interface == dn && lan_up {
+                        for to in [other, 2] {
+                            let frame = frame.clone();
+                            self.send(DELAY, Ev::Control { to, frame });
+                        }
+                    }
+                }
+                // No kernel table here: RPF is by connected subnets (the seed's source is on
+                // the uplink's).
+                mcast::Effect::ReadRib => self.dev[i].mc.rib_unavailable(),
+                mcast::Effect::Forward(_) | mcast::Effect::FreeRib(_) => {}
             }
         }
     }
@@ -591,6 +634,8 @@ impl Pair {
         let d = &mut self.dev[i];
         let cfg = d.ports.cfg.clone();
         d.hb.links_changed(&cfg, &d.ports, now);
+        let (links, addrs) = (d.ports.links(), d.ports.addrs());
+        d.mc.sync_links(&links, &addrs, now);
         self.flush(i);
     }
 
@@ -649,6 +694,24 @@ impl Pair {
     }
 }
 
+/// The IGMP message in an Ethernet frame, if it holds one that decodes.
+fn igmp_in(frame: &[u8]) -> Option<Message> {
+    let ip = frame.get(14..)?;
+    let (ihl, total) = dataplane::wire::ipv4_bounds(ip)?;
+    if ip[9] != IGMP_PROTO {
+        return None;
+    }
+    igmp_packet::decode(&ip[ihl..total]).ok()
+}
+
+/// The Ethernet multicast address of an IPv4 group (RFC 1112 §6.4).
+fn group_mac(g: Ipv4Addr) -> [u8; 6] {
+    let o = g.octets();
+    [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]]
+}
+
+const RECEIVER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0x72, 1];
+
 const SEC: Duration = Duration::from_secs(1);
 const A: usize = 0;
 const B: usize = 1;
@@ -674,28 +737,33 @@ fn steady_state_only_the_master_forwards_every_frame_once() {
     assert_eq!(p.dev[B].priority(), 100);
     // PIM on the LAN: the two are neighbors and B (the higher address) is the DR, yet A, the
     // mVRRP master, forwards: the seed's `pim ignore-dr-state`.
-    assert_eq!(p.dev[A].pim.neighbors().count(), 1);
-    assert_eq!(p.dev[B].pim.neighbors().count(), 1);
-    assert!(p.dev[B].pim.is_dr() && !p.dev[A].pim.is_dr());
+    assert_eq!(p.dev[A].pim().neighbors().count(), 1);
+    assert_eq!(p.dev[B].pim().neighbors().count(), 1);
+    assert!(p.dev[B].pim().is_dr() && !p.dev[A].pim().is_dr());
     p.check_one_forwarder();
 }
 
 #[test]
 fn without_ignore_dr_state_the_master_that_is_not_dr_would_not_forward() {
     let mut p = steady();
-    // The same state with the knob off on A: A is not the DR, so IGMP gives it no oif.
-    let mut cfg = pim::Config {
-        dr_priority: 1,
-        hello_interval: Duration::from_secs(30),
-        ignore_dr: false,
-        ignore_assert: true,
+    // The same state with the knob off on A (a commit): A is not the DR, so IGMP gives it no
+    // oif.
+    let set_ignore_dr = |p: &mut Pair, on: bool| {
+        let now = p.now;
+        let d = &mut p.dev[A];
+        let mut cfg = d.ports.cfg.multicast.clone();
+        let dn = d.name("dn");
+        if let Some(pim) = cfg.interfaces.get_mut(&dn).and_then(|i| i.pim.as_mut()) {
+            pim.ignore_dr = on;
+        }
+        let (links, addrs) = (d.ports.links(), d.ports.addrs());
+        d.mc.apply(&cfg, &links, &addrs, now);
+        p.flush(A);
     };
-    let now = p.now;
-    let _ = p.dev[A].pim.reconfigure(cfg, now);
-    assert!(!p.dev[A].forwards(G1, p.ns(now)));
-    cfg.ignore_dr = true;
-    let _ = p.dev[A].pim.reconfigure(cfg, now);
-    assert!(p.dev[A].forwards(G1, p.ns(now)));
+    set_ignore_dr(&mut p, false);
+    assert!(!p.dev[A].forwards(G1, p.ns(p.now)));
+    set_ignore_dr(&mut p, true);
+    assert!(p.dev[A].forwards(G1, p.ns(p.now)));
 }
 
 #[test]

@@ -3,7 +3,10 @@
 //! and the two engines, and only routes: packets and link events in, the engines' effects out
 //! to sockets, the multicast gates and the notification channel. What the device decides lives
 //! in [`HotBackup`] (BFD, VRRP, monitor groups and the hot-backup policy, sans I/O) and
-//! [`Multicast`]. Configuration arrives as prepare/apply commands from the commit pipeline.
+//! [`Multicast`] (IGMP, PIM, the gates and the forwarding table, sans I/O); the thread starts
+//! and stops the multicast forwarder and the routing table reader, through [`McIo`], as the
+//! multicast engine's effects ask. Configuration arrives as prepare/apply commands from the
+//! commit pipeline.
 //!
 //! Why one file of about 700 lines: it is the I/O shell, and all of it is routing between the
 //! poll set, rtnetlink and the tables that own the state ([`HotBackup`], [`Multicast`],
@@ -26,7 +29,7 @@ use super::bfd::sessions::{Resolution, Rx};
 use super::config::{self, Config, Delta, Touched};
 use super::hot_backup::{Effect, HotBackup, Links};
 use super::ifconfig::{self, Op};
-use super::mcast::io::ControlSockets;
+use super::mcast::io::McIo;
 use super::mcast::Multicast;
 use super::netdevs::{Changes, Netdevs};
 use super::sockets::{Reserved, Sockets};
@@ -150,8 +153,8 @@ pub struct Thread {
     /// The buffer [`Thread::carry_out`] swaps the engines' effects into.
     effects: Vec<Effect>,
     mc: Multicast,
-    /// The multicast interfaces' IGMP/PIM sockets.
-    ctl: ControlSockets,
+    /// The multicast engine's sockets, forwarder and routing table reader.
+    mcio: McIo,
     buf: Vec<u8>,
 }
 
@@ -164,6 +167,8 @@ impl Thread {
             .map_err(|e| warn!(error = %e, "no rtnetlink requests"))
             .ok();
         let seed = now_ms() ^ u64::from(std::process::id()) << 32;
+        let mc = Multicast::new(now_ms());
+        let mcio = McIo::new(&mc);
         let mut d = Thread {
             cfg: Arc::new(Config::default()),
             pending: None,
@@ -176,8 +181,8 @@ impl Thread {
             sock: Sockets::default(),
             hb: HotBackup::new(seed),
             effects: Vec::new(),
-            mc: Multicast::new(now_ms()),
-            ctl: ControlSockets::default(),
+            mc,
+            mcio,
             buf: vec![0; 65536],
         };
         d.resync_links();
@@ -216,10 +221,12 @@ impl Thread {
             }
             self.carry_out();
             busy("timers", now);
-            if self.mc.next_deadline().is_some_and(|t| t <= now) {
+            let due = |t: Option<Instant>| t.is_some_and(|t| t <= now);
+            if due(self.mc.next_deadline()) || due(self.mcio.next_deadline()) {
                 let at = Instant::now();
+                self.mcio.on_timer(now);
                 self.mc.on_timer(now);
-                self.send_mc_frames();
+                self.mc_carry_out();
                 busy("multicast timers", at);
             }
             let timeout = self
@@ -268,6 +275,7 @@ impl Thread {
             .next_deadline()
             .into_iter()
             .chain(self.mc.next_deadline())
+            .chain(self.mcio.next_deadline())
             .min()
     }
 
@@ -284,12 +292,9 @@ impl Thread {
             fds.push(io.raw.as_raw_fd());
             fds.push(io.arp.as_raw_fd());
         }
-        let mc_fds = self.mc.fds();
+        let mc_fds = self.mcio.fds();
         let mc_at = fds.len();
         fds.extend(mc_fds.iter().map(|(fd, _)| *fd));
-        let ctl_fds = self.ctl.fds();
-        let ctl_at = fds.len();
-        fds.extend(ctl_fds.iter().map(|(fd, _)| *fd));
         let waited = Instant::now();
         let r = dataplane::poll::wait_readable(fds, ready, timeout);
         let over = waited.elapsed().saturating_sub(timeout);
@@ -329,22 +334,13 @@ impl Thread {
         let at = Instant::now();
         for (i, (_, tag)) in mc_fds.iter().enumerate() {
             if ready[mc_at + i] {
-                self.mc.readable(tag, Instant::now());
+                self.mcio.readable(tag, &mut self.mc);
             }
         }
-        for (i, (_, name)) in ctl_fds.iter().enumerate() {
-            if !ready[ctl_at + i] {
-                continue;
-            }
-            for _ in 0..256 {
-                let Some(n) = self.ctl.recv(name, &mut self.buf) else {
-                    break;
-                };
-                self.mc.control_frame(name, &self.buf[..n], Instant::now());
-            }
-        }
-        self.mc.flush(Instant::now());
-        self.send_mc_frames();
+        let now = Instant::now();
+        self.mcio.check(now);
+        self.mc.flush(now);
+        self.mc_carry_out();
         busy("multicast packets", at);
     }
 
@@ -414,8 +410,8 @@ impl Thread {
         // Multicast (before VRRP: a new mVRRP group asks it whether IGMP is warm).
         self.mc
             .apply(&cfg.multicast, &self.dev.links, &self.dev.addrs, now);
-        self.ctl.sync(self.mc.control_interfaces(), now);
-        self.send_mc_frames();
+        self.mcio.ctl.sync(self.mc.control_interfaces(), now);
+        self.mc_carry_out();
         let mc = &self.mc;
         let igmp_wait = |i: &str, v: u8| mc.gate_ready(i, v, now);
         self.hb
@@ -491,23 +487,27 @@ impl Thread {
                     vrid,
                     open,
                     handover,
-                } => self
-                    .mc
-                    .set_gate(&interface, vrid, open, handover, Instant::now()),
+                } => self.mc.set_gate(
+                    &interface,
+                    vrid,
+                    open,
+                    handover,
+                    Instant::now(),
+                    dataplane::ring::now_ns(),
+                ),
                 Effect::Notify(n) => {
                     let _ = self.events.send(state::notification_xml(&n));
                 }
             }
         }
         self.effects = effects;
-        self.send_mc_frames();
+        self.mc_carry_out();
     }
 
-    /// Send what the multicast engine queued on its interfaces' control sockets.
-    fn send_mc_frames(&mut self) {
-        for (name, frame) in self.mc.take_frames() {
-            self.ctl.send(&name, &frame);
-        }
+    /// Carry out what the multicast engine asked for (frames, the forwarder's interfaces,
+    /// routing table reads).
+    fn mc_carry_out(&mut self) {
+        self.mcio.carry_out(&mut self.mc);
     }
 
     // ---- packets ------------------------------------------------------------------------------
@@ -671,8 +671,8 @@ impl Thread {
             self.interface_appeared(name);
         }
         self.mc.sync_links(&self.dev.links, &self.dev.addrs, now);
-        self.ctl.sync(self.mc.control_interfaces(), now);
-        self.send_mc_frames();
+        self.mcio.ctl.sync(self.mc.control_interfaces(), now);
+        self.mc_carry_out();
         if link_changed || !c.appeared.is_empty() {
             self.hb.links_changed(&self.cfg, &view!(self), now);
             self.carry_out();
@@ -695,8 +695,9 @@ impl Thread {
         self.hb.shutdown(Instant::now());
         self.carry_out();
         // Last: stopping the forwarder takes a moment, and BFD must not time out first.
-        self.mc.stop();
-        self.send_mc_frames();
+        self.mc.stop(Instant::now());
+        self.mc_carry_out();
+        self.mcio.stop();
     }
 
     fn state(&mut self, stats: &HashMap<u32, LinkStats>) -> state::Snapshot {
@@ -706,6 +707,7 @@ impl Thread {
             stats,
             hb: &self.hb,
             mc: &self.mc,
+            fwd: &self.mcio.fwd,
         };
         state::snapshot(
             &sources,

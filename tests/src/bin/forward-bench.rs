@@ -27,8 +27,15 @@
 //! 2. The cost of swapping a 10,000-route MFIB: `Mfib::publish` of a prebuilt table, and a
 //!    rebuild from scratch plus publish, p50/p99 over 100 swaps.
 //!
-//! Needs root, iproute2, util-linux `taskset` and Debian's `smcroute` (the kernel baseline is
-//! skipped, with a message, without it). Figures come from the release build:
+//!    Where the kernel has no IP multicast routing (no /proc/net/ip_mr_vif: MRT_INIT fails
+//!    with ENOPROTOOPT) the bench says so and the baseline is the C ring forwarder
+//!    (`/work/shared/bench/fwd.c`, or `--c-fwd PATH`: a TPACKET_V3 receive ring and `sendmmsg`
+//!    per output, no route lookup), compiled with `cc` into a scratch directory at run time and
+//!    run in ns F like ours; where the kernel has ipmr, it is a second baseline beside it.
+//!    `--full-load` measures instead what each forwarder delivers with the sender flat out.
+//!
+//! Needs root, iproute2, util-linux `taskset`, `cc` for the C baseline and Debian's `smcroute`
+//! (each baseline is skipped, with a message, without what it needs). Figures come from the release build:
 //! `cargo build --release -p ne-lab --bin forward-bench && sudo target/release/forward-bench`.
 //! About 3 minutes with the default 2 s steps, one round and both TX modes, 2 with
 //! `--tx sendmmsg` (`--rounds N` repeats the searches and reports the median). `--cost R1,R4` measures instead
@@ -118,7 +125,7 @@ fn main() {
     if has("-h") || has("--help") || tx_modes.is_empty() {
         eprintln!(
             "usage: forward-bench [--step-ms MS] [--rounds N] [--tx sendmmsg|ring|both] [--no-rt] \
-             [--rate-only | --swap-only]\n  \
+             [--rate-only | --swap-only | --full-load | --cost R1,R4] [--no-c] [--c-fwd PATH]\n  \
              --step-ms: length of one search step (default 2000)\n  \
              --rounds: searches per configuration, alternating ours and ipmr; the median is \
              reported (default 1, at most 5; about 3 minutes a round with both TX modes)\n  \
@@ -128,7 +135,12 @@ fn main() {
              --cost R1,R4: instead of the searches, the CPU time each forwarder spends per \
              packet at a fixed rate (R1 packets/s with 1 oif, R4 with 4; default 250000,90000), \
              the lowest of --rounds steps\n  \
-             --no-kernel: with --cost, measure only ours (for a profiler)"
+             --full-load: instead of the searches, one flat-out step per forwarder and round \
+             (--rounds of them): what each delivers under full offered load\n  \
+             --no-kernel: measure only ours (for a profiler)\n  \
+             --no-c: leave out the C ring forwarder baseline\n  \
+             --c-fwd PATH: its source (default {C_FWD_SOURCE}), compiled with cc at run time; \
+             it is the baseline where the kernel has no ipmr, and a second one where it has"
         );
         std::process::exit(2);
     }
@@ -138,6 +150,8 @@ fn main() {
         rounds: flag("--rounds", 1).clamp(1, 5),
         tx_modes,
         kernel: !has("--no-kernel"),
+        c_ring: !has("--no-kernel") && !has("--no-c"),
+        c_source: PathBuf::from(word("--c-fwd").unwrap_or(C_FWD_SOURCE)),
     };
     let mut failed = false;
     if let Some(rates) = word("--cost") {
@@ -147,6 +161,17 @@ fn main() {
             _ => (250_000, 90_000),
         };
         if let Err(e) = bench_cost(&opts, r1, r4) {
+            eprintln!("forward-bench: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if has("--full-load") {
+        if let Some(why) = unavailable() {
+            eprintln!("forward-bench: {why}");
+            std::process::exit(2);
+        }
+        if let Err(e) = bench_full_load(&opts) {
             eprintln!("forward-bench: {e}");
             std::process::exit(1);
         }
@@ -175,8 +200,13 @@ struct Opts {
     realtime: bool,
     rounds: u64,
     tx_modes: Vec<TxMode>,
-    /// Measure the kernel's ipmr too (`--cost` only; `--no-kernel` leaves it out, for profiling ours).
+    /// Measure the kernel's ipmr too, where the kernel has it (`--no-kernel` leaves out every
+    /// baseline, for profiling ours).
     kernel: bool,
+    /// Measure the C ring forwarder too (`--no-c` leaves it out).
+    c_ring: bool,
+    /// Its source, compiled at run time.
+    c_source: PathBuf,
 }
 
 fn mode_name(m: TxMode) -> &'static str {
@@ -418,6 +448,10 @@ impl Topo {
 
     /// Fails unless ipmr is off in ns F: no VIF, mc_forwarding 0.
     fn check_ipmr_off(&self) -> Result<(), String> {
+        if ipmr_missing().is_some() {
+            // No ipmr in this kernel: nothing can be forwarding but the contender started.
+            return Ok(());
+        }
         let vifs = exec_in(&self.f.0, &["cat", "/proc/net/ip_mr_vif"])?;
         let mcf = exec_in(
             &self.f.0,
@@ -1059,10 +1093,13 @@ fn start_kernel(topo: &Topo, oifs: usize, dir: &Path, verbose: bool) -> Result<S
 }
 
 /// A forwarder under test.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Contender {
     Ours(TxMode),
     Kernel,
+    /// The C ring forwarder (`fwd.c`: TPACKET_V3 receive ring, `sendmmsg` per output),
+    /// compiled into the scratch directory by [`CRing::build`].
+    CRing,
 }
 
 impl Contender {
@@ -1070,6 +1107,16 @@ impl Contender {
         match self {
             Contender::Ours(m) => format!("ours, {}", mode_name(*m)),
             Contender::Kernel => "kernel ipmr".into(),
+            Contender::CRing => "C ring forwarder".into(),
+        }
+    }
+
+    /// Its short name in step reports and ratio lines.
+    fn short(&self) -> &'static str {
+        match self {
+            Contender::Ours(m) => mode_name(*m),
+            Contender::Kernel => "ipmr",
+            Contender::CRing => "C-ring",
         }
     }
 
@@ -1104,8 +1151,144 @@ impl Contender {
                 drop(smcroute);
                 out
             }
+            Contender::CRing => {
+                let fwd = CRing::start(topo, oifs, opts, dir, first)?;
+                let out = steps(&Run {
+                    oifs,
+                    fwd_drops: &|| None,
+                });
+                drop(fwd);
+                out
+            }
         }
     }
+}
+
+/// Why this kernel cannot be the ipmr baseline, if it cannot: no multicast routing compiled
+/// in (CONFIG_IP_MROUTE), which shows as no /proc/net/ip_mr_vif (and MRT_INIT failing with
+/// ENOPROTOOPT).
+fn ipmr_missing() -> Option<String> {
+    (!Path::new("/proc/net/ip_mr_vif").exists()).then(|| {
+        "this kernel has no IP multicast routing (no /proc/net/ip_mr_vif; MRT_INIT would fail \
+         with ENOPROTOOPT)"
+            .to_string()
+    })
+}
+
+/// Where the C ring forwarder's source is looked for (`--c-fwd PATH` overrides it).
+const C_FWD_SOURCE: &str = "/work/shared/bench/fwd.c";
+
+/// The C ring forwarder (`fwd IN SECONDS OUT...`), running in ns F pinned like ours; killed
+/// on drop.
+struct CRing {
+    child: Reaped,
+}
+
+impl CRing {
+    /// Compile `source` with `cc -O2` into `dir/fwd`.
+    fn build(source: &Path, dir: &Path) -> Result<(), String> {
+        if !source.exists() {
+            return Err(format!("no C forwarder source at {}", source.display()));
+        }
+        let exe = dir.join("fwd");
+        run(
+            "cc",
+            &[
+                "-O2",
+                "-o",
+                &exe.to_string_lossy(),
+                &source.to_string_lossy(),
+            ],
+        )
+        .map(drop)
+        .map_err(|e| format!("cannot compile the C forwarder: {e}"))
+    }
+
+    fn start(
+        topo: &Topo,
+        oifs: usize,
+        opts: &Opts,
+        dir: &Path,
+        verbose: bool,
+    ) -> Result<CRing, String> {
+        topo.check_ipmr_off()?;
+        let exe = dir.join("fwd").to_string_lossy().into_owned();
+        let cpu = FORWARDING_CPU.to_string();
+        // Our forwarding thread sets itself to SCHED_FIFO 40 (`dataplane::forward`).
+        let prio = "40".to_string();
+        let mut args: Vec<&str> = vec!["netns", "exec", &topo.f.0];
+        if topo.pinning {
+            args.extend_from_slice(&["taskset", "-c", &cpu]);
+        }
+        if opts.realtime {
+            // The same class as our forwarding thread.
+            args.extend_from_slice(&["chrt", "-f", &prio]);
+        }
+        // Killed after its steps (a warm-up and one step at most); its own time limit, a
+        // little longer than that, ends it should this bench die without killing it.
+        let limit = (2 * opts.step + Duration::from_secs(30))
+            .as_secs()
+            .to_string();
+        args.extend_from_slice(&[&exe, "r0", &limit]);
+        let outs: Vec<String> = (1..=oifs).map(|i| format!("r{i}")).collect();
+        args.extend(outs.iter().map(String::as_str));
+        let child = Command::new("ip")
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start the C forwarder: {e}"))?;
+        let mut c = CRing {
+            child: Reaped(Some(child)),
+        };
+        // Ready when its receive socket and one socket per output are open (it binds each
+        // right after opening it). `ip netns exec`, taskset and chrt exec in turn: the pid is
+        // the forwarder's.
+        let pid = c.child.0.as_ref().map_or(0, Child::id);
+        let ready = wait_for(Duration::from_secs(10), || {
+            c.child.exited() || sockets_of(pid) > oifs
+        });
+        if !ready || c.child.exited() {
+            let err = c
+                .child
+                .0
+                .take()
+                .and_then(|ch| ch.wait_with_output().ok())
+                .map(|o| String::from_utf8_lossy(&o.stderr).trim().to_string())
+                .unwrap_or_default();
+            return Err(format!(
+                "the C forwarder did not start{}: {err}",
+                if ready { "" } else { " in 10 s" }
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        if verbose {
+            eprintln!(
+                "== C ring forwarder ({C_FWD_SOURCE}: TPACKET_V3 receive ring, sendmmsg per \
+                 output), {oifs} oif(s){}{}",
+                if opts.realtime { ", SCHED_FIFO 40" } else { "" },
+                if topo.pinning {
+                    format!(" on cpu{FORWARDING_CPU}")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        Ok(c)
+    }
+}
+
+/// Sockets process `pid` has open.
+fn sockets_of(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| {
+        d.flatten()
+            .filter(|f| {
+                std::fs::read_link(f.path())
+                    .is_ok_and(|l| l.to_string_lossy().starts_with("socket:"))
+            })
+            .count()
+    })
 }
 
 /// The zero-loss searches of `contenders` with `oifs` outputs, taking turns step by step (the
@@ -1121,7 +1304,7 @@ fn duel(
 ) -> Result<Vec<Option<Search>>, String> {
     let label = |c: &Contender| match c {
         Contender::Ours(m) => format!("ours {oifs} {}", mode_name(*m)),
-        Contender::Kernel => format!("ipmr {oifs}"),
+        other => format!("{} {oifs}", other.short()),
     };
     let mut searches: Vec<Bisect> = contenders.iter().map(|c| Bisect::new(label(c))).collect();
     let mut started = vec![false; contenders.len()];
@@ -1168,44 +1351,81 @@ fn kpps(r: f64) -> String {
     format!("{:.1} kpps", r / 1e3)
 }
 
-fn bench_rates(opts: &Opts) -> Result<(), String> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let pinning = cores > FORWARDING_CPU as usize;
+/// The baselines this machine can run, and what it says about the ones it cannot.
+fn baselines(opts: &Opts, dir: &Path) -> (Vec<Contender>, Vec<String>) {
+    let mut v = Vec::new();
+    let mut notes = Vec::new();
     let smcroute = run("smcrouted", &["-v"]).ok().and_then(|v| {
         v.lines()
             .next()
             .map(|l| l.trim().to_string())
             .filter(|l| !l.is_empty())
     });
+    match (ipmr_missing(), &smcroute) {
+        (Some(why), _) => notes.push(format!(
+            "kernel baseline: NONE: {why}; the C ring forwarder is the baseline instead"
+        )),
+        (None, None) => notes.push(
+            "kernel baseline: NONE: smcroute is not installed (apt-get install smcroute)".into(),
+        ),
+        (None, Some(version)) => {
+            if opts.kernel {
+                v.push(Contender::Kernel);
+            }
+            notes.push(format!(
+                "kernel baseline: ipmr with a static (S,G) from {version}"
+            ));
+        }
+    }
+    if opts.c_ring {
+        match CRing::build(&opts.c_source, dir) {
+            Ok(()) => {
+                v.push(Contender::CRing);
+                notes.push(format!(
+                    "C baseline: the ring forwarder {} compiled with cc -O2 (TPACKET_V3 receive \
+                     ring of 64 x 256 KiB blocks, TTL decrement, sendmmsg batches of 256 per output; \
+                     no route lookup), pinned and prioritised as ours",
+                    opts.c_source.display()
+                ));
+            }
+            Err(e) => notes.push(format!("C baseline: NONE: {e}")),
+        }
+    }
+    (v, notes)
+}
+
+fn bench_rates(opts: &Opts) -> Result<(), String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let pinning = cores > FORWARDING_CPU as usize;
     let dir = TempDir(std::env::temp_dir().join(format!("forward-bench-{}", std::process::id())));
     std::fs::create_dir_all(&dir.0).map_err(|e| e.to_string())?;
+    let (bases, notes) = baselines(opts, &dir.0);
+    for n in &notes {
+        eprintln!("forward-bench: {n}");
+    }
     let load_before = load_average();
     let topo = Topo::build(4, pinning)?;
 
-    // (oifs, our searches per TX mode, the kernel's), one search each per round, alternating.
-    type Row = (usize, Vec<(TxMode, Vec<Search>)>, Vec<Search>);
-    let mut rows: Vec<Row> = [1, 4]
+    // (oifs, the searches of each contender), one search each per round, alternating.
+    let contenders: Vec<Contender> = opts
+        .tx_modes
+        .iter()
+        .map(|&m| Contender::Ours(m))
+        .chain(bases.iter().copied())
+        .collect();
+    let mut rows: Vec<(usize, Vec<Vec<Search>>)> = [1, 4]
         .into_iter()
-        .map(|n| {
-            let ours = opts.tx_modes.iter().map(|&m| (m, Vec::new())).collect();
-            (n, ours, Vec::new())
-        })
+        .map(|n| (n, vec![Vec::new(); contenders.len()]))
         .collect();
     for round in 1..=opts.rounds {
         if opts.rounds > 1 {
             eprintln!("=== round {round} of {}", opts.rounds);
         }
-        for (oifs, ours, kernel) in &mut rows {
-            let mut contenders: Vec<Contender> =
-                ours.iter().map(|(m, _)| Contender::Ours(*m)).collect();
-            if smcroute.is_some() {
-                contenders.push(Contender::Kernel);
+        for (oifs, searches) in &mut rows {
+            let results = duel(&topo, *oifs, &contenders, opts, &dir.0)?;
+            for (all, r) in searches.iter_mut().zip(results) {
+                all.extend(r);
             }
-            let mut results = duel(&topo, *oifs, &contenders, opts, &dir.0)?.into_iter();
-            for (_, searches) in ours.iter_mut() {
-                searches.extend(results.next().flatten());
-            }
-            kernel.extend(results.next().flatten());
         }
     }
 
@@ -1228,12 +1448,9 @@ fn bench_rates(opts: &Opts) -> Result<(), String> {
     } else {
         println!("  only {cores} CPU: no pinning, no RPS");
     }
-    println!(
-        "  kernel baseline: ipmr with a static (S,G) from {}",
-        smcroute
-            .as_deref()
-            .unwrap_or("smcroute: NOT INSTALLED (apt-get install smcroute)")
-    );
+    for n in &notes {
+        println!("  {n}");
+    }
     println!(
         "  zero-loss rate: the highest offered rate (frames/s the sender handed to s0 during a {:.1} s \
          step, as it counted them, including those r0's full receive backlog refused at once) at \
@@ -1253,7 +1470,7 @@ fn bench_rates(opts: &Opts) -> Result<(), String> {
     );
     if opts.rounds > 1 {
         println!(
-            "  {} rounds, ours and the kernel alternating; figures of the median round (the lower \
+            "  {} rounds, the forwarders alternating; figures of the median round (the lower \
              one of the middle two), every round's zero-loss rate in the last column",
             opts.rounds
         );
@@ -1262,7 +1479,7 @@ fn bench_rates(opts: &Opts) -> Result<(), String> {
         "{:<26} {:>28} {:>14} {:>14} {:>30}",
         "", "zero-loss rate in", "copies out", "lowest loss", "flat out: offered / per oif"
     );
-    for (oifs, ours, kernel) in &rows {
+    for (oifs, searches) in &rows {
         let plural = if *oifs > 1 { "s" } else { "" };
         let line = |name: &str, all: &[Search]| -> Option<Search> {
             let s = median(all)?;
@@ -1296,21 +1513,35 @@ fn bench_rates(opts: &Opts) -> Result<(), String> {
             );
             Some(s)
         };
-        let ours: Vec<(TxMode, Search, &[Search])> = ours
+        let medians: Vec<Option<Search>> = contenders
             .iter()
-            .filter_map(|(m, all)| {
-                line(&format!("ours, {}", mode_name(*m)), all).map(|s| (*m, s, &all[..]))
-            })
+            .zip(searches)
+            .map(|(c, all)| line(&c.name(), all))
             .collect();
-        let k = line("kernel ipmr", kernel);
-        for (m, o, all) in &ours {
-            let Some(k) = &k else { break };
-            println!(
-                "{:<26} {}{}",
-                format!("{oifs} oif{plural} {}/ipmr", mode_name(*m)),
-                verdict(o, k, Some(1.0)),
-                per_round(all, kernel)
-            );
+        let entries: Vec<(&Contender, &Search, &[Search])> = contenders
+            .iter()
+            .zip(&medians)
+            .zip(searches)
+            .filter_map(|((c, m), all)| Some((c, m.as_ref()?, &all[..])))
+            .collect();
+        let ours: Vec<_> = entries
+            .iter()
+            .filter(|(c, ..)| matches!(c, Contender::Ours(_)))
+            .collect();
+        for (b, bm, ball) in entries
+            .iter()
+            .filter(|(c, ..)| !matches!(c, Contender::Ours(_)))
+        {
+            for (o, om, oall) in &ours {
+                // The goal (>= 1.0) is the issue's, against the kernel.
+                let goal = (**b == Contender::Kernel).then_some(1.0);
+                println!(
+                    "{:<26} {}{}",
+                    format!("{oifs} oif{plural} {}/{}", o.short(), b.short()),
+                    verdict(om, bm, goal),
+                    per_round(oall, ball)
+                );
+            }
         }
         if let [(_, mmsg, mmsg_all), (_, ring, ring_all)] = &ours[..] {
             println!(
@@ -1334,6 +1565,103 @@ fn bench_rates(opts: &Opts) -> Result<(), String> {
         } else {
             ""
         }
+    );
+    Ok(())
+}
+
+/// Full offered load: the sender flat out for a step, each forwarder in turn (the order
+/// reversed every other round), `--rounds` times; what the worst receiver got, median of
+/// the rounds, and the ratio of ours to each baseline. Cheap beside the search (one step per
+/// forwarder and round), and it shows how each forwarder degrades past its limit.
+fn bench_full_load(opts: &Opts) -> Result<(), String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let pinning = cores > FORWARDING_CPU as usize;
+    let dir = TempDir(std::env::temp_dir().join(format!("forward-bench-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).map_err(|e| e.to_string())?;
+    let (bases, notes) = baselines(opts, &dir.0);
+    let topo = Topo::build(4, pinning)?;
+    let contenders: Vec<Contender> = opts
+        .tx_modes
+        .iter()
+        .map(|&m| Contender::Ours(m))
+        .chain(bases.iter().copied())
+        .collect();
+    let load_before = load_average();
+    let mut out: Vec<(usize, Vec<Vec<Step>>)> = Vec::new();
+    for oifs in [1usize, 4] {
+        let mut steps: Vec<Vec<Step>> = vec![Vec::new(); contenders.len()];
+        for round in 0..opts.rounds {
+            let mut order: Vec<usize> = (0..contenders.len()).collect();
+            if round % 2 == 1 {
+                order.reverse();
+            }
+            for i in order {
+                let c = contenders[i];
+                let label = format!("{} {oifs} flat out", c.short());
+                let step = c.while_running(&topo, oifs, opts, &dir.0, round == 0, |run| {
+                    let warm = topo.step(WARM_RATE, Duration::from_millis(500), run)?;
+                    if !warm.pass() {
+                        warm.report(&label);
+                        return Err(format!("{label}: the warm-up step lost packets"));
+                    }
+                    let s = topo.step(0, opts.step, run)?;
+                    s.report(&label);
+                    Ok(s)
+                })?;
+                steps[i].push(step);
+            }
+        }
+        out.push((oifs, steps));
+    }
+    println!(
+        "forward-bench --full-load: the sender flat out for {:.1} s, each forwarder in turn, {} \
+         round(s); median of the rounds of what the worst receiver counted",
+        opts.step.as_secs_f64(),
+        opts.rounds
+    );
+    for n in &notes {
+        println!("  {n}");
+    }
+    let per_oif = |s: &Step| s.min_delivered() as f64 / s.secs;
+    let med = |v: &[Step], f: &dyn Fn(&Step) -> f64| {
+        let mut x: Vec<f64> = v.iter().map(f).collect();
+        percentile(&mut x, 50.0)
+    };
+    for (oifs, steps) in &out {
+        let plural = if *oifs > 1 { "s" } else { "" };
+        for (c, s) in contenders.iter().zip(steps) {
+            let all: Vec<String> = s
+                .iter()
+                .map(|s| format!("{:.0}", per_oif(s) / 1e3))
+                .collect();
+            println!(
+                "{:<30} offered {:>11}, per oif {:>11} ({:5.1} % of offered)  rounds: {} kpps",
+                format!("{oifs} oif{plural} {}", c.name()),
+                kpps(med(s, &Step::offered)),
+                kpps(med(s, &per_oif)),
+                100.0 * med(s, &|s: &Step| per_oif(s) / s.offered()),
+                all.join(" / ")
+            );
+        }
+        for (o, os) in contenders.iter().zip(steps) {
+            if !matches!(o, Contender::Ours(_)) {
+                continue;
+            }
+            for (b, bs) in contenders.iter().zip(steps) {
+                if matches!(b, Contender::Ours(_)) {
+                    continue;
+                }
+                println!(
+                    "{:<30} {:.2}",
+                    format!("{oifs} oif{plural} {}/{}", o.short(), b.short()),
+                    med(os, &per_oif) / med(bs, &per_oif)
+                );
+            }
+        }
+    }
+    println!(
+        "  machine load average (1 min) {load_before} before, {} after",
+        load_average()
     );
     Ok(())
 }
@@ -1386,13 +1714,17 @@ fn bench_cost(opts: &Opts, rate1: u64, rate4: u64) -> Result<(), String> {
     let dir = TempDir(std::env::temp_dir().join(format!("forward-bench-{}", std::process::id())));
     std::fs::create_dir_all(&dir.0).map_err(|e| e.to_string())?;
     let topo = Topo::build(4, true)?;
-    let kernel = opts.kernel && run("smcrouted", &["-v"]).is_ok();
-    let mut out: Vec<(usize, String, Vec<Step>)> = Vec::new();
-    let mut contenders: Vec<Contender> =
-        opts.tx_modes.iter().map(|m| Contender::Ours(*m)).collect();
-    if kernel {
-        contenders.push(Contender::Kernel);
+    let (bases, notes) = baselines(opts, &dir.0);
+    for n in &notes {
+        eprintln!("forward-bench: {n}");
     }
+    let mut out: Vec<(usize, String, Vec<Step>)> = Vec::new();
+    let contenders: Vec<Contender> = opts
+        .tx_modes
+        .iter()
+        .map(|m| Contender::Ours(*m))
+        .chain(bases)
+        .collect();
     for (oifs, rate) in [(1usize, rate1), (4, rate4)] {
         let mut steps: Vec<Vec<Step>> = vec![Vec::new(); contenders.len()];
         for _ in 0..opts.rounds {

@@ -1,7 +1,8 @@
-//! The dataplane side of the multicast engine: the forwarding table it publishes, the
-//! forwarder threads that read it (started again, make-before-break, when the set of multicast
-//! interfaces changes, and retried with a growing wait when their rings cannot be opened), and
-//! the channel their upcalls come back on.
+//! The forwarder threads that read the multicast engine's forwarding table (started again,
+//! make-before-break, when the set of multicast interfaces changes, and retried with a growing
+//! wait when their rings cannot be opened), and the channel their upcalls come back on. Owned
+//! by the protocol thread (through `io.rs`); the engine only says on which interfaces it must
+//! run ([`super::Effect::Forward`]).
 
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixDatagram;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dataplane::forward::{decode_upcall, Forwarder, FwdConfig, FwdIf, FwdStats};
-use dataplane::mfib::{Mfib, Table};
+use dataplane::mfib::Mfib;
 use tracing::{debug, error, info, warn};
 
 /// The first wait before a forwarder that could not open its rings is started again; it
@@ -17,9 +18,11 @@ use tracing::{debug, error, info, warn};
 const RETRY_MIN: Duration = Duration::from_secs(1);
 const RETRY_MAX: Duration = Duration::from_secs(60);
 
-/// The forwarding table and the forwarder running it.
+/// The forwarder running the engine's forwarding table.
 pub struct Forwarding {
     mfib: Arc<Mfib>,
+    /// The interfaces asked for last (a retry starts on these).
+    wanted: Vec<FwdIf>,
     forwarder: Option<Forwarder>,
     /// A stopped forwarder still closing its rings; the next one starts after it.
     retiring: Option<Forwarder>,
@@ -34,10 +37,12 @@ pub struct Forwarding {
     upcall_tx: Option<UnixDatagram>,
 }
 
-impl Default for Forwarding {
-    fn default() -> Forwarding {
+impl Forwarding {
+    /// A forwarder (not running yet) for the table `mfib`.
+    pub fn new(mfib: Arc<Mfib>) -> Forwarding {
         Forwarding {
-            mfib: Arc::new(Mfib::new()),
+            mfib,
+            wanted: Vec::new(),
             forwarder: None,
             retiring: None,
             set: Vec::new(),
@@ -47,18 +52,6 @@ impl Default for Forwarding {
             upcall_rx: None,
             upcall_tx: None,
         }
-    }
-}
-
-impl Forwarding {
-    /// The table the forwarder reads now.
-    pub fn snapshot(&self) -> Arc<Table> {
-        self.mfib.snapshot()
-    }
-
-    /// Publish a new table (one swap).
-    pub fn publish(&self, t: Table) {
-        self.mfib.publish(t);
     }
 
     pub fn running(&self) -> bool {
@@ -81,6 +74,7 @@ impl Forwarding {
     /// one it runs on.
     pub fn sync(&mut self, mut interfaces: Vec<FwdIf>) {
         interfaces.sort_unstable_by_key(|i| i.ifindex);
+        self.wanted.clone_from(&interfaces);
         let set: Vec<(u32, [u8; 6])> = interfaces.iter().map(|i| (i.ifindex, i.mac)).collect();
         if set == self.set {
             return;
@@ -155,13 +149,12 @@ impl Forwarding {
         self.retry_at
     }
 
-    /// Is a retry due? (The caller then syncs with its interfaces again.)
-    pub fn retry_due(&mut self, now: Instant) -> bool {
+    /// Start a failed forwarder again on the interfaces asked for last, if its wait is over.
+    pub fn on_timer(&mut self, now: Instant) {
         if self.retry_at.is_some_and(|t| t <= now) {
             self.retry_at = None;
-            return true;
+            self.sync(self.wanted.clone());
         }
-        false
     }
 
     pub fn upcall_fd(&self) -> Option<RawFd> {

@@ -1,6 +1,7 @@
-//! The IGMP/PIM control sockets of the multicast interfaces, on the protocol thread's side: the
-//! multicast engine only decodes what arrives ([`super::Multicast::control_frame`]) and queues
-//! what to send ([`super::Multicast::take_frames`]).
+//! The multicast engine's I/O, on the protocol thread's side: the IGMP/PIM control sockets of
+//! the multicast interfaces, the forwarder and the routing table reader. The engine
+//! ([`Multicast`]) decodes what arrives and says what to do as [`Effect`]s; [`McIo`] carries
+//! them out and reads what its descriptors report back into the engine.
 
 use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, RawFd};
@@ -8,6 +9,155 @@ use std::time::{Duration, Instant};
 
 use dataplane::sock::PacketSocket;
 use tracing::{debug, error};
+
+use super::forwarding::Forwarding;
+use super::{Effect, Multicast};
+use crate::engines::rib_loader::RibLoader;
+
+/// Upcalls handled per pass of the protocol thread.
+const UPCALLS_PER_PASS: usize = 512;
+/// Frames read from one control socket per pass.
+const FRAMES_PER_PASS: usize = 256;
+
+/// What a descriptor of [`McIo::fds`] is, for [`McIo::readable`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum McFd {
+    /// Data upcalls from the forwarder.
+    Upcalls,
+    /// A copy of the routing table is ready.
+    Rib,
+    /// The control socket of this interface.
+    Control(String),
+}
+
+/// The sockets and threads the multicast engine works through.
+pub struct McIo {
+    pub ctl: ControlSockets,
+    pub fwd: Forwarding,
+    /// Reads the routing table on its own thread (started on first use).
+    loader: Option<RibLoader>,
+    buf: Vec<u8>,
+    effects: Vec<Effect>,
+}
+
+impl McIo {
+    /// The I/O of `mc` (the forwarder shares its table).
+    pub fn new(mc: &Multicast) -> McIo {
+        McIo {
+            ctl: ControlSockets::default(),
+            fwd: Forwarding::new(std::sync::Arc::clone(mc.mfib())),
+            loader: None,
+            buf: vec![0; 65536],
+            effects: Vec::new(),
+        }
+    }
+
+    /// Descriptors to poll, with a tag for [`McIo::readable`].
+    pub fn fds(&self) -> Vec<(RawFd, McFd)> {
+        let mut v = Vec::new();
+        if let Some(u) = self.fwd.upcall_fd() {
+            v.push((u, McFd::Upcalls));
+        }
+        if let Some(l) = &self.loader {
+            v.push((l.fd(), McFd::Rib));
+        }
+        v.extend(
+            self.ctl
+                .fds()
+                .into_iter()
+                .map(|(fd, name)| (fd, McFd::Control(name))),
+        );
+        v
+    }
+
+    /// Read what `tag`'s descriptor has into the engine (bounded per pass, so a flood of new
+    /// flows or control frames cannot hold the protocol thread and the BFD and VRRP timers
+    /// behind it; the rest waits for the next pass).
+    pub fn readable(&mut self, tag: &McFd, mc: &mut Multicast) {
+        match tag {
+            McFd::Upcalls => {
+                for _ in 0..UPCALLS_PER_PASS {
+                    let Some(upcall) = self.fwd.next_upcall() else {
+                        break;
+                    };
+                    if let Some((s, g, ifindex)) = upcall {
+                        mc.upcall(s, g, ifindex, Instant::now());
+                    }
+                }
+            }
+            McFd::Rib => {
+                if let Some(r) = self.loader.as_ref().and_then(RibLoader::take) {
+                    mc.rib_loaded(r);
+                }
+            }
+            McFd::Control(name) => {
+                for _ in 0..FRAMES_PER_PASS {
+                    let Some(n) = self.ctl.recv(name, &mut self.buf) else {
+                        break;
+                    };
+                    mc.control_frame(name, &self.buf[..n], Instant::now());
+                }
+            }
+        }
+    }
+
+    /// Carry out what the engine asked for, in order. Some answers go straight back (a table
+    /// reader that cannot start).
+    pub fn carry_out(&mut self, mc: &mut Multicast) {
+        let mut effects = std::mem::take(&mut self.effects);
+        effects.extend(mc.effects());
+        for e in effects.drain(..) {
+            match e {
+                Effect::Frame { interface, frame } => self.ctl.send(&interface, &frame),
+                Effect::Forward(interfaces) => self.fwd.sync(interfaces),
+                Effect::ReadRib => {
+                    if !self.read_rib() {
+                        mc.rib_unavailable();
+                    }
+                }
+                Effect::FreeRib(old) => {
+                    if let Some(l) = &self.loader {
+                        l.free(old);
+                    }
+                }
+            }
+        }
+        self.effects = effects;
+    }
+
+    /// Ask the reader for a fresh copy of the routing table, starting it if need be. `false`:
+    /// no reader could be started.
+    fn read_rib(&mut self) -> bool {
+        if let Some(l) = &self.loader {
+            if l.request() {
+                return true;
+            }
+            error!("the routing table reader ended; starting a new one");
+        }
+        self.loader = RibLoader::start()
+            .map_err(|e| error!(error = %e, "cannot start the routing table reader"))
+            .ok();
+        self.loader.as_ref().is_some_and(RibLoader::request)
+    }
+
+    /// When a failed forwarder is tried again.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.fwd.next_deadline()
+    }
+
+    pub fn on_timer(&mut self, now: Instant) {
+        self.fwd.on_timer(now);
+    }
+
+    /// Once per pass: a forwarder that failed after its launch is noticed.
+    pub fn check(&mut self, now: Instant) {
+        self.fwd.check(now);
+    }
+
+    pub fn stop(&mut self) {
+        self.fwd.stop();
+    }
+}
 
 /// How long an interface whose socket could not be opened waits before the next link or
 /// address event tries again.

@@ -8,6 +8,7 @@ use dataplane::mfib::Route;
 
 use super::build::Node;
 use crate::clock::now_ms;
+use crate::engines::mcast::forwarding::Forwarding;
 use crate::engines::mcast::Multicast;
 use crate::engines::pim::downstream::DownstreamState as DsState;
 use crate::engines::pim::iface::AssertState;
@@ -88,7 +89,7 @@ fn display_name(mc: &Multicast, ifindex: u32) -> String {
 
 /// The `multicast/route` list.
 pub fn routes(mc: &Multicast, m: &mut Node) {
-    let table = mc.fwd.snapshot();
+    let table = mc.table();
     let name_of = |idx: u32| display_name(mc, idx);
     let routes: Vec<&Route> = table.routes().collect();
     let now = now_ms();
@@ -127,7 +128,7 @@ pub fn routes(mc: &Multicast, m: &mut Node) {
             .collect();
         // Every IGMP interface, and every PIM interface with downstream state for the group,
         // that is not in the route is listed as pruned.
-        for (name, e) in &mc.ifs {
+        for (name, e) in mc.ifs.iter() {
             let downstream = e.ds.as_ref().is_some_and(|d| {
                 d.entries().any(|j| j.group() == r.group)
                     || d.rpt_prunes().any(|(_, g)| g == r.group)
@@ -148,13 +149,13 @@ pub fn routes(mc: &Multicast, m: &mut Node) {
 }
 
 /// Is there multicast state to report (a forwarder or routes)?
-pub fn any(mc: &Multicast) -> bool {
-    mc.fwd.running() || !mc.fwd.snapshot().is_empty()
+pub fn any(mc: &Multicast, fwd: &Forwarding) -> bool {
+    fwd.running() || !mc.table().is_empty()
 }
 
 /// The `multicast/forwarding-plane` counters.
-pub fn forwarding_plane(mc: &Multicast, m: &mut Node) {
-    let Some(c) = mc.fwd.counters() else { return };
+pub fn forwarding_plane(mc: &Multicast, fwd: &Forwarding, m: &mut Node) {
+    let Some(c) = fwd.counters() else { return };
     let f = m.add("forwarding-plane");
     f.leaf("received", c.received)
         .leaf("forwarded", c.forwarded)
@@ -164,7 +165,7 @@ pub fn forwarding_plane(mc: &Multicast, m: &mut Node) {
         .leaf("malformed", c.malformed)
         .leaf("tx-errors", c.tx_errors)
         .leaf("sources-dropped", mc.sources.dropped);
-    for (idx, st) in mc.fwd.ring_stats() {
+    for (idx, st) in fwd.ring_stats() {
         f.add("port")
             .leaf("name", display_name(mc, idx))
             .leaf("packets", st.packets)

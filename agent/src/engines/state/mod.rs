@@ -17,6 +17,7 @@ use yang::Schema;
 use super::bfd::packet::State as BfdState;
 use super::config::Config;
 use super::hot_backup::{HotBackup, Notification};
+use super::mcast::forwarding::Forwarding;
 use super::mcast::Multicast;
 use super::vrrp::groups::Entry as VrrpEntry;
 use super::vrrp::packet as vpkt;
@@ -59,6 +60,8 @@ pub struct Sources<'a> {
     pub stats: &'a HashMap<u32, LinkStats>,
     pub hb: &'a HotBackup,
     pub mc: &'a Multicast,
+    /// The multicast forwarder (its counters).
+    pub fwd: &'a Forwarding,
 }
 
 const IF_NS: &str = "urn:ne-agent:yang:ne-interfaces";
@@ -81,9 +84,9 @@ impl Snapshot {
 /// not present), monitor groups, BFD, VRRP and multicast.
 pub fn snapshot(s: &Sources<'_>, at: At) -> Snapshot {
     let mut roots = vec![interfaces(s, at), monitor_groups(s, at), bfd(s, at)];
-    if mcast::any(s.mc) {
+    if mcast::any(s.mc, s.fwd) {
         let mut m = Node::root(MC_NS, "multicast");
-        mcast::forwarding_plane(s.mc, &mut m);
+        mcast::forwarding_plane(s.mc, s.fwd, &mut m);
         mcast::routes(s.mc, &mut m);
         roots.push(m);
     }

@@ -1,0 +1,243 @@
+//! The multicast engine driven without sockets: configuration, links, control frames and
+//! upcalls in; effects and the published table out.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use dataplane::netlink::{Addr, Link};
+
+use super::interfaces::IGMP_PROTO;
+use super::{Effect, Multicast};
+use crate::engines::config;
+use crate::engines::igmp::packet::Message;
+
+const LAN: &str = "lan0";
+const UP: &str = "up0";
+const LAN_IDX: u32 = 7;
+const UP_IDX: u32 = 8;
+const G: Ipv4Addr = Ipv4Addr::new(239, 1, 1, 1);
+/// On the uplink's subnet.
+const CONNECTED_SOURCE: Ipv4Addr = Ipv4Addr::new(10, 1, 0, 10);
+/// Behind a router: RPF needs the routing table.
+const ROUTED_SOURCE: Ipv4Addr = Ipv4Addr::new(172, 16, 0, 1);
+/// The kernel's route toward it: 172.16/16 via 10.1.0.254 on the uplink.
+const ROUTE: dataplane::netlink::Route = dataplane::netlink::Route {
+    dst: Ipv4Addr::new(172, 16, 0, 0),
+    oif: UP_IDX,
+    gateway: Some(Ipv4Addr::new(10, 1, 0, 254)),
+    prefix_len: 16,
+    metric: 0,
+    protocol: 4,
+    nh_id: None,
+};
+
+fn igmp() -> config::Igmp {
+    config::Igmp {
+        version: 2,
+        query_interval_s: 60,
+        max_response_s: 10,
+        robustness: 2,
+        last_member_interval_s: 1,
+    }
+}
+
+/// IGMP on the LAN (gated by `gate`, if given), the uplink a plain multicast interface.
+fn cfg(gate: Option<(&str, u8)>) -> config::Multicast {
+    let mut interfaces = BTreeMap::new();
+    interfaces.insert(
+        LAN.to_string(),
+        config::McInterface {
+            igmp: Some(igmp()),
+            pim: None,
+            gate: gate.map(|(i, v)| (i.to_string(), v)),
+        },
+    );
+    interfaces.insert(UP.to_string(), config::McInterface::default());
+    config::Multicast {
+        routing_enable: true,
+        rp: None,
+        interfaces,
+    }
+}
+
+fn links() -> BTreeMap<String, Link> {
+    [(LAN, LAN_IDX), (UP, UP_IDX)]
+        .into_iter()
+        .map(|(name, index)| {
+            let l = Link {
+                index,
+                name: name.to_string(),
+                admin_up: true,
+                oper_up: true,
+                mac: Some([2, 0, 0, 0, 0, index as u8]),
+                stats: Default::default(),
+            };
+            (name.to_string(), l)
+        })
+        .collect()
+}
+
+fn addrs() -> Vec<Addr> {
+    vec![
+        Addr {
+            index: LAN_IDX,
+            ip: Ipv4Addr::new(192, 168, 1, 1),
+            prefix_len: 24,
+        },
+        Addr {
+            index: UP_IDX,
+            ip: Ipv4Addr::new(10, 1, 0, 1),
+            prefix_len: 24,
+        },
+    ]
+}
+
+fn started(gate: Option<(&str, u8)>, now: Instant) -> Multicast {
+    let mut mc = Multicast::new(1);
+    mc.apply(&cfg(gate), &links(), &addrs(), now);
+    mc
+}
+
+/// A receiver's IGMPv2 report for `g` on the LAN, as an Ethernet frame.
+fn report(g: Ipv4Addr) -> Vec<u8> {
+    let o = g.octets();
+    dataplane::wire::ipv4_frame(
+        [2, 0, 0, 0, 0x72, 1],
+        [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]],
+        Ipv4Addr::new(192, 168, 1, 100),
+        g,
+        1,
+        IGMP_PROTO,
+        &[0x94, 0x04, 0x00, 0x00],
+        &Message::V2Report { group: g }.encode(),
+    )
+}
+
+/// The LAN's outgoing interface in the route of (s, G): Some(forwarding) or None.
+fn lan_oif(mc: &Multicast, s: Ipv4Addr) -> Option<bool> {
+    let t = mc.table();
+    let r = t.get(s, G)?;
+    assert_eq!(r.iif, UP_IDX);
+    r.oifs
+        .iter()
+        .find(|o| o.ifindex == LAN_IDX)
+        .map(|o| o.forwarding)
+}
+
+#[test]
+fn a_configuration_asks_for_the_forwarder_on_its_interfaces_and_queries_the_lan() {
+    let now = Instant::now();
+    let mut mc = started(None, now);
+    let effects: Vec<Effect> = mc.effects().collect();
+    let forward: Vec<Vec<u32>> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Forward(ifs) => Some(ifs.iter().map(|i| i.ifindex).collect()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(forward.last(), Some(&vec![LAN_IDX, UP_IDX]), "{forward:?}");
+    // IGMP starts as querier: a general query out of the LAN, with the LAN's MAC.
+    let frames: Vec<&Vec<u8>> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Frame { interface, frame } if interface == LAN => Some(frame),
+            _ => None,
+        })
+        .collect();
+    assert!(!frames.is_empty());
+    assert_eq!(frames[0][6..12], [2, 0, 0, 0, 0, LAN_IDX as u8]);
+    assert_eq!(frames[0][14 + 9], IGMP_PROTO);
+    // Routing off: the forwarder stops.
+    let off = config::Multicast {
+        routing_enable: false,
+        ..cfg(None)
+    };
+    mc.apply(&off, &links(), &addrs(), now);
+    let mut last = mc.effects().filter_map(|e| match e {
+        Effect::Forward(ifs) => Some(ifs.len()),
+        _ => None,
+    });
+    assert_eq!(last.next_back(), Some(0));
+}
+
+#[test]
+fn an_upcall_with_a_listener_makes_a_route_and_the_gate_switches_its_oif() {
+    let now = Instant::now();
+    let mut mc = started(Some(("ic0", 1)), now);
+    mc.control_frame(LAN, &report(G), now);
+    mc.upcall(CONNECTED_SOURCE, G, UP_IDX, now);
+    assert_eq!(
+        lan_oif(&mc, CONNECTED_SOURCE),
+        None,
+        "computed once per pass"
+    );
+    mc.flush(now);
+    // No route lookup for a connected source.
+    assert!(!mc.effects().any(|e| matches!(e, Effect::ReadRib)));
+    assert_eq!(lan_oif(&mc, CONNECTED_SOURCE), Some(false), "gate closed");
+    mc.set_gate("ic0", 1, true, false, now, 1);
+    assert_eq!(lan_oif(&mc, CONNECTED_SOURCE), Some(true), "gate open");
+    mc.set_gate("ic0", 1, false, false, now, 2);
+    assert_eq!(
+        lan_oif(&mc, CONNECTED_SOURCE),
+        Some(false),
+        "gate closed again"
+    );
+    // Another group's gate changes nothing.
+    mc.set_gate("ic0", 2, true, false, now, 3);
+    assert_eq!(lan_oif(&mc, CONNECTED_SOURCE), Some(false));
+}
+
+#[test]
+fn a_listener_that_goes_silent_is_dropped_from_the_route() {
+    let now = Instant::now();
+    let mut mc = started(None, now);
+    mc.control_frame(LAN, &report(G), now);
+    mc.upcall(CONNECTED_SOURCE, G, UP_IDX, now);
+    mc.flush(now);
+    assert_eq!(lan_oif(&mc, CONNECTED_SOURCE), Some(true));
+    // Group membership interval: robustness x query interval + max response (130 s).
+    let mut t = now;
+    let end = now + Duration::from_secs(200);
+    while let Some(d) = mc.next_deadline().filter(|d| *d <= end) {
+        t = d.max(t);
+        mc.on_timer(t);
+        mc.flush(t);
+    }
+    assert_eq!(lan_oif(&mc, CONNECTED_SOURCE), None);
+}
+
+#[test]
+fn a_routed_source_asks_for_the_routing_table_once_and_waits_for_it() {
+    let now = Instant::now();
+    let mut mc = started(None, now);
+    mc.control_frame(LAN, &report(G), now);
+    let _ = mc.effects();
+    mc.upcall(ROUTED_SOURCE, G, UP_IDX, now);
+    mc.flush(now);
+    mc.upcall(ROUTED_SOURCE, G, UP_IDX, now);
+    mc.flush(now);
+    let reads = mc
+        .effects()
+        .filter(|e| matches!(e, Effect::ReadRib))
+        .count();
+    assert_eq!(reads, 1, "one read in flight");
+    // Until the table is in, a source that is not connected has no path: no route.
+    assert_eq!(lan_oif(&mc, ROUTED_SOURCE), None);
+    // The table routes it through the uplink: the route is computed when it comes in.
+    mc.rib_loaded(Ok(dataplane::netlink::Rib::new(vec![ROUTE])));
+    mc.flush(now);
+    assert_eq!(lan_oif(&mc, ROUTED_SOURCE), Some(true));
+    assert!(!mc.effects().any(|e| matches!(e, Effect::ReadRib)));
+    // A reader that cannot start: no read asked for again on every lookup.
+    let mut mc = started(None, now);
+    mc.upcall(ROUTED_SOURCE, G, UP_IDX, now);
+    mc.flush(now);
+    assert!(mc.effects().any(|e| matches!(e, Effect::ReadRib)));
+    mc.rib_unavailable();
+    mc.upcall(Ipv4Addr::new(172, 16, 0, 2), G, UP_IDX, now);
+    mc.flush(now);
+    assert!(!mc.effects().any(|e| matches!(e, Effect::ReadRib)));
+}
