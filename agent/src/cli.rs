@@ -20,6 +20,11 @@ usage:
       --nacm-groups FILE       NACM groups kept outside the configuration, one line per user:
                                `user: group...` (used when /nacm/enable-external-groups is
                                true; read again on SIGHUP or when the file changes)
+      --restconf-listen ADDR:PORT  RESTCONF over HTTPS (default 127.0.0.1:8443)
+      --restconf-off           no RESTCONF server
+      --restconf-http          plain HTTP instead of HTTPS (only on a loopback address)
+      --tls-cert FILE          the RESTCONF certificate chain (PEM; default: a self-signed
+      --tls-key FILE           one generated once into DATA-DIR/restconf_cert.pem, key 0600)
   ne-agent yang check [-p DIR]... FILE... compile YANG modules, print errors
   ne-agent yang tree  [-p DIR]... FILE... print RFC 8340 tree diagrams (as pyang -f tree)
   ne-agent --help | --version
@@ -46,6 +51,12 @@ pub struct RunArgs {
     pub max_unauthenticated: usize,
     pub login_grace_s: u64,
     pub nacm_groups: Option<PathBuf>,
+    /// The RESTCONF address; None: no RESTCONF server.
+    pub restconf_listen: Option<String>,
+    /// Plain HTTP (loopback only).
+    pub restconf_http: bool,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for RunArgs {
@@ -59,6 +70,10 @@ impl Default for RunArgs {
             max_unauthenticated: 16,
             login_grace_s: 30,
             nacm_groups: None,
+            restconf_listen: Some("127.0.0.1:8443".into()),
+            restconf_http: false,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -66,6 +81,7 @@ impl Default for RunArgs {
 impl RunArgs {
     fn parse(args: &[&str]) -> Result<RunArgs, String> {
         let mut out = RunArgs::default();
+        let mut off = false;
         let mut it = args.iter();
         while let Some(&a) = it.next() {
             let mut value = || {
@@ -87,8 +103,19 @@ impl RunArgs {
                 "--max-unauthenticated" => out.max_unauthenticated = positive(a, &value()?)?,
                 "--login-grace-time" => out.login_grace_s = positive(a, &value()?)?,
                 "--nacm-groups" => out.nacm_groups = Some(PathBuf::from(value()?)),
+                "--restconf-listen" => out.restconf_listen = Some(value()?),
+                "--restconf-off" => off = true,
+                "--restconf-http" => out.restconf_http = true,
+                "--tls-cert" => out.tls_cert = Some(PathBuf::from(value()?)),
+                "--tls-key" => out.tls_key = Some(PathBuf::from(value()?)),
                 other => return Err(format!("unknown option '{other}'")),
             }
+        }
+        if off {
+            out.restconf_listen = None;
+        }
+        if out.tls_cert.is_some() != out.tls_key.is_some() {
+            return Err("--tls-cert and --tls-key go together".into());
         }
         Ok(out)
     }
