@@ -209,3 +209,143 @@ fn curl_http2_http11_fingerprint_and_body_limit() {
         "{\"ne-interfaces:description\":\"x\"}"
     );
 }
+
+const SEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/seed/device-a.xml");
+
+/// The seed configuration of device A as a data tree.
+fn seed_tree(schema: &yang::Schema) -> yang::data::DataTree {
+    let text = std::fs::read_to_string(SEED).unwrap();
+    let config = yang::xml::parse(&text).unwrap();
+    yang::data::decode_elements(schema, &config.children, Default::default()).unwrap()
+}
+
+/// The seed as restconf_config items: one per interface, one per other top-level container,
+/// each addressed in the running datastore with its JSON content.
+fn seed_items(schema: &yang::Schema, tree: &yang::data::DataTree) -> (String, usize) {
+    let mut items = Vec::new();
+    let mut interfaces = 0;
+    let opts = yang::data::EncodeOptions::default();
+    for root in &tree.roots {
+        let sn = schema.node(root.schema);
+        let module = &schema.module(sn.module).name;
+        let top = format!("/ds/ietf-datastores:running/{module}:{}", sn.name);
+        if sn.name == "interfaces" {
+            for entry in &root.children {
+                let mut content = String::new();
+                yang::data::json::encode_nodes(schema, &[entry.clone()], None, opts, &mut content);
+                let name = entry.keys(schema)[0].to_string();
+                items.push(format!(
+                    "{{\"path\":\"{top}/interface={name}\",\"content\":{content}}}"
+                ));
+                interfaces += 1;
+            }
+        } else {
+            let mut content = String::new();
+            yang::data::json::encode_nodes(schema, &[root.clone()], None, opts, &mut content);
+            items.push(format!("{{\"path\":\"{top}\",\"content\":{content}}}"));
+        }
+    }
+    // Each item is a commit of its own, so each must be valid with those before it: multicast
+    // routing before the PIM interfaces, a-up before the monitor group that binds it, the group
+    // before the VRRP group that tracks it, a-ic's VRRP group before a-dn's admin-vrrp track,
+    // the interfaces before the BFD session.
+    let order = [
+        "ne-multicast:multicast",
+        "interface=a-up",
+        "monitor-groups",
+        "interface=a-ic",
+        "interface=a-dn",
+        "ne-bfd:bfd",
+    ];
+    let rank = |item: &String| {
+        order
+            .iter()
+            .position(|o| item.contains(&format!("{o}\"")))
+            .unwrap_or(order.len())
+    };
+    items.sort_by_key(rank);
+    (format!("{{\"seed\":[{}]}}", items.join(",")), interfaces)
+}
+
+/// NETCONF's running as ncclient's get-config returns it.
+fn netconf_running(py: &std::path::Path, a: &Agent) -> String {
+    let script = format!(
+        "from ncclient import manager\n\
+         m = manager.connect(host='127.0.0.1', port={}, username='admin', password='{}', hostkey_verify=False, allow_agent=False, look_for_keys=False)\n\
+         print(m.get_config(source='running').data_xml)\n",
+        a.port,
+        a.password()
+    );
+    let out = Command::new(py).arg("-c").arg(script).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Acceptance 2 and 3: Ansible's restconf_config lays down the seed configuration (changed,
+/// then not changed) and restconf_get reads it back; the running datastore it makes is the one
+/// the same configuration makes over NETCONF (edit-config with ncclient on another agent).
+#[test]
+fn ansible_seed_over_restconf_equals_netconf() {
+    let Some(playbook) = tool("ansible-playbook") else {
+        return;
+    };
+    let py = python_with("ncclient").expect("ncclient");
+    let schema = yang::SchemaBuilder::new().embedded().build().unwrap();
+    let seed = seed_tree(&schema);
+    let (vars, interfaces) = seed_items(&schema, &seed);
+    let a = agent("rc-ansible");
+    std::fs::write(a.dir.join("seed.json"), vars).unwrap();
+    let inventory = a.dir.join("inventory.ini");
+    std::fs::write(
+        &inventory,
+        format!(
+            "[ne]\nrc ansible_host=127.0.0.1 ansible_httpapi_port={} ansible_user=admin ansible_password={} \
+             ansible_connection=ansible.netcommon.httpapi ansible_network_os=ansible.netcommon.restconf \
+             ansible_httpapi_use_ssl=true ansible_httpapi_validate_certs=true ansible_httpapi_ca_path={}\n",
+            a.restconf_port.unwrap(),
+            a.password(),
+            cert(&a)
+        ),
+    )
+    .unwrap();
+    let out = Command::new(playbook)
+        .arg("-i")
+        .arg(&inventory)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/ansible/restconf.yml"
+        ))
+        .arg("-e")
+        .arg(format!("@{}", a.dir.join("seed.json").display()))
+        .arg("-e")
+        .arg(format!("seed_interfaces={interfaces}"))
+        .env("ANSIBLE_LOCAL_TEMP", a.dir.join("ansible-tmp"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("failed=0"),
+        "{stdout}\n{}\nagent log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        a.log()
+    );
+    // The same seed over NETCONF on a second agent: the same running datastore.
+    let b = Agent::start("rc-ansible-nc", &["--restconf-off"]);
+    let script = format!(
+        "from ncclient import manager\n\
+         m = manager.connect(host='127.0.0.1', port={}, username='admin', password='{}', hostkey_verify=False, allow_agent=False, look_for_keys=False)\n\
+         m.edit_config(target='running', config=open('{SEED}').read())\n",
+        b.port,
+        b.password()
+    );
+    let o = Command::new(&py).arg("-c").arg(script).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (over_restconf, over_netconf) = (netconf_running(&py, &a), netconf_running(&py, &b));
+    assert!(over_restconf.contains("a-ic"), "{over_restconf}");
+    assert_eq!(over_restconf, over_netconf);
+}
