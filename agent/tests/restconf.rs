@@ -90,6 +90,11 @@ fn requests_operations_and_netconf_lock() {
 }
 
 #[test]
+fn requests_access_control_of_users() {
+    python("access_control");
+}
+
+#[test]
 fn requests_both_protocols_and_event_streams() {
     python("both_protocols_and_events");
 }

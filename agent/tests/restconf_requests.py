@@ -322,9 +322,9 @@ def test_operations_and_lock():
     assert S.delete(url("/data/ne-interfaces:interfaces/interface=rc9")).status_code == 204
 
 
-def sse(path, params, out, until, timeout=20):
+def sse(path, params, out, until, timeout=20, session=None):
     """Read server-sent events into `out` until `until(out)` or the stream ends."""
-    with S.get(url(path), params=params, stream=True, timeout=timeout) as r:
+    with (session or S).get(url(path), params=params, stream=True, timeout=timeout) as r:
         assert r.status_code == 200 and r.headers["Content-Type"] == "text/event-stream", r.text
         data = []
         for line in r.iter_lines(decode_unicode=True):
@@ -375,6 +375,66 @@ def test_both_protocols_and_events():
     assert any("rc11" in e for e in replayed) and any("nc2" in e for e in replayed), replayed
     assert all(e.startswith("<notification") for e in replayed), replayed
     error(S.get(url("/streams/NETCONF/xml"), params={"start-time": "yesterday"}), 400, "invalid-value")
+
+
+def test_access_control():
+    # Users and a BFD session by a root PATCH (as the recovery user), README's NACM example by
+    # NETCONF, and one more rule list for noc: no BFD reads, no config-change events, no rollback.
+    body = {"ietf-restconf:data": {
+        "ietf-system:system": {"authentication": {"user": [
+            {"name": "noc", "password": "$0$noc-password"}, {"name": "olive", "password": "$0$olive-password"}]}},
+        "ne-interfaces:interfaces": {"interface": [{"name": "rcx0", "ipv4": {"address": [
+            {"ip": "10.0.0.1", "prefix-length": 29}]}, "ne-vrrp:vrrp": {"group": [
+                {"vrid": 1, "virtual-ip": [{"address": "10.0.0.6"}]}]}}]},
+        "ne-bfd:bfd": {"session": [{"name": "s1", "peer-ip": "10.0.0.2", "local-discriminator": 7}]},
+    }}
+    r = S.patch(url("/data"), data=json.dumps(body), headers={"Content-Type": JSON})
+    assert r.status_code == 204, r.text
+    import os
+    example = os.path.join(os.path.dirname(__file__), "../../examples/nacm/noc-and-ops.xml")
+    with nc() as m:
+        m.edit_config(target="running", config=open(example).read())
+    extra = {"ietf-netconf-acm:rule-list": [{"name": "noc-extra", "group": ["noc"], "rule": [
+        {"name": "no-bfd", "module-name": "ne-bfd", "access-operations": "read", "action": "deny"},
+        {"name": "no-changes", "module-name": "ietf-netconf-notifications",
+         "notification-name": "netconf-config-change", "access-operations": "read", "action": "deny"},
+        {"name": "no-rollback", "module-name": "ne-system", "rpc-name": "rollback",
+         "access-operations": "exec", "action": "deny"}]}]}
+    r = S.post(url("/data/ietf-netconf-acm:nacm"), data=json.dumps(extra), headers={"Content-Type": JSON})
+    assert r.status_code == 201, r.text
+    noc = requests.Session()
+    noc.auth, noc.verify, noc.trust_env = ("noc", "noc-password"), CERT, False
+    olive = requests.Session()
+    olive.auth, olive.verify, olive.trust_env = ("olive", "olive-password"), CERT, False
+    entry = "/data/ne-interfaces:interfaces/interface=rcx0"
+    assert noc.get(url(entry)).status_code == 200
+    before = running_xml()
+    r = noc.patch(url(entry), data=json.dumps(iface("rcx0", description="noc was here")),
+                  headers={"Content-Type": JSON})
+    e = error(r, 403, "access-denied")
+    assert "denied by rule 'read-only'" in e["error-message"], e
+    assert running_xml() == before
+    error(noc.get(url("/data/ne-bfd:bfd")), 404, "invalid-value")
+    assert S.get(url("/data/ne-bfd:bfd")).status_code == 200
+    everything = noc.get(url("/data")).json()["ietf-restconf:data"]
+    assert "ne-bfd:bfd" not in everything and "ietf-netconf-acm:nacm" not in everything, everything.keys()
+    r = noc.post(url("/operations/ne-system:rollback"), data=json.dumps({"ne-system:input": {"id": "1"}}),
+                 headers={"Content-Type": JSON})
+    error(r, 403, "access-denied")
+    # ops: VRRP yes, interfaces no.
+    vrrp = "/data/ne-interfaces:interfaces/interface=rcx0/ne-vrrp:vrrp/group=1/priority"
+    r = olive.put(url(vrrp), data=json.dumps({"ne-vrrp:priority": 150}), headers={"Content-Type": JSON})
+    assert r.status_code == 201, r.text
+    assert "<priority>150</priority>" in running_xml()
+    error(olive.delete(url(entry)), 403, "access-denied")
+    # Events: noc's replay has no netconf-config-change, admin's has.
+    stop = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2))
+    params = {"start-time": "2000-01-01T00:00:00Z", "stop-time": stop}
+    mine, nocs = [], []
+    sse("/streams/NETCONF/xml", params, mine, lambda o: False)
+    sse("/streams/NETCONF/xml", params, nocs, lambda o: False, session=noc)
+    assert any("netconf-config-change" in e for e in mine), mine
+    assert not any("netconf-config-change" in e for e in nocs), nocs
 
 
 globals()["test_" + TEST]()

@@ -46,7 +46,11 @@ pub fn handle(api: &Api, req: &Request<'_>, ds: Ds, api_path: &str) -> Result<Re
         }
     }
     let base = api.stored(ds)?;
-    let tag = api::select(schema, &base, &res).map(|n| view::etag(&n));
+    // A node the server only holds as a schema default does not exist for an edit (RFC 6243
+    // §4.5.2): PUT creates it (201), POST may create it.
+    let selected = api::select(schema, &base, &res)
+        .filter(|n| res.is_root() || n.iter().any(|x| x.has_explicit()));
+    let tag = selected.as_deref().map(view::etag);
     if let Some(r) = preconditions(req, tag.as_deref(), api.last_modified_ms(), false)? {
         return Ok(r);
     }
@@ -110,7 +114,10 @@ pub fn handle(api: &Api, req: &Request<'_>, ds: Ds, api_path: &str) -> Result<Re
                 parent_path: res.path.clone(),
                 all_entries: false,
             };
-            if new.find(schema, &child_res.path).is_some() {
+            if new
+                .find(schema, &child_res.path)
+                .is_some_and(|n| n.has_explicit())
+            {
                 return Err(RestError::from(
                     yang::data::DataError::new(
                         ErrorTag::DataExists,

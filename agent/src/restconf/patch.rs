@@ -292,7 +292,9 @@ fn apply(schema: &Schema, tree: &mut DataTree, api_path: &str, e: &Edit) -> Resu
             e.id
         )));
     }
-    let exists = tree.find(schema, &res.path).is_some();
+    let exists = tree
+        .find(schema, &res.path)
+        .is_some_and(|n| n.has_explicit());
     let at = |d: DataError| RestError::from(d.path(res.path.clone()));
     let node = || -> Result<Arc<DataNode>, RestError> {
         let nodes = match &e.value {
