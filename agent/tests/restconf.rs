@@ -237,7 +237,13 @@ fn seed_items(schema: &yang::Schema, tree: &yang::data::DataTree) -> (String, us
         if sn.name == "interfaces" {
             for entry in &root.children {
                 let mut content = String::new();
-                yang::data::json::encode_nodes(schema, &[entry.clone()], None, opts, &mut content);
+                yang::data::json::encode_nodes(
+                    schema,
+                    std::slice::from_ref(entry),
+                    None,
+                    opts,
+                    &mut content,
+                );
                 let name = entry.keys(schema)[0].to_string();
                 items.push(format!(
                     "{{\"path\":\"{top}/interface={name}\",\"content\":{content}}}"
@@ -246,7 +252,13 @@ fn seed_items(schema: &yang::Schema, tree: &yang::data::DataTree) -> (String, us
             }
         } else {
             let mut content = String::new();
-            yang::data::json::encode_nodes(schema, &[root.clone()], None, opts, &mut content);
+            yang::data::json::encode_nodes(
+                schema,
+                std::slice::from_ref(root),
+                None,
+                opts,
+                &mut content,
+            );
             items.push(format!("{{\"path\":\"{top}\",\"content\":{content}}}"));
         }
     }
