@@ -229,14 +229,21 @@ pub fn json_event(schema: &Schema, e: &Event) -> String {
             generic(schema, el, None, &mut out);
             continue;
         };
+        // The notification itself is no data node: its name, then its content as an object.
         let node = node_of(schema, id, el);
-        let mut obj = String::new();
-        yang::data::json::encode_nodes(schema, &[node], None, EncodeOptions::default(), &mut obj);
-        // `{"module:name":{...}}` -> its member, after eventTime.
-        if let Some(inner) = obj.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            out.push(',');
-            out.push_str(inner);
-        }
+        out.push(',');
+        yang::data::json::write_string(
+            &format!("{}:{}", module_name(schema, &el.ns), el.name),
+            &mut out,
+        );
+        out.push(':');
+        yang::data::json::encode_nodes(
+            schema,
+            &node.children,
+            Some(id),
+            EncodeOptions::default(),
+            &mut out,
+        );
     }
     out.push_str("}}");
     out
@@ -342,4 +349,44 @@ fn node_of(schema: &Schema, id: NodeId, el: &Element) -> Arc<DataNode> {
         }
     };
     Arc::new(node)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_in_json_with_and_without_a_schema() {
+        let schema = yang::SchemaBuilder::new().embedded().build().unwrap();
+        let change = Event {
+            time_ms: 0,
+            content: "<netconf-config-change xmlns=\"urn:ietf:params:xml:ns:yang:ietf-netconf-notifications\">\
+                      <changed-by><username>admin</username><session-id>7</session-id></changed-by>\
+                      <datastore>running</datastore>\
+                      <edit><target>/a</target><operation>create</operation></edit>\
+                      <edit><target>/b</target><operation>delete</operation></edit>\
+                      </netconf-config-change>"
+                .into(),
+        };
+        assert_eq!(
+            json_event(&schema, &change),
+            "{\"ietf-restconf:notification\":{\"eventTime\":\"1970-01-01T00:00:00.000Z\",\
+             \"ietf-netconf-notifications:netconf-config-change\":{\"changed-by\":{\"username\":\"admin\",\
+             \"session-id\":\"7\"},\"datastore\":\"running\",\"edit\":[{\"target\":\"/a\",\"operation\":\
+             \"create\"},{\"target\":\"/b\",\"operation\":\"delete\"}]}}}"
+        );
+        let vrrp = Event {
+            time_ms: 0,
+            content:
+                "<state-change xmlns=\"urn:ne-agent:yang:ne-vrrp\"><interface>a-ic</interface>\
+                      <vrid>1</vrid><old-state>backup</old-state><new-state>master</new-state>\
+                      <reason>master-down</reason></state-change>"
+                    .into(),
+        };
+        let j = json_event(&schema, &vrrp);
+        assert!(
+            j.contains("\"ne-vrrp:state-change\":{\"interface\":\"a-ic\",\"vrid\":1,"),
+            "{j}"
+        );
+    }
 }
