@@ -85,6 +85,19 @@ def test_basics():
     r = S.options(url("/data"))
     assert "PATCH" in r.headers["Allow"] and "yang-patch+json" in r.headers["Accept-Patch"], r.headers
     assert "PUT" not in S.options(url("/ds/ietf-datastores:operational")).headers["Allow"]
+    # ietf-restconf-monitoring: capabilities and the stream's locations (absolute, this host).
+    st = S.get(url("/data/ietf-restconf-monitoring:restconf-state")).json()["ietf-restconf-monitoring:restconf-state"]
+    caps = st["capabilities"]["capability"]
+    assert "urn:ietf:params:restconf:capability:yang-patch:1.0" in caps, caps
+    assert "urn:ietf:params:restconf:capability:defaults:1.0?basic-mode=explicit" in caps, caps
+    stream = st["streams"]["stream"][0]
+    assert stream["name"] == "NETCONF" and stream["replay-support"] is True, stream
+    loc = {a["encoding"]: a["location"] for a in stream["access"]}
+    assert loc["json"] == f"https://127.0.0.1:{RC_PORT}/restconf/streams/NETCONF/json", loc
+    x = ET.fromstring(S.get(url("/data/ietf-restconf-monitoring:restconf-state/streams"),
+                            headers={"Accept": XML}).text)
+    MON = "urn:ietf:params:xml:ns:yang:ietf-restconf-monitoring"
+    assert x.find(f"{{{MON}}}stream/{{{MON}}}name").text == "NETCONF", ET.tostring(x)
 
 
 def test_crud_json_and_xml():

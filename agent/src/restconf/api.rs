@@ -37,6 +37,8 @@ pub struct Request<'a> {
     pub body: &'a [u8],
     pub user: &'a str,
     pub source: &'a str,
+    /// The authority the client used (Host, or HTTP/2's :authority), for absolute locations.
+    pub host: &'a str,
 }
 
 impl Request<'_> {
@@ -305,6 +307,24 @@ impl Api {
     fn get(&self, req: &Request<'_>, ds: Ds, api_path: &str) -> Result<Reply, RestError> {
         let schema = &self.server.schema;
         let q = Query::parse(req.query)?;
+        if let Some(part) = super::monitoring::part(api_path) {
+            let part = part?;
+            if !matches!(ds, Ds::Unified | Ds::Operational) {
+                return Err(RestError::not_found(&format!("'{}' (state)", req.path)));
+            }
+            q.only(&[])?;
+            let enc = req.reply_encoding()?;
+            let start = self
+                .server
+                .events
+                .replay(0, None)
+                .first()
+                .map_or(self.server.stats.start_ms, |e| {
+                    e.time_ms.min(self.server.stats.start_ms)
+                });
+            let body = super::monitoring::render(req, enc, part, start);
+            return Ok(head_or_get(req, Reply::new(200).body(enc, body)));
+        }
         if ds == Ds::Unified {
             q.only(&["content", "depth", "fields", "with-defaults"])?;
         } else {
@@ -315,8 +335,9 @@ impl Api {
         let content = q.content.unwrap_or_default();
         let stored = self.stored(ds)?;
         let (config, tree) = self.with_checker(req.user, |check| {
-            let with_state =
-                ds == Ds::Operational || (ds == Ds::Unified && content != Content::Config);
+            let with_state = (ds == Ds::Operational
+                || (ds == Ds::Unified && content != Content::Config))
+                && view::may_hold_state(schema, res.node);
             let full = if with_state {
                 Some(check.read(&self.operational(stored.clone())?))
             } else {

@@ -5,7 +5,8 @@
 //! - `server`: TLS, HTTP/1.1 and HTTP/2, limits; `tls`: the certificate; `auth`: Basic
 //!   authentication against the SSH users.
 //! - `api`: the resources and reads; `edit`: POST/PUT/PATCH/DELETE; `patch`: YANG Patch;
-//!   `operations`: the RPCs; `events`: server-sent event streams.
+//!   `operations`: the RPCs; `events`: server-sent event streams; `monitoring`:
+//!   ietf-restconf-monitoring's capabilities and streams.
 //! - `path`: api-paths; `query`: query parameters; `view`, `fields`: what a GET shows;
 //!   `media`: encodings; `errors`: error bodies and status codes.
 
@@ -16,6 +17,7 @@ pub mod errors;
 pub mod events;
 pub mod fields;
 pub mod media;
+pub mod monitoring;
 pub mod operations;
 pub mod patch;
 pub mod path;

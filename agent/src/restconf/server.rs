@@ -234,6 +234,18 @@ async fn respond(
         }
     };
     let source = peer.ip().to_string();
+    let host = parts
+        .uri
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| {
+            parts
+                .headers
+                .get("host")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "127.0.0.1".to_string());
     let request = Request {
         method: parts.method.as_str(),
         path: rest,
@@ -242,6 +254,7 @@ async fn respond(
         body: &bytes,
         user: &user,
         source: &source,
+        host: &host,
     };
     if let Some(events) = super::events::open(&ctx.api, &request) {
         return match events {

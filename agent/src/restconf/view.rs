@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use yang::data::DataNode;
 use yang::schema::NodeKind;
-use yang::Schema;
+use yang::{NodeId, Schema};
 
 /// Keep `nodes` (at `level`; the target resource is level 1) and their descendants down to
 /// level `depth`. A list entry kept keeps its keys, whatever the depth.
@@ -69,6 +69,21 @@ fn state_of(schema: &Schema, n: &Arc<DataNode>) -> Option<Arc<DataNode>> {
         .collect();
     copy.children.sort_by_key(|c| schema.order(c.schema));
     Some(Arc::new(copy))
+}
+
+/// Can the data below schema node `id` hold `config false` nodes? (None: the whole datastore.)
+/// A read of a resource that cannot skips collecting the state.
+pub fn may_hold_state(schema: &Schema, id: Option<NodeId>) -> bool {
+    let Some(id) = id else {
+        return true;
+    };
+    if !schema.node(id).config {
+        return true;
+    }
+    schema
+        .data_children(id)
+        .into_iter()
+        .any(|c| may_hold_state(schema, Some(c)))
 }
 
 /// A strong entity tag of some nodes: a hash of their schema nodes and values, so equal data
