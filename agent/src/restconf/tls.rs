@@ -56,14 +56,11 @@ pub fn identity(
     Ok((chain, key))
 }
 
-/// A self-signed certificate for the names a client on this host uses (ECDSA P-256). It is its
-/// own trust anchor (`--cacert` for curl, `verify=` for requests): marked as a CA so that
-/// OpenSSL-based clients accept it as one, and for serverAuth.
+/// A self-signed certificate for the names a client on this host uses (ECDSA P-256), for
+/// serverAuth. It is its own trust anchor (`--cacert` for curl, `verify=` for requests, a root
+/// for rustls); it is not a CA certificate, which webpki-based clients refuse as a server's.
 fn generate(cert: &Path, key: &Path) -> Result<(), TlsError> {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-        KeyUsagePurpose,
-    };
+    use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose};
     let gen = |e: rcgen::Error| TlsError::Generate(e.to_string());
     let names = vec![
         "localhost".to_string(),
@@ -74,11 +71,7 @@ fn generate(cert: &Path, key: &Path) -> Result<(), TlsError> {
     params
         .distinguished_name
         .push(DnType::CommonName, "ne-agent RESTCONF");
-    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyCertSign,
-    ];
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let signing_key = KeyPair::generate().map_err(gen)?;
     let made = params.self_signed(&signing_key).map_err(gen)?;
@@ -133,7 +126,36 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o077, 0);
-        assert!(server_config(b, key).is_ok());
+        // A rustls client that trusts it (as webpki checks it: no CA used as a server's) gets
+        // through a handshake with the server configuration.
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(a[0].clone()).unwrap();
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let client = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let mut c = rustls::ClientConnection::new(Arc::new(client), name).unwrap();
+        let mut s = rustls::ServerConnection::new(server_config(b, key).unwrap()).unwrap();
+        let mut buf = Vec::new();
+        for _ in 0..10 {
+            buf.clear();
+            while c.wants_write() {
+                c.write_tls(&mut buf).unwrap();
+            }
+            s.read_tls(&mut buf.as_slice()).unwrap();
+            s.process_new_packets().unwrap();
+            buf.clear();
+            while s.wants_write() {
+                s.write_tls(&mut buf).unwrap();
+            }
+            c.read_tls(&mut buf.as_slice()).unwrap();
+            c.process_new_packets()
+                .expect("the client accepts the certificate");
+        }
+        assert!(!c.is_handshaking() && !s.is_handshaking());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
