@@ -216,7 +216,10 @@ fn start_restconf(
     let ctx = Arc::new(https::Context {
         api: Api::new(server),
         auth: Authenticator::new(users, Default::default()),
-        limits: https::Limits::default(),
+        limits: https::Limits {
+            header_timeout: Duration::from_secs(args.restconf_header_timeout_s),
+            ..https::Limits::default()
+        },
     });
     info!(https = %bound, tls = acceptor.is_some(), "RESTCONF listening (root /restconf)");
     tokio::spawn(async move {

@@ -23,6 +23,8 @@ usage:
       --restconf-listen ADDR:PORT  RESTCONF over HTTPS (default 127.0.0.1:8443)
       --restconf-off           no RESTCONF server
       --restconf-http          plain HTTP instead of HTTPS (only on a loopback address)
+      --restconf-header-timeout SECS  a request's headers must arrive within this time, also
+                               on an idle keep-alive connection (default 30)
       --tls-cert FILE          the RESTCONF certificate chain (PEM; default: a self-signed
       --tls-key FILE           one generated once into DATA-DIR/restconf_cert.pem, key 0600)
   ne-agent yang check [-p DIR]... FILE... compile YANG modules, print errors
@@ -55,6 +57,7 @@ pub struct RunArgs {
     pub restconf_listen: Option<String>,
     /// Plain HTTP (loopback only).
     pub restconf_http: bool,
+    pub restconf_header_timeout_s: u64,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
 }
@@ -72,6 +75,7 @@ impl Default for RunArgs {
             nacm_groups: None,
             restconf_listen: Some("127.0.0.1:8443".into()),
             restconf_http: false,
+            restconf_header_timeout_s: 30,
             tls_cert: None,
             tls_key: None,
         }
@@ -106,6 +110,9 @@ impl RunArgs {
                 "--restconf-listen" => out.restconf_listen = Some(value()?),
                 "--restconf-off" => off = true,
                 "--restconf-http" => out.restconf_http = true,
+                "--restconf-header-timeout" => {
+                    out.restconf_header_timeout_s = positive(a, &value()?)?
+                }
                 "--tls-cert" => out.tls_cert = Some(PathBuf::from(value()?)),
                 "--tls-key" => out.tls_key = Some(PathBuf::from(value()?)),
                 other => return Err(format!("unknown option '{other}'")),

@@ -366,3 +366,51 @@ fn ansible_seed_over_restconf_equals_netconf() {
     assert!(over_restconf.contains("a-ic"), "{over_restconf}");
     assert_eq!(over_restconf, over_netconf);
 }
+
+/// Slow and idle clients are closed: a connection that sends nothing, or only part of a
+/// request's headers, or stays idle after a request, is closed once the header timeout passes
+/// (plain HTTP on loopback, `--restconf-http`, with a 1 s timeout); a busy one is not.
+#[test]
+fn idle_and_slow_clients_are_closed() {
+    use std::io::{Read, Write};
+    let a = Agent::start(
+        "rc-slow",
+        &[
+            "--restconf-listen",
+            "127.0.0.1:0",
+            "--restconf-http",
+            "--restconf-header-timeout",
+            "1",
+        ],
+    );
+    let port = a.restconf_port.expect("the RESTCONF address");
+    let closed = |mut s: std::net::TcpStream| {
+        s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        let mut buf = Vec::new();
+        // EOF (or a reset) ends the read; a read timeout would be an error kind WouldBlock.
+        match s.read_to_end(&mut buf) {
+            Ok(_) => true,
+            Err(e) => {
+                e.kind() != std::io::ErrorKind::WouldBlock
+                    && e.kind() != std::io::ErrorKind::TimedOut
+            }
+        }
+    };
+    // Nothing sent.
+    let s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    assert!(closed(s), "a silent connection stays open");
+    // Half a request line, then nothing.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"GET /restconf HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    assert!(closed(s), "a slow client stays open");
+    // A full request is answered (401 without credentials), then the idle connection closes.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"GET /restconf HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 12];
+    s.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 401");
+    assert!(closed(s), "an idle keep-alive connection stays open");
+}

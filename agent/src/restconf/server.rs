@@ -91,18 +91,25 @@ pub async fn serve(
                         tokio::time::timeout(ctx.limits.handshake_timeout, acceptor.accept(stream))
                             .await;
                     match handshake {
-                        Ok(Ok(s)) => connection(TokioIo::new(s), peer, ctx).await,
+                        Ok(Ok(s)) => {
+                            // ALPN decides the protocol, so no read waits to tell them apart.
+                            let h2 = s.get_ref().1.alpn_protocol() == Some(b"h2");
+                            connection(TokioIo::new(s), peer, ctx, h2).await
+                        }
                         Ok(Err(e)) => debug!(source = %peer, error = %e, "TLS handshake failed"),
                         Err(_) => debug!(source = %peer, "TLS handshake timed out"),
                     }
                 }
-                None => connection(TokioIo::new(stream), peer, ctx).await,
+                None => connection(TokioIo::new(stream), peer, ctx, false).await,
             }
         });
     }
 }
 
-async fn connection<I>(io: I, peer: SocketAddr, ctx: Arc<Context>)
+/// Serve one connection in HTTP/2 or HTTP/1.1. HTTP/1.1's header timeout also runs while a
+/// keep-alive connection waits for its next request, so a silent, slow or idle client is
+/// closed once it passes.
+async fn connection<I>(io: I, peer: SocketAddr, ctx: Arc<Context>, h2: bool)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
@@ -111,19 +118,23 @@ where
         let ctx = Arc::clone(&service_ctx);
         async move { Ok::<_, Infallible>(respond(&ctx, peer, req).await) }
     });
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(ctx.limits.header_timeout)
-        .max_buf_size(64 * 1024);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(32)
-        .max_header_list_size(64 * 1024)
-        .keep_alive_interval(Some(Duration::from_secs(30)));
-    if let Err(e) = builder.serve_connection(io, service).await {
+    let result = if h2 {
+        hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(32)
+            .max_header_list_size(64 * 1024)
+            .keep_alive_interval(Some(Duration::from_secs(30)))
+            .serve_connection(io, service)
+            .await
+    } else {
+        hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(ctx.limits.header_timeout)
+            .max_buf_size(64 * 1024)
+            .serve_connection(io, service)
+            .await
+    };
+    if let Err(e) = result {
         debug!(source = %peer, error = %e, "restconf connection ended");
     }
 }

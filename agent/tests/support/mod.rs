@@ -31,13 +31,12 @@ impl Agent {
             .args(["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f"])
             .arg(dir.join("ssh_host_rsa_key"))
             .status();
-        let restconf = !args
-            .iter()
-            .any(|a| *a == "--restconf-off" || *a == "--restconf-listen");
+        let restconf = !args.contains(&"--restconf-off");
+        let own_port = restconf && !args.contains(&"--restconf-listen");
         let mut child = Command::new(env!("CARGO_BIN_EXE_ne-agent"))
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&dir)
-            .args(if restconf {
+            .args(if own_port {
                 &["--restconf-listen", "127.0.0.1:0"][..]
             } else {
                 &[]
