@@ -278,6 +278,30 @@ mod tests {
             })
         );
         assert!(Command::parse(&args("run --listen")).is_err());
+        // RESTCONF: on by default on 127.0.0.1:8443, moved, turned off, given a certificate.
+        let Ok(Command::Run(r)) = Command::parse(&args("run")) else {
+            panic!("run")
+        };
+        assert_eq!(r.restconf_listen.as_deref(), Some("127.0.0.1:8443"));
+        let Ok(Command::Run(r)) = Command::parse(&args(
+            "--restconf-listen [::1]:9443 --tls-cert c.pem --tls-key k.pem --restconf-header-timeout 5",
+        )) else {
+            panic!("restconf options")
+        };
+        assert_eq!(r.restconf_listen.as_deref(), Some("[::1]:9443"));
+        assert_eq!(r.tls_cert.as_deref(), Some(std::path::Path::new("c.pem")));
+        assert_eq!(r.restconf_header_timeout_s, 5);
+        let Ok(Command::Run(r)) =
+            Command::parse(&args("--restconf-off --restconf-listen 1.2.3.4:1"))
+        else {
+            panic!("off")
+        };
+        assert_eq!(r.restconf_listen, None);
+        assert!(
+            Command::parse(&args("--tls-cert c.pem")).is_err(),
+            "a certificate needs its key"
+        );
+        assert!(Command::parse(&args("--restconf-header-timeout 0")).is_err());
         assert_eq!(
             Command::parse(&args(
                 "--recovery-user root --max-unauthenticated 4 --login-grace-time 5"
