@@ -62,6 +62,14 @@ async fn serve(args: RunArgs) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let restconf_listener = match &args.restconf_listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot listen on {addr} (RESTCONF): {e}"))?,
+        ),
+        None => None,
+    };
     let dir = &args.data_dir;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let (store, boot) =
@@ -144,6 +152,9 @@ async fn serve(args: RunArgs) -> Result<(), String> {
             }
         }
     });
+    if let Some(listener) = restconf_listener {
+        start_restconf(&args, listener, Arc::clone(&server), Arc::clone(&users))?;
+    }
     let hardening = ssh::Hardening {
         max_unauthenticated: args.max_unauthenticated,
         login_grace: Duration::from_secs(args.login_grace_s),
@@ -173,6 +184,50 @@ async fn serve(args: RunArgs) -> Result<(), String> {
     };
     engines.stop();
     r
+}
+
+/// RESTCONF over HTTPS (or plain HTTP on loopback, when asked) on its own task.
+fn start_restconf(
+    args: &RunArgs,
+    listener: tokio::net::TcpListener,
+    server: Arc<Server>,
+    users: Arc<Users>,
+) -> Result<(), String> {
+    use crate::restconf::{api::Api, auth::Authenticator, server as https, tls};
+    let bound = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the RESTCONF address: {e}"))?;
+    let acceptor = if args.restconf_http {
+        if !bound.ip().is_loopback() {
+            return Err(format!(
+                "--restconf-http serves plain HTTP only on a loopback address, not {bound}"
+            ));
+        }
+        warn!(https = %bound, "RESTCONF over plain HTTP (loopback only)");
+        None
+    } else {
+        let given = args.tls_cert.as_deref().zip(args.tls_key.as_deref());
+        let (chain, key) = tls::identity(&args.data_dir, given).map_err(|e| e.to_string())?;
+        // For the operator to compare with what a client shows on its first connection.
+        info!(fingerprint = %tls::fingerprint(&chain[0]), "RESTCONF certificate (SHA-256)");
+        let config = tls::server_config(chain, key).map_err(|e| e.to_string())?;
+        Some(tokio_rustls::TlsAcceptor::from(config))
+    };
+    let ctx = Arc::new(https::Context {
+        api: Api::new(server),
+        auth: Authenticator::new(users, Default::default()),
+        limits: https::Limits {
+            header_timeout: Duration::from_secs(args.restconf_header_timeout_s),
+            ..https::Limits::default()
+        },
+    });
+    info!(https = %bound, tls = acceptor.is_some(), "RESTCONF listening (root /restconf)");
+    tokio::spawn(async move {
+        if let Err(e) = https::serve(listener, acceptor, ctx).await {
+            error!(error = %e, "the RESTCONF server stopped");
+        }
+    });
+    Ok(())
 }
 
 /// The recovery user: `--recovery-user`, with the generated or `--password-file` password and

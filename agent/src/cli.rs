@@ -20,6 +20,13 @@ usage:
       --nacm-groups FILE       NACM groups kept outside the configuration, one line per user:
                                `user: group...` (used when /nacm/enable-external-groups is
                                true; read again on SIGHUP or when the file changes)
+      --restconf-listen ADDR:PORT  RESTCONF over HTTPS (default 127.0.0.1:8443)
+      --restconf-off           no RESTCONF server
+      --restconf-http          plain HTTP instead of HTTPS (only on a loopback address)
+      --restconf-header-timeout SECS  a request's headers must arrive within this time, also
+                               on an idle keep-alive connection (default 30)
+      --tls-cert FILE          the RESTCONF certificate chain (PEM; default: a self-signed
+      --tls-key FILE           one generated once into DATA-DIR/restconf_cert.pem, key 0600)
   ne-agent yang check [-p DIR]... FILE... compile YANG modules, print errors
   ne-agent yang tree  [-p DIR]... FILE... print RFC 8340 tree diagrams (as pyang -f tree)
   ne-agent --help | --version
@@ -46,6 +53,13 @@ pub struct RunArgs {
     pub max_unauthenticated: usize,
     pub login_grace_s: u64,
     pub nacm_groups: Option<PathBuf>,
+    /// The RESTCONF address; None: no RESTCONF server.
+    pub restconf_listen: Option<String>,
+    /// Plain HTTP (loopback only).
+    pub restconf_http: bool,
+    pub restconf_header_timeout_s: u64,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for RunArgs {
@@ -59,6 +73,11 @@ impl Default for RunArgs {
             max_unauthenticated: 16,
             login_grace_s: 30,
             nacm_groups: None,
+            restconf_listen: Some("127.0.0.1:8443".into()),
+            restconf_http: false,
+            restconf_header_timeout_s: 30,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -66,6 +85,7 @@ impl Default for RunArgs {
 impl RunArgs {
     fn parse(args: &[&str]) -> Result<RunArgs, String> {
         let mut out = RunArgs::default();
+        let mut off = false;
         let mut it = args.iter();
         while let Some(&a) = it.next() {
             let mut value = || {
@@ -87,8 +107,22 @@ impl RunArgs {
                 "--max-unauthenticated" => out.max_unauthenticated = positive(a, &value()?)?,
                 "--login-grace-time" => out.login_grace_s = positive(a, &value()?)?,
                 "--nacm-groups" => out.nacm_groups = Some(PathBuf::from(value()?)),
+                "--restconf-listen" => out.restconf_listen = Some(value()?),
+                "--restconf-off" => off = true,
+                "--restconf-http" => out.restconf_http = true,
+                "--restconf-header-timeout" => {
+                    out.restconf_header_timeout_s = positive(a, &value()?)?
+                }
+                "--tls-cert" => out.tls_cert = Some(PathBuf::from(value()?)),
+                "--tls-key" => out.tls_key = Some(PathBuf::from(value()?)),
                 other => return Err(format!("unknown option '{other}'")),
             }
+        }
+        if off {
+            out.restconf_listen = None;
+        }
+        if out.tls_cert.is_some() != out.tls_key.is_some() {
+            return Err("--tls-cert and --tls-key go together".into());
         }
         Ok(out)
     }
@@ -244,6 +278,30 @@ mod tests {
             })
         );
         assert!(Command::parse(&args("run --listen")).is_err());
+        // RESTCONF: on by default on 127.0.0.1:8443, moved, turned off, given a certificate.
+        let Ok(Command::Run(r)) = Command::parse(&args("run")) else {
+            panic!("run")
+        };
+        assert_eq!(r.restconf_listen.as_deref(), Some("127.0.0.1:8443"));
+        let Ok(Command::Run(r)) = Command::parse(&args(
+            "--restconf-listen [::1]:9443 --tls-cert c.pem --tls-key k.pem --restconf-header-timeout 5",
+        )) else {
+            panic!("restconf options")
+        };
+        assert_eq!(r.restconf_listen.as_deref(), Some("[::1]:9443"));
+        assert_eq!(r.tls_cert.as_deref(), Some(std::path::Path::new("c.pem")));
+        assert_eq!(r.restconf_header_timeout_s, 5);
+        let Ok(Command::Run(r)) =
+            Command::parse(&args("--restconf-off --restconf-listen 1.2.3.4:1"))
+        else {
+            panic!("off")
+        };
+        assert_eq!(r.restconf_listen, None);
+        assert!(
+            Command::parse(&args("--tls-cert c.pem")).is_err(),
+            "a certificate needs its key"
+        );
+        assert!(Command::parse(&args("--restconf-header-timeout 0")).is_err());
         assert_eq!(
             Command::parse(&args(
                 "--recovery-user root --max-unauthenticated 4 --login-grace-time 5"

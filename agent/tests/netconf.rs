@@ -103,6 +103,7 @@ fn wrong_password_is_refused_and_state_survives_restart() {
         .args([
             "--listen",
             &format!("127.0.0.1:{}", agent.port),
+            "--restconf-off",
             "--data-dir",
         ])
         .arg(&dir)

@@ -10,6 +10,8 @@ use std::time::Duration;
 pub struct Agent {
     pub child: Child,
     pub port: u16,
+    /// The RESTCONF port (on 127.0.0.1), unless the test turned RESTCONF off.
+    pub restconf_port: Option<u16>,
     pub dir: PathBuf,
     /// Everything the agent logged so far.
     log: std::sync::Arc<std::sync::Mutex<String>>,
@@ -17,6 +19,8 @@ pub struct Agent {
 
 impl Agent {
     /// Start `ne-agent --listen 127.0.0.1:0 --data-dir DIR ARGS...` and wait for its address.
+    /// RESTCONF listens on a port of its own too (`--restconf-listen 127.0.0.1:0`) unless ARGS
+    /// say where, or turn it off.
     pub fn start(tag: &str, args: &[&str]) -> Agent {
         let dir = std::env::temp_dir().join(format!("ne-agent-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -27,9 +31,16 @@ impl Agent {
             .args(["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f"])
             .arg(dir.join("ssh_host_rsa_key"))
             .status();
+        let restconf = !args.contains(&"--restconf-off");
+        let own_port = restconf && !args.contains(&"--restconf-listen");
         let mut child = Command::new(env!("CARGO_BIN_EXE_ne-agent"))
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&dir)
+            .args(if own_port {
+                &["--restconf-listen", "127.0.0.1:0"][..]
+            } else {
+                &[]
+            })
             .args(args)
             .env("RUST_LOG", "info")
             .stderr(Stdio::piped())
@@ -37,6 +48,7 @@ impl Agent {
             .expect("start ne-agent");
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
+        let (rc_tx, rc_rx) = std::sync::mpsc::channel();
         let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
         let kept = std::sync::Arc::clone(&log);
         std::thread::spawn(move || {
@@ -45,7 +57,11 @@ impl Agent {
                     l.push_str(&line);
                     l.push('\n');
                 }
-                if let Some(rest) = line.split("listen=").nth(1) {
+                if let Some(rest) = line.split("https=").nth(1) {
+                    let addr = rest.split_whitespace().next().unwrap_or("").to_string();
+                    let _ = rc_tx.send(addr);
+                }
+                if let Some(rest) = line.split(" listen=").nth(1) {
                     let addr = rest.split_whitespace().next().unwrap_or("").to_string();
                     let _ = tx.send(addr);
                 }
@@ -55,9 +71,15 @@ impl Agent {
             .recv_timeout(Duration::from_secs(30))
             .expect("the agent did not report its listening address");
         let port = addr.rsplit(':').next().unwrap().parse().unwrap();
+        // RESTCONF's address is logged right after NETCONF's.
+        let restconf_port = restconf
+            .then(|| rc_rx.recv_timeout(Duration::from_secs(10)).ok())
+            .flatten()
+            .and_then(|a| a.rsplit(':').next().and_then(|p| p.parse().ok()));
         Agent {
             child,
             port,
+            restconf_port,
             dir,
             log,
         }
