@@ -52,7 +52,7 @@ fn shell(schema: &Schema, node: &DataNode) -> DataNode {
     let mut out = DataNode {
         schema: node.schema,
         value: node.value.clone(),
-        children: Vec::new(),
+        children: Default::default(),
         default: node.default,
     };
     for c in &node.children {

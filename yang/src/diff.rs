@@ -6,7 +6,7 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use crate::data::{compare_values, DataNode, DataTree};
+use crate::data::{compare_values, DataNode, DataTree, Seq};
 use crate::instance_id::quote;
 use crate::schema::{NodeId, NodeKind, Schema};
 
@@ -102,24 +102,33 @@ fn identity_cmp(schema: &Schema, a: &DataNode, b: &DataNode) -> Ordering {
     }
 }
 
-fn diff_siblings(
+fn diff_siblings<A: Seq + ?Sized, B: Seq + ?Sized>(
     schema: &Schema,
-    old: &[Arc<DataNode>],
-    new: &[Arc<DataNode>],
+    old: &A,
+    new: &B,
     parent_path: &str,
     out: &mut Vec<Change>,
 ) {
     let (mut i, mut j) = (0, 0);
     while i < old.len() || j < new.len() {
         // Shared subtrees are equal: skip them without looking inside.
-        if let (Some(a), Some(b)) = (old.get(i), new.get(j)) {
+        if let (Some(a), Some(b)) = (old.get_at(i), new.get_at(j)) {
             if Arc::ptr_eq(a, b) {
-                i += 1;
-                j += 1;
+                // A chunk of a long list both hold is equal throughout: skip it whole.
+                match (old.chunk_at(i), new.chunk_at(j)) {
+                    (Some(x), Some(y)) if x == y => {
+                        i += x.1;
+                        j += x.1;
+                    }
+                    _ => {
+                        i += 1;
+                        j += 1;
+                    }
+                }
                 continue;
             }
         }
-        let ord = match (old.get(i), new.get(j)) {
+        let ord = match (old.get_at(i), new.get_at(j)) {
             (Some(a), Some(b)) => schema
                 .order(a.schema)
                 .cmp(&schema.order(b.schema))
@@ -135,20 +144,21 @@ fn diff_siblings(
             (None, None) => break,
         };
         // User-ordered entries are not sorted by key: match them by search instead.
-        if let (Some(a), Some(b)) = (old.get(i), new.get(j)) {
+        if let (Some(a), Some(b)) = (old.get_at(i), new.get_at(j)) {
             if a.schema == b.schema && schema.node(a.schema).ordered_by_user {
                 let id = a.schema;
-                let oe = old[i..].iter().take_while(|n| n.schema == id).count();
-                let ne = new[j..].iter().take_while(|n| n.schema == id).count();
-                diff_user_ordered(schema, &old[i..i + oe], &new[j..j + ne], parent_path, out);
-                i += oe;
-                j += ne;
+                let (o, n) = (run(old, i, id), run(new, j, id));
+                // Shared entries before `j` were skipped: positions count from the first.
+                let skipped = j - crate::data::instance_range(new, schema, id).start;
+                diff_user_ordered(schema, &o, &n, skipped, parent_path, out);
+                i += o.len();
+                j += n.len();
                 continue;
             }
         }
         match ord {
             Ordering::Less => {
-                let a = &old[i];
+                let a = old.at(i);
                 out.push(Change {
                     op: ChangeOp::Delete,
                     path: step(schema, a, parent_path),
@@ -159,11 +169,11 @@ fn diff_siblings(
                 i += 1;
             }
             Ordering::Greater => {
-                created(schema, &new[j], parent_path, out);
+                created(schema, new.at(j), parent_path, out);
                 j += 1;
             }
             Ordering::Equal => {
-                let (a, b) = (&old[i], &new[j]);
+                let (a, b) = (old.at(i), new.at(j));
                 if !Arc::ptr_eq(a, b) {
                     diff_node(schema, a, b, parent_path, out);
                 }
@@ -174,10 +184,19 @@ fn diff_siblings(
     }
 }
 
+/// The instances of `id` from index `from` on.
+fn run<S: Seq + ?Sized>(s: &S, from: usize, id: NodeId) -> Vec<&Arc<DataNode>> {
+    (from..s.len())
+        .map(|k| s.at(k))
+        .take_while(|n| n.schema == id)
+        .collect()
+}
+
 fn diff_user_ordered(
     schema: &Schema,
-    old: &[Arc<DataNode>],
-    new: &[Arc<DataNode>],
+    old: &[&Arc<DataNode>],
+    new: &[&Arc<DataNode>],
+    skipped: usize,
     parent_path: &str,
     out: &mut Vec<Change>,
 ) {
@@ -197,10 +216,12 @@ fn diff_user_ordered(
     // entries that are out of place are reported as moved.
     let kept_old: Vec<&Arc<DataNode>> = old
         .iter()
+        .copied()
         .filter(|a| new.iter().any(|b| same(a, b)))
         .collect();
     let kept_new: Vec<&Arc<DataNode>> = new
         .iter()
+        .copied()
         .filter(|b| old.iter().any(|a| same(a, b)))
         .collect();
     for (i, b) in new.iter().enumerate() {
@@ -216,7 +237,7 @@ fn diff_user_ordered(
                         path: step(schema, b, parent_path),
                         schema: b.schema,
                         old: None,
-                        new: Some(i.to_string()),
+                        new: Some((skipped + i).to_string()),
                     });
                 }
             }

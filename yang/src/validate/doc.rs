@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::data::{DataNode, DataTree};
+use crate::data::{DataNode, DataTree, Seq};
 use crate::instance_id::quote;
 use crate::pattern::Pattern;
 use crate::schema::{NodeId, Schema, TypeKind};
@@ -114,7 +114,7 @@ impl<'s, 't> FlatDoc<'s, 't> {
     }
 
     /// The data children of index `i`.
-    fn kids(&self, i: u32) -> &'t [Arc<DataNode>] {
+    fn kids(&self, i: u32) -> &'t dyn Seq {
         match self.data(i) {
             Some(n) => &n.children,
             None => &self.tree.roots,
@@ -126,15 +126,22 @@ impl<'s, 't> FlatDoc<'s, 't> {
         if let Some(&(first, count)) = self.ranges.borrow().get(&i) {
             return first..first + count;
         }
-        let kids = self.kids(i);
         let first = self.next.get();
-        let count = kids.len() as u32;
-        if count > 0 {
-            self.blocks.borrow_mut().push(Block {
-                first,
-                parent: i,
-                kids,
-            });
+        // One block per chunk of a long list: nothing is copied.
+        let mut count = 0;
+        let mut push = |kids: &'t [Arc<DataNode>]| {
+            if !kids.is_empty() {
+                self.blocks.borrow_mut().push(Block {
+                    first: first + count,
+                    parent: i,
+                    kids,
+                });
+                count += kids.len() as u32;
+            }
+        };
+        match self.data(i) {
+            Some(n) => n.children.slices().for_each(&mut push),
+            None => push(&self.tree.roots),
         }
         self.next.set(first + count);
         self.ranges.borrow_mut().insert(i, (first, count));
