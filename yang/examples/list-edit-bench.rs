@@ -6,7 +6,7 @@
 //! adds defaults), diff the copy against the original, validate the change, and drop the old
 //! version. Each step is timed on its own as well.
 //!
-//! Run: `cargo run --release -p yang --example list-edit-bench [-- --runs 400]`
+//! Run: `cargo run --release -p yang --example list-edit-bench [-- --runs 400] [--only N]`
 
 use std::time::{Duration, Instant};
 
@@ -89,7 +89,12 @@ fn main() {
         "entries", "clone+edit", "diff", "validate", "drop old", "cycle"
     );
     let mut cycles = Vec::new();
-    for n in [100, 100_000] {
+    // `--only N`: one size (for a profile).
+    let sizes: Vec<usize> = match std::env::args().skip_while(|a| a != "--only").nth(1) {
+        Some(n) => vec![n.parse().expect("--only takes a number")],
+        None => vec![100, 100_000],
+    };
+    for &n in &sizes {
         let t = measure(&schema, n, runs);
         println!(
             "{n:>8} {:>12.1} {:>10.1} {:>10.1} {:>10.1} {:>10.1}",
@@ -100,6 +105,9 @@ fn main() {
             us(t[4])
         );
         cycles.push(t[4]);
+    }
+    if cycles.len() < 2 {
+        return;
     }
     let ratio = us(cycles[1]) / us(cycles[0]);
     let verdict = if ratio <= 1.5 { "meets" } else { "MISSES" };

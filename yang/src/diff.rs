@@ -6,7 +6,7 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use crate::data::{compare_values, DataNode, DataTree, Seq};
+use crate::data::{compare_values, Children, DataNode, DataTree, Seq};
 use crate::instance_id::quote;
 use crate::schema::{NodeId, NodeKind, Schema};
 
@@ -110,21 +110,20 @@ fn diff_siblings<A: Seq + ?Sized, B: Seq + ?Sized>(
     out: &mut Vec<Change>,
 ) {
     let (mut i, mut j) = (0, 0);
+    let (mut pieces_old, mut pieces_new) = (Vec::new(), Vec::new());
     while i < old.len() || j < new.len() {
         // Shared subtrees are equal: skip them without looking inside.
         if let (Some(a), Some(b)) = (old.get_at(i), new.get_at(j)) {
             if Arc::ptr_eq(a, b) {
-                // A chunk of a long list both hold is equal throughout: skip it whole.
-                match (old.chunk_at(i), new.chunk_at(j)) {
-                    (Some(x), Some(y)) if x == y => {
-                        i += x.1;
-                        j += x.1;
-                    }
-                    _ => {
-                        i += 1;
-                        j += 1;
-                    }
-                }
+                // A piece of a long list both hold is equal throughout: skip it whole.
+                old.pieces_at(i, &mut pieces_old);
+                new.pieces_at(j, &mut pieces_new);
+                let step = pieces_old
+                    .iter()
+                    .find(|p| pieces_new.contains(p))
+                    .map_or(1, |p| p.1);
+                i += step;
+                j += step;
                 continue;
             }
         }
@@ -149,7 +148,9 @@ fn diff_siblings<A: Seq + ?Sized, B: Seq + ?Sized>(
                 let id = a.schema;
                 let (o, n) = (run(old, i, id), run(new, j, id));
                 // Shared entries before `j` were skipped: positions count from the first.
-                let skipped = j - crate::data::instance_range(new, schema, id).start;
+                let key = schema.order(id);
+                let first = new.absolute_point(&mut |c| schema.order(c.schema) < key);
+                let skipped = new.offset() + j - first;
                 diff_user_ordered(schema, &o, &n, skipped, parent_path, out);
                 i += o.len();
                 j += n.len();
@@ -181,6 +182,44 @@ fn diff_siblings<A: Seq + ?Sized, B: Seq + ?Sized>(
                 j += 1;
             }
         }
+    }
+}
+
+/// A part of a sequence of siblings: entries `start..len - tail` of it, indexed from 0. The
+/// entries around it are the same in both versions a diff compares.
+struct Window<'a> {
+    all: &'a Children,
+    start: usize,
+    len: usize,
+}
+
+impl<'a> Window<'a> {
+    fn new(all: &'a Children, start: usize, tail: usize) -> Window<'a> {
+        Window {
+            all,
+            start,
+            len: all.len() - start - tail,
+        }
+    }
+}
+
+impl Seq for Window<'_> {
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn at(&self, i: usize) -> &Arc<DataNode> {
+        &self.all[self.start + i]
+    }
+    fn point(&self, pred: &mut dyn FnMut(&Arc<DataNode>) -> bool) -> usize {
+        // Positions before the window count as before it, after it as past its end.
+        let p = self.all.partition_point(pred);
+        p.clamp(self.start, self.start + self.len) - self.start
+    }
+    fn offset(&self) -> usize {
+        self.start
+    }
+    fn absolute_point(&self, pred: &mut dyn FnMut(&Arc<DataNode>) -> bool) -> usize {
+        self.all.partition_point(pred)
     }
 }
 
@@ -267,7 +306,18 @@ fn diff_node(
             }
         }
         NodeKind::LeafList => {}
-        _ => diff_siblings(schema, &a.children, &b.children, &path, out),
+        _ => {
+            // Two versions of a long list share most of it at both ends: only the middle is
+            // compared entry by entry.
+            let (head, tail) = a.children.shared_ends(&b.children);
+            if head == 0 && tail == 0 {
+                diff_siblings(schema, &a.children, &b.children, &path, out);
+            } else {
+                let old = Window::new(&a.children, head, tail);
+                let new = Window::new(&b.children, head, tail);
+                diff_siblings(schema, &old, &new, &path, out);
+            }
+        }
     }
 }
 

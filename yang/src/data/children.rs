@@ -1,17 +1,18 @@
 //! The children of a data node: a persistent sequence of shared subtrees.
 //!
-//! A node with few children holds them in one vector. Past [`FLAT_MAX`] children (a large list)
-//! they are held in chunks of at most [`CHUNK_MAX`] entries, each chunk itself shared ([`Arc`]).
-//! Cloning the node then copies one pointer per chunk, not one per entry; editing one entry
-//! copies its chunk only; and a diff of two versions skips every chunk they share by pointer
-//! comparison. So a one-entry edit of a list of 100,000 entries touches about 1,600 chunk
-//! pointers and 128 entries instead of 100,000 entries.
+//! A node with few children holds them in one vector. Past [`FLAT_MAX`] children (a long list)
+//! they are held in a tree of shared pieces: leaves of at most [`LEAF_MAX`] entries under
+//! inner nodes of at most [`NODE_MAX`] pieces, each piece an [`Arc`] with its entry count.
+//! Cloning the node then copies one pointer; changing one entry copies the pieces on its path
+//! (a few dozen pointers); and a diff of two versions skips every piece they share by pointer
+//! comparison. So a one-entry edit of a list of 100,000 entries costs about what it costs in a
+//! list of a hundred.
 //!
 //! The order is the same as a plain vector's: only the storage differs. [`Children`] offers the
 //! vector operations the data tree needs (indexing, iteration, insert, remove, retain) and
-//! dereferences to a slice for compatibility: that slice is built on first use for chunked
-//! children (a copy of every entry pointer, kept until the next change), so the tree's own
-//! code walks chunks and never asks for it.
+//! dereferences to a slice for compatibility: that slice is built on first use for a long
+//! sequence (a copy of every entry pointer, kept until the next change), so the tree's own
+//! code walks the pieces and never asks for it.
 
 use std::fmt;
 use std::ops::{Deref, DerefMut, Index, IndexMut};
@@ -21,14 +22,318 @@ use super::DataNode;
 
 /// Children up to this many are held in one vector.
 pub const FLAT_MAX: usize = 128;
-/// The largest chunk; a chunk that would grow past it is split in two.
-pub const CHUNK_MAX: usize = 128;
-/// The size of the chunks a long sequence is cut into.
-const CHUNK: usize = 64;
-/// A chunk shrunk below this merges with a neighbour when they fit in one.
-const CHUNK_MIN: usize = 16;
+/// The most entries in one leaf piece; a leaf that would hold more is split in two.
+pub const LEAF_MAX: usize = 32;
+/// The most pieces under one inner piece.
+pub const NODE_MAX: usize = 32;
+/// Leaf and inner sizes when a long sequence is built at once.
+const LEAF_FILL: usize = 24;
+const NODE_FILL: usize = 16;
+/// A leaf shrunk below this merges with a neighbour when they fit in one.
+const LEAF_MIN: usize = 6;
 
-type Chunk = Arc<Vec<Arc<DataNode>>>;
+/// One piece of a long sequence.
+#[derive(Clone)]
+enum Piece {
+    Leaf(Vec<Arc<DataNode>>),
+    Inner(Vec<Sub>),
+}
+
+/// A piece under an inner piece, with the number of entries it holds.
+#[derive(Clone)]
+struct Sub {
+    len: usize,
+    piece: Arc<Piece>,
+}
+
+/// Identity of a shared piece (its address) and the number of entries it holds.
+pub type PieceId = (*const (), usize);
+
+impl Piece {
+    fn len(&self) -> usize {
+        match self {
+            Piece::Leaf(v) => v.len(),
+            Piece::Inner(subs) => subs.iter().map(|s| s.len).sum(),
+        }
+    }
+
+    /// The piece holding entry `i` of `subs`, and `i`'s offset in it. An index one past the
+    /// end falls in the last piece.
+    fn find(subs: &[Sub], mut i: usize) -> (usize, usize) {
+        let last = subs.len() - 1;
+        for (k, s) in subs.iter().enumerate() {
+            if i < s.len || k == last {
+                return (k, i);
+            }
+            i -= s.len;
+        }
+        (last, i)
+    }
+
+    fn get(&self, i: usize) -> Option<&Arc<DataNode>> {
+        match self {
+            Piece::Leaf(v) => v.get(i),
+            Piece::Inner(subs) => {
+                let (k, o) = Piece::find(subs, i);
+                subs[k].piece.get(o)
+            }
+        }
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut Arc<DataNode>> {
+        match self {
+            Piece::Leaf(v) => v.get_mut(i),
+            Piece::Inner(subs) => {
+                let (k, o) = Piece::find(subs, i);
+                Arc::make_mut(&mut subs[k].piece).get_mut(o)
+            }
+        }
+    }
+
+    fn last(&self) -> Option<&Arc<DataNode>> {
+        match self {
+            Piece::Leaf(v) => v.last(),
+            Piece::Inner(subs) => subs.last().and_then(|s| s.piece.last()),
+        }
+    }
+
+    /// Insert at `i`; a piece that grows too big is split, and its right half returned.
+    fn insert(&mut self, i: usize, n: Arc<DataNode>) -> Option<Piece> {
+        match self {
+            Piece::Leaf(v) => {
+                v.insert(i, n);
+                (v.len() > LEAF_MAX).then(|| Piece::Leaf(v.split_off(v.len() / 2)))
+            }
+            Piece::Inner(subs) => {
+                let (k, o) = Piece::find(subs, i);
+                let sub = &mut subs[k];
+                sub.len += 1;
+                let right = Arc::make_mut(&mut sub.piece).insert(o, n)?;
+                let rlen = right.len();
+                sub.len -= rlen;
+                subs.insert(
+                    k + 1,
+                    Sub {
+                        len: rlen,
+                        piece: Arc::new(right),
+                    },
+                );
+                (subs.len() > NODE_MAX).then(|| Piece::Inner(subs.split_off(subs.len() / 2)))
+            }
+        }
+    }
+
+    /// Remove entry `i` (`i < len`); empty pieces go, small leaves merge with a neighbour.
+    fn remove(&mut self, i: usize) -> Arc<DataNode> {
+        match self {
+            Piece::Leaf(v) => v.remove(i),
+            Piece::Inner(subs) => {
+                let (k, o) = Piece::find(subs, i);
+                subs[k].len -= 1;
+                let n = Arc::make_mut(&mut subs[k].piece).remove(o);
+                if subs[k].len == 0 {
+                    subs.remove(k);
+                } else if subs[k].len < LEAF_MIN {
+                    Piece::merge_leaf(subs, k);
+                }
+                n
+            }
+        }
+    }
+
+    /// Merge the small leaf `subs[k]` into a neighbouring leaf if both fit in one.
+    fn merge_leaf(subs: &mut Vec<Sub>, k: usize) {
+        let with = if k + 1 < subs.len() {
+            k + 1
+        } else if k > 0 {
+            k - 1
+        } else {
+            return;
+        };
+        let (a, b) = if with < k { (with, k) } else { (k, with) };
+        let fits = subs[a].len + subs[b].len <= LEAF_MAX;
+        let leaves =
+            matches!(*subs[a].piece, Piece::Leaf(_)) && matches!(*subs[b].piece, Piece::Leaf(_));
+        if !fits || !leaves {
+            return;
+        }
+        let right = subs.remove(b);
+        let tail = match Arc::unwrap_or_clone(right.piece) {
+            Piece::Leaf(v) => v,
+            Piece::Inner(_) => return,
+        };
+        if let Piece::Leaf(v) = Arc::make_mut(&mut subs[a].piece) {
+            v.extend(tail);
+        }
+        subs[a].len += right.len;
+    }
+
+    /// As [`slice::partition_point`].
+    fn point(&self, pred: &mut dyn FnMut(&Arc<DataNode>) -> bool) -> usize {
+        match self {
+            Piece::Leaf(v) => v.partition_point(pred),
+            Piece::Inner(subs) => {
+                let k = subs.partition_point(|s| s.piece.last().is_some_and(&mut *pred));
+                let base: usize = subs[..k].iter().map(|s| s.len).sum();
+                match subs.get(k) {
+                    Some(s) => base + s.piece.point(pred),
+                    None => base,
+                }
+            }
+        }
+    }
+
+    /// The pieces that start at entry `i`, largest first.
+    fn starts(&self, i: usize, out: &mut Vec<PieceId>) {
+        if let Piece::Inner(subs) = self {
+            let (k, o) = Piece::find(subs, i);
+            if o == 0 {
+                out.push((Arc::as_ptr(&subs[k].piece) as *const (), subs[k].len));
+            }
+            subs[k].piece.starts(o, out);
+        }
+    }
+
+    /// The number of leading entries two pieces share, following shared pieces.
+    fn shared_head(a: &Arc<Piece>, b: &Arc<Piece>) -> usize {
+        if Arc::ptr_eq(a, b) {
+            return a.len();
+        }
+        match (&**a, &**b) {
+            (Piece::Inner(x), Piece::Inner(y)) => {
+                let mut n = 0;
+                for (p, q) in x.iter().zip(y) {
+                    if Arc::ptr_eq(&p.piece, &q.piece) {
+                        n += p.len;
+                    } else {
+                        return n + Piece::shared_head(&p.piece, &q.piece);
+                    }
+                }
+                n
+            }
+            (Piece::Leaf(x), Piece::Leaf(y)) => x
+                .iter()
+                .zip(y)
+                .take_while(|(p, q)| Arc::ptr_eq(p, q))
+                .count(),
+            _ => 0,
+        }
+    }
+
+    /// The number of trailing entries two pieces share.
+    fn shared_tail(a: &Arc<Piece>, b: &Arc<Piece>) -> usize {
+        if Arc::ptr_eq(a, b) {
+            return a.len();
+        }
+        match (&**a, &**b) {
+            (Piece::Inner(x), Piece::Inner(y)) => {
+                let mut n = 0;
+                for (p, q) in x.iter().rev().zip(y.iter().rev()) {
+                    if Arc::ptr_eq(&p.piece, &q.piece) {
+                        n += p.len;
+                    } else {
+                        return n + Piece::shared_tail(&p.piece, &q.piece);
+                    }
+                }
+                n
+            }
+            (Piece::Leaf(x), Piece::Leaf(y)) => x
+                .iter()
+                .rev()
+                .zip(y.iter().rev())
+                .take_while(|(p, q)| Arc::ptr_eq(p, q))
+                .count(),
+            _ => 0,
+        }
+    }
+
+    fn leaves<'a>(&'a self, out: &mut Vec<&'a [Arc<DataNode>]>) {
+        match self {
+            Piece::Leaf(v) => out.push(v),
+            Piece::Inner(subs) => subs.iter().for_each(|s| s.piece.leaves(out)),
+        }
+    }
+
+    fn leaves_mut<'a>(&'a mut self, out: &mut Vec<&'a mut [Arc<DataNode>]>) {
+        match self {
+            Piece::Leaf(v) => out.push(v),
+            Piece::Inner(subs) => subs
+                .iter_mut()
+                .for_each(|s| Arc::make_mut(&mut s.piece).leaves_mut(out)),
+        }
+    }
+
+    fn into_vec(self, out: &mut Vec<Arc<DataNode>>) {
+        match self {
+            Piece::Leaf(v) => out.extend(v),
+            Piece::Inner(subs) => {
+                for s in subs {
+                    Arc::unwrap_or_clone(s.piece).into_vec(out);
+                }
+            }
+        }
+    }
+
+    /// Visit the entries of `lo..hi` (relative to this piece) in pieces only this sequence
+    /// holds, `base` being this piece's first index.
+    fn owned(
+        piece: &mut Arc<Piece>,
+        lo: usize,
+        hi: usize,
+        f: &mut dyn FnMut(usize, &mut Arc<DataNode>),
+        base: usize,
+    ) {
+        let Some(p) = Arc::get_mut(piece) else { return };
+        match p {
+            Piece::Leaf(v) => {
+                let hi = hi.min(v.len());
+                for (o, n) in v[lo.min(hi)..hi].iter_mut().enumerate() {
+                    f(base + lo + o, n);
+                }
+            }
+            Piece::Inner(subs) => {
+                let mut start = 0;
+                for s in subs.iter_mut() {
+                    let end = start + s.len;
+                    if end > lo && start < hi {
+                        let (a, b) = (lo.saturating_sub(start), (hi - start).min(s.len));
+                        Piece::owned(&mut s.piece, a, b, f, base + start);
+                    }
+                    start = end;
+                    if start >= hi {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A tree of leaves of [`LEAF_FILL`] entries.
+    fn build(v: Vec<Arc<DataNode>>) -> Piece {
+        let mut level: Vec<Sub> = Vec::with_capacity(v.len() / LEAF_FILL + 1);
+        let mut it = v.into_iter().peekable();
+        while it.peek().is_some() {
+            let leaf: Vec<Arc<DataNode>> = it.by_ref().take(LEAF_FILL).collect();
+            level.push(Sub {
+                len: leaf.len(),
+                piece: Arc::new(Piece::Leaf(leaf)),
+            });
+        }
+        while level.len() > NODE_MAX {
+            let mut up = Vec::with_capacity(level.len() / NODE_FILL + 1);
+            let mut it = level.into_iter().peekable();
+            while it.peek().is_some() {
+                let subs: Vec<Sub> = it.by_ref().take(NODE_FILL).collect();
+                up.push(Sub {
+                    len: subs.iter().map(|s| s.len).sum(),
+                    piece: Arc::new(Piece::Inner(subs)),
+                });
+            }
+            level = up;
+        }
+        Piece::Inner(level)
+    }
+}
 
 /// The children of a data node, in document order (see the module documentation).
 #[derive(Default)]
@@ -36,7 +341,7 @@ pub struct Children(Repr);
 
 enum Repr {
     Flat(Vec<Arc<DataNode>>),
-    Chunked(Box<Chunked>),
+    Tree(Box<Tree>),
 }
 
 impl Default for Repr {
@@ -45,64 +350,37 @@ impl Default for Repr {
     }
 }
 
-struct Chunked {
-    chunks: Vec<Chunk>,
-    /// `ends[k]`: the number of entries in chunks `0..=k`.
-    ends: Vec<usize>,
+struct Tree {
+    root: Arc<Piece>,
+    len: usize,
     /// The entries as one slice, built on first use (see [`Children::deref`]).
     flat: OnceLock<Box<[Arc<DataNode>]>>,
 }
 
-impl Chunked {
-    fn from_vec(v: Vec<Arc<DataNode>>) -> Chunked {
-        let mut chunks = Vec::with_capacity(v.len() / CHUNK + 1);
-        let mut ends = Vec::with_capacity(v.len() / CHUNK + 1);
-        let mut end = 0;
-        let mut it = v.into_iter().peekable();
-        while it.peek().is_some() {
-            let c: Vec<Arc<DataNode>> = it.by_ref().take(CHUNK).collect();
-            end += c.len();
-            chunks.push(Arc::new(c));
-            ends.push(end);
-        }
-        Chunked {
-            chunks,
-            ends,
+impl Tree {
+    fn from_vec(v: Vec<Arc<DataNode>>) -> Tree {
+        Tree {
+            len: v.len(),
+            root: Arc::new(Piece::build(v)),
             flat: OnceLock::new(),
         }
     }
 
-    fn len(&self) -> usize {
-        self.ends.last().copied().unwrap_or(0)
-    }
-
-    fn start(&self, k: usize) -> usize {
-        if k == 0 {
-            0
-        } else {
-            self.ends[k - 1]
-        }
-    }
-
-    /// The chunk holding entry `i` (`i < len`), and `i`'s offset in it.
-    fn locate(&self, i: usize) -> (usize, usize) {
-        let k = self.ends.partition_point(|&e| e <= i);
-        (k, i - self.start(k))
-    }
-
-    fn renumber(&mut self, from: usize) {
-        let mut end = self.start(from);
-        for k in from..self.chunks.len() {
-            end += self.chunks[k].len();
-            self.ends[k] = end;
-        }
+    /// The root, to change: the cached slice goes.
+    fn root_mut(&mut self) -> &mut Piece {
+        self.flat = OnceLock::new();
+        Arc::make_mut(&mut self.root)
     }
 
     fn into_vec(self) -> Vec<Arc<DataNode>> {
-        let mut out = Vec::with_capacity(self.len());
-        for c in self.chunks {
-            out.extend(Arc::unwrap_or_clone(c));
-        }
+        let mut out = Vec::with_capacity(self.len);
+        Arc::unwrap_or_clone(self.root).into_vec(&mut out);
+        out
+    }
+
+    fn leaves(&self) -> Vec<&[Arc<DataNode>]> {
+        let mut out = Vec::with_capacity(self.len / LEAF_FILL + 1);
+        self.root.leaves(&mut out);
         out
     }
 }
@@ -119,7 +397,7 @@ impl Children {
     pub fn len(&self) -> usize {
         match &self.0 {
             Repr::Flat(v) => v.len(),
-            Repr::Chunked(c) => c.len(),
+            Repr::Tree(t) => t.len,
         }
     }
 
@@ -130,28 +408,17 @@ impl Children {
     pub fn get(&self, i: usize) -> Option<&Arc<DataNode>> {
         match &self.0 {
             Repr::Flat(v) => v.get(i),
-            Repr::Chunked(c) => {
-                if i >= c.len() {
-                    return None;
-                }
-                let (k, o) = c.locate(i);
-                c.chunks[k].get(o)
-            }
+            Repr::Tree(t) if i < t.len => t.root.get(i),
+            Repr::Tree(_) => None,
         }
     }
 
-    /// Entry `i`, to change in place: only its chunk is copied if shared.
+    /// Entry `i`, to change in place: only the pieces on its path are copied if shared.
     pub fn get_mut(&mut self, i: usize) -> Option<&mut Arc<DataNode>> {
         match &mut self.0 {
             Repr::Flat(v) => v.get_mut(i),
-            Repr::Chunked(c) => {
-                if i >= c.len() {
-                    return None;
-                }
-                c.flat = OnceLock::new();
-                let (k, o) = c.locate(i);
-                Arc::make_mut(&mut c.chunks[k]).get_mut(o)
-            }
+            Repr::Tree(t) if i < t.len => t.root_mut().get_mut(i),
+            Repr::Tree(_) => None,
         }
     }
 
@@ -162,100 +429,82 @@ impl Children {
     pub fn last(&self) -> Option<&Arc<DataNode>> {
         match &self.0 {
             Repr::Flat(v) => v.last(),
-            Repr::Chunked(c) => c.chunks.last().and_then(|c| c.last()),
+            Repr::Tree(t) => t.root.last(),
         }
     }
 
     pub fn iter(&self) -> Iter<'_> {
-        let (cur, rest): (&[Arc<DataNode>], &[Chunk]) = match &self.0 {
-            Repr::Flat(v) => (v, &[]),
-            Repr::Chunked(c) => (&[], &c.chunks),
-        };
-        Iter {
-            front: cur.iter(),
-            back: [].iter(),
-            rest: rest.iter(),
-            len: self.len(),
-        }
+        self.range(0..self.len())
     }
 
     /// The entries `r.start..r.end`, found in O(log n).
     pub fn range(&self, r: std::ops::Range<usize>) -> Iter<'_> {
         let end = r.end.min(self.len());
         let start = r.start.min(end);
+        let mut it = Iter {
+            front: [].iter(),
+            back: [].iter(),
+            front_stack: Vec::new(),
+            back_stack: Vec::new(),
+            len: end - start,
+        };
         match &self.0 {
-            Repr::Flat(v) => Iter {
-                front: v[start..end].iter(),
-                back: [].iter(),
-                rest: [].iter(),
-                len: end - start,
-            },
-            Repr::Chunked(c) => {
-                if start == end {
-                    return Iter {
-                        front: [].iter(),
-                        back: [].iter(),
-                        rest: [].iter(),
-                        len: 0,
-                    };
-                }
-                let (k0, o0) = c.locate(start);
-                let (k1, o1) = c.locate(end - 1);
-                if k0 == k1 {
-                    return Iter {
-                        front: c.chunks[k0][o0..=o1].iter(),
-                        back: [].iter(),
-                        rest: [].iter(),
-                        len: end - start,
-                    };
-                }
-                Iter {
-                    front: c.chunks[k0][o0..].iter(),
-                    back: c.chunks[k1][..=o1].iter(),
-                    rest: c.chunks[k0 + 1..k1].iter(),
-                    len: end - start,
+            Repr::Flat(v) => it.front = v[start..end].iter(),
+            Repr::Tree(t) => {
+                if start < end {
+                    it.seek_front(&t.root, start);
+                    it.seek_back(&t.root, end - 1);
                 }
             }
         }
+        it
     }
 
-    /// Every entry, mutably: shared chunks are copied (this costs the whole sequence).
+    /// Every entry, mutably: shared pieces are copied (this costs the whole sequence).
     pub fn iter_mut(&mut self) -> IterMut<'_> {
-        let parts: Vec<&mut [Arc<DataNode>]> = match &mut self.0 {
-            Repr::Flat(v) => vec![v.as_mut_slice()],
-            Repr::Chunked(c) => {
-                c.flat = OnceLock::new();
-                c.chunks
-                    .iter_mut()
-                    .map(|ch| Arc::make_mut(ch).as_mut_slice())
-                    .collect()
-            }
-        };
+        let mut parts: Vec<&mut [Arc<DataNode>]> = Vec::new();
+        match &mut self.0 {
+            Repr::Flat(v) => parts.push(v.as_mut_slice()),
+            Repr::Tree(t) => t.root_mut().leaves_mut(&mut parts),
+        }
         parts.into_iter().flatten()
     }
 
-    /// The entries as consecutive slices (one per chunk), in order.
-    pub fn slices(&self) -> impl DoubleEndedIterator<Item = &[Arc<DataNode>]> + '_ {
-        let (flat, chunks): (Option<&[Arc<DataNode>]>, &[Chunk]) = match &self.0 {
-            Repr::Flat(v) => (Some(v.as_slice()), &[]),
-            Repr::Chunked(c) => (None, &c.chunks),
-        };
-        flat.into_iter()
-            .filter(|s| !s.is_empty())
-            .chain(chunks.iter().map(|c| c.as_slice()))
+    /// The entries as consecutive slices (one per leaf piece), in order.
+    pub fn slices(&self) -> std::vec::IntoIter<&[Arc<DataNode>]> {
+        match &self.0 {
+            Repr::Flat(v) if v.is_empty() => Vec::new().into_iter(),
+            Repr::Flat(v) => vec![v.as_slice()].into_iter(),
+            Repr::Tree(t) => t.leaves().into_iter(),
+        }
     }
 
-    /// If entry `i` starts a chunk: that chunk's identity and length. Two sequences that hold
-    /// the same chunk hold the same entries there, so a diff can skip it whole.
-    pub fn chunk_at(&self, i: usize) -> Option<(*const Vec<Arc<DataNode>>, usize)> {
-        let Repr::Chunked(c) = &self.0 else {
-            return None;
-        };
-        if i >= c.len() {
-            return None;
+    /// The shared pieces that start at entry `i`, largest first. Two sequences that hold the
+    /// same piece hold the same entries there, so a diff can skip it whole.
+    pub fn pieces_at(&self, i: usize, out: &mut Vec<PieceId>) {
+        out.clear();
+        if let Repr::Tree(t) = &self.0 {
+            if i < t.len {
+                if i == 0 {
+                    out.push((Arc::as_ptr(&t.root) as *const (), t.len));
+                }
+                t.root.starts(i, out);
+            }
         }
-        let (k, o) = c.locate(i);
-        (o == 0).then(|| (Arc::as_ptr(&c.chunks[k]), c.chunks[k].len()))
+    }
+
+    /// How many entries at the start and at the end the two sequences share (the same
+    /// [`Arc`]s), found through the pieces they share: O(log n) for two versions of a long
+    /// list one edit apart. The counts do not overlap. Short sequences report (0, 0): their
+    /// entries are compared one by one anyway.
+    pub fn shared_ends(&self, other: &Children) -> (usize, usize) {
+        let (Repr::Tree(a), Repr::Tree(b)) = (&self.0, &other.0) else {
+            return (0, 0);
+        };
+        let most = a.len.min(b.len);
+        let head = Piece::shared_head(&a.root, &b.root).min(most);
+        let tail = Piece::shared_tail(&a.root, &b.root).min(most - head);
+        (head, tail)
     }
 
     /// The first index for which `pred` is false, `pred` being true then false along the
@@ -263,16 +512,7 @@ impl Children {
     pub fn partition_point(&self, mut pred: impl FnMut(&Arc<DataNode>) -> bool) -> usize {
         match &self.0 {
             Repr::Flat(v) => v.partition_point(pred),
-            Repr::Chunked(c) => {
-                // The first chunk whose last entry fails: the point is inside it.
-                let k = c
-                    .chunks
-                    .partition_point(|ch| ch.last().is_some_and(&mut pred));
-                if k == c.chunks.len() {
-                    return c.len();
-                }
-                c.start(k) + c.chunks[k].partition_point(pred)
-            }
+            Repr::Tree(t) => t.root.point(&mut pred),
         }
     }
 
@@ -288,27 +528,27 @@ impl Children {
                 v.insert(i, n);
                 if v.len() > FLAT_MAX {
                     let v = std::mem::take(v);
-                    self.0 = Repr::Chunked(Box::new(Chunked::from_vec(v)));
+                    self.0 = Repr::Tree(Box::new(Tree::from_vec(v)));
                 }
             }
-            Repr::Chunked(c) => {
-                assert!(i <= c.len(), "insertion index {i} past the end");
-                c.flat = OnceLock::new();
-                // At a boundary, append to the chunk before rather than open the next.
-                let (k, o) = if i == 0 {
-                    (0, 0)
-                } else {
-                    let (k, o) = c.locate(i - 1);
-                    (k, o + 1)
-                };
-                let chunk = Arc::make_mut(&mut c.chunks[k]);
-                chunk.insert(o, n);
-                if chunk.len() > CHUNK_MAX {
-                    let tail = chunk.split_off(chunk.len() / 2);
-                    c.chunks.insert(k + 1, Arc::new(tail));
-                    c.ends.insert(k + 1, 0);
+            Repr::Tree(t) => {
+                assert!(i <= t.len, "insertion index {i} past the end");
+                let len = t.len;
+                if let Some(right) = t.root_mut().insert(i, n) {
+                    let rlen = right.len();
+                    let left = std::mem::replace(&mut t.root, Arc::new(Piece::Leaf(Vec::new())));
+                    t.root = Arc::new(Piece::Inner(vec![
+                        Sub {
+                            len: len + 1 - rlen,
+                            piece: left,
+                        },
+                        Sub {
+                            len: rlen,
+                            piece: Arc::new(right),
+                        },
+                    ]));
                 }
-                c.renumber(k);
+                t.len += 1;
             }
         }
     }
@@ -317,44 +557,21 @@ impl Children {
     pub fn remove(&mut self, i: usize) -> Arc<DataNode> {
         match &mut self.0 {
             Repr::Flat(v) => v.remove(i),
-            Repr::Chunked(c) => {
-                assert!(i < c.len(), "removal index {i} past the end");
-                c.flat = OnceLock::new();
-                let (k, o) = c.locate(i);
-                let chunk = Arc::make_mut(&mut c.chunks[k]);
-                let n = chunk.remove(o);
-                let small = chunk.len();
-                let mut from = k;
-                if small == 0 {
-                    c.chunks.remove(k);
-                    c.ends.remove(k);
-                } else if small < CHUNK_MIN {
-                    // Merge with the smaller neighbour when both fit in one chunk.
-                    let left = (k > 0).then(|| c.chunks[k - 1].len());
-                    let right = c.chunks.get(k + 1).map(|ch| ch.len());
-                    let with = match (left, right) {
-                        (Some(l), Some(r)) if r < l => Some(k + 1),
-                        (Some(_), _) => Some(k - 1),
-                        (None, Some(_)) => Some(k + 1),
-                        (None, None) => None,
-                    };
-                    if let Some(w) = with {
-                        let (a, b) = if w < k { (w, k) } else { (k, w) };
-                        if c.chunks[a].len() + c.chunks[b].len() <= CHUNK_MAX {
-                            let tail = Arc::unwrap_or_clone(c.chunks.remove(b));
-                            c.ends.remove(b);
-                            Arc::make_mut(&mut c.chunks[a]).extend(tail);
-                            from = a;
-                        }
+            Repr::Tree(t) => {
+                assert!(i < t.len, "removal index {i} past the end");
+                let n = t.root_mut().remove(i);
+                t.len -= 1;
+                // A root with one piece gives way to that piece.
+                while let Piece::Inner(subs) = &*t.root {
+                    if subs.len() != 1 {
+                        break;
                     }
+                    t.root = Arc::clone(&subs[0].piece);
                 }
-                if from < c.chunks.len() {
-                    c.renumber(from);
-                }
-                if c.len() <= FLAT_MAX / 4 {
-                    let c = std::mem::replace(&mut self.0, Repr::default());
-                    if let Repr::Chunked(c) = c {
-                        self.0 = Repr::Flat(c.into_vec());
+                if t.len <= FLAT_MAX / 4 {
+                    let c = std::mem::take(&mut self.0);
+                    if let Repr::Tree(t) = c {
+                        self.0 = Repr::Flat(t.into_vec());
                     }
                 }
                 n
@@ -367,12 +584,12 @@ impl Children {
         self.retain_mut(|n| keep(n));
     }
 
-    /// Keep the entries for which `keep` is true; `keep` may change them. Every chunk is
+    /// Keep the entries for which `keep` is true; `keep` may change them. Every piece is
     /// visited (and copied if shared); see [`Children::retain_owned`] for a cheaper walk.
     pub fn retain_mut(&mut self, keep: impl FnMut(&mut Arc<DataNode>) -> bool) {
         match &mut self.0 {
             Repr::Flat(v) => v.retain_mut(keep),
-            Repr::Chunked(_) => {
+            Repr::Tree(_) => {
                 let mut v = std::mem::take(self).into_vec();
                 v.retain_mut(keep);
                 *self = Children::from(v);
@@ -380,32 +597,34 @@ impl Children {
         }
     }
 
-    /// As [`Children::retain_mut`], but chunks shared with another sequence are kept as they
+    /// As [`Children::retain_mut`], but pieces shared with another sequence are kept as they
     /// are without being visited: for walks that only concern what an edit copied.
     pub fn retain_owned(&mut self, mut keep: impl FnMut(&mut Arc<DataNode>) -> bool) {
         match &mut self.0 {
             Repr::Flat(v) => v.retain_mut(keep),
-            Repr::Chunked(c) => {
-                let mut changed = false;
-                for ch in c.chunks.iter_mut() {
-                    if let Some(ch) = Arc::get_mut(ch) {
-                        let before = ch.len();
-                        ch.retain_mut(&mut keep);
-                        changed |= ch.len() != before;
-                    }
-                }
-                if changed {
-                    c.flat = OnceLock::new();
-                    let v = std::mem::take(self).into_vec();
-                    *self = Children::from(v);
-                } else {
-                    c.flat = OnceLock::new();
+            Repr::Tree(t) => {
+                let mut gone = Vec::new();
+                t.flat = OnceLock::new();
+                let len = t.len;
+                Piece::owned(
+                    &mut t.root,
+                    0,
+                    len,
+                    &mut |i, n| {
+                        if !keep(n) {
+                            gone.push(i);
+                        }
+                    },
+                    0,
+                );
+                for i in gone.into_iter().rev() {
+                    self.remove(i);
                 }
             }
         }
     }
 
-    /// Visit, mutably, the entries of `range` that lie in chunks no other sequence shares (all
+    /// Visit, mutably, the entries of `range` that lie in pieces no other sequence shares (all
     /// of them in a short sequence): what an edit copied.
     pub fn for_each_owned(
         &mut self,
@@ -416,21 +635,9 @@ impl Children {
         let start = range.start.min(end);
         match &mut self.0 {
             Repr::Flat(v) => v[start..end].iter_mut().for_each(f),
-            Repr::Chunked(c) => {
-                if start == end {
-                    return;
-                }
-                c.flat = OnceLock::new();
-                let (k0, _) = c.locate(start);
-                let (k1, _) = c.locate(end - 1);
-                for k in k0..=k1 {
-                    let from = c.start(k);
-                    if let Some(ch) = Arc::get_mut(&mut c.chunks[k]) {
-                        let lo = start.saturating_sub(from);
-                        let hi = (end - from).min(ch.len());
-                        ch[lo..hi].iter_mut().for_each(&mut f);
-                    }
-                }
+            Repr::Tree(t) => {
+                t.flat = OnceLock::new();
+                Piece::owned(&mut t.root, start, end, &mut |_, n| f(n), 0);
             }
         }
     }
@@ -458,13 +665,13 @@ impl Children {
     pub fn into_vec(self) -> Vec<Arc<DataNode>> {
         match self.0 {
             Repr::Flat(v) => v,
-            Repr::Chunked(c) => c.into_vec(),
+            Repr::Tree(t) => t.into_vec(),
         }
     }
 
-    /// Is this sequence held in chunks (a long one)?
+    /// Is this sequence held in pieces (a long one)?
     pub fn is_chunked(&self) -> bool {
-        matches!(self.0, Repr::Chunked(_))
+        matches!(self.0, Repr::Tree(_))
     }
 }
 
@@ -472,9 +679,9 @@ impl Clone for Children {
     fn clone(&self) -> Self {
         match &self.0 {
             Repr::Flat(v) => Children(Repr::Flat(v.clone())),
-            Repr::Chunked(c) => Children(Repr::Chunked(Box::new(Chunked {
-                chunks: c.chunks.clone(),
-                ends: c.ends.clone(),
+            Repr::Tree(t) => Children(Repr::Tree(Box::new(Tree {
+                root: Arc::clone(&t.root),
+                len: t.len,
                 flat: OnceLock::new(),
             }))),
         }
@@ -493,12 +700,14 @@ impl PartialEq for Children {
             return false;
         }
         let (mut i, n) = (0, self.len());
+        let (mut mine, mut theirs) = (Vec::new(), Vec::new());
         while i < n {
-            if let (Some(a), Some(b)) = (self.chunk_at(i), other.chunk_at(i)) {
-                if a == b {
-                    i += a.1;
-                    continue;
-                }
+            // Pieces both hold are equal throughout.
+            self.pieces_at(i, &mut mine);
+            other.pieces_at(i, &mut theirs);
+            if let Some(p) = mine.iter().find(|p| theirs.contains(p)) {
+                i += p.1;
+                continue;
             }
             let (a, b) = (&self[i], &other[i]);
             if !Arc::ptr_eq(a, b) && a != b {
@@ -526,9 +735,9 @@ impl Deref for Children {
     fn deref(&self) -> &[Arc<DataNode>] {
         match &self.0 {
             Repr::Flat(v) => v,
-            Repr::Chunked(c) => c
+            Repr::Tree(t) => t
                 .flat
-                .get_or_init(|| c.chunks.iter().flat_map(|ch| ch.iter().cloned()).collect()),
+                .get_or_init(|| t.leaves().into_iter().flatten().cloned().collect()),
         }
     }
 }
@@ -538,14 +747,14 @@ impl DerefMut for Children {
     /// vector for this (it costs the whole sequence, and later copies of the node cost it
     /// too until the sequence grows again); the data tree's own code does not use it.
     fn deref_mut(&mut self) -> &mut [Arc<DataNode>] {
-        if let Repr::Chunked(_) = &self.0 {
+        if let Repr::Tree(_) = &self.0 {
             let v = std::mem::take(self).into_vec();
             self.0 = Repr::Flat(v);
         }
         match &mut self.0 {
             Repr::Flat(v) => v,
             // Made flat above.
-            Repr::Chunked(_) => &mut [],
+            Repr::Tree(_) => &mut [],
         }
     }
 }
@@ -596,7 +805,7 @@ range_index!(
 impl From<Vec<Arc<DataNode>>> for Children {
     fn from(v: Vec<Arc<DataNode>>) -> Children {
         if v.len() > FLAT_MAX {
-            Children(Repr::Chunked(Box::new(Chunked::from_vec(v))))
+            Children(Repr::Tree(Box::new(Tree::from_vec(v))))
         } else {
             Children(Repr::Flat(v))
         }
@@ -650,31 +859,103 @@ impl IntoIterator for Children {
     }
 }
 
-/// Iterator over [`Children`], chunk by chunk.
+/// Iterator over [`Children`], leaf piece by leaf piece.
 #[derive(Clone)]
 pub struct Iter<'a> {
     front: std::slice::Iter<'a, Arc<DataNode>>,
     back: std::slice::Iter<'a, Arc<DataNode>>,
-    rest: std::slice::Iter<'a, Chunk>,
+    /// Per level above `front`: the pieces still to visit to its right.
+    front_stack: Vec<std::slice::Iter<'a, Sub>>,
+    /// Per level above `back`: the pieces still to visit to its left.
+    back_stack: Vec<std::slice::Iter<'a, Sub>>,
     len: usize,
+}
+
+impl<'a> Iter<'a> {
+    fn seek_front(&mut self, mut piece: &'a Piece, mut i: usize) {
+        loop {
+            match piece {
+                Piece::Leaf(v) => {
+                    self.front = v[i.min(v.len())..].iter();
+                    return;
+                }
+                Piece::Inner(subs) => {
+                    let (k, o) = Piece::find(subs, i);
+                    self.front_stack.push(subs[k + 1..].iter());
+                    piece = &subs[k].piece;
+                    i = o;
+                }
+            }
+        }
+    }
+
+    fn seek_back(&mut self, mut piece: &'a Piece, mut i: usize) {
+        loop {
+            match piece {
+                Piece::Leaf(v) => {
+                    self.back = v[..(i + 1).min(v.len())].iter();
+                    return;
+                }
+                Piece::Inner(subs) => {
+                    let (k, o) = Piece::find(subs, i);
+                    self.back_stack.push(subs[..k].iter());
+                    piece = &subs[k].piece;
+                    i = o;
+                }
+            }
+        }
+    }
+
+    /// Move `front` to the next leaf; false at the end.
+    fn next_leaf(&mut self) -> bool {
+        while let Some(top) = self.front_stack.last_mut() {
+            match top.next() {
+                Some(sub) => {
+                    self.seek_front(&sub.piece, 0);
+                    return true;
+                }
+                None => {
+                    self.front_stack.pop();
+                }
+            }
+        }
+        false
+    }
+
+    /// Move `back` to the previous leaf; false at the start.
+    fn prev_leaf(&mut self) -> bool {
+        while let Some(top) = self.back_stack.last_mut() {
+            match top.next_back() {
+                Some(sub) => {
+                    self.seek_back(&sub.piece, sub.len.saturating_sub(1));
+                    return true;
+                }
+                None => {
+                    self.back_stack.pop();
+                }
+            }
+        }
+        false
+    }
 }
 
 impl<'a> Iterator for Iter<'a> {
     type Item = &'a Arc<DataNode>;
 
     fn next(&mut self) -> Option<&'a Arc<DataNode>> {
+        if self.len == 0 {
+            return None;
+        }
         loop {
             if let Some(n) = self.front.next() {
                 self.len -= 1;
                 return Some(n);
             }
-            match self.rest.next() {
-                Some(c) => self.front = c.iter(),
-                None => {
-                    let n = self.back.next()?;
-                    self.len -= 1;
-                    return Some(n);
-                }
+            if !self.next_leaf() {
+                // A flat sequence: everything is in `front`, or what is left is in `back`.
+                let n = self.back.next()?;
+                self.len -= 1;
+                return Some(n);
             }
         }
     }
@@ -686,18 +967,18 @@ impl<'a> Iterator for Iter<'a> {
 
 impl DoubleEndedIterator for Iter<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
+        if self.len == 0 {
+            return None;
+        }
         loop {
             if let Some(n) = self.back.next_back() {
                 self.len -= 1;
                 return Some(n);
             }
-            match self.rest.next_back() {
-                Some(c) => self.back = c.iter(),
-                None => {
-                    let n = self.front.next_back()?;
-                    self.len -= 1;
-                    return Some(n);
-                }
+            if !self.prev_leaf() {
+                let n = self.front.next_back()?;
+                self.len -= 1;
+                return Some(n);
             }
         }
     }
@@ -761,15 +1042,26 @@ mod tests {
             }
         }
         assert_eq!(joined, model(m));
-        if let Repr::Chunked(ch) = &c.0 {
-            assert!(ch
-                .chunks
-                .iter()
-                .all(|x| !x.is_empty() && x.len() <= CHUNK_MAX));
-            let mut end = 0;
-            for (k, x) in ch.chunks.iter().enumerate() {
-                end += x.len();
-                assert_eq!(ch.ends[k], end);
+        if let Repr::Tree(t) = &c.0 {
+            assert_eq!(t.root.len(), t.len);
+            shape(&t.root);
+        }
+    }
+
+    /// Pieces are non-empty, within their bounds, and their counts are right.
+    fn shape(p: &Piece) {
+        match p {
+            Piece::Leaf(v) => assert!(!v.is_empty() && v.len() <= LEAF_MAX, "leaf of {}", v.len()),
+            Piece::Inner(subs) => {
+                assert!(
+                    !subs.is_empty() && subs.len() <= NODE_MAX,
+                    "inner of {}",
+                    subs.len()
+                );
+                for sub in subs {
+                    assert_eq!(sub.len, sub.piece.len());
+                    shape(&sub.piece);
+                }
             }
         }
     }
@@ -845,6 +1137,14 @@ mod tests {
                         }
                         check(&before, &snapshot);
                         prop_assert_eq!(before == c, m == snapshot);
+                        let (head, tail) = before.shared_ends(&c);
+                        prop_assert!(head + tail <= before.len().min(c.len()));
+                        for k in 0..head {
+                            prop_assert!(Arc::ptr_eq(&before[k], &c[k]));
+                        }
+                        for k in 1..=tail {
+                            prop_assert!(Arc::ptr_eq(&before[before.len() - k], &c[c.len() - k]));
+                        }
                     }
                 }
                 check(&c, &m);
@@ -859,18 +1159,34 @@ mod tests {
     }
 
     #[test]
-    fn long_sequences_are_chunked_and_share_chunks() {
-        let c: Children = (0..1000).map(leaf).collect();
+    fn an_edit_copies_only_the_pieces_on_its_path() {
+        let c: Children = (0..100_000).map(leaf).collect();
         assert!(c.is_chunked());
         let mut d = c.clone();
-        d[500] = leaf(7);
-        let shared = (0..1000)
-            .filter(|&i| c.chunk_at(i).is_some() && c.chunk_at(i) == d.chunk_at(i))
+        d[50_000] = leaf(7);
+        // Count the leaves the two share: all but the edited one.
+        let (Repr::Tree(a), Repr::Tree(b)) = (&c.0, &d.0) else {
+            panic!("not a tree")
+        };
+        let (la, lb) = (a.leaves(), b.leaves());
+        assert_eq!(la.len(), lb.len());
+        let shared = la
+            .iter()
+            .zip(&lb)
+            .filter(|(x, y)| std::ptr::eq(x.as_ptr(), y.as_ptr()))
             .count();
-        let chunks = (0..1000).filter(|&i| c.chunk_at(i).is_some()).count();
-        assert_eq!(shared, chunks - 1, "only the edited chunk is copied");
+        assert_eq!(shared, la.len() - 1, "only the edited leaf is copied");
+        // The largest shared piece at the start covers more than one leaf.
+        let (mut pa, mut pb) = (Vec::new(), Vec::new());
+        c.pieces_at(0, &mut pa);
+        d.pieces_at(0, &mut pb);
+        assert!(pa.iter().any(|p| pb.contains(p) && p.1 > LEAF_MAX));
         assert_ne!(c, d);
-        d[500] = c[500].clone();
+        assert_eq!(c.shared_ends(&d), (50_000, 49_999));
+        let mut e = d.clone();
+        e.insert(70_000, leaf(8));
+        assert_eq!(d.shared_ends(&e), (70_000, 30_000));
+        d[50_000] = c[50_000].clone();
         assert_eq!(c, d);
     }
 

@@ -222,9 +222,17 @@ pub(crate) trait Seq {
     }
     /// As [`slice::partition_point`].
     fn point(&self, pred: &mut dyn FnMut(&Arc<DataNode>) -> bool) -> usize;
-    /// If `i` starts a shared chunk: its identity and length (see [`Children::chunk_at`]).
-    fn chunk_at(&self, _i: usize) -> Option<(*const Vec<Arc<DataNode>>, usize)> {
-        None
+    /// Where this sequence starts in the one it is a part of (see `diff::Window`).
+    fn offset(&self) -> usize {
+        0
+    }
+    /// [`Seq::point`] in the whole sequence this is a part of, as an index in it.
+    fn absolute_point(&self, pred: &mut dyn FnMut(&Arc<DataNode>) -> bool) -> usize {
+        self.point(pred)
+    }
+    /// The shared pieces that start at `i`, largest first (see [`Children::pieces_at`]).
+    fn pieces_at(&self, _i: usize, out: &mut Vec<children::PieceId>) {
+        out.clear();
     }
 }
 
@@ -304,8 +312,8 @@ impl Seq for Children {
     fn point(&self, pred: &mut dyn FnMut(&Arc<DataNode>) -> bool) -> usize {
         self.partition_point(pred)
     }
-    fn chunk_at(&self, i: usize) -> Option<(*const Vec<Arc<DataNode>>, usize)> {
-        Children::chunk_at(self, i)
+    fn pieces_at(&self, i: usize, out: &mut Vec<children::PieceId>) {
+        Children::pieces_at(self, i, out)
     }
 }
 

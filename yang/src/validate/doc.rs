@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use crate::data::{DataNode, DataTree, Seq};
 use crate::instance_id::quote;
@@ -16,7 +15,9 @@ use crate::xpath::{self, Document};
 struct Block<'t> {
     first: u32,
     parent: u32,
-    kids: &'t [Arc<DataNode>],
+    /// The children (a node's, found by index without copying; or the tree's roots).
+    kids: &'t dyn Seq,
+    len: u32,
 }
 
 /// An index-addressed view of a data tree, materialized lazily: a node's children get a block of
@@ -85,7 +86,7 @@ impl<'s, 't> FlatDoc<'s, 't> {
         let blocks = self.blocks.borrow();
         let last = self.last.get();
         if let Some(b) = blocks.get(last) {
-            if b.first <= i && i < b.first + b.kids.len() as u32 {
+            if b.first <= i && i < b.first + b.len {
                 return *b;
             }
         }
@@ -99,7 +100,7 @@ impl<'s, 't> FlatDoc<'s, 't> {
             return None;
         }
         let b = self.block(i);
-        Some(&b.kids[(i - b.first) as usize])
+        Some(b.kids.at((i - b.first) as usize))
     }
 
     pub fn parent_of(&self, i: u32) -> u32 {
@@ -127,21 +128,15 @@ impl<'s, 't> FlatDoc<'s, 't> {
             return first..first + count;
         }
         let first = self.next.get();
-        // One block per chunk of a long list: nothing is copied.
-        let mut count = 0;
-        let mut push = |kids: &'t [Arc<DataNode>]| {
-            if !kids.is_empty() {
-                self.blocks.borrow_mut().push(Block {
-                    first: first + count,
-                    parent: i,
-                    kids,
-                });
-                count += kids.len() as u32;
-            }
-        };
-        match self.data(i) {
-            Some(n) => n.children.slices().for_each(&mut push),
-            None => push(&self.tree.roots),
+        let kids = self.kids(i);
+        let count = kids.len() as u32;
+        if count > 0 {
+            self.blocks.borrow_mut().push(Block {
+                first,
+                parent: i,
+                kids,
+                len: count,
+            });
         }
         self.next.set(first + count);
         self.ranges.borrow_mut().insert(i, (first, count));
