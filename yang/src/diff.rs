@@ -218,6 +218,13 @@ impl Seq for Window<'_> {
     fn offset(&self) -> usize {
         self.start
     }
+    fn leaf_at(&self, i: usize) -> (&[Arc<DataNode>], usize) {
+        // Entries of the whole sequence: the slice is cut to the window.
+        let (leaf, start) = self.all.leaf_at(self.start + i);
+        let from = self.start.saturating_sub(start);
+        let to = (self.start + self.len - start).min(leaf.len());
+        (&leaf[from..to], start + from - self.start)
+    }
     fn absolute_point(&self, pred: &mut dyn FnMut(&Arc<DataNode>) -> bool) -> usize {
         self.all.partition_point(pred)
     }

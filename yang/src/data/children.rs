@@ -413,6 +413,28 @@ impl Children {
         }
     }
 
+    /// The leaf piece holding entry `i` (`i < len`) and the index of its first entry: for
+    /// walks that go on to the neighbours of `i`. A short sequence is one leaf.
+    pub fn leaf_at(&self, i: usize) -> (&[Arc<DataNode>], usize) {
+        match &self.0 {
+            Repr::Flat(v) => (v, 0),
+            Repr::Tree(t) => {
+                let (mut piece, mut o, mut start) = (&*t.root, i.min(t.len.saturating_sub(1)), 0);
+                loop {
+                    match piece {
+                        Piece::Leaf(v) => return (v, start),
+                        Piece::Inner(subs) => {
+                            let (k, off) = Piece::find(subs, o);
+                            start += o - off;
+                            o = off;
+                            piece = &subs[k].piece;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Entry `i`, to change in place: only the pieces on its path are copied if shared.
     pub fn get_mut(&mut self, i: usize) -> Option<&mut Arc<DataNode>> {
         match &mut self.0 {
@@ -1024,6 +1046,10 @@ mod tests {
             assert!(Arc::ptr_eq(&c[i], n));
         }
         assert!(c.get(m.len()).is_none());
+        for i in (0..m.len()).step_by(7) {
+            let (leaf, start) = c.leaf_at(i);
+            assert!(Arc::ptr_eq(&leaf[i - start], &m[i]));
+        }
         let joined: Vec<String> = c.slices().flat_map(model).collect();
         for (a, b) in [
             (0, m.len()),

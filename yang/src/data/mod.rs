@@ -222,6 +222,9 @@ pub(crate) trait Seq {
     }
     /// As [`slice::partition_point`].
     fn point(&self, pred: &mut dyn FnMut(&Arc<DataNode>) -> bool) -> usize;
+    /// The run of consecutive entries held together around `i` (`i < len`) and the index of
+    /// its first entry (a slice: the whole of it).
+    fn leaf_at(&self, _i: usize) -> (&[Arc<DataNode>], usize);
     /// Where this sequence starts in the one it is a part of (see `diff::Window`).
     fn offset(&self) -> usize {
         0
@@ -257,6 +260,9 @@ impl Seq for [Arc<DataNode>] {
     fn len(&self) -> usize {
         <[Arc<DataNode>]>::len(self)
     }
+    fn leaf_at(&self, _i: usize) -> (&[Arc<DataNode>], usize) {
+        (self, 0)
+    }
     fn at(&self, i: usize) -> &Arc<DataNode> {
         &self[i]
     }
@@ -268,6 +274,9 @@ impl Seq for [Arc<DataNode>] {
 impl Seq for Vec<Arc<DataNode>> {
     fn len(&self) -> usize {
         Vec::len(self)
+    }
+    fn leaf_at(&self, _i: usize) -> (&[Arc<DataNode>], usize) {
+        (self, 0)
     }
     fn at(&self, i: usize) -> &Arc<DataNode> {
         &self[i]
@@ -302,6 +311,9 @@ impl SeqMut for Vec<Arc<DataNode>> {
 impl Seq for Children {
     fn len(&self) -> usize {
         Children::len(self)
+    }
+    fn leaf_at(&self, i: usize) -> (&[Arc<DataNode>], usize) {
+        Children::leaf_at(self, i)
     }
     fn at(&self, i: usize) -> &Arc<DataNode> {
         &self[i]

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::data::{DataNode, DataTree, Seq};
 use crate::instance_id::quote;
@@ -34,6 +35,9 @@ pub struct FlatDoc<'s, 't> {
     next: Cell<u32>,
     /// The block of the last lookup (walks stay local).
     last: Cell<usize>,
+    /// The run of entries of the last lookup, by the index of its first (a long list's leaf
+    /// piece, so a walk along it does not search the list for every entry).
+    leaf: Cell<Option<(u32, &'t [Arc<DataNode>])>>,
     /// Parsed leafref paths, by leaf schema node.
     leafref_paths: HashMap<NodeId, Option<xpath::Expr>>,
     /// Prefix -> namespace for every module (instance-identifier values, identityref prefixes).
@@ -58,6 +62,7 @@ impl<'s, 't> FlatDoc<'s, 't> {
             ranges: RefCell::new(HashMap::new()),
             next: Cell::new(ROOT + 1),
             last: Cell::new(0),
+            leaf: Cell::new(None),
             leafref_paths: HashMap::new(),
             all_prefixes,
         }
@@ -99,8 +104,16 @@ impl<'s, 't> FlatDoc<'s, 't> {
         if i == ROOT {
             return None;
         }
+        if let Some((first, run)) = self.leaf.get() {
+            if first <= i && ((i - first) as usize) < run.len() {
+                return Some(&run[(i - first) as usize]);
+            }
+        }
         let b = self.block(i);
-        Some(b.kids.at((i - b.first) as usize))
+        let (run, start) = b.kids.leaf_at((i - b.first) as usize);
+        let first = b.first + start as u32;
+        self.leaf.set(Some((first, run)));
+        Some(&run[(i - first) as usize])
     }
 
     pub fn parent_of(&self, i: u32) -> u32 {
