@@ -474,6 +474,15 @@ pub(crate) fn find_slot<S: Seq + ?Sized>(
         }
         return Slot::Insert(range.end);
     }
+    // Entries mostly come in order (a load, a configuration built in key order): an entry
+    // past the last one goes at the end without a search.
+    if let Some(last) = range.end.checked_sub(1).filter(|&l| l >= range.start) {
+        match compare(siblings.at(last)) {
+            Ordering::Less => return Slot::Insert(range.end),
+            Ordering::Equal => return Slot::Found(last),
+            Ordering::Greater => {}
+        }
+    }
     // The first entry not below `keys` (the instances are sorted and adjacent).
     let i = siblings.point(&mut |n| {
         let o = schema.order(n.schema).cmp(&schema.order(id));
