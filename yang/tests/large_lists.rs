@@ -160,7 +160,8 @@ fn a_long_user_ordered_list_keeps_the_order_given() {
     .unwrap();
     assert_eq!(names(&s, &tree), model);
     let y = r#"xmlns:yang="urn:ietf:params:xml:ns:yang:1""#;
-    let steps: Vec<(String, Box<dyn Fn(&mut Vec<String>)>)> = vec![
+    type Step = (String, Box<dyn Fn(&mut Vec<String>)>);
+    let steps: Vec<Step> = vec![
         (
             format!(
                 r#"<c xmlns="urn:o" {y}><rule yang:insert="first"><name>new-first</name></rule></c>"#
@@ -188,7 +189,7 @@ fn a_long_user_ordered_list_keeps_the_order_given() {
             }),
         ),
         (
-            format!(r#"<c xmlns="urn:o"><rule><name>r300</name><v>7</v></rule></c>"#),
+            r#"<c xmlns="urn:o"><rule><name>r300</name><v>7</v></rule></c>"#.to_string(),
             Box::new(|_: &mut Vec<String>| {}),
         ),
     ];

@@ -21,6 +21,9 @@ struct Block<'t> {
     len: u32,
 }
 
+/// A run of consecutive children (a leaf piece of a long list) and the index of its first.
+type Run<'t> = (u32, &'t [Arc<DataNode>]);
+
 /// An index-addressed view of a data tree, materialized lazily: a node's children get a block of
 /// contiguous indices when a walk first reaches them. A block records only the slice it stands
 /// for, so reaching one list entry among 10,000 siblings costs the same as among ten.
@@ -37,7 +40,7 @@ pub struct FlatDoc<'s, 't> {
     last: Cell<usize>,
     /// The run of entries of the last lookup, by the index of its first (a long list's leaf
     /// piece, so a walk along it does not search the list for every entry).
-    leaf: Cell<Option<(u32, &'t [Arc<DataNode>])>>,
+    leaf: Cell<Option<Run<'t>>>,
     /// Parsed leafref paths, by leaf schema node.
     leafref_paths: HashMap<NodeId, Option<xpath::Expr>>,
     /// Prefix -> namespace for every module (instance-identifier values, identityref prefixes).
