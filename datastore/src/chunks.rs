@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use yang::data::{self, apply_edit, DataError, DataNode, DataTree, EditOp, EncodeOptions};
 use yang::instance_id::split_steps;
+use yang::xml::Element;
 use yang::{NodeKind, Schema};
 
 /// Is this a list whose entries are chunks of their own?
@@ -52,7 +53,7 @@ fn shell(schema: &Schema, node: &DataNode) -> DataNode {
     let mut out = DataNode {
         schema: node.schema,
         value: node.value.clone(),
-        children: Vec::new(),
+        children: Default::default(),
         default: node.default,
     };
     for c in &node.children {
@@ -203,14 +204,64 @@ pub fn load<'a>(
     }
     let elements = yang::xml::parse_fragment(&text)
         .map_err(|e| DataError::new(data::ErrorTag::OperationFailed, e.to_string()))?;
+    // Chunks of one list repeat the containers above it: merged into one element each, the
+    // edit walks down to the list once, not once per entry.
+    let mut merged: Vec<Element> = Vec::new();
+    for el in elements {
+        absorb(schema, None, &mut merged, el);
+    }
     let mut tree = DataTree::new();
-    apply_edit(schema, &mut tree, &elements, EditOp::Merge)?;
+    apply_edit(schema, &mut tree, &merged, EditOp::Merge)?;
     Ok(tree)
+}
+
+/// Add `el` after `siblings`, merged into the last of them when both are the same container
+/// (a merge edit of the two is the merge of their contents, in order).
+fn absorb(schema: &Schema, parent: Option<yang::NodeId>, siblings: &mut Vec<Element>, el: Element) {
+    let container = schema
+        .find_child(parent, &el.ns, &el.name)
+        .filter(|&id| schema.node(id).kind == NodeKind::Container);
+    if let (Some(id), Some(last)) = (container, siblings.last_mut()) {
+        let same = last.ns == el.ns
+            && last.name == el.name
+            && last.attrs.is_empty()
+            && el.attrs.is_empty()
+            && last.text.trim().is_empty()
+            && el.text.trim().is_empty();
+        if same {
+            for c in el.children {
+                absorb(schema, Some(id), &mut last.children, c);
+            }
+            return;
+        }
+    }
+    siblings.push(el);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_of_one_list_load_through_one_container_element() {
+        let schema = yang::SchemaBuilder::new().embedded().build().unwrap();
+        let mg = r#"<monitor-groups xmlns="urn:ne-agent:yang:ne-monitor-group">"#;
+        let chunks: Vec<String> = (0..3)
+            .map(|i| {
+                format!("{mg}<monitor-group><name>g{i}</name></monitor-group></monitor-groups>")
+            })
+            .collect();
+        let elements = yang::xml::parse_fragment(&chunks.concat()).unwrap();
+        let mut merged = Vec::new();
+        for el in elements {
+            absorb(&schema, None, &mut merged, el);
+        }
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].children.len(), 3);
+        let tree = load(&schema, chunks.iter().map(String::as_str)).unwrap();
+        let xml = data::encode(&schema, &tree, EncodeOptions::default());
+        assert_eq!(xml.matches("<monitor-group>").count(), 3, "{xml}");
+    }
 
     #[test]
     fn keys_stop_at_the_first_system_ordered_entry() {

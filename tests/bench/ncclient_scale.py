@@ -1,12 +1,14 @@
 """Issue 14 item 5 through ncclient: N monitor groups (default 100,000) in one agent.
 
-Starts `ne-agent` (a release build) on a loopback port with a fresh data directory, loads N
-monitor groups in commits of 10,000, then measures a one-entry edit-config + commit (median of
-100), get-config of everything (median of 10) and the agent's resident memory; then stops it,
-starts it again on the same data and times process start to the first ncclient login.
+Starts `ne-agent` (a release build) on a loopback port with a fresh data directory, loads
+`--small` monitor groups (100) and measures a one-entry edit-config + commit there (median of
+100), then loads the rest up to N in commits of 10,000 and measures the same edit at N, and
+prints the ratio of the two (issue 14 item 4: <= 1.5x); then get-config of everything (median
+of 10) and the agent's resident memory; then stops it, starts it again on the same data and
+times process start to the first ncclient login.
 
     .venv/bin/python tests/bench/ncclient_scale.py [--agent target/release/ne-agent]
-        [--entries 100000] [--port 18500]
+        [--entries 100000] [--small 100] [--port 18500]
 
 Loopback only; the data directory is a temporary one, removed at the end.
 """
@@ -51,31 +53,46 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--agent", default="target/release/ne-agent")
     ap.add_argument("--entries", type=int, default=100_000)
+    ap.add_argument("--small", type=int, default=100)
     ap.add_argument("--port", type=int, default=18500)
     a = ap.parse_args()
     data = tempfile.mkdtemp(prefix="ne-scale-")
     p = start(a.agent, a.port, data)
     try:
         m = login(a.port, data)
+        def load(start, end):
+            for b in range(start, end, 10_000):
+                body = "".join(f"<monitor-group><name>mg{i}</name></monitor-group>"
+                               for i in range(b, min(end, b + 10_000)))
+                m.edit_config(target="candidate",
+                              config=f'<config><monitor-groups xmlns="{MG}">{body}</monitor-groups></config>')
+                m.commit()
+
+        def one_entry(n):
+            ts = []
+            for i in range(100):
+                v = "true" if i % 2 else "false"
+                t = time.perf_counter()
+                m.edit_config(target="candidate",
+                              config=f'<config><monitor-groups xmlns="{MG}"><monitor-group><name>mg{n // 2}'
+                                     f'</name><enabled>{v}</enabled></monitor-group></monitor-groups></config>')
+                m.commit()
+                ts.append((time.perf_counter() - t) * 1000)
+            return statistics.median(ts)
+
+        small = min(a.small, a.entries)
+        load(0, small)
+        time.sleep(1)
+        at_small = one_entry(small)
+        print(f"one-entry edit-config + commit at {small}: median {at_small:.2f} ms")
         t0 = time.perf_counter()
-        for b in range(0, a.entries, 10_000):
-            body = "".join(f"<monitor-group><name>mg{i}</name></monitor-group>"
-                           for i in range(b, min(a.entries, b + 10_000)))
-            m.edit_config(target="candidate",
-                          config=f'<config><monitor-groups xmlns="{MG}">{body}</monitor-groups></config>')
-            m.commit()
-        print(f"loaded {a.entries} monitor groups in {time.perf_counter() - t0:.2f} s")
+        load(small, a.entries)
+        print(f"loaded {a.entries} monitor groups in {time.perf_counter() - t0:.2f} s "
+              f"({a.entries - small} in commits of 10,000 after the first {small})")
         time.sleep(5)  # let the background compaction of the load finish
-        ts = []
-        for i in range(100):
-            v = "true" if i % 2 else "false"
-            t = time.perf_counter()
-            m.edit_config(target="candidate",
-                          config=f'<config><monitor-groups xmlns="{MG}"><monitor-group><name>mg{a.entries // 2}'
-                                 f'</name><enabled>{v}</enabled></monitor-group></monitor-groups></config>')
-            m.commit()
-            ts.append((time.perf_counter() - t) * 1000)
-        print(f"one-entry edit-config + commit at {a.entries}: median {statistics.median(ts):.2f} ms")
+        at_n = one_entry(a.entries)
+        print(f"one-entry edit-config + commit at {a.entries}: median {at_n:.2f} ms")
+        print(f"ratio {a.entries} / {small}: {at_n / at_small:.2f}x (goal <= 1.5x)")
         ts = []
         for _ in range(10):
             t = time.perf_counter()

@@ -6,7 +6,7 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use crate::data::{compare_values, DataNode, DataTree};
+use crate::data::{compare_values, Children, DataNode, DataTree, Seq};
 use crate::instance_id::quote;
 use crate::schema::{NodeId, NodeKind, Schema};
 
@@ -102,24 +102,32 @@ fn identity_cmp(schema: &Schema, a: &DataNode, b: &DataNode) -> Ordering {
     }
 }
 
-fn diff_siblings(
+fn diff_siblings<A: Seq + ?Sized, B: Seq + ?Sized>(
     schema: &Schema,
-    old: &[Arc<DataNode>],
-    new: &[Arc<DataNode>],
+    old: &A,
+    new: &B,
     parent_path: &str,
     out: &mut Vec<Change>,
 ) {
     let (mut i, mut j) = (0, 0);
+    let (mut pieces_old, mut pieces_new) = (Vec::new(), Vec::new());
     while i < old.len() || j < new.len() {
         // Shared subtrees are equal: skip them without looking inside.
-        if let (Some(a), Some(b)) = (old.get(i), new.get(j)) {
+        if let (Some(a), Some(b)) = (old.get_at(i), new.get_at(j)) {
             if Arc::ptr_eq(a, b) {
-                i += 1;
-                j += 1;
+                // A piece of a long list both hold is equal throughout: skip it whole.
+                old.pieces_at(i, &mut pieces_old);
+                new.pieces_at(j, &mut pieces_new);
+                let step = pieces_old
+                    .iter()
+                    .find(|p| pieces_new.contains(p))
+                    .map_or(1, |p| p.1);
+                i += step;
+                j += step;
                 continue;
             }
         }
-        let ord = match (old.get(i), new.get(j)) {
+        let ord = match (old.get_at(i), new.get_at(j)) {
             (Some(a), Some(b)) => schema
                 .order(a.schema)
                 .cmp(&schema.order(b.schema))
@@ -135,20 +143,23 @@ fn diff_siblings(
             (None, None) => break,
         };
         // User-ordered entries are not sorted by key: match them by search instead.
-        if let (Some(a), Some(b)) = (old.get(i), new.get(j)) {
+        if let (Some(a), Some(b)) = (old.get_at(i), new.get_at(j)) {
             if a.schema == b.schema && schema.node(a.schema).ordered_by_user {
                 let id = a.schema;
-                let oe = old[i..].iter().take_while(|n| n.schema == id).count();
-                let ne = new[j..].iter().take_while(|n| n.schema == id).count();
-                diff_user_ordered(schema, &old[i..i + oe], &new[j..j + ne], parent_path, out);
-                i += oe;
-                j += ne;
+                let (o, n) = (run(old, i, id), run(new, j, id));
+                // Shared entries before `j` were skipped: positions count from the first.
+                let key = schema.order(id);
+                let first = new.absolute_point(&mut |c| schema.order(c.schema) < key);
+                let skipped = new.offset() + j - first;
+                diff_user_ordered(schema, &o, &n, skipped, parent_path, out);
+                i += o.len();
+                j += n.len();
                 continue;
             }
         }
         match ord {
             Ordering::Less => {
-                let a = &old[i];
+                let a = old.at(i);
                 out.push(Change {
                     op: ChangeOp::Delete,
                     path: step(schema, a, parent_path),
@@ -159,11 +170,11 @@ fn diff_siblings(
                 i += 1;
             }
             Ordering::Greater => {
-                created(schema, &new[j], parent_path, out);
+                created(schema, new.at(j), parent_path, out);
                 j += 1;
             }
             Ordering::Equal => {
-                let (a, b) = (&old[i], &new[j]);
+                let (a, b) = (old.at(i), new.at(j));
                 if !Arc::ptr_eq(a, b) {
                     diff_node(schema, a, b, parent_path, out);
                 }
@@ -174,10 +185,64 @@ fn diff_siblings(
     }
 }
 
+/// A part of a sequence of siblings: entries `start..len - tail` of it, indexed from 0. The
+/// entries around it are the same in both versions a diff compares.
+struct Window<'a> {
+    all: &'a Children,
+    start: usize,
+    len: usize,
+}
+
+impl<'a> Window<'a> {
+    fn new(all: &'a Children, start: usize, tail: usize) -> Window<'a> {
+        Window {
+            all,
+            start,
+            len: all.len() - start - tail,
+        }
+    }
+}
+
+impl Seq for Window<'_> {
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn at(&self, i: usize) -> &Arc<DataNode> {
+        &self.all[self.start + i]
+    }
+    fn point(&self, pred: &mut dyn FnMut(&Arc<DataNode>) -> bool) -> usize {
+        // Positions before the window count as before it, after it as past its end.
+        let p = self.all.partition_point(pred);
+        p.clamp(self.start, self.start + self.len) - self.start
+    }
+    fn offset(&self) -> usize {
+        self.start
+    }
+    fn leaf_at(&self, i: usize) -> (&[Arc<DataNode>], usize) {
+        // Entries of the whole sequence: the slice is cut to the window.
+        let (leaf, start) = self.all.leaf_at(self.start + i);
+        let from = self.start.saturating_sub(start);
+        let to = (self.start + self.len - start).min(leaf.len());
+        (&leaf[from..to], start + from - self.start)
+    }
+    fn absolute_point(&self, pred: &mut dyn FnMut(&Arc<DataNode>) -> bool) -> usize {
+        self.all.partition_point(pred)
+    }
+}
+
+/// The instances of `id` from index `from` on.
+fn run<S: Seq + ?Sized>(s: &S, from: usize, id: NodeId) -> Vec<&Arc<DataNode>> {
+    (from..s.len())
+        .map(|k| s.at(k))
+        .take_while(|n| n.schema == id)
+        .collect()
+}
+
 fn diff_user_ordered(
     schema: &Schema,
-    old: &[Arc<DataNode>],
-    new: &[Arc<DataNode>],
+    old: &[&Arc<DataNode>],
+    new: &[&Arc<DataNode>],
+    skipped: usize,
     parent_path: &str,
     out: &mut Vec<Change>,
 ) {
@@ -197,10 +262,12 @@ fn diff_user_ordered(
     // entries that are out of place are reported as moved.
     let kept_old: Vec<&Arc<DataNode>> = old
         .iter()
+        .copied()
         .filter(|a| new.iter().any(|b| same(a, b)))
         .collect();
     let kept_new: Vec<&Arc<DataNode>> = new
         .iter()
+        .copied()
         .filter(|b| old.iter().any(|a| same(a, b)))
         .collect();
     for (i, b) in new.iter().enumerate() {
@@ -216,7 +283,7 @@ fn diff_user_ordered(
                         path: step(schema, b, parent_path),
                         schema: b.schema,
                         old: None,
-                        new: Some(i.to_string()),
+                        new: Some((skipped + i).to_string()),
                     });
                 }
             }
@@ -246,7 +313,18 @@ fn diff_node(
             }
         }
         NodeKind::LeafList => {}
-        _ => diff_siblings(schema, &a.children, &b.children, &path, out),
+        _ => {
+            // Two versions of a long list share most of it at both ends: only the middle is
+            // compared entry by entry.
+            let (head, tail) = a.children.shared_ends(&b.children);
+            if head == 0 && tail == 0 {
+                diff_siblings(schema, &a.children, &b.children, &path, out);
+            } else {
+                let old = Window::new(&a.children, head, tail);
+                let new = Window::new(&b.children, head, tail);
+                diff_siblings(schema, &old, &new, &path, out);
+            }
+        }
     }
 }
 

@@ -78,7 +78,9 @@ fn without_empty_containers(s: &Schema, t: &DataTree) -> DataTree {
     fn prune(s: &Schema, nodes: &mut Vec<Arc<DataNode>>) {
         nodes.retain_mut(|n| {
             let n = Arc::make_mut(n);
-            prune(s, &mut n.children);
+            let mut children = std::mem::take(&mut n.children).into_vec();
+            prune(s, &mut children);
+            n.children = children.into();
             let sn = s.node(n.schema);
             !(sn.kind == NodeKind::Container && !sn.presence && n.children.is_empty())
         });

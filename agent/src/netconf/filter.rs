@@ -75,7 +75,7 @@ fn select(schema: &Schema, nodes: &[Arc<DataNode>], filters: &[Element]) -> Vec<
                 }
             }
             let entry = keep.get_or_insert_with(|| DataNode {
-                children: Vec::new(),
+                children: Default::default(),
                 ..(**node).clone()
             });
             for s in selected {

@@ -5,6 +5,10 @@
 //! counter value in each commit, printing `ack N` after commit N returned. The test kills it
 //! with SIGKILL at random moments.
 //!
+//! With `--groups N`, a datastore without monitor group `mg{N-1}` first gets monitor groups
+//! `mg0`..`mg{N-1}` in one commit (not acknowledged): the same test at that size (issue 14
+//! item 5).
+//!
 //! With `--writers N`, N threads commit at once, each with edit-config on running to
 //! interfaces `wNa` and `wNb` of its own (two chunks again), printing `ack W N` after its commit
 //! N returned: the concurrent load, where commits share flushes.
@@ -33,6 +37,13 @@ fn main() {
             .expect("models"),
     );
     let (ds, _) = Datastore::open(std::path::Path::new(&dir), schema).expect("open datastore");
+    if let Some(groups) = std::env::args()
+        .skip_while(|a| a != "--groups")
+        .nth(1)
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        preload(&ds, groups);
+    }
     let mut n = current(&ds) + 1;
     let meta = CommitMeta {
         user: "crash-test".into(),
@@ -51,6 +62,33 @@ fn main() {
         out.flush().expect("stdout");
         n += 1;
     }
+}
+
+/// Monitor groups `mg0`..`mg{n-1}` in one commit, unless the last of them is there.
+fn preload(ds: &Datastore, n: usize) {
+    let last = format!(
+        "/mg:monitor-groups/mg:monitor-group[mg:name='mg{}']",
+        n.saturating_sub(1)
+    );
+    let running = ds.get(Target::Running).unwrap_or_default();
+    if n == 0 || running.find(ds.schema(), &last).is_some() {
+        return;
+    }
+    let mut xml = String::from(r#"<monitor-groups xmlns="urn:ne-agent:yang:ne-monitor-group">"#);
+    for i in 0..n {
+        xml.push_str(&format!(
+            "<monitor-group><name>mg{i}</name></monitor-group>"
+        ));
+    }
+    xml.push_str("</monitor-groups>");
+    let els = yang::xml::parse_fragment(&xml).expect("xml");
+    let meta = CommitMeta {
+        user: "crash-test".into(),
+        session: 1,
+        comment: Some("preload".into()),
+    };
+    ds.edit_candidate(1, &els, EditOp::Merge).expect("edit");
+    ds.commit(&meta, &mut []).expect("commit");
 }
 
 /// The counter value in running (0 when empty).

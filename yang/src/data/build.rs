@@ -6,7 +6,7 @@ use std::fmt::Display;
 use std::sync::Arc;
 
 use super::encode::module_for_prefix;
-use super::{insert_sorted, DataError, DataNode, DataTree, ErrorTag};
+use super::{insert_sorted, DataError, DataNode, DataTree, ErrorTag, SeqMut};
 use crate::schema::{ModuleId, NodeId, NodeKind, Schema};
 
 /// A container or list entry under construction.
@@ -172,9 +172,9 @@ impl DataTree {
     }
 }
 
-fn insert_unique(
+fn insert_unique<S: SeqMut + ?Sized>(
     schema: &Schema,
-    siblings: &mut Vec<Arc<DataNode>>,
+    siblings: &mut S,
     node: Arc<DataNode>,
 ) -> Result<(), DataError> {
     let id = node.schema;

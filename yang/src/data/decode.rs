@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{insert_sorted, DataError, DataNode, DataTree, ErrorTag};
+use super::{insert_sorted, DataError, DataNode, DataTree, ErrorTag, SeqMut};
 use crate::instance_id::quote;
 use crate::schema::{ModuleId, NodeId, NodeKind, Schema, TypeKind};
 use crate::xml::{self, Element};
@@ -220,9 +220,9 @@ pub(crate) fn key_predicates(
     Ok(out)
 }
 
-fn insert_child(
+fn insert_child<S: SeqMut + ?Sized>(
     schema: &Schema,
-    siblings: &mut Vec<Arc<DataNode>>,
+    siblings: &mut S,
     node: Arc<DataNode>,
     parent_path: &str,
     el: &Element,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{insert_sorted, DataNode, DataTree};
+use super::{insert_sorted, DataNode, DataTree, Seq, SeqMut};
 use crate::schema::{NodeId, NodeKind, Schema};
 
 /// RFC 6243 retrieval modes.
@@ -48,7 +48,7 @@ pub fn add_defaults(schema: &Schema, tree: &mut DataTree) {
 }
 
 /// Apply defaults for the schema children `members` into `siblings`.
-fn fill(schema: &Schema, members: &[NodeId], siblings: &mut Vec<Arc<DataNode>>) {
+fn fill<S: SeqMut + ?Sized>(schema: &Schema, members: &[NodeId], siblings: &mut S) {
     for &m in members {
         let sn = schema.node(m);
         if !sn.config && sn.kind != NodeKind::Choice && sn.kind != NodeKind::Case {
@@ -80,7 +80,7 @@ fn fill(schema: &Schema, members: &[NodeId], siblings: &mut Vec<Arc<DataNode>>) 
                 let range = super::instance_range(siblings, schema, m);
                 if let Some(i) = range.clone().next() {
                     // Shared subtrees (unchanged since defaults were last added) are skipped.
-                    if let Some(node) = Arc::get_mut(&mut siblings[i]) {
+                    if let Some(node) = Arc::get_mut(siblings.at_mut(i)) {
                         fill(schema, &sn.children, &mut node.children);
                     }
                 } else if !sn.presence {
@@ -88,17 +88,19 @@ fn fill(schema: &Schema, members: &[NodeId], siblings: &mut Vec<Arc<DataNode>>) 
                     node.default = true;
                     fill(schema, &sn.children, &mut node.children);
                     if !node.children.is_empty() {
-                        siblings.insert(range.start, Arc::new(node));
+                        siblings.insert_at(range.start, Arc::new(node));
                     }
                 }
             }
             NodeKind::List => {
+                // Only entries an edit copied (in chunks no other tree shares) can lack
+                // defaults: the walk costs what the edit touched, not the list.
                 let range = super::instance_range(siblings, schema, m);
-                for i in range {
-                    if let Some(node) = Arc::get_mut(&mut siblings[i]) {
+                siblings.for_each_owned(range, &mut |node| {
+                    if let Some(node) = Arc::get_mut(node) {
                         fill(schema, &sn.children, &mut node.children);
                     }
-                }
+                });
             }
             NodeKind::Choice => {
                 let active = sn
@@ -124,18 +126,18 @@ fn fill(schema: &Schema, members: &[NodeId], siblings: &mut Vec<Arc<DataNode>>) 
     }
 }
 
-fn present(schema: &Schema, siblings: &[Arc<DataNode>], id: NodeId) -> bool {
+fn present<S: Seq + ?Sized>(schema: &Schema, siblings: &S, id: NodeId) -> bool {
     !super::instance_range(siblings, schema, id).is_empty()
 }
 
 /// Does any data node of this case (or nested choice) exist among the siblings, explicitly set?
-pub(crate) fn case_present(schema: &Schema, siblings: &[Arc<DataNode>], case: NodeId) -> bool {
+pub(crate) fn case_present<S: Seq + ?Sized>(schema: &Schema, siblings: &S, case: NodeId) -> bool {
     schema
         .node(case)
         .children
         .iter()
         .any(|&c| match schema.node(c).kind {
             NodeKind::Choice | NodeKind::Case => case_present(schema, siblings, c),
-            _ => super::instance_range(siblings, schema, c).any(|i| siblings[i].has_explicit()),
+            _ => super::instance_range(siblings, schema, c).any(|i| siblings.at(i).has_explicit()),
         })
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::decode::{key_predicates, leaf_value, schema_child, step_name};
 use super::{
     add_defaults, find_slot, insert_sorted, instance_range, DataError, DataNode, DataTree,
-    ErrorTag, Slot,
+    ErrorTag, SeqMut, Slot,
 };
 use crate::schema::{NodeId, NodeKind, Schema};
 use crate::xml::{self, Element};
@@ -67,8 +67,8 @@ pub fn apply_edit(
 
 /// Drop non-presence containers left empty by deletes. Only nodes this edit copied (uniquely
 /// owned) are visited; shared subtrees were valid before and are untouched.
-fn prune_empty(schema: &Schema, siblings: &mut Vec<Arc<DataNode>>) {
-    siblings.retain_mut(|n| {
+fn prune_empty<S: SeqMut + ?Sized>(schema: &Schema, siblings: &mut S) {
+    siblings.retain_owned(&mut |n| {
         let Some(node) = Arc::get_mut(n) else {
             return true;
         };
@@ -98,9 +98,9 @@ fn operation(el: &Element, inherited: EditOp, path: &str) -> Result<EditOp, Data
 }
 
 /// Apply element `el` (and its subtree) among `siblings`, children of schema node `parent`.
-fn edit_in(
+fn edit_in<S: SeqMut + ?Sized>(
     schema: &Schema,
-    siblings: &mut Vec<Arc<DataNode>>,
+    siblings: &mut S,
     parent: Option<NodeId>,
     parent_path: &str,
     el: &Element,
@@ -168,7 +168,7 @@ fn edit_in(
     };
     // A node the server holds only as a default counts as absent for create and delete
     // (RFC 6243 §4.5.2 for the explicit basic mode).
-    let exists_explicitly = existing.is_some_and(|i| siblings[i].has_explicit());
+    let exists_explicitly = existing.is_some_and(|i| siblings.at(i).has_explicit());
     match op {
         EditOp::Create if exists_explicitly => Err(DataError::new(
             ErrorTag::DataExists,
@@ -184,14 +184,14 @@ fn edit_in(
         .path(path)),
         EditOp::Delete | EditOp::Remove => {
             if let Some(i) = existing {
-                siblings.remove(i);
+                siblings.remove_at(i);
             }
             Ok(())
         }
         EditOp::Replace | EditOp::Create => {
             let node = build(schema, id, el, &path)?;
             if let Some(i) = existing {
-                siblings.remove(i);
+                siblings.remove_at(i);
             }
             place(schema, siblings, node, el, &path)
         }
@@ -228,11 +228,11 @@ fn edit_in(
                     }
                 }
             };
-            if op == EditOp::None && siblings[i].value.is_some() {
+            if op == EditOp::None && siblings.at(i).value.is_some() {
                 // A leaf under "none" is only an address.
                 return Ok(());
             }
-            let node = Arc::make_mut(&mut siblings[i]);
+            let node = Arc::make_mut(siblings.at_mut(i));
             if op == EditOp::Merge {
                 node.default = false;
             }
@@ -253,7 +253,7 @@ fn edit_in(
                     }
                     // A user-ordered entry that is merged may also be moved.
                     if el.attr(YANG_NS, "insert").is_some() {
-                        let moved = siblings.remove(i);
+                        let moved = siblings.remove_at(i);
                         place(schema, siblings, moved, el, &path)?;
                     }
                     Ok(())
@@ -328,9 +328,9 @@ fn unreachable_placed(path: &str) -> Result<usize, DataError> {
 }
 
 /// Insert a node, honouring `yang:insert` for user-ordered lists and leaf-lists.
-fn place(
+fn place<S: SeqMut + ?Sized>(
     schema: &Schema,
-    siblings: &mut Vec<Arc<DataNode>>,
+    siblings: &mut S,
     node: Arc<DataNode>,
     el: &Element,
     path: &str,
@@ -375,7 +375,7 @@ fn place(
             };
             let found = range
                 .clone()
-                .find(|&i| matches_anchor(schema, &siblings[i], anchor));
+                .find(|&i| matches_anchor(schema, siblings.at(i), anchor));
             let Some(i) = found else {
                 return Err(DataError::new(
                     ErrorTag::BadAttribute,
@@ -402,7 +402,7 @@ fn place(
             .path(path))
         }
     };
-    siblings.insert(at, node);
+    siblings.insert_at(at, node);
     Ok(())
 }
 

@@ -126,19 +126,27 @@ fn encode_node(
             }
         }
         _ => {
-            let visible: Vec<&Arc<DataNode>> = ordered_children(schema, node)
-                .into_iter()
-                .filter(|c| !hidden(schema, c, opts))
-                .collect();
-            if visible.is_empty() {
-                out.push_str("/>");
-                return;
-            }
+            // Children in output order (list keys first), each left out if hidden; an element
+            // left with no content is written empty.
             out.push('>');
-            for c in visible {
-                encode_node(schema, c, ns, opts, out);
+            let open = out.len();
+            let keys = &sn.keys;
+            for &k in keys {
+                if let Some(c) = node.children.iter().find(|c| c.schema == k) {
+                    encode_node(schema, c, ns, opts, out);
+                }
             }
-            close(out, &sn.name);
+            for c in &node.children {
+                if !keys.contains(&c.schema) {
+                    encode_node(schema, c, ns, opts, out);
+                }
+            }
+            if out.len() == open {
+                out.truncate(open - 1);
+                out.push_str("/>");
+            } else {
+                close(out, &sn.name);
+            }
         }
     }
 }
@@ -147,20 +155,6 @@ fn close(out: &mut String, name: &str) {
     out.push_str("</");
     out.push_str(name);
     out.push('>');
-}
-
-/// Children in output order: list keys first (key order), then schema order.
-pub(crate) fn ordered_children<'a>(schema: &Schema, node: &'a DataNode) -> Vec<&'a Arc<DataNode>> {
-    let keys = &schema.node(node.schema).keys;
-    if keys.is_empty() {
-        return node.children.iter().collect();
-    }
-    let mut out: Vec<&Arc<DataNode>> = keys
-        .iter()
-        .filter_map(|&k| node.children.iter().find(|c| c.schema == k))
-        .collect();
-    out.extend(node.children.iter().filter(|c| !keys.contains(&c.schema)));
-    out
 }
 
 /// Namespace declarations a value needs (identityref and instance-identifier prefixes).

@@ -9,6 +9,7 @@
 //! `ordered-by user` entries stay in the order given.
 
 mod build;
+mod children;
 mod decode;
 mod defaults;
 mod edit;
@@ -20,6 +21,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 pub use build::NodeBuilder;
+pub use children::{Children, Iter as ChildrenIter};
 pub use decode::{decode, decode_elements, DecodeOptions};
 pub use defaults::{add_defaults, WithDefaults};
 pub use edit::{apply_edit, EditOp};
@@ -34,7 +36,9 @@ pub struct DataNode {
     pub schema: NodeId,
     /// Canonical value of a leaf or leaf-list entry; serialized XML content of anydata/anyxml.
     pub value: Option<String>,
-    pub children: Vec<Arc<DataNode>>,
+    /// The child nodes, in schema order (see [`Children`]: long lists are held in shared
+    /// chunks).
+    pub children: Children,
     /// Created by the server for a schema default (RFC 6243 "default node").
     pub default: bool,
 }
@@ -44,7 +48,7 @@ impl DataNode {
         DataNode {
             schema,
             value: None,
-            children: Vec::new(),
+            children: Children::new(),
             default: false,
         }
     }
@@ -53,7 +57,7 @@ impl DataNode {
         DataNode {
             schema,
             value: Some(value.into()),
-            children: Vec::new(),
+            children: Children::new(),
             default: false,
         }
     }
@@ -74,14 +78,23 @@ impl DataNode {
             .collect()
     }
 
-    /// The children that are instances of schema node `id` (adjacent, as siblings are sorted).
+    /// The children that are instances of schema node `id` (adjacent, as siblings are sorted),
+    /// as one slice. For a long list this builds a copy of the entry pointers on first use:
+    /// [`DataNode::entries`] walks them where they are.
     pub fn instances(&self, schema: &Schema, id: NodeId) -> &[Arc<DataNode>] {
         let range = instance_range(&self.children, schema, id);
         &self.children[range]
     }
 
+    /// The children that are instances of schema node `id`, without copying anything.
+    pub fn entries(&self, schema: &Schema, id: NodeId) -> ChildrenIter<'_> {
+        self.children
+            .range(instance_range(&self.children, schema, id))
+    }
+
     pub fn child(&self, schema: &Schema, id: NodeId) -> Option<&Arc<DataNode>> {
-        self.instances(schema, id).first()
+        let range = instance_range(&self.children, schema, id);
+        self.children.get(range.start).filter(|_| !range.is_empty())
     }
 
     /// Is this node or any descendant explicitly set (not a default)?
@@ -122,16 +135,7 @@ impl DataTree {
 
     /// The node at an instance-identifier (module prefixes, as diff and error paths write them).
     pub fn find(&self, schema: &Schema, path: &str) -> Option<&Arc<DataNode>> {
-        let resolver = |p: &str| module_for_prefix(schema, p);
-        let steps = crate::instance_id::parse(schema, path, &resolver).ok()?;
-        let mut siblings = &self.roots;
-        let mut found = None;
-        for step in &steps {
-            let hit = &siblings[find_step(siblings, schema, step)?];
-            found = Some(hit);
-            siblings = &hit.children;
-        }
-        found
+        self.find_chain(schema, path)?.pop()
     }
 
     /// The nodes from a top-level one down to the node at an instance-identifier: its
@@ -139,12 +143,15 @@ impl DataTree {
     pub fn find_chain(&self, schema: &Schema, path: &str) -> Option<Vec<&Arc<DataNode>>> {
         let resolver = |p: &str| module_for_prefix(schema, p);
         let steps = crate::instance_id::parse(schema, path, &resolver).ok()?;
-        let mut siblings = &self.roots;
-        let mut chain = Vec::with_capacity(steps.len());
+        let mut chain: Vec<&Arc<DataNode>> = Vec::with_capacity(steps.len());
         for step in &steps {
-            let hit = &siblings[find_step(siblings, schema, step)?];
+            let hit = match chain.last() {
+                None => self.roots.at(find_step(&self.roots, schema, step)?),
+                Some(parent) => parent
+                    .children
+                    .at(find_step(&parent.children, schema, step)?),
+            };
             chain.push(hit);
-            siblings = &hit.children;
         }
         Some(chain)
     }
@@ -164,36 +171,190 @@ impl DataTree {
         let Some((last, above)) = steps.split_last() else {
             return Err(DataError::new(ErrorTag::InvalidValue, "empty path"));
         };
-        let mut siblings = &mut self.roots;
-        for step in above {
-            let Some(i) = find_step(siblings, schema, step) else {
-                return Err(DataError::new(
-                    ErrorTag::DataMissing,
-                    format!("the parent of {path} does not exist"),
-                )
-                .path(path));
-            };
-            siblings = &mut Arc::make_mut(&mut siblings[i]).children;
+        let missing = || {
+            DataError::new(
+                ErrorTag::DataMissing,
+                format!("the parent of {path} does not exist"),
+            )
+            .path(path)
+        };
+        let Some((first, rest)) = above.split_first() else {
+            put_among(&mut self.roots, schema, last, node);
+            return Ok(());
+        };
+        let i = find_step(&self.roots, schema, first).ok_or_else(missing)?;
+        let mut siblings = &mut Arc::make_mut(&mut self.roots[i]).children;
+        for step in rest {
+            let i = find_step(siblings, schema, step).ok_or_else(missing)?;
+            siblings = &mut Arc::make_mut(siblings.at_mut(i)).children;
         }
-        match (find_step(siblings, schema, last), node) {
-            (Some(i), Some(n)) => siblings[i] = n,
-            (Some(i), None) => {
-                siblings.remove(i);
-            }
-            (None, Some(n)) => {
-                // Not found, so no equal node is there: this inserts.
-                let _ = insert_sorted(siblings, schema, n);
-            }
-            (None, None) => {}
-        }
+        put_among(siblings, schema, last, node);
         Ok(())
+    }
+}
+
+fn put_among<S: SeqMut + ?Sized>(
+    siblings: &mut S,
+    schema: &Schema,
+    last: &crate::instance_id::Step,
+    node: Option<Arc<DataNode>>,
+) {
+    match (find_step(siblings, schema, last), node) {
+        (Some(i), Some(n)) => *siblings.at_mut(i) = n,
+        (Some(i), None) => {
+            siblings.remove_at(i);
+        }
+        (None, Some(n)) => {
+            // Not found, so no equal node is there: this inserts.
+            let _ = insert_sorted(siblings, schema, n);
+        }
+        (None, None) => {}
+    }
+}
+
+/// A sequence of sibling nodes: the top-level nodes of a tree (a vector) or a node's
+/// [`Children`]. The tree's walks are written once for both.
+pub(crate) trait Seq {
+    fn len(&self) -> usize;
+    fn at(&self, i: usize) -> &Arc<DataNode>;
+    fn get_at(&self, i: usize) -> Option<&Arc<DataNode>> {
+        (i < self.len()).then(|| self.at(i))
+    }
+    /// As [`slice::partition_point`].
+    fn point(&self, pred: &mut dyn FnMut(&Arc<DataNode>) -> bool) -> usize;
+    /// The run of consecutive entries held together around `i` (`i < len`) and the index of
+    /// its first entry (a slice: the whole of it).
+    fn leaf_at(&self, _i: usize) -> (&[Arc<DataNode>], usize);
+    /// Where this sequence starts in the one it is a part of (see `diff::Window`).
+    fn offset(&self) -> usize {
+        0
+    }
+    /// [`Seq::point`] in the whole sequence this is a part of, as an index in it.
+    fn absolute_point(&self, pred: &mut dyn FnMut(&Arc<DataNode>) -> bool) -> usize {
+        self.point(pred)
+    }
+    /// The shared pieces that start at `i`, largest first (see [`Children::pieces_at`]).
+    fn pieces_at(&self, _i: usize, out: &mut Vec<children::PieceId>) {
+        out.clear();
+    }
+}
+
+/// A [`Seq`] that can change.
+pub(crate) trait SeqMut: Seq {
+    fn insert_at(&mut self, i: usize, n: Arc<DataNode>);
+    fn remove_at(&mut self, i: usize) -> Arc<DataNode>;
+    fn at_mut(&mut self, i: usize) -> &mut Arc<DataNode>;
+    /// Visit the entries of `range` an edit may have copied (see
+    /// [`Children::for_each_owned`]).
+    fn for_each_owned(
+        &mut self,
+        range: std::ops::Range<usize>,
+        f: &mut dyn FnMut(&mut Arc<DataNode>),
+    );
+    /// Keep the entries `keep` is true for, visiting only those an edit may have copied
+    /// (see [`Children::retain_owned`]).
+    fn retain_owned(&mut self, keep: &mut dyn FnMut(&mut Arc<DataNode>) -> bool);
+}
+
+impl Seq for [Arc<DataNode>] {
+    fn len(&self) -> usize {
+        <[Arc<DataNode>]>::len(self)
+    }
+    fn leaf_at(&self, _i: usize) -> (&[Arc<DataNode>], usize) {
+        (self, 0)
+    }
+    fn at(&self, i: usize) -> &Arc<DataNode> {
+        &self[i]
+    }
+    fn point(&self, pred: &mut dyn FnMut(&Arc<DataNode>) -> bool) -> usize {
+        self.partition_point(pred)
+    }
+}
+
+impl Seq for Vec<Arc<DataNode>> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn leaf_at(&self, _i: usize) -> (&[Arc<DataNode>], usize) {
+        (self, 0)
+    }
+    fn at(&self, i: usize) -> &Arc<DataNode> {
+        &self[i]
+    }
+    fn point(&self, pred: &mut dyn FnMut(&Arc<DataNode>) -> bool) -> usize {
+        self.partition_point(pred)
+    }
+}
+
+impl SeqMut for Vec<Arc<DataNode>> {
+    fn insert_at(&mut self, i: usize, n: Arc<DataNode>) {
+        self.insert(i, n)
+    }
+    fn remove_at(&mut self, i: usize) -> Arc<DataNode> {
+        self.remove(i)
+    }
+    fn at_mut(&mut self, i: usize) -> &mut Arc<DataNode> {
+        &mut self[i]
+    }
+    fn for_each_owned(
+        &mut self,
+        range: std::ops::Range<usize>,
+        f: &mut dyn FnMut(&mut Arc<DataNode>),
+    ) {
+        self[range].iter_mut().for_each(f)
+    }
+    fn retain_owned(&mut self, keep: &mut dyn FnMut(&mut Arc<DataNode>) -> bool) {
+        self.retain_mut(keep)
+    }
+}
+
+impl Seq for Children {
+    fn len(&self) -> usize {
+        Children::len(self)
+    }
+    fn leaf_at(&self, i: usize) -> (&[Arc<DataNode>], usize) {
+        Children::leaf_at(self, i)
+    }
+    fn at(&self, i: usize) -> &Arc<DataNode> {
+        &self[i]
+    }
+    fn get_at(&self, i: usize) -> Option<&Arc<DataNode>> {
+        self.get(i)
+    }
+    fn point(&self, pred: &mut dyn FnMut(&Arc<DataNode>) -> bool) -> usize {
+        self.partition_point(pred)
+    }
+    fn pieces_at(&self, i: usize, out: &mut Vec<children::PieceId>) {
+        Children::pieces_at(self, i, out)
+    }
+}
+
+impl SeqMut for Children {
+    fn insert_at(&mut self, i: usize, n: Arc<DataNode>) {
+        self.insert(i, n)
+    }
+    fn remove_at(&mut self, i: usize) -> Arc<DataNode> {
+        self.remove(i)
+    }
+    fn at_mut(&mut self, i: usize) -> &mut Arc<DataNode> {
+        &mut self[i]
+    }
+    fn for_each_owned(
+        &mut self,
+        range: std::ops::Range<usize>,
+        f: &mut dyn FnMut(&mut Arc<DataNode>),
+    ) {
+        Children::for_each_owned(self, range, f)
+    }
+    fn retain_owned(&mut self, keep: &mut dyn FnMut(&mut Arc<DataNode>) -> bool) {
+        Children::retain_owned(self, keep)
     }
 }
 
 /// Index among `siblings` of the instance an instance-identifier step names: a binary search
 /// for keyed or valued steps of sorted lists, a scan otherwise.
-pub(crate) fn find_step(
-    siblings: &[Arc<DataNode>],
+pub(crate) fn find_step<S: Seq + ?Sized>(
+    siblings: &S,
     schema: &Schema,
     step: &crate::instance_id::Step,
 ) -> Option<usize> {
@@ -209,7 +370,7 @@ pub(crate) fn find_step(
         .collect();
     if keys.is_empty() {
         return instance_range(siblings, schema, step.node)
-            .find(|&i| step_matches(schema, &siblings[i], step));
+            .find(|&i| step_matches(schema, siblings.at(i), step));
     }
     match find_slot(siblings, schema, step.node, &keys) {
         Slot::Found(i) => Some(i),
@@ -230,15 +391,15 @@ fn step_matches(schema: &Schema, n: &DataNode, step: &crate::instance_id::Step) 
 }
 
 /// Index range of the instances of `id` among sorted siblings.
-pub(crate) fn instance_range(
-    siblings: &[Arc<DataNode>],
+pub(crate) fn instance_range<S: Seq + ?Sized>(
+    siblings: &S,
     schema: &Schema,
     id: NodeId,
 ) -> std::ops::Range<usize> {
     let key = schema.order(id);
-    let start = siblings.partition_point(|c| schema.order(c.schema) < key);
-    let end = start + siblings[start..].partition_point(|c| c.schema == id);
-    start..end
+    let start = siblings.point(&mut |c| schema.order(c.schema) < key);
+    let end = siblings.point(&mut |c| schema.order(c.schema) <= key);
+    start..end.max(start)
 }
 
 /// Compare two key (or leaf-list) values: integers in canonical form first, numerically, then
@@ -271,8 +432,8 @@ pub(crate) enum Slot {
 }
 
 /// Locate an entry with `keys` (list) or `value` (leaf-list) among `siblings`.
-pub(crate) fn find_slot(
-    siblings: &[Arc<DataNode>],
+pub(crate) fn find_slot<S: Seq + ?Sized>(
+    siblings: &S,
     schema: &Schema,
     id: NodeId,
     keys: &[&str],
@@ -307,23 +468,36 @@ pub(crate) fn find_slot(
     };
     if sn.ordered_by_user || !matches!(sn.kind, NodeKind::List | NodeKind::LeafList) {
         for i in range.clone() {
-            if equal(&siblings[i]) {
+            if equal(siblings.at(i)) {
                 return Slot::Found(i);
             }
         }
         return Slot::Insert(range.end);
     }
-    let slice = &siblings[range.clone()];
-    match slice.binary_search_by(|n| compare(n)) {
-        Ok(i) => Slot::Found(range.start + i),
-        Err(i) => Slot::Insert(range.start + i),
+    // Entries mostly come in order (a load, a configuration built in key order): an entry
+    // past the last one goes at the end without a search.
+    if let Some(last) = range.end.checked_sub(1).filter(|&l| l >= range.start) {
+        match compare(siblings.at(last)) {
+            Ordering::Less => return Slot::Insert(range.end),
+            Ordering::Equal => return Slot::Found(last),
+            Ordering::Greater => {}
+        }
+    }
+    // The first entry not below `keys` (the instances are sorted and adjacent).
+    let i = siblings.point(&mut |n| {
+        let o = schema.order(n.schema).cmp(&schema.order(id));
+        o == Ordering::Less || (o == Ordering::Equal && compare(n) == Ordering::Less)
+    });
+    match siblings.get_at(i) {
+        Some(n) if i < range.end && compare(n) == Ordering::Equal => Slot::Found(i),
+        _ => Slot::Insert(i.clamp(range.start, range.end)),
     }
 }
 
 /// Insert a node among siblings at its ordered place. Returns Err(index) if an equal
 /// node (same leaf/container, same list keys, same leaf-list value) already exists.
-pub(crate) fn insert_sorted(
-    siblings: &mut Vec<Arc<DataNode>>,
+pub(crate) fn insert_sorted<S: SeqMut + ?Sized>(
+    siblings: &mut S,
     schema: &Schema,
     node: Arc<DataNode>,
 ) -> Result<usize, usize> {
@@ -339,7 +513,7 @@ pub(crate) fn insert_sorted(
             match find_slot(siblings, schema, node.schema, &k) {
                 Slot::Found(i) => Err(i),
                 Slot::Insert(i) => {
-                    siblings.insert(i, node);
+                    siblings.insert_at(i, node);
                     Ok(i)
                 }
             }
@@ -349,7 +523,7 @@ pub(crate) fn insert_sorted(
             if !range.is_empty() {
                 return Err(range.start);
             }
-            siblings.insert(range.start, node);
+            siblings.insert_at(range.start, node);
             Ok(range.start)
         }
     }
@@ -364,7 +538,7 @@ pub fn merge(schema: &Schema, base: &mut DataTree, add: DataTree) {
     }
 }
 
-fn merge_into(schema: &Schema, siblings: &mut Vec<Arc<DataNode>>, n: Arc<DataNode>) {
+fn merge_into<S: SeqMut + ?Sized>(schema: &Schema, siblings: &mut S, n: Arc<DataNode>) {
     let sn = schema.node(n.schema);
     let slot = match sn.kind {
         NodeKind::List => {
@@ -385,15 +559,15 @@ fn merge_into(schema: &Schema, siblings: &mut Vec<Arc<DataNode>>, n: Arc<DataNod
         }
     };
     match slot {
-        Slot::Insert(i) => siblings.insert(i, n),
+        Slot::Insert(i) => siblings.insert_at(i, n),
         Slot::Found(i) => {
             if n.children.is_empty() {
                 if n.value.is_some() {
-                    siblings[i] = n;
+                    *siblings.at_mut(i) = n;
                 }
                 return;
             }
-            let target = Arc::make_mut(&mut siblings[i]);
+            let target = Arc::make_mut(siblings.at_mut(i));
             let n = Arc::unwrap_or_clone(n);
             for c in n.children {
                 merge_into(schema, &mut target.children, c);

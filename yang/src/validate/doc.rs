@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::data::{DataNode, DataTree};
+use crate::data::{DataNode, DataTree, Seq};
 use crate::instance_id::quote;
 use crate::pattern::Pattern;
 use crate::schema::{NodeId, Schema, TypeKind};
@@ -16,8 +16,13 @@ use crate::xpath::{self, Document};
 struct Block<'t> {
     first: u32,
     parent: u32,
-    kids: &'t [Arc<DataNode>],
+    /// The children (a node's, found by index without copying; or the tree's roots).
+    kids: &'t dyn Seq,
+    len: u32,
 }
+
+/// A run of consecutive children (a leaf piece of a long list) and the index of its first.
+type Run<'t> = (u32, &'t [Arc<DataNode>]);
 
 /// An index-addressed view of a data tree, materialized lazily: a node's children get a block of
 /// contiguous indices when a walk first reaches them. A block records only the slice it stands
@@ -33,6 +38,9 @@ pub struct FlatDoc<'s, 't> {
     next: Cell<u32>,
     /// The block of the last lookup (walks stay local).
     last: Cell<usize>,
+    /// The run of entries of the last lookup, by the index of its first (a long list's leaf
+    /// piece, so a walk along it does not search the list for every entry).
+    leaf: Cell<Option<Run<'t>>>,
     /// Parsed leafref paths, by leaf schema node.
     leafref_paths: HashMap<NodeId, Option<xpath::Expr>>,
     /// Prefix -> namespace for every module (instance-identifier values, identityref prefixes).
@@ -57,6 +65,7 @@ impl<'s, 't> FlatDoc<'s, 't> {
             ranges: RefCell::new(HashMap::new()),
             next: Cell::new(ROOT + 1),
             last: Cell::new(0),
+            leaf: Cell::new(None),
             leafref_paths: HashMap::new(),
             all_prefixes,
         }
@@ -85,7 +94,7 @@ impl<'s, 't> FlatDoc<'s, 't> {
         let blocks = self.blocks.borrow();
         let last = self.last.get();
         if let Some(b) = blocks.get(last) {
-            if b.first <= i && i < b.first + b.kids.len() as u32 {
+            if b.first <= i && i < b.first + b.len {
                 return *b;
             }
         }
@@ -98,8 +107,16 @@ impl<'s, 't> FlatDoc<'s, 't> {
         if i == ROOT {
             return None;
         }
+        if let Some((first, run)) = self.leaf.get() {
+            if first <= i && ((i - first) as usize) < run.len() {
+                return Some(&run[(i - first) as usize]);
+            }
+        }
         let b = self.block(i);
-        Some(&b.kids[(i - b.first) as usize])
+        let (run, start) = b.kids.leaf_at((i - b.first) as usize);
+        let first = b.first + start as u32;
+        self.leaf.set(Some((first, run)));
+        Some(&run[(i - first) as usize])
     }
 
     pub fn parent_of(&self, i: u32) -> u32 {
@@ -114,7 +131,7 @@ impl<'s, 't> FlatDoc<'s, 't> {
     }
 
     /// The data children of index `i`.
-    fn kids(&self, i: u32) -> &'t [Arc<DataNode>] {
+    fn kids(&self, i: u32) -> &'t dyn Seq {
         match self.data(i) {
             Some(n) => &n.children,
             None => &self.tree.roots,
@@ -126,14 +143,15 @@ impl<'s, 't> FlatDoc<'s, 't> {
         if let Some(&(first, count)) = self.ranges.borrow().get(&i) {
             return first..first + count;
         }
-        let kids = self.kids(i);
         let first = self.next.get();
+        let kids = self.kids(i);
         let count = kids.len() as u32;
         if count > 0 {
             self.blocks.borrow_mut().push(Block {
                 first,
                 parent: i,
                 kids,
+                len: count,
             });
         }
         self.next.set(first + count);

@@ -113,7 +113,7 @@ impl<'s, 'd> Reader<'s, '_, 'd> {
             Ok(Some(children)) => Pruned::Changed(Arc::new(DataNode {
                 schema: n.schema,
                 value: n.value.clone(),
-                children,
+                children: children.into(),
                 default: n.default,
             })),
         }

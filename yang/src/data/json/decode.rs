@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::parse::{parse, Value};
 use super::value;
 use crate::data::decode::step_name;
-use crate::data::{insert_sorted, DataError, DataNode, DataTree, DecodeOptions, ErrorTag};
+use crate::data::{insert_sorted, DataError, DataNode, DataTree, DecodeOptions, ErrorTag, SeqMut};
 use crate::instance_id::quote;
 use crate::schema::{ModuleId, NodeId, NodeKind, Schema};
 
@@ -66,12 +66,12 @@ fn at(parent_path: &str) -> String {
 
 impl Decoder<'_> {
     /// The members of one object into `out`, the children of `parent`.
-    fn object(
+    fn object<S: SeqMut + ?Sized>(
         &self,
         members: &Members<'_>,
         parent: Option<NodeId>,
         parent_path: &str,
-        out: &mut Vec<Arc<DataNode>>,
+        out: &mut S,
     ) -> Result<(), DataError> {
         let parent_module = parent.map(|p| self.schema.node(p).module);
         let mut seen: Vec<(NodeId, &str)> = Vec::new();
@@ -168,12 +168,12 @@ impl Decoder<'_> {
         .path(at(parent_path)))
     }
 
-    fn member(
+    fn member<S: SeqMut + ?Sized>(
         &self,
         id: NodeId,
         v: &Value<'_>,
         parent_path: &str,
-        out: &mut Vec<Arc<DataNode>>,
+        out: &mut S,
     ) -> Result<(), DataError> {
         let s = self.schema;
         let sn = s.node(id);
@@ -414,9 +414,9 @@ impl Decoder<'_> {
         }
     }
 
-    fn insert(
+    fn insert<S: SeqMut + ?Sized>(
         &self,
-        siblings: &mut Vec<Arc<DataNode>>,
+        siblings: &mut S,
         node: DataNode,
         parent_path: &str,
     ) -> Result<(), DataError> {

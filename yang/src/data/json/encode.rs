@@ -45,32 +45,33 @@ struct Writer<'s> {
 impl Writer<'_> {
     /// Members for `nodes` (instances of one schema node are adjacent in a sorted tree, and
     /// become one array member), leaving out the schema nodes in `skip`.
-    fn members(
+    fn members<'n>(
         &self,
-        nodes: &[Arc<DataNode>],
+        nodes: impl IntoIterator<Item = &'n Arc<DataNode>>,
         parent_module: Option<ModuleId>,
         skip: &[NodeId],
         first: &mut bool,
         out: &mut String,
     ) {
-        let mut i = 0;
-        while i < nodes.len() {
-            let id = nodes[i].schema;
-            let mut end = i + 1;
-            while end < nodes.len() && nodes[end].schema == id {
-                end += 1;
+        let mut group: Vec<&Arc<DataNode>> = Vec::new();
+        for n in nodes {
+            if group.first().is_some_and(|g| g.schema != n.schema) {
+                if !skip.contains(&group[0].schema) {
+                    self.member(&group, parent_module, first, out);
+                }
+                group.clear();
             }
-            if !skip.contains(&id) {
-                self.member(&nodes[i..end], parent_module, first, out);
-            }
-            i = end;
+            group.push(n);
+        }
+        if group.first().is_some_and(|g| !skip.contains(&g.schema)) {
+            self.member(&group, parent_module, first, out);
         }
     }
 
     /// One member: every instance of one schema node.
     fn member(
         &self,
-        group: &[Arc<DataNode>],
+        group: &[&Arc<DataNode>],
         parent_module: Option<ModuleId>,
         first: &mut bool,
         out: &mut String,
@@ -97,7 +98,7 @@ impl Writer<'_> {
         let tagged = self.opts.with_defaults == WithDefaults::ReportAllTagged;
         match sn.kind {
             NodeKind::Leaf => {
-                let Some(n) = group.iter().find(visible) else {
+                let Some(n) = group.iter().copied().find(visible) else {
                     return;
                 };
                 name(out, first, false);
@@ -110,7 +111,7 @@ impl Writer<'_> {
             NodeKind::LeafList => {
                 let mut open = false;
                 let mut any_default = false;
-                for n in group.iter().filter(visible) {
+                for n in group.iter().copied().filter(visible) {
                     if open {
                         out.push(',');
                     } else {
@@ -129,7 +130,7 @@ impl Writer<'_> {
                     // RFC 7952 §5.2.2: one entry per value, null where there is no annotation.
                     name(out, first, true);
                     out.push('[');
-                    for (i, n) in group.iter().filter(visible).enumerate() {
+                    for (i, n) in group.iter().copied().filter(visible).enumerate() {
                         if i > 0 {
                             out.push(',');
                         }
@@ -144,7 +145,7 @@ impl Writer<'_> {
             }
             NodeKind::List => {
                 let mut open = false;
-                for n in group.iter().filter(visible) {
+                for n in group.iter().copied().filter(visible) {
                     if open {
                         out.push(',');
                     } else {
@@ -159,14 +160,14 @@ impl Writer<'_> {
                 }
             }
             NodeKind::Container => {
-                let Some(n) = group.iter().find(visible) else {
+                let Some(n) = group.iter().copied().find(visible) else {
                     return;
                 };
                 name(out, first, false);
                 self.object(n, out);
             }
             NodeKind::Anydata | NodeKind::Anyxml => {
-                let Some(n) = group.iter().find(visible) else {
+                let Some(n) = group.iter().copied().find(visible) else {
                     return;
                 };
                 name(out, first, false);
@@ -185,7 +186,7 @@ impl Writer<'_> {
         let mut first = true;
         for &k in &sn.keys {
             if let Some(i) = n.children.iter().position(|c| c.schema == k) {
-                self.member(&n.children[i..i + 1], module, &mut first, out);
+                self.member(&[&n.children[i]], module, &mut first, out);
             }
         }
         self.members(&n.children, module, &sn.keys, &mut first, out);
