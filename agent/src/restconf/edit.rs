@@ -243,14 +243,17 @@ pub fn put_at(
         .find(schema, &res.parent_path)
         .ok_or_else(|| missing(res))?)
     .clone();
+    // The siblings as one vector for the positional insert (an ordered-by-user list).
+    let mut siblings = std::mem::take(&mut parent.children).into_vec();
     place(
         schema,
-        &mut parent.children,
+        &mut siblings,
         &res.parent_path,
         node,
         insert,
         point.as_deref(),
     )?;
+    parent.children = siblings.into();
     tree.put(schema, &res.parent_path, Some(Arc::new(parent)))?;
     Ok(())
 }

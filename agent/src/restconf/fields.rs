@@ -125,7 +125,7 @@ pub fn select(
         .iter()
         .map(|n| {
             let mut copy = (**n).clone();
-            copy.children = keep(schema, &n.children, &trie, &schema.node(n.schema).keys);
+            copy.children = keep(schema, &n.children, &trie, &schema.node(n.schema).keys).into();
             Arc::new(copy)
         })
         .collect())
@@ -153,7 +153,7 @@ fn keep(schema: &Schema, nodes: &[Arc<DataNode>], t: &Trie, keys: &[NodeId]) -> 
         let own_keys = &schema.node(n.schema).keys;
         if children.iter().any(|c| !own_keys.contains(&c.schema)) {
             let mut copy = (**n).clone();
-            copy.children = children;
+            copy.children = children.into();
             out.push(Arc::new(copy));
         }
     }

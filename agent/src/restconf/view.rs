@@ -28,7 +28,7 @@ pub fn limit_depth(
             copy.value = n.value.clone();
             let keys = &schema.node(n.schema).keys;
             if level < depth {
-                copy.children = limit_depth(schema, &n.children, level + 1, depth);
+                copy.children = limit_depth(schema, &n.children, level + 1, depth).into();
             } else {
                 copy.children = n
                     .children
