@@ -85,7 +85,20 @@ impl Multicast {
             return None;
         }
         let route = self.rib.lookup(addr)?;
-        routes::routed_rpf(route, |i| self.ifs.by_index(i).is_some())
+        let mut r = routes::routed_rpf(route, |i| self.ifs.by_index(i).is_some())?;
+        if r.neighbor.is_none() {
+            // A route without a gateway toward an address on none of our subnets: the link is
+            // point-to-point or unnumbered (`dev tun0`), and the router at its other end is
+            // the next hop, so Joins go to that link's only PIM neighbor.
+            r.neighbor = self.ifs.pim_at(r.ifindex).and_then(|p| {
+                let mut n = p.neighbors();
+                match (n.next(), n.next()) {
+                    (Some(only), None) => Some(only.address),
+                    _ => None,
+                }
+            });
+        }
+        Some(r)
     }
 
     /// The reverse path toward the RP for (*,G) joins: a PIM interface and neighbor (the RP

@@ -241,3 +241,66 @@ fn a_routed_source_asks_for_the_routing_table_once_and_waits_for_it() {
     mc.flush(now);
     assert!(!mc.effects().any(|e| matches!(e, Effect::ReadRib)));
 }
+
+/// A PIM Hello from `src` on the uplink, as an Ethernet frame.
+fn hello(src: Ipv4Addr) -> Vec<u8> {
+    let h = crate::engines::pim::packet::Hello {
+        holdtime: Some(105),
+        generation_id: Some(7),
+        ..Default::default()
+    };
+    dataplane::wire::ipv4_frame(
+        [2, 0, 0, 0, 0x99, 1],
+        [0x01, 0x00, 0x5e, 0, 0, 13],
+        src,
+        Ipv4Addr::new(224, 0, 0, 13),
+        1,
+        super::interfaces::PIM_PROTO,
+        &[],
+        &crate::engines::pim::packet::Message::Hello(h).encode(),
+    )
+}
+
+/// The uplink is point-to-point or unnumbered: the kernel routes the source `dev up0` with no
+/// gateway, and the router at the other end (a PIM neighbor from another subnet) is the next
+/// hop. The (S,G) Join goes to it; without a gateway it used to go nowhere.
+#[test]
+fn a_source_behind_a_point_to_point_link_is_joined_through_its_only_neighbor() {
+    let now = Instant::now();
+    let mut c = cfg(None);
+    let pim = config::Pim {
+        dr_priority: 1,
+        hello_interval_s: 30,
+        ignore_dr: false,
+        ignore_assert: false,
+    };
+    c.interfaces.get_mut(UP).expect("uplink").pim = Some(pim);
+    let mut mc = Multicast::new(1);
+    mc.apply(&c, &links(), &addrs(), now);
+    let peer = Ipv4Addr::new(192, 0, 2, 1);
+    mc.control_frame(UP, &hello(peer), now);
+    mc.control_frame(LAN, &report(G), now);
+    mc.flush(now);
+    let _ = mc.effects();
+    let p2p = dataplane::netlink::Route {
+        gateway: None,
+        ..ROUTE
+    };
+    mc.rib_loaded(Ok(dataplane::netlink::Rib::new(vec![p2p])));
+    mc.upcall(ROUTED_SOURCE, G, UP_IDX, now);
+    mc.flush(now);
+    assert_eq!(lan_oif(&mc, ROUTED_SOURCE), Some(true));
+    let e = mc
+        .tib
+        .entry(Some(ROUTED_SOURCE), G)
+        .expect("(S,G) upstream state");
+    assert!(e.join_desired());
+    assert_eq!(e.rpf_neighbor(), Some(peer));
+    // A second neighbor on the link: which one is the next hop is unknown, so no Join.
+    mc.control_frame(UP, &hello(Ipv4Addr::new(192, 0, 2, 2)), now);
+    mc.flush(now);
+    assert!(mc
+        .tib
+        .entry(Some(ROUTED_SOURCE), G)
+        .is_none_or(|e| !e.join_desired()));
+}
