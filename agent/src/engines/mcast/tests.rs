@@ -249,6 +249,11 @@ fn hello(src: Ipv4Addr) -> Vec<u8> {
         generation_id: Some(7),
         ..Default::default()
     };
+    pim_frame(src, crate::engines::pim::packet::Message::Hello(h))
+}
+
+/// A PIM message from `src` to ALL-PIM-ROUTERS, as an Ethernet frame.
+fn pim_frame(src: Ipv4Addr, m: crate::engines::pim::packet::Message) -> Vec<u8> {
     dataplane::wire::ipv4_frame(
         [2, 0, 0, 0, 0x99, 1],
         [0x01, 0x00, 0x5e, 0, 0, 13],
@@ -257,16 +262,12 @@ fn hello(src: Ipv4Addr) -> Vec<u8> {
         1,
         super::interfaces::PIM_PROTO,
         &[],
-        &crate::engines::pim::packet::Message::Hello(h).encode(),
+        &m.encode(),
     )
 }
 
-/// The uplink is point-to-point or unnumbered: the kernel routes the source `dev up0` with no
-/// gateway, and the router at the other end (a PIM neighbor from another subnet) is the next
-/// hop. The (S,G) Join goes to it; without a gateway it used to go nowhere.
-#[test]
-fn a_source_behind_a_point_to_point_link_is_joined_through_its_only_neighbor() {
-    let now = Instant::now();
+/// PIM on the uplink as well as IGMP on the LAN.
+fn cfg_pim_uplink() -> config::Multicast {
     let mut c = cfg(None);
     let pim = config::Pim {
         dr_priority: 1,
@@ -275,8 +276,17 @@ fn a_source_behind_a_point_to_point_link_is_joined_through_its_only_neighbor() {
         ignore_assert: false,
     };
     c.interfaces.get_mut(UP).expect("uplink").pim = Some(pim);
+    c
+}
+
+/// The uplink is point-to-point or unnumbered: the kernel routes the source `dev up0` with no
+/// gateway, and the router at the other end (a PIM neighbor from another subnet) is the next
+/// hop. The (S,G) Join goes to it; without a gateway it used to go nowhere.
+#[test]
+fn a_source_behind_a_point_to_point_link_is_joined_through_its_only_neighbor() {
+    let now = Instant::now();
     let mut mc = Multicast::new(1);
-    mc.apply(&c, &links(), &addrs(), now);
+    mc.apply(&cfg_pim_uplink(), &links(), &addrs(), now);
     let peer = Ipv4Addr::new(192, 0, 2, 1);
     mc.control_frame(UP, &hello(peer), now);
     mc.control_frame(LAN, &report(G), now);
@@ -303,4 +313,40 @@ fn a_source_behind_a_point_to_point_link_is_joined_through_its_only_neighbor() {
         .tib
         .entry(Some(ROUTED_SOURCE), G)
         .is_none_or(|e| !e.join_desired()));
+}
+
+/// RPF' (RFC 7761 §4.1.6): another router on the upstream LAN wins the (S,G) Assert there, so
+/// it is the one that forwards onto that LAN, and our Join goes to it instead of the unicast
+/// next hop.
+#[test]
+fn the_join_follows_the_assert_winner_on_the_upstream_lan() {
+    use crate::engines::pim::packet::{Assert, EncodedGroup, Message};
+    let now = Instant::now();
+    let mut mc = Multicast::new(1);
+    mc.apply(&cfg_pim_uplink(), &links(), &addrs(), now);
+    let next_hop = ROUTE.gateway.expect("gateway");
+    let other = Ipv4Addr::new(10, 1, 0, 253);
+    mc.control_frame(UP, &hello(next_hop), now);
+    mc.control_frame(UP, &hello(other), now);
+    mc.control_frame(LAN, &report(G), now);
+    mc.rib_loaded(Ok(dataplane::netlink::Rib::new(vec![ROUTE])));
+    mc.upcall(ROUTED_SOURCE, G, UP_IDX, now);
+    mc.flush(now);
+    let rpf_neighbor = |mc: &Multicast| {
+        mc.tib
+            .entry(Some(ROUTED_SOURCE), G)
+            .filter(|e| e.join_desired())
+            .and_then(|e| e.rpf_neighbor())
+    };
+    assert_eq!(rpf_neighbor(&mc), Some(next_hop));
+    let assert = Assert {
+        group: EncodedGroup::host(G),
+        source: ROUTED_SOURCE,
+        rpt: false,
+        metric_preference: 20,
+        metric: 5,
+    };
+    mc.control_frame(UP, &pim_frame(other, Message::Assert(assert)), now);
+    mc.flush(now);
+    assert_eq!(rpf_neighbor(&mc), Some(other), "RPF' is the Assert winner");
 }
