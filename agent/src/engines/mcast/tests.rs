@@ -350,3 +350,63 @@ fn the_join_follows_the_assert_winner_on_the_upstream_lan() {
     mc.flush(now);
     assert_eq!(rpf_neighbor(&mc), Some(other), "RPF' is the Assert winner");
 }
+
+/// While a route is on the RP tree (its data comes in on the path toward the RP, not the one
+/// toward the source), our claim in an (S,G) Assert is the RP tree's metric, with the RPT bit
+/// that makes it lose to any shortest-path one (RFC 7761 §4.6.1-§4.6.2): a router asserting
+/// a worse unicast metric toward the source than ours still wins the LAN.
+#[test]
+fn on_the_rp_tree_we_assert_with_the_rpt_metric_and_lose_to_a_shortest_path_claim() {
+    use crate::engines::pim::iface::AssertState;
+    use crate::engines::pim::packet::{Assert, EncodedGroup, Message};
+    let now = Instant::now();
+    let rp = Ipv4Addr::new(10, 9, 9, 9);
+    let mut c = cfg_pim_uplink();
+    c.rp = Some(rp);
+    // The other router is DR on the LAN: forward there anyway (the vendor knob).
+    let lan_pim = c.interfaces[UP].pim.map(|p| config::Pim {
+        ignore_dr: true,
+        ..p
+    });
+    c.interfaces.get_mut(LAN).expect("lan").pim = lan_pim;
+    let mut mc = Multicast::new(1);
+    mc.apply(&c, &links(), &addrs(), now);
+    // The RP behind the uplink; the source behind a router on the LAN.
+    let to_rp = dataplane::netlink::Route {
+        dst: Ipv4Addr::new(10, 9, 0, 0),
+        ..ROUTE
+    };
+    let to_source = dataplane::netlink::Route {
+        oif: LAN_IDX,
+        gateway: Some(Ipv4Addr::new(192, 168, 1, 254)),
+        ..ROUTE
+    };
+    mc.rib_loaded(Ok(dataplane::netlink::Rib::new(vec![to_rp, to_source])));
+    let other = Ipv4Addr::new(192, 168, 1, 253);
+    mc.control_frame(UP, &hello(ROUTE.gateway.expect("gateway")), now);
+    mc.control_frame(LAN, &hello(other), now);
+    mc.control_frame(LAN, &report(G), now);
+    // The source's data comes down the RP tree, in on the uplink, out onto the LAN.
+    mc.upcall(ROUTED_SOURCE, G, UP_IDX, now);
+    mc.flush(now);
+    assert_eq!(lan_oif(&mc, ROUTED_SOURCE), Some(true));
+    let lan_assert = |mc: &Multicast| {
+        mc.ifs
+            .pim_at(LAN_IDX)
+            .expect("PIM on the LAN")
+            .assert_state(Some(ROUTED_SOURCE), G)
+    };
+    assert_eq!(lan_assert(&mc), AssertState::NoInfo);
+    // Worse than our static route toward the source (preference 1, metric 0), but on the
+    // shortest-path tree.
+    let assert = Assert {
+        group: EncodedGroup::host(G),
+        source: ROUTED_SOURCE,
+        rpt: false,
+        metric_preference: 200,
+        metric: 1000,
+    };
+    mc.control_frame(LAN, &pim_frame(other, Message::Assert(assert)), now);
+    mc.flush(now);
+    assert_eq!(lan_assert(&mc), AssertState::Loser { winner: other });
+}
