@@ -410,3 +410,95 @@ fn on_the_rp_tree_we_assert_with_the_rpt_metric_and_lose_to_a_shortest_path_clai
     mc.flush(now);
     assert_eq!(lan_assert(&mc), AssertState::Loser { winner: other });
 }
+
+/// The Asserts sent on `name` among the effects.
+fn asserts_sent(mc: &mut Multicast, name: &str) -> Vec<crate::engines::pim::packet::Assert> {
+    use crate::engines::pim::packet::Message;
+    mc.effects()
+        .filter_map(|e| match e {
+            Effect::Frame { interface, frame } if interface == name => Some(frame),
+            _ => None,
+        })
+        .filter_map(|f| {
+            let ip = f.get(14..)?;
+            let (ihl, total) = dataplane::wire::ipv4_bounds(ip)?;
+            (ip[9] == super::interfaces::PIM_PROTO).then_some(())?;
+            match Message::decode(&ip[ihl..total]).ok()? {
+                Message::Assert(a) => Some(a),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Data of a route on the RP tree arriving on one of its outgoing interfaces (another router
+/// forwards it there): we assert as (*,G), with the RPT bit and our metric toward the RP, not
+/// the one toward the source (RFC 7761 §4.6.2).
+#[test]
+fn data_on_an_outgoing_interface_while_on_the_rp_tree_asserts_with_the_rpt_metric() {
+    let now = Instant::now();
+    let (side, side_idx) = ("side0", 9);
+    let rp = Ipv4Addr::new(10, 9, 9, 9);
+    let mut c = cfg_pim_uplink();
+    c.rp = Some(rp);
+    let pim = c.interfaces[UP].pim.map(|p| config::Pim {
+        ignore_dr: true,
+        ..p
+    });
+    c.interfaces.get_mut(LAN).expect("lan").pim = pim;
+    c.interfaces.insert(
+        side.to_string(),
+        config::McInterface {
+            pim,
+            ..Default::default()
+        },
+    );
+    let mut l = links();
+    let mut side_link = l[UP].clone();
+    (side_link.index, side_link.name) = (side_idx, side.to_string());
+    l.insert(side.to_string(), side_link);
+    let mut a = addrs();
+    a.push(Addr {
+        index: side_idx,
+        ip: Ipv4Addr::new(10, 2, 0, 1),
+        prefix_len: 24,
+    });
+    let mut mc = Multicast::new(1);
+    mc.apply(&c, &l, &a, now);
+    // The RP behind the uplink (preference 1, metric 7); the source behind the side link
+    // (OSPF: preference 110, metric 30).
+    let to_rp = dataplane::netlink::Route {
+        dst: Ipv4Addr::new(10, 9, 0, 0),
+        metric: 7,
+        ..ROUTE
+    };
+    let to_source = dataplane::netlink::Route {
+        oif: side_idx,
+        gateway: Some(Ipv4Addr::new(10, 2, 0, 254)),
+        protocol: 188,
+        metric: 30,
+        ..ROUTE
+    };
+    mc.rib_loaded(Ok(dataplane::netlink::Rib::new(vec![to_rp, to_source])));
+    mc.control_frame(LAN, &report(G), now);
+    mc.upcall(ROUTED_SOURCE, G, UP_IDX, now);
+    mc.flush(now);
+    assert_eq!(lan_oif(&mc, ROUTED_SOURCE), Some(true));
+    let _ = mc.effects();
+    // The same flow's data on the LAN, where we forward it.
+    mc.upcall(ROUTED_SOURCE, G, LAN_IDX, now);
+    mc.flush(now);
+    let sent = asserts_sent(&mut mc, LAN);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let got = sent[0];
+    assert!(got.rpt, "{got:?}");
+    assert_eq!(
+        (
+            got.group.address,
+            got.metric_preference & 0x7fff_ffff,
+            got.metric
+        ),
+        (G, 1, 7),
+        "{got:?}"
+    );
+}
