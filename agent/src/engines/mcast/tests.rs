@@ -502,3 +502,35 @@ fn data_on_an_outgoing_interface_while_on_the_rp_tree_asserts_with_the_rpt_metri
         "{got:?}"
     );
 }
+
+/// Many route notifications during a read of the routing table: the engine replays them onto
+/// the fresh copy a chunk per timer run (due at once), not all in one go, and computes the
+/// routes with it when it is done.
+#[test]
+fn a_long_replay_runs_from_the_timer_a_chunk_at_a_time() {
+    let now = Instant::now();
+    let mut mc = started(None, now);
+    mc.control_frame(LAN, &report(G), now);
+    mc.upcall(ROUTED_SOURCE, G, UP_IDX, now);
+    mc.flush(now);
+    assert!(mc.effects().any(|e| matches!(e, Effect::ReadRib)));
+    let many = crate::engines::rib_copy::REPLAY_CHUNK + 10;
+    for i in 0..many as u32 {
+        let r = dataplane::netlink::Route {
+            dst: Ipv4Addr::from(0x0b00_0000 + (i << 8)),
+            prefix_len: 24,
+            ..ROUTE
+        };
+        mc.route_event(r, false, false);
+    }
+    mc.route_event(ROUTE, false, false);
+    mc.rib_loaded(Ok(dataplane::netlink::Rib::default()));
+    mc.flush(now);
+    assert_eq!(lan_oif(&mc, ROUTED_SOURCE), None, "replay not done yet");
+    let due = mc.next_deadline().expect("the replay is due");
+    assert!(due <= Instant::now());
+    mc.on_timer(now);
+    mc.flush(now);
+    assert_eq!(lan_oif(&mc, ROUTED_SOURCE), Some(true));
+    assert!(mc.next_deadline().is_none_or(|t| t > now));
+}
