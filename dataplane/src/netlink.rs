@@ -307,6 +307,10 @@ fn nexthop_from(m: &[u8]) -> Option<(u32, Nexthop)> {
     Some((id?, nh))
 }
 
+/// How many datagrams one [`Monitor::read`] takes at most: a few hundred notifications, well
+/// under a millisecond of parsing and applying.
+pub const MAX_DATAGRAMS_PER_READ: usize = 256;
+
 /// A subscription to link, IPv4 address, IPv4 route and nexthop object events.
 pub struct Monitor {
     sock: Socket,
@@ -337,12 +341,17 @@ impl Monitor {
         })
     }
 
-    /// Every event waiting on the socket. An overrun (ENOBUFS: events were lost) is reported as
-    /// an error so the caller re-reads the whole state with [`Handle::links`],
-    /// [`Handle::addrs`] and [`Rib::from_kernel`].
+    /// The events waiting on the socket, at most [`MAX_DATAGRAMS_PER_READ`] datagrams of them
+    /// (the kernel sends a notification per datagram): while a full BGP table churns the kernel
+    /// may send faster than they are taken, and a caller reading until the socket is empty would
+    /// not get back to its timers (BFD's are tens of milliseconds) until the churn ends. The
+    /// socket stays readable with the rest, so a `poll` loop comes back for them after its
+    /// other work. An overrun (ENOBUFS: events were lost) is reported as an error so the caller
+    /// re-reads the whole state with [`Handle::links`], [`Handle::addrs`] and
+    /// [`Rib::from_kernel`].
     pub fn read(&mut self) -> io::Result<Vec<Event>> {
         let mut events = Vec::new();
-        loop {
+        for _ in 0..MAX_DATAGRAMS_PER_READ {
             let mut b = &mut self.buf[..];
             let n = match self.sock.recv(&mut b, libc::MSG_DONTWAIT) {
                 Ok(n) => n,
@@ -986,5 +995,64 @@ mod tests {
         assert_eq!(rib.lookup(Ipv4Addr::new(10, 66, 1, 1)), None, "table 100");
         let unreachable = rib.lookup(Ipv4Addr::new(10, 55, 1, 1));
         assert_eq!(unreachable.map(|r| (r.oif, r.prefix_len)), Some((0, 16)));
+    }
+
+    /// A burst of route notifications (a BGP table churning) is taken a bounded batch per
+    /// read, so the caller's poll loop gets back to its timers; the next reads bring the rest,
+    /// none lost.
+    #[test]
+    fn a_burst_of_route_notifications_is_read_in_bounded_batches() {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let Some(nss) = routing_ns("rtburst") else {
+            return;
+        };
+        let ns = nss.name("n").to_string();
+        let mut mon = crate::netns::run_in(&ns, Monitor::open).unwrap().unwrap();
+        let _ = mon.read().unwrap();
+        let burst = 3 * MAX_DATAGRAMS_PER_READ;
+        let mut batch = String::new();
+        for i in 0..burst {
+            batch += &format!(
+                "route add 10.{}.{}.0/24 via 10.77.0.2\n",
+                100 + i / 256,
+                i % 256
+            );
+        }
+        let mut child = Command::new("ip")
+            .args(["-n", &ns, "-batch", "-"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("ip");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(batch.as_bytes())
+            .expect("batch");
+        assert!(child.wait().is_ok_and(|s| s.success()), "ip -batch");
+        // The kernel queued every notification before `ip` got its answers.
+        let routes = |events: Vec<Event>| {
+            events
+                .into_iter()
+                .filter(|e| matches!(e, Event::Route { removed: false, .. }))
+                .count()
+        };
+        let first = routes(mon.read().unwrap());
+        assert!(first > 0, "nothing read");
+        assert!(
+            first <= MAX_DATAGRAMS_PER_READ,
+            "{first} notifications in one read"
+        );
+        let (mut got, mut reads) = (first, 1);
+        for _ in 0..100 {
+            if got >= burst {
+                break;
+            }
+            got += routes(mon.read().unwrap());
+            reads += 1;
+        }
+        assert_eq!(got, burst, "in {reads} reads");
+        assert!(reads >= 3, "{reads} reads");
     }
 }

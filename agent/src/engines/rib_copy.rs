@@ -12,8 +12,14 @@
 //! replacement leaves the stale path in front (add via B, replace with C: the read has C, the
 //! replayed add puts B beside it and the replayed replace then removes C).
 //!
-//! Pure state: the caller asks the loader when [`RibCopy::want_read`] says so, and hands the
-//! result to [`RibCopy::loaded`].
+//! Replaying is on the protocol thread, so it goes [`REPLAY_CHUNK`] entries at a time: a
+//! busy BGP table changes tens of thousands of entries during one read, and replaying them in
+//! one go would hold BFD up for milliseconds. Meanwhile the copy in use serves lookups and new
+//! notifications join the ones still to replay.
+//!
+//! Pure state: the caller asks the loader when [`RibCopy::want_read`] says so, hands the
+//! result to [`RibCopy::loaded`], and calls [`RibCopy::replay`] while
+//! [`RibCopy::is_replaying`].
 
 use std::collections::HashMap;
 use std::io;
@@ -24,6 +30,9 @@ use dataplane::netlink::{Rib, Route};
 /// Route notifications kept while a copy is read: beyond this, reading the table again is
 /// cheaper than replaying them.
 pub const MAX_PENDING_ROUTES: usize = 100_000;
+
+/// Notifications replayed onto a fresh copy per call: a few hundred microseconds' work.
+pub const REPLAY_CHUNK: usize = 2_000;
 
 /// What a route notification asks of the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +71,12 @@ pub struct RibCopy {
     /// More entries changed during the read than are kept: the new copy misses some.
     overflow: bool,
     max_pending: usize,
+    /// A fresh copy being brought up to date from `pending`, and whether a notification could
+    /// not be replayed onto it.
+    fresh: Option<(Rib, bool)>,
+    /// Notifications replayed onto `fresh` so far.
+    replayed: usize,
+    chunk: usize,
 }
 
 impl Default for RibCopy {
@@ -78,7 +93,23 @@ impl RibCopy {
             pending: HashMap::new(),
             overflow: false,
             max_pending,
+            fresh: None,
+            replayed: 0,
+            chunk: REPLAY_CHUNK,
         }
+    }
+
+    /// With `chunk` notifications replayed per call (tests).
+    pub fn with_chunk(max_pending: usize, chunk: usize) -> RibCopy {
+        RibCopy {
+            chunk: chunk.max(1),
+            ..RibCopy::new(max_pending)
+        }
+    }
+
+    /// A fresh copy is being brought up to date: call [`RibCopy::replay`].
+    pub fn is_replaying(&self) -> bool {
+        self.fresh.is_some()
     }
 
     /// A fresh copy is wanted. `true`: ask the loader now; `false`: a read is in flight, and
@@ -101,6 +132,7 @@ impl RibCopy {
     pub fn no_reader(&mut self) {
         self.reading = None;
         self.pending.clear();
+        self.fresh = None;
         self.table.get_or_insert_with(Rib::default);
     }
 
@@ -150,32 +182,63 @@ impl RibCopy {
     /// read replayed onto it. After an error the copy in use stays (it has every notification)
     /// or, with none yet, lookups see an empty table. So does it when more entries changed
     /// during the read than were kept: another read follows at once.
-    pub fn loaded(&mut self, read: io::Result<Rib>) -> Result<Loaded, (io::Error, bool)> {
-        let pending = std::mem::take(&mut self.pending);
-        let overflow = std::mem::take(&mut self.overflow);
-        let mut again = self.reading.take() == Some(true);
+    /// `Ok(None)`: more notifications came in than one call replays; the copy is brought up to
+    /// date by [`RibCopy::replay`], which answers in the same way when done.
+    pub fn loaded(&mut self, read: io::Result<Rib>) -> Result<Option<Loaded>, (io::Error, bool)> {
         match read {
-            Ok(rib) if overflow && self.table.is_some() => Ok(Loaded {
-                free: Some(rib),
-                replayed: 0,
-                again: true,
-            }),
-            Ok(mut rib) => {
-                let replayed = pending.len();
-                for (route, removed) in pending.into_values() {
-                    again |= !rib.apply(route, removed, true);
-                }
-                Ok(Loaded {
-                    free: self.table.replace(rib),
-                    replayed,
-                    again,
-                })
+            Ok(rib) => {
+                self.fresh = Some((rib, false));
+                self.replayed = 0;
+                Ok(self.replay())
             }
             Err(e) => {
+                self.pending.clear();
+                self.overflow = false;
+                let again = self.reading.take() == Some(true);
                 self.table.get_or_insert_with(Rib::default);
                 Err((e, again))
             }
         }
+    }
+
+    /// Replay up to a chunk of notifications onto the fresh copy; when none are left it
+    /// replaces the copy in use.
+    pub fn replay(&mut self) -> Option<Loaded> {
+        let (mut rib, mut failed) = self.fresh.take()?;
+        if std::mem::take(&mut self.overflow) {
+            self.pending.clear();
+            self.reading = None;
+            if self.table.is_some() {
+                return Some(Loaded {
+                    free: Some(rib),
+                    replayed: 0,
+                    again: true,
+                });
+            }
+            // No copy in use: this one serves until the next read is in.
+            return Some(Loaded {
+                free: self.table.replace(rib),
+                replayed: 0,
+                again: true,
+            });
+        }
+        let keys: Vec<_> = self.pending.keys().take(self.chunk).copied().collect();
+        for k in keys {
+            if let Some((route, removed)) = self.pending.remove(&k) {
+                failed |= !rib.apply(route, removed, true);
+                self.replayed += 1;
+            }
+        }
+        if !self.pending.is_empty() {
+            self.fresh = Some((rib, failed));
+            return None;
+        }
+        let again = self.reading.take() == Some(true) || failed;
+        Some(Loaded {
+            free: self.table.replace(rib),
+            replayed: std::mem::take(&mut self.replayed),
+            again,
+        })
     }
 }
 
@@ -214,7 +277,7 @@ mod tests {
         assert_eq!(c.route_event(new, false, true), Update::None);
         assert_eq!(c.route_event(gone, true, false), Update::None);
         let stale = Rib::new(vec![old, gone]);
-        let l = c.loaded(Ok(stale)).expect("a copy");
+        let l = c.loaded(Ok(stale)).expect("a copy").expect("replayed");
         assert_eq!((l.replayed, l.again, l.free.is_none()), (2, false, true));
         assert_eq!(gw(&c, SRC), Some(Ipv4Addr::new(10, 0, 1, 1)));
         assert!(c.lookup(Ipv4Addr::new(10, 8, 1, 1)).is_none());
@@ -234,7 +297,10 @@ mod tests {
         assert_eq!(c.route_event(second, false, true), Update::Applied);
         assert_eq!(gw(&c, SRC), Some(Ipv4Addr::new(10, 0, 1, 1)));
         // A read that saw the change.
-        let l = c.loaded(Ok(Rib::new(vec![second]))).expect("copy");
+        let l = c
+            .loaded(Ok(Rib::new(vec![second])))
+            .expect("copy")
+            .expect("replayed");
         assert_eq!(l.free.map(|o| o.len()), Some(1));
         assert_eq!(gw(&c, SRC), Some(Ipv4Addr::new(10, 0, 1, 1)));
         // And one that did not, with the change being a removal.
@@ -256,10 +322,16 @@ mod tests {
         assert!(c.want_read());
         assert!(!c.want_read());
         assert!(!c.want_read());
-        let l = c.loaded(Ok(Rib::default())).expect("copy");
+        let l = c
+            .loaded(Ok(Rib::default()))
+            .expect("copy")
+            .expect("replayed");
         assert!(l.again);
         assert!(c.want_read());
-        let l = c.loaded(Ok(Rib::default())).expect("copy");
+        let l = c
+            .loaded(Ok(Rib::default()))
+            .expect("copy")
+            .expect("replayed");
         assert!(!l.again);
     }
 
@@ -272,7 +344,10 @@ mod tests {
         for i in 0..3u8 {
             c.route_event(route([10, i, 0, 0], 16, 2, [10, 0, 0, 1]), false, false);
         }
-        let l = c.loaded(Ok(Rib::default())).expect("copy");
+        let l = c
+            .loaded(Ok(Rib::default()))
+            .expect("copy")
+            .expect("replayed");
         assert_eq!((l.replayed, l.again, l.free.is_none()), (0, true, true));
         assert!(c.has_table());
 
@@ -281,7 +356,10 @@ mod tests {
             let r = route([10, 9, 0, 0], 16 + i, 2, [10, 0, 0, 1]);
             assert_eq!(c.route_event(r, false, false), Update::Applied);
         }
-        let l = c.loaded(Ok(Rib::default())).expect("copy");
+        let l = c
+            .loaded(Ok(Rib::default()))
+            .expect("copy")
+            .expect("replayed");
         assert_eq!((l.again, l.free.map(|f| f.len())), (true, Some(0)));
         assert_eq!(
             gw(&c, SRC),
@@ -293,7 +371,10 @@ mod tests {
         for i in 0..5u8 {
             c.route_event(route([10, 9, 0, 0], 16, 2, [10, 0, 0, i]), false, true);
         }
-        let l = c.loaded(Ok(Rib::default())).expect("copy");
+        let l = c
+            .loaded(Ok(Rib::default()))
+            .expect("copy")
+            .expect("replayed");
         assert_eq!((l.replayed, l.again), (1, false));
         assert_eq!(gw(&c, SRC), Some(Ipv4Addr::new(10, 0, 0, 4)));
     }
@@ -331,7 +412,10 @@ mod tests {
         let mut r = route([10, 9, 0, 0], 16, 0, [0, 0, 0, 0]);
         (r.gateway, r.nh_id) = (None, Some(77));
         assert_eq!(c.route_event(r, false, false), Update::None);
-        let l = c.loaded(Ok(Rib::default())).expect("copy");
+        let l = c
+            .loaded(Ok(Rib::default()))
+            .expect("copy")
+            .expect("replayed");
         assert!(l.again);
         // The copy in use is just as unable: it says so at once.
         let mut r = route([10, 7, 0, 0], 16, 0, [0, 0, 0, 0]);
@@ -354,5 +438,76 @@ mod tests {
         let (_, again) = c.loaded(Err(io::Error::other("dump"))).expect_err("failed");
         assert!(again);
         assert_eq!(gw(&c, SRC), Some(Ipv4Addr::new(10, 0, 0, 1)));
+    }
+
+    /// More notifications during a read than one call replays: the fresh copy is brought up
+    /// to date a chunk per call, the copy in use serving (and following notifications) until
+    /// it is done, and notifications arriving meanwhile are replayed too.
+    #[test]
+    fn a_long_replay_goes_a_chunk_at_a_time() {
+        let mut c = RibCopy::with_chunk(100, 2);
+        let old = route([10, 9, 0, 0], 16, 2, [10, 0, 0, 1]);
+        assert!(c.want_read());
+        c.loaded(Ok(Rib::new(vec![old])))
+            .expect("copy")
+            .expect("first");
+        assert!(c.want_read());
+        for i in 0..5u8 {
+            c.route_event(
+                route([10, 20 + i, 0, 0], 16, 2, [10, 0, 0, 1]),
+                false,
+                false,
+            );
+        }
+        let new = route([10, 9, 0, 0], 16, 3, [10, 0, 1, 1]);
+        c.route_event(new, false, true);
+        // The read saw none of them: six to replay, two per call.
+        assert!(c.loaded(Ok(Rib::new(vec![old]))).expect("copy").is_none());
+        assert!(c.is_replaying() && c.is_reading());
+        assert_eq!(gw(&c, SRC), Some(Ipv4Addr::new(10, 0, 1, 1)), "copy in use");
+        assert!(c.replay().is_none());
+        // A notification during the replay: applied at once, replayed as well.
+        let late = route([10, 50, 0, 0], 16, 4, [10, 0, 0, 1]);
+        assert_eq!(c.route_event(late, false, false), Update::Applied);
+        assert_eq!(
+            c.lookup(Ipv4Addr::new(10, 50, 1, 1)).map(|r| r.oif),
+            Some(4)
+        );
+        assert!(c.replay().is_none());
+        let l = c.replay().expect("done");
+        assert_eq!((l.replayed, l.again), (7, false));
+        assert_eq!(l.free.map(|f| f.len()), Some(7), "the copy that was in use");
+        assert!(!c.is_replaying() && !c.is_reading());
+        assert_eq!(
+            c.lookup(Ipv4Addr::new(10, 21, 1, 1)).map(|r| r.oif),
+            Some(2)
+        );
+        assert_eq!(
+            c.lookup(Ipv4Addr::new(10, 50, 1, 1)).map(|r| r.oif),
+            Some(4)
+        );
+        assert_eq!(gw(&c, SRC), Some(Ipv4Addr::new(10, 0, 1, 1)));
+        // A flood during a replay: the fresh copy is dropped and read again.
+        assert!(c.want_read());
+        for i in 0..5u8 {
+            c.route_event(
+                route([10, 30 + i, 0, 0], 16, 2, [10, 0, 0, 1]),
+                false,
+                false,
+            );
+        }
+        assert!(c.loaded(Ok(Rib::default())).expect("copy").is_none());
+        for i in 0..200u8 {
+            c.route_event(route([10, 40, i, 0], 24, 2, [10, 0, 0, 1]), false, false);
+        }
+        let l = c.replay().expect("given up");
+        // The copy in use stays: it took every notification.
+        let dropped = l.free.expect("the fresh copy");
+        assert!(l.again && dropped.lookup(Ipv4Addr::new(10, 40, 9, 1)).is_none());
+        assert!(!c.is_replaying() && !c.is_reading());
+        assert_eq!(
+            c.lookup(Ipv4Addr::new(10, 40, 9, 1)).map(|r| r.oif),
+            Some(2)
+        );
     }
 }

@@ -14,9 +14,14 @@ use std::time::{Duration, Instant};
 
 /// Becoming master now: is it a handover from a master that is alive and forwarding until it
 /// hears us? That master advertised within three of its intervals, with a priority other than
-/// 0 (0: it resigned), and no tracked BFD session of ours says it is gone.
+/// 0 (0: it resigned), and no tracked BFD session of ours says it is gone. Nor did it lower its
+/// priority (`lowered`, see [`Entry::heard_lowered`](crate::engines::vrrp::groups::Entry)):
+/// decrement-mode tracking lowers it when a path the old master tracks failed (its uplink, a
+/// BFD session, a monitor group), so what it still forwards cannot be counted on, and what is
+/// queued here goes out rather than being lost.
 pub fn is_handover(
     heard: Option<(Instant, u8)>,
+    lowered: bool,
     master_adver_interval: Duration,
     tracked_bfd_failed: bool,
     now: Instant,
@@ -24,7 +29,7 @@ pub fn is_handover(
     let recent = heard.is_some_and(|(at, prio)| {
         prio > 0 && now.saturating_duration_since(at) <= 3 * master_adver_interval
     });
-    recent && !tracked_bfd_failed
+    recent && !lowered && !tracked_bfd_failed
 }
 
 /// The preemption hold a new mVRRP group needs: `igmp_wait` is how long the IGMP of its gated
@@ -49,8 +54,14 @@ mod tests {
     #[test]
     fn a_recent_advert_with_priority_makes_a_handover() {
         let now = Instant::now() + 10 * SEC;
-        assert!(is_handover(Some((now - SEC, 100)), SEC, false, now));
-        assert!(is_handover(Some((now - 3 * SEC, 100)), SEC, false, now));
+        assert!(is_handover(Some((now - SEC, 100)), false, SEC, false, now));
+        assert!(is_handover(
+            Some((now - 3 * SEC, 100)),
+            false,
+            SEC,
+            false,
+            now
+        ));
     }
 
     #[test]
@@ -59,14 +70,36 @@ mod tests {
         // Silent for longer than three intervals: it failed.
         assert!(!is_handover(
             Some((now - 3 * SEC - Duration::from_millis(1), 100)),
+            false,
             SEC,
             false,
             now
         ));
         // Priority 0: it resigned (shutdown, or link-mode tracking took it to 0).
-        assert!(!is_handover(Some((now, 0)), SEC, false, now));
+        assert!(!is_handover(Some((now, 0)), false, SEC, false, now));
         // Never heard anybody.
-        assert!(!is_handover(None, SEC, false, now));
+        assert!(!is_handover(None, false, SEC, false, now));
+    }
+
+    /// The old master's adverts went from 120 down to 90 (decrement-mode tracking: its uplink
+    /// failed) and we preempt: it is alive but its path is not, so no handover.
+    #[test]
+    fn a_master_that_lowered_its_priority_is_no_handover() {
+        let now = Instant::now() + 10 * SEC;
+        assert!(!is_handover(
+            Some((now - SEC / 10, 90)),
+            true,
+            SEC,
+            false,
+            now
+        ));
+        assert!(is_handover(
+            Some((now - SEC / 10, 90)),
+            false,
+            SEC,
+            false,
+            now
+        ));
     }
 
     #[test]
@@ -74,15 +107,33 @@ mod tests {
         // BFD detects the node failure in 30 ms, well before the adverts stop looking recent:
         // the old master is gone, so everything queued is forwarded.
         let now = Instant::now() + 10 * SEC;
-        assert!(!is_handover(Some((now - SEC / 10, 100)), SEC, true, now));
+        assert!(!is_handover(
+            Some((now - SEC / 10, 100)),
+            false,
+            SEC,
+            true,
+            now
+        ));
     }
 
     #[test]
     fn the_interval_scales_the_window() {
         let now = Instant::now() + 10 * SEC;
         let heard = Some((now - Duration::from_millis(400), 100));
-        assert!(is_handover(heard, Duration::from_millis(200), false, now));
-        assert!(!is_handover(heard, Duration::from_millis(100), false, now));
+        assert!(is_handover(
+            heard,
+            false,
+            Duration::from_millis(200),
+            false,
+            now
+        ));
+        assert!(!is_handover(
+            heard,
+            false,
+            Duration::from_millis(100),
+            false,
+            now
+        ));
     }
 
     #[test]

@@ -492,7 +492,7 @@ impl HotBackup {
             let interval = Duration::from_millis(10 * u64::from(e.core.master_adver_interval_cs()));
             let bfd = &self.bfd;
             let failed = track::bfd_failed(&e.cfg, &e.seen_up, |s| bfd.client_state(s));
-            handover::is_handover(e.heard, interval, failed, now)
+            handover::is_handover(e.heard, e.heard_lowered, interval, failed, now)
         };
         if becomes_master {
             self.effects.push(Effect::Gate {

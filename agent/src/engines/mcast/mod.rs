@@ -292,6 +292,8 @@ impl Multicast {
             self.tib.next_deadline(),
             self.gates.next_deadline(),
             self.ifs.next_deadline(),
+            // A copy of the routing table still being replayed onto: the next chunk at once.
+            self.rib_replaying().then(Instant::now),
         ]
         .into_iter()
         .flatten()
@@ -299,6 +301,7 @@ impl Multicast {
     }
 
     pub fn on_timer(&mut self, now: Instant) {
+        self.rib_replay();
         if self.gates.settle(now) {
             self.dirty = true;
         }

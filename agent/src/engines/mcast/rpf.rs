@@ -52,23 +52,44 @@ impl Multicast {
     /// A copy of the routing table is in: RPF is computed again with it.
     pub fn rib_loaded(&mut self, r: io::Result<Rib>) {
         let routes = r.as_ref().map_or(0, Rib::len);
-        let again = match self.rib.loaded(r) {
-            Ok(l) => {
-                debug!(routes, replayed = l.replayed, "routing table read");
-                if let Some(old) = l.free {
-                    self.effects.push(Effect::FreeRib(old));
-                }
-                l.again
-            }
+        debug!(routes, "routing table read");
+        match self.rib.loaded(r) {
+            Ok(Some(l)) => self.rib_replaced(l),
+            // Brought up to date a chunk at a time ([`Multicast::rib_replay`]).
+            Ok(None) => {}
             Err((e, again)) => {
                 warn!(error = %e, "cannot read the routing table");
-                again
+                if again {
+                    self.load_rib();
+                }
+                self.dirty = true;
             }
-        };
-        if again {
+        }
+    }
+
+    /// The next chunk of notifications replayed onto a fresh copy of the routing table, if
+    /// one is being brought up to date.
+    pub(super) fn rib_replay(&mut self) {
+        if let Some(l) = self.rib.replay() {
+            self.rib_replaced(l);
+        }
+    }
+
+    /// A fresh copy is in use: RPF is computed again with it.
+    fn rib_replaced(&mut self, l: crate::engines::rib_copy::Loaded) {
+        debug!(replayed = l.replayed, "routing table copy in use");
+        if let Some(old) = l.free {
+            self.effects.push(Effect::FreeRib(old));
+        }
+        if l.again {
             self.load_rib();
         }
         self.dirty = true;
+    }
+
+    /// A fresh copy is being brought up to date: [`Multicast::on_timer`] is due at once.
+    pub(super) fn rib_replaying(&self) -> bool {
+        self.rib.is_replaying()
     }
 
     /// Reverse path toward `addr`: a connected subnet of one of our multicast interfaces, else
@@ -85,7 +106,20 @@ impl Multicast {
             return None;
         }
         let route = self.rib.lookup(addr)?;
-        routes::routed_rpf(route, |i| self.ifs.by_index(i).is_some())
+        let mut r = routes::routed_rpf(route, |i| self.ifs.by_index(i).is_some())?;
+        if r.neighbor.is_none() {
+            // A route without a gateway toward an address on none of our subnets: the link is
+            // point-to-point or unnumbered (`dev tun0`), and the router at its other end is
+            // the next hop, so Joins go to that link's only PIM neighbor.
+            r.neighbor = self.ifs.pim_at(r.ifindex).and_then(|p| {
+                let mut n = p.neighbors();
+                match (n.next(), n.next()) {
+                    (Some(only), None) => Some(only.address),
+                    _ => None,
+                }
+            });
+        }
+        Some(r)
     }
 
     /// The reverse path toward the RP for (*,G) joins: a PIM interface and neighbor (the RP

@@ -241,3 +241,296 @@ fn a_routed_source_asks_for_the_routing_table_once_and_waits_for_it() {
     mc.flush(now);
     assert!(!mc.effects().any(|e| matches!(e, Effect::ReadRib)));
 }
+
+/// A PIM Hello from `src` on the uplink, as an Ethernet frame.
+fn hello(src: Ipv4Addr) -> Vec<u8> {
+    let h = crate::engines::pim::packet::Hello {
+        holdtime: Some(105),
+        generation_id: Some(7),
+        ..Default::default()
+    };
+    pim_frame(src, crate::engines::pim::packet::Message::Hello(h))
+}
+
+/// A PIM message from `src` to ALL-PIM-ROUTERS, as an Ethernet frame.
+fn pim_frame(src: Ipv4Addr, m: crate::engines::pim::packet::Message) -> Vec<u8> {
+    dataplane::wire::ipv4_frame(
+        [2, 0, 0, 0, 0x99, 1],
+        [0x01, 0x00, 0x5e, 0, 0, 13],
+        src,
+        Ipv4Addr::new(224, 0, 0, 13),
+        1,
+        super::interfaces::PIM_PROTO,
+        &[],
+        &m.encode(),
+    )
+}
+
+/// PIM on the uplink as well as IGMP on the LAN.
+fn cfg_pim_uplink() -> config::Multicast {
+    let mut c = cfg(None);
+    let pim = config::Pim {
+        dr_priority: 1,
+        hello_interval_s: 30,
+        ignore_dr: false,
+        ignore_assert: false,
+    };
+    c.interfaces.get_mut(UP).expect("uplink").pim = Some(pim);
+    c
+}
+
+/// The uplink is point-to-point or unnumbered: the kernel routes the source `dev up0` with no
+/// gateway, and the router at the other end (a PIM neighbor from another subnet) is the next
+/// hop. The (S,G) Join goes to it; without a gateway it used to go nowhere.
+#[test]
+fn a_source_behind_a_point_to_point_link_is_joined_through_its_only_neighbor() {
+    let now = Instant::now();
+    let mut mc = Multicast::new(1);
+    mc.apply(&cfg_pim_uplink(), &links(), &addrs(), now);
+    let peer = Ipv4Addr::new(192, 0, 2, 1);
+    mc.control_frame(UP, &hello(peer), now);
+    mc.control_frame(LAN, &report(G), now);
+    mc.flush(now);
+    let _ = mc.effects();
+    let p2p = dataplane::netlink::Route {
+        gateway: None,
+        ..ROUTE
+    };
+    mc.rib_loaded(Ok(dataplane::netlink::Rib::new(vec![p2p])));
+    mc.upcall(ROUTED_SOURCE, G, UP_IDX, now);
+    mc.flush(now);
+    assert_eq!(lan_oif(&mc, ROUTED_SOURCE), Some(true));
+    let e = mc
+        .tib
+        .entry(Some(ROUTED_SOURCE), G)
+        .expect("(S,G) upstream state");
+    assert!(e.join_desired());
+    assert_eq!(e.rpf_neighbor(), Some(peer));
+    // A second neighbor on the link: which one is the next hop is unknown, so no Join.
+    mc.control_frame(UP, &hello(Ipv4Addr::new(192, 0, 2, 2)), now);
+    mc.flush(now);
+    assert!(mc
+        .tib
+        .entry(Some(ROUTED_SOURCE), G)
+        .is_none_or(|e| !e.join_desired()));
+}
+
+/// RPF' (RFC 7761 §4.1.6): another router on the upstream LAN wins the (S,G) Assert there, so
+/// it is the one that forwards onto that LAN, and our Join goes to it instead of the unicast
+/// next hop.
+#[test]
+fn the_join_follows_the_assert_winner_on_the_upstream_lan() {
+    use crate::engines::pim::packet::{Assert, EncodedGroup, Message};
+    let now = Instant::now();
+    let mut mc = Multicast::new(1);
+    mc.apply(&cfg_pim_uplink(), &links(), &addrs(), now);
+    let next_hop = ROUTE.gateway.expect("gateway");
+    let other = Ipv4Addr::new(10, 1, 0, 253);
+    mc.control_frame(UP, &hello(next_hop), now);
+    mc.control_frame(UP, &hello(other), now);
+    mc.control_frame(LAN, &report(G), now);
+    mc.rib_loaded(Ok(dataplane::netlink::Rib::new(vec![ROUTE])));
+    mc.upcall(ROUTED_SOURCE, G, UP_IDX, now);
+    mc.flush(now);
+    let rpf_neighbor = |mc: &Multicast| {
+        mc.tib
+            .entry(Some(ROUTED_SOURCE), G)
+            .filter(|e| e.join_desired())
+            .and_then(|e| e.rpf_neighbor())
+    };
+    assert_eq!(rpf_neighbor(&mc), Some(next_hop));
+    let assert = Assert {
+        group: EncodedGroup::host(G),
+        source: ROUTED_SOURCE,
+        rpt: false,
+        metric_preference: 20,
+        metric: 5,
+    };
+    mc.control_frame(UP, &pim_frame(other, Message::Assert(assert)), now);
+    mc.flush(now);
+    assert_eq!(rpf_neighbor(&mc), Some(other), "RPF' is the Assert winner");
+}
+
+/// While a route is on the RP tree (its data comes in on the path toward the RP, not the one
+/// toward the source), our claim in an (S,G) Assert is the RP tree's metric, with the RPT bit
+/// that makes it lose to any shortest-path one (RFC 7761 §4.6.1-§4.6.2): a router asserting
+/// a worse unicast metric toward the source than ours still wins the LAN.
+#[test]
+fn on_the_rp_tree_we_assert_with_the_rpt_metric_and_lose_to_a_shortest_path_claim() {
+    use crate::engines::pim::iface::AssertState;
+    use crate::engines::pim::packet::{Assert, EncodedGroup, Message};
+    let now = Instant::now();
+    let rp = Ipv4Addr::new(10, 9, 9, 9);
+    let mut c = cfg_pim_uplink();
+    c.rp = Some(rp);
+    // The other router is DR on the LAN: forward there anyway (the vendor knob).
+    let lan_pim = c.interfaces[UP].pim.map(|p| config::Pim {
+        ignore_dr: true,
+        ..p
+    });
+    c.interfaces.get_mut(LAN).expect("lan").pim = lan_pim;
+    let mut mc = Multicast::new(1);
+    mc.apply(&c, &links(), &addrs(), now);
+    // The RP behind the uplink; the source behind a router on the LAN.
+    let to_rp = dataplane::netlink::Route {
+        dst: Ipv4Addr::new(10, 9, 0, 0),
+        ..ROUTE
+    };
+    let to_source = dataplane::netlink::Route {
+        oif: LAN_IDX,
+        gateway: Some(Ipv4Addr::new(192, 168, 1, 254)),
+        ..ROUTE
+    };
+    mc.rib_loaded(Ok(dataplane::netlink::Rib::new(vec![to_rp, to_source])));
+    let other = Ipv4Addr::new(192, 168, 1, 253);
+    mc.control_frame(UP, &hello(ROUTE.gateway.expect("gateway")), now);
+    mc.control_frame(LAN, &hello(other), now);
+    mc.control_frame(LAN, &report(G), now);
+    // The source's data comes down the RP tree, in on the uplink, out onto the LAN.
+    mc.upcall(ROUTED_SOURCE, G, UP_IDX, now);
+    mc.flush(now);
+    assert_eq!(lan_oif(&mc, ROUTED_SOURCE), Some(true));
+    let lan_assert = |mc: &Multicast| {
+        mc.ifs
+            .pim_at(LAN_IDX)
+            .expect("PIM on the LAN")
+            .assert_state(Some(ROUTED_SOURCE), G)
+    };
+    assert_eq!(lan_assert(&mc), AssertState::NoInfo);
+    // Worse than our static route toward the source (preference 1, metric 0), but on the
+    // shortest-path tree.
+    let assert = Assert {
+        group: EncodedGroup::host(G),
+        source: ROUTED_SOURCE,
+        rpt: false,
+        metric_preference: 200,
+        metric: 1000,
+    };
+    mc.control_frame(LAN, &pim_frame(other, Message::Assert(assert)), now);
+    mc.flush(now);
+    assert_eq!(lan_assert(&mc), AssertState::Loser { winner: other });
+}
+
+/// The Asserts sent on `name` among the effects.
+fn asserts_sent(mc: &mut Multicast, name: &str) -> Vec<crate::engines::pim::packet::Assert> {
+    use crate::engines::pim::packet::Message;
+    mc.effects()
+        .filter_map(|e| match e {
+            Effect::Frame { interface, frame } if interface == name => Some(frame),
+            _ => None,
+        })
+        .filter_map(|f| {
+            let ip = f.get(14..)?;
+            let (ihl, total) = dataplane::wire::ipv4_bounds(ip)?;
+            (ip[9] == super::interfaces::PIM_PROTO).then_some(())?;
+            match Message::decode(&ip[ihl..total]).ok()? {
+                Message::Assert(a) => Some(a),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Data of a route on the RP tree arriving on one of its outgoing interfaces (another router
+/// forwards it there): we assert as (*,G), with the RPT bit and our metric toward the RP, not
+/// the one toward the source (RFC 7761 §4.6.2).
+#[test]
+fn data_on_an_outgoing_interface_while_on_the_rp_tree_asserts_with_the_rpt_metric() {
+    let now = Instant::now();
+    let (side, side_idx) = ("side0", 9);
+    let rp = Ipv4Addr::new(10, 9, 9, 9);
+    let mut c = cfg_pim_uplink();
+    c.rp = Some(rp);
+    let pim = c.interfaces[UP].pim.map(|p| config::Pim {
+        ignore_dr: true,
+        ..p
+    });
+    c.interfaces.get_mut(LAN).expect("lan").pim = pim;
+    c.interfaces.insert(
+        side.to_string(),
+        config::McInterface {
+            pim,
+            ..Default::default()
+        },
+    );
+    let mut l = links();
+    let mut side_link = l[UP].clone();
+    (side_link.index, side_link.name) = (side_idx, side.to_string());
+    l.insert(side.to_string(), side_link);
+    let mut a = addrs();
+    a.push(Addr {
+        index: side_idx,
+        ip: Ipv4Addr::new(10, 2, 0, 1),
+        prefix_len: 24,
+    });
+    let mut mc = Multicast::new(1);
+    mc.apply(&c, &l, &a, now);
+    // The RP behind the uplink (preference 1, metric 7); the source behind the side link
+    // (OSPF: preference 110, metric 30).
+    let to_rp = dataplane::netlink::Route {
+        dst: Ipv4Addr::new(10, 9, 0, 0),
+        metric: 7,
+        ..ROUTE
+    };
+    let to_source = dataplane::netlink::Route {
+        oif: side_idx,
+        gateway: Some(Ipv4Addr::new(10, 2, 0, 254)),
+        protocol: 188,
+        metric: 30,
+        ..ROUTE
+    };
+    mc.rib_loaded(Ok(dataplane::netlink::Rib::new(vec![to_rp, to_source])));
+    mc.control_frame(LAN, &report(G), now);
+    mc.upcall(ROUTED_SOURCE, G, UP_IDX, now);
+    mc.flush(now);
+    assert_eq!(lan_oif(&mc, ROUTED_SOURCE), Some(true));
+    let _ = mc.effects();
+    // The same flow's data on the LAN, where we forward it.
+    mc.upcall(ROUTED_SOURCE, G, LAN_IDX, now);
+    mc.flush(now);
+    let sent = asserts_sent(&mut mc, LAN);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let got = sent[0];
+    assert!(got.rpt, "{got:?}");
+    assert_eq!(
+        (
+            got.group.address,
+            got.metric_preference & 0x7fff_ffff,
+            got.metric
+        ),
+        (G, 1, 7),
+        "{got:?}"
+    );
+}
+
+/// Many route notifications during a read of the routing table: the engine replays them onto
+/// the fresh copy a chunk per timer run (due at once), not all in one go, and computes the
+/// routes with it when it is done.
+#[test]
+fn a_long_replay_runs_from_the_timer_a_chunk_at_a_time() {
+    let now = Instant::now();
+    let mut mc = started(None, now);
+    mc.control_frame(LAN, &report(G), now);
+    mc.upcall(ROUTED_SOURCE, G, UP_IDX, now);
+    mc.flush(now);
+    assert!(mc.effects().any(|e| matches!(e, Effect::ReadRib)));
+    let many = crate::engines::rib_copy::REPLAY_CHUNK + 10;
+    for i in 0..many as u32 {
+        let r = dataplane::netlink::Route {
+            dst: Ipv4Addr::from(0x0b00_0000 + (i << 8)),
+            prefix_len: 24,
+            ..ROUTE
+        };
+        mc.route_event(r, false, false);
+    }
+    mc.route_event(ROUTE, false, false);
+    mc.rib_loaded(Ok(dataplane::netlink::Rib::default()));
+    mc.flush(now);
+    assert_eq!(lan_oif(&mc, ROUTED_SOURCE), None, "replay not done yet");
+    let due = mc.next_deadline().expect("the replay is due");
+    assert!(due <= Instant::now());
+    mc.on_timer(now);
+    mc.flush(now);
+    assert_eq!(lan_oif(&mc, ROUTED_SOURCE), Some(true));
+    assert!(mc.next_deadline().is_none_or(|t| t > now));
+}

@@ -33,6 +33,10 @@ pub struct Entry {
     pub hold_until: Option<Instant>,
     /// The last advert heard from another router: when, and its priority.
     pub heard: Option<(Instant, u8)>,
+    /// The adverts heard went down in priority (not to 0) and have not gone up since: the
+    /// master lowered its priority through decrement-mode tracking, because a path it tracks
+    /// (its uplink, a BFD session, a monitor group) failed.
+    pub heard_lowered: bool,
 }
 
 impl Entry {
@@ -152,6 +156,7 @@ impl Groups {
                 ttl_errors: 0,
                 hold_until: None,
                 heard: None,
+                heard_lowered: false,
             },
         );
         self.by_key.insert((ifname.to_string(), vrid), id);
@@ -237,6 +242,11 @@ impl Groups {
             return None;
         }
         if src != e.core.local_ip() {
+            if let Some((_, before)) = e.heard {
+                if adv.priority != before {
+                    e.heard_lowered = adv.priority < before && adv.priority > 0;
+                }
+            }
             e.heard = Some((now, adv.priority));
         }
         let actions = e.core.receive(&adv, src, now);
@@ -399,6 +409,26 @@ mod tests {
         assert_eq!(got, id);
         assert_eq!(t.get(id).unwrap().heard, Some((now, 120)));
         assert_eq!(t.get(id).unwrap().core.counters().adverts_received, 1);
+    }
+
+    /// A master whose adverts drop from 120 to 90 lowered its priority through tracking; that
+    /// stays known while it advertises 90, and ends when its priority goes up again. A drop to
+    /// 0 is a resignation, not a lowering.
+    #[test]
+    fn a_priority_drop_in_the_adverts_heard_is_remembered_until_it_rises() {
+        let now = Instant::now();
+        let mut t = Groups::new();
+        let id = t.insert("lan", 1, &group(100), Ipv4Addr::new(10, 1, 0, 1), now);
+        let mut hear = |prio| {
+            t.receive("lan", &advert(1, prio, [10, 1, 0, 2], 255), now)
+                .expect("accepted");
+            t.get(id).unwrap().heard_lowered
+        };
+        assert!(!hear(120));
+        assert!(hear(90), "120 then 90");
+        assert!(hear(90), "still lowered");
+        assert!(!hear(120), "back up");
+        assert!(!hear(0), "a resignation");
     }
 
     #[test]
