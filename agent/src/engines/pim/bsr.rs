@@ -30,6 +30,11 @@
 //! ([`Bsr::stored_bootstrap`], [`primes_new_neighbor`]); C-RP-Advertisements are sent
 //! without C_RP_Adv_Backoff jitter; BS_Min_Interval between originated messages is not
 //! enforced.
+//!
+//! Why this file is about 770 lines: the three roles of RFC 5059 (candidate BSR, any other
+//! router, candidate RP) share one stored RP set and one Bootstrap Timer, and a message's
+//! acceptance decides both the election and the RP set; split apart they would need each
+//! other's state. The RP set itself and the hash are in `rp_set.rs`, the codecs in `packet/`.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
