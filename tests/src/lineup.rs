@@ -21,6 +21,13 @@ use crate::netconf::Blocking;
 pub const PORT: u16 = 5001;
 const MAGIC: &[u8; 4] = b"NELU";
 
+/// The clock both ends of the line-up share (they run in one process): packets carry their
+/// send time as nanoseconds since this instant.
+fn epoch() -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
 /// The `i`-th group of the line-up.
 pub fn group(i: u32) -> Ipv4Addr {
     Ipv4Addr::new(239, 10, (i >> 8) as u8, i as u8)
@@ -120,6 +127,7 @@ fn send(socks: &[Ipv4Socket], groups: u32, stop: &AtomicBool, rate: &AtomicU64) 
     let mut payload = [0u8; 32];
     payload[..4].copy_from_slice(MAGIC);
     let begun = Instant::now();
+    let clock = epoch();
     let (mut epoch, mut epoch_rate, mut in_epoch) = (begun, rate.load(Ordering::Relaxed), 0u64);
     let (mut next, mut sent) = (0u32, 0u64);
     while !stop.load(Ordering::Relaxed) && begun.elapsed() < Duration::from_secs(3600) {
@@ -137,6 +145,8 @@ fn send(socks: &[Ipv4Socket], groups: u32, stop: &AtomicBool, rate: &AtomicU64) 
                 let seq = &mut seqs[g as usize];
                 payload[4..8].copy_from_slice(&g.to_be_bytes());
                 payload[8..16].copy_from_slice(&seq.to_be_bytes());
+                let ns = clock.elapsed().as_nanos() as u64;
+                payload[16..24].copy_from_slice(&ns.to_be_bytes());
                 *seq += 1;
                 let sock = &socks[g as usize % socks.len()];
                 let _ = sock.send_to(&payload, SocketAddrV4::new(group(g), PORT));
@@ -159,6 +169,9 @@ fn send(socks: &[Ipv4Socket], groups: u32, stop: &AtomicBool, rate: &AtomicU64) 
 pub struct Arrival {
     pub group: u32,
     pub seq: u64,
+    /// When the sender sent it.
+    pub sent: Instant,
+    /// When the receiver got it.
     pub at: Instant,
 }
 
@@ -210,6 +223,7 @@ impl Receiver {
         let stop = Arc::new(AtomicBool::new(false));
         let log = Arc::new(Mutex::new(Vec::new()));
         let (s2, l2) = (Arc::clone(&stop), Arc::clone(&log));
+        let clock = epoch();
         let thread = std::thread::spawn(move || {
             let mut buf = [0u8; 2048];
             let mut ready = Vec::new();
@@ -222,13 +236,17 @@ impl Receiver {
                 );
                 while let Ok(Some(m)) = sock.recv(&mut buf) {
                     let at = Instant::now();
-                    if m.len >= 16 && &buf[..4] == MAGIC {
+                    if m.len >= 24 && &buf[..4] == MAGIC {
                         let g = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]);
-                        let mut s = [0u8; 8];
-                        s.copy_from_slice(&buf[8..16]);
+                        let word = |at: usize| {
+                            let mut w = [0u8; 8];
+                            w.copy_from_slice(&buf[at..at + 8]);
+                            u64::from_be_bytes(w)
+                        };
                         batch.push(Arrival {
                             group: g,
-                            seq: u64::from_be_bytes(s),
+                            seq: word(8),
+                            sent: clock + Duration::from_nanos(word(16)),
                             at,
                         });
                     }
@@ -280,21 +298,26 @@ pub struct GroupSeen {
     pub longest_silence: Duration,
     /// Packets that arrived after `after` (the failure).
     pub after_failure: usize,
+    /// Lost packets sent outside the `outage` passed to [`per_group`] (their send times
+    /// interpolated between those of the packets received around them).
+    pub lost_outside: u64,
 }
 
 /// Per group `0..groups`: what arrived in `[from, to]` (arrival times), with `failure` the
-/// instant of the failure.
+/// instant of the failure and `outage` the send times (first, last) the losses are expected
+/// in.
 pub fn per_group(
     log: &[Arrival],
     groups: u32,
     from: Instant,
     to: Instant,
     failure: Instant,
+    outage: Option<(Instant, Instant)>,
 ) -> Vec<GroupSeen> {
-    let mut by_group: Vec<Vec<(u64, Instant)>> = vec![Vec::new(); groups as usize];
+    let mut by_group: Vec<Vec<&Arrival>> = vec![Vec::new(); groups as usize];
     for a in log {
         if a.at >= from && a.at <= to && a.group < groups {
-            by_group[a.group as usize].push((a.seq, a.at));
+            by_group[a.group as usize].push(a);
         }
     }
     by_group
@@ -302,15 +325,28 @@ pub fn per_group(
         .map(|arr| {
             let mut s = GroupSeen {
                 received: arr.len(),
-                after_failure: arr.iter().filter(|&&(_, t)| t > failure).count(),
+                after_failure: arr.iter().filter(|a| a.at > failure).count(),
                 ..GroupSeen::default()
             };
             s.longest_silence = arr
                 .windows(2)
-                .map(|w| w[1].1.saturating_duration_since(w[0].1))
+                .map(|w| w[1].at.saturating_duration_since(w[0].at))
                 .max()
                 .unwrap_or_default();
-            let mut seqs: Vec<u64> = arr.iter().map(|&(q, _)| q).collect();
+            if let Some((first, last)) = outage {
+                let mut by_seq = arr.clone();
+                by_seq.sort_by_key(|a| a.seq);
+                by_seq.dedup_by_key(|a| a.seq);
+                for w in by_seq.windows(2) {
+                    let k = w[1].seq - w[0].seq;
+                    let step = w[1].sent.saturating_duration_since(w[0].sent) / k as u32;
+                    s.lost_outside += (1..k)
+                        .map(|j| w[0].sent + step * j as u32)
+                        .filter(|&t| t < first || t > last)
+                        .count() as u64;
+                }
+            }
+            let mut seqs: Vec<u64> = arr.iter().map(|a| a.seq).collect();
             seqs.sort_unstable();
             let n = seqs.len();
             seqs.dedup();

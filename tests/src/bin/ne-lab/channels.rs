@@ -32,7 +32,6 @@ pub struct Options {
     pub churn_seconds: u64,
 }
 
-
 /// The line-up groups on A's and B's downstream interfaces of both LANs.
 fn memberships(ca: &mut Blocking, cb: &mut Blocking, groups: u32) -> Result<[usize; 4], String> {
     Ok([
@@ -108,6 +107,27 @@ fn merged_silence(log: &[lineup::Arrival], from: Instant, to: Instant) -> Durati
     t.windows(2).map(|w| w[1] - w[0]).max().unwrap_or_default()
 }
 
+/// The longest run of send times with nothing delivered, all groups merged: (send time of the
+/// last packet delivered before it, send time of the first one after).
+fn common_outage(
+    log: &[lineup::Arrival],
+    from: Instant,
+    to: Instant,
+) -> Option<(Instant, Instant)> {
+    let mut t: Vec<Instant> = log
+        .iter()
+        .filter(|a| a.at >= from && a.at <= to)
+        .map(|a| a.sent)
+        .collect();
+    t.sort_unstable();
+    t.windows(2)
+        .max_by_key(|w| w[1] - w[0])
+        .map(|w| (w[0], w[1]))
+}
+
+/// Slack around the common outage for the interpolated send times of a group's lost packets.
+const SLACK: Duration = Duration::from_millis(2);
+
 /// What one kill gave.
 #[derive(Default)]
 struct Trial {
@@ -118,6 +138,10 @@ struct Trial {
     /// (LAN, group) pairs that received nothing after the kill.
     silent_after: Vec<(usize, u32)>,
     merged: [f64; 2],
+    /// The line-up's outage per LAN in send time (ms).
+    outage: [f64; 2],
+    /// (LAN, group) pairs that lost a packet sent outside the common outage (+- SLACK).
+    outside: usize,
     single_lost_run: u64,
     single_silence: f64,
     single_duplicates: usize,
@@ -148,7 +172,13 @@ fn kill_trial(
     let mut t = Trial::default();
     for (lan, r) in rcvs.iter().enumerate() {
         let log = r.take();
-        let seen: Vec<GroupSeen> = lineup::per_group(&log, o.groups, from, to, kill);
+        let common = common_outage(&log, from, to);
+        if let Some((a, b)) = common {
+            t.outage[lan] = ms(b - a) - 1000.0 / o.window_pps as f64;
+        }
+        let around = common.map(|(a, b)| (a - SLACK, b + SLACK));
+        let seen: Vec<GroupSeen> = lineup::per_group(&log, o.groups, from, to, kill, around);
+        t.outside += seen.iter().filter(|s| s.lost_outside > 0).count();
         for (g, s) in seen.iter().enumerate() {
             t.gaps.push(ms(s.longest_silence.saturating_sub(interval)));
             t.lost += s.lost;
@@ -228,8 +258,11 @@ pub fn bench(o: &Options) -> Result<(), String> {
         let t = kill_trial(&mut lab, o, &rcvs, &src, &single)?;
         let mut g = t.gaps.clone();
         eprintln!(
-            "trial {i:2}: memberships before {:?}; per-group gap worst {:.1} ms p50 {:.1} p99 {:.1}; lost {} dup {}; silent after the kill {}; merged LAN silences {:.1} / {:.1} ms; single group gap {} pkts, silence {:.1} ms",
+            "trial {i:2}: memberships before {:?}; line-up outage in send time {:.1} / {:.1} ms, pairs with losses outside it {}; per-group gap worst {:.1} ms p50 {:.1} p99 {:.1}; lost {} dup {}; silent after the kill {}; merged LAN silences {:.1} / {:.1} ms; single group gap {} pkts, silence {:.1} ms",
             before,
+            t.outage[0],
+            t.outage[1],
+            t.outside,
             percentile(&mut g, 100.0),
             percentile(&mut g, 50.0),
             percentile(&mut g, 99.0),
@@ -294,6 +327,8 @@ pub fn bench(o: &Options) -> Result<(), String> {
             .map(|t| t.gaps.iter().copied().fold(0.0, f64::max))
             .collect();
         let mut merged: Vec<f64> = trials.iter().flat_map(|t| t.merged).collect();
+        let mut outage: Vec<f64> = trials.iter().flat_map(|t| t.outage).collect();
+        let outside: usize = trials.iter().map(|t| t.outside).sum();
         let mut single_run: Vec<f64> = trials.iter().map(|t| t.single_lost_run as f64).collect();
         let mut single_sil: Vec<f64> = trials.iter().map(|t| t.single_silence).collect();
         let silent: usize = trials.iter().map(|t| t.silent_after.len()).sum();
@@ -325,6 +360,16 @@ pub fn bench(o: &Options) -> Result<(), String> {
             1000.0 / o.window_pps as f64,
             percentile(&mut merged, 50.0),
             percentile(&mut merged, 100.0)
+        );
+        println!(
+            "    the line-up's outage per LAN in send time (the longest run of send times of which nothing arrived, all groups merged): p50 {:.1} ms max {:.1} ms;",
+            percentile(&mut outage, 50.0),
+            percentile(&mut outage, 100.0)
+        );
+        println!(
+            "    (LAN, group) pairs that lost a packet sent outside that outage (+-{} ms): {outside} of {} (0: no group was out longer than the line-up)",
+            SLACK.as_millis(),
+            gaps.len()
         );
         let b50 = percentile(&mut single_sil, 50.0);
         println!(
@@ -431,7 +476,7 @@ fn churn(
     let mut lost = [0u64; 2];
     for (lan, r) in rcvs.iter().enumerate() {
         let log = r.take();
-        lost[lan] = lineup::per_group(&log, o.groups, t0, end, t0)
+        lost[lan] = lineup::per_group(&log, o.groups, t0, end, t0, None)
             .iter()
             .map(|s| s.lost)
             .sum();
