@@ -298,21 +298,16 @@ pub struct GroupSeen {
     pub longest_silence: Duration,
     /// Packets that arrived after `after` (the failure).
     pub after_failure: usize,
-    /// Lost packets sent outside the `outage` passed to [`per_group`] (their send times
-    /// interpolated between those of the packets received around them).
-    pub lost_outside: u64,
 }
 
 /// Per group `0..groups`: what arrived in `[from, to]` (arrival times), with `failure` the
-/// instant of the failure and `outage` the send times (first, last) the losses are expected
-/// in.
+/// instant of the failure.
 pub fn per_group(
     log: &[Arrival],
     groups: u32,
     from: Instant,
     to: Instant,
     failure: Instant,
-    outage: Option<(Instant, Instant)>,
 ) -> Vec<GroupSeen> {
     let mut by_group: Vec<Vec<&Arrival>> = vec![Vec::new(); groups as usize];
     for a in log {
@@ -333,19 +328,6 @@ pub fn per_group(
                 .map(|w| w[1].at.saturating_duration_since(w[0].at))
                 .max()
                 .unwrap_or_default();
-            if let Some((first, last)) = outage {
-                let mut by_seq = arr.clone();
-                by_seq.sort_by_key(|a| a.seq);
-                by_seq.dedup_by_key(|a| a.seq);
-                for w in by_seq.windows(2) {
-                    let k = w[1].seq - w[0].seq;
-                    let step = w[1].sent.saturating_duration_since(w[0].sent) / k as u32;
-                    s.lost_outside += (1..k)
-                        .map(|j| w[0].sent + step * j as u32)
-                        .filter(|&t| t < first || t > last)
-                        .count() as u64;
-                }
-            }
             let mut seqs: Vec<u64> = arr.iter().map(|a| a.seq).collect();
             seqs.sort_unstable();
             let n = seqs.len();
@@ -357,6 +339,29 @@ pub fn per_group(
             s
         })
         .collect()
+}
+
+/// When the packets lost in `[from, to]` (arrival times) were sent, all groups: each group's
+/// missing sequence numbers, their send times interpolated between those of the packets
+/// received around them (the sender is paced, so the error is its jitter).
+pub fn lost_send_times(log: &[Arrival], groups: u32, from: Instant, to: Instant) -> Vec<Instant> {
+    let mut by_group: Vec<Vec<&Arrival>> = vec![Vec::new(); groups as usize];
+    for a in log {
+        if a.at >= from && a.at <= to && a.group < groups {
+            by_group[a.group as usize].push(a);
+        }
+    }
+    let mut lost = Vec::new();
+    for arr in &mut by_group {
+        arr.sort_by_key(|a| a.seq);
+        arr.dedup_by_key(|a| a.seq);
+        for w in arr.windows(2) {
+            let k = w[1].seq - w[0].seq;
+            let step = w[1].sent.saturating_duration_since(w[0].sent) / k as u32;
+            lost.extend((1..k).map(|j| w[0].sent + step * j as u32));
+        }
+    }
+    lost
 }
 
 /// The line-up groups an interface's IGMP state lists (`<get>` of its `igmp` container).

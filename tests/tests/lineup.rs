@@ -117,14 +117,7 @@ fn lineup_of_200_groups_on_two_lans_survives_kill_of_the_master() {
         let log = r.take();
         // What arrived after B was seen as master came through B (A is dead).
         let since = master.expect("B master");
-        let seen = lineup::per_group(
-            &log,
-            GROUPS,
-            kill - Duration::from_secs(2),
-            end,
-            since,
-            None,
-        );
+        let seen = lineup::per_group(&log, GROUPS, kill - Duration::from_secs(2), end, since);
         let silent: Vec<usize> = (0..seen.len())
             .filter(|&g| seen[g].after_failure == 0)
             .collect();
