@@ -136,6 +136,18 @@ fn common_outage(
 /// Slack around the common outage for the interpolated send times of a group's lost packets.
 const SLACK: Duration = Duration::from_millis(2);
 
+/// Sum of the forwarding plane's `leaf` counters over its ports (`ring-drops`) or its own
+/// (`tx-errors`), as B's `<get>` reports them.
+fn counter(c: &mut Blocking, leaf: &str) -> u64 {
+    let open = format!("<{leaf}>");
+    ne_lab::lab::multicast_state(c)
+        .unwrap_or_default()
+        .split(&open)
+        .skip(1)
+        .filter_map(|v| v.split('<').next()?.trim().parse::<u64>().ok())
+        .sum()
+}
+
 /// What one kill gave.
 #[derive(Default)]
 struct Trial {
@@ -153,16 +165,20 @@ struct Trial {
     single_lost_run: u64,
     single_silence: f64,
     single_duplicates: usize,
+    /// B's ring drops and transmit errors over the trial.
+    b_drops: (u64, u64),
 }
 
 fn kill_trial(
     lab: &mut Lab,
+    cb: &mut Blocking,
     o: &Options,
     rcvs: &[lineup::Receiver; 2],
     src: &lineup::Sender,
     single: &Receiver,
 ) -> Result<Trial, String> {
     let interval = Duration::from_secs_f64(f64::from(o.groups) / o.window_pps as f64);
+    let drops0 = (counter(cb, "ring-drops"), counter(cb, "tx-errors"));
     src.set_rate(o.window_pps);
     std::thread::sleep(Duration::from_millis(500));
     for r in rcvs {
@@ -177,7 +193,13 @@ fn kill_trial(
     src.set_rate(o.pps);
     lab.a.kill9();
     let from = kill - Duration::from_millis(400);
-    let mut t = Trial::default();
+    let mut t = Trial {
+        b_drops: (
+            counter(cb, "ring-drops").saturating_sub(drops0.0),
+            counter(cb, "tx-errors").saturating_sub(drops0.1),
+        ),
+        ..Trial::default()
+    };
     for (lan, r) in rcvs.iter().enumerate() {
         let log = r.take();
         if let Some((span, inside)) = common_outage(&log, o.groups, from, to) {
@@ -261,10 +283,10 @@ pub fn bench(o: &Options) -> Result<(), String> {
             all_memberships(&mut ca, &mut cb, o.groups, Duration::from_secs(60))?;
         }
         let before = memberships(&mut ca, &mut cb, o.groups)?;
-        let t = kill_trial(&mut lab, o, &rcvs, &src, &single)?;
+        let t = kill_trial(&mut lab, &mut cb, o, &rcvs, &src, &single)?;
         let mut g = t.gaps.clone();
         eprintln!(
-            "trial {i:2}: memberships before {:?}; line-up outage in send time {:.1} / {:.1} ms, delivered inside the loss span {}; per-group gap worst {:.1} ms p50 {:.1} p99 {:.1}; lost {} dup {}; silent after the kill {}; merged LAN silences {:.1} / {:.1} ms; single group gap {} pkts, silence {:.1} ms",
+            "trial {i:2}: memberships before {:?}; line-up outage in send time {:.1} / {:.1} ms, delivered inside the loss span {}; per-group gap worst {:.1} ms p50 {:.1} p99 {:.1}; lost {} dup {}; silent after the kill {}; merged LAN silences {:.1} / {:.1} ms; single group gap {} pkts, silence {:.1} ms; B ring drops {} tx errors {}",
             before,
             t.outage[0],
             t.outage[1],
@@ -278,7 +300,9 @@ pub fn bench(o: &Options) -> Result<(), String> {
             t.merged[0],
             t.merged[1],
             t.single_lost_run,
-            t.single_silence
+            t.single_silence,
+            t.b_drops.0,
+            t.b_drops.1
         );
         trials.push(t);
     }
@@ -390,8 +414,11 @@ pub fn bench(o: &Options) -> Result<(), String> {
             percentile(&mut worst, 50.0) / b50
         );
         println!(
-            "  receiver hosts' own UDP queue overflows during the trials: rcv {}, rcv2 {}",
-            drops[0], drops[1]
+            "  receiver hosts' own UDP queue overflows during the trials: rcv {}, rcv2 {}; B's forwarding plane over the trials: ring drops {}, transmit errors {}",
+            drops[0],
+            drops[1],
+            trials.iter().map(|t| t.b_drops.0).sum::<u64>(),
+            trials.iter().map(|t| t.b_drops.1).sum::<u64>()
         );
     }
     if let Some(c) = churned {
