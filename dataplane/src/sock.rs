@@ -203,6 +203,32 @@ impl Ipv4Socket {
         )
     }
 
+    /// A receive queue of `bytes` (SO_RCVBUFFORCE, which needs CAP_NET_ADMIN; SO_RCVBUF,
+    /// capped by net.core.rmem_max, otherwise).
+    pub fn set_recv_buffer(&self, bytes: usize) -> io::Result<()> {
+        let size = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+        let raw = self.fd.as_raw_fd();
+        setsockopt(raw, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &size)
+            .or_else(|_| setsockopt(raw, libc::SOL_SOCKET, libc::SO_RCVBUF, &size))
+    }
+
+    /// Leave `group` on the interface `ifindex` (undoes [`Ipv4Socket::join_multicast`]).
+    pub fn leave_multicast(&self, group: Ipv4Addr, ifindex: u32) -> io::Result<()> {
+        let m = libc::ip_mreqn {
+            imr_multiaddr: libc::in_addr {
+                s_addr: u32::from(group).to_be(),
+            },
+            imr_address: libc::in_addr { s_addr: 0 },
+            imr_ifindex: ifindex as libc::c_int,
+        };
+        setsockopt(
+            self.fd.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_DROP_MEMBERSHIP,
+            &m,
+        )
+    }
+
     /// Join `group` for traffic from `source` only (an IGMPv3 INCLUDE record), on the
     /// interface whose address is `local`.
     pub fn join_source(

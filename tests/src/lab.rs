@@ -408,6 +408,15 @@ impl Lab {
 
     /// Build the namespaces and links; agents are created but not started.
     pub fn build() -> Result<Lab, String> {
+        Lab::build_with(false)
+    }
+
+    /// The same with a second receivers' LAN (see [`Lab::seed_two_lans`]).
+    pub fn build_two_lans() -> Result<Lab, String> {
+        Lab::build_with(true)
+    }
+
+    fn build_with(two_lans: bool) -> Result<Lab, String> {
         sweep_stale();
         let n = LABS.fetch_add(1, Ordering::Relaxed);
         let prefix = format!("nl{}x{n}", std::process::id());
@@ -422,14 +431,22 @@ impl Lab {
             dir,
             namespaces: Vec::new(),
         };
-        for role in ["a", "b", "src", "rcv", "sw-up", "sw-dn"] {
+        let mut roles = vec!["a", "b", "src", "rcv", "sw-up", "sw-dn"];
+        if two_lans {
+            roles.extend(["rcv2", "sw-dn2"]);
+        }
+        for role in roles {
             let name = ns(role);
             let _ = ip(&["netns", "del", &name]);
             ip(&["netns", "add", &name])?;
             lab.namespaces.push(name.clone());
             ip(&["-n", &name, "link", "set", "lo", "up"])?;
         }
-        for (sw, br) in [("sw-up", "br-up"), ("sw-dn", "br-dn")] {
+        let mut switches = vec![("sw-up", "br-up"), ("sw-dn", "br-dn")];
+        if two_lans {
+            switches.push(("sw-dn2", "br-dn2"));
+        }
+        for (sw, br) in switches {
             let s = ns(sw);
             ip(&[
                 "-n",
@@ -445,7 +462,7 @@ impl Lab {
             ip(&["-n", &s, "link", "set", br, "up"])?;
         }
         // (device ns, device end, switch ns, switch end, bridge)
-        let ports = [
+        let mut ports = vec![
             ("a", "a-up", "sw-up", "up-a", "br-up"),
             ("b", "b-up", "sw-up", "up-b", "br-up"),
             ("src", "src0", "sw-up", "up-src", "br-up"),
@@ -453,6 +470,13 @@ impl Lab {
             ("b", "b-dn", "sw-dn", "dn-b", "br-dn"),
             ("rcv", "rcv0", "sw-dn", "dn-rcv", "br-dn"),
         ];
+        if two_lans {
+            ports.extend([
+                ("a", "a-dn2", "sw-dn2", "dn2-a", "br-dn2"),
+                ("b", "b-dn2", "sw-dn2", "dn2-b", "br-dn2"),
+                ("rcv2", "rcv0", "sw-dn2", "dn2-rcv", "br-dn2"),
+            ]);
+        }
         for (dev, end, sw, port, br) in ports {
             let (d, s) = (ns(dev), ns(sw));
             ip(&[
@@ -476,10 +500,14 @@ impl Lab {
             &ns("b"),
         ])?;
         // Hosts: addresses and default routes are the lab's; the devices' are the agents'.
-        for (h, ifname, addr, gw) in [
+        let mut hosts = vec![
             ("src", "src0", "10.1.0.10/24", "10.1.0.1"),
             ("rcv", "rcv0", "192.168.1.100/24", "192.168.1.1"),
-        ] {
+        ];
+        if two_lans {
+            hosts.push(("rcv2", "rcv0", "192.168.2.100/24", "192.168.2.1"));
+        }
+        for (h, ifname, addr, gw) in hosts {
             let hn = ns(h);
             ip(&["-n", &hn, "addr", "add", addr, "dev", ifname])?;
             ip(&["-n", &hn, "link", "set", ifname, "up"])?;
@@ -506,6 +534,26 @@ impl Lab {
             .map_err(|e| format!("configuring A: {e}"))?;
         cb.edit_running(&seed_config('b'))
             .map_err(|e| format!("configuring B: {e}"))?;
+        Ok((lab, ca, cb))
+    }
+
+    /// [`Lab::seed`] with a second receivers' LAN: ns sw-dn2 (bridge br-dn2, IGMP snooping
+    /// off) joins a-dn2 192.168.2.1/24, b-dn2 192.168.2.2/24 and ns rcv2 (192.168.2.100 on its
+    /// rcv0). Both agents run IGMP on it and gate it with the same mVRRP group as the first
+    /// LAN (`track-admin-vrrp` a-ic/b-ic vrid 1): one admin VRRP group, two service LANs.
+    pub fn seed_two_lans() -> Result<(Lab, Blocking, Blocking), String> {
+        let mut lab = Lab::build_two_lans()?;
+        let (mut ca, mut cb) = lab.start_agents()?;
+        for (c, dev) in [(&mut ca, 'a'), (&mut cb, 'b')] {
+            let mut config = seed_config(dev);
+            let close = "</interfaces>";
+            let at = config
+                .find(close)
+                .ok_or("the seed configuration has no interfaces")?;
+            config.insert_str(at, &second_lan_interface(dev));
+            c.edit_running(&config)
+                .map_err(|e| format!("configuring {}: {e}", dev.to_ascii_uppercase()))?;
+        }
         Ok((lab, ca, cb))
     }
 
@@ -600,6 +648,21 @@ pub fn seed_config(device: char) -> String {
     }
     out.push_str(rest.trim());
     out
+}
+
+/// Device `device`'s interface on the second receivers' LAN ([`Lab::seed_two_lans`]), as an
+/// `<interface>` element of ne-interfaces.
+pub fn second_lan_interface(device: char) -> String {
+    let last = if device == 'a' { 1 } else { 2 };
+    format!(
+        "<interface><name>{device}-dn2</name><ipv4><address><ip>192.168.2.{last}</ip>\
+         <prefix-length>24</prefix-length></address></ipv4>\
+         <igmp xmlns=\"urn:ne-agent:yang:ne-multicast\"><enabled>true</enabled></igmp>\
+         <pim xmlns=\"urn:ne-agent:yang:ne-multicast\"><sm>true</sm><ignore-dr-state>true</ignore-dr-state>\
+         <ignore-assert-state>true</ignore-assert-state></pim>\
+         <track-admin-vrrp xmlns=\"urn:ne-agent:yang:ne-multicast\"><interface>{device}-ic</interface>\
+         <vrid>1</vrid></track-admin-vrrp></interface>"
+    )
 }
 
 /// An edit that enables PIM-SM on `ifname` or deletes its PIM configuration (with PIM on one

@@ -2,5 +2,6 @@
 //! the namespace lab, NETCONF clients and protocol peers as they arrive).
 
 pub mod lab;
+pub mod lineup;
 pub mod netconf;
 pub mod peers;

@@ -16,6 +16,12 @@
 //!   through that table (each flap makes A read the table again); `--no-flow` leaves the flow
 //!   out, so A never reads the table: what the flaps cost by themselves.
 //!
+//! - `ne-lab bench-channels [--groups G] [--sources S] [--pps P] [--window-pps W] [--trials N]
+//!   [--churn R [--churn-seconds S]]`: a channel line-up of G groups from S sources on two
+//!   receivers' LANs; memberships on both devices, per-group receiver gaps around kill -9 of
+//!   the master against a single 1000 packets/s group in the same kills, and membership churn
+//!   at R joins/leaves per second while BFD 10 ms x 3 runs (see `channels.rs`).
+//!
 //! Needs root (network namespaces). Run the release build for figures:
 //! `cargo build --release -p agent -p ne-lab && sudo target/release/ne-lab bench-failover`.
 
@@ -29,6 +35,9 @@ use ne_lab::lab::{
     Sender,
 };
 use ne_lab::netconf::Blocking;
+
+#[path = "ne-lab/channels.rs"]
+mod channels;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -50,6 +59,15 @@ fn main() {
         Some("bench-switchover") => bench_switchover(flag("--trials", 20)),
         Some("demo") => demo(),
         Some("bench-igmp") => bench_igmp(flag("--joins", 10_000), flag("--rate", 5000)),
+        Some("bench-channels") => channels::bench(&channels::Options {
+            groups: flag("--groups", 1000) as u32,
+            sources: flag("--sources", 10) as u32,
+            pps: flag("--pps", 1000),
+            window_pps: flag("--window-pps", 20_000),
+            trials: flag("--trials", 5),
+            churn: flag("--churn", 0),
+            churn_seconds: flag("--churn-seconds", 10),
+        }),
         Some("bench-reconcile") => bench_reconcile(
             flag("--commits", 100),
             flag("--routes", 0),
@@ -61,6 +79,7 @@ fn main() {
                 "usage: ne-lab demo\n       \
                  ne-lab bench-switchover [--trials N]\n       \
                  ne-lab bench-igmp [--joins N] [--rate R]\n       \
+                 ne-lab bench-channels [--groups G] [--sources S] [--pps P] [--window-pps W] [--trials N] [--churn R [--churn-seconds S]]\n       \
                  ne-lab bench-failover [--trials N] [--baseline N]\n       \
                  ne-lab bench-bfd-load [--seconds S]\n       \
                  ne-lab bench-bfd-scale [--sessions N] [--seconds S]\n       \
