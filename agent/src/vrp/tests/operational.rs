@@ -10,6 +10,9 @@ use crate::vrp::{show, Show};
 /// Device A's state as `<get>` returns it (the engines' leaves, as in the lab's steady state).
 const A_STATE: &str = r#"<data>
 <interfaces xmlns="urn:ne-agent:yang:ne-interfaces">
+ <interface><name>eth0</name><oper-status>up</oper-status>
+  <statistics><in-packets>5</in-packets><out-packets>7</out-packets><in-discards>0</in-discards></statistics>
+ </interface>
  <interface><name>a-dn</name><oper-status>up</oper-status>
   <statistics><in-packets>12</in-packets><out-packets>3400</out-packets><in-discards>0</in-discards></statistics>
   <igmp xmlns="urn:ne-agent:yang:ne-multicast"><querier>192.168.1.1</querier><is-querier>true</is-querier>
@@ -235,7 +238,7 @@ fn display_multicast_routing_table() {
 #[test]
 fn display_interface_brief() {
     let text = show::interface_brief(&schema(), &a_with_state());
-    let rows: Vec<&str> = text.lines().skip(3).collect();
+    let rows: Vec<&str> = text.lines().skip(4).collect();
     assert_eq!(
         rows,
         [
@@ -243,6 +246,8 @@ fn display_interface_brief() {
             "a-dn                    up      up                  12        3400           0",
             "a-ic                    up      up                   -           -           -",
             "a-up                    down    down                 -           -           -",
+            // Only the kernel's state: its addresses are not this device's to report.
+            "eth0                    up      -                    5           7           0",
         ]
     );
     // Shut down by configuration.
