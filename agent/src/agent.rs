@@ -289,6 +289,14 @@ impl crate::northbound::Protocols for crate::engines::Engines {
         crate::engines::Engines::state(self)
     }
 
+    fn state_of(&self, ns: Option<&str>) -> Option<yang::data::DataTree> {
+        let scope = ns.map_or_else(
+            crate::engines::state::Scope::all,
+            crate::engines::state::Scope::module,
+        );
+        crate::engines::Engines::state_of(self, &scope)
+    }
+
     fn subscriber(&self) -> Box<dyn datastore::Subscriber + '_> {
         Box::new(crate::engines::Engines::subscriber(self))
     }

@@ -102,8 +102,19 @@ impl Engines {
 
     /// Operational state of interfaces, monitor groups, BFD, VRRP and multicast.
     pub fn state(&self) -> Option<DataTree> {
-        let stats = self.link_stats();
-        let snapshot = self.request(|r| Command::State(stats, r))?;
+        self.state_of(&state::Scope::all())
+    }
+
+    /// The part of the state `scope` asks for (the kernel's counters are read only when the
+    /// interfaces are asked for).
+    pub fn state_of(&self, scope: &state::Scope) -> Option<DataTree> {
+        let stats = if scope.interfaces() {
+            self.link_stats()
+        } else {
+            HashMap::new()
+        };
+        let scope = scope.clone();
+        let snapshot = self.request(|r| Command::State(stats, scope, r))?;
         // Turned into data here, in the requester's thread: the protocol thread only copied.
         Some(snapshot.tree(&self.schema))
     }

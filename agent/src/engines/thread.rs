@@ -52,7 +52,11 @@ pub enum Command {
     Abort,
     /// Operational state (interfaces, monitor groups, BFD, VRRP, multicast), with the
     /// interface counters by ifindex as the requester read them.
-    State(HashMap<u32, LinkStats>, Sender<state::Snapshot>),
+    State(
+        HashMap<u32, LinkStats>,
+        state::Scope,
+        Sender<state::Snapshot>,
+    ),
     /// Send what a clean shutdown sends (priority-0 adverts, BFD AdminDown) and stop.
     Stop(Sender<()>),
 }
@@ -356,8 +360,8 @@ impl Thread {
                 }
             }
             Command::Abort => self.pending = None,
-            Command::State(stats, reply) => {
-                let _ = reply.send(self.state(&stats));
+            Command::State(stats, scope, reply) => {
+                let _ = reply.send(self.state(&stats, &scope));
             }
             Command::Stop(_) => {}
         }
@@ -700,7 +704,7 @@ impl Thread {
         self.mcio.stop();
     }
 
-    fn state(&mut self, stats: &HashMap<u32, LinkStats>) -> state::Snapshot {
+    fn state(&mut self, stats: &HashMap<u32, LinkStats>, scope: &state::Scope) -> state::Snapshot {
         let sources = state::Sources {
             cfg: &self.cfg,
             links: &self.dev.links,
@@ -715,6 +719,7 @@ impl Thread {
                 now: Instant::now(),
                 wall_ms: now_ms(),
             },
+            scope,
         )
     }
 }

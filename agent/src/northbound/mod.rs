@@ -16,6 +16,13 @@ pub trait Protocols: Send + Sync {
     /// in time.
     fn state(&self) -> Option<yang::data::DataTree>;
 
+    /// The part of their state under the top-level node of the module with namespace `ns`
+    /// (None: all of it), so that a read of one subtree does not build the others.
+    fn state_of(&self, ns: Option<&str>) -> Option<yang::data::DataTree> {
+        let _ = ns;
+        self.state()
+    }
+
     /// A subscriber to the commit pipeline for one commit (prepare may veto; apply reconciles).
     fn subscriber(&self) -> Box<dyn datastore::Subscriber + '_>;
 }

@@ -273,14 +273,19 @@ impl Api {
         }
     }
 
-    /// Running with the management plane's and the engines' state, as `<get>` sees it.
-    pub fn operational(&self, running: DataTree) -> Result<DataTree, RestError> {
+    /// Running with the management plane's and the engines' state, as `<get>` sees it; of the
+    /// engines' state only the trees of the module with namespace `scope` (None: all).
+    pub fn operational(
+        &self,
+        running: DataTree,
+        scope: Option<&str>,
+    ) -> Result<DataTree, RestError> {
         let server = &self.server;
         let mut tree = running;
         let state = crate::netconf::state::tree(server)?;
         data::merge(&server.schema, &mut tree, state);
         if let Some(engines) = server.engines.get() {
-            let state = engines.state().ok_or_else(|| {
+            let state = engines.state_of(scope).ok_or_else(|| {
                 RestError::new(
                     ErrorTag::OperationFailed,
                     "the protocol engines did not answer in time",
@@ -339,7 +344,8 @@ impl Api {
                 || (ds == Ds::Unified && content != Content::Config))
                 && view::may_hold_state(schema, res.node);
             let full = if with_state {
-                Some(check.read(&self.operational(stored.clone())?))
+                let scope = view::top_namespace(schema, res.node);
+                Some(check.read(&self.operational(stored.clone(), scope)?))
             } else {
                 None
             };

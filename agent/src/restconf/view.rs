@@ -72,6 +72,16 @@ fn state_of(schema: &Schema, n: &Arc<DataNode>) -> Option<Arc<DataNode>> {
 }
 
 /// Can the data below schema node `id` hold `config false` nodes? (None: the whole datastore.)
+/// The namespace of the top-level node a resource is under (None: the datastore root): the
+/// engines' state is collected for that module only.
+pub fn top_namespace(schema: &Schema, id: Option<NodeId>) -> Option<&str> {
+    let mut top = id?;
+    while let Some(p) = schema.node(top).parent {
+        top = p;
+    }
+    Some(schema.namespace_of(top))
+}
+
 /// A read of a resource that cannot skips collecting the state.
 pub fn may_hold_state(schema: &Schema, id: Option<NodeId>) -> bool {
     let Some(id) = id else {

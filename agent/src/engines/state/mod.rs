@@ -80,11 +80,53 @@ impl Snapshot {
     }
 }
 
+/// Which of the state's top-level trees a request needs: all of them, or those of one module
+/// (a RESTCONF resource or a filter under one top-level node), so that a read of one subtree
+/// does not copy, build and merge the others.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// The namespace of the one top-level node asked for; None: everything.
+    ns: Option<String>,
+}
+
+impl Scope {
+    /// Every tree.
+    pub fn all() -> Scope {
+        Scope::default()
+    }
+
+    /// The trees under the top-level node of the module with namespace `ns` (with their
+    /// augmentations from other modules).
+    pub fn module(ns: &str) -> Scope {
+        Scope {
+            ns: Some(ns.to_string()),
+        }
+    }
+
+    fn wants(&self, ns: &str) -> bool {
+        self.ns.as_deref().is_none_or(|n| n == ns)
+    }
+
+    /// Whether the interfaces (and so the kernel's counters) are asked for.
+    pub fn interfaces(&self) -> bool {
+        self.wants(IF_NS)
+    }
+}
+
 /// Interfaces (every one of the device, configured or not, and the configured ones that are
-/// not present), monitor groups, BFD, VRRP and multicast.
-pub fn snapshot(s: &Sources<'_>, at: At) -> Snapshot {
-    let mut roots = vec![interfaces(s, at), monitor_groups(s, at), bfd(s, at)];
-    if mcast::any(s.mc, s.fwd) {
+/// not present), monitor groups, BFD, VRRP and multicast, as far as `scope` asks.
+pub fn snapshot(s: &Sources<'_>, at: At, scope: &Scope) -> Snapshot {
+    let mut roots = Vec::new();
+    if scope.wants(IF_NS) {
+        roots.push(interfaces(s, at));
+    }
+    if scope.wants(MON_NS) {
+        roots.push(monitor_groups(s, at));
+    }
+    if scope.wants(BFD_NS) {
+        roots.push(bfd(s, at));
+    }
+    if scope.wants(MC_NS) && mcast::any(s.mc, s.fwd) {
         let mut m = Node::root(MC_NS, "multicast");
         mcast::forwarding_plane(s.mc, s.fwd, &mut m);
         mcast::routes(s.mc, &mut m);
