@@ -248,7 +248,7 @@ fn error_of(e: &Element) -> DataError {
             .map(|c| c.text.trim().to_string())
     };
     let tag = text("error-tag")
-        .and_then(|t| tag_named(&t))
+        .and_then(|t| ErrorTag::from_name(&t))
         .unwrap_or(ErrorTag::OperationFailed);
     let mut d = DataError::new(tag, text("error-message").unwrap_or_default());
     if let Some(a) = text("error-app-tag") {
@@ -263,31 +263,4 @@ fn error_of(e: &Element) -> DataError {
         }
     }
     d
-}
-
-fn tag_named(s: &str) -> Option<ErrorTag> {
-    use ErrorTag::*;
-    [
-        InUse,
-        InvalidValue,
-        TooBig,
-        MissingAttribute,
-        BadAttribute,
-        UnknownAttribute,
-        MissingElement,
-        BadElement,
-        UnknownElement,
-        UnknownNamespace,
-        AccessDenied,
-        LockDenied,
-        ResourceDenied,
-        RollbackFailed,
-        DataExists,
-        DataMissing,
-        OperationNotSupported,
-        OperationFailed,
-        MalformedMessage,
-    ]
-    .into_iter()
-    .find(|t| t.as_str() == s)
 }

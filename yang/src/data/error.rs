@@ -28,6 +28,34 @@ pub enum ErrorTag {
 }
 
 impl ErrorTag {
+    /// Every tag, in RFC 6241's order.
+    pub const ALL: [ErrorTag; 19] = [
+        ErrorTag::InUse,
+        ErrorTag::InvalidValue,
+        ErrorTag::TooBig,
+        ErrorTag::MissingAttribute,
+        ErrorTag::BadAttribute,
+        ErrorTag::UnknownAttribute,
+        ErrorTag::MissingElement,
+        ErrorTag::BadElement,
+        ErrorTag::UnknownElement,
+        ErrorTag::UnknownNamespace,
+        ErrorTag::AccessDenied,
+        ErrorTag::LockDenied,
+        ErrorTag::ResourceDenied,
+        ErrorTag::RollbackFailed,
+        ErrorTag::DataExists,
+        ErrorTag::DataMissing,
+        ErrorTag::OperationNotSupported,
+        ErrorTag::OperationFailed,
+        ErrorTag::MalformedMessage,
+    ];
+
+    /// The tag with this name on the wire (`"lock-denied"`), if it is one.
+    pub fn from_name(name: &str) -> Option<ErrorTag> {
+        ErrorTag::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorTag::InUse => "in-use",
@@ -118,3 +146,21 @@ impl fmt::Display for DataError {
 }
 
 impl std::error::Error for DataError {}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorTag;
+
+    #[test]
+    fn every_tag_is_found_by_its_name() {
+        for tag in ErrorTag::ALL {
+            assert_eq!(ErrorTag::from_name(tag.as_str()), Some(tag));
+        }
+        assert_eq!(
+            ErrorTag::from_name("lock-denied"),
+            Some(ErrorTag::LockDenied)
+        );
+        assert_eq!(ErrorTag::from_name("Lock-Denied"), None);
+        assert_eq!(ErrorTag::from_name(""), None);
+    }
+}
