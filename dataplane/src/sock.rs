@@ -188,6 +188,16 @@ impl Ipv4Socket {
 
     /// Join `group` on the interface `ifindex`.
     pub fn join_multicast(&self, group: Ipv4Addr, ifindex: u32) -> io::Result<()> {
+        self.membership(libc::IP_ADD_MEMBERSHIP, group, ifindex)
+    }
+
+    /// Leave `group` on the interface `ifindex` (undoes [`Ipv4Socket::join_multicast`]).
+    pub fn leave_multicast(&self, group: Ipv4Addr, ifindex: u32) -> io::Result<()> {
+        self.membership(libc::IP_DROP_MEMBERSHIP, group, ifindex)
+    }
+
+    /// IP_ADD_MEMBERSHIP or IP_DROP_MEMBERSHIP of `group` on `ifindex`.
+    fn membership(&self, option: libc::c_int, group: Ipv4Addr, ifindex: u32) -> io::Result<()> {
         let m = libc::ip_mreqn {
             imr_multiaddr: libc::in_addr {
                 s_addr: u32::from(group).to_be(),
@@ -195,12 +205,7 @@ impl Ipv4Socket {
             imr_address: libc::in_addr { s_addr: 0 },
             imr_ifindex: ifindex as libc::c_int,
         };
-        setsockopt(
-            self.fd.as_raw_fd(),
-            libc::IPPROTO_IP,
-            libc::IP_ADD_MEMBERSHIP,
-            &m,
-        )
+        setsockopt(self.fd.as_raw_fd(), libc::IPPROTO_IP, option, &m)
     }
 
     /// A receive queue of `bytes` (SO_RCVBUFFORCE, which needs CAP_NET_ADMIN; SO_RCVBUF,
@@ -210,23 +215,6 @@ impl Ipv4Socket {
         let raw = self.fd.as_raw_fd();
         setsockopt(raw, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &size)
             .or_else(|_| setsockopt(raw, libc::SOL_SOCKET, libc::SO_RCVBUF, &size))
-    }
-
-    /// Leave `group` on the interface `ifindex` (undoes [`Ipv4Socket::join_multicast`]).
-    pub fn leave_multicast(&self, group: Ipv4Addr, ifindex: u32) -> io::Result<()> {
-        let m = libc::ip_mreqn {
-            imr_multiaddr: libc::in_addr {
-                s_addr: u32::from(group).to_be(),
-            },
-            imr_address: libc::in_addr { s_addr: 0 },
-            imr_ifindex: ifindex as libc::c_int,
-        };
-        setsockopt(
-            self.fd.as_raw_fd(),
-            libc::IPPROTO_IP,
-            libc::IP_DROP_MEMBERSHIP,
-            &m,
-        )
     }
 
     /// Join `group` for traffic from `source` only (an IGMPv3 INCLUDE record), on the

@@ -347,6 +347,19 @@ pub enum Message {
     Assert(Assert),
 }
 
+/// The message type of a PIM version 2 message, once its common header is there and names
+/// version 2 (RFC 7761 §4.9); the checksum is the caller's, as its coverage depends on the type.
+pub(crate) fn header_type(bytes: &[u8]) -> Result<u8, PacketError> {
+    if bytes.len() < HEADER_LEN {
+        return Err(PacketError::Short);
+    }
+    let version = bytes[0] >> 4;
+    if version != PIM_VERSION {
+        return Err(PacketError::Version(version));
+    }
+    Ok(bytes[0] & 0x0f)
+}
+
 impl Message {
     /// The PIM message type number.
     pub fn message_type(&self) -> u8 {
@@ -374,14 +387,7 @@ impl Message {
     /// Decodes and validates a PIM message (what follows the IPv4 header).
     /// Bytes after the last field of a Join/Prune or Assert are ignored.
     pub fn decode(bytes: &[u8]) -> Result<Message, PacketError> {
-        if bytes.len() < HEADER_LEN {
-            return Err(PacketError::Short);
-        }
-        let version = bytes[0] >> 4;
-        if version != PIM_VERSION {
-            return Err(PacketError::Version(version));
-        }
-        let typ = bytes[0] & 0x0f;
+        let typ = header_type(bytes)?;
         if !matches!(typ, TYPE_HELLO | TYPE_JOIN_PRUNE | TYPE_ASSERT) {
             return Err(PacketError::UnsupportedType(typ));
         }

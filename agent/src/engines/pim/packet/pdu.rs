@@ -64,14 +64,7 @@ impl Pdu {
     /// Decodes and validates a PIM message (what follows the IPv4 header). A Register's
     /// checksum may cover its first 8 bytes (§4.9.3) or the whole message.
     pub fn decode(bytes: &[u8]) -> Result<Pdu, PacketError> {
-        if bytes.len() < HEADER_LEN {
-            return Err(PacketError::Short);
-        }
-        let version = bytes[0] >> 4;
-        if version != PIM_VERSION {
-            return Err(PacketError::Version(version));
-        }
-        let typ = bytes[0] & 0x0f;
+        let typ = super::header_type(bytes)?;
         let body = &bytes[HEADER_LEN..];
         let whole_sum_ok = || dataplane::wire::internet(bytes, 0) == 0;
         match typ {
