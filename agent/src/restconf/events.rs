@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Frame;
 use tokio::sync::{broadcast, mpsc};
-use yang::data::{DataNode, EncodeOptions, ErrorTag};
+use yang::data::{EncodeOptions, ErrorTag};
 use yang::xml::Element;
 use yang::{NodeId, Schema};
 
@@ -230,7 +230,7 @@ pub fn json_event(schema: &Schema, e: &Event) -> String {
             continue;
         };
         // The notification itself is no data node: its name, then its content as an object.
-        let node = node_of(schema, id, el);
+        let node = super::operations::element_node(schema, id, el);
         out.push(',');
         yang::data::json::write_string(
             &format!("{}:{}", module_name(schema, &el.ns), el.name),
@@ -325,30 +325,6 @@ fn notification(schema: &Schema, el: &Element) -> Option<NodeId> {
         .iter()
         .copied()
         .find(|&n| schema.node(n).name == el.name)
-}
-
-/// The notification's content as data nodes (the server's own values, already canonical).
-fn node_of(schema: &Schema, id: NodeId, el: &Element) -> Arc<DataNode> {
-    use yang::schema::NodeKind;
-    let sn = schema.node(id);
-    let node = match sn.kind {
-        NodeKind::Leaf | NodeKind::LeafList => DataNode::leaf(id, el.text.trim()),
-        _ => {
-            let mut n = DataNode::inner(id);
-            n.children = el
-                .children
-                .iter()
-                .filter_map(|c| {
-                    schema
-                        .find_child(Some(id), &c.ns, &c.name)
-                        .map(|cid| node_of(schema, cid, c))
-                })
-                .collect();
-            n.children.sort_by_key(|c| schema.order(c.schema));
-            n
-        }
-    };
-    Arc::new(node)
 }
 
 #[cfg(test)]

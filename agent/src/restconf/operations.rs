@@ -157,7 +157,11 @@ fn invoke(api: &Api, req: &Request<'_>, rpc_id: NodeId) -> Result<Reply, RestErr
             };
             let nodes: Vec<Arc<DataNode>> = out
                 .iter()
-                .filter_map(|e| node_of(schema, Some(output), e))
+                .filter_map(|e| {
+                    schema
+                        .find_child(Some(output), &e.ns, &e.name)
+                        .map(|id| element_node(schema, id, e))
+                })
                 .collect();
             let mut s = format!("{{\"{}:output\":", module.name);
             data::json::encode_nodes(
@@ -218,25 +222,28 @@ fn input_xml(
     }
 }
 
-/// A reply element as a data node of the RPC's output (values are the server's own, so
-/// already canonical).
-fn node_of(schema: &Schema, parent: Option<NodeId>, el: &Element) -> Option<Arc<DataNode>> {
-    let id = schema.find_child(parent, &el.ns, &el.name)?;
-    let sn = schema.node(id);
-    let node = match sn.kind {
+/// An element the server itself wrote (an RPC reply's output, a notification's content) as
+/// the data node `id` of the schema; its values are the server's own, so already canonical.
+/// Children the schema does not know are left out.
+pub(super) fn element_node(schema: &Schema, id: NodeId, el: &Element) -> Arc<DataNode> {
+    let node = match schema.node(id).kind {
         NodeKind::Leaf | NodeKind::LeafList => DataNode::leaf(id, el.text.trim()),
         _ => {
             let mut n = DataNode::inner(id);
             n.children = el
                 .children
                 .iter()
-                .filter_map(|c| node_of(schema, Some(id), c))
+                .filter_map(|c| {
+                    schema
+                        .find_child(Some(id), &c.ns, &c.name)
+                        .map(|cid| element_node(schema, cid, c))
+                })
                 .collect();
             n.children.sort_by_key(|c| schema.order(c.schema));
             n
         }
     };
-    Some(Arc::new(node))
+    Arc::new(node)
 }
 
 /// An `<rpc-error>` as a data error.
