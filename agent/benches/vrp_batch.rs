@@ -43,25 +43,9 @@ fn batch(groups: usize, commit: bool) -> String {
 /// exits 0 with nothing on stderr but a warning.
 fn ssh(agent: &Agent, key: &Path, input: &[u8]) -> Duration {
     let t = Instant::now();
-    let mut child = Command::new("ssh")
-        .args([
-            "-F",
-            "/dev/null",
-            "-T",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "IdentitiesOnly=yes",
-        ])
-        .args([
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-        ])
-        .args(["-o", "LogLevel=ERROR", "-i"])
-        .arg(key)
-        .args(["-p", &agent.port.to_string(), "admin@127.0.0.1"])
+    let mut child = agent
+        .openssh(key)
+        .args(["-T", "admin@127.0.0.1"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -133,24 +117,9 @@ fn main() {
         edit_only.push(ssh(&agent, &key, without.as_bytes()));
         full.push(ssh(&agent, &key, with_commit.as_bytes()));
         // The commit reached running: the last group is there.
-        let mut shown = Command::new("ssh")
-            .args([
-                "-F",
-                "/dev/null",
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "IdentitiesOnly=yes",
-            ])
-            .args([
-                "-o",
-                "StrictHostKeyChecking=no",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-            ])
-            .args(["-o", "LogLevel=ERROR", "-i"])
-            .arg(&key)
-            .args(["-p", &agent.port.to_string(), "admin@127.0.0.1"])
+        let mut shown = agent
+            .openssh(&key)
+            .arg("admin@127.0.0.1")
             .arg(format!("display monitor-group g{}", groups - 1))
             .output()
             .expect("ssh");

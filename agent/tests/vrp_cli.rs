@@ -53,26 +53,8 @@ fn agent(tag: &str, key: &Key) -> Option<Agent> {
 /// `ssh ARGS... admin@127.0.0.1 [COMMAND]` with `stdin` as its standard input.
 fn ssh(agent: &Agent, key: &Key, args: &[&str], command: Option<&str>, stdin: &[u8]) -> Output {
     use std::io::Write;
-    let mut cmd = Command::new("ssh");
-    cmd.args([
-        "-F",
-        "/dev/null",
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "IdentitiesOnly=yes",
-    ])
-    .args([
-        "-o",
-        "StrictHostKeyChecking=no",
-        "-o",
-        "UserKnownHostsFile=/dev/null",
-    ])
-    .args(["-o", "LogLevel=ERROR", "-i"])
-    .arg(key.dir.join("id"))
-    .args(["-p", &agent.port.to_string()])
-    .args(args)
-    .arg("admin@127.0.0.1");
+    let mut cmd = agent.openssh(&key.dir.join("id"));
+    cmd.args(args).arg("admin@127.0.0.1");
     if let Some(c) = command {
         cmd.arg(c);
     }
@@ -434,25 +416,9 @@ fn bad_input_over_ssh_never_half_applies() {
 
     // A connection dropped (the client killed) in an interface view with changes: they go
     // with the session.
-    let mut client = Command::new("ssh")
-        .args([
-            "-F",
-            "/dev/null",
-            "-tt",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "IdentitiesOnly=yes",
-        ])
-        .args([
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-        ])
-        .args(["-o", "LogLevel=ERROR", "-i"])
-        .arg(key.dir.join("id"))
-        .args(["-p", &agent.port.to_string(), "admin@127.0.0.1"])
+    let mut client = agent
+        .openssh(&key.dir.join("id"))
+        .args(["-tt", "admin@127.0.0.1"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

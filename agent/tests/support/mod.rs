@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -136,4 +136,31 @@ pub fn tool(name: &str) -> Option<PathBuf> {
         eprintln!("SKIPPED: {name} not installed (tests/run and .ci/run install it)");
     }
     found
+}
+
+impl Agent {
+    /// OpenSSH's `ssh` toward this agent with the key `identity`: no configuration file, no
+    /// known-hosts checks, batch mode, errors only. The caller adds its own options, then the
+    /// destination (`admin@127.0.0.1`) and any command.
+    pub fn openssh(&self, identity: &Path) -> Command {
+        let mut cmd = Command::new("ssh");
+        cmd.args([
+            "-F",
+            "/dev/null",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "IdentitiesOnly=yes",
+        ])
+        .args([
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+        ])
+        .args(["-o", "LogLevel=ERROR", "-i"])
+        .arg(identity)
+        .args(["-p", &self.port.to_string()]);
+        cmd
+    }
 }
