@@ -190,7 +190,13 @@ fn unauthenticated_connections_are_capped_and_timed_out() {
             "closed after the grace time"
         );
     }
-    let log = agent.log();
+    let log = agent.log_with(
+        &[
+            "too many unauthenticated connections",
+            "login grace time expired",
+        ],
+        Duration::from_secs(5),
+    );
     assert!(
         log.contains("too many unauthenticated connections")
             && log.contains("login grace time expired"),

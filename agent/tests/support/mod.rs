@@ -85,6 +85,19 @@ impl Agent {
         }
     }
 
+    /// The log once it holds every one of `texts`, or as it is after `within` (the log is
+    /// read by a thread of its own, so a line can arrive after what the test saw happen).
+    pub fn log_with(&self, texts: &[&str], within: Duration) -> String {
+        let started = std::time::Instant::now();
+        loop {
+            let log = self.log();
+            if texts.iter().all(|t| log.contains(t)) || started.elapsed() >= within {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
