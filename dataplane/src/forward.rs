@@ -23,6 +23,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::mfib::{Mfib, Table};
+use crate::register::RegisterTx;
 use crate::ring::{Frame, RingConfig, RingStats, RxRing, ETH_P_ALL};
 use crate::sock::{setsockopt, PacketSocket};
 use crate::txring::{TxRing, TxRingConfig};
@@ -186,6 +187,10 @@ pub struct FwdStats {
     pub ring_drops: u64,
     /// Times a ring froze full (PACKET_STATISTICS tp_freeze_q_cnt).
     pub ring_freezes: u64,
+    /// Data packets encapsulated in a PIM Register and sent to the RP (the register tunnel).
+    pub registers_sent: u64,
+    /// Registers that could not be sent (no raw socket, a send error, a full buffer).
+    pub register_errors: u64,
 }
 
 #[derive(Debug, Default)]
@@ -200,6 +205,8 @@ struct SharedStats {
     malformed: AtomicU64,
     ring_drops: AtomicU64,
     ring_freezes: AtomicU64,
+    registers_sent: AtomicU64,
+    register_errors: AtomicU64,
 }
 
 macro_rules! each_counter {
@@ -214,7 +221,9 @@ macro_rules! each_counter {
             ignored,
             malformed,
             ring_drops,
-            ring_freezes
+            ring_freezes,
+            registers_sent,
+            register_errors
         )
     };
 }
@@ -478,6 +487,9 @@ struct Engine {
     by_ifindex: Vec<(u32, usize)>,
     stats: FwdStats,
     upcall: Option<Upcalls>,
+    /// Sends the Registers of routes with a register tunnel (`None`: the raw socket could not
+    /// be opened; such Registers count as errors).
+    register: Option<RegisterTx>,
     /// The arrival times (CLOCK_REALTIME ns) of the frames this forwarder is responsible for:
     /// from when it took over from the one it replaced, until the one replacing it took over.
     /// Frames outside are the other forwarder's (see [`Forwarder::launch`]).
@@ -555,6 +567,7 @@ impl Engine {
             by_ifindex,
             stats: FwdStats::default(),
             upcall: None,
+            register: None,
             from_ns: 0,
             until_ns: u64::MAX,
             in_window: 0,
@@ -661,6 +674,20 @@ impl Engine {
                 continue;
             }
             q.push(bytes, ttl, csum.to_be_bytes(), l4, &mut self.stats);
+        }
+        if let Some(rp) = route.register_to {
+            // The packet as it arrived (the RP decrements the TTL when it forwards it), with
+            // a UDP checksum left to offload completed.
+            let fix = l4.map(|(at, c)| (at - ETH_HLEN, c));
+            let sent = self
+                .register
+                .as_mut()
+                .is_some_and(|r| r.send(rp, &bytes[ETH_HLEN..], fix).is_ok());
+            if sent {
+                self.stats.registers_sent += 1;
+            } else {
+                self.stats.register_errors += 1;
+            }
         }
     }
 
@@ -1125,6 +1152,8 @@ fn run(
         recent: [(0, 0, 0, None); 16],
         next: 0,
     });
+    // Without the socket (no CAP_NET_RAW) every Register counts in `register_errors`.
+    engine.register = RegisterTx::open().ok();
     let mut pfds: Vec<libc::pollfd> = ports
         .iter()
         .map(|p| libc::pollfd {

@@ -180,6 +180,14 @@ impl Ipv4Socket {
         Ok(s)
     }
 
+    /// A send-only raw IPv4 socket (IPPROTO_RAW, which implies IP_HDRINCL: the caller writes
+    /// the IPv4 header; the kernel fills a zero source, identification and the checksum). The
+    /// kernel never queues received packets on it.
+    pub fn raw_send_only(protocol: u8) -> io::Result<Ipv4Socket> {
+        let fd = new_socket(libc::AF_INET, libc::SOCK_RAW, libc::c_int::from(protocol))?;
+        Ok(Ipv4Socket { fd })
+    }
+
     fn enable_recv_meta(&self) -> io::Result<()> {
         let raw = self.fd.as_raw_fd();
         setsockopt(raw, libc::IPPROTO_IP, libc::IP_PKTINFO, &1 as &libc::c_int)?;

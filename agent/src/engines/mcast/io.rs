@@ -7,11 +7,14 @@ use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
-use dataplane::sock::PacketSocket;
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use dataplane::sock::{Ipv4Socket, PacketSocket};
 use tracing::{debug, error};
 
 use super::forwarding::Forwarding;
 use super::{Effect, Multicast};
+use crate::engines::pim::packet::IPPROTO_PIM;
 use crate::engines::rib_loader::RibLoader;
 
 /// Upcalls handled per pass of the protocol thread.
@@ -28,6 +31,8 @@ pub enum McFd {
     Rib,
     /// The control socket of this interface.
     Control(String),
+    /// The raw PIM socket: Registers and Register-Stops unicast to us.
+    UnicastPim,
 }
 
 /// The sockets and threads the multicast engine works through.
@@ -36,6 +41,10 @@ pub struct McIo {
     pub fwd: Forwarding,
     /// Reads the routing table on its own thread (started on first use).
     loader: Option<RibLoader>,
+    /// Raw IPPROTO_PIM socket for Registers and Register-Stops, open while the forwarder
+    /// runs (and its presence keeps the kernel from answering Registers with ICMP
+    /// protocol-unreachable).
+    pim: Option<Ipv4Socket>,
     buf: Vec<u8>,
     effects: Vec<Effect>,
 }
@@ -47,6 +56,7 @@ impl McIo {
             ctl: ControlSockets::default(),
             fwd: Forwarding::new(std::sync::Arc::clone(mc.mfib())),
             loader: None,
+            pim: None,
             buf: vec![0; 65536],
             effects: Vec::new(),
         }
@@ -60,6 +70,9 @@ impl McIo {
         }
         if let Some(l) = &self.loader {
             v.push((l.fd(), McFd::Rib));
+        }
+        if let Some(p) = &self.pim {
+            v.push((p.as_raw_fd(), McFd::UnicastPim));
         }
         v.extend(
             self.ctl
@@ -90,6 +103,32 @@ impl McIo {
                     mc.rib_loaded(r);
                 }
             }
+            McFd::UnicastPim => {
+                for _ in 0..FRAMES_PER_PASS {
+                    let Some(sock) = &self.pim else { break };
+                    let meta = match sock.recv(&mut self.buf) {
+                        Ok(Some(m)) => m,
+                        Ok(None) => break,
+                        Err(e) => {
+                            debug!(error = %e, "raw PIM socket");
+                            break;
+                        }
+                    };
+                    // A raw socket hands over the IPv4 header too.
+                    let ip = &self.buf[..meta.len];
+                    let Some((ihl, total)) = dataplane::wire::ipv4_bounds(ip) else {
+                        continue;
+                    };
+                    let dst = Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]);
+                    mc.unicast_pim(
+                        *meta.src.ip(),
+                        dst,
+                        meta.ifindex,
+                        &ip[ihl..total],
+                        Instant::now(),
+                    );
+                }
+            }
             McFd::Control(name) => {
                 for _ in 0..FRAMES_PER_PASS {
                     let Some(n) = self.ctl.recv(name, &mut self.buf) else {
@@ -109,7 +148,18 @@ impl McIo {
         for e in effects.drain(..) {
             match e {
                 Effect::Frame { interface, frame } => self.ctl.send(&interface, &frame),
-                Effect::Forward(interfaces) => self.fwd.sync(interfaces),
+                Effect::Forward(interfaces) => {
+                    self.pim_socket(!interfaces.is_empty());
+                    self.fwd.sync(interfaces)
+                }
+                Effect::Unicast { to, pim } => match &self.pim {
+                    Some(s) => {
+                        if let Err(e) = s.send_to(&pim, SocketAddrV4::new(to, 0)) {
+                            debug!(to = %to, error = %e, "cannot send a unicast PIM message");
+                        }
+                    }
+                    None => debug!(to = %to, "no raw PIM socket: unicast PIM message dropped"),
+                },
                 Effect::ReadRib => {
                     if !self.read_rib() {
                         mc.rib_unavailable();
@@ -123,6 +173,21 @@ impl McIo {
             }
         }
         self.effects = effects;
+    }
+
+    /// Open (or close) the raw PIM socket.
+    fn pim_socket(&mut self, open: bool) {
+        if !open {
+            self.pim = None;
+            return;
+        }
+        if self.pim.is_some() {
+            return;
+        }
+        match Ipv4Socket::raw(IPPROTO_PIM, None) {
+            Ok(s) => self.pim = Some(s),
+            Err(e) => error!(error = %e, "cannot open the raw PIM socket: no Registers"),
+        }
     }
 
     /// Ask the reader for a fresh copy of the routing table, starting it if need be. `false`:

@@ -55,6 +55,7 @@ pub mod forwarding;
 pub mod gates;
 pub mod interfaces;
 pub mod io;
+pub mod register;
 pub mod routes;
 pub mod rpf;
 pub mod sources;
@@ -81,6 +82,9 @@ pub enum Effect {
     ReadRib,
     /// An old copy of the routing table, to be freed off the protocol thread.
     FreeRib(Rib),
+    /// Unicast this PIM message (a Register or Register-Stop) to `to`; the kernel routes it
+    /// and writes the IPv4 header.
+    Unicast { to: Ipv4Addr, pim: Vec<u8> },
 }
 
 pub struct Multicast {
@@ -101,6 +105,8 @@ pub struct Multicast {
     /// objects change or notifications were lost (the old copy serves until the new one is
     /// in).
     rib: RibCopy,
+    /// Register and Register-Stop, at the DR and at the RP (`register.rs`).
+    pub(in crate::engines) reg: register::Registering,
 }
 
 impl Multicast {
@@ -116,6 +122,7 @@ impl Multicast {
             tib: Tib::new(None, seed),
             dirty: false,
             rib: RibCopy::default(),
+            reg: register::Registering::new(seed),
         }
     }
 
@@ -146,6 +153,7 @@ impl Multicast {
             return;
         }
         self.cfg = cfg.clone();
+        self.reg.set_suppression(cfg.register_suppression_s);
         let t = self.tib.set_rp(cfg.rp, now);
         self.tib_actions(t);
         self.ifs.configure(cfg);
@@ -292,6 +300,7 @@ impl Multicast {
             self.tib.next_deadline(),
             self.gates.next_deadline(),
             self.ifs.next_deadline(),
+            self.reg.next_deadline(),
             // A copy of the routing table still being replayed onto: the next chunk at once.
             self.rib_replaying().then(Instant::now),
         ]
@@ -311,6 +320,7 @@ impl Multicast {
             let a = self.tib.on_timer(now);
             self.tib_actions(a);
         }
+        self.register_timers(now);
         // Sources: data keeps them alive (route counters move), silence expires them.
         if self.sources.expire(&self.mfib.snapshot(), now) {
             self.dirty = true;
@@ -370,6 +380,7 @@ impl Multicast {
                 .iter()
                 .map(|(k, v)| (*k, v.ifindex, v.spt))
                 .collect();
+            let keys: Vec<(Ipv4Addr, Ipv4Addr)> = flows.iter().map(|f| f.0).collect();
             for ((s, g), arrived, spt) in flows {
                 let rpf = self.rpf(s);
                 let (iif, spt) =
@@ -383,7 +394,18 @@ impl Multicast {
                 let mut route = Route::new(s, g, iif, oifs);
                 // On the RP tree: tell us when the data comes in on the shortest-path tree.
                 route.watch_other_iifs = rpf.is_some_and(|r| r.ifindex != iif);
+                route.register_to = self.register_tunnel(s, g, iif, rpf, now);
                 t.insert(route);
+            }
+            self.register_forget(&keys, now);
+            // At the RP: join toward the sources registered to us while they have receivers
+            // (their Keepalive runs, §4.4.2 and §4.5.7), before their data arrives natively.
+            for (s, g) in self.registered_flows() {
+                if let Some(r) = self.rpf(s).filter(|r| r.neighbor.is_some()) {
+                    if !self.ifs.oifs_for(s, g, r.ifindex, &self.gates).is_empty() {
+                        want.insert((Some(s), g), r);
+                    }
+                }
             }
             for (s, g) in named {
                 if let Some(r) = self.rpf(s).filter(|r| r.neighbor.is_some()) {
