@@ -101,6 +101,9 @@ pub struct RecvMeta {
     pub ifindex: Option<u32>,
     /// IP TTL of the datagram (IP_RECVTTL).
     pub ttl: Option<u8>,
+    /// When the kernel received it, CLOCK_REALTIME ns (SO_TIMESTAMPNS, once
+    /// [`Ipv4Socket::enable_rx_timestamps`]): the clock the receive rings stamp frames with.
+    pub ts_ns: Option<u64>,
 }
 
 /// An IPv4 datagram socket (UDP, or raw IP for one protocol).
@@ -192,6 +195,16 @@ impl Ipv4Socket {
         let raw = self.fd.as_raw_fd();
         setsockopt(raw, libc::IPPROTO_IP, libc::IP_PKTINFO, &1 as &libc::c_int)?;
         setsockopt(raw, libc::IPPROTO_IP, libc::IP_RECVTTL, &1 as &libc::c_int)
+    }
+
+    /// Report when each datagram was received ([`RecvMeta::ts_ns`]).
+    pub fn enable_rx_timestamps(&self) -> io::Result<()> {
+        setsockopt(
+            self.fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_TIMESTAMPNS,
+            &1 as &libc::c_int,
+        )
     }
 
     /// Join `group` on the interface `ifindex`.
@@ -341,6 +354,7 @@ impl Ipv4Socket {
             dst: None,
             ifindex: None,
             ttl: None,
+            ts_ns: None,
         };
         // SAFETY: `msg` was filled by recvmsg; the CMSG macros walk its control buffer, which
         // lives in `control`, and each data pointer is read with read_unaligned for its type.
@@ -355,6 +369,9 @@ impl Ipv4Socket {
                     let pi: libc::in_pktinfo = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
                     meta.ifindex = Some(pi.ipi_ifindex as u32);
                     meta.dst = Some(Ipv4Addr::from(u32::from_be(pi.ipi_addr.s_addr)));
+                } else if h.cmsg_level == libc::SOL_SOCKET && h.cmsg_type == libc::SCM_TIMESTAMPNS {
+                    let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
+                    meta.ts_ns = Some(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64);
                 }
                 c = libc::CMSG_NXTHDR(&msg, c);
             }

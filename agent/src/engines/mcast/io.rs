@@ -124,6 +124,7 @@ impl McIo {
                         *meta.src.ip(),
                         dst,
                         meta.ifindex,
+                        meta.ts_ns,
                         &ip[ihl..total],
                         Instant::now(),
                     );
@@ -185,7 +186,12 @@ impl McIo {
             return;
         }
         match Ipv4Socket::raw(IPPROTO_PIM, None) {
-            Ok(s) => self.pim = Some(s),
+            Ok(s) => {
+                if let Err(e) = s.enable_rx_timestamps() {
+                    error!(error = %e, "raw PIM socket: no receive timestamps");
+                }
+                self.pim = Some(s)
+            }
             Err(e) => error!(error = %e, "cannot open the raw PIM socket: no Registers"),
         }
     }

@@ -395,6 +395,8 @@ impl Multicast {
                 // On the RP tree: tell us when the data comes in on the shortest-path tree.
                 route.watch_other_iifs = rpf.is_some_and(|r| r.ifindex != iif);
                 route.register_to = self.register_tunnel(s, g, iif, rpf, now);
+                let on_spt = rpf.is_some_and(|r| r.ifindex == iif);
+                self.spt_switch(&mut route, on_spt, dataplane::ring::now_ns());
                 t.insert(route);
             }
             self.register_forget(&keys, now);
@@ -414,6 +416,7 @@ impl Multicast {
             }
             want.retain(|_, r| self.ifs.is_pim(r.ifindex));
         }
+        self.reg.spt_since.retain(|k, _| t.get(k.0, k.1).is_some());
         t.adopt_counters(&old);
         let now_ms = now_ms();
         self.route_since.retain(|k, _| t.get(k.0, k.1).is_some());

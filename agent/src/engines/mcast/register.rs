@@ -56,6 +56,12 @@ pub(in crate::engines) struct Registering {
     /// (S,G) registered to us as the RP -> when its Keepalive Timer expires. While it runs
     /// and (S,G) has receivers, we join toward S (§4.5.7).
     pub(in crate::engines) keepalive: BTreeMap<(Ipv4Addr, Ipv4Addr), Instant>,
+    /// (S,G) registered to us whose data now arrives natively -> the instant (on the
+    /// rings' clock, CLOCK_REALTIME ns) its route first went out with the RPF interface
+    /// toward S. Native frames that arrived from then on are the forwarder's; Registers the
+    /// kernel received before then are still decapsulated (their packets' native copies
+    /// arrived before there was a route to forward them): each packet goes out once.
+    pub(in crate::engines) spt_since: BTreeMap<(Ipv4Addr, Ipv4Addr), u64>,
     /// By ifindex.
     pub(in crate::engines) counters: BTreeMap<u32, RegisterCounters>,
     /// Decapsulated packets not forwarded: over [`DECAP_RATE`].
@@ -74,6 +80,7 @@ impl Registering {
             dr: DrRegisters::new(DrConfig::default(), seed),
             rp: RpRegisters::new(),
             keepalive: BTreeMap::new(),
+            spt_since: BTreeMap::new(),
             counters: BTreeMap::new(),
             decap_dropped: 0,
             rx_errors: 0,
@@ -164,6 +171,26 @@ impl Multicast {
             .flatten()
     }
 
+    /// The switch instant of a flow registered to us whose route now has its RPF interface
+    /// toward the source (`spt`): set when first seen (`now_ns`, the rings' clock) and kept
+    /// while the route is; the route's forwarding oifs take only frames from then on.
+    pub(super) fn spt_switch(
+        &mut self,
+        route: &mut dataplane::mfib::Route,
+        spt: bool,
+        now_ns: u64,
+    ) {
+        let key = (route.source, route.group);
+        if !spt || !self.reg.keepalive.contains_key(&key) && !self.reg.spt_since.contains_key(&key)
+        {
+            return;
+        }
+        let at = *self.reg.spt_since.entry(key).or_insert(now_ns);
+        for o in route.oifs.iter_mut().filter(|o| o.forwarding) {
+            o.since_ns = o.since_ns.max(at);
+        }
+    }
+
     /// After the routes were computed: flows that are gone stop registering.
     pub(super) fn register_forget(&mut self, flows: &[(Ipv4Addr, Ipv4Addr)], now: Instant) {
         let gone: Vec<(Ipv4Addr, Ipv4Addr)> = self
@@ -222,11 +249,13 @@ impl Multicast {
     /// A PIM message unicast to us (`dst`), from the raw PIM socket: Registers and
     /// Register-Stops are handled; other types (which also reach the per-interface control
     /// sockets) are ignored here. `ifindex`: where it arrived.
+    /// `arrived_ns`: when the kernel received it, on the rings' clock (SO_TIMESTAMPNS).
     pub fn unicast_pim(
         &mut self,
         src: Ipv4Addr,
         dst: Ipv4Addr,
         ifindex: Option<u32>,
+        arrived_ns: Option<u64>,
         pim: &[u8],
         now: Instant,
     ) {
@@ -238,7 +267,7 @@ impl Multicast {
             return;
         }
         match Pdu::decode(pim) {
-            Ok(Pdu::Register(r)) => self.receive_register(src, dst, ifindex, r, now),
+            Ok(Pdu::Register(r)) => self.receive_register(src, dst, ifindex, arrived_ns, r, now),
             Ok(Pdu::RegisterStop(stop)) => {
                 if let Some(c) = self.reg.count(ifindex) {
                     c.rx_register_stop += 1;
@@ -264,6 +293,7 @@ impl Multicast {
         src: Ipv4Addr,
         dst: Ipv4Addr,
         ifindex: Option<u32>,
+        arrived_ns: Option<u64>,
         r: Register,
         now: Instant,
     ) {
@@ -281,9 +311,11 @@ impl Multicast {
         let iif = rpf.map_or(0, |r| r.ifindex);
         let oifs = self.ifs.oifs_for(s, g, iif, &self.gates);
         let table = self.mfib.snapshot();
-        // SPTbit(S,G): the forwarder already forwards (S,G) as it arrives on the RPF
-        // interface toward S.
-        let spt_bit = rpf.is_some_and(|r| table.get(s, g).is_some_and(|t| t.iif == r.ifindex));
+        // SPTbit(S,G): the forwarder forwards (S,G) as it arrives on the RPF interface
+        // toward S, and did so when this Register arrived.
+        let since = self.reg.spt_since.get(&(s, g)).copied().unwrap_or(0);
+        let spt_bit = rpf.is_some_and(|r| table.get(s, g).is_some_and(|t| t.iif == r.ifindex))
+            && arrived_ns.is_none_or(|t| t >= since);
         let ctx = RegisterContext {
             i_am_rp: self.cfg.rp == Some(dst) && !ssm(g),
             spt_bit,

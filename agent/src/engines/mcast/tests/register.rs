@@ -78,7 +78,7 @@ fn the_dr_registers_a_connected_source_until_a_register_stop_then_probes() {
         source: CONNECTED_SOURCE,
     })
     .encode();
-    mc.unicast_pim(RP, UP_ADDR, Some(UP_IDX), &stop, now);
+    mc.unicast_pim(RP, UP_ADDR, Some(UP_IDX), None, &stop, now);
     mc.flush(now);
     assert_eq!(route_register(&mc, CONNECTED_SOURCE), None);
     assert_eq!(mc.register_state(CONNECTED_SOURCE, G), RegisterState::Prune);
@@ -205,7 +205,7 @@ fn lan_frames(mc: &mut Multicast) -> Vec<Vec<u8>> {
 fn the_rp_forwards_registered_data_joins_toward_the_source_and_stops_the_dr_on_the_spt() {
     let now = Instant::now();
     let mut mc = rp_with_receiver(now);
-    mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), &register(1), now);
+    mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), None, &register(1), now);
     mc.flush(now);
     let effects: Vec<Effect> = mc.effects().collect();
     // The inner packet goes out of the LAN: to the group's MAC, from ours, TTL one less.
@@ -246,7 +246,7 @@ fn the_rp_forwards_registered_data_joins_toward_the_source_and_stops_the_dr_on_t
     assert_eq!(lan_oif(&mc, ROUTED_SOURCE), Some(true));
     let _ = mc.effects();
     // The next Register is not forwarded (its packet came natively) and stops the DR.
-    mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), &register(2), now);
+    mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), None, &register(2), now);
     mc.flush(now);
     let effects: Vec<Effect> = mc.effects().collect();
     assert!(!effects
@@ -282,7 +282,7 @@ fn the_rp_stops_a_register_at_once_without_receivers_and_answers_null_registers(
     mc.apply(&cfg_rp(UP_ADDR, 0), &links(), &addrs(), now);
     mc.rib_loaded(Ok(dataplane::netlink::Rib::new(vec![ROUTE])));
     let _ = mc.effects();
-    mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), &register(1), now);
+    mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), None, &register(1), now);
     mc.flush(now);
     let u = unicasts(&mut mc);
     assert!(
@@ -298,7 +298,7 @@ fn the_rp_stops_a_register_at_once_without_receivers_and_answers_null_registers(
     // the data does not arrive natively.
     let mut mc = rp_with_receiver(now);
     let null = Pdu::Register(Register::null(ROUTED_SOURCE, G)).encode();
-    mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), &null, now);
+    mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), None, &null, now);
     mc.flush(now);
     assert!(lan_frames(&mut mc).iter().all(|f| f[14 + 9] != 17));
     assert_eq!(mc.reg.counters[&UP_IDX].rx_null_register, 1);
@@ -306,7 +306,7 @@ fn the_rp_stops_a_register_at_once_without_receivers_and_answers_null_registers(
     mc.upcall(ROUTED_SOURCE, G, UP_IDX, now);
     mc.flush(now);
     let _ = mc.effects();
-    mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), &null, now);
+    mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), None, &null, now);
     mc.flush(now);
     assert!(unicasts(&mut mc)
         .iter()
@@ -321,7 +321,7 @@ fn registers_not_for_our_rp_address_are_stopped_and_bad_ones_counted() {
     mc.apply(&cfg_rp(RP, 0), &links(), &addrs(), now);
     mc.control_frame(LAN, &report(G), now);
     let _ = mc.effects();
-    mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), &register(1), now);
+    mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), None, &register(1), now);
     mc.flush(now);
     let effects: Vec<Effect> = mc.effects().collect();
     assert!(effects
@@ -334,7 +334,7 @@ fn registers_not_for_our_rp_address_are_stopped_and_bad_ones_counted() {
     let mut bad = register(1);
     bad[2] ^= 0xff;
     let before = mc.ifs.get(UP).expect("uplink").pim_malformed;
-    mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), &bad, now);
+    mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), None, &bad, now);
     assert_eq!(mc.ifs.get(UP).expect("uplink").pim_malformed, before + 1);
     assert!(mc.effects().next().is_none());
     // Registers received on the per-interface control socket are left to the raw socket:
@@ -351,4 +351,62 @@ fn registers_not_for_our_rp_address_are_stopped_and_bad_ones_counted() {
     );
     mc.control_frame(UP, &frame, now);
     assert_eq!(mc.ifs.get(UP).expect("uplink").pim_malformed, before + 1);
+}
+
+/// The switch to the native path happens at one instant of arrival: native frames from the
+/// instant the route went out, Registers the kernel received before it (their packets'
+/// native copies came while there was no route): each packet goes out once, whatever the
+/// order in which the protocol thread reads the two.
+#[test]
+fn the_rp_switches_to_native_data_at_an_instant_of_arrival() {
+    let now = Instant::now();
+    let mut mc = rp_with_receiver(now);
+    mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), Some(1), &register(1), now);
+    mc.flush(now);
+    let _ = mc.effects();
+    mc.upcall(ROUTED_SOURCE, G, UP_IDX, now);
+    mc.flush(now);
+    let t = mc.table();
+    let lan = t
+        .get(ROUTED_SOURCE, G)
+        .expect("native route")
+        .oifs
+        .iter()
+        .find(|o| o.ifindex == LAN_IDX)
+        .copied()
+        .expect("LAN oif");
+    let switch = lan.since_ns;
+    assert!(lan.forwarding && switch > 1, "{lan:?}");
+    assert!(!lan.forwards_at(switch - 1) && lan.forwards_at(switch));
+    // A Register received just before the switch, read after it: still decapsulated.
+    mc.unicast_pim(
+        DR,
+        UP_ADDR,
+        Some(UP_IDX),
+        Some(switch - 1),
+        &register(2),
+        now,
+    );
+    mc.flush(now);
+    let effects: Vec<Effect> = mc.effects().collect();
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::Frame { interface, frame } if interface == LAN && frame[14 + 9] == 17)));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Unicast { .. })));
+    // One received at or after it: dropped, and the DR is stopped.
+    mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), Some(switch), &register(3), now);
+    mc.flush(now);
+    let effects: Vec<Effect> = mc.effects().collect();
+    assert!(!effects
+        .iter()
+        .any(|e| matches!(e, Effect::Frame { interface, frame } if interface == LAN && frame[14 + 9] == 17)));
+    assert!(effects
+        .iter()
+        .any(|e| matches!(e, Effect::Unicast { to, .. } if *to == DR)));
+    // The instant stays with the route through later recomputations.
+    mc.control_frame(LAN, &report(G), now);
+    mc.flush(now);
+    let t = mc.table();
+    let r = t.get(ROUTED_SOURCE, G).expect("native route");
+    assert!(r.oifs.iter().all(|o| o.since_ns == switch));
 }
