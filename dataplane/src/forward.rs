@@ -791,6 +791,10 @@ struct Port {
 /// thread may then run anywhere: open them with [`crate::netns::run_in`], spawn from outside.
 pub struct Ports {
     ports: Vec<Port>,
+    /// Sends the Registers of routes with a register tunnel, in the same namespace (`None`:
+    /// the raw socket could not be opened, e.g. no CAP_NET_RAW; such Registers then count in
+    /// `register_errors`).
+    register: Option<RegisterTx>,
 }
 
 impl std::fmt::Debug for Ports {
@@ -833,7 +837,10 @@ impl Ports {
                 tx,
             });
         }
-        Ok(Ports { ports })
+        Ok(Ports {
+            ports,
+            register: RegisterTx::open().ok(),
+        })
     }
 }
 
@@ -966,7 +973,7 @@ impl Forwarder {
                         Ok(Some(((ports, mfib, cfg, upcalls), handoff))) => {
                             started.store(handoff.from_ns.max(1), Ordering::Release);
                             run(
-                                ports.ports,
+                                ports,
                                 &mfib,
                                 &cfg,
                                 Signals {
@@ -1121,7 +1128,7 @@ impl Handoff {
 
 #[allow(clippy::too_many_arguments)]
 fn run(
-    ports: Vec<Port>,
+    ports: Ports,
     mfib: &Mfib,
     cfg: &FwdConfig,
     signals: Signals<'_>,
@@ -1130,6 +1137,7 @@ fn run(
     upcalls: Option<UnixDatagram>,
     mut handoff: Handoff,
 ) {
+    let Ports { ports, register } = ports;
     let slot_len = cfg.max_frame.max(ETH_HLEN + 20);
     let mut txq = Vec::with_capacity(ports.len());
     let mut ports: Vec<RxPort> = ports
@@ -1152,8 +1160,7 @@ fn run(
         recent: [(0, 0, 0, None); 16],
         next: 0,
     });
-    // Without the socket (no CAP_NET_RAW) every Register counts in `register_errors`.
-    engine.register = RegisterTx::open().ok();
+    engine.register = register;
     let mut pfds: Vec<libc::pollfd> = ports
         .iter()
         .map(|p| libc::pollfd {

@@ -82,6 +82,107 @@ impl RegisterTx {
 mod tests {
     use super::*;
 
+    /// The forwarding thread on veths: ns S sends (S,G) data on s0, the forwarder in ns F
+    /// has a route for it with no outgoing interface but a register tunnel to the RP
+    /// (10.0.2.2 in ns D, behind r1): each packet reaches a raw PIM socket there, as a
+    /// Register from F's address with the original packet inside, unchanged.
+    #[test]
+    fn the_forwarder_sends_each_packet_of_a_registering_route_to_the_rp() {
+        use std::sync::Arc;
+        use std::time::{Duration, Instant};
+
+        use crate::forward::{Forwarder, FwdConfig, FwdIf, Ports};
+        use crate::mfib::{Mfib, Route, Table};
+        use crate::sock::PacketSocket;
+        use crate::testns::{ip, require_root, Namespaces};
+        if !require_root() {
+            return;
+        }
+        let lab = Namespaces::new("reg", &["s", "f", "d"]);
+        lab.veth("s", "s0", "f", "r0");
+        lab.veth("f", "r1", "d", "d1");
+        ip(&[
+            "-n",
+            lab.name("f"),
+            "addr",
+            "add",
+            "10.0.2.1/24",
+            "dev",
+            "r1",
+        ]);
+        ip(&[
+            "-n",
+            lab.name("d"),
+            "addr",
+            "add",
+            "10.0.2.2/24",
+            "dev",
+            "d1",
+        ]);
+        let rp = Ipv4Addr::new(10, 0, 2, 2);
+        let (s, g) = (Ipv4Addr::new(10, 0, 1, 1), Ipv4Addr::new(239, 1, 2, 3));
+        let r0 = FwdIf {
+            ifindex: lab.ifindex("f", "r0"),
+            name: "r0".into(),
+            mac: [2, 0, 0, 0, 0xf0, 0],
+        };
+        let mfib = Arc::new(Mfib::new());
+        let mut t = Table::new();
+        let mut route = Route::new(s, g, r0.ifindex, Vec::new());
+        route.register_to = Some(rp);
+        t.insert(route);
+        mfib.publish(t);
+        let cfg = FwdConfig::default();
+        let ports = {
+            let cfg = cfg.clone();
+            lab.run("f", move || Ports::open(&[r0], &cfg)).unwrap()
+        };
+        let fwd = Forwarder::spawn(ports, mfib, cfg).unwrap();
+        let rx = lab.run("d", || Ipv4Socket::raw(PIM_PROTO, None)).unwrap();
+        let s0 = lab.ifindex("s", "s0");
+        let tx = lab.run("s", move || PacketSocket::open(s0, None)).unwrap();
+        let sent: Vec<Vec<u8>> = (0..40u8)
+            .map(|i| {
+                crate::wire::ipv4_frame(
+                    [2, 0, 0, 0, 0, 1],
+                    [0x01, 0x00, 0x5e, 1, 2, 3],
+                    s,
+                    g,
+                    9,
+                    17,
+                    &[],
+                    &[0x13, 0x88, 0x13, 0x88, 0, 12, 0, 0, 0, 0, 0, i],
+                )
+            })
+            .collect();
+        let mut got: Vec<Vec<u8>> = Vec::new();
+        let mut buf = [0u8; 2048];
+        let end = Instant::now() + Duration::from_secs(10);
+        for f in &sent {
+            tx.send(f).unwrap();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        while got.len() < sent.len() && Instant::now() < end {
+            match rx.recv(&mut buf).unwrap() {
+                Some(m) => got.push(buf[..m.len].to_vec()),
+                None => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+        let st = fwd.stop();
+        assert_eq!(got.len(), sent.len(), "{st:?}");
+        assert_eq!((st.registers_sent, st.register_errors), (40, 0), "{st:?}");
+        for (r, f) in got.iter().zip(&sent) {
+            let (ihl, total) = crate::wire::ipv4_bounds(r).expect("IPv4");
+            assert_eq!(r[9], PIM_PROTO);
+            assert_eq!(&r[12..16], &[10, 0, 2, 1], "from F's address toward the RP");
+            assert_eq!(&r[16..20], &rp.octets());
+            let pim = &r[ihl..total];
+            assert_eq!(pim[0], 0x21, "PIMv2 Register");
+            assert_eq!(crate::wire::internet(&pim[..8], 0), 0);
+            assert_eq!(&pim[8..], &f[14..], "the packet as it arrived");
+        }
+    }
+
     #[test]
     fn the_header_is_an_ipv4_pim_register_with_its_checksum_over_eight_bytes() {
         let mut h = [0u8; REGISTER_OVERHEAD];
