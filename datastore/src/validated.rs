@@ -53,7 +53,7 @@ mod tests {
             .without_embedded()
             .source(
                 "x.yang",
-                &format!(
+                format!(
                     r#"module x {{ yang-version 1.1; namespace "urn:x"; prefix x;
                       leaf v {{ type {leaf_type} }} }}"#
                 ),
