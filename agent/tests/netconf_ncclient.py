@@ -106,6 +106,14 @@ check("uplink" in a.get_config(source="startup").data_xml, "copy-config running 
 a.delete_config(target="startup")
 expect_error(lambda: a.get_config(source="startup"), "invalid-value", "startup deleted")
 
+# A reply larger than one chunk of the server (32 KiB) with characters of 2, 3 and 4 bytes: the
+# chunks are cut between characters (ncclient decodes each chunk on its own and would fail on
+# a cut one), and the text arrives whole.
+text = "".join("a\u00e9\u20ac\U0001d11e"[i % 4] for i in range(60_000))
+a.edit_config(target="running", config=f'<config><interfaces xmlns="{IF}"><interface><name>ne-test0</name><description>{text}</description></interface></interfaces></config>')
+big = a.get_config(source="running").data_xml
+check(len(big.encode()) > 4 * 32 * 1024 and text in big, "a multi-chunk reply of multi-byte text")
+
 # get-schema serves the module source as text (RFC 6022).
 src = a.get_schema("ne-bfd", format="yang").data
 check(src.lstrip().startswith("module ne-bfd") and "local-discriminator" in src, "get-schema ne-bfd")

@@ -84,6 +84,18 @@ impl<'a> Reader<'a> {
             _ => Err(CodecError("bad option tag")),
         }
     }
+    /// Step over a string without copying it (its bytes are not checked for UTF-8).
+    pub fn skip_str(&mut self) -> Result<(), CodecError> {
+        let n = self.u32()? as usize;
+        self.take(n).map(|_| ())
+    }
+    pub fn skip_opt(&mut self) -> Result<(), CodecError> {
+        match self.u8()? {
+            0 => Ok(()),
+            1 => self.skip_str(),
+            _ => Err(CodecError("bad option tag")),
+        }
+    }
     pub fn done(&self) -> Result<(), CodecError> {
         if self.buf.is_empty() {
             Ok(())

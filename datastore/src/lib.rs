@@ -13,6 +13,7 @@ pub mod log;
 mod rebase;
 mod reclaim;
 mod store;
+mod validated;
 
 pub use checked::Checked;
 pub use commit::{CommitMeta, CommitOutcome, Subscriber, WriteCheck};

@@ -7,7 +7,8 @@
 //!
 //! Key layout in the one sled tree: `r<chunk>` running, `c<chunk>` candidate chunks that differ
 //! from running (an empty value: absent in the candidate), `s<chunk>` startup, `l<id>` commit log
-//! (id as 8 big-endian bytes), `m:generation`, `m:startup` (present when startup exists).
+//! (id as 8 big-endian bytes), `m:generation`, `m:startup` (present when startup exists), `m:validated` (see
+//! [`crate::validated`]).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::Path;
@@ -31,6 +32,7 @@ use crate::journal;
 use crate::log::{ChangeSummary, ChunkImage, CommitInfo, CommitRecord, HISTORY};
 use crate::rebase::{rebase, Rebase};
 use crate::reclaim::Reclaimer;
+use crate::validated::{self, VALIDATED};
 
 const GENERATION: &[u8] = b"m:generation";
 const STARTUP_PRESENT: &[u8] = b"m:startup";
@@ -125,6 +127,10 @@ pub struct Datastore {
     /// The generation running's stored chunks describe; the compactor moves it forward.
     base: Arc<std::sync::atomic::AtomicU64>,
     compactor: Compactor,
+    /// Whether boot validated the whole running (no mark for these models).
+    checked_at_boot: bool,
+    /// The models' fingerprint, for the mark of a validated running.
+    fingerprint: [u8; 8],
 }
 
 fn now_ms() -> u64 {
@@ -196,13 +202,21 @@ impl Datastore {
         let running =
             load(&schema, running_chunks.values().map(String::as_str)).map_err(StoreError::Edit)?;
         let (candidate, journal_next, journal_len) = load_candidate(&db, &schema, running_chunks)?;
-        let running_valid = match validate(&schema, &running, ValidateOptions::default()) {
-            Ok(()) => true,
-            Err(errs) => {
-                warn!(errors = errs.len(), first = %errs[0], "the stored running configuration does not validate against the models");
-                false
-            }
-        };
+        // A running committed under these very models was validated then (see
+        // `crate::validated`); only other models, or no mark, need the whole-tree check.
+        let fingerprint = validated::fingerprint(&schema);
+        let marked = db.get(VALIDATED)?.is_some_and(|v| *v == fingerprint);
+        let running_valid = marked
+            || match validate(&schema, &running, ValidateOptions::default()) {
+                Ok(()) => {
+                    db.insert(VALIDATED, &fingerprint)?;
+                    true
+                }
+                Err(errs) => {
+                    warn!(errors = errs.len(), first = %errs[0], "the stored running configuration does not validate against the models");
+                    false
+                }
+            };
         let pending = match db.get(CONFIRMED)? {
             Some(v) => match Pending::decode(&v) {
                 Ok(p) => Some(p),
@@ -216,8 +230,8 @@ impl Datastore {
         let mut history = VecDeque::new();
         for kv in db.scan_prefix(b"l") {
             let (_, v) = kv?;
-            match CommitRecord::decode(&v) {
-                Ok(r) => history.push_back(CommitInfo::from(&r)),
+            match CommitInfo::decode(&v) {
+                Ok(info) => history.push_back(info),
                 Err(e) => warn!(error = %e, "skipping an unreadable commit-log entry"),
             }
         }
@@ -244,6 +258,8 @@ impl Datastore {
             reclaim: Reclaimer::start(),
             base,
             compactor,
+            checked_at_boot: !marked,
+            fingerprint,
             state: Mutex::new(State {
                 candidate_dirty: candidate
                     .as_ref()
@@ -315,6 +331,13 @@ impl Datastore {
         }
         info!(generation, source = ?source, "datastores loaded");
         Ok((store, source))
+    }
+
+    /// Whether this open validated the whole running (no mark of a validation under these
+    /// models; see `crate::validated`).
+    #[doc(hidden)]
+    pub fn checked_at_boot(&self) -> bool {
+        self.checked_at_boot
     }
 
     /// Whether running's stored chunks have caught up with the last commit (the compactor
@@ -736,6 +759,10 @@ impl Datastore {
         // Running's own chunk keys are brought up to date by the compactor, off this path.
         batch.insert(log_key(id), record.encode());
         batch.insert(GENERATION, id.to_be_bytes());
+        if !st.running_valid {
+            // This commit validated the whole tree: from now on running carries the mark.
+            batch.insert(VALIDATED, self.fingerprint);
+        }
         let confirmed = match &confirm {
             Confirm::Keep => "",
             Confirm::Arm(_) => "armed",

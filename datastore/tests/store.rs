@@ -671,3 +671,74 @@ fn an_older_databases_candidate_overlay_loads_and_goes_with_the_commit() {
     assert!(!ds.candidate_dirty(), "{}", xml(&ds, Target::Candidate));
     assert!(!xml(&ds, Target::Candidate).contains("<name>b</name>"));
 }
+
+/// Boot trusts a running committed under the same models (a mark written with it) and checks
+/// the whole tree again when the models changed: a configuration the new models refuse is
+/// found, and the next commit validates everything until one passes.
+#[test]
+fn boot_validates_running_only_when_the_models_changed() {
+    let dir = TempDir::new("validated");
+    // The entry rule is a `must`: a changed type would already fail the load itself.
+    let models = |entry_rule: &str| {
+        Arc::new(
+            SchemaBuilder::new()
+                .without_embedded()
+                .source(
+                    "x.yang",
+                    format!(
+                        r#"module x {{ yang-version 1.1; namespace "urn:x"; prefix x;
+                          container items {{ list item {{ key n; {entry_rule}
+                            leaf n {{ type string; }} leaf v {{ type string; }} }} }} }}"#
+                    ),
+                )
+                .build()
+                .unwrap(),
+        )
+    };
+    let loose = models("");
+    let strict = models(r#"must "string-length(x:v) <= 2";"#);
+    let item = |n: &str, v: &str| {
+        format!(r#"<items xmlns="urn:x"><item><n>{n}</n><v>{v}</v></item></items>"#)
+    };
+    {
+        let (ds, _) = Datastore::open(&dir.0, Arc::clone(&loose)).unwrap();
+        assert!(ds.checked_at_boot(), "a new database has no mark");
+        edit(&ds, 1, &item("a", "long")).unwrap();
+        ds.commit(&meta(), &mut []).unwrap();
+    }
+    {
+        let (ds, _) = Datastore::open(&dir.0, Arc::clone(&loose)).unwrap();
+        assert!(
+            !ds.checked_at_boot(),
+            "same models: the commit's validation holds"
+        );
+        assert!(xml(&ds, Target::Running).contains("<v>long</v>"));
+    }
+    {
+        // The new models refuse the stored entry: boot finds it, and a commit of another
+        // entry is refused for it (the whole tree is validated).
+        let (ds, _) = Datastore::open(&dir.0, Arc::clone(&strict)).unwrap();
+        assert!(ds.checked_at_boot());
+        edit(&ds, 1, &item("b", "ok")).unwrap();
+        match ds.commit(&meta(), &mut []) {
+            Err(StoreError::Invalid(errs)) => assert!(
+                errs.iter()
+                    .any(|e| e.path.as_deref() == Some("/x:items/x:item[x:n='a']")),
+                "{errs:?}"
+            ),
+            Err(e) => panic!("expected the stored entry to be refused, got {e}"),
+            Ok(_) => panic!("a commit over an invalid running was accepted"),
+        }
+    }
+    {
+        // Still no mark for the new models (the refused commit wrote nothing): checked
+        // again; a commit that fixes the entry passes and marks running.
+        let (ds, _) = Datastore::open(&dir.0, Arc::clone(&strict)).unwrap();
+        assert!(ds.checked_at_boot());
+        edit(&ds, 1, &item("a", "ok")).unwrap();
+        ds.commit(&meta(), &mut []).unwrap();
+    }
+    let (ds, _) = Datastore::open(&dir.0, Arc::clone(&strict)).unwrap();
+    assert!(!ds.checked_at_boot(), "the fixing commit marked running");
+    assert!(xml(&ds, Target::Running).contains("<v>ok</v>"));
+}

@@ -189,12 +189,42 @@ pub fn encode(msg: &[u8], framing: Framing) -> Vec<u8> {
             out.extend_from_slice(EOM);
         }
         Framing::Chunked => {
-            out.extend_from_slice(format!("\n#{}\n", msg.len()).as_bytes());
-            out.extend_from_slice(msg);
+            let mut rest = msg;
+            while !rest.is_empty() {
+                let (chunk, tail) = rest.split_at(chunk_end(rest));
+                out.extend_from_slice(format!("\n#{}\n", chunk.len()).as_bytes());
+                out.extend_from_slice(chunk);
+                rest = tail;
+            }
             out.extend_from_slice(b"\n##\n");
         }
     }
     out
+}
+
+/// The largest chunk the server sends. RFC 6242 allows up to 4 GiB in one chunk, but clients
+/// may rescan their whole pending chunk on every read: ncclient 0.7 decodes it again for each
+/// 4 KiB it receives, which is quadratic in the chunk's size (a 5 MB reply in one chunk cost it
+/// 0.6-0.8 s, in 32 KiB chunks 45 ms; BENCHMARKS.md).
+pub const SEND_CHUNK: usize = 32 * 1024;
+
+/// Where the first chunk of `rest` ends: at most [`SEND_CHUNK`] bytes, and not inside a UTF-8
+/// character (clients such as ncclient decode each chunk on its own).
+fn chunk_end(rest: &[u8]) -> usize {
+    if rest.len() <= SEND_CHUNK {
+        return rest.len();
+    }
+    let is_continuation = |b: u8| b & 0xc0 == 0x80;
+    let mut end = SEND_CHUNK;
+    // A UTF-8 character is at most 4 bytes; anything else (not UTF-8) is cut where it falls.
+    while end > SEND_CHUNK - 3 && is_continuation(rest[end]) {
+        end -= 1;
+    }
+    if is_continuation(rest[end]) {
+        SEND_CHUNK
+    } else {
+        end
+    }
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -253,6 +283,51 @@ mod tests {
             assert_eq!(
                 all(&mut d).unwrap(),
                 [b"<x>1</x>".to_vec(), b"<y/>".to_vec()]
+            );
+        }
+    }
+
+    /// A long message goes out in chunks of at most SEND_CHUNK bytes, each whole UTF-8 text,
+    /// and decodes back to itself.
+    #[test]
+    fn long_messages_are_sent_in_chunks_cut_between_characters() {
+        // Multi-byte characters of every width, so that some fall across every cut position.
+        let text: String = (0..40_000)
+            .map(|i| ["a", "\u{e9}", "\u{20ac}", "\u{1d11e}"][i % 4])
+            .collect();
+        for shift in 0..4 {
+            let msg = format!("{}{text}", "x".repeat(shift));
+            let framed = encode(msg.as_bytes(), Framing::Chunked);
+            let mut d = Decoder::new(Framing::Chunked, 1 << 24);
+            d.push(&framed);
+            assert_eq!(all(&mut d).unwrap(), [msg.as_bytes().to_vec()]);
+            // Walk the chunks: sizes, and each one valid UTF-8 by itself.
+            let mut rest = &framed[..];
+            let mut lens = Vec::new();
+            while rest != b"\n##\n" {
+                let body = rest.strip_prefix(b"\n#").unwrap();
+                let nl = body.iter().position(|&b| b == b'\n').unwrap();
+                let len: usize = std::str::from_utf8(&body[..nl]).unwrap().parse().unwrap();
+                let chunk = &body[nl + 1..nl + 1 + len];
+                assert!(
+                    std::str::from_utf8(chunk).is_ok(),
+                    "chunk {} cuts a character",
+                    lens.len()
+                );
+                lens.push(len);
+                rest = &body[nl + 1 + len..];
+            }
+            let (last, full) = lens.split_last().unwrap();
+            assert!(
+                full.iter().all(|&l| l <= SEND_CHUNK && l > SEND_CHUNK - 4),
+                "{lens:?}"
+            );
+            assert!(*last <= SEND_CHUNK);
+            assert_eq!(lens.iter().sum::<usize>(), msg.len());
+            let chunks = lens.len();
+            assert!(
+                chunks > msg.len() / SEND_CHUNK,
+                "shift {shift}: {chunks} chunks"
             );
         }
     }
