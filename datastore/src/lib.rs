@@ -7,7 +7,6 @@ mod codec;
 pub mod commit;
 mod compactor;
 pub mod confirmed;
-mod durable;
 mod error;
 mod journal;
 pub mod log;

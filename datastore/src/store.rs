@@ -26,7 +26,6 @@ use crate::chunks::{all_chunks, chunk_key, chunk_keys_under, load, Chunks};
 use crate::commit::{CommitMeta, CommitOutcome, Subscriber, WriteCheck};
 use crate::compactor::{self, check_room, log_key, prefixed, Compactor};
 use crate::confirmed::{CommitRequest, Pending, DEFAULT_TIMEOUT_S};
-use crate::durable::Durability;
 use crate::error::StoreError;
 use crate::journal;
 use crate::log::{ChangeSummary, ChunkImage, CommitInfo, CommitRecord, HISTORY};
@@ -126,8 +125,6 @@ pub struct Datastore {
     /// The generation running's stored chunks describe; the compactor moves it forward.
     base: Arc<std::sync::atomic::AtomicU64>,
     compactor: Compactor,
-    /// Group commit: commits waiting for the disk share flushes.
-    durability: Durability,
 }
 
 fn now_ms() -> u64 {
@@ -247,7 +244,6 @@ impl Datastore {
             reclaim: Reclaimer::start(),
             base,
             compactor,
-            durability: Durability::new(generation),
             state: Mutex::new(State {
                 candidate_dirty: candidate
                     .as_ref()
@@ -331,12 +327,6 @@ impl Datastore {
     #[doc(hidden)]
     pub fn pause_compaction(&self) {
         self.compactor.pause();
-    }
-
-    /// Flushes that made commits durable since the store was opened (several commits waiting
-    /// at once share one).
-    pub fn commit_flushes(&self) -> u64 {
-        self.durability.flushes()
     }
 
     pub fn schema(&self) -> &Arc<Schema> {
@@ -702,11 +692,10 @@ impl Datastore {
         }
         drop(st);
         // The reply waits for durability. Commits that came in meanwhile are in the same sled
-        // log, so one flush makes them all durable (the flush in progress, or the next one,
-        // which one of the waiting commits runs for all: `crate::durable`); later commits only
-        // ever build on this one, and sled recovers a prefix of its log, so a crash never keeps
-        // a later commit without this one.
-        self.durability.wait(id, || self.db.flush()).map_err(|e| {
+        // log, so one flush makes them all durable; later commits only ever build on this one,
+        // and sled recovers a prefix of its log, so a crash never keeps a later commit without
+        // this one.
+        self.db.flush().map_err(|e| {
             StoreError::Storage(format!(
                 "commit {id} is applied but could not be flushed to disk: {e}"
             ))
@@ -757,7 +746,6 @@ impl Datastore {
         // Durable once flushed, which commit_inner does after the state lock is released, so
         // that concurrent commits share one flush (group commit).
         self.apply_unflushed(batch)?;
-        self.durability.written(id);
         // Every change of running, whatever made it (commit, edit of running, copy-config,
         // rollback, the revert of an unconfirmed commit), is logged once it is written.
         info!(
