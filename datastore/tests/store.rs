@@ -742,3 +742,64 @@ fn boot_validates_running_only_when_the_models_changed() {
     assert!(!ds.checked_at_boot(), "the fixing commit marked running");
     assert!(xml(&ds, Target::Running).contains("<v>ok</v>"));
 }
+
+/// Issue 14 item 6: 50 threads edit running at once, 20 commits each. Every edit lands (none
+/// undoes another's), and each commit is logged once, in the order each writer made them.
+#[test]
+fn concurrent_edits_of_running_all_land_in_order() {
+    const WRITERS: u32 = 50;
+    const EACH: u64 = 20;
+    let dir = TempDir::new("group-commit");
+    let (ds, _) = Datastore::open(&dir.0, schema()).unwrap();
+    let ds = Arc::new(ds);
+    let threads: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let ds = Arc::clone(&ds);
+            std::thread::spawn(move || {
+                let meta = CommitMeta {
+                    user: "admin".into(),
+                    session: 100 + w,
+                    comment: None,
+                };
+                for n in 1..=EACH {
+                    let els = yang::xml::parse_fragment(&format!(
+                        r#"<interfaces xmlns="urn:ne-agent:yang:ne-interfaces"><interface><name>w{w}</name><description>{n}</description></interface></interfaces>"#
+                    ))
+                    .unwrap();
+                    let out = ds.edit_running(&els, EditOp::Merge, &meta, &mut []).unwrap();
+                    assert!(out.id.is_some(), "writer {w}, commit {n} changed nothing");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let commits = u64::from(WRITERS) * EACH;
+    assert_eq!(ds.generation(), commits);
+    let running = xml(&ds, Target::Running);
+    for w in 0..WRITERS {
+        assert!(
+            running.contains(&format!(
+                "<name>w{w}</name><description>{EACH}</description>"
+            )),
+            "writer {w}'s last edit is missing: {running}"
+        );
+    }
+    // The log (its last 50 entries): consecutive ids, each writer's values rising by one.
+    let history = ds.history();
+    assert!(history.windows(2).all(|p| p[1].id == p[0].id + 1));
+    let mut last = std::collections::HashMap::new();
+    for info in &history {
+        let r = ds.record(info.id).unwrap();
+        let c = r
+            .changes
+            .iter()
+            .find(|c| c.path.ends_with(":description"))
+            .expect("a description change");
+        let v: u64 = c.new.as_deref().unwrap().parse().unwrap();
+        if let Some(prev) = last.insert(r.session, v) {
+            assert_eq!(v, prev + 1, "commit {}: session {}", r.id, r.session);
+        }
+    }
+}
