@@ -109,7 +109,9 @@ impl McIo {
         for e in effects.drain(..) {
             match e {
                 Effect::Frame { interface, frame } => self.ctl.send(&interface, &frame),
-                Effect::Forward(interfaces) => self.fwd.sync(interfaces),
+                Effect::Forward(interfaces) => {
+                    self.fwd.sync(interfaces, mc.cfg.kernel_bypass);
+                }
                 Effect::ReadRib => {
                     if !self.read_rib() {
                         mc.rib_unavailable();

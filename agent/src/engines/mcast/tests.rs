@@ -57,6 +57,7 @@ fn cfg(gate: Option<(&str, u8)>) -> config::Multicast {
     config::Multicast {
         routing_enable: true,
         rp: None,
+        kernel_bypass: true,
         interfaces,
     }
 }
