@@ -6,6 +6,7 @@
 //! each block carries a `// SAFETY:` note.
 
 pub mod forward;
+pub mod ingress;
 pub mod mfib;
 pub mod netlink;
 pub mod netns;

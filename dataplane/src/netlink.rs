@@ -436,7 +436,7 @@ impl Handle {
 
     /// Send one request (a whole netlink message; its sequence number is set here) and hand
     /// each reply (header included) to `each`, until the ACK, the DONE of a dump, or an error.
-    fn transact(
+    pub(crate) fn transact(
         &mut self,
         req: &mut [u8],
         flags: u16,

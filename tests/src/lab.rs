@@ -746,6 +746,117 @@ pub fn bfd_state(c: &mut Blocking, session: &str) -> Result<String, Error> {
 pub const GROUP: std::net::Ipv4Addr = std::net::Ipv4Addr::new(239, 1, 1, 1);
 pub const PORT: u16 = 5000;
 
+/// A load generator in ns src: prebuilt 60-byte frames (UDP from 10.1.0.10 to 239.1.1.1:5000)
+/// written on AF_PACKET sockets of src0 by one thread, flat out (`rate` None) or paced in
+/// bursts of 32 to `rate` frames/s, until stopped. The frames carry no sequence number (a
+/// [`Receiver`] is not meant to run beside it).
+pub struct Flood {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<u64>>,
+}
+
+impl Flood {
+    pub fn start(lab: &Lab, rate: Option<u64>) -> Result<Flood, String> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let ns = lab.ns("src");
+        let (socks, mac) = dataplane::netns::run_in(&ns, || {
+            let idx = dataplane::sock::ifindex("src0").ok_or(std::io::ErrorKind::NotFound)?;
+            let mac = dataplane::netlink::Handle::open()?
+                .links()?
+                .into_iter()
+                .find(|l| l.index == idx)
+                .and_then(|l| l.mac)
+                .ok_or(std::io::ErrorKind::NotFound)?;
+            // Several sockets: a veth charges a frame to its socket until the far side frees
+            // it, so one socket's send buffer would pace the flood at the forwarders' speed.
+            let socks = (0..8)
+                .map(|_| dataplane::sock::PacketSocket::open(idx, None))
+                .collect::<std::io::Result<Vec<_>>>()?;
+            Ok::<_, std::io::Error>((socks, mac))
+        })
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("flood sockets: {e}"))?;
+        let src_mac = mac;
+        let g = GROUP.octets();
+        let mut udp = [0u8; 26];
+        udp[0..2].copy_from_slice(&40000u16.to_be_bytes());
+        udp[2..4].copy_from_slice(&PORT.to_be_bytes());
+        udp[4..6].copy_from_slice(&26u16.to_be_bytes());
+        let frame = dataplane::wire::ipv4_frame(
+            src_mac,
+            [0x01, 0x00, 0x5e, g[1] & 0x7f, g[2], g[3]],
+            std::net::Ipv4Addr::new(10, 1, 0, 10),
+            GROUP,
+            16,
+            17,
+            &[],
+            &udp,
+        );
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let s2 = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut sent: u64 = 0;
+            let mut i = 0;
+            // Bounded: at most ten minutes.
+            while !s2.load(Ordering::Relaxed) && start.elapsed() < Duration::from_secs(600) {
+                for _ in 0..32 {
+                    if socks[i % socks.len()].send(&frame).is_ok() {
+                        sent += 1;
+                    }
+                    i += 1;
+                }
+                if let Some(r) = rate {
+                    let due =
+                        start + Duration::from_nanos(sent.saturating_mul(1_000_000_000) / r.max(1));
+                    let now = Instant::now();
+                    if due > now {
+                        std::thread::sleep(due - now);
+                    }
+                }
+            }
+            sent
+        });
+        Ok(Flood {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stop; returns how many frames the sockets took.
+    pub fn stop(mut self) -> u64 {
+        self.halt()
+    }
+
+    fn halt(&mut self) -> u64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.take().and_then(|t| t.join().ok()).unwrap_or(0)
+    }
+}
+
+impl Drop for Flood {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+/// `up-transitions` of every BFD session, in `<get>` order.
+pub fn bfd_up_transitions(c: &mut Blocking) -> Result<Vec<u64>, Error> {
+    let r = c.get(Some("<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\"/>"))?;
+    Ok(r.split("<up-transitions>")
+        .skip(1)
+        .filter_map(|s| s.split('<').next()?.parse().ok())
+        .collect())
+}
+
+/// The forwarding plane's `forwarded` counter, 0 when it reports none.
+pub fn forwarded(c: &mut Blocking) -> Result<u64, Error> {
+    let r = multicast_state(c)?;
+    Ok(leaf_after(&r, "<forwarding-plane>", "forwarded")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
 /// A sender in ns src: UDP to 239.1.1.1:5000 carrying a sequence number, at `rate` packets/s.
 pub struct Sender {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,

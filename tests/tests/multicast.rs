@@ -322,3 +322,213 @@ fn pim_assert_elects_one_forwarder_on_the_lan() {
     assert!(rpf_failures > 0, "{ra}");
     drop(src);
 }
+
+/// Whether the agent's tc ingress filter is on `ifname` in the namespace of `role`.
+fn data_filter(lab: &Lab, role: &str, ifname: &'static str) -> bool {
+    dataplane::netns::run_in(&lab.ns(role), move || {
+        let idx = dataplane::sock::ifindex(ifname).ok_or(std::io::ErrorKind::NotFound)?;
+        dataplane::netlink::Handle::open()?.has_data_filter(idx)
+    })
+    .expect("enter namespace")
+    .expect("filter dump")
+}
+
+/// Datagrams of the lab stream that the kernel of `role` itself delivers in one second to a
+/// socket that joined the group on `ifname` (opened, counted and closed in that time).
+fn kernel_datagrams(lab: &Lab, role: &str, ifname: &'static str) -> usize {
+    use dataplane::sock::{Ipv4Socket, UdpOptions};
+    dataplane::netns::run_in(&lab.ns(role), move || {
+        let idx = dataplane::sock::ifindex(ifname).expect("interface");
+        let s = Ipv4Socket::udp(&UdpOptions {
+            bind: std::net::SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, ne_lab::lab::PORT),
+            device: None,
+            ttl: None,
+            recv_meta: false,
+            reuse_addr: true,
+        })
+        .expect("udp socket");
+        s.join_multicast(ne_lab::lab::GROUP, idx).expect("join");
+        let mut b = [0u8; 2048];
+        let mut n = 0;
+        let end = std::time::Instant::now() + Duration::from_secs(1);
+        while std::time::Instant::now() < end {
+            while let Ok(Some(_)) = s.recv(&mut b) {
+                n += 1;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        n
+    })
+    .expect("enter namespace")
+}
+
+const BYPASS_OFF: &str = "<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\">\
+                          <kernel-bypass>false</kernel-bypass></multicast>";
+const BYPASS_ON: &str = "<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\">\
+                         <kernel-bypass>true</kernel-bypass></multicast>";
+
+/// Issue 19 item 4: the forwarder's interfaces carry the tc ingress filter, so the device's
+/// kernel no longer receives the data the agent forwards, while IGMP, PIM, VRRP and BFD still
+/// reach the agent; the filter goes with `kernel-bypass false`, on a clean stop, and a
+/// restarted agent removes what a killed one left.
+#[test]
+fn kernel_bypass_keeps_forwarded_data_from_the_kernel_only() {
+    if !require() {
+        return;
+    }
+    let (mut lab, mut ca, mut cb) = Lab::seed().expect("lab");
+    assert!(
+        ne_lab::lab::steady(&mut ca, &mut cb, Duration::from_secs(60)),
+        "no steady state; A log: {}",
+        lab.a.log_tail(20)
+    );
+    assert!(
+        wait_for(Duration::from_secs(20), || data_filter(&lab, "a", "a-up")
+            && data_filter(&lab, "a", "a-dn")),
+        "no filter on A's multicast interfaces; A log: {}",
+        lab.a.log_tail(20)
+    );
+    assert!(
+        !data_filter(&lab, "a", "a-ic"),
+        "a-ic is no multicast interface"
+    );
+    let rcv = Receiver::start(&lab).expect("receiver");
+    let _src = Sender::start(&lab, 1000).expect("sender");
+    assert!(
+        wait_for(Duration::from_secs(30), || rcv.count() > 500),
+        "the receiver got {} packets; A: {}",
+        rcv.count(),
+        routes(&mut ca)
+    );
+    // The agent forwards the stream, its kernel does not see it.
+    assert_eq!(kernel_datagrams(&lab, "a", "a-up"), 0);
+    let before = rcv.count();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(rcv.count() > before + 200, "the stream stopped");
+    // Control still reaches the agent through the filter: IGMP, PIM hellos, VRRP, BFD.
+    let ia = igmp(&mut ca, "a-dn");
+    assert!(ia.contains("<address>239.1.1.1</address>"), "{ia}");
+    // B's first hello comes within the triggered-hello delay, later ones every 30 s.
+    assert!(
+        wait_for(Duration::from_secs(40), || {
+            ne_lab::lab::pim_state(&mut ca, "a-up").is_ok_and(|p| p.contains("10.1.0.2"))
+        }),
+        "A has no PIM neighbour B: {:?}",
+        ne_lab::lab::pim_state(&mut ca, "a-up")
+    );
+    assert!(ne_lab::lab::steady(
+        &mut ca,
+        &mut cb,
+        Duration::from_secs(5)
+    ));
+
+    // Off: the filters go and the kernel receives the stream again.
+    ca.edit_running(BYPASS_OFF).expect("kernel-bypass false");
+    assert!(wait_for(Duration::from_secs(10), || !data_filter(
+        &lab, "a", "a-up"
+    ) && !data_filter(
+        &lab, "a", "a-dn"
+    )));
+    assert!(
+        kernel_datagrams(&lab, "a", "a-up") > 300,
+        "without the filter the kernel receives the stream"
+    );
+    ca.edit_running(BYPASS_ON).expect("kernel-bypass true");
+    assert!(wait_for(Duration::from_secs(10), || data_filter(
+        &lab, "a", "a-up"
+    )));
+
+    // kill -9 leaves the filters; the next run removes them where it does not forward
+    // (a leftover planted on a-ic) and puts them back where it does.
+    lab.a.kill9();
+    assert!(
+        data_filter(&lab, "a", "a-up"),
+        "a killed agent cleans nothing"
+    );
+    dataplane::netns::run_in(&lab.ns("a"), || {
+        let idx = dataplane::sock::ifindex("a-ic").expect("a-ic");
+        dataplane::netlink::Handle::open()?.install_data_filter(idx)
+    })
+    .expect("enter namespace")
+    .expect("plant a leftover filter");
+    lab.a.start().expect("restart A");
+    let mut ca = lab.a.connect().expect("A back");
+    assert!(
+        wait_for(Duration::from_secs(30), || !data_filter(&lab, "a", "a-ic")
+            && data_filter(&lab, "a", "a-up")),
+        "leftover on a-ic: {}, filter on a-up: {}",
+        data_filter(&lab, "a", "a-ic"),
+        data_filter(&lab, "a", "a-up")
+    );
+    assert!(ne_lab::lab::steady(
+        &mut ca,
+        &mut cb,
+        Duration::from_secs(60)
+    ));
+
+    // A clean stop takes them off.
+    lab.a.stop();
+    assert!(!data_filter(&lab, "a", "a-up") && !data_filter(&lab, "a", "a-dn"));
+}
+
+/// Issue 19 item 6, as behaviour: with a flood of data into both forwarders (bounded, 60,000
+/// frames/s offered), BFD at 10 ms x 3 between the devices does not flap, VRRP keeps its
+/// master, and IGMP memberships and PIM neighbours stay. `ne-lab bench-saturation` measures
+/// the same flat out and reports figures.
+#[test]
+fn control_traffic_survives_a_flooded_forwarder() {
+    if !require() {
+        return;
+    }
+    let (lab, mut ca, mut cb) = Lab::seed().expect("lab");
+    assert!(ne_lab::lab::steady(
+        &mut ca,
+        &mut cb,
+        Duration::from_secs(60)
+    ));
+    let _rcv = Receiver::start(&lab).expect("receiver");
+    assert!(wait_for(Duration::from_secs(40), || {
+        igmp(&mut ca, "a-dn").contains("<address>239.1.1.1</address>")
+            && igmp(&mut cb, "b-dn").contains("<address>239.1.1.1</address>")
+            && ne_lab::lab::pim_state(&mut ca, "a-up").is_ok_and(|p| p.contains("10.1.0.2"))
+    }));
+    let ups = (
+        ne_lab::lab::bfd_up_transitions(&mut ca).unwrap(),
+        ne_lab::lab::bfd_up_transitions(&mut cb).unwrap(),
+    );
+    let b_masters = master_transitions(&mut cb);
+    let fwd_before = ne_lab::lab::forwarded(&mut ca).unwrap();
+    let flood = ne_lab::lab::Flood::start(&lab, Some(60_000)).expect("flood");
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_secs(1));
+        assert_eq!(
+            ne_lab::lab::bfd_state(&mut ca, "to-b").unwrap(),
+            "up",
+            "A log: {}",
+            lab.a.log_tail(20)
+        );
+    }
+    let sent = flood.stop();
+    let forwarded = ne_lab::lab::forwarded(&mut ca).unwrap() - fwd_before;
+    eprintln!("flood: {sent} frames offered in 10 s, A forwarded {forwarded}");
+    assert!(
+        forwarded > sent / 10,
+        "the forwarder was not under load: {forwarded} of {sent}"
+    );
+    assert_eq!(
+        (
+            ne_lab::lab::bfd_up_transitions(&mut ca).unwrap(),
+            ne_lab::lab::bfd_up_transitions(&mut cb).unwrap()
+        ),
+        ups,
+        "BFD flapped"
+    );
+    assert_eq!(master_transitions(&mut cb), b_masters, "VRRP flapped");
+    assert_eq!(vrrp_state(&mut ca, "a-ic", 1).unwrap(), "master");
+    for (c, ifname) in [(&mut ca, "a-dn"), (&mut cb, "b-dn")] {
+        let i = igmp(c, ifname);
+        assert!(i.contains("<address>239.1.1.1</address>"), "{i}");
+    }
+    let pa = ne_lab::lab::pim_state(&mut ca, "a-up").unwrap();
+    assert!(pa.contains("10.1.0.2"), "A lost its PIM neighbour B: {pa}");
+}

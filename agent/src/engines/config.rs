@@ -22,14 +22,29 @@ pub struct Config {
 }
 
 /// `multicast` and the per-interface `igmp`, `pim` and `track-admin-vrrp`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Multicast {
     pub routing_enable: bool,
     pub rp: Option<Ipv4Addr>,
     /// `register-suppression-time` (seconds; 0 until configured reads as the default, 60).
     pub register_suppression_s: u16,
+    /// `kernel-bypass`: a tc ingress filter on each forwarding interface keeps the kernel's
+    /// own receive path off the data the forwarder takes from its rings.
+    pub kernel_bypass: bool,
     /// Interfaces with IGMP enabled, PIM-SM, or a gate; keyed by name.
     pub interfaces: BTreeMap<String, McInterface>,
+}
+
+impl Default for Multicast {
+    fn default() -> Multicast {
+        Multicast {
+            routing_enable: false,
+            rp: None,
+            register_suppression_s: 0,
+            kernel_bypass: true,
+            interfaces: BTreeMap::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -185,6 +200,7 @@ impl Config {
             c.multicast.register_suppression_s = text(schema, m, "register-suppression-time")
                 .and_then(|a| a.parse().ok())
                 .unwrap_or(60);
+            c.multicast.kernel_bypass = flag(schema, m, "kernel-bypass", true);
         }
         if let Some(bfd) = root(schema, tree, "bfd") {
             for n in kids(schema, bfd, "session") {
@@ -257,9 +273,10 @@ impl Config {
             };
             t.bfd.insert(name.clone());
         }
-        if let Some((enable, rp)) = delta.multicast_global {
+        if let Some((enable, rp, bypass)) = delta.multicast_global {
             self.multicast.routing_enable = enable;
             self.multicast.rp = rp;
+            self.multicast.kernel_bypass = bypass;
         }
         t
     }
@@ -274,7 +291,8 @@ pub struct Delta {
     pub interfaces: BTreeMap<String, Option<InterfaceParts>>,
     pub monitor_groups: BTreeMap<String, Option<MonitorGroup>>,
     pub bfd: BTreeMap<String, Option<BfdSession>>,
-    pub multicast_global: Option<(bool, Option<Ipv4Addr>)>,
+    /// routing-enable, rp-address, kernel-bypass.
+    pub multicast_global: Option<(bool, Option<Ipv4Addr>, bool)>,
 }
 
 impl Delta {
@@ -411,7 +429,7 @@ impl Delta {
             } else if let Some(name) = key("/bfd:bfd/bfd:session[bfd:name=") {
                 d.bfd.entry(name).or_insert(None);
             } else if p.starts_with("/mc:multicast") {
-                d.multicast_global = Some((false, None));
+                d.multicast_global = Some((false, None, true));
             } else if p == "/if:interfaces" || p == "/mg:monitor-groups" || p == "/bfd:bfd" {
                 return Delta::full(Config::from_tree(schema, new));
             }
@@ -450,6 +468,7 @@ impl Delta {
                 m.is_some_and(|m| flag(schema, m, "routing-enable", false)),
                 m.and_then(|m| text(schema, m, "rp-address"))
                     .and_then(|a| a.parse().ok()),
+                m.is_none_or(|m| flag(schema, m, "kernel-bypass", true)),
             ));
         }
         d
@@ -668,6 +687,7 @@ mod tests {
         );
         assert_eq!(g.track_monitor[0].mode, TrackMode::Link);
         assert!(c.multicast.routing_enable);
+        assert!(c.multicast.kernel_bypass, "on by default");
         let dn = &c.multicast.interfaces["a-dn"];
         assert_eq!(dn.igmp.map(|i| i.query_interval_s), Some(60));
         assert!(dn.pim.is_some_and(|p| p.ignore_dr && p.ignore_assert));
@@ -685,6 +705,7 @@ mod tests {
             r#"<bfd xmlns="urn:ne-agent:yang:ne-bfd"><session><name>x'y</name><peer-ip>10.0.0.3</peer-ip><local-discriminator>99</local-discriminator></session></bfd>"#,
             r#"<interfaces xmlns="urn:ne-agent:yang:ne-interfaces" xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0"><interface nc:operation="delete"><name>a-dn</name></interface></interfaces>"#,
             r#"<multicast xmlns="urn:ne-agent:yang:ne-multicast"><rp-address>10.1.0.3</rp-address></multicast>"#,
+            r#"<multicast xmlns="urn:ne-agent:yang:ne-multicast"><kernel-bypass>false</kernel-bypass></multicast>"#,
         ];
         let mut cfg = Config::from_tree(&schema, &old);
         for e in edits {
@@ -704,5 +725,6 @@ mod tests {
         assert!(cfg.bfd.contains_key("x'y"));
         assert!(!cfg.multicast.interfaces.contains_key("a-dn"));
         assert_eq!(cfg.multicast.rp, Some("10.1.0.3".parse().unwrap()));
+        assert!(!cfg.multicast.kernel_bypass);
     }
 }

@@ -122,10 +122,17 @@ fn main() {
         "both" => vec![TxMode::Sendmmsg, TxMode::Ring],
         _ => vec![],
     };
-    if has("-h") || has("--help") || tx_modes.is_empty() {
+    let tc_drop = match word("--tc-drop").unwrap_or("both") {
+        "off" => vec![false],
+        "on" => vec![true],
+        "both" => vec![false, true],
+        _ => vec![],
+    };
+    if has("-h") || has("--help") || tx_modes.is_empty() || tc_drop.is_empty() {
         eprintln!(
             "usage: forward-bench [--step-ms MS] [--rounds N] [--tx sendmmsg|ring|both] [--no-rt] \
-             [--rate-only | --swap-only | --full-load | --cost R1,R4] [--no-c] [--c-fwd PATH]\n  \
+             [--rate-only | --swap-only | --full-load | --cost R1,R4] [--no-c] [--c-fwd PATH] \
+             [--tc-drop off|on|both] [--c-tc-drop]\n  \
              --step-ms: length of one search step (default 2000)\n  \
              --rounds: searches per configuration, alternating ours and ipmr; the median is \
              reported (default 1, at most 5; about 3 minutes a round with both TX modes)\n  \
@@ -140,7 +147,10 @@ fn main() {
              --no-kernel: measure only ours (for a profiler)\n  \
              --no-c: leave out the C ring forwarder baseline\n  \
              --c-fwd PATH: its source (default {C_FWD_SOURCE}), compiled with cc at run time; \
-             it is the baseline where the kernel has no ipmr, and a second one where it has"
+             it is the baseline where the kernel has no ipmr, and a second one where it has\n  \
+             --tc-drop: ours without the agent's tc ingress drop of the data it forwards (the \
+             kernel's IP receive path runs on every frame too), with it, or both (default)\n  \
+             --c-tc-drop: the C ring forwarder with that filter too, beside it without"
         );
         std::process::exit(2);
     }
@@ -152,6 +162,8 @@ fn main() {
         kernel: !has("--no-kernel"),
         c_ring: !has("--no-kernel") && !has("--no-c"),
         c_source: PathBuf::from(word("--c-fwd").unwrap_or(C_FWD_SOURCE)),
+        tc_drop,
+        c_drop: has("--c-tc-drop"),
     };
     let mut failed = false;
     if let Some(rates) = word("--cost") {
@@ -207,6 +219,10 @@ struct Opts {
     c_ring: bool,
     /// Its source, compiled at run time.
     c_source: PathBuf,
+    /// Ours without (false) and/or with (true) the tc ingress drop (`--tc-drop off|on|both`).
+    tc_drop: Vec<bool>,
+    /// The C ring forwarder with the tc ingress drop too, beside it without (`--c-tc-drop`).
+    c_drop: bool,
 }
 
 fn mode_name(m: TxMode) -> &'static str {
@@ -1095,28 +1111,72 @@ fn start_kernel(topo: &Topo, oifs: usize, dir: &Path, verbose: bool) -> Result<S
 /// A forwarder under test.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Contender {
-    Ours(TxMode),
+    /// Ours with a transmit path, and with the agent's tc ingress drop on r0 or not.
+    Ours(TxMode, bool),
     Kernel,
     /// The C ring forwarder (`fwd.c`: TPACKET_V3 receive ring, `sendmmsg` per output),
     /// compiled into the scratch directory by [`CRing::build`].
-    CRing,
+    /// With the agent's tc ingress drop on r0 or not (`--c-tc-drop`).
+    CRing(bool),
+}
+
+/// ", tc drop" or "" (`sep` before the words).
+fn drop_tag(on: bool, sep: &str) -> String {
+    if on {
+        format!("{sep}tc-drop")
+    } else {
+        String::new()
+    }
+}
+
+/// The agent's tc ingress filter (`dataplane::ingress`) on r0 in ns F while a contender runs:
+/// the kernel's IP receive path then skips the data frames the forwarder takes from its ring.
+struct IngressDrop {
+    ns: Option<String>,
+    r0: u32,
+}
+
+impl IngressDrop {
+    fn install(topo: &Topo, on: bool) -> Result<IngressDrop, String> {
+        let r0 = topo.r[0].ifindex;
+        if !on {
+            return Ok(IngressDrop { ns: None, r0 });
+        }
+        let ns = topo.f.0.clone();
+        run_in(&ns, move || Handle::open()?.install_data_filter(r0))
+            .and_then(|r| r)
+            .map_err(|e| format!("tc ingress drop on r0: {e}"))?;
+        Ok(IngressDrop { ns: Some(ns), r0 })
+    }
+}
+
+impl Drop for IngressDrop {
+    fn drop(&mut self) {
+        if let Some(ns) = self.ns.take() {
+            let r0 = self.r0;
+            let r = run_in(&ns, move || Handle::open()?.remove_data_filter(r0)).and_then(|r| r);
+            if let Err(e) = r {
+                eprintln!("forward-bench: cannot remove the tc ingress drop from r0: {e}");
+            }
+        }
+    }
 }
 
 impl Contender {
     fn name(&self) -> String {
         match self {
-            Contender::Ours(m) => format!("ours, {}", mode_name(*m)),
+            Contender::Ours(m, d) => format!("ours, {}{}", mode_name(*m), drop_tag(*d, ", ")),
             Contender::Kernel => "kernel ipmr".into(),
-            Contender::CRing => "C ring forwarder".into(),
+            Contender::CRing(d) => format!("C ring forwarder{}", drop_tag(*d, ", ")),
         }
     }
 
     /// Its short name in step reports and ratio lines.
-    fn short(&self) -> &'static str {
+    fn short(&self) -> String {
         match self {
-            Contender::Ours(m) => mode_name(*m),
-            Contender::Kernel => "ipmr",
-            Contender::CRing => "C-ring",
+            Contender::Ours(m, d) => format!("{}{}", mode_name(*m), drop_tag(*d, "+")),
+            Contender::Kernel => "ipmr".into(),
+            Contender::CRing(d) => format!("C-ring{}", drop_tag(*d, "+")),
         }
     }
 
@@ -1132,7 +1192,8 @@ impl Contender {
         steps: impl FnOnce(&Run) -> Result<T, String>,
     ) -> Result<T, String> {
         match *self {
-            Contender::Ours(mode) => {
+            Contender::Ours(mode, tc_drop) => {
+                let _filter = IngressDrop::install(topo, tc_drop)?;
                 let fwd = start_ours(topo, oifs, mode, opts, first)?;
                 let drops = || Some(fwd.counters().ring_drops);
                 let out = steps(&Run {
@@ -1151,7 +1212,8 @@ impl Contender {
                 drop(smcroute);
                 out
             }
-            Contender::CRing => {
+            Contender::CRing(tc_drop) => {
+                let _filter = IngressDrop::install(topo, tc_drop)?;
                 let fwd = CRing::start(topo, oifs, opts, dir, first)?;
                 let out = steps(&Run {
                     oifs,
@@ -1303,7 +1365,7 @@ fn duel(
     dir: &Path,
 ) -> Result<Vec<Option<Search>>, String> {
     let label = |c: &Contender| match c {
-        Contender::Ours(m) => format!("ours {oifs} {}", mode_name(*m)),
+        Contender::Ours(..) => format!("ours {oifs} {}", c.short()),
         other => format!("{} {oifs}", other.short()),
     };
     let mut searches: Vec<Bisect> = contenders.iter().map(|c| Bisect::new(label(c))).collect();
@@ -1380,7 +1442,10 @@ fn baselines(opts: &Opts, dir: &Path) -> (Vec<Contender>, Vec<String>) {
     if opts.c_ring {
         match CRing::build(&opts.c_source, dir) {
             Ok(()) => {
-                v.push(Contender::CRing);
+                v.push(Contender::CRing(false));
+                if opts.c_drop {
+                    v.push(Contender::CRing(true));
+                }
                 notes.push(format!(
                     "C baseline: the ring forwarder {} compiled with cc -O2 (TPACKET_V3 receive \
                      ring of 64 x 256 KiB blocks, TTL decrement, sendmmsg batches of 256 per output; \
@@ -1410,7 +1475,7 @@ fn bench_rates(opts: &Opts) -> Result<(), String> {
     let contenders: Vec<Contender> = opts
         .tx_modes
         .iter()
-        .map(|&m| Contender::Ours(m))
+        .flat_map(|&m| opts.tc_drop.iter().map(move |&d| Contender::Ours(m, d)))
         .chain(bases.iter().copied())
         .collect();
     let mut rows: Vec<(usize, Vec<Vec<Search>>)> = [1, 4]
@@ -1526,11 +1591,11 @@ fn bench_rates(opts: &Opts) -> Result<(), String> {
             .collect();
         let ours: Vec<_> = entries
             .iter()
-            .filter(|(c, ..)| matches!(c, Contender::Ours(_)))
+            .filter(|(c, ..)| matches!(c, Contender::Ours(..)))
             .collect();
         for (b, bm, ball) in entries
             .iter()
-            .filter(|(c, ..)| !matches!(c, Contender::Ours(_)))
+            .filter(|(c, ..)| !matches!(c, Contender::Ours(..)))
         {
             for (o, om, oall) in &ours {
                 // The goal (>= 1.0) is the issue's, against the kernel.
@@ -1583,7 +1648,7 @@ fn bench_full_load(opts: &Opts) -> Result<(), String> {
     let contenders: Vec<Contender> = opts
         .tx_modes
         .iter()
-        .map(|&m| Contender::Ours(m))
+        .flat_map(|&m| opts.tc_drop.iter().map(move |&d| Contender::Ours(m, d)))
         .chain(bases.iter().copied())
         .collect();
     let load_before = load_average();
@@ -1644,13 +1709,30 @@ fn bench_full_load(opts: &Opts) -> Result<(), String> {
             );
         }
         for (o, os) in contenders.iter().zip(steps) {
-            if !matches!(o, Contender::Ours(_)) {
+            if !matches!(o, Contender::Ours(..)) {
                 continue;
             }
             for (b, bs) in contenders.iter().zip(steps) {
-                if matches!(b, Contender::Ours(_)) {
+                if matches!(b, Contender::Ours(..)) {
                     continue;
                 }
+                println!(
+                    "{:<30} {:.2}",
+                    format!("{oifs} oif{plural} {}/{}", o.short(), b.short()),
+                    med(os, &per_oif) / med(bs, &per_oif)
+                );
+            }
+        }
+        // What the tc ingress drop gains, each transmit path against itself without it.
+        for (o, os) in contenders.iter().zip(steps) {
+            let Contender::Ours(m, true) = o else {
+                continue;
+            };
+            if let Some((b, bs)) = contenders
+                .iter()
+                .zip(steps)
+                .find(|(b, _)| **b == Contender::Ours(*m, false))
+            {
                 println!(
                     "{:<30} {:.2}",
                     format!("{oifs} oif{plural} {}/{}", o.short(), b.short()),
@@ -1722,7 +1804,7 @@ fn bench_cost(opts: &Opts, rate1: u64, rate4: u64) -> Result<(), String> {
     let contenders: Vec<Contender> = opts
         .tx_modes
         .iter()
-        .map(|m| Contender::Ours(*m))
+        .flat_map(|&m| opts.tc_drop.iter().map(move |&d| Contender::Ours(m, d)))
         .chain(bases)
         .collect();
     for (oifs, rate) in [(1usize, rate1), (4, rate4)] {

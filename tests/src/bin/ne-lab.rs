@@ -22,6 +22,10 @@
 //!   the master against a single 1000 packets/s group in the same kills, and membership churn
 //!   at R joins/leaves per second while BFD 10 ms x 3 runs (see `channels.rs`).
 //!
+//! - `ne-lab bench-saturation [--seconds S] [--bypass on|off|both]`: BFD 10 ms x 3, VRRP,
+//!   IGMP and PIM between the two agents while a flood saturates their forwarders (see
+//!   `saturation.rs`).
+//!
 //! Needs root (network namespaces). Run the release build for figures:
 //! `cargo build --release -p agent -p ne-lab && sudo target/release/ne-lab bench-failover`.
 
@@ -38,6 +42,8 @@ use ne_lab::netconf::Blocking;
 
 #[path = "ne-lab/channels.rs"]
 mod channels;
+#[path = "ne-lab/saturation.rs"]
+mod saturation;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -58,6 +64,19 @@ fn main() {
         Some("bench-bfd-scale") => bench_bfd_scale(flag("--sessions", 1000), flag("--seconds", 60)),
         Some("bench-switchover") => bench_switchover(flag("--trials", 20)),
         Some("demo") => demo(),
+        Some("bench-saturation") => saturation::bench(
+            flag("--seconds", 30),
+            match args
+                .iter()
+                .position(|a| a == "--bypass")
+                .and_then(|i| args.get(i + 1))
+                .map(String::as_str)
+            {
+                Some("on") => &[true],
+                Some("off") => &[false],
+                _ => &[true, false],
+            },
+        ),
         Some("bench-igmp") => bench_igmp(flag("--joins", 10_000), flag("--rate", 5000)),
         Some("bench-channels") => channels::bench(&channels::Options {
             groups: flag("--groups", 1000) as u32,
@@ -82,6 +101,7 @@ fn main() {
                  ne-lab bench-channels [--groups G] [--sources S] [--pps P] [--window-pps W] [--trials N] [--churn R [--churn-seconds S]]\n       \
                  ne-lab bench-failover [--trials N] [--baseline N]\n       \
                  ne-lab bench-bfd-load [--seconds S]\n       \
+                 ne-lab bench-saturation [--seconds S] [--bypass on|off|both]\n       \
                  ne-lab bench-bfd-scale [--sessions N] [--seconds S]\n       \
                  ne-lab bench-reconcile [--commits N] [--routes R --link-flaps F [--no-flow]]"
             );

@@ -2,7 +2,11 @@
 //! make-before-break, when the set of multicast interfaces changes, and retried with a growing
 //! wait when their rings cannot be opened), and the channel their upcalls come back on. Owned
 //! by the protocol thread (through `io.rs`); the engine only says on which interfaces it must
-//! run ([`super::Effect::Forward`]).
+//! run ([`super::Effect::Forward`]). With `kernel-bypass` (the default) each interface the
+//! forwarder runs on also gets the tc ingress filter of [`dataplane::ingress`], so the kernel
+//! does not run its own receive path on the data the forwarder takes; the filters follow the
+//! forwarder's interfaces, go when it stops or fails and on exit, and those an earlier run
+//! left behind are removed at the first start.
 
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixDatagram;
@@ -11,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use dataplane::forward::{decode_upcall, Forwarder, FwdConfig, FwdIf, FwdStats};
 use dataplane::mfib::Mfib;
+use dataplane::netlink::Handle;
 use tracing::{debug, error, info, warn};
 
 /// The first wait before a forwarder that could not open its rings is started again; it
@@ -35,6 +40,122 @@ pub struct Forwarding {
     wait: Duration,
     upcall_rx: Option<UnixDatagram>,
     upcall_tx: Option<UnixDatagram>,
+    /// The ingress filters: wanted or not, and where they are.
+    bypass: KernelBypass,
+}
+
+/// The tc ingress filters on the forwarder's interfaces (`multicast/kernel-bypass`).
+struct KernelBypass {
+    wanted: bool,
+    /// Interfaces (ifindex) that carry the filter now.
+    on: Vec<u32>,
+    /// Opened at first use; None again after an error, so the next sync tries anew.
+    netlink: Option<Handle>,
+    /// Filters of an earlier run looked for (once, at the first sync).
+    swept: bool,
+}
+
+impl KernelBypass {
+    fn handle(&mut self) -> Option<&mut Handle> {
+        if self.netlink.is_none() {
+            match Handle::open() {
+                Ok(h) => self.netlink = Some(h),
+                Err(e) => warn!(error = %e, "kernel bypass: no rtnetlink socket"),
+            }
+        }
+        self.netlink.as_mut()
+    }
+
+    /// Remove the filters an earlier run of the agent left (it was killed, or crashed).
+    fn sweep(&mut self) {
+        self.swept = true;
+        let Some(h) = self.handle() else {
+            return;
+        };
+        let links = match h.links() {
+            Ok(l) => l,
+            Err(e) => {
+                warn!(error = %e, "kernel bypass: cannot list interfaces");
+                return;
+            }
+        };
+        for l in links {
+            if h.has_data_filter(l.index).unwrap_or(false) {
+                match h.remove_data_filter(l.index) {
+                    Ok(()) => {
+                        info!(interface = %l.name, "kernel bypass: removed a leftover filter")
+                    }
+                    Err(e) => {
+                        warn!(interface = %l.name, error = %e, "kernel bypass: cannot remove a leftover filter")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Put the filter on exactly `ifindexes` (none: take every one off). An interface whose
+    /// filter cannot be installed forwards all the same, with the kernel's receive path
+    /// running too (said once, at warn).
+    fn sync(&mut self, ifindexes: &[u32]) {
+        if !self.swept && !ifindexes.is_empty() {
+            self.sweep();
+        }
+        let want: Vec<u32> = if self.wanted {
+            ifindexes.to_vec()
+        } else {
+            Vec::new()
+        };
+        if want == self.on {
+            return;
+        }
+        if self.handle().is_none() {
+            return;
+        }
+        let had = std::mem::take(&mut self.on);
+        let Some(h) = self.netlink.as_mut() else {
+            return;
+        };
+        let mut failed = false;
+        for &ifindex in had.iter().filter(|i| !want.contains(i)) {
+            if let Err(e) = h.remove_data_filter(ifindex) {
+                warn!(ifindex, error = %e, "kernel bypass: cannot remove the ingress filter");
+                failed = true;
+            }
+        }
+        let mut on = Vec::new();
+        for ifindex in want {
+            if had.contains(&ifindex) {
+                on.push(ifindex);
+                continue;
+            }
+            match h.install_data_filter(ifindex) {
+                Ok(()) => {
+                    debug!(ifindex, "kernel bypass: ingress filter installed");
+                    on.push(ifindex);
+                }
+                Err(e) => {
+                    warn!(
+                        ifindex,
+                        error = %e,
+                        "kernel bypass unavailable (tc clsact/cls_bpf): the kernel also \
+                         receives the forwarded data on this interface"
+                    );
+                    failed = true;
+                }
+            }
+        }
+        self.on = on;
+        if failed {
+            self.netlink = None;
+        }
+    }
+}
+
+impl Drop for Forwarding {
+    /// On exit the filters go with the forwarder.
+    fn drop(&mut self) {
+        self.bypass.sync(&[]);
+    }
 }
 
 impl Forwarding {
@@ -51,6 +172,12 @@ impl Forwarding {
             wait: Duration::ZERO,
             upcall_rx: None,
             upcall_tx: None,
+            bypass: KernelBypass {
+                wanted: true,
+                on: Vec::new(),
+                netlink: None,
+                swept: false,
+            },
         }
     }
 
@@ -70,9 +197,30 @@ impl Forwarding {
             .unwrap_or_default()
     }
 
-    /// Run the forwarder on `interfaces` (none: stop it). Nothing happens when the set is the
-    /// one it runs on.
-    pub fn sync(&mut self, mut interfaces: Vec<FwdIf>) {
+    /// Run the forwarder on `interfaces` (none: stop it), with the kernel bypass filters on
+    /// them or not. Nothing happens when the set is the one it runs on.
+    pub fn sync(&mut self, interfaces: Vec<FwdIf>, kernel_bypass: bool) {
+        self.bypass.wanted = kernel_bypass;
+        self.run_on(interfaces);
+        self.sync_filters();
+    }
+
+    /// The filters on the interfaces of a running forwarder, none otherwise.
+    fn sync_filters(&mut self) {
+        let on: Vec<u32> = if self.forwarder.is_some() {
+            self.set.iter().map(|&(i, _)| i).collect()
+        } else {
+            Vec::new()
+        };
+        self.bypass.sync(&on);
+    }
+
+    /// The interfaces (ifindex) carrying the kernel bypass filter.
+    pub fn bypassed(&self) -> &[u32] {
+        &self.bypass.on
+    }
+
+    fn run_on(&mut self, mut interfaces: Vec<FwdIf>) {
         interfaces.sort_unstable_by_key(|i| i.ifindex);
         self.wanted.clone_from(&interfaces);
         let set: Vec<(u32, [u8; 6])> = interfaces.iter().map(|i| (i.ifindex, i.mac)).collect();
@@ -134,6 +282,7 @@ impl Forwarding {
             retry_in_s = self.wait.as_secs(),
             "multicast forwarder down; retrying"
         );
+        self.sync_filters();
     }
 
     /// A forwarder that failed after its launch (checked once per pass).
@@ -153,7 +302,7 @@ impl Forwarding {
     pub fn on_timer(&mut self, now: Instant) {
         if self.retry_at.is_some_and(|t| t <= now) {
             self.retry_at = None;
-            self.sync(self.wanted.clone());
+            self.sync(self.wanted.clone(), self.bypass.wanted);
         }
     }
 
@@ -173,5 +322,6 @@ impl Forwarding {
             let _ = f.stop();
         }
         self.retiring = None;
+        self.bypass.sync(&[]);
     }
 }

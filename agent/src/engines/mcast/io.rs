@@ -151,7 +151,7 @@ impl McIo {
                 Effect::Frame { interface, frame } => self.ctl.send(&interface, &frame),
                 Effect::Forward(interfaces) => {
                     self.pim_socket(!interfaces.is_empty());
-                    self.fwd.sync(interfaces)
+                    self.fwd.sync(interfaces, mc.cfg.kernel_bypass);
                 }
                 Effect::Unicast { to, pim } => match &self.pim {
                     Some(s) => {

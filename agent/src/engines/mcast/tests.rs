@@ -58,6 +58,7 @@ fn cfg(gate: Option<(&str, u8)>) -> config::Multicast {
         routing_enable: true,
         rp: None,
         register_suppression_s: 0,
+        kernel_bypass: true,
         interfaces,
     }
 }

@@ -1,0 +1,146 @@
+//! `ne-lab bench-saturation [--seconds S] [--bypass on|off|both]`: issue 19 item 6. The seed
+//! lab (BFD 10 ms x 3 between A and B on the interconnect, mVRRP, IGMP on the receivers' LAN
+//! with a kernel receiver joined, PIM-SM on both LANs) with a flood of 60-byte frames to the
+//! lab group from ns src, flat out, for S seconds: both forwarders take every frame from their
+//! rings (A forwards, B's gate is closed). Reports what the flood offered and A forwarded, BFD
+//! flaps (extra up-transitions on either side) and one-second samples where a session was not
+//! up, VRRP master changes, and whether the IGMP membership and the PIM neighbour survived.
+//! `--bypass` runs it with the agents' `kernel-bypass` on, off, or both (a fresh lab each).
+
+use std::time::{Duration, Instant};
+
+use ne_lab::lab::{
+    bfd_state, bfd_up_transitions, forwarded, leaf_after, pim_state, vrrp_state, wait_for, Flood,
+    Lab, Receiver,
+};
+use ne_lab::netconf::Blocking;
+
+fn igmp_has_group(c: &mut Blocking, ifname: &str) -> bool {
+    c.get(Some(&format!(
+        "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>{ifname}</name>\
+         <igmp xmlns=\"urn:ne-agent:yang:ne-multicast\"/></interface></interfaces>"
+    )))
+    .is_ok_and(|g| g.contains("<address>239.1.1.1</address>"))
+}
+
+fn pim_neighbour(c: &mut Blocking, ifname: &str, neighbour: &str) -> bool {
+    pim_state(c, ifname).is_ok_and(|p| p.contains(neighbour))
+}
+
+fn master_transitions(c: &mut Blocking, ifname: &str) -> Result<u64, String> {
+    let g = c
+        .get(Some(&format!(
+            "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\"><interface><name>{ifname}</name>\
+             <vrrp xmlns=\"urn:ne-agent:yang:ne-vrrp\"/></interface></interfaces>"
+        )))
+        .map_err(|e| e.to_string())?;
+    leaf_after(&g, "<statistics>", "master-transitions")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("no master-transitions in {g}"))
+}
+
+fn flaps(before: &[u64], after: &[u64]) -> u64 {
+    after
+        .iter()
+        .sum::<u64>()
+        .saturating_sub(before.iter().sum())
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
+pub fn bench(seconds: u64, modes: &[bool]) -> Result<(), String> {
+    for &bypass in modes {
+        run(seconds, bypass)?;
+    }
+    Ok(())
+}
+
+fn run(seconds: u64, bypass: bool) -> Result<(), String> {
+    let (lab, mut ca, mut cb) = Lab::seed()?;
+    if !bypass {
+        let off = "<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\">\
+                   <kernel-bypass>false</kernel-bypass></multicast>";
+        ca.edit_running(off).map_err(|e| e.to_string())?;
+        cb.edit_running(off).map_err(|e| e.to_string())?;
+    }
+    super::steady(&mut ca, &mut cb)?;
+    let _rcv = Receiver::start(&lab)?;
+    if !wait_for(Duration::from_secs(60), || {
+        igmp_has_group(&mut ca, "a-dn")
+            && igmp_has_group(&mut cb, "b-dn")
+            && pim_neighbour(&mut ca, "a-up", "10.1.0.2")
+            && pim_neighbour(&mut cb, "b-up", "10.1.0.1")
+    }) {
+        return Err("no IGMP membership or PIM neighbour before the flood".into());
+    }
+    let ups = (
+        bfd_up_transitions(&mut ca).map_err(|e| e.to_string())?,
+        bfd_up_transitions(&mut cb).map_err(|e| e.to_string())?,
+    );
+    let b_masters = master_transitions(&mut cb, "b-ic")?;
+    let fwd0 = forwarded(&mut ca).map_err(|e| e.to_string())?;
+    let load_before = load_average();
+    let t0 = Instant::now();
+    let flood = Flood::start(&lab, None)?;
+    let mut not_up = 0u64;
+    let mut samples = 0u64;
+    while t0.elapsed() < Duration::from_secs(seconds) {
+        std::thread::sleep(Duration::from_secs(1));
+        samples += 1;
+        if bfd_state(&mut ca, "to-b").as_deref() != Ok("up")
+            || bfd_state(&mut cb, "to-a").as_deref() != Ok("up")
+        {
+            not_up += 1;
+        }
+    }
+    let fwd1 = forwarded(&mut ca).map_err(|e| e.to_string())?;
+    let secs = t0.elapsed().as_secs_f64();
+    let sent = flood.stop();
+    let after = (
+        bfd_up_transitions(&mut ca).map_err(|e| e.to_string())?,
+        bfd_up_transitions(&mut cb).map_err(|e| e.to_string())?,
+    );
+    let masters = master_transitions(&mut cb, "b-ic")? - b_masters;
+    let a_master = vrrp_state(&mut ca, "a-ic", 1).map_err(|e| e.to_string())? == "master";
+    let igmp = (
+        igmp_has_group(&mut ca, "a-dn"),
+        igmp_has_group(&mut cb, "b-dn"),
+    );
+    let pim = (
+        pim_neighbour(&mut ca, "a-up", "10.1.0.2"),
+        pim_neighbour(&mut cb, "b-up", "10.1.0.1"),
+    );
+    let yes = |b: bool| if b { "kept" } else { "LOST" };
+    println!(
+        "bench-saturation, kernel-bypass {}: flood flat out for {secs:.1} s from ns src (60-byte \
+         frames to 239.1.1.1), offered {:.1} kpps, A forwarded {:.1} kpps to a-dn",
+        if bypass { "on" } else { "off" },
+        sent as f64 / secs / 1e3,
+        fwd1.saturating_sub(fwd0) as f64 / secs / 1e3
+    );
+    println!(
+        "  BFD 10 ms x 3 A<->B: flaps A {}, B {}; 1 s samples with a session not up {not_up} of \
+         {samples}",
+        flaps(&ups.0, &after.0),
+        flaps(&ups.1, &after.1)
+    );
+    println!(
+        "  VRRP: B became master {masters} time(s); A master at the end: {a_master}; IGMP \
+         membership A {}, B {}; PIM neighbour A {}, B {}",
+        yes(igmp.0),
+        yes(igmp.1),
+        yes(pim.0),
+        yes(pim.1)
+    );
+    println!(
+        "  machine load average (1 min) {load_before} before, {} after",
+        load_average()
+    );
+    drop(lab);
+    Ok(())
+}
