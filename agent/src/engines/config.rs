@@ -11,6 +11,9 @@ use std::net::Ipv4Addr;
 use yang::data::{DataNode, DataTree};
 use yang::Schema;
 
+use super::pim::bsr::{BsrConfig, CandidateBsr, CandidateRp};
+use super::pim::rp_set::GroupRange;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Config {
     pub interfaces: BTreeMap<String, Interface>,
@@ -28,6 +31,8 @@ pub struct Multicast {
     pub rp: Option<Ipv4Addr>,
     /// Interfaces with IGMP enabled, PIM-SM, or a gate; keyed by name.
     pub interfaces: BTreeMap<String, McInterface>,
+    /// `c-bsr` and `c-rp` (RFC 5059).
+    pub bsr: BsrConfig,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -180,6 +185,7 @@ impl Config {
         if let Some(m) = root(schema, tree, "multicast") {
             c.multicast.routing_enable = flag(schema, m, "routing-enable", false);
             c.multicast.rp = text(schema, m, "rp-address").and_then(|a| a.parse().ok());
+            c.multicast.bsr = bsr_config(schema, m);
         }
         if let Some(bfd) = root(schema, tree, "bfd") {
             for n in kids(schema, bfd, "session") {
@@ -256,6 +262,9 @@ impl Config {
             self.multicast.routing_enable = enable;
             self.multicast.rp = rp;
         }
+        if let Some(b) = &delta.multicast_bsr {
+            self.multicast.bsr = b.clone();
+        }
         t
     }
 }
@@ -270,6 +279,8 @@ pub struct Delta {
     pub monitor_groups: BTreeMap<String, Option<MonitorGroup>>,
     pub bfd: BTreeMap<String, Option<BfdSession>>,
     pub multicast_global: Option<(bool, Option<Ipv4Addr>)>,
+    /// `c-bsr` and `c-rp`, when anything under `multicast` changed.
+    pub multicast_bsr: Option<BsrConfig>,
 }
 
 impl Delta {
@@ -407,6 +418,7 @@ impl Delta {
                 d.bfd.entry(name).or_insert(None);
             } else if p.starts_with("/mc:multicast") {
                 d.multicast_global = Some((false, None));
+                d.multicast_bsr = Some(BsrConfig::default());
             } else if p == "/if:interfaces" || p == "/mg:monitor-groups" || p == "/bfd:bfd" {
                 return Delta::full(Config::from_tree(schema, new));
             }
@@ -446,8 +458,47 @@ impl Delta {
                 m.and_then(|m| text(schema, m, "rp-address"))
                     .and_then(|a| a.parse().ok()),
             ));
+            d.multicast_bsr = Some(m.map(|m| bsr_config(schema, m)).unwrap_or_default());
         }
         d
+    }
+}
+
+/// `c-bsr` and `c-rp` of the `multicast` container (defaults as the model gives them).
+fn bsr_config(schema: &Schema, m: &DataNode) -> BsrConfig {
+    let candidate_bsr = kid(schema, m, "c-bsr").and_then(|c| {
+        Some(CandidateBsr {
+            address: text(schema, c, "address")?.parse().ok()?,
+            priority: parse(schema, c, "priority", 0),
+            hash_mask_len: parse(schema, c, "hash-length", 30),
+        })
+    });
+    let candidate_rp = kid(schema, m, "c-rp").and_then(|c| {
+        let groups = c
+            .children
+            .iter()
+            .filter(|g| schema.node(g.schema).name == "group-range")
+            .filter_map(|g| {
+                let (prefix, len) = g.value.as_deref()?.split_once('/')?;
+                Some(GroupRange::new(prefix.parse().ok()?, len.parse().ok()?))
+            })
+            .collect();
+        Some(CandidateRp {
+            address: text(schema, c, "address")?.parse().ok()?,
+            priority: parse(schema, c, "priority", 192),
+            groups,
+            holdtime: parse(schema, c, "holdtime", 150),
+            interval: std::time::Duration::from_secs(parse(
+                schema,
+                c,
+                "advertisement-interval",
+                60u64,
+            )),
+        })
+    });
+    BsrConfig {
+        candidate_bsr,
+        candidate_rp,
     }
 }
 

@@ -607,7 +607,9 @@ impl Pair {
                 // No kernel table here: RPF is by connected subnets (the seed's source is on
                 // the uplink's).
                 mcast::Effect::ReadRib => self.dev[i].mc.rib_unavailable(),
-                mcast::Effect::Forward(_) | mcast::Effect::FreeRib(_) => {}
+                mcast::Effect::Forward(_)
+                | mcast::Effect::FreeRib(_)
+                | mcast::Effect::Unicast { .. } => {}
             }
         }
     }

@@ -7,10 +7,13 @@ use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
-use dataplane::sock::PacketSocket;
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use dataplane::sock::{Ipv4Socket, PacketSocket};
 use tracing::{debug, error};
 
 use super::forwarding::Forwarding;
+use super::interfaces::PIM_PROTO;
 use super::{Effect, Multicast};
 use crate::engines::rib_loader::RibLoader;
 
@@ -38,6 +41,8 @@ pub struct McIo {
     loader: Option<RibLoader>,
     buf: Vec<u8>,
     effects: Vec<Effect>,
+    /// Raw PIM socket for unicast PIM messages (opened at first use).
+    pim_raw: Option<Ipv4Socket>,
 }
 
 impl McIo {
@@ -49,6 +54,7 @@ impl McIo {
             loader: None,
             buf: vec![0; 65536],
             effects: Vec::new(),
+            pim_raw: None,
         }
     }
 
@@ -120,9 +126,35 @@ impl McIo {
                         l.free(old);
                     }
                 }
+                Effect::Unicast { dst, payload } => self.unicast(dst, &payload),
             }
         }
         self.effects = effects;
+    }
+
+    /// A PIM message to a unicast address through the raw PIM socket (opened at first use;
+    /// the kernel routes it and builds the IP header). What the socket receives is never
+    /// read: the control sockets see every PIM frame, so its queue is kept at the minimum.
+    fn unicast(&mut self, dst: Ipv4Addr, payload: &[u8]) {
+        if self.pim_raw.is_none() {
+            match Ipv4Socket::raw(PIM_PROTO, None) {
+                Ok(s) => {
+                    if let Err(err) = s.set_recv_buffer(0) {
+                        debug!(error = %err, "cannot shrink the raw PIM socket's queue");
+                    }
+                    self.pim_raw = Some(s);
+                }
+                Err(err) => {
+                    error!(error = %err, "cannot open the raw PIM socket; unicast PIM message dropped");
+                    return;
+                }
+            }
+        }
+        if let Some(s) = &self.pim_raw {
+            if let Err(err) = s.send_to(payload, SocketAddrV4::new(dst, 0)) {
+                debug!(destination = %dst, error = %err, "cannot send a unicast PIM message");
+            }
+        }
     }
 
     /// Ask the reader for a fresh copy of the routing table, starting it if need be. `false`:
