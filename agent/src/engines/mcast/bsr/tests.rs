@@ -85,7 +85,10 @@ fn sent(mc: &mut Multicast, name: &str) -> (Vec<Pdu>, Vec<(Ipv4Addr, Pdu)>) {
 
 /// (joined, pruned) wildcard addresses (RPs) for G in the Join/Prunes among `msgs`, with the
 /// upstream neighbors they went to.
-fn star_g(msgs: &[Pdu]) -> (Vec<(Ipv4Addr, Ipv4Addr)>, Vec<(Ipv4Addr, Ipv4Addr)>) {
+/// (RP named, upstream neighbor it went to).
+type Sent = Vec<(Ipv4Addr, Ipv4Addr)>;
+
+fn star_g(msgs: &[Pdu]) -> (Sent, Sent) {
     let mut joins = Vec::new();
     let mut prunes = Vec::new();
     for m in msgs {
