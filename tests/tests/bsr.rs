@@ -135,6 +135,23 @@ fn bsr_elects_spreads_the_rp_set_and_the_rp_fails_over() {
         pim_state(&mut cb, "b-up").expect("pim"),
         bsr(&mut ca)
     );
+    // The same through A's VRP-style CLI.
+    let info = lab
+        .a
+        .cli("display pim bsr-info")
+        .expect("display pim bsr-info");
+    assert!(
+        info.contains(" Elected BSR Address: 10.1.0.1\n") && info.contains("     State: Elected\n"),
+        "{info}"
+    );
+    let rp_info = lab
+        .a
+        .cli("display pim rp-info")
+        .expect("display pim rp-info");
+    assert!(
+        rp_info.contains(" PIM-SM BSR RP Number:2\n") && rp_info.contains("     RP: 10.1.0.2\n"),
+        "{rp_info}"
+    );
     // The next periodic Bootstrap message (BS_Period 60 s) brings A's RP set to B.
     assert!(
         wait_for(Duration::from_secs(75), || {
