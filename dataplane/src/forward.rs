@@ -23,6 +23,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::mfib::{Mfib, Table};
+use crate::register::RegisterTx;
 use crate::ring::{Frame, RingConfig, RingStats, RxRing, ETH_P_ALL};
 use crate::sock::{setsockopt, PacketSocket};
 use crate::txring::{TxRing, TxRingConfig};
@@ -186,6 +187,10 @@ pub struct FwdStats {
     pub ring_drops: u64,
     /// Times a ring froze full (PACKET_STATISTICS tp_freeze_q_cnt).
     pub ring_freezes: u64,
+    /// Data packets encapsulated in a PIM Register and sent to the RP (the register tunnel).
+    pub registers_sent: u64,
+    /// Registers that could not be sent (no raw socket, a send error, a full buffer).
+    pub register_errors: u64,
 }
 
 #[derive(Debug, Default)]
@@ -200,6 +205,8 @@ struct SharedStats {
     malformed: AtomicU64,
     ring_drops: AtomicU64,
     ring_freezes: AtomicU64,
+    registers_sent: AtomicU64,
+    register_errors: AtomicU64,
 }
 
 macro_rules! each_counter {
@@ -214,7 +221,9 @@ macro_rules! each_counter {
             ignored,
             malformed,
             ring_drops,
-            ring_freezes
+            ring_freezes,
+            registers_sent,
+            register_errors
         )
     };
 }
@@ -478,6 +487,9 @@ struct Engine {
     by_ifindex: Vec<(u32, usize)>,
     stats: FwdStats,
     upcall: Option<Upcalls>,
+    /// Sends the Registers of routes with a register tunnel (`None`: the raw socket could not
+    /// be opened; such Registers count as errors).
+    register: Option<RegisterTx>,
     /// The arrival times (CLOCK_REALTIME ns) of the frames this forwarder is responsible for:
     /// from when it took over from the one it replaced, until the one replacing it took over.
     /// Frames outside are the other forwarder's (see [`Forwarder::launch`]).
@@ -555,6 +567,7 @@ impl Engine {
             by_ifindex,
             stats: FwdStats::default(),
             upcall: None,
+            register: None,
             from_ns: 0,
             until_ns: u64::MAX,
             in_window: 0,
@@ -662,6 +675,20 @@ impl Engine {
             }
             q.push(bytes, ttl, csum.to_be_bytes(), l4, &mut self.stats);
         }
+        if let Some(rp) = route.register_to {
+            // The packet as it arrived (the RP decrements the TTL when it forwards it), with
+            // a UDP checksum left to offload completed.
+            let fix = l4.map(|(at, c)| (at - ETH_HLEN, c));
+            let sent = self
+                .register
+                .as_mut()
+                .is_some_and(|r| r.send(rp, &bytes[ETH_HLEN..], fix).is_ok());
+            if sent {
+                self.stats.registers_sent += 1;
+            } else {
+                self.stats.register_errors += 1;
+            }
+        }
     }
 
     fn flush(&mut self) {
@@ -764,6 +791,10 @@ struct Port {
 /// thread may then run anywhere: open them with [`crate::netns::run_in`], spawn from outside.
 pub struct Ports {
     ports: Vec<Port>,
+    /// Sends the Registers of routes with a register tunnel, in the same namespace (`None`:
+    /// the raw socket could not be opened, e.g. no CAP_NET_RAW; such Registers then count in
+    /// `register_errors`).
+    register: Option<RegisterTx>,
 }
 
 impl std::fmt::Debug for Ports {
@@ -806,7 +837,10 @@ impl Ports {
                 tx,
             });
         }
-        Ok(Ports { ports })
+        Ok(Ports {
+            ports,
+            register: RegisterTx::open().ok(),
+        })
     }
 }
 
@@ -939,7 +973,7 @@ impl Forwarder {
                         Ok(Some(((ports, mfib, cfg, upcalls), handoff))) => {
                             started.store(handoff.from_ns.max(1), Ordering::Release);
                             run(
-                                ports.ports,
+                                ports,
                                 &mfib,
                                 &cfg,
                                 Signals {
@@ -1094,7 +1128,7 @@ impl Handoff {
 
 #[allow(clippy::too_many_arguments)]
 fn run(
-    ports: Vec<Port>,
+    ports: Ports,
     mfib: &Mfib,
     cfg: &FwdConfig,
     signals: Signals<'_>,
@@ -1103,6 +1137,7 @@ fn run(
     upcalls: Option<UnixDatagram>,
     mut handoff: Handoff,
 ) {
+    let Ports { ports, register } = ports;
     let slot_len = cfg.max_frame.max(ETH_HLEN + 20);
     let mut txq = Vec::with_capacity(ports.len());
     let mut ports: Vec<RxPort> = ports
@@ -1125,6 +1160,7 @@ fn run(
         recent: [(0, 0, 0, None); 16],
         next: 0,
     });
+    engine.register = register;
     let mut pfds: Vec<libc::pollfd> = ports
         .iter()
         .map(|p| libc::pollfd {

@@ -10,6 +10,7 @@ pub mod mfib;
 pub mod netlink;
 pub mod netns;
 pub mod poll;
+pub mod register;
 pub mod rib;
 pub mod ring;
 pub mod sock;

@@ -91,6 +91,10 @@ pub struct Route {
     /// route is on the RP tree and waits for the shortest-path tree). Data arriving on one of
     /// the route's forwarding oifs is always reported (a PIM Assert).
     pub watch_other_iifs: bool,
+    /// The register tunnel (RFC 7761 §4.4.1): each packet forwarded by this route is also
+    /// encapsulated in a PIM Register unicast to this RP (we are the source's designated
+    /// router and the RP has not sent a Register-Stop).
+    pub register_to: Option<Ipv4Addr>,
     pub counters: Arc<RouteCounters>,
 }
 
@@ -103,6 +107,7 @@ impl Route {
             iif,
             oifs,
             watch_other_iifs: false,
+            register_to: None,
             counters: Arc::default(),
         }
     }

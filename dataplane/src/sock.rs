@@ -101,6 +101,9 @@ pub struct RecvMeta {
     pub ifindex: Option<u32>,
     /// IP TTL of the datagram (IP_RECVTTL).
     pub ttl: Option<u8>,
+    /// When the kernel received it, CLOCK_REALTIME ns (SO_TIMESTAMPNS, once
+    /// [`Ipv4Socket::enable_rx_timestamps`]): the clock the receive rings stamp frames with.
+    pub ts_ns: Option<u64>,
 }
 
 /// An IPv4 datagram socket (UDP, or raw IP for one protocol).
@@ -180,10 +183,28 @@ impl Ipv4Socket {
         Ok(s)
     }
 
+    /// A send-only raw IPv4 socket (IPPROTO_RAW, which implies IP_HDRINCL: the caller writes
+    /// the IPv4 header; the kernel fills a zero source, identification and the checksum). The
+    /// kernel never queues received packets on it.
+    pub fn raw_send_only(protocol: u8) -> io::Result<Ipv4Socket> {
+        let fd = new_socket(libc::AF_INET, libc::SOCK_RAW, libc::c_int::from(protocol))?;
+        Ok(Ipv4Socket { fd })
+    }
+
     fn enable_recv_meta(&self) -> io::Result<()> {
         let raw = self.fd.as_raw_fd();
         setsockopt(raw, libc::IPPROTO_IP, libc::IP_PKTINFO, &1 as &libc::c_int)?;
         setsockopt(raw, libc::IPPROTO_IP, libc::IP_RECVTTL, &1 as &libc::c_int)
+    }
+
+    /// Report when each datagram was received ([`RecvMeta::ts_ns`]).
+    pub fn enable_rx_timestamps(&self) -> io::Result<()> {
+        setsockopt(
+            self.fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_TIMESTAMPNS,
+            &1 as &libc::c_int,
+        )
     }
 
     /// Join `group` on the interface `ifindex`.
@@ -333,6 +354,7 @@ impl Ipv4Socket {
             dst: None,
             ifindex: None,
             ttl: None,
+            ts_ns: None,
         };
         // SAFETY: `msg` was filled by recvmsg; the CMSG macros walk its control buffer, which
         // lives in `control`, and each data pointer is read with read_unaligned for its type.
@@ -347,6 +369,9 @@ impl Ipv4Socket {
                     let pi: libc::in_pktinfo = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
                     meta.ifindex = Some(pi.ipi_ifindex as u32);
                     meta.dst = Some(Ipv4Addr::from(u32::from_be(pi.ipi_addr.s_addr)));
+                } else if h.cmsg_level == libc::SOL_SOCKET && h.cmsg_type == libc::SCM_TIMESTAMPNS {
+                    let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
+                    meta.ts_ns = Some(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64);
                 }
                 c = libc::CMSG_NXTHDR(&msg, c);
             }

@@ -29,6 +29,8 @@ pub struct Config {
 pub struct Multicast {
     pub routing_enable: bool,
     pub rp: Option<Ipv4Addr>,
+    /// `register-suppression-time` (seconds; 0 until configured reads as the default, 60).
+    pub register_suppression_s: u16,
     /// Interfaces with IGMP enabled, PIM-SM, or a gate; keyed by name.
     pub interfaces: BTreeMap<String, McInterface>,
     /// `c-bsr` and `c-rp` (RFC 5059).
@@ -185,6 +187,9 @@ impl Config {
         if let Some(m) = root(schema, tree, "multicast") {
             c.multicast.routing_enable = flag(schema, m, "routing-enable", false);
             c.multicast.rp = text(schema, m, "rp-address").and_then(|a| a.parse().ok());
+            c.multicast.register_suppression_s = text(schema, m, "register-suppression-time")
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(60);
             c.multicast.bsr = bsr_config(schema, m);
         }
         if let Some(bfd) = root(schema, tree, "bfd") {

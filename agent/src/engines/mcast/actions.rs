@@ -14,7 +14,7 @@ use crate::engines::pim::iface::Action as PimAction;
 use crate::engines::pim::packet::{Message as PimMessage, ALL_PIM_ROUTERS};
 
 /// The Ethernet multicast address of an IPv4 group (RFC 1112 §6.4).
-fn group_mac(g: Ipv4Addr) -> [u8; 6] {
+pub(super) fn group_mac(g: Ipv4Addr) -> [u8; 6] {
     let o = g.octets();
     [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]]
 }

@@ -163,8 +163,8 @@ impl Multicast {
         }
         for m in msgs {
             self.effects.push(Effect::Unicast {
-                dst: neighbor,
-                payload: Pdu::Bootstrap(m).encode(),
+                to: neighbor,
+                pim: Pdu::Bootstrap(m).encode(),
             });
         }
     }
@@ -201,8 +201,8 @@ impl Multicast {
                 BsrAction::SendCandidateRpAdv { bsr, adv } => {
                     debug!(bsr = %bsr, rp = %adv.rp, holdtime = adv.holdtime, "Candidate-RP-Advertisement sent");
                     self.effects.push(Effect::Unicast {
-                        dst: bsr,
-                        payload: Pdu::CandidateRpAdv(adv).encode(),
+                        to: bsr,
+                        pim: Pdu::CandidateRpAdv(adv).encode(),
                     });
                 }
                 BsrAction::RpSetChanged => {

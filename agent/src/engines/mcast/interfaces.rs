@@ -464,6 +464,11 @@ impl Interfaces {
                 None
             }
             PIM_PROTO => {
+                use crate::engines::pim::packet::{header_type, TYPE_REGISTER, TYPE_REGISTER_STOP};
+                // Unicast to us: read from the raw PIM socket ([`Multicast::unicast_pim`]).
+                if matches!(header_type(payload), Ok(TYPE_REGISTER | TYPE_REGISTER_STOP)) {
+                    return None;
+                }
                 let msg = match Pdu::decode(payload) {
                     Ok(Pdu::Message(m)) => m,
                     Ok(Pdu::Bootstrap(bsm)) => {
@@ -506,6 +511,13 @@ impl Interfaces {
                 }
             }
             _ => None,
+        }
+    }
+
+    /// A malformed PIM message that arrived on `name` through another socket.
+    pub fn count_pim_malformed(&mut self, name: &str) {
+        if let Some(e) = self.ifs.get_mut(name) {
+            e.pim_malformed += 1;
         }
     }
 

@@ -13,8 +13,8 @@ use dataplane::sock::{Ipv4Socket, PacketSocket};
 use tracing::{debug, error};
 
 use super::forwarding::Forwarding;
-use super::interfaces::PIM_PROTO;
 use super::{Effect, Multicast};
+use crate::engines::pim::packet::IPPROTO_PIM;
 use crate::engines::rib_loader::RibLoader;
 
 /// Upcalls handled per pass of the protocol thread.
@@ -31,6 +31,8 @@ pub enum McFd {
     Rib,
     /// The control socket of this interface.
     Control(String),
+    /// The raw PIM socket: Registers and Register-Stops unicast to us.
+    UnicastPim,
 }
 
 /// The sockets and threads the multicast engine works through.
@@ -39,10 +41,12 @@ pub struct McIo {
     pub fwd: Forwarding,
     /// Reads the routing table on its own thread (started on first use).
     loader: Option<RibLoader>,
+    /// Raw IPPROTO_PIM socket for Registers and Register-Stops, open while the forwarder
+    /// runs (and its presence keeps the kernel from answering Registers with ICMP
+    /// protocol-unreachable).
+    pim: Option<Ipv4Socket>,
     buf: Vec<u8>,
     effects: Vec<Effect>,
-    /// Raw PIM socket for unicast PIM messages (opened at first use).
-    pim_raw: Option<Ipv4Socket>,
 }
 
 impl McIo {
@@ -52,9 +56,9 @@ impl McIo {
             ctl: ControlSockets::default(),
             fwd: Forwarding::new(std::sync::Arc::clone(mc.mfib())),
             loader: None,
+            pim: None,
             buf: vec![0; 65536],
             effects: Vec::new(),
-            pim_raw: None,
         }
     }
 
@@ -66,6 +70,9 @@ impl McIo {
         }
         if let Some(l) = &self.loader {
             v.push((l.fd(), McFd::Rib));
+        }
+        if let Some(p) = &self.pim {
+            v.push((p.as_raw_fd(), McFd::UnicastPim));
         }
         v.extend(
             self.ctl
@@ -96,6 +103,33 @@ impl McIo {
                     mc.rib_loaded(r);
                 }
             }
+            McFd::UnicastPim => {
+                for _ in 0..FRAMES_PER_PASS {
+                    let Some(sock) = &self.pim else { break };
+                    let meta = match sock.recv(&mut self.buf) {
+                        Ok(Some(m)) => m,
+                        Ok(None) => break,
+                        Err(e) => {
+                            debug!(error = %e, "raw PIM socket");
+                            break;
+                        }
+                    };
+                    // A raw socket hands over the IPv4 header too.
+                    let ip = &self.buf[..meta.len];
+                    let Some((ihl, total)) = dataplane::wire::ipv4_bounds(ip) else {
+                        continue;
+                    };
+                    let dst = Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]);
+                    mc.unicast_pim(
+                        *meta.src.ip(),
+                        dst,
+                        meta.ifindex,
+                        meta.ts_ns,
+                        &ip[ihl..total],
+                        Instant::now(),
+                    );
+                }
+            }
             McFd::Control(name) => {
                 for _ in 0..FRAMES_PER_PASS {
                     let Some(n) = self.ctl.recv(name, &mut self.buf) else {
@@ -115,7 +149,18 @@ impl McIo {
         for e in effects.drain(..) {
             match e {
                 Effect::Frame { interface, frame } => self.ctl.send(&interface, &frame),
-                Effect::Forward(interfaces) => self.fwd.sync(interfaces),
+                Effect::Forward(interfaces) => {
+                    self.pim_socket(!interfaces.is_empty());
+                    self.fwd.sync(interfaces)
+                }
+                Effect::Unicast { to, pim } => match &self.pim {
+                    Some(s) => {
+                        if let Err(e) = s.send_to(&pim, SocketAddrV4::new(to, 0)) {
+                            debug!(to = %to, error = %e, "cannot send a unicast PIM message");
+                        }
+                    }
+                    None => debug!(to = %to, "no raw PIM socket: unicast PIM message dropped"),
+                },
                 Effect::ReadRib => {
                     if !self.read_rib() {
                         mc.rib_unavailable();
@@ -126,34 +171,28 @@ impl McIo {
                         l.free(old);
                     }
                 }
-                Effect::Unicast { dst, payload } => self.unicast(dst, &payload),
             }
         }
         self.effects = effects;
     }
 
-    /// A PIM message to a unicast address through the raw PIM socket (opened at first use;
-    /// the kernel routes it and builds the IP header). What the socket receives is never
-    /// read: the control sockets see every PIM frame, so its queue is kept at the minimum.
-    fn unicast(&mut self, dst: Ipv4Addr, payload: &[u8]) {
-        if self.pim_raw.is_none() {
-            match Ipv4Socket::raw(PIM_PROTO, None) {
-                Ok(s) => {
-                    if let Err(err) = s.set_recv_buffer(0) {
-                        debug!(error = %err, "cannot shrink the raw PIM socket's queue");
-                    }
-                    self.pim_raw = Some(s);
-                }
-                Err(err) => {
-                    error!(error = %err, "cannot open the raw PIM socket; unicast PIM message dropped");
-                    return;
-                }
-            }
+    /// Open (or close) the raw PIM socket.
+    fn pim_socket(&mut self, open: bool) {
+        if !open {
+            self.pim = None;
+            return;
         }
-        if let Some(s) = &self.pim_raw {
-            if let Err(err) = s.send_to(payload, SocketAddrV4::new(dst, 0)) {
-                debug!(destination = %dst, error = %err, "cannot send a unicast PIM message");
+        if self.pim.is_some() {
+            return;
+        }
+        match Ipv4Socket::raw(IPPROTO_PIM, None) {
+            Ok(s) => {
+                if let Err(e) = s.enable_rx_timestamps() {
+                    error!(error = %e, "raw PIM socket: no receive timestamps");
+                }
+                self.pim = Some(s)
             }
+            Err(e) => error!(error = %e, "cannot open the raw PIM socket: no Registers"),
         }
     }
 

@@ -56,6 +56,7 @@ pub mod forwarding;
 pub mod gates;
 pub mod interfaces;
 pub mod io;
+pub mod register;
 pub mod routes;
 pub mod rpf;
 pub mod sources;
@@ -82,9 +83,9 @@ pub enum Effect {
     ReadRib,
     /// An old copy of the routing table, to be freed off the protocol thread.
     FreeRib(Rib),
-    /// Send this PIM message (no IP header) to the unicast address `dst`, routed by the
-    /// kernel (a C-RP-Advertisement to the BSR, a Bootstrap message to a new neighbor).
-    Unicast { dst: Ipv4Addr, payload: Vec<u8> },
+    /// Unicast this PIM message (a Register or Register-Stop) to `to`; the kernel routes it
+    /// and writes the IPv4 header.
+    Unicast { to: Ipv4Addr, pim: Vec<u8> },
 }
 
 pub struct Multicast {
@@ -113,6 +114,8 @@ pub struct Multicast {
     /// taken only when sent to one of them).
     own_addrs: Vec<Ipv4Addr>,
     seed: u64,
+    /// Register and Register-Stop, at the DR and at the RP (`register.rs`).
+    pub(in crate::engines) reg: register::Registering,
 }
 
 impl Multicast {
@@ -132,6 +135,7 @@ impl Multicast {
             pending_bsm: Vec::new(),
             own_addrs: Vec::new(),
             seed,
+            reg: register::Registering::new(seed),
         }
     }
 
@@ -162,6 +166,7 @@ impl Multicast {
             return;
         }
         self.cfg = cfg.clone();
+        self.reg.set_suppression(cfg.register_suppression_s);
         let t = self.tib.set_rp(cfg.rp, now);
         self.tib_actions(t);
         self.ifs.configure(cfg);
@@ -325,6 +330,7 @@ impl Multicast {
             self.gates.next_deadline(),
             self.ifs.next_deadline(),
             self.bsr.as_ref().and_then(|b| b.next_deadline()),
+            self.reg.next_deadline(),
             // A copy of the routing table still being replayed onto: the next chunk at once.
             self.rib_replaying().then(Instant::now),
         ]
@@ -345,6 +351,7 @@ impl Multicast {
             let a = self.tib.on_timer(now);
             self.tib_actions(a);
         }
+        self.register_timers(now);
         // Sources: data keeps them alive (route counters move), silence expires them.
         if self.sources.expire(&self.mfib.snapshot(), now) {
             self.dirty = true;
@@ -418,6 +425,7 @@ impl Multicast {
                 .iter()
                 .map(|(k, v)| (*k, v.ifindex, v.spt))
                 .collect();
+            let keys: Vec<(Ipv4Addr, Ipv4Addr)> = flows.iter().map(|f| f.0).collect();
             for ((s, g), arrived, spt) in flows {
                 let rp_path = match self.rp_of(g) {
                     Some(rp) => match paths.get(&rp) {
@@ -442,7 +450,20 @@ impl Multicast {
                 let mut route = Route::new(s, g, iif, oifs);
                 // On the RP tree: tell us when the data comes in on the shortest-path tree.
                 route.watch_other_iifs = rpf.is_some_and(|r| r.ifindex != iif);
+                route.register_to = self.register_tunnel(s, g, iif, rpf, now);
+                let on_spt = rpf.is_some_and(|r| r.ifindex == iif);
+                self.spt_switch(&mut route, on_spt, dataplane::ring::now_ns());
                 t.insert(route);
+            }
+            self.register_forget(&keys, now);
+            // At the RP: join toward the sources registered to us while they have receivers
+            // (their Keepalive runs, §4.4.2 and §4.5.7), before their data arrives natively.
+            for (s, g) in self.registered_flows() {
+                if let Some(r) = self.rpf(s).filter(|r| r.neighbor.is_some()) {
+                    if !self.ifs.oifs_for(s, g, r.ifindex, &self.gates).is_empty() {
+                        want.insert((Some(s), g), r);
+                    }
+                }
             }
             for (s, g) in named {
                 if let Some(r) = self.rpf(s).filter(|r| r.neighbor.is_some()) {
@@ -451,6 +472,7 @@ impl Multicast {
             }
             want.retain(|_, r| self.ifs.is_pim(r.ifindex));
         }
+        self.reg.spt_since.retain(|k, _| t.get(k.0, k.1).is_some());
         t.adopt_counters(&old);
         let now_ms = now_ms();
         self.route_since.retain(|k, _| t.get(k.0, k.1).is_some());

@@ -57,6 +57,7 @@ fn cfg(gate: Option<(&str, u8)>) -> config::Multicast {
     config::Multicast {
         routing_enable: true,
         rp: None,
+        register_suppression_s: 0,
         interfaces,
         bsr: Default::default(),
     }
@@ -535,3 +536,5 @@ fn a_long_replay_runs_from_the_timer_a_chunk_at_a_time() {
     assert_eq!(lan_oif(&mc, ROUTED_SOURCE), Some(true));
     assert!(mc.next_deadline().is_none_or(|t| t > now));
 }
+
+mod register;

@@ -73,7 +73,18 @@ pub fn interface(mc: &Multicast, name: &str, i: &mut Node, now: Instant) {
                 .leaf("state", st)
                 .leaf("winner", winner);
         }
-        n.add("statistics").leaf("rx-malformed", e.pim_malformed);
+        let st = n.add("statistics");
+        st.leaf("rx-malformed", e.pim_malformed);
+        let c = e
+            .index
+            .and_then(|i| mc.reg.counters.get(&i))
+            .copied()
+            .unwrap_or_default();
+        st.leaf("rx-register", c.rx_register)
+            .leaf("rx-null-register", c.rx_null_register)
+            .leaf("rx-register-stop", c.rx_register_stop)
+            .leaf("tx-register-stop", c.tx_register_stop)
+            .leaf("tx-null-register", c.tx_null_register);
     }
     if let Some((gi, gv)) = &e.cfg.gate {
         i.add_ns(NS, "track-admin-vrrp")
@@ -111,6 +122,7 @@ pub fn routes(mc: &Multicast, m: &mut Node) {
             .leaf("group", r.group)
             .leaf("incoming-interface", name_of(r.iif))
             .leaf_opt("upstream-neighbor", upstream)
+            .leaf("register-state", register_state(mc, r.source, r.group))
             .leaf("packets", p)
             .leaf("octets", o)
             .leaf("uptime", now.saturating_sub(since) / 1000);
@@ -148,6 +160,17 @@ pub fn routes(mc: &Multicast, m: &mut Node) {
     }
 }
 
+/// The `register-state` of a route (RFC 7761 §4.4.1).
+fn register_state(mc: &Multicast, s: std::net::Ipv4Addr, g: std::net::Ipv4Addr) -> &'static str {
+    use crate::engines::pim::register::RegisterState;
+    match mc.register_state(s, g) {
+        RegisterState::NoInfo => "no-info",
+        RegisterState::Join => "join",
+        RegisterState::JoinPending => "join-pending",
+        RegisterState::Prune => "prune",
+    }
+}
+
 /// Is there multicast state to report (a forwarder or routes)?
 pub fn any(mc: &Multicast, fwd: &Forwarding) -> bool {
     fwd.running() || !mc.table().is_empty()
@@ -164,6 +187,8 @@ pub fn forwarding_plane(mc: &Multicast, fwd: &Forwarding, m: &mut Node) {
         .leaf("ttl-expired", c.ttl_expired)
         .leaf("malformed", c.malformed)
         .leaf("tx-errors", c.tx_errors)
+        .leaf("registers-sent", c.registers_sent)
+        .leaf("register-errors", c.register_errors)
         .leaf("sources-dropped", mc.sources.dropped);
     for (idx, st) in fwd.ring_stats() {
         f.add("port")
