@@ -6,6 +6,7 @@
 use std::net::Ipv4Addr;
 
 use super::config::InterfaceParts;
+use super::pim::bsr::BsrConfig;
 
 /// Why a configuration is refused: the message names every place involved; `path` is the
 /// instance-identifier of the offending node for `error-path`.
@@ -63,6 +64,26 @@ pub fn virtual_ips(interfaces: &[(String, InterfaceParts)]) -> Result<(), Refusa
                 }
                 seen.push((vip, ifname, vrid));
             }
+        }
+    }
+    Ok(())
+}
+
+/// The addresses of `c-bsr` and `c-rp` are the device's own (`own`): a BSR or RP address
+/// nobody answers at would black-hole the domain's C-RP-Advertisements or (*,G) Joins.
+pub fn bsr_addresses(bsr: &BsrConfig, own: impl Fn(Ipv4Addr) -> bool) -> Result<(), Refusal> {
+    let candidates = [
+        bsr.candidate_bsr.map(|c| ("c-bsr", c.address)),
+        bsr.candidate_rp.as_ref().map(|c| ("c-rp", c.address)),
+    ];
+    for (what, addr) in candidates.into_iter().flatten() {
+        if !own(addr) {
+            return Err(Refusal {
+                message: format!(
+                    "{what} address {addr} is not an address of this device; a candidate BSR or RP must use one of its own IPv4 addresses"
+                ),
+                path: format!("/mc:multicast/mc:{what}/mc:address"),
+            });
         }
     }
     Ok(())

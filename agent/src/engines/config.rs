@@ -11,6 +11,9 @@ use std::net::Ipv4Addr;
 use yang::data::{DataNode, DataTree};
 use yang::Schema;
 
+use super::pim::bsr::{BsrConfig, CandidateBsr, CandidateRp};
+use super::pim::rp_set::GroupRange;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Config {
     pub interfaces: BTreeMap<String, Interface>,
@@ -33,6 +36,28 @@ pub struct Multicast {
     pub kernel_bypass: bool,
     /// Interfaces with IGMP enabled, PIM-SM, or a gate; keyed by name.
     pub interfaces: BTreeMap<String, McInterface>,
+    /// `c-bsr` and `c-rp` (RFC 5059).
+    pub bsr: BsrConfig,
+}
+
+/// The leaves directly under `multicast` that a delta carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McGlobal {
+    pub routing_enable: bool,
+    pub rp: Option<Ipv4Addr>,
+    pub register_suppression_s: u16,
+    pub kernel_bypass: bool,
+}
+
+impl Default for McGlobal {
+    fn default() -> McGlobal {
+        McGlobal {
+            routing_enable: false,
+            rp: None,
+            register_suppression_s: 60,
+            kernel_bypass: true,
+        }
+    }
 }
 
 impl Default for Multicast {
@@ -43,6 +68,7 @@ impl Default for Multicast {
             register_suppression_s: 0,
             kernel_bypass: true,
             interfaces: BTreeMap::new(),
+            bsr: BsrConfig::default(),
         }
     }
 }
@@ -201,6 +227,7 @@ impl Config {
                 .and_then(|a| a.parse().ok())
                 .unwrap_or(60);
             c.multicast.kernel_bypass = flag(schema, m, "kernel-bypass", true);
+            c.multicast.bsr = bsr_config(schema, m);
         }
         if let Some(bfd) = root(schema, tree, "bfd") {
             for n in kids(schema, bfd, "session") {
@@ -273,10 +300,14 @@ impl Config {
             };
             t.bfd.insert(name.clone());
         }
-        if let Some((enable, rp, bypass)) = delta.multicast_global {
-            self.multicast.routing_enable = enable;
-            self.multicast.rp = rp;
-            self.multicast.kernel_bypass = bypass;
+        if let Some(g) = delta.multicast_global {
+            self.multicast.routing_enable = g.routing_enable;
+            self.multicast.rp = g.rp;
+            self.multicast.register_suppression_s = g.register_suppression_s;
+            self.multicast.kernel_bypass = g.kernel_bypass;
+        }
+        if let Some(b) = &delta.multicast_bsr {
+            self.multicast.bsr = b.clone();
         }
         t
     }
@@ -291,8 +322,10 @@ pub struct Delta {
     pub interfaces: BTreeMap<String, Option<InterfaceParts>>,
     pub monitor_groups: BTreeMap<String, Option<MonitorGroup>>,
     pub bfd: BTreeMap<String, Option<BfdSession>>,
-    /// routing-enable, rp-address, kernel-bypass.
-    pub multicast_global: Option<(bool, Option<Ipv4Addr>, bool)>,
+    /// The leaves directly under `multicast`, when anything under it changed.
+    pub multicast_global: Option<McGlobal>,
+    /// `c-bsr` and `c-rp`, when anything under `multicast` changed.
+    pub multicast_bsr: Option<BsrConfig>,
 }
 
 impl Delta {
@@ -429,7 +462,8 @@ impl Delta {
             } else if let Some(name) = key("/bfd:bfd/bfd:session[bfd:name=") {
                 d.bfd.entry(name).or_insert(None);
             } else if p.starts_with("/mc:multicast") {
-                d.multicast_global = Some((false, None, true));
+                d.multicast_global = Some(McGlobal::default());
+                d.multicast_bsr = Some(BsrConfig::default());
             } else if p == "/if:interfaces" || p == "/mg:monitor-groups" || p == "/bfd:bfd" {
                 return Delta::full(Config::from_tree(schema, new));
             }
@@ -464,14 +498,58 @@ impl Delta {
         }
         if d.multicast_global.is_some() {
             let m = root(schema, new, "multicast");
-            d.multicast_global = Some((
-                m.is_some_and(|m| flag(schema, m, "routing-enable", false)),
-                m.and_then(|m| text(schema, m, "rp-address"))
+            d.multicast_global = Some(McGlobal {
+                routing_enable: m.is_some_and(|m| flag(schema, m, "routing-enable", false)),
+                rp: m
+                    .and_then(|m| text(schema, m, "rp-address"))
                     .and_then(|a| a.parse().ok()),
-                m.is_none_or(|m| flag(schema, m, "kernel-bypass", true)),
-            ));
+                register_suppression_s: m
+                    .and_then(|m| text(schema, m, "register-suppression-time"))
+                    .and_then(|a| a.parse().ok())
+                    .unwrap_or(60),
+                kernel_bypass: m.is_none_or(|m| flag(schema, m, "kernel-bypass", true)),
+            });
+            d.multicast_bsr = Some(m.map(|m| bsr_config(schema, m)).unwrap_or_default());
         }
         d
+    }
+}
+
+/// `c-bsr` and `c-rp` of the `multicast` container (defaults as the model gives them).
+fn bsr_config(schema: &Schema, m: &DataNode) -> BsrConfig {
+    let candidate_bsr = kid(schema, m, "c-bsr").and_then(|c| {
+        Some(CandidateBsr {
+            address: text(schema, c, "address")?.parse().ok()?,
+            priority: parse(schema, c, "priority", 0),
+            hash_mask_len: parse(schema, c, "hash-length", 30),
+        })
+    });
+    let candidate_rp = kid(schema, m, "c-rp").and_then(|c| {
+        let groups = c
+            .children
+            .iter()
+            .filter(|g| schema.node(g.schema).name == "group-range")
+            .filter_map(|g| {
+                let (prefix, len) = g.value.as_deref()?.split_once('/')?;
+                Some(GroupRange::new(prefix.parse().ok()?, len.parse().ok()?))
+            })
+            .collect();
+        Some(CandidateRp {
+            address: text(schema, c, "address")?.parse().ok()?,
+            priority: parse(schema, c, "priority", 192),
+            groups,
+            holdtime: parse(schema, c, "holdtime", 150),
+            interval: std::time::Duration::from_secs(parse(
+                schema,
+                c,
+                "advertisement-interval",
+                60u64,
+            )),
+        })
+    });
+    BsrConfig {
+        candidate_bsr,
+        candidate_rp,
     }
 }
 

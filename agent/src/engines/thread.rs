@@ -370,6 +370,7 @@ impl Thread {
     // ---- prepare / apply ----------------------------------------------------------------------
 
     fn prepare(&mut self, delta: Delta) -> Result<(), String> {
+        self.check_bsr(&delta)?;
         let reserved = self.sock.reserve(
             &self.cfg,
             &delta,
@@ -379,6 +380,40 @@ impl Thread {
         )?;
         self.pending = Some(Pending { delta, reserved });
         Ok(())
+    }
+
+    /// The addresses of `c-bsr` and `c-rp` after `delta` are the device's own: in the kernel
+    /// now, or configured on an interface by the same configuration.
+    fn check_bsr(&self, delta: &Delta) -> Result<(), String> {
+        let (bsr, ifs) = match &delta.full {
+            Some(full) => (&full.multicast.bsr, &full.interfaces),
+            None => (
+                delta
+                    .multicast_bsr
+                    .as_ref()
+                    .unwrap_or(&self.cfg.multicast.bsr),
+                &self.cfg.interfaces,
+            ),
+        };
+        if bsr.candidate_bsr.is_none() && bsr.candidate_rp.is_none() {
+            return Ok(());
+        }
+        let own = |a: Ipv4Addr| {
+            let configured = |i: &config::Interface| i.addrs.iter().any(|&(x, _)| x == a);
+            let in_delta = delta.full.is_none()
+                && delta
+                    .interfaces
+                    .values()
+                    .flatten()
+                    .any(|p| configured(&p.interface));
+            self.dev.addrs.iter().any(|x| x.ip == a)
+                || in_delta
+                || ifs
+                    .iter()
+                    .filter(|(n, _)| delta.full.is_some() || !delta.interfaces.contains_key(*n))
+                    .any(|(_, i)| configured(i))
+        };
+        super::checks::bsr_addresses(bsr, own).map_err(|r| format!("{} ({})", r.message, r.path))
     }
 
     fn apply(&mut self, p: Pending) {

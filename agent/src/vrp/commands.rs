@@ -78,6 +78,8 @@ pub enum Action {
     DisplayPimNeighbor,
     DisplayPimInterface,
     DisplayPimRoutingTable,
+    DisplayPimBsrInfo,
+    DisplayPimRpInfo,
     DisplayMulticastRoutingTable,
     DisplayInterfaceBrief,
     /// `rollback configuration to commit-id N`.
@@ -176,6 +178,8 @@ const OPERATIONAL: &[(&str, Action)] = &[
     ("display pim neighbor", DisplayPimNeighbor),
     ("display pim interface", DisplayPimInterface),
     ("display pim routing-table", DisplayPimRoutingTable),
+    ("display pim bsr-info", DisplayPimBsrInfo),
+    ("display pim rp-info", DisplayPimRpInfo),
     (
         "display multicast routing-table",
         DisplayMulticastRoutingTable,
@@ -561,6 +565,7 @@ const KEYWORDS: &[(&str, &str)] = &[
     ("bind", "Bind the session"),
     ("binding", "Bind an interface to the group"),
     ("brief", "Brief information"),
+    ("bsr-info", "The bootstrap router (BSR) information"),
     (
         "candidate",
         "The configuration this session has not committed",
@@ -640,6 +645,7 @@ const KEYWORDS: &[(&str, &str)] = &[
     ("rollback", "Roll the configuration back"),
     ("routing-enable", "Enable IP multicast routing"),
     ("routing-table", "The routing table"),
+    ("rp-info", "The rendezvous point (RP) information"),
     ("session", "Sessions"),
     ("session-name", "The session by its name"),
     ("shutdown", "Shut down"),

@@ -177,6 +177,10 @@ pub enum Show {
     PimInterfaces,
     /// `display pim routing-table` ([`show::pim_routes`]).
     PimRoutes,
+    /// `display pim bsr-info` ([`show::bsr_info`]).
+    PimBsrInfo,
+    /// `display pim rp-info` ([`show::rp_info`]).
+    PimRpInfo,
     /// `display multicast routing-table` ([`show::multicast_routes`]).
     MulticastRoutes,
     /// `display interface brief` ([`show::interface_brief`]).
@@ -503,6 +507,8 @@ impl Session {
             Action::DisplayPimNeighbor => Outcome::Show(Show::PimNeighbors),
             Action::DisplayPimInterface => Outcome::Show(Show::PimInterfaces),
             Action::DisplayPimRoutingTable => Outcome::Show(Show::PimRoutes),
+            Action::DisplayPimBsrInfo => Outcome::Show(Show::PimBsrInfo),
+            Action::DisplayPimRpInfo => Outcome::Show(Show::PimRpInfo),
             Action::DisplayMulticastRoutingTable => Outcome::Show(Show::MulticastRoutes),
             Action::DisplayInterfaceBrief => Outcome::Show(Show::InterfaceBrief),
             Action::DisplayMonitorGroup => {

@@ -162,6 +162,8 @@ impl Cli {
             Show::PimNeighbors => show::pim_neighbors(schema, &tree),
             Show::PimInterfaces => show::pim_interfaces(schema, &tree),
             Show::PimRoutes => show::pim_routes(schema, &tree),
+            Show::PimBsrInfo => show::bsr_info(schema, &tree),
+            Show::PimRpInfo => show::rp_info(schema, &tree),
             Show::MulticastRoutes => show::multicast_routes(schema, &tree),
             Show::InterfaceBrief => show::interface_brief(schema, &tree),
             // Answered above.

@@ -112,6 +112,10 @@ impl Interfaces {
                 PimAction::NeighborUp(n) => {
                     info!(interface = %name, neighbor = %n, "PIM neighbor up");
                     self.push(IfEvent::NeighborUp(n));
+                    self.push(IfEvent::NewNeighbor {
+                        interface: name.to_string(),
+                        neighbor: n,
+                    });
                     changed = true;
                 }
                 PimAction::NeighborDown(n) => {

@@ -23,7 +23,9 @@ use crate::engines::config;
 use crate::engines::igmp::iface as igmp;
 use crate::engines::pim::downstream::{Downstream, DEFAULT_JP_OVERRIDE_INTERVAL};
 use crate::engines::pim::iface::{self as pim, RouteMetric};
-use crate::engines::pim::packet::{Assert, JoinPrune, Message as PimMessage};
+use crate::engines::pim::packet::{
+    Assert, Bootstrap, CandidateRpAdv, JoinPrune, Message as PimMessage, Pdu,
+};
 
 pub const IGMP_PROTO: u8 = 2;
 pub const PIM_PROTO: u8 = 103;
@@ -83,6 +85,12 @@ pub enum IfEvent {
     Changed,
     /// A PIM neighbor came up or restarted: upstream joins toward it are sent again.
     NeighborUp(Ipv4Addr),
+    /// The same, with its interface: the stored Bootstrap message may be owed to it (RFC 5059
+    /// §3.5).
+    NewNeighbor {
+        interface: String,
+        neighbor: Ipv4Addr,
+    },
 }
 
 /// A PIM message that needs the engine's view to be acted on.
@@ -93,6 +101,16 @@ pub enum Received {
     /// A Join/Prune from neighbor `src` that names another upstream neighbor than us: seen for
     /// prune override of our own joins on the interface with this index.
     OthersJoinPrune { ifindex: u32, jp: JoinPrune },
+    /// A Bootstrap message from PIM neighbor `src` to `dst` (ALL-PIM-ROUTERS, or one of our
+    /// addresses) on the interface with this index: for the BSR machinery (RFC 5059).
+    Bootstrap {
+        ifindex: u32,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        bsm: Bootstrap,
+    },
+    /// A Candidate-RP-Advertisement unicast to `dst`, for the BSR machinery when `dst` is ours.
+    CandidateRpAdv { dst: Ipv4Addr, adv: CandidateRpAdv },
 }
 
 pub(crate) fn igmp_config(c: &config::Igmp) -> igmp::Config {
@@ -451,8 +469,30 @@ impl Interfaces {
                 if matches!(header_type(payload), Ok(TYPE_REGISTER | TYPE_REGISTER_STOP)) {
                     return None;
                 }
-                let msg = match PimMessage::decode(payload) {
-                    Ok(m) => m,
+                let msg = match Pdu::decode(payload) {
+                    Ok(Pdu::Message(m)) => m,
+                    Ok(Pdu::Bootstrap(bsm)) => {
+                        // Only from a directly connected PIM neighbor (RFC 5059 §3.1.3).
+                        let p = e.pim.as_ref()?;
+                        if p.neighbor_primary(src).is_none() {
+                            debug!(interface = %name, from = %src, "Bootstrap message from a non-neighbor dropped");
+                            return None;
+                        }
+                        let ifindex = e.index?;
+                        return Some(Received::Bootstrap {
+                            ifindex,
+                            src,
+                            dst,
+                            bsm,
+                        });
+                    }
+                    Ok(Pdu::CandidateRpAdv(adv)) => {
+                        return Some(Received::CandidateRpAdv { dst, adv })
+                    }
+                    Ok(other) => {
+                        debug!(interface = %name, source = %src, message_type = other.message_type(), "PIM message not handled here");
+                        return None;
+                    }
                     Err(err) => {
                         e.pim_malformed += 1;
                         debug!(interface = %name, source = %src, error = %err, "malformed PIM message dropped");

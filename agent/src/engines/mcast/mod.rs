@@ -51,6 +51,7 @@ use tracing::debug;
 
 pub mod actions;
 pub mod asserts;
+pub mod bsr;
 pub mod forwarding;
 pub mod gates;
 pub mod interfaces;
@@ -105,6 +106,14 @@ pub struct Multicast {
     /// objects change or notifications were lost (the old copy serves until the new one is
     /// in).
     rib: RibCopy,
+    /// The bootstrap router mechanism (RFC 5059), from the first configuration on.
+    bsr: Option<crate::engines::pim::bsr::Bsr>,
+    /// Bootstrap messages waiting for the routing table for their RPF check.
+    pending_bsm: Vec<bsr::PendingBsm>,
+    /// Every address of the device (C-RP-Advertisements and unicast Bootstrap messages are
+    /// taken only when sent to one of them).
+    own_addrs: Vec<Ipv4Addr>,
+    seed: u64,
     /// Register and Register-Stop, at the DR and at the RP (`register.rs`).
     pub(in crate::engines) reg: register::Registering,
 }
@@ -122,6 +131,10 @@ impl Multicast {
             tib: Tib::new(None, seed),
             dirty: false,
             rib: RibCopy::default(),
+            bsr: None,
+            pending_bsm: Vec::new(),
+            own_addrs: Vec::new(),
+            seed,
             reg: register::Registering::new(seed),
         }
     }
@@ -157,15 +170,18 @@ impl Multicast {
         let t = self.tib.set_rp(cfg.rp, now);
         self.tib_actions(t);
         self.ifs.configure(cfg);
+        self.own_addrs = addrs.iter().map(|a| a.ip).collect();
         self.ifs.sync_links(links, addrs, now);
         self.ifs.sync_all_cores(now);
         self.absorb(now);
+        self.apply_bsr(now);
         self.forward();
         self.recompute(now);
     }
 
     /// Interface index, MAC, address and oper state from the kernel's view.
     pub fn sync_links(&mut self, links: &BTreeMap<String, Link>, addrs: &[Addr], now: Instant) {
+        self.own_addrs = addrs.iter().map(|a| a.ip).collect();
         self.ifs.sync_links(links, addrs, now);
         self.absorb(now);
         self.forward();
@@ -195,6 +211,10 @@ impl Multicast {
                     let t = self.tib.neighbor_restarted(n, now);
                     self.tib_actions(t);
                 }
+                IfEvent::NewNeighbor {
+                    interface,
+                    neighbor,
+                } => self.prime_neighbor(&interface, neighbor),
             }
         }
     }
@@ -276,6 +296,15 @@ impl Multicast {
                 let t = self.tib.observe_join_prune(ifindex, &jp, now);
                 self.tib_actions(t);
             }
+            Some(Received::Bootstrap {
+                ifindex,
+                src,
+                dst,
+                bsm,
+            }) => self.receive_bootstrap(ifindex, src, dst, bsm, now),
+            Some(Received::CandidateRpAdv { dst, adv }) => {
+                self.receive_candidate_rp_adv(dst, &adv, now)
+            }
         }
         self.absorb(now);
     }
@@ -300,6 +329,7 @@ impl Multicast {
             self.tib.next_deadline(),
             self.gates.next_deadline(),
             self.ifs.next_deadline(),
+            self.bsr.as_ref().and_then(|b| b.next_deadline()),
             self.reg.next_deadline(),
             // A copy of the routing table still being replayed onto: the next chunk at once.
             self.rib_replaying().then(Instant::now),
@@ -316,6 +346,7 @@ impl Multicast {
         }
         self.ifs.on_timer(now);
         self.absorb(now);
+        self.bsr_timer(now);
         if self.tib.next_deadline().is_some_and(|t| t <= now) {
             let a = self.tib.on_timer(now);
             self.tib_actions(a);
@@ -330,6 +361,7 @@ impl Multicast {
     /// Rebuild the table if anything changed since the last call (once per pass of the
     /// protocol thread, however many reports arrived in it).
     pub fn flush(&mut self, now: Instant) {
+        self.retry_pending_bootstraps(now);
         if std::mem::take(&mut self.dirty) {
             self.recompute(now);
         }
@@ -345,7 +377,6 @@ impl Multicast {
         let mut t = Table::new();
         let mut want: BTreeMap<(Option<Ipv4Addr>, Ipv4Addr), Rpf> = BTreeMap::new();
         if self.cfg.routing_enable {
-            let rp_path = self.cfg.rp.and_then(|rp| self.rp_path(rp));
             let mut star: Vec<Ipv4Addr> = Vec::new();
             let mut named: Vec<(Ipv4Addr, Ipv4Addr)> = Vec::new();
             for (_, e) in self.ifs.iter() {
@@ -370,8 +401,22 @@ impl Multicast {
                     }
                 }
             }
-            if let Some(r) = rp_path.filter(|r| self.ifs.is_pim(r.ifindex)) {
-                for g in star {
+            // RP(G) per group: the BSR's choice, else the static RP (the Tib's default).
+            let mut paths: BTreeMap<Ipv4Addr, Option<Rpf>> = BTreeMap::new();
+            self.set_group_rps(&star);
+            for g in star {
+                let Some(rp) = self.tib.group_rp(g) else {
+                    continue;
+                };
+                let path = match paths.get(&rp) {
+                    Some(p) => *p,
+                    None => {
+                        let p = self.rp_path(rp);
+                        paths.insert(rp, p);
+                        p
+                    }
+                };
+                if let Some(r) = path.filter(|r| self.ifs.is_pim(r.ifindex)) {
                     want.insert((None, g), r);
                 }
             }
@@ -382,6 +427,17 @@ impl Multicast {
                 .collect();
             let keys: Vec<(Ipv4Addr, Ipv4Addr)> = flows.iter().map(|f| f.0).collect();
             for ((s, g), arrived, spt) in flows {
+                let rp_path = match self.rp_of(g) {
+                    Some(rp) => match paths.get(&rp) {
+                        Some(p) => *p,
+                        None => {
+                            let p = self.rp_path(rp);
+                            paths.insert(rp, p);
+                            p
+                        }
+                    },
+                    None => None,
+                };
                 let rpf = self.rpf(s);
                 let (iif, spt) =
                     routes::incoming(rpf, spt, arrived, rp_path, self.ifs.is_pim(arrived));
@@ -449,6 +505,25 @@ impl Multicast {
                 .tib
                 .set_join_desired(s, g, true, r.neighbor, r.ifindex, now);
             self.tib_actions(a);
+        }
+    }
+
+    /// RP(G) in the upstream join state for the groups with (*,G) interest, from the BSR's RP
+    /// set (none there: the static RP); groups no longer of interest go back to the static RP.
+    /// Nothing is sent here: the (*,G) routes are all passed to the Tib again right after
+    /// (wanted toward the new RP's path, or ended), which sends the Join and the Prune.
+    fn set_group_rps(&mut self, star: &[Ipv4Addr]) {
+        let gone: Vec<Ipv4Addr> = self
+            .tib
+            .groups_with_own_rp()
+            .filter(|g| !star.contains(g))
+            .collect();
+        for g in gone {
+            self.tib.assign_group_rp(g, None);
+        }
+        for &g in star {
+            let rp = self.bsr.as_ref().and_then(|b| b.rp_for(g));
+            self.tib.assign_group_rp(g, rp);
         }
     }
 

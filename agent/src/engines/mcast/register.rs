@@ -159,8 +159,7 @@ impl Multicast {
             });
         let dr = self.ifs.pim_at(iif).is_some_and(|p| p.is_dr());
         let rp = self
-            .cfg
-            .rp
+            .rp_of(g)
             .filter(|rp| !self.ifs.is_local(*rp) && connected && dr && !ssm(g));
         let actions = self.reg.dr.update(s, g, rp, now);
         for a in &actions {
@@ -317,7 +316,7 @@ impl Multicast {
         let spt_bit = rpf.is_some_and(|r| table.get(s, g).is_some_and(|t| t.iif == r.ifindex))
             && arrived_ns.is_none_or(|t| t >= since);
         let ctx = RegisterContext {
-            i_am_rp: self.cfg.rp == Some(dst) && !ssm(g),
+            i_am_rp: self.rp_of(g) == Some(dst) && !ssm(g),
             spt_bit,
             switch_to_spt_desired: true,
             no_receivers: oifs.is_empty(),

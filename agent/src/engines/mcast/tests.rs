@@ -12,11 +12,11 @@ use super::{Effect, Multicast};
 use crate::engines::config;
 use crate::engines::igmp::packet::Message;
 
-const LAN: &str = "lan0";
-const UP: &str = "up0";
+pub(super) const LAN: &str = "lan0";
+pub(super) const UP: &str = "up0";
 const LAN_IDX: u32 = 7;
-const UP_IDX: u32 = 8;
-const G: Ipv4Addr = Ipv4Addr::new(239, 1, 1, 1);
+pub(super) const UP_IDX: u32 = 8;
+pub(super) const G: Ipv4Addr = Ipv4Addr::new(239, 1, 1, 1);
 /// On the uplink's subnet.
 const CONNECTED_SOURCE: Ipv4Addr = Ipv4Addr::new(10, 1, 0, 10);
 /// Behind a router: RPF needs the routing table.
@@ -60,10 +60,11 @@ fn cfg(gate: Option<(&str, u8)>) -> config::Multicast {
         register_suppression_s: 0,
         kernel_bypass: true,
         interfaces,
+        bsr: Default::default(),
     }
 }
 
-fn links() -> BTreeMap<String, Link> {
+pub(super) fn links() -> BTreeMap<String, Link> {
     [(LAN, LAN_IDX), (UP, UP_IDX)]
         .into_iter()
         .map(|(name, index)| {
@@ -80,7 +81,7 @@ fn links() -> BTreeMap<String, Link> {
         .collect()
 }
 
-fn addrs() -> Vec<Addr> {
+pub(super) fn addrs() -> Vec<Addr> {
     vec![
         Addr {
             index: LAN_IDX,
@@ -102,7 +103,7 @@ fn started(gate: Option<(&str, u8)>, now: Instant) -> Multicast {
 }
 
 /// A receiver's IGMPv2 report for `g` on the LAN, as an Ethernet frame.
-fn report(g: Ipv4Addr) -> Vec<u8> {
+pub(super) fn report(g: Ipv4Addr) -> Vec<u8> {
     let o = g.octets();
     dataplane::wire::ipv4_frame(
         [2, 0, 0, 0, 0x72, 1],
@@ -245,7 +246,7 @@ fn a_routed_source_asks_for_the_routing_table_once_and_waits_for_it() {
 }
 
 /// A PIM Hello from `src` on the uplink, as an Ethernet frame.
-fn hello(src: Ipv4Addr) -> Vec<u8> {
+pub(super) fn hello(src: Ipv4Addr) -> Vec<u8> {
     let h = crate::engines::pim::packet::Hello {
         holdtime: Some(105),
         generation_id: Some(7),
@@ -255,7 +256,7 @@ fn hello(src: Ipv4Addr) -> Vec<u8> {
 }
 
 /// A PIM message from `src` to ALL-PIM-ROUTERS, as an Ethernet frame.
-fn pim_frame(src: Ipv4Addr, m: crate::engines::pim::packet::Message) -> Vec<u8> {
+pub(super) fn pim_frame(src: Ipv4Addr, m: crate::engines::pim::packet::Message) -> Vec<u8> {
     dataplane::wire::ipv4_frame(
         [2, 0, 0, 0, 0x99, 1],
         [0x01, 0x00, 0x5e, 0, 0, 13],
@@ -269,7 +270,7 @@ fn pim_frame(src: Ipv4Addr, m: crate::engines::pim::packet::Message) -> Vec<u8> 
 }
 
 /// PIM on the uplink as well as IGMP on the LAN.
-fn cfg_pim_uplink() -> config::Multicast {
+pub(super) fn cfg_pim_uplink() -> config::Multicast {
     let mut c = cfg(None);
     let pim = config::Pim {
         dr_priority: 1,

@@ -688,16 +688,27 @@ impl Interface {
     }
 
     fn elect(&self) -> Ipv4Addr {
-        let use_priority = self.neighbors.values().all(|n| n.dr_priority.is_some());
+        self.elect_without(None)
+    }
+
+    /// The DR the link would have without the neighbor `neighbor` (RFC 5059 §3.5: who sends
+    /// the stored Bootstrap message to a new neighbor that is itself the DR).
+    pub fn dr_without(&self, neighbor: Ipv4Addr) -> Ipv4Addr {
+        self.elect_without(Some(neighbor))
+    }
+
+    fn elect_without(&self, excluded: Option<Ipv4Addr>) -> Ipv4Addr {
+        let others = || {
+            self.neighbors
+                .values()
+                .filter(move |n| Some(n.address) != excluded)
+        };
+        let use_priority = others().all(|n| n.dr_priority.is_some());
         let rank = |prio: Option<u32>, addr: Ipv4Addr| {
             (if use_priority { prio.unwrap_or(0) } else { 0 }, addr)
         };
         std::iter::once(rank(Some(self.cfg.dr_priority), self.local))
-            .chain(
-                self.neighbors
-                    .values()
-                    .map(|n| rank(n.dr_priority, n.address)),
-            )
+            .chain(others().map(|n| rank(n.dr_priority, n.address)))
             .max()
             .map_or(self.local, |(_, addr)| addr)
     }

@@ -175,6 +175,22 @@ impl Tib {
         self.group_rps.get(&group).copied().or(self.rp)
     }
 
+    /// Records RP(G) for one group (`None`: the static RP) without sending anything: for a
+    /// caller that passes the (*,G) route's RPF neighbor toward the new RP right after with
+    /// [`Tib::set_join_desired`] (or ends the route), which then sends one Join naming the new
+    /// RP to the new neighbor and one Prune naming the old RP to the old one.
+    pub fn assign_group_rp(&mut self, group: Ipv4Addr, rp: Option<Ipv4Addr>) {
+        match rp {
+            Some(rp) => self.group_rps.insert(group, rp),
+            None => self.group_rps.remove(&group),
+        };
+    }
+
+    /// The groups given their own RP with [`Tib::set_group_rp`] or [`Tib::assign_group_rp`].
+    pub fn groups_with_own_rp(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        self.group_rps.keys().copied()
+    }
+
     /// Routes in (group, source) order, (*,G) first.
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
         self.entries.values()

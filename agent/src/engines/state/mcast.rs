@@ -198,3 +198,50 @@ pub fn forwarding_plane(mc: &Multicast, fwd: &Forwarding, m: &mut Node) {
             .leaf("ring-freezes", st.freeze_q_cnt);
     }
 }
+
+/// Is there BSR state to report: multicast routing on, or a candidate configured?
+pub fn bsr_shown(mc: &Multicast) -> bool {
+    let c = &mc.cfg;
+    mc.bsr().is_some()
+        && (c.routing_enable || c.bsr.candidate_bsr.is_some() || c.bsr.candidate_rp.is_some())
+}
+
+/// The `multicast/bsr` state: the election and the RP set in use (RFC 5059); nothing before
+/// the first configuration.
+pub fn bsr(mc: &Multicast, m: &mut Node, now: Instant) {
+    use crate::engines::pim::bsr::BsrState;
+    let Some(b) = mc.bsr().filter(|_| bsr_shown(mc)) else {
+        return;
+    };
+    let state = match b.state() {
+        BsrState::NoInfo => "no-info",
+        BsrState::AcceptAny => "accept-any",
+        BsrState::AcceptPreferred => "accept-preferred",
+        BsrState::CandidateBsr => "candidate",
+        BsrState::PendingBsr => "pending",
+        BsrState::ElectedBsr => "elected",
+    };
+    let elected = b.elected_bsr();
+    let n = m.add("bsr");
+    n.leaf("state", state)
+        .leaf_opt("elected-address", elected.map(|e| e.0))
+        .leaf_opt("elected-priority", elected.map(|e| e.1))
+        .leaf("hash-mask-length", b.rp_set().hash_mask_len());
+    for (range, rps) in b.rp_set().ranges() {
+        for e in rps {
+            n.add("rp")
+                .leaf(
+                    "group-range",
+                    format!("{}/{}", range.prefix(), range.mask_len()),
+                )
+                .leaf("address", e.rp)
+                .leaf("priority", e.priority)
+                .leaf("holdtime", e.holdtime)
+                .leaf_opt(
+                    "expires",
+                    e.expires
+                        .map(|t| t.saturating_duration_since(now).as_secs()),
+                );
+        }
+    }
+}

@@ -126,10 +126,11 @@ pub fn snapshot(s: &Sources<'_>, at: At, scope: &Scope) -> Snapshot {
     if scope.wants(BFD_NS) {
         roots.push(bfd(s, at));
     }
-    if scope.wants(MC_NS) && mcast::any(s.mc, s.fwd) {
+    if scope.wants(MC_NS) && (mcast::any(s.mc, s.fwd) || mcast::bsr_shown(s.mc)) {
         let mut m = Node::root(MC_NS, "multicast");
         mcast::forwarding_plane(s.mc, s.fwd, &mut m);
         mcast::routes(s.mc, &mut m);
+        mcast::bsr(s.mc, &mut m, at.now);
         roots.push(m);
     }
     Snapshot(roots)

@@ -9,11 +9,13 @@ use super::commands::{MG, NSYS};
 use super::nav::Nav;
 
 mod bfd;
+mod bsr;
 mod interface;
 mod multicast;
 mod vrrp;
 
 pub use bfd::{bfd_sessions, bfd_verbose};
+pub use bsr::{bsr_info, rp_info};
 pub use interface::interface_brief;
 pub use multicast::{
     igmp_groups, igmp_interfaces, multicast_routes, pim_interfaces, pim_neighbors, pim_routes,

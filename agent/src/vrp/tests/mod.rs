@@ -2,6 +2,7 @@
 //! and its round trip, bad input, help and completion; and of the CLI as a front end over a
 //! datastore (`shell`).
 
+mod bsr;
 mod display;
 mod errors;
 mod help;

@@ -308,6 +308,8 @@ fn display_commands_ask_for_their_display() {
         ("display pim neighbor", Show::PimNeighbors),
         ("display pim interface", Show::PimInterfaces),
         ("display pim routing-table", Show::PimRoutes),
+        ("display pim bsr-info", Show::PimBsrInfo),
+        ("display pim rp-info", Show::PimRpInfo),
         ("dis multicast routing-table", Show::MulticastRoutes),
         ("display interface brief", Show::InterfaceBrief),
     ];
