@@ -300,7 +300,7 @@ impl Config {
             };
             t.bfd.insert(name.clone());
         }
-        if let Some(g) = delta.multicast_global {
+        if let Some(g) = &delta.multicast_global {
             self.multicast.routing_enable = g.routing_enable;
             self.multicast.rp = g.rp;
             self.multicast.register_suppression_s = g.register_suppression_s;
