@@ -1,0 +1,185 @@
+//! Last-Modified per data resource (RFC 8040 §3.4.1.1, §3.5.1): the time of the last commit
+//! that changed the resource or anything under it; the datastore's is the last commit's.
+//!
+//! The times come from the commit log's change sets (the datastore keeps the last
+//! [`datastore::log::HISTORY`] commits, across restarts), read once per new commit, on the first
+//! request after it, never on the commit path. Every changed path adds its ancestors' prefixes
+//! (`/if:interfaces`, `/if:interfaces/if:interface`, `/if:interfaces/if:interface[if:name='a']`,
+//! ...) to a map, so a lookup is one hash probe. What the log no longer holds (or never held:
+//! the configuration loaded at start) is dated by the oldest commit it holds, which is no
+//! earlier than the real time: a client at worst re-reads, it never misses a change.
+//!
+//! A commit with more than [`DETAILED_CHANGES`] changes adds only the top-level nodes it
+//! touched, marked coarse: every resource below them takes its time. That bounds the map to
+//! about `HISTORY × DETAILED_CHANGES × depth` entries.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::netconf::server::Server;
+
+/// Above this many changes, a commit is recorded only by its top-level nodes.
+pub const DETAILED_CHANGES: usize = 2048;
+
+/// The per-resource times, as of one generation of the datastore.
+pub struct Modified {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// The datastore generation the state was brought up to (None: never).
+    generation: Option<u64>,
+    /// The newest commit read from the log.
+    last_id: Option<u64>,
+    /// The oldest commit the log holds, its time (the time of anything not in `paths`), and
+    /// the newest commit's time (the datastore's).
+    oldest: Option<(u64, u64)>,
+    newest_ms: Option<u64>,
+    /// Path prefix -> (time, commit id) of the last change at or under it.
+    paths: HashMap<String, (u64, u64)>,
+    /// Top-level prefix -> (time, commit id) of a large commit under it.
+    coarse: HashMap<String, (u64, u64)>,
+}
+
+impl Modified {
+    pub fn new() -> Modified {
+        Modified {
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// The last-modified time (unix ms) of the resource at instance-identifier `path` ("" for
+    /// the datastore).
+    pub fn of(&self, server: &Server, path: &str) -> u64 {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.catch_up(server);
+        let base = st.oldest.map_or(server.stats.start_ms, |(_, t)| t);
+        if path.is_empty() {
+            return st.newest_ms.unwrap_or(server.stats.start_ms);
+        }
+        let detailed = st.paths.get(path).map(|&(t, _)| t);
+        // "" stands for a commit whose change set could not be read: it may have changed anything.
+        let coarse = [top_step(path), ""]
+            .iter()
+            .filter_map(|k| st.coarse.get(*k).map(|&(t, _)| t))
+            .max();
+        detailed.max(coarse).map_or(base, |t| t.max(base))
+    }
+}
+
+impl Default for Modified {
+    fn default() -> Self {
+        Modified::new()
+    }
+}
+
+impl State {
+    /// Read the commits logged since the last call.
+    fn catch_up(&mut self, server: &Server) {
+        let store = &server.store;
+        let generation = store.generation();
+        if self.generation == Some(generation) {
+            return;
+        }
+        self.generation = Some(generation);
+        let history = store.history();
+        self.oldest = history.first().map(|c| (c.id, c.time_ms));
+        self.newest_ms = history.last().map(|c| c.time_ms);
+        let read_up_to = self.last_id;
+        for info in history
+            .iter()
+            .filter(|c| read_up_to.is_none_or(|l| c.id > l))
+        {
+            self.last_id = Some(info.id);
+            let record = match store.record(info.id) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(commit = info.id, error = %e, "commit log entry unreadable: its resources take the datastore's time");
+                    self.coarse.insert(String::new(), (info.time_ms, info.id));
+                    continue;
+                }
+            };
+            let at = (record.time_ms, record.id);
+            if record.changes.len() > DETAILED_CHANGES {
+                for c in &record.changes {
+                    self.coarse.insert(top_step(&c.path).to_string(), at);
+                }
+                continue;
+            }
+            for c in &record.changes {
+                for prefix in prefixes(&c.path) {
+                    match self.paths.get_mut(prefix) {
+                        Some(v) => *v = at,
+                        None => {
+                            self.paths.insert(prefix.to_string(), at);
+                        }
+                    }
+                }
+            }
+        }
+        // Forget what fell out of the log: the oldest commit's time stands for it.
+        if let Some((oldest, _)) = self.oldest {
+            self.paths.retain(|_, &mut (_, id)| id >= oldest);
+            self.coarse.retain(|_, &mut (_, id)| id >= oldest);
+        }
+    }
+}
+
+/// The first step of an instance-identifier ("" for ""): `/if:interfaces` of
+/// `/if:interfaces/if:interface[if:name='a']`.
+fn top_step(path: &str) -> &str {
+    prefixes(path).next().unwrap_or("")
+}
+
+/// The prefixes of an instance-identifier that end a step or a step's name: for
+/// `/a:x/a:l[a:k='1/2']/a:y`, `/a:x`, `/a:x/a:l`, `/a:x/a:l[a:k='1/2']` and the whole path.
+/// Quoted key values may hold `/` and `[`.
+fn prefixes(path: &str) -> impl Iterator<Item = &str> {
+    let bytes = path.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut ends = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'\'' || b == b'"' => quote = Some(b),
+            None if b == b'/' && i > 0 => ends.push(i),
+            None if b == b'[' && i > 0 && bytes[i - 1] != b']' => ends.push(i),
+            None => {}
+        }
+    }
+    if !path.is_empty() {
+        ends.push(path.len());
+    }
+    ends.dedup();
+    ends.into_iter().map(move |e| &path[..e])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_end_at_steps_and_names_not_inside_keys() {
+        let p = "/if:interfaces/if:interface[if:name='a/b[c]']/if:description";
+        assert_eq!(
+            prefixes(p).collect::<Vec<_>>(),
+            [
+                "/if:interfaces",
+                "/if:interfaces/if:interface",
+                "/if:interfaces/if:interface[if:name='a/b[c]']",
+                p
+            ]
+        );
+        let two = "/m:l[m:a=\"x'y\"][m:b='2']";
+        assert_eq!(
+            prefixes(two).collect::<Vec<_>>(),
+            ["/m:l", two],
+            "a list with two keys: its name and the whole entry"
+        );
+        assert_eq!(top_step(p), "/if:interfaces");
+        assert_eq!(top_step(""), "");
+        assert_eq!(prefixes("").count(), 0);
+    }
+}
