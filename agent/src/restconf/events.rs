@@ -115,17 +115,13 @@ fn start(api: &Api, req: &Request<'_>, enc: Encoding) -> Result<hyper::Response<
         .map(|s| server.events.replay(s, stop))
         .unwrap_or_default();
     let (tx, rx) = mpsc::channel::<Bytes>(64);
-    let user = req.user.to_string();
-    tokio::spawn(forward(
+    let reader = Reader {
         server,
-        user,
+        user: req.user.to_string(),
         enc,
-        replay,
-        live,
-        start.map(|_| stop),
         filter,
-        tx,
-    ));
+    };
+    tokio::spawn(forward(reader, replay, live, start.map(|_| stop), tx));
     let resp = hyper::Response::builder()
         .status(200)
         .header("content-type", "text/event-stream")
@@ -135,21 +131,27 @@ fn start(api: &Api, req: &Request<'_>, enc: Encoding) -> Result<hyper::Response<
     Ok(resp)
 }
 
-/// Send the replay, then live events, each as the user may receive it. `stop` is
-/// Some(stop-time) for a replay subscription (which ends there).
-async fn forward(
+/// Who reads a stream, in which encoding, through which filter.
+struct Reader {
     server: Arc<Server>,
     user: String,
     enc: Encoding,
+    filter: Option<EventFilter>,
+}
+
+/// Send the replay, then live events, each as the user may receive it. `stop` is
+/// Some(stop-time) for a replay subscription (which ends there).
+async fn forward(
+    reader: Reader,
     replay: Vec<Event>,
     mut live: broadcast::Receiver<Event>,
     stop: Option<Option<u64>>,
-    filter: Option<EventFilter>,
     tx: mpsc::Sender<Bytes>,
 ) {
+    let user = &reader.user;
     let last_replayed = replay.last().map(|e| e.time_ms);
     for e in &replay {
-        if !send(&server, &user, enc, filter.as_ref(), e, &tx).await {
+        if !send(&reader, e, &tx).await {
             return;
         }
     }
@@ -172,7 +174,7 @@ async fn forward(
                     if last_replayed.is_some_and(|t| e.time_ms <= t) && replay.contains(&e) {
                         continue;
                     }
-                    if !send(&server, &user, enc, filter.as_ref(), &e, &tx).await {
+                    if !send(&reader, &e, &tx).await {
                         return;
                     }
                 }
@@ -191,21 +193,20 @@ async fn forward(
     }
 }
 
-async fn send(
-    server: &Server,
-    user: &str,
-    enc: Encoding,
-    filter: Option<&EventFilter>,
-    e: &Event,
-    tx: &mpsc::Sender<Bytes>,
-) -> bool {
+async fn send(reader: &Reader, e: &Event, tx: &mpsc::Sender<Bytes>) -> bool {
+    let Reader {
+        server,
+        user,
+        enc,
+        filter,
+    } = reader;
     let allowed = match e.kind() {
         Some((ns, name)) => server
             .access
             .may_receive(user, server.is_recovery(user), ns, name),
         None => true,
     };
-    if !allowed || filter.is_some_and(|f| !f.passes(&e.content)) {
+    if !allowed || filter.as_ref().is_some_and(|f| !f.passes(&e.content)) {
         return true;
     }
     let text = match enc {

@@ -183,3 +183,111 @@ mod tests {
         assert_eq!(prefixes("").count(), 0);
     }
 }
+
+#[cfg(test)]
+mod store_tests {
+    use std::sync::Arc;
+
+    use datastore::{CommitMeta, Datastore};
+    use yang::data::EditOp;
+
+    use super::*;
+    use crate::netconf::server::Limits;
+
+    const IF: &str = "urn:ne-agent:yang:ne-interfaces";
+
+    struct Fixture {
+        server: Arc<Server>,
+        dir: std::path::PathBuf,
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn fixture(tag: &str) -> Fixture {
+        let dir = std::env::temp_dir().join(format!("ne-modified-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let schema = Arc::new(yang::SchemaBuilder::new().embedded().build().unwrap());
+        let (store, _) = Datastore::open(&dir, Arc::clone(&schema)).unwrap();
+        Fixture {
+            server: Server::new(schema, Arc::new(store), Limits::default()),
+            dir,
+        }
+    }
+
+    /// Commit interfaces `names` (with `description`) in one commit; its time.
+    fn commit(f: &Fixture, names: &[String], description: &str) -> u64 {
+        let entries: String = names
+            .iter()
+            .map(|n| format!("<interface><name>{n}</name><description>{description}</description></interface>"))
+            .collect();
+        let xml = format!("<config><interfaces xmlns=\"{IF}\">{entries}</interfaces></config>");
+        let config = yang::xml::parse(&xml).unwrap();
+        let meta = CommitMeta {
+            user: "admin".into(),
+            session: 1,
+            comment: None,
+        };
+        f.server
+            .store
+            .edit_running(&config.children, EditOp::Merge, &meta, &mut [])
+            .unwrap();
+        // Distinct times for distinct commits.
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        f.server.store.history().last().unwrap().time_ms
+    }
+
+    fn entry(name: &str) -> String {
+        format!("/if:interfaces/if:interface[if:name='{name}']")
+    }
+
+    #[test]
+    fn times_per_resource_coarse_for_large_commits_and_bounded_by_the_log() {
+        let f = fixture("per-resource");
+        let m = Modified::new();
+        let start = f.server.stats.start_ms;
+        assert_eq!(
+            m.of(&f.server, ""),
+            start,
+            "no commit yet: the server's start"
+        );
+        let ta = commit(&f, &["a".into()], "x");
+        let tb = commit(&f, &["b".into()], "x");
+        assert_eq!(m.of(&f.server, &entry("a")), ta);
+        assert_eq!(
+            m.of(&f.server, &format!("{}/if:description", entry("a"))),
+            ta
+        );
+        assert_eq!(m.of(&f.server, &entry("b")), tb);
+        assert_eq!(m.of(&f.server, "/if:interfaces"), tb);
+        assert_eq!(m.of(&f.server, "/if:interfaces/if:interface"), tb);
+        assert_eq!(m.of(&f.server, ""), tb);
+        // Nothing logged under it: the oldest logged commit.
+        assert_eq!(m.of(&f.server, "/bfd:bfd"), ta);
+        // A commit too large to keep in detail dates everything under its top-level nodes.
+        let many: Vec<String> = (0..DETAILED_CHANGES).map(|i| format!("c{i}")).collect();
+        let tc = commit(&f, &many, "x");
+        assert_eq!(m.of(&f.server, &entry("a")), tc);
+        assert_eq!(m.of(&f.server, "/bfd:bfd"), ta);
+        // Commits that leave the log take their entries with them; what remains is dated by
+        // the oldest logged commit, never earlier than the truth.
+        let mut last = 0;
+        for i in 0..datastore::log::HISTORY {
+            last = commit(&f, &["d".into()], &i.to_string());
+        }
+        let oldest = f.server.store.history().first().unwrap().time_ms;
+        assert!(oldest > tc);
+        assert_eq!(m.of(&f.server, &entry("a")), oldest);
+        assert_eq!(m.of(&f.server, &entry("d")), last);
+        assert_eq!(m.of(&f.server, ""), last);
+        let st = m.state.lock().unwrap();
+        assert!(
+            st.coarse.is_empty() && st.paths.len() < 40,
+            "{}",
+            st.paths.len()
+        );
+    }
+}
