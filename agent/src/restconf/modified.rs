@@ -9,16 +9,17 @@
 //! the configuration loaded at start) is dated by the oldest commit it holds, which is no
 //! earlier than the real time: a client at worst re-reads, it never misses a change.
 //!
-//! A commit with more than [`DETAILED_CHANGES`] changes adds only the top-level nodes it
-//! touched, marked coarse: every resource below them takes its time. That bounds the map to
-//! about `HISTORY × DETAILED_CHANGES × depth` entries.
+//! A commit with more than [`DETAILED_CHANGES`] changes is not read (decoding a change set of
+//! 100,000 changes would cost the next request more than the commit): it dates every resource
+//! until it leaves the log. That bounds the map to about `HISTORY × DETAILED_CHANGES × depth`
+//! entries and the work after a commit to one small change set.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::netconf::server::Server;
 
-/// Above this many changes, a commit is recorded only by its top-level nodes.
+/// Above this many changes, a commit's change set is not read: it dates every resource.
 pub const DETAILED_CHANGES: usize = 2048;
 
 /// The per-resource times, as of one generation of the datastore.
@@ -38,8 +39,9 @@ struct State {
     newest_ms: Option<u64>,
     /// Path prefix -> (time, commit id) of the last change at or under it.
     paths: HashMap<String, (u64, u64)>,
-    /// Top-level prefix -> (time, commit id) of a large commit under it.
-    coarse: HashMap<String, (u64, u64)>,
+    /// (time, commit id) of the last logged commit whose change set was not read: it may
+    /// have changed anything.
+    anything: Option<(u64, u64)>,
 }
 
 impl Modified {
@@ -59,12 +61,8 @@ impl Modified {
             return st.newest_ms.unwrap_or(server.stats.start_ms);
         }
         let detailed = st.paths.get(path).map(|&(t, _)| t);
-        // "" stands for a commit whose change set could not be read: it may have changed anything.
-        let coarse = [top_step(path), ""]
-            .iter()
-            .filter_map(|k| st.coarse.get(*k).map(|&(t, _)| t))
-            .max();
-        detailed.max(coarse).map_or(base, |t| t.max(base))
+        let anything = st.anything.map(|(t, _)| t);
+        detailed.max(anything).map_or(base, |t| t.max(base))
     }
 }
 
@@ -92,21 +90,21 @@ impl State {
             .filter(|c| read_up_to.is_none_or(|l| c.id > l))
         {
             self.last_id = Some(info.id);
+            if info.change_count > DETAILED_CHANGES {
+                // Reading and walking its change set would cost the next request more than
+                // the commit took; it dates everything instead.
+                self.anything = Some((info.time_ms, info.id));
+                continue;
+            }
             let record = match store.record(info.id) {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::warn!(commit = info.id, error = %e, "commit log entry unreadable: its resources take the datastore's time");
-                    self.coarse.insert(String::new(), (info.time_ms, info.id));
+                    self.anything = Some((info.time_ms, info.id));
                     continue;
                 }
             };
             let at = (record.time_ms, record.id);
-            if record.changes.len() > DETAILED_CHANGES {
-                for c in &record.changes {
-                    self.coarse.insert(top_step(&c.path).to_string(), at);
-                }
-                continue;
-            }
             for c in &record.changes {
                 for prefix in prefixes(&c.path) {
                     match self.paths.get_mut(prefix) {
@@ -121,15 +119,9 @@ impl State {
         // Forget what fell out of the log: the oldest commit's time stands for it.
         if let Some((oldest, _)) = self.oldest {
             self.paths.retain(|_, &mut (_, id)| id >= oldest);
-            self.coarse.retain(|_, &mut (_, id)| id >= oldest);
+            self.anything = self.anything.filter(|&(_, id)| id >= oldest);
         }
     }
-}
-
-/// The first step of an instance-identifier ("" for ""): `/if:interfaces` of
-/// `/if:interfaces/if:interface[if:name='a']`.
-fn top_step(path: &str) -> &str {
-    prefixes(path).next().unwrap_or("")
 }
 
 /// The prefixes of an instance-identifier that end a step or a step's name: for
@@ -178,8 +170,6 @@ mod tests {
             ["/m:l", two],
             "a list with two keys: its name and the whole entry"
         );
-        assert_eq!(top_step(p), "/if:interfaces");
-        assert_eq!(top_step(""), "");
         assert_eq!(prefixes("").count(), 0);
     }
 }
@@ -245,7 +235,7 @@ mod store_tests {
     }
 
     #[test]
-    fn times_per_resource_coarse_for_large_commits_and_bounded_by_the_log() {
+    fn times_per_resource_all_for_large_commits_and_bounded_by_the_log() {
         let f = fixture("per-resource");
         let m = Modified::new();
         let start = f.server.stats.start_ms;
@@ -267,11 +257,11 @@ mod store_tests {
         assert_eq!(m.of(&f.server, ""), tb);
         // Nothing logged under it: the oldest logged commit.
         assert_eq!(m.of(&f.server, "/bfd:bfd"), ta);
-        // A commit too large to keep in detail dates everything under its top-level nodes.
+        // A commit too large to read dates everything.
         let many: Vec<String> = (0..DETAILED_CHANGES).map(|i| format!("c{i}")).collect();
         let tc = commit(&f, &many, "x");
         assert_eq!(m.of(&f.server, &entry("a")), tc);
-        assert_eq!(m.of(&f.server, "/bfd:bfd"), ta);
+        assert_eq!(m.of(&f.server, "/bfd:bfd"), tc);
         // Commits that leave the log take their entries with them; what remains is dated by
         // the oldest logged commit, never earlier than the truth.
         let mut last = 0;
@@ -285,7 +275,7 @@ mod store_tests {
         assert_eq!(m.of(&f.server, ""), last);
         let st = m.state.lock().unwrap();
         assert!(
-            st.coarse.is_empty() && st.paths.len() < 40,
+            st.anything.is_none() && st.paths.len() < 40,
             "{}",
             st.paths.len()
         );
