@@ -240,8 +240,21 @@ while True:
         break
 check(all("netconf-confirmed-commit" in g or "replayComplete" in g for g in got) and len(got) > 1,
       "filtered replay holds only confirmed-commit events: " + "".join(got)[:400])
-expect_error(lambda: connect().create_subscription(filter=("xpath", "/x")),
-             "operation-not-supported", "xpath filter on a subscription")
+# The same with an XPath filter (:xpath); a bad expression is refused with invalid-value.
+x = connect()
+x.create_subscription(filter=("xpath", "/netconf-confirmed-commit"), start_time="2000-01-01T00:00:00Z")
+got = []
+while True:
+    note = x.take_notification(block=True, timeout=10)
+    check(note is not None, "xpath-filtered replay ends with replayComplete")
+    got.append(note.notification_xml)
+    if "replayComplete" in note.notification_xml:
+        break
+check(all("netconf-confirmed-commit" in g or "replayComplete" in g for g in got) and len(got) > 1,
+      "xpath-filtered replay holds only confirmed-commit events: " + "".join(got)[:400])
+x.close_session()
+expect_error(lambda: connect().create_subscription(filter=("xpath", "/x[")),
+             "invalid-value", "a bad xpath filter on a subscription")
 f.close_session()
 a.close_session()
 print("ncclient: all checks passed")

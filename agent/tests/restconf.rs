@@ -26,11 +26,21 @@ fn cert(a: &Agent) -> String {
 
 /// One test function of the Python script against a fresh agent.
 fn python(test: &str) {
+    python_against(test, &[]);
+}
+
+/// One test function of the Python script against a fresh agent started with `args`.
+fn python_against(test: &str, args: &[&str]) {
     let Some(py) = python_with("requests") else {
         return;
     };
     python_with("ncclient").expect("ncclient");
-    let a = agent(&format!("rc-{test}"));
+    let a = Agent::start(&format!("rc-{test}"), args);
+    assert!(
+        a.restconf_port.is_some(),
+        "no RESTCONF address:\n{}",
+        a.log()
+    );
     let out = Command::new(py)
         .arg(SCRIPT)
         .arg(a.restconf_port.unwrap().to_string())
@@ -97,6 +107,110 @@ fn requests_access_control_of_users() {
 #[test]
 fn requests_both_protocols_and_event_streams() {
     python("both_protocols_and_events");
+}
+
+#[test]
+fn requests_event_stream_filter_and_netconf_xpath_subscription() {
+    python("event_filter");
+}
+
+#[test]
+fn requests_config_change_names_the_restconf_session() {
+    python("session_ids");
+}
+
+#[test]
+fn requests_last_modified_per_resource() {
+    python("last_modified");
+}
+
+/// HTTP/2 clients that say nothing are closed by the header timeout (1 s here); an HTTP/2
+/// request that stays open (an event stream, curl) is not cut by it.
+#[test]
+fn http2_idle_clients_are_closed_but_open_streams_are_not() {
+    let args = ["--restconf-header-timeout", "1"];
+    python_against("h2_idle", &args);
+    if tool("curl").is_none() {
+        return;
+    }
+    let a = Agent::start("rc-h2-stream", &args);
+    let base = format!("https://127.0.0.1:{}/restconf", a.restconf_port.unwrap());
+    let stop = agent::clock::rfc3339(agent::clock::now_ms() + 4000);
+    let out = curl(
+        &a,
+        &[
+            "--http2",
+            "-N",
+            "-w",
+            "%{http_version} %{http_code}",
+            "-o",
+            "/dev/null",
+            &format!(
+                "{base}/streams/NETCONF/json?start-time=2000-01-01T00:00:00Z&stop-time={stop}"
+            ),
+        ],
+    );
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout) == "2 200",
+        "{out:?}\n{}",
+        a.log()
+    );
+}
+
+/// Last-Modified per resource comes from the commit log, so it is the same after a restart.
+#[test]
+fn last_modified_survives_a_restart() {
+    if tool("curl").is_none() {
+        return;
+    }
+    let a = agent("rc-lm-restart");
+    let entry = |a: &Agent, name: &str| {
+        format!(
+            "https://127.0.0.1:{}/restconf/data/ne-interfaces:interfaces/interface={name}",
+            a.restconf_port.unwrap()
+        )
+    };
+    let put = |a: &Agent, name: &str| {
+        let body = format!("{{\"ne-interfaces:interface\":[{{\"name\":\"{name}\"}}]}}");
+        let out = curl(
+            a,
+            &[
+                "-X",
+                "PUT",
+                "-H",
+                "Content-Type: application/yang-data+json",
+                "-d",
+                &body,
+                "-w",
+                "%{http_code}",
+                &entry(a, name),
+            ],
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "201", "{out:?}");
+    };
+    let modified = |a: &Agent, name: &str| {
+        let out = curl(a, &["-I", &entry(a, name)]);
+        let head = String::from_utf8_lossy(&out.stdout).to_string();
+        head.lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .starts_with("last-modified:")
+                    .then(|| l[14..].trim().to_string())
+            })
+            .unwrap_or_else(|| panic!("no Last-Modified in {head}"))
+    };
+    put(&a, "lr1");
+    std::thread::sleep(std::time::Duration::from_millis(1100)); // HTTP dates count seconds
+    put(&a, "lr2");
+    let before = (modified(&a, "lr1"), modified(&a, "lr2"));
+    assert_ne!(before.0, before.1);
+    let b = a.restart("rc-lm-restart", &[]);
+    assert_eq!(
+        (modified(&b, "lr1"), modified(&b, "lr2")),
+        before,
+        "{}",
+        b.log()
+    );
 }
 
 fn curl(a: &Agent, args: &[&str]) -> Output {

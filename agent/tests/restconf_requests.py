@@ -450,5 +450,142 @@ def test_access_control():
     assert not any("netconf-config-change" in e for e in nocs), nocs
 
 
+NC_NOTIF = "urn:ietf:params:xml:ns:yang:ietf-netconf-notifications"
+
+
+def test_event_filter():
+    # The capability is announced.
+    caps = S.get(url("/data/ietf-restconf-monitoring:restconf-state/capabilities")).text
+    assert "urn:ietf:params:restconf:capability:filter:1.0" in caps, caps
+    for n in ("fl1", "fl2"):
+        assert put_json(f"/data/ne-interfaces:interfaces/interface={n}", iface(n)).status_code == 201
+    stop = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2))
+    replay = {"start-time": "2000-01-01T00:00:00Z", "stop-time": stop}
+    # Replay without a filter has both changes; with one, only the change of fl2 (prefixed by
+    # module name, unprefixed names in any namespace).
+    everything, only_fl2 = [], []
+    sse("/streams/NETCONF/json", replay, everything, lambda o: False)
+    assert any("fl1" in e for e in everything) and any("fl2" in e for e in everything), everything
+    f = "/ietf-netconf-notifications:netconf-config-change[edit/target[contains(., \"'fl2'\")]]"
+    sse("/streams/NETCONF/json", {**replay, "filter": f}, only_fl2, lambda o: False)
+    assert len(only_fl2) == 1 and "fl2" in only_fl2[0] and "fl1" not in only_fl2[0], only_fl2
+    # Live, in XML: a change the filter rejects is not sent, the one it accepts is.
+    live = []
+    f = "netconf-config-change/edit/target[contains(., 'fl4')]"
+    t = threading.Thread(target=sse, args=("/streams/NETCONF/xml", {"filter": f}, live,
+                                            lambda o: any("fl4" in e for e in o)))
+    t.start()
+    time.sleep(1.0)
+    put_json("/data/ne-interfaces:interfaces/interface=fl3", iface("fl3"))
+    put_json("/data/ne-interfaces:interfaces/interface=fl4", iface("fl4"))
+    t.join(20)
+    assert not t.is_alive(), live
+    assert len(live) == 1 and "fl4" in live[0] and "fl3" not in live[0], live
+    # Bad expressions: 400 invalid-value, before any event.
+    for bad in ["/netconf-config-change[", "/no-such-module:x", "nope()", "$v"]:
+        error(S.get(url("/streams/NETCONF/json"), params={"filter": bad}), 400, "invalid-value")
+    # The same evaluator serves NETCONF's create-subscription with an XPath filter (:xpath).
+    with nc() as m:
+        m.create_subscription(filter=("xpath", "netconf-config-change/edit/target[contains(., 'fx2')]"))
+        put_json("/data/ne-interfaces:interfaces/interface=fx1", iface("fx1"))
+        put_json("/data/ne-interfaces:interfaces/interface=fx2", iface("fx2"))
+        n = m.take_notification(timeout=10)
+        assert n is not None and "fx2" in n.notification_xml and "fx1" not in n.notification_xml, n
+        assert m.take_notification(timeout=1) is None
+    with nc() as m:
+        try:
+            m.create_subscription(filter=("xpath", "/netconf-config-change["))
+            raise AssertionError("a bad XPath filter was accepted")
+        except Exception as e:
+            assert "invalid-value" in str(getattr(e, "tag", "")) or "invalid XPath" in str(e), e
+
+
+def test_session_ids():
+    # RESTCONF's commits name a real session id (from the allocator NETCONF uses) and the
+    # client's address; one connection keeps its id, another connection gets another one.
+    def changed_by(n):
+        x = ET.fromstring(n.notification_xml)
+        cb = x.find(f".//{{{NC_NOTIF}}}changed-by")
+        return (int(cb.find(f"{{{NC_NOTIF}}}session-id").text),
+                cb.find(f"{{{NC_NOTIF}}}source-host").text,
+                cb.find(f"{{{NC_NOTIF}}}username").text)
+
+    with nc() as m:
+        m.create_subscription(filter=("subtree", f'<netconf-config-change xmlns="{NC_NOTIF}"/>'))
+        ids = []
+        for sess, n in [(S, "sid1"), (S, "sid2"), (s(), "sid3")]:
+            r = sess.put(url(f"/data/ne-interfaces:interfaces/interface={n}"), data=json.dumps(iface(n)),
+                         headers={"Content-Type": JSON})
+            assert r.status_code == 201, r.text
+            note = m.take_notification(timeout=10)
+            assert note is not None and n in note.notification_xml, note
+            ids.append(changed_by(note))
+        for sid, host, user in ids:
+            assert sid not in (0, 4294967295) and host == "127.0.0.1" and user == "admin", ids
+            assert sid != int(m.session_id), (ids, m.session_id)
+        assert ids[0][0] == ids[1][0], "one connection, one session id"
+        assert ids[2][0] != ids[0][0], "another connection, another session id"
+
+
+def test_last_modified():
+    # Each resource has the time of the last commit that changed it or anything under it.
+    a, b = "/data/ne-interfaces:interfaces/interface=lm1", "/data/ne-interfaces:interfaces/interface=lm2"
+    t1 = put_json(a, iface("lm1", description="one")).headers["Last-Modified"]
+    time.sleep(1.1)  # HTTP dates count seconds
+    t2 = put_json(b, iface("lm2")).headers["Last-Modified"]
+    assert t1 != t2
+    lm = lambda p: S.head(url(p)).headers["Last-Modified"]
+    assert lm(a) == t1 and lm(a + "/description") == t1 and lm(b) == t2, (lm(a), t1, lm(b), t2)
+    assert lm("/data") == t2 and lm("/data/ne-interfaces:interfaces") == t2
+    assert lm("/ds/ietf-datastores:running/ne-interfaces:interfaces/interface=lm1") == t1
+    # Conditional requests use the resource's own time: lm1 has not changed since t1.
+    assert S.get(url(a), headers={"If-Modified-Since": t1}).status_code == 304
+    assert S.get(url(b), headers={"If-Modified-Since": t1}).status_code == 200
+    time.sleep(1.1)
+    r = S.patch(url(a), data=json.dumps(iface("lm1", description="two")),
+                headers={"Content-Type": JSON, "If-Unmodified-Since": t1})
+    assert r.status_code == 204, r.text
+    t3 = r.headers["Last-Modified"]
+    # Now lm1 (and its parents) moved on, lm2 did not; a stale If-Unmodified-Since fails.
+    assert t3 != t2 and lm(a) == t3 and lm(b) == t2 and lm("/data/ne-interfaces:interfaces") == t3
+    error(S.delete(url(a), headers={"If-Unmodified-Since": t2}), 412, "operation-failed")
+    # A NETCONF commit counts as well.
+    time.sleep(1.1)
+    with nc() as m:
+        m.edit_config(target="running", config=f'<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">'
+                      f'<interfaces xmlns="{IF_NS}"><interface><name>lm2</name><description>nc'
+                      f'</description></interface></interfaces></config>')
+    assert lm(b) not in (t2, t3) and lm(a) == t3
+
+
+def test_h2_idle():
+    # Needs an agent with --restconf-header-timeout 1: a client that negotiates HTTP/2 and
+    # then sends nothing, or only the preface, is closed like an idle HTTP/1.1 client.
+    import socket
+    import ssl
+    ctx = ssl.create_default_context(cafile=CERT)
+    ctx.set_alpn_protocols(["h2"])
+    preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+    for send in [b"", preface]:
+        raw = socket.create_connection(("127.0.0.1", int(RC_PORT)))
+        tls = ctx.wrap_socket(raw, server_hostname="localhost")
+        assert tls.selected_alpn_protocol() == "h2"
+        if send:
+            tls.sendall(send)
+        tls.settimeout(20)
+        got = b""
+        try:
+            while True:
+                chunk = tls.recv(4096)
+                if not chunk:
+                    break
+                got += chunk
+        except socket.timeout:
+            raise AssertionError(f"an idle HTTP/2 connection stays open (sent {send!r}, got {got!r})")
+        except (ConnectionResetError, ssl.SSLError):
+            pass
+        tls.close()
+
+
 globals()["test_" + TEST]()
 print("ok", TEST)

@@ -1,6 +1,7 @@
 //! The NETCONF server (RFC 6241) over SSH (RFC 6242).
 
 pub mod errors;
+pub mod event_filter;
 pub mod filter;
 pub mod framing;
 pub mod notify;

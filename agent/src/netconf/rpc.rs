@@ -7,6 +7,7 @@ use yang::validate::{validate, ValidateOptions};
 use yang::xml::{escape_attr, Element};
 
 use super::errors::{ErrorType, RpcError};
+use super::event_filter::{EventFilter, XPathFilter};
 use super::filter;
 use super::notify;
 use super::server::Server;
@@ -26,8 +27,8 @@ pub enum After {
     Subscribe {
         start_ms: Option<u64>,
         stop_ms: Option<u64>,
-        /// A subtree filter (the `<filter>` element as XML) the notifications must match.
-        filter: Option<String>,
+        /// The filter (subtree or XPath) the notifications must pass.
+        filter: Option<EventFilter>,
     },
 }
 
@@ -433,13 +434,35 @@ fn create_subscription(caller: &Caller<'_>, op: &Element) -> RpcResult {
     let filter = match filter_el {
         None => None,
         Some(f) => match f.attr("", "type").unwrap_or("subtree") {
-            "subtree" => Some(f.to_xml()),
+            "subtree" => Some(EventFilter::Subtree(f.to_xml())),
+            // RFC 5277 §3.6 with :xpath: the expression in `select`, its prefixes from the
+            // filter element's namespace declarations.
+            "xpath" => {
+                let select = f.attr("", "select").ok_or_else(|| {
+                    one(RpcError::protocol(
+                        ErrorTag::MissingAttribute,
+                        "an xpath filter needs a select attribute",
+                    )
+                    .info("bad-attribute", "select")
+                    .info("bad-element", "filter"))
+                })?;
+                let prefixes = f
+                    .scope
+                    .iter()
+                    .filter(|(p, _)| !p.is_empty())
+                    .cloned()
+                    .collect();
+                let x = XPathFilter::new(select, prefixes).map_err(|m| {
+                    one(RpcError::protocol(ErrorTag::InvalidValue, m)
+                        .info("bad-attribute", "select")
+                        .info("bad-element", "filter"))
+                })?;
+                Some(EventFilter::XPath(x))
+            }
             other => {
                 return Err(one(RpcError::protocol(
                     ErrorTag::OperationNotSupported,
-                    format!(
-                        "'{other}' filters on notification subscriptions are not supported; use a subtree filter"
-                    ),
+                    format!("'{other}' filters are not supported; use subtree or xpath"),
                 )
                 .info("bad-attribute", "type")
                 .info("bad-element", "filter")))
@@ -861,17 +884,4 @@ pub fn error_reply(server: &Server, tag: ErrorTag, message: &str) -> Reply {
         is_error: true,
         after: After::Continue,
     }
-}
-
-/// Does a notification's content pass a subscription's subtree filter (RFC 5277 §3.6)? The
-/// filter selects on the event element (e.g. `<state-change xmlns="urn:ne-agent:yang:ne-vrrp">`
-/// with content-match nodes such as `<interface>b-ic</interface>`).
-pub fn notification_passes(filter: Option<&str>, content: &str) -> bool {
-    let Some(f) = filter else {
-        return true;
-    };
-    let (Ok(f), Ok(event)) = (yang::xml::parse(f), yang::xml::parse(content)) else {
-        return false;
-    };
-    filter::apply_elements(&event, &f.children).is_some()
 }

@@ -174,6 +174,12 @@ impl Server {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// A session id for a front end that keeps no session state here (RESTCONF connections):
+    /// unique among all sessions' ids, so logs and `changed-by` tell them apart.
+    pub fn allocate_session_id(&self) -> u32 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
     /// Register a new NETCONF session, unless the session limit is reached.
     pub fn register(self: &Arc<Self>, user: &str, source_host: &str) -> Option<SessionGuard> {
         self.register_as(Transport::NetconfSsh, user, source_host)

@@ -47,7 +47,7 @@ where
     let mut hello_done = false;
     // Notification subscription: the live receiver and the stopTime, if any.
     let mut subscription: Option<(broadcast::Receiver<Event>, Option<u64>)> = None;
-    let mut sub_filter: Option<String> = None;
+    let mut sub_filter: Option<super::event_filter::EventFilter> = None;
     let caller_user = user.clone();
     loop {
         // Complete messages already buffered first.
@@ -144,7 +144,7 @@ where
                 if let Some(start) = start_ms {
                     for e in server.events.replay(start, stop_ms) {
                         if permitted(&server, &user, &e)
-                            && super::rpc::notification_passes(sub_filter.as_deref(), &e.content)
+                            && sub_filter.as_ref().is_none_or(|f| f.passes(&e.content))
                         {
                             out.push(e.to_xml());
                         }
@@ -195,7 +195,7 @@ where
                 let past_stop = stop.is_some_and(|s| event.time_ms > s);
                 let wanted = past_stop
                     || (permitted(&server, &user, &event)
-                        && super::rpc::notification_passes(sub_filter.as_deref(), &event.content));
+                        && sub_filter.as_ref().is_none_or(|f| f.passes(&event.content)));
                 if !wanted {
                     continue;
                 }

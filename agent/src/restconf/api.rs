@@ -2,7 +2,7 @@
 //! out, no HTTP machinery here (that is [`super::server`]'s). Reads go through the user's
 //! access control like NETCONF's `<get>`; edits are [`super::edit`]'s.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use datastore::Target;
 use hyper::HeaderMap;
@@ -10,16 +10,12 @@ use yang::data::{self, DataNode, DataTree, EncodeOptions, ErrorTag, WithDefaults
 
 use super::errors::RestError;
 use super::media::{negotiate, Encoding};
+use super::modified::Modified;
 use super::path::{self, Resource};
 use super::query::{Content, Query};
 use super::{view, RESTCONF_NS, YANG_LIBRARY_REVISION};
 use crate::netconf::server::Server;
 use crate::northbound::access::Checker;
-
-/// The session id RESTCONF requests act as (and `changed-by` reports): no NETCONF or CLI
-/// session has it (their ids count up from 1), so a NETCONF lock on a
-/// datastore is someone else's lock to every RESTCONF edit.
-pub const SESSION: u32 = u32::MAX;
 
 /// The methods of a datastore that can be edited, and of one that cannot (RFC 8040 §4.1).
 pub const ALLOW_EDIT: &str = "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE";
@@ -37,6 +33,10 @@ pub struct Request<'a> {
     pub body: &'a [u8],
     pub user: &'a str,
     pub source: &'a str,
+    /// The connection's session id, from the allocator NETCONF and the CLI use (so
+    /// `changed-by` names it and a NETCONF lock is someone else's lock to it). A RESTCONF
+    /// connection holds no locks and is not listed among the NETCONF sessions.
+    pub session: u32,
     /// The authority the client used (Host, or HTTP/2's :authority), for absolute locations.
     pub host: &'a str,
 }
@@ -144,41 +144,43 @@ impl Ds {
 /// The server's RESTCONF side.
 pub struct Api {
     pub server: Arc<Server>,
-    /// The last commit seen (generation) and its time, for Last-Modified.
-    modified: Mutex<(u64, u64)>,
+    /// Last-Modified of each data resource, from the commit log.
+    modified: Modified,
 }
 
 impl Api {
     pub fn new(server: Arc<Server>) -> Api {
         Api {
             server,
-            modified: Mutex::new((u64::MAX, 0)),
+            modified: Modified::new(),
         }
     }
 
     /// The time running last changed (unix ms; the start of the server before any commit).
     pub fn last_modified_ms(&self) -> u64 {
-        let generation = self.server.store.generation();
-        let mut m = self.modified.lock().unwrap_or_else(|p| p.into_inner());
-        if m.0 != generation {
-            let at = self
-                .server
-                .store
-                .history()
-                .last()
-                .map_or(self.server.stats.start_ms, |c| c.time_ms);
-            *m = (generation, at);
+        self.modified.of(&self.server, "")
+    }
+
+    /// Last-Modified of a resource of `ds` (unix ms): the last commit that changed it or
+    /// anything under it. The candidate and startup keep running's last commit for all their
+    /// resources (their edits are not commits).
+    pub fn modified_ms(&self, ds: Ds, res: &Resource) -> u64 {
+        match ds {
+            Ds::Candidate | Ds::Startup => self.last_modified_ms(),
+            Ds::Unified | Ds::Running | Ds::Operational => {
+                self.modified.of(&self.server, &res.path)
+            }
         }
-        m.1
     }
 
     /// The access checks of the request's user.
-    pub fn with_checker<T>(&self, user: &str, f: impl FnOnce(&Checker<'_>) -> T) -> T {
+    pub fn with_checker<T>(&self, req: &Request<'_>, f: impl FnOnce(&Checker<'_>) -> T) -> T {
         let nacm = self.server.access.current();
-        let check = self
-            .server
-            .access
-            .checker(&nacm, user, SESSION, self.server.is_recovery(user));
+        let user = req.user;
+        let check =
+            self.server
+                .access
+                .checker(&nacm, user, req.session, self.server.is_recovery(user));
         f(&check)
     }
 
@@ -339,7 +341,7 @@ impl Api {
         let res = path::resolve(schema, api_path)?;
         let content = q.content.unwrap_or_default();
         let stored = self.stored(ds)?;
-        let (config, tree) = self.with_checker(req.user, |check| {
+        let (config, tree) = self.with_checker(req, |check| {
             let with_state = (ds == Ds::Operational
                 || (ds == Ds::Unified && content != Content::Config))
                 && view::may_hold_state(schema, res.node);
@@ -366,7 +368,7 @@ impl Api {
         } else {
             view::etag(config_nodes.as_deref().unwrap_or(&nodes))
         };
-        let modified = self.last_modified_ms();
+        let modified = self.modified_ms(ds, &res);
         if let Some(r) = preconditions(req, Some(&tag), modified, true)? {
             return Ok(r);
         }
@@ -494,7 +496,7 @@ pub fn not_allowed(allow: &str) -> RestError {
 }
 
 /// The conditional headers (RFC 7232 §3, in its order of evaluation, §6) against a
-/// resource's tag (None: it does not exist) and the datastore's time. A read whose
+/// resource's tag (None: it does not exist) and its last-modified time. A read whose
 /// If-None-Match or If-Modified-Since holds is 304; any other failure is 412.
 pub fn preconditions(
     req: &Request<'_>,

@@ -14,7 +14,7 @@ use yang::instance_id::{self, Predicate};
 use yang::schema::NodeKind;
 use yang::{NodeId, Schema};
 
-use super::api::{self, preconditions, Api, Ds, Reply, Request, SESSION};
+use super::api::{self, preconditions, Api, Ds, Reply, Request};
 use super::errors::RestError;
 use super::media::Encoding;
 use super::path::{self, Resource};
@@ -51,7 +51,7 @@ pub fn handle(api: &Api, req: &Request<'_>, ds: Ds, api_path: &str) -> Result<Re
     let selected = api::select(schema, &base, &res)
         .filter(|n| res.is_root() || n.iter().any(|x| x.has_explicit()));
     let tag = selected.as_deref().map(view::etag);
-    if let Some(r) = preconditions(req, tag.as_deref(), api.last_modified_ms(), false)? {
+    if let Some(r) = preconditions(req, tag.as_deref(), api.modified_ms(ds, &res), false)? {
         return Ok(r);
     }
     let exists = tag.is_some();
@@ -139,7 +139,7 @@ pub fn handle(api: &Api, req: &Request<'_>, ds: Ds, api_path: &str) -> Result<Re
     commit(api, req, ds, &base, new)?;
     let now = api.stored(ds)?;
     let mut reply =
-        Reply::new(status).header("last-modified", api::http_date(api.last_modified_ms()));
+        Reply::new(status).header("last-modified", api::http_date(api.modified_ms(ds, &res)));
     if let Some(n) = api::select(schema, &now, &res) {
         reply = reply.header("etag", view::etag(&n));
     }
@@ -561,16 +561,16 @@ pub fn commit(
     data::add_defaults(schema, &mut new);
     let store = &server.store;
     // A NETCONF session's lock on either datastore keeps RESTCONF edits out (RFC 8040 §1.4).
-    store.check_writable(Target::Running, SESSION)?;
-    store.check_writable(Target::Candidate, SESSION)?;
-    api.with_checker(req.user, |check| {
+    store.check_writable(Target::Running, req.session)?;
+    store.check_writable(Target::Candidate, req.session)?;
+    api.with_checker(req, |check| {
         if ds == Ds::Candidate {
-            store.checked(check).set_candidate(SESSION, new)?;
+            store.checked(check).set_candidate(req.session, new)?;
             return Ok(());
         }
         let meta = CommitMeta {
             user: req.user.to_string(),
-            session: SESSION,
+            session: req.session,
             comment: None,
         };
         let out = server
@@ -581,7 +581,7 @@ pub fn commit(
         if out.id.is_some() {
             server.events.publish(notify::config_change(
                 req.user,
-                SESSION,
+                req.session,
                 req.source,
                 &out.changes,
             ));

@@ -1,8 +1,10 @@
 //! Event streams as server-sent events (RFC 8040 §6): the NETCONF stream (configuration
 //! changes, the engines' notifications, ...) at `{+restconf}/streams/NETCONF/xml` and `/json`,
 //! with replay from `start-time`, an end at `stop-time`, and the user's access control
-//! (RFC 8341 §3.4.6) applied to every event.
+//! (RFC 8341 §3.4.6) and the `filter` query parameter (an XPath expression, RFC 8040 §4.8.4)
+//! applied to every event.
 
+use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -22,6 +24,7 @@ use super::media::Encoding;
 use super::query::Query;
 use super::server::Body;
 use crate::clock::{now_ms, rfc3339};
+use crate::netconf::event_filter::{EventFilter, XPathFilter};
 use crate::netconf::notify::{self, Event};
 use crate::netconf::server::Server;
 
@@ -90,12 +93,15 @@ fn start(api: &Api, req: &Request<'_>, enc: Encoding) -> Result<hyper::Response<
             ));
         }
     }
-    if q.filter.is_some() {
-        return Err(RestError::new(
-            ErrorTag::OperationNotSupported,
-            "stream filters are not supported yet",
-        ));
-    }
+    let filter = q
+        .filter
+        .as_deref()
+        .map(|f| {
+            XPathFilter::new(f, prefixes(&api.server.schema))
+                .map(EventFilter::XPath)
+                .map_err(|m| RestError::new(ErrorTag::InvalidValue, m))
+        })
+        .transpose()?;
     if start.is_some_and(|s| s > now_ms() + 1000) {
         return Err(RestError::new(
             ErrorTag::InvalidValue,
@@ -109,16 +115,13 @@ fn start(api: &Api, req: &Request<'_>, enc: Encoding) -> Result<hyper::Response<
         .map(|s| server.events.replay(s, stop))
         .unwrap_or_default();
     let (tx, rx) = mpsc::channel::<Bytes>(64);
-    let user = req.user.to_string();
-    tokio::spawn(forward(
+    let reader = Reader {
         server,
-        user,
+        user: req.user.to_string(),
         enc,
-        replay,
-        live,
-        start.map(|_| stop),
-        tx,
-    ));
+        filter,
+    };
+    tokio::spawn(forward(reader, replay, live, start.map(|_| stop), tx));
     let resp = hyper::Response::builder()
         .status(200)
         .header("content-type", "text/event-stream")
@@ -128,20 +131,27 @@ fn start(api: &Api, req: &Request<'_>, enc: Encoding) -> Result<hyper::Response<
     Ok(resp)
 }
 
-/// Send the replay, then live events, each as the user may receive it. `stop` is
-/// Some(stop-time) for a replay subscription (which ends there).
-async fn forward(
+/// Who reads a stream, in which encoding, through which filter.
+struct Reader {
     server: Arc<Server>,
     user: String,
     enc: Encoding,
+    filter: Option<EventFilter>,
+}
+
+/// Send the replay, then live events, each as the user may receive it. `stop` is
+/// Some(stop-time) for a replay subscription (which ends there).
+async fn forward(
+    reader: Reader,
     replay: Vec<Event>,
     mut live: broadcast::Receiver<Event>,
     stop: Option<Option<u64>>,
     tx: mpsc::Sender<Bytes>,
 ) {
+    let user = &reader.user;
     let last_replayed = replay.last().map(|e| e.time_ms);
     for e in &replay {
-        if !send(&server, &user, enc, e, &tx).await {
+        if !send(&reader, e, &tx).await {
             return;
         }
     }
@@ -164,7 +174,7 @@ async fn forward(
                     if last_replayed.is_some_and(|t| e.time_ms <= t) && replay.contains(&e) {
                         continue;
                     }
-                    if !send(&server, &user, enc, &e, &tx).await {
+                    if !send(&reader, &e, &tx).await {
                         return;
                     }
                 }
@@ -183,20 +193,20 @@ async fn forward(
     }
 }
 
-async fn send(
-    server: &Server,
-    user: &str,
-    enc: Encoding,
-    e: &Event,
-    tx: &mpsc::Sender<Bytes>,
-) -> bool {
+async fn send(reader: &Reader, e: &Event, tx: &mpsc::Sender<Bytes>) -> bool {
+    let Reader {
+        server,
+        user,
+        enc,
+        filter,
+    } = reader;
     let allowed = match e.kind() {
         Some((ns, name)) => server
             .access
             .may_receive(user, server.is_recovery(user), ns, name),
         None => true,
     };
-    if !allowed {
+    if !allowed || filter.as_ref().is_some_and(|f| !f.passes(&e.content)) {
         return true;
     }
     let text = match enc {
@@ -211,6 +221,20 @@ async fn send(
     }
     chunk.push('\n');
     tx.send(Bytes::from(chunk)).await.is_ok()
+}
+
+/// The prefixes a `filter` expression may use (RFC 8040 §4.8.4 leaves them open): every
+/// module's name, as in the JSON encoding and api-paths, and the modules of the notifications
+/// the server sends without a schema of their own. Unprefixed names match any namespace.
+fn prefixes(schema: &Schema) -> HashMap<String, String> {
+    let mut p: HashMap<String, String> = schema
+        .modules
+        .iter()
+        .map(|m| (m.name.clone(), m.namespace.clone()))
+        .collect();
+    p.entry("ietf-netconf-notifications".into())
+        .or_insert_with(|| notify::NC_NOTIF_NS.into());
+    p
 }
 
 /// An event in the RFC 8040 §6.4 JSON form:

@@ -8,7 +8,8 @@
 //!   `operations`: the RPCs; `events`: server-sent event streams; `monitoring`:
 //!   ietf-restconf-monitoring's capabilities and streams.
 //! - `path`: api-paths; `query`: query parameters; `view`, `fields`: what a GET shows;
-//!   `media`: encodings; `errors`: error bodies and status codes.
+//!   `media`: encodings; `errors`: error bodies and status codes; `modified`: Last-Modified
+//!   per resource.
 
 pub mod api;
 pub mod auth;
@@ -17,6 +18,7 @@ pub mod errors;
 pub mod events;
 pub mod fields;
 pub mod media;
+pub mod modified;
 pub mod monitoring;
 pub mod operations;
 pub mod patch;

@@ -10,7 +10,7 @@ use yang::schema::NodeKind;
 use yang::xml::Element;
 use yang::{NodeId, Schema};
 
-use super::api::{self, Api, Reply, Request, SESSION};
+use super::api::{self, Api, Reply, Request};
 use super::errors::RestError;
 use super::media::Encoding;
 use super::query::Query;
@@ -115,7 +115,7 @@ fn invoke(api: &Api, req: &Request<'_>, rpc_id: NodeId) -> Result<Reply, RestErr
     let element = yang::xml::parse(&text)
         .map_err(|e| RestError::new(ErrorTag::MalformedMessage, e.to_string()))?;
     let caller = Caller {
-        id: SESSION,
+        id: req.session,
         user: req.user,
         subscribed: false,
     };

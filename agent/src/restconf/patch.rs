@@ -248,7 +248,7 @@ pub fn handle(api: &Api, req: &Request<'_>, ds: Ds, api_path: &str) -> Result<Re
     let res = path::resolve(schema, api_path)?;
     let base = api.stored(ds)?;
     let tag = api::select(schema, &base, &res).map(|n| view::etag(&n));
-    if let Some(r) = preconditions(req, tag.as_deref(), api.last_modified_ms(), false)? {
+    if let Some(r) = preconditions(req, tag.as_deref(), api.modified_ms(ds, &res), false)? {
         return Ok(r);
     }
     let mut new = base.clone();
@@ -270,7 +270,7 @@ pub fn handle(api: &Api, req: &Request<'_>, ds: Ds, api_path: &str) -> Result<Re
     tracing::info!(user = req.user, patch = %patch.id, comment = ?patch.comment, edits = patch.edits.len(), "yang patch committed");
     let now = api.stored(ds)?;
     let mut r = status_reply(schema, enc, &patch, None, 200)
-        .header("last-modified", api::http_date(api.last_modified_ms()));
+        .header("last-modified", api::http_date(api.modified_ms(ds, &res)));
     if let Some(n) = api::select(schema, &now, &res) {
         r = r.header("etag", view::etag(&n));
     }

@@ -4,8 +4,10 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -108,24 +110,54 @@ pub async fn serve(
 
 /// Serve one connection in HTTP/2 or HTTP/1.1. HTTP/1.1's header timeout also runs while a
 /// keep-alive connection waits for its next request, so a silent, slow or idle client is
-/// closed once it passes.
+/// closed once it passes. HTTP/2 has no such timer in hyper, so [`Activity`] keeps one: a
+/// connection with no request open (an event stream is open until its body ends) for the
+/// header timeout is shut down, whether it never sent its preface or went quiet after a
+/// request; its PINGs do not keep it open.
 async fn connection<I>(io: I, peer: SocketAddr, ctx: Arc<Context>, h2: bool)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
+    let session = ctx.api.server.allocate_session_id();
+    debug!(source = %peer, session, h2, "restconf connection");
+    let activity = Arc::new(Activity::new());
     let service_ctx = Arc::clone(&ctx);
+    let service_activity = Arc::clone(&activity);
     let service = service_fn(move |req| {
         let ctx = Arc::clone(&service_ctx);
-        async move { Ok::<_, Infallible>(respond(&ctx, peer, req).await) }
+        let open = Activity::open(&service_activity);
+        async move {
+            let resp = respond(&ctx, peer, session, req).await;
+            Ok::<_, Infallible>(resp.map(|body| Tracked { body, _open: open }.boxed()))
+        }
     });
     let result = if h2 {
-        hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
             .timer(TokioTimer::new())
             .max_concurrent_streams(32)
             .max_header_list_size(64 * 1024)
             .keep_alive_interval(Some(Duration::from_secs(30)))
-            .serve_connection(io, service)
-            .await
+            .serve_connection(io, service);
+        tokio::pin!(conn);
+        let idle_limit = ctx.limits.header_timeout;
+        loop {
+            let wait = activity.idle_deadline(idle_limit);
+            tokio::select! {
+                r = conn.as_mut() => break r,
+                _ = tokio::time::sleep_until(wait.into()) => {
+                    if !activity.idle_for(idle_limit) {
+                        continue;
+                    }
+                    debug!(source = %peer, session, "restconf HTTP/2 connection idle: closing");
+                    conn.as_mut().graceful_shutdown();
+                    // GOAWAY sent; a client that does not read it is dropped a little later.
+                    match tokio::time::timeout(Duration::from_secs(1), conn.as_mut()).await {
+                        Ok(r) => break r,
+                        Err(_) => break Ok(()),
+                    }
+                }
+            }
+        }
     } else {
         hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
@@ -136,6 +168,82 @@ where
     };
     if let Err(e) = result {
         debug!(source = %peer, error = %e, "restconf connection ended");
+    }
+}
+
+/// The requests open on a connection and since when it has had none.
+struct Activity {
+    state: Mutex<(usize, Instant)>,
+}
+
+/// One open request: its response body holds it until the body ends or is dropped.
+struct Open(Arc<Activity>);
+
+impl Activity {
+    fn new() -> Activity {
+        Activity {
+            state: Mutex::new((0, Instant::now())),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (usize, Instant)> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn open(this: &Arc<Activity>) -> Open {
+        this.lock().0 += 1;
+        Open(Arc::clone(this))
+    }
+
+    /// When the connection would have been idle for `limit` (now or later: check again then).
+    fn idle_deadline(&self, limit: Duration) -> Instant {
+        let (open, since) = *self.lock();
+        if open > 0 {
+            Instant::now() + limit
+        } else {
+            since + limit
+        }
+    }
+
+    fn idle_for(&self, limit: Duration) -> bool {
+        let (open, since) = *self.lock();
+        open == 0 && since.elapsed() >= limit
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        let mut s = self.0.lock();
+        s.0 = s.0.saturating_sub(1);
+        if s.0 == 0 {
+            s.1 = Instant::now();
+        }
+    }
+}
+
+/// A response body that keeps its request counted as open.
+struct Tracked {
+    body: Body,
+    _open: Open,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }
 
@@ -162,6 +270,7 @@ const HOST_META: &str = "<XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\
 async fn respond(
     ctx: &Context,
     peer: SocketAddr,
+    session: u32,
     req: hyper::Request<Incoming>,
 ) -> hyper::Response<Body> {
     let schema = Arc::clone(&ctx.api.server.schema);
@@ -265,6 +374,7 @@ async fn respond(
         body: &bytes,
         user: &user,
         source: &source,
+        session,
         host: &host,
     };
     if let Some(events) = super::events::open(&ctx.api, &request) {

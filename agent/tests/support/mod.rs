@@ -22,15 +22,32 @@ impl Agent {
     /// RESTCONF listens on a port of its own too (`--restconf-listen 127.0.0.1:0`) unless ARGS
     /// say where, or turn it off.
     pub fn start(tag: &str, args: &[&str]) -> Agent {
+        Agent::launch(tag, args, true)
+    }
+
+    /// Stop this agent and start another on its data directory (`tag` as it was started).
+    pub fn restart(mut self, tag: &str, args: &[&str]) -> Agent {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // Dropping it would remove the directory the next one starts on.
+        std::mem::forget(self);
+        Agent::launch(tag, args, false)
+    }
+
+    fn launch(tag: &str, args: &[&str], fresh: bool) -> Agent {
         let dir = std::env::temp_dir().join(format!("ne-agent-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        if fresh {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
         std::fs::create_dir_all(&dir).unwrap();
         // Generating the 4096-bit RSA host key takes seconds in a debug build; give the agent a
         // small one made by ssh-keygen (the agent keeps and uses whatever key it finds).
-        let _ = Command::new("ssh-keygen")
-            .args(["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f"])
-            .arg(dir.join("ssh_host_rsa_key"))
-            .status();
+        if fresh {
+            let _ = Command::new("ssh-keygen")
+                .args(["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f"])
+                .arg(dir.join("ssh_host_rsa_key"))
+                .status();
+        }
         let restconf = !args.contains(&"--restconf-off");
         let own_port = restconf && !args.contains(&"--restconf-listen");
         let mut child = Command::new(env!("CARGO_BIN_EXE_ne-agent"))
