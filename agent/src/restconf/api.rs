@@ -284,7 +284,7 @@ impl Api {
     ) -> Result<DataTree, RestError> {
         let server = &self.server;
         let mut tree = running;
-        let state = crate::netconf::state::tree(server)?;
+        let state = crate::netconf::state::tree_of(server, scope)?;
         data::merge(&server.schema, &mut tree, state);
         if let Some(engines) = server.engines.get() {
             let state = engines.state_of(scope).ok_or_else(|| {

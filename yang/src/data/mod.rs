@@ -16,6 +16,7 @@ mod edit;
 mod encode;
 mod error;
 pub mod json;
+mod merge;
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ pub use defaults::{add_defaults, WithDefaults};
 pub use edit::{apply_edit, EditOp};
 pub use encode::{encode, encode_nodes, module_for_prefix, EncodeOptions};
 pub use error::{DataError, ErrorTag};
+pub use merge::merge;
 
 use crate::schema::{NodeId, NodeKind, Schema};
 
@@ -501,6 +503,15 @@ pub(crate) fn insert_sorted<S: SeqMut + ?Sized>(
     schema: &Schema,
     node: Arc<DataNode>,
 ) -> Result<usize, usize> {
+    // Built in order (state, a load): a node after the last sibling goes at the end, found
+    // with one comparison instead of a search.
+    let len = siblings.len();
+    if let Some(last) = len.checked_sub(1).map(|i| siblings.at(i)) {
+        if merge::sibling_order(schema, last, &node) == Some(Ordering::Less) {
+            siblings.insert_at(len, node);
+            return Ok(len);
+        }
+    }
     let sn = schema.node(node.schema);
     match sn.kind {
         NodeKind::List | NodeKind::LeafList => {
@@ -525,53 +536,6 @@ pub(crate) fn insert_sorted<S: SeqMut + ?Sized>(
             }
             siblings.insert_at(range.start, node);
             Ok(range.start)
-        }
-    }
-}
-
-/// Merge `add` into `base`: containers and list entries (matched by keys) are merged
-/// recursively, leaves and leaf-list entries of `add` are set. Used to lay operational state
-/// over the configuration it belongs to.
-pub fn merge(schema: &Schema, base: &mut DataTree, add: DataTree) {
-    for n in add.roots {
-        merge_into(schema, &mut base.roots, n);
-    }
-}
-
-fn merge_into<S: SeqMut + ?Sized>(schema: &Schema, siblings: &mut S, n: Arc<DataNode>) {
-    let sn = schema.node(n.schema);
-    let slot = match sn.kind {
-        NodeKind::List => {
-            let keys = n.keys(schema);
-            find_slot(siblings, schema, n.schema, &keys)
-        }
-        NodeKind::LeafList => {
-            let v = n.value.as_deref().unwrap_or("");
-            find_slot(siblings, schema, n.schema, &[v])
-        }
-        _ => {
-            let range = instance_range(siblings, schema, n.schema);
-            if range.is_empty() {
-                Slot::Insert(range.start)
-            } else {
-                Slot::Found(range.start)
-            }
-        }
-    };
-    match slot {
-        Slot::Insert(i) => siblings.insert_at(i, n),
-        Slot::Found(i) => {
-            if n.children.is_empty() {
-                if n.value.is_some() {
-                    *siblings.at_mut(i) = n;
-                }
-                return;
-            }
-            let target = Arc::make_mut(siblings.at_mut(i));
-            let n = Arc::unwrap_or_clone(n);
-            for c in n.children {
-                merge_into(schema, &mut target.children, c);
-            }
         }
     }
 }

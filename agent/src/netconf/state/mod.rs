@@ -24,14 +24,29 @@ pub const YANG_LIBRARY_NS: &str = "urn:ietf:params:xml:ns:yang:ietf-yang-library
 
 /// Every state tree of the management plane.
 pub fn tree(server: &Server) -> Result<DataTree, DataError> {
+    tree_of(server, None)
+}
+
+/// The state trees of the management plane under the top-level nodes of the module with
+/// namespace `scope` (None: all of them): a read of another module's data builds none.
+pub fn tree_of(server: &Server, scope: Option<&str>) -> Result<DataTree, DataError> {
     let schema = &server.schema;
+    let wants = |ns: &str| scope.is_none_or(|s| s == ns);
     let mut tree = DataTree::new();
-    tree.insert(schema, commit_history(server)?)?;
-    tree.insert(schema, monitoring::netconf_state(server)?)?;
-    for root in library::trees(schema)? {
-        tree.insert(schema, root)?;
+    if wants(SYSTEM_NS) {
+        tree.insert(schema, commit_history(server)?)?;
     }
-    tree.insert(schema, server.access.state()?)?;
+    if wants(NCM_NS) {
+        tree.insert(schema, monitoring::netconf_state(server)?)?;
+    }
+    if wants(YANG_LIBRARY_NS) {
+        for root in library::trees(schema)? {
+            tree.insert(schema, root)?;
+        }
+    }
+    if wants(crate::northbound::nacm::NAMESPACE) {
+        tree.insert(schema, server.access.state()?)?;
+    }
     Ok(tree)
 }
 

@@ -320,3 +320,33 @@ fn get_schema_serves_the_monitoring_and_library_modules() {
         );
     }
 }
+
+#[test]
+fn a_scoped_state_holds_only_the_trees_of_its_module() {
+    let f = fixture("scope");
+    let schema = &f.server.schema;
+    let namespaces = |t: &yang::data::DataTree| -> Vec<String> {
+        t.roots
+            .iter()
+            .map(|r| schema.namespace_of(r.schema).to_string())
+            .collect()
+    };
+    let all = super::tree(&f.server).unwrap();
+    assert_eq!(all.roots.len(), 5, "{:?}", namespaces(&all));
+    let library = super::tree_of(&f.server, Some(YANG_LIBRARY_NS)).unwrap();
+    assert_eq!(namespaces(&library), [YANG_LIBRARY_NS, YANG_LIBRARY_NS]);
+    let ncm = super::tree_of(&f.server, Some(NCM_NS)).unwrap();
+    assert_eq!(namespaces(&ncm), [NCM_NS]);
+    // Each scoped tree is the part of the whole one with its namespace.
+    for (ns, part) in [(YANG_LIBRARY_NS, &library), (NCM_NS, &ncm)] {
+        let whole: Vec<_> = all
+            .roots
+            .iter()
+            .filter(|r| schema.namespace_of(r.schema) == ns)
+            .collect();
+        assert_eq!(whole.len(), part.roots.len());
+    }
+    // The engines' modules hold none of the management plane's state.
+    let other = super::tree_of(&f.server, Some("urn:ne-agent:yang:ne-monitor-group")).unwrap();
+    assert!(other.is_empty());
+}
