@@ -324,20 +324,35 @@ impl Conc {
     }
 }
 
+/// How many sessions of the concurrent phase log in at the same time.
+const LOGINS_AT_ONCE: usize = 8;
+
 /// `sessions` concurrent sessions x up to `cycles` edit-config(running); with a budget, each
-/// session starts no new edit after it.
+/// session starts no new edit after it. The sessions are logged in before the clock starts.
 async fn phase_conc(
     t: &Target,
     sessions: usize,
     cycles: usize,
     budget: Option<Duration>,
 ) -> Result<Conc, String> {
+    // Log in a few at a time before the clock starts: a server caps connections that have not
+    // authenticated yet (ours at 16, OpenSSH's MaxStartups at 10), and logins are not commits.
+    let mut clients = Vec::with_capacity(sessions);
+    for first in (0..sessions).step_by(LOGINS_AT_ONCE) {
+        let batch: Vec<_> = (first..sessions.min(first + LOGINS_AT_ONCE))
+            .map(|_| {
+                let t = t.clone();
+                tokio::spawn(async move { connect(&t).await })
+            })
+            .collect();
+        for b in batch {
+            clients.push(b.await.map_err(|e| e.to_string())??);
+        }
+    }
     let t0 = Instant::now();
     let mut tasks = Vec::new();
-    for s in 0..sessions {
-        let t = t.clone();
+    for (s, mut c) in clients.into_iter().enumerate() {
         tasks.push(tokio::spawn(async move {
-            let mut c = connect(&t).await?;
             let mut lat = Vec::with_capacity(cycles);
             for i in 0..cycles {
                 if budget.is_some_and(|b| t0.elapsed() > b) {
