@@ -131,6 +131,36 @@ pub fn bfd_discriminators<'a>(
     Ok(())
 }
 
+/// Whether a change can alter what [`virtual_ips`] and [`tracks_of_disabled_groups`] look at:
+/// an interface's addresses or VRRP groups, a monitor group's `enabled`, or a whole interface or
+/// monitor group (created or deleted). A change of anything else (a description, a BFD
+/// session, 9,999 untouched entries) needs no walk over every interface. Unsure means yes.
+pub fn may_affect_cross_checks(path: &str) -> bool {
+    let below_entry = |list: &str| {
+        let rest = path.strip_prefix(list)?;
+        // The entry's key predicate ends at the first "']/"; Linux interface names cannot
+        // hold '/', and a monitor group whose name does is only ever judged "affected".
+        rest.find("']/").map(|i| &rest[i + 3..])
+    };
+    if path.starts_with("/if:interfaces") {
+        return match below_entry("/if:interfaces/if:interface[") {
+            Some(inner) => {
+                inner.starts_with("vrrp:")
+                    || inner.starts_with("if:ipv4")
+                    || inner.contains("address")
+            }
+            None => true,
+        };
+    }
+    if path.starts_with("/mg:monitor-groups") {
+        return match below_entry("/mg:monitor-groups/mg:monitor-group[") {
+            Some(inner) => inner == "mg:enabled",
+            None => true,
+        };
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,5 +312,34 @@ mod tests {
         assert!(bfd_discriminators([("new", 5)], held, |_| false).is_ok());
         let own = |d: u32| (d == 5).then_some("new");
         assert!(bfd_discriminators([("new", 5)], own, |_| true).is_ok());
+    }
+
+    #[test]
+    fn only_changes_of_addresses_vrrp_enabled_or_whole_entries_need_the_cross_checks() {
+        let e = "/if:interfaces/if:interface[if:name='eth1']";
+        for p in [
+            "/if:interfaces".to_string(),
+            e.to_string(),
+            format!("{e}/if:ipv4/if:address[if:ip='10.0.0.1']"),
+            format!("{e}/if:ipv4"),
+            format!(
+                "{e}/vrrp:vrrp/vrrp:group[vrrp:vrid='1']/vrrp:virtual-ip[vrrp:address='10.0.0.9']"
+            ),
+            "/mg:monitor-groups".to_string(),
+            "/mg:monitor-groups/mg:monitor-group[mg:name='g']".to_string(),
+            "/mg:monitor-groups/mg:monitor-group[mg:name='g']/mg:enabled".to_string(),
+            "/mg:monitor-groups/mg:monitor-group[mg:name='a/b']".to_string(),
+        ] {
+            assert!(may_affect_cross_checks(&p), "{p}");
+        }
+        for p in [
+            format!("{e}/if:description"),
+            format!("{e}/if:enabled"),
+            "/mg:monitor-groups/mg:monitor-group[mg:name='g']/mg:binding-interface[mg:name='eth1']"
+                .to_string(),
+            "/bfd:bfd/bfd:session[bfd:name='s']".to_string(),
+        ] {
+            assert!(!may_affect_cross_checks(&p), "{p}");
+        }
     }
 }

@@ -166,8 +166,10 @@ pub struct EngineSubscriber<'a> {
 
 impl Subscriber for EngineSubscriber<'_> {
     fn prepare(&mut self, changes: &[Change], new: &DataTree) -> Result<(), DataError> {
-        let touches = |prefix: &str| changes.iter().any(|c| c.path.starts_with(prefix));
-        if touches("/if:interfaces") || touches("/mg:monitor-groups") {
+        if changes
+            .iter()
+            .any(|c| checks::may_affect_cross_checks(&c.path))
+        {
             let schema = &self.engines.schema;
             let ifs = config::interfaces_of(schema, new);
             checks::virtual_ips(&ifs).map_err(|r| {
