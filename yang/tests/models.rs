@@ -354,3 +354,66 @@ fn deleting_a_tracked_bfd_session_names_the_tracking_group() {
         "{errors:#?}"
     );
 }
+
+/// Incremental validation re-checks an expression elsewhere only when it names a node whose
+/// instances a change creates or deletes, or a leaf whose value it modifies (the ancestors of a
+/// modified leaf no longer count). A must that reads a modified leaf of a far entry must still
+/// refuse the change.
+#[test]
+fn a_modified_leaf_is_rechecked_where_an_expression_names_it() {
+    use yang::validate::validate_changes;
+    let module = r#"module t {
+  yang-version 1.1;
+  namespace "urn:t";
+  prefix t;
+  container top {
+    list item {
+      key name;
+      leaf name { type string; }
+      leaf weight { type uint8; }
+      leaf note { type string; }
+    }
+    leaf favourite {
+      type leafref { path "../item/name"; }
+      must "../item[name = current()]/weight > 0" {
+        error-message "the favourite item must weigh something";
+      }
+    }
+  }
+}"#;
+    let s = SchemaBuilder::new()
+        .without_embedded()
+        .source("t.yang", module)
+        .build()
+        .unwrap_or_else(|e| panic!("{:?}", e.0));
+    let doc = |w: u8, note: &str| {
+        let items: String = (0..50)
+            .map(|i| {
+                let (w, n) = if i == 40 { (w, note) } else { (1, "x") };
+                format!("<item><name>i{i}</name><weight>{w}</weight><note>{n}</note></item>")
+            })
+            .collect();
+        load(
+            &s,
+            &format!(
+                r#"<config><top xmlns="urn:t">{items}<favourite>i40</favourite></top></config>"#
+            ),
+        )
+        .unwrap()
+    };
+    let base = doc(1, "x");
+    validate(&s, &base, ValidateOptions::default()).unwrap();
+    // The favourite's weight drops to 0: a Modify of a leaf the must names.
+    let broken = doc(0, "x");
+    let changes = yang::diff::diff(&s, &base, &broken);
+    assert!(changes.iter().all(|c| c.op == yang::diff::ChangeOp::Modify));
+    let errors = validate_changes(&s, &broken, &changes, ValidateOptions::default()).unwrap_err();
+    assert!(
+        errors[0].message.contains("must weigh something"),
+        "{errors:#?}"
+    );
+    // A note changes: nothing names it, and the change is valid.
+    let noted = doc(1, "y");
+    let changes = yang::diff::diff(&s, &base, &noted);
+    validate_changes(&s, &noted, &changes, ValidateOptions::default()).unwrap();
+}

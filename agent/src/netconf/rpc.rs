@@ -438,14 +438,7 @@ fn create_subscription(caller: &Caller<'_>, op: &Element) -> RpcResult {
             // RFC 5277 §3.6 with :xpath: the expression in `select`, its prefixes from the
             // filter element's namespace declarations.
             "xpath" => {
-                let select = f.attr("", "select").ok_or_else(|| {
-                    one(RpcError::protocol(
-                        ErrorTag::MissingAttribute,
-                        "an xpath filter needs a select attribute",
-                    )
-                    .info("bad-attribute", "select")
-                    .info("bad-element", "filter"))
-                })?;
+                let select = xpath_select(f)?;
                 let prefixes = f
                     .scope
                     .iter()
@@ -668,14 +661,7 @@ fn data_reply(server: &Server, op: &Element, tree: &DataTree, config_only: bool)
             selected = match f.attr("", "type").unwrap_or("subtree") {
                 "subtree" => filter::apply(&server.schema, tree, &f.children),
                 "xpath" => {
-                    let select = f.attr("", "select").ok_or_else(|| {
-                        one(RpcError::protocol(
-                            ErrorTag::MissingAttribute,
-                            "an xpath filter needs a select attribute",
-                        )
-                        .info("bad-attribute", "select")
-                        .info("bad-element", "filter"))
-                    })?;
+                    let select = xpath_select(f)?;
                     filter::apply_xpath(&server.schema, tree, select, &f.scope).map_err(|m| {
                         one(RpcError::protocol(ErrorTag::InvalidValue, m)
                             .info("bad-attribute", "select")
@@ -884,4 +870,17 @@ pub fn error_reply(server: &Server, tag: ErrorTag, message: &str) -> Reply {
         is_error: true,
         after: After::Continue,
     }
+}
+
+/// The expression of an xpath `<filter>` (its `select` attribute), for `<get>`, `<get-config>`
+/// and `<create-subscription>` alike.
+fn xpath_select(f: &Element) -> Result<&str, Vec<RpcError>> {
+    f.attr("", "select").ok_or_else(|| {
+        one(RpcError::protocol(
+            ErrorTag::MissingAttribute,
+            "an xpath filter needs a select attribute",
+        )
+        .info("bad-attribute", "select")
+        .info("bad-element", "filter"))
+    })
 }

@@ -89,8 +89,14 @@ pub fn validate_changes(
                 // list's entry set.
                 changed_names.insert(local);
             }
-            if let Some(m) = crate::data::module_for_prefix(schema, prefix) {
-                changed_qnames.insert((m, local));
+            // A value modified in place changes no instance set of its ancestors: only
+            // expressions that name the node itself can read a different value (a description
+            // edited at 10,000 interfaces re-checked every leafref to an interface before).
+            let instance_set_changes = c.op != ChangeOp::Modify || k + 1 == steps.len();
+            if instance_set_changes {
+                if let Some(m) = crate::data::module_for_prefix(schema, prefix) {
+                    changed_qnames.insert((m, local));
+                }
             }
         }
         let parent_path: String = steps[..steps.len().saturating_sub(1)].concat();
