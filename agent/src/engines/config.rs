@@ -60,6 +60,32 @@ impl Default for McGlobal {
     }
 }
 
+impl McGlobal {
+    /// The leaves of the `multicast` container `m` (None: absent, every leaf at its default).
+    fn of(schema: &Schema, m: Option<&DataNode>) -> McGlobal {
+        McGlobal {
+            routing_enable: m.is_some_and(|m| flag(schema, m, "routing-enable", false)),
+            rp: m
+                .and_then(|m| text(schema, m, "rp-address"))
+                .and_then(|a| a.parse().ok()),
+            register_suppression_s: m
+                .and_then(|m| text(schema, m, "register-suppression-time"))
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(60),
+            kernel_bypass: m.is_none_or(|m| flag(schema, m, "kernel-bypass", true)),
+        }
+    }
+}
+
+impl Multicast {
+    fn set_global(&mut self, g: &McGlobal) {
+        self.routing_enable = g.routing_enable;
+        self.rp = g.rp;
+        self.register_suppression_s = g.register_suppression_s;
+        self.kernel_bypass = g.kernel_bypass;
+    }
+}
+
 impl Default for Multicast {
     fn default() -> Multicast {
         Multicast {
@@ -221,12 +247,7 @@ impl Config {
             }
         }
         if let Some(m) = root(schema, tree, "multicast") {
-            c.multicast.routing_enable = flag(schema, m, "routing-enable", false);
-            c.multicast.rp = text(schema, m, "rp-address").and_then(|a| a.parse().ok());
-            c.multicast.register_suppression_s = text(schema, m, "register-suppression-time")
-                .and_then(|a| a.parse().ok())
-                .unwrap_or(60);
-            c.multicast.kernel_bypass = flag(schema, m, "kernel-bypass", true);
+            c.multicast.set_global(&McGlobal::of(schema, Some(m)));
             c.multicast.bsr = bsr_config(schema, m);
         }
         if let Some(bfd) = root(schema, tree, "bfd") {
@@ -301,10 +322,7 @@ impl Config {
             t.bfd.insert(name.clone());
         }
         if let Some(g) = &delta.multicast_global {
-            self.multicast.routing_enable = g.routing_enable;
-            self.multicast.rp = g.rp;
-            self.multicast.register_suppression_s = g.register_suppression_s;
-            self.multicast.kernel_bypass = g.kernel_bypass;
+            self.multicast.set_global(g);
         }
         if let Some(b) = &delta.multicast_bsr {
             self.multicast.bsr = b.clone();
@@ -498,17 +516,7 @@ impl Delta {
         }
         if d.multicast_global.is_some() {
             let m = root(schema, new, "multicast");
-            d.multicast_global = Some(McGlobal {
-                routing_enable: m.is_some_and(|m| flag(schema, m, "routing-enable", false)),
-                rp: m
-                    .and_then(|m| text(schema, m, "rp-address"))
-                    .and_then(|a| a.parse().ok()),
-                register_suppression_s: m
-                    .and_then(|m| text(schema, m, "register-suppression-time"))
-                    .and_then(|a| a.parse().ok())
-                    .unwrap_or(60),
-                kernel_bypass: m.is_none_or(|m| flag(schema, m, "kernel-bypass", true)),
-            });
+            d.multicast_global = Some(McGlobal::of(schema, m));
             d.multicast_bsr = Some(m.map(|m| bsr_config(schema, m)).unwrap_or_default());
         }
         d

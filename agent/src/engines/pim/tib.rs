@@ -278,10 +278,7 @@ impl Tib {
         now: Instant,
     ) -> Vec<TibAction> {
         let before = self.group_rp(group);
-        match rp {
-            Some(rp) => self.group_rps.insert(group, rp),
-            None => self.group_rps.remove(&group),
-        };
+        self.assign_group_rp(group, rp);
         let after = self.group_rp(group);
         let mut joins = Batch::new();
         let mut prunes = Batch::new();
