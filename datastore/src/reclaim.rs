@@ -9,6 +9,9 @@ use std::sync::mpsc::{channel, Sender};
 
 use yang::data::DataTree;
 
+/// How long the thread lets released trees gather before it drops them.
+const PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
+
 pub(crate) struct Reclaimer {
     tx: Option<Sender<DataTree>>,
 }
@@ -19,8 +22,14 @@ impl Reclaimer {
         let spawned = std::thread::Builder::new()
             .name("ds-reclaim".into())
             .spawn(move || {
-                for tree in rx {
+                while let Ok(tree) = rx.recv() {
                     drop(tree);
+                    // Trees released meanwhile wait for the next pass: a wake per commit
+                    // costs more than the drops.
+                    std::thread::sleep(PAUSE);
+                    while let Ok(tree) = rx.try_recv() {
+                        drop(tree);
+                    }
                 }
             });
         Reclaimer {

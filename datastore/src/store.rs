@@ -27,6 +27,7 @@ use crate::chunks::{all_chunks, chunk_key, chunk_keys_under, load, Chunks};
 use crate::commit::{CommitMeta, CommitOutcome, Subscriber, WriteCheck};
 use crate::compactor::{self, check_room, log_key, prefixed, Compactor};
 use crate::confirmed::{CommitRequest, Pending, DEFAULT_TIMEOUT_S};
+use crate::durable::{self, Flusher};
 use crate::error::StoreError;
 use crate::journal;
 use crate::log::{ChangeSummary, ChunkImage, CommitInfo, CommitRecord, HISTORY};
@@ -127,6 +128,8 @@ pub struct Datastore {
     /// The generation running's stored chunks describe; the compactor moves it forward.
     base: Arc<std::sync::atomic::AtomicU64>,
     compactor: Compactor,
+    /// Flushes for commits whose callers wait asynchronously (see [`crate::durable`]).
+    flusher: Flusher,
     /// Whether boot validated the whole running (no mark for these models).
     checked_at_boot: bool,
     /// The models' fingerprint, for the mark of a validated running.
@@ -182,7 +185,7 @@ impl Datastore {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Storage(format!("cannot create {}: {e}", dir.display())))?;
         let db = open_db(&dir.join("db"))?;
-        let generation = match db.get(GENERATION)? {
+        let stored_generation = match db.get(GENERATION)? {
             Some(v) if v.len() == 8 => {
                 let mut a = [0u8; 8];
                 a.copy_from_slice(&v);
@@ -190,6 +193,9 @@ impl Datastore {
             }
             _ => 0,
         };
+        // A commit that changed nothing but running is its log record alone (see
+        // `persist_commit`): the newest record is the generation when it is past the key.
+        let generation = stored_generation.max(compactor::last_logged(&db)?);
         let base = compactor::stored_base(&db, generation)?;
         compactor::migrate(&db)?;
         let mut running_chunks = compactor::stored_chunks(&db)?;
@@ -253,6 +259,7 @@ impl Datastore {
         }
         let store = Datastore {
             schema: Arc::clone(&schema),
+            flusher: Flusher::start(db.clone()),
             db,
             dir: dir.to_path_buf(),
             reclaim: Reclaimer::start(),
@@ -717,7 +724,16 @@ impl Datastore {
         // The reply waits for durability. Commits that came in meanwhile are in the same sled
         // log, so one flush makes them all durable; later commits only ever build on this one,
         // and sled recovers a prefix of its log, so a crash never keeps a later commit without
-        // this one.
+        // this one. Inside `deferring_flush` the flusher thread does it and the caller awaits.
+        if durable::deferred_here() {
+            if let Some(d) = self.flusher.request(id) {
+                durable::defer(d);
+                return Ok(CommitOutcome {
+                    id: Some(id),
+                    changes,
+                });
+            }
+        }
         self.db.flush().map_err(|e| {
             StoreError::Storage(format!(
                 "commit {id} is applied but could not be flushed to disk: {e}"
@@ -750,29 +766,40 @@ impl Datastore {
             changes: changes.iter().map(ChangeSummary::from).collect(),
             chunks,
         };
-        let mut batch = Writes::default();
-        // After the commit the candidate equals running: its journal goes.
-        if st.journal_len > 0 {
-            self.clear_journal(&mut batch)?;
-        }
-        // The record holds the changed chunks: with the generation it makes the commit durable.
-        // Running's own chunk keys are brought up to date by the compactor, off this path.
-        batch.insert(log_key(id), record.encode());
-        batch.insert(GENERATION, id.to_be_bytes());
-        if !st.running_valid {
-            // This commit validated the whole tree: from now on running carries the mark.
-            batch.insert(VALIDATED, self.fingerprint);
-        }
         let confirmed = match &confirm {
             Confirm::Keep => "",
             Confirm::Arm(_) => "armed",
             Confirm::Extend(_) => "extended",
             Confirm::Clear => "cleared",
         };
-        self.confirm_ops(st, &confirm, &mut batch)?;
+        // The record holds the changed chunks: written, it is the commit (loading takes the
+        // highest record's id as the generation). Running's own chunk keys are brought up to
+        // date by the compactor, off this path.
+        let alone = st.journal_len == 0 && st.running_valid && matches!(confirm, Confirm::Keep);
+        if alone {
+            // Nothing else changes with it: one key, no sled batch. (Each sled batch seals
+            // sled's IO buffer and wakes all seven of its IO threads, about 25 context
+            // switches, on top of the flush's own.)
+            let record = record.encode();
+            check_room(&self.dir, record.len() as u64)?;
+            self.db.insert(log_key(id), record)?;
+        } else {
+            let mut batch = Writes::default();
+            // After the commit the candidate equals running: its journal goes.
+            if st.journal_len > 0 {
+                self.clear_journal(&mut batch)?;
+            }
+            batch.insert(log_key(id), record.encode());
+            batch.insert(GENERATION, id.to_be_bytes());
+            if !st.running_valid {
+                // This commit validated the whole tree: from now on running carries the mark.
+                batch.insert(VALIDATED, self.fingerprint);
+            }
+            self.confirm_ops(st, &confirm, &mut batch)?;
+            self.apply_unflushed(batch)?;
+        }
         // Durable once flushed, which commit_inner does after the state lock is released, so
         // that concurrent commits share one flush (group commit).
-        self.apply_unflushed(batch)?;
         // Every change of running, whatever made it (commit, edit of running, copy-config,
         // rollback, the revert of an unconfirmed commit), is logged once it is written.
         info!(

@@ -803,3 +803,85 @@ fn concurrent_edits_of_running_all_land_in_order() {
         }
     }
 }
+
+#[test]
+fn deferred_flushes_wait_for_the_flusher_and_every_commit_survives_reopen() {
+    let dir = TempDir::new("deferred");
+    {
+        let (ds, _) = Datastore::open(&dir.0, schema()).unwrap();
+        let ds = Arc::new(ds);
+        // Edits of running alone are a single log record; a commit of the candidate also clears
+        // the candidate's journal, so it is a sled batch with the generation: both kinds mixed.
+        let threads: Vec<_> = (0..8u32)
+            .map(|w| {
+                let ds = Arc::clone(&ds);
+                std::thread::spawn(move || {
+                    for n in 1..=10u32 {
+                        let els = yang::xml::parse_fragment(&format!(
+                            r#"<interfaces xmlns="urn:ne-agent:yang:ne-interfaces"><interface><name>w{w}</name><description>{n}</description></interface></interfaces>"#
+                        ))
+                        .unwrap();
+                        let meta = CommitMeta {
+                            user: "admin".into(),
+                            session: 100 + w,
+                            comment: None,
+                        };
+                        let (out, unflushed) = datastore::deferring_flush(|| {
+                            ds.edit_running(&els, EditOp::Merge, &meta, &mut [])
+                        });
+                        assert!(out.unwrap().id.is_some());
+                        assert!(!unflushed.is_empty(), "a commit in the scope left nothing to wait for");
+                        unflushed.wait().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        edit(
+            &ds,
+            1,
+            &format!("<bfd {BFD}>{}</bfd>", session("by-candidate", 7)),
+        )
+        .unwrap();
+        let (out, unflushed) = datastore::deferring_flush(|| ds.commit(&meta(), &mut []));
+        assert_eq!(out.unwrap().id, Some(81));
+        unflushed.wait().unwrap();
+        // Outside a scope a commit flushes before it returns, as before.
+        let els = yang::xml::parse_fragment(
+            r#"<interfaces xmlns="urn:ne-agent:yang:ne-interfaces"><interface><name>last</name></interface></interfaces>"#,
+        )
+        .unwrap();
+        let out = ds
+            .edit_running(&els, EditOp::Merge, &meta(), &mut [])
+            .unwrap();
+        assert_eq!(out.id, Some(82));
+        // No commit, nothing to wait for.
+        let ((), unflushed) = datastore::deferring_flush(|| ());
+        assert!(unflushed.is_empty());
+    }
+    let (ds, _) = Datastore::open(&dir.0, schema()).unwrap();
+    assert_eq!(
+        ds.generation(),
+        82,
+        "the newest log record is the generation"
+    );
+    let running = xml(&ds, Target::Running);
+    for w in 0..8 {
+        assert!(
+            running.contains(&format!("<name>w{w}</name><description>10</description>")),
+            "writer {w}'s last edit is missing: {running}"
+        );
+    }
+    assert!(running.contains("by-candidate") && running.contains("<name>last</name>"));
+    // The next commit continues the numbering.
+    let els = yang::xml::parse_fragment(
+        r#"<interfaces xmlns="urn:ne-agent:yang:ne-interfaces"><interface><name>after</name></interface></interfaces>"#,
+    )
+    .unwrap();
+    let out = ds
+        .edit_running(&els, EditOp::Merge, &meta(), &mut [])
+        .unwrap();
+    assert_eq!(out.id, Some(83));
+}

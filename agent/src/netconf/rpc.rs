@@ -49,8 +49,71 @@ pub struct Reply {
     pub after: After,
 }
 
-/// Handle one `<rpc>`.
+/// Handle one `<rpc>`; a commit it makes is flushed to disk before this returns.
 pub fn handle(server: &Server, caller: &Caller<'_>, rpc: &Element) -> Reply {
+    let attrs = reply_attrs(rpc);
+    respond(server, caller, rpc, &attrs)
+}
+
+/// A reply whose commits are written but maybe not yet durable (see [`handle_deferred`]).
+pub struct Deferred {
+    reply: Reply,
+    attrs: String,
+    unflushed: datastore::Unflushed,
+}
+
+impl Deferred {
+    /// A reply that waits for nothing.
+    pub fn now(reply: Reply) -> Deferred {
+        Deferred {
+            reply,
+            attrs: String::new(),
+            unflushed: datastore::Unflushed::default(),
+        }
+    }
+
+    /// The reply, once every commit the request made is durable; an `operation-failed` error
+    /// instead if the disk refused the flush (the change is applied but may not survive a
+    /// restart, and the client must not take it for a stored one).
+    pub async fn durable(self, server: &Server) -> Reply {
+        if self.unflushed.is_empty() {
+            return self.reply;
+        }
+        match self.unflushed.durable().await {
+            Ok(()) => self.reply,
+            Err(e) => {
+                let body: String = store_err(e)
+                    .iter()
+                    .map(|e| e.to_xml(&server.schema))
+                    .collect();
+                Reply {
+                    xml: format!(
+                        "<rpc-reply xmlns=\"{BASE_NS}\"{}>{body}</rpc-reply>",
+                        self.attrs
+                    ),
+                    is_error: true,
+                    after: After::Continue,
+                }
+            }
+        }
+    }
+}
+
+/// Handle one `<rpc>` leaving its commits' flushes to the datastore's flusher thread, so the
+/// calling async worker can serve other sessions while the disk writes; concurrent commits
+/// share a flush. The reply goes out after [`Deferred::durable`].
+pub fn handle_deferred(server: &Server, caller: &Caller<'_>, rpc: &Element) -> Deferred {
+    let attrs = reply_attrs(rpc);
+    let (reply, unflushed) = datastore::deferring_flush(|| respond(server, caller, rpc, &attrs));
+    Deferred {
+        reply,
+        attrs,
+        unflushed,
+    }
+}
+
+/// The `<rpc>`'s attributes, copied onto its `<rpc-reply>` (RFC 6241 §4.2).
+fn reply_attrs(rpc: &Element) -> String {
     let mut attrs = String::new();
     for a in &rpc.attrs {
         if a.ns.is_empty() {
@@ -65,6 +128,10 @@ pub fn handle(server: &Server, caller: &Caller<'_>, rpc: &Element) -> Reply {
             ));
         }
     }
+    attrs
+}
+
+fn respond(server: &Server, caller: &Caller<'_>, rpc: &Element, attrs: &str) -> Reply {
     let reply = |body: String| format!("<rpc-reply xmlns=\"{BASE_NS}\"{attrs}>{body}</rpc-reply>");
     if rpc.attr("", "message-id").is_none() {
         let e = RpcError::protocol(

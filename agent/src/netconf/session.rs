@@ -89,7 +89,7 @@ where
             }
             let framing = decoder.framing();
             let mut bad = true;
-            let reply = match std::str::from_utf8(&msg)
+            let deferred = match std::str::from_utf8(&msg)
                 .map_err(|e| e.to_string())
                 .and_then(|t| yang::xml::parse(t).map_err(|e| e.to_string()))
             {
@@ -100,9 +100,9 @@ where
                         user: &caller_user,
                         subscribed: subscription.is_some(),
                     };
-                    rpc::handle(&server, &caller, &el)
+                    rpc::handle_deferred(&server, &caller, &el)
                 }
-                Ok(el) => rpc::malformed_reply(
+                Ok(el) => rpc::Deferred::now(rpc::malformed_reply(
                     &server,
                     &format!(
                         "expected <rpc> in {BASE_NS}, got <{}> in {}",
@@ -113,9 +113,11 @@ where
                             &el.ns
                         }
                     ),
-                ),
-                Err(e) => rpc::malformed_reply(&server, &e),
+                )),
+                Err(e) => rpc::Deferred::now(rpc::malformed_reply(&server, &e)),
             };
+            // The worker serves other sessions while this request's commit is flushed.
+            let reply = deferred.durable(&server).await;
             count(&server, &guard.info, bad, reply.is_error);
             if stream
                 .write_all(&encode(reply.xml.as_bytes(), framing))
