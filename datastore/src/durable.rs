@@ -57,6 +57,8 @@ struct Progress {
     failed: VecDeque<(u64, u64, String)>,
     /// Futures waiting for their commit's flush.
     waiters: Vec<(u64, Waker)>,
+    /// When the latest flush (the thread's or a caller's own) started.
+    last_start: Option<Instant>,
     stop: bool,
 }
 
@@ -97,11 +99,20 @@ impl Flusher {
         Flusher { shared, thread }
     }
 
-    /// Commit `id` is written (not flushed): a future that is ready once it is durable. Without
-    /// the thread (it could not be spawned) the caller flushes itself, so this is `None`.
+    /// Commit `id` is written (not flushed): a future that is ready once it is durable, or
+    /// `None` when the caller should flush at once itself. That is when no other commit waits
+    /// and none was flushed within [`FLUSH_SPACING`]: a lone session's commit then skips two
+    /// thread hand-offs, and a worker blocks for one flush only when commits are rare. (Also
+    /// `None` without the thread, if it could not be spawned.)
     pub(crate) fn request(&self, id: u64) -> Option<Durable> {
         self.thread.as_ref()?;
         let mut st = self.shared.lock();
+        let quiet =
+            st.wanted <= st.done && st.last_start.is_none_or(|t| t.elapsed() >= FLUSH_SPACING);
+        if quiet {
+            st.last_start = Some(Instant::now());
+            return None;
+        }
         if id > st.wanted {
             st.wanted = id;
             self.shared.wanted.notify_one();
@@ -126,7 +137,6 @@ impl Drop for Flusher {
 
 fn run(shared: &Shared, db: &sled::Db) {
     let mut st = shared.lock();
-    let mut last_start: Option<Instant> = None;
     loop {
         while st.wanted <= st.done && !st.stop {
             st = shared.wanted.wait(st).unwrap_or_else(|p| p.into_inner());
@@ -134,14 +144,17 @@ fn run(shared: &Shared, db: &sled::Db) {
         if st.wanted <= st.done {
             return;
         }
-        if let Some(wait) = last_start.and_then(|t| FLUSH_SPACING.checked_sub(t.elapsed())) {
+        if let Some(wait) = st
+            .last_start
+            .and_then(|t| FLUSH_SPACING.checked_sub(t.elapsed()))
+        {
             if !st.stop {
                 drop(st);
                 std::thread::sleep(wait);
                 st = shared.lock();
             }
         }
-        last_start = Some(Instant::now());
+        st.last_start = Some(Instant::now());
         // Every commit up to `target` is in sled's log already; later ones may ride along.
         let target = st.wanted;
         drop(st);
@@ -296,5 +309,86 @@ impl Unflushed {
             }
         }
         first
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> sled::Db {
+        sled::Config::new().temporary(true).open().unwrap()
+    }
+
+    #[test]
+    fn a_lone_commit_flushes_itself_and_a_stream_shares_the_thread() {
+        let db = db();
+        let flusher = Flusher::start(db.clone());
+        // Nothing flushed lately: the caller flushes at once, no hand-off.
+        assert!(flusher.request(1).is_none());
+        // Right after it, commits are handed to the thread and wait for its flush.
+        db.insert(b"k2", b"v2").unwrap();
+        let d2 = flusher.request(2).expect("within the spacing: deferred");
+        db.insert(b"k3", b"v3").unwrap();
+        let d3 = flusher.request(3).expect("a flush is wanted: deferred");
+        assert_eq!((d2.commit(), d3.commit()), (2, 3));
+        d3.wait().unwrap();
+        d2.wait().unwrap();
+        let st = flusher.shared.lock();
+        assert_eq!(st.done, 3);
+        assert!(st.waiters.is_empty());
+    }
+
+    #[test]
+    fn the_future_is_woken_by_the_flush() {
+        let db = db();
+        let flusher = Flusher::start(db.clone());
+        assert!(flusher.request(1).is_none());
+        let d = flusher.request(2).expect("deferred");
+        // A minimal executor: poll, park until woken, poll again.
+        struct Unpark(std::thread::Thread);
+        impl std::task::Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        let mut d = Box::pin(d);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Poll::Ready(r) = d.as_mut().poll(&mut cx) {
+                r.unwrap();
+                break;
+            }
+            assert!(Instant::now() < deadline, "never woken");
+            std::thread::park_timeout(Duration::from_millis(100));
+        }
+    }
+
+    #[test]
+    fn a_failed_flush_is_reported_to_the_commits_it_covered_only() {
+        let mut p = Progress::default();
+        p.failed.push_back((4, 6, "disk on fire".into()));
+        p.done = 9;
+        assert!(p.outcome(4).is_ok());
+        assert!(
+            matches!(p.outcome(5), Err(StoreError::Storage(m)) if m.contains("commit 5") && m.contains("disk on fire"))
+        );
+        assert!(p.outcome(6).is_err());
+        assert!(p.outcome(7).is_ok());
+    }
+
+    #[test]
+    fn a_scope_collects_only_its_own_commits_and_restores_the_outer_one() {
+        assert!(!deferred_here());
+        let ((), outer) = deferring_flush(|| {
+            assert!(deferred_here());
+            let ((), inner) = deferring_flush(|| assert!(deferred_here()));
+            assert!(inner.is_empty());
+            assert!(deferred_here(), "the outer scope is back");
+        });
+        assert!(outer.is_empty());
+        assert!(!deferred_here());
     }
 }

@@ -830,7 +830,7 @@ fn deferred_flushes_wait_for_the_flusher_and_every_commit_survives_reopen() {
                             ds.edit_running(&els, EditOp::Merge, &meta, &mut [])
                         });
                         assert!(out.unwrap().id.is_some());
-                        assert!(!unflushed.is_empty(), "a commit in the scope left nothing to wait for");
+                        // Deferred to the flusher, or (no other commit around) flushed already.
                         unflushed.wait().unwrap();
                     }
                 })
