@@ -6,7 +6,7 @@
 //! Entries of `ordered-by user` lists stay inside their shell or entry, so their order is kept. Each chunk is kept as XML wrapped in its ancestor
 //! containers, so loading a datastore is one merge of all its chunks into an empty tree.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use yang::data::{self, apply_edit, DataError, DataNode, DataTree, EditOp, EncodeOptions};
@@ -20,25 +20,63 @@ fn is_chunk_list(schema: &Schema, id: yang::NodeId) -> bool {
     n.kind == NodeKind::List && !n.ordered_by_user
 }
 
-/// The chunk a node (by instance-identifier) belongs to.
+/// The chunk a node (by instance-identifier) belongs to ([`ChunkKeys`] for many).
+#[cfg(test)]
 pub fn chunk_key(schema: &Schema, path: &str) -> String {
     let steps = split_steps(path);
+    if steps.is_empty() {
+        return String::new();
+    }
+    steps[..=cut_at(schema, path, &steps)].concat()
+}
+
+/// The last step of the chunk key of `path` (see [`chunk_key`]).
+fn cut_at(schema: &Schema, path: &str, steps: &[&str]) -> usize {
     let resolver = |p: &str| data::module_for_prefix(schema, p);
     let nodes = yang::instance_id::parse(schema, path, &resolver)
         .map(|v| v.into_iter().map(|s| s.node).collect::<Vec<_>>())
         .unwrap_or_default();
-    for (i, s) in steps.iter().enumerate() {
+    for i in 0..steps.len() {
         let Some(&id) = nodes.get(i) else { break };
         match schema.node(id).kind {
-            NodeKind::List if is_chunk_list(schema, id) => return steps[..=i].concat(),
+            NodeKind::List if is_chunk_list(schema, id) => return i,
             NodeKind::Container => continue,
             // A top-level leaf-list entry or user-ordered list entry is its own chunk; deeper
             // ones belong to the shell.
-            _ if i == 0 => return s.to_string(),
             _ => break,
         }
     }
-    steps.first().map(|s| s.to_string()).unwrap_or_default()
+    0
+}
+
+/// Chunk keys of many paths. Where a path is cut depends only on the schema nodes along it,
+/// so it is worked out (the path parsed and resolved) once per path without its predicates:
+/// the 10,000 entries of one list cost one parse, not 10,000.
+#[derive(Default)]
+pub struct ChunkKeys {
+    cuts: HashMap<String, usize>,
+}
+
+impl ChunkKeys {
+    pub fn key(&mut self, schema: &Schema, path: &str) -> String {
+        let steps = split_steps(path);
+        if steps.is_empty() {
+            return String::new();
+        }
+        let mut names = String::with_capacity(path.len());
+        for s in &steps {
+            names.push_str(s.split('[').next().unwrap_or(s));
+        }
+        let cut = match self.cuts.get(&names) {
+            Some(&i) => i,
+            None => {
+                let i = cut_at(schema, path, &steps);
+                self.cuts.insert(names, i);
+                i
+            }
+        };
+        steps[..=cut.min(steps.len() - 1)].concat()
+    }
 }
 
 fn is_entry(schema: &Schema, node: &DataNode) -> bool {
@@ -104,10 +142,11 @@ impl<'t> Chunks<'t> {
     /// XML of the chunk `key`, wrapped in its ancestors; None if it does not exist.
     pub fn xml(&mut self, key: &str) -> Option<String> {
         let schema = self.schema;
-        let node = self.tree.find(schema, key)?;
         let steps = split_steps(key);
         let parent = steps[..steps.len().saturating_sub(1)].concat();
+        // Without its parent (looked up once per parent) the chunk is not there either.
         let ancestors = self.ancestors_of(&parent)?;
+        let node = self.tree.find(schema, key)?;
         render(schema, node, &ancestors)
     }
 }
@@ -290,5 +329,23 @@ mod tests {
         assert_eq!(key("/x:c/x:rule[x:n='r']/x:inner[x:k='1']"), "/x:c");
         assert_eq!(key("/x:c/x:tags[.='a']"), "/x:c");
         assert_eq!(key("/x:top[x:k='1']/x:k"), "/x:top[x:k='1']");
+        // The cached cut agrees with chunk_key, whatever the predicates.
+        let mut keys = ChunkKeys::default();
+        for p in [
+            "/x:c/x:item[x:n='a/b']/x:sub[x:k='1']",
+            "/x:c/x:item[x:n='c[d]']/x:sub[x:k='2']",
+            "/x:c/x:item[x:n='e']",
+            "/x:c/x:rule[x:n='r']/x:inner[x:k='1']",
+            "/x:c/x:rule[x:n='s']/x:inner[x:k='2']",
+            "/x:c/x:tags[.='a']",
+            "/x:c/x:tags[.='b']",
+            "/x:top[x:k='1']/x:k",
+            "/x:top[x:k='2']/x:k",
+            "/x:top[x:k='3']",
+            "/x:c",
+            "",
+        ] {
+            assert_eq!(keys.key(&schema, p), key(p), "{p}");
+        }
     }
 }

@@ -10,7 +10,7 @@
 //! (id as 8 big-endian bytes), `m:generation`, `m:startup` (present when startup exists), `m:validated` (see
 //! [`crate::validated`]).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -23,7 +23,7 @@ use yang::xml::Element;
 use yang::Schema;
 
 use crate::checked::Unchecked;
-use crate::chunks::{all_chunks, chunk_key, chunk_keys_under, load, Chunks};
+use crate::chunks::{all_chunks, chunk_keys_under, load, ChunkKeys, Chunks};
 use crate::commit::{CommitMeta, CommitOutcome, Subscriber, WriteCheck};
 use crate::compactor::{self, check_room, log_key, prefixed, Compactor};
 use crate::confirmed::{CommitRequest, Pending, DEFAULT_TIMEOUT_S};
@@ -37,6 +37,22 @@ use crate::validated::{self, VALIDATED};
 const GENERATION: &[u8] = b"m:generation";
 const STARTUP_PRESENT: &[u8] = b"m:startup";
 const CONFIRMED: &[u8] = b"m:confirmed";
+
+/// What a change set tells of a chunk it touches, without rendering it.
+#[derive(Clone, Copy, Default)]
+struct Touched {
+    /// Created whole: not in the tree before the changes.
+    absent_before: bool,
+    /// Deleted whole, or below a deleted node: not in the tree after them.
+    absent_after: bool,
+}
+
+impl Touched {
+    fn learn(&mut self, t: Touched) {
+        self.absent_before |= t.absent_before;
+        self.absent_after |= t.absent_after;
+    }
+}
 
 /// A sled batch and the number of bytes it writes (for the free-space check).
 #[derive(Default)]
@@ -534,8 +550,8 @@ impl Datastore {
             let entry: journal::Entry = self
                 .touched_chunks(&edit, &st.candidate)
                 .into_iter()
-                .map(|key| {
-                    let xml = chunks.xml(&key);
+                .map(|(key, touched)| {
+                    let xml = (!touched.absent_after).then(|| chunks.xml(&key)).flatten();
                     (key, xml)
                 })
                 .collect();
@@ -548,7 +564,14 @@ impl Datastore {
             st.journal_next += 1;
             st.journal_len += 1;
         }
-        st.candidate_dirty = !diff(&self.schema, &st.running, &tree).is_empty();
+        // A candidate equal to running differs from it after any change (the common case of
+        // an edit after a commit, which spares a second diff of the whole edit).
+        st.candidate_dirty = if edit.is_empty() {
+            st.candidate_dirty
+        } else {
+            // A dirty candidate may be brought back to running by an edit: compare.
+            !st.candidate_dirty || !diff(&self.schema, &st.running, &tree).is_empty()
+        };
         let old = std::mem::replace(&mut st.candidate, tree);
         self.reclaim.release(old);
         Ok(())
@@ -951,10 +974,16 @@ impl Datastore {
         Ok(())
     }
 
-    /// Keys of the chunks a change set touches. A deleted node also takes along the list-entry
-    /// chunks below it in `old` (the tree the changes start from).
-    fn touched_chunks(&self, changes: &[yang::diff::Change], old: &DataTree) -> BTreeSet<String> {
-        let mut keys = BTreeSet::new();
+    /// Keys of the chunks a change set touches, with what the changes tell of each without
+    /// looking. A deleted node also takes along the list-entry chunks below it in `old` (the
+    /// tree the changes start from).
+    fn touched_chunks(
+        &self,
+        changes: &[yang::diff::Change],
+        old: &DataTree,
+    ) -> BTreeMap<String, Touched> {
+        let mut keys: BTreeMap<String, Touched> = BTreeMap::new();
+        let mut chunk_keys = ChunkKeys::default();
         // Changes come in document order, a created entry before its children: a change below
         // the previous chunk when that chunk is a list entry (whose whole subtree it holds)
         // belongs to it, with no need to resolve its path again. (Below a container's shell
@@ -968,12 +997,23 @@ impl Datastore {
                     && c.path.as_bytes()[k.len()] == b'/'
             });
             if !within {
-                let key = chunk_key(&self.schema, &c.path);
-                keys.insert(key.clone());
+                let key = chunk_keys.key(&self.schema, &c.path);
+                // A node created or deleted whole at a chunk's own path: the chunk is absent
+                // before or after.
+                let whole = c.path == key;
+                keys.entry(key.clone()).or_default().learn(Touched {
+                    absent_before: whole && c.op == ChangeOp::Create,
+                    absent_after: whole && c.op == ChangeOp::Delete,
+                });
                 last = Some(key);
             }
             if c.op == ChangeOp::Delete {
-                keys.extend(chunk_keys_under(&self.schema, old, &c.path));
+                for key in chunk_keys_under(&self.schema, old, &c.path) {
+                    keys.entry(key).or_default().learn(Touched {
+                        absent_before: false,
+                        absent_after: true,
+                    });
+                }
             }
         }
         keys
@@ -993,9 +1033,13 @@ impl Datastore {
         );
         Ok(keys
             .into_iter()
-            .map(|key| ChunkImage {
-                old: old_chunks.xml(&key),
-                new: new_chunks.xml(&key),
+            .map(|(key, touched)| ChunkImage {
+                old: (!touched.absent_before)
+                    .then(|| old_chunks.xml(&key))
+                    .flatten(),
+                new: (!touched.absent_after)
+                    .then(|| new_chunks.xml(&key))
+                    .flatten(),
                 key,
             })
             .filter(|c| c.old != c.new)
