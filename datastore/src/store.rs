@@ -10,7 +10,7 @@
 //! (id as 8 big-endian bytes), `m:generation`, `m:startup` (present when startup exists), `m:validated` (see
 //! [`crate::validated`]).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -32,6 +32,7 @@ use crate::journal;
 use crate::log::{ChangeSummary, ChunkImage, CommitInfo, CommitRecord, HISTORY};
 use crate::rebase::{rebase, Rebase};
 use crate::reclaim::Reclaimer;
+use crate::rendered::Rendered;
 use crate::validated::{self, VALIDATED};
 
 const GENERATION: &[u8] = b"m:generation";
@@ -132,6 +133,8 @@ pub(crate) struct State {
     /// The next candidate journal record's number, and how many are stored.
     journal_next: u64,
     journal_len: usize,
+    /// The chunks the candidate's last edit rendered, for the commit of that candidate.
+    rendered: Rendered,
 }
 
 pub struct Datastore {
@@ -291,6 +294,7 @@ impl Datastore {
                 pending,
                 journal_next,
                 journal_len,
+                rendered: Rendered::default(),
             }),
         };
         let mut source = if generation > 0 {
@@ -561,6 +565,7 @@ impl Datastore {
             // half a second, at a clean stop, and with the next commit's flush; a crash may
             // lose the last uncommitted edits, never a commit.
             self.apply_unflushed(writes)?;
+            st.rendered.edited(&tree, entry);
             st.journal_next += 1;
             st.journal_len += 1;
         }
@@ -763,7 +768,8 @@ impl Datastore {
         confirm: Confirm,
     ) -> Result<u64, StoreError> {
         let id = st.generation + 1;
-        let chunks = self.changed_chunks(&st.running, new, changes)?;
+        let rendered = st.rendered.take_for(new);
+        let chunks = self.changed_chunks(&st.running, new, changes, rendered)?;
         let record = CommitRecord {
             id,
             time_ms: now_ms(),
@@ -1025,6 +1031,7 @@ impl Datastore {
         old: &DataTree,
         new: &DataTree,
         changes: &[yang::diff::Change],
+        mut rendered: HashMap<String, Option<String>>,
     ) -> Result<Vec<ChunkImage>, StoreError> {
         let keys = self.touched_chunks(changes, old);
         let (mut old_chunks, mut new_chunks) = (
@@ -1037,9 +1044,12 @@ impl Datastore {
                 old: (!touched.absent_before)
                     .then(|| old_chunks.xml(&key))
                     .flatten(),
-                new: (!touched.absent_after)
-                    .then(|| new_chunks.xml(&key))
-                    .flatten(),
+                new: match rendered.remove(&key) {
+                    // Rendered from `new` by the edit that made it (`crate::rendered`).
+                    Some(xml) => xml,
+                    None if touched.absent_after => None,
+                    None => new_chunks.xml(&key),
+                },
                 key,
             })
             .filter(|c| c.old != c.new)
