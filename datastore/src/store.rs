@@ -551,8 +551,14 @@ impl Datastore {
                 .map_err(StoreError::Denied)?;
             // One journal record for the whole edit: the chunks it touched, as they are now.
             let mut chunks = Chunks::new(&self.schema, &tree);
-            let entry: journal::Entry = self
-                .touched_chunks(&edit, &st.candidate)
+            let touched = self.touched_chunks(&edit, &st.candidate);
+            chunks.prefetch(
+                touched
+                    .iter()
+                    .filter(|(_, t)| !t.absent_after)
+                    .map(|(k, _)| k.as_str()),
+            );
+            let entry: journal::Entry = touched
                 .into_iter()
                 .map(|(key, touched)| {
                     let xml = (!touched.absent_after).then(|| chunks.xml(&key)).flatten();
@@ -1037,6 +1043,16 @@ impl Datastore {
         let (mut old_chunks, mut new_chunks) = (
             Chunks::new(&self.schema, old),
             Chunks::new(&self.schema, new),
+        );
+        old_chunks.prefetch(
+            keys.iter()
+                .filter(|(_, t)| !t.absent_before)
+                .map(|(k, _)| k.as_str()),
+        );
+        new_chunks.prefetch(
+            keys.iter()
+                .filter(|(k, t)| !t.absent_after && !rendered.contains_key(*k))
+                .map(|(k, _)| k.as_str()),
         );
         Ok(keys
             .into_iter()
