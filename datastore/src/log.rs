@@ -146,33 +146,47 @@ impl CommitInfo {
     }
 }
 
+/// A record of format 2 (the paths of the changes and the keys and images of the chunks
+/// front-coded, see [`crate::codec`]) from its parts, straight from a commit's change list:
+/// `info.change_count` must be the number of `changes`.
+pub fn encode_record<'a>(
+    info: &CommitInfo,
+    changes: impl Iterator<Item = (ChangeOp, &'a str, Option<&'a str>, Option<&'a str>)>,
+    chunks: &[ChunkImage],
+) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.u8(2); // format version
+    w.u64(info.id);
+    w.u64(info.time_ms);
+    w.str(&info.user);
+    w.u32(info.session);
+    w.opt(info.comment.as_deref());
+    w.u32(info.change_count as u32);
+    let mut path = Front::default();
+    for (op, p, old, new) in changes {
+        w.u8(op_code(op));
+        path.put(&mut w, p);
+        w.opt(old);
+        w.opt(new);
+    }
+    w.u32(chunks.len() as u32);
+    let (mut key, mut old, mut new) = (Front::default(), Front::default(), Front::default());
+    for c in chunks {
+        key.put(&mut w, &c.key);
+        old.put_opt(&mut w, c.old.as_deref());
+        new.put_opt(&mut w, c.new.as_deref());
+    }
+    w.buf
+}
+
 impl CommitRecord {
-    /// Format 2: the paths of the changes and the keys and images of the chunks front-coded
-    /// (see [`crate::codec`]).
     pub fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::default();
-        w.u8(2); // format version
-        w.u64(self.id);
-        w.u64(self.time_ms);
-        w.str(&self.user);
-        w.u32(self.session);
-        w.opt(self.comment.as_deref());
-        w.u32(self.changes.len() as u32);
-        let mut path = Front::default();
-        for c in &self.changes {
-            w.u8(op_code(c.op));
-            path.put(&mut w, &c.path);
-            w.opt(c.old.as_deref());
-            w.opt(c.new.as_deref());
-        }
-        w.u32(self.chunks.len() as u32);
-        let (mut key, mut old, mut new) = (Front::default(), Front::default(), Front::default());
-        for c in &self.chunks {
-            key.put(&mut w, &c.key);
-            old.put_opt(&mut w, c.old.as_deref());
-            new.put_opt(&mut w, c.new.as_deref());
-        }
-        w.buf
+        let info = CommitInfo::from(self);
+        let changes = self
+            .changes
+            .iter()
+            .map(|c| (c.op, c.path.as_str(), c.old.as_deref(), c.new.as_deref()));
+        encode_record(&info, changes, &self.chunks)
     }
 
     pub fn decode(buf: &[u8]) -> Result<CommitRecord, CodecError> {

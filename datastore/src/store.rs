@@ -29,7 +29,7 @@ use crate::compactor::{self, check_room, log_key, prefixed, Compactor};
 use crate::confirmed::{CommitRequest, Pending, DEFAULT_TIMEOUT_S};
 use crate::error::StoreError;
 use crate::journal;
-use crate::log::{ChangeSummary, ChunkImage, CommitInfo, CommitRecord, HISTORY};
+use crate::log::{encode_record, ChunkImage, CommitInfo, CommitRecord, HISTORY};
 use crate::rebase::{rebase, Rebase};
 use crate::reclaim::Reclaimer;
 use crate::rendered::Rendered;
@@ -776,15 +776,27 @@ impl Datastore {
         let id = st.generation + 1;
         let rendered = st.rendered.take_for(new);
         let chunks = self.changed_chunks(&st.running, new, changes, rendered)?;
-        let record = CommitRecord {
+        let info = CommitInfo {
             id,
             time_ms: now_ms(),
             user: meta.user.clone(),
             session: meta.session,
             comment: meta.comment.clone(),
-            changes: changes.iter().map(ChangeSummary::from).collect(),
-            chunks,
+            change_count: changes.len(),
         };
+        // Encoded from the change list itself: no copy of its paths.
+        let record = encode_record(
+            &info,
+            changes.iter().map(|c| {
+                (
+                    c.op,
+                    c.path.as_str(),
+                    c.old.as_deref(),
+                    c.new.as_deref(),
+                )
+            }),
+            &chunks,
+        );
         let mut batch = Writes::default();
         // After the commit the candidate equals running: its journal goes.
         if st.journal_len > 0 {
@@ -792,7 +804,7 @@ impl Datastore {
         }
         // The record holds the changed chunks: with the generation it makes the commit durable.
         // Running's own chunk keys are brought up to date by the compactor, off this path.
-        batch.insert(log_key(id), record.encode());
+        batch.insert(log_key(id), record);
         batch.insert(GENERATION, id.to_be_bytes());
         if !st.running_valid {
             // This commit validated the whole tree: from now on running carries the mark.
@@ -830,7 +842,7 @@ impl Datastore {
         let old = std::mem::replace(&mut st.candidate, new.clone());
         self.reclaim.release(old);
         st.candidate_dirty = false;
-        st.history.push_back(CommitInfo::from(&record));
+        st.history.push_back(info);
         while st.history.len() > HISTORY {
             st.history.pop_front();
         }
