@@ -545,6 +545,7 @@ impl Datastore {
         check: &dyn WriteCheck,
     ) -> Result<(), StoreError> {
         let edit = diff(&self.schema, &st.candidate, &tree);
+        let mut rendered: journal::Entry = Vec::new();
         if !edit.is_empty() {
             check
                 .check(&st.candidate, &tree, &edit)
@@ -558,7 +559,7 @@ impl Datastore {
                     .filter(|(_, t)| !t.absent_after)
                     .map(|(k, _)| k.as_str()),
             );
-            let entry: journal::Entry = touched
+            rendered = touched
                 .into_iter()
                 .map(|(key, touched)| {
                     let xml = (!touched.absent_after).then(|| chunks.xml(&key)).flatten();
@@ -566,12 +567,11 @@ impl Datastore {
                 })
                 .collect();
             let mut writes = Writes::default();
-            writes.insert(journal::key(st.journal_next), journal::encode(&entry));
+            writes.insert(journal::key(st.journal_next), journal::encode(&rendered));
             // Not flushed: NETCONF asks no durability of the candidate. sled writes it out within
             // half a second, at a clean stop, and with the next commit's flush; a crash may
             // lose the last uncommitted edits, never a commit.
             self.apply_unflushed(writes)?;
-            st.rendered.edited(&tree, entry);
             st.journal_next += 1;
             st.journal_len += 1;
         }
@@ -583,6 +583,9 @@ impl Datastore {
             // A dirty candidate may be brought back to running by an edit: compare.
             !st.candidate_dirty || !diff(&self.schema, &st.running, &tree).is_empty()
         };
+        if !edit.is_empty() {
+            st.rendered.edited(&st.candidate, &tree, edit, rendered);
+        }
         let old = std::mem::replace(&mut st.candidate, tree);
         self.reclaim.release(old);
         Ok(())
@@ -699,7 +702,12 @@ impl Datastore {
         let mut st = self.state();
         let confirm = confirm(&st, st.generation)?;
         let new = new(&st)?;
-        let changes = diff(&self.schema, &st.running, &new);
+        // From running to the candidate its last edit made: that edit's changes.
+        let state = &mut *st;
+        let changes = state
+            .rendered
+            .changes_between(&state.running, &new)
+            .unwrap_or_else(|| diff(&self.schema, &state.running, &new));
         if !changes.is_empty() {
             check
                 .check(&st.running, &new, &changes)
