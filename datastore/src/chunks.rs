@@ -382,7 +382,8 @@ mod tests {
     #[test]
     fn prefetched_chunks_render_as_looked_up_ones() {
         let schema = yang::SchemaBuilder::new().embedded().build().unwrap();
-        let mut xml = String::from(r#"<monitor-groups xmlns="urn:ne-agent:yang:ne-monitor-group">"#);
+        let mut xml =
+            String::from(r#"<monitor-groups xmlns="urn:ne-agent:yang:ne-monitor-group">"#);
         for i in 0..200 {
             xml.push_str(&format!(
                 "<monitor-group><name>g{i}</name><enabled>false</enabled></monitor-group>"
@@ -403,7 +404,10 @@ mod tests {
         for k in &keys {
             assert_eq!(fetched.xml(k), plain.xml(k), "{k}");
         }
-        assert_eq!(fetched.xml(&entry).as_deref(), all.get(&entry).map(String::as_str));
+        assert_eq!(
+            fetched.xml(&entry).as_deref(),
+            all.get(&entry).map(String::as_str)
+        );
         // A few keys are looked up one by one.
         let mut few = Chunks::new(&schema, &tree);
         few.prefetch(keys.iter().take(3).map(String::as_str));

@@ -257,7 +257,15 @@ mod tests {
 
     #[test]
     fn front_coding_round_trip_and_truncation() {
-        let values = ["", "/a:x[a:n='1']", "/a:x[a:n='1']/a:y", "/a:x[a:n='12']", "é", "éa", "b"];
+        let values = [
+            "",
+            "/a:x[a:n='1']",
+            "/a:x[a:n='1']/a:y",
+            "/a:x[a:n='12']",
+            "é",
+            "éa",
+            "b",
+        ];
         let mut w = Writer::default();
         let mut f = Front::default();
         for v in values {

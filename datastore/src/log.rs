@@ -238,7 +238,11 @@ impl CommitRecord {
                 if let Some(n) = &n {
                     new.clone_from(n);
                 }
-                ChunkImage { key, old: o, new: n }
+                ChunkImage {
+                    key,
+                    old: o,
+                    new: n,
+                }
             };
             chunks.push(image);
         }

@@ -59,7 +59,11 @@ impl Rendered {
     }
 
     /// The changes from `old` to `new`, if these are the trees of the last edit (once).
-    pub(crate) fn changes_between(&mut self, old: &DataTree, new: &DataTree) -> Option<Vec<Change>> {
+    pub(crate) fn changes_between(
+        &mut self,
+        old: &DataTree,
+        new: &DataTree,
+    ) -> Option<Vec<Change>> {
         match self.edit.take() {
             Some((before, changes)) if before.is(old) && self.tree.is(new) => Some(changes),
             _ => None,
@@ -105,16 +109,34 @@ mod tests {
             new: None,
         };
         let mut r = Rendered::default();
-        r.edited(&empty, &t, vec![change.clone()], vec![("k".into(), Some("x".into()))]);
+        r.edited(
+            &empty,
+            &t,
+            vec![change.clone()],
+            vec![("k".into(), Some("x".into()))],
+        );
         // A tree equal in content but built apart is another tree.
         assert!(r.changes_between(&empty, &same_content).is_none());
         assert!(r.take_for(&same_content).is_empty());
         // The changes are handed out once, for the same two trees.
-        r.edited(&empty, &t, vec![change.clone()], vec![("k".into(), Some("x".into()))]);
+        r.edited(
+            &empty,
+            &t,
+            vec![change.clone()],
+            vec![("k".into(), Some("x".into()))],
+        );
         assert!(r.changes_between(&t, &t).is_none());
-        r.edited(&empty, &t, vec![change.clone()], vec![("k".into(), Some("x".into()))]);
+        r.edited(
+            &empty,
+            &t,
+            vec![change.clone()],
+            vec![("k".into(), Some("x".into()))],
+        );
         let copy = t.clone();
-        assert_eq!(r.changes_between(&DataTree::new(), &copy), Some(vec![change]));
+        assert_eq!(
+            r.changes_between(&DataTree::new(), &copy),
+            Some(vec![change])
+        );
         assert!(r.changes_between(&DataTree::new(), &copy).is_none());
         // The chunks too; the cache is empty afterwards.
         assert_eq!(r.take_for(&copy).get("k"), Some(&Some("x".into())));

@@ -795,14 +795,9 @@ impl Datastore {
         // Encoded from the change list itself: no copy of its paths.
         let record = encode_record(
             &info,
-            changes.iter().map(|c| {
-                (
-                    c.op,
-                    c.path.as_str(),
-                    c.old.as_deref(),
-                    c.new.as_deref(),
-                )
-            }),
+            changes
+                .iter()
+                .map(|c| (c.op, c.path.as_str(), c.old.as_deref(), c.new.as_deref())),
             &chunks,
         );
         let mut batch = Writes::default();

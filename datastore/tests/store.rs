@@ -817,7 +817,9 @@ fn a_commit_reports_and_writes_the_same_whatever_the_edits_before_it() {
             .iter()
             .map(|n| format!("<monitor-group><name>{n}</name></monitor-group>"))
             .collect();
-        format!(r#"<monitor-groups xmlns="urn:ne-agent:yang:ne-monitor-group">{entries}</monitor-groups>"#)
+        format!(
+            r#"<monitor-groups xmlns="urn:ne-agent:yang:ne-monitor-group">{entries}</monitor-groups>"#
+        )
     };
     let many: Vec<String> = (0..300).map(|i| format!("g{i}")).collect();
     let many: Vec<&str> = many.iter().map(String::as_str).collect();
@@ -838,13 +840,20 @@ fn a_commit_reports_and_writes_the_same_whatever_the_edits_before_it() {
         let cand = ds.get(Target::Candidate).unwrap();
         let out = ds.commit(&meta(), &mut []).unwrap();
         assert_eq!(out.changes, yang::diff::diff(&s, &before, &cand));
-        assert_eq!(out.changes.iter().filter(|c| c.path.ends_with("']")).count(), 2);
+        assert_eq!(
+            out.changes
+                .iter()
+                .filter(|c| c.path.ends_with("']"))
+                .count(),
+            2
+        );
         expected.push(xml(&ds, Target::Running));
         // 3. An edit of the candidate, then running changed under it by an edit of running
         // (which makes the candidate running again), then an edit and its commit.
         edit(&ds, 1, &mg(&["y1"])).unwrap();
         let els = yang::xml::parse_fragment(&mg(&["r1"])).unwrap();
-        ds.edit_running(&els, EditOp::Merge, &meta(), &mut []).unwrap();
+        ds.edit_running(&els, EditOp::Merge, &meta(), &mut [])
+            .unwrap();
         expected.push(xml(&ds, Target::Running));
         edit(&ds, 1, &mg(&["y2"])).unwrap();
         let before = ds.get(Target::Running).unwrap();
@@ -874,7 +883,12 @@ fn a_commit_reports_and_writes_the_same_whatever_the_edits_before_it() {
     for (id, want) in ids.iter().zip(&expected) {
         let tree = ds.tree_at(*id).unwrap();
         let got = data::encode(&s, &tree, EncodeOptions::default());
-        assert!(&got == want, "commit {id}: {} bytes, want {}", got.len(), want.len());
+        assert!(
+            &got == want,
+            "commit {id}: {} bytes, want {}",
+            got.len(),
+            want.len()
+        );
     }
     ds.rollback(ids[0], &meta(), &mut []).unwrap();
     assert_eq!(xml(&ds, Target::Running), expected[0]);

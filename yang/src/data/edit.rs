@@ -345,7 +345,8 @@ fn place<S: SeqMut + ?Sized>(
             .bad_element(&sn.name)
             .path(path));
         }
-        return insert_sorted(siblings, schema, node).map_err(|_| DataError::new(ErrorTag::DataExists, "entry already exists").path(path));
+        return insert_sorted(siblings, schema, node)
+            .map_err(|_| DataError::new(ErrorTag::DataExists, "entry already exists").path(path));
     }
     let range = instance_range(siblings, schema, node.schema);
     let at = match insert.unwrap_or("last") {
