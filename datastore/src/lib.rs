@@ -13,6 +13,7 @@ mod journal;
 pub mod log;
 mod rebase;
 mod reclaim;
+mod rendered;
 mod store;
 mod validated;
 

@@ -10,7 +10,7 @@
 //! (id as 8 big-endian bytes), `m:generation`, `m:startup` (present when startup exists), `m:validated` (see
 //! [`crate::validated`]).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -23,21 +23,38 @@ use yang::xml::Element;
 use yang::Schema;
 
 use crate::checked::Unchecked;
-use crate::chunks::{all_chunks, chunk_key, chunk_keys_under, load, Chunks};
+use crate::chunks::{all_chunks, chunk_keys_under, load, ChunkKeys, Chunks};
 use crate::commit::{CommitMeta, CommitOutcome, Subscriber, WriteCheck};
 use crate::compactor::{self, check_room, log_key, prefixed, Compactor};
 use crate::confirmed::{CommitRequest, Pending, DEFAULT_TIMEOUT_S};
 use crate::durable::{self, Flusher};
 use crate::error::StoreError;
 use crate::journal;
-use crate::log::{ChangeSummary, ChunkImage, CommitInfo, CommitRecord, HISTORY};
+use crate::log::{encode_record, ChunkImage, CommitInfo, CommitRecord, HISTORY};
 use crate::rebase::{rebase, Rebase};
 use crate::reclaim::Reclaimer;
+use crate::rendered::Rendered;
 use crate::validated::{self, VALIDATED};
 
 const GENERATION: &[u8] = b"m:generation";
 const STARTUP_PRESENT: &[u8] = b"m:startup";
 const CONFIRMED: &[u8] = b"m:confirmed";
+
+/// What a change set tells of a chunk it touches, without rendering it.
+#[derive(Clone, Copy, Default)]
+struct Touched {
+    /// Created whole: not in the tree before the changes.
+    absent_before: bool,
+    /// Deleted whole, or below a deleted node: not in the tree after them.
+    absent_after: bool,
+}
+
+impl Touched {
+    fn learn(&mut self, t: Touched) {
+        self.absent_before |= t.absent_before;
+        self.absent_after |= t.absent_after;
+    }
+}
 
 /// A sled batch and the number of bytes it writes (for the free-space check).
 #[derive(Default)]
@@ -117,6 +134,8 @@ pub(crate) struct State {
     /// The next candidate journal record's number, and how many are stored.
     journal_next: u64,
     journal_len: usize,
+    /// The chunks the candidate's last edit rendered, for the commit of that candidate.
+    rendered: Rendered,
 }
 
 pub struct Datastore {
@@ -282,6 +301,7 @@ impl Datastore {
                 pending,
                 journal_next,
                 journal_len,
+                rendered: Rendered::default(),
             }),
         };
         let mut source = if generation > 0 {
@@ -532,22 +552,29 @@ impl Datastore {
         check: &dyn WriteCheck,
     ) -> Result<(), StoreError> {
         let edit = diff(&self.schema, &st.candidate, &tree);
+        let mut rendered: journal::Entry = Vec::new();
         if !edit.is_empty() {
             check
                 .check(&st.candidate, &tree, &edit)
                 .map_err(StoreError::Denied)?;
             // One journal record for the whole edit: the chunks it touched, as they are now.
             let mut chunks = Chunks::new(&self.schema, &tree);
-            let entry: journal::Entry = self
-                .touched_chunks(&edit, &st.candidate)
+            let touched = self.touched_chunks(&edit, &st.candidate);
+            chunks.prefetch(
+                touched
+                    .iter()
+                    .filter(|(_, t)| !t.absent_after)
+                    .map(|(k, _)| k.as_str()),
+            );
+            rendered = touched
                 .into_iter()
-                .map(|key| {
-                    let xml = chunks.xml(&key);
+                .map(|(key, touched)| {
+                    let xml = (!touched.absent_after).then(|| chunks.xml(&key)).flatten();
                     (key, xml)
                 })
                 .collect();
             let mut writes = Writes::default();
-            writes.insert(journal::key(st.journal_next), journal::encode(&entry));
+            writes.insert(journal::key(st.journal_next), journal::encode(&rendered));
             // Not flushed: NETCONF asks no durability of the candidate. sled writes it out within
             // half a second, at a clean stop, and with the next commit's flush; a crash may
             // lose the last uncommitted edits, never a commit.
@@ -555,7 +582,17 @@ impl Datastore {
             st.journal_next += 1;
             st.journal_len += 1;
         }
-        st.candidate_dirty = !diff(&self.schema, &st.running, &tree).is_empty();
+        // A candidate equal to running differs from it after any change (the common case of
+        // an edit after a commit, which spares a second diff of the whole edit).
+        st.candidate_dirty = if edit.is_empty() {
+            st.candidate_dirty
+        } else {
+            // A dirty candidate may be brought back to running by an edit: compare.
+            !st.candidate_dirty || !diff(&self.schema, &st.running, &tree).is_empty()
+        };
+        if !edit.is_empty() {
+            st.rendered.edited(&st.candidate, &tree, edit, rendered);
+        }
         let old = std::mem::replace(&mut st.candidate, tree);
         self.reclaim.release(old);
         Ok(())
@@ -672,7 +709,12 @@ impl Datastore {
         let mut st = self.state();
         let confirm = confirm(&st, st.generation)?;
         let new = new(&st)?;
-        let changes = diff(&self.schema, &st.running, &new);
+        // From running to the candidate its last edit made: that edit's changes.
+        let state = &mut *st;
+        let changes = state
+            .rendered
+            .changes_between(&state.running, &new)
+            .unwrap_or_else(|| diff(&self.schema, &state.running, &new));
         if !changes.is_empty() {
             check
                 .check(&st.running, &new, &changes)
@@ -756,16 +798,24 @@ impl Datastore {
         confirm: Confirm,
     ) -> Result<u64, StoreError> {
         let id = st.generation + 1;
-        let chunks = self.changed_chunks(&st.running, new, changes)?;
-        let record = CommitRecord {
+        let rendered = st.rendered.take_for(new);
+        let chunks = self.changed_chunks(&st.running, new, changes, rendered)?;
+        let info = CommitInfo {
             id,
             time_ms: now_ms(),
             user: meta.user.clone(),
             session: meta.session,
             comment: meta.comment.clone(),
-            changes: changes.iter().map(ChangeSummary::from).collect(),
-            chunks,
+            change_count: changes.len(),
         };
+        // Encoded from the change list itself: no copy of its paths.
+        let record = encode_record(
+            &info,
+            changes
+                .iter()
+                .map(|c| (c.op, c.path.as_str(), c.old.as_deref(), c.new.as_deref())),
+            &chunks,
+        );
         let confirmed = match &confirm {
             Confirm::Keep => "",
             Confirm::Arm(_) => "armed",
@@ -780,7 +830,6 @@ impl Datastore {
             // Nothing else changes with it: one key, no sled batch. (Each sled batch seals
             // sled's IO buffer and wakes all seven of its IO threads, about 25 context
             // switches, on top of the flush's own.)
-            let record = record.encode();
             check_room(&self.dir, record.len() as u64)?;
             self.db.insert(log_key(id), record)?;
         } else {
@@ -789,7 +838,7 @@ impl Datastore {
             if st.journal_len > 0 {
                 self.clear_journal(&mut batch)?;
             }
-            batch.insert(log_key(id), record.encode());
+            batch.insert(log_key(id), record);
             batch.insert(GENERATION, id.to_be_bytes());
             if !st.running_valid {
                 // This commit validated the whole tree: from now on running carries the mark.
@@ -822,7 +871,7 @@ impl Datastore {
         let old = std::mem::replace(&mut st.candidate, new.clone());
         self.reclaim.release(old);
         st.candidate_dirty = false;
-        st.history.push_back(CommitInfo::from(&record));
+        st.history.push_back(info);
         while st.history.len() > HISTORY {
             st.history.pop_front();
         }
@@ -978,10 +1027,16 @@ impl Datastore {
         Ok(())
     }
 
-    /// Keys of the chunks a change set touches. A deleted node also takes along the list-entry
-    /// chunks below it in `old` (the tree the changes start from).
-    fn touched_chunks(&self, changes: &[yang::diff::Change], old: &DataTree) -> BTreeSet<String> {
-        let mut keys = BTreeSet::new();
+    /// Keys of the chunks a change set touches, with what the changes tell of each without
+    /// looking. A deleted node also takes along the list-entry chunks below it in `old` (the
+    /// tree the changes start from).
+    fn touched_chunks(
+        &self,
+        changes: &[yang::diff::Change],
+        old: &DataTree,
+    ) -> BTreeMap<String, Touched> {
+        let mut keys: BTreeMap<String, Touched> = BTreeMap::new();
+        let mut chunk_keys = ChunkKeys::default();
         // Changes come in document order, a created entry before its children: a change below
         // the previous chunk when that chunk is a list entry (whose whole subtree it holds)
         // belongs to it, with no need to resolve its path again. (Below a container's shell
@@ -995,12 +1050,23 @@ impl Datastore {
                     && c.path.as_bytes()[k.len()] == b'/'
             });
             if !within {
-                let key = chunk_key(&self.schema, &c.path);
-                keys.insert(key.clone());
+                let key = chunk_keys.key(&self.schema, &c.path);
+                // A node created or deleted whole at a chunk's own path: the chunk is absent
+                // before or after.
+                let whole = c.path == key;
+                keys.entry(key.clone()).or_default().learn(Touched {
+                    absent_before: whole && c.op == ChangeOp::Create,
+                    absent_after: whole && c.op == ChangeOp::Delete,
+                });
                 last = Some(key);
             }
             if c.op == ChangeOp::Delete {
-                keys.extend(chunk_keys_under(&self.schema, old, &c.path));
+                for key in chunk_keys_under(&self.schema, old, &c.path) {
+                    keys.entry(key).or_default().learn(Touched {
+                        absent_before: false,
+                        absent_after: true,
+                    });
+                }
             }
         }
         keys
@@ -1012,17 +1078,35 @@ impl Datastore {
         old: &DataTree,
         new: &DataTree,
         changes: &[yang::diff::Change],
+        mut rendered: HashMap<String, Option<String>>,
     ) -> Result<Vec<ChunkImage>, StoreError> {
         let keys = self.touched_chunks(changes, old);
         let (mut old_chunks, mut new_chunks) = (
             Chunks::new(&self.schema, old),
             Chunks::new(&self.schema, new),
         );
+        old_chunks.prefetch(
+            keys.iter()
+                .filter(|(_, t)| !t.absent_before)
+                .map(|(k, _)| k.as_str()),
+        );
+        new_chunks.prefetch(
+            keys.iter()
+                .filter(|(k, t)| !t.absent_after && !rendered.contains_key(*k))
+                .map(|(k, _)| k.as_str()),
+        );
         Ok(keys
             .into_iter()
-            .map(|key| ChunkImage {
-                old: old_chunks.xml(&key),
-                new: new_chunks.xml(&key),
+            .map(|(key, touched)| ChunkImage {
+                old: (!touched.absent_before)
+                    .then(|| old_chunks.xml(&key))
+                    .flatten(),
+                new: match rendered.remove(&key) {
+                    // Rendered from `new` by the edit that made it (`crate::rendered`).
+                    Some(xml) => xml,
+                    None if touched.absent_after => None,
+                    None => new_chunks.xml(&key),
+                },
                 key,
             })
             .filter(|c| c.old != c.new)

@@ -193,7 +193,7 @@ fn edit_in<S: SeqMut + ?Sized>(
             if let Some(i) = existing {
                 siblings.remove_at(i);
             }
-            place(schema, siblings, node, el, &path)
+            place(schema, siblings, node, el, &path).map(|_| ())
         }
         EditOp::Merge | EditOp::None => {
             let i = match existing {
@@ -215,16 +215,19 @@ fn edit_in<S: SeqMut + ?Sized>(
                         }
                         _ => {}
                     }
-                    place(schema, siblings, Arc::new(fresh), el, &path)?;
-                    let k: Vec<&str> = identity.iter().map(String::as_str).collect();
-                    match sn.kind {
-                        NodeKind::List | NodeKind::LeafList => {
-                            match find_slot(siblings, schema, id, &k) {
-                                Slot::Found(i) => i,
-                                Slot::Insert(_) => unreachable_placed(&path)?,
-                            }
+                    match slot {
+                        // A new entry of a system-ordered list goes where the search above
+                        // found its place: one search per entry (an edit of 10,000 new entries
+                        // searched three times for each).
+                        Slot::Insert(at)
+                            if matches!(sn.kind, NodeKind::List | NodeKind::LeafList)
+                                && !sn.ordered_by_user
+                                && el.attr(YANG_NS, "insert").is_none() =>
+                        {
+                            siblings.insert_at(at, Arc::new(fresh));
+                            at
                         }
-                        _ => instance_range(siblings, schema, id).start,
+                        _ => place(schema, siblings, Arc::new(fresh), el, &path)?,
                     }
                 }
             };
@@ -319,22 +322,14 @@ fn build(
     }
 }
 
-fn unreachable_placed(path: &str) -> Result<usize, DataError> {
-    Err(DataError::new(
-        ErrorTag::OperationFailed,
-        "internal: placed entry not found",
-    )
-    .path(path))
-}
-
-/// Insert a node, honouring `yang:insert` for user-ordered lists and leaf-lists.
+/// Insert a node, honouring `yang:insert` for user-ordered lists and leaf-lists; where it went.
 fn place<S: SeqMut + ?Sized>(
     schema: &Schema,
     siblings: &mut S,
     node: Arc<DataNode>,
     el: &Element,
     path: &str,
-) -> Result<(), DataError> {
+) -> Result<usize, DataError> {
     let sn = schema.node(node.schema);
     let insert = el.attr(YANG_NS, "insert");
     if !sn.ordered_by_user || insert.is_none() {
@@ -351,7 +346,6 @@ fn place<S: SeqMut + ?Sized>(
             .path(path));
         }
         return insert_sorted(siblings, schema, node)
-            .map(|_| ())
             .map_err(|_| DataError::new(ErrorTag::DataExists, "entry already exists").path(path));
     }
     let range = instance_range(siblings, schema, node.schema);
@@ -403,7 +397,7 @@ fn place<S: SeqMut + ?Sized>(
         }
     };
     siblings.insert_at(at, node);
-    Ok(())
+    Ok(at)
 }
 
 /// `yang:key="[k1='a'][k2='b']"` (list) or `yang:value="v"` (leaf-list) against an entry.
