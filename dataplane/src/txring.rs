@@ -180,6 +180,24 @@ impl TxRing {
             .count()
     }
 
+    /// Slots requested and not yet taken by the kernel (TP_STATUS_SEND_REQUEST). O(slots).
+    pub fn requested(&self) -> usize {
+        (0..self.frame_count)
+            .filter(|&i| self.status(i).load(Ordering::Acquire) & libc::TP_STATUS_SEND_REQUEST != 0)
+            .count()
+    }
+
+    /// PACKET_QDISC_BYPASS: frames go straight to the driver, skipping the qdisc layer (and
+    /// captures on the interface).
+    pub fn set_qdisc_bypass(&self) -> io::Result<()> {
+        setsockopt(
+            self.fd.as_raw_fd(),
+            libc::SOL_PACKET,
+            libc::PACKET_QDISC_BYPASS,
+            &1 as &libc::c_int,
+        )
+    }
+
     /// Whether frames were requested that no kick has sent yet (a kick failed or none was
     /// made since).
     pub fn unsent(&self) -> bool {

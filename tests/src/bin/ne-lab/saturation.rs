@@ -6,6 +6,9 @@
 //! flaps (extra up-transitions on either side) and one-second samples where a session was not
 //! up, VRRP master changes, and whether the IGMP membership and the PIM neighbour survived.
 //! `--bypass` runs it with the agents' `kernel-bypass` on, off, or both (a fresh lab each).
+//! `--generator ring` (the default) floods through a TPACKET transmit ring with qdisc bypass,
+//! up to 1,024 frames per `send` ([`Flood::start_ring`]); `--generator sockets` sends each frame
+//! with its own `send` over 8 sockets, as before.
 
 use std::time::{Duration, Instant};
 
@@ -53,14 +56,14 @@ fn load_average() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-pub fn bench(seconds: u64, modes: &[bool]) -> Result<(), String> {
+pub fn bench(seconds: u64, modes: &[bool], ring: bool) -> Result<(), String> {
     for &bypass in modes {
-        run(seconds, bypass)?;
+        run(seconds, bypass, ring)?;
     }
     Ok(())
 }
 
-fn run(seconds: u64, bypass: bool) -> Result<(), String> {
+fn run(seconds: u64, bypass: bool, ring: bool) -> Result<(), String> {
     let (lab, mut ca, mut cb) = Lab::seed()?;
     if !bypass {
         let off = "<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\">\
@@ -86,7 +89,11 @@ fn run(seconds: u64, bypass: bool) -> Result<(), String> {
     let fwd0 = forwarded(&mut ca).map_err(|e| e.to_string())?;
     let load_before = load_average();
     let t0 = Instant::now();
-    let flood = Flood::start(&lab, None)?;
+    let flood = if ring {
+        Flood::start_ring(&lab)?
+    } else {
+        Flood::start(&lab, None)?
+    };
     let mut not_up = 0u64;
     let mut samples = 0u64;
     while t0.elapsed() < Duration::from_secs(seconds) {
@@ -117,9 +124,14 @@ fn run(seconds: u64, bypass: bool) -> Result<(), String> {
     );
     let yes = |b: bool| if b { "kept" } else { "LOST" };
     println!(
-        "bench-saturation, kernel-bypass {}: flood flat out for {secs:.1} s from ns src (60-byte \
-         frames to 239.1.1.1), offered {:.1} kpps, A forwarded {:.1} kpps to a-dn",
+        "bench-saturation, kernel-bypass {}: flood ({}) flat out for {secs:.1} s from ns src \
+         (60-byte frames to 239.1.1.1), offered {:.1} kpps, A forwarded {:.1} kpps to a-dn",
         if bypass { "on" } else { "off" },
+        if ring {
+            "TX ring, qdisc bypass"
+        } else {
+            "a send per frame"
+        },
         sent as f64 / secs / 1e3,
         fwd1.saturating_sub(fwd0) as f64 / secs / 1e3
     );
