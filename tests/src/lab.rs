@@ -777,10 +777,11 @@ pub struct Flood {
 impl Flood {
     /// The flood through a TPACKET transmit ring with PACKET_QDISC_BYPASS instead of one
     /// `send` per frame: every slot holds the frame from the first lap on, and one `send` hands
-    /// the kernel up to 1,024 of them. Flat out; a frame the switch's veth refuses (its backlog
+    /// the kernel up to 1,024 of them; with `realtime` the thread runs at SCHED_FIFO 30
+    /// pinned to cpu0. Flat out; a frame the switch's veth refuses (its backlog
     /// is full) stays requested and goes at the next kick. Bounded at ten minutes, like
     /// [`Flood::start`]. Counts the frames the kernel took.
-    pub fn start_ring(lab: &Lab) -> Result<Flood, String> {
+    pub fn start_ring(lab: &Lab, realtime: bool) -> Result<Flood, String> {
         use dataplane::txring::{TxRing, TxRingConfig};
         use std::sync::atomic::{AtomicBool, Ordering};
         let ns = lab.ns("src");
@@ -807,6 +808,19 @@ impl Flood {
         let stop = std::sync::Arc::new(AtomicBool::new(false));
         let s2 = std::sync::Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
+            // Not at the mercy of other work on the machine: SCHED_FIFO 30 (below the agents'
+            // protocol and forwarding threads, 50 and 40) on cpu0 where there are two or more,
+            // so that the agents share the others. Best effort.
+            if realtime {
+                let _ = dataplane::sock::set_realtime(30);
+            }
+            if realtime && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+                if let Ok(me) = std::fs::read_link("/proc/thread-self") {
+                    if let Some(tid) = me.file_name().and_then(|t| t.to_str()) {
+                        let _ = run("taskset", &["-pc", "0", tid]);
+                    }
+                }
+            }
             let start = Instant::now();
             let slots = ring.slots() as u64;
             let mut pushed: u64 = 0;

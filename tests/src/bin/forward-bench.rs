@@ -138,7 +138,7 @@ fn main() {
         eprintln!(
             "usage: forward-bench [--step-ms MS] [--rounds N] [--tx sendmmsg|ring|both] [--no-rt] \
              [--rate-only | --swap-only | --full-load | --cost R1,R4] [--no-c] [--c-fwd PATH] \
-             [--tc-drop off|on|both] [--c-tc-drop] [--sender ring|sendto] [--rps on|off] [--sink-drop] [--sender-rt]\n  \
+             [--tc-drop off|on|both] [--c-tc-drop] [--sender ring|sendto] [--rps on|off] [--sink-drop] [--sender-rt] [--qdisc-bypass]\n  \
              --step-ms: length of one search step (default 2000)\n  \
              --rounds: searches per configuration, alternating ours and ipmr; the median is \
              reported (default 1, at most 5; about 3 minutes a round with both TX modes)\n  \
@@ -164,7 +164,8 @@ fn main() {
              CPU (on, default) or on the sender's (off: the forwarders' own cost apart)\n  \
              --sink-drop: the tc ingress drop on the receivers d1..d4 too (their IP receive \
              path runs in the forwarder's context on a veth; frames are still counted)\n  \
-             --sender-rt: the sender at SCHED_FIFO 30 on its CPU"
+             --sender-rt: the sender at SCHED_FIFO 30 on its CPU\n  \
+             --qdisc-bypass: our transmit sockets with PACKET_QDISC_BYPASS, as the C forwarder's"
         );
         std::process::exit(2);
     }
@@ -182,6 +183,7 @@ fn main() {
         rps: word("--rps") != Some("off"),
         sink_drop: has("--sink-drop"),
         sender_rt: has("--sender-rt"),
+        qdisc_bypass: has("--qdisc-bypass"),
     };
     let mut failed = false;
     if let Some(rates) = word("--cost") {
@@ -253,6 +255,9 @@ struct Opts {
     /// The sender at SCHED_FIFO 30 on its CPU (`--sender-rt`), so that other work on the
     /// machine does not make it the limit.
     sender_rt: bool,
+    /// Our transmit sockets with PACKET_QDISC_BYPASS, as the C forwarder's (`--qdisc-bypass`;
+    /// the agent leaves it off so that copies pass tc and captures on the output).
+    qdisc_bypass: bool,
 }
 
 fn mode_name(m: TxMode) -> &'static str {
@@ -1169,6 +1174,7 @@ fn start_ours(
     let ifs = topo.r[..=oifs].to_vec();
     let cfg = FwdConfig {
         tx: mode,
+        qdisc_bypass: opts.qdisc_bypass,
         ..FwdConfig::default()
     };
     let ports = {
