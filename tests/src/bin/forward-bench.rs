@@ -13,7 +13,10 @@
 //!    ```
 //!
 //!    The sender (this binary re-executed as `__send` under `taskset -c 0` in ns S) writes
-//!    prebuilt frames on AF_PACKET sockets, paced to a target rate or flat out; enough sockets
+//!    the frame through a TPACKET transmit ring with qdisc bypass, up to 1,024 frames per
+//!    `send` ([`ring_sender`], the default: flow-controlled by r0's backlog, which on a veth is
+//!    drained in the sender's own context unless RPS moves it), or with `--sender sendto` one
+//!    `send` per frame on AF_PACKET sockets, paced to a target rate or flat out; enough sockets
 //!    that no send buffer flow-controls it (see [`SENDER_SOCKETS`]), so an overloaded forwarder
 //!    loses frames, as behind a real link, instead of slowing the sender down. RPS moves the
 //!    receive work of r0 to cpu1, where our forwarding thread is pinned too (SCHED_FIFO 40, as
@@ -40,6 +43,8 @@
 //! About 3 minutes with the default 2 s steps, one round and both TX modes, 2 with
 //! `--tx sendmmsg` (`--rounds N` repeats the searches and reports the median). `--cost R1,R4` measures instead
 //! the forwarding CPU's busy time per packet at a fixed rate (idle time from /proc/stat).
+//! `--full-load` also reports each forwarding thread's own CPU time per packet forwarded
+//! (schedstat) and the C forwarder's over ours.
 
 use std::io::{BufRead, BufReader};
 use std::net::Ipv4Addr;
