@@ -824,7 +824,15 @@ impl Flood {
             let start = Instant::now();
             let slots = ring.slots() as u64;
             let mut pushed: u64 = 0;
+            let mut slice = Instant::now();
             while !s2.load(Ordering::Relaxed) && start.elapsed() < Duration::from_secs(600) {
+                if realtime && slice.elapsed() >= Duration::from_millis(10) {
+                    // As the forwarder does: a real-time thread that never sleeps starves the
+                    // CPU's normal threads until the kernel's fair server takes the CPU from
+                    // every real-time thread (the agents' too) for up to 50 ms.
+                    std::thread::sleep(Duration::from_millis(1));
+                    slice = Instant::now();
+                }
                 let mut n = 0u64;
                 while n < 1024 {
                     let first_lap = pushed + n < slots;

@@ -8,8 +8,8 @@
 //! `--bypass` runs it with the agents' `kernel-bypass` on, off, or both (a fresh lab each).
 //! `--generator ring` (the default) floods through a TPACKET transmit ring with qdisc bypass,
 //! up to 1,024 frames per `send` ([`Flood::start_ring`]); `ring-rt` the same from a thread at
-//! SCHED_FIFO 30 pinned to cpu0; `sockets` sends each frame with its own `send` over 8
-//! sockets, as before.
+//! SCHED_FIFO 30 pinned to cpu0, pausing 1 ms every 10 ms; `sockets` sends each frame with
+//! its own `send` over 8 sockets, as before.
 
 use std::time::{Duration, Instant};
 
