@@ -191,6 +191,8 @@ pub struct FwdStats {
     pub registers_sent: u64,
     /// Registers that could not be sent (no raw socket, a send error, a full buffer).
     pub register_errors: u64,
+    /// Pauses the saturated thread took ([`FwdConfig::busy_slice`]).
+    pub busy_pauses: u64,
 }
 
 #[derive(Debug, Default)]
@@ -207,6 +209,7 @@ struct SharedStats {
     ring_freezes: AtomicU64,
     registers_sent: AtomicU64,
     register_errors: AtomicU64,
+    busy_pauses: AtomicU64,
 }
 
 macro_rules! each_counter {
@@ -223,7 +226,8 @@ macro_rules! each_counter {
             ring_drops,
             ring_freezes,
             registers_sent,
-            register_errors
+            register_errors,
+            busy_pauses
         )
     };
 }
@@ -737,6 +741,14 @@ pub struct FwdConfig {
     pub qdisc_bypass: bool,
     /// SO_SNDBUF(FORCE) of each transmit socket.
     pub send_buffer: usize,
+    /// After this long busy without a pause (the rings never ran dry), the thread sleeps for
+    /// [`FwdConfig::busy_pause`]. A real-time thread that keeps a CPU 100 % busy starves the
+    /// normal threads there, and the kernel's fair server (Linux >= 6.12) then takes that CPU
+    /// from every real-time thread, the protocol thread's BFD included, for up to 50 ms a
+    /// second; short regular pauses give the normal threads their share first. `None`: never.
+    pub busy_slice: Option<Duration>,
+    /// How long each such pause lasts.
+    pub busy_pause: Duration,
 }
 
 impl Default for FwdConfig {
@@ -757,6 +769,9 @@ impl Default for FwdConfig {
             max_frame: 1522,
             blocks_per_turn: 4,
             idle_wait: Duration::from_millis(50),
+            // At most about 90 % of a CPU when saturated: more than the fair server's 5 %.
+            busy_slice: Some(Duration::from_millis(10)),
+            busy_pause: Duration::from_millis(1),
             qdisc_bypass: false,
             send_buffer: 4 << 20,
         }
@@ -1176,6 +1191,8 @@ fn run(
 
     // Replaced: when the cut was seen (monotonic), for the deadlines of the drain.
     let mut cut_seen: Option<Instant> = None;
+    // Since when the thread has been busy without sleeping (see `FwdConfig::busy_slice`).
+    let mut busy_since = Instant::now();
     while !signals.stop.load(Ordering::Relaxed) {
         reader.refresh(mfib);
         let table = reader.table();
@@ -1228,6 +1245,13 @@ fn run(
             };
             // SAFETY: `pfds` is a live array of pollfd structs of the length given.
             unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, wait) };
+            busy_since = Instant::now();
+        } else if cfg.busy_slice.is_some_and(|s| busy_since.elapsed() >= s) {
+            // Saturated: let the CPU's normal threads run for a moment (the rings buffer
+            // tens of milliseconds meanwhile).
+            std::thread::sleep(cfg.busy_pause);
+            engine.stats.busy_pauses += 1;
+            busy_since = Instant::now();
         }
     }
     engine.flush();
@@ -1725,6 +1749,65 @@ mod tests {
                 (300, 600, 0),
                 "{mode:?}"
             );
+        }
+    }
+
+    /// A thread that has been busy for `busy_slice` pauses (so that a saturated forwarder
+    /// leaves the CPU's normal threads their share before the kernel's fair server takes the
+    /// CPU from every real-time thread); with a zero slice every pass that found frames
+    /// pauses, without one none does, and nothing is lost either way.
+    #[test]
+    fn a_busy_forwarder_pauses_after_its_slice() {
+        use crate::testns::{require_root, Namespaces};
+        if !require_root() {
+            return;
+        }
+        for (slice, pauses) in [(Some(Duration::ZERO), true), (None, false)] {
+            let lab = Namespaces::new(&format!("fwdp{}", u8::from(pauses)), &["s", "f", "d"]);
+            lab.veth("s", "s0", "f", "r0");
+            lab.veth("f", "r1", "d", "d1");
+            let idx = |ns: &str, n: &str| lab.ifindex(ns, n);
+            let s0 = idx("s", "s0");
+            let ifs: Vec<FwdIf> = ["r0", "r1"]
+                .iter()
+                .enumerate()
+                .map(|(i, n)| FwdIf {
+                    ifindex: idx("f", n),
+                    name: n.to_string(),
+                    mac: [2, 0, 0, 0, 0xf1, i as u8],
+                })
+                .collect();
+            let (s, g) = (Ipv4Addr::new(10, 0, 1, 1), Ipv4Addr::new(239, 1, 2, 4));
+            let mfib = Arc::new(Mfib::new());
+            let mut t = Table::new();
+            t.insert(Route::new(
+                s,
+                g,
+                ifs[0].ifindex,
+                vec![Oif::new(ifs[1].ifindex, true)],
+            ));
+            mfib.publish(t);
+            let cfg = FwdConfig {
+                busy_slice: slice,
+                ..FwdConfig::default()
+            };
+            let ports = {
+                let (ifs, cfg) = (ifs.clone(), cfg.clone());
+                lab.run("f", move || Ports::open(&ifs, &cfg)).unwrap()
+            };
+            let fwd = Forwarder::spawn(ports, mfib, cfg).unwrap();
+            let tx = lab.run("s", move || PacketSocket::open(s0, None)).unwrap();
+            let f = frame([10, 0, 1, 1], [239, 1, 2, 4], 9, 18);
+            for _ in 0..200 {
+                tx.send(&f).unwrap();
+            }
+            let end = Instant::now() + Duration::from_secs(10);
+            while fwd.counters().forwarded < 200 && Instant::now() < end {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            let st = fwd.stop();
+            assert_eq!((st.received, st.forwarded), (200, 200), "{st:?}");
+            assert_eq!(st.busy_pauses > 0, pauses, "{st:?}");
         }
     }
 

@@ -22,9 +22,9 @@
 //!   the master against a single 1000 packets/s group in the same kills, and membership churn
 //!   at R joins/leaves per second while BFD 10 ms x 3 runs (see `channels.rs`).
 //!
-//! - `ne-lab bench-saturation [--seconds S] [--bypass on|off|both]`: BFD 10 ms x 3, VRRP,
-//!   IGMP and PIM between the two agents while a flood saturates their forwarders (see
-//!   `saturation.rs`).
+//! - `ne-lab bench-saturation [--seconds S] [--bypass on|off|both] [--generator ring|ring-rt|sockets]`:
+//!   BFD 10 ms x 3, VRRP, IGMP and PIM between the two agents while a flood saturates their
+//!   forwarders (see `saturation.rs`).
 //!
 //! Needs root (network namespaces). Run the release build for figures:
 //! `cargo build --release -p agent -p ne-lab && sudo target/release/ne-lab bench-failover`.
@@ -76,6 +76,16 @@ fn main() {
                 Some("off") => &[false],
                 _ => &[true, false],
             },
+            match args
+                .iter()
+                .position(|a| a == "--generator")
+                .and_then(|i| args.get(i + 1))
+                .map(String::as_str)
+            {
+                Some("sockets") => saturation::Generator::Sockets,
+                Some("ring-rt") => saturation::Generator::Ring { realtime: true },
+                _ => saturation::Generator::Ring { realtime: false },
+            },
         ),
         Some("bench-igmp") => bench_igmp(flag("--joins", 10_000), flag("--rate", 5000)),
         Some("bench-channels") => channels::bench(&channels::Options {
@@ -101,7 +111,7 @@ fn main() {
                  ne-lab bench-channels [--groups G] [--sources S] [--pps P] [--window-pps W] [--trials N] [--churn R [--churn-seconds S]]\n       \
                  ne-lab bench-failover [--trials N] [--baseline N]\n       \
                  ne-lab bench-bfd-load [--seconds S]\n       \
-                 ne-lab bench-saturation [--seconds S] [--bypass on|off|both]\n       \
+                 ne-lab bench-saturation [--seconds S] [--bypass on|off|both] [--generator ring|ring-rt|sockets]\n       \
                  ne-lab bench-bfd-scale [--sessions N] [--seconds S]\n       \
                  ne-lab bench-reconcile [--commits N] [--routes R --link-flaps F [--no-flow]]"
             );

@@ -12,7 +12,7 @@ use tracing::debug;
 
 use super::routes::{igmp_wants, pim_wants};
 use super::Multicast;
-use crate::engines::pim::iface::{AssertState, RouteMetric};
+use crate::engines::pim::iface::{AssertState, Claim, RouteMetric};
 use crate::engines::pim::packet::Assert;
 
 impl Multicast {
@@ -84,6 +84,37 @@ impl Multicast {
         self.tib
             .entry(source, group)
             .is_some_and(|e| e.join_desired() && Some(e.upstream_if()) == ifindex)
+    }
+
+    /// What we could claim for the route an Assert on `name` is about (§4.6): our metric if we
+    /// forward it there, AssertTrackingDesired, and for an R-bit Assert naming a source our
+    /// shortest-path claim for that (S,G) (CouldAssert(S,G,I), §4.6.1).
+    pub(super) fn assert_claim(&mut self, name: &str, a: &Assert) -> Claim {
+        let mine = self.assert_metric(name, a);
+        let source = (!a.rpt).then_some(a.source);
+        let idx = self.ifs.get(name).and_then(|e| e.index);
+        let track = self.tracks_asserts(idx, source, a.group.address);
+        let spt = if a.rpt && !a.source.is_unspecified() {
+            self.spt_claim(name, a.source, a.group.address)
+        } else {
+            None
+        };
+        Claim { mine, track, spt }
+    }
+
+    /// Our (S,G) metric toward `s` if we forward (s, g) onto `name` on the shortest-path tree
+    /// (its data comes in on the RPF interface toward the source): CouldAssert(S,G,I).
+    fn spt_claim(&mut self, name: &str, s: Ipv4Addr, g: Ipv4Addr) -> Option<RouteMetric> {
+        let e = self.ifs.get(name)?;
+        if e.cfg.gate.is_some() {
+            return None;
+        }
+        let ifindex = e.index?;
+        let table = self.mfib.snapshot();
+        let forwards = |r: &&Route| r.oifs.iter().any(|o| o.ifindex == ifindex && o.forwarding);
+        let iif = table.get(s, g).filter(forwards)?.iif;
+        let rpf = self.rpf(s)?;
+        (iif == rpf.ifindex).then_some(rpf.metric)
     }
 
     /// Our Assert metric for the route an Assert on `name` is about, if we forward it onto that

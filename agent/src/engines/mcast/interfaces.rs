@@ -554,21 +554,20 @@ impl Interfaces {
         None
     }
 
-    /// An Assert on `name`, with our metric for its route if we forward it there
-    /// (CouldAssert) and whether we track Asserts for it (AssertTrackingDesired).
+    /// An Assert on `name`, with what we could claim for its route (CouldAssert and our
+    /// metric, AssertTrackingDesired, our SPT claim for the source an R-bit Assert names).
     pub fn receive_assert(
         &mut self,
         name: &str,
         src: Ipv4Addr,
         a: &Assert,
-        mine: Option<RouteMetric>,
-        track: bool,
+        claim: pim::Claim,
         now: Instant,
     ) {
         let Some(p) = self.ifs.get_mut(name).and_then(|e| e.pim.as_mut()) else {
             return;
         };
-        let out = p.receive_assert(src, a, mine, track, now);
+        let out = p.receive_assert(src, a, claim, now);
         self.pim_actions(name, out);
     }
 

@@ -285,12 +285,8 @@ impl Multicast {
         match received {
             None => {}
             Some(Received::Assert { src, assert }) => {
-                let mine = self.assert_metric(name, &assert);
-                let source = (!assert.rpt).then_some(assert.source);
-                let idx = self.ifs.get(name).and_then(|e| e.index);
-                let track = self.tracks_asserts(idx, source, assert.group.address);
-                self.ifs
-                    .receive_assert(name, src, &assert, mine, track, now);
+                let claim = self.assert_claim(name, &assert);
+                self.ifs.receive_assert(name, src, &assert, claim, now);
             }
             Some(Received::OthersJoinPrune { ifindex, jp }) => {
                 let t = self.tib.observe_join_prune(ifindex, &jp, now);

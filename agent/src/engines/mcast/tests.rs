@@ -506,6 +506,73 @@ fn data_on_an_outgoing_interface_while_on_the_rp_tree_asserts_with_the_rpt_metri
     );
 }
 
+/// RFC 7761 §4.6.1, (S,G) machine in NoInfo, "Receive Assert with RPTbit set and
+/// CouldAssert(S,G,I)": we forward a source onto the LAN on the shortest-path tree, and
+/// another router says it forwards the group there down the RP tree, with a better metric
+/// toward its RP than ours. Our SPT claim beats any RP-tree one: we answer with Assert(S,G)
+/// and keep forwarding. (Taken as a (*,G) Assert only, it made us the (*,G) loser and the
+/// LAN was pruned from the source's route, while the other router, which never heard our
+/// (S,G) claim, kept the source on its RP-tree path: the LAN got the source through the
+/// worse path, or not at all once that router pruned it for the SPT.)
+#[test]
+fn an_rpt_assert_for_a_source_we_forward_on_the_spt_is_answered_with_our_sg_assert() {
+    use crate::engines::pim::iface::AssertState;
+    use crate::engines::pim::packet::{Assert, EncodedGroup, Message};
+    let now = Instant::now();
+    let rp = Ipv4Addr::new(10, 9, 9, 9);
+    let mut c = cfg_pim_uplink();
+    c.rp = Some(rp);
+    let lan_pim = c.interfaces[UP].pim.map(|p| config::Pim {
+        ignore_dr: true,
+        ..p
+    });
+    c.interfaces.get_mut(LAN).expect("lan").pim = lan_pim;
+    let mut mc = Multicast::new(1);
+    mc.apply(&c, &links(), &addrs(), now);
+    // The source and the RP both behind the uplink (static: preference 1; metrics 0 and 7).
+    let to_rp = dataplane::netlink::Route {
+        dst: Ipv4Addr::new(10, 9, 0, 0),
+        metric: 7,
+        ..ROUTE
+    };
+    mc.rib_loaded(Ok(dataplane::netlink::Rib::new(vec![to_rp, ROUTE])));
+    let other = Ipv4Addr::new(192, 168, 1, 253);
+    mc.control_frame(UP, &hello(ROUTE.gateway.expect("gateway")), now);
+    mc.control_frame(LAN, &hello(other), now);
+    mc.control_frame(LAN, &report(G), now);
+    // The source's data comes in on the RPF interface toward it: on the SPT.
+    mc.upcall(ROUTED_SOURCE, G, UP_IDX, now);
+    mc.flush(now);
+    assert_eq!(lan_oif(&mc, ROUTED_SOURCE), Some(true));
+    let _ = mc.effects();
+    // The other router's RP-tree claim for the source: preference 1, metric 1 toward its RP.
+    let rpt = Assert {
+        group: EncodedGroup::host(G),
+        source: ROUTED_SOURCE,
+        rpt: true,
+        metric_preference: 1,
+        metric: 1,
+    };
+    mc.control_frame(LAN, &pim_frame(other, Message::Assert(rpt)), now);
+    mc.flush(now);
+    let sent = asserts_sent(&mut mc, LAN);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let got = sent[0];
+    assert!(!got.rpt, "{got:?}");
+    assert_eq!(
+        (got.source, got.metric_preference & 0x7fff_ffff, got.metric),
+        (ROUTED_SOURCE, 1, 0),
+        "{got:?}"
+    );
+    let lan = mc.ifs.pim_at(LAN_IDX).expect("PIM on the LAN");
+    assert_eq!(
+        lan.assert_state(Some(ROUTED_SOURCE), G),
+        AssertState::Winner
+    );
+    assert_eq!(lan.assert_state(None, G), AssertState::NoInfo);
+    assert_eq!(lan_oif(&mc, ROUTED_SOURCE), Some(true), "still forwarding");
+}
+
 /// Many route notifications during a read of the routing table: the engine replays them onto
 /// the fresh copy a chunk per timer run (due at once), not all in one go, and computes the
 /// routes with it when it is done.

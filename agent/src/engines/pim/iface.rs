@@ -29,12 +29,14 @@
 //! the loser forgets after Assert_Time (180 s), on an inferior Assert or
 //! AssertCancel from the winner, or when the winner goes away or restarts;
 //! [`Interface::could_assert_false`] makes a winner send AssertCancel.
+//! An R-bit Assert naming a source goes to that source's (S,G) machine first
+//! (§4.6.1): in NoInfo with CouldAssert(S,G,I) (our [`Claim::spt`]) we answer
+//! with Assert(S,G) and become Winner, a Winner re-asserts, a Loser whose
+//! winner now asserts the RP tree goes back to NoInfo; only when that machine
+//! neither was nor became anything but NoInfo does the (*,G) machine see it.
 //! What is not: AssertTrackingDesired is taken to be CouldAssert (a router
 //! that does not forward onto the LAN keeps no Loser state, so the assert
-//! winner never replaces RPF' on an upstream LAN); the interaction between
-//! the (S,G) and (*,G) machines is reduced to one case: an R-bit Assert that
-//! names a source whose (S,G) Assert we won makes us re-assert (S,G); otherwise
-//! an R-bit Assert is a (*,G) Assert; "my metric becomes better than the
+//! winner never replaces RPF' on an upstream LAN); "my metric becomes better than the
 //! winner's" and "Join received from downstream" are not events here (the
 //! caller may call [`Interface::could_assert_false`] to reset).
 //! With `ignore_assert` no Assert is sent or acted upon, and
@@ -155,6 +157,20 @@ pub enum AssertState {
     Winner,
     /// `winner` won: we must not forward onto the LAN.
     Loser { winner: Ipv4Addr },
+}
+
+/// What this router could claim for a received Assert (§4.6), worked out by the caller, which
+/// knows the routes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Claim {
+    /// Our metric for the Assert's own route ((S,G) when its R bit is clear, (*,G) when set)
+    /// if CouldAssert holds for it, i.e. the route forwards onto this interface.
+    pub mine: Option<RouteMetric>,
+    /// AssertTrackingDesired for that route (it is the upstream interface of a route we join).
+    pub track: bool,
+    /// For an R-bit Assert naming a source S: our shortest-path metric toward S when
+    /// CouldAssert(S,G,I) holds (we forward S's data onto this interface on the SPT).
+    pub spt: Option<RouteMetric>,
 }
 
 /// What the I/O layer must do on behalf of the interface.
@@ -467,15 +483,12 @@ impl Interface {
         out
     }
 
-    /// An Assert from `src`. `mine` is our metric for the route it concerns
-    /// ((S,G) when its R bit is clear, (*,G) otherwise) when we could
-    /// assert, i.e. the route forwards onto this interface; `None` when not.
+    /// An Assert from `src`, with what we could claim for its route (`claim`).
     pub fn receive_assert(
         &mut self,
         src: Ipv4Addr,
         a: &Assert,
-        mine: Option<RouteMetric>,
-        track: bool,
+        claim: Claim,
         now: Instant,
     ) -> Vec<Action> {
         let mut out = Vec::new();
@@ -491,19 +504,15 @@ impl Interface {
             metric: a.metric,
         };
         let cancel = a.is_cancel();
-        let local = self.local;
-        let i_beat = |m: Option<RouteMetric>| m.is_some_and(|m| better(m, local, theirs, src));
-        // An R-bit Assert naming a source whose (S,G) Assert we won is an inferior Assert
-        // for the (S,G) machine too (§4.6.1: our SPT claim beats any RP-tree one): say so
-        // again, so the RP-tree router prunes the source from its (*,G) forwarding here.
         if a.rpt && !cancel && !a.source.is_unspecified() {
             let sg = (Some(a.source), group);
-            if let Some(AssertEntry::Winner { mine: m, .. }) = self.asserts.get(&sg).copied() {
-                if better(m, local, theirs, src) {
-                    self.assert_refresh(sg, m, now, &mut out);
-                }
+            if self.rpt_assert_for_source(sg, src, theirs, claim.spt, now, &mut out) {
+                return out;
             }
         }
+        let Claim { mine, track, .. } = claim;
+        let local = self.local;
+        let i_beat = |m: Option<RouteMetric>| m.is_some_and(|m| better(m, local, theirs, src));
         match self.asserts.get(&key).copied() {
             None => match mine {
                 Some(m) if i_beat(mine) => self.assert_win(key, m, now, &mut out),
@@ -533,6 +542,52 @@ impl Interface {
             }
         }
         out
+    }
+
+    /// An R-bit Assert from `src` naming the source of `sg`, for the (S,G) machine (§4.6.1),
+    /// with `spt` our claim for it when CouldAssert(S,G,I). Returns whether the (S,G) machine
+    /// was or became other than NoInfo: then it is that machine's alone, and the (*,G)
+    /// machine does not see the Assert (an (S,G) entry overrides the (*,G) one).
+    fn rpt_assert_for_source(
+        &mut self,
+        sg: RouteKey,
+        src: Ipv4Addr,
+        theirs: RouteMetric,
+        spt: Option<RouteMetric>,
+        now: Instant,
+        out: &mut Vec<Action>,
+    ) -> bool {
+        let local = self.local;
+        match self.asserts.get(&sg).copied() {
+            // "Receive Assert with RPTbit set and CouldAssert(S,G,I)": our SPT claim beats
+            // any RP-tree one; send Assert(S,G), become Winner.
+            None => match spt {
+                Some(m) if better(m, local, theirs, src) => {
+                    self.assert_win(sg, m, now, out);
+                    true
+                }
+                _ => false,
+            },
+            // An inferior Assert to the Winner: say so again, re-arm the timer.
+            Some(AssertEntry::Winner { mine, .. }) => {
+                if better(mine, local, theirs, src) {
+                    self.assert_refresh(sg, mine, now, out);
+                }
+                true
+            }
+            // The winner now claims only the RP tree, which is inferior to its own SPT
+            // claim: back to NoInfo (the Loser's "inferior Assert from the current winner").
+            Some(AssertEntry::Loser { winner, metric, .. }) => {
+                if src == winner && better(metric, winner, theirs, src) {
+                    self.asserts.remove(&sg);
+                    out.push(Action::AssertCleared {
+                        source: sg.0,
+                        group: sg.1,
+                    });
+                }
+                true
+            }
+        }
     }
 
     /// A data packet of the route arrived on this interface although the
@@ -883,6 +938,15 @@ mod tests {
             rpt: false,
             preference,
             metric,
+        }
+    }
+
+    /// What we claim for a received Assert's own route, with no (S,G) claim besides.
+    fn claim(mine: Option<RouteMetric>, track: bool) -> Claim {
+        Claim {
+            mine,
+            track,
+            spt: None,
         }
     }
 
@@ -1254,11 +1318,11 @@ mod tests {
         let mut i = started(cfg, t0);
         let a = assert_from(metric(1, 1));
         assert!(i
-            .receive_assert(HIGH, &a, Some(metric(110, 10)), false, t0)
+            .receive_assert(HIGH, &a, claim(Some(metric(110, 10)), false), t0)
             .is_empty());
         let weak = assert_from(metric(250, 1000));
         assert!(i
-            .receive_assert(LOW, &weak, Some(metric(110, 10)), false, t0)
+            .receive_assert(LOW, &weak, claim(Some(metric(110, 10)), false), t0)
             .is_empty());
         assert!(i
             .data_on_outgoing(Some(SRC), GROUP, metric(110, 10), t0)
@@ -1272,7 +1336,12 @@ mod tests {
         let t0 = Instant::now();
         let mut i = started(Config::default(), t0);
         let mine = metric(110, 10);
-        let out = i.receive_assert(HIGH, &assert_from(metric(120, 1)), Some(mine), false, t0);
+        let out = i.receive_assert(
+            HIGH,
+            &assert_from(metric(120, 1)),
+            claim(Some(mine), false),
+            t0,
+        );
         assert!(out.contains(&Action::AssertWon {
             source: Some(SRC),
             group: GROUP
@@ -1299,8 +1368,7 @@ mod tests {
         let out = i.receive_assert(
             LOW,
             &assert_from(metric(110, 10)),
-            Some(mine),
-            false,
+            claim(Some(mine), false),
             refresh,
         );
         assert_eq!(sent_asserts(&out).len(), 1);
@@ -1314,7 +1382,12 @@ mod tests {
         let mine = metric(110, 10);
         i.data_on_outgoing(Some(SRC), GROUP, mine, t0);
         assert_eq!(i.assert_state(Some(SRC), GROUP), AssertState::Winner);
-        let out = i.receive_assert(LOW, &assert_from(metric(20, 50)), Some(mine), false, t0);
+        let out = i.receive_assert(
+            LOW,
+            &assert_from(metric(20, 50)),
+            claim(Some(mine), false),
+            t0,
+        );
         assert_eq!(
             out,
             vec![Action::AssertLost {
@@ -1327,7 +1400,12 @@ mod tests {
         // The winner's refresh keeps us loser quietly.
         let t1 = t0 + secs(100);
         assert!(i
-            .receive_assert(LOW, &assert_from(metric(20, 50)), Some(mine), false, t1)
+            .receive_assert(
+                LOW,
+                &assert_from(metric(20, 50)),
+                claim(Some(mine), false),
+                t1
+            )
             .is_empty());
         let expiry = t1 + ASSERT_TIME;
         while let Some(d) = i.next_deadline().filter(|d| *d < expiry) {
@@ -1348,9 +1426,9 @@ mod tests {
         let t0 = Instant::now();
         let mut i = started(Config::default(), t0);
         let mine = metric(110, 10);
-        let out = i.receive_assert(LOW, &assert_from(mine), Some(mine), false, t0);
+        let out = i.receive_assert(LOW, &assert_from(mine), claim(Some(mine), false), t0);
         assert!(out.iter().any(|a| matches!(a, Action::AssertWon { .. })));
-        let out = i.receive_assert(HIGH, &assert_from(mine), Some(mine), false, t0);
+        let out = i.receive_assert(HIGH, &assert_from(mine), claim(Some(mine), false), t0);
         assert!(out.contains(&Action::AssertLost {
             source: Some(SRC),
             group: GROUP,
@@ -1366,8 +1444,7 @@ mod tests {
         let out = i.receive_assert(
             HIGH,
             &star,
-            Some(RouteMetric { rpt: true, ..mine }),
-            false,
+            claim(Some(RouteMetric { rpt: true, ..mine }), false),
             t0,
         );
         assert!(out.contains(&Action::AssertLost {
@@ -1393,7 +1470,7 @@ mod tests {
             ..assert_from(metric(1, 1))
         };
         let t1 = t0 + secs(100);
-        let out = i.receive_assert(HIGH, &rpt, None, false, t1);
+        let out = i.receive_assert(HIGH, &rpt, claim(None, false), t1);
         let sent = sent_asserts(&out);
         assert_eq!(sent.len(), 1, "{out:?}");
         assert!(!sent[0].rpt);
@@ -1404,16 +1481,111 @@ mod tests {
             source: Ipv4Addr::new(10, 7, 7, 7),
             ..rpt
         };
-        assert!(sent_asserts(&i.receive_assert(HIGH, &other, None, false, t1)).is_empty());
+        assert!(sent_asserts(&i.receive_assert(HIGH, &other, claim(None, false), t1)).is_empty());
         let wildcard = Assert {
             source: Ipv4Addr::UNSPECIFIED,
             ..rpt
         };
-        assert!(sent_asserts(&i.receive_assert(HIGH, &wildcard, None, false, t1)).is_empty());
+        assert!(
+            sent_asserts(&i.receive_assert(HIGH, &wildcard, claim(None, false), t1)).is_empty()
+        );
         // The re-assert timer restarted: nothing due at the old time, our Assert at the new.
         let period = ASSERT_TIME - ASSERT_OVERRIDE_INTERVAL;
         assert!(sent_asserts(&i.on_timer(t0 + period)).is_empty());
         assert_eq!(sent_asserts(&i.on_timer(t1 + period)).len(), 1);
+    }
+
+    /// RFC 7761 §4.6.1, (S,G) machine in NoInfo: "Receive Assert with RPTbit set and
+    /// CouldAssert(S,G,I)": we forward S onto the LAN on the shortest-path tree, another
+    /// router forwards it there down the RP tree (with a better preference, which the RPT bit
+    /// outweighs). We send Assert(S,G), become the (S,G) Winner, and the (*,G) machine does
+    /// not also take the Assert (our (*,G) claim, worse than theirs, would have lost).
+    #[test]
+    fn an_rpt_assert_for_a_source_we_forward_on_the_spt_makes_us_the_sg_winner() {
+        let t0 = Instant::now();
+        let mut i = started(Config::default(), t0);
+        let spt = metric(110, 10);
+        let rpt = Assert {
+            rpt: true,
+            ..assert_from(metric(1, 1))
+        };
+        let ours_toward_rp = RouteMetric {
+            rpt: true,
+            ..metric(120, 20)
+        };
+        let c = Claim {
+            mine: Some(ours_toward_rp),
+            track: false,
+            spt: Some(spt),
+        };
+        let out = i.receive_assert(HIGH, &rpt, c, t0);
+        let sent = sent_asserts(&out);
+        assert_eq!(sent.len(), 1, "{out:?}");
+        assert!(!sent[0].rpt);
+        assert_eq!(
+            (sent[0].source, sent[0].metric_preference, sent[0].metric),
+            (SRC, 110, 10)
+        );
+        assert!(out.contains(&Action::AssertWon {
+            source: Some(SRC),
+            group: GROUP
+        }));
+        assert_eq!(i.assert_state(Some(SRC), GROUP), AssertState::Winner);
+        assert_eq!(i.assert_state(None, GROUP), AssertState::NoInfo);
+        // Re-asserted before Assert_Time runs out, like any Winner.
+        let period = ASSERT_TIME - ASSERT_OVERRIDE_INTERVAL;
+        assert_eq!(sent_asserts(&i.on_timer(t0 + period)).len(), 1);
+    }
+
+    /// Without CouldAssert(S,G,I) (the source is not forwarded onto the LAN on the SPT) an
+    /// R-bit Assert is the (*,G) machine's: a preferred one makes us the (*,G) loser.
+    #[test]
+    fn an_rpt_assert_without_an_spt_claim_goes_to_the_star_g_machine() {
+        let t0 = Instant::now();
+        let mut i = started(Config::default(), t0);
+        let rpt = Assert {
+            rpt: true,
+            ..assert_from(metric(1, 1))
+        };
+        let ours_toward_rp = RouteMetric {
+            rpt: true,
+            ..metric(120, 20)
+        };
+        let out = i.receive_assert(HIGH, &rpt, claim(Some(ours_toward_rp), false), t0);
+        assert!(sent_asserts(&out).is_empty());
+        assert_eq!(i.assert_state(Some(SRC), GROUP), AssertState::NoInfo);
+        assert_eq!(
+            i.assert_state(None, GROUP),
+            AssertState::Loser { winner: HIGH }
+        );
+    }
+
+    /// (S,G) machine in Loser: the current winner now asserts only the RP tree for the source,
+    /// which is inferior to the SPT claim it won with, so the loss is forgotten (§4.6.1).
+    #[test]
+    fn an_sg_loser_forgets_when_the_winner_falls_back_to_the_rp_tree() {
+        let t0 = Instant::now();
+        let mut i = started(Config::default(), t0);
+        i.receive_assert(
+            HIGH,
+            &assert_from(metric(1, 1)),
+            claim(Some(metric(110, 10)), false),
+            t0,
+        );
+        assert_eq!(
+            i.assert_state(Some(SRC), GROUP),
+            AssertState::Loser { winner: HIGH }
+        );
+        let rpt = Assert {
+            rpt: true,
+            ..assert_from(metric(1, 1))
+        };
+        let out = i.receive_assert(HIGH, &rpt, claim(None, false), t0 + secs(1));
+        assert!(out.contains(&Action::AssertCleared {
+            source: Some(SRC),
+            group: GROUP
+        }));
+        assert_eq!(i.assert_state(Some(SRC), GROUP), AssertState::NoInfo);
     }
 
     #[test]
@@ -1423,7 +1595,7 @@ mod tests {
         let mine = metric(110, 10);
         let strong = assert_from(metric(1, 1));
         i.receive_hello(HIGH, &hello_from(Some(1), 1, 105), t0);
-        i.receive_assert(HIGH, &strong, Some(mine), false, t0);
+        i.receive_assert(HIGH, &strong, claim(Some(mine), false), t0);
         assert!(i.lost_assert(Some(SRC), GROUP));
         // AssertCancel from the winner.
         let cancel = Assert {
@@ -1438,8 +1610,7 @@ mod tests {
                 rpt: false,
                 ..cancel
             },
-            Some(mine),
-            false,
+            claim(Some(mine), false),
             t0,
         );
         assert_eq!(
@@ -1450,14 +1621,14 @@ mod tests {
             }]
         );
         // Lost again; the winner restarts (new GenID).
-        i.receive_assert(HIGH, &strong, Some(mine), false, t0);
+        i.receive_assert(HIGH, &strong, claim(Some(mine), false), t0);
         let out = i.receive_hello(HIGH, &hello_from(Some(1), 2, 105), t0 + secs(1));
         assert!(out.contains(&Action::AssertCleared {
             source: Some(SRC),
             group: GROUP
         }));
         // Lost again; the winner says goodbye.
-        i.receive_assert(HIGH, &strong, Some(mine), false, t0);
+        i.receive_assert(HIGH, &strong, claim(Some(mine), false), t0);
         let out = i.receive_hello(HIGH, &hello_from(Some(1), 2, 0), t0 + secs(2));
         assert!(out.contains(&Action::AssertCleared {
             source: Some(SRC),
@@ -1498,8 +1669,7 @@ mod tests {
         i.receive_assert(
             HIGH,
             &assert_from(metric(1, 1)),
-            Some(metric(110, 10)),
-            false,
+            claim(Some(metric(110, 10)), false),
             t0,
         );
         assert!(i.lost_assert(Some(SRC), GROUP));
@@ -1523,7 +1693,7 @@ mod tests {
         let t0 = Instant::now();
         let mut i = started(Config::default(), t0);
         assert!(i
-            .receive_assert(HIGH, &assert_from(metric(1, 1)), None, false, t0)
+            .receive_assert(HIGH, &assert_from(metric(1, 1)), claim(None, false), t0)
             .is_empty());
         assert_eq!(i.assert_state(Some(SRC), GROUP), AssertState::NoInfo);
     }
@@ -1534,19 +1704,19 @@ mod tests {
     fn asserts_on_the_rpf_interface_are_tracked_when_we_join() {
         let t0 = Instant::now();
         let mut i = started(Config::default(), t0);
-        let out = i.receive_assert(LOW, &assert_from(metric(110, 10)), None, true, t0);
+        let out = i.receive_assert(LOW, &assert_from(metric(110, 10)), claim(None, true), t0);
         assert_eq!(
             i.assert_state(Some(SRC), GROUP),
             AssertState::Loser { winner: LOW }
         );
         assert!(sent_asserts(&out).is_empty(), "a tracker never asserts");
         // A better Assert from another router moves the winner; an inferior one does not.
-        i.receive_assert(HIGH, &assert_from(metric(100, 10)), None, true, t0);
+        i.receive_assert(HIGH, &assert_from(metric(100, 10)), claim(None, true), t0);
         assert_eq!(
             i.assert_state(Some(SRC), GROUP),
             AssertState::Loser { winner: HIGH }
         );
-        i.receive_assert(LOW, &assert_from(metric(120, 10)), None, true, t0);
+        i.receive_assert(LOW, &assert_from(metric(120, 10)), claim(None, true), t0);
         assert_eq!(
             i.assert_state(Some(SRC), GROUP),
             AssertState::Loser { winner: HIGH }
@@ -1557,7 +1727,7 @@ mod tests {
             ..assert_from(RouteMetric::INFINITE)
         };
         assert!(cancel.is_cancel());
-        i.receive_assert(HIGH, &cancel, None, true, t0);
+        i.receive_assert(HIGH, &cancel, claim(None, true), t0);
         assert_eq!(i.assert_state(Some(SRC), GROUP), AssertState::NoInfo);
     }
 

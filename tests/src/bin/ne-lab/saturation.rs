@@ -6,6 +6,10 @@
 //! flaps (extra up-transitions on either side) and one-second samples where a session was not
 //! up, VRRP master changes, and whether the IGMP membership and the PIM neighbour survived.
 //! `--bypass` runs it with the agents' `kernel-bypass` on, off, or both (a fresh lab each).
+//! `--generator ring` (the default) floods through a TPACKET transmit ring with qdisc bypass,
+//! up to 1,024 frames per `send` ([`Flood::start_ring`]); `ring-rt` the same from a thread at
+//! SCHED_FIFO 30 pinned to cpu0, pausing 1 ms every 10 ms; `sockets` sends each frame with
+//! its own `send` over 8 sockets, as before.
 
 use std::time::{Duration, Instant};
 
@@ -53,14 +57,23 @@ fn load_average() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-pub fn bench(seconds: u64, modes: &[bool]) -> Result<(), String> {
+/// How the flood is generated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generator {
+    /// A `send` per frame over 8 sockets ([`Flood::start`]).
+    Sockets,
+    /// A TX ring ([`Flood::start_ring`]), at normal priority or at SCHED_FIFO 30 on cpu0.
+    Ring { realtime: bool },
+}
+
+pub fn bench(seconds: u64, modes: &[bool], generator: Generator) -> Result<(), String> {
     for &bypass in modes {
-        run(seconds, bypass)?;
+        run(seconds, bypass, generator)?;
     }
     Ok(())
 }
 
-fn run(seconds: u64, bypass: bool) -> Result<(), String> {
+fn run(seconds: u64, bypass: bool, generator: Generator) -> Result<(), String> {
     let (lab, mut ca, mut cb) = Lab::seed()?;
     if !bypass {
         let off = "<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\">\
@@ -86,7 +99,10 @@ fn run(seconds: u64, bypass: bool) -> Result<(), String> {
     let fwd0 = forwarded(&mut ca).map_err(|e| e.to_string())?;
     let load_before = load_average();
     let t0 = Instant::now();
-    let flood = Flood::start(&lab, None)?;
+    let flood = match generator {
+        Generator::Ring { realtime } => Flood::start_ring(&lab, realtime)?,
+        Generator::Sockets => Flood::start(&lab, None)?,
+    };
     let mut not_up = 0u64;
     let mut samples = 0u64;
     while t0.elapsed() < Duration::from_secs(seconds) {
@@ -117,9 +133,14 @@ fn run(seconds: u64, bypass: bool) -> Result<(), String> {
     );
     let yes = |b: bool| if b { "kept" } else { "LOST" };
     println!(
-        "bench-saturation, kernel-bypass {}: flood flat out for {secs:.1} s from ns src (60-byte \
-         frames to 239.1.1.1), offered {:.1} kpps, A forwarded {:.1} kpps to a-dn",
+        "bench-saturation, kernel-bypass {}: flood ({}) flat out for {secs:.1} s from ns src \
+         (60-byte frames to 239.1.1.1), offered {:.1} kpps, A forwarded {:.1} kpps to a-dn",
         if bypass { "on" } else { "off" },
+        match generator {
+            Generator::Ring { realtime: true } => "TX ring, qdisc bypass, SCHED_FIFO 30 on cpu0",
+            Generator::Ring { realtime: false } => "TX ring, qdisc bypass",
+            Generator::Sockets => "a send per frame",
+        },
         sent as f64 / secs / 1e3,
         fwd1.saturating_sub(fwd0) as f64 / secs / 1e3
     );
