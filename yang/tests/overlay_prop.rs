@@ -42,10 +42,7 @@ const VIEWS: [WithDefaults; 4] = [
 ];
 
 /// The overlay of `add` on `base` against merge-then-encode, in every view.
-fn same_as_merged(
-    base: &[Arc<DataNode>],
-    add: &[Arc<DataNode>],
-) -> Result<(), TestCaseError> {
+fn same_as_merged(base: &[Arc<DataNode>], add: &[Arc<DataNode>]) -> Result<(), TestCaseError> {
     let s = schema();
     let mut merged = DataTree {
         roots: base.to_vec(),
@@ -181,7 +178,12 @@ fn a_list_ordered_by_the_user_is_left_to_the_merge() {
     let mut out = String::from("kept");
     let opts = EncodeOptions::default();
     assert!(!json::encode_overlay(
-        s, &base.roots, &add.roots, None, opts, &mut out
+        s,
+        &base.roots,
+        &add.roots,
+        None,
+        opts,
+        &mut out
     ));
     assert_eq!(out, "kept");
 }

@@ -336,7 +336,10 @@ impl Api {
     /// only in part, state the overlay does not follow): the caller merges.
     fn laid_reply(&self, check: &Checker<'_>, l: Laid<'_>) -> Result<Option<Reply>, RestError> {
         let schema = &self.server.schema;
-        let top = l.res.node.is_some_and(|id| schema.node(id).parent.is_none());
+        let top = l
+            .res
+            .node
+            .is_some_and(|id| schema.node(id).parent.is_none());
         let plain = l.enc == Encoding::Json
             && l.ds == Ds::Unified
             && l.q.content.unwrap_or_default() == Content::All
@@ -370,7 +373,10 @@ impl Api {
             config_only: false,
         };
         let mut body = String::with_capacity(256);
-        let (base, state) = (base.map(std::slice::from_ref), state.map(std::slice::from_ref));
+        let (base, state) = (
+            base.map(std::slice::from_ref),
+            state.map(std::slice::from_ref),
+        );
         let written = data::json::encode_overlay(
             schema,
             base.unwrap_or_default(),

@@ -49,9 +49,10 @@ pub(crate) fn sibling_order(schema: &Schema, a: &DataNode, b: &DataNode) -> Opti
         NodeKind::List => {
             // As `find_slot` reads keys: the first child of the key's schema node, "" if none.
             fn key(n: &DataNode, k: crate::schema::NodeId) -> &str {
-                n.children
-                    .iter()
-                    .find(|c| c.schema == k)
+                // A key is most often the entry's first child (it sorts first): no search.
+                let first = n.children.first().filter(|c| c.schema == k);
+                first
+                    .or_else(|| n.children.iter().find(|c| c.schema == k))
                     .and_then(|c| c.value.as_deref())
                     .unwrap_or("")
             }
@@ -93,12 +94,20 @@ fn join(schema: &Schema, siblings: &Children, add: Vec<Arc<DataNode>>) -> Vec<Ar
     let mut out = Vec::with_capacity(siblings.len() + add.len());
     let mut base = siblings.iter().peekable();
     for n in add {
-        while let Some(b) = base.next_if(|b| sibling_order(schema, b, &n) == Some(Ordering::Less)) {
-            out.push(Arc::clone(b));
-        }
-        match base.next_if(|b| sibling_order(schema, b, &n) == Some(Ordering::Equal)) {
-            Some(b) => out.push(merged(schema, b, n)),
-            None => out.push(n),
+        // Each base node is compared with `n` once.
+        loop {
+            match base.peek().map(|b| sibling_order(schema, b, &n)) {
+                Some(Some(Ordering::Less)) => out.extend(base.next().cloned()),
+                Some(Some(Ordering::Equal)) => {
+                    let b = base.next().expect("peeked");
+                    out.push(merged(schema, b, n));
+                    break;
+                }
+                _ => {
+                    out.push(n);
+                    break;
+                }
+            }
         }
     }
     out.extend(base.cloned());
@@ -263,23 +272,35 @@ fn join_view<'a>(
     let mut last: Option<&DataNode> = None;
     for n in add {
         // What `strictly_sorted` asks before a join (a shorter run merged node by node gives
-        // the same for such a run); anything else the view does not follow.
-        let sorted = sibling_order(schema, n, n).is_some()
-            && last.is_none_or(|p| sibling_order(schema, p, n) == Some(Ordering::Less));
+        // the same for such a run); anything else the view does not follow. (A node compares
+        // with itself unless it is an entry of a list or leaf-list ordered by the user.)
+        let sn = schema.node(n.schema);
+        let by_user = sn.ordered_by_user && matches!(sn.kind, NodeKind::List | NodeKind::LeafList);
+        let sorted =
+            !by_user && last.is_none_or(|p| sibling_order(schema, p, n) == Some(Ordering::Less));
         if !sorted {
             failed.set(true);
             return;
         }
         last = Some(n);
-        while let Some(b) = base.next_if(|b| sibling_order(schema, b, n) == Some(Ordering::Less)) {
-            out.push(laid(Pair::One(b)));
-        }
-        match base.next_if(|b| sibling_order(schema, b, n) == Some(Ordering::Equal)) {
-            Some(b) if n.children.is_empty() => {
-                out.push(laid(Pair::One(if n.value.is_some() { n } else { b })))
+        // Each base node is compared with `n` once, as in `join`.
+        loop {
+            match base.peek().map(|b| sibling_order(schema, b, n)) {
+                Some(Some(Ordering::Less)) => out.extend(base.next().map(|b| laid(Pair::One(b)))),
+                Some(Some(Ordering::Equal)) => {
+                    let b = base.next().expect("peeked");
+                    out.push(laid(if n.children.is_empty() {
+                        Pair::One(if n.value.is_some() { n } else { b })
+                    } else {
+                        Pair::Both(b, n)
+                    }));
+                    break;
+                }
+                _ => {
+                    out.push(laid(Pair::One(n)));
+                    break;
+                }
             }
-            Some(b) => out.push(laid(Pair::Both(b, n))),
-            None => out.push(laid(Pair::One(n))),
         }
     }
     out.extend(base.map(|b| laid(Pair::One(b))));
