@@ -443,8 +443,17 @@ impl Api {
                         base: &tree,
                         state: &state,
                     };
-                    if let Some(reply) = self.laid_reply(check, laid)? {
-                        return Ok(Read::Done(reply));
+                    // The state (10,000 entries) is freed elsewhere, after the reply.
+                    match self.laid_reply(check, laid) {
+                        Ok(None) => {}
+                        Ok(Some(reply)) => {
+                            self.server.store.release(state);
+                            return Ok(Read::Done(reply));
+                        }
+                        Err(e) => {
+                            self.server.store.release(state);
+                            return Err(e);
+                        }
                     }
                     data::merge(schema, &mut tree, state);
                 }
