@@ -75,6 +75,11 @@ fn requests_read_parameters() {
 }
 
 #[test]
+fn requests_state_overlay_reads_as_the_merge() {
+    python("state_overlay");
+}
+
+#[test]
 fn requests_nmda() {
     python("nmda");
 }

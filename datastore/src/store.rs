@@ -389,6 +389,12 @@ impl Datastore {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Drop `tree` on the thread that drops replaced datastores, not on the caller's: a
+    /// reader's large tree (the engines' state of a GET) goes after its reply.
+    pub fn release(&self, tree: DataTree) {
+        self.reclaim.release(tree);
+    }
+
     /// A snapshot of a datastore (cheap: trees share structure). Startup may not exist.
     pub fn get(&self, target: Target) -> Option<DataTree> {
         let st = self.state();

@@ -146,6 +146,8 @@ pub struct Api {
     pub server: Arc<Server>,
     /// Last-Modified of each data resource, from the commit log.
     modified: Modified,
+    /// Entity tags of the configuration last read.
+    tags: view::TagCache,
 }
 
 impl Api {
@@ -153,6 +155,7 @@ impl Api {
         Api {
             server,
             modified: Modified::new(),
+            tags: view::TagCache::default(),
         }
     }
 
@@ -282,20 +285,34 @@ impl Api {
         running: DataTree,
         scope: Option<&str>,
     ) -> Result<DataTree, RestError> {
+        let (mut tree, state) = self.operational_parts(running, scope)?;
+        if let Some(state) = state {
+            data::merge(&self.server.schema, &mut tree, state);
+        }
+        Ok(tree)
+    }
+
+    /// [`Api::operational`] before the engines' state is merged in: running with the
+    /// management plane's state, and the engines' state (None without engines).
+    fn operational_parts(
+        &self,
+        running: DataTree,
+        scope: Option<&str>,
+    ) -> Result<(DataTree, Option<DataTree>), RestError> {
         let server = &self.server;
         let mut tree = running;
         let state = crate::netconf::state::tree_of(server, scope)?;
         data::merge(&server.schema, &mut tree, state);
-        if let Some(engines) = server.engines.get() {
-            let state = engines.state_of(scope).ok_or_else(|| {
-                RestError::new(
-                    ErrorTag::OperationFailed,
-                    "the protocol engines did not answer in time",
-                )
-            })?;
-            data::merge(&server.schema, &mut tree, state);
-        }
-        Ok(tree)
+        let Some(engines) = server.engines.get() else {
+            return Ok((tree, None));
+        };
+        let state = engines.state_of(scope).ok_or_else(|| {
+            RestError::new(
+                ErrorTag::OperationFailed,
+                "the protocol engines did not answer in time",
+            )
+        })?;
+        Ok((tree, Some(state)))
     }
 
     /// The configuration a datastore resource holds (startup may not exist: 404).
@@ -309,6 +326,73 @@ impl Api {
         store
             .get(t)
             .ok_or_else(|| RestError::not_found("the startup datastore (nothing saved to it yet)"))
+    }
+
+    /// A GET with state of a whole top-level node in JSON (the default read, and the largest),
+    /// written straight from running and the engines' state laid over it
+    /// ([`data::json::encode_overlay`]) instead of merging them into a new tree, filtering
+    /// that for access control and encoding it: the same reply, for a user who may read the
+    /// node whole. None where that does not hold (any other query, a node the user may read
+    /// only in part, state the overlay does not follow): the caller merges.
+    fn laid_reply(&self, check: &Checker<'_>, l: Laid<'_>) -> Result<Option<Reply>, RestError> {
+        let schema = &self.server.schema;
+        let top = l
+            .res
+            .node
+            .is_some_and(|id| schema.node(id).parent.is_none());
+        let plain = l.enc == Encoding::Json
+            && l.ds == Ds::Unified
+            && l.q.content.unwrap_or_default() == Content::All
+            && l.q.fields.is_none()
+            && l.q.depth.is_none();
+        if !top || !plain || l.res.all_entries {
+            return Ok(None);
+        }
+        let config = l.stored.find(schema, &l.res.path);
+        let base = l.base.find(schema, &l.res.path);
+        let state = l.state.find(schema, &l.res.path);
+        if base.is_none() && state.is_none() {
+            return Ok(None);
+        }
+        if !base.into_iter().chain(state).all(|n| check.reads_whole(n)) {
+            return Ok(None);
+        }
+        // As `get`: the tag of the configuration, else of the merged node (the state's, when
+        // running holds nothing here).
+        let tag = match (config, base, state) {
+            (Some(c), _, _) => self.tags.etag(std::slice::from_ref(c)),
+            (None, None, Some(s)) => view::etag(std::slice::from_ref(s)),
+            _ => return Ok(None),
+        };
+        let modified = self.modified_ms(l.ds, l.res);
+        if let Some(r) = preconditions(l.req, Some(&tag), modified, true)? {
+            return Ok(Some(r));
+        }
+        let opts = EncodeOptions {
+            with_defaults: l.q.with_defaults.unwrap_or(WithDefaults::Explicit),
+            config_only: false,
+        };
+        let mut body = String::with_capacity(256);
+        let (base, state) = (
+            base.map(std::slice::from_ref),
+            state.map(std::slice::from_ref),
+        );
+        let written = data::json::encode_overlay(
+            schema,
+            base.unwrap_or_default(),
+            state.unwrap_or_default(),
+            None,
+            opts,
+            &mut body,
+        );
+        if !written {
+            return Ok(None);
+        }
+        let reply = Reply::new(200)
+            .body(l.enc, body)
+            .header("etag", tag)
+            .header("last-modified", http_date(modified));
+        Ok(Some(head_or_get(l.req, reply)))
     }
 
     fn get(&self, req: &Request<'_>, ds: Ds, api_path: &str) -> Result<Reply, RestError> {
@@ -341,18 +425,48 @@ impl Api {
         let res = path::resolve(schema, api_path)?;
         let content = q.content.unwrap_or_default();
         let stored = self.stored(ds)?;
-        let (config, tree) = self.with_checker(req, |check| {
-            let with_state = (ds == Ds::Operational
-                || (ds == Ds::Unified && content != Content::Config))
-                && view::may_hold_state(schema, res.node);
+        let with_state = (ds == Ds::Operational
+            || (ds == Ds::Unified && content != Content::Config))
+            && view::may_hold_state(schema, res.node);
+        let read = self.with_checker(req, |check| {
             let full = if with_state {
                 let scope = view::top_namespace(schema, res.node);
-                Some(check.read(&self.operational(stored.clone(), scope)?))
+                let (mut tree, state) = self.operational_parts(stored.clone(), scope)?;
+                if let Some(state) = state {
+                    let laid = Laid {
+                        req,
+                        q: &q,
+                        enc,
+                        ds,
+                        res: &res,
+                        stored: &stored,
+                        base: &tree,
+                        state: &state,
+                    };
+                    // The state (10,000 entries) is freed elsewhere, after the reply.
+                    match self.laid_reply(check, laid) {
+                        Ok(None) => {}
+                        Ok(Some(reply)) => {
+                            self.server.store.release(state);
+                            return Ok(Read::Done(reply));
+                        }
+                        Err(e) => {
+                            self.server.store.release(state);
+                            return Err(e);
+                        }
+                    }
+                    data::merge(schema, &mut tree, state);
+                }
+                Some(check.read(&tree))
             } else {
                 None
             };
-            Ok::<_, RestError>((check.read(&stored), full))
+            Ok::<_, RestError>(Read::Trees(check.read(&stored), full))
         })?;
+        let (config, tree) = match read {
+            Read::Done(reply) => return Ok(reply),
+            Read::Trees(config, tree) => (config, tree),
+        };
         // The entity tag covers the configuration of the resource (or its state, for a
         // resource that has none); it is what an edit's If-Match is compared with.
         let config_nodes = select(schema, &config, &res);
@@ -363,10 +477,9 @@ impl Api {
         let Some(mut nodes) = nodes else {
             return Err(RestError::not_found(&format!("'{}'", req.path)));
         };
-        let tag = if ds == Ds::Operational {
-            view::etag(&nodes)
-        } else {
-            view::etag(config_nodes.as_deref().unwrap_or(&nodes))
+        let tag = match &config_nodes {
+            Some(c) if ds != Ds::Operational => self.tags.etag(c),
+            _ => view::etag(&nodes),
         };
         let modified = self.modified_ms(ds, &res);
         if let Some(r) = preconditions(req, Some(&tag), modified, true)? {
@@ -400,6 +513,28 @@ impl Api {
             .header("last-modified", http_date(modified));
         Ok(head_or_get(req, reply))
     }
+}
+
+/// What a GET with state reads, for [`Api::laid_reply`].
+struct Laid<'a> {
+    req: &'a Request<'a>,
+    q: &'a Query,
+    enc: Encoding,
+    ds: Ds,
+    res: &'a Resource,
+    /// The datastore's configuration (the entity tag's).
+    stored: &'a DataTree,
+    /// It with the management plane's state.
+    base: &'a DataTree,
+    /// The engines' state.
+    state: &'a DataTree,
+}
+
+/// A read: answered already, or the trees (the configuration as the user may read it, and
+/// with state if asked) to answer from.
+enum Read {
+    Done(Reply),
+    Trees(DataTree, Option<DataTree>),
 }
 
 /// The nodes a resource names in a tree: the datastore's top-level nodes, one node, or every

@@ -107,6 +107,55 @@ pub fn etag(nodes: &[Arc<DataNode>]) -> String {
     format!("\"{:016x}\"", h.finish())
 }
 
+/// The entity tags of the last few sets of configuration nodes asked for, kept while they are
+/// the same nodes: a tree's nodes never change (a commit makes new ones), so the same `Arc`s
+/// have the same tag, and a GET of an unchanged resource does not hash it again. The nodes
+/// are held, so an address is not reused while its tag is kept.
+#[derive(Default)]
+pub struct TagCache {
+    slots: std::sync::Mutex<TagSlots>,
+}
+
+#[derive(Default)]
+struct TagSlots {
+    tags: Vec<(Vec<Arc<DataNode>>, String)>,
+    next: usize,
+}
+
+const TAG_SLOTS: usize = 4;
+
+impl TagCache {
+    /// [`etag`] of `nodes`.
+    pub fn etag(&self, nodes: &[Arc<DataNode>]) -> String {
+        let same = |held: &[Arc<DataNode>]| {
+            held.len() == nodes.len() && held.iter().zip(nodes).all(|(a, b)| Arc::ptr_eq(a, b))
+        };
+        let Ok(slots) = self.slots.lock() else {
+            return etag(nodes);
+        };
+        if let Some((_, tag)) = slots.tags.iter().find(|(held, _)| same(held)) {
+            return tag.clone();
+        }
+        drop(slots);
+        let tag = etag(nodes);
+        let old = self.slots.lock().ok().map(|mut slots| {
+            let entry = (nodes.to_vec(), tag.clone());
+            if slots.tags.len() < TAG_SLOTS {
+                slots.tags.push(entry);
+                None
+            } else {
+                let i = slots.next;
+                slots.next = (i + 1) % TAG_SLOTS;
+                Some(std::mem::replace(&mut slots.tags[i], entry))
+            }
+        });
+        // The nodes let go (maybe the last hold on an old configuration) are dropped here,
+        // not under the lock.
+        drop(old);
+        tag
+    }
+}
+
 fn hash_node(n: &DataNode, h: &mut impl Hasher) {
     n.schema.hash(h);
     n.value.hash(h);
@@ -156,5 +205,30 @@ mod tests {
         };
         assert_eq!(etag(&x("a").roots), etag(&x("a").roots));
         assert_ne!(etag(&x("a").roots), etag(&x("b").roots));
+    }
+
+    #[test]
+    fn cached_tags_are_those_of_the_same_nodes() {
+        let s = yang::SchemaBuilder::new().embedded().build().unwrap();
+        let x = |d: &str| {
+            tree(
+                &s,
+                &format!(
+                    r#"<interfaces xmlns="urn:ne-agent:yang:ne-interfaces"><interface><name>x0</name>
+                       <description>{d}</description></interface></interfaces>"#
+                ),
+            )
+        };
+        let cache = TagCache::default();
+        let (a, b) = (x("a"), x("b"));
+        for _ in 0..2 {
+            assert_eq!(cache.etag(&a.roots), etag(&a.roots));
+            assert_eq!(cache.etag(&b.roots), etag(&b.roots));
+        }
+        // Equal data in other nodes has the same tag; more sets than slots are recomputed.
+        let others: Vec<_> = (0..2 * TAG_SLOTS).map(|i| x(&format!("d{i}"))).collect();
+        for t in others.iter().chain([&a, &x("a")]) {
+            assert_eq!(cache.etag(&t.roots), etag(&t.roots));
+        }
     }
 }

@@ -79,6 +79,10 @@ impl Monitors {
         self.groups.is_empty()
     }
 
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
     pub fn forget(&mut self, name: &str) {
         self.groups.remove(name);
     }

@@ -173,8 +173,26 @@ fn interfaces(s: &Sources<'_>, at: At) -> Node {
     ifs
 }
 
+/// rfc3339 of wall-clock times, the last one kept: the entries of a long list mostly changed
+/// at the same few instants (a commit, a link event), so most are a copy, not a formatting.
+#[derive(Default)]
+struct Stamps {
+    last: Option<(u64, String)>,
+}
+
+impl Stamps {
+    fn of(&mut self, ms: u64) -> &str {
+        if self.last.as_ref().is_none_or(|(at, _)| *at != ms) {
+            self.last = Some((ms, rfc3339(ms)));
+        }
+        self.last.as_ref().map_or("", |(_, text)| text)
+    }
+}
+
 fn monitor_groups(s: &Sources<'_>, at: At) -> Node {
     let mut root = Node::root(MON_NS, "monitor-groups");
+    root.reserve(s.hb.monitors.len());
+    let mut stamps = Stamps::default();
     for (name, m) in s.hb.monitors.iter() {
         let enabled = s.cfg.monitor_groups.get(name).is_some_and(|g| g.enabled);
         root.add("monitor-group")
@@ -182,7 +200,7 @@ fn monitor_groups(s: &Sources<'_>, at: At) -> Node {
             .leaf("failure-ratio", m.ratio)
             .leaf("monitoring", if enabled { "enabled" } else { "disabled" })
             .leaf("down-interfaces", m.down)
-            .leaf("last-change", rfc3339(at.wall(m.changed_at)));
+            .leaf("last-change", stamps.of(at.wall(m.changed_at)));
     }
     root
 }

@@ -271,6 +271,21 @@ impl<'a> Checker<'a> {
         )
     }
 
+    /// May the user read the top-level node `top` whole, whatever is below it (so that
+    /// [`Checker::read`] would keep it as it is)? A reader that knows this may skip the walk.
+    pub fn reads_whole(&self, top: &DataNode) -> bool {
+        if self.is_unrestricted() {
+            return true;
+        }
+        self.control.schema.node(top.schema).parent.is_none()
+            && read::whole(
+                &self.control.schema,
+                &self.control.homogeneous,
+                &self.access,
+                top,
+            )
+    }
+
     /// May the user read any of the top-level data of `module` (by name; a submodule counts as
     /// its module's)? A module without top-level data (types, augments, operations and
     /// notifications only) may always be read. get-schema asks this: a module whose data is

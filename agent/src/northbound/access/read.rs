@@ -32,6 +32,21 @@ pub(super) fn prune(
     }
 }
 
+/// May `access` read all of the top-level node `top` and everything below it, so that
+/// [`prune`] would keep it as it is, whatever data it holds? (Its decision is allowed and
+/// holds uniformly below it, and its subtree is of one module without NACM marks.)
+pub(super) fn whole(
+    schema: &Schema,
+    homogeneous: &[bool],
+    access: &UserAccess<'_>,
+    top: &DataNode,
+) -> bool {
+    let mut path = TreePath::new(schema);
+    path.push(top);
+    let (decision, here) = decide(access, schema, Operation::Read, &path, top.schema, None);
+    decision.is_some_and(|d| d.allowed) && here.uniform && homogeneous[top.schema.0 as usize]
+}
+
 /// What became of a node.
 enum Pruned {
     /// Kept as it is.
