@@ -822,7 +822,6 @@ impl Flood {
                 }
             }
             let start = Instant::now();
-            let slots = ring.slots() as u64;
             let mut pushed: u64 = 0;
             let mut slice = Instant::now();
             while !s2.load(Ordering::Relaxed) && start.elapsed() < Duration::from_secs(600) {
@@ -833,18 +832,7 @@ impl Flood {
                     std::thread::sleep(Duration::from_millis(1));
                     slice = Instant::now();
                 }
-                let mut n = 0u64;
-                while n < 1024 {
-                    let first_lap = pushed + n < slots;
-                    if !ring.push(frame.len(), |d| {
-                        if first_lap {
-                            d.copy_from_slice(&frame);
-                        }
-                    }) {
-                        break;
-                    }
-                    n += 1;
-                }
+                let n = ring.push_copies(&frame, 1024, pushed);
                 pushed += n;
                 if n > 0 || ring.unsent() {
                     // ENOBUFS/EAGAIN: the rest goes at the next kick.

@@ -191,18 +191,21 @@ mod tests {
         assert_eq!(all, t.roots);
     }
 
+    /// Interface x0 with description `d`.
+    fn described(s: &Schema, d: &str) -> yang::data::DataTree {
+        tree(
+            s,
+            &format!(
+                r#"<interfaces xmlns="urn:ne-agent:yang:ne-interfaces"><interface><name>x0</name>
+                   <description>{d}</description></interface></interfaces>"#
+            ),
+        )
+    }
+
     #[test]
     fn etag_follows_the_data() {
         let s = yang::SchemaBuilder::new().embedded().build().unwrap();
-        let x = |d: &str| {
-            tree(
-                &s,
-                &format!(
-                    r#"<interfaces xmlns="urn:ne-agent:yang:ne-interfaces"><interface><name>x0</name>
-                       <description>{d}</description></interface></interfaces>"#
-                ),
-            )
-        };
+        let x = |d: &str| described(&s, d);
         assert_eq!(etag(&x("a").roots), etag(&x("a").roots));
         assert_ne!(etag(&x("a").roots), etag(&x("b").roots));
     }
@@ -210,15 +213,7 @@ mod tests {
     #[test]
     fn cached_tags_are_those_of_the_same_nodes() {
         let s = yang::SchemaBuilder::new().embedded().build().unwrap();
-        let x = |d: &str| {
-            tree(
-                &s,
-                &format!(
-                    r#"<interfaces xmlns="urn:ne-agent:yang:ne-interfaces"><interface><name>x0</name>
-                       <description>{d}</description></interface></interfaces>"#
-                ),
-            )
-        };
+        let x = |d: &str| described(&s, d);
         let cache = TagCache::default();
         let (a, b) = (x("a"), x("b"));
         for _ in 0..2 {

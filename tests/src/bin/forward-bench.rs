@@ -381,7 +381,6 @@ fn ring_sender(idx: u32, rate: u64, limit: Duration) -> Result<(), String> {
     ring.set_qdisc_bypass()
         .map_err(|e| format!("PACKET_QDISC_BYPASS: {e}"))?;
     let frame = bench_frame();
-    let slots = ring.slots() as u64;
     let (mut pushed, mut refused_kicks, mut forgiven) = (0u64, 0u64, 0u64);
     let t0 = Instant::now();
     loop {
@@ -401,18 +400,7 @@ fn ring_sender(idx: u32, rate: u64, limit: Duration) -> Result<(), String> {
             forgiven += owed.saturating_sub(MAX_BURST);
             owed.min(MAX_BURST)
         };
-        let mut n = 0;
-        while n < want {
-            let first_lap = pushed + n < slots;
-            if !ring.push(FRAME_LEN, |d| {
-                if first_lap {
-                    d.copy_from_slice(&frame);
-                }
-            }) {
-                break;
-            }
-            n += 1;
-        }
+        let n = ring.push_copies(&frame, want, pushed);
         pushed += n;
         if n > 0 || ring.unsent() {
             match ring.kick() {
