@@ -157,21 +157,29 @@ fn ignore(r: io::Result<()>, errnos: &[i32]) -> io::Result<()> {
 }
 
 impl Handle {
-    /// Install the data filter on `ifindex` (a `clsact` qdisc first if there is none), in
-    /// place of one left there by an earlier run. Errors: the kernel has no clsact or
-    /// cls_bpf (EOPNOTSUPP, ENOENT), no permission (EPERM), the interface is gone (ENODEV).
-    pub fn install_data_filter(&mut self, ifindex: u32) -> io::Result<()> {
+    /// Add or delete (`msg`) the `clsact` qdisc of `ifindex`; the errors in `tolerated` count
+    /// as done (it is there already, or gone).
+    fn clsact(&mut self, ifindex: u32, msg: u16, flags: u16, tolerated: &[i32]) -> io::Result<()> {
         let mut q = Request::new(
-            RTM_NEWQDISC,
-            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+            msg,
+            NLM_F_REQUEST | NLM_F_ACK | flags,
             ifindex,
             TC_H_CLSACT,
             CLSACT_HANDLE,
             0,
         );
         q.attr(TCA_KIND, b"clsact\0");
-        ignore(
-            self.transact(&mut q.finish(), NLM_F_ACK, |_| ()),
+        ignore(self.transact(&mut q.finish(), NLM_F_ACK, |_| ()), tolerated)
+    }
+
+    /// Install the data filter on `ifindex` (a `clsact` qdisc first if there is none), in
+    /// place of one left there by an earlier run. Errors: the kernel has no clsact or
+    /// cls_bpf (EOPNOTSUPP, ENOENT), no permission (EPERM), the interface is gone (ENODEV).
+    pub fn install_data_filter(&mut self, ifindex: u32) -> io::Result<()> {
+        self.clsact(
+            ifindex,
+            RTM_NEWQDISC,
+            NLM_F_CREATE | NLM_F_EXCL,
             &[libc::EEXIST],
         )?;
         self.delete_data_filter(ifindex)?;
@@ -251,17 +259,10 @@ impl Handle {
         if self.filters(ifindex, CLSACT_INGRESS)?.is_empty()
             && self.filters(ifindex, CLSACT_EGRESS)?.is_empty()
         {
-            let mut q = Request::new(
-                RTM_DELQDISC,
-                NLM_F_REQUEST | NLM_F_ACK,
+            self.clsact(
                 ifindex,
-                TC_H_CLSACT,
-                CLSACT_HANDLE,
+                RTM_DELQDISC,
                 0,
-            );
-            q.attr(TCA_KIND, b"clsact\0");
-            ignore(
-                self.transact(&mut q.finish(), NLM_F_ACK, |_| ()),
                 &[libc::ENOENT, libc::EINVAL, libc::ENODEV],
             )?;
         }

@@ -261,19 +261,19 @@ pub fn deferring_flush<T>(f: impl FnOnce() -> T) -> (T, Unflushed) {
 }
 
 /// Whether this thread is inside [`deferring_flush`].
-pub(crate) fn deferred_here() -> bool {
+#[cfg(test)]
+fn deferred_here() -> bool {
     DEFERRED.with(|d| d.borrow().is_some())
 }
 
-/// Hand a commit's durability to the enclosing [`deferring_flush`] scope.
-pub(crate) fn defer(d: Durable) {
+/// Inside a [`deferring_flush`] scope, hand the commit's durability to it: `request` gives
+/// the future (see [`Flusher::request`]). False, without calling `request`, outside a scope,
+/// and when `request` says the caller should flush itself.
+pub(crate) fn defer_in_scope(request: impl FnOnce() -> Option<Durable>) -> bool {
     DEFERRED.with(|cell| match cell.borrow_mut().as_mut() {
-        Some(v) => v.push(d),
-        // Not in a scope: callers check `deferred_here` first, so this only waits.
-        None => {
-            let _ = d.wait();
-        }
-    });
+        Some(scope) => request().map(|d| scope.push(d)).is_some(),
+        None => false,
+    })
 }
 
 /// What the commits of one [`deferring_flush`] scope wait for.
@@ -291,22 +291,17 @@ impl Unflushed {
     pub async fn durable(self) -> Result<(), StoreError> {
         let mut first = Ok(());
         for d in self.0 {
-            let r = d.await;
-            if first.is_ok() {
-                first = r;
-            }
+            first = first.and(d.await);
         }
         first
     }
 
     /// Block until every commit of the scope is durable; the first failure.
     pub fn wait(self) -> Result<(), StoreError> {
+        // Every commit is waited for, also after a failure.
         let mut first = Ok(());
         for d in self.0 {
-            let r = d.wait();
-            if first.is_ok() {
-                first = r;
-            }
+            first = first.and(d.wait());
         }
         first
     }

@@ -773,14 +773,11 @@ impl Datastore {
         // log, so one flush makes them all durable; later commits only ever build on this one,
         // and sled recovers a prefix of its log, so a crash never keeps a later commit without
         // this one. Inside `deferring_flush` the flusher thread does it and the caller awaits.
-        if durable::deferred_here() {
-            if let Some(d) = self.flusher.request(id) {
-                durable::defer(d);
-                return Ok(CommitOutcome {
-                    id: Some(id),
-                    changes,
-                });
-            }
+        if durable::defer_in_scope(|| self.flusher.request(id)) {
+            return Ok(CommitOutcome {
+                id: Some(id),
+                changes,
+            });
         }
         self.db.flush().map_err(|e| {
             StoreError::Storage(format!(

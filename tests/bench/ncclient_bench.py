@@ -354,13 +354,18 @@ def run_conc(a, out):
         log(f"  first error: {errors[0]}")
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def connection_args(p):
+    """The options `connect` reads."""
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8300)
     p.add_argument("--user", default="admin")
     p.add_argument("--password-env", default="NCB_PASSWORD")
     p.add_argument("--key", help="private key file instead of a password")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    connection_args(p)
     p.add_argument("--phases", default="seq,conc")
     p.add_argument("--entries", type=int, default=10000)
     p.add_argument("--setup", type=int, default=30, help="sessions for phase 1")

@@ -27,11 +27,7 @@ def agent_cpu_ms(pid):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8300)
-    p.add_argument("--user", default="admin")
-    p.add_argument("--password-env", default="NCB_PASSWORD")
-    p.add_argument("--key")
+    bench.connection_args(p)
     p.add_argument("--pid", type=int, required=True, help="the agent's process id")
     p.add_argument("--rounds", type=int, default=8)
     p.add_argument("--entries", type=int, default=10000)

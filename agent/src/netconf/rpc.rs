@@ -81,20 +81,7 @@ impl Deferred {
         }
         match self.unflushed.durable().await {
             Ok(()) => self.reply,
-            Err(e) => {
-                let body: String = store_err(e)
-                    .iter()
-                    .map(|e| e.to_xml(&server.schema))
-                    .collect();
-                Reply {
-                    xml: format!(
-                        "<rpc-reply xmlns=\"{BASE_NS}\"{}>{body}</rpc-reply>",
-                        self.attrs
-                    ),
-                    is_error: true,
-                    after: After::Continue,
-                }
-            }
+            Err(e) => errors_reply(server, &self.attrs, &store_err(e)),
         }
     }
 }
@@ -131,8 +118,22 @@ fn reply_attrs(rpc: &Element) -> String {
     attrs
 }
 
+/// `<rpc-reply>` with the request's attributes around `body`.
+fn rpc_reply(attrs: &str, body: &str) -> String {
+    format!("<rpc-reply xmlns=\"{BASE_NS}\"{attrs}>{body}</rpc-reply>")
+}
+
+/// A reply carrying `errors`.
+fn errors_reply(server: &Server, attrs: &str, errors: &[RpcError]) -> Reply {
+    let body: String = errors.iter().map(|e| e.to_xml(&server.schema)).collect();
+    Reply {
+        xml: rpc_reply(attrs, &body),
+        is_error: true,
+        after: After::Continue,
+    }
+}
+
 fn respond(server: &Server, caller: &Caller<'_>, rpc: &Element, attrs: &str) -> Reply {
-    let reply = |body: String| format!("<rpc-reply xmlns=\"{BASE_NS}\"{attrs}>{body}</rpc-reply>");
     if rpc.attr("", "message-id").is_none() {
         let e = RpcError::protocol(
             ErrorTag::MissingAttribute,
@@ -140,11 +141,7 @@ fn respond(server: &Server, caller: &Caller<'_>, rpc: &Element, attrs: &str) -> 
         )
         .info("bad-attribute", "message-id")
         .info("bad-element", "rpc");
-        return Reply {
-            xml: reply(e.to_xml(&server.schema)),
-            is_error: true,
-            after: After::Continue,
-        };
+        return errors_reply(server, attrs, &[e]);
     }
     // Access control (RFC 8341): one user's view of the rules in force, for this request.
     let nacm = server.access.current();
@@ -156,15 +153,11 @@ fn respond(server: &Server, caller: &Caller<'_>, rpc: &Element, attrs: &str) -> 
     );
     match dispatch(server, caller, &check, rpc) {
         Ok((body, after)) => Reply {
-            xml: reply(body),
+            xml: rpc_reply(attrs, &body),
             is_error: false,
             after,
         },
-        Err(errors) => Reply {
-            xml: reply(errors.iter().map(|e| e.to_xml(&server.schema)).collect()),
-            is_error: true,
-            after: After::Continue,
-        },
+        Err(errors) => errors_reply(server, attrs, &errors),
     }
 }
 
@@ -928,15 +921,7 @@ pub fn malformed_reply(server: &Server, message: &str) -> Reply {
 
 /// A reply carrying one protocol error, for messages that never became an RPC.
 pub fn error_reply(server: &Server, tag: ErrorTag, message: &str) -> Reply {
-    let e = RpcError::protocol(tag, message.to_string());
-    Reply {
-        xml: format!(
-            "<rpc-reply xmlns=\"{BASE_NS}\">{}</rpc-reply>",
-            e.to_xml(&server.schema)
-        ),
-        is_error: true,
-        after: After::Continue,
-    }
+    errors_reply(server, "", &[RpcError::protocol(tag, message.to_string())])
 }
 
 /// The expression of an xpath `<filter>` (its `select` attribute), for `<get>`, `<get-config>`

@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use super::{
-    compare_values, find_slot, instance_range, Children, DataNode, DataTree, SeqMut, Slot,
+    compare_values, find_slot, instance_range, Children, DataNode, DataTree, Seq, SeqMut, Slot,
 };
 use crate::schema::{NodeKind, Schema};
 
@@ -136,11 +136,9 @@ fn into_children(n: Arc<DataNode>) -> Vec<Arc<DataNode>> {
     }
 }
 
-/// Merge one node into `siblings` in place: found by a search, only the pieces on its way
-/// copied.
-fn merge_one(schema: &Schema, siblings: &mut Children, n: Arc<DataNode>) {
-    let sn = schema.node(n.schema);
-    let slot = match sn.kind {
+/// Where `n` goes among `siblings`: the instance it merges into, or where to insert it.
+fn slot_of<S: Seq + ?Sized>(schema: &Schema, siblings: &S, n: &DataNode) -> Slot {
+    match schema.node(n.schema).kind {
         NodeKind::List => {
             let keys = n.keys(schema);
             find_slot(siblings, schema, n.schema, &keys)
@@ -157,8 +155,13 @@ fn merge_one(schema: &Schema, siblings: &mut Children, n: Arc<DataNode>) {
                 Slot::Found(range.start)
             }
         }
-    };
-    match slot {
+    }
+}
+
+/// Merge one node into `siblings` in place: found by a search, only the pieces on its way
+/// copied.
+fn merge_one(schema: &Schema, siblings: &mut Children, n: Arc<DataNode>) {
+    match slot_of(schema, &*siblings, &n) {
         Slot::Insert(i) => siblings.insert_at(i, n),
         Slot::Found(i) => {
             if n.children.is_empty() {
@@ -322,26 +325,7 @@ mod tests {
     }
 
     fn merge_into<S: SeqMut + ?Sized>(schema: &Schema, siblings: &mut S, n: Arc<DataNode>) {
-        let sn = schema.node(n.schema);
-        let slot = match sn.kind {
-            NodeKind::List => {
-                let keys = n.keys(schema);
-                find_slot(siblings, schema, n.schema, &keys)
-            }
-            NodeKind::LeafList => {
-                let v = n.value.as_deref().unwrap_or("");
-                find_slot(siblings, schema, n.schema, &[v])
-            }
-            _ => {
-                let range = instance_range(siblings, schema, n.schema);
-                if range.is_empty() {
-                    Slot::Insert(range.start)
-                } else {
-                    Slot::Found(range.start)
-                }
-            }
-        };
-        match slot {
+        match slot_of(schema, &*siblings, &n) {
             Slot::Insert(i) => siblings.insert_at(i, n),
             Slot::Found(i) => {
                 if n.children.is_empty() {
