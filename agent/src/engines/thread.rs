@@ -160,6 +160,8 @@ pub struct Thread {
     /// The multicast engine's sockets, forwarder and routing table reader.
     mcio: McIo,
     buf: Vec<u8>,
+    /// Wall-clock times in state snapshots (see [`state::WallAnchor`]).
+    wall: state::WallAnchor,
 }
 
 impl Thread {
@@ -188,6 +190,7 @@ impl Thread {
             mc,
             mcio,
             buf: vec![0; 65536],
+            wall: state::WallAnchor::new(),
         };
         d.resync_links();
         d
@@ -748,11 +751,12 @@ impl Thread {
             mc: &self.mc,
             fwd: &self.mcio.fwd,
         };
+        self.wall = self.wall.checked();
         state::snapshot(
             &sources,
             state::At {
                 now: Instant::now(),
-                wall_ms: now_ms(),
+                wall: self.wall,
             },
             scope,
         )

@@ -24,19 +24,67 @@ use super::vrrp::packet as vpkt;
 use crate::clock::rfc3339;
 use build::Node;
 
-/// The clocks a snapshot is taken at: the cores' monotonic `now` and the wall clock (ms since
-/// the epoch) at the same moment.
+/// The clocks a snapshot is taken at: the cores' monotonic `now`, and the anchor that turns
+/// their instants into wall-clock times.
 #[derive(Debug, Clone, Copy)]
 pub struct At {
     pub now: Instant,
-    pub wall_ms: u64,
+    pub wall: WallAnchor,
 }
 
 impl At {
-    /// The wall-clock time (ms) of a monotonic instant in the past.
+    /// The wall-clock time (ms since the epoch) of a monotonic instant.
     fn wall(&self, then: Instant) -> u64 {
-        self.wall_ms
-            .saturating_sub(self.now.saturating_duration_since(then).as_millis() as u64)
+        self.wall.of(then)
+    }
+}
+
+/// A monotonic instant and the wall clock (ms since the epoch) read at it, kept by the protocol
+/// thread. Every snapshot maps an instant to a wall-clock time through the same anchor, so a
+/// `last-change` reads the same in every snapshot; a fresh pair of readings per snapshot moved
+/// it by a millisecond from one read to the next (two truncations to ms), which changed the
+/// reply and its entity tag with nothing changed.
+#[derive(Debug, Clone, Copy)]
+pub struct WallAnchor {
+    at: Instant,
+    wall_ms: u64,
+}
+
+impl WallAnchor {
+    /// How far the wall clock may be from what the anchor predicts before it is read again
+    /// (it was stepped or slewed).
+    const DRIFT_MS: u64 = 100;
+
+    pub fn new() -> WallAnchor {
+        WallAnchor {
+            at: Instant::now(),
+            wall_ms: crate::clock::now_ms(),
+        }
+    }
+
+    /// This anchor, or a new one if the wall clock has moved away from it.
+    pub fn checked(self) -> WallAnchor {
+        let wall_ms = crate::clock::now_ms();
+        if self.of(Instant::now()).abs_diff(wall_ms) > Self::DRIFT_MS {
+            WallAnchor::new()
+        } else {
+            self
+        }
+    }
+
+    fn of(&self, then: Instant) -> u64 {
+        if then >= self.at {
+            self.wall_ms + (then - self.at).as_millis() as u64
+        } else {
+            self.wall_ms
+                .saturating_sub((self.at - then).as_millis() as u64)
+        }
+    }
+}
+
+impl Default for WallAnchor {
+    fn default() -> WallAnchor {
+        WallAnchor::new()
     }
 }
 
@@ -333,5 +381,35 @@ pub fn notification_xml(n: &Notification) -> String {
              <failure-ratio>{failure_ratio}</failure-ratio></status-change>",
             esc(group)
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn an_instant_reads_the_same_wall_time_in_every_snapshot() {
+        let anchor = WallAnchor::new();
+        let changed = anchor.at + Duration::from_micros(1_500);
+        let first = At {
+            now: Instant::now(),
+            wall: anchor.checked(),
+        };
+        std::thread::sleep(Duration::from_millis(3));
+        let second = At {
+            now: Instant::now(),
+            wall: anchor.checked(),
+        };
+        assert_eq!(first.wall(changed), anchor.wall_ms + 1);
+        assert_eq!(first.wall(changed), second.wall(changed));
+        // The clock did not move away: the anchor is kept, not read again.
+        assert_eq!(second.wall.at, anchor.at);
+        // Before the anchor, too.
+        let earlier = anchor.at.checked_sub(Duration::from_millis(2_000));
+        if let Some(earlier) = earlier {
+            assert_eq!(first.wall(earlier), anchor.wall_ms - 2_000);
+        }
     }
 }
