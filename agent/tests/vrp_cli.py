@@ -121,11 +121,28 @@ def part_nacm():
 
 def part_conflict():
     admin = ssh("admin", RECOVERY_PW)
-    run(admin, "system-view\ninterface a-ic\nvrrp vrid 1 virtual-ip 10.0.0.6\ncommit")
+    status, _, err = run(
+        admin,
+        "system-view\ninterface a-ic\nip address 10.0.0.5 24\n"
+        "vrrp vrid 1 virtual-ip 10.0.0.6\ncommit",
+    )
+    check(status == 0, f"the group is made: {err!r}")
     # Session A: a shell without a terminal, kept open.
     a = admin.get_transport().open_session()
     a.invoke_shell()
-    a.sendall(b"system-view\ninterface a-ic\nvrrp vrid 1 priority 110\n")
+    a.sendall(
+        b"system-view\ninterface a-ic\nvrrp vrid 1 priority 110\n"
+        b"display configuration candidate\n"
+    )
+    # A's edit is made (its display has printed) before B commits: A's base is the commit
+    # before B's.
+    shown, end = b"", time.time() + 20
+    while b"vrrp vrid 1 priority 110" not in shown:
+        check(time.time() < end, f"A's candidate shows its edit; saw {shown!r}")
+        if a.recv_ready():
+            shown += a.recv(65536)
+        else:
+            time.sleep(0.02)
     # Session B commits the same node meanwhile.
     status, _, err = run(admin, "system-view\ninterface a-ic\nvrrp vrid 1 priority 120\ncommit")
     check(status == 0, f"B commits: {err!r}")
@@ -138,7 +155,7 @@ def part_conflict():
     err = err.decode()
     check(status == 1, f"A's commit fails: {status} {err!r}")
     check(
-        "line 4: commit\nError: Conflict: another session committed changes to the same "
+        "line 5: commit\nError: Conflict: another session committed changes to the same "
         "configuration" in err and "interface a-ic vrrp group 1 priority" in err,
         f"the conflict in words: {err!r}",
     )
