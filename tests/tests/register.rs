@@ -32,19 +32,21 @@ fn config_a() -> String {
     format!(
         "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\">{}{}</interfaces>\
          <multicast xmlns=\"{MC}\"><routing-enable>true</routing-enable>\
-         <rp-address>10.0.0.2</rp-address><register-suppression-time>60</register-suppression-time></multicast>",
+         <rp-address>192.168.1.2</rp-address><register-suppression-time>60</register-suppression-time></multicast>",
         interface("a-up", "10.1.0.1", 24, &pim()),
         interface("a-ic", "10.0.0.1", 29, &pim()),
     )
 }
 
-/// B: the RP (its own address on the interconnect), IGMP toward the receiver; b-up is left
-/// unconfigured (down), so B hears the source only through A.
+/// B: the RP, at its address on the receivers' LAN (not the interconnect's, so its
+/// Register-Stops must be sent from the RP address the Registers came to: A accepts them
+/// from its RP only), IGMP toward the receiver; b-up is left unconfigured (down), so B hears
+/// the source only through A.
 fn config_b() -> String {
     format!(
         "<interfaces xmlns=\"urn:ne-agent:yang:ne-interfaces\">{}{}</interfaces>\
          <multicast xmlns=\"{MC}\"><routing-enable>true</routing-enable>\
-         <rp-address>10.0.0.2</rp-address></multicast>",
+         <rp-address>192.168.1.2</rp-address></multicast>",
         interface("b-ic", "10.0.0.2", 29, &pim()),
         interface(
             "b-dn",
@@ -82,6 +84,12 @@ fn a_source_on_the_drs_lan_reaches_the_rp_through_registers_then_natively() {
         }),
         "no PIM adjacency on the interconnect"
     );
+    // A reaches the RP address through B.
+    lab.ip(
+        "a",
+        &["route", "replace", "192.168.1.0/24", "via", "10.0.0.2"],
+    )
+    .expect("route on A");
     let rcv = Receiver::start(&lab).expect("receiver");
     std::thread::sleep(Duration::from_millis(500));
     let src = Sender::start(&lab, 1000).expect("sender");

@@ -164,6 +164,7 @@ impl Multicast {
         for m in msgs {
             self.effects.push(Effect::Unicast {
                 to: neighbor,
+                from: None,
                 pim: Pdu::Bootstrap(m).encode(),
             });
         }
@@ -202,6 +203,7 @@ impl Multicast {
                     debug!(bsr = %bsr, rp = %adv.rp, holdtime = adv.holdtime, "Candidate-RP-Advertisement sent");
                     self.effects.push(Effect::Unicast {
                         to: bsr,
+                        from: None,
                         pim: Pdu::CandidateRpAdv(adv).encode(),
                     });
                 }

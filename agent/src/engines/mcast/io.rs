@@ -153,10 +153,15 @@ impl McIo {
                     self.pim_socket(!interfaces.is_empty());
                     self.fwd.sync(interfaces, mc.cfg.kernel_bypass);
                 }
-                Effect::Unicast { to, pim } => match &self.pim {
+                Effect::Unicast { to, from, pim } => match &self.pim {
                     Some(s) => {
-                        if let Err(e) = s.send_to(&pim, SocketAddrV4::new(to, 0)) {
-                            debug!(to = %to, error = %e, "cannot send a unicast PIM message");
+                        let dst = SocketAddrV4::new(to, 0);
+                        let sent = match from {
+                            Some(src) => s.send_from(&pim, src, dst),
+                            None => s.send_to(&pim, dst),
+                        };
+                        if let Err(e) = sent {
+                            debug!(to = %to, from = ?from, error = %e, "cannot send a unicast PIM message");
                         }
                     }
                     None => debug!(to = %to, "no raw PIM socket: unicast PIM message dropped"),

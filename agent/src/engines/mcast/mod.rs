@@ -83,9 +83,14 @@ pub enum Effect {
     ReadRib,
     /// An old copy of the routing table, to be freed off the protocol thread.
     FreeRib(Rib),
-    /// Unicast this PIM message (a Register or Register-Stop) to `to`; the kernel routes it
-    /// and writes the IPv4 header.
-    Unicast { to: Ipv4Addr, pim: Vec<u8> },
+    /// Unicast this PIM message (a Register, Register-Stop, Candidate-RP-Advertisement) to
+    /// `to`; the kernel routes it and writes the IPv4 header, with `from` as its source
+    /// address when given (a local address), else the outgoing interface's.
+    Unicast {
+        to: Ipv4Addr,
+        from: Option<Ipv4Addr>,
+        pim: Vec<u8>,
+    },
 }
 
 pub struct Multicast {

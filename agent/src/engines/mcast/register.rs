@@ -66,7 +66,8 @@ pub(in crate::engines) struct Registering {
     pub(in crate::engines) counters: BTreeMap<u32, RegisterCounters>,
     /// Decapsulated packets not forwarded: over [`DECAP_RATE`].
     pub(in crate::engines) decap_dropped: u64,
-    /// Registers that could not be used (no IPv4 packet inside, not for an RP of ours).
+    /// Registers that could not be used (no IPv4 packet inside, not for an RP of ours), and
+    /// Register-Stops from an address we do not register to.
     pub(in crate::engines) rx_errors: u64,
     tokens: u32,
     refilled: Option<Instant>,
@@ -238,6 +239,7 @@ impl Multicast {
                     }
                     self.effects.push(Effect::Unicast {
                         to: rp,
+                        from: None,
                         pim: Pdu::Register(register).encode(),
                     });
                 }
@@ -271,8 +273,16 @@ impl Multicast {
                 if let Some(c) = self.reg.count(ifindex) {
                     c.rx_register_stop += 1;
                 }
+                if !self.reg.dr.entries().any(|e| e.rp == src) {
+                    // Not from an RP we register to (RFC 7761 §6.1: forged Register-Stops
+                    // would cut a source off): dropped and counted.
+                    self.reg.rx_errors += 1;
+                    debug!(from = %src, source = %stop.source, group = %stop.group.address,
+                        "Register-Stop not from an RP we register to: dropped");
+                    return;
+                }
                 info!(from = %src, source = %stop.source, group = %stop.group.address, "Register-Stop");
-                let a = self.reg.dr.receive_register_stop(&stop, now);
+                let a = self.reg.dr.receive_register_stop(src, &stop, now);
                 self.dr_actions(a);
             }
             Ok(_) => {}
@@ -337,8 +347,11 @@ impl Multicast {
                     if let Some(c) = self.reg.count(via) {
                         c.tx_register_stop += 1;
                     }
+                    // From the address the Register came to, our RP address: the DR
+                    // accepts Register-Stops from its RP only.
                     self.effects.push(Effect::Unicast {
                         to,
+                        from: Some(dst),
                         pim: Pdu::RegisterStop(stop).encode(),
                     });
                 }

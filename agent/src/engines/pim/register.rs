@@ -186,14 +186,24 @@ impl DrRegisters {
         }
     }
 
-    /// A Register-Stop arrived. A wildcard source (0.0.0.0) stops every source of the group;
-    /// the group may be a range (its mask length).
-    pub fn receive_register_stop(&mut self, stop: &RegisterStop, now: Instant) -> Vec<DrAction> {
+    /// A Register-Stop arrived from `from`. It stops only the (S,G)s registered to `from`:
+    /// a Register-Stop from any other address (a forged one, or one from an old RP) changes
+    /// nothing. A wildcard source (0.0.0.0) stops every source of the group; the group may
+    /// be a range (its mask length).
+    pub fn receive_register_stop(
+        &mut self,
+        from: Ipv4Addr,
+        stop: &RegisterStop,
+        now: Instant,
+    ) -> Vec<DrAction> {
         let mut out = Vec::new();
         let config = self.config;
         for e in self.entries.values_mut() {
             let source_matches = stop.source.is_unspecified() || stop.source == e.source;
-            if !source_matches || !in_range(e.group, stop.group.address, stop.group.mask_len) {
+            if e.rp != from
+                || !source_matches
+                || !in_range(e.group, stop.group.address, stop.group.mask_len)
+            {
                 continue;
             }
             match e.state {

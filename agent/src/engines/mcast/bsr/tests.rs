@@ -74,7 +74,7 @@ fn sent(mc: &mut Multicast, name: &str) -> (Vec<Pdu>, Vec<(Ipv4Addr, Pdu)>) {
             Effect::Frame { interface, frame } if interface == name && frame[23] == PIM_PROTO => {
                 frames.push(Pdu::decode(&frame[34..]).expect("a valid PIM message"));
             }
-            Effect::Unicast { to, pim } => {
+            Effect::Unicast { to, pim, .. } => {
                 unicast.push((to, Pdu::decode(&pim).expect("a valid PIM message")));
             }
             _ => {}

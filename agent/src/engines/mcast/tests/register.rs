@@ -41,7 +41,7 @@ fn route_register(mc: &Multicast, s: Ipv4Addr) -> Option<Ipv4Addr> {
 fn unicasts(mc: &mut Multicast) -> Vec<(Ipv4Addr, Pdu)> {
     mc.effects()
         .filter_map(|e| match e {
-            Effect::Unicast { to, pim } => Some((to, Pdu::decode(&pim).expect("valid PIM"))),
+            Effect::Unicast { to, pim, .. } => Some((to, Pdu::decode(&pim).expect("valid PIM"))),
             _ => None,
         })
         .collect()
@@ -78,11 +78,18 @@ fn the_dr_registers_a_connected_source_until_a_register_stop_then_probes() {
         source: CONNECTED_SOURCE,
     })
     .encode();
+    // From an address that is not the RP (forged, or the DR's neighbour): dropped.
+    mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), None, &stop, now);
+    mc.flush(now);
+    assert_eq!(route_register(&mc, CONNECTED_SOURCE), Some(RP));
+    assert_eq!(mc.register_state(CONNECTED_SOURCE, G), RegisterState::Join);
+    assert_eq!(mc.reg.rx_errors, 1);
     mc.unicast_pim(RP, UP_ADDR, Some(UP_IDX), None, &stop, now);
     mc.flush(now);
     assert_eq!(route_register(&mc, CONNECTED_SOURCE), None);
     assert_eq!(mc.register_state(CONNECTED_SOURCE, G), RegisterState::Prune);
-    assert_eq!(mc.reg.counters[&UP_IDX].rx_register_stop, 1);
+    // Both were received; one was used.
+    assert_eq!(mc.reg.counters[&UP_IDX].rx_register_stop, 2);
     let _ = mc.effects();
 
     // Register-Stop Timer (0.5-1.5 x 10 s, less the probe time): a Null-Register probes.
@@ -252,11 +259,12 @@ fn the_rp_forwards_registered_data_joins_toward_the_source_and_stops_the_dr_on_t
     assert!(!effects
         .iter()
         .any(|e| matches!(e, Effect::Frame { interface, frame } if interface == LAN && frame[14 + 9] == 17)));
-    let stops: Vec<(Ipv4Addr, RegisterStop)> = effects
+    // Sent from the RP address the Register came to: the DR accepts its RP's only.
+    let stops: Vec<(Ipv4Addr, Option<Ipv4Addr>, RegisterStop)> = effects
         .into_iter()
         .filter_map(|e| match e {
-            Effect::Unicast { to, pim } => match Pdu::decode(&pim) {
-                Ok(Pdu::RegisterStop(s)) => Some((to, s)),
+            Effect::Unicast { to, from, pim } => match Pdu::decode(&pim) {
+                Ok(Pdu::RegisterStop(s)) => Some((to, from, s)),
                 _ => None,
             },
             _ => None,
@@ -266,6 +274,7 @@ fn the_rp_forwards_registered_data_joins_toward_the_source_and_stops_the_dr_on_t
         stops,
         vec![(
             DR,
+            Some(UP_ADDR),
             RegisterStop {
                 group: EncodedGroup::host(G),
                 source: ROUTED_SOURCE

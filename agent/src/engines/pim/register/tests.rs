@@ -48,7 +48,7 @@ fn joined(t0: Instant) -> DrRegisters {
 /// The same DR after a Register-Stop, in Prune; returns when its timer expires.
 fn pruned(t0: Instant) -> (DrRegisters, Instant) {
     let mut d = joined(t0);
-    assert_eq!(d.receive_register_stop(&stop(S), t0), vec![down()]);
+    assert_eq!(d.receive_register_stop(RP, &stop(S), t0), vec![down()]);
     assert_eq!(d.state(S, G), RegisterState::Prune);
     let t = d.next_deadline().expect("Register-Stop Timer runs");
     (d, t)
@@ -70,7 +70,7 @@ fn noinfo_could_register_joins_and_encapsulates() {
     assert_eq!(d.encapsulate(S, G, b"x"), None);
     // NoInfo ignores CouldRegister -> False, Register-Stop and timers.
     assert!(d.update(S, G, None, t0).is_empty());
-    assert!(d.receive_register_stop(&stop(S), t0).is_empty());
+    assert!(d.receive_register_stop(RP, &stop(S), t0).is_empty());
     assert!(d.on_timer(t0 + secs(1000)).is_empty());
     assert_eq!(d.next_deadline(), None);
     // CouldRegister -> True: Join, tunnel added.
@@ -111,7 +111,7 @@ fn register_stop_timer_is_random_within_the_rfc_range() {
     for seed in 1..40 {
         let mut d = DrRegisters::new(DrConfig::default(), seed);
         d.update(S, G, Some(RP), t0);
-        d.receive_register_stop(&stop(S), t0);
+        d.receive_register_stop(RP, &stop(S), t0);
         let left = d.next_deadline().expect("timer") - t0;
         assert!(left >= secs(25) && left < secs(85), "{left:?}");
         seen.insert(left.as_secs());
@@ -137,7 +137,9 @@ fn prune_transitions() {
     assert_eq!(d.encapsulate(S, G, b"p"), None);
     // Register-Stop in Prune: nothing changes, the timer keeps running.
     let (mut d, t) = pruned(t0);
-    assert!(d.receive_register_stop(&stop(S), t0 + secs(1)).is_empty());
+    assert!(d
+        .receive_register_stop(RP, &stop(S), t0 + secs(1))
+        .is_empty());
     assert_eq!(d.state(S, G), RegisterState::Prune);
     assert_eq!(d.next_deadline(), Some(t));
     // CouldRegister -> False: NoInfo (the tunnel was already down).
@@ -164,7 +166,7 @@ fn join_pending_transitions() {
     // Register-Stop (the RP answered): Prune with a new suppression period.
     let (mut d, t) = join_pending(t0);
     let now = t - secs(1);
-    assert!(d.receive_register_stop(&stop(S), now).is_empty());
+    assert!(d.receive_register_stop(RP, &stop(S), now).is_empty());
     assert_eq!(d.state(S, G), RegisterState::Prune);
     let left = d.next_deadline().expect("timer") - now;
     assert!(left >= secs(25) && left < secs(85));
@@ -188,11 +190,11 @@ fn wildcard_and_range_register_stops() {
     d.update(S2, G, Some(RP), t0);
     d.update(S, g2, Some(RP), t0);
     // Another source's Register-Stop leaves (S,G) alone.
-    d.receive_register_stop(&stop(S2), t0);
+    d.receive_register_stop(RP, &stop(S2), t0);
     assert_eq!(d.state(S, G), RegisterState::Join);
     assert_eq!(d.state(S2, G), RegisterState::Prune);
     // A wildcard source stops every source of the group, and only of that group.
-    let acts = d.receive_register_stop(&stop(Ipv4Addr::UNSPECIFIED), t0);
+    let acts = d.receive_register_stop(RP, &stop(Ipv4Addr::UNSPECIFIED), t0);
     assert_eq!(acts, vec![down()]);
     assert_eq!(d.state(S, g2), RegisterState::Join);
     // A range covers both groups.
@@ -205,8 +207,26 @@ fn wildcard_and_range_register_stops() {
         },
         source: S,
     };
-    d.receive_register_stop(&range, t0);
+    d.receive_register_stop(RP, &range, t0);
     assert_eq!(d.state(S, g2), RegisterState::Prune);
+}
+
+/// Only the RP a flow registers to can stop it: a Register-Stop from any other address (a
+/// forged one, the old RP's after an RP change) leaves the tunnel up.
+#[test]
+fn a_register_stop_from_another_address_changes_nothing() {
+    let t0 = Instant::now();
+    let mut d = joined(t0);
+    assert!(d.receive_register_stop(DR, &stop(S), t0).is_empty());
+    assert!(d.receive_register_stop(RP2, &stop(S), t0).is_empty());
+    assert_eq!(d.state(S, G), RegisterState::Join);
+    assert!(d.encapsulate(S, G, b"p").is_some());
+    // After the RP changes to RP2, the old RP's Register-Stop is not RP2's.
+    assert_eq!(d.update(S, G, Some(RP2), t0), vec![up(RP2)]);
+    assert!(d.receive_register_stop(RP, &stop(S), t0).is_empty());
+    assert_eq!(d.state(S, G), RegisterState::Join);
+    assert_eq!(d.receive_register_stop(RP2, &stop(S), t0), vec![down()]);
+    assert_eq!(d.state(S, G), RegisterState::Prune);
 }
 
 #[test]
@@ -218,7 +238,7 @@ fn short_suppression_time_keeps_the_probe_inside() {
     };
     let mut d = DrRegisters::new(config, 9);
     d.update(S, G, Some(RP), t0);
-    d.receive_register_stop(&stop(S), t0);
+    d.receive_register_stop(RP, &stop(S), t0);
     // Probe clamped to 3 s: the timer is 3..9 s less 3 s, never negative.
     let left = d.next_deadline().expect("timer") - t0;
     assert!(left < secs(6), "{left:?}");
@@ -390,7 +410,7 @@ fn dr_and_rp_together() {
         let acts = rp.receive_register(DR, reg, ctx, now).expect("valid");
         for a in &acts {
             if let RpAction::SendRegisterStop { stop, .. } = a {
-                dr.receive_register_stop(stop, now);
+                dr.receive_register_stop(RP, stop, now);
             }
         }
         acts
@@ -477,14 +497,15 @@ mod properties {
     #[derive(Debug, Clone)]
     enum Ev {
         Update(u8, Option<u8>),
-        Stop(u8, bool),
+        /// A Register-Stop for a source (or all of them) from one of the two RPs.
+        Stop(u8, bool, u8),
         Advance(u16),
     }
 
     fn ev() -> impl Strategy<Value = Ev> {
         prop_oneof![
             (0u8..3, proptest::option::of(0u8..2)).prop_map(|(s, rp)| Ev::Update(s, rp)),
-            (0u8..3, any::<bool>()).prop_map(|(s, w)| Ev::Stop(s, w)),
+            (0u8..3, any::<bool>(), 0u8..2).prop_map(|(s, w, rp)| Ev::Stop(s, w, rp)),
             (0u16..120).prop_map(Ev::Advance),
         ]
     }
@@ -504,9 +525,16 @@ mod properties {
             for e in events {
                 let acts = match e {
                     Ev::Update(s, rp) => dr.update(sources[usize::from(s)], G, rp.map(|r| rps[usize::from(r)]), now),
-                    Ev::Stop(s, wildcard) => {
+                    Ev::Stop(s, wildcard, rp) => {
                         let source = if wildcard { Ipv4Addr::UNSPECIFIED } else { sources[usize::from(s)] };
-                        dr.receive_register_stop(&stop(source), now)
+                        let from = rps[usize::from(rp)];
+                        let before: Vec<DrEntry> = dr.entries().copied().collect();
+                        let acts = dr.receive_register_stop(from, &stop(source), now);
+                        // Entries registered to the other RP are untouched.
+                        for e in before.iter().filter(|e| e.rp != from) {
+                            prop_assert_eq!(dr.entries().find(|x| x.source == e.source), Some(e));
+                        }
+                        acts
                     }
                     Ev::Advance(secs) => {
                         now += Duration::from_secs(u64::from(secs));
