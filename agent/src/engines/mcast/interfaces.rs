@@ -23,9 +23,7 @@ use crate::engines::config;
 use crate::engines::igmp::iface as igmp;
 use crate::engines::pim::downstream::{Downstream, DEFAULT_JP_OVERRIDE_INTERVAL};
 use crate::engines::pim::iface::{self as pim, RouteMetric};
-use crate::engines::pim::packet::{
-    Assert, Bootstrap, CandidateRpAdv, JoinPrune, Message as PimMessage, Pdu,
-};
+use crate::engines::pim::packet::{Assert, Bootstrap, JoinPrune, Message as PimMessage, Pdu};
 
 pub const IGMP_PROTO: u8 = 2;
 pub const PIM_PROTO: u8 = 103;
@@ -109,8 +107,6 @@ pub enum Received {
         dst: Ipv4Addr,
         bsm: Bootstrap,
     },
-    /// A Candidate-RP-Advertisement unicast to `dst`, for the BSR machinery when `dst` is ours.
-    CandidateRpAdv { dst: Ipv4Addr, adv: CandidateRpAdv },
 }
 
 pub(crate) fn igmp_config(c: &config::Igmp) -> igmp::Config {
@@ -464,9 +460,8 @@ impl Interfaces {
                 None
             }
             PIM_PROTO => {
-                use crate::engines::pim::packet::{header_type, TYPE_REGISTER, TYPE_REGISTER_STOP};
                 // Unicast to us: read from the raw PIM socket ([`Multicast::unicast_pim`]).
-                if matches!(header_type(payload), Ok(TYPE_REGISTER | TYPE_REGISTER_STOP)) {
+                if super::register::raw_socket_message(payload) {
                     return None;
                 }
                 let msg = match Pdu::decode(payload) {
@@ -485,9 +480,6 @@ impl Interfaces {
                             dst,
                             bsm,
                         });
-                    }
-                    Ok(Pdu::CandidateRpAdv(adv)) => {
-                        return Some(Received::CandidateRpAdv { dst, adv })
                     }
                     Ok(other) => {
                         debug!(interface = %name, source = %src, message_type = other.message_type(), "PIM message not handled here");

@@ -303,9 +303,6 @@ impl Multicast {
                 dst,
                 bsm,
             }) => self.receive_bootstrap(ifindex, src, dst, bsm, now),
-            Some(Received::CandidateRpAdv { dst, adv }) => {
-                self.receive_candidate_rp_adv(dst, &adv, now)
-            }
         }
         self.absorb(now);
     }

@@ -38,6 +38,24 @@ pub const DECAP_RATE: u32 = 5000;
 /// Burst of [`DECAP_RATE`].
 const DECAP_BURST: u32 = 500;
 
+/// The PIM messages the raw socket reads and the per-interface control sockets leave to it:
+/// Register, Register-Stop, Candidate-RP-Advertisement (unicast, by any interface).
+pub(super) fn raw_socket_message(pim: &[u8]) -> bool {
+    use crate::engines::pim::packet::{
+        header_type, TYPE_CANDIDATE_RP_ADV, TYPE_REGISTER, TYPE_REGISTER_STOP,
+    };
+    matches!(
+        header_type(pim),
+        Ok(TYPE_REGISTER | TYPE_REGISTER_STOP | TYPE_CANDIDATE_RP_ADV)
+    )
+}
+
+/// A Register or Register-Stop.
+fn is_register(pim: &[u8]) -> bool {
+    use crate::engines::pim::packet::{header_type, TYPE_REGISTER, TYPE_REGISTER_STOP};
+    matches!(header_type(pim), Ok(TYPE_REGISTER | TYPE_REGISTER_STOP))
+}
+
 /// Register counters of one interface (`pim/statistics`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RegisterCounters {
@@ -247,9 +265,10 @@ impl Multicast {
         }
     }
 
-    /// A PIM message unicast to us (`dst`), from the raw PIM socket: Registers and
-    /// Register-Stops are handled; other types (which also reach the per-interface control
-    /// sockets) are ignored here. `ifindex`: where it arrived.
+    /// A PIM message unicast to us (`dst`), from the raw PIM socket, which hears it whatever
+    /// interface it came by: Registers, Register-Stops and Candidate-RP-Advertisements are
+    /// handled here (and left alone by the per-interface control sockets, which exist on
+    /// PIM and IGMP interfaces only); other types are ignored. `ifindex`: where it arrived.
     /// `arrived_ns`: when the kernel received it, on the rings' clock (SO_TIMESTAMPNS).
     pub fn unicast_pim(
         &mut self,
@@ -260,11 +279,23 @@ impl Multicast {
         pim: &[u8],
         now: Instant,
     ) {
-        use crate::engines::pim::packet::{header_type, TYPE_REGISTER, TYPE_REGISTER_STOP};
-        if !self.cfg.routing_enable
-            || !matches!(header_type(pim), Ok(TYPE_REGISTER | TYPE_REGISTER_STOP))
-            || !self.ifs.is_local(dst)
-        {
+        use crate::engines::pim::packet::{header_type, TYPE_CANDIDATE_RP_ADV};
+        if !self.cfg.routing_enable {
+            return;
+        }
+        if header_type(pim) == Ok(TYPE_CANDIDATE_RP_ADV) {
+            // To the BSR at any of our addresses (a loopback's too).
+            match Pdu::decode(pim) {
+                Ok(Pdu::CandidateRpAdv(adv)) => self.receive_candidate_rp_adv(dst, &adv, now),
+                Ok(_) => {}
+                Err(err) => {
+                    self.count_malformed(ifindex);
+                    debug!(from = %src, error = %err, "malformed Candidate-RP-Advertisement dropped");
+                }
+            }
+            return;
+        }
+        if !is_register(pim) || !self.ifs.is_local(dst) {
             return;
         }
         match Pdu::decode(pim) {
@@ -288,11 +319,16 @@ impl Multicast {
             Ok(_) => {}
             Err(err) => {
                 self.reg.rx_errors += 1;
-                if let Some(e) = ifindex.and_then(|i| self.ifs.name_of(i)) {
-                    self.ifs.count_pim_malformed(&e);
-                }
+                self.count_malformed(ifindex);
                 debug!(from = %src, error = %err, "malformed Register or Register-Stop dropped");
             }
+        }
+    }
+
+    /// A malformed PIM message counted on the interface it came by (if it is ours).
+    fn count_malformed(&mut self, ifindex: Option<u32>) {
+        if let Some(e) = ifindex.and_then(|i| self.ifs.name_of(i)) {
+            self.ifs.count_pim_malformed(&e);
         }
     }
 

@@ -216,7 +216,9 @@ fn a_candidate_rp_advertisement_at_the_elected_bsr_is_in_its_flooded_bootstrap()
     let first = bootstraps(&out);
     assert_eq!(first.len(), 1, "{out:?}");
     assert_eq!((first[0].bsr_address, first[0].groups.len()), (ME, 0));
-    // PEER advertises itself for 239/8, unicast to our address.
+    // PEER advertises itself for 239/8, unicast to our address. The raw PIM socket hears it,
+    // here by an interface without PIM (index 99): the per-interface control sockets leave
+    // it to that socket (a copy on the uplink's is not handled twice).
     let adv = CandidateRpAdv {
         priority: 7,
         holdtime: 150,
@@ -229,7 +231,11 @@ fn a_candidate_rp_advertisement_at_the_elected_bsr_is_in_its_flooded_bootstrap()
         }],
     };
     let at = elected + Duration::from_secs(1);
-    mc.control_frame(UP, &frame(PEER, ME, &Pdu::CandidateRpAdv(adv).encode()), at);
+    let adv = Pdu::CandidateRpAdv(adv).encode();
+    mc.control_frame(UP, &frame(PEER, ME, &adv), at);
+    mc.flush(at);
+    assert_ne!(mc.tib.group_rp(G), Some(PEER));
+    mc.unicast_pim(PEER, ME, Some(99), None, &adv, at);
     mc.flush(at);
     assert_eq!(mc.tib.group_rp(G), Some(PEER));
     let (out, _) = sent(&mut mc, UP);
@@ -259,23 +265,12 @@ fn a_candidate_rp_advertisement_at_the_elected_bsr_is_in_its_flooded_bootstrap()
         groups: Vec::new(),
     };
     let elsewhere = Ipv4Addr::new(10, 1, 0, 50);
-    mc.control_frame(
-        UP,
-        &frame(
-            PEER,
-            elsewhere,
-            &Pdu::CandidateRpAdv(withdraw.clone()).encode(),
-        ),
-        next,
-    );
+    let withdraw = Pdu::CandidateRpAdv(withdraw).encode();
+    mc.unicast_pim(PEER, elsewhere, Some(UP_IDX), None, &withdraw, next);
     mc.flush(next);
     assert_eq!(mc.tib.group_rp(G), Some(PEER));
     // Its withdrawal (holdtime 0) to us: back to the static RP.
-    mc.control_frame(
-        UP,
-        &frame(PEER, ME, &Pdu::CandidateRpAdv(withdraw).encode()),
-        next,
-    );
+    mc.unicast_pim(PEER, ME, Some(UP_IDX), None, &withdraw, next);
     mc.flush(next);
     assert_eq!(mc.tib.group_rp(G), Some(STATIC_RP));
 }
