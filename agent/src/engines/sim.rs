@@ -35,7 +35,9 @@ use super::hot_backup::{Effect, HotBackup, Links};
 use super::igmp::packet::{self as igmp_packet, Message};
 use super::mcast::interfaces::IGMP_PROTO;
 use super::mcast::{self, Multicast};
+use super::pim::bsr::{BsrConfig, BsrState, CandidateBsr, CandidateRp, C_RP_HOLDTIME};
 use super::pim::iface as pim;
+use super::pim::rp_set::hash_value;
 use super::vrrp::group::State as VrrpState;
 use super::vrrp::packet as vpkt;
 
@@ -165,9 +167,11 @@ impl Device {
         format!("{}-{port}", self.d)
     }
 
-    /// A device starting at `now` with its seed configuration.
-    fn start(d: char, seed_no: u64, now: Instant) -> Device {
-        let cfg = seed(d);
+    /// A device starting at `now` with its seed configuration, and `bsr` (candidate BSR and
+    /// RP) added to it.
+    fn start(d: char, seed_no: u64, bsr: &BsrConfig, now: Instant) -> Device {
+        let mut cfg = seed(d);
+        cfg.multicast.bsr = bsr.clone();
         let up = ["up", "ic", "dn"]
             .iter()
             .map(|p| (format!("{d}-{p}"), true))
@@ -245,6 +249,32 @@ impl Device {
         })
     }
 
+    /// RP(G) as the multicast engine maps it (the BSR's RP set, else the static RP).
+    fn rp_of(&self, g: Ipv4Addr) -> Option<Ipv4Addr> {
+        self.mc.rp_of(g)
+    }
+
+    /// The BSR this device takes as elected, and whether it is that BSR itself.
+    fn bsr(&self) -> (Option<Ipv4Addr>, BsrState) {
+        let b = self.mc.bsr().expect("BSR configured");
+        (b.elected_bsr().map(|(a, _)| a), b.state())
+    }
+
+    /// Which of this device's ports has the local address `ip`.
+    fn port_of(&self, ip: Ipv4Addr) -> Option<String> {
+        self.ports
+            .up
+            .keys()
+            .find(|p| {
+                self.ports
+                    .cfg
+                    .interfaces
+                    .get(*p)
+                    .is_some_and(|i| i.addrs.iter().any(|a| a.0 == ip))
+            })
+            .cloned()
+    }
+
     /// Has the engine a route for (S, `g`)? (Without one, a frame is an upcall.)
     fn routed(&self, g: Ipv4Addr) -> bool {
         self.mc.table().get(S, g).is_some()
@@ -274,6 +304,14 @@ enum Ev {
     Control { to: usize, frame: Vec<u8> },
     /// The receiver reports its groups (a query's answer).
     Report,
+    /// A PIM message unicast to device `to` (read by its raw PIM socket), arriving on `port`.
+    Unicast {
+        to: usize,
+        port: String,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        pim: Vec<u8>,
+    },
 }
 
 /// A handover opening seen: (device, when).
@@ -298,6 +336,8 @@ struct Pair {
     /// Per frame forwarded by both: when it was.
     doubles: Vec<Instant>,
     openings: Vec<Opening>,
+    /// Each device's candidate BSR and RP configuration (kept over a restart).
+    bsr: [BsrConfig; 2],
 }
 
 /// What the receiver saw of one group over a window.
@@ -314,11 +354,19 @@ struct Seen {
 impl Pair {
     /// Both devices started at the same moment; the receiver joins G1 at once.
     fn new() -> Pair {
+        Pair::with_bsr([BsrConfig::default(), BsrConfig::default()])
+    }
+
+    /// [`Pair::new`] with candidate BSR and RP configuration on each device.
+    fn with_bsr(bsr: [BsrConfig; 2]) -> Pair {
         let t0 = Instant::now();
         let mut p = Pair {
             t0,
             now: t0,
-            dev: [Device::start('a', 1, t0), Device::start('b', 2, t0)],
+            dev: [
+                Device::start('a', 1, &bsr[0], t0),
+                Device::start('b', 2, &bsr[1], t0),
+            ],
             queue: BTreeMap::new(),
             seq: 0,
             bfd_loss_until: None,
@@ -328,6 +376,7 @@ impl Pair {
             got: BTreeMap::new(),
             doubles: Vec::new(),
             openings: Vec::new(),
+            bsr,
         };
         p.flush(0);
         p.flush(1);
@@ -504,6 +553,21 @@ impl Pair {
                     self.report(g);
                 }
             }
+            Ev::Unicast {
+                to,
+                port,
+                src,
+                dst,
+                pim,
+            } => {
+                let d = &mut self.dev[to];
+                if !d.alive || !d.ports.oper_up(&port) {
+                    return;
+                }
+                let ifindex = d.ports.ifindex(&port);
+                d.mc.unicast_pim(src, dst, ifindex, None, &pim, self.now);
+                self.flush(to);
+            }
         }
     }
 
@@ -607,11 +671,39 @@ impl Pair {
                 // No kernel table here: RPF is by connected subnets (the seed's source is on
                 // the uplink's).
                 mcast::Effect::ReadRib => self.dev[i].mc.rib_unavailable(),
-                mcast::Effect::Forward(_)
-                | mcast::Effect::FreeRib(_)
-                | mcast::Effect::Unicast { .. } => {}
+                mcast::Effect::Unicast { to, from, pim } => self.unicast(i, to, from, pim),
+                mcast::Effect::Forward(_) | mcast::Effect::FreeRib(_) => {}
             }
         }
+    }
+
+    /// Device `i` unicasts a PIM message to `to`: it reaches the other device when `to` is
+    /// one of its addresses, over the first link up at both ends (the LAN, else the
+    /// interconnect; the shared uplink carries only the source here), arriving on the port
+    /// of that link, from `from` or the sending port's address. Anything else is lost.
+    fn unicast(&mut self, i: usize, to: Ipv4Addr, from: Option<Ipv4Addr>, pim: Vec<u8>) {
+        let other = 1 - i;
+        if self.dev[other].port_of(to).is_none() {
+            return;
+        }
+        let Some(link) = ["dn", "ic"].into_iter().find(|l| {
+            self.dev[i].ports.oper_up(&self.dev[i].name(l))
+                && self.dev[other].ports.oper_up(&self.dev[other].name(l))
+        }) else {
+            return;
+        };
+        let src = from.unwrap_or_else(|| self.dev[i].ports.local_ip(&self.dev[i].name(link)));
+        let port = self.dev[other].name(link);
+        self.send(
+            DELAY,
+            Ev::Unicast {
+                to: other,
+                port,
+                src,
+                dst: to,
+                pim,
+            },
+        );
     }
 
     // ---- failures --------------------------------------------------------------------------
@@ -624,7 +716,7 @@ impl Pair {
     /// Device `i` starts again from its configuration.
     fn restart(&mut self, i: usize) {
         let d = self.dev[i].d;
-        self.dev[i] = Device::start(d, 10 + i as u64, self.now);
+        self.dev[i] = Device::start(d, 10 + i as u64, &self.bsr[i], self.now);
         self.flush(i);
     }
 
@@ -910,4 +1002,158 @@ fn the_simulation_is_deterministic() {
         (p.frames, p.seen(G1, 0).received, p.dev[B].priority())
     };
     assert_eq!(run(), run());
+}
+
+// ---- the bootstrap router: both devices candidate BSR and candidate RP --------------------
+
+const A_LAN: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 1);
+const B_LAN: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 2);
+
+/// Candidate BSR (with `priority`) and candidate RP for every group, at `ip`.
+fn candidate(ip: Ipv4Addr, priority: u8) -> BsrConfig {
+    BsrConfig {
+        candidate_bsr: Some(CandidateBsr {
+            address: ip,
+            priority,
+            hash_mask_len: 30,
+        }),
+        candidate_rp: Some(CandidateRp {
+            address: ip,
+            priority: 192,
+            groups: Vec::new(),
+            holdtime: C_RP_HOLDTIME,
+            interval: Duration::from_secs(60),
+        }),
+    }
+}
+
+/// Groups of a line-up, one per hash mask (/30) so that each is hashed on its own.
+fn lineup() -> Vec<Ipv4Addr> {
+    (0..48u8)
+        .map(|k| Ipv4Addr::new(239, 2, k / 32, (k % 32) * 4))
+        .collect()
+}
+
+/// RP(G) by RFC 7761 §4.7.2 among candidates of equal priority: the highest hash value of
+/// (G, mask, C), ties to the highest address.
+fn expected_rp(g: Ipv4Addr, candidates: &[Ipv4Addr]) -> Ipv4Addr {
+    *candidates
+        .iter()
+        .max_by_key(|&&c| (hash_value(g, 30, c), c))
+        .expect("a candidate")
+}
+
+/// Every group of the line-up maps to the RP the hash gives among `candidates`, on each live
+/// device; the groups that do not, with what each device says.
+fn rp_disagreements(p: &Pair, candidates: &[Ipv4Addr]) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for g in lineup() {
+        let want = expected_rp(g, candidates);
+        for (i, d) in p.dev.iter().enumerate().filter(|(_, d)| d.alive) {
+            if d.rp_of(g) != Some(want) {
+                wrong.push(format!("{g}: device {i} has {:?}, not {want}", d.rp_of(g)));
+            }
+        }
+    }
+    wrong
+}
+
+/// Run in steps of `step` until `done` holds or `limit` passes; when it first held.
+fn run_until_holds(
+    p: &mut Pair,
+    step: Duration,
+    limit: Duration,
+    mut done: impl FnMut(&Pair) -> bool,
+) -> Option<Duration> {
+    let start = p.now;
+    while p.now.duration_since(start) <= limit {
+        if done(p) {
+            return Some(p.now.duration_since(start));
+        }
+        p.run_for(step);
+    }
+    None
+}
+
+/// A network whose RP is chosen by BSR (RFC 5059), both devices candidates: A (the higher BSR
+/// priority) is elected, both learn the same RP set and map every group of a line-up to the
+/// RP the hash gives; when A dies, B takes over as BSR and every group moves to B once A's
+/// candidacy times out; when A returns, it is the BSR again and the groups spread over both.
+/// The hot-backup forwarding of the stream is unaffected throughout.
+#[test]
+fn bsr_elects_agrees_on_the_rp_set_and_fails_over() {
+    let mut p = Pair::with_bsr([candidate(A_LAN, 20), candidate(B_LAN, 10)]);
+    let both = [A_LAN, B_LAN];
+    assert!(
+        lineup().iter().any(|&g| expected_rp(g, &both) == A_LAN)
+            && lineup().iter().any(|&g| expected_rp(g, &both) == B_LAN),
+        "the line-up spreads over both RPs"
+    );
+    // Election (BS_Rand_Override, a few seconds) and the C-RP-Advertisements (at once, then
+    // every 60 s) reach the BSR, whose next Bootstrap carries both.
+    let agreed = run_until_holds(&mut p, SEC, Duration::from_secs(200), |p| {
+        p.dev[A].bsr() == (Some(A_LAN), BsrState::ElectedBsr)
+            && p.dev[B].bsr() == (Some(A_LAN), BsrState::CandidateBsr)
+            && rp_disagreements(p, &both).is_empty()
+    });
+    assert!(
+        agreed.is_some(),
+        "no agreement after 200 s: A {:?}, B {:?}; {:?}",
+        p.dev[A].bsr(),
+        p.dev[B].bsr(),
+        rp_disagreements(&p, &both)
+    );
+    let from = p.frames;
+    p.run_for(60 * SEC);
+    assert_eq!(rp_disagreements(&p, &both), Vec::<String>::new());
+    let steady = p.seen(G1, from);
+    assert_eq!((steady.gap, steady.duplicates), (0, 0), "{steady:?}");
+
+    // A, the BSR and one of the RPs, dies.
+    p.kill(A);
+    let killed = p.frames;
+    let took_over = run_until_holds(&mut p, SEC, Duration::from_secs(300), |p| {
+        p.dev[B].bsr() == (Some(B_LAN), BsrState::ElectedBsr)
+    })
+    .expect("B becomes the BSR");
+    let moved = run_until_holds(&mut p, SEC, Duration::from_secs(300), |p| {
+        rp_disagreements(p, &[B_LAN]).is_empty()
+    })
+    .expect("every group moves to B");
+    // B waits out the Bootstrap Timeout (130 s after A's last message, sent at most 60 s
+    // before A died), then its random override (RFC 5059 §5: 5 s + 2 log2(1 + the priority
+    // difference, 10) s, about 12 s); A's candidacy lasts its holdtime (150 s).
+    assert!(
+        took_over <= Duration::from_secs(130 + 13 + 1),
+        "B took over {took_over:?} after A died"
+    );
+    assert!(
+        took_over + moved <= Duration::from_secs(u64::from(C_RP_HOLDTIME) + 10),
+        "groups moved to B {:?} after A died",
+        took_over + moved
+    );
+    eprintln!(
+        "BSR agreed after {agreed:?}; A killed: B the BSR after {took_over:?}, every group on \
+         B after {:?}",
+        took_over + moved
+    );
+    let after = p.seen(G1, killed);
+    assert!(after.gap <= 30, "node failure gap {after:?}");
+
+    // A returns: preferred as BSR, it takes over again; the groups spread over both again.
+    p.restart(A);
+    let back = run_until_holds(&mut p, SEC, Duration::from_secs(300), |p| {
+        p.dev[A].bsr() == (Some(A_LAN), BsrState::ElectedBsr)
+            && p.dev[B].bsr() == (Some(A_LAN), BsrState::CandidateBsr)
+            && rp_disagreements(p, &both).is_empty()
+    });
+    eprintln!("A restarted: elected again with both RPs after {back:?}");
+    assert!(
+        back.is_some(),
+        "A back: A {:?}, B {:?}; {:?}",
+        p.dev[A].bsr(),
+        p.dev[B].bsr(),
+        rp_disagreements(&p, &both)
+    );
+    p.check_one_forwarder();
 }

@@ -35,7 +35,7 @@ impl Multicast {
     }
 
     /// RP(G): the BSR's RP set, else the static RP.
-    pub(super) fn rp_of(&self, group: Ipv4Addr) -> Option<Ipv4Addr> {
+    pub(in crate::engines) fn rp_of(&self, group: Ipv4Addr) -> Option<Ipv4Addr> {
         self.bsr
             .as_ref()
             .and_then(|b| b.rp_for(group))
