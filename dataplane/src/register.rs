@@ -3,11 +3,17 @@
 //! the RP. The forwarding thread does this itself, one `sendto` per packet on a raw socket
 //! (IPPROTO_RAW: send-only, so no copy of received PIM traffic queues up on it), into a buffer
 //! allocated once: no per-packet allocation and no trip through the control plane.
+//!
+//! A Register that does not fit the MTU toward the RP (a data packet near the MTU plus the
+//! Register's 28 bytes) is sent as IPv4 fragments, which the RP reassembles (§4.4.1: the DR
+//! fragments the Register rather than dropping it): an IP_HDRINCL socket does not fragment
+//! by itself, so the fragments are built here, with an identification of our own.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
-use crate::sock::Ipv4Socket;
+use crate::sock::{Ipv4Socket, MtuProbe};
 
 /// IPPROTO_PIM.
 const PIM_PROTO: u8 = 103;
@@ -36,10 +42,49 @@ pub fn write_register_header(out: &mut [u8; REGISTER_OVERHEAD], rp: Ipv4Addr, in
     pim[2..4].copy_from_slice(&sum.to_be_bytes());
 }
 
+/// The MTU assumed toward an RP whose path MTU cannot be read.
+const DEFAULT_MTU: usize = 1500;
+/// The smallest MTU an IPv4 path may have (RFC 791): fragments are never made smaller.
+const MIN_MTU: usize = 68;
+
+/// The IPv4 fragments of a datagram of `total` bytes whose header (without options) is
+/// `header`, for a path of `mtu` bytes, with identification `id`: (offset of the payload
+/// piece in the datagram, its length, the fragment's header). Each piece but the last is a
+/// multiple of 8 bytes.
+pub fn fragments(
+    header: [u8; 20],
+    total: usize,
+    mtu: usize,
+    id: u16,
+) -> impl Iterator<Item = (usize, usize, [u8; 20])> {
+    let payload = total.saturating_sub(20);
+    let piece = (mtu.max(MIN_MTU) - 20) / 8 * 8;
+    (0..payload).step_by(piece).map(move |at| {
+        let len = piece.min(payload - at);
+        let more = at + len < payload;
+        let mut h = header;
+        h[2..4].copy_from_slice(&((20 + len) as u16).to_be_bytes());
+        h[4..6].copy_from_slice(&id.to_be_bytes());
+        let flags_offset = (u16::from(more) << 13) | (at / 8) as u16;
+        h[6..8].copy_from_slice(&flags_offset.to_be_bytes());
+        h[10..12].fill(0);
+        (20 + at, len, h)
+    })
+}
+
 /// The forwarding thread's sender of Registers.
 pub struct RegisterTx {
     sock: Ipv4Socket,
     buf: Vec<u8>,
+    /// Reads the MTU toward an RP in the socket's namespace.
+    probe: MtuProbe,
+    /// The MTU toward each RP, read when it is first sent to and again when a send is
+    /// refused as too long.
+    mtu: HashMap<Ipv4Addr, usize>,
+    /// Identification of the next fragmented Register.
+    next_id: u16,
+    /// Fragmented Registers sent.
+    pub fragmented: u64,
 }
 
 impl RegisterTx {
@@ -48,7 +93,24 @@ impl RegisterTx {
         Ok(RegisterTx {
             sock: Ipv4Socket::raw_send_only(RAW_PROTO)?,
             buf: vec![0; usize::from(u16::MAX)],
+            probe: MtuProbe::new()?,
+            mtu: HashMap::new(),
+            next_id: 1,
+            fragmented: 0,
         })
+    }
+
+    /// The MTU toward `rp` (the route's, read from the kernel; [`DEFAULT_MTU`] when it
+    /// cannot be read), `fresh` to read it again.
+    fn mtu(&mut self, rp: Ipv4Addr, fresh: bool) -> usize {
+        if fresh {
+            self.mtu.remove(&rp);
+        }
+        let probe = &self.probe;
+        *self
+            .mtu
+            .entry(rp)
+            .or_insert_with(|| probe.path_mtu(rp).unwrap_or(DEFAULT_MTU).max(MIN_MTU))
     }
 
     /// Encapsulate `packet` (a whole IPv4 data packet, as received) in a Register to `rp`
@@ -72,9 +134,28 @@ impl RegisterTx {
         if let Some((at, v)) = fix.filter(|(at, _)| at + 2 <= packet.len()) {
             self.buf[REGISTER_OVERHEAD + at..REGISTER_OVERHEAD + at + 2].copy_from_slice(&v);
         }
-        self.sock
-            .send_to(&self.buf[..total], SocketAddrV4::new(rp, 0))
-            .map(|_| ())
+        let to = SocketAddrV4::new(rp, 0);
+        if total <= self.mtu(rp, false) {
+            match self.sock.send_to(&self.buf[..total], to) {
+                Err(e) if e.raw_os_error() == Some(libc::EMSGSIZE) => {
+                    // The MTU toward the RP shrank: read it again and fragment.
+                    self.mtu(rp, true);
+                }
+                r => return r.map(drop),
+            }
+        }
+        let mtu = self.mtu(rp, false);
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        let header: [u8; 20] = self.buf[..20].try_into().expect("20 bytes");
+        // In place: each fragment's header goes over the 20 bytes before its piece, which
+        // belong to the piece already sent.
+        for (at, len, h) in fragments(header, total, mtu, id) {
+            self.buf[at - 20..at].copy_from_slice(&h);
+            self.sock.send_to(&self.buf[at - 20..at + len], to)?;
+        }
+        self.fragmented += 1;
+        Ok(())
     }
 }
 
@@ -168,9 +249,40 @@ mod tests {
                 None => std::thread::sleep(Duration::from_millis(5)),
             }
         }
+        // The path toward the RP shrinks to 600 bytes: Registers of 1,000-byte packets go as
+        // fragments, which the RP's kernel reassembles into whole Registers.
+        ip(&["-n", lab.name("f"), "link", "set", "r1", "mtu", "600"]);
+        let big: Vec<Vec<u8>> = (0..5u8)
+            .map(|i| {
+                let mut udp = vec![0x13, 0x88, 0x13, 0x88, 0x03, 0xd4, 0, 0];
+                udp.extend((0..972u16).map(|b| (b as u8) ^ i));
+                crate::wire::ipv4_frame(
+                    [2, 0, 0, 0, 0, 1],
+                    [0x01, 0x00, 0x5e, 1, 2, 3],
+                    s,
+                    g,
+                    9,
+                    17,
+                    &[],
+                    &udp,
+                )
+            })
+            .collect();
+        for f in &big {
+            tx.send(f).unwrap();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let sent: Vec<Vec<u8>> = sent.into_iter().chain(big).collect();
+        while got.len() < sent.len() && Instant::now() < end {
+            match rx.recv(&mut buf).unwrap() {
+                Some(m) => got.push(buf[..m.len].to_vec()),
+                None => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
         let st = fwd.stop();
         assert_eq!(got.len(), sent.len(), "{st:?}");
-        assert_eq!((st.registers_sent, st.register_errors), (40, 0), "{st:?}");
+        assert_eq!((st.registers_sent, st.register_errors), (45, 0), "{st:?}");
+        assert_eq!(sent[44].len(), 14 + 1000);
         for (r, f) in got.iter().zip(&sent) {
             let (ihl, total) = crate::wire::ipv4_bounds(r).expect("IPv4");
             assert_eq!(r[9], PIM_PROTO);
@@ -180,6 +292,46 @@ mod tests {
             assert_eq!(pim[0], 0x21, "PIMv2 Register");
             assert_eq!(crate::wire::internet(&pim[..8], 0), 0);
             assert_eq!(&pim[8..], &f[14..], "the packet as it arrived");
+        }
+    }
+
+    /// A 1,028-byte Register over a 576-byte path: two fragments of 552 and 456 bytes of
+    /// payload, the same identification, More Fragments on the first only, offsets in
+    /// 8-byte units; together they carry the payload once, in order.
+    #[test]
+    fn a_register_too_long_for_the_path_is_cut_into_fragments() {
+        let mut h = [0u8; REGISTER_OVERHEAD];
+        write_register_header(&mut h, Ipv4Addr::new(10, 0, 0, 2), 1000);
+        let header: [u8; 20] = h[..20].try_into().unwrap();
+        let total = REGISTER_OVERHEAD + 1000;
+        let f: Vec<_> = fragments(header, total, 576, 0x1234).collect();
+        assert_eq!(f.len(), 2);
+        let (at0, len0, h0) = f[0];
+        let (at1, len1, h1) = f[1];
+        assert_eq!((at0, len0, at1, len1), (20, 552, 572, 456));
+        assert_eq!(u16::from_be_bytes([h0[2], h0[3]]), 572);
+        assert_eq!(u16::from_be_bytes([h1[2], h1[3]]), 476);
+        assert_eq!(&h0[4..8], &[0x12, 0x34, 0x20, 0x00], "id, MF, offset 0");
+        assert_eq!(
+            &h1[4..8],
+            &[0x12, 0x34, 0x00, 69],
+            "id, last, offset 552 / 8"
+        );
+        for h in [h0, h1] {
+            assert_eq!(h[9], 103);
+            assert_eq!(&h[16..20], &[10, 0, 0, 2]);
+        }
+        // Whatever the MTU, the pieces tile the payload.
+        for mtu in [68, 100, 576, 1027, 1028, 1500] {
+            let mut next = 20;
+            for (at, len, h) in fragments(header, total, mtu, 1) {
+                assert_eq!(at, next);
+                assert!(20 + len <= mtu.max(68));
+                let more = h[6] & 0x20 != 0;
+                assert_eq!(more, at + len < total, "mtu {mtu}");
+                next += len;
+            }
+            assert_eq!(next, total, "mtu {mtu}");
         }
     }
 

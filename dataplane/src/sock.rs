@@ -79,6 +79,52 @@ fn bind_to_device(fd: RawFd, device: &str) -> io::Result<()> {
     .map(drop)
 }
 
+/// Asks the routing of the namespace it was made in for path MTUs.
+#[derive(Debug)]
+pub struct MtuProbe {
+    fd: OwnedFd,
+}
+
+impl MtuProbe {
+    /// A UDP socket in the calling thread's network namespace; it never sends.
+    pub fn new() -> io::Result<MtuProbe> {
+        Ok(MtuProbe {
+            fd: new_socket(libc::AF_INET, libc::SOCK_DGRAM, 0)?,
+        })
+    }
+
+    /// The MTU of the path toward `dst` (the route's interface MTU, or a smaller path MTU
+    /// learned): the socket connected to it, asked for IP_MTU.
+    pub fn path_mtu(&self, dst: Ipv4Addr) -> io::Result<usize> {
+        path_mtu(&self.fd, dst)
+    }
+}
+
+fn path_mtu(fd: &OwnedFd, dst: Ipv4Addr) -> io::Result<usize> {
+    let sa = sockaddr_in(SocketAddrV4::new(dst, 9));
+    // SAFETY: `sa` is a valid sockaddr_in for the length given.
+    cvt(unsafe {
+        libc::connect(
+            fd.as_raw_fd(),
+            (&sa as *const libc::sockaddr_in).cast(),
+            mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    })?;
+    let mut mtu: libc::c_int = 0;
+    let mut len = mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `mtu`/`len` describe a writable c_int.
+    cvt(unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_MTU,
+            (&mut mtu as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(mtu.max(0) as usize)
+}
+
 fn sockaddr_in(a: SocketAddrV4) -> libc::sockaddr_in {
     libc::sockaddr_in {
         sin_family: libc::AF_INET as libc::sa_family_t,
