@@ -125,6 +125,21 @@ fn path_mtu(fd: &OwnedFd, dst: Ipv4Addr) -> io::Result<usize> {
     Ok(mtu.max(0) as usize)
 }
 
+/// A message header over one address, one buffer and a control buffer (its whole length;
+/// a sender sets the length it uses). The pointers are to the arguments, which must outlive
+/// the header's use.
+fn msghdr(sa: &mut libc::sockaddr_in, iov: &mut libc::iovec, control: &mut [u64]) -> libc::msghdr {
+    // SAFETY: all-zero is a valid msghdr.
+    let mut msg: libc::msghdr = unsafe { mem::zeroed() };
+    msg.msg_name = (sa as *mut libc::sockaddr_in).cast();
+    msg.msg_namelen = mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = mem::size_of_val(control);
+    msg
+}
+
 fn sockaddr_in(a: SocketAddrV4) -> libc::sockaddr_in {
     libc::sockaddr_in {
         sin_family: libc::AF_INET as libc::sa_family_t,
@@ -381,13 +396,7 @@ impl Ipv4Socket {
             ipi_addr: libc::in_addr { s_addr: 0 },
         };
         let mut control = [0u64; 8];
-        // SAFETY: all-zero is a valid msghdr.
-        let mut msg: libc::msghdr = unsafe { mem::zeroed() };
-        msg.msg_name = (&mut sa as *mut libc::sockaddr_in).cast();
-        msg.msg_namelen = mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
+        let mut msg = msghdr(&mut sa, &mut iov, &mut control);
         // SAFETY: CMSG_SPACE only computes a size.
         msg.msg_controllen =
             unsafe { libc::CMSG_SPACE(mem::size_of::<libc::in_pktinfo>() as u32) } as usize;
@@ -407,21 +416,14 @@ impl Ipv4Socket {
 
     /// Receive one datagram; `Ok(None)` when nothing is waiting.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<Option<RecvMeta>> {
-        // SAFETY: all-zero is a valid sockaddr_in / msghdr.
+        // SAFETY: all-zero is a valid sockaddr_in.
         let mut sa: libc::sockaddr_in = unsafe { mem::zeroed() };
         let mut iov = libc::iovec {
             iov_base: buf.as_mut_ptr().cast(),
             iov_len: buf.len(),
         };
         let mut control = [0u64; 16];
-        // SAFETY: as above.
-        let mut msg: libc::msghdr = unsafe { mem::zeroed() };
-        msg.msg_name = (&mut sa as *mut libc::sockaddr_in).cast();
-        msg.msg_namelen = mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = mem::size_of_val(&control);
+        let mut msg = msghdr(&mut sa, &mut iov, &mut control);
         // SAFETY: every pointer in `msg` refers to a live local buffer of the stated size.
         let r = unsafe { libc::recvmsg(self.fd.as_raw_fd(), &mut msg, libc::MSG_DONTWAIT) };
         if r < 0 {

@@ -1075,6 +1075,25 @@ fn run_until_holds(
     None
 }
 
+/// Runs until A is the elected BSR, B takes it as such, and both map every group to the RP
+/// the hash gives among both (at most 300 s); how long that took.
+fn a_elected_and_agreed(p: &mut Pair, when: &str) -> Duration {
+    let both = [A_LAN, B_LAN];
+    run_until_holds(p, SEC, Duration::from_secs(300), |p| {
+        p.dev[A].bsr() == (Some(A_LAN), BsrState::ElectedBsr)
+            && p.dev[B].bsr() == (Some(A_LAN), BsrState::CandidateBsr)
+            && rp_disagreements(p, &both).is_empty()
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "no agreement {when}: A {:?}, B {:?}; {:?}",
+            p.dev[A].bsr(),
+            p.dev[B].bsr(),
+            rp_disagreements(p, &both)
+        )
+    })
+}
+
 /// A network whose RP is chosen by BSR (RFC 5059), both devices candidates: A (the higher BSR
 /// priority) is elected, both learn the same RP set and map every group of a line-up to the
 /// RP the hash gives; when A dies, B takes over as BSR and every group moves to B once A's
@@ -1091,18 +1110,7 @@ fn bsr_elects_agrees_on_the_rp_set_and_fails_over() {
     );
     // Election (BS_Rand_Override, a few seconds) and the C-RP-Advertisements (at once, then
     // every 60 s) reach the BSR, whose next Bootstrap carries both.
-    let agreed = run_until_holds(&mut p, SEC, Duration::from_secs(200), |p| {
-        p.dev[A].bsr() == (Some(A_LAN), BsrState::ElectedBsr)
-            && p.dev[B].bsr() == (Some(A_LAN), BsrState::CandidateBsr)
-            && rp_disagreements(p, &both).is_empty()
-    });
-    assert!(
-        agreed.is_some(),
-        "no agreement after 200 s: A {:?}, B {:?}; {:?}",
-        p.dev[A].bsr(),
-        p.dev[B].bsr(),
-        rp_disagreements(&p, &both)
-    );
+    let agreed = a_elected_and_agreed(&mut p, "at start");
     let from = p.frames;
     p.run_for(60 * SEC);
     assert_eq!(rp_disagreements(&p, &both), Vec::<String>::new());
@@ -1142,18 +1150,7 @@ fn bsr_elects_agrees_on_the_rp_set_and_fails_over() {
 
     // A returns: preferred as BSR, it takes over again; the groups spread over both again.
     p.restart(A);
-    let back = run_until_holds(&mut p, SEC, Duration::from_secs(300), |p| {
-        p.dev[A].bsr() == (Some(A_LAN), BsrState::ElectedBsr)
-            && p.dev[B].bsr() == (Some(A_LAN), BsrState::CandidateBsr)
-            && rp_disagreements(p, &both).is_empty()
-    });
+    let back = a_elected_and_agreed(&mut p, "after A's restart");
     eprintln!("A restarted: elected again with both RPs after {back:?}");
-    assert!(
-        back.is_some(),
-        "A back: A {:?}, B {:?}; {:?}",
-        p.dev[A].bsr(),
-        p.dev[B].bsr(),
-        rp_disagreements(&p, &both)
-    );
     p.check_one_forwarder();
 }
