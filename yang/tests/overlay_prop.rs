@@ -171,7 +171,11 @@ fn as_rows(add: &DataTree, seed: u64) -> Option<(DataTree, RowTable, DataTree)> 
     let mut rest = add.clone();
     Arc::make_mut(&mut rest.roots[at]).children = Default::default();
     let mut nodes = rest.clone();
-    data::merge(s, &mut nodes, data::decode(s, &xml, ALL).expect("rows as XML decode"));
+    data::merge(
+        s,
+        &mut nodes,
+        data::decode(s, &xml, ALL).expect("rows as XML decode"),
+    );
     Some((rest, table, nodes))
 }
 

@@ -31,7 +31,7 @@ pub use edit::{apply_edit, EditOp};
 pub use encode::{encode, encode_nodes, module_for_prefix, EncodeOptions};
 pub use error::{DataError, ErrorTag};
 pub use merge::merge;
-pub use rows::{lay_rows, RowTable, RowTableBuilder};
+pub use rows::{lay_rows, RowTable, RowTableBuilder, TreeWithRows};
 
 use crate::schema::{NodeId, NodeKind, Schema};
 

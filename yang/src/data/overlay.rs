@@ -127,7 +127,13 @@ impl<'a> Laid<'a> {
                 let cells = (0..t.columns().len())
                     .filter(move |&c| t.cell(r, c).is_some())
                     .map(move |c| Item::Cell(t, r, c));
-                join(schema, ov, b.into_iter().flat_map(|b| b.children.iter()), cells, out)
+                join(
+                    schema,
+                    ov,
+                    b.into_iter().flat_map(|b| b.children.iter()),
+                    cells,
+                    out,
+                )
             }
             Pair::Cell(..) => {}
         }
@@ -160,9 +166,19 @@ fn children_of_holder<'a>(
     out: &mut Vec<Laid<'a>>,
 ) {
     let base = b.into_iter().flat_map(|b| b.children.iter());
-    let mut here = ov.tables.iter().filter(|t| t.parent() == n.schema).peekable();
+    let mut here = ov
+        .tables
+        .iter()
+        .filter(|t| t.parent() == n.schema)
+        .peekable();
     if here.peek().is_none() {
-        return join(schema, ov, base, n.children.iter().map(|c| Item::Node(c)), out);
+        return join(
+            schema,
+            ov,
+            base,
+            n.children.iter().map(|c| Item::Node(c)),
+            out,
+        );
     }
     let mut items = Vec::new();
     let mut kids = n.children.iter().peekable();

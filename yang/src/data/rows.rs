@@ -42,7 +42,10 @@ impl RowTable {
         let bad = |m: String| DataError::new(ErrorTag::UnknownElement, m);
         let ln = schema.node(list);
         if ln.kind != NodeKind::List || ln.ordered_by_user {
-            return Err(bad(format!("'{}' is not a list ordered by the system", ln.name)));
+            return Err(bad(format!(
+                "'{}' is not a list ordered by the system",
+                ln.name
+            )));
         }
         let mut chain = Vec::new();
         let mut up = ln.parent;
@@ -70,10 +73,7 @@ impl RowTable {
         // The caller names its columns in its own order; the table keeps schema order.
         let mut order: Vec<usize> = (0..cols.len()).collect();
         order.sort_by_key(|&i| schema.order(cols[i].1));
-        if order
-            .windows(2)
-            .any(|w| cols[w[0]].1 == cols[w[1]].1)
-        {
+        if order.windows(2).any(|w| cols[w[0]].1 == cols[w[1]].1) {
             return Err(bad(format!("a column of '{}' twice", ln.name)));
         }
         let columns: Vec<NodeId> = order.iter().map(|&i| cols[i].1).collect();
@@ -81,9 +81,10 @@ impl RowTable {
             .keys
             .iter()
             .map(|k| {
-                columns.iter().position(|c| c == k).ok_or_else(|| {
-                    bad(format!("no column for key '{}'", schema.node(*k).name))
-                })
+                columns
+                    .iter()
+                    .position(|c| c == k)
+                    .ok_or_else(|| bad(format!("no column for key '{}'", schema.node(*k).name)))
             })
             .collect::<Result<Vec<_>, _>>()?;
         // Where the caller's column i went.
@@ -195,9 +196,10 @@ impl RowTableBuilder<'_> {
     /// in XML and made canonical by its type, as [`super::NodeBuilder::leaf`] does.
     pub fn cell(&mut self, col: usize, value: impl Display) -> Result<&mut Self, DataError> {
         let n = self.table.columns.len();
-        let row = self.table.cells.len().checked_sub(n).ok_or_else(|| {
-            DataError::new(ErrorTag::OperationFailed, "a cell before any row")
-        })?;
+        let row =
+            self.table.cells.len().checked_sub(n).ok_or_else(|| {
+                DataError::new(ErrorTag::OperationFailed, "a cell before any row")
+            })?;
         let c = self.slot[col];
         let id = self.table.columns[c];
         let sn = self.schema.node(id);
@@ -266,6 +268,33 @@ impl RowTableBuilder<'_> {
     }
 }
 
+/// Data with some lists as tables of rows: the tree holds the containers above each table's
+/// list, not its entries.
+#[derive(Debug, Clone, Default)]
+pub struct TreeWithRows {
+    pub tree: DataTree,
+    pub tables: Vec<Arc<RowTable>>,
+}
+
+impl TreeWithRows {
+    /// The rows laid into the tree as list entries ([`lay_rows`]): all of it as one tree.
+    pub fn laid(self, schema: &Schema) -> DataTree {
+        let mut tree = self.tree;
+        let tables: Vec<&RowTable> = self.tables.iter().map(|t| &**t).collect();
+        lay_rows(schema, &mut tree, &tables);
+        tree
+    }
+
+    /// The tables of lists below the top-level node `top`.
+    pub fn tables_under(&self, top: NodeId) -> Vec<&RowTable> {
+        self.tables
+            .iter()
+            .filter(|t| t.chain().first() == Some(&top))
+            .map(|t| &**t)
+            .collect()
+    }
+}
+
 /// Lay the rows of `tables` into `tree` as list entries (with the containers above them), as
 /// merging the same entries as data nodes would.
 pub fn lay_rows(schema: &Schema, tree: &mut DataTree, tables: &[&RowTable]) {
@@ -324,9 +353,8 @@ mod tests {
             ));
         }
         xml.push_str("</monitor-groups>");
-        let want =
-            crate::data::decode(&s, &xml, crate::data::DecodeOptions { config_only: false })
-                .unwrap();
+        let want = crate::data::decode(&s, &xml, crate::data::DecodeOptions { config_only: false })
+            .unwrap();
         assert_eq!(laid, want);
     }
 

@@ -66,7 +66,10 @@ pub fn encode_overlay_rows(
     out: &mut String,
 ) -> bool {
     let held = |t: &&RowTable| {
-        let (top, below) = t.chain().split_first().expect("a table's list has a parent");
+        let (top, below) = t
+            .chain()
+            .split_first()
+            .expect("a table's list has a parent");
         let mut at = add.iter().find(|n| n.schema == *top);
         for id in below {
             at = at.and_then(|n| n.children.iter().find(|c| c.schema == *id));
