@@ -402,7 +402,12 @@ async fn main() {
         assert_eq!(status, 204, "{}", String::from_utf8_lossy(&text));
         let t = Instant::now();
         let (status, _) = client
-            .request(&mut send, "GET", "/restconf/data/ne-monitor-group:monitor-groups", None)
+            .request(
+                &mut send,
+                "GET",
+                "/restconf/data/ne-monitor-group:monitor-groups",
+                None,
+            )
             .await;
         ms.push(t.elapsed().as_secs_f64() * 1e3);
         assert_eq!(status, 200);
