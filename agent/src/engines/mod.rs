@@ -125,8 +125,7 @@ impl Engines {
         let scope = scope.clone();
         let snapshot = self.request(|r| Command::State(stats, scope, r))?;
         // Turned into data here, in the requester's thread: the protocol thread only copied.
-        let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
-        Some(snapshot.state(&self.schema, &mut tables))
+        Some(snapshot.state(&self.schema, &self.tables))
     }
 
     /// The kernel's interface counters by ifindex; empty when netlink fails (the state then

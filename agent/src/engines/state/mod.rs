@@ -1,7 +1,8 @@
 //! Operational state and notifications of the device's modules: the only place that writes
 //! the engines' YANG data. Input is the tables as they are (typed); the state is built as a
-//! data tree directly ([`build`]); times the cores keep as `Instant`s become wall-clock
-//! date-and-time values here.
+//! data tree directly ([`build`]), except the monitor groups, which are handed over as typed
+//! rows kept between reads and read as a table of their list ([`monitors`]); times the cores
+//! keep as `Instant`s become wall-clock date-and-time values here.
 
 mod build;
 mod mcast;
@@ -10,7 +11,7 @@ mod monitors;
 pub use monitors::{Memo, MonitorRow, MonitorRows, TableCache};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use dataplane::netlink::{Link, LinkStats};
@@ -134,11 +135,16 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// The snapshot as data, the monitor groups' rows as a table (`cache` keeps the last).
-    pub fn state(self, schema: &Schema, cache: &mut TableCache) -> TreeWithRows {
+    pub fn state(self, schema: &Schema, cache: &Mutex<TableCache>) -> TreeWithRows {
         let mut tree = build::tree(schema, self.nodes);
         let mut tables = Vec::new();
         if let Some(rows) = self.monitors.filter(|r| !r.0.is_empty()) {
-            match cache.table(schema, rows) {
+            // Held while a new table is made: two readers of the same new rows make it once.
+            let table = cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .table(schema, rows);
+            match table {
                 Ok(t) => {
                     // The table's containers, for the rows to be laid in.
                     let mut top = yang::data::DataNode::inner(t.parent());
