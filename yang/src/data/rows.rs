@@ -9,7 +9,7 @@
 
 use std::cmp::Ordering;
 use std::fmt::{Display, Write};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::{compare_values, module_for_prefix, Children, DataError, DataNode, DataTree, ErrorTag};
 use crate::schema::{ModuleId, NodeId, NodeKind, Schema};
@@ -18,7 +18,7 @@ use crate::schema::{ModuleId, NodeId, NodeKind, Schema};
 const ABSENT: (u32, u32) = (u32::MAX, u32::MAX);
 
 /// The rows of one list: see the module documentation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RowTable {
     list: NodeId,
     /// Leaf children of the list, in schema order.
@@ -30,6 +30,9 @@ pub struct RowTable {
     text: String,
     /// Row-major: `(start, end)` in `text` of each row's cells, [`ABSENT`] where none.
     cells: Vec<(u32, u32)>,
+    /// The rows as list entries, made on the first [`RowTable::entries`] (a table kept
+    /// between reads gives every reader that needs nodes the same ones).
+    nodes: OnceLock<Vec<Arc<DataNode>>>,
 }
 
 impl RowTable {
@@ -101,6 +104,7 @@ impl RowTable {
                 chain,
                 text: String::new(),
                 cells: Vec::new(),
+                nodes: OnceLock::new(),
             },
             slot,
             raw: String::new(),
@@ -160,7 +164,9 @@ impl RowTable {
 
     /// The rows as list entries, in order.
     pub fn entries(&self) -> Vec<Arc<DataNode>> {
-        (0..self.len()).map(|r| Arc::new(self.entry(r))).collect()
+        self.nodes
+            .get_or_init(|| (0..self.len()).map(|r| Arc::new(self.entry(r))).collect())
+            .clone()
     }
 
     /// The order of row `a` and row `b` by keys.
@@ -174,6 +180,19 @@ impl RowTable {
         Ordering::Equal
     }
 }
+
+/// Tables are equal when their rows are (whether their nodes were made yet or not).
+impl PartialEq for RowTable {
+    fn eq(&self, other: &RowTable) -> bool {
+        self.list == other.list
+            && self.columns == other.columns
+            && self.len() == other.len()
+            && (0..self.len())
+                .all(|r| (0..self.columns.len()).all(|c| self.cell(r, c) == other.cell(r, c)))
+    }
+}
+
+impl Eq for RowTable {}
 
 /// Fills a [`RowTable`] row by row: [`RowTableBuilder::row`], then its cells.
 pub struct RowTableBuilder<'s> {
@@ -346,6 +365,12 @@ mod tests {
         assert_eq!(t.cell(2, 0), Some("g9"));
         let mut laid = DataTree::default();
         lay_rows(&s, &mut laid, &[&t]);
+        // The nodes are made once and shared by every later reader.
+        assert!(Arc::ptr_eq(&t.entries()[0], &t.entries()[0]));
+        let mut again = DataTree::default();
+        lay_rows(&s, &mut again, &[&t]);
+        assert_eq!(again, laid);
+        assert_eq!(t, t.clone());
         let mut xml = format!("<monitor-groups xmlns=\"{MG}\">");
         for (n, r) in [("g9", 7), ("10", 0), ("g10", 50)] {
             xml.push_str(&format!(
