@@ -297,6 +297,14 @@ impl crate::northbound::Protocols for crate::engines::Engines {
         crate::engines::Engines::state_of(self, &scope)
     }
 
+    fn state_rows(&self, ns: Option<&str>) -> Option<yang::data::TreeWithRows> {
+        let scope = ns.map_or_else(
+            crate::engines::state::Scope::all,
+            crate::engines::state::Scope::module,
+        );
+        crate::engines::Engines::state_parts(self, &scope)
+    }
+
     fn subscriber(&self) -> Box<dyn datastore::Subscriber + '_> {
         Box::new(crate::engines::Engines::subscriber(self))
     }

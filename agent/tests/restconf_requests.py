@@ -473,6 +473,54 @@ def test_state_overlay():
     r = S.get(url(res), headers={"If-None-Match": laid.headers["etag"]})
     assert r.status_code == 304, r.status_code
 
+    # The monitor groups' state is handed over as rows, kept while nothing it shows changed:
+    # a change of the configuration or of the groups' status is seen by the next read, the
+    # same on both paths and over NETCONF.
+    def groups_now():
+        laid = S.get(url(res))
+        merged = S.get(url(res), params={"depth": "65535"})
+        assert laid.status_code == merged.status_code == 200, (laid.text, merged.text)
+        assert laid.text == merged.text, (laid.text[:400], merged.text[:400])
+        return {g["name"]: g for g in laid.json()["ne-monitor-group:monitor-groups"]["monitor-group"]}
+
+    def netconf_monitoring():
+        with nc() as m:
+            f = '<monitor-groups xmlns="urn:ne-agent:yang:ne-monitor-group"/>'
+            x = ET.fromstring(m.get(filter=("subtree", f)).data_xml)
+        mg = "{urn:ne-agent:yang:ne-monitor-group}"
+        return {e.find(mg + "name").text: e.find(mg + "monitoring").text
+                for e in x.iter(mg + "monitor-group")}
+
+    on, off = names[0], names[1]
+    before = groups_now()
+    assert before[on]["monitoring"] == "enabled" and before[off]["monitoring"] == "disabled", before
+    assert groups_now() == before
+    assert before["g0"]["monitoring"] == "disabled" and before["g1"]["monitoring"] == "enabled"
+    assert put_json(f"{res}/monitor-group=g0", {"ne-monitor-group:monitor-group": [
+        {"name": "g0", "enabled": True}]}).status_code == 204
+    assert put_json(f"{res}/monitor-group=g1", {"ne-monitor-group:monitor-group": [
+        {"name": "g1", "enabled": False}]}).status_code == 204
+    after = groups_now()
+    assert after["g0"]["monitoring"] == "enabled" and after["g1"]["monitoring"] == "disabled", after
+    assert {n: g for n, g in after.items() if n not in ("g0", "g1")} == \
+        {n: g for n, g in before.items() if n not in ("g0", "g1")}
+    assert netconf_monitoring() == {n: g["monitoring"] for n, g in after.items()}
+    # A bound interface that does not exist is down: the ratio moves, and with it last-change.
+    assert put_json("/data/ne-interfaces:interfaces/interface=rcmon0",
+                    iface("rcmon0")).status_code == 201
+    assert put_json(f"{res}/monitor-group=g2", {"ne-monitor-group:monitor-group": [
+        {"name": "g2", "enabled": True,
+         "binding-interface": [{"name": "rcmon0", "down-weight": 10}]}]}).status_code == 204
+    for _ in range(100):
+        g2 = groups_now()["g2"]
+        if g2["failure-ratio"] == 100:
+            break
+        time.sleep(0.1)
+    assert g2["failure-ratio"] == 100 and g2["down-interfaces"] == 1, g2
+    # A group deleted is gone from the state.
+    assert S.delete(url(f"{res}/monitor-group=g3")).status_code == 204
+    assert "g3" not in groups_now()
+
 
 NC_NOTIF = "urn:ietf:params:xml:ns:yang:ietf-netconf-notifications"
 

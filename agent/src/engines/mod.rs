@@ -45,6 +45,8 @@ pub struct Engines {
     /// Interface counters are read here, in the requester's thread: a netlink dump can wait
     /// on kernel locks, and the protocol thread must not.
     stats_nl: Mutex<Option<netlink::Handle>>,
+    /// The table of the monitor groups' last rows.
+    tables: Mutex<state::TableCache>,
 }
 
 /// How long a NETCONF request waits for the protocol thread before giving up.
@@ -71,6 +73,7 @@ impl Engines {
             wake,
             thread: Mutex::new(Some(thread)),
             stats_nl: Mutex::new(None),
+            tables: Mutex::new(state::TableCache::default()),
         };
         let delta = config::Delta::full(Config::from_tree(&engines.schema, running));
         match engines.request(|r| Command::Prepare(Box::new(delta), r)) {
@@ -108,6 +111,12 @@ impl Engines {
     /// The part of the state `scope` asks for (the kernel's counters are read only when the
     /// interfaces are asked for).
     pub fn state_of(&self, scope: &state::Scope) -> Option<DataTree> {
+        Some(self.state_parts(scope)?.laid(&self.schema))
+    }
+
+    /// [`Engines::state_of`] with the lists that are tables of rows left as tables (a reader
+    /// that can read rows does not need them as data nodes).
+    pub fn state_parts(&self, scope: &state::Scope) -> Option<yang::data::TreeWithRows> {
         let stats = if scope.interfaces() {
             self.link_stats()
         } else {
@@ -116,7 +125,7 @@ impl Engines {
         let scope = scope.clone();
         let snapshot = self.request(|r| Command::State(stats, scope, r))?;
         // Turned into data here, in the requester's thread: the protocol thread only copied.
-        Some(snapshot.tree(&self.schema))
+        Some(snapshot.state(&self.schema, &self.tables))
     }
 
     /// The kernel's interface counters by ifindex; empty when netlink fails (the state then

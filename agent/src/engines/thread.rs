@@ -162,6 +162,10 @@ pub struct Thread {
     buf: Vec<u8>,
     /// Wall-clock times in state snapshots (see [`state::WallAnchor`]).
     wall: state::WallAnchor,
+    /// Moves on every change of `cfg` (the state's memo compares it).
+    cfg_version: u64,
+    /// The monitor groups' last state rows.
+    memo: state::Memo,
 }
 
 impl Thread {
@@ -191,6 +195,8 @@ impl Thread {
             mcio,
             buf: vec![0; 65536],
             wall: state::WallAnchor::new(),
+            cfg_version: 0,
+            memo: state::Memo::default(),
         };
         d.resync_links();
         d
@@ -435,6 +441,7 @@ impl Thread {
             .map(|n| (n.clone(), self.cfg.interfaces.get(n).cloned()))
             .collect();
         Arc::make_mut(&mut self.cfg).apply_delta(&p.delta);
+        self.cfg_version += 1;
         let new_tx = self.sock.take(p.reserved);
         let cfg = Arc::clone(&self.cfg);
         // Interfaces whose configuration changed.
@@ -745,6 +752,7 @@ impl Thread {
     fn state(&mut self, stats: &HashMap<u32, LinkStats>, scope: &state::Scope) -> state::Snapshot {
         let sources = state::Sources {
             cfg: &self.cfg,
+            cfg_version: self.cfg_version,
             links: &self.dev.links,
             stats,
             hb: &self.hb,
@@ -759,6 +767,7 @@ impl Thread {
                 wall: self.wall,
             },
             scope,
+            &mut self.memo,
         )
     }
 }

@@ -23,6 +23,15 @@ pub trait Protocols: Send + Sync {
         self.state()
     }
 
+    /// [`Protocols::state_of`] with some lists left as tables of rows, for a reader that reads
+    /// rows (`yang::data::json::encode_overlay_rows`); laid in, they give `state_of`'s tree.
+    fn state_rows(&self, ns: Option<&str>) -> Option<yang::data::TreeWithRows> {
+        self.state_of(ns).map(|tree| yang::data::TreeWithRows {
+            tree,
+            tables: Vec::new(),
+        })
+    }
+
     /// A subscriber to the commit pipeline for one commit (prepare may veto; apply reconciles).
     fn subscriber(&self) -> Box<dyn datastore::Subscriber + '_>;
 }

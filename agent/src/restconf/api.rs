@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use datastore::Target;
 use hyper::HeaderMap;
-use yang::data::{self, DataNode, DataTree, EncodeOptions, ErrorTag, WithDefaults};
+use yang::data::{self, DataNode, DataTree, EncodeOptions, ErrorTag, TreeWithRows, WithDefaults};
 
 use super::errors::RestError;
 use super::media::{negotiate, Encoding};
@@ -287,18 +287,20 @@ impl Api {
     ) -> Result<DataTree, RestError> {
         let (mut tree, state) = self.operational_parts(running, scope)?;
         if let Some(state) = state {
-            data::merge(&self.server.schema, &mut tree, state);
+            let schema = &self.server.schema;
+            data::merge(schema, &mut tree, state.laid(schema));
         }
         Ok(tree)
     }
 
     /// [`Api::operational`] before the engines' state is merged in: running with the
-    /// management plane's state, and the engines' state (None without engines).
+    /// management plane's state, and the engines' state with its tables of rows (None without
+    /// engines).
     fn operational_parts(
         &self,
         running: DataTree,
         scope: Option<&str>,
-    ) -> Result<(DataTree, Option<DataTree>), RestError> {
+    ) -> Result<(DataTree, Option<TreeWithRows>), RestError> {
         let server = &self.server;
         let mut tree = running;
         let state = crate::netconf::state::tree_of(server, scope)?;
@@ -306,7 +308,7 @@ impl Api {
         let Some(engines) = server.engines.get() else {
             return Ok((tree, None));
         };
-        let state = engines.state_of(scope).ok_or_else(|| {
+        let state = engines.state_rows(scope).ok_or_else(|| {
             RestError::new(
                 ErrorTag::OperationFailed,
                 "the protocol engines did not answer in time",
@@ -350,7 +352,7 @@ impl Api {
         }
         let config = l.stored.find(schema, &l.res.path);
         let base = l.base.find(schema, &l.res.path);
-        let state = l.state.find(schema, &l.res.path);
+        let state = l.state.tree.find(schema, &l.res.path);
         if base.is_none() && state.is_none() {
             return Ok(None);
         }
@@ -377,10 +379,15 @@ impl Api {
             base.map(std::slice::from_ref),
             state.map(std::slice::from_ref),
         );
-        let written = data::json::encode_overlay(
+        let tables = l
+            .res
+            .node
+            .map_or_else(Vec::new, |top| l.state.tables_under(top));
+        let written = data::json::encode_overlay_rows(
             schema,
             base.unwrap_or_default(),
             state.unwrap_or_default(),
+            &tables,
             None,
             opts,
             &mut body,
@@ -443,19 +450,19 @@ impl Api {
                         base: &tree,
                         state: &state,
                     };
-                    // The state (10,000 entries) is freed elsewhere, after the reply.
+                    // The state is freed elsewhere, after the reply.
                     match self.laid_reply(check, laid) {
                         Ok(None) => {}
                         Ok(Some(reply)) => {
-                            self.server.store.release(state);
+                            self.server.store.release(state.tree);
                             return Ok(Read::Done(reply));
                         }
                         Err(e) => {
-                            self.server.store.release(state);
+                            self.server.store.release(state.tree);
                             return Err(e);
                         }
                     }
-                    data::merge(schema, &mut tree, state);
+                    data::merge(schema, &mut tree, state.laid(schema));
                 }
                 Some(check.read(&tree))
             } else {
@@ -527,7 +534,7 @@ struct Laid<'a> {
     /// It with the management plane's state.
     base: &'a DataTree,
     /// The engines' state.
-    state: &'a DataTree,
+    state: &'a TreeWithRows,
 }
 
 /// A read: answered already, or the trees (the configuration as the user may read it, and

@@ -47,17 +47,8 @@ pub(crate) fn sibling_order(schema: &Schema, a: &DataNode, b: &DataNode) -> Opti
             b.value.as_deref().unwrap_or(""),
         )),
         NodeKind::List => {
-            // As `find_slot` reads keys: the first child of the key's schema node, "" if none.
-            fn key(n: &DataNode, k: crate::schema::NodeId) -> &str {
-                // A key is most often the entry's first child (it sorts first): no search.
-                let first = n.children.first().filter(|c| c.schema == k);
-                first
-                    .or_else(|| n.children.iter().find(|c| c.schema == k))
-                    .and_then(|c| c.value.as_deref())
-                    .unwrap_or("")
-            }
             for &k in &sn.keys {
-                match compare_values(key(a, k), key(b, k)) {
+                match compare_values(entry_key(a, k), entry_key(b, k)) {
                     Ordering::Equal => continue,
                     o => return Some(o),
                 }
@@ -66,6 +57,17 @@ pub(crate) fn sibling_order(schema: &Schema, a: &DataNode, b: &DataNode) -> Opti
         }
         _ => Some(Ordering::Equal),
     }
+}
+
+/// The value of key `k` of list entry `n` as `find_slot` reads it: the first child of the
+/// key's schema node, "" if none.
+pub(crate) fn entry_key(n: &DataNode, k: crate::schema::NodeId) -> &str {
+    // A key is most often the entry's first child (it sorts first): no search.
+    let first = n.children.first().filter(|c| c.schema == k);
+    first
+        .or_else(|| n.children.iter().find(|c| c.schema == k))
+        .and_then(|c| c.value.as_deref())
+        .unwrap_or("")
 }
 
 /// Merge the nodes `add` into `siblings`.
@@ -174,139 +176,6 @@ fn merge_one(schema: &Schema, siblings: &mut Children, n: Arc<DataNode>) {
             merge_siblings(schema, &mut target.children, into_children(n));
         }
     }
-}
-
-/// A node of `base` with `add` laid over it as [`merge`] would make it, read without building
-/// it: a reader (the JSON encoder's [`super::json::encode_overlay`]) walks both trees at once,
-/// so a GET of running with 10,000 entries of state allocates no merged entry.
-///
-/// Only what the one-pass join makes is read this way: where a run of `add`'s siblings is not
-/// strictly sorted (an entry twice, a list ordered by the user) the view gives up
-/// ([`Overlay::failed`]) and the caller merges as usual.
-#[derive(Clone, Copy)]
-pub(crate) struct Laid<'a> {
-    pub(crate) node: Pair<'a>,
-    failed: &'a std::cell::Cell<bool>,
-}
-
-#[derive(Clone, Copy)]
-pub(crate) enum Pair<'a> {
-    /// In one tree only, or a leaf of `add` that replaces `base`'s: the node as it is.
-    One(&'a DataNode),
-    /// A container or list entry in both: `base`'s node with the children of both merged.
-    Both(&'a DataNode, &'a DataNode),
-}
-
-/// Where the view gave up (see [`Laid`]).
-#[derive(Default)]
-pub(crate) struct Overlay {
-    failed: std::cell::Cell<bool>,
-}
-
-impl Overlay {
-    pub(crate) fn failed(&self) -> bool {
-        self.failed.get()
-    }
-
-    /// The siblings `base` with the siblings `add` merged in, appended to `out`.
-    pub(crate) fn siblings<'a>(
-        &'a self,
-        schema: &Schema,
-        base: impl IntoIterator<Item = &'a Arc<DataNode>>,
-        add: impl IntoIterator<Item = &'a Arc<DataNode>>,
-        out: &mut Vec<Laid<'a>>,
-    ) {
-        join_view(schema, base, add, &self.failed, out)
-    }
-}
-
-impl<'a> Laid<'a> {
-    /// The node's schema node.
-    pub(crate) fn schema(self) -> crate::schema::NodeId {
-        match self.node {
-            Pair::One(n) | Pair::Both(n, _) => n.schema,
-        }
-    }
-
-    /// `merged`'s value: `base`'s for a node in both.
-    pub(crate) fn value(self) -> Option<&'a str> {
-        match self.node {
-            Pair::One(n) | Pair::Both(n, _) => n.value.as_deref(),
-        }
-    }
-
-    /// The children of the merged node, appended to `out`.
-    pub(crate) fn children(self, schema: &Schema, out: &mut Vec<Laid<'a>>) {
-        match self.node {
-            Pair::One(n) => out.extend(n.children.iter().map(|c| Laid {
-                node: Pair::One(c),
-                failed: self.failed,
-            })),
-            Pair::Both(b, n) => join_view(schema, &b.children, &n.children, self.failed, out),
-        }
-    }
-
-    /// [`DataNode::has_explicit`] of the merged node.
-    pub(crate) fn has_explicit(self, schema: &Schema) -> bool {
-        match self.node {
-            Pair::One(n) => n.has_explicit(),
-            Pair::Both(b, _) => {
-                if !b.default {
-                    return true;
-                }
-                let mut kids = Vec::new();
-                self.children(schema, &mut kids);
-                kids.into_iter().any(|c| c.has_explicit(schema))
-            }
-        }
-    }
-}
-
-/// [`join`] as a view: the same sequence, with nodes of both trees paired instead of merged.
-fn join_view<'a>(
-    schema: &Schema,
-    base: impl IntoIterator<Item = &'a Arc<DataNode>>,
-    add: impl IntoIterator<Item = &'a Arc<DataNode>>,
-    failed: &'a std::cell::Cell<bool>,
-    out: &mut Vec<Laid<'a>>,
-) {
-    let laid = |node| Laid { node, failed };
-    let mut base = base.into_iter().peekable();
-    let mut last: Option<&DataNode> = None;
-    for n in add {
-        // What `strictly_sorted` asks before a join (a shorter run merged node by node gives
-        // the same for such a run); anything else the view does not follow. (A node compares
-        // with itself unless it is an entry of a list or leaf-list ordered by the user.)
-        let sn = schema.node(n.schema);
-        let by_user = sn.ordered_by_user && matches!(sn.kind, NodeKind::List | NodeKind::LeafList);
-        let sorted =
-            !by_user && last.is_none_or(|p| sibling_order(schema, p, n) == Some(Ordering::Less));
-        if !sorted {
-            failed.set(true);
-            return;
-        }
-        last = Some(n);
-        // Each base node is compared with `n` once, as in `join`.
-        loop {
-            match base.peek().map(|b| sibling_order(schema, b, n)) {
-                Some(Some(Ordering::Less)) => out.extend(base.next().map(|b| laid(Pair::One(b)))),
-                Some(Some(Ordering::Equal)) => {
-                    let b = base.next().expect("peeked");
-                    out.push(laid(if n.children.is_empty() {
-                        Pair::One(if n.value.is_some() { n } else { b })
-                    } else {
-                        Pair::Both(b, n)
-                    }));
-                    break;
-                }
-                _ => {
-                    out.push(laid(Pair::One(n)));
-                    break;
-                }
-            }
-        }
-    }
-    out.extend(base.map(|b| laid(Pair::One(b))));
 }
 
 #[cfg(test)]

@@ -17,6 +17,8 @@ mod encode;
 mod error;
 pub mod json;
 mod merge;
+mod overlay;
+mod rows;
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -29,6 +31,7 @@ pub use edit::{apply_edit, EditOp};
 pub use encode::{encode, encode_nodes, module_for_prefix, EncodeOptions};
 pub use error::{DataError, ErrorTag};
 pub use merge::merge;
+pub use rows::{lay_rows, RowTable, RowTableBuilder, TreeWithRows};
 
 use crate::schema::{NodeId, NodeKind, Schema};
 

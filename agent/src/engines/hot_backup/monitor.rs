@@ -59,6 +59,8 @@ pub struct Status {
 #[derive(Default)]
 pub struct Monitors {
     groups: BTreeMap<String, Status>,
+    /// Moves on every change of `groups`, so a reader can tell it has seen them as they are.
+    generation: u64,
 }
 
 impl Monitors {
@@ -83,13 +85,24 @@ impl Monitors {
         self.groups.len()
     }
 
+    /// A number that differs from every earlier one after any change of the groups.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     pub fn forget(&mut self, name: &str) {
-        self.groups.remove(name);
+        if self.groups.remove(name).is_some() {
+            self.generation += 1;
+        }
     }
 
     /// Forget the groups `keep` says no.
     pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        let before = self.groups.len();
         self.groups.retain(|n, _| keep(n));
+        if self.groups.len() != before {
+            self.generation += 1;
+        }
     }
 
     /// Evaluate group `name` with its bindings as `binding` sees them. `Some(ratio)` when its
@@ -110,6 +123,7 @@ impl Monitors {
         if prev.is_some_and(|p| p.ratio == ratio && p.down == down) {
             return None;
         }
+        self.generation += 1;
         self.groups.insert(
             name.to_string(),
             Status {
@@ -129,6 +143,37 @@ impl Monitors {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_change_of_the_table_moves_its_generation() {
+        let g = config::MonitorGroup {
+            enabled: true,
+            bindings: [("eth0".to_string(), 10)].into_iter().collect(),
+        };
+        let now = Instant::now();
+        let mut m = Monitors::default();
+        let mut last = m.generation();
+        let mut moved = |m: &Monitors| {
+            let moved = m.generation() != last;
+            last = m.generation();
+            moved
+        };
+        m.evaluate("a", &g, |_| Binding::Up, now);
+        assert!(moved(&m));
+        // Evaluated the same: nothing changed.
+        m.evaluate("a", &g, |_| Binding::Up, now);
+        assert!(!moved(&m));
+        m.evaluate("a", &g, |_| Binding::Down, now);
+        assert!(moved(&m));
+        m.forget("nonexistent");
+        m.retain(|_| true);
+        assert!(!moved(&m));
+        m.evaluate("b", &g, |_| Binding::Up, now);
+        m.forget("b");
+        assert!(moved(&m));
+        m.retain(|n| n != "a");
+        assert!(moved(&m) && m.is_empty());
+    }
 
     #[test]
     fn a_settling_binding_leaves_an_enabled_group_unevaluated() {

@@ -65,11 +65,6 @@ impl Node {
         self
     }
 
-    /// Room for `n` more children.
-    pub fn reserve(&mut self, n: usize) {
-        self.kids.reserve(n);
-    }
-
     pub fn is_empty(&self) -> bool {
         self.kids.is_empty()
     }

@@ -1,16 +1,21 @@
 //! Operational state and notifications of the device's modules: the only place that writes
 //! the engines' YANG data. Input is the tables as they are (typed); the state is built as a
-//! data tree directly ([`build`]); times the cores keep as `Instant`s become wall-clock
-//! date-and-time values here.
+//! data tree directly ([`build`]), except the monitor groups, which are handed over as typed
+//! rows kept between reads and read as a table of their list ([`monitors`]); times the cores
+//! keep as `Instant`s become wall-clock date-and-time values here.
 
 mod build;
 mod mcast;
+mod monitors;
+
+pub use monitors::{Memo, MonitorRow, MonitorRows, TableCache};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use dataplane::netlink::{Link, LinkStats};
-use yang::data::DataTree;
+use yang::data::TreeWithRows;
 use yang::xml::escape_text as esc;
 use yang::Schema;
 
@@ -44,7 +49,7 @@ impl At {
 /// `last-change` reads the same in every snapshot; a fresh pair of readings per snapshot moved
 /// it by a millisecond from one read to the next (two truncations to ms), which changed the
 /// reply and its entity tag with nothing changed.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WallAnchor {
     at: Instant,
     wall_ms: u64,
@@ -103,6 +108,8 @@ fn mac(m: [u8; 6]) -> String {
 /// What the state is made of.
 pub struct Sources<'a> {
     pub cfg: &'a Config,
+    /// Moves on every change of `cfg`.
+    pub cfg_version: u64,
     pub links: &'a BTreeMap<String, Link>,
     /// Interface counters by ifindex as the requester read them.
     pub stats: &'a HashMap<u32, LinkStats>,
@@ -118,13 +125,46 @@ const BFD_NS: &str = "urn:ne-agent:yang:ne-bfd";
 const VRRP_NS: &str = "urn:ne-agent:yang:ne-vrrp";
 const MC_NS: &str = "urn:ne-agent:yang:ne-multicast";
 
-/// A snapshot of the engines' state, made on the protocol thread; [`Snapshot::tree`] turns it
-/// into data on the requester's.
-pub struct Snapshot(Vec<Node>);
+/// A snapshot of the engines' state, made on the protocol thread; [`Snapshot::state`] turns
+/// it into data on the requester's.
+pub struct Snapshot {
+    nodes: Vec<Node>,
+    /// The monitor groups (the same `Arc` while they do not change).
+    monitors: Option<Arc<MonitorRows>>,
+}
 
 impl Snapshot {
-    pub fn tree(self, schema: &Schema) -> DataTree {
-        build::tree(schema, self.0)
+    /// The snapshot as data, the monitor groups' rows as a table (`cache` keeps the last).
+    pub fn state(self, schema: &Schema, cache: &Mutex<TableCache>) -> TreeWithRows {
+        let mut tree = build::tree(schema, self.nodes);
+        let mut tables = Vec::new();
+        if let Some(rows) = self.monitors.filter(|r| !r.0.is_empty()) {
+            // Held while a new table is made: two readers of the same new rows make it once.
+            let table = cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .table(schema, rows);
+            match table {
+                Ok(t) => {
+                    // The table's containers, for the rows to be laid in.
+                    let mut top = yang::data::DataNode::inner(t.parent());
+                    for &id in t.chain().iter().rev().skip(1) {
+                        let mut outer = yang::data::DataNode::inner(id);
+                        outer.children.push(Arc::new(top));
+                        top = outer;
+                    }
+                    match tree.insert(schema, top) {
+                        Ok(()) => tables.push(t),
+                        Err(e) => tracing::error!(error = %e, "state root twice; left out"),
+                    }
+                }
+                Err(e) => {
+                    debug_assert!(false, "monitor groups' rows: {e}");
+                    tracing::error!(error = %e, "monitor groups' state does not fit its model; left out");
+                }
+            }
+        }
+        TreeWithRows { tree, tables }
     }
 }
 
@@ -163,14 +203,13 @@ impl Scope {
 
 /// Interfaces (every one of the device, configured or not, and the configured ones that are
 /// not present), monitor groups, BFD, VRRP and multicast, as far as `scope` asks.
-pub fn snapshot(s: &Sources<'_>, at: At, scope: &Scope) -> Snapshot {
+/// `memo` keeps the monitor groups' rows from one snapshot to the next.
+pub fn snapshot(s: &Sources<'_>, at: At, scope: &Scope, memo: &mut Memo) -> Snapshot {
     let mut roots = Vec::new();
     if scope.wants(IF_NS) {
         roots.push(interfaces(s, at));
     }
-    if scope.wants(MON_NS) {
-        roots.push(monitor_groups(s, at));
-    }
+    let monitors = scope.wants(MON_NS).then(|| memo.rows(s, at));
     if scope.wants(BFD_NS) {
         roots.push(bfd(s, at));
     }
@@ -181,7 +220,10 @@ pub fn snapshot(s: &Sources<'_>, at: At, scope: &Scope) -> Snapshot {
         mcast::bsr(s.mc, &mut m, at.now);
         roots.push(m);
     }
-    Snapshot(roots)
+    Snapshot {
+        nodes: roots,
+        monitors,
+    }
 }
 
 fn interfaces(s: &Sources<'_>, at: At) -> Node {
@@ -235,22 +277,6 @@ impl Stamps {
         }
         self.last.as_ref().map_or("", |(_, text)| text)
     }
-}
-
-fn monitor_groups(s: &Sources<'_>, at: At) -> Node {
-    let mut root = Node::root(MON_NS, "monitor-groups");
-    root.reserve(s.hb.monitors.len());
-    let mut stamps = Stamps::default();
-    for (name, m) in s.hb.monitors.iter() {
-        let enabled = s.cfg.monitor_groups.get(name).is_some_and(|g| g.enabled);
-        root.add("monitor-group")
-            .leaf("name", name)
-            .leaf("failure-ratio", m.ratio)
-            .leaf("monitoring", if enabled { "enabled" } else { "disabled" })
-            .leaf("down-interfaces", m.down)
-            .leaf("last-change", stamps.of(at.wall(m.changed_at)));
-    }
-    root
 }
 
 fn bfd(s: &Sources<'_>, at: At) -> Node {

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use super::value::{write_string, write_value};
 use crate::data::defaults::WithDefaults;
 use crate::data::encode::{hidden, is_default_node};
-use crate::data::merge::{Laid, Overlay, Pair};
+use crate::data::overlay::{Laid, Overlay, Pair};
+use crate::data::RowTable;
 use crate::data::{DataNode, DataTree, EncodeOptions};
 use crate::schema::{ModuleId, NodeId, NodeKind, Schema};
 
@@ -48,7 +49,37 @@ pub fn encode_overlay(
     opts: EncodeOptions,
     out: &mut String,
 ) -> bool {
-    let overlay = Overlay::default();
+    encode_overlay_rows(schema, base, add, &[], parent, opts, out)
+}
+
+/// [`encode_overlay`] with state that also has the rows of `tables` (each a list's entries
+/// below the containers of `add` that [`RowTable::chain`] names): what merging `add` with the
+/// rows laid in ([`crate::data::lay_rows`]) and then encoding writes. False (and `out` as it
+/// was) also where a table's containers are not in `add`.
+pub fn encode_overlay_rows(
+    schema: &Schema,
+    base: &[Arc<DataNode>],
+    add: &[Arc<DataNode>],
+    tables: &[&RowTable],
+    parent: Option<NodeId>,
+    opts: EncodeOptions,
+    out: &mut String,
+) -> bool {
+    let held = |t: &&RowTable| {
+        let (top, below) = t
+            .chain()
+            .split_first()
+            .expect("a table's list has a parent");
+        let mut at = add.iter().find(|n| n.schema == *top);
+        for id in below {
+            at = at.and_then(|n| n.children.iter().find(|c| c.schema == *id));
+        }
+        at.is_some()
+    };
+    if !tables.iter().all(held) {
+        return false;
+    }
+    let overlay = Overlay::new(schema, tables);
     let mut nodes = Vec::new();
     overlay.siblings(schema, base, add, &mut nodes);
     let start = out.len();
@@ -118,6 +149,7 @@ impl<'a> Shown<'a> for Laid<'a> {
             WithDefaults::ReportAll | WithDefaults::ReportAllTagged => false,
             WithDefaults::Explicit => !self.has_explicit(schema),
             WithDefaults::Trim => match sn.kind {
+                NodeKind::Leaf | NodeKind::LeafList => Shown::is_default(self, schema),
                 NodeKind::Container if !sn.presence => {
                     let mut kids = Vec::new();
                     self.children(schema, &mut kids);
@@ -131,8 +163,13 @@ impl<'a> Shown<'a> for Laid<'a> {
     fn is_default(self, schema: &Schema) -> bool {
         match self.node {
             Pair::One(n) => is_default_node(schema, n),
+            // A leaf of a row: a default when it has the schema's default value.
+            Pair::Cell(t, r, c) => {
+                let d = schema.default_of(t.columns()[c]);
+                d.is_some() && d == t.cell(r, c)
+            }
             // Only containers and list entries are in both trees.
-            Pair::Both(..) => false,
+            Pair::Both(..) | Pair::Grown(_) | Pair::Row(..) => false,
         }
     }
 

@@ -36,6 +36,6 @@ mod parse;
 mod value;
 
 pub use decode::{decode, decode_nodes};
-pub use encode::{encode, encode_nodes, encode_overlay};
+pub use encode::{encode, encode_nodes, encode_overlay, encode_overlay_rows};
 pub use parse::{parse, JsonError, Value, MAX_DEPTH};
 pub use value::{from_json_path, to_json_path, write_string};
