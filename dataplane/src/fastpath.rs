@@ -40,6 +40,9 @@ use crate::ingress::{TC_ACT_SHOT, TC_ACT_UNSPEC};
 use crate::mfib::Table;
 use crate::netlink::Handle;
 
+/// Fast paths created by this process, for their classifiers' names.
+static INSTANCES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 /// The most forwarding oifs an offloaded route may have.
 pub const MAX_OIFS: usize = 8;
 /// The forwarder program's tc preference: ahead of the kernel-bypass drop
@@ -320,8 +323,11 @@ pub struct FastPath {
     ports: HashMap<u32, [u8; 6]>,
     offloaded: HashMap<[u8; KEY_LEN], Offloaded>,
     free_slots: Vec<u32>,
-    /// Counters of routes no longer offloaded, and the total of every route ever.
-    totals: FastCounters,
+    /// Counts of routes removed since the last [`FastPath::fold_counters`].
+    unreported: FastCounters,
+    /// The classifier's name on the interfaces: this instance's alone, so that dropping it
+    /// leaves a classifier that a newer forwarder put in its place.
+    name: String,
     netlink: Option<Handle>,
 }
 
@@ -373,7 +379,12 @@ impl FastPath {
             ports: HashMap::new(),
             offloaded: HashMap::new(),
             free_slots: (0..capacity).rev().collect(),
-            totals: FastCounters::default(),
+            unreported: FastCounters::default(),
+            name: format!(
+                "ne_mfwd_{}_{}",
+                std::process::id(),
+                INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ),
             netlink: None,
         })
     }
@@ -385,7 +396,7 @@ impl FastPath {
             self.netlink = Some(Handle::open()?);
         }
         let h = self.netlink.as_mut().expect("opened above");
-        h.install_bpf_filter(ifindex, PREF, self.forwarder.as_raw_fd(), "ne_mfwd")?;
+        h.install_bpf_filter(ifindex, PREF, self.forwarder.as_raw_fd(), &self.name)?;
         self.ports.insert(ifindex, mac);
         Ok(())
     }
@@ -395,13 +406,14 @@ impl FastPath {
         self.tap_filter.attach_to_socket(ring)
     }
 
-    /// Take the forwarder program off every interface it is on.
+    /// Take the forwarder program off every interface where it still is (a newer fast path
+    /// may have replaced it).
     pub fn detach_all(&mut self) {
         let Some(h) = self.netlink.as_mut() else {
             return;
         };
         for (&ifindex, _) in self.ports.iter() {
-            if let Err(e) = h.remove_filter(ifindex, PREF) {
+            if let Err(e) = h.remove_filter_named(ifindex, PREF, &self.name) {
                 tracing::warn!(ifindex, error = %e, "fast path: cannot remove the classifier");
             }
         }
@@ -461,7 +473,7 @@ impl FastPath {
             let now = self.slot_counters(o.slot)?;
             let delta = now.minus(o.folded);
             self.fold_into(table, &k, delta);
-            self.totals.plus(delta);
+            self.unreported.plus(delta);
             self.free_slots.push(o.slot);
             report.removed += 1;
         }
@@ -519,7 +531,7 @@ impl FastPath {
     /// Add what the programs counted since the last fold to the routes of `table` (packets
     /// and octets) and return it, summed over the routes.
     pub fn fold_counters(&mut self, table: &Table) -> Result<FastCounters, BpfError> {
-        let mut sum = FastCounters::default();
+        let mut sum = std::mem::take(&mut self.unreported);
         let keys: Vec<[u8; KEY_LEN]> = self.offloaded.keys().copied().collect();
         for k in keys {
             let slot = self.offloaded[&k].slot;
@@ -530,7 +542,6 @@ impl FastPath {
             self.fold_into(table, &k, delta);
             sum.plus(delta);
         }
-        self.totals.plus(sum);
         Ok(sum)
     }
 
@@ -549,6 +560,11 @@ impl FastPath {
     /// Whether (source, group) is in the fast path.
     pub fn is_offloaded(&self, source: Ipv4Addr, group: Ipv4Addr) -> bool {
         self.offloaded.contains_key(&key(source, group))
+    }
+
+    /// Routes offloaded now.
+    pub fn routes(&self) -> usize {
+        self.offloaded.len()
     }
 
     /// The most routes the maps hold.

@@ -349,3 +349,106 @@ fn routes_the_fast_path_cannot_take_stay_on_the_slow_path() {
     assert!(fp.is_offloaded(SOURCE, Ipv4Addr::new(239, 0, 0, 5)));
     assert!(!fp.is_offloaded(SOURCE, GROUP));
 }
+
+/// A forwarder replaced make-before-break puts its own classifier in place of the old one's;
+/// the old one going must not take the new one's away.
+#[test]
+fn an_old_fast_path_leaves_a_newer_classifier_in_place() {
+    if !require_root() {
+        return;
+    }
+    let lab = Lab::new("fastnew");
+    let (old, _ring) = router(&lab);
+    let (new, _ring2) = router(&lab);
+    let r0 = lab.r0;
+    let has = |lab: &Lab| {
+        lab.ns
+            .run("f", move || {
+                crate::netlink::Handle::open()?.has_filter(r0, PREF)
+            })
+            .unwrap()
+    };
+    drop(old);
+    assert!(has(&lab), "the newer classifier stays");
+    drop(new);
+    assert!(!has(&lab));
+}
+
+/// The forwarding thread with [`crate::forward::FwdConfig::fast_path`]: an offloadable route
+/// is forwarded by the kernel (counted as fast), one with a register tunnel still from the
+/// rings, both to the same receiver.
+#[test]
+fn the_forwarder_offloads_what_it_can_and_rings_forward_the_rest() {
+    use crate::forward::{Forwarder, FwdConfig, FwdIf};
+    use crate::mfib::Mfib;
+    use std::sync::Arc;
+    if !require_root() {
+        return;
+    }
+    let lab = Lab::new("fastthr");
+    let mfib = Arc::new(Mfib::new());
+    let mut t = Table::new();
+    t.insert(route(&lab, &[(0, true)]));
+    let slow_group = Ipv4Addr::new(239, 1, 2, 4);
+    let mut slow = route(&lab, &[(0, true)]);
+    slow.group = slow_group;
+    slow.register_to = Some(Ipv4Addr::new(10, 255, 0, 1));
+    t.insert(slow);
+    mfib.publish(t);
+    let mut ifs = vec![FwdIf {
+        ifindex: lab.r0,
+        name: "r0".into(),
+        mac: [2, 0, 0, 0, 0, 0xf0],
+    }];
+    for (i, (ifindex, mac)) in lab.r.iter().enumerate() {
+        ifs.push(FwdIf {
+            ifindex: *ifindex,
+            name: format!("r{}", i + 1),
+            mac: *mac,
+        });
+    }
+    let cfg = FwdConfig {
+        fast_path: true,
+        ..FwdConfig::default()
+    };
+    let m = Arc::clone(&mfib);
+    let fwd = lab
+        .ns
+        .run("f", move || Forwarder::start_with(&ifs, m, cfg))
+        .unwrap();
+    // The thread syncs the fast path before it reads its first ring.
+    let end = Instant::now() + Duration::from_secs(5);
+    while fwd.counters().fast_routes != 1 && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(fwd.counters().fast_routes, 1);
+    const N: usize = 30;
+    let f = frame(SOURCE, GROUP, 8, 17);
+    lab.send(&f, N);
+    let got = lab.received(GROUP, N);
+    assert_eq!(got[0].len(), N);
+    for c in &got[0] {
+        check_copy(c, &f, lab.r[0].1);
+    }
+    let fs = frame(SOURCE, slow_group, 8, 17);
+    lab.send(&fs, N);
+    let got = lab.received(slow_group, N);
+    assert_eq!(got[0].len(), N, "the slow path forwards the register route");
+    for c in &got[0] {
+        check_copy(c, &fs, lab.r[0].1);
+    }
+    let s = fwd.stop();
+    assert_eq!(s.fast_received, N as u64);
+    assert_eq!(s.fast_forwarded, N as u64);
+    assert_eq!(
+        s.received, N as u64,
+        "only the slow route's frames reached the rings"
+    );
+    assert_eq!(s.forwarded, N as u64);
+    let fast_route = mfib.snapshot();
+    assert_eq!(
+        fast_route.get(SOURCE, GROUP).unwrap().counters.get().0,
+        N as u64,
+        "the route's counters include the fast path's"
+    );
+}

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::fastpath::FastPath;
 use crate::mfib::{Mfib, Table};
 use crate::register::RegisterTx;
 use crate::ring::{Frame, RingConfig, RingStats, RxRing, ETH_P_ALL};
@@ -193,6 +194,14 @@ pub struct FwdStats {
     pub register_errors: u64,
     /// Pauses the saturated thread took ([`FwdConfig::busy_slice`]).
     pub busy_pauses: u64,
+    /// Packets forwarded by the in-kernel fast path ([`FwdConfig::fast_path`]), which never
+    /// reach the rings (not in `received`); its TTL drops count in `ttl_expired` and the
+    /// copies it could not make in `tx_errors`.
+    pub fast_received: u64,
+    /// Copies the fast path sent.
+    pub fast_forwarded: u64,
+    /// Routes the fast path holds (the others are forwarded from the rings).
+    pub fast_routes: u64,
 }
 
 #[derive(Debug, Default)]
@@ -210,6 +219,9 @@ struct SharedStats {
     registers_sent: AtomicU64,
     register_errors: AtomicU64,
     busy_pauses: AtomicU64,
+    fast_received: AtomicU64,
+    fast_forwarded: AtomicU64,
+    fast_routes: AtomicU64,
 }
 
 macro_rules! each_counter {
@@ -227,7 +239,10 @@ macro_rules! each_counter {
             ring_freezes,
             registers_sent,
             register_errors,
-            busy_pauses
+            busy_pauses,
+            fast_received,
+            fast_forwarded,
+            fast_routes
         )
     };
 }
@@ -749,6 +764,12 @@ pub struct FwdConfig {
     pub busy_slice: Option<Duration>,
     /// How long each such pause lasts.
     pub busy_pause: Duration,
+    /// Forward the routes that can be offloaded in the kernel ([`crate::fastpath`]): an eBPF
+    /// classifier at tc ingress of each interface, the rings keeping the rest. When the
+    /// programs cannot be loaded or attached, the forwarder logs why and uses the rings alone.
+    pub fast_path: bool,
+    /// The most routes the fast path holds.
+    pub fast_path_routes: u32,
 }
 
 impl Default for FwdConfig {
@@ -774,6 +795,8 @@ impl Default for FwdConfig {
             busy_pause: Duration::from_millis(1),
             qdisc_bypass: false,
             send_buffer: 4 << 20,
+            fast_path: false,
+            fast_path_routes: 4096,
         }
     }
 }
@@ -810,6 +833,8 @@ pub struct Ports {
     /// the raw socket could not be opened, e.g. no CAP_NET_RAW; such Registers then count in
     /// `register_errors`).
     register: Option<RegisterTx>,
+    /// The in-kernel fast path on these ports ([`FwdConfig::fast_path`]).
+    fast: Option<FastPath>,
 }
 
 impl std::fmt::Debug for Ports {
@@ -852,11 +877,48 @@ impl Ports {
                 tx,
             });
         }
+        let fast = if cfg.fast_path {
+            open_fast_path(&ports, cfg)
+        } else {
+            None
+        };
         Ok(Ports {
             ports,
             register: RegisterTx::open().ok(),
+            fast,
         })
     }
+
+    /// Whether the in-kernel fast path is on (asked for, loaded and attached).
+    pub fn fast_path(&self) -> bool {
+        self.fast.is_some()
+    }
+}
+
+/// Load the fast path and put it on every port (classifier at ingress, tap filter on the
+/// ring); None, logged, when that fails: the rings then forward everything.
+fn open_fast_path(ports: &[Port], cfg: &FwdConfig) -> Option<FastPath> {
+    let mut fast = match FastPath::load(cfg.fast_path_routes) {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::warn!(error = %e, "fast path not loaded; forwarding from the rings");
+            return None;
+        }
+    };
+    for p in ports {
+        let attached = fast
+            .attach(p.ifindex, p.mac)
+            .and_then(|()| fast.filter_tap(p.ring.as_raw_fd()));
+        if let Err(e) = attached {
+            tracing::warn!(interface = %p.name, error = %e,
+                "fast path not attached; forwarding from the rings");
+            // Dropping it takes the classifiers off again; a tap filter already swapped in
+            // only reads the (empty) routes map, so it keeps all data, as the classic one.
+            return None;
+        }
+    }
+    tracing::info!(interfaces = ports.len(), "fast path on");
+    Some(fast)
 }
 
 /// What a forwarding thread runs on.
@@ -1152,7 +1214,11 @@ fn run(
     upcalls: Option<UnixDatagram>,
     mut handoff: Handoff,
 ) {
-    let Ports { ports, register } = ports;
+    let Ports {
+        ports,
+        register,
+        mut fast,
+    } = ports;
     let slot_len = cfg.max_frame.max(ETH_HLEN + 20);
     let mut txq = Vec::with_capacity(ports.len());
     let mut ports: Vec<RxPort> = ports
@@ -1193,9 +1259,16 @@ fn run(
     let mut cut_seen: Option<Instant> = None;
     // Since when the thread has been busy without sleeping (see `FwdConfig::busy_slice`).
     let mut busy_since = Instant::now();
+    let mut fast_synced = false;
     while !signals.stop.load(Ordering::Relaxed) {
-        reader.refresh(mfib);
+        let changed = reader.refresh(mfib);
         let table = reader.table();
+        if let Some(f) = fast.as_mut() {
+            if changed || !fast_synced {
+                fast_synced = true;
+                sync_fast_path(f, table, &mut engine.stats);
+            }
+        }
         let mut frames = 0;
         for p in &mut ports {
             let ifindex = p.ifindex;
@@ -1232,6 +1305,9 @@ fn run(
         if last_ring_stats.elapsed() >= RING_STATS_EVERY {
             last_ring_stats = Instant::now();
             update_ring_stats(&mut ports, &mut rstats, &mut engine.stats, ring_stats);
+            if let Some(f) = fast.as_mut() {
+                fold_fast_counters(f, table, &mut engine.stats);
+            }
         }
         shared.store(&engine.stats);
 
@@ -1256,7 +1332,40 @@ fn run(
     }
     engine.flush();
     update_ring_stats(&mut ports, &mut rstats, &mut engine.stats, ring_stats);
+    if let Some(f) = fast.as_mut() {
+        fold_fast_counters(f, reader.table(), &mut engine.stats);
+    }
     shared.store(&engine.stats);
+}
+
+/// Make the fast path hold the offloadable routes of `table` (gates as they stand now).
+fn sync_fast_path(fast: &mut FastPath, table: &Table, stats: &mut FwdStats) {
+    match fast.sync(table, crate::ring::now_ns()) {
+        Ok(r) => {
+            stats.fast_routes = fast.routes() as u64;
+            tracing::debug!(
+                added = r.added,
+                changed = r.changed,
+                removed = r.removed,
+                not_offloaded = r.not_offloaded,
+                "fast path synced"
+            );
+        }
+        // Both programs read the same map, so a partial sync still sends each frame one way.
+        Err(e) => tracing::warn!(error = %e, "fast path sync failed"),
+    }
+}
+
+fn fold_fast_counters(fast: &mut FastPath, table: &Table, stats: &mut FwdStats) {
+    match fast.fold_counters(table) {
+        Ok(d) => {
+            stats.fast_received += d.packets;
+            stats.fast_forwarded += d.copies;
+            stats.tx_errors += d.copy_errors;
+            stats.ttl_expired += d.ttl_expired;
+        }
+        Err(e) => tracing::warn!(error = %e, "fast path counters unreadable"),
+    }
 }
 
 fn update_ring_stats(
