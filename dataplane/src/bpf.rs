@@ -89,6 +89,7 @@ pub enum Helper {
     SkbStoreBytes = 9,
     CloneRedirect = 13,
     SkbLoadBytes = 26,
+    SkbPullData = 39,
 }
 
 /// One encoded instruction.

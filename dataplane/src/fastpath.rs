@@ -50,6 +50,7 @@ pub const MAX_OIFS: usize = 8;
 pub const PREF: u16 = crate::ingress::PREF - 1;
 
 // `struct __sk_buff` offsets (linux/bpf.h).
+const SKB_LEN: i16 = 0;
 const SKB_PROTOCOL: i16 = 16;
 const SKB_VLAN_PRESENT: i16 = 20;
 const SKB_IFINDEX: i16 = 40;
@@ -84,6 +85,11 @@ const IP_SOURCE: i16 = IP + 12;
 const IP_GROUP: i16 = IP + 16;
 /// The counter slot's key.
 const SLOT_KEY: i16 = -32;
+
+/// The forwarder pulls the Ethernet, IPv4 and UDP headers (no options) into the linear part
+/// of frames at least [`PULL_MIN`] long.
+const PULL_MAX: i32 = 14 + 20 + 8;
+const PULL_MIN: i32 = 14 + 20;
 
 const ETH_P_IP: u16 = 0x0800;
 const IPPROTO_IGMP: i32 = 2;
@@ -150,6 +156,21 @@ pub fn emit_route_match(a: &mut Asm, routes: RawFd, not_data: Label, miss: Label
 fn forwarder_program(routes: RawFd, counters: RawFd) -> Result<Vec<crate::bpf::Insn>, BpfError> {
     let mut a = Asm::new();
     let (pass, shot, done) = (a.label(), a.label(), a.label());
+    // Headers up to UDP's into the linear part first (a frame sent from a TX ring arrives
+    // with them in page fragments): the loads below then copy from the head, the copies
+    // carry linear headers to their receivers (no pull in each receiver's ip_rcv), and the
+    // rewrites below work on a head that is the original's alone.
+    let (short, pull) = (a.label(), a.label());
+    a.mov(R6, R1)
+        .load(Size::W, R2, R6, SKB_LEN)
+        .jump_imm(Cond::Lt, R2, PULL_MIN, short)
+        .jump_imm(Cond::Le, R2, PULL_MAX, pull)
+        .mov_imm(R2, PULL_MAX)
+        .bind(pull)
+        .mov(R1, R6)
+        .call(Helper::SkbPullData)
+        .bind(short)
+        .mov(R1, R6);
     emit_route_match(&mut a, routes, pass, pass);
     // r8 = the route's counters (a slot the map always has; a missing one drops the frame,
     // which the tap filter already kept from user space).

@@ -143,7 +143,7 @@ fn main() {
         eprintln!(
             "usage: forward-bench [--step-ms MS] [--rounds N] [--tx sendmmsg|ring|both] [--no-rt] \
              [--rate-only | --swap-only | --full-load | --cost R1,R4] [--no-c] [--c-fwd PATH] \
-             [--tc-drop off|on|both] [--c-tc-drop] [--sender ring|sendto] [--rps on|off] [--sink-drop] [--sender-rt] [--qdisc-bypass]\n  \
+             [--tc-drop off|on|both] [--c-tc-drop] [--path rings|ebpf|both] [--sender ring|sendto] [--rps on|off] [--sink-drop] [--sender-rt] [--qdisc-bypass]\n  \
              --step-ms: length of one search step (default 2000)\n  \
              --rounds: searches per configuration, alternating ours and ipmr; the median is \
              reported (default 1, at most 5; about 3 minutes a round with both TX modes)\n  \
@@ -170,7 +170,9 @@ fn main() {
              --sink-drop: the tc ingress drop on the receivers d1..d4 too (their IP receive \
              path runs in the forwarder's context on a veth; frames are still counted)\n  \
              --sender-rt: the sender at SCHED_FIFO 30 on its CPU\n  \
-             --qdisc-bypass: our transmit sockets with PACKET_QDISC_BYPASS, as the C forwarder's"
+             --qdisc-bypass: our transmit sockets with PACKET_QDISC_BYPASS, as the C forwarder's\n  \
+             --path: ours forwarding from its rings (default), with the in-kernel eBPF fast path \
+             (FwdConfig::fast_path, --full-load only), or both"
         );
         std::process::exit(2);
     }
@@ -189,6 +191,8 @@ fn main() {
         sink_drop: has("--sink-drop"),
         sender_rt: has("--sender-rt"),
         qdisc_bypass: has("--qdisc-bypass"),
+        rings: word("--path").is_none_or(|p| p == "rings" || p == "both"),
+        ebpf: word("--path").is_some_and(|p| p == "ebpf" || p == "both"),
     };
     let mut failed = false;
     if let Some(rates) = word("--cost") {
@@ -233,6 +237,10 @@ fn main() {
 }
 
 struct Opts {
+    /// Ours forwarding from the rings (`--path rings`, the default, or `both`).
+    rings: bool,
+    /// Ours with the in-kernel fast path, `dataplane::fastpath` (`--path ebpf` or `both`).
+    ebpf: bool,
     step: Duration,
     realtime: bool,
     rounds: u64,
@@ -1148,6 +1156,7 @@ fn start_ours(
     topo: &Topo,
     oifs: usize,
     mode: TxMode,
+    fast_path: bool,
     opts: &Opts,
     verbose: bool,
 ) -> Result<Forwarder, String> {
@@ -1168,6 +1177,7 @@ fn start_ours(
     let cfg = FwdConfig {
         tx: mode,
         qdisc_bypass: opts.qdisc_bypass,
+        fast_path,
         ..FwdConfig::default()
     };
     let ports = {
@@ -1176,6 +1186,9 @@ fn start_ours(
             .and_then(|r| r)
             .map_err(|e| format!("our forwarder: {e}"))?
     };
+    if fast_path && !ports.fast_path() {
+        return Err("our forwarder: the fast path could not be loaded (see the log)".into());
+    }
     // Spawned from a thread with the agent's scheduling policy (the forwarding thread then
     // sets its own: SCHED_FIFO 40 when permitted).
     let realtime = opts.realtime;
@@ -1199,8 +1212,9 @@ fn start_ours(
         return Ok(fwd);
     }
     eprintln!(
-        "== ours ({}), {oifs} oif(s): forwarding thread {}{}",
+        "== ours ({}{}), {oifs} oif(s): forwarding thread {}{}",
         mode_name(mode),
+        if fast_path { ", eBPF fast path" } else { "" },
         thread_policy(&tid),
         if topo.pinning {
             format!(" on cpu{FORWARDING_CPU}")
@@ -1316,6 +1330,9 @@ fn start_kernel(topo: &Topo, oifs: usize, dir: &Path, verbose: bool) -> Result<S
 enum Contender {
     /// Ours with a transmit path, and with the agent's tc ingress drop on r0 or not.
     Ours(TxMode, bool),
+    /// Ours with the in-kernel fast path (`FwdConfig::fast_path`; the tc ingress drop on r0
+    /// too, as the agent has it by default).
+    Fast,
     Kernel,
     /// The C ring forwarder (`fwd.c`: TPACKET_V3 receive ring, `sendmmsg` per output),
     /// compiled into the scratch directory by [`CRing::build`].
@@ -1369,6 +1386,7 @@ impl Contender {
     fn name(&self) -> String {
         match self {
             Contender::Ours(m, d) => format!("ours, {}{}", mode_name(*m), drop_tag(*d, ", ")),
+            Contender::Fast => "ours, eBPF fast path".into(),
             Contender::Kernel => "kernel ipmr".into(),
             Contender::CRing(d) => format!("C ring forwarder{}", drop_tag(*d, ", ")),
         }
@@ -1378,6 +1396,7 @@ impl Contender {
     fn short(&self) -> String {
         match self {
             Contender::Ours(m, d) => format!("{}{}", mode_name(*m), drop_tag(*d, "+")),
+            Contender::Fast => "ebpf".into(),
             Contender::Kernel => "ipmr".into(),
             Contender::CRing(d) => format!("C-ring{}", drop_tag(*d, "+")),
         }
@@ -1397,7 +1416,7 @@ impl Contender {
         match *self {
             Contender::Ours(mode, tc_drop) => {
                 let _filter = IngressDrop::install(topo, tc_drop)?;
-                let fwd = start_ours(topo, oifs, mode, opts, first)?;
+                let fwd = start_ours(topo, oifs, mode, false, opts, first)?;
                 let drops = || Some(fwd.counters().ring_drops);
                 let tid = find_thread("ne-fwd")?;
                 let cpu = || thread_cpu_ns("self", &tid);
@@ -1407,6 +1426,27 @@ impl Contender {
                     fwd_cpu: &cpu,
                 });
                 fwd.stop();
+                out
+            }
+            Contender::Fast => {
+                let _filter = IngressDrop::install(topo, true)?;
+                let fwd = start_ours(topo, oifs, TxMode::Sendmmsg, true, opts, first)?;
+                let drops = || Some(fwd.counters().ring_drops);
+                let tid = find_thread("ne-fwd")?;
+                let cpu = || thread_cpu_ns("self", &tid);
+                let out = steps(&Run {
+                    oifs,
+                    fwd_drops: &drops,
+                    fwd_cpu: &cpu,
+                });
+                let c = fwd.stop();
+                if first {
+                    eprintln!(
+                        "== ebpf, {oifs} oif(s): {} packets and {} copies in the fast path, \
+                         {} frames from the rings",
+                        c.fast_received, c.fast_forwarded, c.received
+                    );
+                }
                 out
             }
             Contender::Kernel => {
@@ -1575,7 +1615,7 @@ fn duel(
     dir: &Path,
 ) -> Result<Vec<Option<Search>>, String> {
     let label = |c: &Contender| match c {
-        Contender::Ours(..) => format!("ours {oifs} {}", c.short()),
+        Contender::Ours(..) | Contender::Fast => format!("ours {oifs} {}", c.short()),
         other => format!("{} {oifs}", other.short()),
     };
     let mut searches: Vec<Bisect> = contenders.iter().map(|c| Bisect::new(label(c))).collect();
@@ -1858,7 +1898,9 @@ fn bench_full_load(opts: &Opts) -> Result<(), String> {
     let contenders: Vec<Contender> = opts
         .tx_modes
         .iter()
+        .filter(|_| opts.rings)
         .flat_map(|&m| opts.tc_drop.iter().map(move |&d| Contender::Ours(m, d)))
+        .chain(opts.ebpf.then_some(Contender::Fast))
         .chain(bases.iter().copied())
         .collect();
     let load_before = load_average();
@@ -1943,6 +1985,26 @@ fn bench_full_load(opts: &Opts) -> Result<(), String> {
                 100.0 * med(s, &|s: &Step| per_oif(s) / s.offered()),
                 all.join(" / ")
             );
+            // Every CPU's busy time (from /proc/stat: the sender, the softirqs where the
+            // fast path runs, the forwarder, and whatever else the machine does) per packet
+            // the worst receiver got.
+            let total_ns = |s: &Step| {
+                s.cpu_busy.iter().sum::<f64>() * s.secs * 1e9 / s.min_delivered().max(1) as f64
+            };
+            let busy: Vec<String> = (0..s.first().map_or(0, |s| s.cpu_busy.len()))
+                .map(|cpu| {
+                    format!(
+                        "cpu{cpu} {:.0} %",
+                        100.0 * med(s, &|s: &Step| s.cpu_busy.get(cpu).copied().unwrap_or(0.0))
+                    )
+                })
+                .collect();
+            println!(
+                "{:<30} all CPUs {:.0} ns per packet delivered ({})",
+                "",
+                med(s, &total_ns),
+                busy.join(", ")
+            );
             if s.iter().all(|s| s.ns_per_packet().is_some()) {
                 let all: Vec<String> = s
                     .iter()
@@ -1982,19 +2044,44 @@ fn bench_full_load(opts: &Opts) -> Result<(), String> {
                 }
             }
         }
+        let ours = |c: &Contender| matches!(c, Contender::Ours(..) | Contender::Fast);
         for (o, os) in contenders.iter().zip(steps) {
-            if !matches!(o, Contender::Ours(..)) {
+            if !ours(o) {
                 continue;
             }
             for (b, bs) in contenders.iter().zip(steps) {
-                if matches!(b, Contender::Ours(..)) {
+                if ours(b) {
                     continue;
                 }
+                let ratio = med(os, &per_oif) / med(bs, &per_oif);
+                let goal = if *o == Contender::Fast {
+                    format!(
+                        " (goal >= 1.5: {})",
+                        if ratio >= 1.5 { "meets" } else { "misses" }
+                    )
+                } else {
+                    String::new()
+                };
                 println!(
-                    "{:<30} {:.2}",
+                    "{:<30} {ratio:.2}{goal}",
                     format!("{oifs} oif{plural} {}/{}", o.short(), b.short()),
-                    med(os, &per_oif) / med(bs, &per_oif)
                 );
+            }
+        }
+        // The fast path against ours from the rings.
+        if let Some((_, fs)) = contenders
+            .iter()
+            .zip(steps)
+            .find(|(c, _)| **c == Contender::Fast)
+        {
+            for (b, bs) in contenders.iter().zip(steps) {
+                if matches!(b, Contender::Ours(..)) {
+                    println!(
+                        "{:<30} {:.2}",
+                        format!("{oifs} oif{plural} ebpf/{}", b.short()),
+                        med(fs, &per_oif) / med(bs, &per_oif)
+                    );
+                }
             }
         }
         // What the tc ingress drop gains, each transmit path against itself without it.
