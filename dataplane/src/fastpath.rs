@@ -24,8 +24,12 @@
 //!
 //! Not offloaded (left to the AF_PACKET forwarder): routes with more than [`MAX_OIFS`]
 //! forwarding oifs, an oif or iif the fast path is not attached to, or a register tunnel.
-//! A gate (`Oif::forwarding`) is applied as it stands when the table is synced; a switch
-//! timed at an earlier instant of arrival (`Oif::since_ns`) takes effect at the sync.
+//! A gate (`Oif::forwarding`) is applied as it stands when the table is synced (the
+//! forwarding thread syncs within a millisecond of a publication, and again when a switch
+//! timed ahead, `Oif::since_ns`, comes due). A switch timed at an earlier instant of arrival
+//! therefore takes effect at the sync, not at that instant as on the rings: at a handover,
+//! frames that arrive between the two follow the old gate (lost at an opening gate, sent
+//! twice at a closing one). This is why the fast path is opt-in.
 
 use std::collections::HashMap;
 use std::io;
@@ -344,6 +348,9 @@ pub struct FastPath {
     ports: HashMap<u32, [u8; 6]>,
     offloaded: HashMap<[u8; KEY_LEN], Offloaded>,
     free_slots: Vec<u32>,
+    /// The earliest gate switch still ahead (`Oif::since_ns` later than the last sync), when
+    /// the routes must be synced again.
+    next_switch_ns: Option<u64>,
     /// Counts of routes removed since the last [`FastPath::fold_counters`].
     unreported: FastCounters,
     /// The classifier's name on the interfaces: this instance's alone, so that dropping it
@@ -401,6 +408,7 @@ impl FastPath {
             offloaded: HashMap::new(),
             free_slots: (0..capacity).rev().collect(),
             unreported: FastCounters::default(),
+            next_switch_ns: None,
             name: format!(
                 "ne_mfwd_{}_{}",
                 std::process::id(),
@@ -471,6 +479,11 @@ impl FastPath {
     pub fn sync(&mut self, table: &Table, now_ns: u64) -> Result<SyncReport, BpfError> {
         let mut report = SyncReport::default();
         let mut wanted: HashMap<[u8; KEY_LEN], [u8; VALUE_LEN]> = HashMap::new();
+        self.next_switch_ns = table
+            .routes()
+            .flat_map(|r| r.oifs.iter().map(|o| o.since_ns))
+            .filter(|&t| t > now_ns)
+            .min();
         for r in table.routes() {
             match self.value_for(r, now_ns) {
                 Some(v) => {
@@ -581,6 +594,11 @@ impl FastPath {
     /// Whether (source, group) is in the fast path.
     pub fn is_offloaded(&self, source: Ipv4Addr, group: Ipv4Addr) -> bool {
         self.offloaded.contains_key(&key(source, group))
+    }
+
+    /// When the routes must be synced again for a gate switch timed ahead of the last sync.
+    pub fn next_switch_ns(&self) -> Option<u64> {
+        self.next_switch_ns
     }
 
     /// Routes offloaded now.

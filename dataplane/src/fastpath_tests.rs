@@ -344,8 +344,20 @@ fn routes_the_fast_path_cannot_take_stay_on_the_slow_path() {
     gated.group = Ipv4Addr::new(239, 0, 0, 5);
     gated.oifs.push(Oif::new(999, false));
     table.insert(gated);
-    let report = fp.sync(&table, 0).unwrap();
-    assert_eq!((report.added, report.not_offloaded), (1, 4));
+    // A gate that opens ahead of the sync: shut now, and the sync says when to look again.
+    let mut ahead = route(&lab, &[(1, true)]);
+    ahead.group = Ipv4Addr::new(239, 0, 0, 6);
+    ahead.oifs = vec![Oif::switched(lab.r[1].0, true, 5_000)];
+    table.insert(ahead);
+    let report = fp.sync(&table, 1_000).unwrap();
+    assert_eq!((report.added, report.not_offloaded), (2, 4));
+    assert_eq!(fp.next_switch_ns(), Some(5_000));
+    assert_eq!(
+        fp.sync(&table, 5_000).unwrap().changed,
+        1,
+        "the gate opened"
+    );
+    assert_eq!(fp.next_switch_ns(), None);
     assert!(fp.is_offloaded(SOURCE, Ipv4Addr::new(239, 0, 0, 5)));
     assert!(!fp.is_offloaded(SOURCE, GROUP));
 }
@@ -388,7 +400,7 @@ fn the_forwarder_offloads_what_it_can_and_rings_forward_the_rest() {
     let lab = Lab::new("fastthr");
     let mfib = Arc::new(Mfib::new());
     let mut t = Table::new();
-    t.insert(route(&lab, &[(0, true)]));
+    t.insert(route(&lab, &[(0, true), (1, false)]));
     let slow_group = Ipv4Addr::new(239, 1, 2, 4);
     let mut slow = route(&lab, &[(0, true)]);
     slow.group = slow_group;
@@ -427,9 +439,21 @@ fn the_forwarder_offloads_what_it_can_and_rings_forward_the_rest() {
     lab.send(&f, N);
     let got = lab.received(GROUP, N);
     assert_eq!(got[0].len(), N);
+    assert_eq!(got[1].len(), 0, "d2 is gated");
     for c in &got[0] {
         check_copy(c, &f, lab.r[0].1);
     }
+    // A handover: the gates swap in a new table, which the thread hands to the kernel
+    // within its 1 ms poll.
+    mfib.update(|t| {
+        let r = t.get_mut(SOURCE, GROUP).unwrap();
+        r.set_forwarding(lab.r[0].0, false);
+        r.set_forwarding(lab.r[1].0, true);
+    });
+    std::thread::sleep(Duration::from_millis(50));
+    lab.send(&f, N);
+    let got = lab.received(GROUP, N);
+    assert_eq!((got[0].len(), got[1].len()), (0, N), "after the switch");
     let fs = frame(SOURCE, slow_group, 8, 17);
     lab.send(&fs, N);
     let got = lab.received(slow_group, N);
@@ -438,8 +462,8 @@ fn the_forwarder_offloads_what_it_can_and_rings_forward_the_rest() {
         check_copy(c, &fs, lab.r[0].1);
     }
     let s = fwd.stop();
-    assert_eq!(s.fast_received, N as u64);
-    assert_eq!(s.fast_forwarded, N as u64);
+    assert_eq!(s.fast_received, 2 * N as u64);
+    assert_eq!(s.fast_forwarded, 2 * N as u64);
     assert_eq!(
         s.received, N as u64,
         "only the slow route's frames reached the rings"
@@ -448,7 +472,7 @@ fn the_forwarder_offloads_what_it_can_and_rings_forward_the_rest() {
     let fast_route = mfib.snapshot();
     assert_eq!(
         fast_route.get(SOURCE, GROUP).unwrap().counters.get().0,
-        N as u64,
+        2 * N as u64,
         "the route's counters include the fast path's"
     );
 }

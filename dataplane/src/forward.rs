@@ -1251,7 +1251,13 @@ fn run(
         })
         .collect();
     let mut rstats = vec![RingStats::default(); ports.len()];
-    let idle_ms = cfg.idle_wait.as_millis().clamp(1, 1000) as libc::c_int;
+    // With the fast path, the rings stay idle while routed data flows, and a new table (a
+    // gate switch) must reach the kernel's routes map promptly: look every millisecond.
+    let idle_ms = if fast.is_some() {
+        1
+    } else {
+        cfg.idle_wait.as_millis().clamp(1, 1000) as libc::c_int
+    };
     let mut reader = mfib.reader();
     let mut last_ring_stats = Instant::now();
 
@@ -1264,7 +1270,10 @@ fn run(
         let changed = reader.refresh(mfib);
         let table = reader.table();
         if let Some(f) = fast.as_mut() {
-            if changed || !fast_synced {
+            let switch_due = f
+                .next_switch_ns()
+                .is_some_and(|t| crate::ring::now_ns() >= t);
+            if changed || !fast_synced || switch_due {
                 fast_synced = true;
                 sync_fast_path(f, table, &mut engine.stats);
             }

@@ -143,7 +143,7 @@ fn main() {
         eprintln!(
             "usage: forward-bench [--step-ms MS] [--rounds N] [--tx sendmmsg|ring|both] [--no-rt] \
              [--rate-only | --swap-only | --full-load | --cost R1,R4] [--no-c] [--c-fwd PATH] \
-             [--tc-drop off|on|both] [--c-tc-drop] [--path rings|ebpf|both] [--sender ring|sendto] [--rps on|off] [--sink-drop] [--sender-rt] [--qdisc-bypass]\n  \
+             [--tc-drop off|on|both] [--c-tc-drop] [--path rings|ebpf|both] [--sender ring|sendto] [--rps on|off] [--sink-drop] [--sender-rt] [--softirq-rt] [--qdisc-bypass]\n  \
              --step-ms: length of one search step (default 2000)\n  \
              --rounds: searches per configuration, alternating ours and ipmr; the median is \
              reported (default 1, at most 5; about 3 minutes a round with both TX modes)\n  \
@@ -171,6 +171,9 @@ fn main() {
              path runs in the forwarder's context on a veth; frames are still counted)\n  \
              --sender-rt: the sender at SCHED_FIFO 30 on its CPU\n  \
              --qdisc-bypass: our transmit sockets with PACKET_QDISC_BYPASS, as the C forwarder's\n  \
+             --softirq-rt: the forwarding CPU's ksoftirqd at SCHED_FIFO 40 (as our forwarding \
+             thread) while the bench runs, restored after: softirq work deferred there then \
+             no longer shares the CPU with normal processes\n  \
              --path: ours forwarding from its rings (default), with the in-kernel eBPF fast path \
              (FwdConfig::fast_path, --full-load only), or both"
         );
@@ -190,6 +193,7 @@ fn main() {
         rps: word("--rps") != Some("off"),
         sink_drop: has("--sink-drop"),
         sender_rt: has("--sender-rt"),
+        softirq_rt: has("--softirq-rt"),
         qdisc_bypass: has("--qdisc-bypass"),
         rings: word("--path").is_none_or(|p| p == "rings" || p == "both"),
         ebpf: word("--path").is_some_and(|p| p == "ebpf" || p == "both"),
@@ -268,6 +272,9 @@ struct Opts {
     /// The sender at SCHED_FIFO 30 on its CPU (`--sender-rt`), so that other work on the
     /// machine does not make it the limit.
     sender_rt: bool,
+    /// The forwarding CPU's ksoftirqd at SCHED_FIFO 40 while the forwarders run
+    /// (`--softirq-rt`; its policy is restored at the end).
+    softirq_rt: bool,
     /// Our transmit sockets with PACKET_QDISC_BYPASS, as the C forwarder's (`--qdisc-bypass`;
     /// the agent leaves it off so that copies pass tc and captures on the output).
     qdisc_bypass: bool,
@@ -693,6 +700,7 @@ impl Topo {
             .map_err(|e| format!("cannot start the sender: {e}"))?;
         let mut child = Reaped(Some(child));
         let cpu0 = cpu_times();
+        let soft0 = softirq_ticks();
         // The sender prints its figures as soon as it stops sending (closing its sockets takes
         // a while longer); what the receivers count right then tells whether the forwarder kept
         // up or only buffered the excess.
@@ -711,6 +719,11 @@ impl Topo {
             .recv_timeout(len + Duration::from_secs(10))
             .map_err(|_| "the sender did not finish in time")?;
         let cpu_busy = cpu_busy(&cpu0, &cpu_times());
+        let softirq_secs = softirq_ticks()
+            .iter()
+            .zip(&soft0)
+            .map(|(b, a)| b.saturating_sub(*a) as f64 / 100.0)
+            .sum();
         let at_end = self.delivered(run.oifs)?;
         if !wait_for(Duration::from_secs(10), || child.exited()) {
             return Err("the sender did not exit".into());
@@ -760,6 +773,7 @@ impl Topo {
                 .map(|(a, b)| a.saturating_sub(b)),
             fwd_cpu: c1.fwd_cpu.zip(c0.fwd_cpu).map(|(a, b)| a.since(b)),
             cpu_busy,
+            softirq_secs,
         };
         STEPS.fetch_add(1, Ordering::Relaxed);
         if step.short() {
@@ -1011,6 +1025,9 @@ struct Step {
     fwd_cpu: Option<ThreadCpu>,
     /// The busy share of each CPU while the sender ran (from /proc/stat).
     cpu_busy: Vec<f64>,
+    /// Time all CPUs spent in softirqs while the sender ran (tick samples from /proc/stat):
+    /// r0's receive work, the fast path, the veths' transmit and the receivers' receive paths.
+    softirq_secs: f64,
 }
 
 impl Step {
@@ -1650,6 +1667,46 @@ fn duel(
     Ok(searches.iter().map(Bisect::result).collect())
 }
 
+/// A CPU's ksoftirqd raised to SCHED_FIFO 40, put back to SCHED_OTHER (its usual policy) on
+/// drop.
+struct SoftirqRt(String);
+
+impl SoftirqRt {
+    fn raise(cpu: u32) -> Result<SoftirqRt, String> {
+        let name = format!("ksoftirqd/{cpu}");
+        let pid = std::fs::read_dir("/proc")
+            .map_err(|e| e.to_string())?
+            .flatten()
+            .find(|d| {
+                std::fs::read_to_string(d.path().join("comm")).is_ok_and(|c| c.trim() == name)
+            })
+            .map(|d| d.file_name().to_string_lossy().into_owned())
+            .ok_or_else(|| format!("no {name}"))?;
+        // Field 41 of /proc/<pid>/stat: the policy (0: SCHED_OTHER).
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let policy = stat
+            .rsplit_once(')')
+            .and_then(|(_, r)| r.split_whitespace().nth(41 - 3))
+            .unwrap_or("?")
+            .to_string();
+        if policy != "0" {
+            return Err(format!(
+                "{name} runs policy {policy}, not SCHED_OTHER; left alone"
+            ));
+        }
+        run("chrt", &["-f", "-p", "40", &pid])?;
+        Ok(SoftirqRt(pid))
+    }
+}
+
+impl Drop for SoftirqRt {
+    fn drop(&mut self) {
+        if let Err(e) = run("chrt", &["-o", "-p", "0", &self.0]) {
+            eprintln!("forward-bench: cannot put ksoftirqd back to SCHED_OTHER: {e}");
+        }
+    }
+}
+
 /// A scratch directory removed on drop.
 struct TempDir(PathBuf);
 
@@ -1904,6 +1961,11 @@ fn bench_full_load(opts: &Opts) -> Result<(), String> {
         .chain(bases.iter().copied())
         .collect();
     let load_before = load_average();
+    let _softirq = if opts.softirq_rt {
+        Some(SoftirqRt::raise(FORWARDING_CPU)?)
+    } else {
+        None
+    };
     let mut out: Vec<(usize, Vec<Vec<Step>>)> = Vec::new();
     for oifs in [1usize, 4] {
         let mut steps: Vec<Vec<Step>> = vec![Vec::new(); contenders.len()];
@@ -1962,6 +2024,9 @@ fn bench_full_load(opts: &Opts) -> Result<(), String> {
             ""
         }
     );
+    if opts.softirq_rt {
+        println!("  ksoftirqd/{FORWARDING_CPU} at SCHED_FIFO 40 during the run (--softirq-rt)");
+    }
     for n in &notes {
         println!("  {n}");
     }
@@ -1999,11 +2064,13 @@ fn bench_full_load(opts: &Opts) -> Result<(), String> {
                     )
                 })
                 .collect();
+            let soft_ns = |s: &Step| s.softirq_secs * 1e9 / s.min_delivered().max(1) as f64;
             println!(
-                "{:<30} all CPUs {:.0} ns per packet delivered ({})",
+                "{:<30} all CPUs {:.0} ns per packet delivered ({}); softirqs {:.0} ns per packet",
                 "",
                 med(s, &total_ns),
-                busy.join(", ")
+                busy.join(", "),
+                med(s, &soft_ns)
             );
             if s.iter().all(|s| s.ns_per_packet().is_some()) {
                 let all: Vec<String> = s
@@ -2254,6 +2321,20 @@ fn cpu_times() -> (Instant, Vec<u64>) {
         })
         .collect();
     (Instant::now(), idle)
+}
+
+/// Each CPU's softirq time (USER_HZ ticks since boot, from /proc/stat; sampled by the tick).
+fn softirq_ticks() -> Vec<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    stat.lines()
+        .filter(|l| l.starts_with("cpu") && !l.starts_with("cpu "))
+        .map(|l| {
+            l.split_whitespace()
+                .nth(7)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        })
+        .collect()
 }
 
 /// The busy share of each CPU between two [`cpu_times`] readings (USER_HZ = 100 ticks/s).

@@ -257,7 +257,12 @@ impl Forwarding {
         let up = self.upcall_tx.as_ref().and_then(|t| t.try_clone().ok());
         let n = interfaces.len();
         let after = old.or_else(|| self.retiring.take());
-        let cfg = FwdConfig::default();
+        // NE_FAST_PATH=1: the in-kernel fast path for the routes it can take (opt-in while
+        // its gate switches follow the sync, not the arrival instant; see dataplane::fastpath).
+        let cfg = FwdConfig {
+            fast_path: std::env::var("NE_FAST_PATH").as_deref() == Ok("1"),
+            ..FwdConfig::default()
+        };
         match Forwarder::launch(interfaces, Arc::clone(&self.mfib), cfg, up, after) {
             Ok(f) => {
                 info!(interfaces = n, "multicast forwarder started");
