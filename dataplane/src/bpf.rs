@@ -299,6 +299,10 @@ const BPF_MAP_UPDATE_ELEM: libc::c_int = 2;
 const BPF_MAP_DELETE_ELEM: libc::c_int = 3;
 const BPF_MAP_GET_NEXT_KEY: libc::c_int = 4;
 const BPF_PROG_LOAD: libc::c_int = 5;
+const BPF_PROG_QUERY: libc::c_int = 16;
+const BPF_LINK_CREATE: libc::c_int = 28;
+/// `enum bpf_attach_type`: tc ingress through a link (tcx, Linux >= 6.6).
+const BPF_TCX_INGRESS: u32 = 46;
 
 /// Map kinds (linux/bpf.h `enum bpf_map_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -634,6 +638,44 @@ impl Program {
             &(self.fd.as_raw_fd() as libc::c_int),
         )
     }
+}
+
+impl Program {
+    /// Attach a [`ProgKind::SchedCls`] program at tc ingress of `ifindex` (in the calling
+    /// thread's network namespace) through a tcx link, after the programs already there. It
+    /// runs before the classic `clsact` filters; its TC_ACT_UNSPEC hands the frame on to them.
+    /// The link, and with it the attachment, ends when the returned [`Link`] is dropped or the
+    /// process dies: a killed agent leaves no classifier behind.
+    pub fn attach_tcx_ingress(&self, ifindex: u32) -> Result<Link, BpfError> {
+        let mut a = Attr::new();
+        a.u32(0, self.fd.as_raw_fd() as u32)
+            .u32(4, ifindex)
+            .u32(8, BPF_TCX_INGRESS);
+        let fd = sys_bpf(BPF_LINK_CREATE, &mut a).map_err(|source| BpfError::Syscall {
+            op: "tcx link create",
+            source,
+        })?;
+        Ok(Link { _fd: owned(fd) })
+    }
+}
+
+/// How many programs are attached at tcx ingress of `ifindex` (in the calling thread's
+/// namespace).
+pub fn tcx_ingress_programs(ifindex: u32) -> Result<u32, BpfError> {
+    let mut a = Attr::new();
+    a.u32(0, ifindex).u32(4, BPF_TCX_INGRESS);
+    sys_bpf(BPF_PROG_QUERY, &mut a).map_err(|source| BpfError::Syscall {
+        op: "prog query",
+        source,
+    })?;
+    // query.prog_cnt, after target, attach_type, query_flags, attach_flags and prog_ids.
+    Ok(u32::from_ne_bytes(a.0[24..28].try_into().expect("4 bytes")))
+}
+
+/// An attachment of a program, undone when dropped (its descriptor closed).
+#[derive(Debug)]
+pub struct Link {
+    _fd: OwnedFd,
 }
 
 impl AsRawFd for Program {

@@ -5,11 +5,16 @@
 //! offloadable part of the MFIB:
 //! - the *forwarder* (`SchedCls`, direct action, at ingress of each forwarding interface):
 //!   for untagged IPv4 multicast data (not 224.0.0.0/24, not IGMP) whose (S,G), else (*,G),
-//!   route has this interface as iif, it drops TTL <= 1, else decrements the TTL with the
+//!   route has this interface as iif, it counts TTL <= 1 (no copies), else decrements the TTL with the
 //!   incremental checksum update of RFC 1624 (as `ip_decrease_ttl` does) and, for each
 //!   forwarding oif, writes the oif's MAC as source and `bpf_clone_redirect`s a copy out of
-//!   it; then it frees the frame (TC_ACT_SHOT). Everything else goes on (TC_ACT_UNSPEC) to
-//!   the next filter, the kernel-bypass drop of [`crate::ingress`], and the kernel.
+//!   it. Then it frees the frame (TC_ACT_SHOT), or with [`FastPath::set_local_delivery`]
+//!   (the agent's `kernel-bypass` false) hands it to the host's IP stack (TC_ACT_OK; its TTL
+//!   already decremented). Everything else goes on (TC_ACT_UNSPEC) to the classic filters
+//!   (the kernel-bypass drop of [`crate::ingress`]) and the kernel.
+//!   It is attached through a tcx link, which ends with the link's descriptor: when the
+//!   forwarder stops, or the agent is killed, the kernel stops forwarding for it (a dead
+//!   router must not go on forwarding beside the backup that took over).
 //! - the *tap filter* (`SocketFilter`, on the forwarder's AF_PACKET receive rings in place of
 //!   their classic filter): the taps see each frame before tc ingress, so it keeps what the
 //!   classic filter kept (IPv4 multicast data) except the frames the forwarder program takes;
@@ -37,21 +42,14 @@ use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, RawFd};
 
 use crate::bpf::{
-    Alu, Asm, BpfError, Cond, Helper, Label, Map, MapKind, ProgKind, Program, Size, Update, FP,
-    F_NO_PREALLOC, R0, R1, R2, R3, R4, R5, R6, R7, R8,
+    Alu, Asm, BpfError, Cond, Helper, Label, Link, Map, MapKind, ProgKind, Program, Size, Update,
+    FP, F_NO_PREALLOC, R0, R1, R2, R3, R4, R5, R6, R7, R8,
 };
 use crate::ingress::{TC_ACT_SHOT, TC_ACT_UNSPEC};
 use crate::mfib::Table;
-use crate::netlink::Handle;
-
-/// Fast paths created by this process, for their classifiers' names.
-static INSTANCES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 /// The most forwarding oifs an offloaded route may have.
 pub const MAX_OIFS: usize = 8;
-/// The forwarder program's tc preference: ahead of the kernel-bypass drop
-/// ([`crate::ingress::PREF`]), which then only sees what the fast path left.
-pub const PREF: u16 = crate::ingress::PREF - 1;
 
 // `struct __sk_buff` offsets (linux/bpf.h).
 const SKB_LEN: i16 = 0;
@@ -96,6 +94,8 @@ const PULL_MAX: i32 = 14 + 20 + 8;
 const PULL_MIN: i32 = 14 + 20;
 
 const ETH_P_IP: u16 = 0x0800;
+/// TC_ACT_OK: on to the host's IP stack, past every other filter.
+const TC_ACT_OK: i32 = 0;
 const IPPROTO_IGMP: i32 = 2;
 /// `bpf_skb_store_bytes` flag: keep a CHECKSUM_COMPLETE skb's sum right.
 const F_RECOMPUTE_CSUM: i32 = 1;
@@ -157,7 +157,11 @@ pub fn emit_route_match(a: &mut Asm, routes: RawFd, not_data: Label, miss: Label
 }
 
 /// The tc ingress forwarder over `routes` and `counters`.
-fn forwarder_program(routes: RawFd, counters: RawFd) -> Result<Vec<crate::bpf::Insn>, BpfError> {
+fn forwarder_program(
+    routes: RawFd,
+    counters: RawFd,
+    settings: RawFd,
+) -> Result<Vec<crate::bpf::Insn>, BpfError> {
     let mut a = Asm::new();
     let (pass, shot, done) = (a.label(), a.label(), a.label());
     // Headers up to UDP's into the linear part first (a frame sent from a TX ring arrives
@@ -191,7 +195,7 @@ fn forwarder_program(routes: RawFd, counters: RawFd) -> Result<Vec<crate::bpf::I
         .jump_imm(Cond::Gt, R1, 1, alive)
         .mov_imm(R1, 1)
         .atomic_add64(R8, C_TTL_EXPIRED, R1)
-        .goto(shot);
+        .goto(done);
     a.bind(alive);
     // packets += 1, octets += total length.
     a.mov_imm(R2, 1)
@@ -252,10 +256,23 @@ fn forwarder_program(routes: RawFd, counters: RawFd) -> Result<Vec<crate::bpf::I
             .atomic_add64(R8, C_COPY_ERRORS, R1);
         a.bind(next);
     }
+    // Handled (forwarded, or TTL expired): freed here, or with local delivery on, handed to
+    // the host's IP stack. Either verdict ends the tcx chain, so a second fast path attached
+    // beside this one (a forwarder taking over) does not forward the frame again.
+    let local = a.label();
     a.bind(done)
-        .bind(shot)
-        .mov_imm(R0, TC_ACT_SHOT as i32)
-        .exit();
+        .store_imm(Size::W, FP, SLOT_KEY, 0)
+        .load_map_fd(R1, settings)
+        .mov(R2, FP)
+        .alu_imm(Alu::Add, R2, i32::from(SLOT_KEY))
+        .call(Helper::MapLookupElem)
+        .jump_imm(Cond::Eq, R0, 0, shot)
+        .load(Size::W, R1, R0, 0)
+        .jump_imm(Cond::Ne, R1, 0, local);
+    // Not handled although the tap filter kept it from user space (no counter slot, a failed
+    // rewrite): dropped.
+    a.bind(shot).mov_imm(R0, TC_ACT_SHOT as i32).exit();
+    a.bind(local).mov_imm(R0, TC_ACT_OK).exit();
     a.bind(pass).mov_imm(R0, TC_ACT_UNSPEC as i32).exit();
     Ok(a.finish()?)
 }
@@ -336,16 +353,20 @@ struct Offloaded {
 }
 
 /// The loaded programs and maps, the interfaces they are attached to, and the routes they
-/// hold. Dropping it takes the classifiers off the interfaces (the tap filters go with the
-/// rings' sockets).
+/// hold. Dropping it takes the classifiers off the interfaces (their links close; the tap
+/// filters go with the rings' sockets).
 pub struct FastPath {
     routes: Map,
     counters: Map,
+    /// One u32: non-zero to hand forwarded frames to the host's IP stack too.
+    settings: Map,
     forwarder: Program,
     tap_filter: Program,
     capacity: u32,
     /// Interfaces with the forwarder program, and the source MAC of copies out of each.
     ports: HashMap<u32, [u8; 6]>,
+    /// The program's attachments, one per port.
+    links: Vec<Link>,
     offloaded: HashMap<[u8; KEY_LEN], Offloaded>,
     free_slots: Vec<u32>,
     /// The earliest gate switch still ahead (`Oif::since_ns` later than the last sync), when
@@ -353,10 +374,6 @@ pub struct FastPath {
     next_switch_ns: Option<u64>,
     /// Counts of routes removed since the last [`FastPath::fold_counters`].
     unreported: FastCounters,
-    /// The classifier's name on the interfaces: this instance's alone, so that dropping it
-    /// leaves a classifier that a newer forwarder put in its place.
-    name: String,
-    netlink: Option<Handle>,
 }
 
 impl std::fmt::Debug for FastPath {
@@ -388,10 +405,15 @@ impl FastPath {
             "ne_mroutes",
         )?;
         let counters = Map::create(MapKind::Array, 4, COUNTERS_LEN, capacity, 0, "ne_mcounters")?;
+        let settings = Map::create(MapKind::Array, 4, 4, 1, 0, "ne_msettings")?;
         let forwarder = Program::load(
             ProgKind::SchedCls,
             "ne_mfwd",
-            &forwarder_program(routes.as_raw_fd(), counters.as_raw_fd())?,
+            &forwarder_program(
+                routes.as_raw_fd(),
+                counters.as_raw_fd(),
+                settings.as_raw_fd(),
+            )?,
         )?;
         let tap_filter = Program::load(
             ProgKind::SocketFilter,
@@ -401,33 +423,36 @@ impl FastPath {
         Ok(FastPath {
             routes,
             counters,
+            settings,
             forwarder,
             tap_filter,
             capacity,
             ports: HashMap::new(),
+            links: Vec::new(),
             offloaded: HashMap::new(),
             free_slots: (0..capacity).rev().collect(),
             unreported: FastCounters::default(),
             next_switch_ns: None,
-            name: format!(
-                "ne_mfwd_{}_{}",
-                std::process::id(),
-                INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            ),
-            netlink: None,
         })
     }
 
     /// Put the forwarder program at ingress of `ifindex` (in the calling thread's namespace),
     /// whose copies go out with source `mac`; and make `ifindex` an oif routes may use.
     pub fn attach(&mut self, ifindex: u32, mac: [u8; 6]) -> io::Result<()> {
-        if self.netlink.is_none() {
-            self.netlink = Some(Handle::open()?);
-        }
-        let h = self.netlink.as_mut().expect("opened above");
-        h.install_bpf_filter(ifindex, PREF, self.forwarder.as_raw_fd(), &self.name)?;
+        self.links.push(self.forwarder.attach_tcx_ingress(ifindex)?);
         self.ports.insert(ifindex, mac);
         Ok(())
+    }
+
+    /// Whether frames the fast path forwards also go to the host's IP stack (for applications
+    /// on the device that joined routed groups; `kernel-bypass` false) or are freed (the
+    /// default).
+    pub fn set_local_delivery(&self, on: bool) -> Result<(), BpfError> {
+        self.settings.update(
+            &0u32.to_ne_bytes(),
+            &u32::from(on).to_ne_bytes(),
+            Update::Any,
+        )
     }
 
     /// Replace the classic filter of a receive ring's socket with the tap filter.
@@ -435,17 +460,9 @@ impl FastPath {
         self.tap_filter.attach_to_socket(ring)
     }
 
-    /// Take the forwarder program off every interface where it still is (a newer fast path
-    /// may have replaced it).
+    /// Take the forwarder program off every interface.
     pub fn detach_all(&mut self) {
-        let Some(h) = self.netlink.as_mut() else {
-            return;
-        };
-        for (&ifindex, _) in self.ports.iter() {
-            if let Err(e) = h.remove_filter_named(ifindex, PREF, &self.name) {
-                tracing::warn!(ifindex, error = %e, "fast path: cannot remove the classifier");
-            }
-        }
+        self.links.clear();
         self.ports.clear();
     }
 
@@ -609,12 +626,6 @@ impl FastPath {
     /// The most routes the maps hold.
     pub fn capacity(&self) -> u32 {
         self.capacity
-    }
-}
-
-impl Drop for FastPath {
-    fn drop(&mut self) {
-        self.detach_all();
     }
 }
 

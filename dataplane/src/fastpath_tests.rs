@@ -301,15 +301,9 @@ fn offloaded_routes_forward_in_the_kernel_and_misses_reach_the_tap() {
         "the slow path has it again"
     );
 
-    let r0 = lab.r0;
+    assert_eq!(tcx_programs(&lab), 1);
     drop(fp);
-    let on = lab
-        .ns
-        .run("f", move || {
-            crate::netlink::Handle::open()?.has_filter(r0, PREF)
-        })
-        .unwrap();
-    assert!(!on, "the classifier is gone");
+    assert_eq!(tcx_programs(&lab), 0, "the classifier went with its link");
 }
 
 /// What cannot be offloaded stays out of the map: a register tunnel, an oif without the
@@ -362,28 +356,57 @@ fn routes_the_fast_path_cannot_take_stay_on_the_slow_path() {
     assert!(!fp.is_offloaded(SOURCE, GROUP));
 }
 
-/// A forwarder replaced make-before-break puts its own classifier in place of the old one's;
-/// the old one going must not take the new one's away.
+/// The programs at tcx ingress of r0.
+fn tcx_programs(lab: &Lab) -> u32 {
+    let r0 = lab.r0;
+    lab.ns
+        .run("f", move || Ok(crate::bpf::tcx_ingress_programs(r0)?))
+        .unwrap()
+}
+
+/// A forwarder replaced make-before-break: the new fast path attaches beside the old one,
+/// which keeps taking the frames (once each) until it goes; then the new one takes them.
 #[test]
-fn an_old_fast_path_leaves_a_newer_classifier_in_place() {
+fn a_new_fast_path_takes_over_when_the_old_one_goes() {
     if !require_root() {
         return;
     }
     let lab = Lab::new("fastnew");
-    let (old, _ring) = router(&lab);
-    let (new, _ring2) = router(&lab);
-    let r0 = lab.r0;
-    let has = |lab: &Lab| {
-        lab.ns
-            .run("f", move || {
-                crate::netlink::Handle::open()?.has_filter(r0, PREF)
-            })
-            .unwrap()
-    };
+    let mut table = Table::new();
+    table.insert(route(&lab, &[(0, true)]));
+    let (mut old, _ring) = router(&lab);
+    old.sync(&table, 0).unwrap();
+    let (mut new, _ring2) = router(&lab);
+    new.sync(&table, 0).unwrap();
+    assert_eq!(tcx_programs(&lab), 2);
+    const N: usize = 20;
+    let f = frame(SOURCE, GROUP, 8, 17);
+    lab.send(&f, N);
+    assert_eq!(
+        lab.received(GROUP, N)[0].len(),
+        N,
+        "once each, by the old one"
+    );
+    assert_eq!(
+        old.route_counters(SOURCE, GROUP).unwrap().unwrap().packets,
+        N as u64
+    );
     drop(old);
-    assert!(has(&lab), "the newer classifier stays");
+    assert_eq!(tcx_programs(&lab), 1);
+    lab.send(&f, N);
+    assert_eq!(lab.received(GROUP, N)[0].len(), N);
+    assert_eq!(
+        new.route_counters(SOURCE, GROUP).unwrap().unwrap().packets,
+        N as u64
+    );
     drop(new);
-    assert!(!has(&lab));
+    assert_eq!(tcx_programs(&lab), 0);
+    lab.send(&f, N);
+    assert_eq!(
+        lab.received(GROUP, 0)[0].len(),
+        0,
+        "nothing forwards any more"
+    );
 }
 
 /// The forwarding thread with [`crate::forward::FwdConfig::fast_path`]: an offloadable route

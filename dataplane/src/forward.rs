@@ -17,7 +17,7 @@ use std::mem;
 use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixDatagram;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -770,6 +770,9 @@ pub struct FwdConfig {
     pub fast_path: bool,
     /// The most routes the fast path holds.
     pub fast_path_routes: u32,
+    /// Frames the fast path forwards also go to the host's IP stack (see
+    /// [`Forwarder::set_local_delivery`], which changes it while the forwarder runs).
+    pub fast_path_local_delivery: bool,
 }
 
 impl Default for FwdConfig {
@@ -797,6 +800,7 @@ impl Default for FwdConfig {
             send_buffer: 4 << 20,
             fast_path: false,
             fast_path_routes: 4096,
+            fast_path_local_delivery: false,
         }
     }
 }
@@ -905,6 +909,10 @@ fn open_fast_path(ports: &[Port], cfg: &FwdConfig) -> Option<FastPath> {
             return None;
         }
     };
+    if let Err(e) = fast.set_local_delivery(cfg.fast_path_local_delivery) {
+        tracing::warn!(error = %e, "fast path settings not written; forwarding from the rings");
+        return None;
+    }
     for p in ports {
         let attached = fast
             .attach(p.ifindex, p.mac)
@@ -938,6 +946,8 @@ pub struct Forwarder {
     /// The arrival time from which this one forwards, once it does (0: not yet; `u64::MAX`:
     /// it ended without forwarding).
     started: Arc<AtomicU64>,
+    /// See [`Signals::local_delivery`].
+    local_delivery: Arc<AtomicU8>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -1029,14 +1039,16 @@ impl Forwarder {
         ));
         let failure = Arc::new(std::sync::Mutex::new(None));
         let (cut, started) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let local_delivery = Arc::new(AtomicU8::new(0));
         let thread = {
-            let (stop, stats, ring_stats, failure, cut, started) = (
+            let (stop, stats, ring_stats, failure, cut, started, local_delivery) = (
                 stop.clone(),
                 stats.clone(),
                 ring_stats.clone(),
                 failure.clone(),
                 cut.clone(),
                 started.clone(),
+                local_delivery.clone(),
             );
             std::thread::Builder::new()
                 .name("ne-fwd".into())
@@ -1056,6 +1068,7 @@ impl Forwarder {
                                 Signals {
                                     stop: &stop,
                                     cut: &cut,
+                                    local_delivery: &local_delivery,
                                 },
                                 &stats,
                                 &ring_stats,
@@ -1078,6 +1091,7 @@ impl Forwarder {
         Ok(Forwarder {
             cut,
             started,
+            local_delivery,
             stop,
             stats,
             ring_stats,
@@ -1099,6 +1113,14 @@ impl Forwarder {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
         Some(why.unwrap_or_else(|| "the forwarding thread ended".into()))
+    }
+
+    /// Whether the frames the fast path forwards also go to the host's IP stack (the agent's
+    /// `kernel-bypass` false); applied by the thread within a turn of its loop. No effect
+    /// without the fast path (the rings' frames are the kernel-bypass filter's business).
+    pub fn set_local_delivery(&self, on: bool) {
+        self.local_delivery
+            .store(if on { 2 } else { 1 }, Ordering::Relaxed);
     }
 
     /// Tell the thread to stop without waiting for it; pass the result as `after` to the next
@@ -1155,6 +1177,8 @@ struct RxPort {
 struct Signals<'a> {
     stop: &'a AtomicBool,
     cut: &'a AtomicU64,
+    /// [`Forwarder::set_local_delivery`]: 0 not called, 1 off, 2 on.
+    local_delivery: &'a AtomicU8,
 }
 
 /// How a forwarder took over from the one it replaced.
@@ -1266,6 +1290,7 @@ fn run(
     // Since when the thread has been busy without sleeping (see `FwdConfig::busy_slice`).
     let mut busy_since = Instant::now();
     let mut fast_synced = false;
+    let mut local_delivery = cfg.fast_path_local_delivery;
     while !signals.stop.load(Ordering::Relaxed) {
         let changed = reader.refresh(mfib);
         let table = reader.table();
@@ -1273,6 +1298,16 @@ fn run(
             let switch_due = f
                 .next_switch_ns()
                 .is_some_and(|t| crate::ring::now_ns() >= t);
+            let want = match signals.local_delivery.load(Ordering::Relaxed) {
+                0 => cfg.fast_path_local_delivery,
+                v => v == 2,
+            };
+            if want != local_delivery {
+                local_delivery = want;
+                if let Err(e) = f.set_local_delivery(want) {
+                    tracing::warn!(error = %e, "fast path: local delivery not changed");
+                }
+            }
             if changed || !fast_synced || switch_due {
                 fast_synced = true;
                 sync_fast_path(f, table, &mut engine.stats);

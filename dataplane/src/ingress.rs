@@ -146,23 +146,6 @@ impl Request {
     }
 }
 
-/// The netlink attributes (type, value) in `b`.
-fn attrs(mut b: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
-    std::iter::from_fn(move || {
-        if b.len() < 4 {
-            return None;
-        }
-        let len = usize::from(u16::from_ne_bytes([b[0], b[1]]));
-        let kind = u16::from_ne_bytes([b[2], b[3]]);
-        if len < 4 || len > b.len() {
-            return None;
-        }
-        let value = &b[4..len];
-        b = &b[((len + 3) & !3).min(b.len())..];
-        Some((kind, value))
-    })
-}
-
 /// tcm_info of a filter: its preference above, its protocol (network order) below.
 fn filter_info(pref: u16, protocol: u16) -> u32 {
     (u32::from(pref) << 16) | u32::from(protocol.to_be())
@@ -281,39 +264,6 @@ impl Handle {
     pub fn remove_filter(&mut self, ifindex: u32, pref: u16) -> io::Result<()> {
         self.delete_filter(ifindex, pref)?;
         self.drop_clsact_if_unused(ifindex)
-    }
-
-    /// Like [`Handle::remove_filter`], but only when the filter at `pref` is the eBPF
-    /// classifier installed under `name`.
-    pub fn remove_filter_named(&mut self, ifindex: u32, pref: u16, name: &str) -> io::Result<()> {
-        let mut g = Request::new(
-            RTM_GETTFILTER,
-            NLM_F_REQUEST | NLM_F_DUMP,
-            ifindex,
-            CLSACT_INGRESS,
-            0,
-            0,
-        );
-        let mut ours = false;
-        let r = self.transact(&mut g.finish(), NLM_F_DUMP, |m| {
-            if u16::from_ne_bytes([m[4], m[5]]) != RTM_NEWTFILTER || m.len() < 36 {
-                return;
-            }
-            let info = u32::from_ne_bytes([m[32], m[33], m[34], m[35]]);
-            if info >> 16 != u32::from(pref) {
-                return;
-            }
-            let named = attrs(&m[36..])
-                .find(|(kind, _)| kind & 0x3fff == TCA_OPTIONS)
-                .and_then(|(_, opts)| attrs(opts).find(|(kind, _)| *kind == TCA_BPF_NAME))
-                .map(|(_, v)| v.split(|&b| b == 0).next().unwrap_or(v));
-            ours |= named == Some(name.as_bytes());
-        });
-        ignore(r, &[libc::ENOENT, libc::EINVAL, libc::ENODEV])?;
-        if ours {
-            self.remove_filter(ifindex, pref)?;
-        }
-        Ok(())
     }
 
     fn drop_clsact_if_unused(&mut self, ifindex: u32) -> io::Result<()> {
