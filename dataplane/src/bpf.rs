@@ -86,6 +86,7 @@ pub enum Cond {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Helper {
     MapLookupElem = 1,
+    KtimeGetNs = 5,
     SkbStoreBytes = 9,
     CloneRedirect = 13,
     SkbLoadBytes = 26,

@@ -43,7 +43,7 @@ use std::os::fd::{AsRawFd, RawFd};
 
 use crate::bpf::{
     Alu, Asm, BpfError, Cond, Helper, Label, Link, Map, MapKind, ProgKind, Program, Size, Update,
-    FP, F_NO_PREALLOC, R0, R1, R2, R3, R4, R5, R6, R7, R8,
+    FP, F_NO_PREALLOC, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9,
 };
 use crate::ingress::{TC_ACT_SHOT, TC_ACT_UNSPEC};
 use crate::mfib::Table;
@@ -92,6 +92,14 @@ const SLOT_KEY: i16 = -32;
 /// of frames at least [`PULL_MIN`] long.
 const PULL_MAX: i32 = 14 + 20 + 8;
 const PULL_MIN: i32 = 14 + 20;
+
+// The settings: u32 local delivery, u32 padding, u64 heartbeat (CLOCK_MONOTONIC ns of the
+// forwarder's last sign of life; 0: no watchdog).
+const S_LOCAL: i16 = 0;
+const S_HEARTBEAT: i16 = 8;
+const SETTINGS_LEN: usize = 16;
+/// How long without a heartbeat before the classifier stops forwarding.
+pub const WATCHDOG_NS: i32 = 10_000_000;
 
 const ETH_P_IP: u16 = 0x0800;
 /// TC_ACT_OK: on to the host's IP stack, past every other filter.
@@ -180,6 +188,25 @@ fn forwarder_program(
         .bind(short)
         .mov(R1, R6);
     emit_route_match(&mut a, routes, pass, pass);
+    // r9 = the settings. With a heartbeat set, a forwarder that has not written one for
+    // WATCHDOG_NS is dead or stuck, and this program steps aside (a killed agent's links close
+    // only once its sockets have, which takes tens of milliseconds): the frame goes on to a
+    // newer fast path, or to the kernel-bypass drop.
+    let alive = a.label();
+    a.store_imm(Size::W, FP, SLOT_KEY, 0)
+        .load_map_fd(R1, settings)
+        .mov(R2, FP)
+        .alu_imm(Alu::Add, R2, i32::from(SLOT_KEY))
+        .call(Helper::MapLookupElem)
+        .jump_imm(Cond::Eq, R0, 0, shot)
+        .mov(R9, R0)
+        .load(Size::DW, R1, R9, S_HEARTBEAT)
+        .jump_imm(Cond::Eq, R1, 0, alive)
+        .call(Helper::KtimeGetNs)
+        .load(Size::DW, R1, R9, S_HEARTBEAT)
+        .alu(Alu::Sub, R0, R1)
+        .jump_imm(Cond::Gt, R0, WATCHDOG_NS, pass)
+        .bind(alive);
     // r8 = the route's counters (a slot the map always has; a missing one drops the frame,
     // which the tap filter already kept from user space).
     a.load(Size::W, R1, R7, V_SLOT)
@@ -261,13 +288,7 @@ fn forwarder_program(
     // beside this one (a forwarder taking over) does not forward the frame again.
     let local = a.label();
     a.bind(done)
-        .store_imm(Size::W, FP, SLOT_KEY, 0)
-        .load_map_fd(R1, settings)
-        .mov(R2, FP)
-        .alu_imm(Alu::Add, R2, i32::from(SLOT_KEY))
-        .call(Helper::MapLookupElem)
-        .jump_imm(Cond::Eq, R0, 0, shot)
-        .load(Size::W, R1, R0, 0)
+        .load(Size::W, R1, R9, S_LOCAL)
         .jump_imm(Cond::Ne, R1, 0, local);
     // Not handled although the tap filter kept it from user space (no counter slot, a failed
     // rewrite): dropped.
@@ -358,8 +379,11 @@ struct Offloaded {
 pub struct FastPath {
     routes: Map,
     counters: Map,
-    /// One u32: non-zero to hand forwarded frames to the host's IP stack too.
+    /// Local delivery and the heartbeat (see [`S_LOCAL`], [`S_HEARTBEAT`]), and what was
+    /// last written there.
     settings: Map,
+    local_delivery: bool,
+    heartbeat_ns: u64,
     forwarder: Program,
     tap_filter: Program,
     capacity: u32,
@@ -385,6 +409,17 @@ impl std::fmt::Debug for FastPath {
     }
 }
 
+/// CLOCK_MONOTONIC in ns, the clock of `bpf_ktime_get_ns`.
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC always exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 fn key(source: Ipv4Addr, group: Ipv4Addr) -> [u8; KEY_LEN] {
     let mut k = [0u8; KEY_LEN];
     k[..4].copy_from_slice(&source.octets());
@@ -405,7 +440,7 @@ impl FastPath {
             "ne_mroutes",
         )?;
         let counters = Map::create(MapKind::Array, 4, COUNTERS_LEN, capacity, 0, "ne_mcounters")?;
-        let settings = Map::create(MapKind::Array, 4, 4, 1, 0, "ne_msettings")?;
+        let settings = Map::create(MapKind::Array, 4, SETTINGS_LEN, 1, 0, "ne_msettings")?;
         let forwarder = Program::load(
             ProgKind::SchedCls,
             "ne_mfwd",
@@ -424,6 +459,8 @@ impl FastPath {
             routes,
             counters,
             settings,
+            local_delivery: false,
+            heartbeat_ns: 0,
             forwarder,
             tap_filter,
             capacity,
@@ -447,12 +484,25 @@ impl FastPath {
     /// Whether frames the fast path forwards also go to the host's IP stack (for applications
     /// on the device that joined routed groups; `kernel-bypass` false) or are freed (the
     /// default).
-    pub fn set_local_delivery(&self, on: bool) -> Result<(), BpfError> {
-        self.settings.update(
-            &0u32.to_ne_bytes(),
-            &u32::from(on).to_ne_bytes(),
-            Update::Any,
-        )
+    pub fn set_local_delivery(&mut self, on: bool) -> Result<(), BpfError> {
+        self.local_delivery = on;
+        self.write_settings()
+    }
+
+    /// A sign of life from the forwarder: from the first one on, the classifier stops
+    /// forwarding when none came for [`WATCHDOG_NS`].
+    pub fn heartbeat(&mut self) -> Result<(), BpfError> {
+        self.heartbeat_ns = monotonic_ns().max(1);
+        self.write_settings()
+    }
+
+    fn write_settings(&self) -> Result<(), BpfError> {
+        let mut v = [0u8; SETTINGS_LEN];
+        v[S_LOCAL as usize..S_LOCAL as usize + 4]
+            .copy_from_slice(&u32::from(self.local_delivery).to_ne_bytes());
+        v[S_HEARTBEAT as usize..S_HEARTBEAT as usize + 8]
+            .copy_from_slice(&self.heartbeat_ns.to_ne_bytes());
+        self.settings.update(&0u32.to_ne_bytes(), &v, Update::Any)
     }
 
     /// Replace the classic filter of a receive ring's socket with the tap filter.

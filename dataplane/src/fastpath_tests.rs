@@ -365,7 +365,8 @@ fn tcx_programs(lab: &Lab) -> u32 {
 }
 
 /// A forwarder replaced make-before-break: the new fast path attaches beside the old one,
-/// which keeps taking the frames (once each) until it goes; then the new one takes them.
+/// which keeps taking the frames (once each) until its heartbeat stops or it goes; then the
+/// new one takes them.
 #[test]
 fn a_new_fast_path_takes_over_when_the_old_one_goes() {
     if !require_root() {
@@ -391,13 +392,30 @@ fn a_new_fast_path_takes_over_when_the_old_one_goes() {
         old.route_counters(SOURCE, GROUP).unwrap().unwrap().packets,
         N as u64
     );
+    // The old one's forwarder stops beating (killed, stuck): it steps aside at once.
+    old.heartbeat().unwrap();
+    std::thread::sleep(Duration::from_nanos(3 * WATCHDOG_NS as u64));
+    lab.send(&f, N);
+    assert_eq!(
+        lab.received(GROUP, N)[0].len(),
+        N,
+        "once each, by the new one"
+    );
+    assert_eq!(
+        old.route_counters(SOURCE, GROUP).unwrap().unwrap().packets,
+        N as u64
+    );
+    assert_eq!(
+        new.route_counters(SOURCE, GROUP).unwrap().unwrap().packets,
+        N as u64
+    );
     drop(old);
     assert_eq!(tcx_programs(&lab), 1);
     lab.send(&f, N);
     assert_eq!(lab.received(GROUP, N)[0].len(), N);
     assert_eq!(
         new.route_counters(SOURCE, GROUP).unwrap().unwrap().packets,
-        N as u64
+        2 * N as u64
     );
     drop(new);
     assert_eq!(tcx_programs(&lab), 0);

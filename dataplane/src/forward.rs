@@ -1165,6 +1165,9 @@ impl Drop for Forwarder {
 }
 
 const RING_STATS_EVERY: Duration = Duration::from_millis(100);
+/// How often the thread tells the fast path it is alive (its watchdog allows
+/// [`crate::fastpath::WATCHDOG_NS`]).
+const FAST_HEARTBEAT_EVERY: Duration = Duration::from_millis(1);
 
 /// The receive side of a port, in the thread.
 struct RxPort {
@@ -1291,6 +1294,7 @@ fn run(
     let mut busy_since = Instant::now();
     let mut fast_synced = false;
     let mut local_delivery = cfg.fast_path_local_delivery;
+    let mut last_heartbeat: Option<Instant> = None;
     while !signals.stop.load(Ordering::Relaxed) {
         let changed = reader.refresh(mfib);
         let table = reader.table();
@@ -1302,6 +1306,12 @@ fn run(
                 0 => cfg.fast_path_local_delivery,
                 v => v == 2,
             };
+            if last_heartbeat.is_none_or(|t| t.elapsed() >= FAST_HEARTBEAT_EVERY) {
+                last_heartbeat = Some(Instant::now());
+                if let Err(e) = f.heartbeat() {
+                    tracing::warn!(error = %e, "fast path: no heartbeat");
+                }
+            }
             if want != local_delivery {
                 local_delivery = want;
                 if let Err(e) = f.set_local_delivery(want) {
