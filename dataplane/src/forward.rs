@@ -169,7 +169,7 @@ pub fn rewrite(frame: &mut [u8], src_mac: [u8; 6]) {
 pub struct FwdStats {
     /// Frames read from the rings.
     pub received: u64,
-    /// Copies handed to the kernel for transmission.
+    /// Copies handed to the kernel for transmission (those of the fast path included).
     pub forwarded: u64,
     /// Packets dropped because they arrived on an interface other than the route's iif.
     pub rpf_fail: u64,
@@ -198,7 +198,7 @@ pub struct FwdStats {
     /// reach the rings (not in `received`); its TTL drops count in `ttl_expired` and the
     /// copies it could not make in `tx_errors`.
     pub fast_received: u64,
-    /// Copies the fast path sent.
+    /// Copies the fast path sent (also in `forwarded`).
     pub fast_forwarded: u64,
     /// Routes the fast path holds (the others are forwarded from the rings).
     pub fast_routes: u64,
@@ -1415,6 +1415,7 @@ fn fold_fast_counters(fast: &mut FastPath, table: &Table, stats: &mut FwdStats) 
         Ok(d) => {
             stats.fast_received += d.packets;
             stats.fast_forwarded += d.copies;
+            stats.forwarded += d.copies;
             stats.tx_errors += d.copy_errors;
             stats.ttl_expired += d.ttl_expired;
         }
