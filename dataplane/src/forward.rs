@@ -17,11 +17,12 @@ use std::mem;
 use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixDatagram;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::fastpath::FastPath;
 use crate::mfib::{Mfib, Table};
 use crate::register::RegisterTx;
 use crate::ring::{Frame, RingConfig, RingStats, RxRing, ETH_P_ALL};
@@ -168,7 +169,7 @@ pub fn rewrite(frame: &mut [u8], src_mac: [u8; 6]) {
 pub struct FwdStats {
     /// Frames read from the rings.
     pub received: u64,
-    /// Copies handed to the kernel for transmission.
+    /// Copies handed to the kernel for transmission (those of the fast path included).
     pub forwarded: u64,
     /// Packets dropped because they arrived on an interface other than the route's iif.
     pub rpf_fail: u64,
@@ -193,6 +194,14 @@ pub struct FwdStats {
     pub register_errors: u64,
     /// Pauses the saturated thread took ([`FwdConfig::busy_slice`]).
     pub busy_pauses: u64,
+    /// Packets forwarded by the in-kernel fast path ([`FwdConfig::fast_path`]), which never
+    /// reach the rings (not in `received`); its TTL drops count in `ttl_expired` and the
+    /// copies it could not make in `tx_errors`.
+    pub fast_received: u64,
+    /// Copies the fast path sent (also in `forwarded`).
+    pub fast_forwarded: u64,
+    /// Routes the fast path holds (the others are forwarded from the rings).
+    pub fast_routes: u64,
 }
 
 #[derive(Debug, Default)]
@@ -210,6 +219,9 @@ struct SharedStats {
     registers_sent: AtomicU64,
     register_errors: AtomicU64,
     busy_pauses: AtomicU64,
+    fast_received: AtomicU64,
+    fast_forwarded: AtomicU64,
+    fast_routes: AtomicU64,
 }
 
 macro_rules! each_counter {
@@ -227,7 +239,10 @@ macro_rules! each_counter {
             ring_freezes,
             registers_sent,
             register_errors,
-            busy_pauses
+            busy_pauses,
+            fast_received,
+            fast_forwarded,
+            fast_routes
         )
     };
 }
@@ -749,6 +764,15 @@ pub struct FwdConfig {
     pub busy_slice: Option<Duration>,
     /// How long each such pause lasts.
     pub busy_pause: Duration,
+    /// Forward the routes that can be offloaded in the kernel ([`crate::fastpath`]): an eBPF
+    /// classifier at tc ingress of each interface, the rings keeping the rest. When the
+    /// programs cannot be loaded or attached, the forwarder logs why and uses the rings alone.
+    pub fast_path: bool,
+    /// The most routes the fast path holds.
+    pub fast_path_routes: u32,
+    /// Frames the fast path forwards also go to the host's IP stack (see
+    /// [`Forwarder::set_local_delivery`], which changes it while the forwarder runs).
+    pub fast_path_local_delivery: bool,
 }
 
 impl Default for FwdConfig {
@@ -774,6 +798,9 @@ impl Default for FwdConfig {
             busy_pause: Duration::from_millis(1),
             qdisc_bypass: false,
             send_buffer: 4 << 20,
+            fast_path: false,
+            fast_path_routes: 4096,
+            fast_path_local_delivery: false,
         }
     }
 }
@@ -810,6 +837,8 @@ pub struct Ports {
     /// the raw socket could not be opened, e.g. no CAP_NET_RAW; such Registers then count in
     /// `register_errors`).
     register: Option<RegisterTx>,
+    /// The in-kernel fast path on these ports ([`FwdConfig::fast_path`]).
+    fast: Option<FastPath>,
 }
 
 impl std::fmt::Debug for Ports {
@@ -852,11 +881,52 @@ impl Ports {
                 tx,
             });
         }
+        let fast = if cfg.fast_path {
+            open_fast_path(&ports, cfg)
+        } else {
+            None
+        };
         Ok(Ports {
             ports,
             register: RegisterTx::open().ok(),
+            fast,
         })
     }
+
+    /// Whether the in-kernel fast path is on (asked for, loaded and attached).
+    pub fn fast_path(&self) -> bool {
+        self.fast.is_some()
+    }
+}
+
+/// Load the fast path and put it on every port (classifier at ingress, tap filter on the
+/// ring); None, logged, when that fails: the rings then forward everything.
+fn open_fast_path(ports: &[Port], cfg: &FwdConfig) -> Option<FastPath> {
+    let mut fast = match FastPath::load(cfg.fast_path_routes) {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::warn!(error = %e, "fast path not loaded; forwarding from the rings");
+            return None;
+        }
+    };
+    if let Err(e) = fast.set_local_delivery(cfg.fast_path_local_delivery) {
+        tracing::warn!(error = %e, "fast path settings not written; forwarding from the rings");
+        return None;
+    }
+    for p in ports {
+        let attached = fast
+            .attach(p.ifindex, p.mac)
+            .and_then(|()| fast.filter_tap(p.ring.as_raw_fd()));
+        if let Err(e) = attached {
+            tracing::warn!(interface = %p.name, error = %e,
+                "fast path not attached; forwarding from the rings");
+            // Dropping it takes the classifiers off again; a tap filter already swapped in
+            // only reads the (empty) routes map, so it keeps all data, as the classic one.
+            return None;
+        }
+    }
+    tracing::info!(interfaces = ports.len(), "fast path on");
+    Some(fast)
 }
 
 /// What a forwarding thread runs on.
@@ -876,6 +946,8 @@ pub struct Forwarder {
     /// The arrival time from which this one forwards, once it does (0: not yet; `u64::MAX`:
     /// it ended without forwarding).
     started: Arc<AtomicU64>,
+    /// See [`Signals::local_delivery`].
+    local_delivery: Arc<AtomicU8>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -967,14 +1039,16 @@ impl Forwarder {
         ));
         let failure = Arc::new(std::sync::Mutex::new(None));
         let (cut, started) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let local_delivery = Arc::new(AtomicU8::new(0));
         let thread = {
-            let (stop, stats, ring_stats, failure, cut, started) = (
+            let (stop, stats, ring_stats, failure, cut, started, local_delivery) = (
                 stop.clone(),
                 stats.clone(),
                 ring_stats.clone(),
                 failure.clone(),
                 cut.clone(),
                 started.clone(),
+                local_delivery.clone(),
             );
             std::thread::Builder::new()
                 .name("ne-fwd".into())
@@ -994,6 +1068,7 @@ impl Forwarder {
                                 Signals {
                                     stop: &stop,
                                     cut: &cut,
+                                    local_delivery: &local_delivery,
                                 },
                                 &stats,
                                 &ring_stats,
@@ -1016,6 +1091,7 @@ impl Forwarder {
         Ok(Forwarder {
             cut,
             started,
+            local_delivery,
             stop,
             stats,
             ring_stats,
@@ -1037,6 +1113,14 @@ impl Forwarder {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
         Some(why.unwrap_or_else(|| "the forwarding thread ended".into()))
+    }
+
+    /// Whether the frames the fast path forwards also go to the host's IP stack (the agent's
+    /// `kernel-bypass` false); applied by the thread within a turn of its loop. No effect
+    /// without the fast path (the rings' frames are the kernel-bypass filter's business).
+    pub fn set_local_delivery(&self, on: bool) {
+        self.local_delivery
+            .store(if on { 2 } else { 1 }, Ordering::Relaxed);
     }
 
     /// Tell the thread to stop without waiting for it; pass the result as `after` to the next
@@ -1081,6 +1165,9 @@ impl Drop for Forwarder {
 }
 
 const RING_STATS_EVERY: Duration = Duration::from_millis(100);
+/// How often the thread tells the fast path it is alive (its watchdog allows
+/// [`crate::fastpath::WATCHDOG_NS`]).
+const FAST_HEARTBEAT_EVERY: Duration = Duration::from_millis(1);
 
 /// The receive side of a port, in the thread.
 struct RxPort {
@@ -1093,6 +1180,8 @@ struct RxPort {
 struct Signals<'a> {
     stop: &'a AtomicBool,
     cut: &'a AtomicU64,
+    /// [`Forwarder::set_local_delivery`]: 0 not called, 1 off, 2 on.
+    local_delivery: &'a AtomicU8,
 }
 
 /// How a forwarder took over from the one it replaced.
@@ -1152,7 +1241,11 @@ fn run(
     upcalls: Option<UnixDatagram>,
     mut handoff: Handoff,
 ) {
-    let Ports { ports, register } = ports;
+    let Ports {
+        ports,
+        register,
+        mut fast,
+    } = ports;
     let slot_len = cfg.max_frame.max(ETH_HLEN + 20);
     let mut txq = Vec::with_capacity(ports.len());
     let mut ports: Vec<RxPort> = ports
@@ -1185,7 +1278,13 @@ fn run(
         })
         .collect();
     let mut rstats = vec![RingStats::default(); ports.len()];
-    let idle_ms = cfg.idle_wait.as_millis().clamp(1, 1000) as libc::c_int;
+    // With the fast path, the rings stay idle while routed data flows, and a new table (a
+    // gate switch) must reach the kernel's routes map promptly: look every millisecond.
+    let idle_ms = if fast.is_some() {
+        1
+    } else {
+        cfg.idle_wait.as_millis().clamp(1, 1000) as libc::c_int
+    };
     let mut reader = mfib.reader();
     let mut last_ring_stats = Instant::now();
 
@@ -1193,9 +1292,37 @@ fn run(
     let mut cut_seen: Option<Instant> = None;
     // Since when the thread has been busy without sleeping (see `FwdConfig::busy_slice`).
     let mut busy_since = Instant::now();
+    let mut fast_synced = false;
+    let mut local_delivery = cfg.fast_path_local_delivery;
+    let mut last_heartbeat: Option<Instant> = None;
     while !signals.stop.load(Ordering::Relaxed) {
-        reader.refresh(mfib);
+        let changed = reader.refresh(mfib);
         let table = reader.table();
+        if let Some(f) = fast.as_mut() {
+            let switch_due = f
+                .next_switch_ns()
+                .is_some_and(|t| crate::ring::now_ns() >= t);
+            let want = match signals.local_delivery.load(Ordering::Relaxed) {
+                0 => cfg.fast_path_local_delivery,
+                v => v == 2,
+            };
+            if last_heartbeat.is_none_or(|t| t.elapsed() >= FAST_HEARTBEAT_EVERY) {
+                last_heartbeat = Some(Instant::now());
+                if let Err(e) = f.heartbeat() {
+                    tracing::warn!(error = %e, "fast path: no heartbeat");
+                }
+            }
+            if want != local_delivery {
+                local_delivery = want;
+                if let Err(e) = f.set_local_delivery(want) {
+                    tracing::warn!(error = %e, "fast path: local delivery not changed");
+                }
+            }
+            if changed || !fast_synced || switch_due {
+                fast_synced = true;
+                sync_fast_path(f, table, &mut engine.stats);
+            }
+        }
         let mut frames = 0;
         for p in &mut ports {
             let ifindex = p.ifindex;
@@ -1232,6 +1359,9 @@ fn run(
         if last_ring_stats.elapsed() >= RING_STATS_EVERY {
             last_ring_stats = Instant::now();
             update_ring_stats(&mut ports, &mut rstats, &mut engine.stats, ring_stats);
+            if let Some(f) = fast.as_mut() {
+                fold_fast_counters(f, table, &mut engine.stats);
+            }
         }
         shared.store(&engine.stats);
 
@@ -1256,7 +1386,41 @@ fn run(
     }
     engine.flush();
     update_ring_stats(&mut ports, &mut rstats, &mut engine.stats, ring_stats);
+    if let Some(f) = fast.as_mut() {
+        fold_fast_counters(f, reader.table(), &mut engine.stats);
+    }
     shared.store(&engine.stats);
+}
+
+/// Make the fast path hold the offloadable routes of `table` (gates as they stand now).
+fn sync_fast_path(fast: &mut FastPath, table: &Table, stats: &mut FwdStats) {
+    match fast.sync(table, crate::ring::now_ns()) {
+        Ok(r) => {
+            stats.fast_routes = fast.routes() as u64;
+            tracing::debug!(
+                added = r.added,
+                changed = r.changed,
+                removed = r.removed,
+                not_offloaded = r.not_offloaded,
+                "fast path synced"
+            );
+        }
+        // Both programs read the same map, so a partial sync still sends each frame one way.
+        Err(e) => tracing::warn!(error = %e, "fast path sync failed"),
+    }
+}
+
+fn fold_fast_counters(fast: &mut FastPath, table: &Table, stats: &mut FwdStats) {
+    match fast.fold_counters(table) {
+        Ok(d) => {
+            stats.fast_received += d.packets;
+            stats.fast_forwarded += d.copies;
+            stats.forwarded += d.copies;
+            stats.tx_errors += d.copy_errors;
+            stats.ttl_expired += d.ttl_expired;
+        }
+        Err(e) => tracing::warn!(error = %e, "fast path counters unreadable"),
+    }
 }
 
 fn update_ring_stats(

@@ -42,13 +42,15 @@ const TCA_OPTIONS: u16 = 2;
 /// linux/pkt_cls.h `TCA_BPF_*`.
 const TCA_BPF_OPS_LEN: u16 = 4;
 const TCA_BPF_OPS: u16 = 5;
+const TCA_BPF_FD: u16 = 6;
+const TCA_BPF_NAME: u16 = 7;
 const TCA_BPF_FLAGS: u16 = 8;
 const TCA_BPF_FLAG_ACT_DIRECT: u32 = 1;
 const NLA_F_NESTED: u16 = 0x8000;
 
 /// TC_ACT_SHOT; TC_ACT_UNSPEC (-1) lets the next filter decide.
-const TC_ACT_SHOT: u32 = 2;
-const TC_ACT_UNSPEC: u32 = u32::MAX;
+pub const TC_ACT_SHOT: u32 = 2;
+pub const TC_ACT_UNSPEC: u32 = u32::MAX;
 
 const ETH_P_IP: u16 = 0x0800;
 
@@ -209,13 +211,83 @@ impl Handle {
     }
 
     fn delete_data_filter(&mut self, ifindex: u32) -> io::Result<()> {
+        self.delete_filter(ifindex, PREF)
+    }
+
+    /// Install the loaded eBPF classifier `prog` (a `SchedCls` program, run in direct-action
+    /// mode on IPv4 frames) at ingress of `ifindex` with preference `pref`, in place of what
+    /// was there at that preference (a `clsact` qdisc first if there is none). A lower `pref`
+    /// runs first; the program's TC_ACT_UNSPEC hands the frame to the next filter.
+    pub fn install_bpf_filter(
+        &mut self,
+        ifindex: u32,
+        pref: u16,
+        prog: std::os::fd::RawFd,
+        name: &str,
+    ) -> io::Result<()> {
+        self.clsact(
+            ifindex,
+            RTM_NEWQDISC,
+            NLM_F_CREATE | NLM_F_EXCL,
+            &[libc::EEXIST],
+        )?;
+        self.delete_filter(ifindex, pref)?;
+        let mut label = name.as_bytes().to_vec();
+        label.push(0);
+        let mut f = Request::new(
+            RTM_NEWTFILTER,
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+            ifindex,
+            CLSACT_INGRESS,
+            1,
+            filter_info(pref, ETH_P_IP),
+        );
+        f.attr(TCA_KIND, b"bpf\0")
+            .begin_nested(TCA_OPTIONS)
+            .attr(TCA_BPF_FD, &(prog as u32).to_ne_bytes())
+            .attr(TCA_BPF_NAME, &label)
+            .attr(TCA_BPF_FLAGS, &TCA_BPF_FLAG_ACT_DIRECT.to_ne_bytes())
+            .end_nested();
+        self.transact(&mut f.finish(), NLM_F_ACK, |_| ())
+    }
+
+    /// Whether a filter with preference `pref` is at ingress of `ifindex`.
+    pub fn has_filter(&mut self, ifindex: u32, pref: u16) -> io::Result<bool> {
+        Ok(self
+            .filters(ifindex, CLSACT_INGRESS)?
+            .iter()
+            .any(|&info| info >> 16 == u32::from(pref)))
+    }
+
+    /// Take the filter with preference `pref` off ingress of `ifindex`, and the clsact qdisc
+    /// when no other filter remains on either of its hooks. Nothing there is not an error.
+    pub fn remove_filter(&mut self, ifindex: u32, pref: u16) -> io::Result<()> {
+        self.delete_filter(ifindex, pref)?;
+        self.drop_clsact_if_unused(ifindex)
+    }
+
+    fn drop_clsact_if_unused(&mut self, ifindex: u32) -> io::Result<()> {
+        if self.filters(ifindex, CLSACT_INGRESS)?.is_empty()
+            && self.filters(ifindex, CLSACT_EGRESS)?.is_empty()
+        {
+            self.clsact(
+                ifindex,
+                RTM_DELQDISC,
+                0,
+                &[libc::ENOENT, libc::EINVAL, libc::ENODEV],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn delete_filter(&mut self, ifindex: u32, pref: u16) -> io::Result<()> {
         let mut d = Request::new(
             RTM_DELTFILTER,
             NLM_F_REQUEST | NLM_F_ACK,
             ifindex,
             CLSACT_INGRESS,
             0,
-            filter_info(PREF, ETH_P_IP),
+            filter_info(pref, ETH_P_IP),
         );
         // ENOENT/EINVAL: no such filter or no clsact at all; ENODEV: the interface is gone.
         ignore(
@@ -226,10 +298,7 @@ impl Handle {
 
     /// Whether the agent's data filter is on `ifindex`.
     pub fn has_data_filter(&mut self, ifindex: u32) -> io::Result<bool> {
-        Ok(self
-            .filters(ifindex, CLSACT_INGRESS)?
-            .iter()
-            .any(|&info| info >> 16 == u32::from(PREF)))
+        self.has_filter(ifindex, PREF)
     }
 
     /// The tcm_info of each filter on a clsact hook of `ifindex` (none without clsact).
@@ -255,18 +324,7 @@ impl Handle {
     /// Take the agent's data filter off `ifindex`, and the clsact qdisc when no other filter
     /// remains on either of its hooks. Nothing there is not an error.
     pub fn remove_data_filter(&mut self, ifindex: u32) -> io::Result<()> {
-        self.delete_data_filter(ifindex)?;
-        if self.filters(ifindex, CLSACT_INGRESS)?.is_empty()
-            && self.filters(ifindex, CLSACT_EGRESS)?.is_empty()
-        {
-            self.clsact(
-                ifindex,
-                RTM_DELQDISC,
-                0,
-                &[libc::ENOENT, libc::EINVAL, libc::ENODEV],
-            )?;
-        }
-        Ok(())
+        self.remove_filter(ifindex, PREF)
     }
 }
 

@@ -5,6 +5,8 @@
 //! every one of them uses. The only crate where `unsafe` is allowed:
 //! each block carries a `// SAFETY:` note.
 
+pub mod bpf;
+pub mod fastpath;
 pub mod forward;
 pub mod ingress;
 pub mod mfib;

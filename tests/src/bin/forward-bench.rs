@@ -143,7 +143,7 @@ fn main() {
         eprintln!(
             "usage: forward-bench [--step-ms MS] [--rounds N] [--tx sendmmsg|ring|both] [--no-rt] \
              [--rate-only | --swap-only | --full-load | --cost R1,R4] [--no-c] [--c-fwd PATH] \
-             [--tc-drop off|on|both] [--c-tc-drop] [--sender ring|sendto] [--rps on|off] [--sink-drop] [--sender-rt] [--qdisc-bypass]\n  \
+             [--tc-drop off|on|both] [--c-tc-drop] [--path rings|ebpf|both] [--sender ring|sendto] [--rps on|off] [--sink-drop] [--sender-rt] [--softirq-rt] [--qdisc-bypass]\n  \
              --step-ms: length of one search step (default 2000)\n  \
              --rounds: searches per configuration, alternating ours and ipmr; the median is \
              reported (default 1, at most 5; about 3 minutes a round with both TX modes)\n  \
@@ -170,7 +170,12 @@ fn main() {
              --sink-drop: the tc ingress drop on the receivers d1..d4 too (their IP receive \
              path runs in the forwarder's context on a veth; frames are still counted)\n  \
              --sender-rt: the sender at SCHED_FIFO 30 on its CPU\n  \
-             --qdisc-bypass: our transmit sockets with PACKET_QDISC_BYPASS, as the C forwarder's"
+             --qdisc-bypass: our transmit sockets with PACKET_QDISC_BYPASS, as the C forwarder's\n  \
+             --softirq-rt: the forwarding CPU's ksoftirqd at SCHED_FIFO 40 (as our forwarding \
+             thread) while the bench runs, restored after: softirq work deferred there then \
+             no longer shares the CPU with normal processes\n  \
+             --path: ours forwarding from its rings (default), with the in-kernel eBPF fast path \
+             (FwdConfig::fast_path, --full-load only), or both"
         );
         std::process::exit(2);
     }
@@ -188,7 +193,10 @@ fn main() {
         rps: word("--rps") != Some("off"),
         sink_drop: has("--sink-drop"),
         sender_rt: has("--sender-rt"),
+        softirq_rt: has("--softirq-rt"),
         qdisc_bypass: has("--qdisc-bypass"),
+        rings: word("--path").is_none_or(|p| p == "rings" || p == "both"),
+        ebpf: word("--path").is_some_and(|p| p == "ebpf" || p == "both"),
     };
     let mut failed = false;
     if let Some(rates) = word("--cost") {
@@ -233,6 +241,10 @@ fn main() {
 }
 
 struct Opts {
+    /// Ours forwarding from the rings (`--path rings`, the default, or `both`).
+    rings: bool,
+    /// Ours with the in-kernel fast path, `dataplane::fastpath` (`--path ebpf` or `both`).
+    ebpf: bool,
     step: Duration,
     realtime: bool,
     rounds: u64,
@@ -260,6 +272,9 @@ struct Opts {
     /// The sender at SCHED_FIFO 30 on its CPU (`--sender-rt`), so that other work on the
     /// machine does not make it the limit.
     sender_rt: bool,
+    /// The forwarding CPU's ksoftirqd at SCHED_FIFO 40 while the forwarders run
+    /// (`--softirq-rt`; its policy is restored at the end).
+    softirq_rt: bool,
     /// Our transmit sockets with PACKET_QDISC_BYPASS, as the C forwarder's (`--qdisc-bypass`;
     /// the agent leaves it off so that copies pass tc and captures on the output).
     qdisc_bypass: bool,
@@ -685,6 +700,7 @@ impl Topo {
             .map_err(|e| format!("cannot start the sender: {e}"))?;
         let mut child = Reaped(Some(child));
         let cpu0 = cpu_times();
+        let soft0 = softirq_ticks();
         // The sender prints its figures as soon as it stops sending (closing its sockets takes
         // a while longer); what the receivers count right then tells whether the forwarder kept
         // up or only buffered the excess.
@@ -703,6 +719,11 @@ impl Topo {
             .recv_timeout(len + Duration::from_secs(10))
             .map_err(|_| "the sender did not finish in time")?;
         let cpu_busy = cpu_busy(&cpu0, &cpu_times());
+        let softirq_secs = softirq_ticks()
+            .iter()
+            .zip(&soft0)
+            .map(|(b, a)| b.saturating_sub(*a) as f64 / 100.0)
+            .sum();
         let at_end = self.delivered(run.oifs)?;
         if !wait_for(Duration::from_secs(10), || child.exited()) {
             return Err("the sender did not exit".into());
@@ -752,6 +773,7 @@ impl Topo {
                 .map(|(a, b)| a.saturating_sub(b)),
             fwd_cpu: c1.fwd_cpu.zip(c0.fwd_cpu).map(|(a, b)| a.since(b)),
             cpu_busy,
+            softirq_secs,
         };
         STEPS.fetch_add(1, Ordering::Relaxed);
         if step.short() {
@@ -1003,6 +1025,9 @@ struct Step {
     fwd_cpu: Option<ThreadCpu>,
     /// The busy share of each CPU while the sender ran (from /proc/stat).
     cpu_busy: Vec<f64>,
+    /// Time all CPUs spent in softirqs while the sender ran (tick samples from /proc/stat):
+    /// r0's receive work, the fast path, the veths' transmit and the receivers' receive paths.
+    softirq_secs: f64,
 }
 
 impl Step {
@@ -1148,6 +1173,7 @@ fn start_ours(
     topo: &Topo,
     oifs: usize,
     mode: TxMode,
+    fast_path: bool,
     opts: &Opts,
     verbose: bool,
 ) -> Result<Forwarder, String> {
@@ -1168,6 +1194,7 @@ fn start_ours(
     let cfg = FwdConfig {
         tx: mode,
         qdisc_bypass: opts.qdisc_bypass,
+        fast_path,
         ..FwdConfig::default()
     };
     let ports = {
@@ -1176,6 +1203,9 @@ fn start_ours(
             .and_then(|r| r)
             .map_err(|e| format!("our forwarder: {e}"))?
     };
+    if fast_path && !ports.fast_path() {
+        return Err("our forwarder: the fast path could not be loaded (see the log)".into());
+    }
     // Spawned from a thread with the agent's scheduling policy (the forwarding thread then
     // sets its own: SCHED_FIFO 40 when permitted).
     let realtime = opts.realtime;
@@ -1199,8 +1229,9 @@ fn start_ours(
         return Ok(fwd);
     }
     eprintln!(
-        "== ours ({}), {oifs} oif(s): forwarding thread {}{}",
+        "== ours ({}{}), {oifs} oif(s): forwarding thread {}{}",
         mode_name(mode),
+        if fast_path { ", eBPF fast path" } else { "" },
         thread_policy(&tid),
         if topo.pinning {
             format!(" on cpu{FORWARDING_CPU}")
@@ -1316,6 +1347,9 @@ fn start_kernel(topo: &Topo, oifs: usize, dir: &Path, verbose: bool) -> Result<S
 enum Contender {
     /// Ours with a transmit path, and with the agent's tc ingress drop on r0 or not.
     Ours(TxMode, bool),
+    /// Ours with the in-kernel fast path (`FwdConfig::fast_path`; the tc ingress drop on r0
+    /// too, as the agent has it by default).
+    Fast,
     Kernel,
     /// The C ring forwarder (`fwd.c`: TPACKET_V3 receive ring, `sendmmsg` per output),
     /// compiled into the scratch directory by [`CRing::build`].
@@ -1369,6 +1403,7 @@ impl Contender {
     fn name(&self) -> String {
         match self {
             Contender::Ours(m, d) => format!("ours, {}{}", mode_name(*m), drop_tag(*d, ", ")),
+            Contender::Fast => "ours, eBPF fast path".into(),
             Contender::Kernel => "kernel ipmr".into(),
             Contender::CRing(d) => format!("C ring forwarder{}", drop_tag(*d, ", ")),
         }
@@ -1378,6 +1413,7 @@ impl Contender {
     fn short(&self) -> String {
         match self {
             Contender::Ours(m, d) => format!("{}{}", mode_name(*m), drop_tag(*d, "+")),
+            Contender::Fast => "ebpf".into(),
             Contender::Kernel => "ipmr".into(),
             Contender::CRing(d) => format!("C-ring{}", drop_tag(*d, "+")),
         }
@@ -1397,7 +1433,7 @@ impl Contender {
         match *self {
             Contender::Ours(mode, tc_drop) => {
                 let _filter = IngressDrop::install(topo, tc_drop)?;
-                let fwd = start_ours(topo, oifs, mode, opts, first)?;
+                let fwd = start_ours(topo, oifs, mode, false, opts, first)?;
                 let drops = || Some(fwd.counters().ring_drops);
                 let tid = find_thread("ne-fwd")?;
                 let cpu = || thread_cpu_ns("self", &tid);
@@ -1407,6 +1443,27 @@ impl Contender {
                     fwd_cpu: &cpu,
                 });
                 fwd.stop();
+                out
+            }
+            Contender::Fast => {
+                let _filter = IngressDrop::install(topo, true)?;
+                let fwd = start_ours(topo, oifs, TxMode::Sendmmsg, true, opts, first)?;
+                let drops = || Some(fwd.counters().ring_drops);
+                let tid = find_thread("ne-fwd")?;
+                let cpu = || thread_cpu_ns("self", &tid);
+                let out = steps(&Run {
+                    oifs,
+                    fwd_drops: &drops,
+                    fwd_cpu: &cpu,
+                });
+                let c = fwd.stop();
+                if first {
+                    eprintln!(
+                        "== ebpf, {oifs} oif(s): {} packets and {} copies in the fast path, \
+                         {} frames from the rings",
+                        c.fast_received, c.fast_forwarded, c.received
+                    );
+                }
                 out
             }
             Contender::Kernel => {
@@ -1575,7 +1632,7 @@ fn duel(
     dir: &Path,
 ) -> Result<Vec<Option<Search>>, String> {
     let label = |c: &Contender| match c {
-        Contender::Ours(..) => format!("ours {oifs} {}", c.short()),
+        Contender::Ours(..) | Contender::Fast => format!("ours {oifs} {}", c.short()),
         other => format!("{} {oifs}", other.short()),
     };
     let mut searches: Vec<Bisect> = contenders.iter().map(|c| Bisect::new(label(c))).collect();
@@ -1608,6 +1665,46 @@ fn duel(
         }
     }
     Ok(searches.iter().map(Bisect::result).collect())
+}
+
+/// A CPU's ksoftirqd raised to SCHED_FIFO 40, put back to SCHED_OTHER (its usual policy) on
+/// drop.
+struct SoftirqRt(String);
+
+impl SoftirqRt {
+    fn raise(cpu: u32) -> Result<SoftirqRt, String> {
+        let name = format!("ksoftirqd/{cpu}");
+        let pid = std::fs::read_dir("/proc")
+            .map_err(|e| e.to_string())?
+            .flatten()
+            .find(|d| {
+                std::fs::read_to_string(d.path().join("comm")).is_ok_and(|c| c.trim() == name)
+            })
+            .map(|d| d.file_name().to_string_lossy().into_owned())
+            .ok_or_else(|| format!("no {name}"))?;
+        // Field 41 of /proc/<pid>/stat: the policy (0: SCHED_OTHER).
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let policy = stat
+            .rsplit_once(')')
+            .and_then(|(_, r)| r.split_whitespace().nth(41 - 3))
+            .unwrap_or("?")
+            .to_string();
+        if policy != "0" {
+            return Err(format!(
+                "{name} runs policy {policy}, not SCHED_OTHER; left alone"
+            ));
+        }
+        run("chrt", &["-f", "-p", "40", &pid])?;
+        Ok(SoftirqRt(pid))
+    }
+}
+
+impl Drop for SoftirqRt {
+    fn drop(&mut self) {
+        if let Err(e) = run("chrt", &["-o", "-p", "0", &self.0]) {
+            eprintln!("forward-bench: cannot put ksoftirqd back to SCHED_OTHER: {e}");
+        }
+    }
 }
 
 /// A scratch directory removed on drop.
@@ -1858,10 +1955,17 @@ fn bench_full_load(opts: &Opts) -> Result<(), String> {
     let contenders: Vec<Contender> = opts
         .tx_modes
         .iter()
+        .filter(|_| opts.rings)
         .flat_map(|&m| opts.tc_drop.iter().map(move |&d| Contender::Ours(m, d)))
+        .chain(opts.ebpf.then_some(Contender::Fast))
         .chain(bases.iter().copied())
         .collect();
     let load_before = load_average();
+    let _softirq = if opts.softirq_rt {
+        Some(SoftirqRt::raise(FORWARDING_CPU)?)
+    } else {
+        None
+    };
     let mut out: Vec<(usize, Vec<Vec<Step>>)> = Vec::new();
     for oifs in [1usize, 4] {
         let mut steps: Vec<Vec<Step>> = vec![Vec::new(); contenders.len()];
@@ -1920,6 +2024,9 @@ fn bench_full_load(opts: &Opts) -> Result<(), String> {
             ""
         }
     );
+    if opts.softirq_rt {
+        println!("  ksoftirqd/{FORWARDING_CPU} at SCHED_FIFO 40 during the run (--softirq-rt)");
+    }
     for n in &notes {
         println!("  {n}");
     }
@@ -1942,6 +2049,28 @@ fn bench_full_load(opts: &Opts) -> Result<(), String> {
                 kpps(med(s, &per_oif)),
                 100.0 * med(s, &|s: &Step| per_oif(s) / s.offered()),
                 all.join(" / ")
+            );
+            // Every CPU's busy time (from /proc/stat: the sender, the softirqs where the
+            // fast path runs, the forwarder, and whatever else the machine does) per packet
+            // the worst receiver got.
+            let total_ns = |s: &Step| {
+                s.cpu_busy.iter().sum::<f64>() * s.secs * 1e9 / s.min_delivered().max(1) as f64
+            };
+            let busy: Vec<String> = (0..s.first().map_or(0, |s| s.cpu_busy.len()))
+                .map(|cpu| {
+                    format!(
+                        "cpu{cpu} {:.0} %",
+                        100.0 * med(s, &|s: &Step| s.cpu_busy.get(cpu).copied().unwrap_or(0.0))
+                    )
+                })
+                .collect();
+            let soft_ns = |s: &Step| s.softirq_secs * 1e9 / s.min_delivered().max(1) as f64;
+            println!(
+                "{:<30} all CPUs {:.0} ns per packet delivered ({}); softirqs {:.0} ns per packet",
+                "",
+                med(s, &total_ns),
+                busy.join(", "),
+                med(s, &soft_ns)
             );
             if s.iter().all(|s| s.ns_per_packet().is_some()) {
                 let all: Vec<String> = s
@@ -1982,19 +2111,44 @@ fn bench_full_load(opts: &Opts) -> Result<(), String> {
                 }
             }
         }
+        let ours = |c: &Contender| matches!(c, Contender::Ours(..) | Contender::Fast);
         for (o, os) in contenders.iter().zip(steps) {
-            if !matches!(o, Contender::Ours(..)) {
+            if !ours(o) {
                 continue;
             }
             for (b, bs) in contenders.iter().zip(steps) {
-                if matches!(b, Contender::Ours(..)) {
+                if ours(b) {
                     continue;
                 }
+                let ratio = med(os, &per_oif) / med(bs, &per_oif);
+                let goal = if *o == Contender::Fast {
+                    format!(
+                        " (goal >= 1.5: {})",
+                        if ratio >= 1.5 { "meets" } else { "misses" }
+                    )
+                } else {
+                    String::new()
+                };
                 println!(
-                    "{:<30} {:.2}",
+                    "{:<30} {ratio:.2}{goal}",
                     format!("{oifs} oif{plural} {}/{}", o.short(), b.short()),
-                    med(os, &per_oif) / med(bs, &per_oif)
                 );
+            }
+        }
+        // The fast path against ours from the rings.
+        if let Some((_, fs)) = contenders
+            .iter()
+            .zip(steps)
+            .find(|(c, _)| **c == Contender::Fast)
+        {
+            for (b, bs) in contenders.iter().zip(steps) {
+                if matches!(b, Contender::Ours(..)) {
+                    println!(
+                        "{:<30} {:.2}",
+                        format!("{oifs} oif{plural} ebpf/{}", b.short()),
+                        med(fs, &per_oif) / med(bs, &per_oif)
+                    );
+                }
             }
         }
         // What the tc ingress drop gains, each transmit path against itself without it.
@@ -2167,6 +2321,20 @@ fn cpu_times() -> (Instant, Vec<u64>) {
         })
         .collect();
     (Instant::now(), idle)
+}
+
+/// Each CPU's softirq time (USER_HZ ticks since boot, from /proc/stat; sampled by the tick).
+fn softirq_ticks() -> Vec<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    stat.lines()
+        .filter(|l| l.starts_with("cpu") && !l.starts_with("cpu "))
+        .map(|l| {
+            l.split_whitespace()
+                .nth(7)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        })
+        .collect()
 }
 
 /// The busy share of each CPU between two [`cpu_times`] readings (USER_HZ = 100 ticks/s).

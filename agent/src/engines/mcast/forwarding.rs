@@ -201,6 +201,10 @@ impl Forwarding {
     /// them or not. Nothing happens when the set is the one it runs on.
     pub fn sync(&mut self, interfaces: Vec<FwdIf>, kernel_bypass: bool) {
         self.bypass.wanted = kernel_bypass;
+        if let Some(f) = &self.forwarder {
+            // The fast path (NE_FAST_PATH) frees what it forwards unless the host wants it.
+            f.set_local_delivery(!kernel_bypass);
+        }
         self.run_on(interfaces);
         self.sync_filters();
     }
@@ -257,7 +261,13 @@ impl Forwarding {
         let up = self.upcall_tx.as_ref().and_then(|t| t.try_clone().ok());
         let n = interfaces.len();
         let after = old.or_else(|| self.retiring.take());
-        let cfg = FwdConfig::default();
+        // NE_FAST_PATH=1: the in-kernel fast path for the routes it can take (opt-in while
+        // its gate switches follow the sync, not the arrival instant; see dataplane::fastpath).
+        let cfg = FwdConfig {
+            fast_path: std::env::var("NE_FAST_PATH").as_deref() == Ok("1"),
+            fast_path_local_delivery: !self.bypass.wanted,
+            ..FwdConfig::default()
+        };
         match Forwarder::launch(interfaces, Arc::clone(&self.mfib), cfg, up, after) {
             Ok(f) => {
                 info!(interfaces = n, "multicast forwarder started");
