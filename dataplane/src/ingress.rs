@@ -146,6 +146,21 @@ impl Request {
     }
 }
 
+/// A new `bpf` classifier for IPv4 frames at clsact ingress of `ifindex` with preference
+/// `pref` (its options follow).
+fn new_ingress_bpf_filter(ifindex: u32, pref: u16) -> Request {
+    let mut f = Request::new(
+        RTM_NEWTFILTER,
+        NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+        ifindex,
+        CLSACT_INGRESS,
+        1,
+        filter_info(pref, ETH_P_IP),
+    );
+    f.attr(TCA_KIND, b"bpf\0");
+    f
+}
+
 /// tcm_info of a filter: its preference above, its protocol (network order) below.
 fn filter_info(pref: u16, protocol: u16) -> u32 {
     (u32::from(pref) << 16) | u32::from(protocol.to_be())
@@ -193,16 +208,8 @@ impl Handle {
             prog.push(i.jf);
             prog.extend_from_slice(&i.k.to_ne_bytes());
         }
-        let mut f = Request::new(
-            RTM_NEWTFILTER,
-            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
-            ifindex,
-            CLSACT_INGRESS,
-            1,
-            filter_info(PREF, ETH_P_IP),
-        );
-        f.attr(TCA_KIND, b"bpf\0")
-            .begin_nested(TCA_OPTIONS)
+        let mut f = new_ingress_bpf_filter(ifindex, PREF);
+        f.begin_nested(TCA_OPTIONS)
             .attr(TCA_BPF_OPS_LEN, &(ops.len() as u16).to_ne_bytes())
             .attr(TCA_BPF_OPS, &prog)
             .attr(TCA_BPF_FLAGS, &TCA_BPF_FLAG_ACT_DIRECT.to_ne_bytes())
@@ -234,16 +241,8 @@ impl Handle {
         self.delete_filter(ifindex, pref)?;
         let mut label = name.as_bytes().to_vec();
         label.push(0);
-        let mut f = Request::new(
-            RTM_NEWTFILTER,
-            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
-            ifindex,
-            CLSACT_INGRESS,
-            1,
-            filter_info(pref, ETH_P_IP),
-        );
-        f.attr(TCA_KIND, b"bpf\0")
-            .begin_nested(TCA_OPTIONS)
+        let mut f = new_ingress_bpf_filter(ifindex, pref);
+        f.begin_nested(TCA_OPTIONS)
             .attr(TCA_BPF_FD, &(prog as u32).to_ne_bytes())
             .attr(TCA_BPF_NAME, &label)
             .attr(TCA_BPF_FLAGS, &TCA_BPF_FLAG_ACT_DIRECT.to_ne_bytes())
