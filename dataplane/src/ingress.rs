@@ -193,13 +193,7 @@ impl Handle {
     /// place of one left there by an earlier run. Errors: the kernel has no clsact or
     /// cls_bpf (EOPNOTSUPP, ENOENT), no permission (EPERM), the interface is gone (ENODEV).
     pub fn install_data_filter(&mut self, ifindex: u32) -> io::Result<()> {
-        self.clsact(
-            ifindex,
-            RTM_NEWQDISC,
-            NLM_F_CREATE | NLM_F_EXCL,
-            &[libc::EEXIST],
-        )?;
-        self.delete_data_filter(ifindex)?;
+        let mut f = self.replacing_filter(ifindex, PREF)?;
         let mut prog = Vec::new();
         let ops = program();
         for i in ops.iter() {
@@ -208,7 +202,6 @@ impl Handle {
             prog.push(i.jf);
             prog.extend_from_slice(&i.k.to_ne_bytes());
         }
-        let mut f = new_ingress_bpf_filter(ifindex, PREF);
         f.begin_nested(TCA_OPTIONS)
             .attr(TCA_BPF_OPS_LEN, &(ops.len() as u16).to_ne_bytes())
             .attr(TCA_BPF_OPS, &prog)
@@ -217,8 +210,17 @@ impl Handle {
         self.transact(&mut f.finish(), NLM_F_ACK, |_| ())
     }
 
-    fn delete_data_filter(&mut self, ifindex: u32) -> io::Result<()> {
-        self.delete_filter(ifindex, PREF)
+    /// The request for a `bpf` classifier at ingress of `ifindex` with preference `pref` (its
+    /// options follow), once there is a `clsact` qdisc and no filter at that preference.
+    fn replacing_filter(&mut self, ifindex: u32, pref: u16) -> io::Result<Request> {
+        self.clsact(
+            ifindex,
+            RTM_NEWQDISC,
+            NLM_F_CREATE | NLM_F_EXCL,
+            &[libc::EEXIST],
+        )?;
+        self.delete_filter(ifindex, pref)?;
+        Ok(new_ingress_bpf_filter(ifindex, pref))
     }
 
     /// Install the loaded eBPF classifier `prog` (a `SchedCls` program, run in direct-action
@@ -232,16 +234,9 @@ impl Handle {
         prog: std::os::fd::RawFd,
         name: &str,
     ) -> io::Result<()> {
-        self.clsact(
-            ifindex,
-            RTM_NEWQDISC,
-            NLM_F_CREATE | NLM_F_EXCL,
-            &[libc::EEXIST],
-        )?;
-        self.delete_filter(ifindex, pref)?;
+        let mut f = self.replacing_filter(ifindex, pref)?;
         let mut label = name.as_bytes().to_vec();
         label.push(0);
-        let mut f = new_ingress_bpf_filter(ifindex, pref);
         f.begin_nested(TCA_OPTIONS)
             .attr(TCA_BPF_FD, &(prog as u32).to_ne_bytes())
             .attr(TCA_BPF_NAME, &label)
