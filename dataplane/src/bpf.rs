@@ -639,9 +639,7 @@ impl Program {
             &(self.fd.as_raw_fd() as libc::c_int),
         )
     }
-}
 
-impl Program {
     /// Attach a [`ProgKind::SchedCls`] program at tc ingress of `ifindex` (in the calling
     /// thread's network namespace) through a tcx link, after the programs already there. It
     /// runs before the classic `clsact` filters; its TC_ACT_UNSPEC hands the frame on to them.

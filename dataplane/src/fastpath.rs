@@ -409,6 +409,24 @@ impl std::fmt::Debug for FastPath {
     }
 }
 
+/// The counters of one slot of the counters map.
+fn slot_counters(counters: &Map, slot: u32) -> Result<FastCounters, BpfError> {
+    let mut b = [0u8; COUNTERS_LEN];
+    counters.lookup(&slot.to_ne_bytes(), &mut b)?;
+    Ok(FastCounters::decode(&b))
+}
+
+/// Add `delta` to the counters of the route with key `k` in `table`, if it has it.
+fn fold_into(table: &Table, k: &[u8; KEY_LEN], delta: FastCounters) {
+    let source = Ipv4Addr::new(k[0], k[1], k[2], k[3]);
+    let group = Ipv4Addr::new(k[4], k[5], k[6], k[7]);
+    if let Some(r) = table.get(source, group) {
+        use std::sync::atomic::Ordering::Relaxed;
+        r.counters.packets.fetch_add(delta.packets, Relaxed);
+        r.counters.octets.fetch_add(delta.octets, Relaxed);
+    }
+}
+
 /// CLOCK_MONOTONIC in ns, the clock of `bpf_ktime_get_ns`.
 fn monotonic_ns() -> u64 {
     let mut ts = libc::timespec {
@@ -484,6 +502,11 @@ impl FastPath {
     /// Whether frames the fast path forwards also go to the host's IP stack (for applications
     /// on the device that joined routed groups; `kernel-bypass` false) or are freed (the
     /// default).
+    pub fn local_delivery(&self) -> bool {
+        self.local_delivery
+    }
+
+    /// Sets [`FastPath::local_delivery`].
     pub fn set_local_delivery(&mut self, on: bool) -> Result<(), BpfError> {
         self.local_delivery = on;
         self.write_settings()
@@ -573,7 +596,7 @@ impl FastPath {
             // zeroed again before it serves another route.
             let now = self.slot_counters(o.slot)?;
             let delta = now.minus(o.folded);
-            self.fold_into(table, &k, delta);
+            fold_into(table, &k, delta);
             self.unreported.plus(delta);
             self.free_slots.push(o.slot);
             report.removed += 1;
@@ -614,33 +637,18 @@ impl FastPath {
     }
 
     fn slot_counters(&self, slot: u32) -> Result<FastCounters, BpfError> {
-        let mut b = [0u8; COUNTERS_LEN];
-        self.counters.lookup(&slot.to_ne_bytes(), &mut b)?;
-        Ok(FastCounters::decode(&b))
-    }
-
-    fn fold_into(&self, table: &Table, k: &[u8; KEY_LEN], delta: FastCounters) {
-        let source = Ipv4Addr::new(k[0], k[1], k[2], k[3]);
-        let group = Ipv4Addr::new(k[4], k[5], k[6], k[7]);
-        if let Some(r) = table.get(source, group) {
-            use std::sync::atomic::Ordering::Relaxed;
-            r.counters.packets.fetch_add(delta.packets, Relaxed);
-            r.counters.octets.fetch_add(delta.octets, Relaxed);
-        }
+        slot_counters(&self.counters, slot)
     }
 
     /// Add what the programs counted since the last fold to the routes of `table` (packets
     /// and octets) and return it, summed over the routes.
     pub fn fold_counters(&mut self, table: &Table) -> Result<FastCounters, BpfError> {
         let mut sum = std::mem::take(&mut self.unreported);
-        let keys: Vec<[u8; KEY_LEN]> = self.offloaded.keys().copied().collect();
-        for k in keys {
-            let slot = self.offloaded[&k].slot;
-            let now = self.slot_counters(slot)?;
-            let o = self.offloaded.get_mut(&k).expect("listed above");
+        for (k, o) in self.offloaded.iter_mut() {
+            let now = slot_counters(&self.counters, o.slot)?;
             let delta = now.minus(o.folded);
             o.folded = now;
-            self.fold_into(table, &k, delta);
+            fold_into(table, k, delta);
             sum.plus(delta);
         }
         Ok(sum)

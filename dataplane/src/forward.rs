@@ -1293,7 +1293,6 @@ fn run(
     // Since when the thread has been busy without sleeping (see `FwdConfig::busy_slice`).
     let mut busy_since = Instant::now();
     let mut fast_synced = false;
-    let mut local_delivery = cfg.fast_path_local_delivery;
     let mut last_heartbeat: Option<Instant> = None;
     while !signals.stop.load(Ordering::Relaxed) {
         let changed = reader.refresh(mfib);
@@ -1312,8 +1311,7 @@ fn run(
                     tracing::warn!(error = %e, "fast path: no heartbeat");
                 }
             }
-            if want != local_delivery {
-                local_delivery = want;
+            if want != f.local_delivery() {
                 if let Err(e) = f.set_local_delivery(want) {
                     tracing::warn!(error = %e, "fast path: local delivery not changed");
                 }
