@@ -10,7 +10,6 @@ Usage: ncclient_get_state.py AGENT [--entries 10000] [--runs 20]
 """
 import argparse
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -20,6 +19,8 @@ import time
 import ncclient.transport.session
 from ncclient import manager
 
+import agent_proc
+
 NS = "urn:ne-agent:yang:ne-monitor-group"
 # As tests/bench/ncclient_bench.py: so the server is what is measured, not the poll tick.
 ncclient.transport.session.TICK = 0.001
@@ -28,19 +29,7 @@ ncclient.transport.session.TICK = 0.001
 def start(agent, d):
     subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f",
                     os.path.join(d, "ssh_host_rsa_key")], check=True)
-    log = open(os.path.join(d, "agent.log"), "w")
-    p = subprocess.Popen([agent, "--listen", "127.0.0.1:0", "--restconf-listen", "127.0.0.1:0",
-                          "--data-dir", d], stderr=log, env=dict(os.environ, RUST_LOG="info"))
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        text = open(os.path.join(d, "agent.log")).read()
-        m = re.search(r"listen=127\.0\.0\.1:(\d+)", text)
-        if m:
-            return p, int(m.group(1))
-        time.sleep(0.05)
-    p.kill()
-    raise SystemExit("the agent did not start:\n" + text)
-
+    return agent_proc.start(agent, d, r"listen=127\.0\.0\.1:(\d+)")
 
 def main():
     ap = argparse.ArgumentParser()

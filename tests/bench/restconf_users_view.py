@@ -14,7 +14,6 @@ Usage: restconf_users_view.py AGENT [--entries 10000] [--runs 20]
 """
 import argparse
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -24,6 +23,8 @@ import time
 import requests
 import urllib3
 
+import agent_proc
+
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
 GROUPS = "/restconf/data/ne-monitor-group:monitor-groups"
@@ -31,20 +32,7 @@ JSON = "application/yang-data+json"
 
 
 def start(agent, d):
-    log = open(os.path.join(d, "agent.log"), "w")
-    p = subprocess.Popen([agent, "--listen", "127.0.0.1:0", "--restconf-listen", "127.0.0.1:0",
-                          "--data-dir", d], stderr=log, env=dict(os.environ, RUST_LOG="info"))
-    deadline = time.time() + 60
-    text = ""
-    while time.time() < deadline:
-        text = open(os.path.join(d, "agent.log")).read()
-        m = re.search(r"https=127\.0\.0\.1:(\d+)", text)
-        if m:
-            return p, int(m.group(1))
-        time.sleep(0.05)
-    p.kill()
-    raise SystemExit("the agent did not start:\n" + text)
-
+    return agent_proc.start(agent, d, r"https=127\.0\.0\.1:(\d+)")
 
 def median_ms(f, runs):
     lat = []
