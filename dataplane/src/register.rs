@@ -83,8 +83,6 @@ pub struct RegisterTx {
     mtu: HashMap<Ipv4Addr, usize>,
     /// Identification of the next fragmented Register.
     next_id: u16,
-    /// Fragmented Registers sent.
-    pub fragmented: u64,
 }
 
 impl RegisterTx {
@@ -96,7 +94,6 @@ impl RegisterTx {
             probe: MtuProbe::new()?,
             mtu: HashMap::new(),
             next_id: 1,
-            fragmented: 0,
         })
     }
 
@@ -154,7 +151,6 @@ impl RegisterTx {
             self.buf[at - 20..at].copy_from_slice(&h);
             self.sock.send_to(&self.buf[at - 20..at + len], to)?;
         }
-        self.fragmented += 1;
         Ok(())
     }
 }
