@@ -354,6 +354,21 @@ fn the_join_follows_the_assert_winner_on_the_upstream_lan() {
     assert_eq!(rpf_neighbor(&mc), Some(other), "RPF' is the Assert winner");
 }
 
+/// PIM on both interfaces with the static RP `rp`; the LAN forwards whether or not we are
+/// its DR (the vendor knob), as another router on it is.
+fn with_rp_forwarding_on_the_lan(rp: Ipv4Addr, now: Instant) -> Multicast {
+    let mut c = cfg_pim_uplink();
+    c.rp = Some(rp);
+    let lan_pim = c.interfaces[UP].pim.map(|p| config::Pim {
+        ignore_dr: true,
+        ..p
+    });
+    c.interfaces.get_mut(LAN).expect("lan").pim = lan_pim;
+    let mut mc = Multicast::new(1);
+    mc.apply(&c, &links(), &addrs(), now);
+    mc
+}
+
 /// While a route is on the RP tree (its data comes in on the path toward the RP, not the one
 /// toward the source), our claim in an (S,G) Assert is the RP tree's metric, with the RPT bit
 /// that makes it lose to any shortest-path one (RFC 7761 §4.6.1-§4.6.2): a router asserting
@@ -364,16 +379,7 @@ fn on_the_rp_tree_we_assert_with_the_rpt_metric_and_lose_to_a_shortest_path_clai
     use crate::engines::pim::packet::{Assert, EncodedGroup, Message};
     let now = Instant::now();
     let rp = Ipv4Addr::new(10, 9, 9, 9);
-    let mut c = cfg_pim_uplink();
-    c.rp = Some(rp);
-    // The other router is DR on the LAN: forward there anyway (the vendor knob).
-    let lan_pim = c.interfaces[UP].pim.map(|p| config::Pim {
-        ignore_dr: true,
-        ..p
-    });
-    c.interfaces.get_mut(LAN).expect("lan").pim = lan_pim;
-    let mut mc = Multicast::new(1);
-    mc.apply(&c, &links(), &addrs(), now);
+    let mut mc = with_rp_forwarding_on_the_lan(rp, now);
     // The RP behind the uplink; the source behind a router on the LAN.
     let to_rp = dataplane::netlink::Route {
         dst: Ipv4Addr::new(10, 9, 0, 0),
@@ -520,15 +526,7 @@ fn an_rpt_assert_for_a_source_we_forward_on_the_spt_is_answered_with_our_sg_asse
     use crate::engines::pim::packet::{Assert, EncodedGroup, Message};
     let now = Instant::now();
     let rp = Ipv4Addr::new(10, 9, 9, 9);
-    let mut c = cfg_pim_uplink();
-    c.rp = Some(rp);
-    let lan_pim = c.interfaces[UP].pim.map(|p| config::Pim {
-        ignore_dr: true,
-        ..p
-    });
-    c.interfaces.get_mut(LAN).expect("lan").pim = lan_pim;
-    let mut mc = Multicast::new(1);
-    mc.apply(&c, &links(), &addrs(), now);
+    let mut mc = with_rp_forwarding_on_the_lan(rp, now);
     // The source and the RP both behind the uplink (static: preference 1; metrics 0 and 7).
     let to_rp = dataplane::netlink::Route {
         dst: Ipv4Addr::new(10, 9, 0, 0),
