@@ -196,6 +196,11 @@ impl Agent {
         Ok(())
     }
 
+    /// The agent's process id while it runs (`ip netns exec` execs it in place).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// SIGKILL (node failure: nothing is sent on the way down).
     /// Send SIGKILL and return at once, without waiting for the process to be gone (its exit
     /// can take a while on a loaded machine, while its peers already see it silent); reap it
@@ -408,15 +413,18 @@ impl Lab {
 
     /// Build the namespaces and links; agents are created but not started.
     pub fn build() -> Result<Lab, String> {
-        Lab::build_with(false)
+        Lab::build_with(1)
     }
 
-    /// The same with a second receivers' LAN (see [`Lab::seed_two_lans`]).
-    pub fn build_two_lans() -> Result<Lab, String> {
-        Lab::build_with(true)
+    /// The same with `lans` receivers' LANs in all (see [`Lab::seed_lans`]).
+    pub fn build_lans(lans: usize) -> Result<Lab, String> {
+        Lab::build_with(lans)
     }
 
-    fn build_with(two_lans: bool) -> Result<Lab, String> {
+    fn build_with(lans: usize) -> Result<Lab, String> {
+        if !(1..=LANS_MAX).contains(&lans) {
+            return Err(format!("1 to {LANS_MAX} receivers' LANs, not {lans}"));
+        }
         sweep_stale();
         let n = LABS.fetch_add(1, Ordering::Relaxed);
         let prefix = format!("nl{}x{n}", std::process::id());
@@ -431,23 +439,28 @@ impl Lab {
             dir,
             namespaces: Vec::new(),
         };
-        let mut roles = vec!["a", "b", "src", "rcv", "sw-up", "sw-dn"];
-        if two_lans {
-            roles.extend(["rcv2", "sw-dn2"]);
+        let mut roles: Vec<String> = ["a", "b", "src", "rcv", "sw-up", "sw-dn"]
+            .map(String::from)
+            .into();
+        for k in 2..=lans {
+            roles.extend([format!("rcv{k}"), format!("sw-dn{k}")]);
         }
-        for role in roles {
+        for role in &roles {
             let name = ns(role);
             let _ = ip(&["netns", "del", &name]);
             ip(&["netns", "add", &name])?;
             lab.namespaces.push(name.clone());
             ip(&["-n", &name, "link", "set", "lo", "up"])?;
         }
-        let mut switches = vec![("sw-up", "br-up"), ("sw-dn", "br-dn")];
-        if two_lans {
-            switches.push(("sw-dn2", "br-dn2"));
+        let mut switches: Vec<(String, String)> = vec![
+            ("sw-up".into(), "br-up".into()),
+            ("sw-dn".into(), "br-dn".into()),
+        ];
+        for k in 2..=lans {
+            switches.push((format!("sw-dn{k}"), format!("br-dn{k}")));
         }
-        for (sw, br) in switches {
-            let s = ns(sw);
+        for (sw, br) in &switches {
+            let (s, br) = (ns(sw), br.as_str());
             ip(&[
                 "-n",
                 &s,
@@ -462,7 +475,7 @@ impl Lab {
             ip(&["-n", &s, "link", "set", br, "up"])?;
         }
         // (device ns, device end, switch ns, switch end, bridge)
-        let mut ports = vec![
+        let ports = vec![
             ("a", "a-up", "sw-up", "up-a", "br-up"),
             ("b", "b-up", "sw-up", "up-b", "br-up"),
             ("src", "src0", "sw-up", "up-src", "br-up"),
@@ -470,15 +483,22 @@ impl Lab {
             ("b", "b-dn", "sw-dn", "dn-b", "br-dn"),
             ("rcv", "rcv0", "sw-dn", "dn-rcv", "br-dn"),
         ];
-        if two_lans {
-            ports.extend([
-                ("a", "a-dn2", "sw-dn2", "dn2-a", "br-dn2"),
-                ("b", "b-dn2", "sw-dn2", "dn2-b", "br-dn2"),
-                ("rcv2", "rcv0", "sw-dn2", "dn2-rcv", "br-dn2"),
-            ]);
+        let mut ports: Vec<[String; 5]> = ports
+            .into_iter()
+            .map(|(d, e, s, p, b)| [d, e, s, p, b].map(String::from))
+            .collect();
+        for k in 2..=lans {
+            for (dev, end, port) in [
+                ("a".to_string(), format!("a-dn{k}"), format!("dn{k}-a")),
+                ("b".to_string(), format!("b-dn{k}"), format!("dn{k}-b")),
+                (format!("rcv{k}"), "rcv0".to_string(), format!("dn{k}-rcv")),
+            ] {
+                ports.push([dev, end, format!("sw-dn{k}"), port, format!("br-dn{k}")]);
+            }
         }
-        for (dev, end, sw, port, br) in ports {
+        for [dev, end, sw, port, br] in &ports {
             let (d, s) = (ns(dev), ns(sw));
+            let (end, port, br) = (end.as_str(), port.as_str(), br.as_str());
             ip(&[
                 "link", "add", end, "netns", &d, "type", "veth", "peer", "name", port, "netns", &s,
             ])?;
@@ -500,14 +520,29 @@ impl Lab {
             &ns("b"),
         ])?;
         // Hosts: addresses and default routes are the lab's; the devices' are the agents'.
-        let mut hosts = vec![
-            ("src", "src0", "10.1.0.10/24", "10.1.0.1"),
-            ("rcv", "rcv0", "192.168.1.100/24", "192.168.1.1"),
+        let mut hosts: Vec<(String, &str, String, String)> = vec![
+            (
+                "src".into(),
+                "src0",
+                "10.1.0.10/24".into(),
+                "10.1.0.1".into(),
+            ),
+            (
+                "rcv".into(),
+                "rcv0",
+                "192.168.1.100/24".into(),
+                "192.168.1.1".into(),
+            ),
         ];
-        if two_lans {
-            hosts.push(("rcv2", "rcv0", "192.168.2.100/24", "192.168.2.1"));
+        for k in 2..=lans {
+            hosts.push((
+                format!("rcv{k}"),
+                "rcv0",
+                format!("192.168.{k}.100/24"),
+                format!("192.168.{k}.1"),
+            ));
         }
-        for (h, ifname, addr, gw) in hosts {
+        for (h, ifname, addr, gw) in &hosts {
             let hn = ns(h);
             ip(&["-n", &hn, "addr", "add", addr, "dev", ifname])?;
             ip(&["-n", &hn, "link", "set", ifname, "up"])?;
@@ -542,7 +577,15 @@ impl Lab {
     /// rcv0). Both agents run IGMP on it and gate it with the same mVRRP group as the first
     /// LAN (`track-admin-vrrp` a-ic/b-ic vrid 1): one admin VRRP group, two service LANs.
     pub fn seed_two_lans() -> Result<(Lab, Blocking, Blocking), String> {
-        let mut lab = Lab::build_two_lans()?;
+        Lab::seed_lans(2)
+    }
+
+    /// [`Lab::seed`] with `lans` receivers' LANs in all (1 to [`LANS_MAX`]): LAN k >= 2 is ns
+    /// sw-dn{k} (bridge br-dn{k}, IGMP snooping off) joining a-dn{k} 192.168.{k}.1/24, b-dn{k}
+    /// 192.168.{k}.2/24 and ns rcv{k} (192.168.{k}.100 on its rcv0), configured as
+    /// [`lan_interface`] says: IGMP, gated by the one mVRRP group.
+    pub fn seed_lans(lans: usize) -> Result<(Lab, Blocking, Blocking), String> {
+        let mut lab = Lab::build_lans(lans)?;
         let (mut ca, mut cb) = lab.start_agents()?;
         for (c, dev) in [(&mut ca, 'a'), (&mut cb, 'b')] {
             let mut config = seed_config(dev);
@@ -550,7 +593,8 @@ impl Lab {
             let at = config
                 .find(close)
                 .ok_or("the seed configuration has no interfaces")?;
-            config.insert_str(at, &second_lan_interface(dev));
+            let extra: String = (2..=lans).map(|k| lan_interface(dev, k)).collect();
+            config.insert_str(at, &extra);
             c.edit_running(&config)
                 .map_err(|e| format!("configuring {}: {e}", dev.to_ascii_uppercase()))?;
         }
@@ -650,12 +694,15 @@ pub fn seed_config(device: char) -> String {
     out
 }
 
-/// Device `device`'s interface on the second receivers' LAN ([`Lab::seed_two_lans`]), as an
+/// The most receivers' LANs a lab has (their subnets are 192.168.1-16.0/24).
+pub const LANS_MAX: usize = 16;
+
+/// Device `device`'s interface on receivers' LAN `k` >= 2 ([`Lab::seed_lans`]), as an
 /// `<interface>` element of ne-interfaces.
-pub fn second_lan_interface(device: char) -> String {
+pub fn lan_interface(device: char, k: usize) -> String {
     let last = if device == 'a' { 1 } else { 2 };
     format!(
-        "<interface><name>{device}-dn2</name><ipv4><address><ip>192.168.2.{last}</ip>\
+        "<interface><name>{device}-dn{k}</name><ipv4><address><ip>192.168.{k}.{last}</ip>\
          <prefix-length>24</prefix-length></address></ipv4>\
          <igmp xmlns=\"urn:ne-agent:yang:ne-multicast\"><enabled>true</enabled></igmp>\
          <pim xmlns=\"urn:ne-agent:yang:ne-multicast\"><sm>true</sm><ignore-dr-state>true</ignore-dr-state>\
@@ -1032,6 +1079,36 @@ impl Drop for Sender {
 
 /// A receiver in ns rcv that joined 239.1.1.1 through the kernel's IGMP: every sequence
 /// number it gets, with the arrival time.
+/// A member of the lab group on a receivers' LAN that costs its host nothing per packet: a
+/// UDP socket joined on `ifname` in ns `role` (the host's IGMP answers the queries) and the
+/// dataplane's tc ingress data filter on that interface, which ends the group's frames there.
+/// For floods, where a [`Receiver`] would spend a CPU logging them.
+pub struct Sink {
+    _sock: dataplane::sock::Ipv4Socket,
+}
+
+impl Sink {
+    pub fn start(lab: &Lab, role: &str, ifname: &'static str) -> Result<Sink, String> {
+        use dataplane::sock::{Ipv4Socket, UdpOptions};
+        let sock = dataplane::netns::run_in(&lab.ns(role), move || {
+            let idx = dataplane::sock::ifindex(ifname).ok_or(std::io::ErrorKind::NotFound)?;
+            dataplane::netlink::Handle::open()?.install_data_filter(idx)?;
+            let s = Ipv4Socket::udp(&UdpOptions {
+                bind: std::net::SocketAddrV4::new(GROUP, PORT),
+                device: None,
+                ttl: None,
+                recv_meta: false,
+                reuse_addr: true,
+            })?;
+            s.join_multicast(GROUP, idx)?;
+            Ok::<_, std::io::Error>(s)
+        })
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("sink in {role}: {e}"))?;
+        Ok(Sink { _sock: sock })
+    }
+}
+
 pub struct Receiver {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     log: std::sync::Arc<std::sync::Mutex<Vec<(u64, Instant)>>>,

@@ -1,10 +1,16 @@
-//! `ne-lab bench-saturation [--seconds S] [--bypass on|off|both]`: issue 19 item 6. The seed
-//! lab (BFD 10 ms x 3 between A and B on the interconnect, mVRRP, IGMP on the receivers' LAN
-//! with a kernel receiver joined, PIM-SM on both LANs) with a flood of 60-byte frames to the
-//! lab group from ns src, flat out, for S seconds: both forwarders take every frame from their
-//! rings (A forwards, B's gate is closed). Reports what the flood offered and A forwarded, BFD
-//! flaps (extra up-transitions on either side) and one-second samples where a session was not
-//! up, VRRP master changes, and whether the IGMP membership and the PIM neighbour survived.
+//! `ne-lab bench-saturation [--seconds S] [--bypass on|off|both] [--lans N]`: issue 19 item 6.
+//! The seed lab (BFD 10 ms x 3 between A and B on the interconnect, mVRRP, IGMP on the
+//! receivers' LAN with a kernel member joined, PIM-SM on both LANs) with a flood of 60-byte
+//! frames to the lab group from ns src, flat out, for S seconds: both forwarders take every
+//! frame from their rings (A forwards, B's gate is closed). With `--lans N` the lab has N
+//! receivers' LANs ([`Lab::seed_lans`]), a member on each, so A sends N copies of every frame:
+//! the way to load the forwarder past what it can take, since no generator here outruns a
+//! one-copy forwarder while leaving the machine its share. The members are [`Sink`]s (joined,
+//! the frames dropped at their interface's tc ingress). Reports what the flood offered, what
+//! A's ring on a-up took and dropped (drops: the forwarder is saturated) and what A forwarded
+//! per LAN, BFD flaps (extra up-transitions on either side) and one-second samples where a
+//! session was not up, VRRP master changes, and whether every IGMP membership and the PIM
+//! neighbour survived. The agents inherit the environment (`NE_FAST_PATH=1` for the eBPF path).
 //! `--bypass` runs it with the agents' `kernel-bypass` on, off, or both (a fresh lab each).
 //! `--generator ring` (the default) floods through a TPACKET transmit ring with qdisc bypass,
 //! up to 1,024 frames per `send` ([`Flood::start_ring`]); `ring-rt` the same from a thread at
@@ -14,10 +20,72 @@
 use std::time::{Duration, Instant};
 
 use ne_lab::lab::{
-    bfd_state, bfd_up_transitions, forwarded, leaf_after, pim_state, vrrp_state, wait_for, Flood,
-    Lab, Receiver,
+    bfd_state, bfd_up_transitions, forwarded, leaf_after, multicast_state, pim_state, vrrp_state,
+    wait_for, Flood, Lab, Sink,
 };
 use ne_lab::netconf::Blocking;
+
+/// Device `dev`'s interface on receivers' LAN `k` (1 is the seed's).
+fn lan_if(dev: char, k: usize) -> String {
+    if k == 1 {
+        format!("{dev}-dn")
+    } else {
+        format!("{dev}-dn{k}")
+    }
+}
+
+/// A's receive ring on `port`: (frames taken, frames the kernel dropped as the ring was full).
+fn port_counters(c: &mut Blocking, port: &str) -> Result<(u64, u64), String> {
+    let s = multicast_state(c).map_err(|e| e.to_string())?;
+    let anchor = format!("<name>{port}</name>");
+    let leaf = |name| {
+        leaf_after(&s, &anchor, name)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("no {name} for port {port} in {s}"))
+    };
+    Ok((leaf("packets")?, leaf("ring-drops")?))
+}
+
+/// CPU time (user + system, clock ticks) of process `pid`'s threads, by thread name.
+fn thread_ticks(pid: u32) -> Vec<(String, u64)> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, u64)> = Vec::new();
+    for t in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
+            continue;
+        };
+        // "tid (comm) state ppid ...": utime and stime are fields 14 and 15.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let name = stat[open + 1..close].to_string();
+        let f: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        let ticks = f.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
+            + f.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+        match out.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, t)) => *t += ticks,
+            None => out.push((name, ticks)),
+        }
+    }
+    out
+}
+
+/// The share of one CPU each named thread of `pid` used between two [`thread_ticks`] readings
+/// `secs` apart, e.g. "ne-fwd 91 %".
+fn cpu_shares(before: &[(String, u64)], after: &[(String, u64)], secs: f64) -> String {
+    let hz = 100.0; // USER_HZ
+    ["ne-fwd", "protocols"]
+        .iter()
+        .map(|name| {
+            let t = |v: &[(String, u64)]| v.iter().find(|(n, _)| n == name).map_or(0, |x| x.1);
+            let share = t(after).saturating_sub(t(before)) as f64 / hz / secs * 100.0;
+            format!("{name} {share:.0} %")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 fn igmp_has_group(c: &mut Blocking, ifname: &str) -> bool {
     c.get(Some(&format!(
@@ -66,15 +134,20 @@ pub enum Generator {
     Ring { realtime: bool },
 }
 
-pub fn bench(seconds: u64, modes: &[bool], generator: Generator) -> Result<(), String> {
+pub fn bench(
+    seconds: u64,
+    modes: &[bool],
+    generator: Generator,
+    lans: usize,
+) -> Result<(), String> {
     for &bypass in modes {
-        run(seconds, bypass, generator)?;
+        run(seconds, bypass, generator, lans)?;
     }
     Ok(())
 }
 
-fn run(seconds: u64, bypass: bool, generator: Generator) -> Result<(), String> {
-    let (lab, mut ca, mut cb) = Lab::seed()?;
+fn run(seconds: u64, bypass: bool, generator: Generator, lans: usize) -> Result<(), String> {
+    let (lab, mut ca, mut cb) = Lab::seed_lans(lans)?;
     if !bypass {
         let off = "<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\">\
                    <kernel-bypass>false</kernel-bypass></multicast>";
@@ -82,10 +155,26 @@ fn run(seconds: u64, bypass: bool, generator: Generator) -> Result<(), String> {
         cb.edit_running(off).map_err(|e| e.to_string())?;
     }
     super::steady(&mut ca, &mut cb)?;
-    let _rcv = Receiver::start(&lab)?;
+    let _members = (1..=lans)
+        .map(|k| {
+            let role = if k == 1 {
+                "rcv".into()
+            } else {
+                format!("rcv{k}")
+            };
+            Sink::start(&lab, &role, "rcv0")
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let memberships = |ca: &mut Blocking, cb: &mut Blocking| {
+        (1..=lans).fold((true, true), |(a, b), k| {
+            (
+                a && igmp_has_group(ca, &lan_if('a', k)),
+                b && igmp_has_group(cb, &lan_if('b', k)),
+            )
+        })
+    };
     if !wait_for(Duration::from_secs(60), || {
-        igmp_has_group(&mut ca, "a-dn")
-            && igmp_has_group(&mut cb, "b-dn")
+        memberships(&mut ca, &mut cb) == (true, true)
             && pim_neighbour(&mut ca, "a-up", "10.1.0.2")
             && pim_neighbour(&mut cb, "b-up", "10.1.0.1")
     }) {
@@ -97,6 +186,9 @@ fn run(seconds: u64, bypass: bool, generator: Generator) -> Result<(), String> {
     );
     let b_masters = master_transitions(&mut cb, "b-ic")?;
     let fwd0 = forwarded(&mut ca).map_err(|e| e.to_string())?;
+    let port0 = port_counters(&mut ca, "a-up")?;
+    let a_pid = lab.a.pid().ok_or("agent A is not running")?;
+    let cpu0 = thread_ticks(a_pid);
     let load_before = load_average();
     let t0 = Instant::now();
     let flood = match generator {
@@ -116,6 +208,8 @@ fn run(seconds: u64, bypass: bool, generator: Generator) -> Result<(), String> {
     }
     let fwd1 = forwarded(&mut ca).map_err(|e| e.to_string())?;
     let secs = t0.elapsed().as_secs_f64();
+    let cpu1 = thread_ticks(a_pid);
+    let port1 = port_counters(&mut ca, "a-up")?;
     let sent = flood.stop();
     let after = (
         bfd_up_transitions(&mut ca).map_err(|e| e.to_string())?,
@@ -123,26 +217,41 @@ fn run(seconds: u64, bypass: bool, generator: Generator) -> Result<(), String> {
     );
     let masters = master_transitions(&mut cb, "b-ic")? - b_masters;
     let a_master = vrrp_state(&mut ca, "a-ic", 1).map_err(|e| e.to_string())? == "master";
-    let igmp = (
-        igmp_has_group(&mut ca, "a-dn"),
-        igmp_has_group(&mut cb, "b-dn"),
-    );
+    let igmp = memberships(&mut ca, &mut cb);
     let pim = (
         pim_neighbour(&mut ca, "a-up", "10.1.0.2"),
         pim_neighbour(&mut cb, "b-up", "10.1.0.1"),
     );
     let yes = |b: bool| if b { "kept" } else { "LOST" };
+    let kpps = |n: u64| n as f64 / secs / 1e3;
+    // The ring's `packets` count the frames it dropped too (PACKET_STATISTICS).
+    let dropped = port1.1.saturating_sub(port0.1);
+    let taken = port1.0.saturating_sub(port0.0).saturating_sub(dropped);
     println!(
-        "bench-saturation, kernel-bypass {}: flood ({}) flat out for {secs:.1} s from ns src \
-         (60-byte frames to 239.1.1.1), offered {:.1} kpps, A forwarded {:.1} kpps to a-dn",
+        "bench-saturation, kernel-bypass {}{}, {lans} receivers' LAN(s): flood ({}) flat out \
+         for {secs:.1} s from ns src (60-byte frames to 239.1.1.1), offered {:.1} kpps",
         if bypass { "on" } else { "off" },
+        if std::env::var_os("NE_FAST_PATH").is_some_and(|v| v == "1") {
+            ", NE_FAST_PATH=1"
+        } else {
+            ""
+        },
         match generator {
             Generator::Ring { realtime: true } => "TX ring, qdisc bypass, SCHED_FIFO 30 on cpu0",
             Generator::Ring { realtime: false } => "TX ring, qdisc bypass",
             Generator::Sockets => "a send per frame",
         },
-        sent as f64 / secs / 1e3,
-        fwd1.saturating_sub(fwd0) as f64 / secs / 1e3
+        kpps(sent),
+    );
+    println!(
+        "  A's ring on a-up: took {:.1} kpps, dropped {:.1} kpps ({:.1} % of what reached it); \
+         A forwarded {:.1} kpps per LAN ({:.1} kpps of copies in all); A's threads: {}",
+        kpps(taken),
+        kpps(dropped),
+        100.0 * dropped as f64 / (taken + dropped).max(1) as f64,
+        kpps(fwd1.saturating_sub(fwd0)) / lans as f64,
+        kpps(fwd1.saturating_sub(fwd0)),
+        cpu_shares(&cpu0, &cpu1, secs),
     );
     println!(
         "  BFD 10 ms x 3 A<->B: flaps A {}, B {}; 1 s samples with a session not up {not_up} of \
@@ -152,7 +261,7 @@ fn run(seconds: u64, bypass: bool, generator: Generator) -> Result<(), String> {
     );
     println!(
         "  VRRP: B became master {masters} time(s); A master at the end: {a_master}; IGMP \
-         membership A {}, B {}; PIM neighbour A {}, B {}",
+         memberships (all LANs) A {}, B {}; PIM neighbour A {}, B {}",
         yes(igmp.0),
         yes(igmp.1),
         yes(pim.0),
