@@ -966,6 +966,32 @@ impl Drop for Flood {
     }
 }
 
+/// CPU time (user + system, clock ticks) of process `pid`'s threads, by thread name.
+pub fn thread_ticks(pid: u32) -> Vec<(String, u64)> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, u64)> = Vec::new();
+    for t in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
+            continue;
+        };
+        // "tid (comm) state ppid ...": utime and stime are fields 14 and 15.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let name = stat[open + 1..close].to_string();
+        let f: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        let ticks = f.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
+            + f.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+        match out.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, t)) => *t += ticks,
+            None => out.push((name, ticks)),
+        }
+    }
+    out
+}
+
 /// `up-transitions` of every BFD session, in `<get>` order.
 pub fn bfd_up_transitions(c: &mut Blocking) -> Result<Vec<u64>, Error> {
     let r = c.get(Some("<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\"/>"))?;

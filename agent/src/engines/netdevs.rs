@@ -33,6 +33,8 @@ pub struct Changes {
     /// Addresses came or went, or nexthop objects changed: the kernel may drop routes without
     /// a notification for each.
     pub topology_changed: bool,
+    /// Any link or address event, whether or not it changed anything.
+    pub links_seen: bool,
     pub routes: Vec<(Route, bool, bool)>,
     pub neighbours: Vec<Neighbour>,
 }
@@ -62,6 +64,13 @@ impl Netdevs {
     pub fn apply(&mut self, events: Vec<Event>) -> Changes {
         let mut c = Changes::default();
         for ev in events {
+            c.links_seen |= matches!(
+                ev,
+                Event::Link(_)
+                    | Event::LinkRemoved { .. }
+                    | Event::AddrAdded(_)
+                    | Event::AddrRemoved(_)
+            );
             match ev {
                 Event::Link(l) => {
                     let name = l.name.clone();

@@ -8,13 +8,15 @@
 //!   each device namespace) for S seconds; counts BFD flaps.
 //! - `ne-lab bench-bfd-scale [--sessions N] [--seconds S]`: N BFD sessions at 100 ms x 3 between
 //!   the two agents; counts flaps and prints the agents' CPU use.
-//! - `ne-lab bench-reconcile [--commits N] [--routes R --link-flaps F [--no-flow]]`: the longest silence in
+//! - `ne-lab bench-reconcile [--commits N] [--routes R (--link-flaps F | --route-churn C [--churn-seconds S]) [--no-flow]]`: the longest silence in
 //!   A's BFD transmissions (on the wire, seen from B's side) while A takes N commits that
 //!   restart its multicast forwarding plane, each followed by `<get>`s, against the same time
 //!   with A idle. With `--routes`, A's namespace first gets R static routes, and the busy part
 //!   is F up/down flaps of a spare veth instead, with a multicast flow from a source A finds
 //!   through that table (each flap makes A read the table again); `--no-flow` leaves the flow
-//!   out, so A never reads the table: what the flaps cost by themselves.
+//!   out, so A never reads the table: what the flaps cost by themselves. `--route-churn C`
+//!   replaces the flaps with C route changes per second for S seconds (20), a BGP-like churn
+//!   of the table A keeps a copy of (each change moves a route to the other next hop).
 //!
 //! - `ne-lab bench-channels [--groups G] [--sources S] [--pps P] [--window-pps W] [--trials N]
 //!   [--churn R [--churn-seconds S]]`: a channel line-up of G groups from S sources on two
@@ -98,12 +100,14 @@ fn main() {
             churn: flag("--churn", 0),
             churn_seconds: flag("--churn-seconds", 10),
         }),
-        Some("bench-reconcile") => bench_reconcile(
-            flag("--commits", 100),
-            flag("--routes", 0),
-            flag("--link-flaps", 0),
-            !args.iter().any(|a| a == "--no-flow"),
-        ),
+        Some("bench-reconcile") => bench_reconcile(&Reconcile {
+            commits: flag("--commits", 100),
+            routes: flag("--routes", 0),
+            link_flaps: flag("--link-flaps", 0),
+            route_churn: flag("--route-churn", 0),
+            churn_seconds: flag("--churn-seconds", 20),
+            flow_wanted: !args.iter().any(|a| a == "--no-flow"),
+        }),
         _ => {
             eprintln!(
                 "usage: ne-lab demo\n       \
@@ -114,7 +118,7 @@ fn main() {
                  ne-lab bench-bfd-load [--seconds S]\n       \
                  ne-lab bench-saturation [--seconds S] [--bypass on|off|both] [--generator ring|ring-rt|sockets] [--lans N]\n       \
                  ne-lab bench-bfd-scale [--sessions N] [--seconds S]\n       \
-                 ne-lab bench-reconcile [--commits N] [--routes R --link-flaps F [--no-flow]]"
+                 ne-lab bench-reconcile [--commits N] [--routes R (--link-flaps F | --route-churn C [--churn-seconds S]) [--no-flow]]"
             );
             std::process::exit(2);
         }
@@ -446,18 +450,73 @@ fn add_routes(lab: &Lab, n: u64) -> Result<(), String> {
     r
 }
 
-fn bench_reconcile(
+/// `ne-lab bench-reconcile`'s options.
+struct Reconcile {
     commits: u64,
+    /// Host routes in A's namespace (0: none, and the busy phase is commits).
     routes: u64,
     link_flaps: u64,
+    /// Route changes per second for `churn_seconds` (in place of link flaps).
+    route_churn: u64,
+    churn_seconds: u64,
     flow_wanted: bool,
-) -> Result<(), String> {
+}
+
+/// BGP-like churn in A's table for `seconds`: every 100 ms one `ip -batch` replaces the next
+/// `rate / 10` of [`add_routes`]' routes, sweep after sweep, each sweep moving them to the
+/// other next hop (B on the interconnect, B on the uplink), so every line is a route change
+/// the kernel announces. Returns the changes made (fewer than asked when `ip` falls behind).
+fn churn_routes(lab: &Lab, routes: u64, rate: u64, seconds: u64) -> Result<u64, String> {
+    let path = std::env::temp_dir().join(format!("ne-lab-churn-{}", std::process::id()));
+    let per_tick = (rate / 10).max(1);
+    let t0 = Instant::now();
+    let mut done: u64 = 0;
+    let mut tick: u32 = 0;
+    while t0.elapsed() < Duration::from_secs(seconds) {
+        let mut text = String::with_capacity(per_tick as usize * 56);
+        for _ in 0..per_tick {
+            let i = done % routes;
+            let via = if (done / routes) % 2 == 0 {
+                "10.1.0.2 dev a-up"
+            } else {
+                "10.0.0.2 dev a-ic"
+            };
+            let ip = Ipv4Addr::from(0x0a80_0000u32 + i as u32);
+            text.push_str(&format!("route replace {ip}/32 via {via}\n"));
+            done += 1;
+        }
+        std::fs::write(&path, text).map_err(|e| e.to_string())?;
+        lab.ip("a", &["-batch", &path.to_string_lossy()])?;
+        tick += 1;
+        let due = t0 + Duration::from_millis(100) * tick;
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+    Ok(done)
+}
+
+fn bench_reconcile(opts: &Reconcile) -> Result<(), String> {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
+    let &Reconcile {
+        commits,
+        routes,
+        link_flaps,
+        route_churn,
+        churn_seconds,
+        flow_wanted,
+    } = opts;
     let (lab, mut ca, mut cb) = Lab::seed()?;
     steady(&mut ca, &mut cb)?;
     if routes > 0 {
+        let t = Instant::now();
         add_routes(&lab, routes)?;
+        println!(
+            "{routes} routes added in A's namespace in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
         lab.ip(
             "a",
             &[
@@ -499,8 +558,16 @@ fn bench_reconcile(
     // forwarder's rings close and reopen, a control socket opens or closes), then 10 <get>s.
     let stop = Arc::new(AtomicBool::new(false));
     let capture = bfd_arrivals(&lab, Arc::clone(&stop))?;
+    let a_pid = lab.a.pid().ok_or("agent A is not running")?;
+    let cpu0 = ne_lab::lab::thread_ticks(a_pid);
     let t0 = Instant::now();
-    let what = if routes > 0 {
+    let what = if routes > 0 && route_churn > 0 {
+        let done = churn_routes(&lab, routes, route_churn, churn_seconds)?;
+        format!(
+            "{:.0} route changes/s, {routes} routes",
+            done as f64 / t0.elapsed().as_secs_f64()
+        )
+    } else if routes > 0 {
         for i in 0..link_flaps {
             lab.link("a", "a-dummy", i % 2 == 0)?;
             std::thread::sleep(Duration::from_millis(100));
@@ -517,6 +584,12 @@ fn bench_reconcile(
         format!("{commits} commits + {} <get>s", 10 * commits)
     };
     let busy_for = t0.elapsed();
+    let cpu = saturation::cpu_shares(
+        &["protocols", "ne-rib"],
+        &cpu0,
+        &ne_lab::lab::thread_ticks(a_pid),
+        busy_for.as_secs_f64(),
+    );
     stop.store(true, Ordering::Relaxed);
     let mut busy = gaps(&capture.join().map_err(|_| "capture thread")?);
     // Idle, as long: the baseline.
@@ -551,6 +624,7 @@ fn bench_reconcile(
         "  longest silence busy / idle: {:.2}; BFD flaps (extra up-transitions) A {flaps_a}, B {flaps_b}",
         busy_max / idle_max
     );
+    println!("  A's threads while busy: {cpu}");
     Ok(())
 }
 

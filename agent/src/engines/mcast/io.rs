@@ -100,7 +100,7 @@ impl McIo {
             }
             McFd::Rib => {
                 if let Some(r) = self.loader.as_ref().and_then(RibLoader::take) {
-                    mc.rib_loaded(r);
+                    mc.rib_loaded(r, Instant::now());
                 }
             }
             McFd::UnicastPim => {

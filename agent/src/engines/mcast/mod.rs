@@ -111,6 +111,9 @@ pub struct Multicast {
     /// objects change or notifications were lost (the old copy serves until the new one is
     /// in).
     rib: RibCopy,
+    /// Since when a fresh copy of the routing table has been waiting to be replayed onto
+    /// (its next chunk is due at once: [`Multicast::next_deadline`]).
+    replay_due: Option<Instant>,
     /// The bootstrap router mechanism (RFC 5059), from the first configuration on.
     bsr: Option<crate::engines::pim::bsr::Bsr>,
     /// Bootstrap messages waiting for the routing table for their RPF check.
@@ -136,6 +139,7 @@ impl Multicast {
             tib: Tib::new(None, seed),
             dirty: false,
             rib: RibCopy::default(),
+            replay_due: None,
             bsr: None,
             pending_bsm: Vec::new(),
             own_addrs: Vec::new(),
@@ -329,8 +333,10 @@ impl Multicast {
             self.ifs.next_deadline(),
             self.bsr.as_ref().and_then(|b| b.next_deadline()),
             self.reg.next_deadline(),
-            // A copy of the routing table still being replayed onto: the next chunk at once.
-            self.rib_replaying().then(Instant::now),
+            // A copy of the routing table still being replayed onto: the next chunk at once,
+            // at an instant that does not move (one read from the clock here would always lie
+            // ahead of the caller's `now`, and its loop would spin without running the timer).
+            self.replay_due.filter(|_| self.rib_replaying()),
         ]
         .into_iter()
         .flatten()

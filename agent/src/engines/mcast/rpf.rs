@@ -6,6 +6,7 @@
 
 use std::io;
 use std::net::Ipv4Addr;
+use std::time::Instant;
 
 use dataplane::netlink::{self, Rib};
 use tracing::{debug, warn};
@@ -49,14 +50,14 @@ impl Multicast {
         self.rib.no_reader();
     }
 
-    /// A copy of the routing table is in: RPF is computed again with it.
-    pub fn rib_loaded(&mut self, r: io::Result<Rib>) {
+    /// A copy of the routing table is in (at `now`): RPF is computed again with it.
+    pub fn rib_loaded(&mut self, r: io::Result<Rib>, now: Instant) {
         let routes = r.as_ref().map_or(0, Rib::len);
         debug!(routes, "routing table read");
         match self.rib.loaded(r) {
             Ok(Some(l)) => self.rib_replaced(l),
-            // Brought up to date a chunk at a time ([`Multicast::rib_replay`]).
-            Ok(None) => {}
+            // Brought up to date a chunk at a time ([`Multicast::rib_replay`]), due from now.
+            Ok(None) => self.replay_due = Some(now),
             Err((e, again)) => {
                 warn!(error = %e, "cannot read the routing table");
                 if again {
@@ -78,6 +79,7 @@ impl Multicast {
     /// A fresh copy is in use: RPF is computed again with it.
     fn rib_replaced(&mut self, l: crate::engines::rib_copy::Loaded) {
         debug!(replayed = l.replayed, "routing table copy in use");
+        self.replay_due = None;
         if let Some(old) = l.free {
             self.effects.push(Effect::FreeRib(old));
         }

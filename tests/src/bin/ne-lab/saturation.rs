@@ -20,8 +20,8 @@
 use std::time::{Duration, Instant};
 
 use ne_lab::lab::{
-    bfd_state, bfd_up_transitions, forwarded, leaf_after, multicast_state, pim_state, vrrp_state,
-    wait_for, Flood, Lab, Sink,
+    bfd_state, bfd_up_transitions, forwarded, leaf_after, multicast_state, pim_state, thread_ticks,
+    vrrp_state, wait_for, Flood, Lab, Sink,
 };
 use ne_lab::netconf::Blocking;
 
@@ -46,37 +46,16 @@ fn port_counters(c: &mut Blocking, port: &str) -> Result<(u64, u64), String> {
     Ok((leaf("packets")?, leaf("ring-drops")?))
 }
 
-/// CPU time (user + system, clock ticks) of process `pid`'s threads, by thread name.
-fn thread_ticks(pid: u32) -> Vec<(String, u64)> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    let mut out: Vec<(String, u64)> = Vec::new();
-    for t in tasks.flatten() {
-        let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
-            continue;
-        };
-        // "tid (comm) state ppid ...": utime and stime are fields 14 and 15.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let name = stat[open + 1..close].to_string();
-        let f: Vec<&str> = stat[close + 2..].split_whitespace().collect();
-        let ticks = f.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
-            + f.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-        match out.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, t)) => *t += ticks,
-            None => out.push((name, ticks)),
-        }
-    }
-    out
-}
-
 /// The share of one CPU each named thread of `pid` used between two [`thread_ticks`] readings
 /// `secs` apart, e.g. "ne-fwd 91 %".
-fn cpu_shares(before: &[(String, u64)], after: &[(String, u64)], secs: f64) -> String {
+pub fn cpu_shares(
+    names: &[&str],
+    before: &[(String, u64)],
+    after: &[(String, u64)],
+    secs: f64,
+) -> String {
     let hz = 100.0; // USER_HZ
-    ["ne-fwd", "protocols"]
+    names
         .iter()
         .map(|name| {
             let t = |v: &[(String, u64)]| v.iter().find(|(n, _)| n == name).map_or(0, |x| x.1);
@@ -251,7 +230,7 @@ fn run(seconds: u64, bypass: bool, generator: Generator, lans: usize) -> Result<
         100.0 * dropped as f64 / (taken + dropped).max(1) as f64,
         kpps(fwd1.saturating_sub(fwd0)) / lans as f64,
         kpps(fwd1.saturating_sub(fwd0)),
-        cpu_shares(&cpu0, &cpu1, secs),
+        cpu_shares(&["ne-fwd", "protocols"], &cpu0, &cpu1, secs),
     );
     println!(
         "  BFD 10 ms x 3 A<->B: flaps A {}, B {}; 1 s samples with a session not up {not_up} of \

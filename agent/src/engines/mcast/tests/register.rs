@@ -149,7 +149,7 @@ fn no_register_tunnel_when_we_are_the_rp_or_the_source_is_not_connected_or_the_g
     // A routed source: its own DR registers it, not us.
     let mut mc = Multicast::new(1);
     mc.apply(&cfg_rp(RP, 0), &links(), &addrs(), now);
-    mc.rib_loaded(Ok(dataplane::netlink::Rib::new(vec![ROUTE])));
+    mc.rib_loaded(Ok(dataplane::netlink::Rib::new(vec![ROUTE])), now);
     mc.upcall(ROUTED_SOURCE, G, UP_IDX, now);
     mc.flush(now);
     assert_eq!(route_register(&mc, ROUTED_SOURCE), None);
@@ -188,7 +188,7 @@ fn rp_with_receiver(now: Instant) -> Multicast {
     mc.apply(&cfg_rp(UP_ADDR, 0), &links(), &addrs(), now);
     mc.control_frame(UP, &hello(ROUTE.gateway.expect("gateway")), now);
     mc.control_frame(LAN, &report(G), now);
-    mc.rib_loaded(Ok(dataplane::netlink::Rib::new(vec![ROUTE])));
+    mc.rib_loaded(Ok(dataplane::netlink::Rib::new(vec![ROUTE])), now);
     mc.flush(now);
     let _ = mc.effects();
     mc
@@ -289,7 +289,7 @@ fn the_rp_stops_a_register_at_once_without_receivers_and_answers_null_registers(
     let now = Instant::now();
     let mut mc = Multicast::new(1);
     mc.apply(&cfg_rp(UP_ADDR, 0), &links(), &addrs(), now);
-    mc.rib_loaded(Ok(dataplane::netlink::Rib::new(vec![ROUTE])));
+    mc.rib_loaded(Ok(dataplane::netlink::Rib::new(vec![ROUTE])), now);
     let _ = mc.effects();
     mc.unicast_pim(DR, UP_ADDR, Some(UP_IDX), None, &register(1), now);
     mc.flush(now);
