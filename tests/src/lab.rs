@@ -992,6 +992,39 @@ pub fn thread_ticks(pid: u32) -> Vec<(String, u64)> {
     out
 }
 
+/// The forwarder's receive ring on `port` as `<get>` reports it: (`packets`, `ring-drops`);
+/// `packets` counts the dropped frames too.
+pub fn ring_counters(c: &mut Blocking, port: &str) -> Result<(u64, u64), String> {
+    let s = multicast_state(c).map_err(|e| e.to_string())?;
+    let anchor = format!("<name>{port}</name>");
+    let leaf = |name| {
+        leaf_after(&s, &anchor, name)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("no {name} for port {port} in {s}"))
+    };
+    Ok((leaf("packets")?, leaf("ring-drops")?))
+}
+
+/// The share of one CPU each named thread of `pid` used between two [`thread_ticks`] readings
+/// `secs` apart, e.g. "ne-fwd 91 %".
+pub fn cpu_shares(
+    names: &[&str],
+    before: &[(String, u64)],
+    after: &[(String, u64)],
+    secs: f64,
+) -> String {
+    let hz = 100.0; // USER_HZ
+    names
+        .iter()
+        .map(|name| {
+            let t = |v: &[(String, u64)]| v.iter().find(|(n, _)| n == name).map_or(0, |x| x.1);
+            let share = t(after).saturating_sub(t(before)) as f64 / hz / secs * 100.0;
+            format!("{name} {share:.0} %")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `up-transitions` of every BFD session, in `<get>` order.
 pub fn bfd_up_transitions(c: &mut Blocking) -> Result<Vec<u64>, Error> {
     let r = c.get(Some("<bfd xmlns=\"urn:ne-agent:yang:ne-bfd\"/>"))?;

@@ -471,25 +471,49 @@ fn kernel_bypass_keeps_forwarded_data_from_the_kernel_only() {
     assert!(!data_filter(&lab, "a", "a-up") && !data_filter(&lab, "a", "a-dn"));
 }
 
-/// Issue 19 item 6, as behaviour: with a flood of data into both forwarders (bounded, 60,000
-/// frames/s offered), BFD at 10 ms x 3 between the devices does not flap, VRRP keeps its
-/// master, and IGMP memberships and PIM neighbours stay. `ne-lab bench-saturation` measures
-/// the same flat out and reports figures.
+/// Issue 19 item 6, as behaviour: with A's forwarder past its limit (four receivers' LANs, so
+/// four copies of every frame, and a flat-out flood into both forwarders for 10 s; A's ring
+/// must drop frames, or the test proves nothing), BFD at 10 ms x 3 between the devices does
+/// not flap, VRRP keeps its master, and every IGMP membership and the PIM neighbours stay.
+/// `ne-lab bench-saturation --lans N` measures the same and reports figures. Runs alone
+/// (`.config/nextest.toml`): a flat-out flood would slow whatever runs beside it.
 #[test]
-fn control_traffic_survives_a_flooded_forwarder() {
+fn control_traffic_survives_a_saturated_forwarder() {
     if !require() {
         return;
     }
-    let (lab, mut ca, mut cb) = Lab::seed().expect("lab");
+    const LANS: usize = 4;
+    let (lab, mut ca, mut cb) = Lab::seed_lans(LANS).expect("lab");
     assert!(ne_lab::lab::steady(
         &mut ca,
         &mut cb,
         Duration::from_secs(60)
     ));
-    let _rcv = Receiver::start(&lab).expect("receiver");
+    let lan = |dev: char, k: usize| {
+        if k == 1 {
+            format!("{dev}-dn")
+        } else {
+            format!("{dev}-dn{k}")
+        }
+    };
+    let _members: Vec<ne_lab::lab::Sink> = (1..=LANS)
+        .map(|k| {
+            let role = if k == 1 {
+                "rcv".into()
+            } else {
+                format!("rcv{k}")
+            };
+            ne_lab::lab::Sink::start(&lab, &role, "rcv0").expect("member")
+        })
+        .collect();
+    let joined = |ca: &mut Blocking, cb: &mut Blocking| {
+        (1..=LANS).all(|k| {
+            igmp(ca, &lan('a', k)).contains("<address>239.1.1.1</address>")
+                && igmp(cb, &lan('b', k)).contains("<address>239.1.1.1</address>")
+        })
+    };
     assert!(wait_for(Duration::from_secs(40), || {
-        igmp(&mut ca, "a-dn").contains("<address>239.1.1.1</address>")
-            && igmp(&mut cb, "b-dn").contains("<address>239.1.1.1</address>")
+        joined(&mut ca, &mut cb)
             && ne_lab::lab::pim_state(&mut ca, "a-up").is_ok_and(|p| p.contains("10.1.0.2"))
     }));
     let ups = (
@@ -498,7 +522,8 @@ fn control_traffic_survives_a_flooded_forwarder() {
     );
     let b_masters = master_transitions(&mut cb);
     let fwd_before = ne_lab::lab::forwarded(&mut ca).unwrap();
-    let flood = ne_lab::lab::Flood::start(&lab, Some(60_000)).expect("flood");
+    let ring_before = ne_lab::lab::ring_counters(&mut ca, "a-up").unwrap();
+    let flood = ne_lab::lab::Flood::start_ring(&lab, false).expect("flood");
     for _ in 0..10 {
         std::thread::sleep(Duration::from_secs(1));
         assert_eq!(
@@ -510,10 +535,16 @@ fn control_traffic_survives_a_flooded_forwarder() {
     }
     let sent = flood.stop();
     let forwarded = ne_lab::lab::forwarded(&mut ca).unwrap() - fwd_before;
-    eprintln!("flood: {sent} frames offered in 10 s, A forwarded {forwarded}");
+    let ring = ne_lab::lab::ring_counters(&mut ca, "a-up").unwrap();
+    let dropped = ring.1 - ring_before.1;
+    eprintln!(
+        "flood: {sent} frames offered in 10 s, A's ring dropped {dropped}, A forwarded \
+         {forwarded} copies to {LANS} LANs"
+    );
     assert!(
-        forwarded > sent / 10,
-        "the forwarder was not under load: {forwarded} of {sent}"
+        dropped > 0 && forwarded > 0,
+        "the forwarder was not past its limit: {dropped} dropped at its ring, {forwarded} \
+         forwarded of {sent}"
     );
     assert_eq!(
         (
@@ -525,10 +556,7 @@ fn control_traffic_survives_a_flooded_forwarder() {
     );
     assert_eq!(master_transitions(&mut cb), b_masters, "VRRP flapped");
     assert_eq!(vrrp_state(&mut ca, "a-ic", 1).unwrap(), "master");
-    for (c, ifname) in [(&mut ca, "a-dn"), (&mut cb, "b-dn")] {
-        let i = igmp(c, ifname);
-        assert!(i.contains("<address>239.1.1.1</address>"), "{i}");
-    }
+    assert!(joined(&mut ca, &mut cb), "an IGMP membership was lost");
     let pa = ne_lab::lab::pim_state(&mut ca, "a-up").unwrap();
     assert!(pa.contains("10.1.0.2"), "A lost its PIM neighbour B: {pa}");
 }

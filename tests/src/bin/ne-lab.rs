@@ -584,7 +584,7 @@ fn bench_reconcile(opts: &Reconcile) -> Result<(), String> {
         format!("{commits} commits + {} <get>s", 10 * commits)
     };
     let busy_for = t0.elapsed();
-    let cpu = saturation::cpu_shares(
+    let cpu = ne_lab::lab::cpu_shares(
         &["protocols", "ne-rib"],
         &cpu0,
         &ne_lab::lab::thread_ticks(a_pid),

@@ -20,8 +20,8 @@
 use std::time::{Duration, Instant};
 
 use ne_lab::lab::{
-    bfd_state, bfd_up_transitions, forwarded, leaf_after, multicast_state, pim_state, thread_ticks,
-    vrrp_state, wait_for, Flood, Lab, Sink,
+    bfd_state, bfd_up_transitions, cpu_shares, forwarded, leaf_after, pim_state, ring_counters,
+    thread_ticks, vrrp_state, wait_for, Flood, Lab, Sink,
 };
 use ne_lab::netconf::Blocking;
 
@@ -32,38 +32,6 @@ fn lan_if(dev: char, k: usize) -> String {
     } else {
         format!("{dev}-dn{k}")
     }
-}
-
-/// A's receive ring on `port`: (frames taken, frames the kernel dropped as the ring was full).
-fn port_counters(c: &mut Blocking, port: &str) -> Result<(u64, u64), String> {
-    let s = multicast_state(c).map_err(|e| e.to_string())?;
-    let anchor = format!("<name>{port}</name>");
-    let leaf = |name| {
-        leaf_after(&s, &anchor, name)
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| format!("no {name} for port {port} in {s}"))
-    };
-    Ok((leaf("packets")?, leaf("ring-drops")?))
-}
-
-/// The share of one CPU each named thread of `pid` used between two [`thread_ticks`] readings
-/// `secs` apart, e.g. "ne-fwd 91 %".
-pub fn cpu_shares(
-    names: &[&str],
-    before: &[(String, u64)],
-    after: &[(String, u64)],
-    secs: f64,
-) -> String {
-    let hz = 100.0; // USER_HZ
-    names
-        .iter()
-        .map(|name| {
-            let t = |v: &[(String, u64)]| v.iter().find(|(n, _)| n == name).map_or(0, |x| x.1);
-            let share = t(after).saturating_sub(t(before)) as f64 / hz / secs * 100.0;
-            format!("{name} {share:.0} %")
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn igmp_has_group(c: &mut Blocking, ifname: &str) -> bool {
@@ -165,7 +133,7 @@ fn run(seconds: u64, bypass: bool, generator: Generator, lans: usize) -> Result<
     );
     let b_masters = master_transitions(&mut cb, "b-ic")?;
     let fwd0 = forwarded(&mut ca).map_err(|e| e.to_string())?;
-    let port0 = port_counters(&mut ca, "a-up")?;
+    let port0 = ring_counters(&mut ca, "a-up")?;
     let a_pid = lab.a.pid().ok_or("agent A is not running")?;
     let cpu0 = thread_ticks(a_pid);
     let load_before = load_average();
@@ -188,7 +156,7 @@ fn run(seconds: u64, bypass: bool, generator: Generator, lans: usize) -> Result<
     let fwd1 = forwarded(&mut ca).map_err(|e| e.to_string())?;
     let secs = t0.elapsed().as_secs_f64();
     let cpu1 = thread_ticks(a_pid);
-    let port1 = port_counters(&mut ca, "a-up")?;
+    let port1 = ring_counters(&mut ca, "a-up")?;
     let sent = flood.stop();
     let after = (
         bfd_up_transitions(&mut ca).map_err(|e| e.to_string())?,
