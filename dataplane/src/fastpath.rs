@@ -34,7 +34,12 @@
 //! timed ahead, `Oif::since_ns`, comes due). A switch timed at an earlier instant of arrival
 //! therefore takes effect at the sync, not at that instant as on the rings: at a handover,
 //! frames that arrive between the two follow the old gate (lost at an opening gate, sent
-//! twice at a closing one). This is why the fast path is opt-in.
+//! twice at a closing one). This is one reason why the fast path is opt-in. The other: its
+//! work is softirq work, which nothing paces as the forwarding thread's busy pause paces the
+//! rings, and on veth every copy it makes enters the CPU's input backlog; past its limit that
+//! backlog overflows and control frames (BFD) are dropped with the data (BENCHMARKS.md, issue
+//! 19 item 6). Shedding load there would need the tap filter and the classifier to agree on
+//! every frame they shed to the rings, which a socket filter cannot mark on the frame.
 
 use std::collections::HashMap;
 use std::io;
