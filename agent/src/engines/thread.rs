@@ -42,15 +42,6 @@ use crate::clock::now_ms;
 /// intervals a peer's detection time is 30 ms.
 const BUSY_WARNING: Duration = Duration::from_millis(10);
 
-/// How long the rtnetlink socket is left unpolled after a read that brought route changes
-/// only and emptied it. A churning table (BGP) sends a notification per route, and without
-/// this the real-time protocol thread may wake for each one (10,000 a second and more), a
-/// round of its whole loop every time; with it they come in batches, at most 500 reads a
-/// second (447 polls a second in all, BFD included, at 10,000 changes a second into a million
-/// routes). A link or address event waits at most this long while routes churn, and not at
-/// all otherwise.
-const ROUTE_BATCHING: Duration = Duration::from_millis(2);
-
 /// Requests from the commit pipeline and `<get>`.
 pub enum Command {
     /// Check that `Config` can be applied and reserve what it needs; the reply is the veto.
@@ -159,8 +150,6 @@ pub struct Thread {
     wake: UnixDatagram,
     events: Sender<String>,
     nl: Option<netlink::Monitor>,
-    /// Until when the rtnetlink socket is not polled ([`ROUTE_BATCHING`]).
-    nl_resting_until: Option<Instant>,
     nlh: Option<netlink::Handle>,
     dev: Netdevs,
     sock: Sockets,
@@ -197,7 +186,6 @@ impl Thread {
             wake,
             events,
             nl,
-            nl_resting_until: None,
             nlh,
             dev: Netdevs::default(),
             sock: Sockets::default(),
@@ -308,14 +296,7 @@ impl Thread {
     fn pump(&mut self, fds: &mut Vec<i32>, ready: &mut Vec<bool>, timeout: Duration) {
         fds.clear();
         fds.push(self.wake.as_raw_fd());
-        let start = Instant::now();
-        let resting = self.nl_resting_until.filter(|&t| t > start);
-        self.nl_resting_until = resting;
-        let timeout = resting.map_or(timeout, |t| timeout.min(t - start));
-        fds.push(match (&self.nl, resting) {
-            (Some(n), None) => n.as_raw_fd(),
-            _ => -1,
-        });
+        fds.push(self.nl.as_ref().map_or(-1, |n| n.as_raw_fd()));
         fds.push(self.sock.rx_single.as_ref().map_or(-1, |s| s.as_raw_fd()));
         fds.push(self.sock.rx_multi.as_ref().map_or(-1, |s| s.as_raw_fd()));
         let vrrp_ifs: Vec<String> = self.sock.vrrp_io.keys().cloned().collect();
@@ -717,9 +698,6 @@ impl Thread {
         let now = Instant::now();
         let routes_only =
             !c.links_seen && !c.topology_changed && c.neighbours.is_empty() && !c.routes.is_empty();
-        if routes_only && !self.nl.as_ref().is_some_and(netlink::Monitor::was_cut) {
-            self.nl_resting_until = Some(now + ROUTE_BATCHING);
-        }
         for name in &c.removed {
             self.sock.link_removed(name, &self.hb.bfd);
         }
