@@ -401,6 +401,8 @@ pub struct Lab {
     pub prefix: String,
     pub dir: PathBuf,
     namespaces: Vec<String>,
+    /// Receivers' LANs ([`Lab::seed_lans`]).
+    lans: usize,
     pub a: Agent,
     pub b: Agent,
 }
@@ -438,12 +440,13 @@ impl Lab {
             prefix: prefix.clone(),
             dir,
             namespaces: Vec::new(),
+            lans,
         };
         let mut roles: Vec<String> = ["a", "b", "src", "rcv", "sw-up", "sw-dn"]
             .map(String::from)
             .into();
         for k in 2..=lans {
-            roles.extend([format!("rcv{k}"), format!("sw-dn{k}")]);
+            roles.extend([lan_host(k), format!("sw-dn{k}")]);
         }
         for role in &roles {
             let name = ns(role);
@@ -489,9 +492,9 @@ impl Lab {
             .collect();
         for k in 2..=lans {
             for (dev, end, port) in [
-                ("a".to_string(), format!("a-dn{k}"), format!("dn{k}-a")),
-                ("b".to_string(), format!("b-dn{k}"), format!("dn{k}-b")),
-                (format!("rcv{k}"), "rcv0".to_string(), format!("dn{k}-rcv")),
+                ("a".to_string(), lan_ifname('a', k), format!("dn{k}-a")),
+                ("b".to_string(), lan_ifname('b', k), format!("dn{k}-b")),
+                (lan_host(k), "rcv0".to_string(), format!("dn{k}-rcv")),
             ] {
                 ports.push([dev, end, format!("sw-dn{k}"), port, format!("br-dn{k}")]);
             }
@@ -536,7 +539,7 @@ impl Lab {
         ];
         for k in 2..=lans {
             hosts.push((
-                format!("rcv{k}"),
+                lan_host(k),
                 "rcv0",
                 format!("192.168.{k}.100/24"),
                 format!("192.168.{k}.1"),
@@ -697,18 +700,37 @@ pub fn seed_config(device: char) -> String {
 /// The most receivers' LANs a lab has (their subnets are 192.168.1-16.0/24).
 pub const LANS_MAX: usize = 16;
 
+/// Device `device`'s interface on receivers' LAN `k` (1 is the seed's `a-dn`/`b-dn`).
+pub fn lan_ifname(device: char, k: usize) -> String {
+    if k == 1 {
+        format!("{device}-dn")
+    } else {
+        format!("{device}-dn{k}")
+    }
+}
+
+/// The role of the receivers' host on LAN `k` (its interface is `rcv0`).
+pub fn lan_host(k: usize) -> String {
+    if k == 1 {
+        "rcv".into()
+    } else {
+        format!("rcv{k}")
+    }
+}
+
 /// Device `device`'s interface on receivers' LAN `k` >= 2 ([`Lab::seed_lans`]), as an
 /// `<interface>` element of ne-interfaces.
 pub fn lan_interface(device: char, k: usize) -> String {
     let last = if device == 'a' { 1 } else { 2 };
     format!(
-        "<interface><name>{device}-dn{k}</name><ipv4><address><ip>192.168.{k}.{last}</ip>\
+        "<interface><name>{}</name><ipv4><address><ip>192.168.{k}.{last}</ip>\
          <prefix-length>24</prefix-length></address></ipv4>\
          <igmp xmlns=\"urn:ne-agent:yang:ne-multicast\"><enabled>true</enabled></igmp>\
          <pim xmlns=\"urn:ne-agent:yang:ne-multicast\"><sm>true</sm><ignore-dr-state>true</ignore-dr-state>\
          <ignore-assert-state>true</ignore-assert-state></pim>\
          <track-admin-vrrp xmlns=\"urn:ne-agent:yang:ne-multicast\"><interface>{device}-ic</interface>\
-         <vrid>1</vrid></track-admin-vrrp></interface>"
+         <vrid>1</vrid></track-admin-vrrp></interface>",
+        lan_ifname(device, k)
     )
 }
 
@@ -966,7 +988,16 @@ impl Drop for Flood {
     }
 }
 
-/// CPU time (user + system, clock ticks) of process `pid`'s threads, by thread name.
+/// A `/proc/.../stat` line's command name and CPU time (user + system, clock ticks).
+pub fn stat_ticks(stat: &str) -> Option<(&str, u64)> {
+    // "pid (comm) state ppid ...": utime and stime are fields 14 and 15.
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    let f: Vec<&str> = stat.get(close + 2..)?.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some((&stat[open + 1..close], ticks))
+}
+
+/// CPU time (clock ticks) of process `pid`'s threads, by thread name.
 pub fn thread_ticks(pid: u32) -> Vec<(String, u64)> {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return Vec::new();
@@ -976,17 +1007,12 @@ pub fn thread_ticks(pid: u32) -> Vec<(String, u64)> {
         let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
             continue;
         };
-        // "tid (comm) state ppid ...": utime and stime are fields 14 and 15.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+        let Some((name, ticks)) = stat_ticks(&stat) else {
             continue;
         };
-        let name = stat[open + 1..close].to_string();
-        let f: Vec<&str> = stat[close + 2..].split_whitespace().collect();
-        let ticks = f.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
-            + f.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-        match out.iter_mut().find(|(n, _)| *n == name) {
+        match out.iter_mut().find(|(n, _)| n == name) {
             Some((_, t)) => *t += ticks,
-            None => out.push((name, ticks)),
+            None => out.push((name.to_string(), ticks)),
         }
     }
     out
@@ -1136,8 +1162,6 @@ impl Drop for Sender {
     }
 }
 
-/// A receiver in ns rcv that joined 239.1.1.1 through the kernel's IGMP: every sequence
-/// number it gets, with the arrival time.
 /// A member of the lab group on a receivers' LAN that costs its host nothing per packet: a
 /// UDP socket joined on `ifname` in ns `role` (the host's IGMP answers the queries) and the
 /// dataplane's tc ingress data filter on that interface, which ends the group's frames there.
@@ -1166,8 +1190,17 @@ impl Sink {
         .map_err(|e| format!("sink in {role}: {e}"))?;
         Ok(Sink { _sock: sock })
     }
+
+    /// A sink on the host of every receivers' LAN of `lab`.
+    pub fn on_every_lan(lab: &Lab) -> Result<Vec<Sink>, String> {
+        (1..=lab.lans)
+            .map(|k| Sink::start(lab, &lan_host(k), "rcv0"))
+            .collect()
+    }
 }
 
+/// A receiver in ns rcv that joined 239.1.1.1 through the kernel's IGMP: every sequence
+/// number it gets, with the arrival time.
 pub struct Receiver {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     log: std::sync::Arc<std::sync::Mutex<Vec<(u64, Instant)>>>,

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use ne_lab::lab::{analyse, leaf_after, require, vrrp_state, wait_for, Lab, Receiver, Sender};
+use ne_lab::lab::{
+    analyse, lan_ifname, leaf_after, require, vrrp_state, wait_for, Lab, Receiver, Sender,
+};
 use ne_lab::netconf::Blocking;
 
 fn routes(c: &mut Blocking) -> String {
@@ -489,27 +491,11 @@ fn control_traffic_survives_a_saturated_forwarder() {
         &mut cb,
         Duration::from_secs(60)
     ));
-    let lan = |dev: char, k: usize| {
-        if k == 1 {
-            format!("{dev}-dn")
-        } else {
-            format!("{dev}-dn{k}")
-        }
-    };
-    let _members: Vec<ne_lab::lab::Sink> = (1..=LANS)
-        .map(|k| {
-            let role = if k == 1 {
-                "rcv".into()
-            } else {
-                format!("rcv{k}")
-            };
-            ne_lab::lab::Sink::start(&lab, &role, "rcv0").expect("member")
-        })
-        .collect();
+    let _members = ne_lab::lab::Sink::on_every_lan(&lab).expect("members");
     let joined = |ca: &mut Blocking, cb: &mut Blocking| {
         (1..=LANS).all(|k| {
-            igmp(ca, &lan('a', k)).contains("<address>239.1.1.1</address>")
-                && igmp(cb, &lan('b', k)).contains("<address>239.1.1.1</address>")
+            igmp(ca, &lan_ifname('a', k)).contains("<address>239.1.1.1</address>")
+                && igmp(cb, &lan_ifname('b', k)).contains("<address>239.1.1.1</address>")
         })
     };
     assert!(wait_for(Duration::from_secs(40), || {

@@ -631,25 +631,8 @@ fn bench_reconcile(opts: &Reconcile) -> Result<(), String> {
 fn cpu_ticks(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|s| {
-            let rest = s.rsplit(')').next()?.to_string();
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-        })
+        .and_then(|s| ne_lab::lab::stat_ticks(&s).map(|(_, t)| t))
         .unwrap_or(0)
-}
-
-fn agent_pid(lab: &Lab, role: &str) -> Option<u32> {
-    let out = Command::new("ip")
-        .args(["netns", "pids", &lab.ns(role)])
-        .output()
-        .ok()?;
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.trim().parse::<u32>().ok())
-        .find(|p| {
-            std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "ne-agent")
-        })
 }
 
 fn sessions_xml(n: u64, me: char) -> String {
@@ -692,7 +675,7 @@ fn bench_bfd_scale(n: u64, seconds: u64) -> Result<(), String> {
         return Err("not every session came up within 120 s".into());
     }
     let before = (up_transitions(&mut ca)?, up_transitions(&mut cb)?);
-    let (pa, pb) = (agent_pid(&lab, "a"), agent_pid(&lab, "b"));
+    let (pa, pb) = (lab.a.pid(), lab.b.pid());
     let ticks0 = (pa.map_or(0, cpu_ticks), pb.map_or(0, cpu_ticks));
     let t0 = Instant::now();
     std::thread::sleep(Duration::from_secs(seconds));

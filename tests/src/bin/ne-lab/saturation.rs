@@ -20,19 +20,10 @@
 use std::time::{Duration, Instant};
 
 use ne_lab::lab::{
-    bfd_state, bfd_up_transitions, cpu_shares, forwarded, leaf_after, pim_state, ring_counters,
-    thread_ticks, vrrp_state, wait_for, Flood, Lab, Sink,
+    bfd_state, bfd_up_transitions, cpu_shares, forwarded, lan_ifname, leaf_after, pim_state,
+    ring_counters, thread_ticks, vrrp_state, wait_for, Flood, Lab, Sink,
 };
 use ne_lab::netconf::Blocking;
-
-/// Device `dev`'s interface on receivers' LAN `k` (1 is the seed's).
-fn lan_if(dev: char, k: usize) -> String {
-    if k == 1 {
-        format!("{dev}-dn")
-    } else {
-        format!("{dev}-dn{k}")
-    }
-}
 
 fn igmp_has_group(c: &mut Blocking, ifname: &str) -> bool {
     c.get(Some(&format!(
@@ -102,23 +93,12 @@ fn run(seconds: u64, bypass: bool, generator: Generator, lans: usize) -> Result<
         cb.edit_running(off).map_err(|e| e.to_string())?;
     }
     super::steady(&mut ca, &mut cb)?;
-    let _members = (1..=lans)
-        .map(|k| {
-            let role = if k == 1 {
-                "rcv".into()
-            } else {
-                format!("rcv{k}")
-            };
-            Sink::start(&lab, &role, "rcv0")
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let _members = Sink::on_every_lan(&lab)?;
     let memberships = |ca: &mut Blocking, cb: &mut Blocking| {
-        (1..=lans).fold((true, true), |(a, b), k| {
-            (
-                a && igmp_has_group(ca, &lan_if('a', k)),
-                b && igmp_has_group(cb, &lan_if('b', k)),
-            )
-        })
+        (
+            (1..=lans).all(|k| igmp_has_group(ca, &lan_ifname('a', k))),
+            (1..=lans).all(|k| igmp_has_group(cb, &lan_ifname('b', k))),
+        )
     };
     if !wait_for(Duration::from_secs(60), || {
         memberships(&mut ca, &mut cb) == (true, true)
