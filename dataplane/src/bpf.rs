@@ -87,6 +87,7 @@ pub enum Cond {
 pub enum Helper {
     MapLookupElem = 1,
     KtimeGetNs = 5,
+    GetSmpProcessorId = 8,
     SkbStoreBytes = 9,
     CloneRedirect = 13,
     SkbLoadBytes = 26,

@@ -34,12 +34,15 @@
 //! timed ahead, `Oif::since_ns`, comes due). A switch timed at an earlier instant of arrival
 //! therefore takes effect at the sync, not at that instant as on the rings: at a handover,
 //! frames that arrive between the two follow the old gate (lost at an opening gate, sent
-//! twice at a closing one). This is one reason why the fast path is opt-in. The other: its
-//! work is softirq work, which nothing paces as the forwarding thread's busy pause paces the
-//! rings, and on veth every copy it makes enters the CPU's input backlog; past its limit that
-//! backlog overflows and control frames (BFD) are dropped with the data (BENCHMARKS.md, issue
-//! 19 item 6). Shedding load there would need the tap filter and the classifier to agree on
-//! every frame they shed to the rings, which a socket filter cannot mark on the frame.
+//! twice at a closing one). This is one reason why the fast path is opt-in.
+//!
+//! Its work is softirq work, which the forwarding thread's busy pause does not pace as it
+//! paces the rings. So the classifier sheds load itself: each CPU may make a budget of copies
+//! per millisecond, and a frame whose copies would pass it is dropped whole and counted (a
+//! per-CPU pacer entry; neither path sees the frame, as the tap filter already left it to
+//! this one). [`crate::pacing`] sets the budget from the CPUs' input backlog drops and the
+//! control threads' late wake-ups; without it, on veth, a saturated fast path overflows the
+//! backlog or holds the CPU and BFD flaps (BENCHMARKS.md, issue 19 item 6).
 
 use std::collections::HashMap;
 use std::io;
@@ -98,13 +101,30 @@ const SLOT_KEY: i16 = -32;
 const PULL_MAX: i32 = 14 + 20 + 8;
 const PULL_MIN: i32 = 14 + 20;
 
-// The settings: u32 local delivery, u32 padding, u64 heartbeat (CLOCK_MONOTONIC ns of the
-// forwarder's last sign of life; 0: no watchdog).
+/// Where the emitted code keeps `bpf_ktime_get_ns` of the frame, and the CPU's pacer key.
+const NOW: i16 = -40;
+const CPU_KEY: i16 = -44;
+
+// The settings: u32 local delivery, u32 copy budget (copies per CPU per pacing slot;
+// u32::MAX: unpaced), u64 heartbeat (CLOCK_MONOTONIC ns of the forwarder's last sign of
+// life; 0: no watchdog).
 const S_LOCAL: i16 = 0;
+const S_BUDGET: i16 = 4;
 const S_HEARTBEAT: i16 = 8;
 const SETTINGS_LEN: usize = 16;
 /// How long without a heartbeat before the classifier stops forwarding.
 pub const WATCHDOG_NS: i32 = 10_000_000;
+
+// A CPU's pacer (entry `smp_processor_id` of the pacers map, one cache line): u64 start of
+// the current slot (CLOCK_MONOTONIC ns), u64 copies made in it, u64 copies admitted in all,
+// u64 frames shed in all. Only that CPU's softirq writes it.
+const P_START: i16 = 0;
+const P_USED: i16 = 8;
+const P_ADMITTED: i16 = 16;
+const P_SHED: i16 = 24;
+const PACER_LEN: usize = 64;
+/// CPUs with a pacer; frames handled on a CPU beyond are unpaced.
+const PACER_CPUS: u32 = 256;
 
 const ETH_P_IP: u16 = 0x0800;
 /// TC_ACT_OK: on to the host's IP stack, past every other filter.
@@ -174,6 +194,7 @@ fn forwarder_program(
     routes: RawFd,
     counters: RawFd,
     settings: RawFd,
+    pacers: RawFd,
 ) -> Result<Vec<crate::bpf::Insn>, BpfError> {
     let mut a = Asm::new();
     let (pass, shot, done) = (a.label(), a.label(), a.label());
@@ -205,10 +226,12 @@ fn forwarder_program(
         .call(Helper::MapLookupElem)
         .jump_imm(Cond::Eq, R0, 0, shot)
         .mov(R9, R0)
+        .call(Helper::KtimeGetNs)
+        .store(Size::DW, FP, NOW, R0)
         .load(Size::DW, R1, R9, S_HEARTBEAT)
         .jump_imm(Cond::Eq, R1, 0, alive)
-        .call(Helper::KtimeGetNs)
-        .load(Size::DW, R1, R9, S_HEARTBEAT)
+        // A heartbeat written after the clock was read here is later than it.
+        .jump(Cond::Gt, R1, R0, alive)
         .alu(Alu::Sub, R0, R1)
         .jump_imm(Cond::Gt, R0, WATCHDOG_NS, pass)
         .bind(alive);
@@ -229,6 +252,8 @@ fn forwarder_program(
         .atomic_add64(R8, C_TTL_EXPIRED, R1)
         .goto(done);
     a.bind(alive);
+    emit_pacer(&mut a, pacers, shot);
+    a.load(Size::B, R1, FP, IP_TTL);
     // packets += 1, octets += total length.
     a.mov_imm(R2, 1)
         .atomic_add64(R8, C_PACKETS, R2)
@@ -301,6 +326,46 @@ fn forwarder_program(
     a.bind(local).mov_imm(R0, TC_ACT_OK).exit();
     a.bind(pass).mov_imm(R0, TC_ACT_UNSPEC as i32).exit();
     Ok(a.finish()?)
+}
+
+/// Emit the copy budget (see [`crate::pacing`]): with r7 the route, r9 the settings and the
+/// clock at [`NOW`], a frame whose copies would take this CPU's copies in the current slot past
+/// the budget is counted as shed and goes to `shed`; else its copies are added. Clobbers
+/// r0-r5.
+fn emit_pacer(a: &mut Asm, pacers: RawFd, shed: Label) {
+    let (unpaced, same_slot, over) = (a.label(), a.label(), a.label());
+    a.call(Helper::GetSmpProcessorId)
+        .store(Size::W, FP, CPU_KEY, R0)
+        .load_map_fd(R1, pacers)
+        .mov(R2, FP)
+        .alu_imm(Alu::Add, R2, i32::from(CPU_KEY))
+        .call(Helper::MapLookupElem)
+        .jump_imm(Cond::Eq, R0, 0, unpaced);
+    // A new slot when this one is over (or the clock is behind its start).
+    a.load(Size::DW, R1, FP, NOW)
+        .load(Size::DW, R2, R0, P_START)
+        .mov(R3, R1)
+        .alu(Alu::Sub, R3, R2)
+        .jump_imm(Cond::Le, R3, crate::pacing::SLOT_NS as i32, same_slot)
+        .store(Size::DW, R0, P_START, R1)
+        .store_imm(Size::DW, R0, P_USED, 0)
+        .bind(same_slot);
+    a.load(Size::DW, R2, R0, P_USED)
+        .load(Size::W, R3, R7, V_COUNT)
+        .alu(Alu::Add, R2, R3)
+        .load(Size::W, R4, R9, S_BUDGET)
+        .jump(Cond::Gt, R2, R4, over)
+        .store(Size::DW, R0, P_USED, R2)
+        .load(Size::DW, R2, R0, P_ADMITTED)
+        .alu(Alu::Add, R2, R3)
+        .store(Size::DW, R0, P_ADMITTED, R2)
+        .goto(unpaced);
+    a.bind(over)
+        .load(Size::DW, R2, R0, P_SHED)
+        .alu_imm(Alu::Add, R2, 1)
+        .store(Size::DW, R0, P_SHED, R2)
+        .goto(shed);
+    a.bind(unpaced);
 }
 
 /// The receive rings' filter: IPv4 multicast data that the forwarder program leaves.
@@ -388,7 +453,11 @@ pub struct FastPath {
     /// last written there.
     settings: Map,
     local_delivery: bool,
+    /// Copies per CPU per pacing slot; None: unpaced.
+    copy_budget: Option<u32>,
     heartbeat_ns: u64,
+    /// Each CPU's pacer (see [`P_START`]).
+    pacers: Map,
     forwarder: Program,
     tap_filter: Program,
     capacity: u32,
@@ -433,7 +502,7 @@ fn fold_into(table: &Table, k: &[u8; KEY_LEN], delta: FastCounters) {
 }
 
 /// CLOCK_MONOTONIC in ns, the clock of `bpf_ktime_get_ns`.
-fn monotonic_ns() -> u64 {
+pub fn monotonic_ns() -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -464,6 +533,7 @@ impl FastPath {
         )?;
         let counters = Map::create(MapKind::Array, 4, COUNTERS_LEN, capacity, 0, "ne_mcounters")?;
         let settings = Map::create(MapKind::Array, 4, SETTINGS_LEN, 1, 0, "ne_msettings")?;
+        let pacers = Map::create(MapKind::Array, 4, PACER_LEN, PACER_CPUS, 0, "ne_mpacers")?;
         let forwarder = Program::load(
             ProgKind::SchedCls,
             "ne_mfwd",
@@ -471,6 +541,7 @@ impl FastPath {
                 routes.as_raw_fd(),
                 counters.as_raw_fd(),
                 settings.as_raw_fd(),
+                pacers.as_raw_fd(),
             )?,
         )?;
         let tap_filter = Program::load(
@@ -478,12 +549,14 @@ impl FastPath {
             "ne_mtap",
             &tap_filter_program(routes.as_raw_fd())?,
         )?;
-        Ok(FastPath {
+        let fast = FastPath {
             routes,
             counters,
             settings,
             local_delivery: false,
+            copy_budget: None,
             heartbeat_ns: 0,
+            pacers,
             forwarder,
             tap_filter,
             capacity,
@@ -493,7 +566,9 @@ impl FastPath {
             free_slots: (0..capacity).rev().collect(),
             unreported: FastCounters::default(),
             next_switch_ns: None,
-        })
+        };
+        fast.write_settings()?;
+        Ok(fast)
     }
 
     /// Put the forwarder program at ingress of `ifindex` (in the calling thread's namespace),
@@ -524,10 +599,42 @@ impl FastPath {
         self.write_settings()
     }
 
+    /// The copies each CPU may make per pacing slot ([`crate::pacing::SLOT_NS`]); None:
+    /// unpaced (the default).
+    pub fn copy_budget(&self) -> Option<u32> {
+        self.copy_budget
+    }
+
+    /// Sets [`FastPath::copy_budget`]: frames whose copies would pass it are shed.
+    pub fn set_copy_budget(&mut self, budget: Option<u32>) -> Result<(), BpfError> {
+        self.copy_budget = budget;
+        self.write_settings()
+    }
+
+    /// What the classifier counted on CPUs `0..cpus` (copies admitted, frames shed), cumulative.
+    pub fn cpu_copies(&self, cpus: usize) -> Result<Vec<crate::pacing::CpuCopies>, BpfError> {
+        let at = |b: &[u8], o: i16| {
+            let o = o as usize;
+            u64::from_ne_bytes(b[o..o + 8].try_into().expect("8 bytes"))
+        };
+        (0..(cpus as u32).min(PACER_CPUS))
+            .map(|cpu| {
+                let mut b = [0u8; PACER_LEN];
+                self.pacers.lookup(&cpu.to_ne_bytes(), &mut b)?;
+                Ok(crate::pacing::CpuCopies {
+                    admitted: at(&b, P_ADMITTED),
+                    shed: at(&b, P_SHED),
+                })
+            })
+            .collect()
+    }
+
     fn write_settings(&self) -> Result<(), BpfError> {
         let mut v = [0u8; SETTINGS_LEN];
         v[S_LOCAL as usize..S_LOCAL as usize + 4]
             .copy_from_slice(&u32::from(self.local_delivery).to_ne_bytes());
+        v[S_BUDGET as usize..S_BUDGET as usize + 4]
+            .copy_from_slice(&self.copy_budget.unwrap_or(u32::MAX).to_ne_bytes());
         v[S_HEARTBEAT as usize..S_HEARTBEAT as usize + 8]
             .copy_from_slice(&self.heartbeat_ns.to_ne_bytes());
         self.settings.update(&0u32.to_ne_bytes(), &v, Update::Any)

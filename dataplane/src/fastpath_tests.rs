@@ -306,6 +306,58 @@ fn offloaded_routes_forward_in_the_kernel_and_misses_reach_the_tap() {
     assert_eq!(tcx_programs(&lab), 0, "the classifier went with its link");
 }
 
+/// A copy budget: in a burst, frames whose copies pass the CPU's budget for the millisecond are
+/// shed (neither forwarded nor on the tap) and counted; the frames the budget admits are
+/// forwarded whole; without a budget every frame is forwarded again.
+#[test]
+fn a_copy_budget_sheds_the_frames_past_it_and_counts_them() {
+    if !require_root() {
+        return;
+    }
+    let lab = Lab::new("fastpace");
+    let (mut fp, mut ring) = router(&lab);
+    let mut table = Table::new();
+    table.insert(route(&lab, &[(0, true), (1, true)]));
+    fp.sync(&table, 0).unwrap();
+    let cpus = 64;
+    let before: u64 = fp
+        .cpu_copies(cpus)
+        .unwrap()
+        .iter()
+        .map(|c| c.admitted)
+        .sum();
+
+    // Room for one frame's two copies a millisecond; 200 frames take far less than 200 ms.
+    fp.set_copy_budget(Some(2)).unwrap();
+    const N: usize = 200;
+    let f = frame(SOURCE, GROUP, 8, 17);
+    lab.send(&f, N);
+    let got = lab.received(GROUP, 2 * N);
+    let (d1, d2) = (got[0].len(), got[1].len());
+    assert_eq!(d1, d2, "a frame is copied to both oifs or shed whole");
+    assert!((1..N / 2).contains(&d1), "{d1} of {N} forwarded");
+    for c in &got[0] {
+        check_copy(c, &f, lab.r[0].1);
+    }
+    assert_eq!(
+        ring_frames(&mut ring, GROUP),
+        0,
+        "shed frames skip the tap too"
+    );
+    let counts = fp.cpu_copies(cpus).unwrap();
+    let shed: u64 = counts.iter().map(|c| c.shed).sum();
+    let admitted: u64 = counts.iter().map(|c| c.admitted).sum::<u64>() - before;
+    assert_eq!(shed, (N - d1) as u64);
+    assert_eq!(admitted, 2 * d1 as u64);
+    let c = fp.route_counters(SOURCE, GROUP).unwrap().unwrap();
+    assert_eq!(c.packets, d1 as u64, "shed frames are not the route's");
+
+    fp.set_copy_budget(None).unwrap();
+    lab.send(&f, 40);
+    let got = lab.received(GROUP, 80);
+    assert_eq!((got[0].len(), got[1].len()), (40, 40), "unpaced again");
+}
+
 /// What cannot be offloaded stays out of the map: a register tunnel, an oif without the
 /// fast path, more oifs than the value holds, an iif without it.
 #[test]

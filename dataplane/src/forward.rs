@@ -202,6 +202,13 @@ pub struct FwdStats {
     pub fast_forwarded: u64,
     /// Routes the fast path holds (the others are forwarded from the rings).
     pub fast_routes: u64,
+    /// Frames the fast path shed: their copies would have passed its copy budget
+    /// ([`FwdConfig::fast_path_pacing`]); the fast path's counterpart of `ring_drops`.
+    pub fast_shed: u64,
+    /// Times the fast path's copy budget was cut for congestion.
+    pub fast_budget_cuts: u64,
+    /// The copy budget in force (copies per CPU per millisecond; 0: unpaced).
+    pub fast_budget: u64,
 }
 
 #[derive(Debug, Default)]
@@ -222,6 +229,9 @@ struct SharedStats {
     fast_received: AtomicU64,
     fast_forwarded: AtomicU64,
     fast_routes: AtomicU64,
+    fast_shed: AtomicU64,
+    fast_budget_cuts: AtomicU64,
+    fast_budget: AtomicU64,
 }
 
 macro_rules! each_counter {
@@ -242,7 +252,10 @@ macro_rules! each_counter {
             busy_pauses,
             fast_received,
             fast_forwarded,
-            fast_routes
+            fast_routes,
+            fast_shed,
+            fast_budget_cuts,
+            fast_budget
         )
     };
 }
@@ -773,6 +786,13 @@ pub struct FwdConfig {
     /// Frames the fast path forwards also go to the host's IP stack (see
     /// [`Forwarder::set_local_delivery`], which changes it while the forwarder runs).
     pub fast_path_local_delivery: bool,
+    /// Shed the fast path's load when its copies overflow the CPUs' input backlogs
+    /// ([`crate::pacing`]), as the busy pause paces the rings: without it, a saturated fast
+    /// path on veth drops control frames with its data.
+    pub fast_path_pacing: bool,
+    /// Late wake-ups of the device's control threads, counted by them (the pacing's signal
+    /// that the fast path starves them; see [`crate::pacing::LATE_NS`]).
+    pub control_late: Option<Arc<AtomicU64>>,
 }
 
 impl Default for FwdConfig {
@@ -801,6 +821,8 @@ impl Default for FwdConfig {
             fast_path: false,
             fast_path_routes: 4096,
             fast_path_local_delivery: false,
+            fast_path_pacing: true,
+            control_late: None,
         }
     }
 }
@@ -1294,6 +1316,8 @@ fn run(
     let mut busy_since = Instant::now();
     let mut fast_synced = false;
     let mut last_heartbeat: Option<Instant> = None;
+    let mut pacing =
+        (fast.is_some() && cfg.fast_path_pacing).then(|| Pacing::new(cfg.control_late.clone()));
     while !signals.stop.load(Ordering::Relaxed) {
         let changed = reader.refresh(mfib);
         let table = reader.table();
@@ -1319,6 +1343,9 @@ fn run(
             if changed || !fast_synced || switch_due {
                 fast_synced = true;
                 sync_fast_path(f, table, &mut engine.stats);
+            }
+            if let Some(p) = pacing.as_mut() {
+                p.tick(f, &mut engine.stats);
             }
         }
         let mut frames = 0;
@@ -1388,6 +1415,71 @@ fn run(
         fold_fast_counters(f, reader.table(), &mut engine.stats);
     }
     shared.store(&engine.stats);
+}
+
+/// The fast path's load shedding: every [`crate::pacing::TICK_NS`], the CPUs' backlogs and
+/// the classifier's counts go to the [`Pacer`](crate::pacing::Pacer), whose budget goes to the
+/// classifier.
+struct Pacing {
+    pacer: crate::pacing::Pacer,
+    cpus: usize,
+    next: Instant,
+    /// Frames shed as last counted, for the stats.
+    shed: u64,
+    control_late: Option<Arc<AtomicU64>>,
+}
+
+impl Pacing {
+    fn new(control_late: Option<Arc<AtomicU64>>) -> Pacing {
+        // SAFETY: sysconf has no memory effects.
+        let cpus = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_CONF) }.max(1) as usize;
+        Pacing {
+            pacer: crate::pacing::Pacer::new(),
+            cpus,
+            next: Instant::now(),
+            shed: 0,
+            control_late,
+        }
+    }
+
+    fn tick(&mut self, fast: &mut FastPath, stats: &mut FwdStats) {
+        let now = Instant::now();
+        if now < self.next {
+            return;
+        }
+        self.next = now + Duration::from_nanos(crate::pacing::TICK_NS);
+        let copies = match fast.cpu_copies(self.cpus) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "fast path: pacers unreadable");
+                return;
+            }
+        };
+        let shed: u64 = copies.iter().map(|c| c.shed).sum();
+        stats.fast_shed += shed.saturating_sub(self.shed);
+        self.shed = shed;
+        let softnet = std::fs::read_to_string("/proc/net/softnet_stat")
+            .map(|t| crate::pacing::parse_softnet(&t))
+            .unwrap_or_default();
+        let seen = crate::pacing::Observation {
+            at_ns: crate::fastpath::monotonic_ns(),
+            softnet,
+            copies,
+            control_late: self
+                .control_late
+                .as_ref()
+                .map_or(0, |c| c.load(Ordering::Relaxed)),
+        };
+        let Some(budget) = self.pacer.observe(seen) else {
+            return;
+        };
+        stats.fast_budget_cuts = self.pacer.cuts();
+        stats.fast_budget = budget.map_or(0, u64::from);
+        tracing::debug!(budget = ?budget, cuts = self.pacer.cuts(), "fast path copy budget");
+        if let Err(e) = fast.set_copy_budget(budget) {
+            tracing::warn!(error = %e, "fast path: copy budget not set");
+        }
+    }
 }
 
 /// Make the fast path hold the offloadable routes of `table` (gates as they stand now).

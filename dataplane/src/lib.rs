@@ -12,6 +12,7 @@ pub mod ingress;
 pub mod mfib;
 pub mod netlink;
 pub mod netns;
+pub mod pacing;
 pub mod poll;
 pub mod register;
 pub mod rib;

@@ -311,6 +311,9 @@ impl Thread {
         let waited = Instant::now();
         let r = dataplane::poll::wait_readable(fds, ready, timeout);
         let over = waited.elapsed().saturating_sub(timeout);
+        if over.as_nanos() > u128::from(dataplane::pacing::LATE_NS) {
+            self.mcio.fwd.control_woke_late();
+        }
         if over > BUSY_WARNING {
             warn!(
                 over_ms = over.as_millis() as u64,

@@ -175,7 +175,9 @@ fn main() {
              thread) while the bench runs, restored after: softirq work deferred there then \
              no longer shares the CPU with normal processes\n  \
              --path: ours forwarding from its rings (default), with the in-kernel eBPF fast path \
-             (FwdConfig::fast_path, --full-load only), or both"
+             (FwdConfig::fast_path, --full-load only), or both\n  \
+             --fast-pacing: the fast path's load shedding (FwdConfig::fast_path_pacing) on \
+             (default) or off"
         );
         std::process::exit(2);
     }
@@ -197,6 +199,7 @@ fn main() {
         qdisc_bypass: has("--qdisc-bypass"),
         rings: word("--path").is_none_or(|p| p == "rings" || p == "both"),
         ebpf: word("--path").is_some_and(|p| p == "ebpf" || p == "both"),
+        fast_pacing: word("--fast-pacing") != Some("off"),
     };
     let mut failed = false;
     if let Some(rates) = word("--cost") {
@@ -278,6 +281,8 @@ struct Opts {
     /// Our transmit sockets with PACKET_QDISC_BYPASS, as the C forwarder's (`--qdisc-bypass`;
     /// the agent leaves it off so that copies pass tc and captures on the output).
     qdisc_bypass: bool,
+    /// The fast path's load shedding (`--fast-pacing on|off`).
+    fast_pacing: bool,
 }
 
 fn mode_name(m: TxMode) -> &'static str {
@@ -1195,6 +1200,7 @@ fn start_ours(
         tx: mode,
         qdisc_bypass: opts.qdisc_bypass,
         fast_path,
+        fast_path_pacing: opts.fast_pacing,
         ..FwdConfig::default()
     };
     let ports = {
@@ -1448,7 +1454,10 @@ impl Contender {
             Contender::Fast => {
                 let _filter = IngressDrop::install(topo, true)?;
                 let fwd = start_ours(topo, oifs, TxMode::Sendmmsg, true, opts, first)?;
-                let drops = || Some(fwd.counters().ring_drops);
+                let drops = || {
+                    let c = fwd.counters();
+                    Some(c.ring_drops + c.fast_shed)
+                };
                 let tid = find_thread("ne-fwd")?;
                 let cpu = || thread_cpu_ns("self", &tid);
                 let out = steps(&Run {
@@ -1460,8 +1469,17 @@ impl Contender {
                 if first {
                     eprintln!(
                         "== ebpf, {oifs} oif(s): {} packets and {} copies in the fast path, \
-                         {} frames from the rings",
-                        c.fast_received, c.fast_forwarded, c.received
+                         {} frames from the rings; {} frames shed, copy budget cut {} times \
+                         (at the end {})",
+                        c.fast_received,
+                        c.fast_forwarded,
+                        c.received,
+                        c.fast_shed,
+                        c.fast_budget_cuts,
+                        match c.fast_budget {
+                            0 => "unpaced".to_string(),
+                            b => format!("{b} copies/ms per CPU"),
+                        }
                     );
                 }
                 out

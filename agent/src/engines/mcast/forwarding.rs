@@ -10,6 +10,7 @@
 
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixDatagram;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -42,6 +43,8 @@ pub struct Forwarding {
     upcall_tx: Option<UnixDatagram>,
     /// The ingress filters: wanted or not, and where they are.
     bypass: KernelBypass,
+    /// Late wake-ups of the protocol thread, which the fast path's load shedding reads.
+    control_late: Arc<AtomicU64>,
 }
 
 /// The tc ingress filters on the forwarder's interfaces (`multicast/kernel-bypass`).
@@ -178,7 +181,14 @@ impl Forwarding {
                 netlink: None,
                 swept: false,
             },
+            control_late: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// The protocol thread woke more than [`dataplane::pacing::LATE_NS`] past its time: a
+    /// saturated fast path sheds load on it.
+    pub fn control_woke_late(&self) {
+        self.control_late.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn running(&self) -> bool {
@@ -266,6 +276,9 @@ impl Forwarding {
         let cfg = FwdConfig {
             fast_path: std::env::var("NE_FAST_PATH").as_deref() == Ok("1"),
             fast_path_local_delivery: !self.bypass.wanted,
+            // NE_FAST_PATH_PACING=0: no load shedding (for measuring what it protects).
+            fast_path_pacing: std::env::var("NE_FAST_PATH_PACING").as_deref() != Ok("0"),
+            control_late: Some(Arc::clone(&self.control_late)),
             ..FwdConfig::default()
         };
         match Forwarder::launch(interfaces, Arc::clone(&self.mfib), cfg, up, after) {

@@ -117,6 +117,7 @@ fn run(seconds: u64, bypass: bool, generator: Generator, lans: usize) -> Result<
     let a_pid = lab.a.pid().ok_or("agent A is not running")?;
     let cpu0 = thread_ticks(a_pid);
     let load_before = load_average();
+    let softnet0 = softnet();
     let t0 = Instant::now();
     let flood = match generator {
         Generator::Ring { realtime } => Flood::start_ring(&lab, realtime)?,
@@ -137,6 +138,7 @@ fn run(seconds: u64, bypass: bool, generator: Generator, lans: usize) -> Result<
     let secs = t0.elapsed().as_secs_f64();
     let cpu1 = thread_ticks(a_pid);
     let port1 = ring_counters(&mut ca, "a-up")?;
+    let softnet1 = softnet();
     let sent = flood.stop();
     let after = (
         bfd_up_transitions(&mut ca).map_err(|e| e.to_string())?,
@@ -180,6 +182,20 @@ fn run(seconds: u64, bypass: bool, generator: Generator, lans: usize) -> Result<
         kpps(fwd1.saturating_sub(fwd0)),
         cpu_shares(&["ne-fwd", "protocols"], &cpu0, &cpu1, secs),
     );
+    let backlog_drops: Vec<String> = softnet1
+        .iter()
+        .map(|s| {
+            let before = softnet0
+                .iter()
+                .find(|b| b.cpu == s.cpu)
+                .map_or(0, |b| b.dropped);
+            format!("cpu{} {}", s.cpu, s.dropped.wrapping_sub(before))
+        })
+        .collect();
+    println!(
+        "  input backlog drops (/proc/net/softnet_stat): {}",
+        backlog_drops.join(", ")
+    );
     println!(
         "  BFD 10 ms x 3 A<->B: flaps A {}, B {}; 1 s samples with a session not up {not_up} of \
          {samples}",
@@ -200,4 +216,11 @@ fn run(seconds: u64, bypass: bool, generator: Generator, lans: usize) -> Result<
     );
     drop(lab);
     Ok(())
+}
+
+/// The CPUs' input backlog counters now.
+fn softnet() -> Vec<dataplane::pacing::Softnet> {
+    std::fs::read_to_string("/proc/net/softnet_stat")
+        .map(|t| dataplane::pacing::parse_softnet(&t))
+        .unwrap_or_default()
 }
