@@ -1,4 +1,5 @@
-//! `ne-lab bench-saturation [--seconds S] [--bypass on|off|both] [--lans N]`: issue 19 item 6.
+//! `ne-lab bench-saturation [--seconds S] [--bypass on|off|both] [--generator G] [--lans N]
+//! [--rps]`: issue 19 item 6.
 //! The seed lab (BFD 10 ms x 3 between A and B on the interconnect, mVRRP, IGMP on the
 //! receivers' LAN with a kernel member joined, PIM-SM on both LANs) with a flood of 60-byte
 //! frames to the lab group from ns src, flat out, for S seconds: both forwarders take every
@@ -15,7 +16,10 @@
 //! `--generator ring` (the default) floods through a TPACKET transmit ring with qdisc bypass,
 //! up to 1,024 frames per `send` ([`Flood::start_ring`]); `ring-rt` the same from a thread at
 //! SCHED_FIFO 30 pinned to cpu0, pausing 1 ms every 10 ms; `sockets` sends each frame with
-//! its own `send` over 8 sockets, as before.
+//! its own `send` over 8 sockets, as before. `--rps` steers A's and B's upstream receive work
+//! to cpu1 (RPS), off the real-time generator's cpu0: on veth that work (the fast path's
+//! copies included) otherwise runs inside the generator's own send, as a NIC's receive queue
+//! would not have it. Also reports the CPUs' input backlog drops.
 
 use std::time::{Duration, Instant};
 
@@ -63,6 +67,10 @@ fn load_average() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
+/// `--rps`: the CPUs that take the routers' upstream receive work (cpu1; the real-time
+/// generator is on cpu0).
+const RPS_MASK: &str = "2";
+
 /// How the flood is generated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Generator {
@@ -77,15 +85,30 @@ pub fn bench(
     modes: &[bool],
     generator: Generator,
     lans: usize,
+    rps: bool,
 ) -> Result<(), String> {
     for &bypass in modes {
-        run(seconds, bypass, generator, lans)?;
+        run(seconds, bypass, generator, lans, rps)?;
     }
     Ok(())
 }
 
-fn run(seconds: u64, bypass: bool, generator: Generator, lans: usize) -> Result<(), String> {
+fn run(
+    seconds: u64,
+    bypass: bool,
+    generator: Generator,
+    lans: usize,
+    rps: bool,
+) -> Result<(), String> {
     let (lab, mut ca, mut cb) = Lab::seed_lans(lans)?;
+    if rps {
+        // The routers' receive work on the upstream off the generator's CPU, as a NIC's own
+        // receive queue would have it: on veth it otherwise runs inside the generator's send.
+        for (role, ifname) in [("a", "a-up"), ("b", "b-up")] {
+            let path = format!("/sys/class/net/{ifname}/queues/rx-0/rps_cpus");
+            lab.exec(role, &["sh", "-c", &format!("echo {RPS_MASK} > {path}")])?;
+        }
+    }
     if !bypass {
         let off = "<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\">\
                    <kernel-bypass>false</kernel-bypass></multicast>";
@@ -157,11 +180,16 @@ fn run(seconds: u64, bypass: bool, generator: Generator, lans: usize) -> Result<
     let dropped = port1.1.saturating_sub(port0.1);
     let taken = port1.0.saturating_sub(port0.0).saturating_sub(dropped);
     println!(
-        "bench-saturation, kernel-bypass {}{}, {lans} receivers' LAN(s): flood ({}) flat out \
+        "bench-saturation, kernel-bypass {}{}{}, {lans} receivers' LAN(s): flood ({}) flat out \
          for {secs:.1} s from ns src (60-byte frames to 239.1.1.1), offered {:.1} kpps",
         if bypass { "on" } else { "off" },
         if std::env::var_os("NE_FAST_PATH").is_some_and(|v| v == "1") {
             ", NE_FAST_PATH=1"
+        } else {
+            ""
+        },
+        if rps {
+            ", RPS of a-up and b-up to cpu1"
         } else {
             ""
         },
