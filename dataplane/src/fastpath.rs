@@ -41,7 +41,7 @@
 //! per millisecond, and a frame whose copies would pass it is dropped whole and counted (a
 //! per-CPU pacer entry; neither path sees the frame, as the tap filter already left it to
 //! this one). [`crate::pacing`] sets the budget from the CPUs' input backlog drops and the
-//! control threads' late wake-ups; without it, on veth, a saturated fast path overflows the
+//! control traffic's lateness (late wake-ups, late BFD packets); without it, on veth, a saturated fast path overflows the
 //! backlog or holds the CPU and BFD flaps (BENCHMARKS.md, issue 19 item 6).
 
 use std::collections::HashMap;

@@ -790,8 +790,9 @@ pub struct FwdConfig {
     /// ([`crate::pacing`]), as the busy pause paces the rings: without it, a saturated fast
     /// path on veth drops control frames with its data.
     pub fast_path_pacing: bool,
-    /// Late wake-ups of the device's control threads, counted by them (the pacing's signal
-    /// that the fast path starves them; see [`crate::pacing::LATE_NS`]).
+    /// Times the device's control traffic was late (its threads' wake-ups, a BFD peer's
+    /// packets), counted by the control plane: the pacing's signal that the fast path starves
+    /// it (see [`crate::pacing`]).
     pub control_late: Option<Arc<AtomicU64>>,
 }
 

@@ -9,11 +9,13 @@
 //! a budget (a counted shed, the fast path's ring drop). This module picks the budget from
 //! `/proc/net/softnet_stat`, sampled every [`TICK`]:
 //! - *congested*: a CPU's backlog dropped at least 1/[`DROP_SHARE`] of what it processed
-//!   while the fast path's copies were a fair part ([`OUR_SHARE`]) of that; or the device's control threads woke late (the agent counts a
-//!   protocol thread's wake-up more than [`LATE_NS`] past its time), while the fast path made
-//!   at least [`MIN_BUDGET`] copies a millisecond on a CPU. Then the budget halves, from the
-//!   copies actually made per millisecond (at most the old budget), no lower than
-//!   [`MIN_BUDGET`], and holds for [`HOLD_TICKS`] while the backlog drains;
+//!   while the fast path's copies were a fair part ([`OUR_SHARE`]) of that; or control traffic
+//!   was late (the agent counts its protocol thread waking more than [`LATE_NS`] past its time,
+//!   and BFD packets from a peer coming more than half the Detection Time after the one
+//!   before) while the fast path made at least [`MIN_BUDGET`] copies a millisecond on a CPU.
+//!   Then the budget halves, from the copies actually made per millisecond (at most the old
+//!   budget), no lower than [`MIN_BUDGET`], and holds for [`HOLD_TICKS`] while the backlog
+//!   drains;
 //! - *shedding, not congested*: the budget binds and the CPU keeps up, so it grows by 1/32
 //!   per tick (doubling in about a quarter of a second);
 //! - *neither* for [`CALM_TICKS`]: the load has gone, and the fast path runs unpaced again.
@@ -100,7 +102,7 @@ pub struct Observation {
     pub softnet: Vec<Softnet>,
     /// Indexed by CPU.
     pub copies: Vec<CpuCopies>,
-    /// Late wake-ups of the control threads ([`LATE_NS`]), cumulative.
+    /// Times control traffic was late (see the module's text), cumulative.
     pub control_late: u64,
 }
 

@@ -159,6 +159,9 @@ pub struct Thread {
     mc: Multicast,
     /// The multicast engine's sockets, forwarder and routing table reader.
     mcio: McIo,
+    /// [`Sessions::late_arrivals`](super::bfd::sessions::Sessions::late_arrivals) as last
+    /// passed on to the forwarder.
+    bfd_late_seen: u64,
     buf: Vec<u8>,
     /// Wall-clock times in state snapshots (see [`state::WallAnchor`]).
     wall: state::WallAnchor,
@@ -193,6 +196,7 @@ impl Thread {
             effects: Vec::new(),
             mc,
             mcio,
+            bfd_late_seen: 0,
             buf: vec![0; 65536],
             wall: state::WallAnchor::new(),
             cfg_version: 0,
@@ -312,7 +316,7 @@ impl Thread {
         let r = dataplane::poll::wait_readable(fds, ready, timeout);
         let over = waited.elapsed().saturating_sub(timeout);
         if over.as_nanos() > u128::from(dataplane::pacing::LATE_NS) {
-            self.mcio.fwd.control_woke_late();
+            self.mcio.fwd.control_was_late();
         }
         if over > BUSY_WARNING {
             warn!(
@@ -337,6 +341,14 @@ impl Thread {
         }
         if ready[3] {
             self.read_bfd(false);
+        }
+        if ready[2] || ready[3] {
+            // A peer's packets held back while a saturated fast path runs: it sheds load.
+            let late = self.hb.bfd.late_arrivals();
+            if late > self.bfd_late_seen {
+                self.bfd_late_seen = late;
+                self.mcio.fwd.control_was_late();
+            }
         }
         for (i, name) in vrrp_ifs.iter().enumerate() {
             if ready[4 + 2 * i] {

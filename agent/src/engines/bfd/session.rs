@@ -72,6 +72,9 @@ pub struct Counters {
     pub rx_discarded: u64,
     /// Transitions into Up.
     pub up_transitions: u32,
+    /// Accepted packets that came, while Up, more than half the Detection Time after the one
+    /// before: the peer, or the path, held its packets back (a starved CPU on either side).
+    pub rx_late: u64,
 }
 
 /// State of one BFD session (the bfd.* variables of RFC 5880 §6.8.1 plus
@@ -211,6 +214,12 @@ impl Session {
         self.remote_min_rx_us = pkt.required_min_rx_us;
         self.remote_min_tx_us = pkt.desired_min_tx_us;
         self.remote_mult = pkt.detect_mult;
+        if let (State::Up, Some(last), Some(d)) = (self.state, self.last_rx, self.detection_time())
+        {
+            if now.saturating_duration_since(last) > Duration::from_micros(d / 2) {
+                self.counters.rx_late += 1;
+            }
+        }
         self.last_rx = Some(now);
 
         if self.polling && pkt.final_ {
@@ -750,6 +759,19 @@ mod tests {
     }
 
     #[test]
+    fn packets_late_by_half_the_detection_time_are_counted() {
+        // The peer sends every 300 ms with multiplier 3: Detection Time 900 ms.
+        let (mut s, t) = up_session(cfg(1));
+        let up = peer(State::Up, 1);
+        s.receive(&up, t + ms(300));
+        s.receive(&up, t + ms(750));
+        assert_eq!(s.counters().rx_late, 0, "450 ms is not more than half");
+        s.receive(&up, t + ms(1201));
+        assert_eq!(s.counters().rx_late, 1);
+        assert_eq!(s.state(), State::Up);
+    }
+
+    #[test]
     fn up_rx_down_goes_down() {
         let (mut s, t) = up_session(cfg(1));
         let acts = s.receive(&peer(State::Down, 1), t + ms(10));
@@ -1280,7 +1302,8 @@ mod tests {
                 tx_packets: 0,
                 rx_packets: 5,
                 rx_discarded: 5,
-                up_transitions: 0
+                up_transitions: 0,
+                rx_late: 0,
             }
         );
         // A discarded packet does not restart detection.

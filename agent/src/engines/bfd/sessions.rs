@@ -131,6 +131,11 @@ impl Sessions {
             .filter_map(|id| Some((*id, self.entries.get(id)?)))
     }
 
+    /// Late packets ([`Counters::rx_late`](super::session::Counters)) over every session.
+    pub fn late_arrivals(&self) -> u64 {
+        self.iter().map(|(_, e)| e.core.counters().rx_late).sum()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

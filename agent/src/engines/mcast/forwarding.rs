@@ -43,7 +43,8 @@ pub struct Forwarding {
     upcall_tx: Option<UnixDatagram>,
     /// The ingress filters: wanted or not, and where they are.
     bypass: KernelBypass,
-    /// Late wake-ups of the protocol thread, which the fast path's load shedding reads.
+    /// Late wake-ups of the protocol thread and late BFD packets, which the fast path's load
+    /// shedding reads.
     control_late: Arc<AtomicU64>,
 }
 
@@ -185,9 +186,9 @@ impl Forwarding {
         }
     }
 
-    /// The protocol thread woke more than [`dataplane::pacing::LATE_NS`] past its time: a
-    /// saturated fast path sheds load on it.
-    pub fn control_woke_late(&self) {
+    /// The protocol thread woke more than [`dataplane::pacing::LATE_NS`] past its time, or a
+    /// BFD peer's packet came late: a saturated fast path sheds load on it.
+    pub fn control_was_late(&self) {
         self.control_late.fetch_add(1, Ordering::Relaxed);
     }
 
