@@ -1300,9 +1300,25 @@ fn run(
             revents: 0,
         })
         .collect();
+    // With the fast path, a new table (a gate switch) must reach the kernel's routes map at
+    // once: the thread also polls the MFIB's waker.
+    let waker = fast.as_ref().and_then(|_| match mfib.waker() {
+        Ok(fd) => Some(fd),
+        Err(e) => {
+            tracing::warn!(error = %e, "no MFIB waker: fast path syncs within a millisecond");
+            None
+        }
+    });
+    if let Some(fd) = waker {
+        pfds.push(libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        });
+    }
     let mut rstats = vec![RingStats::default(); ports.len()];
-    // With the fast path, the rings stay idle while routed data flows, and a new table (a
-    // gate switch) must reach the kernel's routes map promptly: look every millisecond.
+    // With the fast path, the rings stay idle while routed data flows; look every millisecond
+    // for the heartbeat and the pacing.
     let idle_ms = if fast.is_some() {
         1
     } else {
@@ -1401,6 +1417,11 @@ fn run(
             };
             // SAFETY: `pfds` is a live array of pollfd structs of the length given.
             unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, wait) };
+            if let (Some(fd), Some(p)) = (waker, pfds.last()) {
+                if p.revents & libc::POLLIN != 0 {
+                    crate::mfib::drain_waker(fd);
+                }
+            }
             busy_since = Instant::now();
         } else if cfg.busy_slice.is_some_and(|s| busy_since.elapsed() >= s) {
             // Saturated: let the CPU's normal threads run for a moment (the rings buffer

@@ -11,9 +11,11 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::io;
 use std::net::Ipv4Addr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// Packets and octets (IP total length) forwarded by one route; shared by every table version
 /// that holds the route.
@@ -251,6 +253,9 @@ impl Table {
 pub struct Mfib {
     current: Mutex<Arc<Table>>,
     generation: AtomicU64,
+    /// An eventfd each publication signals, made by the first [`Mfib::waker`]: a forwarder that
+    /// must act on a new table at once (the fast path's routes map) polls it.
+    waker: OnceLock<OwnedFd>,
 }
 
 impl Mfib {
@@ -267,6 +272,7 @@ impl Mfib {
         // gets this table or a newer one.
         self.generation.fetch_add(1, Ordering::Release);
         drop(cur);
+        self.wake();
         old
     }
 
@@ -278,7 +284,34 @@ impl Mfib {
         let r = f(&mut t);
         *cur = Arc::new(t);
         self.generation.fetch_add(1, Ordering::Release);
+        drop(cur);
+        self.wake();
         r
+    }
+
+    /// A descriptor that polls readable once a table was published after the last
+    /// [`drain_waker`] of it.
+    pub fn waker(&self) -> io::Result<RawFd> {
+        if let Some(fd) = self.waker.get() {
+            return Ok(fd.as_raw_fd());
+        }
+        // SAFETY: eventfd takes no pointers; the descriptor it returns is checked below.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is a new descriptor that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        // Another thread may have set one meanwhile; then `fd` is closed and theirs is used.
+        Ok(self.waker.get_or_init(|| fd).as_raw_fd())
+    }
+
+    fn wake(&self) {
+        if let Some(fd) = self.waker.get() {
+            let one = 1u64.to_ne_bytes();
+            // SAFETY: `one` is 8 readable bytes; a full counter (EAGAIN) is as good as a write.
+            unsafe { libc::write(fd.as_raw_fd(), one.as_ptr().cast(), one.len()) };
+        }
     }
 
     /// The current table.
@@ -299,6 +332,13 @@ impl Mfib {
             table: Arc::clone(&cur),
         }
     }
+}
+
+/// Reset a [`Mfib::waker`] descriptor that polled readable.
+pub fn drain_waker(fd: RawFd) {
+    let mut b = [0u8; 8];
+    // SAFETY: `b` is 8 writable bytes; the descriptor is non-blocking.
+    unsafe { libc::read(fd, b.as_mut_ptr().cast(), b.len()) };
 }
 
 /// A forwarding thread's cached table: [`MfibReader::refresh`] once per batch costs one atomic
@@ -478,5 +518,35 @@ mod tests {
         assert_eq!(r.forwarding_oifs_at(999).collect::<Vec<_>>(), vec![2, 4]);
         assert_eq!(r.forwarding_oifs_at(5_000).collect::<Vec<_>>(), vec![3, 4]);
         assert_eq!(r.forwarding_oifs().collect::<Vec<_>>(), vec![3, 4]);
+    }
+
+    #[test]
+    fn the_waker_polls_readable_after_each_publication_until_drained() {
+        let readable = |fd: RawFd| {
+            let mut p = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one live pollfd.
+            unsafe { libc::poll(&mut p, 1, 0) == 1 }
+        };
+        let m = Mfib::new();
+        m.publish(Table::new());
+        let fd = m.waker().unwrap();
+        assert_eq!(m.waker().unwrap(), fd, "one waker");
+        assert!(
+            !readable(fd),
+            "publications before it was made do not count"
+        );
+        m.publish(Table::new());
+        assert!(readable(fd));
+        drain_waker(fd);
+        assert!(!readable(fd));
+        m.update(|t| t.insert(Route::new(a("10.0.0.1"), a("239.1.1.1"), 1, vec![])));
+        m.publish(Table::new());
+        assert!(readable(fd));
+        drain_waker(fd);
+        assert!(!readable(fd), "one drain for any number of publications");
     }
 }
