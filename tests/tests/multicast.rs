@@ -473,8 +473,9 @@ fn kernel_bypass_keeps_forwarded_data_from_the_kernel_only() {
     assert!(!data_filter(&lab, "a", "a-up") && !data_filter(&lab, "a", "a-dn"));
 }
 
-/// Issue 19 item 6, as behaviour: with A's forwarder past its limit (four receivers' LANs, so
-/// four copies of every frame, and a flat-out flood into both forwarders for 10 s; A's ring
+/// Issue 19 item 6, as behaviour: with A's ring forwarder (`NE_FAST_PATH=0`) past its limit
+/// (four receivers' LANs, so four copies of every frame, and a flat-out flood into both
+/// forwarders for 10 s; A's ring
 /// must drop frames, or the test proves nothing), BFD at 10 ms x 3 between the devices does
 /// not flap, VRRP keeps its master, and every IGMP membership and the PIM neighbours stay.
 /// `ne-lab bench-saturation --lans N` measures the same and reports figures. Runs alone
@@ -487,7 +488,7 @@ fn control_traffic_survives_a_saturated_forwarder() {
     saturate(false);
 }
 
-/// The same with the in-kernel fast path (`NE_FAST_PATH=1`), whose copies are softirq work
+/// The same with the in-kernel fast path (the agent's default), whose copies are softirq work
 /// that no thread's pause paces: its load shedding (`dataplane::pacing`) must keep BFD up. With
 /// the shedding off (`NE_FAST_PATH_PACING=0`) BFD flaps here.
 #[test]
@@ -500,10 +501,8 @@ fn control_traffic_survives_a_saturated_fast_path() {
 
 fn saturate(fast_path: bool) {
     const LANS: usize = 4;
-    if fast_path {
-        // The agents inherit it (nextest runs each test in a process of its own).
-        std::env::set_var("NE_FAST_PATH", "1");
-    }
+    // The agents inherit it (nextest runs each test in a process of its own).
+    std::env::set_var("NE_FAST_PATH", if fast_path { "1" } else { "0" });
     let (lab, mut ca, mut cb) = Lab::seed_lans(LANS).expect("lab");
     assert!(ne_lab::lab::steady(
         &mut ca,
