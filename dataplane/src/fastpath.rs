@@ -30,19 +30,30 @@
 //! Not offloaded (left to the AF_PACKET forwarder): routes with more than [`MAX_OIFS`]
 //! forwarding oifs, an oif or iif the fast path is not attached to, or a register tunnel.
 //! A gate (`Oif::forwarding`) is applied as it stands when the table is synced (the
-//! forwarding thread syncs within a millisecond of a publication, and again when a switch
+//! forwarding thread is woken by each publication and syncs at once, and again when a switch
 //! timed ahead, `Oif::since_ns`, comes due). A switch timed at an earlier instant of arrival
-//! therefore takes effect at the sync, not at that instant as on the rings: at a handover,
-//! frames that arrive between the two follow the old gate (lost at an opening gate, sent
-//! twice at a closing one). This is one reason why the fast path is opt-in.
+//! therefore takes effect at the sync, microseconds after the decision, not at that instant as
+//! on the rings, which judge each queued frame by its timestamp.
+//!
+//! Why the agent still leaves it off unless asked (`NE_FAST_PATH=1`): dropping a `FastPath`
+//! closes its tcx links, and the kernel detaches a tcx program under the RTNL lock and then
+//! waits for an RCU grace period before letting it go. When a forwarder is replaced (an
+//! interface joins or leaves multicast forwarding), any netlink request that needs RTNL meanwhile
+//! waits too, among them the protocol thread's tc filter changes for `kernel-bypass`. The lab
+//! saw that thread stall 48-57 ms in 2 of about 10 runs of the forwarder-restart check in
+//! `lab::seed_steady_state_node_failure_recovery_and_reconcile`, and BFD 10 ms x 3 flapped.
+//! The cause is inferred from the timing and the kernel's code, not traced. A fast path that
+//! outlives the forwarders (programs attached once, their maps handed from one forwarder to the
+//! next) would avoid it.
 //!
 //! Its work is softirq work, which the forwarding thread's busy pause does not pace as it
 //! paces the rings. So the classifier sheds load itself: each CPU may make a budget of copies
 //! per millisecond, and a frame whose copies would pass it is dropped whole and counted (a
 //! per-CPU pacer entry; neither path sees the frame, as the tap filter already left it to
 //! this one). [`crate::pacing`] sets the budget from the CPUs' input backlog drops and the
-//! control traffic's lateness (late wake-ups, late BFD packets); without it, on veth, a saturated fast path overflows the
-//! backlog or holds the CPU and BFD flaps (BENCHMARKS.md, issue 19 item 6).
+//! control traffic's lateness (late wake-ups, late BFD packets); without it, on veth, a
+//! saturated fast path overflows the backlog or holds the CPU, and BFD flaps (BENCHMARKS.md,
+//! issue 19 item 6).
 
 use std::collections::HashMap;
 use std::io;

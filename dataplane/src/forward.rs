@@ -780,6 +780,7 @@ pub struct FwdConfig {
     /// Forward the routes that can be offloaded in the kernel ([`crate::fastpath`]): an eBPF
     /// classifier at tc ingress of each interface, the rings keeping the rest. When the
     /// programs cannot be loaded or attached, the forwarder logs why and uses the rings alone.
+    /// Off here and in the agent (`NE_FAST_PATH=1` turns it on there).
     pub fast_path: bool,
     /// The most routes the fast path holds.
     pub fast_path_routes: u32,

@@ -473,7 +473,7 @@ fn kernel_bypass_keeps_forwarded_data_from_the_kernel_only() {
     assert!(!data_filter(&lab, "a", "a-up") && !data_filter(&lab, "a", "a-dn"));
 }
 
-/// Issue 19 item 6, as behaviour: with A's ring forwarder (`NE_FAST_PATH=0`) past its limit
+/// Issue 19 item 6, as behaviour: with A's ring forwarder (the default) past its limit
 /// (four receivers' LANs, so four copies of every frame, and a flat-out flood into both
 /// forwarders for 10 s; A's ring
 /// must drop frames, or the test proves nothing), BFD at 10 ms x 3 between the devices does
@@ -488,7 +488,7 @@ fn control_traffic_survives_a_saturated_forwarder() {
     saturate(false);
 }
 
-/// The same with the in-kernel fast path (the agent's default), whose copies are softirq work
+/// The same with the in-kernel fast path (`NE_FAST_PATH=1`), whose copies are softirq work
 /// that no thread's pause paces: its load shedding (`dataplane::pacing`) must keep BFD up. With
 /// the shedding off (`NE_FAST_PATH_PACING=0`) BFD flaps here.
 #[test]

@@ -272,11 +272,12 @@ impl Forwarding {
         let up = self.upcall_tx.as_ref().and_then(|t| t.try_clone().ok());
         let n = interfaces.len();
         let after = old.or_else(|| self.retiring.take());
-        // The in-kernel fast path for the routes it can take, the rings for the rest (and for
-        // everything where the kernel cannot load or attach its programs); NE_FAST_PATH=0:
-        // the rings alone.
+        // NE_FAST_PATH=1: the in-kernel fast path for the routes it can take, the rings for the
+        // rest. Opt-in: replacing a forwarder detaches its programs, which holds the kernel's
+        // RTNL lock across an RCU grace period, and the protocol thread's own netlink work then
+        // waits (a 48-57 ms stall, BFD flapped; see dataplane::fastpath).
         let cfg = FwdConfig {
-            fast_path: std::env::var("NE_FAST_PATH").as_deref() != Ok("0"),
+            fast_path: std::env::var("NE_FAST_PATH").as_deref() == Ok("1"),
             fast_path_local_delivery: !self.bypass.wanted,
             // NE_FAST_PATH_PACING=0: no load shedding (for measuring what it protects).
             fast_path_pacing: std::env::var("NE_FAST_PATH_PACING").as_deref() != Ok("0"),
