@@ -787,9 +787,10 @@ pub struct FwdConfig {
     /// Frames the fast path forwards also go to the host's IP stack (see
     /// [`Forwarder::set_local_delivery`], which changes it while the forwarder runs).
     pub fast_path_local_delivery: bool,
-    /// Shed the fast path's load when its copies overflow the CPUs' input backlogs
-    /// ([`crate::pacing`]), as the busy pause paces the rings: without it, a saturated fast
-    /// path on veth drops control frames with its data.
+    /// Shed the fast path's load when its copies overflow the CPUs' input backlogs or control
+    /// traffic runs late ([`crate::pacing`]), as the busy pause paces the rings: without it, a
+    /// saturated fast path on veth drops control frames with its data or holds up the threads
+    /// that send them.
     pub fast_path_pacing: bool,
     /// Times the device's control traffic was late (its threads' wake-ups, a BFD peer's
     /// packets), counted by the control plane: the pacing's signal that the fast path starves
