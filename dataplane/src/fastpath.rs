@@ -403,12 +403,15 @@ pub struct FastCounters {
     pub ttl_expired: u64,
 }
 
+/// The u64 at offset `o` of a map value.
+fn u64_at(b: &[u8], o: i16) -> u64 {
+    let o = o as usize;
+    u64::from_ne_bytes(b[o..o + 8].try_into().expect("8 bytes"))
+}
+
 impl FastCounters {
     fn decode(b: &[u8]) -> FastCounters {
-        let at = |o: i16| {
-            let o = o as usize;
-            u64::from_ne_bytes(b[o..o + 8].try_into().expect("8 bytes"))
-        };
+        let at = |o: i16| u64_at(b, o);
         FastCounters {
             packets: at(C_PACKETS),
             octets: at(C_OCTETS),
@@ -611,12 +614,7 @@ impl FastPath {
     }
 
     /// The copies each CPU may make per pacing slot ([`crate::pacing::SLOT_NS`]); None:
-    /// unpaced (the default).
-    pub fn copy_budget(&self) -> Option<u32> {
-        self.copy_budget
-    }
-
-    /// Sets [`FastPath::copy_budget`]: frames whose copies would pass it are shed.
+    /// unpaced (the default). Frames whose copies would pass it are shed.
     pub fn set_copy_budget(&mut self, budget: Option<u32>) -> Result<(), BpfError> {
         self.copy_budget = budget;
         self.write_settings()
@@ -624,17 +622,13 @@ impl FastPath {
 
     /// What the classifier counted on CPUs `0..cpus` (copies admitted, frames shed), cumulative.
     pub fn cpu_copies(&self, cpus: usize) -> Result<Vec<crate::pacing::CpuCopies>, BpfError> {
-        let at = |b: &[u8], o: i16| {
-            let o = o as usize;
-            u64::from_ne_bytes(b[o..o + 8].try_into().expect("8 bytes"))
-        };
         (0..(cpus as u32).min(PACER_CPUS))
             .map(|cpu| {
                 let mut b = [0u8; PACER_LEN];
                 self.pacers.lookup(&cpu.to_ne_bytes(), &mut b)?;
                 Ok(crate::pacing::CpuCopies {
-                    admitted: at(&b, P_ADMITTED),
-                    shed: at(&b, P_SHED),
+                    admitted: u64_at(&b, P_ADMITTED),
+                    shed: u64_at(&b, P_SHED),
                 })
             })
             .collect()

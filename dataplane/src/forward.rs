@@ -1451,6 +1451,7 @@ struct Pacing {
     /// Frames shed as last counted, for the stats.
     shed: u64,
     control_late: Option<Arc<AtomicU64>>,
+    softnet: crate::pacing::SoftnetReader,
 }
 
 impl Pacing {
@@ -1463,6 +1464,7 @@ impl Pacing {
             next: Instant::now(),
             shed: 0,
             control_late,
+            softnet: crate::pacing::SoftnetReader::new(),
         }
     }
 
@@ -1482,12 +1484,9 @@ impl Pacing {
         let shed: u64 = copies.iter().map(|c| c.shed).sum();
         stats.fast_shed += shed.saturating_sub(self.shed);
         self.shed = shed;
-        let softnet = std::fs::read_to_string("/proc/net/softnet_stat")
-            .map(|t| crate::pacing::parse_softnet(&t))
-            .unwrap_or_default();
         let seen = crate::pacing::Observation {
             at_ns: crate::fastpath::monotonic_ns(),
-            softnet,
+            softnet: self.softnet.read(),
             copies,
             control_late: self
                 .control_late

@@ -85,6 +85,36 @@ pub fn parse_softnet(text: &str) -> Vec<Softnet> {
         .collect()
 }
 
+/// `/proc/net/softnet_stat`, kept open and read again from its start (one open for the
+/// life of a forwarder, not one per look).
+#[derive(Debug, Default)]
+pub struct SoftnetReader {
+    file: Option<std::fs::File>,
+    text: String,
+}
+
+impl SoftnetReader {
+    pub fn new() -> SoftnetReader {
+        SoftnetReader {
+            file: std::fs::File::open("/proc/net/softnet_stat").ok(),
+            text: String::new(),
+        }
+    }
+
+    /// The CPUs' lines now; empty when the file cannot be read.
+    pub fn read(&mut self) -> Vec<Softnet> {
+        use std::io::{Read, Seek, SeekFrom};
+        let Some(f) = self.file.as_mut() else {
+            return Vec::new();
+        };
+        self.text.clear();
+        if f.seek(SeekFrom::Start(0)).is_err() || f.read_to_string(&mut self.text).is_err() {
+            return Vec::new();
+        }
+        parse_softnet(&self.text)
+    }
+}
+
 /// What the classifier counted on one CPU, cumulative.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CpuCopies {
@@ -237,6 +267,18 @@ mod tests {
             }]
         );
         assert!(parse_softnet("garbage\n\n").is_empty());
+    }
+
+    #[test]
+    fn the_reader_reads_the_file_again_from_its_start() {
+        let mut r = SoftnetReader::new();
+        let first = r.read();
+        assert!(!first.is_empty(), "every Linux has /proc/net/softnet_stat");
+        let again = r.read();
+        assert_eq!(
+            again.iter().map(|s| s.cpu).collect::<Vec<_>>(),
+            first.iter().map(|s| s.cpu).collect::<Vec<_>>()
+        );
     }
 
     /// A machine of one CPU: `processed` and `dropped` cumulative, the fast path's copies and

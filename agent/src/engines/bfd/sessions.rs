@@ -97,6 +97,9 @@ pub struct Sessions {
     seed: u64,
     /// Control packets that did not decode (before any session could be found for them).
     pub malformed: u64,
+    /// Late packets ([`Counters::rx_late`](super::session::Counters)) over every session, ever
+    /// (removed sessions included).
+    late: u64,
 }
 
 impl Sessions {
@@ -109,6 +112,7 @@ impl Sessions {
             next_id: 1,
             seed,
             malformed: 0,
+            late: 0,
         }
     }
 
@@ -131,9 +135,10 @@ impl Sessions {
             .filter_map(|id| Some((*id, self.entries.get(id)?)))
     }
 
-    /// Late packets ([`Counters::rx_late`](super::session::Counters)) over every session.
+    /// Late packets ([`Counters::rx_late`](super::session::Counters)) over every session,
+    /// cumulative.
     pub fn late_arrivals(&self) -> u64 {
-        self.iter().map(|(_, e)| e.core.counters().rx_late).sum()
+        self.late
     }
 
     pub fn is_empty(&self) -> bool {
@@ -258,7 +263,9 @@ impl Sessions {
                 return None;
             }
         }
+        let late = e.core.counters().rx_late;
         let actions = e.core.receive(&pkt, now);
+        self.late += e.core.counters().rx_late - late;
         self.noted(id, &actions, now);
         Some((id, actions))
     }

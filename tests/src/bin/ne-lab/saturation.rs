@@ -140,7 +140,8 @@ fn run(
     let a_pid = lab.a.pid().ok_or("agent A is not running")?;
     let cpu0 = thread_ticks(a_pid);
     let load_before = load_average();
-    let softnet0 = softnet();
+    let mut softnet = dataplane::pacing::SoftnetReader::new();
+    let softnet0 = softnet.read();
     let t0 = Instant::now();
     let flood = match generator {
         Generator::Ring { realtime } => Flood::start_ring(&lab, realtime)?,
@@ -161,7 +162,7 @@ fn run(
     let secs = t0.elapsed().as_secs_f64();
     let cpu1 = thread_ticks(a_pid);
     let port1 = ring_counters(&mut ca, "a-up")?;
-    let softnet1 = softnet();
+    let softnet1 = softnet.read();
     let sent = flood.stop();
     let after = (
         bfd_up_transitions(&mut ca).map_err(|e| e.to_string())?,
@@ -244,11 +245,4 @@ fn run(
     );
     drop(lab);
     Ok(())
-}
-
-/// The CPUs' input backlog counters now.
-fn softnet() -> Vec<dataplane::pacing::Softnet> {
-    std::fs::read_to_string("/proc/net/softnet_stat")
-        .map(|t| dataplane::pacing::parse_softnet(&t))
-        .unwrap_or_default()
 }
