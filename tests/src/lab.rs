@@ -604,6 +604,17 @@ impl Lab {
         Ok((lab, ca, cb))
     }
 
+    /// Steer the routers' receive work on their upstream interfaces (a-up, b-up) to the CPUs
+    /// of `mask` (RPS, a hexadecimal CPU mask), as a NIC's own receive queue would have it: on
+    /// veth it otherwise runs inside the sender's own send, on the sender's CPU.
+    pub fn steer_upstream_receive(&self, mask: &str) -> Result<(), String> {
+        for (role, ifname) in [("a", "a-up"), ("b", "b-up")] {
+            let path = format!("/sys/class/net/{ifname}/queues/rx-0/rps_cpus");
+            self.exec(role, &["sh", "-c", &format!("echo {mask} > {path}")])?;
+        }
+        Ok(())
+    }
+
     /// Run a command inside a lab namespace.
     pub fn exec(&self, role: &str, args: &[&str]) -> Result<String, String> {
         let ns = self.ns(role);

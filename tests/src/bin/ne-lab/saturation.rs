@@ -102,12 +102,7 @@ fn run(
 ) -> Result<(), String> {
     let (lab, mut ca, mut cb) = Lab::seed_lans(lans)?;
     if rps {
-        // The routers' receive work on the upstream off the generator's CPU, as a NIC's own
-        // receive queue would have it: on veth it otherwise runs inside the generator's send.
-        for (role, ifname) in [("a", "a-up"), ("b", "b-up")] {
-            let path = format!("/sys/class/net/{ifname}/queues/rx-0/rps_cpus");
-            lab.exec(role, &["sh", "-c", &format!("echo {RPS_MASK} > {path}")])?;
-        }
+        lab.steer_upstream_receive(RPS_MASK)?;
     }
     if !bypass {
         let off = "<multicast xmlns=\"urn:ne-agent:yang:ne-multicast\">\
