@@ -662,14 +662,23 @@ impl Program {
 /// How many programs are attached at tcx ingress of `ifindex` (in the calling thread's
 /// namespace).
 pub fn tcx_ingress_programs(ifindex: u32) -> Result<u32, BpfError> {
+    Ok(tcx_ingress(ifindex)?.0)
+}
+
+/// The programs attached at tcx ingress of `ifindex` (in the calling thread's namespace), and
+/// the revision of that list: it counts every attach and detach there.
+pub fn tcx_ingress(ifindex: u32) -> Result<(u32, u64), BpfError> {
     let mut a = Attr::new();
     a.u32(0, ifindex).u32(4, BPF_TCX_INGRESS);
     sys_bpf(BPF_PROG_QUERY, &mut a).map_err(|source| BpfError::Syscall {
         op: "prog query",
         source,
     })?;
-    // query.prog_cnt, after target, attach_type, query_flags, attach_flags and prog_ids.
-    Ok(u32::from_ne_bytes(a.0[24..28].try_into().expect("4 bytes")))
+    // query.prog_cnt after target, attach_type, query_flags, attach_flags and prog_ids;
+    // query.revision after prog_attach_flags, link_ids and link_attach_flags.
+    let count = u32::from_ne_bytes(a.0[24..28].try_into().expect("4 bytes"));
+    let revision = u64::from_ne_bytes(a.0[56..64].try_into().expect("8 bytes"));
+    Ok((count, revision))
 }
 
 /// An attachment of a program, undone when dropped (its descriptor closed).

@@ -35,16 +35,16 @@
 //! therefore takes effect at the sync, microseconds after the decision, not at that instant as
 //! on the rings, which judge each queued frame by its timestamp.
 //!
-//! Why the agent still leaves it off unless asked (`NE_FAST_PATH=1`): dropping a `FastPath`
-//! closes its tcx links, and the kernel detaches a tcx program under the RTNL lock and then
-//! waits for an RCU grace period before letting it go. When a forwarder is replaced (an
-//! interface joins or leaves multicast forwarding), any netlink request that needs RTNL meanwhile
-//! waits too, among them the protocol thread's tc filter changes for `kernel-bypass`. The lab
-//! saw that thread stall 48-57 ms in 2 of about 10 runs of the forwarder-restart check in
-//! `lab::seed_steady_state_node_failure_recovery_and_reconcile`, and BFD 10 ms x 3 flapped.
-//! The cause is inferred from the timing and the kernel's code, not traced. A fast path that
-//! outlives the forwarders (programs attached once, their maps handed from one forwarder to the
-//! next) would avoid it.
+//! Handed on, not attached again: a forwarder that replaces another (an interface joins or
+//! leaves multicast forwarding) takes over its `FastPath` and attaches the program only to
+//! the interfaces that join, and a thread of its own takes it off those that leave once the old
+//! forwarder has ended (`crate::forward::Forwarder::launch`). The kernel attaches and detaches
+//! a tcx program under the RTNL lock and waits for an RCU grace period inside it, and every
+//! netlink request that needs RTNL waits meanwhile. When each forwarder had a `FastPath` of its
+//! own, all its interfaces were detached and attached again on each replacement, and in the
+//! lab's forwarder-restart check (`lab::seed_steady_state_node_failure_recovery_and_reconcile`)
+//! the agent's protocol thread stalled 48-57 ms in 2 of about 10 runs behind it, long enough
+//! for BFD 10 ms x 3 to flap. That thread's own tc changes now run on a thread of their own too.
 //!
 //! Its work is softirq work, which the forwarding thread's busy pause does not pace as it
 //! paces the rings. So the classifier sheds load itself: each CPU may make a budget of copies
@@ -59,6 +59,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
 
 use crate::bpf::{
     Alu, Asm, BpfError, Cond, Helper, Label, Link, Map, MapKind, ProgKind, Program, Size, Update,
@@ -472,13 +473,13 @@ pub struct FastPath {
     heartbeat_ns: u64,
     /// Each CPU's pacer (see [`P_START`]).
     pacers: Map,
-    forwarder: Program,
-    tap_filter: Program,
+    programs: Attacher,
     capacity: u32,
-    /// Interfaces with the forwarder program, and the source MAC of copies out of each.
+    /// Interfaces routes may use (iif and oifs), and the source MAC of copies out of each.
     ports: HashMap<u32, [u8; 6]>,
-    /// The program's attachments, one per port.
-    links: Vec<Link>,
+    /// The forwarder program's attachments, by interface: those of the ports, and those of
+    /// interfaces no longer ports until [`FastPath::take_unused_links`].
+    links: HashMap<u32, Link>,
     offloaded: HashMap<[u8; KEY_LEN], Offloaded>,
     free_slots: Vec<u32>,
     /// The earliest gate switch still ahead (`Oif::since_ns` later than the last sync), when
@@ -486,6 +487,27 @@ pub struct FastPath {
     next_switch_ns: Option<u64>,
     /// Counts of routes removed since the last [`FastPath::fold_counters`].
     unreported: FastCounters,
+}
+
+/// The fast path's two programs, shared: attaching them to another interface or ring needs no
+/// access to the [`FastPath`], whose owner may be forwarding meanwhile (attaching at tc
+/// ingress takes the RTNL lock across an RCU grace period, tens of milliseconds).
+#[derive(Clone)]
+pub struct Attacher {
+    forwarder: Arc<Program>,
+    tap_filter: Arc<Program>,
+}
+
+impl Attacher {
+    /// Put the forwarder program at ingress of `ifindex` (in the calling thread's namespace).
+    pub fn attach(&self, ifindex: u32) -> io::Result<Link> {
+        Ok(self.forwarder.attach_tcx_ingress(ifindex)?)
+    }
+
+    /// Replace the classic filter of a receive ring's socket with the tap filter.
+    pub fn filter_tap(&self, ring: RawFd) -> io::Result<()> {
+        self.tap_filter.attach_to_socket(ring)
+    }
 }
 
 impl std::fmt::Debug for FastPath {
@@ -548,7 +570,7 @@ impl FastPath {
         let counters = Map::create(MapKind::Array, 4, COUNTERS_LEN, capacity, 0, "ne_mcounters")?;
         let settings = Map::create(MapKind::Array, 4, SETTINGS_LEN, 1, 0, "ne_msettings")?;
         let pacers = Map::create(MapKind::Array, 4, PACER_LEN, PACER_CPUS, 0, "ne_mpacers")?;
-        let forwarder = Program::load(
+        let forwarder = Arc::new(Program::load(
             ProgKind::SchedCls,
             "ne_mfwd",
             &forwarder_program(
@@ -557,12 +579,12 @@ impl FastPath {
                 settings.as_raw_fd(),
                 pacers.as_raw_fd(),
             )?,
-        )?;
-        let tap_filter = Program::load(
+        )?);
+        let tap_filter = Arc::new(Program::load(
             ProgKind::SocketFilter,
             "ne_mtap",
             &tap_filter_program(routes.as_raw_fd())?,
-        )?;
+        )?);
         let fast = FastPath {
             routes,
             counters,
@@ -571,11 +593,13 @@ impl FastPath {
             copy_budget: None,
             heartbeat_ns: 0,
             pacers,
-            forwarder,
-            tap_filter,
+            programs: Attacher {
+                forwarder,
+                tap_filter,
+            },
             capacity,
             ports: HashMap::new(),
-            links: Vec::new(),
+            links: HashMap::new(),
             offloaded: HashMap::new(),
             free_slots: (0..capacity).rev().collect(),
             unreported: FastCounters::default(),
@@ -588,9 +612,54 @@ impl FastPath {
     /// Put the forwarder program at ingress of `ifindex` (in the calling thread's namespace),
     /// whose copies go out with source `mac`; and make `ifindex` an oif routes may use.
     pub fn attach(&mut self, ifindex: u32, mac: [u8; 6]) -> io::Result<()> {
-        self.links.push(self.forwarder.attach_tcx_ingress(ifindex)?);
-        self.ports.insert(ifindex, mac);
+        let link = self.programs.attach(ifindex)?;
+        self.add_port(ifindex, mac, link);
         Ok(())
+    }
+
+    /// The programs, to attach them where this fast path is in use (see [`Attacher`]).
+    pub fn attacher(&self) -> Attacher {
+        self.programs.clone()
+    }
+
+    /// Make `ifindex`, where `link` (from [`FastPath::attacher`]) put the forwarder program, a
+    /// port: routes may use it as iif and oif, copies out of it with source `mac`.
+    pub fn add_port(&mut self, ifindex: u32, mac: [u8; 6], link: Link) {
+        self.links.insert(ifindex, link);
+        self.ports.insert(ifindex, mac);
+    }
+
+    /// Whether routes may use `ifindex`.
+    pub fn has_port(&self, ifindex: u32) -> bool {
+        self.ports.contains_key(&ifindex)
+    }
+
+    /// The interfaces routes may use.
+    pub fn ports(&self) -> impl Iterator<Item = u32> + '_ {
+        self.ports.keys().copied()
+    }
+
+    /// Stop offering the interfaces not in `keep` to routes (the next [`FastPath::sync`]
+    /// leaves the routes through them to the rings); their programs stay attached until
+    /// [`FastPath::take_unused_links`].
+    pub fn retain_ports(&mut self, keep: &[u32]) {
+        self.ports.retain(|i, _| keep.contains(i));
+    }
+
+    /// The attachments of interfaces that are no longer ports, to be dropped (which detaches
+    /// the program: under the RTNL lock, across an RCU grace period) once a sync has taken
+    /// their routes out of the map.
+    pub fn take_unused_links(&mut self) -> Vec<Link> {
+        let unused: Vec<u32> = self
+            .links
+            .keys()
+            .filter(|i| !self.ports.contains_key(i))
+            .copied()
+            .collect();
+        unused
+            .into_iter()
+            .filter_map(|i| self.links.remove(&i))
+            .collect()
     }
 
     /// Whether frames the fast path forwards also go to the host's IP stack (for applications
@@ -647,7 +716,7 @@ impl FastPath {
 
     /// Replace the classic filter of a receive ring's socket with the tap filter.
     pub fn filter_tap(&self, ring: RawFd) -> io::Result<()> {
-        self.tap_filter.attach_to_socket(ring)
+        self.programs.filter_tap(ring)
     }
 
     /// Take the forwarder program off every interface.

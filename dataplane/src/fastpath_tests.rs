@@ -569,3 +569,150 @@ fn the_forwarder_offloads_what_it_can_and_rings_forward_the_rest() {
         "the route's counters include the fast path's"
     );
 }
+
+/// The programs at tcx ingress of `ifindex` in ns f.
+fn programs_on(lab: &Lab, ifindex: u32) -> u32 {
+    tcx_on(lab, ifindex).0
+}
+
+/// The programs at tcx ingress of `ifindex` in ns f, and the revision of that list (one more
+/// on each attach and detach).
+fn tcx_on(lab: &Lab, ifindex: u32) -> (u32, u64) {
+    lab.ns
+        .run("f", move || Ok(crate::bpf::tcx_ingress(ifindex)?))
+        .unwrap()
+}
+
+/// Wait (up to 5 s) until `ready` holds.
+fn wait_until(mut ready: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + Duration::from_secs(5);
+    while !ready() {
+        if Instant::now() > end {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
+}
+
+/// Forwarders replaced make-before-break ([`crate::forward::Forwarder::launch`]) hand the fast
+/// path on: the programs go on an interface that joins and come off one that leaves, and
+/// those that stay are never attached twice (each attach or detach holds the kernel's RTNL
+/// lock across an RCU grace period). The routes keep being forwarded by the kernel.
+#[test]
+fn replaced_forwarders_hand_the_fast_path_on() {
+    use crate::forward::{Forwarder, FwdConfig, FwdIf};
+    use crate::mfib::Mfib;
+    use std::sync::Arc;
+    if !require_root() {
+        return;
+    }
+    let lab = Lab::new("fasthand");
+    let mfib = Arc::new(Mfib::new());
+    let mut t = Table::new();
+    t.insert(route(&lab, &[(0, true)]));
+    mfib.publish(t);
+    let fwd_if = |i: Option<usize>| match i {
+        None => FwdIf {
+            ifindex: lab.r0,
+            name: "r0".into(),
+            mac: [2, 0, 0, 0, 0, 0xf0],
+        },
+        Some(i) => FwdIf {
+            ifindex: lab.r[i].0,
+            name: format!("r{}", i + 1),
+            mac: lab.r[i].1,
+        },
+    };
+    let launch = |ifs: Vec<FwdIf>, after: Option<Forwarder>| {
+        let m = Arc::clone(&mfib);
+        let cfg = FwdConfig {
+            fast_path: true,
+            ..FwdConfig::default()
+        };
+        lab.ns
+            .run("f", move || Forwarder::launch(ifs, m, cfg, None, after))
+            .unwrap()
+    };
+    let (r0, r1, r2) = (lab.r0, lab.r[0].0, lab.r[1].0);
+    const N: usize = 20;
+    let f = frame(SOURCE, GROUP, 8, 17);
+    let forwarded_fast = |fwd: &Forwarder, lab: &Lab| {
+        assert!(
+            wait_until(|| fwd.counters().fast_routes == 1),
+            "{:?}",
+            fwd.counters()
+        );
+        // The replaced forwarder, which counts what the kernel forwards while both run, has
+        // ended by then (it drains for 20 ms).
+        std::thread::sleep(Duration::from_millis(200));
+        let before = fwd.counters().fast_received;
+        lab.send(&f, N);
+        assert_eq!(lab.received(GROUP, N)[0].len(), N, "once each");
+        assert!(wait_until(
+            || fwd.counters().fast_received >= before + N as u64
+        ));
+    };
+
+    let a = launch(vec![fwd_if(None), fwd_if(Some(0))], None);
+    forwarded_fast(&a, &lab);
+    assert_eq!(
+        (
+            programs_on(&lab, r0),
+            programs_on(&lab, r1),
+            programs_on(&lab, r2)
+        ),
+        (1, 1, 0)
+    );
+    // What r0 and r1, which stay, see from here: no attach or detach at all.
+    let (r0_at, r1_at) = (tcx_on(&lab, r0), tcx_on(&lab, r1));
+
+    // r2 joins: B attaches there alone, and takes over.
+    let b = launch(
+        vec![fwd_if(None), fwd_if(Some(0)), fwd_if(Some(1))],
+        Some(a),
+    );
+    forwarded_fast(&b, &lab);
+    assert_eq!(
+        (
+            programs_on(&lab, r0),
+            programs_on(&lab, r1),
+            programs_on(&lab, r2)
+        ),
+        (1, 1, 1)
+    );
+    assert_eq!((tcx_on(&lab, r0), tcx_on(&lab, r1)), (r0_at, r1_at));
+
+    // r1 leaves (the route moves to r2 with it): once B has ended, its program goes.
+    mfib.update(|t| {
+        let r = t.get_mut(SOURCE, GROUP).unwrap();
+        r.oifs = vec![Oif::new(r2, true)];
+    });
+    let c = launch(vec![fwd_if(None), fwd_if(Some(1))], Some(b));
+    assert!(
+        wait_until(|| programs_on(&lab, r1) == 0),
+        "r1 keeps the program"
+    );
+    assert_eq!((programs_on(&lab, r0), programs_on(&lab, r2)), (1, 1));
+    assert_eq!(tcx_on(&lab, r0), r0_at);
+    assert!(wait_until(|| c.counters().fast_routes == 1));
+    std::thread::sleep(Duration::from_millis(200));
+    let before = c.counters().fast_received;
+    lab.send(&f, N);
+    let got = lab.received(GROUP, N);
+    assert_eq!((got[0].len(), got[1].len()), (0, N));
+    assert!(wait_until(
+        || c.counters().fast_received >= before + N as u64
+    ));
+
+    // The last forwarder takes the fast path with it.
+    drop(c);
+    assert_eq!(
+        (
+            programs_on(&lab, r0),
+            programs_on(&lab, r1),
+            programs_on(&lab, r2)
+        ),
+        (0, 0, 0)
+    );
+}

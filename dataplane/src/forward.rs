@@ -18,10 +18,11 @@ use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixDatagram;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::bpf::Link;
 use crate::fastpath::FastPath;
 use crate::mfib::{Mfib, Table};
 use crate::register::RegisterTx;
@@ -780,7 +781,7 @@ pub struct FwdConfig {
     /// Forward the routes that can be offloaded in the kernel ([`crate::fastpath`]): an eBPF
     /// classifier at tc ingress of each interface, the rings keeping the rest. When the
     /// programs cannot be loaded or attached, the forwarder logs why and uses the rings alone.
-    /// Off here and in the agent (`NE_FAST_PATH=1` turns it on there).
+    /// Off here (the benches choose); on in the agent (`NE_FAST_PATH=0` turns it off there).
     pub fast_path: bool,
     /// The most routes the fast path holds.
     pub fast_path_routes: u32,
@@ -863,7 +864,30 @@ pub struct Ports {
     /// `register_errors`).
     register: Option<RegisterTx>,
     /// The in-kernel fast path on these ports ([`FwdConfig::fast_path`]).
-    fast: Option<FastPath>,
+    fast: Option<SharedFast>,
+}
+
+/// The fast path and its load shedding, shared by a forwarder and the one that replaces it
+/// ([`Forwarder::launch`]): the new one attaches the programs only where the old one had not,
+/// and takes them off the interfaces it does not keep once the old one has ended. Replacing a
+/// forwarder so costs one tcx attach or detach per interface that joins or leaves, not one per
+/// interface of each forwarder: each holds the kernel's RTNL lock across an RCU grace period,
+/// and every other netlink user (the agent's protocol thread) waits meanwhile.
+struct FastShared {
+    path: FastPath,
+    pacing: Option<Pacing>,
+}
+
+impl std::fmt::Debug for FastShared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.path.fmt(f)
+    }
+}
+
+type SharedFast = Arc<Mutex<FastShared>>;
+
+fn lock_fast(f: &SharedFast) -> MutexGuard<'_, FastShared> {
+    f.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl std::fmt::Debug for Ports {
@@ -876,6 +900,15 @@ impl std::fmt::Debug for Ports {
 
 impl Ports {
     pub fn open(interfaces: &[FwdIf], cfg: &FwdConfig) -> io::Result<Ports> {
+        Ports::open_with(interfaces, cfg, None)
+    }
+
+    /// Like [`Ports::open`], on the fast path `handed` (a predecessor's) when there is one.
+    fn open_with(
+        interfaces: &[FwdIf],
+        cfg: &FwdConfig,
+        handed: Option<SharedFast>,
+    ) -> io::Result<Ports> {
         let mut ports = Vec::with_capacity(interfaces.len());
         for i in interfaces {
             let ctx = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", i.name));
@@ -906,10 +939,10 @@ impl Ports {
                 tx,
             });
         }
-        let fast = if cfg.fast_path {
-            open_fast_path(&ports, cfg)
-        } else {
-            None
+        let fast = match (cfg.fast_path, handed) {
+            (false, _) => None,
+            (true, Some(f)) => adopt_fast_path(&ports, f),
+            (true, None) => open_fast_path(&ports, cfg),
         };
         Ok(Ports {
             ports,
@@ -924,34 +957,105 @@ impl Ports {
     }
 }
 
-/// Load the fast path and put it on every port (classifier at ingress, tap filter on the
-/// ring); None, logged, when that fails: the rings then forward everything.
-fn open_fast_path(ports: &[Port], cfg: &FwdConfig) -> Option<FastPath> {
-    let mut fast = match FastPath::load(cfg.fast_path_routes) {
+/// Load the fast path and put it on the ports ([`adopt_fast_path`]); None, logged, when it
+/// cannot be loaded or attached anywhere: the rings then forward everything.
+fn open_fast_path(ports: &[Port], cfg: &FwdConfig) -> Option<SharedFast> {
+    let mut path = match FastPath::load(cfg.fast_path_routes) {
         Ok(f) => f,
         Err(e) => {
             tracing::warn!(error = %e, "fast path not loaded; forwarding from the rings");
             return None;
         }
     };
-    if let Err(e) = fast.set_local_delivery(cfg.fast_path_local_delivery) {
+    if let Err(e) = path.set_local_delivery(cfg.fast_path_local_delivery) {
         tracing::warn!(error = %e, "fast path settings not written; forwarding from the rings");
         return None;
     }
+    let pacing = cfg
+        .fast_path_pacing
+        .then(|| Pacing::new(cfg.control_late.clone()));
+    adopt_fast_path(ports, Arc::new(Mutex::new(FastShared { path, pacing })))
+}
+
+/// Put the fast path on the ports: the classifier at ingress of each one it is not on yet
+/// (without holding the fast path, which a forwarder being replaced may be using), the tap
+/// filter on each ring. A port where either cannot be put is left out (logged): routes
+/// through it stay with the rings, which see all its data. None when no port is in.
+fn adopt_fast_path(ports: &[Port], shared: SharedFast) -> Option<SharedFast> {
+    let (programs, had): (_, Vec<u32>) = {
+        let g = lock_fast(&shared);
+        let had = ports
+            .iter()
+            .map(|p| p.ifindex)
+            .filter(|&i| g.path.has_port(i))
+            .collect();
+        (g.path.attacher(), had)
+    };
+    let mut added: Vec<(u32, [u8; 6], Link)> = Vec::new();
+    let mut left_out = Vec::new();
     for p in ports {
-        let attached = fast
-            .attach(p.ifindex, p.mac)
-            .and_then(|()| fast.filter_tap(p.ring.as_raw_fd()));
-        if let Err(e) = attached {
+        let link = if had.contains(&p.ifindex) {
+            None
+        } else {
+            match programs.attach(p.ifindex) {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    tracing::warn!(interface = %p.name, error = %e,
+                        "fast path not attached; the rings forward this interface's routes");
+                    continue;
+                }
+            }
+        };
+        if let Err(e) = programs.filter_tap(p.ring.as_raw_fd()) {
+            // The ring keeps its classic filter and sees every frame: no route through the
+            // interface may be offloaded. (A new link drops here, off again.)
             tracing::warn!(interface = %p.name, error = %e,
-                "fast path not attached; forwarding from the rings");
-            // Dropping it takes the classifiers off again; a tap filter already swapped in
-            // only reads the (empty) routes map, so it keeps all data, as the classic one.
-            return None;
+                "fast path: tap filter not set; the rings forward this interface's routes");
+            left_out.push(p.ifindex);
+            continue;
+        }
+        if let Some(l) = link {
+            added.push((p.ifindex, p.mac, l));
         }
     }
-    tracing::info!(interfaces = ports.len(), "fast path on");
-    Some(fast)
+    let mut g = lock_fast(&shared);
+    for (ifindex, mac, link) in added {
+        g.path.add_port(ifindex, mac, link);
+    }
+    let keep: Vec<u32> = ports
+        .iter()
+        .map(|p| p.ifindex)
+        .filter(|i| !left_out.contains(i) && g.path.has_port(*i))
+        .collect();
+    if keep.is_empty() {
+        tracing::warn!("fast path on no interface; forwarding from the rings");
+        return None;
+    }
+    if !left_out.is_empty() {
+        let others: Vec<u32> = (g.path.ports()).filter(|i| !left_out.contains(i)).collect();
+        g.path.retain_ports(&others);
+    }
+    tracing::info!(interfaces = keep.len(), "fast path on");
+    drop(g);
+    Some(shared)
+}
+
+/// Take the fast path off the interfaces that are no longer ports of it, on a thread of
+/// their own: each detach holds RTNL across an RCU grace period, longer than the fast path's
+/// watchdog allows the forwarding thread between two heartbeats.
+fn detach_aside(links: Vec<Link>) {
+    if links.is_empty() {
+        return;
+    }
+    let n = links.len();
+    let spawned = std::thread::Builder::new()
+        .name("ne-fwd-detach".into())
+        .spawn(move || drop(links));
+    match spawned {
+        Ok(_) => tracing::debug!(interfaces = n, "fast path leaving interfaces"),
+        // The links were dropped with the closure, here.
+        Err(e) => tracing::warn!(error = %e, "fast path detached on the forwarding thread"),
+    }
 }
 
 /// What a forwarding thread runs on.
@@ -973,6 +1077,8 @@ pub struct Forwarder {
     started: Arc<AtomicU64>,
     /// See [`Signals::local_delivery`].
     local_delivery: Arc<AtomicU8>,
+    /// The fast path the thread runs, while it runs: a forwarder replacing it takes it over.
+    fast: Arc<Mutex<Option<SharedFast>>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -1039,7 +1145,8 @@ impl Forwarder {
     ) -> io::Result<Forwarder> {
         let ifindexes = interfaces.iter().map(|i| i.ifindex).collect();
         Forwarder::start_thread(ifindexes, move |stop: &AtomicBool| {
-            let ports = Ports::open(&interfaces, &cfg)?;
+            let handed = after.as_ref().and_then(Forwarder::running_fast_path);
+            let ports = Ports::open_with(&interfaces, &cfg, handed)?;
             if stop.load(Ordering::Relaxed) {
                 return Ok(None);
             }
@@ -1065,8 +1172,9 @@ impl Forwarder {
         let failure = Arc::new(std::sync::Mutex::new(None));
         let (cut, started) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
         let local_delivery = Arc::new(AtomicU8::new(0));
+        let fast: Arc<Mutex<Option<SharedFast>>> = Arc::default();
         let thread = {
-            let (stop, stats, ring_stats, failure, cut, started, local_delivery) = (
+            let (stop, stats, ring_stats, failure, cut, started, local_delivery, running_fast) = (
                 stop.clone(),
                 stats.clone(),
                 ring_stats.clone(),
@@ -1074,6 +1182,7 @@ impl Forwarder {
                 cut.clone(),
                 started.clone(),
                 local_delivery.clone(),
+                fast.clone(),
             );
             std::thread::Builder::new()
                 .name("ne-fwd".into())
@@ -1085,6 +1194,8 @@ impl Forwarder {
                     match open(&stop) {
                         Ok(None) => {}
                         Ok(Some(((ports, mfib, cfg, upcalls), handoff))) => {
+                            *running_fast.lock().unwrap_or_else(PoisonError::into_inner) =
+                                ports.fast.clone();
                             started.store(handoff.from_ns.max(1), Ordering::Release);
                             run(
                                 ports,
@@ -1108,7 +1219,12 @@ impl Forwarder {
                                 Some(e.to_string());
                         }
                     }
-                    // Ended: a forwarder waiting to take over from this one need not.
+                    // Ended: a forwarder waiting to take over from this one need not, and the
+                    // fast path goes with the last forwarder that runs it.
+                    running_fast
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .take();
                     let _ =
                         started.compare_exchange(0, u64::MAX, Ordering::AcqRel, Ordering::Relaxed);
                 })?
@@ -1117,12 +1233,21 @@ impl Forwarder {
             cut,
             started,
             local_delivery,
+            fast,
             stop,
             stats,
             ring_stats,
             failure,
             thread: Some(thread),
         })
+    }
+
+    /// The fast path the thread runs now, if any.
+    fn running_fast_path(&self) -> Option<SharedFast> {
+        self.fast
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Why the thread ended without being told to stop: its ports could not be opened (see
@@ -1269,8 +1394,9 @@ fn run(
     let Ports {
         ports,
         register,
-        mut fast,
+        fast,
     } = ports;
+    let ifindexes: Vec<u32> = ports.iter().map(|p| p.ifindex).collect();
     let slot_len = cfg.max_frame.max(ETH_HLEN + 20);
     let mut txq = Vec::with_capacity(ports.len());
     let mut ports: Vec<RxPort> = ports
@@ -1335,12 +1461,14 @@ fn run(
     let mut busy_since = Instant::now();
     let mut fast_synced = false;
     let mut last_heartbeat: Option<Instant> = None;
-    let mut pacing =
-        (fast.is_some() && cfg.fast_path_pacing).then(|| Pacing::new(cfg.control_late.clone()));
     while !signals.stop.load(Ordering::Relaxed) {
         let changed = reader.refresh(mfib);
         let table = reader.table();
-        if let Some(f) = fast.as_mut() {
+        if let Some(shared) = fast.as_ref() {
+            // Shared with the forwarder this one replaces, or replaced by, while both run
+            // (the drain, HANDOFF_DRAIN): each does the same from the same table.
+            let mut g = lock_fast(shared);
+            let FastShared { path: f, pacing } = &mut *g;
             let switch_due = f
                 .next_switch_ns()
                 .is_some_and(|t| crate::ring::now_ns() >= t);
@@ -1385,6 +1513,14 @@ fn run(
             .is_some_and(|o| o.thread.as_ref().is_none_or(|t| t.is_finished()))
         {
             handoff.old = None;
+            // The old one's interfaces that this one does not have leave the fast path:
+            // their routes go first, then the programs.
+            if let Some(shared) = fast.as_ref() {
+                let mut g = lock_fast(shared);
+                g.path.retain_ports(&ifindexes);
+                sync_fast_path(&mut g.path, table, &mut engine.stats);
+                detach_aside(g.path.take_unused_links());
+            }
         }
         if cut_seen.is_none() && engine.see_cut(signals.cut) {
             cut_seen = Some(Instant::now());
@@ -1403,8 +1539,8 @@ fn run(
         if last_ring_stats.elapsed() >= RING_STATS_EVERY {
             last_ring_stats = Instant::now();
             update_ring_stats(&mut ports, &mut rstats, &mut engine.stats, ring_stats);
-            if let Some(f) = fast.as_mut() {
-                fold_fast_counters(f, table, &mut engine.stats);
+            if let Some(f) = fast.as_ref() {
+                fold_fast_counters(&mut lock_fast(f).path, table, &mut engine.stats);
             }
         }
         shared.store(&engine.stats);
@@ -1435,8 +1571,8 @@ fn run(
     }
     engine.flush();
     update_ring_stats(&mut ports, &mut rstats, &mut engine.stats, ring_stats);
-    if let Some(f) = fast.as_mut() {
-        fold_fast_counters(f, reader.table(), &mut engine.stats);
+    if let Some(f) = fast.as_ref() {
+        fold_fast_counters(&mut lock_fast(f).path, reader.table(), &mut engine.stats);
     }
     shared.store(&engine.stats);
 }

@@ -473,10 +473,10 @@ fn kernel_bypass_keeps_forwarded_data_from_the_kernel_only() {
     assert!(!data_filter(&lab, "a", "a-up") && !data_filter(&lab, "a", "a-dn"));
 }
 
-/// Issue 19 item 6, as behaviour: with A's ring forwarder (the default) past its limit
+/// Issue 19 item 6, as behaviour: with A's ring forwarder (`NE_FAST_PATH=0`) past its limit
 /// (four receivers' LANs, so four copies of every frame, and a flat-out flood into both
-/// forwarders for 10 s; A's ring
-/// must drop frames, or the test proves nothing), BFD at 10 ms x 3 between the devices does
+/// forwarders for 10 s; A's ring must drop frames, or the test proves nothing), BFD at
+/// 10 ms x 3 between the devices does
 /// not flap, VRRP keeps its master, and every IGMP membership and the PIM neighbours stay.
 /// `ne-lab bench-saturation --lans N` measures the same and reports figures. Runs alone
 /// (`.config/nextest.toml`): a flat-out flood would slow whatever runs beside it.
@@ -488,7 +488,7 @@ fn control_traffic_survives_a_saturated_forwarder() {
     saturate(false);
 }
 
-/// The same with the in-kernel fast path (`NE_FAST_PATH=1`), whose copies are softirq work
+/// The same with the in-kernel fast path (the agent's default), whose copies are softirq work
 /// that no thread's pause paces: its load shedding (`dataplane::pacing`) must keep BFD up. With
 /// the shedding off (`NE_FAST_PATH_PACING=0`) BFD flaps here (15 times in 10 s).
 ///
@@ -498,7 +498,7 @@ fn control_traffic_survives_a_saturated_forwarder() {
 /// router's receive work for a batch of frames, on this kernel without preemption, and at the
 /// floor that is the flood's cost, not the copies'. Run it with `--run-ignored only`.
 #[test]
-#[ignore = "flaps in about 1 run of 10 (issue 19 item 6 on the opt-in fast path; see the doc)"]
+#[ignore = "flaps in about 1 run of 10 (issue 19 item 6 on the fast path; see the doc)"]
 fn control_traffic_survives_a_saturated_fast_path() {
     if !require() {
         return;

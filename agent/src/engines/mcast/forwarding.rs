@@ -6,12 +6,17 @@
 //! forwarder runs on also gets the tc ingress filter of [`dataplane::ingress`], so the kernel
 //! does not run its own receive path on the data the forwarder takes; the filters follow the
 //! forwarder's interfaces, go when it stops or fails and on exit, and those an earlier run
-//! left behind are removed at the first start.
+//! left behind are removed at the first start. They are set on a thread of their own
+//! ([`Bypass`]): a tc change waits for the kernel's RTNL lock, which a forwarder attaching or
+//! detaching the fast path holds across an RCU grace period, and the protocol thread must not
+//! wait that long.
 
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixDatagram;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use dataplane::forward::{decode_upcall, Forwarder, FwdConfig, FwdIf, FwdStats};
@@ -41,16 +46,97 @@ pub struct Forwarding {
     wait: Duration,
     upcall_rx: Option<UnixDatagram>,
     upcall_tx: Option<UnixDatagram>,
-    /// The ingress filters: wanted or not, and where they are.
-    bypass: KernelBypass,
+    /// The ingress filters, set by their own thread.
+    bypass: Bypass,
     /// Late wake-ups of the protocol thread and late BFD packets, which the fast path's load
     /// shedding reads.
     control_late: Arc<AtomicU64>,
 }
 
-/// The tc ingress filters on the forwarder's interfaces (`multicast/kernel-bypass`).
-struct KernelBypass {
+/// The tc ingress filters on the forwarder's interfaces (`multicast/kernel-bypass`), as the
+/// protocol thread asks for them: a thread of their own puts them where they were last asked
+/// for. Measured before it had one: the protocol thread's filter change for an interface
+/// joining multicast waited 15 ms for RTNL, in 1 of 4 runs of the lab's forwarder-restart
+/// check, while the new forwarder attached the fast path there.
+struct Bypass {
+    /// `multicast/kernel-bypass`.
     wanted: bool,
+    /// The interfaces last asked for.
+    asked: Vec<u32>,
+    /// To the thread (started at the first request); dropping it takes every filter off and
+    /// ends the thread.
+    requests: Option<Sender<Vec<u32>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Bypass {
+    /// Filters on exactly `ifindexes` when wanted, else on none (applied asynchronously).
+    fn set(&mut self, ifindexes: &[u32]) {
+        let want = if self.wanted {
+            ifindexes.to_vec()
+        } else {
+            Vec::new()
+        };
+        if want == self.asked {
+            return;
+        }
+        self.asked.clone_from(&want);
+        if self.requests.is_none() {
+            if want.is_empty() {
+                return;
+            }
+            self.start();
+        }
+        if let Some(tx) = &self.requests {
+            if tx.send(want).is_err() {
+                error!("kernel bypass thread ended; filters left as they are");
+                self.requests = None;
+            }
+        }
+    }
+
+    fn start(&mut self) {
+        let (tx, rx) = mpsc::channel::<Vec<u32>>();
+        let spawned = std::thread::Builder::new()
+            .name("ne-bypass".into())
+            .spawn(move || {
+                // Started by the protocol thread, whose real-time priority it would inherit.
+                let _ = dataplane::sock::set_normal();
+                let mut filters = KernelBypass {
+                    on: Vec::new(),
+                    netlink: None,
+                    swept: false,
+                };
+                while let Ok(mut want) = rx.recv() {
+                    // Only the latest request matters.
+                    while let Ok(w) = rx.try_recv() {
+                        want = w;
+                    }
+                    filters.sync(&want);
+                }
+                filters.sync(&[]);
+            });
+        match spawned {
+            Ok(t) => {
+                self.requests = Some(tx);
+                self.thread = Some(t);
+            }
+            Err(e) => error!(error = %e, "no kernel bypass thread: no ingress filters"),
+        }
+    }
+
+    /// Take every filter off and wait until they are.
+    fn stop(&mut self) {
+        self.asked.clear();
+        self.requests = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The tc ingress filters as they are, on the [`Bypass`] thread.
+struct KernelBypass {
     /// Interfaces (ifindex) that carry the filter now.
     on: Vec<u32>,
     /// Opened at first use; None again after an error, so the next sync tries anew.
@@ -104,11 +190,7 @@ impl KernelBypass {
         if !self.swept && !ifindexes.is_empty() {
             self.sweep();
         }
-        let want: Vec<u32> = if self.wanted {
-            ifindexes.to_vec()
-        } else {
-            Vec::new()
-        };
+        let want = ifindexes.to_vec();
         if want == self.on {
             return;
         }
@@ -158,7 +240,7 @@ impl KernelBypass {
 impl Drop for Forwarding {
     /// On exit the filters go with the forwarder.
     fn drop(&mut self) {
-        self.bypass.sync(&[]);
+        self.bypass.stop();
     }
 }
 
@@ -176,11 +258,11 @@ impl Forwarding {
             wait: Duration::ZERO,
             upcall_rx: None,
             upcall_tx: None,
-            bypass: KernelBypass {
+            bypass: Bypass {
                 wanted: true,
-                on: Vec::new(),
-                netlink: None,
-                swept: false,
+                asked: Vec::new(),
+                requests: None,
+                thread: None,
             },
             control_late: Arc::new(AtomicU64::new(0)),
         }
@@ -227,12 +309,7 @@ impl Forwarding {
         } else {
             Vec::new()
         };
-        self.bypass.sync(&on);
-    }
-
-    /// The interfaces (ifindex) carrying the kernel bypass filter.
-    pub fn bypassed(&self) -> &[u32] {
-        &self.bypass.on
+        self.bypass.set(&on);
     }
 
     fn run_on(&mut self, mut interfaces: Vec<FwdIf>) {
@@ -272,12 +349,11 @@ impl Forwarding {
         let up = self.upcall_tx.as_ref().and_then(|t| t.try_clone().ok());
         let n = interfaces.len();
         let after = old.or_else(|| self.retiring.take());
-        // NE_FAST_PATH=1: the in-kernel fast path for the routes it can take, the rings for the
-        // rest. Opt-in: replacing a forwarder detaches its programs, which holds the kernel's
-        // RTNL lock across an RCU grace period, and the protocol thread's own netlink work then
-        // waits (a 48-57 ms stall, BFD flapped; see dataplane::fastpath).
+        // The in-kernel fast path for the routes it can take, the rings for the rest (and for
+        // everything where the kernel cannot load or attach its programs); NE_FAST_PATH=0:
+        // the rings alone. A forwarder that replaces this one takes its fast path over.
         let cfg = FwdConfig {
-            fast_path: std::env::var("NE_FAST_PATH").as_deref() == Ok("1"),
+            fast_path: std::env::var("NE_FAST_PATH").as_deref() != Ok("0"),
             fast_path_local_delivery: !self.bypass.wanted,
             // NE_FAST_PATH_PACING=0: no load shedding (for measuring what it protects).
             fast_path_pacing: std::env::var("NE_FAST_PATH_PACING").as_deref() != Ok("0"),
@@ -348,6 +424,6 @@ impl Forwarding {
             let _ = f.stop();
         }
         self.retiring = None;
-        self.bypass.sync(&[]);
+        self.bypass.stop();
     }
 }

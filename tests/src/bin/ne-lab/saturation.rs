@@ -11,7 +11,7 @@
 //! A's ring on a-up took and dropped (drops: the forwarder is saturated) and what A forwarded
 //! per LAN, BFD flaps (extra up-transitions on either side) and one-second samples where a
 //! session was not up, VRRP master changes, and whether every IGMP membership and the PIM
-//! neighbour survived. The agents inherit the environment (`NE_FAST_PATH=1` for the eBPF path).
+//! neighbour survived. The agents inherit the environment (`NE_FAST_PATH=0`: the rings alone).
 //! `--bypass` runs it with the agents' `kernel-bypass` on, off, or both (a fresh lab each).
 //! `--generator ring` (the default) floods through a TPACKET transmit ring with qdisc bypass,
 //! up to 1,024 frames per `send` ([`Flood::start_ring`]); `ring-rt` the same from a thread at
@@ -179,10 +179,10 @@ fn run(
         "bench-saturation, kernel-bypass {}{}{}, {lans} receivers' LAN(s): flood ({}) flat out \
          for {secs:.1} s from ns src (60-byte frames to 239.1.1.1), offered {:.1} kpps",
         if bypass { "on" } else { "off" },
-        if std::env::var_os("NE_FAST_PATH").is_some_and(|v| v == "1") {
-            ", NE_FAST_PATH=1"
+        if std::env::var_os("NE_FAST_PATH").is_some_and(|v| v == "0") {
+            ", NE_FAST_PATH=0 (rings only)"
         } else {
-            ""
+            ", fast path"
         },
         if rps {
             ", RPS of a-up and b-up to cpu1"
