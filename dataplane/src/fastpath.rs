@@ -36,9 +36,9 @@
 //! on the rings, which judge each queued frame by its timestamp.
 //!
 //! Handed on, not attached again: a forwarder that replaces another (an interface joins or
-//! leaves multicast forwarding) takes over its `FastPath` and attaches the program only to
-//! the interfaces that join, and a thread of its own takes it off those that leave once the old
-//! forwarder has ended (`crate::forward::Forwarder::launch`). The kernel attaches and detaches
+//! leaves multicast forwarding) shares its `FastPath` and attaches the program only to the
+//! interfaces that join; the forwarder that ends last on an interface takes it off there
+//! (`crate::forward::Forwarder::launch`, one `FastPath` for each line of forwarders). The kernel attaches and detaches
 //! a tcx program under the RTNL lock and waits for an RCU grace period inside it, and every
 //! netlink request that needs RTNL waits meanwhile. When each forwarder had a `FastPath` of its
 //! own, all its interfaces were detached and attached again on each replacement, and in the

@@ -716,3 +716,63 @@ fn replaced_forwarders_hand_the_fast_path_on() {
         (0, 0, 0)
     );
 }
+
+/// Forwarders launched one after another before any has opened its rings (commits in quick
+/// succession) share one fast path all the same: the programs go on each interface once.
+#[test]
+fn forwarders_launched_in_quick_succession_share_one_fast_path() {
+    use crate::forward::{Forwarder, FwdConfig, FwdIf};
+    use crate::mfib::Mfib;
+    use std::sync::Arc;
+    if !require_root() {
+        return;
+    }
+    let lab = Lab::new("fastquick");
+    let mfib = Arc::new(Mfib::new());
+    let mut t = Table::new();
+    t.insert(route(&lab, &[(0, true)]));
+    mfib.publish(t);
+    let ifs = |n: usize| -> Vec<FwdIf> {
+        let mut v = vec![FwdIf {
+            ifindex: lab.r0,
+            name: "r0".into(),
+            mac: [2, 0, 0, 0, 0, 0xf0],
+        }];
+        v.extend((0..n).map(|i| FwdIf {
+            ifindex: lab.r[i].0,
+            name: format!("r{}", i + 1),
+            mac: lab.r[i].1,
+        }));
+        v
+    };
+    let (r0, r1) = (lab.r0, lab.r[0].0);
+    let before = tcx_on(&lab, r0).1;
+    let mut fwd: Option<Forwarder> = None;
+    for n in [1, 0, 1, 0, 1] {
+        let m = Arc::clone(&mfib);
+        let cfg = FwdConfig {
+            fast_path: true,
+            ..FwdConfig::default()
+        };
+        let (set, after) = (ifs(n), fwd.take());
+        fwd = Some(
+            lab.ns
+                .run("f", move || Forwarder::launch(set, m, cfg, None, after))
+                .unwrap(),
+        );
+    }
+    let fwd = fwd.unwrap();
+    assert!(wait_until(|| fwd.counters().fast_routes == 1));
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        tcx_on(&lab, r0),
+        (1, before + 1),
+        "r0: one program, attached once"
+    );
+    assert_eq!(programs_on(&lab, r1), 1);
+    const N: usize = 20;
+    lab.send(&frame(SOURCE, GROUP, 8, 17), N);
+    assert_eq!(lab.received(GROUP, N)[0].len(), N, "once each");
+    drop(fwd);
+    assert_eq!((programs_on(&lab, r0), programs_on(&lab, r1)), (0, 0));
+}

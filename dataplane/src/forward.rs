@@ -864,18 +864,22 @@ pub struct Ports {
     /// `register_errors`).
     register: Option<RegisterTx>,
     /// The in-kernel fast path on these ports ([`FwdConfig::fast_path`]).
-    fast: Option<SharedFast>,
+    fast: Option<FastClaim>,
 }
 
 /// The fast path and its load shedding, shared by a forwarder and the one that replaces it
 /// ([`Forwarder::launch`]): the new one attaches the programs only where the old one had not,
-/// and takes them off the interfaces it does not keep once the old one has ended. Replacing a
-/// forwarder so costs one tcx attach or detach per interface that joins or leaves, not one per
-/// interface of each forwarder: each holds the kernel's RTNL lock across an RCU grace period,
-/// and every other netlink user (the agent's protocol thread) waits meanwhile.
+/// and they come off an interface when no forwarder runs on it any more. Replacing a forwarder
+/// so costs one tcx attach or detach per interface that joins or leaves, not one per interface
+/// of each forwarder: each holds the kernel's RTNL lock across an RCU grace period, and every
+/// other netlink user (the agent's protocol thread) waits meanwhile.
 struct FastShared {
     path: FastPath,
     pacing: Option<Pacing>,
+    /// The interfaces each forwarder using it runs on, by [`FastClaim::id`].
+    claims: Vec<(u64, Vec<u32>)>,
+    /// Ports were taken away: the routes map must be synced again.
+    dirty: bool,
 }
 
 impl std::fmt::Debug for FastShared {
@@ -885,6 +889,46 @@ impl std::fmt::Debug for FastShared {
 }
 
 type SharedFast = Arc<Mutex<FastShared>>;
+
+/// The fast path of a line of forwarders, each launched after the one before
+/// ([`Forwarder::launch`]): made by the first that opens its ports, taken up by the others.
+type FastCell = Arc<Mutex<Option<SharedFast>>>;
+
+/// One forwarder's use of a [`FastShared`]: dropping it (the forwarder ends) takes the
+/// programs off the interfaces no other forwarder runs on.
+struct FastClaim {
+    shared: SharedFast,
+    id: u64,
+}
+
+/// Claim ids.
+static NEXT_CLAIM: AtomicU64 = AtomicU64::new(1);
+
+impl Drop for FastClaim {
+    fn drop(&mut self) {
+        let unused = {
+            let mut g = lock_fast(&self.shared);
+            g.claims.retain(|(id, _)| *id != self.id);
+            let claimed: Vec<u32> = g.claims.iter().flat_map(|(_, c)| c.clone()).collect();
+            let before = g.path.ports().count();
+            g.path.retain_ports(&claimed);
+            g.dirty |= g.path.ports().count() != before;
+            if g.claims.is_empty() {
+                // No forwarder left: no route either, for the next one to start from.
+                if let Err(e) = g.path.sync(&Table::new(), crate::ring::now_ns()) {
+                    tracing::warn!(error = %e, "fast path: routes not cleared");
+                }
+            }
+            g.path.take_unused_links()
+        };
+        // Detached outside the lock (a forwarder still running may want it for a heartbeat
+        // meanwhile), on this thread, which is ending.
+        if !unused.is_empty() {
+            tracing::debug!(interfaces = unused.len(), "fast path leaving interfaces");
+        }
+        drop(unused);
+    }
+}
 
 fn lock_fast(f: &SharedFast) -> MutexGuard<'_, FastShared> {
     f.lock().unwrap_or_else(PoisonError::into_inner)
@@ -903,11 +947,12 @@ impl Ports {
         Ports::open_with(interfaces, cfg, None)
     }
 
-    /// Like [`Ports::open`], on the fast path `handed` (a predecessor's) when there is one.
+    /// Like [`Ports::open`], on the fast path of the line of forwarders `cell` when there is
+    /// one (made here when it has none yet).
     fn open_with(
         interfaces: &[FwdIf],
         cfg: &FwdConfig,
-        handed: Option<SharedFast>,
+        cell: Option<&FastCell>,
     ) -> io::Result<Ports> {
         let mut ports = Vec::with_capacity(interfaces.len());
         for i in interfaces {
@@ -939,10 +984,19 @@ impl Ports {
                 tx,
             });
         }
-        let fast = match (cfg.fast_path, handed) {
-            (false, _) => None,
-            (true, Some(f)) => adopt_fast_path(&ports, f),
-            (true, None) => open_fast_path(&ports, cfg),
+        let fast = if !cfg.fast_path {
+            None
+        } else if let Some(cell) = cell {
+            let shared = {
+                let mut c = cell.lock().unwrap_or_else(PoisonError::into_inner);
+                if c.is_none() {
+                    *c = new_fast_path(cfg);
+                }
+                c.clone()
+            };
+            shared.and_then(|s| adopt_fast_path(&ports, s))
+        } else {
+            new_fast_path(cfg).and_then(|s| adopt_fast_path(&ports, s))
         };
         Ok(Ports {
             ports,
@@ -957,9 +1011,9 @@ impl Ports {
     }
 }
 
-/// Load the fast path and put it on the ports ([`adopt_fast_path`]); None, logged, when it
-/// cannot be loaded or attached anywhere: the rings then forward everything.
-fn open_fast_path(ports: &[Port], cfg: &FwdConfig) -> Option<SharedFast> {
+/// Load the fast path (on no interface yet); None, logged, when it cannot be loaded: the rings
+/// then forward everything.
+fn new_fast_path(cfg: &FwdConfig) -> Option<SharedFast> {
     let mut path = match FastPath::load(cfg.fast_path_routes) {
         Ok(f) => f,
         Err(e) => {
@@ -974,16 +1028,25 @@ fn open_fast_path(ports: &[Port], cfg: &FwdConfig) -> Option<SharedFast> {
     let pacing = cfg
         .fast_path_pacing
         .then(|| Pacing::new(cfg.control_late.clone()));
-    adopt_fast_path(ports, Arc::new(Mutex::new(FastShared { path, pacing })))
+    Some(Arc::new(Mutex::new(FastShared {
+        path,
+        pacing,
+        claims: Vec::new(),
+        dirty: false,
+    })))
 }
 
 /// Put the fast path on the ports: the classifier at ingress of each one it is not on yet
 /// (without holding the fast path, which a forwarder being replaced may be using), the tap
 /// filter on each ring. A port where either cannot be put is left out (logged): routes
 /// through it stay with the rings, which see all its data. None when no port is in.
-fn adopt_fast_path(ports: &[Port], shared: SharedFast) -> Option<SharedFast> {
+fn adopt_fast_path(ports: &[Port], shared: SharedFast) -> Option<FastClaim> {
+    let id = NEXT_CLAIM.fetch_add(1, Ordering::Relaxed);
     let (programs, had): (_, Vec<u32>) = {
-        let g = lock_fast(&shared);
+        let mut g = lock_fast(&shared);
+        // Claimed first: a forwarder ending meanwhile leaves these interfaces their programs.
+        g.claims
+            .push((id, ports.iter().map(|p| p.ifindex).collect()));
         let had = ports
             .iter()
             .map(|p| p.ifindex)
@@ -1018,6 +1081,10 @@ fn adopt_fast_path(ports: &[Port], shared: SharedFast) -> Option<SharedFast> {
             added.push((p.ifindex, p.mac, l));
         }
     }
+    let claim = FastClaim {
+        shared: Arc::clone(&shared),
+        id,
+    };
     let mut g = lock_fast(&shared);
     for (ifindex, mac, link) in added {
         g.path.add_port(ifindex, mac, link);
@@ -1027,35 +1094,18 @@ fn adopt_fast_path(ports: &[Port], shared: SharedFast) -> Option<SharedFast> {
         .map(|p| p.ifindex)
         .filter(|i| !left_out.contains(i) && g.path.has_port(*i))
         .collect();
+    if !left_out.is_empty() {
+        let others: Vec<u32> = (g.path.ports()).filter(|i| !left_out.contains(i)).collect();
+        g.path.retain_ports(&others);
+        g.dirty = true;
+    }
+    drop(g);
     if keep.is_empty() {
         tracing::warn!("fast path on no interface; forwarding from the rings");
         return None;
     }
-    if !left_out.is_empty() {
-        let others: Vec<u32> = (g.path.ports()).filter(|i| !left_out.contains(i)).collect();
-        g.path.retain_ports(&others);
-    }
     tracing::info!(interfaces = keep.len(), "fast path on");
-    drop(g);
-    Some(shared)
-}
-
-/// Take the fast path off the interfaces that are no longer ports of it, on a thread of
-/// their own: each detach holds RTNL across an RCU grace period, longer than the fast path's
-/// watchdog allows the forwarding thread between two heartbeats.
-fn detach_aside(links: Vec<Link>) {
-    if links.is_empty() {
-        return;
-    }
-    let n = links.len();
-    let spawned = std::thread::Builder::new()
-        .name("ne-fwd-detach".into())
-        .spawn(move || drop(links));
-    match spawned {
-        Ok(_) => tracing::debug!(interfaces = n, "fast path leaving interfaces"),
-        // The links were dropped with the closure, here.
-        Err(e) => tracing::warn!(error = %e, "fast path detached on the forwarding thread"),
-    }
+    Some(claim)
 }
 
 /// What a forwarding thread runs on.
@@ -1077,8 +1127,8 @@ pub struct Forwarder {
     started: Arc<AtomicU64>,
     /// See [`Signals::local_delivery`].
     local_delivery: Arc<AtomicU8>,
-    /// The fast path the thread runs, while it runs: a forwarder replacing it takes it over.
-    fast: Arc<Mutex<Option<SharedFast>>>,
+    /// The fast path of this forwarder's line: a forwarder replacing it takes it over.
+    fast: FastCell,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -1122,7 +1172,7 @@ impl Forwarder {
         upcalls: Option<UnixDatagram>,
     ) -> io::Result<Forwarder> {
         let ifindexes = ports.ports.iter().map(|p| p.ifindex).collect();
-        Forwarder::start_thread(ifindexes, move |_| {
+        Forwarder::start_thread(ifindexes, FastCell::default(), move |_| {
             Ok(Some(((ports, mfib, cfg, upcalls), Handoff::default())))
         })
     }
@@ -1135,7 +1185,8 @@ impl Forwarder {
     /// forwarding does not pause while rings open and close (RCU grace periods, tens of
     /// milliseconds a set); the caller (the protocol thread) waits for neither. A retired
     /// `after` is simply waited for. When the ports cannot be opened the thread ends, `after`
-    /// is stopped, and [`Forwarder::failure`] says why.
+    /// is stopped, and [`Forwarder::failure`] says why. With [`FwdConfig::fast_path`], a
+    /// forwarder and all those launched after it share one fast path ([`FastShared`]).
     pub fn launch(
         interfaces: Vec<FwdIf>,
         mfib: Arc<Mfib>,
@@ -1144,9 +1195,13 @@ impl Forwarder {
         after: Option<Forwarder>,
     ) -> io::Result<Forwarder> {
         let ifindexes = interfaces.iter().map(|i| i.ifindex).collect();
-        Forwarder::start_thread(ifindexes, move |stop: &AtomicBool| {
-            let handed = after.as_ref().and_then(Forwarder::running_fast_path);
-            let ports = Ports::open_with(&interfaces, &cfg, handed)?;
+        let cell = after
+            .as_ref()
+            .map(|a| Arc::clone(&a.fast))
+            .unwrap_or_default();
+        let line = Arc::clone(&cell);
+        Forwarder::start_thread(ifindexes, cell, move |stop: &AtomicBool| {
+            let ports = Ports::open_with(&interfaces, &cfg, Some(&line))?;
             if stop.load(Ordering::Relaxed) {
                 return Ok(None);
             }
@@ -1157,7 +1212,7 @@ impl Forwarder {
 
     /// The thread: `open` gives it its ports (in the thread; `None`: stopped before it
     /// started), then it forwards until stopped.
-    fn start_thread<F>(ifindexes: Vec<u32>, open: F) -> io::Result<Forwarder>
+    fn start_thread<F>(ifindexes: Vec<u32>, fast: FastCell, open: F) -> io::Result<Forwarder>
     where
         F: FnOnce(&AtomicBool) -> io::Result<Option<(ThreadInput, Handoff)>> + Send + 'static,
     {
@@ -1172,9 +1227,8 @@ impl Forwarder {
         let failure = Arc::new(std::sync::Mutex::new(None));
         let (cut, started) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
         let local_delivery = Arc::new(AtomicU8::new(0));
-        let fast: Arc<Mutex<Option<SharedFast>>> = Arc::default();
         let thread = {
-            let (stop, stats, ring_stats, failure, cut, started, local_delivery, running_fast) = (
+            let (stop, stats, ring_stats, failure, cut, started, local_delivery) = (
                 stop.clone(),
                 stats.clone(),
                 ring_stats.clone(),
@@ -1182,7 +1236,6 @@ impl Forwarder {
                 cut.clone(),
                 started.clone(),
                 local_delivery.clone(),
-                fast.clone(),
             );
             std::thread::Builder::new()
                 .name("ne-fwd".into())
@@ -1194,8 +1247,6 @@ impl Forwarder {
                     match open(&stop) {
                         Ok(None) => {}
                         Ok(Some(((ports, mfib, cfg, upcalls), handoff))) => {
-                            *running_fast.lock().unwrap_or_else(PoisonError::into_inner) =
-                                ports.fast.clone();
                             started.store(handoff.from_ns.max(1), Ordering::Release);
                             run(
                                 ports,
@@ -1219,12 +1270,7 @@ impl Forwarder {
                                 Some(e.to_string());
                         }
                     }
-                    // Ended: a forwarder waiting to take over from this one need not, and the
-                    // fast path goes with the last forwarder that runs it.
-                    running_fast
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .take();
+                    // Ended: a forwarder waiting to take over from this one need not.
                     let _ =
                         started.compare_exchange(0, u64::MAX, Ordering::AcqRel, Ordering::Relaxed);
                 })?
@@ -1240,14 +1286,6 @@ impl Forwarder {
             failure,
             thread: Some(thread),
         })
-    }
-
-    /// The fast path the thread runs now, if any.
-    fn running_fast_path(&self) -> Option<SharedFast> {
-        self.fast
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
     }
 
     /// Why the thread ended without being told to stop: its ports could not be opened (see
@@ -1396,7 +1434,6 @@ fn run(
         register,
         fast,
     } = ports;
-    let ifindexes: Vec<u32> = ports.iter().map(|p| p.ifindex).collect();
     let slot_len = cfg.max_frame.max(ETH_HLEN + 20);
     let mut txq = Vec::with_capacity(ports.len());
     let mut ports: Vec<RxPort> = ports
@@ -1464,11 +1501,16 @@ fn run(
     while !signals.stop.load(Ordering::Relaxed) {
         let changed = reader.refresh(mfib);
         let table = reader.table();
-        if let Some(shared) = fast.as_ref() {
+        if let Some(claim) = fast.as_ref() {
             // Shared with the forwarder this one replaces, or replaced by, while both run
             // (the drain, HANDOFF_DRAIN): each does the same from the same table.
-            let mut g = lock_fast(shared);
-            let FastShared { path: f, pacing } = &mut *g;
+            let mut g = lock_fast(&claim.shared);
+            let FastShared {
+                path: f,
+                pacing,
+                dirty,
+                ..
+            } = &mut *g;
             let switch_due = f
                 .next_switch_ns()
                 .is_some_and(|t| crate::ring::now_ns() >= t);
@@ -1487,8 +1529,9 @@ fn run(
                     tracing::warn!(error = %e, "fast path: local delivery not changed");
                 }
             }
-            if changed || !fast_synced || switch_due {
+            if changed || !fast_synced || switch_due || *dirty {
                 fast_synced = true;
+                *dirty = false;
                 sync_fast_path(f, table, &mut engine.stats);
             }
             if let Some(p) = pacing.as_mut() {
@@ -1513,14 +1556,6 @@ fn run(
             .is_some_and(|o| o.thread.as_ref().is_none_or(|t| t.is_finished()))
         {
             handoff.old = None;
-            // The old one's interfaces that this one does not have leave the fast path:
-            // their routes go first, then the programs.
-            if let Some(shared) = fast.as_ref() {
-                let mut g = lock_fast(shared);
-                g.path.retain_ports(&ifindexes);
-                sync_fast_path(&mut g.path, table, &mut engine.stats);
-                detach_aside(g.path.take_unused_links());
-            }
         }
         if cut_seen.is_none() && engine.see_cut(signals.cut) {
             cut_seen = Some(Instant::now());
@@ -1539,8 +1574,8 @@ fn run(
         if last_ring_stats.elapsed() >= RING_STATS_EVERY {
             last_ring_stats = Instant::now();
             update_ring_stats(&mut ports, &mut rstats, &mut engine.stats, ring_stats);
-            if let Some(f) = fast.as_ref() {
-                fold_fast_counters(&mut lock_fast(f).path, table, &mut engine.stats);
+            if let Some(c) = fast.as_ref() {
+                fold_fast_counters(&mut lock_fast(&c.shared).path, table, &mut engine.stats);
             }
         }
         shared.store(&engine.stats);
@@ -1571,8 +1606,12 @@ fn run(
     }
     engine.flush();
     update_ring_stats(&mut ports, &mut rstats, &mut engine.stats, ring_stats);
-    if let Some(f) = fast.as_ref() {
-        fold_fast_counters(&mut lock_fast(f).path, reader.table(), &mut engine.stats);
+    if let Some(c) = fast.as_ref() {
+        fold_fast_counters(
+            &mut lock_fast(&c.shared).path,
+            reader.table(),
+            &mut engine.stats,
+        );
     }
     shared.store(&engine.stats);
 }
