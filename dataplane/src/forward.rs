@@ -1186,7 +1186,7 @@ impl Forwarder {
     /// milliseconds a set); the caller (the protocol thread) waits for neither. A retired
     /// `after` is simply waited for. When the ports cannot be opened the thread ends, `after`
     /// is stopped, and [`Forwarder::failure`] says why. With [`FwdConfig::fast_path`], a
-    /// forwarder and all those launched after it share one fast path ([`FastShared`]).
+    /// forwarder and all those launched after it share one fast path.
     pub fn launch(
         interfaces: Vec<FwdIf>,
         mfib: Arc<Mfib>,
