@@ -301,9 +301,13 @@ fn offloaded_routes_forward_in_the_kernel_and_misses_reach_the_tap() {
         "the slow path has it again"
     );
 
-    assert_eq!(tcx_programs(&lab), 1);
+    assert_eq!(programs_on(&lab, lab.r0), 1);
     drop(fp);
-    assert_eq!(tcx_programs(&lab), 0, "the classifier went with its link");
+    assert_eq!(
+        programs_on(&lab, lab.r0),
+        0,
+        "the classifier went with its link"
+    );
 }
 
 /// A copy budget: in a burst, frames whose copies pass the CPU's budget for the millisecond are
@@ -408,14 +412,6 @@ fn routes_the_fast_path_cannot_take_stay_on_the_slow_path() {
     assert!(!fp.is_offloaded(SOURCE, GROUP));
 }
 
-/// The programs at tcx ingress of r0.
-fn tcx_programs(lab: &Lab) -> u32 {
-    let r0 = lab.r0;
-    lab.ns
-        .run("f", move || Ok(crate::bpf::tcx_ingress_programs(r0)?))
-        .unwrap()
-}
-
 /// A forwarder replaced make-before-break: the new fast path attaches beside the old one,
 /// which keeps taking the frames (once each) until its heartbeat stops or it goes; then the
 /// new one takes them.
@@ -431,7 +427,7 @@ fn a_new_fast_path_takes_over_when_the_old_one_goes() {
     old.sync(&table, 0).unwrap();
     let (mut new, _ring2) = router(&lab);
     new.sync(&table, 0).unwrap();
-    assert_eq!(tcx_programs(&lab), 2);
+    assert_eq!(programs_on(&lab, lab.r0), 2);
     const N: usize = 20;
     let f = frame(SOURCE, GROUP, 8, 17);
     lab.send(&f, N);
@@ -462,7 +458,7 @@ fn a_new_fast_path_takes_over_when_the_old_one_goes() {
         N as u64
     );
     drop(old);
-    assert_eq!(tcx_programs(&lab), 1);
+    assert_eq!(programs_on(&lab, lab.r0), 1);
     lab.send(&f, N);
     assert_eq!(lab.received(GROUP, N)[0].len(), N);
     assert_eq!(
@@ -470,7 +466,7 @@ fn a_new_fast_path_takes_over_when_the_old_one_goes() {
         2 * N as u64
     );
     drop(new);
-    assert_eq!(tcx_programs(&lab), 0);
+    assert_eq!(programs_on(&lab, lab.r0), 0);
     lab.send(&f, N);
     assert_eq!(
         lab.received(GROUP, 0)[0].len(),
@@ -595,45 +591,62 @@ fn wait_until(mut ready: impl FnMut() -> bool) -> bool {
     true
 }
 
+/// The forwarder's interfaces: r0 and the receivers' `oifs` (0: r1).
+fn fwd_ifs(lab: &Lab, oifs: &[usize]) -> Vec<crate::forward::FwdIf> {
+    let r0 = crate::forward::FwdIf {
+        ifindex: lab.r0,
+        name: "r0".into(),
+        mac: [2, 0, 0, 0, 0, 0xf0],
+    };
+    std::iter::once(r0)
+        .chain(oifs.iter().map(|&i| crate::forward::FwdIf {
+            ifindex: lab.r[i].0,
+            name: format!("r{}", i + 1),
+            mac: lab.r[i].1,
+        }))
+        .collect()
+}
+
+/// A table of one route, r0 to r1.
+fn one_route(lab: &Lab) -> std::sync::Arc<crate::mfib::Mfib> {
+    let mfib = std::sync::Arc::new(crate::mfib::Mfib::new());
+    let mut t = Table::new();
+    t.insert(route(lab, &[(0, true)]));
+    mfib.publish(t);
+    mfib
+}
+
+/// A forwarder with the fast path on `ifs` in ns f, launched after `after`.
+fn launch(
+    lab: &Lab,
+    mfib: &std::sync::Arc<crate::mfib::Mfib>,
+    ifs: Vec<crate::forward::FwdIf>,
+    after: Option<crate::forward::Forwarder>,
+) -> crate::forward::Forwarder {
+    let m = std::sync::Arc::clone(mfib);
+    let cfg = crate::forward::FwdConfig {
+        fast_path: true,
+        ..crate::forward::FwdConfig::default()
+    };
+    lab.ns
+        .run("f", move || {
+            crate::forward::Forwarder::launch(ifs, m, cfg, None, after)
+        })
+        .unwrap()
+}
+
 /// Forwarders replaced make-before-break ([`crate::forward::Forwarder::launch`]) hand the fast
 /// path on: the programs go on an interface that joins and come off one that leaves, and
 /// those that stay are never attached twice (each attach or detach holds the kernel's RTNL
 /// lock across an RCU grace period). The routes keep being forwarded by the kernel.
 #[test]
 fn replaced_forwarders_hand_the_fast_path_on() {
-    use crate::forward::{Forwarder, FwdConfig, FwdIf};
-    use crate::mfib::Mfib;
-    use std::sync::Arc;
+    use crate::forward::Forwarder;
     if !require_root() {
         return;
     }
     let lab = Lab::new("fasthand");
-    let mfib = Arc::new(Mfib::new());
-    let mut t = Table::new();
-    t.insert(route(&lab, &[(0, true)]));
-    mfib.publish(t);
-    let fwd_if = |i: Option<usize>| match i {
-        None => FwdIf {
-            ifindex: lab.r0,
-            name: "r0".into(),
-            mac: [2, 0, 0, 0, 0, 0xf0],
-        },
-        Some(i) => FwdIf {
-            ifindex: lab.r[i].0,
-            name: format!("r{}", i + 1),
-            mac: lab.r[i].1,
-        },
-    };
-    let launch = |ifs: Vec<FwdIf>, after: Option<Forwarder>| {
-        let m = Arc::clone(&mfib);
-        let cfg = FwdConfig {
-            fast_path: true,
-            ..FwdConfig::default()
-        };
-        lab.ns
-            .run("f", move || Forwarder::launch(ifs, m, cfg, None, after))
-            .unwrap()
-    };
+    let mfib = one_route(&lab);
     let (r0, r1, r2) = (lab.r0, lab.r[0].0, lab.r[1].0);
     const N: usize = 20;
     let f = frame(SOURCE, GROUP, 8, 17);
@@ -654,7 +667,7 @@ fn replaced_forwarders_hand_the_fast_path_on() {
         ));
     };
 
-    let a = launch(vec![fwd_if(None), fwd_if(Some(0))], None);
+    let a = launch(&lab, &mfib, fwd_ifs(&lab, &[0]), None);
     forwarded_fast(&a, &lab);
     assert_eq!(
         (
@@ -668,10 +681,7 @@ fn replaced_forwarders_hand_the_fast_path_on() {
     let (r0_at, r1_at) = (tcx_on(&lab, r0), tcx_on(&lab, r1));
 
     // r2 joins: B attaches there alone, and takes over.
-    let b = launch(
-        vec![fwd_if(None), fwd_if(Some(0)), fwd_if(Some(1))],
-        Some(a),
-    );
+    let b = launch(&lab, &mfib, fwd_ifs(&lab, &[0, 1]), Some(a));
     forwarded_fast(&b, &lab);
     assert_eq!(
         (
@@ -688,7 +698,7 @@ fn replaced_forwarders_hand_the_fast_path_on() {
         let r = t.get_mut(SOURCE, GROUP).unwrap();
         r.oifs = vec![Oif::new(r2, true)];
     });
-    let c = launch(vec![fwd_if(None), fwd_if(Some(1))], Some(b));
+    let c = launch(&lab, &mfib, fwd_ifs(&lab, &[1]), Some(b));
     assert!(
         wait_until(|| programs_on(&lab, r1) == 0),
         "r1 keeps the program"
@@ -721,45 +731,17 @@ fn replaced_forwarders_hand_the_fast_path_on() {
 /// succession) share one fast path all the same: the programs go on each interface once.
 #[test]
 fn forwarders_launched_in_quick_succession_share_one_fast_path() {
-    use crate::forward::{Forwarder, FwdConfig, FwdIf};
-    use crate::mfib::Mfib;
-    use std::sync::Arc;
+    use crate::forward::Forwarder;
     if !require_root() {
         return;
     }
     let lab = Lab::new("fastquick");
-    let mfib = Arc::new(Mfib::new());
-    let mut t = Table::new();
-    t.insert(route(&lab, &[(0, true)]));
-    mfib.publish(t);
-    let ifs = |n: usize| -> Vec<FwdIf> {
-        let mut v = vec![FwdIf {
-            ifindex: lab.r0,
-            name: "r0".into(),
-            mac: [2, 0, 0, 0, 0, 0xf0],
-        }];
-        v.extend((0..n).map(|i| FwdIf {
-            ifindex: lab.r[i].0,
-            name: format!("r{}", i + 1),
-            mac: lab.r[i].1,
-        }));
-        v
-    };
+    let mfib = one_route(&lab);
     let (r0, r1) = (lab.r0, lab.r[0].0);
     let before = tcx_on(&lab, r0).1;
     let mut fwd: Option<Forwarder> = None;
-    for n in [1, 0, 1, 0, 1] {
-        let m = Arc::clone(&mfib);
-        let cfg = FwdConfig {
-            fast_path: true,
-            ..FwdConfig::default()
-        };
-        let (set, after) = (ifs(n), fwd.take());
-        fwd = Some(
-            lab.ns
-                .run("f", move || Forwarder::launch(set, m, cfg, None, after))
-                .unwrap(),
-        );
+    for oifs in [&[0][..], &[], &[0], &[], &[0]] {
+        fwd = Some(launch(&lab, &mfib, fwd_ifs(&lab, oifs), fwd.take()));
     }
     let fwd = fwd.unwrap();
     assert!(wait_until(|| fwd.counters().fast_routes == 1));
