@@ -61,8 +61,6 @@ pub struct Forwarding {
 struct Bypass {
     /// `multicast/kernel-bypass`.
     wanted: bool,
-    /// The interfaces last asked for.
-    asked: Vec<u32>,
     /// To the thread (started at the first request); dropping it takes every filter off and
     /// ends the thread.
     requests: Option<Sender<Vec<u32>>>,
@@ -70,17 +68,15 @@ struct Bypass {
 }
 
 impl Bypass {
-    /// Filters on exactly `ifindexes` when wanted, else on none (applied asynchronously).
+    /// Filters on exactly `ifindexes` when wanted, else on none (applied asynchronously). Each
+    /// request is sent, the same as the last one too: the thread does nothing for a set it
+    /// has, and tries again where a filter could not be put.
     fn set(&mut self, ifindexes: &[u32]) {
         let want = if self.wanted {
             ifindexes.to_vec()
         } else {
             Vec::new()
         };
-        if want == self.asked {
-            return;
-        }
-        self.asked.clone_from(&want);
         if self.requests.is_none() {
             if want.is_empty() {
                 return;
@@ -127,7 +123,6 @@ impl Bypass {
 
     /// Take every filter off and wait until they are.
     fn stop(&mut self) {
-        self.asked.clear();
         self.requests = None;
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -260,7 +255,6 @@ impl Forwarding {
             upcall_tx: None,
             bypass: Bypass {
                 wanted: true,
-                asked: Vec::new(),
                 requests: None,
                 thread: None,
             },
