@@ -497,7 +497,7 @@ fn control_traffic_survives_a_saturated_forwarder() {
 /// and a protocol thread was held up 25 ms. The flood generator's own send runs every
 /// router's receive work for a batch of frames, on this kernel without preemption, and at the
 /// floor that is the flood's cost, not the copies'. Session 16 (the fast path handed on, the
-/// default): 1 of 10 runs failed the same way, A's protocol thread waking 24 ms late from a
+/// default): 1 of 12 runs failed the same way, A's protocol thread waking 24 ms late from a
 /// 5 ms sleep. Run it with `--run-ignored only`.
 #[test]
 #[ignore = "flaps in about 1 run of 10 (issue 19 item 6 on the fast path; see the doc)"]
