@@ -641,25 +641,22 @@ impl FastPath {
 
     /// Stop offering the interfaces not in `keep` to routes (the next [`FastPath::sync`]
     /// leaves the routes through them to the rings); their programs stay attached until
-    /// [`FastPath::take_unused_links`].
-    pub fn retain_ports(&mut self, keep: &[u32]) {
+    /// [`FastPath::take_unused_links`]. Whether any went.
+    pub fn retain_ports(&mut self, keep: &[u32]) -> bool {
+        let before = self.ports.len();
         self.ports.retain(|i, _| keep.contains(i));
+        self.ports.len() != before
     }
 
     /// The attachments of interfaces that are no longer ports, to be dropped (which detaches
     /// the program: under the RTNL lock, across an RCU grace period) once a sync has taken
     /// their routes out of the map.
     pub fn take_unused_links(&mut self) -> Vec<Link> {
-        let unused: Vec<u32> = self
-            .links
-            .keys()
-            .filter(|i| !self.ports.contains_key(i))
-            .copied()
-            .collect();
-        unused
+        let (unused, kept): (HashMap<u32, Link>, _) = std::mem::take(&mut self.links)
             .into_iter()
-            .filter_map(|i| self.links.remove(&i))
-            .collect()
+            .partition(|(i, _)| !self.ports.contains_key(i));
+        self.links = kept;
+        unused.into_values().collect()
     }
 
     /// Whether frames the fast path forwards also go to the host's IP stack (for applications
@@ -717,12 +714,6 @@ impl FastPath {
     /// Replace the classic filter of a receive ring's socket with the tap filter.
     pub fn filter_tap(&self, ring: RawFd) -> io::Result<()> {
         self.programs.filter_tap(ring)
-    }
-
-    /// Take the forwarder program off every interface.
-    pub fn detach_all(&mut self) {
-        self.links.clear();
-        self.ports.clear();
     }
 
     /// The map value for `route`, or None when it cannot be offloaded.

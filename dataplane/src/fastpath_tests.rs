@@ -480,7 +480,7 @@ fn a_new_fast_path_takes_over_when_the_old_one_goes() {
 /// rings, both to the same receiver.
 #[test]
 fn the_forwarder_offloads_what_it_can_and_rings_forward_the_rest() {
-    use crate::forward::{Forwarder, FwdConfig, FwdIf};
+    use crate::forward::{Forwarder, FwdConfig};
     use crate::mfib::Mfib;
     use std::sync::Arc;
     if !require_root() {
@@ -496,18 +496,7 @@ fn the_forwarder_offloads_what_it_can_and_rings_forward_the_rest() {
     slow.register_to = Some(Ipv4Addr::new(10, 255, 0, 1));
     t.insert(slow);
     mfib.publish(t);
-    let mut ifs = vec![FwdIf {
-        ifindex: lab.r0,
-        name: "r0".into(),
-        mac: [2, 0, 0, 0, 0, 0xf0],
-    }];
-    for (i, (ifindex, mac)) in lab.r.iter().enumerate() {
-        ifs.push(FwdIf {
-            ifindex: *ifindex,
-            name: format!("r{}", i + 1),
-            mac: *mac,
-        });
-    }
+    let ifs = fwd_ifs(&lab, &[0, 1, 2]);
     let cfg = FwdConfig {
         fast_path: true,
         ..FwdConfig::default()

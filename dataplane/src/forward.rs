@@ -910,9 +910,7 @@ impl Drop for FastClaim {
             let mut g = lock_fast(&self.shared);
             g.claims.retain(|(id, _)| *id != self.id);
             let claimed: Vec<u32> = g.claims.iter().flat_map(|(_, c)| c.clone()).collect();
-            let before = g.path.ports().count();
-            g.path.retain_ports(&claimed);
-            g.dirty |= g.path.ports().count() != before;
+            g.dirty |= g.path.retain_ports(&claimed);
             if g.claims.is_empty() {
                 // No forwarder left: no route either, for the next one to start from.
                 if let Err(e) = g.path.sync(&Table::new(), crate::ring::now_ns()) {
@@ -1096,8 +1094,7 @@ fn adopt_fast_path(ports: &[Port], shared: SharedFast) -> Option<FastClaim> {
         .collect();
     if !left_out.is_empty() {
         let others: Vec<u32> = (g.path.ports()).filter(|i| !left_out.contains(i)).collect();
-        g.path.retain_ports(&others);
-        g.dirty = true;
+        g.dirty |= g.path.retain_ports(&others);
     }
     drop(g);
     if keep.is_empty() {

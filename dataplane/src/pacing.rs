@@ -323,6 +323,14 @@ mod tests {
         }
     }
 
+    /// A pacer that has had its first look at a CPU.
+    fn looked_once() -> (Pacer, Cpu) {
+        let mut p = Pacer::new();
+        let mut cpu = Cpu::new();
+        assert_eq!(p.observe(cpu.tick(0, 0, 0, 0)), None, "the first look");
+        (p, cpu)
+    }
+
     #[test]
     fn drops_under_our_copies_halve_the_copy_rate_then_it_grows_back() {
         let mut p = Pacer::new();
@@ -351,17 +359,13 @@ mod tests {
 
     #[test]
     fn a_cut_never_goes_below_the_floor() {
-        let mut p = Pacer::new();
-        let mut cpu = Cpu::new();
-        p.observe(cpu.tick(0, 0, 0, 0));
+        let (mut p, mut cpu) = looked_once();
         assert_eq!(p.observe(cpu.tick(100, 5, 100, 0)), Some(Some(MIN_BUDGET)));
     }
 
     #[test]
     fn congestion_that_is_not_ours_leaves_the_budget() {
-        let mut p = Pacer::new();
-        let mut cpu = Cpu::new();
-        p.observe(cpu.tick(0, 0, 0, 0));
+        let (mut p, mut cpu) = looked_once();
         // Drops, but no copies of ours.
         assert_eq!(p.observe(cpu.tick(50_000, 100, 0, 0)), None);
         // Drops, and our copies a small part of what the backlog carried.
@@ -374,9 +378,7 @@ mod tests {
 
     #[test]
     fn late_control_threads_cut_a_copy_rate_that_matters() {
-        let mut p = Pacer::new();
-        let mut cpu = Cpu::new();
-        p.observe(cpu.tick(0, 0, 0, 0));
+        let (mut p, mut cpu) = looked_once();
         // Late, with 10 copies a millisecond: not ours to fix.
         cpu.late += 1;
         assert_eq!(p.observe(cpu.tick(1_000, 0, 100, 0)), None);
@@ -388,9 +390,7 @@ mod tests {
 
     #[test]
     fn calm_lifts_the_budget_and_a_budget_that_grew_past_the_cap_goes() {
-        let mut p = Pacer::new();
-        let mut cpu = Cpu::new();
-        p.observe(cpu.tick(0, 0, 0, 0));
+        let (mut p, mut cpu) = looked_once();
         p.observe(cpu.tick(30_000, 300, 10_000, 0));
         assert_eq!(p.budget(), Some(500));
         for i in 0..HOLD_TICKS + CALM_TICKS - 1 {
