@@ -5,3 +5,4 @@ pub mod lab;
 pub mod lineup;
 pub mod netconf;
 pub mod peers;
+pub mod vm;
