@@ -1228,6 +1228,16 @@ impl Receiver {
         Receiver::start_joined(lab, role, ifname, GROUP, None)
     }
 
+    /// A receiver in lab namespace `role` joined to `group` on `ifname`.
+    pub fn start_group(
+        lab: &Lab,
+        role: &str,
+        ifname: &'static str,
+        group: std::net::Ipv4Addr,
+    ) -> Result<Receiver, String> {
+        Receiver::start_joined(lab, role, ifname, group, None)
+    }
+
     /// The receiver in ns rcv joined to `group` for `source`'s traffic only (an IGMPv3
     /// INCLUDE {source} record: the LAN's querier must speak IGMPv3).
     pub fn start_source_specific(

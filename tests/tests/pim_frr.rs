@@ -56,19 +56,31 @@ struct FrrLab {
     lab: Lab,
 }
 
+/// Where FRR's eth0 goes: the receivers' LAN (br-dn, 192.168.1.3, beside a-dn and b-dn) or
+/// the uplink LAN (br-up, 10.1.0.3, beside a-up, b-up and the source).
+#[derive(Clone, Copy)]
+enum Leg {
+    Down,
+    Up,
+}
+
 impl FrrLab {
-    /// Build the lab, boot the VM (eth0 on br-dn, eth1 to ns frrlan), start both agents
-    /// (unconfigured) and FRR with `frr_conf` (interfaces addressed by the test).
-    fn start(frr_conf: &str) -> (FrrLab, Blocking, Blocking) {
+    /// Build the lab, boot the VM (eth0 on `leg`'s bridge, eth1 to ns frrlan), start both
+    /// agents (unconfigured) and FRR with `frr_conf` (interfaces addressed by the test).
+    fn start(leg: Leg, frr_conf: &str) -> (FrrLab, Blocking, Blocking) {
         let mut lab = Lab::build().expect("lab");
         let frrlan = lab.ns("frrlan");
         ne_lab::lab::run("ip", &["netns", "add", &frrlan]).expect("ns frrlan");
         let frrlan = Netns(frrlan);
+        let (sw, br) = match leg {
+            Leg::Down => ("sw-dn", "br-dn"),
+            Leg::Up => ("sw-up", "br-up"),
+        };
         let vm = FrrVm::boot(&[
             Nic {
-                ns: &lab.ns("sw-dn"),
-                ifname: "dn-frr",
-                bridge: Some("br-dn"),
+                ns: &lab.ns(sw),
+                ifname: "frr0",
+                bridge: Some(br),
             },
             Nic {
                 ns: &frrlan.0,
@@ -106,12 +118,16 @@ impl FrrLab {
     }
 }
 
-/// FRR's configuration: addresses, PIM on both legs, IGMP toward ns frrlan, then `extra`
-/// (static routes, the RP, BSR candidacy).
-fn frr_conf(extra: &str) -> String {
+/// FRR's configuration: eth0 on `leg`, eth1 toward ns frrlan (IGMP there), PIM on both, then
+/// `extra` (static routes, the RP, BSR candidacy).
+fn frr_conf(leg: Leg, extra: &str) -> String {
+    let eth0 = match leg {
+        Leg::Down => "192.168.1.3/24",
+        Leg::Up => "10.1.0.3/24",
+    };
     format!(
         "frr defaults traditional\nhostname frr\nip forwarding\n!\n\
-         interface eth0\n ip address 192.168.1.3/24\n ip pim\n!\n\
+         interface eth0\n ip address {eth0}\n ip pim\n!\n\
          interface eth1\n ip address 10.20.0.1/24\n ip pim\n ip igmp\n!\n{extra}"
     )
 }
@@ -179,9 +195,13 @@ fn frr_as_rp_takes_our_registers_then_the_native_stream() {
     if !vm_available() {
         return;
     }
-    let (mut t, mut ca, _cb) = FrrLab::start(&frr_conf(
-        "ip route 10.1.0.0/24 192.168.1.1\n!\nrouter pim\n rp 192.168.1.3 224.0.0.0/4\nexit\n",
-    ));
+    let (mut t, mut ca, _cb) = FrrLab::start(
+        Leg::Down,
+        &frr_conf(
+            Leg::Down,
+            "ip route 10.1.0.0/24 192.168.1.1\n!\nrouter pim\n rp 192.168.1.3 224.0.0.0/4\nexit\n",
+        ),
+    );
     ca.edit_running(&config_a(false, &format!("<rp-address>{FRR}</rp-address>")))
         .expect("configure A");
     assert!(
@@ -265,8 +285,10 @@ fn frr_as_dr_registers_to_us_as_rp() {
     if !vm_available() {
         return;
     }
-    let (mut t, mut ca, _cb) =
-        FrrLab::start(&frr_conf("router pim\n rp 192.168.1.1 224.0.0.0/4\nexit\n"));
+    let (mut t, mut ca, _cb) = FrrLab::start(
+        Leg::Down,
+        &frr_conf(Leg::Down, "router pim\n rp 192.168.1.1 224.0.0.0/4\nexit\n"),
+    );
     ca.edit_running(&config_a(true, "<rp-address>192.168.1.1</rp-address>"))
         .expect("configure A");
     t.lab
@@ -338,4 +360,248 @@ fn frr_as_dr_registers_to_us_as_rp() {
         first < 50,
         "the first packets (carried in Registers) were lost: first received {first}"
     );
+}
+
+/// The groups of the BSR test. The candidate RPs' ranges: A for 239.1/16 and 239.3/16 at
+/// priority 10, B for 239.2/16 and 239.3/16 at 20 (so 239.3/16 is A's by priority, B's once A
+/// is gone), FRR for all of 224/4 at 100.
+///
+/// No range has two candidates of equal priority: there RFC 7761 §4.7.2 hashes each group (as
+/// we do), while FRR 10.3 gives the whole range one RP (`show ip pim rp-info`), so the two
+/// differ for some groups by design.
+const BSR_GROUPS: [&str; 5] = [
+    "239.1.1.1",
+    "239.2.2.2",
+    "238.1.1.1",
+    "239.3.0.1",
+    "239.3.7.9",
+];
+
+/// FRR's group-to-RP mapping: `show ip pim rp-info`, (RP, group range) per line.
+fn frr_rp_info(text: &str) -> Vec<(std::net::Ipv4Addr, u32, u8)> {
+    text.lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let rp = w.next()?.parse().ok()?;
+            let (net, len) = w.next()?.split_once('/')?;
+            let net: std::net::Ipv4Addr = net.parse().ok()?;
+            Some((rp, u32::from(net), len.parse().ok()?))
+        })
+        .collect()
+}
+
+/// RP(G) by FRR's table: the longest matching range.
+fn frr_rp_of(table: &[(std::net::Ipv4Addr, u32, u8)], group: &str) -> Option<std::net::Ipv4Addr> {
+    let g = u32::from(group.parse::<std::net::Ipv4Addr>().ok()?);
+    table
+        .iter()
+        .filter(|(_, net, len)| {
+            let mask = u32::MAX.checked_shl(32 - u32::from(*len)).unwrap_or(0);
+            g & mask == net & mask
+        })
+        .max_by_key(|(_, _, len)| *len)
+        .map(|(rp, _, _)| *rp)
+}
+
+/// Our RP(G): the `rp-address` of the group's route from the source, if the route is there.
+fn our_rp_of(state: &str, group: &str) -> Option<String> {
+    let anchor = format!("<route><source>10.1.0.10</source><group>{group}</group>");
+    let at = state.find(&anchor)?;
+    let route = &state[at..at + state[at..].find("</route>")?];
+    leaf_after(route, "<route>", "rp-address").map(str::to_string)
+}
+
+/// Every group's RP at `device` against FRR's; the mismatches, empty when all agree.
+fn mismatches(
+    state: &str,
+    table: &[(std::net::Ipv4Addr, u32, u8)],
+) -> Vec<(String, Option<String>, Option<std::net::Ipv4Addr>)> {
+    BSR_GROUPS
+        .iter()
+        .map(|g| (g.to_string(), our_rp_of(state, g), frr_rp_of(table, g)))
+        .filter(|(_, ours, frr)| {
+            ours.is_none() || ours.as_deref() != frr.map(|a| a.to_string()).as_deref()
+        })
+        .collect()
+}
+
+/// A candidate-RP configuration. The holdtime outlasts FRR's Bootstrap period (60 s): the RP
+/// set a Bootstrap message brings holds each RP for its holdtime, until the next message.
+fn c_rp(address: &str, priority: u8, ranges: &[&str]) -> String {
+    let ranges: String = ranges
+        .iter()
+        .map(|r| format!("<group-range>{r}</group-range>"))
+        .collect();
+    format!(
+        "<multicast xmlns=\"{MC}\"><c-rp><address>{address}</address>\
+         <priority>{priority}</priority>{ranges}<holdtime>75</holdtime>\
+         <advertisement-interval>5</advertisement-interval></c-rp></multicast>"
+    )
+}
+
+/// FRR 10.3 as the bootstrap router of the uplink LAN (priority 200 against A's candidacy at
+/// 10) and a candidate RP for all of 224/4 at priority 100; A and B (the seed configuration)
+/// are candidate RPs for their own ranges and a shared one ([`BSR_GROUPS`]). For every group
+/// (a receiver on br-dn, a source on br-up), the RP of A's and of B's route equals the one
+/// FRR's `show ip pim rp-info` gives; again after A is killed (once FRR's RP set has dropped
+/// it at its holdtime) and after B withdraws its candidacy.
+#[test]
+fn frr_as_bsr_our_rp_for_each_group_equals_frrs_and_fails_over_with_it() {
+    if !vm_available() {
+        return;
+    }
+    let (mut t, mut ca, mut cb) = FrrLab::start(
+        Leg::Up,
+        &frr_conf(
+            Leg::Up,
+            "router pim\n bsr candidate-bsr priority 200 source address 10.1.0.3\n \
+             bsr candidate-rp group 224.0.0.0/4\n \
+             bsr candidate-rp priority 100 interval 5 source interface eth0\nexit\n",
+        ),
+    );
+    ca.edit_running(&ne_lab::lab::seed_config('a'))
+        .expect("seed A");
+    cb.edit_running(&ne_lab::lab::seed_config('b'))
+        .expect("seed B");
+    ca.edit_running(&format!(
+        "<multicast xmlns=\"{MC}\"><c-bsr><address>10.1.0.1</address><priority>10</priority>\
+         </c-bsr></multicast>"
+    ))
+    .expect("A: c-bsr");
+    ca.edit_running(&c_rp("10.1.0.1", 10, &["239.1.0.0/16", "239.3.0.0/16"]))
+        .expect("A: c-rp");
+    cb.edit_running(&c_rp("10.1.0.2", 20, &["239.2.0.0/16", "239.3.0.0/16"]))
+        .expect("B: c-rp");
+    // A receiver and a source per group: the routes (and their rp-address) are made by data.
+    let receivers: Vec<Receiver> = BSR_GROUPS
+        .iter()
+        .map(|g| {
+            Receiver::start_group(&t.lab, "rcv", "rcv0", g.parse().expect("group"))
+                .expect("receiver")
+        })
+        .collect();
+    let senders: Vec<Sender> = BSR_GROUPS
+        .iter()
+        .map(|g| {
+            Sender::start_to(
+                &t.lab,
+                "src",
+                "src0",
+                std::net::Ipv4Addr::new(10, 1, 0, 10),
+                g.parse().expect("group"),
+                20,
+            )
+            .expect("sender")
+        })
+        .collect();
+
+    // FRR is elected (A is a candidate too) and its RP set has all three candidates.
+    let bsr = |c: &mut Blocking| {
+        c.get(Some(&format!(
+            "<multicast xmlns=\"{MC}\"><bsr/></multicast>"
+        )))
+        .expect("get bsr")
+    };
+    let elected = wait_for(Duration::from_secs(90), || {
+        let (a, b) = (bsr(&mut ca), bsr(&mut cb));
+        a.contains("<state>candidate</state>")
+            && b.contains("<state>accept-preferred</state>")
+            && [&a, &b].iter().all(|s| {
+                s.contains("<elected-address>10.1.0.3</elected-address>")
+                    && ["10.1.0.1", "10.1.0.2", "10.1.0.3"]
+                        .iter()
+                        .all(|rp| s.contains(&format!("<address>{rp}</address>")))
+            })
+    });
+    assert!(
+        elected,
+        "A {}\nB {}\nFRR {}\n{}",
+        bsr(&mut ca),
+        bsr(&mut cb),
+        t.frr("show ip pim bsr"),
+        t.frr("show ip pim bsr rp-info")
+    );
+
+    // Every group maps alike at A, at B and at FRR.
+    let agree = |t: &mut FrrLab, cs: &mut [&mut Blocking]| {
+        let table = frr_rp_info(&t.frr("show ip pim rp-info"));
+        cs.iter_mut()
+            .map(|c| mismatches(&state(c), &table))
+            .collect::<Vec<_>>()
+    };
+    let all_agree = |m: &[Vec<_>]| m.iter().all(Vec::is_empty);
+    let ok = wait_for(Duration::from_secs(60), || {
+        all_agree(&agree(&mut t, &mut [&mut ca, &mut cb]))
+    });
+    let m = agree(&mut t, &mut [&mut ca, &mut cb]);
+    let rp_info = t.frr("show ip pim rp-info");
+    assert!(
+        ok,
+        "mismatches (group, ours, FRR's) A {:?} B {:?}\nFRR {rp_info}\n{}\nA {}",
+        m[0],
+        m[1],
+        t.frr("show ip pim bsr rp-info"),
+        state(&mut ca)
+    );
+    eprintln!("all three candidates: FRR {rp_info}");
+    // The mapping is not trivial: each of the three RPs serves a group.
+    let table = frr_rp_info(&rp_info);
+    for rp in ["10.1.0.1", "10.1.0.2", "10.1.0.3"] {
+        assert!(
+            BSR_GROUPS
+                .iter()
+                .any(|g| frr_rp_of(&table, g).is_some_and(|a| a.to_string() == rp)),
+            "no group maps to {rp}: {rp_info}"
+        );
+    }
+
+    // A dies: once FRR's RP set has dropped it (its holdtime), 239.1/16 falls back to FRR's
+    // 224/4 and 239.3/16 to B, at B and at FRR alike.
+    let killed = std::time::Instant::now();
+    t.lab.a.kill9();
+    let moved = wait_for(Duration::from_secs(200), || {
+        let table = frr_rp_info(&t.frr("show ip pim rp-info"));
+        frr_rp_of(&table, "239.3.0.1").is_some_and(|a| a.to_string() == "10.1.0.2")
+            && frr_rp_of(&table, "239.1.1.1").is_some_and(|a| a.to_string() == "10.1.0.3")
+            && all_agree(&agree(&mut t, &mut [&mut cb]))
+    });
+    let m = agree(&mut t, &mut [&mut cb]);
+    assert!(
+        moved,
+        "after A died: mismatches B {:?}\nFRR {}\nB {}",
+        m[0],
+        t.frr("show ip pim bsr rp-info"),
+        bsr(&mut cb)
+    );
+    eprintln!(
+        "A dead: all agree {:?} after the kill; FRR {}",
+        killed.elapsed(),
+        t.frr("show ip pim rp-info")
+    );
+
+    // B withdraws its candidacy (a holdtime-0 advertisement): every group is FRR's.
+    cb.edit_running(&format!(
+        "<multicast xmlns=\"{MC}\"><c-rp xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\" \
+         nc:operation=\"delete\"/></multicast>"
+    ))
+    .expect("B: no c-rp");
+    let withdrawn = std::time::Instant::now();
+    let moved = wait_for(Duration::from_secs(120), || {
+        let table = frr_rp_info(&t.frr("show ip pim rp-info"));
+        BSR_GROUPS
+            .iter()
+            .all(|g| frr_rp_of(&table, g).is_some_and(|a| a.to_string() == "10.1.0.3"))
+            && all_agree(&agree(&mut t, &mut [&mut cb]))
+    });
+    let m = agree(&mut t, &mut [&mut cb]);
+    assert!(
+        moved,
+        "after B's withdrawal: mismatches B {:?}\nFRR {}\nB {}",
+        m[0],
+        t.frr("show ip pim bsr rp-info"),
+        bsr(&mut cb)
+    );
+    eprintln!("B withdrawn: all agree {:?} after", withdrawn.elapsed());
+    drop(senders);
+    drop(receivers);
 }

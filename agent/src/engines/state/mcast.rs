@@ -9,6 +9,7 @@ use dataplane::mfib::Route;
 use super::build::Node;
 use crate::clock::now_ms;
 use crate::engines::mcast::forwarding::Forwarding;
+use crate::engines::mcast::routes::ssm;
 use crate::engines::mcast::Multicast;
 use crate::engines::pim::downstream::DownstreamState as DsState;
 use crate::engines::pim::iface::AssertState;
@@ -121,8 +122,9 @@ pub fn routes(mc: &Multicast, m: &mut Node) {
         n.leaf("source", r.source)
             .leaf("group", r.group)
             .leaf("incoming-interface", name_of(r.iif))
-            .leaf_opt("upstream-neighbor", upstream)
             .leaf("register-state", register_state(mc, r.source, r.group))
+            .leaf_opt("upstream-neighbor", upstream)
+            .leaf_opt("rp-address", mc.rp_of(r.group).filter(|_| !ssm(r.group)))
             .leaf("packets", p)
             .leaf("octets", o)
             .leaf("uptime", now.saturating_sub(since) / 1000);
