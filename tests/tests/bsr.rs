@@ -4,8 +4,7 @@
 //! state on B), and the RP fails over to A when B withdraws its candidacy and again when B is
 //! killed (after B's holdtime). All read over NETCONF.
 //!
-//! No FRR interop here: FRR's pimd needs the kernel's IP multicast routing, which this kernel
-//! lacks.
+//! FRR as the BSR: `pim_frr.rs`.
 
 use std::time::Duration;
 

@@ -4,8 +4,7 @@
 //! B's (S,G) Join reached A and B stopped A's Registers; the receiver counts each sequence
 //! number once.
 //!
-//! No FRR interop test: FRR's pimd needs the kernel's IP multicast routing (ipmr), which this
-//! kernel does not have.
+//! Interop with FRR both ways: `pim_frr.rs`.
 
 use std::time::Duration;
 
