@@ -793,6 +793,9 @@ pub struct FwdConfig {
     /// saturated fast path on veth drops control frames with its data or holds up the threads
     /// that send them.
     pub fast_path_pacing: bool,
+    /// The CPUs a forwarder launched with [`Forwarder::launch`] keeps its thread on (its rings
+    /// are opened there too); `None`: any. The agent takes them from `NE_FORWARDING_CPUS`.
+    pub cpus: Option<Vec<usize>>,
     /// Times the device's control traffic was late (its threads' wake-ups, a BFD peer's
     /// packets), counted by the control plane: the pacing's signal that the fast path starves
     /// it (see [`crate::pacing`]).
@@ -826,6 +829,7 @@ impl Default for FwdConfig {
             fast_path_routes: 4096,
             fast_path_local_delivery: false,
             fast_path_pacing: true,
+            cpus: None,
             control_late: None,
         }
     }
@@ -1198,6 +1202,11 @@ impl Forwarder {
             .unwrap_or_default();
         let line = Arc::clone(&cell);
         Forwarder::start_thread(ifindexes, cell, move |stop: &AtomicBool| {
+            if let Some(cpus) = &cfg.cpus {
+                if let Err(e) = crate::sock::set_cpu_affinity(cpus) {
+                    tracing::warn!(error = %e, ?cpus, "the forwarding thread stays on every CPU");
+                }
+            }
             let ports = Ports::open_with(&interfaces, &cfg, Some(&line))?;
             if stop.load(Ordering::Relaxed) {
                 return Ok(None);

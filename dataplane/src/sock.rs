@@ -676,6 +676,23 @@ pub fn set_realtime(priority: i32) -> io::Result<()> {
     cvt(unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &p) }).map(drop)
 }
 
+/// Keep the calling thread on these CPUs (their numbers as the kernel counts them). An empty
+/// list, or a CPU number past the set's size, is refused (EINVAL).
+pub fn set_cpu_affinity(cpus: &[usize]) -> io::Result<()> {
+    // SAFETY: all-zero is a valid (empty) cpu_set_t.
+    let mut set: libc::cpu_set_t = unsafe { mem::zeroed() };
+    let max = 8 * mem::size_of::<libc::cpu_set_t>();
+    if cpus.is_empty() || cpus.iter().any(|&c| c >= max) {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    for &c in cpus {
+        // SAFETY: `c` is below the set's size, checked above.
+        unsafe { libc::CPU_SET(c, &mut set) };
+    }
+    // SAFETY: `set` is a valid cpu_set_t of the size given; pid 0 is the calling thread.
+    cvt(unsafe { libc::sched_setaffinity(0, mem::size_of::<libc::cpu_set_t>(), &set) }).map(drop)
+}
+
 /// Run the calling thread under the default policy (SCHED_OTHER), for helper threads that a
 /// real-time thread starts and that must not inherit its priority.
 pub fn set_normal() -> io::Result<()> {

@@ -852,6 +852,8 @@ fn flood_frame(src_mac: [u8; 6]) -> Vec<u8> {
 pub struct Flood {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<u64>>,
+    /// The longest one `send` took, in microseconds (ring floods only).
+    longest_send_us: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Flood {
@@ -862,6 +864,16 @@ impl Flood {
     /// is full) stays requested and goes at the next kick. Bounded at ten minutes, like
     /// [`Flood::start`]. Counts the frames the kernel took.
     pub fn start_ring(lab: &Lab, realtime: bool) -> Result<Flood, String> {
+        Flood::start_ring_batched(lab, realtime, 1024)
+    }
+
+    /// [`Flood::start_ring`] handing the kernel at most `batch` frames per `send`. One `send`
+    /// runs the receive work of its whole batch on the sender's CPU (veth: the switch's and
+    /// both routers'), and this kernel (no preemption) lets nothing else run there until it
+    /// returns ([`Flood::longest_send`] says how long that was). A NIC's receive comes in polls
+    /// of 64 frames and at most 2 ms (`netdev_budget_usecs`); a batch of 64 is the nearer
+    /// model of a flood arriving from the wire.
+    pub fn start_ring_batched(lab: &Lab, realtime: bool, batch: u64) -> Result<Flood, String> {
         use dataplane::txring::{TxRing, TxRingConfig};
         use std::sync::atomic::{AtomicBool, Ordering};
         let ns = lab.ns("src");
@@ -887,6 +899,8 @@ impl Flood {
         let frame = flood_frame(mac);
         let stop = std::sync::Arc::new(AtomicBool::new(false));
         let s2 = std::sync::Arc::clone(&stop);
+        let longest_send_us = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let longest = std::sync::Arc::clone(&longest_send_us);
         let thread = std::thread::spawn(move || {
             // Not at the mercy of other work on the machine: SCHED_FIFO 30 (below the agents'
             // protocol and forwarding threads, 50 and 40) on cpu0 where there are two or more,
@@ -912,11 +926,13 @@ impl Flood {
                     std::thread::sleep(Duration::from_millis(1));
                     slice = Instant::now();
                 }
-                let n = ring.push_copies(&frame, 1024, pushed);
+                let n = ring.push_copies(&frame, batch, pushed);
                 pushed += n;
                 if n > 0 || ring.unsent() {
                     // ENOBUFS/EAGAIN: the rest goes at the next kick.
+                    let t = Instant::now();
                     let _ = ring.kick();
+                    longest.fetch_max(t.elapsed().as_micros() as u64, Ordering::Relaxed);
                 }
                 if n == 0 {
                     std::thread::yield_now();
@@ -927,6 +943,7 @@ impl Flood {
         Ok(Flood {
             stop,
             thread: Some(thread),
+            longest_send_us,
         })
     }
 
@@ -979,7 +996,16 @@ impl Flood {
         Ok(Flood {
             stop,
             thread: Some(thread),
+            longest_send_us: Default::default(),
         })
+    }
+
+    /// The longest one `send` of a ring flood took so far (zero for [`Flood::start`]).
+    pub fn longest_send(&self) -> Duration {
+        Duration::from_micros(
+            self.longest_send_us
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     /// Stop; returns how many frames the sockets took.

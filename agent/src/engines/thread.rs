@@ -218,6 +218,7 @@ impl Thread {
             Ok(()) => info!("protocol thread runs SCHED_FIFO 50"),
             Err(e) => info!(error = %e, "protocol thread runs at normal priority"),
         }
+        pin_protocol_thread();
         let mut fds = Vec::new();
         let mut ready = Vec::new();
         loop {
@@ -790,5 +791,58 @@ impl Thread {
             scope,
             &mut self.memo,
         )
+    }
+}
+
+/// `NE_PROTOCOL_CPUS` (CPU numbers, comma-separated, ranges with `-`): keep the protocol thread
+/// on these CPUs, away from the ones that take the network's receive work (NIC interrupts,
+/// RPS). On a kernel without preemption, receive softirq work that runs on the protocol thread's
+/// CPU holds it for milliseconds at a time under a flood (issue 19 item 6).
+fn pin_protocol_thread() {
+    let Ok(spec) = std::env::var("NE_PROTOCOL_CPUS") else {
+        return;
+    };
+    match parse_cpu_list(&spec).map(|cpus| (sock::set_cpu_affinity(&cpus), cpus)) {
+        Some((Ok(()), cpus)) => info!(?cpus, "protocol thread kept on these CPUs"),
+        Some((Err(e), cpus)) => {
+            warn!(error = %e, ?cpus, "NE_PROTOCOL_CPUS: the protocol thread stays on every CPU")
+        }
+        None => warn!(
+            spec,
+            "NE_PROTOCOL_CPUS is not a CPU list such as 0 or 0,2-3; ignored"
+        ),
+    }
+}
+
+/// A CPU list as the kernel writes one (`0`, `0,2-3`); None when malformed or empty.
+pub(crate) fn parse_cpu_list(spec: &str) -> Option<Vec<usize>> {
+    let mut cpus = Vec::new();
+    for part in spec.split(',').map(str::trim) {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b): (usize, usize) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+                if a > b || b - a > 4096 {
+                    return None;
+                }
+                cpus.extend(a..=b);
+            }
+            None => cpus.push(part.parse().ok()?),
+        }
+    }
+    (!cpus.is_empty()).then_some(cpus)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_cpu_list;
+
+    #[test]
+    fn cpu_lists_read_as_the_kernel_writes_them() {
+        assert_eq!(parse_cpu_list("0"), Some(vec![0]));
+        assert_eq!(parse_cpu_list("0,2-3"), Some(vec![0, 2, 3]));
+        assert_eq!(parse_cpu_list(" 1 , 4-5 "), Some(vec![1, 4, 5]));
+        for bad in ["", "a", "3-1", "0,", "-1", "1-", "0-99999"] {
+            assert_eq!(parse_cpu_list(bad), None, "{bad:?}");
+        }
     }
 }

@@ -24,7 +24,7 @@
 //!   the master against a single 1000 packets/s group in the same kills, and membership churn
 //!   at R joins/leaves per second while BFD 10 ms x 3 runs (see `channels.rs`).
 //!
-//! - `ne-lab bench-saturation [--seconds S] [--bypass on|off|both] [--generator ring|ring-rt|sockets] [--lans N] [--rps]`:
+//! - `ne-lab bench-saturation [--seconds S] [--bypass on|off|both] [--generator ring|ring-rt|sockets] [--batch B] [--lans N] [--rps]`:
 //!   BFD 10 ms x 3, VRRP, IGMP and PIM between the two agents while a flood saturates their
 //!   forwarders (see `saturation.rs`).
 //!
@@ -85,8 +85,14 @@ fn main() {
                 .map(String::as_str)
             {
                 Some("sockets") => saturation::Generator::Sockets,
-                Some("ring-rt") => saturation::Generator::Ring { realtime: true },
-                _ => saturation::Generator::Ring { realtime: false },
+                Some("ring-rt") => saturation::Generator::Ring {
+                    realtime: true,
+                    batch: flag("--batch", 1024),
+                },
+                _ => saturation::Generator::Ring {
+                    realtime: false,
+                    batch: flag("--batch", 1024),
+                },
             },
             flag("--lans", 1) as usize,
             args.iter().any(|a| a == "--rps"),
@@ -117,7 +123,7 @@ fn main() {
                  ne-lab bench-channels [--groups G] [--sources S] [--pps P] [--window-pps W] [--trials N] [--churn R [--churn-seconds S]]\n       \
                  ne-lab bench-failover [--trials N] [--baseline N]\n       \
                  ne-lab bench-bfd-load [--seconds S]\n       \
-                 ne-lab bench-saturation [--seconds S] [--bypass on|off|both] [--generator ring|ring-rt|sockets] [--lans N] [--rps]\n       \
+                 ne-lab bench-saturation [--seconds S] [--bypass on|off|both] [--generator ring|ring-rt|sockets] [--batch B] [--lans N] [--rps]\n       \
                  ne-lab bench-bfd-scale [--sessions N] [--seconds S]\n       \
                  ne-lab bench-reconcile [--commits N] [--routes R (--link-flaps F | --route-churn C [--churn-seconds S]) [--no-flow]]"
             );

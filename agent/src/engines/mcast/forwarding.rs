@@ -352,6 +352,11 @@ impl Forwarding {
             // NE_FAST_PATH_PACING=0: no load shedding (for measuring what it protects).
             fast_path_pacing: std::env::var("NE_FAST_PATH_PACING").as_deref() != Ok("0"),
             control_late: Some(Arc::clone(&self.control_late)),
+            // NE_FORWARDING_CPUS: the forwarding thread's CPUs (with NE_PROTOCOL_CPUS, the
+            // control plane and the data plane each on CPUs of their own).
+            cpus: std::env::var("NE_FORWARDING_CPUS")
+                .ok()
+                .and_then(|s| crate::engines::thread::parse_cpu_list(&s)),
             ..FwdConfig::default()
         };
         match Forwarder::launch(interfaces, Arc::clone(&self.mfib), cfg, up, after) {

@@ -1,5 +1,5 @@
-//! `ne-lab bench-saturation [--seconds S] [--bypass on|off|both] [--generator G] [--lans N]
-//! [--rps]`: issue 19 item 6.
+//! `ne-lab bench-saturation [--seconds S] [--bypass on|off|both] [--generator G] [--batch B]
+//! [--lans N] [--rps]`: issue 19 item 6.
 //! The seed lab (BFD 10 ms x 3 between A and B on the interconnect, mVRRP, IGMP on the
 //! receivers' LAN with a kernel member joined, PIM-SM on both LANs) with a flood of 60-byte
 //! frames to the lab group from ns src, flat out, for S seconds: both forwarders take every
@@ -14,7 +14,7 @@
 //! neighbour survived. The agents inherit the environment (`NE_FAST_PATH=0`: the rings alone).
 //! `--bypass` runs it with the agents' `kernel-bypass` on, off, or both (a fresh lab each).
 //! `--generator ring` (the default) floods through a TPACKET transmit ring with qdisc bypass,
-//! up to 1,024 frames per `send` ([`Flood::start_ring`]); `ring-rt` the same from a thread at
+//! up to `--batch` frames per `send` (default 1,024; [`Flood::start_ring_batched`]); `ring-rt` the same from a thread at
 //! SCHED_FIFO 30 pinned to cpu0, pausing 1 ms every 10 ms; `sockets` sends each frame with
 //! its own `send` over 8 sockets, as before. `--rps` steers A's and B's upstream receive work
 //! to cpu1 (RPS), off the real-time generator's cpu0: on veth that work (the fast path's
@@ -76,8 +76,9 @@ const RPS_MASK: &str = "2";
 pub enum Generator {
     /// A `send` per frame over 8 sockets ([`Flood::start`]).
     Sockets,
-    /// A TX ring ([`Flood::start_ring`]), at normal priority or at SCHED_FIFO 30 on cpu0.
-    Ring { realtime: bool },
+    /// A TX ring ([`Flood::start_ring_batched`]), at normal priority or at SCHED_FIFO 30 on
+    /// cpu0, at most `batch` frames per `send`.
+    Ring { realtime: bool, batch: u64 },
 }
 
 pub fn bench(
@@ -139,7 +140,7 @@ fn run(
     let softnet0 = softnet.read();
     let t0 = Instant::now();
     let flood = match generator {
-        Generator::Ring { realtime } => Flood::start_ring(&lab, realtime)?,
+        Generator::Ring { realtime, batch } => Flood::start_ring_batched(&lab, realtime, batch)?,
         Generator::Sockets => Flood::start(&lab, None)?,
     };
     let mut not_up = 0u64;
@@ -158,6 +159,7 @@ fn run(
     let cpu1 = thread_ticks(a_pid);
     let port1 = ring_counters(&mut ca, "a-up")?;
     let softnet1 = softnet.read();
+    let longest_send = flood.longest_send();
     let sent = flood.stop();
     let after = (
         bfd_up_transitions(&mut ca).map_err(|e| e.to_string())?,
@@ -190,9 +192,16 @@ fn run(
             ""
         },
         match generator {
-            Generator::Ring { realtime: true } => "TX ring, qdisc bypass, SCHED_FIFO 30 on cpu0",
-            Generator::Ring { realtime: false } => "TX ring, qdisc bypass",
-            Generator::Sockets => "a send per frame",
+            Generator::Ring { realtime, batch } => format!(
+                "TX ring, qdisc bypass, {batch} frames per send (longest send {:.1} ms){}",
+                longest_send.as_secs_f64() * 1e3,
+                if realtime {
+                    ", SCHED_FIFO 30 on cpu0"
+                } else {
+                    ""
+                }
+            ),
+            Generator::Sockets => "a send per frame".to_string(),
         },
         kpps(sent),
     );
