@@ -492,22 +492,21 @@ fn control_traffic_survives_a_saturated_forwarder() {
 /// that no thread's pause paces: its load shedding (`dataplane::pacing`) must keep BFD up. With
 /// the shedding off (`NE_FAST_PATH_PACING=0`) BFD flaps here (15 times in 10 s).
 ///
-/// Not in the suite yet: it still fails about 1 run in 8. History: with the shedding on and a
-/// flood from a normal thread 1,024 frames a `send`, 3 of 25 runs failed (session 15) and 1 of
-/// 12 (session 16). Session 17 traced it (ftrace, sched and softirq events): on veth the
-/// routers' receive work, the fast path's copies included, runs inside the generator's `send`
-/// (up to 47 ms for 1,024 frames), which this kernel without preemption does not interrupt,
-/// and the protocol threads woke 20-31 ms late behind it. So the test now floods as a wire
-/// would (see `saturate`): 64 frames a `send` from cpu0, the routers' upstream receive on cpu1
-/// (RPS), the interconnect's on cpu0, the agents' protocol threads on cpu0
-/// (`NE_PROTOCOL_CPUS`) and forwarding threads on cpu1 (`NE_FORWARDING_CPUS`). Measured
-/// (debug agents, 8 runs each): with the upstream on cpu1 alone, 4 failed; with the
-/// interconnect's receive on cpu0 too, 1; with the two CPU settings as well, 1 again (a
-/// 10.8 ms `send` on cpu0, where the protocol threads then are). Earlier traced failures: both agents' forwarding
-/// threads opening rings at once (a PACKET_RX_RING setsockopt 12 ms on each CPU) as the LANs
-/// join. Run it with `--run-ignored only`.
+/// Not in the suite yet: it still fails in 1 of 8 to 5 of 6 runs. History: with the shedding on and
+/// a flood from a normal thread 1,024 frames a `send`, 3 of 25 runs failed (session 15) and 1 of 12
+/// (session 16). Session 17 traced it (ftrace, sched and softirq events): on veth the routers'
+/// receive work, the fast path's copies included, runs inside the generator's `send` (up to 47 ms
+/// for 1,024 frames), which this kernel without preemption does not interrupt, and the protocol
+/// threads woke 20-31 ms late behind it. So the test now floods as a wire would (see `saturate`):
+/// 64 frames a `send` from cpu0, the routers' upstream receive on cpu1 (RPS), the interconnect's on
+/// cpu0, the agents' protocol threads on cpu0 (`NE_PROTOCOL_CPUS`) and forwarding threads on cpu1
+/// (`NE_FORWARDING_CPUS`). Measured (debug agents): with the upstream on cpu1 alone, 4 of 8 failed;
+/// with the interconnect's receive on cpu0 too, 1 of 8, 2 of 10 and 5 of 6; with the two CPU
+/// settings as well, 1 of 8 (BENCHMARKS.md, session 17). Earlier traced failures: both agents'
+/// forwarding threads opening rings at once (a PACKET_RX_RING setsockopt 12 ms on each CPU) as the
+/// LANs join. Run it with `--run-ignored only`.
 #[test]
-#[ignore = "flaps in about 1 run of 8 (issue 19 item 6 on the fast path; see the doc)"]
+#[ignore = "flaps in 1 of 8 to 5 of 6 runs (issue 19 item 6 on the fast path; see the doc)"]
 fn control_traffic_survives_a_saturated_fast_path() {
     if !require() {
         return;
