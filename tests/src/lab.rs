@@ -49,7 +49,13 @@ pub fn unavailable() -> Option<String> {
 
 /// Skip (with a visible message) when the lab cannot run, unless NE_REQUIRE_TOOLS=1 (CI).
 pub fn require() -> bool {
-    match unavailable() {
+    require_that(unavailable())
+}
+
+/// Go on when `missing` is None; otherwise skip with its reason (a visible message), or fail
+/// with it under NE_REQUIRE_TOOLS=1 (CI).
+pub fn require_that(missing: Option<String>) -> bool {
+    match missing {
         None => true,
         Some(why) if std::env::var("NE_REQUIRE_TOOLS").as_deref() == Ok("1") => {
             panic!("{why} (NE_REQUIRE_TOOLS=1)")
@@ -59,6 +65,13 @@ pub fn require() -> bool {
             false
         }
     }
+}
+
+/// A numeric leaf `leaf` after `anchor` in a reply, 0 when it is not there.
+pub fn counter(xml: &str, anchor: &str, leaf: &str) -> u64 {
+    leaf_after(xml, anchor, leaf)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Run a command, failing with its stderr.

@@ -20,8 +20,8 @@
 use std::time::Duration;
 
 use ne_lab::lab::{
-    analyse, leaf_after, multicast_state, pim_state, require, wait_for, Lab, Netns, Receiver,
-    Sender, GROUP,
+    analyse, counter, leaf_after, multicast_state, pim_state, require, require_that, wait_for, Lab,
+    Netns, Receiver, Sender, GROUP,
 };
 use ne_lab::netconf::Blocking;
 use ne_lab::vm::{FrrVm, Nic};
@@ -33,19 +33,7 @@ const FRR_HOST: std::net::Ipv4Addr = std::net::Ipv4Addr::new(10, 20, 0, 100);
 /// The VM is started unless it cannot be here; skips visibly then (fails under
 /// NE_REQUIRE_TOOLS=1, as in CI, which builds the image).
 fn vm_available() -> bool {
-    if !require() {
-        return false;
-    }
-    match ne_lab::vm::unavailable() {
-        None => true,
-        Some(why) if std::env::var("NE_REQUIRE_TOOLS").as_deref() == Ok("1") => {
-            panic!("{why} (NE_REQUIRE_TOOLS=1)")
-        }
-        Some(why) => {
-            eprintln!("SKIPPED: {why}");
-            false
-        }
-    }
+    require() && require_that(ne_lab::vm::unavailable())
 }
 
 /// The lab, FRR's VM plugged into it, and the namespace behind FRR.
@@ -163,27 +151,39 @@ fn config_a(igmp_up: bool, multicast: &str) -> String {
     )
 }
 
-fn counter(xml: &str, anchor: &str, leaf: &str) -> u64 {
-    leaf_after(xml, anchor, leaf)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 fn state(c: &mut Blocking) -> String {
     multicast_state(c).expect("get multicast")
 }
 
-/// A sees FRR as a PIM neighbor on a-dn.
-fn frr_is_neighbor(ca: &mut Blocking) -> bool {
-    pim_state(ca, "a-dn").is_ok_and(|p| p.contains(&format!("<address>{FRR}</address>")))
+/// A sees FRR as a PIM neighbor on a-dn within a minute, or the test fails.
+fn frr_becomes_a_neighbor(t: &mut FrrLab, ca: &mut Blocking) {
+    let seen = |ca: &mut Blocking| {
+        pim_state(ca, "a-dn").is_ok_and(|p| p.contains(&format!("<address>{FRR}</address>")))
+    };
+    assert!(
+        wait_for(Duration::from_secs(60), || seen(ca)),
+        "FRR is not A's PIM neighbor: {}\nFRR {}",
+        pim_state(ca, "a-dn").unwrap_or_default(),
+        t.frr("show ip pim neighbor")
+    );
 }
 
-/// The receiver's whole log: (first, last, what analyse says of first..=last).
-fn whole_run(rcv: &Receiver) -> (u64, u64, ne_lab::lab::Seen) {
+/// The receiver's whole log, `sent` packets sent: each packet at most once, and the first
+/// ones (carried in Registers) not lost.
+fn each_packet_once_from_the_first(rcv: &Receiver, sent: u64) {
     let log = rcv.received();
     let first = log.iter().map(|&(s, _)| s).min().unwrap_or(0);
     let last = log.iter().map(|&(s, _)| s).max().unwrap_or(0);
-    (first, last, analyse(&log, first, last))
+    let seen = analyse(&log, first, last);
+    eprintln!(
+        "sent {sent}, received {} ({first}..={last}): {seen:?}",
+        seen.received
+    );
+    assert_eq!(seen.duplicates, 0, "{seen:?}");
+    assert!(
+        first < 50,
+        "the first packets (carried in Registers) were lost: first received {first}"
+    );
 }
 
 /// Our Registers to FRR as the RP: A is the DR of the source's LAN (a-up), FRR the RP with
@@ -204,12 +204,7 @@ fn frr_as_rp_takes_our_registers_then_the_native_stream() {
     );
     ca.edit_running(&config_a(false, &format!("<rp-address>{FRR}</rp-address>")))
         .expect("configure A");
-    assert!(
-        wait_for(Duration::from_secs(60), || frr_is_neighbor(&mut ca)),
-        "FRR is not A's PIM neighbor: {}\nFRR {}",
-        pim_state(&mut ca, "a-dn").unwrap_or_default(),
-        t.frr("show ip pim neighbor")
-    );
+    frr_becomes_a_neighbor(&mut t, &mut ca);
     let rcv = Receiver::start_in(&t.lab, "frrlan", "h0").expect("receiver behind FRR");
     assert!(
         wait_for(Duration::from_secs(30), || t
@@ -265,16 +260,7 @@ fn frr_as_rp_takes_our_registers_then_the_native_stream() {
             .any(|l| l.contains("10.1.0.10") && l.contains("239.1.1.1") && l.contains("eth0")),
         "FRR's (S,G) does not come in on eth0: {mroute}"
     );
-    let (first, last, seen) = whole_run(&rcv);
-    eprintln!(
-        "sent {sent}, received {} ({first}..={last}): {seen:?}",
-        seen.received
-    );
-    assert_eq!(seen.duplicates, 0, "{seen:?}");
-    assert!(
-        first < 50,
-        "the first packets (carried in Registers) were lost: first received {first}"
-    );
+    each_packet_once_from_the_first(&rcv, sent);
 }
 
 /// FRR's Registers to us as the RP: FRR is the DR of the source's LAN (ns frrlan), A the RP
@@ -297,12 +283,7 @@ fn frr_as_dr_registers_to_us_as_rp() {
             &["route", "replace", "10.20.0.0/24", "via", "192.168.1.3"],
         )
         .expect("A's route to the source's LAN");
-    assert!(
-        wait_for(Duration::from_secs(60), || frr_is_neighbor(&mut ca)),
-        "FRR is not A's PIM neighbor: {}\nFRR {}",
-        pim_state(&mut ca, "a-dn").unwrap_or_default(),
-        t.frr("show ip pim neighbor")
-    );
+    frr_becomes_a_neighbor(&mut t, &mut ca);
     let rcv = Receiver::start_in(&t.lab, "src", "src0").expect("receiver on a-up");
     std::thread::sleep(Duration::from_millis(500));
     let src = Sender::start_in(&t.lab, "frrlan", "h0", FRR_HOST, 200).expect("sender");
@@ -350,16 +331,7 @@ fn frr_as_dr_registers_to_us_as_rp() {
         "FRR still registers after our Register-Stop: {before} -> {after}\nFRR upstream {}",
         t.frr("show ip pim upstream")
     );
-    let (first, last, seen) = whole_run(&rcv);
-    eprintln!(
-        "sent {sent}, received {} ({first}..={last}): {seen:?}",
-        seen.received
-    );
-    assert_eq!(seen.duplicates, 0, "{seen:?}");
-    assert!(
-        first < 50,
-        "the first packets (carried in Registers) were lost: first received {first}"
-    );
+    each_packet_once_from_the_first(&rcv, sent);
 }
 
 /// The groups of the BSR test. The candidate RPs' ranges: A for 239.1/16 and 239.3/16 at

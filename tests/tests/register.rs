@@ -9,7 +9,8 @@
 use std::time::Duration;
 
 use ne_lab::lab::{
-    analyse, leaf_after, multicast_state, pim_state, require, wait_for, Lab, Receiver, Sender,
+    analyse, counter, leaf_after, multicast_state, pim_state, require, wait_for, Lab, Receiver,
+    Sender,
 };
 use ne_lab::netconf::Blocking;
 
@@ -54,12 +55,6 @@ fn config_b() -> String {
             &format!("<igmp xmlns=\"{MC}\"><enabled>true</enabled></igmp>")
         ),
     )
-}
-
-fn counter(xml: &str, anchor: &str, leaf: &str) -> u64 {
-    leaf_after(xml, anchor, leaf)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 fn state(c: &mut Blocking) -> String {
