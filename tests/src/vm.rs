@@ -3,7 +3,7 @@
 //! FRR's pimd forwards through the kernel's multicast routing (ipmr). Where this machine's
 //! kernel has none (no `CONFIG_IP_MROUTE`: `MRT_INIT` fails), FRR runs in a qemu VM instead,
 //! on Debian's own kernel, which has it. The image (Debian trixie, FRR 10.3) is built by
-//! `tests/vm/build-frr-image`, which `.ci/run` calls on such a kernel.
+//! `tests/vm/build-frr-image`, which `tests/run` calls when run as root with debootstrap.
 //!
 //! The VM's NICs are tap devices: qemu opens them in a namespace of the VM's own
 //! (`nl<pid>x<n>-vm`, so the lab's sweep of a dead test's namespaces kills a qemu it left), then
@@ -147,16 +147,24 @@ impl FrrVm {
                 n as u8
             ));
         }
-        let qemu = Command::new("ip")
+        let mut qemu = Command::new("ip")
             .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.join("qemu.err")).map_err(|e| e.to_string())?)
             .spawn()
             .map_err(|e| format!("{QEMU}: {e}"))?;
+        let port = match connect(&sock, &dir) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = qemu.kill();
+                let _ = qemu.wait();
+                return Err(e);
+            }
+        };
         let mut vm = FrrVm {
             qemu,
-            port: BufReader::new(connect(&sock, &dir)?),
+            port: BufReader::new(port),
             dir,
             _ns: ns,
         };
