@@ -621,7 +621,12 @@ impl Lab {
     /// of `mask` (RPS, a hexadecimal CPU mask), as a NIC's own receive queue would have it: on
     /// veth it otherwise runs inside the sender's own send, on the sender's CPU.
     pub fn steer_upstream_receive(&self, mask: &str) -> Result<(), String> {
-        for (role, ifname) in [("a", "a-up"), ("b", "b-up")] {
+        self.steer_receive(&[("a", "a-up"), ("b", "b-up")], mask)
+    }
+
+    /// Steer the receive work of each (role, interface) to the CPUs of `mask` (RPS).
+    pub fn steer_receive(&self, interfaces: &[(&str, &str)], mask: &str) -> Result<(), String> {
+        for (role, ifname) in interfaces {
             let path = format!("/sys/class/net/{ifname}/queues/rx-0/rps_cpus");
             self.exec(role, &["sh", "-c", &format!("echo {mask} > {path}")])?;
         }

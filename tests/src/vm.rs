@@ -59,11 +59,6 @@ pub fn unavailable() -> Option<String> {
     None
 }
 
-/// Whether this machine's kernel has IP multicast routing, so FRR can run in a namespace here.
-pub fn kernel_multicast_routing() -> bool {
-    Path::new("/proc/net/ip_mr_vif").exists()
-}
-
 /// One NIC of the VM: its tap goes into namespace `ns` as `ifname`, on `bridge` if given (a
 /// bridge in that namespace), otherwise up and without an address.
 pub struct Nic<'a> {
@@ -78,7 +73,7 @@ pub struct FrrVm {
     port: BufReader<UnixStream>,
     dir: PathBuf,
     /// The namespace qemu runs in (its taps were created there, then moved out).
-    _ns: Netns,
+    ns: Netns,
 }
 
 impl FrrVm {
@@ -166,7 +161,7 @@ impl FrrVm {
             qemu,
             port: BufReader::new(port),
             dir,
-            _ns: ns,
+            ns,
         };
         for (k, nic) in nics.iter().enumerate() {
             vm.plug(&format!("vm{k}"), nic)?;
@@ -182,7 +177,7 @@ impl FrrVm {
 
     /// Move tap `tap` from the VM's namespace to where `nic` says.
     fn plug(&self, tap: &str, nic: &Nic) -> Result<(), String> {
-        let vm_ns = self._ns.0.as_str();
+        let vm_ns = self.ns.0.as_str();
         if !wait_for(Duration::from_secs(10), || {
             run("ip", &["-n", vm_ns, "link", "show", tap]).is_ok()
         }) {

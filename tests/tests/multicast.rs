@@ -541,11 +541,8 @@ fn saturate(fast_path: bool) {
     if wire {
         lab.steer_upstream_receive("2")
             .expect("RPS of a-up and b-up to cpu1");
-        for (role, ifname) in [("a", "a-ic"), ("b", "b-ic")] {
-            let path = format!("/sys/class/net/{ifname}/queues/rx-0/rps_cpus");
-            lab.exec(role, &["sh", "-c", &format!("echo 1 > {path}")])
-                .expect("RPS of the interconnect to cpu0");
-        }
+        lab.steer_receive(&[("a", "a-ic"), ("b", "b-ic")], "1")
+            .expect("RPS of the interconnect to cpu0");
     }
     let _members = ne_lab::lab::Sink::on_every_lan(&lab).expect("members");
     let joined = |ca: &mut Blocking, cb: &mut Blocking| {

@@ -363,7 +363,7 @@ fn frr_rp_info(text: &str) -> Vec<(std::net::Ipv4Addr, u32, u8)> {
 }
 
 /// RP(G) by FRR's table: the longest matching range.
-fn frr_rp_of(table: &[(std::net::Ipv4Addr, u32, u8)], group: &str) -> Option<std::net::Ipv4Addr> {
+fn frr_rp_of(table: &[(std::net::Ipv4Addr, u32, u8)], group: &str) -> Option<String> {
     let g = u32::from(group.parse::<std::net::Ipv4Addr>().ok()?);
     table
         .iter()
@@ -372,7 +372,7 @@ fn frr_rp_of(table: &[(std::net::Ipv4Addr, u32, u8)], group: &str) -> Option<std
             g & mask == net & mask
         })
         .max_by_key(|(_, _, len)| *len)
-        .map(|(rp, _, _)| *rp)
+        .map(|(rp, _, _)| rp.to_string())
 }
 
 /// Our RP(G): the `rp-address` of the group's route from the source, if the route is there.
@@ -383,18 +383,41 @@ fn our_rp_of(state: &str, group: &str) -> Option<String> {
     leaf_after(route, "<route>", "rp-address").map(str::to_string)
 }
 
-/// Every group's RP at `device` against FRR's; the mismatches, empty when all agree.
-fn mismatches(
-    state: &str,
-    table: &[(std::net::Ipv4Addr, u32, u8)],
-) -> Vec<(String, Option<String>, Option<std::net::Ipv4Addr>)> {
+/// A group, its RP at one of our devices, its RP at FRR.
+type Mismatch = (String, Option<String>, Option<String>);
+
+/// Every group's RP in `state` against FRR's; the mismatches, empty when all agree.
+fn mismatches(state: &str, table: &[(std::net::Ipv4Addr, u32, u8)]) -> Vec<Mismatch> {
     BSR_GROUPS
         .iter()
         .map(|g| (g.to_string(), our_rp_of(state, g), frr_rp_of(table, g)))
-        .filter(|(_, ours, frr)| {
-            ours.is_none() || ours.as_deref() != frr.map(|a| a.to_string()).as_deref()
-        })
+        .filter(|(_, ours, frr)| ours.is_none() || ours != frr)
         .collect()
+}
+
+/// Wait up to `limit` until FRR maps each group of `expect` to its RP and every group's RP at
+/// each device of `cs` equals FRR's. The mismatches left, per device: all empty when it did.
+fn converge(
+    t: &mut FrrLab,
+    cs: &mut [&mut Blocking],
+    expect: &[(&str, &str)],
+    limit: Duration,
+) -> Vec<Vec<Mismatch>> {
+    let look = |t: &mut FrrLab, cs: &mut [&mut Blocking]| {
+        let table = frr_rp_info(&t.frr("show ip pim rp-info"));
+        let frr_as_expected = expect
+            .iter()
+            .all(|(g, rp)| frr_rp_of(&table, g).as_deref() == Some(*rp));
+        let m: Vec<Vec<Mismatch>> = cs
+            .iter_mut()
+            .map(|c| mismatches(&state(c), &table))
+            .collect();
+        (frr_as_expected && m.iter().all(Vec::is_empty), m)
+    };
+    if wait_for(limit, || look(t, cs).0) {
+        return vec![Vec::new(); cs.len()];
+    }
+    look(t, cs).1
 }
 
 /// A candidate-RP configuration. The holdtime outlasts FRR's Bootstrap period (60 s): the RP
@@ -495,20 +518,15 @@ fn frr_as_bsr_our_rp_for_each_group_equals_frrs_and_fails_over_with_it() {
     );
 
     // Every group maps alike at A, at B and at FRR.
-    let agree = |t: &mut FrrLab, cs: &mut [&mut Blocking]| {
-        let table = frr_rp_info(&t.frr("show ip pim rp-info"));
-        cs.iter_mut()
-            .map(|c| mismatches(&state(c), &table))
-            .collect::<Vec<_>>()
-    };
-    let all_agree = |m: &[Vec<_>]| m.iter().all(Vec::is_empty);
-    let ok = wait_for(Duration::from_secs(60), || {
-        all_agree(&agree(&mut t, &mut [&mut ca, &mut cb]))
-    });
-    let m = agree(&mut t, &mut [&mut ca, &mut cb]);
+    let m = converge(
+        &mut t,
+        &mut [&mut ca, &mut cb],
+        &[],
+        Duration::from_secs(60),
+    );
     let rp_info = t.frr("show ip pim rp-info");
     assert!(
-        ok,
+        m.iter().all(Vec::is_empty),
         "mismatches (group, ours, FRR's) A {:?} B {:?}\nFRR {rp_info}\n{}\nA {}",
         m[0],
         m[1],
@@ -522,7 +540,7 @@ fn frr_as_bsr_our_rp_for_each_group_equals_frrs_and_fails_over_with_it() {
         assert!(
             BSR_GROUPS
                 .iter()
-                .any(|g| frr_rp_of(&table, g).is_some_and(|a| a.to_string() == rp)),
+                .any(|g| frr_rp_of(&table, g).as_deref() == Some(rp)),
             "no group maps to {rp}: {rp_info}"
         );
     }
@@ -531,15 +549,10 @@ fn frr_as_bsr_our_rp_for_each_group_equals_frrs_and_fails_over_with_it() {
     // 224/4 and 239.3/16 to B, at B and at FRR alike.
     let killed = std::time::Instant::now();
     t.lab.a.kill9();
-    let moved = wait_for(Duration::from_secs(200), || {
-        let table = frr_rp_info(&t.frr("show ip pim rp-info"));
-        frr_rp_of(&table, "239.3.0.1").is_some_and(|a| a.to_string() == "10.1.0.2")
-            && frr_rp_of(&table, "239.1.1.1").is_some_and(|a| a.to_string() == "10.1.0.3")
-            && all_agree(&agree(&mut t, &mut [&mut cb]))
-    });
-    let m = agree(&mut t, &mut [&mut cb]);
+    let expect = [("239.3.0.1", "10.1.0.2"), ("239.1.1.1", "10.1.0.3")];
+    let m = converge(&mut t, &mut [&mut cb], &expect, Duration::from_secs(200));
     assert!(
-        moved,
+        m[0].is_empty(),
         "after A died: mismatches B {:?}\nFRR {}\nB {}",
         m[0],
         t.frr("show ip pim bsr rp-info"),
@@ -558,16 +571,10 @@ fn frr_as_bsr_our_rp_for_each_group_equals_frrs_and_fails_over_with_it() {
     ))
     .expect("B: no c-rp");
     let withdrawn = std::time::Instant::now();
-    let moved = wait_for(Duration::from_secs(120), || {
-        let table = frr_rp_info(&t.frr("show ip pim rp-info"));
-        BSR_GROUPS
-            .iter()
-            .all(|g| frr_rp_of(&table, g).is_some_and(|a| a.to_string() == "10.1.0.3"))
-            && all_agree(&agree(&mut t, &mut [&mut cb]))
-    });
-    let m = agree(&mut t, &mut [&mut cb]);
+    let expect: Vec<(&str, &str)> = BSR_GROUPS.iter().map(|g| (*g, "10.1.0.3")).collect();
+    let m = converge(&mut t, &mut [&mut cb], &expect, Duration::from_secs(120));
     assert!(
-        moved,
+        m[0].is_empty(),
         "after B's withdrawal: mismatches B {:?}\nFRR {}\nB {}",
         m[0],
         t.frr("show ip pim bsr rp-info"),

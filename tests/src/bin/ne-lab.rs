@@ -85,12 +85,8 @@ fn main() {
                 .map(String::as_str)
             {
                 Some("sockets") => saturation::Generator::Sockets,
-                Some("ring-rt") => saturation::Generator::Ring {
-                    realtime: true,
-                    batch: flag("--batch", 1024),
-                },
-                _ => saturation::Generator::Ring {
-                    realtime: false,
+                generator => saturation::Generator::Ring {
+                    realtime: generator == Some("ring-rt"),
                     batch: flag("--batch", 1024),
                 },
             },
